@@ -1,0 +1,89 @@
+/**
+ * Builds what the repository runs from: the native executor (system C
+ * compiler, warnings as errors) and the bundled command entry points.
+ * Called by scripts/install.sh; safe to run again (rebuilds only when a
+ * source is newer than its output, unless --force).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dirname, '..');
+const out = join(repo, 'build');
+const force = process.argv.includes('--force');
+mkdirSync(out, { recursive: true });
+
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  for (const p of paths) {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      newest = Math.max(newest, newestMtime(readdirSync(p).map((e) => join(p, e))));
+    } else {
+      newest = Math.max(newest, st.mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function stale(output: string, inputs: string[]): boolean {
+  if (force || !existsSync(output)) return true;
+  return statSync(output).mtimeMs < newestMtime(inputs);
+}
+
+// The native executor.
+const nativeDir = join(repo, 'native');
+const exe = join(out, 'berth-exec');
+if (stale(exe, [nativeDir])) {
+  const sources = readdirSync(nativeDir)
+    .filter((f) => f.endsWith('.c'))
+    .map((f) => join(nativeDir, f));
+  const cc = process.env['CC'] ?? 'cc';
+  execFileSync(
+    cc,
+    ['-std=gnu11', '-O2', '-g', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
+      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-o', exe, ...sources],
+    { stdio: 'inherit' },
+  );
+  console.error(`==> built ${exe}`);
+}
+
+// The commands, bundled into one file each so start-up reads one module.
+const node = realpathSync(join(out, 'node'));
+const commands: Record<string, string> = {
+  'berth-runtime': 'src/cli/berth-runtime/main.ts',
+};
+const srcDir = join(repo, 'src');
+for (const [name, entry] of Object.entries(commands)) {
+  const bundle = join(out, `${name}.bundle.mjs`);
+  const launcher = join(out, `${name}.mjs`);
+  if (stale(bundle, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts')])) {
+    const esbuild = await import('esbuild');
+    await esbuild.build({
+      entryPoints: [join(repo, entry)],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'esm',
+      minify: false,
+      sourcemap: false,
+      legalComments: 'none',
+      logLevel: 'warning',
+      banner: {
+        js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
+      },
+    });
+    // The launcher enables V8's compile cache before loading the bundle, so a
+    // second start-up skips parsing and compiling what the first one did.
+    writeFileSync(
+      launcher,
+      `#!${node}\n` +
+        `import module from 'node:module';\n` +
+        `try { module.enableCompileCache?.(${JSON.stringify(join(out, 'compile-cache'))}); } catch {}\n` +
+        `await import(${JSON.stringify(`./${name}.bundle.mjs`)});\n`,
+    );
+    chmodSync(launcher, 0o755);
+    console.error(`==> built ${launcher}`);
+  }
+}
