@@ -1,0 +1,103 @@
+/**
+ * Ownership, modes, timestamps and stat, by fd or relative to a directory fd.
+ */
+import { c, lastErrno, type CPath } from './libc.ts';
+import { SystemError } from './error.ts';
+import { cpath } from './path.ts';
+import { STATX_BASIC_STATS, UTIME_OMIT } from './constants.ts';
+
+function check(ret: number, syscall: string, path?: CPath): void {
+  if (ret < 0) throw new SystemError(lastErrno(), syscall, path);
+}
+
+export function fchownat(dirfd: number, path: CPath, uid: number, gid: number, flags: number): void {
+  check(c.fchownat(dirfd, cpath(path, 'fchownat'), uid, gid, flags), 'fchownat', path);
+}
+
+export function fchown(fd: number, uid: number, gid: number): void {
+  check(c.fchown(fd, uid, gid), 'fchown');
+}
+
+/**
+ * fchmodat(2). With AT_SYMLINK_NOFOLLOW on a symlink, Linux has no mode to
+ * set and the C library answers EOPNOTSUPP; callers chmod only non-links.
+ */
+export function fchmodat(dirfd: number, path: CPath, mode: number, flags: number): void {
+  check(c.fchmodat(dirfd, cpath(path, 'fchmodat'), mode, flags), 'fchmodat', path);
+}
+
+export function fchmod(fd: number, mode: number): void {
+  check(c.fchmod(fd, mode), 'fchmod');
+}
+
+/** A timestamp with nanoseconds; `undefined` in utimensat leaves it unchanged. */
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+const timesBuf = Buffer.alloc(32);
+
+function putTime(off: number, t: Timespec | undefined): void {
+  if (t === undefined) {
+    timesBuf.writeBigInt64LE(0n, off);
+    timesBuf.writeBigInt64LE(BigInt(UTIME_OMIT), off + 8);
+  } else {
+    timesBuf.writeBigInt64LE(BigInt(Math.trunc(t.sec)), off);
+    timesBuf.writeBigInt64LE(BigInt(t.nsec), off + 8);
+  }
+}
+
+/**
+ * utimensat(2). `path` null sets the times of the fd itself (futimens);
+ * AT_SYMLINK_NOFOLLOW sets a symlink's own times.
+ */
+export function utimensat(dirfd: number, path: CPath | null, atime: Timespec | undefined, mtime: Timespec | undefined, flags = 0): void {
+  putTime(0, atime);
+  putTime(16, mtime);
+  // glibc refuses a NULL path in utimensat (EINVAL); futimens is that call.
+  if (path === null) check(c.futimens(dirfd, timesBuf), 'futimens');
+  else check(c.utimensat(dirfd, cpath(path, 'utimensat'), timesBuf, flags), 'utimensat', path);
+}
+
+export interface Statx {
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  ino: bigint;
+  size: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+  rdevMajor: number;
+  rdevMinor: number;
+  devMajor: number;
+  devMinor: number;
+}
+
+const statxBuf = Buffer.alloc(256);
+
+function timeAt(off: number): Timespec {
+  return { sec: Number(statxBuf.readBigInt64LE(off)), nsec: statxBuf.readUInt32LE(off + 8) };
+}
+
+/** statx(2) of `path` relative to `dirfd` (AT_EMPTY_PATH with "" for the fd itself). */
+export function statx(dirfd: number, path: CPath, flags: number): Statx {
+  check(c.statx(dirfd, cpath(path, 'statx'), flags, STATX_BASIC_STATS, statxBuf), 'statx', path);
+  return {
+    nlink: statxBuf.readUInt32LE(16),
+    uid: statxBuf.readUInt32LE(20),
+    gid: statxBuf.readUInt32LE(24),
+    mode: statxBuf.readUInt16LE(28),
+    ino: statxBuf.readBigUInt64LE(32),
+    size: Number(statxBuf.readBigUInt64LE(40)),
+    atime: timeAt(64),
+    ctime: timeAt(96),
+    mtime: timeAt(112),
+    rdevMajor: statxBuf.readUInt32LE(128),
+    rdevMinor: statxBuf.readUInt32LE(132),
+    devMajor: statxBuf.readUInt32LE(136),
+    devMinor: statxBuf.readUInt32LE(140),
+  };
+}
