@@ -182,9 +182,9 @@ export class FileContentStore implements ContentStore {
 }
 
 /** Writes a small file atomically (temp file, fsync, rename). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode: 0o644 });
+  await writeFile(tmp, data, { mode });
   const h = await open(tmp, 'r+');
   try {
     await h.sync();
