@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildSchemas } from './build-schemas.ts';
 
 const repo = join(import.meta.dirname, '..');
 const out = join(repo, 'build');
@@ -41,11 +42,18 @@ if (stale(exe, [nativeDir])) {
   const cc = process.env['CC'] ?? 'cc';
   execFileSync(
     cc,
-    ['-std=gnu11', '-O2', '-g', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
+    ['-std=gnu11', '-O2', '-s', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
       '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-o', exe, ...sources],
     { stdio: 'inherit' },
   );
   console.error(`==> built ${exe}`);
+}
+
+// Validators compiled from the official OCI JSON schemas.
+const generated = join(out, 'generated');
+if (stale(join(generated, 'runtime-spec-schema.mjs'), [join(repo, 'scripts/build-schemas.ts')])) {
+  buildSchemas(generated);
+  console.error(`==> built ${generated}`);
 }
 
 // The commands, bundled into one file each so start-up reads one module.

@@ -25,8 +25,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Debian packages. busybox-static builds the demo and test images; the C
-# compiler builds the executor; uidmap brings newuidmap/newgidmap for rootless.
-runtime_pkgs=(busybox-static gcc libc6-dev uidmap iproute2 ca-certificates)
+# compiler builds the executor; uidmap brings newuidmap/newgidmap for rootless;
+# the golang-github-opencontainers-* packages carry the official OCI JSON
+# schemas, which the build compiles into validators.
+runtime_pkgs=(busybox-static gcc libc6-dev uidmap iproute2 ca-certificates
+  golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev)
 # Reference tools the tests compare against (never shipped as berth's own
 # implementation), plus libseccomp for the differential seccomp test and the
 # arm/arm64 kernel headers that scripts/gen-syscalls.ts reads.

@@ -1,0 +1,198 @@
+/*
+ * Terminals: the pseudo-terminal is created inside the container (from its
+ * own devpts instance), its master goes to the console socket (runc's
+ * protocol: one SCM_RIGHTS message) or to the executor that waits in the
+ * foreground and copies between the user's terminal and the container.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "executor.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int op_console_connect(struct ctx *c, const struct op *o)
+{
+	const char *path = o->a[A_CONSOLE_CONNECT_PATH].s;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path)
+		fail(c, ENAMETOOLONG, "console socket \"%s\"", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail(c, errno, "socket for the console");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		fail(c, errno, "connect to the console socket \"%s\"", path);
+	c->console_fd = fd;
+	return 0;
+}
+
+int op_setup_console(struct ctx *c, const struct op *o)
+{
+	const struct arg *a = o->a;
+	const char *console_path = a[A_SETUP_CONSOLE_CONSOLE_PATH].s;
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail(c, errno, "open /dev/ptmx");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail(c, errno, "unlock the pseudo-terminal");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		fail(c, errno, "open the pseudo-terminal's slave");
+	int ptn = 0;
+	if (ioctl(master, TIOCGPTN, &ptn) < 0)
+		fail(c, errno, "number of the pseudo-terminal");
+	if (a[A_SETUP_CONSOLE_ROWS].i > 0 && a[A_SETUP_CONSOLE_COLS].i > 0) {
+		struct winsize ws = { .ws_row = (unsigned short)a[A_SETUP_CONSOLE_ROWS].i, .ws_col = (unsigned short)a[A_SETUP_CONSOLE_COLS].i };
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			fail(c, errno, "set the terminal size");
+	}
+	if (fchown(slave, (uid_t)a[A_SETUP_CONSOLE_UID].i, (gid_t)a[A_SETUP_CONSOLE_GID].i) < 0)
+		fail(c, errno, "chown the pseudo-terminal");
+	if (console_path[0] != '\0') {
+		char pts[64];
+		snprintf(pts, sizeof pts, "/dev/pts/%d", ptn);
+		int f = open(console_path, O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_WRONLY, 0666);
+		if (f < 0 && errno != EEXIST)
+			fail(c, errno, "create \"%s\"", console_path);
+		if (f >= 0)
+			close(f);
+		if (mount(pts, console_path, NULL, MS_BIND, NULL) < 0)
+			fail(c, errno, "bind %s over \"%s\"", pts, console_path);
+	}
+	int to = c->console_fd >= 0 ? c->console_fd : c->proxy_fd;
+	if (to < 0)
+		fail(c, EINVAL, "a terminal but no console socket to send it to");
+	if (send_fd(to, master) < 0)
+		fail(c, errno, "send the terminal's master");
+	close(master);
+	if (c->console_fd >= 0) {
+		close(c->console_fd);
+		c->console_fd = -1;
+	}
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		fail(c, errno, "make the pseudo-terminal the controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			fail(c, errno, "dup the pseudo-terminal to fd %d", fd);
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void copy_size(int from, int to)
+{
+	struct winsize ws;
+	if (ioctl(from, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+		ioctl(to, TIOCSWINSZ, &ws);
+}
+
+/* Drains what the container wrote before it exited. */
+static void drain(int master)
+{
+	char buf[8192];
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t n = read(master, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || write_all(1, buf, (size_t)n) < 0)
+			return;
+	}
+}
+
+void proxy_and_wait(int proxy_fd, pid_t child)
+{
+	int master = recv_fd(proxy_fd);
+	close(proxy_fd);
+	if (master < 0)
+		wait_and_exit(child);
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+
+	struct termios saved;
+	int raw = isatty(0) && tcgetattr(0, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+		copy_size(0, master);
+	}
+	int in_open = 1, status = 0;
+	char buf[8192];
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = in_open ? 0 : -1, .events = POLLIN },
+			{ .fd = master, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(0, buf, sizeof buf);
+			if (n <= 0)
+				in_open = 0;
+			else
+				write_all(master, buf, (size_t)n);
+		}
+		if (p[1].revents & POLLIN) {
+			ssize_t n = read(master, buf, sizeof buf);
+			if (n > 0)
+				write_all(1, buf, (size_t)n);
+		}
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si && si.ssi_signo == SIGWINCH && raw)
+				copy_size(0, master);
+			pid_t r = waitpid(child, &status, WNOHANG);
+			if (r == child) {
+				drain(master);
+				break;
+			}
+		}
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	_exit(128 + WTERMSIG(status));
+}

@@ -1,0 +1,161 @@
+/*
+ * Messages on the sync socket (type:u32 len:u32 payload) and the failure
+ * report: the step index and errno go to TypeScript, which names the
+ * operation; without a socket the report goes to stderr.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "executor.h"
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int msg_send(int fd, uint32_t type, const void *payload, uint32_t len)
+{
+	uint32_t hdr[2] = { type, len };
+	if (write_all(fd, hdr, sizeof hdr) < 0)
+		return -1;
+	return len ? write_all(fd, payload, len) : 0;
+}
+
+int msg_recv(int fd, uint32_t *type, char **payload, uint32_t *len)
+{
+	uint32_t hdr[2];
+	if (read_all(fd, hdr, sizeof hdr) < 0)
+		return -1;
+	if (hdr[1] > PLAN_MAX_BYTES) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	char *buf = malloc((size_t)hdr[1] + 1);
+	if (buf == NULL)
+		return -1;
+	if (read_all(fd, buf, hdr[1]) < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[hdr[1]] = '\0';
+	*type = hdr[0];
+	*payload = buf;
+	*len = hdr[1];
+	return 0;
+}
+
+void fail(struct ctx *c, int err, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof detail)
+		n = sizeof detail - 1;
+
+	if (c->sync_fd >= 0) {
+		char buf[8 + sizeof detail];
+		uint32_t step = c->step;
+		int32_t e = err;
+		memcpy(buf, &step, 4);
+		memcpy(buf + 4, &e, 4);
+		memcpy(buf + 8, detail, (size_t)n);
+		if (msg_send(c->sync_fd, MSG_ERROR, buf, 8 + (uint32_t)n) == 0)
+			_exit(EXEC_FAILURE_STATUS);
+	}
+	const char *name = "?";
+	if (c->plan != NULL && c->step < c->plan->count)
+		name = op_sigs[c->plan->ops[c->step].code].name;
+	if (err)
+		dprintf(2, "berth-exec: step %u (%s): %s: %s\n", c->step, name, detail, strerror(err));
+	else
+		dprintf(2, "berth-exec: step %u (%s): %s\n", c->step, name, detail);
+	_exit(err == ENOENT ? 127 : EXEC_FAILURE_STATUS);
+}
+
+int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -1 : 0;
+}
+
+int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+		errno = EBADMSG;
+		return -1;
+	}
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}

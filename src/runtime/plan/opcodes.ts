@@ -1,0 +1,165 @@
+/**
+ * The wire contract between TypeScript and the native executor, in one
+ * place. `scripts/gen-plan-header.ts` turns this file into
+ * `native/plan.gen.h`; a unit test fails when the header is stale. Nothing
+ * here may be typed twice by hand.
+ *
+ * A plan is a header followed by operations, little-endian:
+ *
+ *   plan   := magic:u32 version:u32 count:u32 op*
+ *   op     := code:u16 flags:u16 argc:u16 pad:u16 arg*
+ *   arg    := kind:u8 pad:u8[3] body
+ *   body   := int:   value:i64
+ *           | str:   len:u32 bytes[len] NUL           (also used for raw bytes)
+ *           | strv:  count:u32 (len:u32 bytes[len] NUL)*
+ *           | intv:  count:u32 value:i64*
+ *
+ * Messages on the sync socket (both directions):
+ *
+ *   msg    := type:u32 len:u32 payload[len]
+ */
+
+export const PLAN_MAGIC = 0x48545242; // "BRTH"
+export const PLAN_VERSION = 1;
+/** Upper bound the executor accepts for a plan, and for one message. */
+export const PLAN_MAX_BYTES = 16 * 1024 * 1024;
+
+export const ArgKind = {
+  int: 1,
+  str: 2,
+  strv: 3,
+  intv: 4,
+} as const;
+export type ArgKindName = keyof typeof ArgKind;
+
+/** Per-operation flags in the op header. */
+export const OpFlag = {
+  /** A missing path is not an error (masked paths, optional devices). */
+  IGNORE_ENOENT: 1,
+  /** An existing target is not an error (symlinks the image already has). */
+  IGNORE_EEXIST: 2,
+} as const;
+
+/**
+ * Operations. Arguments are listed in wire order. Paths named `target` are
+ * resolved inside the container's root (openat2 RESOLVE_IN_ROOT) unless the
+ * operation says otherwise.
+ */
+export const OPS = {
+  /** Create a FIFO at an absolute host path. */
+  mkfifo: { code: 1, args: { path: 'str', mode: 'int' } },
+  /** Join the namespace at `path` (nstype: CLONE_NEW* or 0). */
+  setns: { code: 2, args: { path: 'str', nstype: 'int' } },
+  /**
+   * Fork the container process (glibc's fork, so the child's libc state is
+   * sound; namespaces come from `unshare` and `setns` before it). The
+   * executor reports the child's pid; with `wait` it stays, waits for the
+   * child and exits with its status (proxying a terminal when
+   * `console_proxy`), otherwise it exits at once.
+   */
+  fork: { code: 3, args: { wait: 'int', console_proxy: 'int' } },
+  /** unshare(2): new namespaces (the cgroup namespace only after joining the cgroup). */
+  unshare: { code: 4, args: { flags: 'int' } },
+  /** Tell TypeScript `tag` and wait for its answer (kept as hook input). */
+  sync: { code: 5, args: { tag: 'str' } },
+  setsid: { code: 6, args: {} },
+  sethostname: { code: 7, args: { name: 'str' } },
+  setdomainname: { code: 8, args: { name: 'str' } },
+  /** mount(NULL, path, NULL, flags, NULL) on an absolute path: propagation of "/". */
+  propagate_abs: { code: 9, args: { path: 'str', flags: 'int' } },
+  /** Bind the rootfs onto itself and keep an O_PATH fd of it as the root. */
+  open_root: { code: 10, args: { path: 'str' } },
+  /**
+   * mount(source, target, fstype, flags, data) with the target resolved in
+   * the root and created when missing (kind: 0 directory, 1 file). The
+   * source is a host path, or resolved in the root when `source_in_root`.
+   */
+  mount: {
+    code: 11,
+    args: { source: 'str', target: 'str', fstype: 'str', flags: 'int', data: 'str', kind: 'int', source_in_root: 'int' },
+  },
+  /** Remount a bind mount with `flags`, keeping the flags the kernel locks. */
+  remount_bind: { code: 12, args: { target: 'str', flags: 'int' } },
+  /** Set propagation (MS_SHARED, MS_SLAVE, ... with MS_REC) of a mount in the root. */
+  propagate: { code: 13, args: { target: 'str', flags: 'int' } },
+  mknod: { code: 14, args: { target: 'str', mode: 'int', dev: 'int', uid: 'int', gid: 'int' } },
+  symlink: { code: 15, args: { target: 'str', link_target: 'str' } },
+  /** chmod and chown a path in the root (device nodes, /dev). */
+  chmod_chown: { code: 16, args: { target: 'str', mode: 'int', uid: 'int', gid: 'int' } },
+  /**
+   * Run a hook: fork, exec path with argv/envv, stdin from string `input` of
+   * the last sync answer (a list of NUL-terminated strings), kill it after
+   * the timeout; its output is kept for the error report.
+   */
+  run_hook: { code: 17, args: { path: 'str', argv: 'strv', envv: 'strv', timeout_ms: 'int', input: 'int' } },
+  /** Keep an O_PATH fd of the state directory so the exec FIFO can be opened after pivot_root. */
+  open_state_dir: { code: 18, args: { path: 'str' } },
+  /** Connect to the console socket (a host path) before the root changes. */
+  console_connect: { code: 19, args: { path: 'str' } },
+  pivot_root: { code: 20, args: {} },
+  /** --no-pivot: move the root mount over "/" and chroot into it. */
+  move_root: { code: 21, args: {} },
+  /** Mask a path (after the root changed): /dev/null over files, a read-only tmpfs over directories. */
+  mask_path: { code: 22, args: { path: 'str' } },
+  /** Make a path (after the root changed) a read-only bind mount of itself. */
+  readonly_path: { code: 23, args: { path: 'str' } },
+  /** Remount "/" read-only, keeping the flags the kernel locks. */
+  remount_root_ro: { code: 24, args: {} },
+  /** Write data to a file; resolve: openat2 RESOLVE_* flags for the path. */
+  write_file: { code: 25, args: { path: 'str', data: 'str', resolve: 'int' } },
+  /**
+   * Create a pseudo-terminal from /dev/ptmx of the container, size it, send
+   * the master (to the console socket, or to the waiting executor when
+   * proxying), make the slave the controlling terminal and stdio, and bind it
+   * over `console_path` when not empty.
+   */
+  setup_console: { code: 26, args: { uid: 'int', gid: 'int', rows: 'int', cols: 'int', console_path: 'str' } },
+  setrlimit: { code: 27, args: { resource: 'int', soft: 'int', hard: 'int' } },
+  chdir: { code: 28, args: { path: 'str' } },
+  umask: { code: 29, args: { mask: 'int' } },
+  /** setgroups, setresgid, setresuid, keeping capabilities across the change. */
+  set_user: { code: 30, args: { uid: 'int', gid: 'int', groups: 'intv' } },
+  /** Drop the bounding set to `bounding`, then capset and raise ambient (bit masks). */
+  caps: { code: 31, args: { bounding: 'int', effective: 'int', permitted: 'int', inheritable: 'int', ambient: 'int' } },
+  no_new_privs: { code: 32, args: {} },
+  /** Load a seccomp program (struct sock_filter[]); NEW_LISTENER fds go to listener_path. */
+  seccomp: { code: 33, args: { program: 'str', flags: 'int', listener_path: 'str', listener_state: 'str' } },
+  /** Mark every fd from `first` upwards close-on-exec (keeps stdio and preserved fds). */
+  close_fds: { code: 34, args: { first: 'int' } },
+  /** Find the program in PATH (of the container's environment) now, so a typo fails create. */
+  resolve_exec: { code: 35, args: { file: 'str', path_env: 'str' } },
+  /** Report that the container is set up; TypeScript may go away after this. */
+  ready: { code: 36, args: {} },
+  /** Block until `start` opens the exec FIFO in the state directory. */
+  wait_start: { code: 37, args: { fifo: 'str' } },
+  exec: { code: 38, args: { argv: 'strv', envv: 'strv' } },
+  /** Reset signal dispositions and the signal mask before exec. */
+  reset_signals: { code: 39, args: {} },
+  /** setns into a namespace of another process by its /proc path, in the container process. */
+  setns_child: { code: 40, args: { path: 'str', nstype: 'int' } },
+  /** Mark this process non-dumpable (others in the container cannot open /proc/PID/exe). */
+  set_dumpable: { code: 41, args: { value: 'int' } },
+} as const satisfies Record<string, { code: number; args: Record<string, ArgKindName> }>;
+
+export type OpName = keyof typeof OPS;
+
+/** Message types on the sync socket. */
+export const Msg = {
+  /** executor → TS: the container process's pid (payload: i32). */
+  PID: 1,
+  /** executor → TS: a `sync` op reached (payload: tag). */
+  SYNC: 2,
+  /** executor → TS: set-up done (no payload). */
+  READY: 3,
+  /** executor → TS: a step failed (payload: step:u32 errno:i32 detail). */
+  ERROR: 4,
+  /** TS → executor: the plan, the first message (payload: the encoded plan). */
+  PLAN: 15,
+  /** TS → executor: go on (payload: NUL-terminated strings kept as hook input). */
+  CONTINUE: 16,
+  /** TS → executor: give up (the container process exits). */
+  ABORT: 17,
+} as const;
+
+/** Exit status of the executor when it fails before or outside the plan. */
+export const EXEC_FAILURE_STATUS = 125;

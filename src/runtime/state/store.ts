@@ -1,0 +1,132 @@
+/**
+ * Where runtime state lives: one directory per container under the state
+ * root (default /run/berth-runtime, like /run/runc), holding state.json
+ * (written atomically: temp file, fsync, rename) and the exec FIFO while
+ * the container waits for `start`.
+ */
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { alreadyExists, errnoCode, internal, invalidArgument, notFound } from '../../errors.ts';
+import type { Spec } from '../../oci/runtime-spec.ts';
+import type { CgroupPaths } from '../cgroups/index.ts';
+import { acquireLock, type Lock } from './lock.ts';
+
+export const DEFAULT_STATE_ROOT = '/run/berth-runtime';
+export const EXEC_FIFO = 'exec.fifo';
+
+export type StoredStatus = 'creating' | 'created' | 'running' | 'stopped';
+
+/** state.json: the runtime-spec state plus what later commands need. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  status: StoredStatus;
+  pid: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+  rootfs: string;
+  created: string;
+  owner: string;
+  /** /proc/PID/stat start time of the container process, to recognise it later. */
+  pidStartTime?: string;
+  config: Spec;
+  cgroup?: CgroupPaths;
+  /** The namespaces the container process is in, for exec: type → the path joined, or "" if new. */
+  namespaces: Record<string, string>;
+}
+
+const ID_PATTERN = /^[\w+.-]+$/;
+
+export function checkId(id: string): void {
+  if (!ID_PATTERN.test(id) || id === '.' || id === '..' || id.length > 1024) {
+    throw invalidArgument('invalid_id', `container id "${id}": must be letters, digits, "_", "+", "-" and "." only`);
+  }
+}
+
+export class StateStore {
+  readonly root: string;
+
+  constructor(root: string = DEFAULT_STATE_ROOT) {
+    this.root = root;
+  }
+
+  dir(id: string): string {
+    checkId(id);
+    return join(this.root, id);
+  }
+
+  fifo(id: string): string {
+    return join(this.dir(id), EXEC_FIFO);
+  }
+
+  lock(id: string): Promise<Lock> {
+    checkId(id);
+    return acquireLock(this.root, id);
+  }
+
+  /** Claims the id: fails if a container of that id exists. */
+  async claim(id: string): Promise<string> {
+    const dir = this.dir(id);
+    await mkdir(this.root, { recursive: true, mode: 0o711 });
+    try {
+      await mkdir(dir, { mode: 0o711 });
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw alreadyExists('container_exists', `container "${id}": already exists`);
+      throw err;
+    }
+    return dir;
+  }
+
+  async exists(id: string): Promise<boolean> {
+    try {
+      await stat(join(this.dir(id), 'state.json'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async read(id: string): Promise<ContainerRecord> {
+    const file = join(this.dir(id), 'state.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw notFound('container_not_found', `container "${id}": does not exist`);
+      throw err;
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch (err) {
+      throw internal('state_corrupt', `container "${id}": ${file} is not valid JSON`, { cause: err });
+    }
+  }
+
+  async write(record: ContainerRecord): Promise<void> {
+    const dir = this.dir(record.id);
+    const file = join(dir, 'state.json');
+    const tmp = join(dir, `.state.json.${process.pid}`);
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(record));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      const entries = await readdir(this.root, { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory() && ID_PATTERN.test(e.name)).map((e) => e.name).sort();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+  }
+}
