@@ -82,6 +82,7 @@ export const c = {
   lgetxattr: bind<(path: CPath, name: string, value: Ptr, size: number) => number>(
     'intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)',
   ),
+  fremovexattr: bind<(fd: number, name: string) => number>('int fremovexattr(int fd, const char *name)'),
   flistxattr: bind<(fd: number, list: Ptr, size: number) => number>('intptr_t flistxattr(int fd, _Out_ void *list, size_t size)'),
   llistxattr: bind<(path: CPath, list: Ptr, size: number) => number>(
     'intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)',

@@ -26,6 +26,10 @@ export function lsetxattr(path: CPath, name: string, value: Uint8Array, flags = 
   }
 }
 
+export function fremovexattr(fd: number, name: string): void {
+  if (c.fremovexattr(fd, cpath(name, 'fremovexattr') as string) < 0) fail('fremovexattr', name);
+}
+
 /** Reads an attribute by a size-then-read loop (it may grow in between); undefined when absent. */
 function readAttr(get: (buf: Uint8Array | null, size: number) => number, syscall: string, path?: CPath): Buffer | undefined {
   for (;;) {

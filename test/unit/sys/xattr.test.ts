@@ -20,6 +20,9 @@ test('xattrs round-trip binary values by fd and by path; absent names read as un
   assert.deepEqual(sys.flistxattr(fd).sort(), ['user.bin', 'user.empty']);
   assert.deepEqual(sys.llistxattr(join(dir, 'f')).sort(), ['user.bin', 'user.empty']);
 
+  sys.fremovexattr(fd, 'user.empty');
+  assert.deepEqual(sys.flistxattr(fd), ['user.bin']);
+  assertSysError(() => sys.fremovexattr(fd, 'user.empty'), 'ENODATA', 'fremovexattr', 'user.empty');
   assertSysError(() => sys.fsetxattr(fd, 'user.bin', value, sys.XATTR_CREATE), 'EEXIST', 'fsetxattr', 'user.bin');
   assertSysError(() => sys.fsetxattr(fd, 'nonamespace', value), 'ENOTSUP', 'fsetxattr', 'nonamespace');
   assertSysError(() => sys.fsetxattr(-1, 'user.x', value), 'EBADF', 'fsetxattr', 'user.x');

@@ -1,0 +1,65 @@
+/**
+ * Unpacks one layer blob into a Rootfs: decompress (zlib's thread pool) →
+ * tar reader → applier, chunk by chunk, so memory stays at one chunk however
+ * large the layer. The uncompressed stream is hashed on the way and checked
+ * against the diff_id when one is given.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { invalidArgument } from '../../errors.ts';
+import { decompressed } from './decompress.ts';
+import { LayerApplier } from './layer-applier.ts';
+import { resolveOptions, type UnpackOptions } from './options.ts';
+import type { Rootfs } from './rootfs.ts';
+import { TarReader } from './tar-reader.ts';
+
+export interface LayerBlob {
+  /** The blob's digest; names the layer in errors. */
+  digest: string;
+  mediaType?: string;
+  /** The uncompressed digest from the image config (rootfs.diff_ids). */
+  diffId?: string;
+}
+
+export interface UnpackLayerResult {
+  digest: string;
+  diffId: string;
+  entries: number;
+  /** Uncompressed bytes of the tar stream. */
+  bytes: number;
+  /** What was skipped and why (xattrs the file system refused). */
+  warnings: string[];
+}
+
+export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable, options: UnpackOptions = {}): Promise<UnpackLayerResult> {
+  const opts = resolveOptions(options);
+  const label = blob.digest;
+  const applier = new LayerApplier(root, opts, label);
+  const reader = new TarReader(applier, label);
+  const hash = createHash('sha256');
+  const max = opts.limits.maxLayerBytes;
+  let bytes = 0;
+  try {
+    for await (const chunk of decompressed(input, label, blob.mediaType)) {
+      bytes += chunk.length;
+      if (bytes > max) {
+        throw applier.fail(invalidArgument('unpack.limit', `uncompressed layer exceeds ${max} bytes (limit)`));
+      }
+      hash.update(chunk);
+      reader.push(chunk);
+    }
+    reader.end();
+    applier.finish();
+  } catch (err) {
+    input.destroy();
+    throw err;
+  } finally {
+    applier.abort();
+  }
+  const diffId = `sha256:${hash.digest('hex')}`;
+  const expected = options.diffId ?? blob.diffId;
+  if (expected !== undefined && expected !== diffId) {
+    throw invalidArgument('unpack.diff_id', `layer ${label}: uncompressed content is ${diffId}, the image config says ${expected}`);
+  }
+  return { digest: blob.digest, diffId, entries: applier.entries, bytes, warnings: applier.warnings };
+}
