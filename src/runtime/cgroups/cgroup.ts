@@ -1,0 +1,178 @@
+/**
+ * The Cgroup of one container on cgroupfs (v1, v2 or hybrid): creating its
+ * directories with the resources applied, joining processes, freezing,
+ * statistics and removal. Built from a spec (openCgroup) or from the paths
+ * kept in state.json (cgroupFromPaths).
+ */
+import { posix } from 'node:path';
+import type { LinuxResources } from '../../oci/runtime-spec.ts';
+import { errnoCode, failedPrecondition, invalidArgument, isBerthError } from '../../errors.ts';
+import { freeze, freezerState, thaw, type FreezerTarget } from './freezer.ts';
+import { cgroupFsFor, type CgroupFs } from './fs.ts';
+import { parseCgroupMounts, v2Mount } from './mountinfo.ts';
+import { statsV1, statsV2 } from './stats.ts';
+import { enableControllers, initCpuset, makeDirs, removeCreated, removeTree } from './tree.ts';
+import type { Cgroup, CgroupOptions, CgroupPaths, CgroupStats, DeviceProgramAttacher } from './types.ts';
+import { applyV1 } from './v1-resources.ts';
+import { applyV2 } from './v2-resources.ts';
+import { validateResources } from './validate.ts';
+import { cgroupIoError, readOptional } from './write.ts';
+
+const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+function isPermissionError(err: unknown): boolean {
+  const code = isBerthError(err) ? err.details['errno'] : errnoCode(err);
+  return typeof code === 'string' && PERMISSION_CODES.has(code);
+}
+
+export class CgroupfsCgroup implements Cgroup {
+  readonly paths: CgroupPaths;
+  readonly warnings: string[] = [];
+  private readonly fs: CgroupFs;
+  private readonly resources: LinuxResources | undefined;
+  private readonly rootless: boolean;
+  private readonly attachDevices: DeviceProgramAttacher | undefined;
+
+  constructor(paths: CgroupPaths, options: CgroupOptions & { resources?: LinuxResources | undefined; rootless?: boolean | undefined }) {
+    this.paths = paths;
+    this.fs = cgroupFsFor(options.fsRoot);
+    this.resources = options.resources;
+    this.rootless = options.rootless ?? false;
+    this.attachDevices = options.attachDevices;
+    if (this.resources !== undefined) validateResources(this.resources);
+  }
+
+  /** Each directory once (v1 hierarchies mounted together share one). */
+  private uniqueDirs(): string[] {
+    return [...new Set(Object.values(this.paths.dirs))];
+  }
+
+  /** The directory where the resources of v2 go: the unified one on v2 only. */
+  private v2Dir(): string | undefined {
+    return this.paths.mode === 'v2' ? this.paths.dirs['unified'] : undefined;
+  }
+
+  async create(): Promise<void> {
+    const created: string[] = [];
+    const done = new Set<string>();
+    try {
+      for (const [controller, dir] of Object.entries(this.paths.dirs)) {
+        if (done.has(dir)) continue;
+        done.add(dir);
+        let made: string[];
+        try {
+          made = await makeDirs(this.fs, dir);
+        } catch (err) {
+          if (!(this.rootless && isPermissionError(err))) throw err;
+          this.warnings.push(`cgroup: ${dir} cannot be created (rootless): ${controller} is not managed`);
+          delete this.paths.dirs[controller];
+          continue;
+        }
+        created.push(...made);
+        if (controller === 'cpuset') await initCpuset(this.fs, made);
+        if (controller === 'unified' && this.paths.mode === 'v2') await enableControllers(this.fs, this.v2MountPoint(dir), dir);
+      }
+      if (this.resources !== undefined) await this.apply(this.resources);
+    } catch (err) {
+      await removeCreated(this.fs, created);
+      throw err;
+    }
+  }
+
+  private v2MountPoint(dir: string): string {
+    const mount = v2Mount(parseCgroupMounts(this.fs.readSync('/proc/self/mountinfo')));
+    if (mount === undefined || !dir.startsWith(`${mount.mountPoint}/`)) {
+      throw failedPrecondition('cgroup_not_mounted', `cgroup: ${dir} is not under a mounted cgroup2 file system`);
+    }
+    return mount.mountPoint;
+  }
+
+  private async apply(resources: LinuxResources): Promise<void> {
+    const v2 = this.v2Dir();
+    if (v2 !== undefined) {
+      await applyV2({ fs: this.fs, dir: v2, warnings: this.warnings, attachDevices: this.attachDevices }, resources);
+    } else {
+      await applyV1({ fs: this.fs, dirs: this.paths.dirs, warnings: this.warnings }, resources);
+    }
+  }
+
+  async addProcess(pid: number): Promise<void> {
+    if (!Number.isInteger(pid) || pid <= 0) throw invalidArgument('cgroup_pid_invalid', `cgroup: pid ${pid} is not a process id`);
+    for (const dir of this.uniqueDirs()) {
+      try {
+        await this.fs.write(posix.join(dir, 'cgroup.procs'), String(pid));
+      } catch (err) {
+        if (this.rootless && isPermissionError(err)) {
+          this.warnings.push(`cgroup: cannot join ${dir} (rootless)`);
+          continue;
+        }
+        throw cgroupIoError(`add pid ${pid} to`, posix.join(dir, 'cgroup.procs'), err);
+      }
+    }
+  }
+
+  /** The directory whose cgroup.procs lists the container's processes. */
+  private procsDir(): string | undefined {
+    const d = this.paths.dirs;
+    return d['unified'] !== undefined && this.paths.mode === 'v2' ? d['unified'] : (d['pids'] ?? d['freezer'] ?? d['memory'] ?? d['devices'] ?? Object.values(d)[0]);
+  }
+
+  async pids(): Promise<number[]> {
+    const root = this.procsDir();
+    if (root === undefined) return [];
+    const found = new Set<number>();
+    const walk = async (dir: string): Promise<void> => {
+      const text = await readOptional(this.fs, dir, 'cgroup.procs');
+      if (text === undefined) return;
+      for (const line of text.split('\n')) if (line.trim() !== '') found.add(Number(line));
+      for (const child of await this.fs.subdirs(dir).catch(() => [])) await walk(posix.join(dir, child));
+    };
+    await walk(root);
+    return [...found].sort((a, b) => a - b);
+  }
+
+  private freezer(): FreezerTarget {
+    const v1 = this.paths.dirs['freezer'];
+    if (v1 !== undefined && this.paths.mode !== 'v2') return { fs: this.fs, dir: v1, version: 1 };
+    const v2 = this.paths.dirs['unified'];
+    if (v2 !== undefined) return { fs: this.fs, dir: v2, version: 2 };
+    throw failedPrecondition('cgroup_no_freezer', 'cgroup: no freezer: the v1 freezer controller is not mounted and there is no cgroup2 directory');
+  }
+
+  freeze(): Promise<void> {
+    return freeze(this.freezer());
+  }
+
+  thaw(): Promise<void> {
+    return thaw(this.freezer());
+  }
+
+  state(): Promise<'frozen' | 'thawed'> {
+    return freezerState(this.freezer());
+  }
+
+  async update(resources: LinuxResources): Promise<void> {
+    validateResources(resources);
+    await this.apply(resources);
+  }
+
+  stats(): Promise<CgroupStats> {
+    const v2 = this.v2Dir();
+    return v2 !== undefined ? statsV2(this.fs, v2) : statsV1(this.fs, this.paths.dirs);
+  }
+
+  async destroy(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const dir of this.uniqueDirs()) {
+      try {
+        await removeTree(this.fs, dir);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      throw failedPrecondition('cgroup_remove_failed', `cgroup: ${errors.length} directories could not be removed`, { cause: errors[0], details: { errors } });
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Every file operation of the cgroup library goes through `CgroupFs`, so the
+ * policy (which file gets which value) runs unchanged against a fake
+ * cgroupfs tree in unit tests.
+ *
+ * Two implementations:
+ * - `HostCgroupFs`: the real cgroupfs. Control files are opened without
+ *   O_CREAT (a missing file means a missing controller, never a new file),
+ *   and each value is one write(2), as the kernel parses one write as one
+ *   command.
+ * - `TreeCgroupFs`: a directory laid out like a host (`proc/self/mountinfo`,
+ *   `proc/self/cgroup`, `sys/fs/cgroup/...`) that behaves like cgroupfs
+ *   where it matters for the policy: a new cgroup gets empty copies of its
+ *   parent's control files, writes go only to existing files, rmdir removes
+ *   the control files but refuses a cgroup with children, and every write is
+ *   logged in order (`.writes`: "path\tvalue" lines) so a test can check the
+ *   sequence (devices.allow, io.max) and not only the last value.
+ */
+import { appendFile, mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export interface CgroupFs {
+  /** Reads a whole file (control file, /proc file). */
+  read(path: string): Promise<string>;
+  /** Reads a whole file at once: only for /proc/self files while computing paths. */
+  readSync(path: string): string;
+  /** One write(2) of `data` to an existing control file. */
+  write(path: string, data: string): Promise<void>;
+  /** mkdir; true when it created the directory, false when it existed. */
+  mkdir(path: string): Promise<boolean>;
+  /** rmdir of a cgroup directory (its control files go with it). */
+  rmdir(path: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  /** Names of the sub-directories (child cgroups) of a directory. */
+  subdirs(path: string): Promise<string[]>;
+  /** Names of the files in a directory (control files). */
+  files(path: string): Promise<string[]>;
+  /** The host path a process outside this interface would use (fs.watch). */
+  hostPath(path: string): string;
+}
+
+async function listEntries(path: string, wantDirs: boolean): Promise<string[]> {
+  const entries = await readdir(path, { withFileTypes: true });
+  return entries.filter((e) => (wantDirs ? e.isDirectory() : e.isFile())).map((e) => e.name);
+}
+
+export class HostCgroupFs implements CgroupFs {
+  read(path: string): Promise<string> {
+    return readFile(path, 'utf8');
+  }
+
+  readSync(path: string): string {
+    return readFileSync(path, 'utf8');
+  }
+
+  async write(path: string, data: string): Promise<void> {
+    const fh = await open(path, 'r+');
+    try {
+      await fh.write(data, null, 'utf8');
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async mkdir(path: string): Promise<boolean> {
+    try {
+      await mkdir(path, { mode: 0o755 });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  rmdir(path: string): Promise<void> {
+    return rmdir(path);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  subdirs(path: string): Promise<string[]> {
+    return listEntries(path, true);
+  }
+
+  files(path: string): Promise<string[]> {
+    return listEntries(path, false);
+  }
+
+  hostPath(path: string): string {
+    return path;
+  }
+}
+
+/** Files a cgroup appends to rather than replaces when written (fake tree only). */
+const APPENDING = new Set(['cgroup.procs', 'tasks', 'cgroup.threads']);
+
+export class TreeCgroupFs implements CgroupFs {
+  readonly root: string;
+  readonly log: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.log = join(root, '.writes');
+  }
+
+  hostPath(path: string): string {
+    return join(this.root, path);
+  }
+
+  read(path: string): Promise<string> {
+    return readFile(this.hostPath(path), 'utf8');
+  }
+
+  readSync(path: string): string {
+    return readFileSync(this.hostPath(path), 'utf8');
+  }
+
+  async write(path: string, data: string): Promise<void> {
+    const real = this.hostPath(path);
+    // Like cgroupfs: a control file that is not there cannot be written.
+    const st = await stat(real);
+    if (!st.isFile()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
+    await appendFile(this.log, `${path}\t${data}\n`);
+    if (APPENDING.has(basename(path))) await appendFile(real, `${data.trim()}\n`);
+    else await writeFile(real, data);
+  }
+
+  async mkdir(path: string): Promise<boolean> {
+    const real = this.hostPath(path);
+    try {
+      await mkdir(real, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    // A new cgroup has the control files of its parent, empty.
+    for (const name of await listEntries(dirname(real), false)) {
+      await writeFile(join(real, name), '');
+    }
+    return true;
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const real = this.hostPath(path);
+    if ((await listEntries(real, true)).length > 0) {
+      throw Object.assign(new Error(`ENOTEMPTY: directory not empty, rmdir '${path}'`), { code: 'ENOTEMPTY' });
+    }
+    const procs = await readFile(join(real, 'cgroup.procs'), 'utf8').catch(() => '');
+    if (procs.trim() !== '') throw Object.assign(new Error(`EBUSY: resource busy, rmdir '${path}'`), { code: 'EBUSY' });
+    await rm(real, { recursive: true });
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(this.hostPath(path));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  subdirs(path: string): Promise<string[]> {
+    return listEntries(this.hostPath(path), true);
+  }
+
+  files(path: string): Promise<string[]> {
+    return listEntries(this.hostPath(path), false);
+  }
+}
+
+export function cgroupFsFor(fsRoot: string | undefined): CgroupFs {
+  return fsRoot === undefined || fsRoot === '/' ? new HostCgroupFs() : new TreeCgroupFs(fsRoot);
+}

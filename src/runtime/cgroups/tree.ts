@@ -1,0 +1,99 @@
+/**
+ * Creating and removing cgroup directories: every level of a path, with the
+ * set-up a new level needs (v1 cpuset: the parent's cpus and mems, as an
+ * empty cpuset cannot take tasks; v2: the controllers enabled for the
+ * children of each ancestor, as runc does), and removal children first,
+ * waiting briefly while exiting processes leave.
+ */
+import { posix } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { errnoCode } from '../../errors.ts';
+import type { CgroupFs } from './fs.ts';
+import { cgroupIoError, readOptional, writeControl } from './write.ts';
+
+/** mkdir -p, from the first missing ancestor down; returns the directories it created, top first. */
+export async function makeDirs(fs: CgroupFs, dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let d = dir; d !== '/' && !(await fs.exists(d)); d = posix.dirname(d)) missing.unshift(d);
+  const created: string[] = [];
+  try {
+    for (const d of missing) {
+      if (await fs.mkdir(d)) created.push(d);
+    }
+  } catch (err) {
+    await removeCreated(fs, created);
+    throw cgroupIoError('create', missing[created.length] ?? dir, err);
+  }
+  return created;
+}
+
+/** Best-effort removal of directories this call created (used to undo a failed create). */
+export async function removeCreated(fs: CgroupFs, created: readonly string[]): Promise<void> {
+  for (const d of [...created].reverse()) {
+    await fs.rmdir(d).catch(() => undefined);
+  }
+}
+
+/** A new cpuset cgroup starts empty; copy the parent's cpus and mems down each created level. */
+export async function initCpuset(fs: CgroupFs, created: readonly string[]): Promise<void> {
+  for (const d of created) {
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      const own = (await readOptional(fs, d, file))?.trim();
+      if (own === undefined || own !== '') continue;
+      const parent = (await readOptional(fs, posix.dirname(d), file))?.trim() ?? '';
+      if (parent !== '') await writeControl(fs, d, file, parent);
+    }
+  }
+}
+
+/**
+ * Enables every available controller for the children of each level from
+ * the mount point down to the leaf's parent. All at once first; one by one
+ * when that fails (one unavailable controller must not block the others).
+ */
+export async function enableControllers(fs: CgroupFs, mountPoint: string, leaf: string): Promise<void> {
+  const levels: string[] = [];
+  for (let d = posix.dirname(leaf); d.startsWith(mountPoint); d = posix.dirname(d)) {
+    levels.unshift(d);
+    if (d === mountPoint) break;
+  }
+  for (const level of levels) {
+    const available = ((await readOptional(fs, level, 'cgroup.controllers')) ?? '').trim().split(/\s+/).filter(Boolean);
+    if (available.length === 0) continue;
+    const enabled = new Set(((await readOptional(fs, level, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/));
+    const wanted = available.filter((c) => !enabled.has(c));
+    if (wanted.length === 0) continue;
+    try {
+      await fs.write(`${level}/cgroup.subtree_control`, wanted.map((c) => `+${c}`).join(' '));
+    } catch {
+      for (const c of wanted) await fs.write(`${level}/cgroup.subtree_control`, `+${c}`).catch(() => undefined);
+    }
+  }
+}
+
+const EBUSY_DEADLINE_MS = 2000;
+
+/** rmdir of a cgroup and its descendants, deepest first; a missing directory is not an error. */
+export async function removeTree(fs: CgroupFs, dir: string): Promise<void> {
+  let children: string[];
+  try {
+    children = await fs.subdirs(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw cgroupIoError('list', dir, err);
+  }
+  for (const child of children) await removeTree(fs, posix.join(dir, child));
+  const deadline = Date.now() + EBUSY_DEADLINE_MS;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      await fs.rmdir(dir);
+      return;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT') return;
+      // Exiting processes leave the cgroup a moment after they are reaped.
+      if (code !== 'EBUSY' || Date.now() > deadline) throw cgroupIoError('remove', dir, err);
+    }
+    await delay(wait);
+  }
+}
