@@ -64,6 +64,9 @@ export class LayerApplier implements TarHandler {
     if (++this.entries > this.opts.limits.maxLayerEntries) {
       throw this.fail(invalidArgument('unpack.limit', `more than ${this.opts.limits.maxLayerEntries} entries (limit)`));
     }
+    if (e.path.includes('\0') || e.linkname.includes('\0')) {
+      throw this.fail(invalidArgument('unpack.path_nul', 'a NUL byte in the name or link target'));
+    }
     const cp = cleanEntryPath(e.path);
     if (cp === undefined) throw this.fail(invalidArgument('unpack.path_escape', 'path escapes the root'));
     try {

@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { errnoCode } from '../../errors.ts';
-import { cbytes, type Timespec } from './entry.ts';
+import { errnoCode, invalidArgument } from '../../errors.ts';
+import { cbytes, displayName, type Timespec } from './entry.ts';
 import { parentOf } from './paths.ts';
 
 const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
@@ -59,6 +59,11 @@ export class Rootfs implements Disposable {
         sys.mkdirat(parent, cbytes(path.slice(path.lastIndexOf('/') + 1)), 0o755);
       } catch (mkErr) {
         if (errnoCode(mkErr) !== 'EEXIST') throw mkErr;
+        // Something is there that does not resolve: a symlink to a missing
+        // target. Creating the target through it is not done.
+        throw invalidArgument('unpack.parent', `parent "${displayName(path)}" is a symlink whose target is not a directory inside the root`, {
+          cause: err,
+        });
       }
       fd = this.openDir(path);
     }

@@ -1,0 +1,238 @@
+/**
+ * Hostile layers: each test builds the archive an advisory describes and
+ * checks that nothing is written outside the root, and that what is refused
+ * is refused with an error naming the layer and the entry.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { encodeEntry, tarOf, TAR_END } from './fixtures/tar-writer.ts';
+import { assertUnpackError, tempDir, unpackInto } from './helpers.ts';
+import { unpackLayers } from '../../../../src/image/unpack/index.ts';
+
+/** A root and, beside it, an "outside" directory holding a file that must stay untouched. */
+function setup(t: Parameters<typeof tempDir>[0]): { dir: string; outside: string; victim: string; check: () => void } {
+  const dir = tempDir(t);
+  const outside = join(dir, 'outside');
+  mkdirSync(outside);
+  const victim = join(outside, 'victim');
+  writeFileSync(victim, 'original\n', { mode: 0o600 });
+  const check = (): void => {
+    assert.deepEqual(readdirSync(outside), ['victim'], 'nothing new outside the root');
+    assert.equal(readFileSync(victim, 'utf8'), 'original\n');
+    const st = statSync(victim);
+    assert.equal(st.mode & 0o7777, 0o600, 'victim mode unchanged');
+    assert.equal(st.nlink, 1, 'no hard link to the victim');
+  };
+  return { dir, outside, victim, check };
+}
+
+describe('path traversal', () => {
+  test('node-tar CVE-2021-37713 / "../" names: an entry climbing above the root is refused', async (t) => {
+    const { dir, check } = setup(t);
+    for (const name of ['../outside/evil', 'a/../../outside/evil', './../outside/evil']) {
+      await assertUnpackError(unpackInto(dir, [tarOf([{ name, data: 'x' }])]), 'unpack.path_escape', name, /path escapes the root/);
+    }
+    check();
+  });
+
+  test('node-tar CVE-2021-32804: absolute names ("/", "////") are written inside the root', async (t) => {
+    const { dir, outside, check } = setup(t);
+    const { rootfs } = await unpackInto(dir, [tarOf([{ name: `${outside}/abs1`, data: '1' }, { name: `////${outside}/abs2`, data: '2' }])]);
+    assert.equal(readFileSync(join(rootfs, outside, 'abs1'), 'utf8'), '1');
+    assert.equal(readFileSync(join(rootfs, outside, 'abs2'), 'utf8'), '2');
+    check();
+  });
+
+  test('a NUL byte inside a PAX path is refused before any system call', async (t) => {
+    const { dir, check } = setup(t);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'x', pax: { path: 'ok\0/../../outside/evil' }, data: 'x' }])]), 'unpack.path_nul', undefined, /NUL/);
+    check();
+  });
+});
+
+describe('symlink tricks', () => {
+  test('node-tar CVE-2021-32803 / CVE-2021-37701: a symlink planted at a directory name, then a file through it, stays inside', async (t) => {
+    const { dir, outside, check } = setup(t);
+    const { rootfs } = await unpackInto(dir, [
+      tarOf([
+        { name: `${outside}/`, type: 'dir' },
+        { name: 'a', type: 'dir' },
+        { name: 'a', type: 'symlink', linkname: outside },
+        { name: 'a/evil', data: 'through an absolute symlink' },
+        { name: 'b', type: 'symlink', linkname: '../../../../../../..' },
+        { name: 'b/evil2', data: 'through a relative symlink' },
+      ]),
+    ]);
+    // Both targets resolve inside the root (as the kernel resolves them for the container).
+    assert.equal(readFileSync(join(rootfs, outside, 'evil'), 'utf8'), 'through an absolute symlink');
+    assert.equal(readFileSync(join(rootfs, 'evil2'), 'utf8'), 'through a relative symlink');
+    assert.ok(lstatSync(join(rootfs, 'a')).isSymbolicLink(), 'the symlink itself is data and stays');
+    check();
+  });
+
+  test('a file through a symlink whose target is missing inside the root is refused, never created on the host', async (t) => {
+    const { dir, outside, check } = setup(t);
+    await assertUnpackError(
+      unpackInto(dir, [tarOf([{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a/evil', data: 'x' }])]),
+      'unpack.parent',
+      'a/evil',
+      /parent "a" is a symlink whose target is not a directory inside the root/,
+    );
+    check();
+  });
+
+  test('node-tar CVE-2021-37712: look-alike names (Unicode forms, backslashes) are distinct names, never a path through a symlink', async (t) => {
+    const { dir, outside, check } = setup(t);
+    const { rootfs } = await unpackInto(dir, [
+      tarOf([
+        { name: 'e\u0301', type: 'symlink', linkname: outside },
+        { name: '\u00e9/x', data: 'x' },
+        { name: 'c:..\\..\\outside\\evil', data: 'windows-style name' },
+      ]),
+    ]);
+    assert.equal(readFileSync(join(rootfs, '\u00e9/x'), 'utf8'), 'x');
+    assert.ok(existsSync(join(rootfs, 'c:..\\..\\outside\\evil')));
+    check();
+  });
+
+  test('a symlink later in the same layer replaced by a file writes the file, not through the link', async (t) => {
+    const { dir, victim, check } = setup(t);
+    const { rootfs } = await unpackInto(dir, [
+      tarOf([
+        { name: 'f', type: 'symlink', linkname: victim },
+        { name: 'f', data: 'new content', mode: 0o777 },
+      ]),
+    ]);
+    assert.ok(lstatSync(join(rootfs, 'f')).isFile());
+    check();
+  });
+
+  test('containerd CVE-2021-32760 / GHSA-c2h3-6mxw-7mvq: no chmod, chown or utimes follows a symlink to the host', async (t) => {
+    const { dir, outside, victim, check } = setup(t);
+    await unpackInto(dir, [
+      tarOf([
+        { name: 'link', type: 'symlink', linkname: victim, mode: 0o777, mtime: 1 },
+        { name: 'dirlink', type: 'symlink', linkname: outside },
+      ]),
+      tarOf([
+        // A directory entry at the symlink's name replaces the link, it never chmods the target.
+        { name: 'dirlink', type: 'dir', mode: 0o777 },
+        { name: 'hard', type: 'hardlink', linkname: 'link' },
+        { name: 'hard', type: 'fifo', mode: 0o777 },
+      ]),
+    ]);
+    check();
+    assert.notEqual(statSync(outside).mode & 0o777, 0o777);
+  });
+
+  test('symlink loops are refused with the entry named', async (t) => {
+    const { dir, check } = setup(t);
+    await assertUnpackError(
+      unpackInto(dir, [tarOf([{ name: 'l1', type: 'symlink', linkname: 'l2' }, { name: 'l2', type: 'symlink', linkname: 'l1' }, { name: 'l1/x', data: 'x' }])]),
+      'unpack.entry',
+      'l1/x',
+      /ELOOP/,
+    );
+    check();
+  });
+
+  test('umoci CVE-2021-29136: the root entry cannot be turned into a symlink', async (t) => {
+    const { dir, outside, check } = setup(t);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: '.', type: 'symlink', linkname: outside }, { name: 'evil', data: 'x' }])]), 'unpack.root_type', '.', /refusing to turn the root into a symlink/);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: './', type: 'hardlink', linkname: outside }])]), 'unpack.root_type', './');
+    check();
+  });
+});
+
+describe('hard links', () => {
+  test('node-tar CVE-2021-32804 style: a hard link whose target climbs out of the root is refused', async (t) => {
+    const { dir, victim, check } = setup(t);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'h', type: 'hardlink', linkname: `../../../../../../../..${victim}` }])]), 'unpack.link_escape', 'h');
+    check();
+  });
+
+  test('an absolute hard-link target is looked up inside the root, never on the host', async (t) => {
+    const { dir, victim, check } = setup(t);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'h', type: 'hardlink', linkname: victim }])]), 'unpack.link_target', 'h', /does not exist/);
+    check();
+  });
+
+  test('a hard link through a symlink that escapes resolves inside the root', async (t) => {
+    const { dir, outside, check } = setup(t);
+    await assertUnpackError(
+      unpackInto(dir, [tarOf([{ name: 's', type: 'symlink', linkname: outside }, { name: 'h', type: 'hardlink', linkname: 's/victim' }])]),
+      'unpack.link_target',
+      'h',
+    );
+    check();
+  });
+
+  test('a hard link to a symlink pointing outside links the symlink itself (its target stays data)', async (t) => {
+    const { dir, victim, check } = setup(t);
+    const { rootfs } = await unpackInto(dir, [tarOf([{ name: 's', type: 'symlink', linkname: victim }, { name: 'h', type: 'hardlink', linkname: 's' }])]);
+    assert.ok(lstatSync(join(rootfs, 'h')).isSymbolicLink());
+    assert.equal(lstatSync(join(rootfs, 's')).ino, lstatSync(join(rootfs, 'h')).ino);
+    check();
+  });
+});
+
+describe('devices and bombs', () => {
+  test('device nodes are refused by name when devices are not allowed', async (t) => {
+    const { dir, check } = setup(t);
+    await assertUnpackError(
+      unpackInto(dir, [tarOf([{ name: 'dev/sda', type: 'block', devmajor: 8, devminor: 0 }])], { devices: 'refuse' }),
+      'unpack.device_refused',
+      'dev/sda',
+      /block device 8:0 refused/,
+    );
+    await assertUnpackError(
+      unpackInto(dir, [tarOf([{ name: 'dev/mem', type: 'char', devmajor: 1, devminor: 1 }])], { devices: 'refuse' }),
+      'unpack.device_refused',
+      'dev/mem',
+    );
+    check();
+  });
+
+  test('a decompression bomb stops at the byte limit, naming the layer and the entry', async (t) => {
+    const dir = tempDir(t);
+    // 64 MiB of zeros compress to ~64 KiB.
+    const tar = Buffer.concat([encodeEntry({ name: 'bomb', data: Buffer.alloc(64 * 1024 * 1024) }), TAR_END]);
+    const blob = gzipSync(tar);
+    assert.ok(blob.length < 256 * 1024);
+    mkdirSync(join(dir, 'rootfs'));
+    const layer = { digest: `sha256:${'b'.repeat(64)}`, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', open: () => Readable.from([blob]) };
+    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [layer], { limits: { maxLayerBytes: 8 * 1024 * 1024 } }), 'unpack.limit', 'bomb', /exceeds 8388608 bytes/);
+  });
+
+  test('an entry-count bomb stops at the entry limit', async (t) => {
+    const dir = tempDir(t);
+    const entries = Array.from({ length: 50 }, (_, i) => ({ name: `f${i}` }));
+    await assertUnpackError(unpackInto(dir, [tarOf(entries)], { limits: { maxLayerEntries: 10 } }), 'unpack.limit', 'f10', /more than 10 entries/);
+  });
+
+  test('a corrupt gzip stream and a wrong diff_id are refused by layer', async (t) => {
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'rootfs'));
+    const blob = gzipSync(tarOf([{ name: 'a', data: 'x'.repeat(10000) }]));
+    const corrupt = Buffer.from(blob);
+    corrupt.writeUInt8((corrupt.readUInt8(corrupt.length - 12) ^ 0xff) & 0xff, corrupt.length - 12);
+    const digest = `sha256:${'c'.repeat(64)}`;
+    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [{ digest, open: () => Readable.from([corrupt]) }]), 'unpack.decompress', undefined);
+    await assertUnpackError(
+      unpackLayers(join(dir, 'rootfs'), [{ digest, diffId: `sha256:${'0'.repeat(64)}`, open: () => Readable.from([blob]) }]),
+      'unpack.diff_id',
+      undefined,
+      /the image config says sha256:0000/,
+    );
+    await assertUnpackError(
+      unpackLayers(join(dir, 'rootfs'), [{ digest, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', open: () => Readable.from([blob]) }]),
+      'unpack.compression',
+      undefined,
+      /says zstd but the data is gzip/,
+    );
+  });
+});
