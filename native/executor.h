@@ -102,6 +102,9 @@ int op_console_connect(struct ctx *c, const struct op *o);
 int op_setup_console(struct ctx *c, const struct op *o);
 _Noreturn void proxy_and_wait(int proxy_fd, pid_t child);
 
+/* bpf_device.c */
+int op_bpf_device(struct ctx *c, const struct op *o);
+
 /* main.c */
 _Noreturn void wait_and_exit(pid_t child);
 

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/openat2.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -90,10 +92,21 @@ static int op_simple(struct ctx *c, const struct op *o)
 		c->state_dir_fd = fd;
 		return 0;
 	}
-	case OP_CHDIR:
-		if (chdir(a[A_CHDIR_PATH].s) < 0)
-			fail(c, errno, "chdir \"%s\"", a[A_CHDIR_PATH].s);
+	case OP_CHDIR: {
+		/* No magic links: a cwd of /proc/self/fd/N must not reach a host directory (CVE-2024-21626). */
+		const char *path = a[A_CHDIR_PATH].s;
+		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+		int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+		if (fd < 0)
+			fail(c, errno, "open the working directory \"%s\"", path);
+		if (fchdir(fd) < 0)
+			fail(c, errno, "chdir \"%s\"", path);
+		close(fd);
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/')
+			fail(c, EPERM, "working directory \"%s\" is outside the container's root", path);
 		return 0;
+	}
 	case OP_UMASK:
 		umask((mode_t)a[A_UMASK_MASK].i);
 		return 0;
@@ -161,6 +174,7 @@ static const handler handlers[OP_MAX_CODE + 1] = {
 	[OP_EXEC] = op_exec,
 	[OP_RESET_SIGNALS] = op_reset_signals,
 	[OP_SET_DUMPABLE] = op_simple,
+	[OP_BPF_DEVICE] = op_bpf_device,
 };
 
 /* The executor that stays (wait mode) exits as its child did. */

@@ -10,8 +10,12 @@ import { createRequire } from 'node:module';
 
 // Both are CommonJS modules whose default export TypeScript sees as the namespace.
 const require = createRequire(import.meta.url);
-const Ajv = (require('ajv-draft-04') as typeof import('ajv-draft-04')).default;
-const standaloneCode = (require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js')).default;
+interface AjvLike {
+  addSchema(schema: object, key: string): unknown;
+}
+const Ajv = (require('ajv-draft-04') as { default: new (options: Record<string, unknown>) => AjvLike }).default;
+const standaloneCode = (require('ajv/dist/standalone/index.js') as { default: (ajv: AjvLike, refs: Record<string, string>) => string })
+  .default;
 
 const SCHEMA_ROOT = process.env['BERTH_OCI_SCHEMAS'] ?? '/usr/share/gocode/src/github.com/opencontainers';
 

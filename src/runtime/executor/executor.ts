@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { Stream } from 'node:stream';
 import { join } from 'node:path';
 import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
-import { BerthError, ErrorKind, internal } from '../../errors.ts';
+import { BerthError, describeError, ErrorKind, internal } from '../../errors.ts';
 import { encodePlan, type Plan } from '../plan/encode.ts';
 import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
 
@@ -116,9 +116,9 @@ export function runExecutor(options: RunOptions): Execution {
       if (settled) return;
       settled = true;
       sock.destroy();
-      if (ctx.pid === undefined) rejectPid(err ?? internal('executor_no_pid', 'executor finished without a container process'));
+      if (ctx.pid === undefined) rejectPid(err instanceof Error ? err : internal('executor_no_pid', 'executor finished without a container process'));
       if (err === undefined) resolve();
-      else reject(err);
+      else reject(err instanceof Error ? err : internal('executor_failed', describeError(err)));
     };
     child.once('error', (err) =>
       finish(internal('executor_spawn', `start the executor ${executorPath()}: ${err.message}`, { cause: err })),

@@ -31,7 +31,8 @@ export class Plan {
   readonly steps: Step[] = [];
 
   add<N extends OpName>(op: N, args: ArgsOf<N>, what: string, flags = 0): this {
-    this.steps.push({ op, args, flags, what } as unknown as Step);
+    const step: Step<N> = { op, args, flags, what };
+    this.steps.push(step);
     return this;
   }
 
@@ -99,7 +100,7 @@ export function encodePlan(plan: Plan): Buffer {
   w.u32(plan.steps.length);
   for (const step of plan.steps) {
     const def = OPS[step.op];
-    const kinds = Object.entries(def.args) as [string, ArgKindName][];
+    const kinds: [string, ArgKindName][] = Object.entries(def.args);
     w.u16x4(def.code, step.flags, kinds.length);
     const args = step.args as Record<string, unknown>;
     for (const [name, kind] of kinds) {

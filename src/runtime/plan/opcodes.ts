@@ -139,6 +139,14 @@ export const OPS = {
   setns_child: { code: 40, args: { path: 'str', nstype: 'int' } },
   /** Mark this process non-dumpable (others in the container cannot open /proc/PID/exe). */
   set_dumpable: { code: 41, args: { value: 'int' } },
+  /**
+   * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], from
+   * the cgroup library's device filter compiler) and attach it to the cgroup2
+   * directory `cgroup` (a host path) with BPF_F_ALLOW_MULTI, replacing the
+   * device programs attached there before (as runc does). A verifier
+   * rejection reports the verifier's log.
+   */
+  bpf_device: { code: 60, args: { cgroup: 'str', program: 'str', license: 'str' } },
 } as const satisfies Record<string, { code: number; args: Record<string, ArgKindName> }>;
 
 export type OpName = keyof typeof OPS;

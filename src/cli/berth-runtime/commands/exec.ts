@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { bool, int, list, str } from '../../args.ts';
+import { invalidArgument } from '../../../errors.ts';
+import type { Process } from '../../../oci/runtime-spec.ts';
+import { exec } from '../../../runtime/lifecycle/exec.ts';
+import { exitCode, forwardSignals } from '../../../runtime/lifecycle/signals.ts';
+import type { Command } from '../command.ts';
+import type { RuntimeContext } from '../../../runtime/lifecycle/context.ts';
+import type { FlagValues } from '../../args.ts';
+
+const SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+
+async function processFromFlags(runtime: RuntimeContext, id: string, flags: FlagValues, args: string[]): Promise<Process> {
+  const file = str(flags, 'process');
+  if (file) {
+    let data: unknown;
+    try {
+      data = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      throw invalidArgument('process_file', `exec: --process "${file}": ${(err as Error).message}`, { cause: err });
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidArgument('process_file', `exec: --process "${file}": must be a JSON object`);
+    return data as Process;
+  }
+  if (args.length === 0) throw invalidArgument('wrong_args', 'exec: expects ID and a COMMAND (or --process)');
+  const record = await runtime.store.read(id);
+  const base = record.config.process;
+  const p: Process = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } });
+  p.args = args;
+  p.env = [...(p.env ?? []), ...list(flags, 'env')];
+  p.terminal = bool(flags, 'tty');
+  delete p.consoleSize;
+  const cwd = str(flags, 'cwd');
+  if (cwd) p.cwd = cwd;
+  const user = str(flags, 'user');
+  if (user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(user);
+    if (!m) throw invalidArgument('invalid_user', `exec: --user "${user}": must be UID[:GID]`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : p.user.gid };
+  }
+  const gids = list(flags, 'additional-gids').map((g) => {
+    if (!/^\d+$/.test(g)) throw invalidArgument('invalid_gid', `exec: --additional-gids "${g}": not a number`);
+    return Number(g);
+  });
+  if (gids.length) p.user.additionalGids = gids;
+  if (bool(flags, 'no-new-privs')) p.noNewPrivileges = true;
+  const caps = list(flags, 'cap');
+  if (caps.length) {
+    p.capabilities ??= {};
+    for (const set of SETS) p.capabilities[set] = [...new Set([...(p.capabilities[set] ?? []), ...caps])];
+  }
+  return p;
+}
+
+const command: Command = {
+  name: 'exec',
+  usage: 'exec [options] ID COMMAND [ARGS...]',
+  description: 'run another process in a running container',
+  flags: [
+    { name: 'console-socket', type: 'string', value: 'PATH', help: 'unix socket that receives the terminal master' },
+    { name: 'cwd', type: 'string', value: 'DIR', help: 'working directory in the container' },
+    { name: 'env', short: 'e', type: 'list', value: 'NAME=VALUE', help: 'add an environment variable' },
+    { name: 'tty', short: 't', type: 'bool', help: 'allocate a pseudo-terminal' },
+    { name: 'user', short: 'u', type: 'string', value: 'UID[:GID]', help: 'user and group ids' },
+    { name: 'additional-gids', short: 'g', type: 'list', value: 'GID', help: 'add a supplementary group' },
+    { name: 'process', short: 'p', type: 'string', value: 'FILE', help: 'the process as runtime-spec JSON' },
+    { name: 'detach', short: 'd', type: 'bool', help: 'do not wait for the process' },
+    { name: 'pid-file', type: 'string', value: 'PATH', help: 'write the process id to this file' },
+    { name: 'no-new-privs', type: 'bool', help: 'set no_new_privs' },
+    { name: 'cap', short: 'c', type: 'list', value: 'CAP', help: 'add a capability' },
+    { name: 'preserve-fds', type: 'int', value: 'N', help: 'pass N more file descriptors to the process' },
+    { name: 'process-label', type: 'string', value: 'LABEL', help: 'accepted for runc compatibility (SELinux is not supported)' },
+    { name: 'apparmor', type: 'string', value: 'PROFILE', help: 'accepted for runc compatibility (AppArmor is not supported)' },
+    { name: 'ignore-paused', type: 'bool', help: 'accepted for runc compatibility' },
+  ],
+  async run(ctx, { flags, rest }) {
+    const [id, ...args] = rest;
+    if (!id) throw invalidArgument('wrong_args', 'exec: expects ID and a COMMAND');
+    const process_ = await processFromFlags(ctx.runtime, id, flags, args);
+    const detach = bool(flags, 'detach');
+    const executed = await exec(ctx.runtime, id, process_, {
+      consoleSocket: str(flags, 'console-socket'),
+      detach,
+      pidFile: str(flags, 'pid-file'),
+      preserveFds: int(flags, 'preserve-fds') ?? 0,
+    });
+    if (detach) return 0;
+    const stop = forwardSignals(executed.pid);
+    try {
+      return exitCode(await executed.execution.exited);
+    } finally {
+      stop();
+    }
+  },
+};
+export default command;

@@ -1,0 +1,30 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bool, positional, str } from '../../args.ts';
+import { alreadyExists, errnoCode } from '../../../errors.ts';
+import { defaultSpec, toRootless } from '../../../oci/default-spec.ts';
+import type { Command } from '../command.ts';
+
+const command: Command = {
+  name: 'spec',
+  usage: 'spec [options]',
+  description: 'write a default config.json into the bundle directory',
+  flags: [
+    { name: 'bundle', short: 'b', type: 'string', value: 'DIR', help: 'bundle directory (default: the current directory)' },
+    { name: 'rootless', type: 'bool', help: 'a spec an unprivileged user can run' },
+  ],
+  async run(ctx, { flags, rest }) {
+    positional(rest, [], 'spec');
+    let spec = defaultSpec();
+    if (bool(flags, 'rootless')) spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
+    const file = join(str(flags, 'bundle') ?? process.cwd(), 'config.json');
+    try {
+      await writeFile(file, `${JSON.stringify(spec, null, '\t')}\n`, { flag: 'wx' });
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw alreadyExists('config_exists', `spec: ${file} exists: remove it first`);
+      throw err;
+    }
+    return 0;
+  },
+};
+export default command;

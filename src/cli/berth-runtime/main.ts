@@ -1,0 +1,148 @@
+/**
+ * berth-runtime: the OCI runtime with runc's command line, so podman,
+ * containerd and cri-o can use it in runc's place.
+ *
+ *   berth-runtime [global options] COMMAND [options] [arguments]
+ */
+import { appendFileSync } from 'node:fs';
+import { subscribe } from 'node:diagnostics_channel';
+import { bool, flagHelp, type FlagSpec, parseFlags, str } from '../args.ts';
+import { describeError, exitCodeFor, invalidArgument, isBerthError } from '../../errors.ts';
+import { RUNTIME_SPEC_VERSION } from '../../oci/runtime-spec.ts';
+import { BERTH_VERSION } from '../../runtime/features.ts';
+import { runtimeContext } from '../../runtime/lifecycle/context.ts';
+import { DEFAULT_STATE_ROOT } from '../../runtime/state/store.ts';
+import type { Command, CommandContext } from './command.ts';
+import createCmd from './commands/create.ts';
+import deleteCmd from './commands/delete.ts';
+import execCmd from './commands/exec.ts';
+import featuresCmd from './commands/features.ts';
+import killCmd from './commands/kill.ts';
+import listCmd from './commands/list.ts';
+import { pauseCommand, resumeCommand } from './commands/pause.ts';
+import psCmd from './commands/ps.ts';
+import runCmd from './commands/run.ts';
+import specCmd from './commands/spec.ts';
+import startCmd from './commands/start.ts';
+import stateCmd from './commands/state.ts';
+
+const COMMANDS: Command[] = [
+  createCmd,
+  startCmd,
+  stateCmd,
+  killCmd,
+  deleteCmd,
+  runCmd,
+  listCmd,
+  psCmd,
+  execCmd,
+  pauseCommand,
+  resumeCommand,
+  specCmd,
+  featuresCmd,
+];
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'root', type: 'string', value: 'DIR', help: `state directory (default ${DEFAULT_STATE_ROOT})` },
+  { name: 'log', type: 'string', value: 'FILE', help: 'write errors, warnings (and debug output) to FILE' },
+  { name: 'log-format', type: 'string', value: 'text|json', help: 'format of the log (default text)' },
+  { name: 'debug', type: 'bool', help: 'log what the runtime does' },
+  { name: 'systemd-cgroup', type: 'bool', help: 'use systemd for cgroups (not supported: berth-runtime manages cgroupfs itself)' },
+  { name: 'rootless', type: 'string', value: 'true|false|auto', help: 'accepted for runc compatibility (decided from the effective uid)' },
+  { name: 'criu', type: 'string', value: 'PATH', help: 'accepted for runc compatibility (checkpointing is not supported)' },
+  { name: 'help', short: 'h', type: 'bool', help: 'show help' },
+  { name: 'version', short: 'v', type: 'bool', help: 'print the version' },
+];
+
+function usage(): string {
+  return [
+    'berth-runtime: an OCI runtime (runc\'s command line)',
+    '',
+    'Usage: berth-runtime [global options] COMMAND [options] [arguments]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `   ${c.name.padEnd(10)} ${c.description}`),
+    '',
+    'Global options:',
+    flagHelp(GLOBAL_FLAGS),
+    '',
+  ].join('\n');
+}
+
+function commandUsage(c: Command): string {
+  return [`Usage: berth-runtime ${c.usage}`, '', c.description, '', ...(c.flags.length ? ['Options:', flagHelp(c.flags), ''] : [])].join('\n');
+}
+
+type Logger = (level: 'error' | 'warning' | 'debug', msg: string) => void;
+
+function makeLogger(file: string | undefined, format: string, debug: boolean): Logger {
+  return (level, msg) => {
+    if (level === 'debug' && !debug) return;
+    if (file) {
+      const line =
+        format === 'json'
+          ? JSON.stringify({ level, msg, time: new Date().toISOString() })
+          : `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
+      try {
+        appendFileSync(file, `${line}\n`);
+      } catch {
+        // The log is best effort; stderr still gets errors.
+      }
+    }
+    if (level === 'error' || (level === 'warning' && !file) || (level === 'debug' && !file)) {
+      process.stderr.write(`berth-runtime: ${level === 'error' ? '' : `${level}: `}${msg}\n`);
+    }
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let log: Logger = makeLogger(undefined, 'text', false);
+  try {
+    const global = parseFlags(argv, GLOBAL_FLAGS, 'berth-runtime');
+    const g = global.flags;
+    const format = str(g, 'log-format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw invalidArgument('invalid_flag', `--log-format: "${format}" is not text or json`);
+    log = makeLogger(str(g, 'log'), format, bool(g, 'debug'));
+    subscribe('berth:runtime:warning', (m) => log('warning', (m as { message: string }).message));
+    if (bool(g, 'version')) {
+      process.stdout.write(`berth-runtime version ${BERTH_VERSION}\nspec: ${RUNTIME_SPEC_VERSION}\nnode: ${process.version}\n`);
+      return 0;
+    }
+    const [name, ...rest] = global.rest;
+    if (!name || name === 'help' || bool(g, 'help')) {
+      const c = COMMANDS.find((x) => x.name === rest[0]);
+      process.stdout.write(c ? commandUsage(c) : usage());
+      return name || bool(g, 'help') ? 0 : 2;
+    }
+    if (bool(g, 'systemd-cgroup')) {
+      throw invalidArgument('systemd_cgroup', '--systemd-cgroup: berth-runtime manages cgroups through cgroupfs only (set cgroup_manager = "cgroupfs")');
+    }
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) throw invalidArgument('unknown_command', `"${name}" is not a berth-runtime command (see berth-runtime --help)`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const parsedHelp = parseFlags(rest, [...command.flags, { name: 'help', short: 'h', type: 'bool', help: '' }], command.name);
+      if (bool(parsedHelp.flags, 'help')) {
+        process.stdout.write(commandUsage(command));
+        return 0;
+      }
+    }
+    const parsed = parseFlags(rest, command.flags, command.name);
+    const ctx: CommandContext = {
+      runtime: runtimeContext(str(g, 'root') ?? DEFAULT_STATE_ROOT),
+      debug: (m) => log('debug', m),
+      out: (t) => process.stdout.write(t),
+    };
+    log('debug', `${command.name} ${parsed.rest.join(' ')}`);
+    return await command.run(ctx, parsed);
+  } catch (err) {
+    log('error', describeError(err));
+    if (!isBerthError(err) && err instanceof Error && err.stack) log('debug', err.stack);
+    return exitCodeFor(err);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Let stdout drain, then leave without waiting for anything still referenced.
+process.exitCode = code;
+if (process.stdout.writableLength === 0) process.exit(code);
+else process.stdout.once('drain', () => process.exit(code));

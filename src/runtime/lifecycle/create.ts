@@ -1,0 +1,142 @@
+/**
+ * `create`: a container set up and waiting for `start`. TypeScript claims
+ * the id, prepares the cgroup and compiles the plan; the executor does the
+ * rest, stopping at three points where TypeScript acts on the new process:
+ * id mappings, cgroup placement, and the runtime-namespace hooks.
+ */
+import { rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { RUNTIME_SPEC_VERSION, type State } from '../../oci/runtime-spec.ts';
+import { openCgroup, cgroupMounts, type Cgroup } from '../cgroups/index.ts';
+import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
+import { runHooks } from '../hooks.ts';
+import { mountPointOf } from '../linux/mountinfo.ts';
+import { compileCreatePlan, hostHasKcore, namespacesOf, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../plan/create-plan.ts';
+import { effectiveResources } from '../plan/device-rules.ts';
+import { loadBundle } from '../spec/load.ts';
+import { readProcStat } from '../state/proc.ts';
+import { type ContainerRecord, EXEC_FIFO } from '../state/store.ts';
+import { writeIdMappings } from '../userns.ts';
+import type { RuntimeContext } from './context.ts';
+import { compileSeccompFor } from './seccomp.ts';
+import { signalProcess } from './wait.ts';
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string | undefined;
+  consoleSocket?: string | undefined;
+  noPivot?: boolean;
+  preserveFds?: number;
+  /** The executor stays, waits for the container and exits with its status (`run`, the engine). */
+  wait?: boolean;
+  stdio?: readonly [StdioEntry, StdioEntry, StdioEntry] | 'inherit';
+}
+
+export interface Created {
+  pid: number;
+  /** With `wait`: the executor that exits with the container's status. */
+  execution: Execution;
+}
+
+/** Writes a pid file atomically, as runc does (callers poll for it). */
+export async function writePidFile(path: string, pid: number): Promise<void> {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
+  await writeFile(tmp, String(pid));
+  await rename(tmp, abs);
+}
+
+export async function create(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created> {
+  const { store } = ctx;
+  const bundle = await loadBundle(options.bundle);
+  const { spec } = bundle;
+  const stateDir = await store.claim(id);
+  await using lock = await store.lock(id);
+  void lock;
+
+  const record: ContainerRecord = {
+    ociVersion: spec.ociVersion || RUNTIME_SPEC_VERSION,
+    id,
+    status: 'creating',
+    pid: 0,
+    bundle: bundle.dir,
+    rootfs: bundle.rootfs,
+    created: new Date().toISOString(),
+    owner: process.getuid?.() === 0 ? 'root' : String(process.getuid?.() ?? ''),
+    config: spec,
+    namespaces: Object.fromEntries(namespacesOf(spec).map((ns) => [ns.type, ns.path ?? ''])),
+  };
+  if (spec.annotations) record.annotations = spec.annotations;
+  let cgroup: Cgroup | undefined;
+  let pid = 0;
+  try {
+    const rootless = process.geteuid?.() !== 0;
+    cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, resources: effectiveResources(spec), rootless });
+    // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find.
+    record.cgroup = cgroup.paths;
+    await store.write(record);
+    await cgroup.create();
+    const cg = cgroup;
+    const terminal = spec.process?.terminal === true;
+    const seccomp = spec.linux?.seccomp ? await compileSeccompFor(spec.linux.seccomp) : undefined;
+    const plan = compileCreatePlan({
+      spec,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      stateDir,
+      fifoName: EXEC_FIFO,
+      consoleSocket: options.consoleSocket ? resolve(options.consoleSocket) : undefined,
+      noPivot: options.noPivot ?? false,
+      preserveFds: options.preserveFds ?? 0,
+      wait: options.wait ?? false,
+      consoleProxy: terminal && !options.consoleSocket && (options.wait ?? false),
+      cgroupMounts: (dest, readOnly, cgroupNamespace) => cgroupMounts(cg.paths, dest, { readOnly, cgroupNamespace }),
+      rootfsParentMount: mountPointOf(dirname(bundle.rootfs)),
+      seccomp,
+      hostHasKcore: hostHasKcore(),
+    });
+    const state = (status: State['status']): State => {
+      const s: State = { ociVersion: record.ociVersion, id, status, pid, bundle: bundle.dir };
+      if (spec.annotations) s.annotations = spec.annotations;
+      return s;
+    };
+    const execution = runExecutor({
+      plan,
+      stdio: options.stdio ?? 'inherit',
+      preserveFds: options.preserveFds ?? 0,
+      onPid: (p) => {
+        pid = p;
+      },
+      onSync: async (tag, sync) => {
+        switch (tag) {
+          case SYNC_USERNS:
+            await writeIdMappings(sync.executorPid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []);
+            return [];
+          case SYNC_CREATED:
+            await cg.addProcess(pid);
+            return [];
+          case SYNC_HOOKS: {
+            await runHooks('prestart', spec.hooks?.prestart, state('creating'));
+            await runHooks('createRuntime', spec.hooks?.createRuntime, state('creating'));
+            return [JSON.stringify(state('creating')), JSON.stringify(state('created'))];
+          }
+          default:
+            return [];
+        }
+      },
+    });
+    await execution.ready;
+    record.pid = pid;
+    const stat = readProcStat(pid);
+    if (stat) record.pidStartTime = stat.startTime;
+    record.status = 'created';
+    await store.write(record);
+    if (options.pidFile) await writePidFile(options.pidFile, pid);
+    return { pid, execution };
+  } catch (err) {
+    if (pid > 0) signalProcess(pid, 9);
+    await cgroup?.destroy().catch(() => undefined);
+    await store.remove(id);
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `delete`: what is left of a container goes: its processes (with
+ * --force, or when it never started), its cgroup and its state; then the
+ * poststop hooks run.
+ */
+import { rm } from 'node:fs/promises';
+import { failedPrecondition, isBerthError } from '../../errors.ts';
+import { cgroupFromPaths } from '../cgroups/index.ts';
+import { runHooksWarning } from '../hooks.ts';
+import type { RuntimeContext } from './context.ts';
+import { warn } from './context.ts';
+import { containerStatus, specState } from './status.ts';
+import { signalProcess, waitForExit } from './wait.ts';
+
+const KILL_TIMEOUT_MS = 10_000;
+
+export async function deleteContainer(ctx: RuntimeContext, id: string, force = false): Promise<void> {
+  const { store } = ctx;
+  await using lock = await store.lock(id);
+  void lock;
+  let record;
+  try {
+    record = await store.read(id);
+  } catch (err) {
+    // A create that died before writing state leaves a bare directory.
+    if (isBerthError(err, 'container_not_found')) {
+      await rm(store.dir(id), { recursive: true, force: true });
+      if (force) return;
+    }
+    throw err;
+  }
+  const status = await containerStatus(store, record);
+  if ((status === 'running' || status === 'paused') && !force) {
+    throw failedPrecondition('not_stopped', `container "${id}": cannot delete a container that is ${status} (use --force)`);
+  }
+  const cgroup = record.cgroup ? cgroupFromPaths(record.cgroup) : undefined;
+  if (status !== 'stopped') {
+    if (status === 'paused') await cgroup?.thaw().catch(() => undefined);
+    signalProcess(record.pid, 9);
+    // Without its own pid namespace the container's other processes outlive its first one.
+    if (cgroup && record.namespaces['pid'] !== '') {
+      for (const pid of await cgroup.pids().catch(() => [])) signalProcess(pid, 9);
+    }
+    if (!(await waitForExit(record.pid, record.pidStartTime, KILL_TIMEOUT_MS))) {
+      throw failedPrecondition('kill_timeout', `container "${id}": process ${record.pid} still alive ${KILL_TIMEOUT_MS} ms after SIGKILL`);
+    }
+  }
+  if (cgroup) {
+    // Stragglers in the cgroup (processes that left the pid namespace's reach) go too.
+    for (const pid of await cgroup.pids().catch(() => [])) signalProcess(pid, 9);
+    await cgroup.destroy();
+  }
+  await store.remove(id);
+  for (const w of await runHooksWarning('poststop', record.config.hooks?.poststop, specState(record, 'stopped'))) {
+    warn(`container "${id}": ${w}`, { id });
+  }
+}

@@ -1,0 +1,74 @@
+/** `exec`: another process in a running container, in all its namespaces and its cgroup. */
+import { failedPrecondition, invalidArgument } from '../../errors.ts';
+import type { Process } from '../../oci/runtime-spec.ts';
+import { cgroupFromPaths } from '../cgroups/index.ts';
+import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
+import { SYNC_CREATED } from '../plan/create-plan.ts';
+import { compileExecPlan } from '../plan/exec-plan.ts';
+import type { RuntimeContext } from './context.ts';
+import { writePidFile } from './create.ts';
+import { compileSeccompFor } from './seccomp.ts';
+import { containerStatus } from './status.ts';
+
+export interface ExecOptions {
+  consoleSocket?: string | undefined;
+  detach?: boolean;
+  pidFile?: string | undefined;
+  preserveFds?: number;
+  stdio?: readonly [StdioEntry, StdioEntry, StdioEntry] | 'inherit';
+}
+
+export interface Executed {
+  pid: number;
+  execution: Execution;
+}
+
+export function checkProcess(p: Process, where: string): void {
+  if (!p.args || p.args.length === 0) throw invalidArgument('exec_args', `${where}: args must name the program to run`);
+  if (!p.cwd.startsWith('/')) throw invalidArgument('exec_cwd', `${where}: cwd "${p.cwd}" must be an absolute path`);
+  if (p.terminal && p.consoleSize && (p.consoleSize.height <= 0 || p.consoleSize.width <= 0)) {
+    throw invalidArgument('exec_console_size', `${where}: consoleSize must be positive`);
+  }
+}
+
+export async function exec(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions = {}): Promise<Executed> {
+  const { store } = ctx;
+  const record = await store.read(id);
+  const status = await containerStatus(store, record);
+  if (status !== 'running' && status !== 'created') {
+    throw failedPrecondition('not_running', `container "${id}": cannot exec in a container that is ${status}`);
+  }
+  checkProcess(process, 'process');
+  const detach = options.detach ?? false;
+  const seccomp = record.config.linux?.seccomp ? await compileSeccompFor(record.config.linux.seccomp) : undefined;
+  const plan = compileExecPlan({
+    process,
+    initPid: record.pid,
+    namespaceTypes: Object.keys(record.namespaces),
+    consoleSocket: options.consoleSocket,
+    preserveFds: options.preserveFds ?? 0,
+    wait: !detach,
+    consoleProxy: process.terminal === true && !options.consoleSocket && !detach,
+    seccomp,
+  });
+  if (process.terminal && !options.consoleSocket && detach) {
+    throw invalidArgument('console_socket_required', 'exec: --tty with --detach needs --console-socket');
+  }
+  const cgroup = record.cgroup ? cgroupFromPaths(record.cgroup) : undefined;
+  let pid = 0;
+  const execution = runExecutor({
+    plan,
+    stdio: options.stdio ?? 'inherit',
+    preserveFds: options.preserveFds ?? 0,
+    onPid: (p) => {
+      pid = p;
+    },
+    onSync: async (tag) => {
+      if (tag === SYNC_CREATED && cgroup) await cgroup.addProcess(pid);
+      return [];
+    },
+  });
+  await execution.ready;
+  if (options.pidFile) await writePidFile(options.pidFile, pid);
+  return { pid, execution };
+}

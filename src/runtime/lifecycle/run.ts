@@ -1,0 +1,45 @@
+/**
+ * `run`: create and start in one go. In the foreground the executor stays as
+ * the container's parent and exits with its status; signals are forwarded,
+ * and the container is deleted afterwards unless kept.
+ */
+import type { RuntimeContext } from './context.ts';
+import { create, type CreateOptions } from './create.ts';
+import { deleteContainer } from './delete.ts';
+import { exitCode, forwardSignals } from './signals.ts';
+import { start } from './start.ts';
+
+export interface RunOptions extends Omit<CreateOptions, 'wait'> {
+  detach?: boolean;
+  keep?: boolean;
+}
+
+/** Returns the container's exit code (0 when detached). */
+export async function run(ctx: RuntimeContext, id: string, options: RunOptions): Promise<number> {
+  if (options.detach) {
+    await create(ctx, id, { ...options, wait: false });
+    try {
+      await start(ctx, id);
+    } catch (err) {
+      await deleteContainer(ctx, id, true).catch(() => undefined);
+      throw err;
+    }
+    return 0;
+  }
+  const created = await create(ctx, id, { ...options, wait: true });
+  const stopForwarding = forwardSignals(created.pid);
+  try {
+    await start(ctx, id);
+    return exitCode(await created.execution.exited);
+  } catch (err) {
+    try {
+      process.kill(created.pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+    throw err;
+  } finally {
+    stopForwarding();
+    if (!options.keep) await deleteContainer(ctx, id, true).catch(() => undefined);
+  }
+}
