@@ -61,7 +61,9 @@ export class CgroupfsCgroup implements Cgroup {
         done.add(dir);
         let made: string[];
         try {
-          made = await makeDirs(this.fs, dir);
+          const v2 = controller === 'unified' && this.paths.mode === 'v2';
+          const top = v2 ? this.v2MountPoint(dir) : undefined;
+          made = await makeDirs(this.fs, dir, top === undefined ? undefined : { top, run: (parent) => enableControllers(this.fs, parent) });
         } catch (err) {
           if (!(this.rootless && isPermissionError(err))) throw err;
           this.warnings.push(`cgroup: ${dir} cannot be created (rootless): ${controller} is not managed`);
@@ -70,7 +72,6 @@ export class CgroupfsCgroup implements Cgroup {
         }
         created.push(...made);
         if (controller === 'cpuset') await initCpuset(this.fs, made);
-        if (controller === 'unified' && this.paths.mode === 'v2') await enableControllers(this.fs, this.v2MountPoint(dir), dir);
       }
       if (this.resources !== undefined) await this.apply(this.resources);
     } catch (err) {

@@ -102,6 +102,19 @@ export class HostCgroupFs implements CgroupFs {
 /** Files a cgroup appends to rather than replaces when written (fake tree only). */
 const APPENDING = new Set(['cgroup.procs', 'tasks', 'cgroup.threads']);
 
+/** "+memory -cpu" applied to the enabled set, refusing, as the kernel does (ENOENT), a controller cgroup.controllers does not offer. */
+async function applySubtreeControl(file: string, data: string): Promise<string> {
+  const available = new Set((await readFile(join(dirname(file), 'cgroup.controllers'), 'utf8')).split(/\s+/).filter(Boolean));
+  const enabled = new Set((await readFile(file, 'utf8')).split(/\s+/).filter(Boolean));
+  for (const token of data.split(/\s+/).filter(Boolean)) {
+    const name = token.slice(1);
+    if (!available.has(name)) throw Object.assign(new Error(`ENOENT: controller "${name}" not available`), { code: 'ENOENT' });
+    if (token.startsWith('+')) enabled.add(name);
+    else enabled.delete(name);
+  }
+  return [...enabled].join(' ');
+}
+
 export class TreeCgroupFs implements CgroupFs {
   readonly root: string;
   readonly log: string;
@@ -129,7 +142,9 @@ export class TreeCgroupFs implements CgroupFs {
     const st = await stat(real);
     if (!st.isFile()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
     await appendFile(this.log, `${path}\t${data}\n`);
-    if (APPENDING.has(basename(path))) await appendFile(real, `${data.trim()}\n`);
+    const name = basename(path);
+    if (APPENDING.has(name)) await appendFile(real, `${data.trim()}\n`);
+    else if (name === 'cgroup.subtree_control') await writeFile(real, await applySubtreeControl(real, data));
     else await writeFile(real, data);
   }
 
@@ -141,9 +156,13 @@ export class TreeCgroupFs implements CgroupFs {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;
     }
-    // A new cgroup has the control files of its parent, empty.
-    for (const name of await listEntries(dirname(real), false)) {
-      await writeFile(join(real, name), '');
+    // A new cgroup has the control files of its parent, empty, except what the kernel hands down.
+    const parent = dirname(real);
+    for (const name of await listEntries(parent, false)) {
+      let content = '';
+      if (name === 'devices.list') content = await readFile(join(parent, name), 'utf8');
+      if (name === 'cgroup.controllers') content = await readFile(join(parent, 'cgroup.subtree_control'), 'utf8').catch(() => '');
+      await writeFile(join(real, name), content);
     }
     return true;
   }

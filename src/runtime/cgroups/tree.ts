@@ -11,18 +11,27 @@ import { errnoCode } from '../../errors.ts';
 import type { CgroupFs } from './fs.ts';
 import { cgroupIoError, readOptional, writeControl } from './write.ts';
 
-/** mkdir -p, from the first missing ancestor down; returns the directories it created, top first. */
-export async function makeDirs(fs: CgroupFs, dir: string): Promise<string[]> {
-  const missing: string[] = [];
-  for (let d = dir; d !== '/' && !(await fs.exists(d)); d = posix.dirname(d)) missing.unshift(d);
+/**
+ * mkdir -p, from the first missing ancestor down; returns the directories it
+ * created, top first. With `beforeChild`, every level below `top` is visited
+ * (existing ones too) and the hook runs on each parent before its child is
+ * made: on v2 the controllers are enabled there first.
+ */
+export async function makeDirs(fs: CgroupFs, dir: string, beforeChild?: { top: string; run: (parent: string) => Promise<void> }): Promise<string[]> {
+  const levels: string[] = [];
+  for (let d = dir; d !== '/' && d !== beforeChild?.top; d = posix.dirname(d)) {
+    if (beforeChild === undefined && (await fs.exists(d))) break;
+    levels.unshift(d);
+  }
   const created: string[] = [];
   try {
-    for (const d of missing) {
+    for (const d of levels) {
+      await beforeChild?.run(posix.dirname(d));
       if (await fs.mkdir(d)) created.push(d);
     }
   } catch (err) {
     await removeCreated(fs, created);
-    throw cgroupIoError('create', missing[created.length] ?? dir, err);
+    throw cgroupIoError('create', levels[created.length] ?? dir, err);
   }
   return created;
 }
@@ -47,27 +56,20 @@ export async function initCpuset(fs: CgroupFs, created: readonly string[]): Prom
 }
 
 /**
- * Enables every available controller for the children of each level from
- * the mount point down to the leaf's parent. All at once first; one by one
- * when that fails (one unavailable controller must not block the others).
+ * Enables every available controller for the children of one level. All at
+ * once first; one by one when that fails (one unavailable controller must
+ * not block the others; the resource that needs it fails later, by name).
  */
-export async function enableControllers(fs: CgroupFs, mountPoint: string, leaf: string): Promise<void> {
-  const levels: string[] = [];
-  for (let d = posix.dirname(leaf); d.startsWith(mountPoint); d = posix.dirname(d)) {
-    levels.unshift(d);
-    if (d === mountPoint) break;
-  }
-  for (const level of levels) {
-    const available = ((await readOptional(fs, level, 'cgroup.controllers')) ?? '').trim().split(/\s+/).filter(Boolean);
-    if (available.length === 0) continue;
-    const enabled = new Set(((await readOptional(fs, level, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/));
-    const wanted = available.filter((c) => !enabled.has(c));
-    if (wanted.length === 0) continue;
-    try {
-      await fs.write(`${level}/cgroup.subtree_control`, wanted.map((c) => `+${c}`).join(' '));
-    } catch {
-      for (const c of wanted) await fs.write(`${level}/cgroup.subtree_control`, `+${c}`).catch(() => undefined);
-    }
+export async function enableControllers(fs: CgroupFs, level: string): Promise<void> {
+  const available = ((await readOptional(fs, level, 'cgroup.controllers')) ?? '').trim().split(/\s+/).filter(Boolean);
+  if (available.length === 0) return;
+  const enabled = new Set(((await readOptional(fs, level, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/));
+  const wanted = available.filter((c) => !enabled.has(c));
+  if (wanted.length === 0) return;
+  try {
+    await fs.write(`${level}/cgroup.subtree_control`, wanted.map((c) => `+${c}`).join(' '));
+  } catch {
+    for (const c of wanted) await fs.write(`${level}/cgroup.subtree_control`, `+${c}`).catch(() => undefined);
   }
 }
 
