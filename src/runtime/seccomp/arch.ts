@@ -21,15 +21,23 @@ export interface ArchDef {
    * as libseccomp treats them). Values are then truncated to 32 bits.
    */
   argBits: 32 | 64;
+  /** Syscall name → number, from the generated table. */
   table: Readonly<Record<string, number>>;
+  /** The same as a Map: lookups by arbitrary names stay fast (the tables are large). */
+  numbers: ReadonlyMap<string, number>;
+}
+
+function arch(name: ArchName, scmpName: string, auditArch: number, argBits: 32 | 64): ArchDef {
+  const table: Readonly<Record<string, number>> = SYSCALL_TABLES[name];
+  return { name, scmpName, auditArch, argBits, table, numbers: new Map(Object.entries(table)) };
 }
 
 export const ARCHES: Readonly<Record<ArchName, ArchDef>> = {
-  x86_64: { name: 'x86_64', scmpName: 'SCMP_ARCH_X86_64', auditArch: AUDIT_ARCH.X86_64, argBits: 64, table: SYSCALL_TABLES.x86_64 },
-  x86: { name: 'x86', scmpName: 'SCMP_ARCH_X86', auditArch: AUDIT_ARCH.I386, argBits: 32, table: SYSCALL_TABLES.x86 },
-  x32: { name: 'x32', scmpName: 'SCMP_ARCH_X32', auditArch: AUDIT_ARCH.X86_64, argBits: 32, table: SYSCALL_TABLES.x32 },
-  aarch64: { name: 'aarch64', scmpName: 'SCMP_ARCH_AARCH64', auditArch: AUDIT_ARCH.AARCH64, argBits: 64, table: SYSCALL_TABLES.aarch64 },
-  arm: { name: 'arm', scmpName: 'SCMP_ARCH_ARM', auditArch: AUDIT_ARCH.ARM, argBits: 32, table: SYSCALL_TABLES.arm },
+  x86_64: arch('x86_64', 'SCMP_ARCH_X86_64', AUDIT_ARCH.X86_64, 64),
+  x86: arch('x86', 'SCMP_ARCH_X86', AUDIT_ARCH.I386, 32),
+  x32: arch('x32', 'SCMP_ARCH_X32', AUDIT_ARCH.X86_64, 32),
+  aarch64: arch('aarch64', 'SCMP_ARCH_AARCH64', AUDIT_ARCH.AARCH64, 64),
+  arm: arch('arm', 'SCMP_ARCH_ARM', AUDIT_ARCH.ARM, 32),
 };
 
 const BY_SCMP_NAME = new Map<string, ArchDef>(Object.values(ARCHES).map((a) => [a.scmpName, a]));
@@ -82,16 +90,22 @@ export interface Multiplexed {
 const X86_SOCKETCALL = SYSCALL_TABLES.x86.socketcall;
 const X86_IPC = SYSCALL_TABLES.x86.ipc;
 
+const MULTIPLEXED = new Map<string, Multiplexed>([
+  ...Object.entries(SOCKETCALL_SUBCALLS).map(([name, subcall]): [string, Multiplexed] => [name, { nr: X86_SOCKETCALL, subcall }]),
+  ...Object.entries(IPC_SUBCALLS).map(([name, subcall]): [string, Multiplexed] => [name, { nr: X86_IPC, subcall }]),
+]);
+
 export function x86Multiplexer(name: string): Multiplexed | undefined {
-  const socket = SOCKETCALL_SUBCALLS[name];
-  if (socket !== undefined) return { nr: X86_SOCKETCALL, subcall: socket };
-  const ipc = IPC_SUBCALLS[name];
-  if (ipc !== undefined) return { nr: X86_IPC, subcall: ipc };
-  return undefined;
+  return MULTIPLEXED.get(name);
 }
+
+const KNOWN_NAMES: ReadonlySet<string> = new Set([
+  ...Object.keys(SOCKETCALL_SUBCALLS),
+  ...Object.keys(IPC_SUBCALLS),
+  ...Object.values(ARCHES).flatMap((a) => [...a.numbers.keys()]),
+]);
 
 /** True when some supported architecture knows the syscall name. */
 export function isKnownSyscall(name: string): boolean {
-  if (x86Multiplexer(name) !== undefined) return true;
-  return Object.values(ARCHES).some((arch) => Object.hasOwn(arch.table, name));
+  return KNOWN_NAMES.has(name);
 }

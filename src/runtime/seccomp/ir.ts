@@ -125,7 +125,7 @@ class ArchCollector {
         this.add(mux.nr, [...conditions.filter((c) => c.index !== 0), subcall], action);
       }
     }
-    const nr = this.arch.table[name];
+    const nr = this.arch.numbers.get(name);
     if (nr !== undefined) this.add(nr, conditions, action);
   }
 
