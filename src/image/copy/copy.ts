@@ -1,0 +1,146 @@
+/**
+ * Copying an image between any two transports (what `skopeo copy`,
+ * `berth pull` and `berth push` do): resolve the manifest (choosing the
+ * platform's entry from an index), copy the config, then the layers in
+ * parallel, skipping blobs the destination has and mounting those its
+ * registry holds in the source repository, and commit the manifest last,
+ * so a destination never names a blob it lacks.
+ */
+import { Readable } from 'node:stream';
+import { unsupported } from '../../errors.ts';
+import type { Descriptor, ImageConfig, Manifest, Platform } from '../../oci/image-spec.ts';
+import { hostPlatform, selectManifest } from '../registry/platform.ts';
+import { checkSupportedType, isIndexType, parseImageConfig, parseIndex, parseManifest } from '../store/manifest.ts';
+import type { BlobKind, ProgressSink } from '../progress/events.ts';
+import type { ImageDestination, ImageSource, ManifestBlob } from '../transport/types.ts';
+import { dockerToOci, isDockerManifest } from './convert.ts';
+
+export interface CopyOptions {
+  /** Which entry of an index to copy (default: the host's platform). */
+  platform?: Platform;
+  progress?: ProgressSink;
+  /** Blobs transferred at once (default 4). */
+  concurrency?: number;
+}
+
+export interface ResolvedImage {
+  manifest: ManifestBlob;
+  parsed: Manifest;
+  index?: ManifestBlob;
+}
+
+export interface CopyResult {
+  /** The manifest digest at the destination (differs from the source's after a conversion). */
+  manifestDigest: string;
+  sourceManifestDigest: string;
+  indexDigest?: string;
+  configDigest: string;
+  imageId?: string;
+  layers: Descriptor[];
+  config: ImageConfig;
+}
+
+/** The image manifest a source names, after platform selection. */
+export async function resolveImage(src: ImageSource, platform: Platform = hostPlatform()): Promise<ResolvedImage> {
+  const top = await src.topManifest();
+  checkSupportedType(top.mediaType, src.name);
+  if (!isIndexType(top.mediaType)) return { manifest: top, parsed: parseManifest(top.bytes, `${src.name} (${top.digest})`) };
+  const index = parseIndex(top.bytes, `${src.name} (${top.digest})`);
+  const chosen = selectManifest(index.manifests, platform, `${src.name} (${top.digest})`);
+  const manifest = await src.manifestByDigest(chosen.digest);
+  checkSupportedType(manifest.mediaType, `${src.name}@${chosen.digest}`);
+  if (isIndexType(manifest.mediaType)) {
+    throw unsupported('unsupported_manifest', `${src.name}@${chosen.digest}: an index inside an index is not supported`);
+  }
+  return { manifest, parsed: parseManifest(manifest.bytes, `${src.name}@${chosen.digest}`), index: top };
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Runs `fn` over items with at most `limit` at once; the first failure fails the whole. */
+export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      const item = items[i] as T;
+      try {
+        await fn(item, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected !== undefined) throw rejected.reason;
+}
+
+export async function copyBlob(
+  src: ImageSource,
+  dst: ImageDestination,
+  desc: Descriptor,
+  kind: BlobKind,
+  progress: ProgressSink | undefined,
+  extra: { diffId?: string; bytes?: Buffer } = {},
+): Promise<void> {
+  if (await dst.hasBlob(desc)) {
+    progress?.({ type: 'blob-skip', digest: desc.digest, kind, size: desc.size, reason: 'exists' });
+    return;
+  }
+  if (src.registryRepo !== undefined && dst.tryMount !== undefined && (await dst.tryMount(desc, src.registryRepo))) {
+    progress?.({ type: 'blob-skip', digest: desc.digest, kind, size: desc.size, reason: 'mounted' });
+    return;
+  }
+  progress?.({ type: 'blob-start', digest: desc.digest, kind, size: desc.size });
+  const { bytes } = extra;
+  const open = bytes !== undefined
+    ? (offset: number) => Promise.resolve({ stream: Readable.from([bytes.subarray(offset)]), offset })
+    : (offset: number) => src.blob(desc, offset);
+  await dst.putBlob(desc, open, {
+    onBytes: (n) => progress?.({ type: 'blob-progress', digest: desc.digest, bytes: n }),
+    ...(extra.diffId === undefined ? {} : { diffId: extra.diffId }),
+  });
+  progress?.({ type: 'blob-done', digest: desc.digest, kind });
+}
+
+export async function copyImage(src: ImageSource, dst: ImageDestination, options: CopyOptions = {}): Promise<CopyResult> {
+  const progress = options.progress;
+  const resolved = await resolveImage(src, options.platform);
+  const { parsed } = resolved;
+  progress?.({
+    type: 'resolved',
+    source: src.name,
+    manifestDigest: resolved.manifest.digest,
+    layers: parsed.layers.length,
+    bytes: parsed.layers.reduce((n, l) => n + l.size, parsed.config.size),
+  });
+  const configBytes = await readAll((await src.blob(parsed.config)).stream);
+  const config = parseImageConfig(configBytes, `${src.name}: config ${parsed.config.digest}`);
+  await copyBlob(src, dst, parsed.config, 'config', progress, { bytes: configBytes });
+  const diffIds = config.rootfs.diff_ids;
+  await forEachLimited(parsed.layers, options.concurrency ?? 4, (layer, i) => {
+    const diffId = diffIds[i];
+    return copyBlob(src, dst, layer, 'layer', progress, diffId === undefined ? {} : { diffId });
+  });
+  let manifest = resolved.manifest;
+  if (!dst.acceptsDockerManifests && isDockerManifest(manifest.mediaType)) manifest = dockerToOci(parsed);
+  const committed = await dst.commit({ manifest, ...(resolved.index === undefined ? {} : { index: resolved.index }) });
+  progress?.({ type: 'manifest-written', digest: committed.manifestDigest, destination: dst.name });
+  const result: CopyResult = {
+    manifestDigest: committed.manifestDigest,
+    sourceManifestDigest: resolved.manifest.digest,
+    configDigest: parsed.config.digest,
+    layers: parsed.layers,
+    config,
+  };
+  if (resolved.index !== undefined) result.indexDigest = resolved.index.digest;
+  if (committed.imageId !== undefined) result.imageId = committed.imageId;
+  return result;
+}
