@@ -5,6 +5,11 @@
  * into registers, then one block per exception that returns its verdict
  * when type, access, major and minor match, and the default at the end.
  *
+ * One deliberate difference: an allow block matches when the requested
+ * access is a subset of the rule's (as runc), but a deny block (allow-all
+ * mode) matches when they overlap, as the v1 kernel does. runc's subset test
+ * lets open(O_RDWR) through a rule that denies only "w".
+ *
  * Written here rather than taken from a library: no npm package assembles
  * eBPF, and the program is a few dozen fixed instructions.
  */
@@ -29,6 +34,7 @@ export const BPF = {
   ALU_MOV_X: 0xbc,
   JMP_JNE_K: 0x55, // BPF_JMP | BPF_JNE | BPF_K
   JMP_JNE_X: 0x5d,
+  JMP_JEQ_K: 0x15,
   JMP_EXIT: 0x95,
 } as const;
 
@@ -55,15 +61,16 @@ function ruleBlock(rule: DeviceRule): BpfInsn[] {
   block.push(insn(BPF.JMP_JNE_K, 2, 0, NEXT, rule.type === 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK));
   const access = bpfAccess(rule.access);
   if (access !== (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)) {
-    // The requested access must be a subset: (R3 & allowed) == R3, R1 as scratch.
-    block.push(insn(BPF.ALU_MOV_X, 1, 3, 0, 0), insn(BPF.ALU_AND_K, 1, 0, 0, access), insn(BPF.JMP_JNE_X, 1, 3, NEXT, 0));
+    // Allow: the requested access must be a subset, (R3 & access) == R3. Deny: any overlap, (R3 & access) != 0. R1 is scratch.
+    block.push(insn(BPF.ALU_MOV_X, 1, 3, 0, 0), insn(BPF.ALU_AND_K, 1, 0, 0, access));
+    block.push(rule.allow ? insn(BPF.JMP_JNE_X, 1, 3, NEXT, 0) : insn(BPF.JMP_JEQ_K, 1, 0, NEXT, 0));
   }
   if (rule.major >= 0) block.push(insn(BPF.JMP_JNE_K, 4, 0, NEXT, rule.major | 0));
   if (rule.minor >= 0) block.push(insn(BPF.JMP_JNE_K, 5, 0, NEXT, rule.minor | 0));
   block.push(insn(BPF.ALU_MOV_K, 0, 0, 0, rule.allow ? 1 : 0), insn(BPF.JMP_EXIT, 0, 0, 0, 0));
   // Every jump goes to the first instruction after the block.
   block.forEach((ins, i) => {
-    if (ins.code === BPF.JMP_JNE_K || ins.code === BPF.JMP_JNE_X) ins.off = block.length - i - 1;
+    if (ins.code === BPF.JMP_JNE_K || ins.code === BPF.JMP_JNE_X || ins.code === BPF.JMP_JEQ_K) ins.off = block.length - i - 1;
   });
   return block;
 }
