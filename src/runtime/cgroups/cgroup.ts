@@ -6,12 +6,12 @@
  */
 import { posix } from 'node:path';
 import type { LinuxResources } from '../../oci/runtime-spec.ts';
-import { errnoCode, failedPrecondition, invalidArgument, isBerthError } from '../../errors.ts';
+import { describeError, errnoCode, failedPrecondition, invalidArgument, isBerthError } from '../../errors.ts';
 import { freeze, freezerState, thaw, type FreezerTarget } from './freezer.ts';
 import { cgroupFsFor, type CgroupFs } from './fs.ts';
 import { parseCgroupMounts, v2Mount } from './mountinfo.ts';
 import { statsV1, statsV2 } from './stats.ts';
-import { enableControllers, initCpuset, makeDirs, removeCreated, removeTree } from './tree.ts';
+import { EBUSY_DEADLINE_MS, enableControllers, initCpuset, makeDirs, removeCreated, removeTree } from './tree.ts';
 import type { Cgroup, CgroupOptions, CgroupPaths, CgroupStats, DeviceProgramAttacher } from './types.ts';
 import { applyV1 } from './v1-resources.ts';
 import { applyV2 } from './v2-resources.ts';
@@ -164,16 +164,18 @@ export class CgroupfsCgroup implements Cgroup {
 
   async destroy(): Promise<void> {
     const errors: unknown[] = [];
+    // One deadline for all hierarchies: a process that stays makes every one busy.
+    const deadline = Date.now() + EBUSY_DEADLINE_MS;
     for (const dir of this.uniqueDirs()) {
       try {
-        await removeTree(this.fs, dir);
+        await removeTree(this.fs, dir, deadline);
       } catch (err) {
         errors.push(err);
       }
     }
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) {
-      throw failedPrecondition('cgroup_remove_failed', `cgroup: ${errors.length} directories could not be removed`, { cause: errors[0], details: { errors } });
+      throw failedPrecondition('cgroup_remove_failed', `cgroup: ${errors.length} directories could not be removed, first: ${describeError(errors[0])}`, { cause: errors[0], details: { errors } });
     }
   }
 }

@@ -73,10 +73,13 @@ export async function enableControllers(fs: CgroupFs, level: string): Promise<vo
   }
 }
 
-const EBUSY_DEADLINE_MS = 2000;
+export const EBUSY_DEADLINE_MS = 2000;
 
-/** rmdir of a cgroup and its descendants, deepest first; a missing directory is not an error. */
-export async function removeTree(fs: CgroupFs, dir: string): Promise<void> {
+/**
+ * rmdir of a cgroup and its descendants, deepest first; a missing directory
+ * is not an error. EBUSY is retried until `deadline` (ms since the epoch).
+ */
+export async function removeTree(fs: CgroupFs, dir: string, deadline = Date.now() + EBUSY_DEADLINE_MS): Promise<void> {
   let children: string[];
   try {
     children = await fs.subdirs(dir);
@@ -84,8 +87,7 @@ export async function removeTree(fs: CgroupFs, dir: string): Promise<void> {
     if (errnoCode(err) === 'ENOENT') return;
     throw cgroupIoError('list', dir, err);
   }
-  for (const child of children) await removeTree(fs, posix.join(dir, child));
-  const deadline = Date.now() + EBUSY_DEADLINE_MS;
+  for (const child of children) await removeTree(fs, posix.join(dir, child), deadline);
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
     try {
       await fs.rmdir(dir);

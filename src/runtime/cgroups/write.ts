@@ -35,9 +35,15 @@ function kindOf(code: string | undefined): ErrorKind {
   }
 }
 
+/** Why rmdir of a cgroup fails. */
+const REMOVE_HINTS: Record<string, string> = {
+  EBUSY: 'processes are still in the cgroup (berth kills nothing here)',
+  ENOTEMPTY: 'it has child cgroups',
+};
+
 export function cgroupIoError(action: string, path: string, err: unknown): BerthError {
   const code = errnoCode(err);
-  const hint = code !== undefined ? HINTS[code] : undefined;
+  const hint = code === undefined ? undefined : action === 'remove' ? (REMOVE_HINTS[code] ?? HINTS[code]) : HINTS[code];
   const why = code === undefined ? String(err) : hint === undefined ? code : `${code}: ${hint}`;
   return new BerthError(kindOf(code), 'cgroup_io_failed', `cgroup: ${action} ${path}: ${why}`, {
     cause: err,
