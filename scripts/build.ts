@@ -60,6 +60,7 @@ if (stale(join(generated, 'runtime-spec-schema.mjs'), [join(repo, 'scripts/build
 const node = realpathSync(join(out, 'node'));
 const commands: Record<string, string> = {
   'berth-runtime': 'src/cli/berth-runtime/main.ts',
+  'berth': 'src/cli/berth/main.ts',
 };
 const srcDir = join(repo, 'src');
 for (const [name, entry] of Object.entries(commands)) {

@@ -79,6 +79,6 @@ fi
 "$repo/build/node" "$repo/scripts/build.ts"
 
 # Commands on PATH.
-for cmd in berth-runtime; do
+for cmd in berth-runtime berth; do
   ln -sfn "$repo/build/$cmd.mjs" "/usr/local/bin/$cmd"
 done

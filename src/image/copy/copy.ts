@@ -21,6 +21,8 @@ export interface CopyOptions {
   progress?: ProgressSink;
   /** Blobs transferred at once (default 4). */
   concurrency?: number;
+  /** Told once the manifest and config are known, before any layer moves (pull+unpack starts here). */
+  onResolved?: (image: ResolvedImage, config: ImageConfig) => void;
 }
 
 export interface ResolvedImage {
@@ -123,6 +125,7 @@ export async function copyImage(src: ImageSource, dst: ImageDestination, options
   });
   const configBytes = await readAll((await src.blob(parsed.config)).stream);
   const config = parseImageConfig(configBytes, `${src.name}: config ${parsed.config.digest}`);
+  options.onResolved?.(resolved, config);
   await copyBlob(src, dst, parsed.config, 'config', progress, { bytes: configBytes });
   const diffIds = config.rootfs.diff_ids;
   await forEachLimited(parsed.layers, options.concurrency ?? 4, (layer, i) => {

@@ -1,6 +1,6 @@
 /**
- * Garbage collection (`berth image prune`): removes images without names
- * (dangling) when asked, then every blob that no image record and no live
+ * Garbage collection (`berth image prune`): removes dangling images (no
+ * name and no repository digest) when asked, then every blob that no image record and no live
  * lease names, and abandoned ingests. Returns what it removed, so the
  * command can name it.
  */
@@ -19,7 +19,7 @@ export async function prune(store: ImageStore, options: { dangling?: boolean } =
   const images: string[] = [];
   if (options.dangling ?? true) {
     for (const img of store.list()) {
-      if (img.names.length === 0 && store.deleteImage(img.id)) images.push(img.id);
+      if (img.names.length === 0 && img.repoDigests.length === 0 && store.deleteImage(img.id)) images.push(img.id);
     }
   }
   const keep = referencedDigests(store.db);

@@ -1,0 +1,62 @@
+/**
+ * Helpers shared by the image verbs: turning what users type into transport
+ * references (a bare name means the store for local verbs, the registry for
+ * pull and push), and running a copy with progress shown.
+ */
+import { failedPrecondition } from '../../../errors.ts';
+import { parsePlatform } from '../../../image/registry/platform.ts';
+import { parseReference, type ImageReference } from '../../../image/registry/reference.ts';
+import { copyImage, type CopyResult } from '../../../image/copy/copy.ts';
+import { openDestination, openSource, repoDigestsFor } from '../../../image/transport/open.ts';
+import { parseTransport, type TransportRef } from '../../../image/transport/parse.ts';
+import type { Platform } from '../../../oci/image-spec.ts';
+import { str, type Parsed } from '../args.ts';
+import type { CommandContext } from '../context.ts';
+import { progressView } from '../progress.ts';
+
+/** "docker://x" or a bare name → a registry reference; other transports are refused. */
+export function registryReference(ctx: CommandContext, input: string): ImageReference {
+  const name = input.startsWith('docker://') ? input.slice('docker://'.length) : input;
+  const ref = parseReference(name, ctx.defaults);
+  if (ref.implicitDomain && ctx.defaults.registry === undefined) {
+    throw failedPrecondition(
+      'no_default_registry',
+      `image "${input}": no registry given and no default registry configured (name one, e.g. 127.0.0.1:5000/${ref.path}, or set BERTH_DEFAULT_REGISTRY)`,
+    );
+  }
+  return ref;
+}
+
+export function platformOption(p: Parsed): Platform | undefined {
+  const v = str(p, 'platform');
+  return v === undefined ? undefined : parsePlatform(v);
+}
+
+export async function runCopy(
+  ctx: CommandContext,
+  from: TransportRef,
+  to: TransportRef,
+  options: { platform?: Platform; chunkSize?: number } = {},
+): Promise<CopyResult> {
+  const transports = ctx.transports(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize });
+  const src = await openSource(from, transports);
+  try {
+    const repoDigests = repoDigestsFor(from);
+    const dst = await openDestination(to, transports, repoDigests === undefined ? {} : { repoDigests });
+    const view = progressView(ctx.stderr, ctx.globals.quiet);
+    try {
+      return await copyImage(src, dst, { progress: view.sink, ...(options.platform === undefined ? {} : { platform: options.platform }) });
+    } finally {
+      view.finish();
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+}
+
+export function transportOf(ctx: CommandContext, input: string): TransportRef {
+  return parseTransport(input, ctx.defaults);
+}
+
+export const PLATFORM_OPTION = { platform: { type: 'string' } } as const;

@@ -1,0 +1,44 @@
+/**
+ * `berth image unpack IMAGE DIR` — an OCI runtime bundle (DIR/rootfs and
+ * DIR/config.json) that runc or berth-runtime can run, the job of
+ * `umoci unpack`. An image not in the store (or named docker://…) is
+ * pulled, and unpacked while its layers arrive.
+ */
+import { pullImage } from '../../../image/copy/pull.ts';
+import { formatReference } from '../../../image/registry/reference.ts';
+import { operands, type Parsed } from '../args.ts';
+import type { CommandContext } from '../context.ts';
+import { progressView } from '../progress.ts';
+import { PLATFORM_OPTION, platformOption, registryReference } from './common.ts';
+import type { Command } from './command.ts';
+
+const usage = 'berth image unpack [--platform P] IMAGE DIR';
+
+export const unpack: Command = {
+  usage,
+  summary: 'Unpack an image into a runtime bundle directory',
+  options: { ...PLATFORM_OPTION },
+  async run(ctx: CommandContext, p: Parsed) {
+    const [image = '', dir = ''] = operands(p, 2, 2, usage);
+    const store = await ctx.store();
+    const local = image.startsWith('docker://') ? undefined : store.tryResolve(image);
+    if (local !== undefined) {
+      const { unpackBundle } = await import('../../../image/bundle/index.ts');
+      const config = await store.readConfig(local);
+      const layers = local.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, open: () => store.readBlob(l.digest) }));
+      await unpackBundle(layers, config, dir, { source: { image: local.names[0] ?? local.id, manifest: local.manifestDigest } });
+      ctx.info(`Unpacked ${local.names[0] ?? local.id} into ${dir}`);
+      return 0;
+    }
+    const ref = registryReference(ctx, image);
+    const platform = platformOption(p);
+    const view = progressView(ctx.stderr, ctx.globals.quiet);
+    try {
+      await pullImage(store, ref, { progress: view.sink, registry: ctx.registryOptions(), unpackTo: dir, ...(platform === undefined ? {} : { platform }) });
+    } finally {
+      view.finish();
+    }
+    ctx.info(`Unpacked ${formatReference(ref)} into ${dir}`);
+    return 0;
+  },
+};

@@ -1,0 +1,84 @@
+/**
+ * What every `berth` command gets: the global options (--root, --quiet,
+ * --tls-verify, --authfile, --creds), the output streams, and the store
+ * and transports opened on demand, so `berth --help` touches nothing.
+ */
+import { invalidArgument } from '../../errors.ts';
+import { referenceDefaultsFromEnv, type ReferenceDefaults } from '../../image/registry/reference.ts';
+import { DEFAULT_ROOT, ImageStore } from '../../image/store/store.ts';
+import type { RegistryOptions } from '../../image/transport/docker.ts';
+import type { TransportContext } from '../../image/transport/open.ts';
+
+export interface Output {
+  write(text: string): void;
+  isTTY: boolean;
+  columns: number;
+}
+
+export interface GlobalOptions {
+  root: string;
+  quiet: boolean;
+  tlsVerify: boolean | undefined;
+  authFile: string | undefined;
+  creds: { username: string; password: string } | undefined;
+}
+
+export class CommandContext {
+  readonly globals: GlobalOptions;
+  readonly stdout: Output;
+  readonly stderr: Output;
+  readonly defaults: ReferenceDefaults;
+  private opened: ImageStore | undefined;
+
+  constructor(globals: GlobalOptions, stdout: Output, stderr: Output, env: NodeJS.ProcessEnv = process.env) {
+    this.globals = globals;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.defaults = referenceDefaultsFromEnv(env);
+  }
+
+  async store(): Promise<ImageStore> {
+    this.opened ??= await ImageStore.open({ root: this.globals.root, defaults: this.defaults });
+    return this.opened;
+  }
+
+  registryOptions(extra: Partial<RegistryOptions> = {}): RegistryOptions {
+    const o: RegistryOptions = { ...extra };
+    if (this.globals.tlsVerify === false) o.insecure = true;
+    if (this.globals.authFile !== undefined) o.authFile = this.globals.authFile;
+    if (this.globals.creds !== undefined) o.credentials = this.globals.creds;
+    return o;
+  }
+
+  transports(extra: Partial<RegistryOptions> = {}): TransportContext {
+    return { store: () => this.store(), registry: this.registryOptions(extra) };
+  }
+
+  /** Prints a line unless --quiet. */
+  info(line: string): void {
+    if (!this.globals.quiet) this.stderr.write(`${line}\n`);
+  }
+
+  out(text: string): void {
+    this.stdout.write(text);
+  }
+
+  close(): void {
+    this.opened?.close();
+    this.opened = undefined;
+  }
+}
+
+export function parseCreds(value: string): { username: string; password: string } {
+  const i = value.indexOf(':');
+  if (i <= 0) throw invalidArgument('invalid_creds', '--creds: want USERNAME:PASSWORD');
+  return { username: value.slice(0, i), password: value.slice(i + 1) };
+}
+
+export function parseBoolFlag(name: string, value: string): boolean {
+  if (value === 'true' || value === '') return true;
+  if (value === 'false') return false;
+  throw invalidArgument('invalid_flag', `--${name}: want true or false, got "${value}"`);
+}
+
+export const DEFAULT_DATA_ROOT = DEFAULT_ROOT;

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { splitVerb } from '../../../../src/cli/berth/args.ts';
+import { applyChange } from '../../../../src/cli/berth/commands/import.ts';
+import type { ImageConfigDetails } from '../../../../src/oci/image-spec.ts';
+import { berth, berthOk } from '../../../helpers/registry-cli.ts';
+import { tempDir } from '../../../helpers/registry-tmp.ts';
+
+test('global options stand anywhere; "image" takes a second verb word', () => {
+  const opts = () => ({ output: { type: 'string' as const, short: 'o' } });
+  assert.deepEqual(splitVerb(['--root', '/x', 'image', 'copy', 'a', 'b'], opts), { verb: ['image', 'copy'], rest: ['--root', '/x', 'a', 'b'] });
+  assert.deepEqual(splitVerb(['save', '-o', 'f.tar', 'img', '--quiet'], opts), { verb: ['save'], rest: ['-o', 'f.tar', 'img', '--quiet'] });
+  assert.deepEqual(splitVerb(['--tls-verify=false', 'pull', 'x'], opts), { verb: ['pull'], rest: ['--tls-verify=false', 'x'] });
+});
+
+test('--change words set config fields as docker import does', () => {
+  const c: ImageConfigDetails = {};
+  applyChange(c, 'CMD ["/bin/sh", "-c", "echo hi"]');
+  applyChange(c, 'ENTRYPOINT /bin/tini');
+  applyChange(c, 'ENV A=1 B="two"');
+  applyChange(c, 'LABEL org.test=yes');
+  applyChange(c, 'WORKDIR /srv');
+  applyChange(c, 'USER 1000:1000');
+  applyChange(c, 'EXPOSE 8080 53/udp');
+  assert.deepEqual(c, {
+    Cmd: ['/bin/sh', '-c', 'echo hi'],
+    Entrypoint: ['/bin/sh', '-c', '/bin/tini'],
+    Env: ['A=1', 'B=two'],
+    Labels: { 'org.test': 'yes' },
+    WorkingDir: '/srv',
+    User: '1000:1000',
+    ExposedPorts: { '8080/tcp': {}, '53/udp': {} },
+  });
+  assert.throws(() => applyChange(c, 'RUN make'), /RUN.*not supported/);
+  assert.throws(() => applyChange(c, 'CMD [1, 2]'), /JSON array of strings/);
+});
+
+test('import, images, tag, inspect, save/load, rmi and prune through the command line', async (t) => {
+  const dir = tempDir(t);
+  const root = join(dir, 'root');
+  const tree = join(dir, 'tree');
+  mkdirSync(join(tree, 'etc'), { recursive: true });
+  writeFileSync(join(tree, 'etc', 'motd'), 'hi\n');
+
+  const imported = await berthOk('--root', root, 'import', '--change', 'CMD ["cat", "/etc/motd"]', tree, 'motd:1');
+  const id = imported.stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+
+  const list = await berthOk('--root', root, 'images');
+  assert.match(list.stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);
+  assert.match(list.stdout, new RegExp(`localhost/motd\\s+1\\s+${id.slice(0, 12)}`));
+
+  await berthOk('--root', root, 'tag', 'motd:1', 'motd:latest', '127.0.0.1:5000/team/motd:v1');
+  const json = JSON.parse((await berthOk('--root', root, 'images', '--json')).stdout) as { Id: string; RepoTags: string[] }[];
+  assert.deepEqual(json.map((i) => [i.Id, i.RepoTags]), [[id, ['127.0.0.1:5000/team/motd:v1', 'localhost/motd:1', 'localhost/motd:latest']]]);
+
+  const inspected = JSON.parse((await berthOk('--root', root, 'image', 'inspect', 'motd')).stdout) as { Config: { Cmd: string[] }; RootFS: { Layers: string[] } }[];
+  assert.deepEqual(inspected[0]?.Config.Cmd, ['cat', '/etc/motd']);
+  assert.equal(inspected[0]?.RootFS.Layers.length, 1);
+
+  for (const format of ['docker-archive', 'oci-archive']) {
+    const file = join(dir, `motd.${format}.tar`);
+    await berthOk('--root', root, '--quiet', 'save', '--format', format, '-o', file, 'motd:1');
+    const other = join(dir, `load-${format}`);
+    const loaded = await berthOk('--root', other, '--quiet', 'load', '-i', file);
+    assert.equal(loaded.stdout, 'Loaded image: localhost/motd:1\n', format);
+    assert.equal((JSON.parse((await berthOk('--root', other, 'images', '--json')).stdout) as { Id: string }[])[0]?.Id, id, format);
+  }
+
+  const untag = await berthOk('--root', root, 'rmi', 'motd:latest');
+  assert.equal(untag.stdout, 'Untagged: localhost/motd:latest\n');
+  const refused = await berth('--root', root, 'rmi', id.slice(0, 12));
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /has 2 names/);
+  const removed = await berthOk('--root', root, 'rmi', '--force', id.slice(0, 12));
+  assert.match(removed.stdout, /Deleted: [0-9a-f]{64}\n$/);
+  assert.equal((await berthOk('--root', root, 'images', '--quiet')).stdout, '');
+  const pruned = await berthOk('--root', root, 'image', 'prune');
+  assert.equal(pruned.stdout, '', 'rmi already removed the blobs only that image used');
+});
+
+test('bad input exits 2 with a message naming the flag or argument', async (t) => {
+  const root = tempDir(t);
+  const r1 = await berth('--root', root, 'pull');
+  assert.equal(r1.code, 2);
+  assert.match(r1.stderr, /expected 1 argument, got 0\nusage: berth pull/);
+  const r2 = await berth('--root', root, 'images', '--bogus');
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /--bogus/);
+  const r3 = await berth('--root', root, 'frobnicate');
+  assert.equal(r3.code, 2);
+  assert.match(r3.stderr, /unknown command "frobnicate"/);
+  const r4 = await berth('--root', root, 'pull', 'busybox');
+  assert.equal(r4.code, 1);
+  assert.match(r4.stderr, /no default registry configured/);
+  const r5 = await berth('--root', root, 'image', 'inspect', 'nothing:here');
+  assert.equal(r5.code, 1);
+  assert.match(r5.stderr, /image "nothing:here": not in the store/);
+  const r6 = await berth('--root', root, '--tls-verify=maybe', 'images');
+  assert.equal(r6.code, 2);
+  assert.match(r6.stderr, /--tls-verify: want true or false/);
+});
