@@ -10,8 +10,8 @@ import type { ImageConfig } from '../../oci/image-spec.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import { alreadyExists, invalidArgument } from '../../errors.ts';
 import { Rootfs } from '../unpack/rootfs.ts';
-import { unpackLayer, type UnpackLayerResult } from '../unpack/unpack-layer.ts';
-import type { LayerSource } from '../unpack/index.ts';
+import type { UnpackLayerResult } from '../unpack/unpack-layer.ts';
+import { applyLayers, type LayerSource } from '../unpack/index.ts';
 import type { UnpackOptions } from '../unpack/options.ts';
 import { imageConfigToSpec, type ConfigToSpecOptions } from './image-config-to-spec.ts';
 import { readUserDb } from './read-user-db.ts';
@@ -58,10 +58,7 @@ export async function unpackBundle(layers: LayerSource[], config: ImageConfig, d
     let spec: Spec;
     {
       using root = Rootfs.open(rootfs);
-      for (const [i, layer] of layers.entries()) {
-        const input = await layer.open();
-        results.push(await unpackLayer(root, { ...layer, diffId: diffIds[i] ?? '' }, input, unpackOptions));
-      }
+      results.push(...(await applyLayers(root, layers.map((l, i) => ({ ...l, diffId: diffIds[i] ?? '' })), unpackOptions)));
       spec = imageConfigToSpec(config, { ...specOptions, userDb: readUserDb(root) });
     }
     writeJsonAtomic(join(dir, 'config.json'), spec);

@@ -13,6 +13,13 @@ import { invalidArgument } from '../../errors.ts';
 export type Compression = 'gzip' | 'zstd' | 'none';
 
 const OUT_CHUNK = 256 * 1024;
+/**
+ * How far decompression may run ahead of the writer. zlib works in the
+ * thread pool while the main thread writes files, and the next layer starts
+ * decompressing while this one is written (see LayerStream); a bound, so a
+ * layer is never held whole.
+ */
+export const AHEAD_BYTES = 16 * 1024 * 1024;
 
 export function sniffCompression(head: Buffer): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
@@ -26,6 +33,40 @@ export function compressionOfMediaType(mediaType: string | undefined): Compressi
   if (/\+zstd$/.test(mediaType)) return 'zstd';
   if (/(\.v1\.tar|\.diff\.tar)$/.test(mediaType)) return 'none';
   return undefined;
+}
+
+/**
+ * A layer's uncompressed chunks, started at construction: the blob is
+ * opened and decompression begins at once (up to AHEAD_BYTES), so the next
+ * layer is ready when the writer gets to it. `cancel` releases a stream
+ * that will not be read.
+ */
+export class LayerStream implements AsyncIterable<Buffer> {
+  private readonly gen: AsyncGenerator<Buffer>;
+  private readonly first: Promise<IteratorResult<Buffer>>;
+  private input: Readable | undefined;
+
+  constructor(input: Readable | Promise<Readable>, label: string, mediaType?: string) {
+    const open = async (): Promise<Readable> => {
+      this.input = await input;
+      return this.input;
+    };
+    this.gen = (async function* () {
+      yield* decompressed(await open(), label, mediaType);
+    })();
+    this.first = this.gen.next();
+    // A failure is reported to the reader; one that is never read must not crash the process.
+    this.first.catch(() => undefined);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    for (let r = await this.first; r.done !== true; r = await this.gen.next()) yield r.value;
+  }
+
+  cancel(): void {
+    this.input?.destroy();
+    void this.gen.return(undefined).catch(() => undefined);
+  }
 }
 
 /** Chunks of the uncompressed stream. */
@@ -52,7 +93,8 @@ export async function* decompressed(input: Readable, label: string, mediaType?: 
     })(),
     { objectMode: false },
   );
-  const z = kind === 'gzip' ? createGunzip({ chunkSize: OUT_CHUNK }) : createZstdDecompress({ chunkSize: OUT_CHUNK });
+  const zopts = { chunkSize: OUT_CHUNK, readableHighWaterMark: AHEAD_BYTES };
+  const z = kind === 'gzip' ? createGunzip(zopts) : createZstdDecompress(zopts);
   rest.on('error', (err) => z.destroy(err));
   rest.pipe(z);
   try {

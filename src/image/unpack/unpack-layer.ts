@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { invalidArgument } from '../../errors.ts';
-import { decompressed } from './decompress.ts';
+import { LayerStream } from './decompress.ts';
 import { LayerApplier } from './layer-applier.ts';
 import { resolveOptions, type UnpackOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
@@ -31,7 +31,9 @@ export interface UnpackLayerResult {
   warnings: string[];
 }
 
-export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable, options: UnpackOptions = {}): Promise<UnpackLayerResult> {
+/** `input` is the compressed blob, or a LayerStream already started on it. */
+export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable | LayerStream, options: UnpackOptions = {}): Promise<UnpackLayerResult> {
+  const stream = input instanceof LayerStream ? input : new LayerStream(input, blob.digest, blob.mediaType);
   const opts = resolveOptions(options);
   const label = blob.digest;
   const applier = new LayerApplier(root, opts, label);
@@ -40,7 +42,7 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
   const max = opts.limits.maxLayerBytes;
   let bytes = 0;
   try {
-    for await (const chunk of decompressed(input, label, blob.mediaType)) {
+    for await (const chunk of stream) {
       bytes += chunk.length;
       if (bytes > max) {
         throw applier.fail(invalidArgument('unpack.limit', `uncompressed layer exceeds ${max} bytes (limit)`));
@@ -51,7 +53,7 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
     reader.end();
     applier.finish();
   } catch (err) {
-    input.destroy();
+    stream.cancel();
     throw err;
   } finally {
     applier.abort();
