@@ -28,6 +28,7 @@ function isPermissionError(err: unknown): boolean {
 export class CgroupfsCgroup implements Cgroup {
   readonly paths: CgroupPaths;
   readonly warnings: string[] = [];
+  private readonly skipped = new Set<string>();
   private readonly fs: CgroupFs;
   private readonly resources: LinuxResources | undefined;
   private readonly rootless: boolean;
@@ -55,8 +56,14 @@ export class CgroupfsCgroup implements Cgroup {
   async create(): Promise<void> {
     const created: string[] = [];
     const done = new Set<string>();
+    const unwritable = new Set<string>();
     try {
       for (const [controller, dir] of Object.entries(this.paths.dirs)) {
+        if (unwritable.has(dir)) {
+          delete this.paths.dirs[controller];
+          this.skipped.add(controller);
+          continue;
+        }
         if (done.has(dir)) continue;
         done.add(dir);
         let made: string[];
@@ -68,6 +75,8 @@ export class CgroupfsCgroup implements Cgroup {
           if (!(this.rootless && isPermissionError(err))) throw err;
           this.warnings.push(`cgroup: ${dir} cannot be created (rootless): ${controller} is not managed`);
           delete this.paths.dirs[controller];
+          this.skipped.add(controller);
+          unwritable.add(dir);
           continue;
         }
         created.push(...made);
@@ -93,7 +102,7 @@ export class CgroupfsCgroup implements Cgroup {
     if (v2 !== undefined) {
       await applyV2({ fs: this.fs, dir: v2, warnings: this.warnings, attachDevices: this.attachDevices }, resources);
     } else {
-      await applyV1({ fs: this.fs, dirs: this.paths.dirs, warnings: this.warnings }, resources);
+      await applyV1({ fs: this.fs, dirs: this.paths.dirs, warnings: this.warnings, skipped: this.skipped }, resources);
     }
   }
 

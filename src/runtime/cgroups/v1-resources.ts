@@ -3,7 +3,9 @@
  * as runc's cgroupfs driver writes them.
  */
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources } from '../../oci/runtime-spec.ts';
-import { failedPrecondition } from '../../errors.ts';
+import { BerthError, ErrorKind, failedPrecondition } from '../../errors.ts';
+
+const permissionDenied = (code: string, message: string): BerthError => new BerthError(ErrorKind.PermissionDenied, code, message);
 import { DeviceEmulator, ruleString, rulesFromSpec } from './devices/emulator.ts';
 import type { CgroupFs } from './fs.ts';
 import { num } from './validate.ts';
@@ -13,10 +15,15 @@ export interface ApplyContext {
   fs: CgroupFs;
   dirs: Record<string, string>;
   warnings: string[];
+  /** Hierarchies a rootless create() could not write. */
+  skipped?: ReadonlySet<string>;
 }
 
 function dirOf(ctx: ApplyContext, controller: string, what: string): string {
   const dir = ctx.dirs[controller];
+  if (dir === undefined && ctx.skipped?.has(controller) === true) {
+    throw permissionDenied('cgroup_rootless_unwritable', `cgroup: ${what} needs the ${controller} hierarchy, which this user cannot write (rootless)`);
+  }
   if (dir === undefined) {
     throw failedPrecondition('cgroup_controller_missing', `cgroup: ${what} needs the ${controller} controller, which is not mounted on this host`);
   }
