@@ -176,11 +176,15 @@ export class LayerApplier implements TarHandler {
   /** The parent's fd; the first time in this layer, its times are noted for restoring. */
   parentFd(parent: string): number {
     const fd = this.root.dirFd(parent, true);
-    if (!this.dirs.has(parent)) {
-      const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
-      this.dirs.set(parent, { atime: st.atime, mtime: st.mtime, setgid: (st.mode & 0o2000) !== 0 });
-    }
+    this.noteDir(parent, fd);
     return fd;
+  }
+
+  /** Notes a directory's times (once per layer) so the layer's end restores them. */
+  noteDir(path: string, fd: number): void {
+    if (this.dirs.has(path)) return;
+    const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
+    this.dirs.set(path, { atime: st.atime, mtime: st.mtime, setgid: (st.mode & 0o2000) !== 0 });
   }
 
   markUpper(path: string): void {

@@ -30,6 +30,12 @@ export interface UnpackOptions {
   /** Set owners from the archive (default: when running as root). */
   chown?: boolean;
   limits?: Partial<UnpackLimits>;
+  /**
+   * With overlay whiteouts: the lower layers' directories, nearest first. A
+   * parent the layer does not list is created with the metadata of the
+   * lower directory it will cover (as containerd does), not the defaults.
+   */
+  lowerDirs?: string[];
   /** Check the uncompressed stream against this digest (the config's diff_id). */
   diffId?: string;
 }
@@ -40,6 +46,7 @@ export interface ResolvedOptions {
   devices: 'create' | 'refuse' | 'placeholder';
   chown: boolean;
   limits: UnpackLimits;
+  lowerDirs: string[];
 }
 
 export function resolveOptions(o: UnpackOptions = {}): ResolvedOptions {
@@ -49,5 +56,6 @@ export function resolveOptions(o: UnpackOptions = {}): ResolvedOptions {
     devices: o.devices ?? 'create',
     chown: o.chown ?? process.geteuid?.() === 0,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
+    lowerDirs: o.lowerDirs ?? [],
   };
 }

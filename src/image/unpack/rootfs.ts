@@ -28,6 +28,11 @@ export class Rootfs implements Disposable {
   readonly umask: number;
   private readonly cache = new Map<string, number>();
   private retired: number[] = [];
+  /**
+   * Called with each directory dirFd had to create (a parent the layer did
+   * not list); overlay uppers copy the lower directory's metadata there.
+   */
+  onCreatedDir: ((path: string, fd: number) => void) | undefined;
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -66,6 +71,7 @@ export class Rootfs implements Disposable {
         });
       }
       fd = this.openDir(path);
+      this.onCreatedDir?.(path, fd);
     }
     this.cache.set(path, fd);
     if (this.cache.size > MAX_CACHED) {

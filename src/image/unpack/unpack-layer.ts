@@ -12,6 +12,7 @@ import { LayerApplier } from './layer-applier.ts';
 import { resolveOptions, type UnpackOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
 import { TarReader } from './tar-reader.ts';
+import { inheritLowerDirs } from './lower-dirs.ts';
 
 export interface LayerBlob {
   /** The blob's digest; names the layer in errors. */
@@ -37,6 +38,7 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
   const opts = resolveOptions(options);
   const label = blob.digest;
   const applier = new LayerApplier(root, opts, label);
+  using _lowers = inheritLowerDirs(root, opts.lowerDirs, opts.chown, (path, fd) => applier.noteDir(path, fd));
   const reader = new TarReader(applier, label);
   const hash = createHash('sha256');
   const max = opts.limits.maxLayerBytes;
