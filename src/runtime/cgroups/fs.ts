@@ -19,6 +19,7 @@
 import { appendFile, mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { DeviceEmulator, ruleString } from './devices/emulator.ts';
 
 export interface CgroupFs {
   /** Reads a whole file (control file, /proc file). */
@@ -115,6 +116,18 @@ async function applySubtreeControl(file: string, data: string): Promise<string> 
   return [...enabled].join(' ');
 }
 
+/** devices.allow/deny change devices.list as the kernel shows it: the allowed exceptions, or "a *:* rwm" when allowing all. */
+async function applyDeviceRule(file: string, allow: boolean, data: string): Promise<void> {
+  const list = join(dirname(file), 'devices.list');
+  const emu = DeviceEmulator.fromList(await readFile(list, 'utf8'));
+  const m = /^([abc]) (\d+|\*):(\d+|\*) ([rwm]+)$/.exec(data.trim());
+  if (m === null) throw Object.assign(new Error(`EINVAL: ${data}`), { code: 'EINVAL' });
+  const n = (v: string | undefined): number => (v === '*' || v === undefined ? -1 : Number(v));
+  emu.apply({ type: m[1] as 'a' | 'b' | 'c', major: n(m[2]), minor: n(m[3]), access: m[4] ?? 'rwm', allow });
+  const text = emu.defaultAllow ? 'a *:* rwm\n' : emu.rules().map((r) => `${ruleString(r)}\n`).join('');
+  await writeFile(list, text);
+}
+
 export class TreeCgroupFs implements CgroupFs {
   readonly root: string;
   readonly log: string;
@@ -145,6 +158,7 @@ export class TreeCgroupFs implements CgroupFs {
     const name = basename(path);
     if (APPENDING.has(name)) await appendFile(real, `${data.trim()}\n`);
     else if (name === 'cgroup.subtree_control') await writeFile(real, await applySubtreeControl(real, data));
+    else if (name === 'devices.allow' || name === 'devices.deny') await applyDeviceRule(real, name === 'devices.allow', data);
     else await writeFile(real, data);
   }
 

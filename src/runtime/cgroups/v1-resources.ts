@@ -133,6 +133,11 @@ async function setDevices(ctx: ApplyContext, devices: NonNullable<LinuxResources
   for (const rule of current.transition(target)) {
     await writeControl(fs, dir, rule.allow ? 'devices.allow' : 'devices.deny', ruleString(rule));
   }
+  // As runc: check what the kernel ended up with; a device rule set is a security boundary.
+  const after = DeviceEmulator.fromList(await readControl(fs, dir, 'devices.list'));
+  if (target.defaultAllow ? !after.defaultAllow : !after.equals(target)) {
+    throw failedPrecondition('cgroup_devices_mismatch', `cgroup: ${dir}/devices.list does not match the requested linux.resources.devices after writing them`);
+  }
 }
 
 export async function applyV1(ctx: ApplyContext, r: LinuxResources): Promise<void> {

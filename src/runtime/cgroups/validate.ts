@@ -90,6 +90,11 @@ export function validateResources(r: LinuxResources): void {
       int(`network.priorities[${i}].priority`, p.priority, 0, 0xffffffff);
     });
   }
+  for (const [dev, lim] of Object.entries(r.rdma ?? {})) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(dev)) bad(`rdma[${JSON.stringify(dev)}]`, dev, 'must be an RDMA device name');
+    int(`rdma.${dev}.hcaHandles`, lim.hcaHandles, 0, 0xffffffff);
+    int(`rdma.${dev}.hcaObjects`, lim.hcaObjects, 0, 0xffffffff);
+  }
   for (const [key, value] of Object.entries(r.unified ?? {})) {
     if (!UNIFIED_KEY.test(key)) bad(`unified[${JSON.stringify(key)}]`, key, 'must be a control file name like "memory.high"');
     if (typeof value !== 'string' || value.includes('\0')) bad(`unified.${key}`, value, 'must be a string');

@@ -39,7 +39,7 @@ describe('cgroup v1 limits (root)', { skip }, () => {
   test('the kernel holds the values create() wrote', async (t) => {
     const cg = await cgroup(t, 'values', {
       memory: { limit: 268435456, swap: 536870912, reservation: 134217728, swappiness: 10 },
-      cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
+      cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0', realtimePeriod: 1000000, realtimeRuntime: 10000 },
       pids: { limit: 64 },
       blockIO: { weight: 300 },
       devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 136, access: 'rw' }],
@@ -52,6 +52,7 @@ describe('cgroup v1 limits (root)', { skip }, () => {
     assert.equal(read(d['cpu'], 'cpu.shares'), '512');
     assert.equal(read(d['cpu'], 'cpu.cfs_quota_us'), '50000');
     assert.equal(read(d['cpuset'], 'cpuset.cpus'), '0');
+    assert.equal(read(d['cpu'], 'cpu.rt_runtime_us'), '10000');
     assert.equal(read(d['pids'], 'pids.max'), '64');
     if (existsSync(`${d['blkio']}/blkio.bfq.weight`)) assert.match(read(d['blkio'], 'blkio.bfq.weight'), /300$/);
     assert.deepEqual(read(d['devices'], 'devices.list').split('\n'), ['c 1:3 rwm', 'c 136:* rw']);
@@ -127,7 +128,7 @@ describe('cgroup v1 limits (root)', { skip }, () => {
     await until('cpu time to advance again', 2000, () => (usage() > frozenAt ? true : undefined));
   });
 
-  test('pids() lists the processes of nested cgroups too; stats() sees their memory', async (t) => {
+  test('pids() lists the shell and its children; stats() counts them and their cpu time', async (t) => {
     const cg = await cgroup(t, 'nested');
     const w = await inCgroup(t, cg, 'sleep 60 & sleep 60 & wait');
     const pids = await until('three processes', 3000, async () => {

@@ -160,6 +160,7 @@ test('bad values are refused naming the field, before any directory is made', (t
     [{ devices: [{ allow: true, type: 'x' }] }, /devices\[0\].type/],
     [{ devices: [{ allow: true, access: 'rwx' }] }, /devices\[0\].access/],
     [{ blockIO: { weight: 5 } }, /blockIO.weight 5: must be between 10 and 1000/],
+    [{ rdma: { 'mlx 0\nx': { hcaHandles: 1 } } }, /rdma\[/],
   ];
   for (const [resources, text] of cases) {
     assert.throws(() => openCgroup({ cgroupsPath: '/c', id: 'c', resources }, { fsRoot: host.root }), (err: unknown) => isBerthError(err, 'cgroup_resource_invalid') && text.test(err.message), text.source);
