@@ -7,7 +7,19 @@
  */
 import type { CgroupFs } from './fs.ts';
 import type { BlkioEntry, BlkioStats, CgroupStats, CpuStats, MemoryEntry, MemoryStats } from './types.ts';
-import { parseCgroupNumber, parseKeyValues, readOptional } from './write.ts';
+import { errnoCode, isBerthError } from '../../errors.ts';
+import { parseCgroupNumber, parseKeyValues, readOptional as readControlOptional } from './write.ts';
+
+/** Statistics a kernel cannot give (deprecated kmem files answer EOPNOTSUPP, some EINVAL) read as absent. */
+async function readOptional(fs: CgroupFs, dir: string, file: string): Promise<string | undefined> {
+  try {
+    return await readControlOptional(fs, dir, file);
+  } catch (err) {
+    const code = isBerthError(err) ? err.details['errno'] : errnoCode(err);
+    if (code === 'EOPNOTSUPP' || code === 'EINVAL' || code === 'ENODEV') return undefined;
+    throw err;
+  }
+}
 
 /** 2^64-1, which a double rounds to 2^64. */
 export const U64_MAX = 2 ** 64;
