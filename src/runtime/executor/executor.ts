@@ -190,3 +190,11 @@ export function runExecutor(options: RunOptions): Execution {
   ready.catch(() => undefined);
   return { executor: child, pid, ready, exited };
 }
+
+/** Runs a plan without a container: host-side operations such as attaching a device filter. */
+export async function runHostPlan(plan: Plan): Promise<void> {
+  const run = runExecutor({ plan, stdio: ['ignore', 'ignore', 'inherit'] });
+  await run.ready;
+  const status = await run.exited;
+  if (status.code !== 0) throw internal('executor_failed', `host plan: the executor exited with ${status.code ?? status.signal}`);
+}

@@ -7,7 +7,8 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { RUNTIME_SPEC_VERSION, type State } from '../../oci/runtime-spec.ts';
-import { openCgroup, cgroupMounts, type Cgroup } from '../cgroups/index.ts';
+import { cgroupMounts, type Cgroup } from '../cgroups/index.ts';
+import { containerCgroup } from './cgroup.ts';
 import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { runHooks } from '../hooks.ts';
 import { mountPointOf } from '../linux/mountinfo.ts';
@@ -17,7 +18,7 @@ import { loadBundle } from '../spec/load.ts';
 import { readProcStat } from '../state/proc.ts';
 import { type ContainerRecord, EXEC_FIFO } from '../state/store.ts';
 import { writeIdMappings } from '../userns.ts';
-import type { RuntimeContext } from './context.ts';
+import { type RuntimeContext, warn } from './context.ts';
 import { compileSeccompFor } from './seccomp.ts';
 import { signalProcess } from './wait.ts';
 
@@ -70,12 +71,14 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
   let cgroup: Cgroup | undefined;
   let pid = 0;
   try {
-    const rootless = process.geteuid?.() !== 0;
-    cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, resources: effectiveResources(spec), rootless });
-    // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find.
+    cgroup = containerCgroup(id, spec.linux?.cgroupsPath, effectiveResources(spec));
+    // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find;
+    // again after, since a rootless create drops the hierarchies it cannot write.
     record.cgroup = cgroup.paths;
     await store.write(record);
     await cgroup.create();
+    record.cgroup = cgroup.paths;
+    for (const w of cgroup.warnings) warn(`container "${id}": ${w}`, { id });
     const cg = cgroup;
     const terminal = spec.process?.terminal === true;
     const seccomp = spec.linux?.seccomp ? await compileSeccompFor(spec.linux.seccomp) : undefined;

@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { failedPrecondition, isBerthError } from '../../errors.ts';
-import { cgroupFromPaths } from '../cgroups/index.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { runHooksWarning } from '../hooks.ts';
 import type { RuntimeContext } from './context.ts';
 import { warn } from './context.ts';

@@ -1,7 +1,7 @@
 /** `exec`: another process in a running container, in all its namespaces and its cgroup. */
 import { failedPrecondition, invalidArgument } from '../../errors.ts';
 import type { Process } from '../../oci/runtime-spec.ts';
-import { cgroupFromPaths } from '../cgroups/index.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
 import { compileExecPlan } from '../plan/exec-plan.ts';

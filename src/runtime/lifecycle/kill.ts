@@ -1,6 +1,6 @@
 /** `kill`: a signal to the container's process, or to every process in its cgroup (`--all`). */
 import { failedPrecondition, invalidArgument } from '../../errors.ts';
-import { cgroupFromPaths } from '../cgroups/index.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { SIGNALS } from '../linux/constants.ts';
 import type { RuntimeContext } from './context.ts';
 import { containerStatus } from './status.ts';

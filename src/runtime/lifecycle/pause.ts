@@ -1,6 +1,7 @@
 /** `pause` and `resume`: the cgroup freezer, and `ps`: the container's processes. */
 import { failedPrecondition } from '../../errors.ts';
-import { cgroupFromPaths, type Cgroup } from '../cgroups/index.ts';
+import type { Cgroup } from '../cgroups/index.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import type { RuntimeContext } from './context.ts';
 import { containerStatus } from './status.ts';
 

@@ -1,7 +1,7 @@
 /** A container's status, derived from what the kernel says rather than what was last written. */
 import { existsSync } from 'node:fs';
 import type { ContainerStatus, State } from '../../oci/runtime-spec.ts';
-import { cgroupFromPaths } from '../cgroups/index.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { isAlive } from '../state/proc.ts';
 import { type ContainerRecord, EXEC_FIFO, type StateStore } from '../state/store.ts';
 import { join } from 'node:path';
