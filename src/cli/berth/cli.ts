@@ -22,6 +22,7 @@ import { rmi } from './commands/rmi.ts';
 import { save } from './commands/save.ts';
 import { tag } from './commands/tag.ts';
 import { unpack } from './commands/unpack.ts';
+import { mount, unmount } from './commands/mount.ts';
 
 const TOP: Record<string, Command> = { pull, push, images, rmi, tag, save, load, import: importCmd, login, logout, inspect };
 const IMAGE: Record<string, Command> = {
@@ -39,6 +40,9 @@ const IMAGE: Record<string, Command> = {
   cp: copy,
   prune,
   unpack,
+  mount,
+  unmount,
+  umount: unmount,
 };
 
 function lookup(verb: string[]): Command | undefined {
@@ -50,7 +54,7 @@ function help(): string {
   const lines = ['usage: berth [--root DIR] [--quiet] [--tls-verify=false] [--authfile FILE] [--creds USER:PASS] COMMAND', '', 'Commands:'];
   for (const [name, c] of Object.entries(TOP)) lines.push(`  ${name.padEnd(14)}${c.summary}`);
   lines.push('', 'berth image:');
-  for (const name of ['copy', 'inspect', 'prune', 'unpack']) lines.push(`  image ${name.padEnd(8)}${IMAGE[name]?.summary ?? ''}`);
+  for (const name of ['copy', 'inspect', 'prune', 'unpack', 'mount', 'unmount']) lines.push(`  image ${name.padEnd(8)}${IMAGE[name]?.summary ?? ''}`);
   lines.push('', 'A name without a registry means the default registry (BERTH_DEFAULT_REGISTRY), or localhost/ for local images.');
   return `${lines.join('\n')}\n`;
 }
