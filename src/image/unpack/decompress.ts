@@ -69,6 +69,53 @@ export class LayerStream implements AsyncIterable<Buffer> {
   }
 }
 
+/**
+ * A stream's chunks as they came, with up to `ahead` bytes read in advance.
+ * Async iteration of a Readable would hand over its whole buffer joined
+ * into one new Buffer at each step (a copy of every byte); 'data' events
+ * with pause/resume keep the chunks as zlib made them.
+ */
+async function* queued(stream: Readable, ahead: number): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let bytes = 0;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  stream.on('data', (c: Buffer) => {
+    queue.push(c);
+    bytes += c.length;
+    if (bytes >= ahead) stream.pause();
+    notify();
+  });
+  stream.on('end', () => {
+    ended = true;
+    notify();
+  });
+  stream.on('error', (error: unknown) => {
+    failure = { error };
+    notify();
+  });
+  for (;;) {
+    if (failure !== undefined) throw failure.error;
+    const c = queue.shift();
+    if (c !== undefined) {
+      bytes -= c.length;
+      if (bytes < ahead && stream.isPaused()) stream.resume();
+      yield c;
+      continue;
+    }
+    if (ended) return;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+}
+
 /** Chunks of the uncompressed stream. */
 export async function* decompressed(input: Readable, label: string, mediaType?: string): AsyncGenerator<Buffer> {
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -93,12 +140,12 @@ export async function* decompressed(input: Readable, label: string, mediaType?: 
     })(),
     { objectMode: false },
   );
-  const zopts = { chunkSize: OUT_CHUNK, readableHighWaterMark: AHEAD_BYTES };
+  const zopts = { chunkSize: OUT_CHUNK };
   const z = kind === 'gzip' ? createGunzip(zopts) : createZstdDecompress(zopts);
   rest.on('error', (err) => z.destroy(err));
   rest.pipe(z);
   try {
-    for await (const chunk of z as AsyncIterable<Buffer>) yield chunk;
+    yield* queued(z, AHEAD_BYTES);
   } catch (err) {
     throw invalidArgument('unpack.decompress', `layer ${label}: ${kind} data is corrupt: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   } finally {

@@ -5,9 +5,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Snapshotter, applyImageLayers, mountImage, unmountImage, listImageMounts } from '../../../src/image/snapshot/index.ts';
+import { Snapshotter, applyImageLayers, detectDriver, mountImage, unmountImage, listImageMounts } from '../../../src/image/snapshot/index.ts';
 import { unpackBundle } from '../../../src/image/bundle/index.ts';
 import type { ImageConfig } from '../../../src/oci/image-spec.ts';
 import { tarOf } from '../../unit/image/unpack/fixtures/tar-writer.ts';
@@ -45,6 +45,11 @@ function config(): ImageConfig {
 }
 
 describe('snapshots mounted (root)', { skip: !isRoot && 'needs root' }, () => {
+  test('overlayfs is detected where a trial mount works', { skip: process.env['BERTH_SNAPSHOTTER'] !== undefined && 'driver forced' }, async (t) => {
+    const works = /\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8'));
+    assert.equal(await detectDriver(tempDir(t, 'berth-snap-')), works ? 'overlay' : 'copy');
+  });
+
   for (const driver of ['overlay', 'copy'] as const) {
     test(`${driver} driver: the mounted image is the tree unpackBundle writes; writable mounts are discarded on unmount`, async (t) => {
       const dir = tempDir(t, 'berth-snap-');

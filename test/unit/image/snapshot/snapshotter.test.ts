@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Snapshotter, chainIds } from '../../../../src/image/snapshot/index.ts';
+import { Snapshotter, chainIds, detectDriver } from '../../../../src/image/snapshot/index.ts';
 import { isBerthError } from '../../../../src/errors.ts';
 import { tempDir } from '../unpack/helpers.ts';
 
@@ -85,4 +85,17 @@ test('copy driver: an active snapshot is a full copy of its parent, mounted by b
   assert.deepEqual(mounts, [{ type: 'bind', source: join(root, 'snapshots/2/fs'), options: ['rw', 'rbind'] }]);
   assert.equal(readFileSync(join(root, 'snapshots/2/fs/etc/os'), 'utf8'), 'base\n');
   assert.deepEqual(await s.view('v', 'c1'), [{ type: 'bind', source: join(root, 'snapshots/1/fs'), options: ['ro', 'rbind'] }]);
+});
+
+test('BERTH_SNAPSHOTTER forces the driver (the copying fallback is testable anywhere)', async (t) => {
+  const saved = process.env['BERTH_SNAPSHOTTER'];
+  t.after(() => {
+    if (saved === undefined) delete process.env['BERTH_SNAPSHOTTER'];
+    else process.env['BERTH_SNAPSHOTTER'] = saved;
+  });
+  process.env['BERTH_SNAPSHOTTER'] = 'copy';
+  assert.equal((await Snapshotter.open(tempDir(t))).driver, 'copy');
+  assert.equal(await detectDriver(tempDir(t)), 'copy');
+  process.env['BERTH_SNAPSHOTTER'] = 'overlay';
+  assert.equal(await detectDriver(tempDir(t)), 'overlay');
 });
