@@ -236,3 +236,22 @@ describe('devices and bombs', () => {
     );
   });
 });
+
+describe('descriptors', () => {
+  const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+  test('failed and successful unpacks leave no fd open', async (t) => {
+    const { dir } = setup(t);
+    await unpackInto(dir, [tarOf([{ name: 'warm', data: 'x' }])]);
+    const before = openFds();
+    const failing = [
+      [tarOf([{ name: 'd/f', data: 'x'.repeat(5000) }, { name: '../escape', data: 'x' }])],
+      [tarOf([{ name: 'l1', type: 'symlink', linkname: 'l2' }, { name: 'l2', type: 'symlink', linkname: 'l1' }, { name: 'l1/x', data: 'x' }])],
+      [tarOf([{ name: 'a/b/c', data: 'x' }, { name: 'h', type: 'hardlink', linkname: 'missing' }])],
+      [tarOf([{ name: 'x', data: 'x' }]), tarOf([{ name: 'x/y', data: 'parent is a file' }])],
+    ];
+    for (const [i, tars] of failing.entries()) await assert.rejects(unpackInto(join(dir, `fail-${i}`), tars));
+    await unpackInto(join(dir, 'ok'), [tarOf([{ name: 'a/b', data: 'x' }, { name: 'a/.wh.b' }]), tarOf([{ name: 'a/.wh..wh..opq' }, { name: 'a/c', data: 'y' }])]);
+    assert.equal(openFds(), before);
+  });
+});
