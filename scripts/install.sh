@@ -33,7 +33,7 @@ runtime_pkgs=(busybox-static gcc libc6-dev uidmap iproute2 ca-certificates
 # Reference tools the tests compare against (never shipped as berth's own
 # implementation), plus libseccomp for the differential seccomp test and the
 # arm/arm64 kernel headers that scripts/gen-syscalls.ts reads.
-test_pkgs=(runc podman skopeo umoci docker-registry containernetworking-plugins
+test_pkgs=(runc podman skopeo umoci docker-registry containernetworking-plugins openssl
   libseccomp-dev seccomp hyperfine apache2-utils
   linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross)
 pkgs=("${runtime_pkgs[@]}")

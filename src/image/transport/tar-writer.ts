@@ -42,8 +42,10 @@ function octal(buf: Buffer, value: number, offset: number, length: number): void
 function paxRecord(key: string, value: string): Buffer {
   const body = ` ${key}=${value}\n`;
   const bodyLen = Buffer.byteLength(body, 'latin1');
-  let len = bodyLen + String(bodyLen).length;
-  if (String(len).length !== String(len - bodyLen).length) len++;
+  // The length counts its own digits: one more digit when adding them carries over.
+  const digits = String(bodyLen).length;
+  let len = bodyLen + digits;
+  if (String(len).length > digits) len++;
   return Buffer.from(`${len}${body}`, 'latin1');
 }
 
@@ -77,7 +79,10 @@ export function tarHeader(h: TarHeader): Buffer {
   let name = h.name;
   if (Buffer.byteLength(name, 'latin1') > 100) {
     pax.push(paxRecord('path', name));
-    name = name.slice(0, 100);
+    // The PAX path wins; the ustar field only needs to keep the entry's kind
+    // (a trailing "/" would make old readers take a file for a directory).
+    const base = name.replace(/\/+$/, '').split('/').pop() ?? 'entry';
+    name = h.type === 'dir' ? `${base.slice(0, 98)}/` : base.slice(0, 99);
   }
   if (linkname.length > 100) pax.push(paxRecord('linkpath', linkname));
   if (size > MAX_OCTAL_12) pax.push(paxRecord('size', String(size)));
