@@ -106,7 +106,7 @@ export const TAR_END = Buffer.alloc(2 * BLOCK);
 export interface TarMember {
   header: TarHeader;
   /** File content: bytes in hand, or a function opening a stream of exactly header.size bytes. */
-  data?: Buffer | (() => Promise<AsyncIterable<Uint8Array>>);
+  data?: Buffer | (() => Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>);
 }
 
 /** A tar stream of the given members, produced lazily (nothing is held beyond one chunk). */

@@ -12,7 +12,7 @@ import { digestOf } from '../../../../src/image/store/digest.ts';
 import { decompressed, detectCompression } from '../../../../src/image/transport/compression.ts';
 import { formatTransport, parseTransport } from '../../../../src/image/transport/parse.ts';
 import { ArchiveIndex, cleanMemberName } from '../../../../src/image/transport/tar-index.ts';
-import { tarHeader, tarStream } from '../../../../src/image/transport/tar-writer.ts';
+import { tarHeader, tarStream, type TarMember } from '../../../../src/image/transport/tar-writer.ts';
 import { TarReader } from '../../../../src/image/unpack/tar-reader.ts';
 import type { TarEntry } from '../../../../src/image/unpack/entry.ts';
 import { tempDir } from '../../../helpers/registry-tmp.ts';
@@ -60,15 +60,15 @@ function readEntries(buf: Buffer): { entries: TarEntry[]; data: Map<string, Buff
 test('the tar writer produces what the tar reader reads back: long names, links, large ids', async () => {
   const long = `${'dir/'.repeat(40)}file.txt`;
   const chunks: Buffer[] = [];
-  const stream = tarStream([
+  const members: TarMember[] = [
     { header: { name: 'etc/', type: 'dir', mode: 0o755, mtime: 1_700_000_000 } },
     { header: { name: 'etc/passwd', type: 'file', mode: 0o644, uid: 3_000_000, gid: 7 }, data: Buffer.from('root:x:0:0\n') },
-    { header: { name: long, type: 'file', mode: 0o600 }, data: () => Promise.resolve([Buffer.from('long '), Buffer.from('content')]), },
+    { header: { name: long, type: 'file', mode: 0o600, size: 12 }, data: () => Promise.resolve([Buffer.from('long '), Buffer.from('content')]) },
     { header: { name: 'bin/sh', type: 'symlink', mode: 0o777, linkname: `/${'x'.repeat(150)}` } },
     { header: { name: 'etc/passwd-link', type: 'hardlink', mode: 0o644, linkname: 'etc/passwd' } },
     { header: { name: 'dev/null', type: 'char', mode: 0o666, devmajor: 1, devminor: 3 } },
-  ].map((m) => (m.header.name === long ? { ...m, header: { ...m.header, size: 12 } } : m)));
-  for await (const c of stream) chunks.push(c as Buffer);
+  ];
+  for await (const c of tarStream(members)) chunks.push(c as Buffer);
   const { entries, data } = readEntries(Buffer.concat(chunks));
   assert.deepEqual(entries.map((e) => [e.path, e.type]), [['etc', 'dir'], ['etc/passwd', 'file'], [long, 'file'], ['bin/sh', 'symlink'], ['etc/passwd-link', 'hardlink'], ['dev/null', 'char']]);
   assert.equal(entries[0]?.mtime.sec, 1_700_000_000);
