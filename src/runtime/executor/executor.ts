@@ -13,6 +13,7 @@ import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
 import { BerthError, describeError, ErrorKind, internal } from '../../errors.ts';
 import { encodePlan, type Plan } from '../plan/encode.ts';
 import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
+import { hintFor } from './hints.ts';
 
 /** The executor binary: next to the bundle, or in build/ of the repository. */
 export function executorPath(): string {
@@ -32,7 +33,8 @@ export class ExecutorFailure extends BerthError {
   constructor(plan: Plan, step: number, errno: number, detail: string) {
     const s = plan.steps[step];
     const errnoName = errno > 0 ? getSystemErrorName(-errno) : undefined;
-    const reason = errno > 0 ? `${detail}: ${getSystemErrorMessage(-errno).toLowerCase()}` : detail;
+    const hint = hintFor(s, errnoName);
+    const reason = (errno > 0 ? `${detail}: ${getSystemErrorMessage(-errno).toLowerCase()}` : detail) + (hint ? ` (${hint})` : '');
     const what = s ? `step ${step} (${s.op}): ${s.what}` : `step ${step}`;
     super(ErrorKind.FailedPrecondition, errnoName ? `executor_${errnoName.toLowerCase()}` : 'executor_failed', `${what}: ${reason}`, {
       details: { step, op: s?.op, errno, errnoName, detail },

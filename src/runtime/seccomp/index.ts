@@ -35,6 +35,8 @@ export interface CompiledSeccomp {
   notify: boolean;
   listenerPath?: string;
   listenerMetadata?: string;
+  /** Syscall names the profile lists that no supported architecture knows; they were skipped. */
+  unknownSyscalls: string[];
 }
 
 export interface CompileOptions {
@@ -61,7 +63,7 @@ export function compileSeccomp(profile: LinuxSeccomp, options: CompileOptions = 
     // The kernel refuses TSYNC with NEW_LISTENER unless TSYNC_ESRCH is set.
     if (flags & SECCOMP_FILTER_FLAG.TSYNC) flags |= SECCOMP_FILTER_FLAG.TSYNC_ESRCH;
   }
-  const compiled: CompiledSeccomp = { program: encode(insns, endianness() === 'LE'), flags, notify };
+  const compiled: CompiledSeccomp = { program: encode(insns, endianness() === 'LE'), flags, notify, unknownSyscalls: ir.unknown };
   if (normalized.listenerPath !== undefined) compiled.listenerPath = normalized.listenerPath;
   if (normalized.listenerMetadata !== undefined) compiled.listenerMetadata = normalized.listenerMetadata;
   return compiled;

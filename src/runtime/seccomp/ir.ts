@@ -30,7 +30,6 @@
  *   which socketcall uses for the sub-call), exactly as libseccomp does.
  */
 import type { SeccompOperator } from '../../oci/runtime-spec.ts';
-import { invalidArgument } from '../../errors.ts';
 import { ARCHES, isKnownSyscall, x86Multiplexer, type ArchDef, type NativeArch } from './arch.ts';
 import { SECCOMP_RET } from './constants.ts';
 import type { Condition, NormalizedProfile } from './validate.ts';
@@ -66,6 +65,8 @@ export interface FilterIR {
   defaultAction: number;
   badArchAction: number;
   blocks: ArchBlock[];
+  /** Names no architecture knows (newer or foreign syscalls): skipped, as runc does, and reported. */
+  unknown: string[];
 }
 
 const MASK32 = 0xffffffffn;
@@ -156,14 +157,10 @@ export function buildIR(profile: NormalizedProfile, nativeArch: NativeArch): Fil
   const arches = [native, ...profile.arches.filter((a) => a !== native)];
   const collectors = arches.map((a) => new ArchCollector(a));
 
+  const unknown = new Set<string>();
   for (const rule of profile.rules) {
-    rule.names.forEach((name, i) => {
-      if (!isKnownSyscall(name)) {
-        throw invalidArgument('seccomp.unknown_syscall', `${rule.path}.names[${i}]: unknown syscall ${JSON.stringify(name)}`, {
-          details: { field: `${rule.path}.names[${i}]`, syscall: name },
-        });
-      }
-    });
+    // Profiles list syscalls of newer kernels and of other architectures; like runc, skip them.
+    for (const name of rule.names) if (!isKnownSyscall(name)) unknown.add(name);
     if (rule.action === profile.defaultAction) continue;
     for (const conditions of conditionSets(rule.conditions)) {
       for (const name of rule.names) {
@@ -187,5 +184,5 @@ export function buildIR(profile: NormalizedProfile, nativeArch: NativeArch): Fil
   for (const block of blocks) {
     if (block.auditArch === ARCHES.x86_64.auditArch) block.x32 = split;
   }
-  return { defaultAction: profile.defaultAction, badArchAction: SECCOMP_RET.KILL_THREAD, blocks };
+  return { defaultAction: profile.defaultAction, badArchAction: SECCOMP_RET.KILL_THREAD, blocks, unknown: [...unknown] };
 }
