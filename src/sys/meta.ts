@@ -38,13 +38,24 @@ export interface Timespec {
 
 const timesBuf = Buffer.alloc(32);
 
+/** A signed 64-bit value from a safe integer, without a BigInt per call (this runs once per file). */
+function putInt64(buf: Buffer, off: number, v: number): void {
+  const high = Math.floor(v / 0x1_0000_0000);
+  buf.writeUInt32LE(v - high * 0x1_0000_0000, off);
+  buf.writeInt32LE(high, off + 4);
+}
+
+function getInt64(buf: Buffer, off: number): number {
+  return buf.readInt32LE(off + 4) * 0x1_0000_0000 + buf.readUInt32LE(off);
+}
+
 function putTime(off: number, t: Timespec | undefined): void {
   if (t === undefined) {
-    timesBuf.writeBigInt64LE(0n, off);
-    timesBuf.writeBigInt64LE(BigInt(UTIME_OMIT), off + 8);
+    putInt64(timesBuf, off, 0);
+    putInt64(timesBuf, off + 8, UTIME_OMIT);
   } else {
-    timesBuf.writeBigInt64LE(BigInt(Math.trunc(t.sec)), off);
-    timesBuf.writeBigInt64LE(BigInt(t.nsec), off + 8);
+    putInt64(timesBuf, off, Math.trunc(t.sec));
+    putInt64(timesBuf, off + 8, t.nsec);
   }
 }
 
@@ -79,7 +90,7 @@ export interface Statx {
 const statxBuf = Buffer.alloc(256);
 
 function timeAt(off: number): Timespec {
-  return { sec: Number(statxBuf.readBigInt64LE(off)), nsec: statxBuf.readUInt32LE(off + 8) };
+  return { sec: getInt64(statxBuf, off), nsec: statxBuf.readUInt32LE(off + 8) };
 }
 
 /** statx(2) of `path` relative to `dirfd` (AT_EMPTY_PATH with "" for the fd itself). */
@@ -91,7 +102,7 @@ export function statx(dirfd: number, path: CPath, flags: number): Statx {
     gid: statxBuf.readUInt32LE(24),
     mode: statxBuf.readUInt16LE(28),
     ino: statxBuf.readBigUInt64LE(32),
-    size: Number(statxBuf.readBigUInt64LE(40)),
+    size: getInt64(statxBuf, 40),
     atime: timeAt(64),
     ctime: timeAt(96),
     mtime: timeAt(112),

@@ -47,6 +47,7 @@ export class LayerApplier implements TarHandler {
   private readonly warned = new Set<string>();
   private fileFd = -1;
   private fileInSetgidDir = false;
+  private lastMarked = '';
   private current: TarEntry | undefined;
   private readonly euid = process.geteuid?.() ?? 0;
   private readonly egid = process.getegid?.() ?? 0;
@@ -188,7 +189,12 @@ export class LayerApplier implements TarHandler {
   }
 
   markUpper(path: string): void {
-    for (let p = path; p !== '' && !this.upper.has(p); p = parentOf(p)) this.upper.add(p);
+    // Entries come directory by directory: once a parent is marked, so are its ancestors.
+    const parent = parentOf(path);
+    this.upper.add(path);
+    if (parent === this.lastMarked) return;
+    for (let p = parent; p !== '' && !this.upper.has(p); p = parentOf(p)) this.upper.add(p);
+    this.lastMarked = parent;
   }
 
   /** Runs `create`; if the name is taken, removes what is there (never a directory for a directory) and runs it again. */

@@ -23,6 +23,13 @@ test('utimensat sets nanosecond times by path, by fd and on a symlink itself; st
   assert.equal(st.mode & sys.S_IFMT, sys.S_IFREG);
   assert.equal(st.ino, BigInt(statSync(join(dir, 'f')).ino));
 
+  // Before the epoch and past 2038 (both halves of the 64-bit seconds).
+  sys.utimensat(root, 'f', { sec: -2, nsec: 750_000_000 }, { sec: 2 ** 33 + 3, nsec: 1 });
+  st = sys.statx(root, 'f', 0);
+  assert.deepEqual(st.atime, { sec: -2, nsec: 750_000_000 });
+  assert.deepEqual(st.mtime, { sec: 2 ** 33 + 3, nsec: 1 });
+  sys.utimensat(root, 'f', { sec: 1000, nsec: 5 }, undefined);
+
   // undefined leaves a time unchanged.
   sys.utimensat(root, 'f', undefined, { sec: 3000, nsec: 0 });
   st = sys.statx(root, 'f', 0);
