@@ -312,11 +312,23 @@ int op_chmod_chown(struct ctx *c, const struct op *o)
 int op_pivot_root(struct ctx *c, const struct op *o)
 {
 	need_root(c);
+	/* The old root, to reach it after the pivot: "." then still names the new root. */
+	int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (old_root < 0)
+		fail(c, errno, "open the old root");
 	if (fchdir(c->root_fd) < 0)
 		fail(c, errno, "enter the root");
-	/* pivot_root(".", ".") stacks the old root under the new one; detach it right away. */
+	/* pivot_root(".", ".") stacks the old root on the new one; detach it right away. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		fail(c, errno, "pivot_root");
+	/*
+	 * Only the old root's tree becomes a slave, so the detach does not reach the
+	 * host; a mount(".") from the new root would turn every mount of the
+	 * container into a slave and lose the propagation the spec asked for.
+	 */
+	if (fchdir(old_root) < 0)
+		fail(c, errno, "enter the old root");
+	close(old_root);
 	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		fail(c, errno, "make the old root a slave");
 	if (umount2(".", MNT_DETACH) < 0)

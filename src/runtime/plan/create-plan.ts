@@ -351,6 +351,10 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
   if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
   else plan.add('pivot_root', {}, 'pivot_root into the root');
+  // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.
+  if (rootProp && rootProp !== 'private' && rootProp !== 'rprivate') {
+    plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make the new "/" ${rootProp}`);
+  }
   if (spec.root?.readonly) plan.add('remount_root_ro', {}, 'remount the root read-only');
   if (p.terminal) {
     if (!input.consoleSocket && !input.consoleProxy) {
