@@ -220,8 +220,9 @@ export class LayerApplier implements TarHandler {
   }
 
   private fileMeta(fd: number, e: TarEntry): void {
-    const chowned = this.chown(e, () => sys.fchown(fd, e.uid, e.gid), this.fileInSetgidDir);
-    if ((e.mode & this.root.umask & 0o777) !== 0 || (chowned && (e.mode & 0o6000) !== 0)) sys.fchmod(fd, e.mode);
+    this.chown(e, () => sys.fchown(fd, e.uid, e.gid), this.fileInSetgidDir);
+    // A write without CAP_FSETID, and a chown, clear setuid and setgid: set those bits last.
+    if ((e.mode & this.root.umask & 0o777) !== 0 || (e.mode & 0o6000) !== 0) sys.fchmod(fd, e.mode);
     if (e.xattrs !== undefined) this.setXattrs(e, (k, v) => sys.fsetxattr(fd, k, v));
     sys.utimensat(fd, null, e.atime ?? e.mtime, e.mtime);
   }

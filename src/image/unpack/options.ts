@@ -25,7 +25,11 @@ export interface UnpackOptions {
   whiteouts?: WhiteoutMode;
   /** The xattr prefix of overlay whiteouts: 'trusted.overlay.' (root) or 'user.overlay.' (userxattr mounts). */
   overlayXattrPrefix?: string;
-  /** Character and block devices: create them, refuse the layer, or leave an empty file (rootless, as umoci). */
+  /**
+   * Character and block devices: create them, refuse the layer, or leave an
+   * empty file. Default: create as root, placeholder otherwise (mknod needs
+   * CAP_MKNOD; umoci's rootless unpack does the same).
+   */
   devices?: 'create' | 'refuse' | 'placeholder';
   /** Set owners from the archive (default: when running as root). */
   chown?: boolean;
@@ -53,7 +57,7 @@ export function resolveOptions(o: UnpackOptions = {}): ResolvedOptions {
   return {
     whiteouts: o.whiteouts ?? 'apply',
     overlayXattrPrefix: o.overlayXattrPrefix ?? 'trusted.overlay.',
-    devices: o.devices ?? 'create',
+    devices: o.devices ?? (process.geteuid?.() === 0 ? 'create' : 'placeholder'),
     chown: o.chown ?? process.geteuid?.() === 0,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
     lowerDirs: o.lowerDirs ?? [],

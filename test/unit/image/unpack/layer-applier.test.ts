@@ -22,7 +22,7 @@ test('files, directories, symlinks, hard links and fifos land with their modes, 
       { name: 'etc/link', type: 'symlink', linkname: '/etc/conf', mtime: T0 + 6 },
       { name: 'etc/dangling', type: 'symlink', linkname: '../nowhere' },
       { name: 'etc/pipe', type: 'fifo', mode: 0o620, mtime: T0 + 7 },
-      { name: 'empty', data: '', mode: 0o000 },
+      { name: 'empty', data: '', mode: isRoot ? 0o000 : 0o400 }, // a non-root reader could not hash mode 0
     ]),
   ]);
   assert.equal(results.length, 1);
@@ -38,7 +38,7 @@ test('files, directories, symlinks, hard links and fifos land with their modes, 
   assert.equal(tree.get('bin/sg')?.mode, 0o2711);
   assert.equal(tree.get('tmp')?.mode, 0o1777);
   assert.equal(tree.get('etc')?.mode, 0o700);
-  assert.equal(tree.get('empty')?.mode, 0);
+  assert.equal(tree.get('empty')?.mode, isRoot ? 0 : 0o400);
   assert.equal(tree.get('empty')?.size, 0);
   assert.equal(readFileSync(join(rootfs, 'etc/conf'), 'utf8'), 'a=1\n');
   assert.equal(tree.get('etc/conf')?.linkGroup, 'etc/conf');
