@@ -14,6 +14,7 @@ export const GLOBAL_OPTIONS = {
   authfile: { type: 'string' },
   creds: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 /** Splits argv into the verb words and the rest (options and operands). */

@@ -69,6 +69,10 @@ export async function main(argv: string[], stdout: Output = output(process.stdou
     const { verb, rest } = splitVerb(argv, (v) => lookup(v)?.options ?? {});
     const command = lookup(verb);
     if (command === undefined) {
+      if (verb.length === 0 && rest.includes('--version')) {
+        stdout.write('berth version 0.1.0\n');
+        return 0;
+      }
       if (verb.length === 0 || verb[0] === 'help' || rest.includes('--help') || rest.includes('-h')) {
         stdout.write(help());
         return verb.length === 0 && !rest.includes('--help') && !rest.includes('-h') ? 2 : 0;
