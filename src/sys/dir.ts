@@ -14,7 +14,9 @@ export function listdirfd(fd: number): Buffer[] {
   try {
     return readdirSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
   } catch (err) {
-    const code = errnoCode(err) ?? 'EIO';
+    // No /proc/self/fd entry means the fd is not open.
+    const found = errnoCode(err) ?? 'EIO';
+    const code = found === 'ENOENT' ? 'EBADF' : found;
     const errno = (osc.errno as Record<string, number>)[code] ?? 5;
     throw new SystemError(errno, 'readdir', `fd ${fd}`);
   }

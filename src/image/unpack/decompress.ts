@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { invalidArgument } from '../../errors.ts';
+import { invalidArgument, unavailable } from '../../errors.ts';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -142,12 +142,19 @@ export async function* decompressed(input: Readable, label: string, mediaType?: 
   );
   const zopts = { chunkSize: OUT_CHUNK };
   const z = kind === 'gzip' ? createGunzip(zopts) : createZstdDecompress(zopts);
-  rest.on('error', (err) => z.destroy(err));
+  let readFailure: { error: unknown } | undefined;
+  rest.on('error', (error) => {
+    readFailure = { error };
+    z.destroy(error);
+  });
   rest.pipe(z);
   try {
     yield* queued(z, AHEAD_BYTES);
   } catch (err) {
-    throw invalidArgument('unpack.decompress', `layer ${label}: ${kind} data is corrupt: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const message = err instanceof Error ? err.message : String(err);
+    // A blob that could not be read (a download cut short) is not corrupt data.
+    if (readFailure !== undefined) throw unavailable('unpack.read', `layer ${label}: reading the blob failed: ${message}`, { cause: readFailure.error });
+    throw invalidArgument('unpack.decompress', `layer ${label}: ${kind} data is corrupt: ${message}`, { cause: err });
   } finally {
     rest.destroy();
     z.destroy();

@@ -53,10 +53,11 @@ test('openat creates exclusively and never follows a final symlink with O_NOFOLL
   assertSysError(() => sys.openat(root, 'link', sys.O_RDONLY | sys.O_NOFOLLOW), 'ELOOP', 'openat', 'link');
 });
 
-test('close reports EBADF', () => {
+test('close and listdirfd report EBADF', () => {
   const fd = openSync('/dev/null', 'r');
   closeSync(fd);
   assertSysError(() => sys.close(fd), 'EBADF', 'close');
+  assertSysError(() => sys.listdirfd(fd), 'EBADF', 'readdir', `fd ${fd}`);
 });
 
 test('a NUL inside a path is refused before the call', (t) => {

@@ -47,6 +47,7 @@ test('utimensat sets nanosecond times by path, by fd and on a symlink itself; st
 
   assertSysError(() => sys.utimensat(root, 'missing', undefined, { sec: 1, nsec: 0 }), 'ENOENT', 'utimensat', 'missing');
   assertSysError(() => sys.statx(root, 'missing', 0), 'ENOENT', 'statx', 'missing');
+  assertSysError(() => sys.utimensat(-1, null, undefined, { sec: 1, nsec: 0 }), 'EBADF', 'futimens');
   assertSysError(() => sys.statx(-1, '', sys.AT_EMPTY_PATH), 'EBADF', 'statx', '');
 });
 

@@ -222,6 +222,15 @@ describe('devices and bombs', () => {
     corrupt.writeUInt8((corrupt.readUInt8(corrupt.length - 12) ^ 0xff) & 0xff, corrupt.length - 12);
     const digest = `sha256:${'c'.repeat(64)}`;
     await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [{ digest, open: () => Readable.from([corrupt]) }]), 'unpack.decompress', undefined);
+    // A blob whose stream fails part way (a cut download) is named as such, not as corrupt.
+    const cut = Readable.from(
+      (async function* () {
+        yield blob.subarray(0, 20);
+        await Promise.resolve();
+        throw new Error('connection reset');
+      })(),
+    );
+    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [{ digest, open: () => cut }]), 'unpack.read', undefined, /reading the blob failed: connection reset/);
     await assertUnpackError(
       unpackLayers(join(dir, 'rootfs'), [{ digest, diffId: `sha256:${'0'.repeat(64)}`, open: () => Readable.from([blob]) }]),
       'unpack.diff_id',
