@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,9 @@ import { MediaType } from '../../../../src/oci/image-spec.ts';
 import { dockerToOci } from '../../../../src/image/copy/convert.ts';
 import { digestOf } from '../../../../src/image/store/digest.ts';
 import { decompressed, detectCompression } from '../../../../src/image/transport/compression.ts';
+import { openDockerArchiveSource } from '../../../../src/image/transport/archive.ts';
+import { DirFileSet } from '../../../../src/image/transport/files.ts';
+import { OciLayoutSource } from '../../../../src/image/transport/oci-layout.ts';
 import { formatTransport, parseTransport } from '../../../../src/image/transport/parse.ts';
 import { ArchiveIndex, cleanMemberName } from '../../../../src/image/transport/tar-index.ts';
 import { tarHeader, tarStream, type TarMember } from '../../../../src/image/transport/tar-writer.ts';
@@ -141,4 +144,23 @@ test('Docker manifests convert to OCI ones with only media types changed', () =>
   assert.equal(doc.config.digest, digestOf('c'));
   assert.equal(doc.layers[0]?.mediaType, MediaType.OciLayerGzip);
   assert.equal(oci.digest, digestOf(oci.bytes));
+});
+
+test('hostile archives and layouts: names that climb out and digests that are paths are refused', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'secret.json'), '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+  const archive = join(dir, 'inner', 'evil.tar');
+  mkdirSync(join(dir, 'inner'));
+  await pipeline(
+    tarStream([{ header: { name: 'manifest.json', type: 'file', mode: 0o644 }, data: Buffer.from(JSON.stringify([{ Config: '../secret.json', RepoTags: [], Layers: [] }])) }]),
+    createWriteStream(archive),
+  );
+  const src = await openDockerArchiveSource(archive, undefined);
+  await assert.rejects(src.topManifest(), (err) => isBerthError(err, 'path_escapes') && err.message.includes('../secret.json'));
+
+  const layout = join(dir, 'layout');
+  mkdirSync(layout);
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MediaType.OciManifest, digest: 'sha256:../../secret.json', size: 1 }] }));
+  const oci = new OciLayoutSource(new DirFileSet(layout), undefined, `oci:${layout}`);
+  await assert.rejects(oci.topManifest(), (err) => isBerthError(err, 'invalid_digest'));
 });
