@@ -100,8 +100,13 @@ int op_fork(struct ctx *c, const struct op *o)
 	c->sync_fd = -1;
 	if (!wait)
 		_exit(0);
+	/* What the container process took over is not the waiting executor's to hold. */
 	if (c->root_fd >= 0)
 		close(c->root_fd);
+	if (c->state_dir_fd >= 0)
+		close(c->state_dir_fd);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
 	ignore_forwarded_signals();
 	if (proxy) {
 		close(sv[1]);

@@ -295,6 +295,11 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   plan.add('umask', { mask: 0 }, 'clear the umask while building the root');
   plan.add('close_fds', { first: 3 + input.preserveFds }, 'close inherited file descriptors on exec');
   plan.add('mkfifo', { path: join(input.stateDir, input.fifoName), mode: 0o622 }, 'create the exec FIFO');
+  // Host paths are opened as the runtime's user, before a user namespace maps it away (as runc does).
+  plan.add('open_state_dir', { path: input.stateDir }, 'open the state directory');
+  if (p.terminal && input.consoleSocket) {
+    plan.add('console_connect', { path: input.consoleSocket }, `connect to the console socket "${input.consoleSocket}"`);
+  }
   joinNamespaceSteps(
     plan,
     namespaces.filter((ns): ns is Namespace & { path: string } => !!ns.path),
@@ -320,10 +325,6 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
     plan.add('propagate_abs', { path: input.rootfsParentMount, flags: MS.PRIVATE }, `make "${input.rootfsParentMount}" private`);
   }
   plan.add('open_root', { path: input.rootfs }, `bind the root "${input.rootfs}" onto itself`);
-  if (p.terminal && input.consoleSocket) {
-    plan.add('console_connect', { path: input.consoleSocket }, `connect to the console socket "${input.consoleSocket}"`);
-  }
-  plan.add('open_state_dir', { path: input.stateDir }, 'open the state directory');
   (spec.mounts ?? []).forEach((m, i) => addMount(plan, m, i, input, userns, cgroupns));
   const setupDev = needsDevSetup(spec);
   if (setupDev) {
