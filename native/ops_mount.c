@@ -46,11 +46,19 @@ static void need_root(struct ctx *c)
 		fail(c, EBADF, "no root opened before this operation");
 }
 
-/* Creates what is missing of `rel` (directories, and a file or directory last). */
-static int create_in_root(int root, const char *rel, int kind)
+/*
+ * Creates what is missing of `rel` (directories, and a file or directory
+ * last). A dangling symlink on the way is followed the way the kernel
+ * would, inside the root: its target is created instead.
+ */
+static int create_in_root(int root, const char *rel, int kind, int depth)
 {
 	char buf[PATH_MAX];
 	size_t n = strlen(rel);
+	if (depth > 40) {
+		errno = ELOOP;
+		return -1;
+	}
 	if (n >= sizeof buf) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -75,9 +83,8 @@ static int create_in_root(int root, const char *rel, int kind)
 		const char *name = slash ? slash + 1 : buf;
 		if (slash)
 			*slash = '\0';
-		int parent = openat2_fd(root, slash ? (buf[0] ? buf : ".") : ".", O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT);
-		if (slash)
-			*slash = '/';
+		const char *parent_path = slash ? (buf[0] ? buf : ".") : ".";
+		int parent = openat2_fd(root, parent_path, O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT);
 		if (parent < 0)
 			return -1;
 		int r;
@@ -89,11 +96,39 @@ static int create_in_root(int root, const char *rel, int kind)
 			r = mkdirat(parent, name, 0755);
 		}
 		int e = errno;
+		if (r < 0 && e == EEXIST) {
+			/* It exists but does not resolve: a dangling symlink. Create its target. */
+			char target[PATH_MAX];
+			ssize_t tl = readlinkat(parent, name, target, sizeof target - 1);
+			if (tl > 0) {
+				target[tl] = '\0';
+				char next[PATH_MAX];
+				const char *rest = saved == '\0' ? "" : buf + i + 1;
+				int len;
+				if (target[0] == '/')
+					len = snprintf(next, sizeof next, "%s/%s", target, rest);
+				else if (slash)
+					len = snprintf(next, sizeof next, "%s/%s/%s", buf, target, rest);
+				else
+					len = snprintf(next, sizeof next, "%s/%s", target, rest);
+				close(parent);
+				if (len < 0 || (size_t)len >= sizeof next) {
+					errno = ENAMETOOLONG;
+					return -1;
+				}
+				const char *nrel = next;
+				while (*nrel == '/')
+					nrel++;
+				return create_in_root(root, *nrel ? nrel : ".", kind, depth + 1);
+			}
+		}
 		close(parent);
 		if (r < 0 && e != EEXIST) {
 			errno = e;
 			return -1;
 		}
+		if (slash)
+			*slash = '/';
 		buf[i] = saved;
 	}
 	return 0;
@@ -107,7 +142,7 @@ int resolve_in_root(struct ctx *c, const char *path, int kind)
 	int fd = openat2_fd(c->root_fd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
 	if (fd >= 0 || errno != ENOENT || kind < 0)
 		return fd;
-	if (create_in_root(c->root_fd, rel, kind) < 0)
+	if (create_in_root(c->root_fd, rel, kind, 0) < 0)
 		return -1;
 	return openat2_fd(c->root_fd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
 }
