@@ -304,12 +304,15 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
     plan,
     namespaces.filter((ns): ns is Namespace & { path: string } => !!ns.path),
   );
-  const unshareFlags = newNamespaceFlags(namespaces) & ~CLONE.NEWCGROUP;
-  if (unshareFlags) plan.add('unshare', { flags: unshareFlags }, 'create the namespaces');
   if (userns) {
+    // The user namespace first, so its root creates the others (as runc does): a new ipc
+    // namespace's /dev/mqueue belongs to its creator, who must be someone the mapping knows.
+    plan.add('unshare', { flags: CLONE.NEWUSER }, 'create the user namespace');
     plan.add('sync', { tag: SYNC_USERNS }, 'wait for the user namespace id mappings');
     plan.add('set_user', { uid: 0, gid: 0, groups: [] }, 'become root of the user namespace');
   }
+  const unshareFlags = newNamespaceFlags(namespaces) & ~CLONE.NEWCGROUP & ~CLONE.NEWUSER;
+  if (unshareFlags) plan.add('unshare', { flags: unshareFlags }, 'create the namespaces');
   plan.add('fork', { wait: input.wait ? 1 : 0, console_proxy: input.consoleProxy ? 1 : 0 }, 'start the container process');
 
   // In the container process.
