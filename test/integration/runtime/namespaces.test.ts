@@ -1,0 +1,196 @@
+/**
+ * Namespaces as a process inside a berth-runtime container sees them
+ * (root): pid, uts, ipc, network, mount, cgroup, user with id mappings, and
+ * namespaces joined by path. Each check compares what the container reads
+ * from /proc with what the host reads.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import type { Spec } from '../../../src/oci/runtime-spec.ts';
+import { makeBundle, RuntimeFixture, uniqueId, waitFor } from '../../helpers/runtime.ts';
+
+/** Runs `sh -c script` in a fresh container and returns its standard output (exit 0 asserted). */
+async function inside(t: TestContext, script: string, edit?: (spec: Spec) => void): Promise<string> {
+  const rt = new RuntimeFixture(t);
+  const bundle = makeBundle(t, { args: ['sh', '-c', script], ...(edit ? { edit } : {}) });
+  const r = await rt.runBundle(bundle);
+  assert.equal(r.code, 0, `container failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function hostNs(type: string): string {
+  return readlinkSync(`/proc/self/ns/${type}`);
+}
+
+function withoutNamespace(type: string): (spec: Spec) => void {
+  return (spec) => {
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((ns) => ns.type !== type);
+    if (type === 'uts') delete spec.hostname;
+  };
+}
+
+describe('berth-runtime namespaces (root)', () => {
+  test('pid: the process is pid 1 and ps sees only the container', async (t) => {
+    // `; true` keeps sh from exec-ing ps, so both show up.
+    const out = await inside(t, 'echo "self=$$"; readlink /proc/self/ns/pid; ps -o pid,args; true');
+    const lines = out.trim().split('\n');
+    assert.equal(lines[0], 'self=1');
+    assert.notEqual(lines[1], hostNs('pid'));
+    const procs = lines.slice(3).map((l) => l.trim());
+    assert.equal(procs.length, 2, out);
+    assert.match(procs[0] ?? '', /^1 sh -c echo "self=\$\$"/);
+    // busybox runs ps as a forked applet: it shows as "{ps} sh -c ..." or as "ps -o pid,args".
+    assert.match(procs[1] ?? '', /^\d+ (\{ps\} sh -c|ps -o pid,args)/);
+    assert.notEqual(procs[1]?.split(' ')[0], '1');
+  });
+
+  test('pid: without a pid namespace the container sees the host', async (t) => {
+    const out = await inside(t, 'echo "self=$$"; readlink /proc/self/ns/pid', withoutNamespace('pid'));
+    const [self, ns] = out.trim().split('\n');
+    assert.notEqual(self, 'self=1');
+    assert.equal(ns, hostNs('pid'));
+  });
+
+  test('uts: hostname and domain name are the spec\'s, the host\'s stay', async (t) => {
+    const out = await inside(t, 'hostname; cat /proc/sys/kernel/domainname; readlink /proc/self/ns/uts', (spec) => {
+      spec.hostname = 'inside-host';
+      spec.domainname = 'inside.example';
+    });
+    const [name, domain, ns] = out.trim().split('\n');
+    assert.equal(name, 'inside-host');
+    assert.equal(domain, 'inside.example');
+    assert.notEqual(ns, hostNs('uts'));
+    assert.notEqual(hostname(), 'inside-host');
+    assert.notEqual(readFileSync('/proc/sys/kernel/domainname', 'utf8').trim(), 'inside.example');
+  });
+
+  test('ipc: a namespace of its own, or the host\'s without one', async (t) => {
+    const own = (await inside(t, 'readlink /proc/self/ns/ipc')).trim();
+    assert.match(own, /^ipc:\[\d+\]$/);
+    assert.notEqual(own, hostNs('ipc'));
+    const shared = (await inside(t, 'readlink /proc/self/ns/ipc', withoutNamespace('ipc'))).trim();
+    assert.equal(shared, hostNs('ipc'));
+  });
+
+  test('network: only lo, down as created', async (t) => {
+    const out = await inside(t, 'readlink /proc/self/ns/net; ls /sys/class/net; cat /sys/class/net/lo/flags');
+    const [ns, ...rest] = out.trim().split('\n');
+    assert.notEqual(ns, hostNs('net'));
+    // IFF_LOOPBACK (0x8) without IFF_UP (0x1).
+    assert.deepEqual(rest, ['lo', '0x8']);
+  });
+
+  test('mount: the container\'s mounts stay out of the host\'s table', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['sleep', '1000'] });
+    const id = rt.track(uniqueId());
+    const r = await rt.run(['run', '--detach', '--bundle', bundle.dir, id]);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = await rt.state(id);
+    assert.notEqual(readlinkSync(`/proc/${pid}/ns/mnt`), hostNs('mnt'));
+    const containerMounts = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+    assert.match(containerMounts, new RegExp(` ${bundle.rootfs} / `));
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    assert.ok(!hostMounts.includes(bundle.rootfs), 'the rootfs is mounted in the host namespace');
+  });
+
+  test('cgroup: /proc/self/cgroup shows "/" paths in a cgroup namespace', async (t) => {
+    const id = uniqueId();
+    const out = await inside(t, 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup', (spec) => {
+      spec.linux!.cgroupsPath = `/berth/${id}`;
+    });
+    const [ns, ...lines] = out.trim().split('\n');
+    assert.notEqual(ns, hostNs('cgroup'));
+    assert.ok(lines.length > 0);
+    for (const line of lines) assert.match(line, /^\d+:[^:]*:\/$/, out);
+  });
+
+  test('cgroup: without a cgroup namespace the paths show the container\'s cgroup', async (t) => {
+    const id = uniqueId();
+    const out = await inside(t, 'cat /proc/self/cgroup', (spec) => {
+      withoutNamespace('cgroup')(spec);
+      spec.linux!.cgroupsPath = `/berth/${id}`;
+    });
+    const lines = out.trim().split('\n');
+    assert.ok(lines.length > 0);
+    for (const line of lines) assert.ok(line.endsWith(`:/berth/${id}`), `${line} is not in /berth/${id}`);
+  });
+
+  test('user: uid and gid mappings, root inside, files owned by the mapped ids outside', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, {
+      args: ['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/user; touch /tmp/made-inside; stat -c "%u:%g" /tmp/made-inside /dev/mqueue'],
+      edit: (spec) => {
+        spec.root!.readonly = false;
+        spec.linux!.namespaces!.push({ type: 'user' });
+        spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      },
+    });
+    // The mapped root must be able to reach and own its root filesystem.
+    chmodSync(bundle.dir, 0o755);
+    execFileSync('chown', ['-R', '100000:100000', bundle.rootfs]);
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0] ?? '', /^uid=0\(root\) gid=0\(root\)/);
+    assert.deepEqual(lines[1]?.trim().split(/\s+/), ['0', '100000', '65536']);
+    assert.deepEqual(lines[2]?.trim().split(/\s+/), ['0', '100000', '65536']);
+    assert.notEqual(lines[3], hostNs('user'));
+    assert.equal(lines[4], '0:0');
+    // The ipc namespace (and its mqueue) was created by the container's root, not by an unmapped host root.
+    assert.equal(lines[5], '0:0', 'owner of /dev/mqueue');
+    const made = statSync(join(bundle.rootfs, 'tmp', 'made-inside'));
+    assert.deepEqual([made.uid, made.gid], [100000, 100000]);
+  });
+
+  test('network: joins a namespace by path (ip netns)', async (t) => {
+    const name = `berth-test-${process.pid}-${Date.now().toString(36)}`;
+    execFileSync('ip', ['netns', 'add', name]);
+    t.after(() => execFileSync('ip', ['netns', 'delete', name]));
+    // Something the container can tell apart from a new namespace: lo is up.
+    execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    const nsPath = `/run/netns/${name}`;
+    const out = await inside(t, 'readlink /proc/self/ns/net; cat /sys/class/net/lo/flags', (spec) => {
+      spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'network' ? { type: 'network', path: nsPath } : ns));
+    });
+    const [ns, flags] = out.trim().split('\n');
+    assert.equal(ns, `net:[${statSync(nsPath).ino}]`);
+    assert.equal(Number(flags) & 1, 1, `lo flags ${flags}: not up`);
+  });
+
+  test('uts: joins the namespace of another process by /proc/PID/ns/uts', async (t) => {
+    const helper = spawn('unshare', ['--uts', 'sh', '-c', 'hostname joined-uts && echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => {
+      helper.kill('SIGKILL');
+    });
+    let ready = '';
+    helper.stdout.on('data', (c: Buffer) => (ready += c.toString()));
+    await waitFor('the helper namespace', () => (ready.includes('ready') ? true : undefined));
+    const nsPath = `/proc/${helper.pid}/ns/uts`;
+    const out = await inside(t, 'hostname; readlink /proc/self/ns/uts', (spec) => {
+      delete spec.hostname;
+      spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'uts' ? { type: 'uts', path: nsPath } : ns));
+    });
+    assert.deepEqual(out.trim().split('\n'), ['joined-uts', readlinkSync(nsPath)]);
+    assert.notEqual(hostname(), 'joined-uts');
+  });
+
+  test('a namespace path that does not exist fails create, naming it', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const missing = join('/run/netns', `berth-test-missing-${process.pid}`);
+    const bundle = makeBundle(t, {
+      edit: (spec) => {
+        spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'network' ? { type: 'network', path: missing } : ns));
+      },
+    });
+    const r = await rt.runBundle(bundle);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`join the network namespace "${missing}".*no such file or directory`));
+    assert.deepEqual(rt.leftovers(), []);
+  });
+});
