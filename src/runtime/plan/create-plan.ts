@@ -323,8 +323,11 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   if (spec.domainname) plan.add('setdomainname', { name: spec.domainname }, `set the domain name to "${spec.domainname}"`);
   const rootProp = spec.linux?.rootfsPropagation;
   plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make "/" ${rootProp || 'rslave'}`);
-  if ((rootProp === 'shared' || rootProp === 'rshared') && input.rootfsParentMount) {
-    // pivot_root refuses a new root whose parent mount is shared.
+  // pivot_root refuses a new root whose parent mount is shared. Only a recursive slave, private or
+  // unbindable "/" is sure to leave no shared mount above the rootfs; otherwise the parent keeps
+  // the host's propagation (or, with rshared, became shared) and is made private (as runc does).
+  const parentMayBeShared = rootProp !== undefined && rootProp !== '' && !['rslave', 'rprivate', 'runbindable'].includes(rootProp);
+  if (parentMayBeShared && input.rootfsParentMount) {
     plan.add('propagate_abs', { path: input.rootfsParentMount, flags: MS.PRIVATE }, `make "${input.rootfsParentMount}" private`);
   }
   plan.add('open_root', { path: input.rootfs }, `bind the root "${input.rootfs}" onto itself`);
