@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test, type TestContext } from 'node:test';
@@ -35,18 +36,25 @@ async function busyboxImage(dir: string, root: string, name: string): Promise<vo
   await berthOk('--root', root, '--quiet', 'import', '--change', 'CMD ["sh"]', '--change', 'ENV PATH=/bin', tree, name);
 }
 
-/** podman with its own storage and run roots under `dir`, removed (mounts first) when the test ends. */
-function podman(t: TestContext, dir: string): (...args: string[]) => Promise<string> {
-  const root = join(dir, 'podman-root');
-  const runroot = join(dir, 'podman-run');
+/**
+ * podman with its own storage and run roots, removed when the test ends:
+ * containers and images first (podman recreates its roots when asked), then
+ * leftover mounts, then the files. Its own directory, so no other cleanup
+ * removes it first.
+ */
+function podman(t: TestContext): (...args: string[]) => Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-podman-'));
+  const root = join(dir, 'root');
+  const runroot = join(dir, 'run');
   const base = ['--root', root, '--runroot', runroot, '--cgroup-manager=cgroupfs', '--events-backend=file', '--storage-driver=vfs'];
   t.after(async () => {
     await run('podman', [...base, 'rm', '--all', '--force']).catch(() => undefined);
     await run('podman', [...base, 'rmi', '--all', '--force']).catch(() => undefined);
     for (const line of readFileSync('/proc/mounts', 'utf8').split('\n').reverse()) {
       const target = line.split(' ')[1];
-      if (target !== undefined && (target.startsWith(root) || target.startsWith(runroot))) await run('umount', ['-l', target]).catch(() => undefined);
+      if (target?.startsWith(dir) === true) await run('umount', ['-l', target]).catch(() => undefined);
     }
+    rmSync(dir, { recursive: true, force: true });
   });
   return (...args) => tool('podman', ...base, ...args);
 }
@@ -67,7 +75,7 @@ describe('berth and the reference tools read each other (root)', () => {
     assert.deepEqual(inspected.Layers, img?.Layers.map((l) => l.Digest));
     assert.deepEqual(inspected.Env, ['PATH=/bin']);
 
-    const p = podman(t, dir);
+    const p = podman(t);
     // No CAP_SYS_RESOURCE here: runc may only lower rlimits, so ask for low ones.
     const out = await p('run', '--rm', '--tls-verify=false', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--network=none', `${reg.host}/bb:v1`, 'echo', 'hi from podman');
     assert.equal(out, 'hi from podman\n');
