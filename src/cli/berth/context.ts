@@ -44,7 +44,7 @@ export class CommandContext {
 
   registryOptions(extra: Partial<RegistryOptions> = {}): RegistryOptions {
     const o: RegistryOptions = { ...extra };
-    if (this.globals.tlsVerify === false) o.insecure = true;
+    if (this.globals.tlsVerify !== undefined) o.insecure = !this.globals.tlsVerify;
     if (this.globals.authFile !== undefined) o.authFile = this.globals.authFile;
     if (this.globals.creds !== undefined) o.credentials = this.globals.creds;
     return o;

@@ -14,7 +14,7 @@ import type { BlobOpener, BlobStream, CommitInput, CommitResult, ImageDestinatio
 import { Transform } from 'node:stream';
 
 export interface RegistryOptions {
-  /** Skip TLS verification and allow http (--tls-verify=false). */
+  /** Skip TLS verification and allow http (--tls-verify=false); false insists on verified https even on loopback. */
   insecure?: boolean;
   /** --authfile; default ~/.docker/config.json. */
   authFile?: string;
@@ -35,7 +35,7 @@ export async function registryClient(registry: string, options: RegistryOptions 
   if (c === undefined) {
     c = new RegistryClient({
       registry,
-      ...(options.insecure === true ? { insecure: true } : {}),
+      ...(options.insecure === undefined ? {} : { insecure: options.insecure }),
       ...(creds === undefined ? {} : { credentials: creds }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     });

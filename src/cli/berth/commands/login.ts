@@ -28,8 +28,8 @@ export const login: Command = {
     let password = str(p, 'password');
     if (bool(p, 'password-stdin')) password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
     if (username === undefined || password === undefined) throw invalidArgument('missing_flag', `--username and a password are required\nusage: ${loginUsage}`);
-    const insecure = ctx.globals.tlsVerify === false;
-    const client = new RegistryClient({ registry, credentials: { username, password }, ...(insecure ? { insecure } : {}) });
+    const tls = ctx.globals.tlsVerify;
+    const client = new RegistryClient({ registry, credentials: { username, password }, ...(tls === undefined ? {} : { insecure: !tls }) });
     await client.ping();
     await storeCredentials(registry, { username, password }, ctx.globals.authFile ?? defaultAuthFile());
     ctx.out('Login Succeeded!\n');

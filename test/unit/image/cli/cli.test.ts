@@ -102,3 +102,15 @@ test('bad input exits 2 with a message naming the flag or argument', async (t) =
   assert.equal(r6.code, 2);
   assert.match(r6.stderr, /--tls-verify: want true or false/);
 });
+
+test('--tls-verify=true insists on https even for a loopback registry', async (t) => {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => res.writeHead(200).end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const addr = server.address();
+  const host = `127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+  const refused = await berth('--tls-verify=true', 'image', 'inspect', '--remote', `${host}/x:v1`);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`registry ${host}:`));
+});
