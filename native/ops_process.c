@@ -386,7 +386,11 @@ int op_wait_start(struct ctx *c, const struct op *o)
 		fail(c, errno, "open the exec FIFO");
 	if (write(fd, "0", 1) != 1)
 		fail(c, errno, "write the exec FIFO");
-	close(fd);
+	/*
+	 * The FIFO stays open (close-on-exec): `start` reads to its end, which comes
+	 * when the program is exec'd (or this process dies), so the poststart hooks
+	 * run after the startContainer hooks and the exec, as the specification asks.
+	 */
 	close(c->state_dir_fd);
 	c->state_dir_fd = -1;
 	return 0;

@@ -1,7 +1,7 @@
 /**
  * `start`: open the exec FIFO the waiting container process blocks on; it
- * writes one byte, closes, runs the startContainer hooks and execs. Then
- * the poststart hooks run here.
+ * writes one byte, runs the startContainer hooks and execs, which closes
+ * its end. Then the poststart hooks run here.
  */
 import { constants, openSync, closeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
@@ -37,6 +37,14 @@ async function readFifo(fifo: string, pid: number, startTime: string | undefined
   try {
     const buf = Buffer.alloc(1);
     const { bytesRead } = await fh.read(buf, 0, 1, null);
+    if (bytesRead === 1) {
+      // The container process holds its end (close-on-exec) until it execs the program or dies:
+      // the end of file means the startContainer hooks are done and the program runs.
+      const rest = Buffer.alloc(64);
+      while ((await fh.read(rest, 0, rest.length, null)).bytesRead > 0) {
+        // Nothing more is written; read on to the end.
+      }
+    }
     return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
