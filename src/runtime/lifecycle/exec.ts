@@ -1,8 +1,9 @@
 /** `exec`: another process in a running container, in all its namespaces and its cgroup. */
-import { failedPrecondition, invalidArgument } from '../../errors.ts';
+import { readlinkSync } from 'node:fs';
+import { type BerthError, errnoCode, failedPrecondition, invalidArgument } from '../../errors.ts';
 import type { Process } from '../../oci/runtime-spec.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
-import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
+import { type Execution, ExecutorFailure, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
 import { compileExecPlan } from '../plan/exec-plan.ts';
 import type { RuntimeContext } from './context.ts';
@@ -31,13 +32,30 @@ export function checkProcess(p: Process, where: string): void {
   }
 }
 
+/**
+ * A killed container's first process keeps running in the kernel a while after
+ * SIGKILL (as the init of its pid namespace it waits for the namespace's other
+ * processes to be reaped), but it has already dropped its namespaces.
+ */
+function lostNamespaces(pid: number): boolean {
+  try {
+    readlinkSync(`/proc/${pid}/ns/mnt`);
+    return false;
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT';
+  }
+}
+
+function notRunning(id: string, status: string, cause?: unknown): BerthError {
+  return failedPrecondition('not_running', `container "${id}": cannot exec in a container that is ${status}`, cause ? { cause } : {});
+}
+
 export async function exec(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions = {}): Promise<Executed> {
   const { store } = ctx;
   const record = await store.read(id);
   const status = await containerStatus(store, record);
-  if (status !== 'running' && status !== 'created') {
-    throw failedPrecondition('not_running', `container "${id}": cannot exec in a container that is ${status}`);
-  }
+  if (status !== 'running' && status !== 'created') throw notRunning(id, status);
+  if (lostNamespaces(record.pid)) throw notRunning(id, 'stopped');
   checkProcess(process, 'process');
   const detach = options.detach ?? false;
   const seccomp = record.config.linux?.seccomp ? await compileSeccompFor(record.config.linux.seccomp) : undefined;
@@ -68,7 +86,13 @@ export async function exec(ctx: RuntimeContext, id: string, process: Process, op
       return [];
     },
   });
-  await execution.ready;
+  try {
+    await execution.ready;
+  } catch (err) {
+    // Killed between the check above and joining its namespaces.
+    if (err instanceof ExecutorFailure && lostNamespaces(record.pid)) throw notRunning(id, 'stopped', err);
+    throw err;
+  }
   if (options.pidFile) await writePidFile(options.pidFile, pid);
   return { pid, execution };
 }
