@@ -43,6 +43,7 @@ struct ctx {
 	int state_dir_fd;  /* O_PATH fd of the runtime's state directory */
 	int console_fd;    /* connected console socket */
 	int proxy_fd;      /* socket to the waiting executor that proxies the terminal */
+	int listener_fd;   /* connected seccomp listener socket */
 	int is_child;      /* 1 in the container process, after clone */
 	uint32_t step;     /* index of the operation being carried out */
 	const struct plan *plan;
@@ -91,6 +92,7 @@ int op_setrlimit(struct ctx *c, const struct op *o);
 int op_set_user(struct ctx *c, const struct op *o);
 int op_caps(struct ctx *c, const struct op *o);
 int op_seccomp(struct ctx *c, const struct op *o);
+int op_listener_connect(struct ctx *c, const struct op *o);
 int op_close_fds(struct ctx *c, const struct op *o);
 int op_resolve_exec(struct ctx *c, const struct op *o);
 int op_wait_start(struct ctx *c, const struct op *o);

@@ -174,6 +174,7 @@ static const handler handlers[OP_MAX_CODE + 1] = {
 	[OP_EXEC] = op_exec,
 	[OP_RESET_SIGNALS] = op_reset_signals,
 	[OP_SET_DUMPABLE] = op_simple,
+	[OP_LISTENER_CONNECT] = op_listener_connect,
 	[OP_BPF_DEVICE] = op_bpf_device,
 };
 
@@ -203,7 +204,7 @@ int main(int argc, char **argv, char **envp)
 	}
 	run_from_sealed_copy(argv, envp);
 
-	struct ctx c = { .sync_fd = (int)fd, .root_fd = -1, .state_dir_fd = -1, .console_fd = -1, .proxy_fd = -1 };
+	struct ctx c = { .sync_fd = (int)fd, .root_fd = -1, .state_dir_fd = -1, .console_fd = -1, .proxy_fd = -1, .listener_fd = -1 };
 	if (fcntl(c.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail(&c, errno, "set close-on-exec on the sync socket");
 	/* Nothing in a container may open /proc/PID/exe or /proc/PID/fd of the executor. */

@@ -295,11 +295,17 @@ int op_seccomp(struct ctx *c, const struct op *o)
 	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
 		int listener = (int)r;
 		const char *path = a[A_SECCOMP_LISTENER_PATH].s;
-		int sock = connect_unix(path);
+		int sock = c->listener_fd >= 0 ? c->listener_fd : connect_unix(path);
 		if (sock < 0)
 			fail(c, errno, "connect to the seccomp listener \"%s\"", path);
-		/* The state goes with the fd in one message, as the runtime specification asks. */
-		struct iovec iov = { .iov_base = (void *)a[A_SECCOMP_LISTENER_STATE].s, .iov_len = a[A_SECCOMP_LISTENER_STATE].len };
+		c->listener_fd = -1;
+		/* The state goes with the fd in one message, as the runtime specification asks; without one
+		 * in the plan it is the third string of the last sync answer (it names the pid). */
+		size_t state_len = a[A_SECCOMP_LISTENER_STATE].len;
+		const char *state = a[A_SECCOMP_LISTENER_STATE].s;
+		if (state_len == 0)
+			state = answer_string(c, 2, &state_len);
+		struct iovec iov = { .iov_base = (void *)state, .iov_len = state_len };
 		union {
 			char buf[CMSG_SPACE(sizeof(int))];
 			struct cmsghdr align;
@@ -316,6 +322,16 @@ int op_seccomp(struct ctx *c, const struct op *o)
 		close(sock);
 		close(listener);
 	}
+	return 0;
+}
+
+int op_listener_connect(struct ctx *c, const struct op *o)
+{
+	const char *path = o->a[A_LISTENER_CONNECT_PATH].s;
+	int sock = connect_unix(path);
+	if (sock < 0)
+		fail(c, errno, "connect to the seccomp listener \"%s\"", path);
+	c->listener_fd = sock;
 	return 0;
 }
 

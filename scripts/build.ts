@@ -5,7 +5,7 @@
  * source is newer than its output, unless --force).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
 
@@ -64,13 +64,19 @@ const commands: Record<string, string> = {
 };
 const srcDir = join(repo, 'src');
 for (const [name, entry] of Object.entries(commands)) {
-  const bundle = join(out, `${name}.bundle.mjs`);
+  // Code splitting: each command's modules are a chunk loaded when that command runs.
+  const outdir = join(out, name);
+  const main = join(outdir, 'main.mjs');
   const launcher = join(out, `${name}.mjs`);
-  if (stale(bundle, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts')])) {
+  if (stale(main, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts')])) {
     const esbuild = await import('esbuild');
+    rmSync(outdir, { recursive: true, force: true });
     await esbuild.build({
-      entryPoints: [join(repo, entry)],
-      outfile: bundle,
+      entryPoints: { main: join(repo, entry) },
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunk-[hash]',
+      splitting: true,
       bundle: true,
       platform: 'node',
       target: 'node24',
@@ -79,6 +85,7 @@ for (const [name, entry] of Object.entries(commands)) {
       sourcemap: false,
       legalComments: 'none',
       logLevel: 'warning',
+      define: { BERTH_BUNDLED: 'true' },
       banner: {
         js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
       },
@@ -90,7 +97,7 @@ for (const [name, entry] of Object.entries(commands)) {
       `#!${node}\n` +
         `import module from 'node:module';\n` +
         `try { module.enableCompileCache?.(${JSON.stringify(join(out, 'compile-cache'))}); } catch {}\n` +
-        `await import(${JSON.stringify(`./${name}.bundle.mjs`)});\n`,
+        `await import(${JSON.stringify(`./${name}/main.mjs`)});\n`,
     );
     chmodSync(launcher, 0o755);
     console.error(`==> built ${launcher}`);

@@ -3,10 +3,10 @@
  * (scripts/build-schemas.ts) into standalone modules under build/generated/.
  * Errors name the field as a path: `process.user.uid: must be integer`.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { internal } from '../errors.ts';
+import { buildDir } from '../paths.ts';
 
 interface SchemaError {
   instancePath: string;
@@ -17,8 +17,7 @@ interface SchemaError {
 type ValidateFn = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
 
 function generatedDir(): string {
-  const beside = join(import.meta.dirname, 'generated');
-  return existsSync(beside) ? beside : join(import.meta.dirname, '..', '..', 'build', 'generated');
+  return join(buildDir(), 'generated');
 }
 
 const cache = new Map<string, Promise<Record<string, ValidateFn>>>();

@@ -13,33 +13,28 @@ import { BERTH_VERSION } from '../../runtime/features.ts';
 import { runtimeContext } from '../../runtime/lifecycle/context.ts';
 import { DEFAULT_STATE_ROOT } from '../../runtime/state/store.ts';
 import type { Command, CommandContext } from './command.ts';
-import createCmd from './commands/create.ts';
-import deleteCmd from './commands/delete.ts';
-import execCmd from './commands/exec.ts';
-import featuresCmd from './commands/features.ts';
-import killCmd from './commands/kill.ts';
-import listCmd from './commands/list.ts';
-import { pauseCommand, resumeCommand } from './commands/pause.ts';
-import psCmd from './commands/ps.ts';
-import runCmd from './commands/run.ts';
-import specCmd from './commands/spec.ts';
-import startCmd from './commands/start.ts';
-import stateCmd from './commands/state.ts';
 
-const COMMANDS: Command[] = [
-  createCmd,
-  startCmd,
-  stateCmd,
-  killCmd,
-  deleteCmd,
-  runCmd,
-  listCmd,
-  psCmd,
-  execCmd,
-  pauseCommand,
-  resumeCommand,
-  specCmd,
-  featuresCmd,
+/** Commands load on demand: `state` need not parse what `create` uses. */
+interface CommandEntry {
+  name: string;
+  description: string;
+  load: () => Promise<Command>;
+}
+
+const COMMANDS: CommandEntry[] = [
+  { name: 'create', description: 'create a container that waits for start', load: async () => (await import('./commands/create.ts')).default },
+  { name: 'start', description: 'start a created container', load: async () => (await import('./commands/start.ts')).default },
+  { name: 'state', description: 'print the state of a container (runtime-spec JSON)', load: async () => (await import('./commands/state.ts')).default },
+  { name: 'kill', description: 'send a signal (default SIGTERM) to the container', load: async () => (await import('./commands/kill.ts')).default },
+  { name: 'delete', description: 'delete a container and what the runtime holds for it', load: async () => (await import('./commands/delete.ts')).default },
+  { name: 'run', description: 'create and start a container; in the foreground, exit with its status', load: async () => (await import('./commands/run.ts')).default },
+  { name: 'list', description: 'list containers', load: async () => (await import('./commands/list.ts')).default },
+  { name: 'ps', description: 'list the processes of a container', load: async () => (await import('./commands/ps.ts')).default },
+  { name: 'exec', description: 'run another process in a running container', load: async () => (await import('./commands/exec.ts')).default },
+  { name: 'pause', description: 'freeze every process of the container', load: async () => (await import('./commands/pause.ts')).pauseCommand },
+  { name: 'resume', description: 'thaw a paused container', load: async () => (await import('./commands/pause.ts')).resumeCommand },
+  { name: 'spec', description: 'write a default config.json into the bundle directory', load: async () => (await import('./commands/spec.ts')).default },
+  { name: 'features', description: 'print what berth-runtime implements (runtime-spec features JSON)', load: async () => (await import('./commands/features.ts')).default },
 ];
 
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -111,14 +106,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [name, ...rest] = global.rest;
     if (!name || name === 'help' || bool(g, 'help')) {
       const c = COMMANDS.find((x) => x.name === rest[0]);
-      process.stdout.write(c ? commandUsage(c) : usage());
+      process.stdout.write(c ? commandUsage(await c.load()) : usage());
       return name || bool(g, 'help') ? 0 : 2;
     }
     if (bool(g, 'systemd-cgroup')) {
       throw invalidArgument('systemd_cgroup', '--systemd-cgroup: berth-runtime manages cgroups through cgroupfs only (set cgroup_manager = "cgroupfs")');
     }
-    const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw invalidArgument('unknown_command', `"${name}" is not a berth-runtime command (see berth-runtime --help)`);
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) throw invalidArgument('unknown_command', `"${name}" is not a berth-runtime command (see berth-runtime --help)`);
+    const command = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
       const parsedHelp = parseFlags(rest, [...command.flags, { name: 'help', short: 'h', type: 'bool', help: '' }], command.name);
       if (bool(parsedHelp.flags, 'help')) {
@@ -141,8 +137,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-// Let stdout drain, then leave without waiting for anything still referenced.
-process.exitCode = code;
-if (process.stdout.writableLength === 0) process.exit(code);
-else process.stdout.once('drain', () => process.exit(code));
+void main(process.argv.slice(2)).then((code) => {
+  // Let stdout drain, then leave without waiting for anything still referenced.
+  process.exitCode = code;
+  if (process.stdout.writableLength === 0) process.exit(code);
+  else process.stdout.once('drain', () => process.exit(code));
+});

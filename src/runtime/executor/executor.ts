@@ -5,11 +5,11 @@
  * the step that failed. This is the only place that spawns the executor.
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Stream } from 'node:stream';
 import { join } from 'node:path';
 import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
+import { buildDir } from '../../paths.ts';
 import { BerthError, describeError, ErrorKind, internal } from '../../errors.ts';
 import { encodePlan, type Plan } from '../plan/encode.ts';
 import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
@@ -19,9 +19,7 @@ import { hintFor } from './hints.ts';
 export function executorPath(): string {
   const env = process.env['BERTH_EXECUTOR'];
   if (env) return env;
-  const here = import.meta.dirname;
-  const beside = join(here, 'berth-exec');
-  return existsSync(beside) ? beside : join(here, '..', '..', '..', 'build', 'berth-exec');
+  return join(buildDir(), 'berth-exec');
 }
 
 /** A step of the plan failed inside the executor. */

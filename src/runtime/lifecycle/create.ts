@@ -19,7 +19,7 @@ import { readProcStat } from '../state/proc.ts';
 import { type ContainerRecord, EXEC_FIFO } from '../state/store.ts';
 import { writeIdMappings } from '../userns.ts';
 import { type RuntimeContext, warn } from './context.ts';
-import { compileSeccompFor } from './seccomp.ts';
+import { compileSeccompFor, listenerState } from './seccomp.ts';
 import { signalProcess } from './wait.ts';
 
 export interface CreateOptions {
@@ -121,7 +121,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
           case SYNC_HOOKS: {
             await runHooks('prestart', spec.hooks?.prestart, state('creating'));
             await runHooks('createRuntime', spec.hooks?.createRuntime, state('creating'));
-            return [JSON.stringify(state('creating')), JSON.stringify(state('created'))];
+            return [JSON.stringify(state('creating')), JSON.stringify(state('created')), listenerState(seccomp, pid, state('created'))];
           }
           default:
             return [];

@@ -8,8 +8,8 @@ import { SYNC_CREATED } from '../plan/create-plan.ts';
 import { compileExecPlan } from '../plan/exec-plan.ts';
 import type { RuntimeContext } from './context.ts';
 import { writePidFile } from './create.ts';
-import { compileSeccompFor } from './seccomp.ts';
-import { containerStatus } from './status.ts';
+import { compileSeccompFor, listenerState } from './seccomp.ts';
+import { containerStatus, specState } from './status.ts';
 
 export interface ExecOptions {
   consoleSocket?: string | undefined;
@@ -83,7 +83,7 @@ export async function exec(ctx: RuntimeContext, id: string, process: Process, op
     },
     onSync: async (tag) => {
       if (tag === SYNC_CREATED && cgroup) await cgroup.addProcess(pid);
-      return [];
+      return seccomp?.notify ? ['', '', listenerState(seccomp, pid, specState(record, status))] : [];
     },
   });
   try {

@@ -300,6 +300,9 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   if (p.terminal && input.consoleSocket) {
     plan.add('console_connect', { path: input.consoleSocket }, `connect to the console socket "${input.consoleSocket}"`);
   }
+  if (input.seccomp?.notify && input.seccomp.listenerPath) {
+    plan.add('listener_connect', { path: input.seccomp.listenerPath }, `connect to the seccomp listener "${input.seccomp.listenerPath}"`);
+  }
   joinNamespaceSteps(
     plan,
     namespaces.filter((ns): ns is Namespace & { path: string } => !!ns.path),
@@ -346,7 +349,8 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   }
   const hooks = spec.hooks ?? {};
   const anyHooks = [hooks.prestart, hooks.createRuntime, hooks.createContainer, hooks.startContainer].some((h) => (h?.length ?? 0) > 0);
-  if (anyHooks) plan.add('sync', { tag: SYNC_HOOKS }, 'run the prestart and createRuntime hooks');
+  // The answer also carries the state a seccomp listener receives.
+  if (anyHooks || input.seccomp?.notify) plan.add('sync', { tag: SYNC_HOOKS }, 'run the prestart and createRuntime hooks');
   (hooks.createContainer ?? []).forEach((h, i) => {
     plan.add(
       'run_hook',

@@ -79,7 +79,13 @@ class Writer {
   }
   i64(v: number | bigint): void {
     const b = Buffer.alloc(8);
-    b.writeBigInt64LE(toInt64(v), 0);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      // Two halves: cheaper than a BigInt on the start-up path, and exact for safe integers.
+      b.writeUInt32LE(v >>> 0, 0);
+      b.writeInt32LE(Math.floor(v / 0x100000000), 4);
+    } else {
+      b.writeBigInt64LE(toInt64(v), 0);
+    }
     this.push(b);
   }
   str(v: string | Uint8Array): void {

@@ -30,6 +30,9 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
   if (p.terminal && input.consoleSocket) {
     plan.add('console_connect', { path: input.consoleSocket }, `connect to the console socket "${input.consoleSocket}"`);
   }
+  if (input.seccomp?.notify && input.seccomp.listenerPath) {
+    plan.add('listener_connect', { path: input.seccomp.listenerPath }, `connect to the seccomp listener "${input.seccomp.listenerPath}"`);
+  }
   const types = [...input.namespaceTypes].filter((t) => t in NS_PROC_NAME).sort((a, b) => JOIN_ORDER.indexOf(a) - JOIN_ORDER.indexOf(b));
   for (const type of types) {
     const path = `/proc/${input.initPid}/ns/${NS_PROC_NAME[type]}`;

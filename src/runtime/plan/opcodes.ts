@@ -139,6 +139,8 @@ export const OPS = {
   setns_child: { code: 40, args: { path: 'str', nstype: 'int' } },
   /** Mark this process non-dumpable (others in the container cannot open /proc/PID/exe). */
   set_dumpable: { code: 41, args: { value: 'int' } },
+  /** Connect to the seccomp listener (a host path) before the root changes; `seccomp` sends to it. */
+  listener_connect: { code: 42, args: { path: 'str' } },
   /**
    * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], from
    * the cgroup library's device filter compiler) and attach it to the cgroup2

@@ -4,7 +4,6 @@
  * network namespace and vanishes with its process. Node has no flock(2);
  * this needs no native code and no lock files left behind by a crash.
  */
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { errnoCode, unavailable } from '../../errors.ts';
 
@@ -12,9 +11,20 @@ export interface Lock extends AsyncDisposable {
   release(): Promise<void>;
 }
 
+/** FNV-1a, 64 bits: node:crypto costs 15 ms to load, and a collision only serialises more. */
+export function fnv1a64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
 function address(scope: string, name: string): string {
-  const digest = createHash('sha256').update(scope).update('\0').update(name).digest('hex').slice(0, 40);
-  return `\0berth-lock/${digest}`;
+  const full = `\0berth-lock/${fnv1a64(scope)}/${name}`;
+  // The kernel allows 107 bytes for the name of a unix socket.
+  return Buffer.byteLength(full) <= 107 ? full : `\0berth-lock/${fnv1a64(scope)}/${fnv1a64(name)}`;
 }
 
 function tryListen(addr: string): Promise<Server | undefined> {

@@ -99,7 +99,8 @@ export class DeviceEmulator {
   /** The exceptions in a stable order (major, minor, type), as rules with the non-default action. */
   rules(): DeviceRule[] {
     return [...this.exceptions.values()]
-      .sort((a, b) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type))
+      // A plain comparison: localeCompare would load ICU's collator (15 ms) on the start-up path.
+      .sort((a, b) => a.major - b.major || a.minor - b.minor || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))
       .map((e) => ({ type: e.type, major: e.major, minor: e.minor, access: accessString(e.bits), allow: !this.defaultAllow }));
   }
 
