@@ -163,7 +163,7 @@ describe('seccomp inside containers (root)', () => {
     assert.equal(state.state.id, r.id);
     assert.ok(state.pid > 0);
     const nr = Number(/^syscall (\d+)$/.exec(nrLine ?? '')?.[1]);
-    assert.ok([SYSCALL_TABLES.x86_64.mkdir, SYSCALL_TABLES.x86_64.mkdirat].includes(nr), `syscall ${nr}`);
+    assert.ok(nr === SYSCALL_TABLES.x86_64.mkdir || nr === SYSCALL_TABLES.x86_64.mkdirat, `syscall ${nr}`);
   });
 
   test('NOTIFY on a syscall the runtime itself needs is refused clearly', async (t) => {
