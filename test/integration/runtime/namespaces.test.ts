@@ -11,11 +11,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
-import { makeBundle, RuntimeFixture, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { makeBundle, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
 
 /** Runs `sh -c script` in a fresh container and returns its standard output (exit 0 asserted). */
 async function inside(t: TestContext, script: string, edit?: (spec: Spec) => void): Promise<string> {
-  const rt = new RuntimeFixture(t);
+  const rt = runtimeFixture(t);
   const bundle = makeBundle(t, { args: ['sh', '-c', script], ...(edit ? { edit } : {}) });
   const r = await rt.runBundle(bundle);
   assert.equal(r.code, 0, `container failed: ${r.stderr}`);
@@ -85,7 +86,7 @@ describe('berth-runtime namespaces (root)', () => {
   });
 
   test('mount: the container\'s mounts stay out of the host\'s table', async (t) => {
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
     const r = await rt.run(['run', '--detach', '--bundle', bundle.dir, id]);
@@ -121,7 +122,7 @@ describe('berth-runtime namespaces (root)', () => {
   });
 
   test('user: uid and gid mappings, root inside, files owned by the mapped ids outside', async (t) => {
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const bundle = makeBundle(t, {
       args: ['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/user; touch /tmp/made-inside; stat -c "%u:%g" /tmp/made-inside /dev/mqueue'],
       edit: (spec) => {
@@ -181,7 +182,7 @@ describe('berth-runtime namespaces (root)', () => {
   });
 
   test('a namespace path that does not exist fails create, naming it', async (t) => {
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const missing = join('/run/netns', `berth-test-missing-${process.pid}`);
     const bundle = makeBundle(t, {
       edit: (spec) => {

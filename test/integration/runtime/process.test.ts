@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
 import { CAPABILITIES } from '../../../src/runtime/linux/constants.ts';
-import { cgroupLeftovers, makeBundle, type Result, RuntimeFixture, tempDir, uniqueId } from '../../helpers/runtime.ts';
+import type { RuntimeFixture} from '../../helpers/runtime.ts';
+import { cgroupLeftovers, makeBundle, type Result, tempDir, uniqueId } from '../../helpers/runtime.ts';
+import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
 
 async function runIn(t: TestContext, rt: RuntimeFixture, args: string[], edit?: (spec: Spec) => void): Promise<Result & { id: string }> {
   const bundle = makeBundle(t, { args, ...(edit ? { edit } : {}) });
@@ -19,7 +21,7 @@ async function runIn(t: TestContext, rt: RuntimeFixture, args: string[], edit?: 
 }
 
 async function inside(t: TestContext, script: string, edit?: (spec: Spec) => void): Promise<string> {
-  const r = await runIn(t, new RuntimeFixture(t), ['sh', '-c', script], edit);
+  const r = await runIn(t, runtimeFixture(t), ['sh', '-c', script], edit);
   assert.equal(r.code, 0, `container failed (${r.code}): ${r.stderr}`);
   return r.stdout;
 }
@@ -88,7 +90,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('cwd that is not a directory fails create, naming it', async (t) => {
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.process!.cwd = '/etc/passwd';
     });
@@ -131,7 +133,7 @@ describe('berth-runtime process (root)', () => {
     const own = limits(readFileSync('/proc/self/limits', 'utf8'))['Max open files'];
     assert.ok(own);
     const hard = Number(own[1]) + 1;
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const r = await runIn(t, rt, ['sh', '-c', 'cat /proc/self/limits'], (spec) => {
       spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard }];
     });
@@ -148,7 +150,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('rlimits: soft above hard is refused before anything runs', async (t) => {
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 300, hard: 200 }];
     });
@@ -176,7 +178,7 @@ describe('berth-runtime process (root)', () => {
   test('oomScoreAdj: lowering below the runtime\'s own fails clearly without CAP_SYS_RESOURCE', async (t) => {
     const current = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
     const wanted = Math.max(-1000, current - 100);
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const r = await runIn(t, rt, ['cat', '/proc/self/oom_score_adj'], (spec) => {
       spec.process!.oomScoreAdj = wanted;
     });
@@ -241,7 +243,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('an unknown capability is refused by name', async (t) => {
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.process!.capabilities!.bounding = ['CAP_CHOWN', 'CAP_FLY'];
     });
@@ -250,7 +252,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('file descriptors: a detached container holds only its stdio', async (t) => {
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
     const r = await rt.run(['run', '--detach', '--bundle', bundle.dir, id]);
@@ -265,7 +267,7 @@ describe('berth-runtime process (root)', () => {
     writeFileSync(file, 'through fd 3\n');
     const fd = openSync(file, 'r');
     t.after(() => closeSync(fd));
-    const rt = new RuntimeFixture(t);
+    const rt = runtimeFixture(t);
     const bundle = makeBundle(t, { args: ['sh', '-c', 'cat <&3; ls /proc/self/fd'] });
     const id = rt.track(uniqueId());
     const r = await rt.run(['run', '--preserve-fds', '1', '--bundle', bundle.dir, id], { stdio: ['pipe', 'pipe', 'pipe', fd] });
