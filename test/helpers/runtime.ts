@@ -56,10 +56,29 @@ export interface TestBundle {
   writeConfig(): void;
 }
 
+const cleanups = new WeakMap<TestContext, (() => unknown)[]>();
+
+/**
+ * Runs `fn` after the test, last registered first (node:test runs t.after
+ * hooks in registration order): containers go before the directories they use.
+ */
+export function onCleanup(t: TestContext, fn: () => unknown): void {
+  let stack = cleanups.get(t);
+  if (!stack) {
+    const fresh: (() => unknown)[] = [];
+    cleanups.set(t, fresh);
+    t.after(async () => {
+      for (const f of fresh.reverse()) await f();
+    });
+    stack = fresh;
+  }
+  stack.push(fn);
+}
+
 /** A temporary directory removed after the test. */
 export function tempDir(t: TestContext, prefix = 'berth-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -125,7 +144,7 @@ export class RuntimeFixture {
 
   constructor(t: TestContext) {
     this.root = tempDir(t, 'berth-state-');
-    t.after(async () => {
+    onCleanup(t, async () => {
       for (const id of this.ids) await this.run(['delete', '--force', id]);
     });
   }
