@@ -33,12 +33,14 @@ const COMMANDS: CommandEntry[] = [
   { name: 'exec', description: 'run another process in a running container', load: async () => (await import('./commands/exec.ts')).default },
   { name: 'pause', description: 'freeze every process of the container', load: async () => (await import('./commands/pause.ts')).pauseCommand },
   { name: 'resume', description: 'thaw a paused container', load: async () => (await import('./commands/pause.ts')).resumeCommand },
+  { name: 'events', description: 'print resource usage and OOM kills of a container as JSON lines', load: async () => (await import('./commands/events.ts')).default },
+  { name: 'update', description: 'change the resource limits of a running container', load: async () => (await import('./commands/update.ts')).default },
   { name: 'spec', description: 'write a default config.json into the bundle directory', load: async () => (await import('./commands/spec.ts')).default },
   { name: 'features', description: 'print what berth-runtime implements (runtime-spec features JSON)', load: async () => (await import('./commands/features.ts')).default },
 ];
 
 const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'root', type: 'string', value: 'DIR', help: `state directory (default ${DEFAULT_STATE_ROOT})` },
+  { name: 'root', type: 'string', value: 'DIR', help: `state directory (default ${DEFAULT_STATE_ROOT}; $XDG_RUNTIME_DIR/berth-runtime without root)` },
   { name: 'log', type: 'string', value: 'FILE', help: 'write errors, warnings (and debug output) to FILE' },
   { name: 'log-format', type: 'string', value: 'text|json', help: 'format of the log (default text)' },
   { name: 'debug', type: 'bool', help: 'log what the runtime does' },
@@ -66,6 +68,14 @@ function usage(): string {
 
 function commandUsage(c: Command): string {
   return [`Usage: berth-runtime ${c.usage}`, '', c.description, '', ...(c.flags.length ? ['Options:', flagHelp(c.flags), ''] : [])].join('\n');
+}
+
+/** runc's choice: /run for root, the user's runtime directory otherwise. */
+function defaultStateRoot(): string {
+  const uid = process.geteuid?.() ?? 0;
+  if (uid === 0) return DEFAULT_STATE_ROOT;
+  const xdg = process.env['XDG_RUNTIME_DIR'];
+  return xdg ? `${xdg}/berth-runtime` : `/tmp/berth-runtime-${uid}`;
 }
 
 type Logger = (level: 'error' | 'warning' | 'debug', msg: string) => void;
@@ -124,7 +134,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const parsed = parseFlags(rest, command.flags, command.name);
     const ctx: CommandContext = {
-      runtime: runtimeContext(str(g, 'root') ?? DEFAULT_STATE_ROOT),
+      runtime: runtimeContext(str(g, 'root') ?? defaultStateRoot()),
       debug: (m) => log('debug', m),
       out: (t) => process.stdout.write(t),
     };

@@ -47,6 +47,21 @@ export async function writePidFile(path: string, pid: number): Promise<void> {
   await rename(tmp, abs);
 }
 
+/** Rootless: one line naming what is not enforced, instead of one per hierarchy. */
+function reportCgroupWarnings(id: string, warnings: readonly string[]): void {
+  const skipped: string[] = [];
+  for (const w of warnings) {
+    const m = /cannot be created \(rootless\): (\S+) is not managed/.exec(w);
+    if (m?.[1]) skipped.push(m[1]);
+    else warn(`container "${id}": ${w}`, { id });
+  }
+  if (skipped.length > 0) {
+    warn(`container "${id}": rootless: cgroups ${skipped.join(', ')} are not writable, so their limits are not enforced and the container is not confined to them`, {
+      id,
+    });
+  }
+}
+
 export async function create(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created> {
   const { store } = ctx;
   const bundle = await loadBundle(options.bundle);
@@ -78,7 +93,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
     await store.write(record);
     await cgroup.create();
     record.cgroup = cgroup.paths;
-    for (const w of cgroup.warnings) warn(`container "${id}": ${w}`, { id });
+    reportCgroupWarnings(id, cgroup.warnings);
     const cg = cgroup;
     const terminal = spec.process?.terminal === true;
     const seccomp = spec.linux?.seccomp ? await compileSeccompFor(spec.linux.seccomp) : undefined;
@@ -97,6 +112,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
       rootfsParentMount: mountPointOf(dirname(bundle.rootfs)),
       seccomp,
       hostHasKcore: hostHasKcore(),
+      unprivileged: process.geteuid?.() !== 0,
     });
     const state = (status: State['status']): State => {
       const s: State = { ociVersion: record.ociVersion, id, status, pid, bundle: bundle.dir };

@@ -81,6 +81,8 @@ export interface CreatePlanInput {
   rootfsParentMount?: string | undefined;
   seccomp?: SeccompProgram | undefined;
   hostHasKcore: boolean;
+  /** The runtime runs without root (rootless). */
+  unprivileged?: boolean;
 }
 
 export function namespacesOf(spec: Spec): Namespace[] {
@@ -311,7 +313,10 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
     // The user namespace first, so its root creates the others (as runc does): a new ipc
     // namespace's /dev/mqueue belongs to its creator, who must be someone the mapping knows.
     plan.add('unshare', { flags: CLONE.NEWUSER }, 'create the user namespace');
+    // Without root, the parent may only open /proc/PID/uid_map of a dumpable process (as runc does).
+    if (input.unprivileged) plan.add('set_dumpable', { value: 1 }, 'let the unprivileged parent write the id mappings');
     plan.add('sync', { tag: SYNC_USERNS }, 'wait for the user namespace id mappings');
+    if (input.unprivileged) plan.add('set_dumpable', { value: 0 }, 'become non-dumpable again');
     plan.add('set_user', { uid: 0, gid: 0, groups: [] }, 'become root of the user namespace');
   }
   const unshareFlags = newNamespaceFlags(namespaces) & ~CLONE.NEWCGROUP & ~CLONE.NEWUSER;

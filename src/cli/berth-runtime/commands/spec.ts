@@ -1,8 +1,10 @@
 import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { bool, positional, str } from '../../args.ts';
 import { alreadyExists, errnoCode } from '../../../errors.ts';
 import { defaultSpec, toRootless } from '../../../oci/default-spec.ts';
+import { rootlessMappings, subIds } from '../../../runtime/subids.ts';
 import type { Command } from '../command.ts';
 
 const command: Command = {
@@ -16,7 +18,15 @@ const command: Command = {
   async run(ctx, { flags, rest }) {
     positional(rest, [], 'spec');
     let spec = defaultSpec();
-    if (bool(flags, 'rootless')) spec = toRootless(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
+    if (bool(flags, 'rootless')) {
+      const uid = process.geteuid?.() ?? 0;
+      const gid = process.getegid?.() ?? 0;
+      spec = toRootless(spec, uid, gid);
+      // With subordinate ids the container gets a full range (mapped by newuidmap/newgidmap).
+      const user = userInfo().username;
+      spec.linux!.uidMappings = rootlessMappings(uid, subIds('/etc/subuid', user, uid));
+      spec.linux!.gidMappings = rootlessMappings(gid, subIds('/etc/subgid', user, uid));
+    }
     const file = join(str(flags, 'bundle') ?? process.cwd(), 'config.json');
     try {
       await writeFile(file, `${JSON.stringify(spec, null, '\t')}\n`, { flag: 'wx' });
