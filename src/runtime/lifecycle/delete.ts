@@ -5,6 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { failedPrecondition, isBerthError } from '../../errors.ts';
+import { findLeftovers } from '../cgroups/index.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { runHooksWarning } from '../hooks.ts';
 import type { RuntimeContext } from './context.ts';
@@ -14,6 +15,20 @@ import { signalProcess, waitForExit } from './wait.ts';
 
 const KILL_TIMEOUT_MS = 10_000;
 
+/** The default cgroup of a container id whose state is gone: its processes are killed, then it goes. */
+async function removeLeftoverCgroup(id: string): Promise<boolean> {
+  const leftover = (await findLeftovers('/berth')).find((l) => l.name === id);
+  if (!leftover || Object.keys(leftover.paths.dirs).length === 0) return false;
+  const cgroup = cgroupFromPaths(leftover.paths);
+  await cgroup.thaw().catch(() => undefined);
+  const pids = await cgroup.pids().catch(() => []);
+  for (const pid of pids) signalProcess(pid, 9);
+  for (const pid of pids) await waitForExit(pid, undefined, KILL_TIMEOUT_MS);
+  await cgroup.destroy();
+  warn(`container "${id}": no state was left; removed its cgroup${pids.length ? ` and killed ${pids.length} process(es)` : ''}`, { id });
+  return true;
+}
+
 export async function deleteContainer(ctx: RuntimeContext, id: string, force = false): Promise<void> {
   const { store } = ctx;
   await using lock = await store.lock(id);
@@ -22,10 +37,14 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force = f
   try {
     record = await store.read(id);
   } catch (err) {
-    // A create that died before writing state leaves a bare directory.
+    // A create that died before writing state leaves a bare directory; a lost state directory
+    // can leave a cgroup (with processes) under the default parent: --force cleans both.
     if (isBerthError(err, 'container_not_found')) {
       await rm(store.dir(id), { recursive: true, force: true });
-      if (force) return;
+      if (force) {
+        await removeLeftoverCgroup(id);
+        return;
+      }
     }
     throw err;
   }

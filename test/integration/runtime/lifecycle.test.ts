@@ -4,7 +4,7 @@
  * errors for what may not be done.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readProcStat } from '../../../src/runtime/state/proc.ts';
@@ -198,5 +198,23 @@ describe('berth-runtime lifecycle (root)', () => {
     assert.match(h.stdout, /Usage: berth-runtime/);
     const ch = await rt.run(['create', '--help']);
     assert.match(ch.stdout, /--console-socket/);
+  });
+});
+
+describe('berth-runtime after a crash (root)', () => {
+  test('delete --force finds the cgroup and processes of a container whose state is gone', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['sleep', '1000'] });
+    const id = rt.track(uniqueId());
+    assert.equal((await rt.run(['run', '-d', '--bundle', bundle.dir, id])).code, 0);
+    const { pid } = await rt.state(id);
+    // The state directory is lost (a tmpfs wiped, a runtime killed mid-create): only the cgroup knows.
+    rmSync(join(rt.root, id), { recursive: true, force: true });
+    assert.notDeepEqual(cgroupLeftovers(id), []);
+    const r = await rt.run(['delete', '--force', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /no state was left; removed its cgroup and killed 1 process/);
+    assert.deepEqual(cgroupLeftovers(id), []);
+    assert.ok([undefined, 'Z'].includes(readProcStat(pid ?? 0)?.state), `process ${pid} still running`);
   });
 });
