@@ -123,8 +123,10 @@ function propagationFlags(value: string | undefined): number {
   }
 }
 
+/** An absolute, clean path as runc's filepath.Clean makes it: no "..", no doubled or trailing "/". */
 function cleanDestination(dest: string): string {
-  return posix.normalize(posix.join('/', dest));
+  const clean = posix.normalize(posix.join('/', dest));
+  return clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
 }
 
 /** A bind mount on /dev means the devices come with it (runc's needsSetupDev). */
