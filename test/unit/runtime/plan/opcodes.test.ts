@@ -1,0 +1,23 @@
+/** The wire contract: codes are unique, kinds are known, and native/plan.gen.h is what opcodes.ts generates. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { ArgKind, Msg, OPS } from '../../../../src/runtime/plan/opcodes.ts';
+import { HEADER_PATH, renderPlanHeader } from '../../../../scripts/gen-plan-header.ts';
+
+describe('plan opcodes', () => {
+  test('operation codes and message types are unique and fit their fields', () => {
+    const codes = Object.values(OPS).map((o) => o.code);
+    assert.equal(new Set(codes).size, codes.length);
+    for (const c of codes) assert.ok(c > 0 && c < 65536);
+    const msgs = Object.values(Msg);
+    assert.equal(new Set(msgs).size, msgs.length);
+    for (const [name, op] of Object.entries(OPS)) {
+      for (const kind of Object.values(op.args)) assert.ok(kind in ArgKind, `${name}: ${kind}`);
+    }
+  });
+
+  test('native/plan.gen.h is not stale (run scripts/gen-plan-header.ts after changing opcodes.ts)', () => {
+    assert.equal(readFileSync(HEADER_PATH, 'utf8'), renderPlanHeader());
+  });
+});
