@@ -129,6 +129,20 @@ describe('berth-runtime process (root)', () => {
     assert.deepEqual(got['Max processes'], ['500', '600']);
   });
 
+  test('rlimits: RLIM_INFINITY as JSON (2^64-1) means unlimited', async (t) => {
+    const own = limits(readFileSync('/proc/self/limits', 'utf8'))['Max core file size'];
+    // Only a runtime that may keep its own unlimited hard limit can pass it on; a soft limit below it shows the change.
+    if (own?.[1] !== 'unlimited') return t.skip(`the runtime's hard core size limit is ${own?.[1]}`);
+    const rt = runtimeFixture(t);
+    const bundle = makeBundle(t, { args: ['cat', '/proc/self/limits'] });
+    // Written by hand: JSON.stringify cannot write 18446744073709551615 exactly.
+    const config = JSON.stringify(bundle.spec).replace('"rlimits":[', '"rlimits":[{"type":"RLIMIT_CORE","soft":18446744073709551615,"hard":18446744073709551615},');
+    writeFileSync(join(bundle.dir, 'config.json'), config);
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(limits(r.stdout)['Max core file size'], ['unlimited', 'unlimited']);
+  });
+
   test('rlimits: a hard limit above the runtime\'s own fails clearly without CAP_SYS_RESOURCE', async (t) => {
     const own = limits(readFileSync('/proc/self/limits', 'utf8'))['Max open files'];
     assert.ok(own);
