@@ -10,6 +10,7 @@ import type { CgroupFs } from './fs.ts';
 const HINTS: Record<string, string> = {
   ENOENT: 'the file does not exist (controller not available or not enabled for this cgroup)',
   EINVAL: 'the kernel refused the value',
+  ERANGE: 'the value is out of range (for cpuset: a CPU or memory node this host does not have)',
   EBUSY: 'the kernel refused the value while the cgroup is in use (for memory: usage is above the new limit)',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
