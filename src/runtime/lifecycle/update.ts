@@ -163,14 +163,16 @@ export function mergeResources(stored: LinuxResources, delta: LinuxResources): M
 const REFUSED_BEFORE_WRITING = new Set(['cgroup_resource_invalid', 'cgroup_controller_missing', 'cgroup_unified_on_v1', 'cgroup_rootless_unwritable']);
 
 /** After a refusal half-way through, the stored values of the sections go back into the cgroup. */
-async function writeBack(id: string, paths: CgroupPaths, stored: LinuxResources, sections: readonly (keyof LinuxResources)[]): Promise<void> {
+async function writeBack(id: string, paths: CgroupPaths, stored: LinuxResources, changed: LinuxResources): Promise<void> {
+  const sections = Object.keys(changed) as (keyof LinuxResources)[];
   const previous: LinuxResources = {};
   for (const s of sections) if (stored[s] !== undefined) Object.assign(previous, { [s]: stored[s] });
   await cgroupOf(paths).update(previous).catch((err: unknown) => {
     warn(`container "${id}": the previous limits could not all be written back after the failed update: ${describeError(err)}`, { id });
   });
-  // A section the config never set has no stored values to go back to.
-  const unset = sections.filter((s) => stored[s] === undefined);
+  // A section the config never set has no stored values to go back to; with one value
+  // in it there was one write, the one refused, so nothing is left half-done.
+  const unset = sections.filter((s) => stored[s] === undefined && Object.keys(changed[s] ?? {}).length > 1);
   if (unset.length > 0) warn(`container "${id}": linux.resources.${unset.join(', ')} had no stored values; the cgroup may keep part of the refused ones`, { id });
 }
 
@@ -196,7 +198,7 @@ export async function update(ctx: RuntimeContext, id: string, request: LinuxReso
   try {
     await cgroup.update(changed);
   } catch (err) {
-    if (!(isBerthError(err) && REFUSED_BEFORE_WRITING.has(err.code))) await writeBack(id, record.cgroup, stored, sections);
+    if (!(isBerthError(err) && REFUSED_BEFORE_WRITING.has(err.code))) await writeBack(id, record.cgroup, stored, changed);
     throw err;
   }
   warnings.push(...cgroup.warnings);
