@@ -89,6 +89,9 @@ try {
   const best = others.reduce((a, b) => ((medians[a] ?? Infinity) <= (medians[b] ?? Infinity) ? a : b));
   for (const n of others) console.log(`ratio berth/${n}: ${((medians['berth'] ?? 0) / (medians[n] ?? 1)).toFixed(2)}`);
   console.log(`ratio berth/best (${best}): ${((medians['berth'] ?? 0) / (medians[best] ?? 1)).toFixed(2)}  (goal ≤ 0.80)`);
+} catch (err) {
+  console.error(`registry log (last lines):\n${registry.log().split('\n').slice(-20).join('\n')}`);
+  throw err;
 } finally {
   await registry.stop();
 }

@@ -60,7 +60,7 @@ function help(): string {
 }
 
 function output(stream: NodeJS.WriteStream): Output {
-  return { write: (t) => void stream.write(t), isTTY: stream.isTTY, columns: stream.columns || 80 };
+  return { write: (t) => void stream.write(t), isTTY: stream.isTTY, columns: stream.columns || 80, stream };
 }
 
 export async function main(argv: string[], stdout: Output = output(process.stdout), stderr: Output = output(process.stderr)): Promise<number> {

@@ -13,6 +13,8 @@ export interface Output {
   write(text: string): void;
   isTTY: boolean;
   columns: number;
+  /** The byte stream behind it, for archives written to stdout. */
+  stream?: NodeJS.WritableStream;
 }
 
 export interface GlobalOptions {
