@@ -8,7 +8,8 @@
  */
 import { Readable } from 'node:stream';
 import { unsupported } from '../../errors.ts';
-import type { Descriptor, ImageConfig, Manifest, Platform } from '../../oci/image-spec.ts';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest, type Platform } from '../../oci/image-spec.ts';
+import { digestOf } from '../store/digest.ts';
 import { hostPlatform, selectManifest } from '../registry/platform.ts';
 import { checkSupportedType, isIndexType, parseImageConfig, parseIndex, parseManifest } from '../store/manifest.ts';
 import type { BlobKind, ProgressSink } from '../progress/events.ts';
@@ -23,6 +24,8 @@ export interface CopyOptions {
   concurrency?: number;
   /** Told once the manifest and config are known, before any layer moves (pull+unpack starts here). */
   onResolved?: (image: ResolvedImage, config: ImageConfig) => void;
+  /** Copy an index with every image it lists (skopeo copy --all), not one platform's. */
+  all?: boolean;
 }
 
 export interface ResolvedImage {
@@ -112,8 +115,75 @@ export async function copyBlob(
   progress?.({ type: 'blob-done', digest: desc.digest, kind });
 }
 
+/** Copies the config and layers of one manifest (nothing is committed). */
+async function copyContent(
+  src: ImageSource,
+  dst: ImageDestination,
+  parsed: Manifest,
+  options: CopyOptions,
+  beforeBlobs?: (config: ImageConfig) => void,
+): Promise<ImageConfig> {
+  const configBytes = await readAll((await src.blob(parsed.config)).stream);
+  const config = parseImageConfig(configBytes, `${src.name}: config ${parsed.config.digest}`);
+  beforeBlobs?.(config);
+  await copyBlob(src, dst, parsed.config, 'config', options.progress, { bytes: configBytes });
+  const diffIds = config.rootfs.diff_ids;
+  await forEachLimited(parsed.layers, options.concurrency ?? 4, (layer, i) => {
+    const diffId = diffIds[i];
+    return copyBlob(src, dst, layer, 'layer', options.progress, diffId === undefined ? {} : { diffId });
+  });
+  return config;
+}
+
+/**
+ * Copies an index whole: every image it lists, each child manifest by
+ * digest, then the index under the destination's name. Children converted
+ * to OCI (for OCI layouts) change digest, so the index is rewritten then.
+ */
+async function copyIndex(src: ImageSource, dst: ImageDestination, top: ManifestBlob, options: CopyOptions): Promise<CopyResult> {
+  const putManifest = dst.putManifest?.bind(dst);
+  if (putManifest === undefined) throw unsupported('copy_all_unsupported', `${dst.name}: cannot hold a whole index (--all); copy one platform instead`);
+  const index = parseIndex(top.bytes, `${src.name} (${top.digest})`);
+  const entries: Descriptor[] = [];
+  let changed = !dst.acceptsDockerManifests && top.mediaType !== MediaType.OciIndex;
+  let first: { parsed: Manifest; config: ImageConfig } | undefined;
+  for (const desc of index.manifests) {
+    const child = await src.manifestByDigest(desc.digest);
+    checkSupportedType(child.mediaType, `${src.name}@${desc.digest}`);
+    if (isIndexType(child.mediaType)) throw unsupported('unsupported_manifest', `${src.name}@${desc.digest}: an index inside an index is not supported`);
+    const parsed = parseManifest(child.bytes, `${src.name}@${desc.digest}`);
+    const config = await copyContent(src, dst, parsed, options);
+    first ??= { parsed, config };
+    const out = !dst.acceptsDockerManifests && isDockerManifest(child.mediaType) ? dockerToOci(parsed) : child;
+    await putManifest(out);
+    if (out.digest !== desc.digest) changed = true;
+    entries.push({ ...desc, mediaType: out.mediaType, digest: out.digest, size: out.bytes.byteLength });
+  }
+  let manifest = top;
+  if (changed) {
+    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries, ...(index.annotations === undefined ? {} : { annotations: index.annotations }) }));
+    manifest = { bytes, mediaType: MediaType.OciIndex, digest: digestOf(bytes) };
+  }
+  const committed = await dst.commit({ manifest });
+  options.progress?.({ type: 'manifest-written', digest: committed.manifestDigest, destination: dst.name });
+  if (first === undefined) throw unsupported('empty_index', `${src.name} (${top.digest}): the index lists no images`);
+  return {
+    manifestDigest: committed.manifestDigest,
+    sourceManifestDigest: top.digest,
+    indexDigest: top.digest,
+    configDigest: first.parsed.config.digest,
+    layers: first.parsed.layers,
+    config: first.config,
+  };
+}
+
 export async function copyImage(src: ImageSource, dst: ImageDestination, options: CopyOptions = {}): Promise<CopyResult> {
   const progress = options.progress;
+  if (options.all === true) {
+    const top = await src.topManifest();
+    checkSupportedType(top.mediaType, src.name);
+    if (isIndexType(top.mediaType)) return copyIndex(src, dst, top, options);
+  }
   const resolved = await resolveImage(src, options.platform);
   const { parsed } = resolved;
   progress?.({
@@ -123,15 +193,7 @@ export async function copyImage(src: ImageSource, dst: ImageDestination, options
     layers: parsed.layers.length,
     bytes: parsed.layers.reduce((n, l) => n + l.size, parsed.config.size),
   });
-  const configBytes = await readAll((await src.blob(parsed.config)).stream);
-  const config = parseImageConfig(configBytes, `${src.name}: config ${parsed.config.digest}`);
-  options.onResolved?.(resolved, config);
-  await copyBlob(src, dst, parsed.config, 'config', progress, { bytes: configBytes });
-  const diffIds = config.rootfs.diff_ids;
-  await forEachLimited(parsed.layers, options.concurrency ?? 4, (layer, i) => {
-    const diffId = diffIds[i];
-    return copyBlob(src, dst, layer, 'layer', progress, diffId === undefined ? {} : { diffId });
-  });
+  const config = await copyContent(src, dst, parsed, options, (c) => options.onResolved?.(resolved, c));
   let manifest = resolved.manifest;
   if (!dst.acceptsDockerManifests && isDockerManifest(manifest.mediaType)) manifest = dockerToOci(parsed);
   const committed = await dst.commit({ manifest, ...(resolved.index === undefined ? {} : { index: resolved.index }) });

@@ -98,6 +98,10 @@ export class OciArchiveDestination implements ImageDestination {
     await (await this.dest()).putBlob(desc, o, ctx);
   }
 
+  async putManifest(m: ManifestBlob): Promise<void> {
+    await (await this.dest()).putManifest(m);
+  }
+
   async commit(input: CommitInput): Promise<CommitResult> {
     const d = await this.dest();
     const r = await d.commit(input);

@@ -127,6 +127,10 @@ export class RegistryDestination implements ImageDestination {
     );
   }
 
+  async putManifest(m: ManifestBlob): Promise<void> {
+    await this.client.putManifest(this.ref.path, m.digest, m.bytes, m.mediaType);
+  }
+
   async commit(input: CommitInput): Promise<CommitResult> {
     // Only the chosen platform's manifest is copied (as skopeo without --all).
     const m = input.manifest;

@@ -137,6 +137,10 @@ export class OciLayoutDestination implements ImageDestination {
     await rename(tmp, target);
   }
 
+  async putManifest(m: ManifestBlob): Promise<void> {
+    await this.writeBlobFrom(m.digest, m.bytes.byteLength, [m.bytes]);
+  }
+
   async commit(input: CommitInput): Promise<CommitResult> {
     const m = input.manifest;
     await this.writeBlobFrom(m.digest, m.bytes.byteLength, [m.bytes]);

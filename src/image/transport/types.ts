@@ -56,6 +56,8 @@ export interface ImageDestination {
   /** Links a blob the registry already holds in another repository; true when done. */
   tryMount?(desc: Descriptor, from: { registry: string; repo: string }): Promise<boolean>;
   putBlob(desc: Descriptor, open: BlobOpener, ctx: PutBlobContext): Promise<void>;
+  /** Stores a manifest by digest only, untagged (the children of an index copied whole). */
+  putManifest?(manifest: ManifestBlob): Promise<void>;
   /** Writes the manifest (and makes the image visible under the destination's name). */
   commit(input: CommitInput): Promise<CommitResult>;
   close(): Promise<void>;

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { MediaType } from '../../../src/oci/image-spec.ts';
 import { RegistryClient } from '../../../src/image/registry/client.ts';
 import { digestOf } from '../../../src/image/store/digest.ts';
 import { withRegistry } from '../../helpers/registry.ts';
+import { pushMultiArch } from '../../helpers/registry-images.ts';
 import { berth, berthOk } from '../../helpers/registry-cli.ts';
 import { tempDir } from '../../helpers/registry-tmp.ts';
 
@@ -93,24 +92,7 @@ test('an index is resolved to the requested platform; the index digest is the re
   const dir = tempDir(t);
   const reg = await withRegistry(t);
   const client = new RegistryClient({ registry: reg.host });
-  const entries = [];
-  for (const [arch, variant] of [['amd64', undefined], ['arm64', 'v8']] as const) {
-    const layerText = `layer for ${arch}`;
-    const layer = Buffer.from(layerText);
-    const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', ...(variant ? { variant } : {}), rootfs: { type: 'layers', diff_ids: [digestOf(layer)] } }));
-    for (const b of [layer, config]) await client.uploadBlob('multi', { digest: digestOf(b), size: b.length }, () => Promise.resolve(Readable.from([b])));
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
-      layers: [{ mediaType: MediaType.OciLayer, digest: digestOf(layer), size: layer.length }],
-    }));
-    await client.putManifest('multi', digestOf(manifest), manifest, MediaType.OciManifest);
-    entries.push({ mediaType: MediaType.OciManifest, digest: digestOf(manifest), size: manifest.length, platform: { os: 'linux', architecture: arch, ...(variant ? { variant } : {}) } });
-  }
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries }));
-  await client.putManifest('multi', 'v1', index, MediaType.OciIndex);
-
+  const { entries, bytes: index } = await pushMultiArch(client, 'multi', 'v1');
   const root = join(dir, 'root');
   await berthOk('--root', root, '--quiet', 'pull', '--platform', 'linux/arm64', `${reg.host}/multi:v1`);
   const [img] = JSON.parse((await berthOk('--root', root, 'images', '--json')).stdout) as { Architecture: string; Digest: string; ManifestDigest: string; RepoDigests: string[] }[];

@@ -36,7 +36,7 @@ export async function runCopy(
   ctx: CommandContext,
   from: TransportRef,
   to: TransportRef,
-  options: { platform?: Platform; chunkSize?: number } = {},
+  options: { platform?: Platform; chunkSize?: number; all?: boolean } = {},
 ): Promise<CopyResult> {
   const transports = ctx.transports(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize });
   const src = await openSource(from, transports);
@@ -45,7 +45,11 @@ export async function runCopy(
     const dst = await openDestination(to, transports, repoDigests === undefined ? {} : { repoDigests });
     const view = progressView(ctx.stderr, ctx.globals.quiet);
     try {
-      return await copyImage(src, dst, { progress: view.sink, ...(options.platform === undefined ? {} : { platform: options.platform }) });
+      return await copyImage(src, dst, {
+        progress: view.sink,
+        ...(options.platform === undefined ? {} : { platform: options.platform }),
+        ...(options.all === true ? { all: true } : {}),
+      });
     } finally {
       view.finish();
       await dst.close();
