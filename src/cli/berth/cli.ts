@@ -9,6 +9,7 @@ import { describeError, exitCodeFor, invalidArgument } from '../../errors.ts';
 import { parse, splitVerb, str, bool } from './args.ts';
 import { CommandContext, DEFAULT_DATA_ROOT, parseBoolFlag, parseCreds, type Output } from './context.ts';
 import type { Command } from './commands/command.ts';
+import { build } from './commands/build.ts';
 import { copy } from './commands/copy.ts';
 import { images } from './commands/images.ts';
 import { importCmd } from './commands/import.ts';
@@ -24,8 +25,9 @@ import { tag } from './commands/tag.ts';
 import { unpack } from './commands/unpack.ts';
 import { mount, unmount } from './commands/mount.ts';
 
-const TOP: Record<string, Command> = { pull, push, images, rmi, tag, save, load, import: importCmd, login, logout, inspect };
+const TOP: Record<string, Command> = { pull, push, images, rmi, tag, save, load, import: importCmd, login, logout, inspect, build };
 const IMAGE: Record<string, Command> = {
+  build,
   pull,
   push,
   ls: images,

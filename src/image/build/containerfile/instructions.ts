@@ -29,12 +29,18 @@ export type Instruction = Common &
   (
     | { kind: 'FROM'; image: string; stageName: string | undefined }
     | { kind: 'RUN'; form: CommandForm; heredocs: Heredoc[] }
-    | { kind: 'CMD' | 'ENTRYPOINT'; form: CommandForm }
+    | { kind: 'CMD'; form: CommandForm }
+    | { kind: 'ENTRYPOINT'; form: CommandForm }
     | { kind: 'SHELL'; args: string[] }
-    | { kind: 'ENV' | 'LABEL'; pairs: KeyValue[] }
+    | { kind: 'ENV'; pairs: KeyValue[] }
+    | { kind: 'LABEL'; pairs: KeyValue[] }
     | { kind: 'ARG'; args: { name: string; value: string | undefined }[] }
-    | { kind: 'COPY' | 'ADD'; json: boolean; paths: string[] }
-    | { kind: 'WORKDIR' | 'USER' | 'STOPSIGNAL' | 'MAINTAINER'; value: string }
+    | { kind: 'COPY'; json: boolean; paths: string[] }
+    | { kind: 'ADD'; json: boolean; paths: string[] }
+    | { kind: 'WORKDIR'; value: string }
+    | { kind: 'USER'; value: string }
+    | { kind: 'STOPSIGNAL'; value: string }
+    | { kind: 'MAINTAINER'; value: string }
     | { kind: 'EXPOSE'; ports: string[] }
     | { kind: 'VOLUME'; paths: string[] }
     | { kind: 'HEALTHCHECK'; test: string[] | undefined }

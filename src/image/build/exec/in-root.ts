@@ -1,0 +1,81 @@
+/**
+ * Looking at and changing a step's mounted root from the host, always
+ * resolved inside it (openat2 RESOLVE_IN_ROOT): the root is the image's to
+ * shape, so any of its paths may be a symlink pointing anywhere.
+ */
+import { readlinkSync } from 'node:fs';
+import * as sys from '../../../sys/index.ts';
+import { errnoCode } from '../../../errors.ts';
+import { cbytes } from '../../unpack/entry.ts';
+import type { Rootfs } from '../../unpack/rootfs.ts';
+
+const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
+
+export interface Resolved {
+  /** The path with every symlink resolved inside the root, relative ("" for the root). */
+  path: string;
+  /** What is there: undefined when nothing (the path's parent exists, its last part does not). */
+  type: 'dir' | 'file' | 'other' | undefined;
+}
+
+/** Opens `rel` inside the root with O_PATH; undefined when it does not exist. */
+function openPath(root: Rootfs, rel: string): number | undefined {
+  try {
+    return sys.openat2(root.fd, cbytes(rel), { flags: sys.O_PATH, resolve: IN_ROOT });
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Where `fd` is, relative to the root (the kernel tells through /proc). */
+function pathOf(root: Rootfs, rootReal: string, fd: number): string {
+  const real = readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).toString('latin1');
+  if (real === rootReal) return '';
+  if (!real.startsWith(`${rootReal}/`)) throw new Error(`"${real}" is not inside the root ${root.path}`);
+  return real.slice(rootReal.length + 1);
+}
+
+/**
+ * Resolves an image path (relative, binary string) inside the root: the
+ * longest existing prefix with symlinks followed in the root, plus the
+ * rest as written. A missing part in the middle of the path is kept too
+ * (it will be created). A dangling symlink in the way is an error.
+ */
+export function resolveInRoot(root: Rootfs, rel: string): Resolved {
+  const rootReal = readlinkSync(`/proc/self/fd/${root.fd}`, { encoding: 'buffer' }).toString('latin1');
+  const parts = rel === '' ? [] : rel.split('/');
+  for (let n = parts.length; n >= 0; n--) {
+    const prefix = parts.slice(0, n).join('/');
+    const fd = n === 0 ? sys.openat(root.fd, '.', sys.O_PATH) : openPath(root, prefix);
+    if (fd === undefined) continue;
+    try {
+      const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
+      const base = pathOf(root, rootReal, fd);
+      const rest = parts.slice(n);
+      if (rest.length > 0 && (st.mode & sys.S_IFMT) !== sys.S_IFDIR) {
+        throw new Error(`"/${prefix}" is not a directory`);
+      }
+      if (rest.length > 0) {
+        const next = rest[0] ?? '';
+        // The next part exists but did not resolve: a symlink whose target is missing.
+        if (isSymlinkAt(fd, next)) throw new Error(`"/${prefix === '' ? next : `${prefix}/${next}`}" is a symlink to something that does not exist`);
+      }
+      const path = [base, ...rest].filter((p) => p !== '').join('/');
+      const kind = (st.mode & sys.S_IFMT) === sys.S_IFDIR ? 'dir' : (st.mode & sys.S_IFMT) === sys.S_IFREG ? 'file' : 'other';
+      return { path, type: rest.length === 0 ? kind : undefined };
+    } finally {
+      sys.close(fd);
+    }
+  }
+  throw new Error('the root itself cannot be opened');
+}
+
+function isSymlinkAt(dirfd: number, name: string): boolean {
+  try {
+    const st = sys.statx(dirfd, cbytes(name), sys.AT_SYMLINK_NOFOLLOW);
+    return (st.mode & sys.S_IFMT) === sys.S_IFLNK;
+  } catch {
+    return false;
+  }
+}

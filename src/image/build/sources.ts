@@ -1,0 +1,268 @@
+/**
+ * Where COPY and ADD read from: the build context (a host directory, with
+ * its .containerignore/.dockerignore applied) or the root of an earlier
+ * stage or of an image (mounted read-only). Everything is read through
+ * directory fds: a named source is resolved inside its root (a symlink in
+ * the context cannot lead out of it), and below a named directory nothing
+ * is followed — symlinks are copied as symlinks.
+ */
+import { readSync, readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as sys from '../../sys/index.ts';
+import { errnoCode } from '../../errors.ts';
+import { cbytes } from '../unpack/entry.ts';
+import { IgnoreMatcher, readIgnoreLines } from './ignore.ts';
+import { globMatch, hasWildcards } from './glob.ts';
+import { cleanPath, joinRel } from './paths.ts';
+import { readNode, type NodeInfo } from './layer/node.ts';
+
+const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
+const CHUNK = 1 << 20;
+
+export class SourceProblem extends Error {}
+
+export interface SourceRoot {
+  fd: number;
+  /** "the context", `stage "build"`, `image "alpine"`: for messages. */
+  describe: string;
+  ignore: IgnoreMatcher | undefined;
+  /** Keep owners as found (COPY --from); the context's files become root's. */
+  keepOwners: boolean;
+}
+
+export interface SourceMatch {
+  /** The path as matched (relative to the root, unresolved): what the ignore rules see. */
+  given: string;
+  /** The path after symlinks were resolved inside the root ("" for the root). */
+  real: string;
+  node: NodeInfo;
+}
+
+export interface WalkEntry {
+  /** Relative to the matched source, binary string ("" for the source itself). */
+  path: string;
+  node: NodeInfo;
+  dirfd: number;
+  name: Buffer;
+}
+
+/** The ignore file of a context: .containerignore, else .dockerignore (read inside the context). */
+export function contextIgnore(rootFd: number): IgnoreMatcher | undefined {
+  for (const name of ['.containerignore', '.dockerignore']) {
+    let fd: number;
+    try {
+      fd = sys.openat2(rootFd, name, { flags: sys.O_RDONLY | sys.O_NONBLOCK, resolve: IN_ROOT });
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') continue;
+      throw err;
+    }
+    try {
+      return new IgnoreMatcher(readIgnoreLines(readFileSync(fd, 'utf8')), name);
+    } finally {
+      sys.close(fd);
+    }
+  }
+  return undefined;
+}
+
+export function openRootDir(path: string): number {
+  return sys.openat(sys.AT_FDCWD, path, sys.O_RDONLY | sys.O_DIRECTORY);
+}
+
+function realOf(rootFd: number, fd: number): string {
+  const root = readlinkSync(`/proc/self/fd/${rootFd}`, { encoding: 'buffer' }).toString('latin1');
+  const real = readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).toString('latin1');
+  if (real === root) return '';
+  if (!real.startsWith(`${root}/`)) throw new SourceProblem(`resolves outside its root`);
+  return real.slice(root.length + 1);
+}
+
+/** The root directory itself (`COPY . /dest`): its metadata, no xattrs (they are not copied onto the destination). */
+function rootNode(fd: number): NodeInfo {
+  return { type: 'dir', st: sys.statx(fd, '', sys.AT_EMPTY_PATH), linkname: '', xattrs: undefined };
+}
+
+function statIn(root: SourceRoot, given: string): SourceMatch | undefined {
+  if (root.ignore?.excludes(given) === true) return undefined;
+  let fd: number;
+  try {
+    fd = given === '' ? sys.openat(root.fd, '.', sys.O_PATH) : sys.openat2(root.fd, cbytes(given), { flags: sys.O_PATH, resolve: IN_ROOT });
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoCode(err) ?? '')) return undefined;
+    throw err;
+  }
+  try {
+    const real = realOf(root.fd, fd);
+    const parentFd = real.includes('/') ? sys.openat2(root.fd, cbytes(real.slice(0, real.lastIndexOf('/'))), { flags: sys.O_PATH | sys.O_DIRECTORY, resolve: IN_ROOT }) : undefined;
+    try {
+      const node = real === '' ? rootNode(fd) : readNode(parentFd ?? root.fd, Buffer.from(real.slice(real.lastIndexOf('/') + 1), 'latin1'));
+      return { given, real, node };
+    } finally {
+      if (parentFd !== undefined) sys.close(parentFd);
+    }
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/** Names in a directory of the root that match one wildcard component, sorted, ignored ones left out. */
+function matchComponent(root: SourceRoot, dir: string, pattern: string): string[] {
+  let fd: number;
+  try {
+    fd = dir === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openat2(root.fd, cbytes(dir), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: IN_ROOT });
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes(errnoCode(err) ?? '')) return [];
+    throw err;
+  }
+  try {
+    return sys
+      .listdirfd(fd)
+      .map((b) => b.toString('latin1'))
+      .filter((n) => globMatch(pattern, Buffer.from(n, 'latin1').toString('utf8')))
+      .sort()
+      .map((n) => joinRel(dir, n))
+      .filter((p) => root.ignore?.excludes(p) !== true);
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/**
+ * What a COPY/ADD source names: one match, or several for a wildcard
+ * (Go's filepath.Match per path component). Throws SourceProblem when the
+ * path leaves the root or nothing matches.
+ */
+export function resolveSource(root: SourceRoot, source: string): SourceMatch[] {
+  const rel = cleanPath(source.replace(/^\/+/, ''));
+  if (rel === '..' || rel.startsWith('../')) throw new SourceProblem(`source "${source}" is outside ${root.describe}`);
+  const path = rel === '.' ? '' : Buffer.from(rel, 'utf8').toString('latin1');
+  let candidates = [path];
+  if (hasWildcards(rel)) {
+    candidates = [''];
+    for (const part of path.split('/')) {
+      const next: string[] = [];
+      for (const dir of candidates) {
+        if (hasWildcards(part)) {
+          try {
+            next.push(...matchComponent(root, dir, Buffer.from(part, 'latin1').toString('utf8')));
+          } catch (err) {
+            throw new SourceProblem(`source "${source}": ${err instanceof Error ? err.message : String(err)}`);
+          }
+        } else next.push(joinRel(dir, part));
+      }
+      candidates = next;
+    }
+  }
+  const out: SourceMatch[] = [];
+  for (const c of candidates) {
+    const m = statIn(root, c);
+    if (m !== undefined) out.push(m);
+  }
+  if (out.length === 0) {
+    throw new SourceProblem(hasWildcards(rel) ? `source "${source}" matches nothing in ${root.describe}` : `source "${source}" not found in ${root.describe}`);
+  }
+  return out;
+}
+
+const byBytes = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
+
+/**
+ * The entries of a matched source: itself (path ""), then, for a
+ * directory, everything below, parents first, names sorted bytewise, what
+ * the ignore rules exclude left out (an excluded directory is still walked
+ * when a `!` rule could bring something below it back). `dirfd` and `name`
+ * locate the node while its entry is being handled.
+ */
+export function* walkSource(root: SourceRoot, match: SourceMatch): Generator<WalkEntry> {
+  const parentPath = match.real.includes('/') ? match.real.slice(0, match.real.lastIndexOf('/')) : '';
+  const parentFd = parentPath === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openat2(root.fd, cbytes(parentPath), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: IN_ROOT });
+  const ignore = root.ignore;
+  function* walk(dirfd: number, rel: string, given: string): Generator<WalkEntry> {
+    const pending: WalkEntry[] = [];
+    for (const name of sys.listdirfd(dirfd).sort(byBytes)) {
+      const childRel = joinRel(rel, name.toString('latin1'));
+      const childGiven = joinRel(given, name.toString('latin1'));
+      const node = readNode(dirfd, name);
+      const excluded = ignore?.excludes(childGiven) === true;
+      if (excluded && (node.type !== 'dir' || ignore?.hasExclusions !== true)) continue;
+      const entry: WalkEntry = { path: childRel, node, dirfd, name };
+      if (node.type !== 'dir') {
+        yield entry;
+        continue;
+      }
+      const fd = sys.openat(dirfd, name, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW);
+      try {
+        if (!excluded) {
+          yield entry;
+          yield* walk(fd, childRel, childGiven);
+          continue;
+        }
+        // Excluded, but an exception may bring back something below: the directory comes only with it.
+        let announced = false;
+        for (const inner of walk(fd, childRel, childGiven)) {
+          if (!announced) {
+            pending.push(entry);
+            yield* pending.splice(0);
+            announced = true;
+          }
+          yield inner;
+        }
+      } finally {
+        sys.close(fd);
+      }
+    }
+  }
+  try {
+    const name = match.real === '' ? Buffer.alloc(0) : Buffer.from(match.real.slice(match.real.lastIndexOf('/') + 1), 'latin1');
+    if (match.node.type !== 'dir') {
+      yield { path: '', node: match.node, dirfd: parentFd, name };
+      return;
+    }
+    const fd = match.real === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openat(parentFd, name, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW);
+    try {
+      yield { path: '', node: match.node, dirfd: parentFd, name };
+      yield* walk(fd, '', match.given);
+    } finally {
+      sys.close(fd);
+    }
+  } finally {
+    sys.close(parentFd);
+  }
+}
+
+/** Reads a regular file named `name` in `dirfd` chunk by chunk, without following a symlink. */
+export function readFileAt(dirfd: number, name: Buffer, onChunk: (chunk: Buffer) => void): number {
+  const fd = name.length === 0 ? sys.openat(dirfd, '.', sys.O_RDONLY) : sys.openat(dirfd, name, sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK);
+  try {
+    const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
+    if ((st.mode & sys.S_IFMT) !== sys.S_IFREG) throw new SourceProblem(`"${name.toString('utf8')}" is no longer a regular file`);
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let total = 0;
+    for (let n = readSync(fd, buf, 0, CHUNK, null); n > 0; n = readSync(fd, buf, 0, CHUNK, null)) {
+      onChunk(buf.subarray(0, n));
+      total += n;
+    }
+    return total;
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/** A digest of what the matched sources hold (names, types, modes, sizes, link targets, contents; not times or owners). */
+export function digestSources(root: SourceRoot, matches: SourceMatch[]): string {
+  const h = createHash('sha256');
+  for (const m of matches) {
+    h.update(`match\0${m.given}\0`);
+    for (const e of walkSource(root, m)) {
+      const n = e.node;
+      h.update(`${e.path}\0${n.type}\0${(n.st.mode & 0o7777).toString(8)}\0${n.type === 'file' ? n.st.size : 0}\0${n.linkname}\0`);
+      if (root.keepOwners) h.update(`${n.st.uid}:${n.st.gid}\0`);
+      if (n.type === 'file') {
+        const fh = createHash('sha256');
+        readFileAt(e.dirfd, e.name, (c) => fh.update(c));
+        h.update(fh.digest());
+      }
+    }
+  }
+  return `sha256:${h.digest('hex')}`;
+}
