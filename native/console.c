@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
@@ -195,4 +196,21 @@ void proxy_and_wait(int proxy_fd, pid_t child)
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));
+}
+
+int op_loopback_up(struct ctx *c, const struct op *o)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		fail(c, errno, "socket for the loopback interface");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		fail(c, errno, "flags of lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		fail(c, errno, "bring lo up");
+	close(s);
+	return 0;
 }

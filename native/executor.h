@@ -44,6 +44,7 @@ struct ctx {
 	int console_fd;    /* connected console socket */
 	int proxy_fd;      /* socket to the waiting executor that proxies the terminal */
 	int listener_fd;   /* connected seccomp listener socket */
+	char *home;        /* HOME for exec, from the container's /etc/passwd */
 	int is_child;      /* 1 in the container process, after clone */
 	uint32_t step;     /* index of the operation being carried out */
 	const struct plan *plan;
@@ -84,6 +85,7 @@ int op_move_root(struct ctx *c, const struct op *o);
 int op_mask_path(struct ctx *c, const struct op *o);
 int op_readonly_path(struct ctx *c, const struct op *o);
 int op_remount_root_ro(struct ctx *c, const struct op *o);
+int op_ensure_dir(struct ctx *c, const struct op *o);
 
 /* ops_process.c */
 int op_run_hook(struct ctx *c, const struct op *o);
@@ -93,6 +95,7 @@ int op_set_user(struct ctx *c, const struct op *o);
 int op_caps(struct ctx *c, const struct op *o);
 int op_seccomp(struct ctx *c, const struct op *o);
 int op_listener_connect(struct ctx *c, const struct op *o);
+int op_home_env(struct ctx *c, const struct op *o);
 int op_close_fds(struct ctx *c, const struct op *o);
 int op_resolve_exec(struct ctx *c, const struct op *o);
 int op_wait_start(struct ctx *c, const struct op *o);
@@ -103,6 +106,7 @@ int op_reset_signals(struct ctx *c, const struct op *o);
 int op_console_connect(struct ctx *c, const struct op *o);
 int op_setup_console(struct ctx *c, const struct op *o);
 _Noreturn void proxy_and_wait(int proxy_fd, pid_t child);
+int op_loopback_up(struct ctx *c, const struct op *o);
 
 /* bpf_device.c */
 int op_bpf_device(struct ctx *c, const struct op *o);

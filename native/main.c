@@ -175,6 +175,9 @@ static const handler handlers[OP_MAX_CODE + 1] = {
 	[OP_RESET_SIGNALS] = op_reset_signals,
 	[OP_SET_DUMPABLE] = op_simple,
 	[OP_LISTENER_CONNECT] = op_listener_connect,
+	[OP_LOOPBACK_UP] = op_loopback_up,
+	[OP_ENSURE_DIR] = op_ensure_dir,
+	[OP_HOME_ENV] = op_home_env,
 	[OP_BPF_DEVICE] = op_bpf_device,
 };
 

@@ -446,3 +446,13 @@ int op_remount_root_ro(struct ctx *c, const struct op *o)
 		fail(c, errno, "remount the root read-only");
 	return 0;
 }
+
+int op_ensure_dir(struct ctx *c, const struct op *o)
+{
+	const char *path = o->a[A_ENSURE_DIR_PATH].s;
+	int fd = resolve_in_root(c, path, 0);
+	if (fd < 0)
+		fail(c, errno, "create directory \"%s\" in the root", path);
+	close(fd);
+	return 0;
+}

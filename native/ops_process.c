@@ -426,10 +426,70 @@ int op_reset_signals(struct ctx *c, const struct op *o)
 	return 0;
 }
 
+/* The home directory of uid in the container's /etc/passwd, "/" when it has none (runc's rule). */
+int op_home_env(struct ctx *c, const struct op *o)
+{
+	long long uid = (long long)o->a[A_HOME_ENV_UID].i;
+	c->home = strdup("/");
+	/* O_NONBLOCK and a regular-file check: a FIFO planted at /etc/passwd must not hang the start. */
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (f == NULL) {
+		close(fd);
+		return 0;
+	}
+	char line[4096];
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *fields[7] = { 0 };
+		char *p = line;
+		int n = 0;
+		for (; n < 7 && p != NULL; n++) {
+			fields[n] = p;
+			p = strchr(p, ':');
+			if (p != NULL)
+				*p++ = '\0';
+		}
+		if (n < 6 || fields[2] == NULL || fields[5] == NULL)
+			continue;
+		char *end;
+		long long id = strtoll(fields[2], &end, 10);
+		if (end == fields[2] || *end != '\0' || id != uid)
+			continue;
+		fields[5][strcspn(fields[5], "\n")] = '\0';
+		if (fields[5][0] != '\0') {
+			free(c->home);
+			c->home = strdup(fields[5]);
+		}
+		break;
+	}
+	fclose(f);
+	return 0;
+}
+
 int op_exec(struct ctx *c, const struct op *o)
 {
 	char **argv = o->a[A_EXEC_ARGV].v;
 	char **envv = o->a[A_EXEC_ENVV].v;
+	if (c->home != NULL) {
+		uint32_t n = o->a[A_EXEC_ENVV].count;
+		char **with_home = calloc((size_t)n + 2, sizeof(char *));
+		size_t len = strlen(c->home) + 6;
+		char *home = malloc(len);
+		if (with_home == NULL || home == NULL)
+			fail(c, ENOMEM, "environment");
+		snprintf(home, len, "HOME=%s", c->home);
+		for (uint32_t i = 0; i < n; i++)
+			with_home[i] = envv[i];
+		with_home[n] = home;
+		envv = with_home;
+	}
 	const char *path = c->exec_path[0] ? c->exec_path : argv[0];
 	if (path == NULL)
 		fail(c, EINVAL, "no program to exec");

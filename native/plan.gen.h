@@ -72,6 +72,9 @@ enum op_code {
   OP_SETNS_CHILD = 40,
   OP_SET_DUMPABLE = 41,
   OP_LISTENER_CONNECT = 42,
+  OP_LOOPBACK_UP = 43,
+  OP_ENSURE_DIR = 44,
+  OP_HOME_ENV = 45,
   OP_BPF_DEVICE = 60,
 };
 #define OP_MAX_CODE 60
@@ -113,6 +116,8 @@ enum { A_EXEC_ARGV = 0, A_EXEC_ENVV = 1 };
 enum { A_SETNS_CHILD_PATH = 0, A_SETNS_CHILD_NSTYPE = 1 };
 enum { A_SET_DUMPABLE_VALUE = 0 };
 enum { A_LISTENER_CONNECT_PATH = 0 };
+enum { A_ENSURE_DIR_PATH = 0 };
+enum { A_HOME_ENV_UID = 0 };
 enum { A_BPF_DEVICE_CGROUP = 0, A_BPF_DEVICE_PROGRAM = 1, A_BPF_DEVICE_LICENSE = 2 };
 
 struct op_sig {
@@ -164,6 +169,9 @@ static const struct op_sig op_sigs[OP_MAX_CODE + 1] = {
   [OP_SETNS_CHILD] = { "setns_child", 2, { ARG_STR, ARG_INT } },
   [OP_SET_DUMPABLE] = { "set_dumpable", 1, { ARG_INT } },
   [OP_LISTENER_CONNECT] = { "listener_connect", 1, { ARG_STR } },
+  [OP_LOOPBACK_UP] = { "loopback_up", 0, {  } },
+  [OP_ENSURE_DIR] = { "ensure_dir", 1, { ARG_STR } },
+  [OP_HOME_ENV] = { "home_env", 1, { ARG_INT } },
   [OP_BPF_DEVICE] = { "bpf_device", 3, { ARG_STR, ARG_STR, ARG_STR } },
 };
 

@@ -5,7 +5,7 @@
  * source is newer than its output, unless --force).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
 
@@ -43,9 +43,10 @@ if (stale(exe, [nativeDir])) {
   execFileSync(
     cc,
     ['-std=gnu11', '-O2', '-s', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
-      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-o', exe, ...sources],
+      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-o', `${exe}.new`, ...sources],
     { stdio: 'inherit' },
   );
+  renameSync(`${exe}.new`, exe);
   console.error(`==> built ${exe}`);
 }
 
@@ -70,10 +71,12 @@ for (const [name, entry] of Object.entries(commands)) {
   const launcher = join(out, `${name}.mjs`);
   if (stale(main, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts')])) {
     const esbuild = await import('esbuild');
-    rmSync(outdir, { recursive: true, force: true });
+    // Built aside and swapped in, so a command running meanwhile never sees half a bundle.
+    const fresh = `${outdir}.new-${process.pid}`;
+    rmSync(fresh, { recursive: true, force: true });
     await esbuild.build({
       entryPoints: { main: join(repo, entry) },
-      outdir,
+      outdir: fresh,
       outExtension: { '.js': '.mjs' },
       chunkNames: 'chunk-[hash]',
       splitting: true,
@@ -90,16 +93,22 @@ for (const [name, entry] of Object.entries(commands)) {
         js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
       },
     });
+    const old = `${outdir}.old-${process.pid}`;
+    if (existsSync(outdir)) renameSync(outdir, old);
+    renameSync(fresh, outdir);
+    rmSync(old, { recursive: true, force: true });
     // The launcher enables V8's compile cache before loading the bundle, so a
     // second start-up skips parsing and compiling what the first one did.
+    const launcherTmp = `${launcher}.new-${process.pid}`;
     writeFileSync(
-      launcher,
+      launcherTmp,
       `#!${node}\n` +
         `import module from 'node:module';\n` +
         `try { module.enableCompileCache?.(${JSON.stringify(join(out, 'compile-cache'))}); } catch {}\n` +
         `await import(${JSON.stringify(`./${name}/main.mjs`)});\n`,
     );
-    chmodSync(launcher, 0o755);
+    chmodSync(launcherTmp, 0o755);
+    renameSync(launcherTmp, launcher);
     console.error(`==> built ${launcher}`);
   }
 }

@@ -144,8 +144,12 @@ export class RuntimeFixture {
 
   constructor(t: TestContext) {
     this.root = tempDir(t, 'berth-state-');
+    // Registered after the state root's removal, so it runs before it: every container left, tracked or not, goes.
     onCleanup(t, async () => {
-      for (const id of this.ids) await this.run(['delete', '--force', id]);
+      for (const id of new Set([...this.ids, ...this.leftovers()])) {
+        const r = await this.run(['delete', '--force', id]);
+        if (r.code !== 0 && existsSync(join(this.root, id))) throw new Error(`cleanup: delete --force ${id}: ${r.stderr}`);
+      }
     });
   }
 

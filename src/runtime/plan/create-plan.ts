@@ -248,6 +248,8 @@ function seccompStep(plan: Plan, s: SeccompProgram, listenerState: string): void
 
 /** The process part shared by create and exec: limits, directory, ids, capabilities, seccomp, fds, program. */
 export function addProcessSteps(plan: Plan, p: Process, options: ProcessStepOptions): void {
+  // No HOME given: the user's home from the container's /etc/passwd, as runc sets it.
+  if (envValue(p.env, 'HOME') === undefined) plan.add('home_env', { uid: p.user.uid }, `find the home directory of uid ${p.user.uid}`);
   for (const r of p.rlimits ?? []) {
     const resource = RLIMIT[r.type];
     if (resource === undefined) throw invalidArgument('rlimit_type', `process.rlimits: unknown limit "${r.type}"`);
@@ -329,6 +331,7 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   plan.add('sync', { tag: SYNC_CREATED }, 'wait to be placed in the cgroup');
   if (cgroupns) plan.add('unshare', { flags: CLONE.NEWCGROUP }, 'create the cgroup namespace');
   plan.add('setsid', {}, 'start a session');
+  if (namespaces.some((ns) => ns.type === 'network' && !ns.path)) plan.add('loopback_up', {}, 'bring lo up');
   if (spec.hostname) plan.add('sethostname', { name: spec.hostname }, `set the hostname to "${spec.hostname}"`);
   if (spec.domainname) plan.add('setdomainname', { name: spec.domainname }, `set the domain name to "${spec.domainname}"`);
   const rootProp = spec.linux?.rootfsPropagation;
@@ -365,6 +368,8 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
       `createContainer hook ${i} "${h.path}"`,
     );
   });
+  // A missing working directory is made, as runc does.
+  plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
   for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
   for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
   if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');

@@ -141,6 +141,12 @@ export const OPS = {
   set_dumpable: { code: 41, args: { value: 'int' } },
   /** Connect to the seccomp listener (a host path) before the root changes; `seccomp` sends to it. */
   listener_connect: { code: 42, args: { path: 'str' } },
+  /** Bring the loopback interface of a new network namespace up (as runc does). */
+  loopback_up: { code: 43, args: {} },
+  /** Create a directory (and its parents) inside the root when missing: the working directory. */
+  ensure_dir: { code: 44, args: { path: 'str' } },
+  /** Look up the home directory of `uid` in the container's /etc/passwd; exec adds HOME from it. */
+  home_env: { code: 45, args: { uid: 'int' } },
   /**
    * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], from
    * the cgroup library's device filter compiler) and attach it to the cgroup2

@@ -9,11 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
-import { makeBundle } from '../../helpers/runtime.ts';
-import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
+import { makeBundle, RuntimeFixture } from '../../helpers/runtime.ts';
 
 async function inside(t: TestContext, script: string, edit?: (spec: Spec) => void, prepare?: (dir: string, rootfs: string) => void): Promise<string> {
-  const rt = runtimeFixture(t);
+  const rt = new RuntimeFixture(t);
   const bundle = makeBundle(t, { args: ['sh', '-c', script], ...(edit ? { edit } : {}) });
   prepare?.(bundle.dir, bundle.rootfs);
   const r = await rt.runBundle(bundle);

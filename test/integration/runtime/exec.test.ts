@@ -12,9 +12,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
 import { CAPABILITIES } from '../../../src/runtime/linux/constants.ts';
 import { startRecvtty } from '../../helpers/recvtty.ts';
-import type { RuntimeFixture} from '../../helpers/runtime.ts';
-import { makeBundle, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
-import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
+import { makeBundle, tempDir, uniqueId, waitFor, RuntimeFixture } from '../../helpers/runtime.ts';
 
 interface Running {
   rt: RuntimeFixture;
@@ -25,7 +23,7 @@ interface Running {
 
 /** A detached container running `sleep 1000`, hostname "exec-target", in cgroup /berth/ID. */
 async function running(t: TestContext, edit?: (spec: Spec) => void): Promise<Running> {
-  const rt = runtimeFixture(t);
+  const rt = new RuntimeFixture(t);
   const id = rt.track(uniqueId());
   const cgroup = `/berth/${id}`;
   const bundle = makeBundle(t, {
@@ -170,7 +168,7 @@ describe('berth-runtime exec (root)', () => {
   });
 
   test('exec into a container that does not exist', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const r = await rt.run(['exec', 'no-such-container', 'true']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /container "no-such-container": does not exist/);

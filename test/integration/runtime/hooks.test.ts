@@ -15,9 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Hook, Hooks } from '../../../src/oci/runtime-spec.ts';
-import type { RuntimeFixture} from '../../helpers/runtime.ts';
-import { BUSYBOX, cgroupLeftovers, makeBundle, tempDir, type TestBundle, uniqueId, waitFor } from '../../helpers/runtime.ts';
-import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
+import { BUSYBOX, cgroupLeftovers, makeBundle, tempDir, type TestBundle, uniqueId, waitFor, RuntimeFixture } from '../../helpers/runtime.ts';
 
 const PHASES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 type Phase = (typeof PHASES)[number];
@@ -84,7 +82,7 @@ interface HookSetup {
  * /hooklog in the container for the hooks that run there.
  */
 function setup(t: TestContext, args: string[], hooks: (hostLog: string, containerLog: string) => Hooks): HookSetup {
-  const rt = runtimeFixture(t);
+  const rt = new RuntimeFixture(t);
   const logDir = tempDir(t, 'berth-hooklog-');
   const log = join(logDir, 'log');
   const bundle = makeBundle(t, {

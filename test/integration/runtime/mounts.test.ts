@@ -13,9 +13,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { defaultSpec } from '../../../src/oci/default-spec.ts';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
-import type { RuntimeFixture} from '../../helpers/runtime.ts';
-import { BUSYBOX, makeBundle, makeRootfs, type Result, type TestBundle, uniqueId } from '../../helpers/runtime.ts';
-import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
+import { BUSYBOX, makeBundle, makeRootfs, type Result, type TestBundle, uniqueId, RuntimeFixture } from '../../helpers/runtime.ts';
 
 interface MountEntry {
   id: string;
@@ -92,7 +90,7 @@ async function runIn(t: TestContext, rt: RuntimeFixture, args: string[], edit?: 
 
 /** Runs a script and returns its output, requiring success. */
 async function inside(t: TestContext, script: string, edit?: (spec: Spec) => void, extra: string[] = []): Promise<string> {
-  const rt = runtimeFixture(t);
+  const rt = new RuntimeFixture(t);
   const r = await runIn(t, rt, ['sh', '-c', script], edit, extra);
   assert.equal(r.code, 0, `container failed (${r.code}): ${r.stderr}`);
   return r.stdout;
@@ -122,7 +120,7 @@ describe('berth-runtime root and mounts (root)', () => {
   });
 
   test('root.readonly false: "/" is writable and writes land in the rootfs', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, {
       args: ['sh', '-c', `echo written > /made && ${MOUNTINFO}`],
       edit: (spec) => {
@@ -136,7 +134,7 @@ describe('berth-runtime root and mounts (root)', () => {
   });
 
   test('pivot_root: the old root is gone and no host mount shows', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['cat', '/proc/self/mountinfo'] });
     const r = await rt.runBundle(bundle);
     assert.equal(r.code, 0, r.stderr);
@@ -172,7 +170,7 @@ describe('berth-runtime root and mounts (root)', () => {
   });
 
   test('rootfsPropagation: "/" is a slave of a shared host mount by default; shared, slave, private, unbindable when asked', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const outcomes: Record<string, MountEntry> = {};
     // The schema allows these four (runc's r-variants are not in it).
     for (const propagation of ['', 'slave', 'shared', 'private', 'unbindable']) {
@@ -269,7 +267,7 @@ describe('berth-runtime root and mounts (root)', () => {
   });
 
   test('propagation flags: rslave follows the host, rshared joins its peers, rprivate stays apart', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const shared = hostDir(t);
     mountTmpfs(shared, true);
     const hostGroup = tag(entry(hostMounts(), shared), 'shared');
@@ -321,7 +319,7 @@ describe('berth-runtime root and mounts (root)', () => {
 
   test('maskedPaths: files read empty, directories are empty read-only tmpfs, missing ones are skipped', async (t) => {
     assert.ok(readFileSync('/proc/timer_list', 'utf8').length > 0, 'the host has an empty /proc/timer_list');
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, {
       args: ['sh', '-c', `wc -c < /proc/timer_list; ls -A /home; touch /home/x 2>&1; ${MOUNTINFO}`],
       edit: (spec) => {
@@ -374,7 +372,7 @@ describe('berth-runtime root and mounts (root)', () => {
   });
 
   test('sysctl: a value that is not namespaced is refused by name', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.linux!.sysctl = { 'kernel.pid_max': '1000' };
     });
@@ -384,7 +382,7 @@ describe('berth-runtime root and mounts (root)', () => {
   });
 
   test('a bind mount whose source is missing fails create, naming the mount', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const missing = join(tmpdir(), `berth-no-such-${process.pid}`);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.mounts!.push({ destination: '/x', type: 'bind', source: missing, options: ['bind'] });

@@ -6,14 +6,13 @@
  * lowering oom_score_adj without CAP_SYS_RESOURCE) must fail by name.
  */
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
 import { CAPABILITIES } from '../../../src/runtime/linux/constants.ts';
-import type { RuntimeFixture} from '../../helpers/runtime.ts';
-import { cgroupLeftovers, makeBundle, type Result, tempDir, uniqueId } from '../../helpers/runtime.ts';
-import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
+import { cgroupLeftovers, makeBundle, type Result, tempDir, uniqueId, RuntimeFixture } from '../../helpers/runtime.ts';
 
 async function runIn(t: TestContext, rt: RuntimeFixture, args: string[], edit?: (spec: Spec) => void): Promise<Result & { id: string }> {
   const bundle = makeBundle(t, { args, ...(edit ? { edit } : {}) });
@@ -21,7 +20,7 @@ async function runIn(t: TestContext, rt: RuntimeFixture, args: string[], edit?: 
 }
 
 async function inside(t: TestContext, script: string, edit?: (spec: Spec) => void): Promise<string> {
-  const r = await runIn(t, runtimeFixture(t), ['sh', '-c', script], edit);
+  const r = await runIn(t, new RuntimeFixture(t), ['sh', '-c', script], edit);
   assert.equal(r.code, 0, `container failed (${r.code}): ${r.stderr}`);
   return r.stdout;
 }
@@ -73,13 +72,13 @@ describe('berth-runtime process (root)', () => {
     assert.equal(cmdline, `${args.join('|')}|`);
   });
 
-  test('env is exactly the spec\'s, in order', async (t) => {
+  test('env is exactly the spec\'s, in order (and HOME, which runc adds when missing)', async (t) => {
     const env = ['PATH=/bin:/usr/bin', 'A=1', 'WITH_SPACE=a b', 'EMPTY=', 'UNICODE=é'];
     // `; true` keeps sh as pid 1 (it would exec the last command): its environ is what it was given.
     const out = await inside(t, 'tr "\\0" "\\n" < /proc/1/environ; true', (spec) => {
       spec.process!.env = env;
     });
-    assert.deepEqual(out.split('\n').filter(Boolean), env);
+    assert.deepEqual(out.split('\n').filter(Boolean), [...env, 'HOME=/root']);
   });
 
   test('cwd: the process starts in it', async (t) => {
@@ -90,7 +89,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('cwd that is not a directory fails create, naming it', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.process!.cwd = '/etc/passwd';
     });
@@ -133,7 +132,7 @@ describe('berth-runtime process (root)', () => {
     const own = limits(readFileSync('/proc/self/limits', 'utf8'))['Max core file size'];
     // Only a runtime that may keep its own unlimited hard limit can pass it on; a soft limit below it shows the change.
     if (own?.[1] !== 'unlimited') return t.skip(`the runtime's hard core size limit is ${own?.[1]}`);
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['cat', '/proc/self/limits'] });
     // Written by hand: JSON.stringify cannot write 18446744073709551615 exactly.
     const config = JSON.stringify(bundle.spec).replace('"rlimits":[', '"rlimits":[{"type":"RLIMIT_CORE","soft":18446744073709551615,"hard":18446744073709551615},');
@@ -147,7 +146,7 @@ describe('berth-runtime process (root)', () => {
     const own = limits(readFileSync('/proc/self/limits', 'utf8'))['Max open files'];
     assert.ok(own);
     const hard = Number(own[1]) + 1;
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const r = await runIn(t, rt, ['sh', '-c', 'cat /proc/self/limits'], (spec) => {
       spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard }];
     });
@@ -164,7 +163,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('rlimits: soft above hard is refused before anything runs', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 300, hard: 200 }];
     });
@@ -192,7 +191,7 @@ describe('berth-runtime process (root)', () => {
   test('oomScoreAdj: lowering below the runtime\'s own fails clearly without CAP_SYS_RESOURCE', async (t) => {
     const current = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
     const wanted = Math.max(-1000, current - 100);
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const r = await runIn(t, rt, ['cat', '/proc/self/oom_score_adj'], (spec) => {
       spec.process!.oomScoreAdj = wanted;
     });
@@ -257,7 +256,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('an unknown capability is refused by name', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.process!.capabilities!.bounding = ['CAP_CHOWN', 'CAP_FLY'];
     });
@@ -266,7 +265,7 @@ describe('berth-runtime process (root)', () => {
   });
 
   test('file descriptors: a detached container holds only its stdio', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
     const r = await rt.run(['run', '--detach', '--bundle', bundle.dir, id]);
@@ -281,7 +280,7 @@ describe('berth-runtime process (root)', () => {
     writeFileSync(file, 'through fd 3\n');
     const fd = openSync(file, 'r');
     t.after(() => closeSync(fd));
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sh', '-c', 'cat <&3; ls /proc/self/fd'] });
     const id = rt.track(uniqueId());
     const r = await rt.run(['run', '--preserve-fds', '1', '--bundle', bundle.dir, id], { stdio: ['pipe', 'pipe', 'pipe', fd] });
@@ -290,5 +289,36 @@ describe('berth-runtime process (root)', () => {
     assert.equal(content, 'through fd 3');
     // ls itself holds one more: the directory it reads.
     assert.deepEqual(fds.sort(), ['0', '1', '2', '3', '4']);
+  });
+});
+
+describe('what runc adds to the process (root)', () => {
+  test('HOME comes from the container\'s /etc/passwd when the spec has none; a given HOME wins', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const asRoot = makeBundle(t, { args: ['sh', '-c', 'echo $HOME'] });
+    assert.equal((await rt.runBundle(asRoot)).stdout, '/root\n');
+    const asNobody = makeBundle(t, { args: ['sh', '-c', 'echo $HOME'], edit: (s) => (s.process!.user = { uid: 65534, gid: 65534 }) });
+    assert.equal((await rt.runBundle(asNobody)).stdout, '/home\n');
+    const unknown = makeBundle(t, { args: ['sh', '-c', 'echo $HOME'], edit: (s) => (s.process!.user = { uid: 4242, gid: 4242 }) });
+    assert.equal((await rt.runBundle(unknown)).stdout, '/\n');
+    const given = makeBundle(t, { args: ['sh', '-c', 'echo $HOME'], edit: (s) => s.process!.env!.push('HOME=/elsewhere') });
+    assert.equal((await rt.runBundle(given)).stdout, '/elsewhere\n');
+  });
+
+  test('a FIFO planted at /etc/passwd does not hang the start', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['sh', '-c', 'echo $HOME'] });
+    rmSync(join(bundle.rootfs, 'etc', 'passwd'));
+    execFileSync('mkfifo', [join(bundle.rootfs, 'etc', 'passwd')]);
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.stdout, '/\n', r.stderr);
+  });
+
+  test('a missing working directory is created inside the root', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['pwd'], edit: (s) => (s.process!.cwd = '/made/for/you') });
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '/made/for/you\n');
   });
 });

@@ -113,8 +113,8 @@ describe('CVE-2024-21626: no runtime file descriptor reaches the container (root
     const child = spawn(RUNTIME_BIN, ['--root', rt.root, 'run', '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe', leakDir, leakFile] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise<number | null>((r) => child.once('close', r));
     assert.equal(code, 0, err);
     const fds = out
@@ -149,7 +149,7 @@ describe('CVE-2024-21626: no runtime file descriptor reaches the container (root
       stdio: ['ignore', 'pipe', 'pipe', fd3, fd4],
     });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number | null>((r) => child.once('close', r));
     assert.equal(code, 0);
     // sh, ls: 0 1 2, the preserved 3, and ls's own directory (4); never the caller's fd 4.

@@ -10,12 +10,11 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startRecvtty } from '../../helpers/recvtty.ts';
-import { makeBundle, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
-import { runtimeFixture } from '../../helpers/runtime-cleanup.ts';
+import { makeBundle, tempDir, uniqueId, waitFor, RuntimeFixture } from '../../helpers/runtime.ts';
 
 describe('berth-runtime terminal and stdio (root)', () => {
   test('--console-socket: the master arrives over SCM_RIGHTS; the slave is the controlling terminal, sized as asked', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const tty = await startRecvtty(t);
     const bundle = makeBundle(t, {
       args: ['sh', '-c', 'stty size; tty; stat -c "%t:%T" /dev/console; for fd in 0 1 2; do readlink /proc/self/fd/$fd; done; cut -d" " -f7 /proc/1/stat; true'],
@@ -41,7 +40,7 @@ describe('berth-runtime terminal and stdio (root)', () => {
   });
 
   test('--console-socket: input written to the master reaches the process, with the terminal\'s echo', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const tty = await startRecvtty(t, { stdin: true });
     const bundle = makeBundle(t, {
       args: ['sh', '-c', 'echo ready; read line; echo "got:$line"'],
@@ -59,7 +58,7 @@ describe('berth-runtime terminal and stdio (root)', () => {
   });
 
   test('run in the foreground with a terminal and no console socket proxies the terminal', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, {
       args: ['sh', '-c', 'tty; read line; echo "got:$line"; exit 3'],
       edit: (spec) => {
@@ -77,7 +76,7 @@ describe('berth-runtime terminal and stdio (root)', () => {
   });
 
   test('a terminal in a detached container needs --console-socket', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, {
       edit: (spec) => {
         spec.process!.terminal = true;
@@ -91,7 +90,7 @@ describe('berth-runtime terminal and stdio (root)', () => {
   });
 
   test('a console socket nobody listens on fails create, naming it', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const socket = join(tempDir(t), 'nobody.sock');
     const bundle = makeBundle(t, {
       edit: (spec) => {
@@ -106,7 +105,7 @@ describe('berth-runtime terminal and stdio (root)', () => {
   });
 
   test('without a terminal the process has no controlling terminal', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sh', '-c', 'tty; echo "rc=$?"; ls /dev/console 2>&1; true'] });
     const r = await rt.runBundle(bundle);
     assert.equal(r.code, 0, r.stderr);
@@ -114,7 +113,7 @@ describe('berth-runtime terminal and stdio (root)', () => {
   });
 
   test('a detached container keeps the stdio the runtime was given', async (t) => {
-    const rt = runtimeFixture(t);
+    const rt = new RuntimeFixture(t);
     const dir = tempDir(t);
     writeFileSync(join(dir, 'in'), 'from stdin\n');
     const fds = [openSync(join(dir, 'in'), 'r'), openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')] as const;
