@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { BerthError, describeError, ErrorKind, invalidArgument, isBerthError, notFound, unsupported } from '../../errors.ts';
+import { describeError, ErrorKind, invalidArgument, isBerthError, notFound, unsupported } from '../../errors.ts';
 import type { Platform } from '../../oci/image-spec.ts';
 import { formatPlatform, hostPlatform, platformMatches } from '../registry/platform.ts';
 import { Snapshotter, type SnapshotDriver } from '../snapshot/index.ts';
@@ -23,7 +23,7 @@ import { parseInstruction } from './containerfile/instructions.ts';
 import { expandWord } from './containerfile/shell-lex.ts';
 import { dispatch } from './dispatch/index.ts';
 import { dispatchFrom } from './dispatch/from.ts';
-import { where } from './errors.ts';
+import { buildError, where } from './errors.ts';
 import type { BuildEventSink } from './events.ts';
 import { cleanupStale } from './exec/work-snapshot.ts';
 import type { Session } from './session.ts';
@@ -68,7 +68,7 @@ function located(err: unknown, loc: { file: string; line: number }, keyword: str
   if (err instanceof DOMException && err.name === 'AbortError') return err;
   const kind = isBerthError(err) ? err.kind : ErrorKind.Internal;
   const code = isBerthError(err) ? err.code : 'build.failed';
-  return new BerthError(kind, code, `${where(loc, keyword)}: ${describeError(err)}`, { cause: err, details: { file: loc.file, line: loc.line, instruction: keyword } });
+  return buildError(kind, code, loc, keyword, describeError(err), { cause: err, details: isBerthError(err) ? err.details : {} });
 }
 
 function stageByName(cf: Containerfile, name: string, before: number): Stage | undefined {

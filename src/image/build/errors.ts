@@ -3,7 +3,7 @@
  * `Containerfile:7: COPY: source "missing.txt" not found in the context`,
  * whatever their kind (a syntax error, a missing source, a RUN that failed).
  */
-import { BerthError, ErrorKind, type BerthErrorOptions } from '../../errors.ts';
+import { BerthError, describeError, ErrorKind, type BerthErrorOptions } from '../../errors.ts';
 
 export interface SourceLocation {
   /** The Containerfile as the user named it. */
@@ -24,8 +24,12 @@ export function buildError(
   message: string,
   options: BerthErrorOptions = {},
 ): BerthError {
+  const { cause, ...rest } = options;
+  // A cause whose whole text is already in the message would only be printed twice.
+  const keep = cause !== undefined && !message.includes(describeError(cause));
   return new BerthError(kind, code, `${where(loc, keyword)}: ${message}`, {
-    ...options,
+    ...rest,
+    ...(keep ? { cause } : {}),
     details: { file: loc.file, line: loc.line, ...(keyword === undefined ? {} : { instruction: keyword }), ...options.details },
   });
 }

@@ -83,7 +83,9 @@ function rootNode(fd: number): NodeInfo {
 }
 
 function statIn(root: SourceRoot, given: string): SourceMatch | undefined {
-  if (root.ignore?.excludes(given) === true) return undefined;
+  const excluded = root.ignore?.excludes(given) === true;
+  // An excluded directory still counts when a "!" rule may bring back something below it.
+  if (excluded && root.ignore?.hasExclusions !== true) return undefined;
   let fd: number;
   try {
     fd = given === '' ? sys.openat(root.fd, '.', sys.O_PATH) : sys.openat2(root.fd, cbytes(given), { flags: sys.O_PATH, resolve: IN_ROOT });
@@ -96,6 +98,7 @@ function statIn(root: SourceRoot, given: string): SourceMatch | undefined {
     const parentFd = real.includes('/') ? sys.openat2(root.fd, cbytes(real.slice(0, real.lastIndexOf('/'))), { flags: sys.O_PATH | sys.O_DIRECTORY, resolve: IN_ROOT }) : undefined;
     try {
       const node = real === '' ? rootNode(fd) : readNode(parentFd ?? root.fd, Buffer.from(real.slice(real.lastIndexOf('/') + 1), 'latin1'));
+      if (excluded && node.type !== 'dir') return undefined;
       return { given, real, node };
     } finally {
       if (parentFd !== undefined) sys.close(parentFd);

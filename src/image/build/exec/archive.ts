@@ -45,7 +45,7 @@ async function firstBytes(stream: NodeJS.ReadableStream & { destroy(): void }, n
 
 /** The compression of an archive to extract, or undefined for a plain file. */
 export async function sniffArchive(root: SourceRoot, match: SourceMatch): Promise<Compression | undefined> {
-  if (match.node.type !== 'file' || match.node.st.size < 512) return undefined;
+  if (match.node.type !== 'file' || match.node.st.size < 8) return undefined;
   const head = await firstBytes(createReadStream('', { fd: openMatch(root, match), start: 0, end: 7, autoClose: true }), 8);
   if (head.subarray(0, 3).toString('latin1') === 'BZh') throw new UnsupportedArchive('bzip2-compressed archives cannot be extracted (gzip, zstd and plain tar can)');
   if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, head[6] ?? 0, head[7] ?? 0]))) {
