@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { describeError, ErrorKind, invalidArgument, isBerthError, notFound, unsupported } from '../../errors.ts';
+import { ErrorKind, invalidArgument, isBerthError, notFound, unsupported } from '../../errors.ts';
 import type { Platform } from '../../oci/image-spec.ts';
 import { formatPlatform, hostPlatform, platformMatches } from '../registry/platform.ts';
 import { Snapshotter, type SnapshotDriver } from '../snapshot/index.ts';
@@ -23,9 +23,10 @@ import { parseInstruction } from './containerfile/instructions.ts';
 import { expandWord } from './containerfile/shell-lex.ts';
 import { dispatch } from './dispatch/index.ts';
 import { dispatchFrom } from './dispatch/from.ts';
-import { buildError, where } from './errors.ts';
+import { buildError, errorText, where } from './errors.ts';
 import type { BuildEventSink } from './events.ts';
 import { cleanupStale } from './exec/work-snapshot.ts';
+import { cleanupStaleContainers } from './exec/run-container.ts';
 import type { Session } from './session.ts';
 import { contextIgnore, openRootDir, type SourceRoot } from './sources.ts';
 import type { StageState } from './state.ts';
@@ -68,7 +69,7 @@ function located(err: unknown, loc: { file: string; line: number }, keyword: str
   if (err instanceof DOMException && err.name === 'AbortError') return err;
   const kind = isBerthError(err) ? err.kind : ErrorKind.Internal;
   const code = isBerthError(err) ? err.code : 'build.failed';
-  return buildError(kind, code, loc, keyword, describeError(err), { cause: err, details: isBerthError(err) ? err.details : {} });
+  return buildError(kind, code, loc, keyword, errorText(err), { cause: err, details: isBerthError(err) ? err.details : {} });
 }
 
 function stageByName(cf: Containerfile, name: string, before: number): Stage | undefined {
@@ -189,6 +190,8 @@ export async function buildImage(store: ImageStore, options: BuildOptions): Prom
   try {
     const snapshotter = await Snapshotter.open(store.root, options.driver === undefined ? {} : { driver: options.driver });
     const env = { store, snapshotter, workDir: join(store.root, 'build', 'work') };
+    // A build that was killed leaves its container, mounts and step snapshots: the container goes first (it holds the mounts).
+    await cleanupStaleContainers(join(store.root, 'build', 'runtime'));
     await cleanupStale(env);
     const fixedTime = options.timestamp === undefined ? undefined : new Date(options.timestamp * 1000).toISOString();
     const session: Session = {

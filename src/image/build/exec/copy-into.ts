@@ -10,7 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import * as sys from '../../../sys/index.ts';
-import { invalidArgument } from '../../../errors.ts';
+import { BerthError, invalidArgument } from '../../../errors.ts';
 import { cbytes, displayName, type TarEntry } from '../../unpack/entry.ts';
 import { LayerApplier } from '../../unpack/layer-applier.ts';
 import { resolveOptions } from '../../unpack/options.ts';
@@ -49,6 +49,7 @@ export interface CopyOptions {
 }
 
 const WHITEOUT = '.wh.';
+const LABEL = 'copy';
 
 function refuseWhiteout(path: string): void {
   const base = path.slice(path.lastIndexOf('/') + 1);
@@ -67,7 +68,7 @@ class Copier {
   private readonly options: CopyOptions;
 
   constructor(target: Rootfs, options: CopyOptions) {
-    this.applier = new LayerApplier(target, resolveOptions({ whiteouts: 'apply' }), 'COPY');
+    this.applier = new LayerApplier(target, resolveOptions({ whiteouts: 'apply' }), LABEL);
     this.options = options;
   }
 
@@ -175,6 +176,8 @@ class Copier {
   }
 }
 
+const APPLIER_PREFIX = `layer ${LABEL}: `;
+
 /** Performs the copies onto `target`, in order. */
 export async function copyInto(target: Rootfs, ops: CopyOp[], options: CopyOptions): Promise<void> {
   const copier = new Copier(target, options);
@@ -185,6 +188,12 @@ export async function copyInto(target: Rootfs, ops: CopyOp[], options: CopyOptio
       else copier.copy(op);
     }
     copier.finish();
+  } catch (err) {
+    // The applier names a layer; here it wrote a COPY, and the step's location says which.
+    if (err instanceof BerthError && err.message.startsWith(APPLIER_PREFIX)) {
+      throw new BerthError(err.kind, err.code, err.message.slice(APPLIER_PREFIX.length), { cause: err.cause, details: err.details });
+    }
+    throw err;
   } finally {
     copier.abort();
   }

@@ -13,7 +13,7 @@
  * they do not end up in the step's layer.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import * as sys from '../../../sys/index.ts';
@@ -213,4 +213,27 @@ export async function runContainer(options: RunContainerOptions): Promise<number
     await deleteContainer(ctx, id, true).catch(() => undefined);
     removePoints(root, points);
   }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+/** Force-deletes RUN containers whose build (the pid in their id) died; returns their ids. */
+export async function cleanupStaleContainers(runtimeRoot: string): Promise<string[]> {
+  if (!existsSync(runtimeRoot)) return [];
+  const stale = readdirSync(runtimeRoot).filter((id) => {
+    const pid = Number(/^build-(\d+)-/.exec(id)?.[1]);
+    return Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+  });
+  if (stale.length === 0) return [];
+  const [{ runtimeContext }, { deleteContainer }] = await Promise.all([import('../../../runtime/lifecycle/context.ts'), import('../../../runtime/lifecycle/delete.ts')]);
+  const ctx = runtimeContext(runtimeRoot);
+  for (const id of stale) await deleteContainer(ctx, id, true);
+  return stale;
 }

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { tarOf } from '../../unit/image/unpack/fixtures/tar-writer.ts';
+import { buildFixture, leftovers, NOTHING_LEFT } from './build-fixture.ts';
+
+describe('berth build security (root)', () => {
+  test('CVE-2014-9356: context symlinks resolve inside the context; symlinks below a copied directory are copied, never followed', async (t) => {
+    const f = await buildFixture(t);
+    f.write({ 'hello.txt': 'hello\n' });
+    symlinkSync('/etc', join(f.context, 'abs-etc'));
+    symlinkSync('../../../../../../etc/passwd', join(f.context, 'climb'));
+    symlinkSync('hello.txt', join(f.context, 'alias.txt'));
+    mkdirSync(join(f.context, 'dir'));
+    symlinkSync('/etc/passwd', join(f.context, 'dir', 'pw'));
+
+    for (const [src, shown] of [['abs-etc/passwd', 'abs-etc/passwd'], ['climb', 'climb']]) {
+      writeFileSync(join(f.context, 'Containerfile'), `FROM busybox\nCOPY ${src} /stolen\n`);
+      const r = await f.berth('build', f.context);
+      assert.notEqual(r.code, 0, src);
+      assert.match(r.stderr, new RegExp(`Containerfile:2: COPY: source "${shown}" not found in the context`), src);
+    }
+
+    writeFileSync(join(f.context, 'Containerfile'), 'FROM busybox\nCOPY alias.txt /a.txt\nCOPY dir /d/\n');
+    await f.berthOk('build', '-t', 'links', f.context);
+    const bundle = join(f.dir, 'bundle');
+    await f.berthOk('--quiet', 'image', 'unpack', 'links', bundle);
+    assert.equal(readFileSync(join(bundle, 'rootfs/a.txt'), 'utf8'), 'hello\n', 'a named source that is a symlink is followed (inside the context)');
+    assert.ok(lstatSync(join(bundle, 'rootfs/d/pw')).isSymbolicLink(), 'a symlink inside a copied directory stays a symlink');
+    assert.equal(readlinkSync(join(bundle, 'rootfs/d/pw')), '/etc/passwd');
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
+
+  test('CVE-2019-10152: COPY to a path through a symlink the image planted stays in the image; a dangling one is an error', async (t) => {
+    const hostSide = 'host-target';
+    const f = await buildFixture(t);
+    const host = join(f.dir, hostSide);
+    mkdirSync(host);
+    // The base image has /target -> <the host directory's absolute path>, and that same path inside the image.
+    const rootfs = join(f.dir, 'evil-rootfs');
+    mkdirSync(join(rootfs, host), { recursive: true });
+    symlinkSync(host, join(rootfs, 'target'));
+    symlinkSync(join(f.dir, 'nowhere'), join(rootfs, 'dangling'));
+    await f.berthOk('--quiet', 'import', rootfs, 'evil');
+    f.write({ 'hello.txt': 'hello\n' });
+
+    f.write({ Containerfile: 'FROM evil\nCOPY hello.txt /target/\n' });
+    await f.berthOk('build', '-t', 'through', f.context);
+    assert.deepEqual(readdirSync(host), [], 'nothing was written on the host');
+    const bundle = join(f.dir, 'bundle');
+    await f.berthOk('--quiet', 'image', 'unpack', 'through', bundle);
+    assert.equal(readFileSync(join(bundle, 'rootfs', host, 'hello.txt'), 'utf8'), 'hello\n', 'the symlink was resolved inside the image');
+
+    f.write({ Containerfile: 'FROM evil\nCOPY hello.txt /dangling/x\n' });
+    const r = await f.berth('build', f.context);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Containerfile:2: COPY: .*"\/dangling" is a symlink to something that does not exist/);
+    assert.equal(existsSync(join(f.dir, 'nowhere')), false);
+
+    // The same with a symlink a RUN step made.
+    f.write({ Containerfile: `FROM busybox\nRUN mkdir -p ${host} && ln -s ${host} /made\nCOPY hello.txt /made/\n` });
+    await f.berthOk('build', '-t', 'made', f.context);
+    assert.deepEqual(readdirSync(host), []);
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
+
+  test('ADD refuses archive entries that climb out of the destination and writes nothing outside it', async (t) => {
+    const f = await buildFixture(t);
+    const outside = join(f.dir, 'outside');
+    mkdirSync(outside);
+    const climb = tarOf([{ name: 'ok.txt', data: 'ok' }, { name: '../../../../escape.txt', data: 'x' }]);
+    writeFileSync(join(f.context, 'climb.tar.gz'), gzipSync(climb));
+    f.write({ Containerfile: 'FROM busybox\nADD climb.tar.gz /dest/\n' });
+    const r = await f.berth('build', f.context);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Containerfile:2: ADD: .*archive "climb\.tar\.gz": entry "\.\.\/\.\.\/\.\.\/\.\.\/escape\.txt" escapes the destination/);
+
+    // A symlink the archive plants, then a file written "through" it: resolved in the image, not on the host.
+    const through = tarOf([{ name: 'link', type: 'symlink', linkname: outside }, { name: 'link/pwned', data: 'x' }]);
+    writeFileSync(join(f.context, 'through.tar'), through);
+    f.write({ Containerfile: 'FROM busybox\nADD through.tar /dest/\n' });
+    const r2 = await f.berth('build', f.context);
+    assert.notEqual(r2.code, 0);
+    assert.match(r2.stderr, /^berth: Containerfile:2: ADD: entry "dest\/link\/pwned": parent "dest\/link" is a symlink whose target is not a directory inside the root: ENOENT/m);
+    assert.deepEqual(readdirSync(outside), [], 'nothing was written on the host');
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
+
+  test('names starting with .wh. cannot be copied (they would read as deletions in the layer)', async (t) => {
+    const f = await buildFixture(t);
+    f.write({ 'dir/.wh.etc': '', Containerfile: 'FROM busybox\nCOPY dir /d/\n' });
+    const r = await f.berth('build', f.context);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Containerfile:2: COPY: .*"d\/\.wh\.etc": names starting with "\.wh\." mark deletions/);
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
+});
