@@ -21,7 +21,7 @@ const runs = Number(process.argv[2] ?? '5');
 const work = process.env['BERTH_BENCH_DIR'] ?? '/var/tmp/berth-bench-pull';
 mkdirSync(work, { recursive: true });
 const repo = join(import.meta.dirname, '..');
-const bundled = join(repo, 'build', 'berth.mjs');
+const bundled = join(repo, 'build', 'berth.cjs');
 const berthCmd = existsSync(bundled) ? [process.execPath, bundled] : [process.execPath, join(repo, 'src/cli/berth/main.ts')];
 
 function sh(argv: string[]): void {

@@ -1,7 +1,7 @@
 /**
  * Compiles the official OCI JSON schemas (the runtime-spec and image-spec
  * schema directories that Debian ships with its Go packages) into standalone
- * validator modules under build/generated/, so validating a config.json at
+ * validator modules (CommonJS, loaded with require) under build/generated/, so validating a config.json at
  * start-up costs a function call, not a schema compilation.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,12 +28,12 @@ interface Bundle {
 const bundles: Bundle[] = [
   {
     dir: join(SCHEMA_ROOT, 'runtime-spec', 'schema'),
-    out: 'runtime-spec-schema.mjs',
+    out: 'runtime-spec-schema.cjs',
     exports: { validateConfig: 'config-schema.json', validateState: 'state-schema.json' },
   },
   {
     dir: join(SCHEMA_ROOT, 'image-spec', 'schema'),
-    out: 'image-spec-schema.mjs',
+    out: 'image-spec-schema.cjs',
     exports: {
       validateManifest: 'image-manifest-schema.json',
       validateIndex: 'image-index-schema.json',
@@ -61,7 +61,7 @@ export function buildSchemas(outDir: string): void {
     if (!existsSync(b.dir)) {
       throw new Error(`OCI schemas missing at ${b.dir}: install golang-github-opencontainers-specs-dev and golang-github-opencontainers-image-spec-dev`);
     }
-    const ajv = new Ajv({ code: { source: true, esm: true }, allErrors: true, strict: false, validateFormats: false });
+    const ajv = new Ajv({ code: { source: true, esm: false }, allErrors: true, strict: false, validateFormats: false });
     for (const file of readdirSync(b.dir).filter((f) => f.endsWith('.json'))) {
       const schema = JSON.parse(readFileSync(join(b.dir, file), 'utf8')) as Record<string, unknown>;
       // The schemas refer to each other by file name ("defs.json#/definitions/..."); the ids they

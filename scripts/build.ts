@@ -5,7 +5,7 @@
  * source is newer than its output, unless --force).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
 
@@ -52,7 +52,7 @@ if (stale(exe, [nativeDir])) {
 
 // Validators compiled from the official OCI JSON schemas.
 const generated = join(out, 'generated');
-if (stale(join(generated, 'runtime-spec-schema.mjs'), [join(repo, 'scripts/build-schemas.ts')])) {
+if (stale(join(generated, 'runtime-spec-schema.cjs'), [join(repo, 'scripts/build-schemas.ts')])) {
   buildSchemas(generated);
   console.error(`==> built ${generated}`);
 }
@@ -65,47 +65,37 @@ const commands: Record<string, string> = {
 };
 const srcDir = join(repo, 'src');
 for (const [name, entry] of Object.entries(commands)) {
-  // Code splitting: each command's modules are a chunk loaded when that command runs.
-  const outdir = join(out, name);
-  const main = join(outdir, 'main.mjs');
-  const launcher = join(out, `${name}.mjs`);
-  if (stale(main, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts')])) {
+  // One CommonJS file per command: require() skips the ESM loader's per-module resolution,
+  // and modules a command does not use are bundled but never initialised (esbuild's lazy init).
+  const bundle = join(out, `${name}.bundle.cjs`);
+  const launcher = join(out, `${name}.cjs`);
+  if (stale(bundle, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts')])) {
     const esbuild = await import('esbuild');
-    // Built aside and swapped in, so a command running meanwhile never sees half a bundle.
-    const fresh = `${outdir}.new-${process.pid}`;
-    rmSync(fresh, { recursive: true, force: true });
+    // Built aside and renamed into place, so a command running meanwhile never sees half a bundle.
+    const fresh = `${bundle}.new-${process.pid}`;
     await esbuild.build({
-      entryPoints: { main: join(repo, entry) },
-      outdir: fresh,
-      outExtension: { '.js': '.mjs' },
-      chunkNames: 'chunk-[hash]',
-      splitting: true,
+      entryPoints: [join(repo, entry)],
+      outfile: fresh,
       bundle: true,
       platform: 'node',
       target: 'node24',
-      format: 'esm',
+      format: 'cjs',
       minify: false,
       sourcemap: false,
       legalComments: 'none',
       logLevel: 'warning',
-      define: { BERTH_BUNDLED: 'true' },
-      banner: {
-        js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
-      },
+      define: { BERTH_BUNDLED: 'true', 'import.meta.dirname': '__dirname' },
     });
-    const old = `${outdir}.old-${process.pid}`;
-    if (existsSync(outdir)) renameSync(outdir, old);
-    renameSync(fresh, outdir);
-    rmSync(old, { recursive: true, force: true });
+    renameSync(fresh, bundle);
     // The launcher enables V8's compile cache before loading the bundle, so a
     // second start-up skips parsing and compiling what the first one did.
     const launcherTmp = `${launcher}.new-${process.pid}`;
     writeFileSync(
       launcherTmp,
       `#!${node}\n` +
-        `import module from 'node:module';\n` +
-        `try { module.enableCompileCache?.(${JSON.stringify(join(out, 'compile-cache'))}); } catch {}\n` +
-        `await import(${JSON.stringify(`./${name}/main.mjs`)});\n`,
+        `'use strict';\n` +
+        `try { require('node:module').enableCompileCache?.(${JSON.stringify(join(out, 'compile-cache'))}); } catch {}\n` +
+        `require(${JSON.stringify(`./${name}.bundle.cjs`)});\n`,
     );
     chmodSync(launcherTmp, 0o755);
     renameSync(launcherTmp, launcher);

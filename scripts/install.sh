@@ -80,5 +80,5 @@ fi
 
 # Commands on PATH.
 for cmd in berth-runtime berth; do
-  ln -sfn "$repo/build/$cmd.mjs" "/usr/local/bin/$cmd"
+  ln -sfn "$repo/build/$cmd.cjs" "/usr/local/bin/$cmd"
 done

@@ -3,8 +3,8 @@
  * (scripts/build-schemas.ts) into standalone modules under build/generated/.
  * Errors name the field as a path: `process.user.uid: must be integer`.
  */
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { internal } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 
@@ -20,18 +20,21 @@ function generatedDir(): string {
   return join(buildDir(), 'generated');
 }
 
-const cache = new Map<string, Promise<Record<string, ValidateFn>>>();
+const cache = new Map<string, Record<string, ValidateFn>>();
 
-async function load(file: string): Promise<Record<string, ValidateFn>> {
-  let p = cache.get(file);
-  if (!p) {
+/** The validators are CommonJS: require() loads them without the ESM loader's cost. */
+function load(file: string): Record<string, ValidateFn> {
+  let mod = cache.get(file);
+  if (!mod) {
     const path = join(generatedDir(), file);
-    p = (import(pathToFileURL(path).href) as Promise<Record<string, ValidateFn>>).catch((err: unknown) => {
+    try {
+      mod = createRequire(path)(path) as Record<string, ValidateFn>;
+    } catch (err) {
       throw internal('schema_missing', `OCI schema validators missing (${path}): run scripts/install.sh`, { cause: err });
-    });
-    cache.set(file, p);
+    }
+    cache.set(file, mod);
   }
-  return p;
+  return mod;
 }
 
 /** "/mounts/0/destination" → "mounts[0].destination". */
@@ -66,8 +69,10 @@ function describe(errors: SchemaError[], prefix: string): string[] {
   return out;
 }
 
+// Async for the callers' sake: a future validator may need to load asynchronously.
+// eslint-disable-next-line @typescript-eslint/require-await
 async function validateWith(file: string, name: string, data: unknown, prefix: string): Promise<string[]> {
-  const mod = await load(file);
+  const mod = load(file);
   const fn = mod[name];
   if (!fn) throw internal('schema_missing', `OCI schema validator ${name} missing from ${file}`);
   return fn(data) ? [] : describe(fn.errors ?? [], prefix);
@@ -75,16 +80,16 @@ async function validateWith(file: string, name: string, data: unknown, prefix: s
 
 /** Problems of a runtime config.json by the runtime-spec schema (empty when valid). */
 export function validateRuntimeConfig(data: unknown): Promise<string[]> {
-  return validateWith('runtime-spec-schema.mjs', 'validateConfig', data, '');
+  return validateWith('runtime-spec-schema.cjs', 'validateConfig', data, '');
 }
 
 export function validateRuntimeState(data: unknown): Promise<string[]> {
-  return validateWith('runtime-spec-schema.mjs', 'validateState', data, '');
+  return validateWith('runtime-spec-schema.cjs', 'validateState', data, '');
 }
 
 export type ImageSchema = 'validateManifest' | 'validateIndex' | 'validateImageConfig' | 'validateDescriptor' | 'validateLayout';
 
 /** Problems of an image-spec document (manifest, index, config, descriptor, oci-layout). */
 export function validateImageDocument(kind: ImageSchema, data: unknown, prefix = ''): Promise<string[]> {
-  return validateWith('image-spec-schema.mjs', kind, data, prefix);
+  return validateWith('image-spec-schema.cjs', kind, data, prefix);
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { makeRootfs, REPO, runCommand, tempDir, uniqueId } from '../helpers/runtime.ts';
 
-const RUNTIME = join(REPO, 'build', 'berth-runtime.mjs');
+const RUNTIME = join(REPO, 'build', 'berth-runtime.cjs');
 
 class Podman {
   readonly dir: string;

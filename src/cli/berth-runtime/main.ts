@@ -13,6 +13,7 @@ import { BERTH_VERSION } from '../../runtime/features.ts';
 import { runtimeContext } from '../../runtime/lifecycle/context.ts';
 import { DEFAULT_STATE_ROOT } from '../../runtime/state/store.ts';
 import type { Command, CommandContext } from './command.ts';
+import { mark } from '../../trace.ts';
 
 /** Commands load on demand: `state` need not parse what `create` uses. */
 interface CommandEntry {
@@ -101,6 +102,7 @@ function makeLogger(file: string | undefined, format: string, debug: boolean): L
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  mark('main');
   let log: Logger = makeLogger(undefined, 'text', false);
   try {
     const global = parseFlags(argv, GLOBAL_FLAGS, 'berth-runtime');
@@ -125,6 +127,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const entry = COMMANDS.find((c) => c.name === name);
     if (!entry) throw invalidArgument('unknown_command', `"${name}" is not a berth-runtime command (see berth-runtime --help)`);
     const command = await entry.load();
+    mark(`command ${entry.name} loaded`);
     if (rest.includes('--help') || rest.includes('-h')) {
       const parsedHelp = parseFlags(rest, [...command.flags, { name: 'help', short: 'h', type: 'bool', help: '' }], command.name);
       if (bool(parsedHelp.flags, 'help')) {

@@ -21,6 +21,7 @@ import { writeIdMappings } from '../userns.ts';
 import { type RuntimeContext, warn } from './context.ts';
 import { compileSeccompFor, listenerState } from './seccomp.ts';
 import { signalProcess } from './wait.ts';
+import { mark } from '../../trace.ts';
 
 export interface CreateOptions {
   bundle: string;
@@ -65,6 +66,7 @@ function reportCgroupWarnings(id: string, warnings: readonly string[]): void {
 export async function create(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created> {
   const { store } = ctx;
   const bundle = await loadBundle(options.bundle);
+  mark('create: bundle loaded and validated');
   const { spec } = bundle;
   const stateDir = await store.claim(id);
   await using lock = await store.lock(id);
@@ -92,6 +94,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
     record.cgroup = cgroup.paths;
     await store.write(record);
     await cgroup.create();
+    mark('create: cgroup created');
     record.cgroup = cgroup.paths;
     reportCgroupWarnings(id, cgroup.warnings);
     const cg = cgroup;
@@ -114,6 +117,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
       hostHasKcore: hostHasKcore(),
       unprivileged: process.geteuid?.() !== 0,
     });
+    mark('create: plan compiled');
     const state = (status: State['status']): State => {
       const s: State = { ociVersion: record.ociVersion, id, status, pid, bundle: bundle.dir };
       if (spec.annotations) s.annotations = spec.annotations;
@@ -127,6 +131,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
         pid = p;
       },
       onSync: async (tag, sync) => {
+        mark(`create: sync ${tag}`);
         switch (tag) {
           case SYNC_USERNS:
             await writeIdMappings(sync.executorPid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []);
@@ -145,6 +150,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
       },
     });
     await execution.ready;
+    mark('create: ready');
     record.pid = pid;
     const stat = readProcStat(pid);
     if (stat) record.pidStartTime = stat.startTime;

@@ -8,6 +8,7 @@ import { create, type CreateOptions } from './create.ts';
 import { deleteContainer } from './delete.ts';
 import { exitCode, forwardSignals } from './signals.ts';
 import { start } from './start.ts';
+import { mark } from '../../trace.ts';
 
 export interface RunOptions extends Omit<CreateOptions, 'wait'> {
   detach?: boolean;
@@ -30,7 +31,10 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
   const stopForwarding = forwardSignals(created.pid);
   try {
     await start(ctx, id);
-    return exitCode(await created.execution.exited);
+    mark('run: started');
+    const status = await created.execution.exited;
+    mark('run: exited');
+    return exitCode(status);
   } catch (err) {
     try {
       process.kill(created.pid, 'SIGKILL');
@@ -41,5 +45,6 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
   } finally {
     stopForwarding();
     if (!options.keep) await deleteContainer(ctx, id, true).catch(() => undefined);
+    mark('run: deleted');
   }
 }

@@ -11,6 +11,7 @@ import { isAlive } from '../state/proc.ts';
 import type { RuntimeContext } from './context.ts';
 import { warn } from './context.ts';
 import { containerStatus, specState } from './status.ts';
+import { mark } from '../../trace.ts';
 
 /** Opens the FIFO for reading; if the waiting process dies meanwhile, unblocks the open itself. */
 async function readFifo(fifo: string, pid: number, startTime: string | undefined): Promise<Buffer> {
@@ -57,6 +58,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   await using lock = await store.lock(id);
   void lock;
   const record = await store.read(id);
+  mark('start: state read');
   const status = await containerStatus(store, record);
   if (status !== 'created') {
     throw failedPrecondition('not_created', `container "${id}": cannot start a container that is ${status}`);
