@@ -61,6 +61,8 @@ int msg_send(int fd, uint32_t type, const void *payload, uint32_t len);
 int msg_recv(int fd, uint32_t *type, char **payload, uint32_t *len);
 _Noreturn void fail(struct ctx *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int send_fd(int sock, int fd);
+int send_fd_with(int sock, int fd, const void *data, size_t len);
+int write_all(int fd, const void *buf, size_t len);
 int recv_fd(int sock);
 
 /* ops_ns.c */

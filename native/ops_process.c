@@ -305,19 +305,7 @@ int op_seccomp(struct ctx *c, const struct op *o)
 		const char *state = a[A_SECCOMP_LISTENER_STATE].s;
 		if (state_len == 0)
 			state = answer_string(c, 2, &state_len);
-		struct iovec iov = { .iov_base = (void *)state, .iov_len = state_len };
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		memset(&u, 0, sizeof u);
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &listener, sizeof(int));
-		if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		if (send_fd_with(sock, listener, state, state_len) < 0)
 			fail(c, errno, "send the seccomp listener fd to \"%s\"", path);
 		close(sock);
 		close(listener);

@@ -14,7 +14,7 @@
 
 #include "executor.h"
 
-static int write_all(int fd, const void *buf, size_t len)
+int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len > 0) {
@@ -113,10 +113,11 @@ void fail(struct ctx *c, int err, const char *fmt, ...)
 	_exit(err == ENOENT ? 127 : EXEC_FAILURE_STATUS);
 }
 
-int send_fd(int sock, int fd)
+/* One message carrying `fd` (SCM_RIGHTS) and `len` bytes of data (at least one byte goes). */
+int send_fd_with(int sock, int fd, const void *data, size_t len)
 {
-	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	char zero = 0;
+	struct iovec iov = { .iov_base = len ? (void *)data : &zero, .iov_len = len ? len : 1 };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -133,6 +134,11 @@ int send_fd(int sock, int fd)
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -1 : 0;
+}
+
+int send_fd(int sock, int fd)
+{
+	return send_fd_with(sock, fd, NULL, 0);
 }
 
 int recv_fd(int sock)
