@@ -25,6 +25,8 @@ export interface BuildFixture {
   berthOk(...args: string[]): Promise<CliResult>;
   /** Writes files into the context (paths relative to it); mtimes fixed so layers are comparable. */
   write(files: Record<string, string>, mode?: number): void;
+  /** Sets the time of everything in the context (directories included) to FIXED_MTIME. */
+  fixTimes(): void;
   withStore<T>(fn: (store: ImageStore) => Promise<T> | T): Promise<T>;
 }
 
@@ -73,6 +75,15 @@ export async function buildFixture(t: TestContext, baseExtras: Record<string, st
         writeFileSync(full, content, mode === undefined ? {} : { mode });
         utimesSync(full, FIXED_MTIME, FIXED_MTIME);
       }
+    },
+    fixTimes() {
+      const walk = (d: string): void => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(join(d, e.name));
+          if (!e.isSymbolicLink()) utimesSync(join(d, e.name), FIXED_MTIME, FIXED_MTIME);
+        }
+      };
+      walk(context);
     },
     async withStore(fn) {
       const store = await ImageStore.open({ root });
@@ -126,7 +137,7 @@ export function makeTarball(dir: string, name: string, files: Record<string, str
   }
   const out = join(dir, name);
   const flag = compress === 'gzip' ? ['-z'] : compress === 'zstd' ? ['--zstd'] : [];
-  execFileSync('tar', ['-c', ...flag, '-f', out, '--owner=123', '--group=456', '-C', src, '.']);
+  execFileSync('tar', ['-c', ...flag, '-f', out, '--owner=123', '--group=456', `--mtime=@${FIXED_MTIME}`, '--sort=name', '-C', src, '.']);
   rmSync(src, { recursive: true, force: true });
   return out;
 }
