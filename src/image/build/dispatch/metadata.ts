@@ -40,14 +40,14 @@ export function commandArgs(s: StageState, form: CommandForm): string[] {
 
 const json = (v: unknown): string => JSON.stringify(v);
 
-async function meta(session: Session, s: StageState, ins: Instruction, createdBy: string, apply: (s: StageState) => void): Promise<void> {
+async function meta(session: Session, s: StageState, createdBy: string, apply: (s: StageState) => void): Promise<void> {
   await step(session, s, { createdBy: nop(createdBy), layered: false, apply });
 }
 
 export async function dispatchEnv(session: Session, s: StageState, ins: Of<'ENV'>): Promise<void> {
   const pairs = ins.pairs.map((p) => [expand(session, s, ins, p.key), expand(session, s, ins, p.value)] as const);
   for (const [k] of pairs) if (k === '') throw syntaxError(ins.loc, 'ENV', 'ENV names must not be empty');
-  await meta(session, s, ins, ` ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, (st) => {
+  await meta(session, s, ` ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, (st) => {
     let env = details(st).Env ?? [];
     for (const [k, v] of pairs) env = setEnv(env, k, v);
     details(st).Env = env;
@@ -57,7 +57,7 @@ export async function dispatchEnv(session: Session, s: StageState, ins: Of<'ENV'
 export async function dispatchLabel(session: Session, s: StageState, ins: Of<'LABEL'>): Promise<void> {
   const pairs = ins.pairs.map((p) => [expand(session, s, ins, p.key), expand(session, s, ins, p.value)] as const);
   for (const [k] of pairs) if (k === '') throw syntaxError(ins.loc, 'LABEL', 'LABEL names must not be empty');
-  await meta(session, s, ins, ` LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, (st) => {
+  await meta(session, s, ` LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, (st) => {
     const labels = { ...details(st).Labels };
     for (const [k, v] of pairs) labels[k] = v;
     details(st).Labels = labels;
@@ -66,7 +66,7 @@ export async function dispatchLabel(session: Session, s: StageState, ins: Of<'LA
 
 export async function dispatchCmd(session: Session, s: StageState, ins: Of<'CMD'>): Promise<void> {
   const args = commandArgs(s, ins.form);
-  await meta(session, s, ins, ` CMD ${json(args)}`, (st) => {
+  await meta(session, s, ` CMD ${json(args)}`, (st) => {
     details(st).Cmd = args;
     st.cmdSet = true;
   });
@@ -74,7 +74,7 @@ export async function dispatchCmd(session: Session, s: StageState, ins: Of<'CMD'
 
 export async function dispatchEntrypoint(session: Session, s: StageState, ins: Of<'ENTRYPOINT'>): Promise<void> {
   const args = commandArgs(s, ins.form);
-  await meta(session, s, ins, ` ENTRYPOINT ${json(args)}`, (st) => {
+  await meta(session, s, ` ENTRYPOINT ${json(args)}`, (st) => {
     details(st).Entrypoint = args;
     // An ENTRYPOINT resets a CMD that came with the base image (docs: "CMD ... will be reset").
     if (!st.cmdSet) delete details(st).Cmd;
@@ -82,7 +82,7 @@ export async function dispatchEntrypoint(session: Session, s: StageState, ins: O
 }
 
 export async function dispatchShell(session: Session, s: StageState, ins: Of<'SHELL'>): Promise<void> {
-  await meta(session, s, ins, ` SHELL ${json(ins.args)}`, (st) => {
+  await meta(session, s, ` SHELL ${json(ins.args)}`, (st) => {
     details(st).Shell = ins.args;
   });
 }
@@ -90,7 +90,7 @@ export async function dispatchShell(session: Session, s: StageState, ins: Of<'SH
 export async function dispatchUser(session: Session, s: StageState, ins: Of<'USER'>): Promise<void> {
   const user = expand(session, s, ins, ins.value);
   if (user === '') throw syntaxError(ins.loc, 'USER', 'USER must not be empty');
-  await meta(session, s, ins, ` USER ${user}`, (st) => {
+  await meta(session, s, ` USER ${user}`, (st) => {
     details(st).User = user;
   });
 }
@@ -117,7 +117,7 @@ export async function dispatchExpose(session: Session, s: StageState, ins: Of<'E
   } catch (err) {
     throw syntaxError(ins.loc, 'EXPOSE', err instanceof Error ? err.message : String(err), { cause: err });
   }
-  await meta(session, s, ins, ` EXPOSE ${[...new Set(ports)].sort().join(' ')}`, (st) => {
+  await meta(session, s, ` EXPOSE ${[...new Set(ports)].sort().join(' ')}`, (st) => {
     const exposed = { ...details(st).ExposedPorts };
     for (const p of ports) exposed[p] = {};
     details(st).ExposedPorts = exposed;
@@ -127,7 +127,7 @@ export async function dispatchExpose(session: Session, s: StageState, ins: Of<'E
 export async function dispatchVolume(session: Session, s: StageState, ins: Of<'VOLUME'>): Promise<void> {
   const paths = ins.paths.map((p) => expand(session, s, ins, p));
   if (paths.some((p) => p.trim() === '')) throw syntaxError(ins.loc, 'VOLUME', 'VOLUME paths must not be empty');
-  await meta(session, s, ins, ` VOLUME ${json(paths)}`, (st) => {
+  await meta(session, s, ` VOLUME ${json(paths)}`, (st) => {
     const volumes = { ...details(st).Volumes };
     for (const p of paths) volumes[p] = {};
     details(st).Volumes = volumes;
@@ -139,14 +139,14 @@ const SIGNAL = /^(?:(?:SIG)?[A-Z][A-Z0-9+-]*|\d+)$/;
 export async function dispatchStopSignal(session: Session, s: StageState, ins: Of<'STOPSIGNAL'>): Promise<void> {
   const sig = expand(session, s, ins, ins.value);
   if (!SIGNAL.test(sig)) throw syntaxError(ins.loc, 'STOPSIGNAL', `invalid signal "${sig}"`);
-  await meta(session, s, ins, ` STOPSIGNAL ${sig}`, (st) => {
+  await meta(session, s, ` STOPSIGNAL ${sig}`, (st) => {
     details(st).StopSignal = sig;
   });
 }
 
 export async function dispatchMaintainer(session: Session, s: StageState, ins: Of<'MAINTAINER'>): Promise<void> {
   const who = ins.value;
-  await meta(session, s, ins, ` MAINTAINER ${who}`, (st) => {
+  await meta(session, s, ` MAINTAINER ${who}`, (st) => {
     st.config.author = who;
   });
 }
@@ -186,13 +186,13 @@ export async function dispatchHealthcheck(session: Session, s: StageState, ins: 
   } catch (err) {
     throw syntaxError(ins.loc, 'HEALTHCHECK', err instanceof Error ? err.message : String(err), { cause: err });
   }
-  await meta(session, s, ins, ` HEALTHCHECK ${json(hc)}`, (st) => {
+  await meta(session, s, ` HEALTHCHECK ${json(hc)}`, (st) => {
     details(st).Healthcheck = hc;
   });
 }
 
 export async function dispatchOnbuild(session: Session, s: StageState, ins: Of<'ONBUILD'>): Promise<void> {
-  await meta(session, s, ins, ` ONBUILD ${ins.trigger}`, (st) => {
+  await meta(session, s, ` ONBUILD ${ins.trigger}`, (st) => {
     details(st).OnBuild = [...(details(st).OnBuild ?? []), ins.trigger];
   });
 }

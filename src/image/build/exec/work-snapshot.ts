@@ -149,7 +149,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Unmounts and removes what builds that died left (their pid is gone); returns the snapshot keys removed. */
+/** The pid in a step's name (`build-PID-…`, `build-view-PID-…`). */
+function ownerOf(name: string): number | undefined {
+  const pid = Number(/^build-(?:view-)?(\d+)-/.exec(name)?.[1]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Unmounts and removes what builds that died left (their pid is gone): step snapshots and views, then step directories; returns what went. */
 export async function cleanupStale(env: WorkEnv): Promise<string[]> {
   const removed: string[] = [];
   for (const s of env.snapshotter.list()) {
@@ -160,6 +166,14 @@ export async function cleanupStale(env: WorkEnv): Promise<string[]> {
     await env.snapshotter.remove(s.key);
     removeStepDir(stepDir);
     removed.push(s.key);
+  }
+  // A build killed between making its directory and preparing its snapshot leaves the directory alone.
+  for (const name of safeList(env.workDir)) {
+    const owner = ownerOf(name);
+    if (owner === undefined || alive(owner)) continue;
+    unmount(join(env.workDir, name, 'rootfs'));
+    removeStepDir(join(env.workDir, name));
+    removed.push(name);
   }
   return removed;
 }
