@@ -18,6 +18,8 @@ import { readNode, type NodeInfo } from './layer/node.ts';
 
 const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
 const CHUNK = 1 << 20;
+/** One read buffer for every file: callers consume each chunk before the next read (a buffer per file was most of a COPY's time, in the garbage collector). */
+const readBuffer = Buffer.allocUnsafe(CHUNK);
 
 export class SourceProblem extends Error {}
 
@@ -233,16 +235,15 @@ export function* walkSource(root: SourceRoot, match: SourceMatch): Generator<Wal
   }
 }
 
-/** Reads a regular file named `name` in `dirfd` chunk by chunk, without following a symlink. */
+/** Reads a regular file named `name` in `dirfd` chunk by chunk, without following a symlink; each chunk is valid only during its call. */
 export function readFileAt(dirfd: number, name: Buffer, onChunk: (chunk: Buffer) => void): number {
   const fd = name.length === 0 ? sys.openat(dirfd, '.', sys.O_RDONLY) : sys.openat(dirfd, name, sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK);
   try {
     const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
     if ((st.mode & sys.S_IFMT) !== sys.S_IFREG) throw new SourceProblem(`"${name.toString('utf8')}" is no longer a regular file`);
-    const buf = Buffer.allocUnsafe(CHUNK);
     let total = 0;
-    for (let n = readSync(fd, buf, 0, CHUNK, null); n > 0; n = readSync(fd, buf, 0, CHUNK, null)) {
-      onChunk(buf.subarray(0, n));
+    for (let n = readSync(fd, readBuffer, 0, CHUNK, null); n > 0; n = readSync(fd, readBuffer, 0, CHUNK, null)) {
+      onChunk(readBuffer.subarray(0, n));
       total += n;
     }
     return total;

@@ -46,7 +46,9 @@ function member(item: DiffItem, rootFd: number): LayerMember {
     header: item.header,
     open: () => {
       const fd = sys.openat2(rootFd, cbytes(path), { flags: sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK, resolve: BENEATH });
-      return createReadStream('', { fd, highWaterMark: 1 << 20, autoClose: true });
+      // A read buffer the size of the file (up to 1 MiB): a 1 MiB buffer for every small file kept the garbage collector busy.
+      const highWaterMark = Math.min(1 << 20, Math.max(16 * 1024, item.header.size));
+      return createReadStream('', { fd, highWaterMark, autoClose: true });
     },
   };
 }
