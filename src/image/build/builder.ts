@@ -205,7 +205,6 @@ export async function buildImage(store: ImageStore, options: BuildOptions): Prom
       epoch: options.timestamp,
       fixedTime,
       runtimeRoot: join(store.root, 'build', 'runtime'),
-      contextDir: options.context,
       context: () => context,
       image: async (name) => {
         const found = store.tryResolve(name);

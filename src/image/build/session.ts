@@ -27,7 +27,6 @@ export interface Session {
   epoch: number | undefined;
   fixedTime: string | undefined;
   runtimeRoot: string;
-  contextDir: string;
   context(): SourceRoot;
   /** Finds an image by name, pulling it when the caller allows. */
   image(name: string): Promise<ImageRecord>;
