@@ -1,11 +1,22 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { TarReader } from '../../../src/image/unpack/tar-reader.ts';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCommand } from '../../helpers/runtime.ts';
 import { buildFixture, leftovers, makeTarball, NOTHING_LEFT, type BuildFixture } from './build-fixture.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
+
+/** Entry names of an uncompressed layer, read with berth's tar reader. */
+function listLayer(tar: Buffer): string[] {
+  const names: string[] = [];
+  const reader = new TarReader({ entry: (e) => names.push(e.path), data: () => undefined, entryEnd: () => undefined }, 'test');
+  reader.push(tar);
+  reader.end();
+  return names;
+}
 
 async function unpacked(f: BuildFixture, image: string, path: string): Promise<string> {
   const bundle = join(f.dir, `bundle-${image.replace(/[^a-z0-9]/g, '-')}`);
@@ -59,6 +70,30 @@ describe('berth build instructions (root)', () => {
     assert.equal(child.OnBuild, undefined, 'triggers are not passed on');
     assert.deepEqual(child.Labels, { parent: 'yes' });
   });
+
+  for (const driver of ['overlay', 'copy'] as const) {
+    test(`a directory removed and made again in one RUN hides everything it held before (${driver} snapshots)`, async (t) => {
+      const saved = process.env['BERTH_SNAPSHOTTER'];
+      process.env['BERTH_SNAPSHOTTER'] = driver;
+      t.after(() => {
+        if (saved === undefined) delete process.env['BERTH_SNAPSHOTTER'];
+        else process.env['BERTH_SNAPSHOTTER'] = saved;
+      });
+      const f = await buildFixture(t, { 'etc/motd': 'old\n', 'etc/sub/deep': 'old\n' });
+      f.write({ Containerfile: 'FROM busybox\nRUN rm -rf /etc && mkdir /etc && echo new > /etc/only\n' });
+      await f.berthOk('--quiet', 'build', '-t', 'opaque', f.context);
+      const bundle = join(f.dir, 'bundle');
+      await f.berthOk('--quiet', 'image', 'unpack', 'opaque', bundle);
+      assert.deepEqual(readdirSync(join(bundle, 'rootfs', 'etc')), ['only']);
+      const entries = await f.withStore(async (s) => {
+        const img = s.resolve('opaque');
+        const top = img.layers[img.layers.length - 1];
+        return top === undefined ? [] : listLayer(gunzipSync(await s.content.readBlobBytes(top.digest)));
+      });
+      if (driver === 'overlay') assert.ok(entries.includes('etc/.wh..wh..opq'), `an opaque directory: ${entries.join(' ')}`);
+      else assert.ok(entries.includes('etc/.wh.motd') && entries.includes('etc/.wh.sub'), `whiteouts for what went: ${entries.join(' ')}`);
+    });
+  }
 
   test('-f names a Containerfile outside the context (or - for stdin); --iidfile; image build is the same verb', async (t) => {
     const f = await buildFixture(t);
