@@ -1,7 +1,7 @@
 /**
  * What `berth build` makes, read by tools nobody here wrote (root): skopeo
  * inspects the image exported as an OCI layout, umoci unpacks it, and runc
- * runs the bundle umoci made.
+ * runs the bundle umoci made, and the one `berth image unpack` made.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -22,7 +22,7 @@ async function tool(cmd: string, ...args: string[]): Promise<string> {
   }
 }
 
-test('skopeo inspects, umoci unpacks and runc runs an image berth built (root)', async (t) => {
+test('skopeo inspects, umoci unpacks and runc runs an image berth built, as it runs berth\'s own bundle of it (root)', async (t) => {
   const f = await buildFixture(t);
   f.write({
     'msg.txt': 'built by berth\n',
@@ -57,5 +57,14 @@ test('skopeo inspects, umoci unpacks and runc runs an image berth built (root)',
     assert.equal(out, 'built by berth\nran\nberth\n65534\nno-group\n');
   } finally {
     await run('runc', ['--root', state, 'delete', '--force', id]).catch(() => undefined);
+  }
+
+  // And the bundle `berth image unpack` makes runs under runc the same way.
+  const own = join(f.dir, 'berth-bundle');
+  await f.berthOk('--quiet', 'image', 'unpack', 'compat:1', own);
+  try {
+    assert.equal(await tool('runc', '--root', state, 'run', '--bundle', own, `${id}-2`), 'built by berth\nran\nberth\n65534\nno-group\n');
+  } finally {
+    await run('runc', ['--root', state, 'delete', '--force', `${id}-2`]).catch(() => undefined);
   }
 });
