@@ -84,7 +84,9 @@ for (const [name, entry] of Object.entries(commands)) {
       sourcemap: false,
       legalComments: 'none',
       logLevel: 'warning',
-      define: { BERTH_BUNDLED: 'true', 'import.meta.dirname': '__dirname' },
+      // ESM-only code (koffi's loader uses import.meta.url) keeps working inside the CommonJS bundle.
+      define: { BERTH_BUNDLED: 'true', 'import.meta.dirname': '__dirname', 'import.meta.url': '__berthImportMetaUrl' },
+      banner: { js: 'var __berthImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     });
     renameSync(fresh, bundle);
     // The launcher enables V8's compile cache before loading the bundle, so a
