@@ -197,29 +197,59 @@ void wait_and_exit(pid_t child)
 	_exit(128 + WTERMSIG(status));
 }
 
-int main(int argc, char **argv, char **envp)
+static int parse_fd(const char *s)
 {
 	char *end = NULL;
-	long fd = argc == 2 ? strtol(argv[1], &end, 10) : -1;
-	if (argc != 2 || end == NULL || *end != '\0' || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0) {
-		dprintf(2, "berth-exec: usage: berth-exec SYNC_FD (the executor is run by berth, not by hand)\n");
+	long fd = strtol(s, &end, 10);
+	if (end == NULL || *end != '\0' || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+		return -1;
+	return (int)fd;
+}
+
+/* The plan arrives in a file TypeScript wrote before starting the executor, so reading it never waits. */
+static char *read_plan(struct ctx *c, int fd, size_t *len)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		fail(c, errno, "stat the plan");
+	if (st.st_size <= 0 || (uint64_t)st.st_size > PLAN_MAX_BYTES)
+		fail(c, EINVAL, "plan of %lld bytes", (long long)st.st_size);
+	char *buf = malloc((size_t)st.st_size);
+	if (buf == NULL)
+		fail(c, ENOMEM, "plan");
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail(c, n < 0 ? errno : EIO, "read the plan");
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	int sync_fd = argc == 3 ? parse_fd(argv[1]) : -1;
+	int plan_fd = argc == 3 ? parse_fd(argv[2]) : -1;
+	if (sync_fd < 0 || plan_fd < 0) {
+		dprintf(2, "berth-exec: usage: berth-exec SYNC_FD PLAN_FD (the executor is run by berth, not by hand)\n");
 		return EXEC_FAILURE_STATUS;
 	}
 	run_from_sealed_copy(argv, envp);
 
-	struct ctx c = { .sync_fd = (int)fd, .root_fd = -1, .state_dir_fd = -1, .console_fd = -1, .proxy_fd = -1, .listener_fd = -1 };
+	struct ctx c = { .sync_fd = sync_fd, .root_fd = -1, .state_dir_fd = -1, .console_fd = -1, .proxy_fd = -1, .listener_fd = -1 };
 	if (fcntl(c.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail(&c, errno, "set close-on-exec on the sync socket");
 	/* Nothing in a container may open /proc/PID/exe or /proc/PID/fd of the executor. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail(&c, errno, "prctl(PR_SET_DUMPABLE)");
 
-	uint32_t type, len;
-	char *buf;
-	if (msg_recv(c.sync_fd, &type, &buf, &len) < 0)
-		fail(&c, errno, "read the plan");
-	if (type != MSG_PLAN)
-		fail(&c, EPROTO, "first message has type %u, want the plan", type);
+	size_t len;
+	char *buf = read_plan(&c, plan_fd, &len);
 	struct plan plan;
 	char why[256];
 	if (plan_decode(buf, len, &plan, why, sizeof why) < 0)

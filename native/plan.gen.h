@@ -24,7 +24,6 @@ enum msg_type {
   MSG_SYNC = 2,
   MSG_READY = 3,
   MSG_ERROR = 4,
-  MSG_PLAN = 15,
   MSG_CONTINUE = 16,
   MSG_ABORT = 17,
 };

@@ -4,6 +4,8 @@
  */
 const enabled = process.env['BERTH_TRACE'] === '1';
 
+if (enabled) process.on('exit', () => mark('exit'));
+
 export function mark(label: string): void {
   if (enabled) process.stderr.write(`[berth ${performance.now().toFixed(1)} ms] ${label}\n`);
 }

@@ -150,9 +150,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-void main(process.argv.slice(2)).then((code) => {
-  // Let stdout drain, then leave without waiting for anything still referenced.
+/** Leaves with `code` once stdout has drained, without waiting for anything still referenced. */
+export function exitWith(code: number): void {
   process.exitCode = code;
   if (process.stdout.writableLength === 0) process.exit(code);
   else process.stdout.once('drain', () => process.exit(code));
-});
+}

@@ -5,7 +5,9 @@
  * the step that failed. This is the only place that spawns the executor.
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import type { Stream } from 'node:stream';
 import { join } from 'node:path';
 import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
@@ -14,6 +16,7 @@ import { BerthError, describeError, ErrorKind, internal } from '../../errors.ts'
 import { encodePlan, type Plan } from '../plan/encode.ts';
 import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
 import { hintFor } from './hints.ts';
+import { mark } from '../../trace.ts';
 
 /** The executor binary: next to the bundle, or in build/ of the repository. */
 export function executorPath(): string {
@@ -85,6 +88,23 @@ function answerPayload(strings: readonly string[] | undefined): Buffer {
   return Buffer.concat(strings.flatMap((s) => [Buffer.from(s, 'utf8'), Buffer.alloc(1)]));
 }
 
+let planCounter = 0;
+
+/** An unlinked file holding the plan, on a tmpfs when the machine has one. */
+function planFile(bytes: Buffer): number {
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const path = join(dir, `.berth-plan-${process.pid}-${planCounter++}`);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    unlinkSync(path);
+    writeSync(fd, bytes);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
 export function runExecutor(options: RunOptions): Execution {
   const preserve = options.preserveFds ?? 0;
   const base = options.stdio === 'inherit' ? (['inherit', 'inherit', 'inherit'] as const) : options.stdio;
@@ -92,8 +112,20 @@ export function runExecutor(options: RunOptions): Execution {
   for (let fd = 3; fd < 3 + preserve; fd++) stdio.push(fd);
   stdio.push('pipe');
   const syncIndex = 3 + preserve;
+  // The plan goes in an unlinked file the executor reads as soon as it starts, while spawn()
+  // here is still busy: the executor need not wait for this process to answer first.
+  const planFd = planFile(encodePlan(options.plan));
+  stdio.push(planFd);
+  const planIndex = syncIndex + 1;
 
-  const child = spawn(executorPath(), [String(syncIndex)], { stdio, env: {} });
+  mark('executor: spawning');
+  let child: ChildProcess;
+  try {
+    child = spawn(executorPath(), [String(syncIndex), String(planIndex)], { stdio, env: {} });
+  } finally {
+    closeSync(planFd);
+  }
+  mark('executor: spawned');
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -129,6 +161,7 @@ export function runExecutor(options: RunOptions): Execution {
     const handle = async (type: number, payload: Buffer): Promise<void> => {
       switch (type) {
         case Msg.PID: {
+          mark('executor: pid');
           ctx.pid = payload.readInt32LE(0);
           options.onPid?.(ctx.pid);
           resolvePid(ctx.pid);
@@ -183,7 +216,6 @@ export function runExecutor(options: RunOptions): Execution {
         finish(internal('executor_exited', `the executor ${how} before the container was ready`));
       });
     });
-    sock.write(frame(Msg.PLAN, encodePlan(options.plan)));
   });
   // Nobody may be awaiting these yet; their failures surface through `ready`.
   pid.catch(() => undefined);

@@ -116,6 +116,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
       seccomp,
       hostHasKcore: hostHasKcore(),
       unprivileged: process.geteuid?.() !== 0,
+      cgroupProcs: Object.values(cg.paths.dirs).map((dir) => join(dir, 'cgroup.procs')),
     });
     mark('create: plan compiled');
     const state = (status: State['status']): State => {

@@ -83,6 +83,8 @@ export interface CreatePlanInput {
   hostHasKcore: boolean;
   /** The runtime runs without root (rootless). */
   unprivileged?: boolean;
+  /** cgroup.procs files the container process writes itself into; undefined: TypeScript places it at a sync. */
+  cgroupProcs?: string[] | undefined;
 }
 
 export function namespacesOf(spec: Spec): Namespace[] {
@@ -328,7 +330,15 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   plan.add('fork', { wait: input.wait ? 1 : 0, console_proxy: input.consoleProxy ? 1 : 0 }, 'start the container process');
 
   // In the container process.
-  plan.add('sync', { tag: SYNC_CREATED }, 'wait to be placed in the cgroup');
+  if (userns || input.cgroupProcs === undefined) {
+    // Its root (a mapped id) may not write the host's cgroup files: TypeScript places it.
+    plan.add('sync', { tag: SYNC_CREATED }, 'wait to be placed in the cgroup');
+  } else {
+    // Still in the host's mount namespace view: it moves itself ("0" is the writer), no round trip.
+    for (const procs of input.cgroupProcs) {
+      plan.add('write_file', { path: procs, data: '0', resolve: RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS }, `join the cgroup ${procs}`);
+    }
+  }
   if (cgroupns) plan.add('unshare', { flags: CLONE.NEWCGROUP }, 'create the cgroup namespace');
   plan.add('setsid', {}, 'start a session');
   if (namespaces.some((ns) => ns.type === 'network' && !ns.path)) plan.add('loopback_up', {}, 'bring lo up');

@@ -14,6 +14,9 @@
  *           | strv:  count:u32 (len:u32 bytes[len] NUL)*
  *           | intv:  count:u32 value:i64*
  *
+ * The plan itself is in a file whose fd the executor gets as its second
+ * argument (`berth-exec SYNC_FD PLAN_FD`), so it can start at once.
+ *
  * Messages on the sync socket (both directions):
  *
  *   msg    := type:u32 len:u32 payload[len]
@@ -169,8 +172,6 @@ export const Msg = {
   READY: 3,
   /** executor → TS: a step failed (payload: step:u32 errno:i32 detail). */
   ERROR: 4,
-  /** TS → executor: the plan, the first message (payload: the encoded plan). */
-  PLAN: 15,
   /** TS → executor: go on (payload: NUL-terminated strings kept as hook input). */
   CONTINUE: 16,
   /** TS → executor: give up (the container process exits). */

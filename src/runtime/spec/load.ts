@@ -8,6 +8,7 @@ import { errnoCode, invalidArgument, notFound } from '../../errors.ts';
 import { validateRuntimeConfig } from '../../oci/schema.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import { semanticProblems } from './validate.ts';
+import { mark } from '../../trace.ts';
 
 export interface Bundle {
   /** Absolute bundle directory. */
@@ -27,7 +28,9 @@ export async function parseSpec(text: string, source: string): Promise<Spec> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw invalidArgument('config_json', `${source}: must be a JSON object`);
   }
+  mark('load: parsed');
   const problems = await validateRuntimeConfig(data);
+  mark('load: schema checked');
   if (problems.length > 0) {
     throw invalidArgument('config_invalid', `${source}: ${problems.join('; ')}`, { details: { problems } });
   }
@@ -44,6 +47,7 @@ export async function loadBundle(bundleDir: string): Promise<Bundle> {
     if (errnoCode(err) === 'ENOENT') throw notFound('bundle_config_missing', `bundle "${dir}": config.json not found`);
     throw invalidArgument('bundle_config_unreadable', `bundle "${dir}": cannot read config.json: ${(err as Error).message}`, { cause: err });
   }
+  mark('load: read');
   const spec = await parseSpec(text, file);
   const problems = semanticProblems(spec, { requireProcess: true });
   if (problems.length > 0) {

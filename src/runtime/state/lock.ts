@@ -4,7 +4,7 @@
  * network namespace and vanishes with its process. Node has no flock(2);
  * this needs no native code and no lock files left behind by a crash.
  */
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { errnoCode, unavailable } from '../../errors.ts';
 
 export interface Lock extends AsyncDisposable {
@@ -27,7 +27,9 @@ function address(scope: string, name: string): string {
   return Buffer.byteLength(full) <= 107 ? full : `\0berth-lock/${fnv1a64(scope)}/${fnv1a64(name)}`;
 }
 
-function tryListen(addr: string): Promise<Server | undefined> {
+async function tryListen(addr: string): Promise<Server | undefined> {
+  // node:net loads a dozen internal modules: only commands that lock pay for them.
+  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', (err) => {

@@ -2,9 +2,12 @@
  * Where runtime state lives: one directory per container under the state
  * root (default /run/berth-runtime, like /run/runc), holding state.json
  * (written atomically: temp file, fsync, rename) and the exec FIFO while
- * the container waits for `start`.
+ * the container waits for `start`. The calls are synchronous: the files are
+ * small and on a tmpfs, and node:fs/promises would cost more to load and to
+ * go through than the calls themselves on the start-up path.
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+/* eslint-disable @typescript-eslint/require-await -- async API, synchronous calls inside (see above) */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { alreadyExists, errnoCode, internal, invalidArgument, notFound } from '../../errors.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
@@ -67,9 +70,9 @@ export class StateStore {
   /** Claims the id: fails if a container of that id exists. */
   async claim(id: string): Promise<string> {
     const dir = this.dir(id);
-    await mkdir(this.root, { recursive: true, mode: 0o711 });
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
-      await mkdir(dir, { mode: 0o711 });
+      mkdirSync(dir, { mode: 0o711 });
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') throw alreadyExists('container_exists', `container "${id}": already exists`);
       throw err;
@@ -79,7 +82,7 @@ export class StateStore {
 
   async exists(id: string): Promise<boolean> {
     try {
-      await stat(join(this.dir(id), 'state.json'));
+      statSync(join(this.dir(id), 'state.json'));
       return true;
     } catch {
       return false;
@@ -90,7 +93,7 @@ export class StateStore {
     const file = join(this.dir(id), 'state.json');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw notFound('container_not_found', `container "${id}": does not exist`);
       throw err;
@@ -106,23 +109,23 @@ export class StateStore {
     const dir = this.dir(record.id);
     const file = join(dir, 'state.json');
     const tmp = join(dir, `.state.json.${process.pid}`);
-    const fh = await open(tmp, 'w', 0o600);
+    const fd = openSync(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(JSON.stringify(record));
-      await fh.sync();
+      writeSync(fd, JSON.stringify(record));
+      fsyncSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await rename(tmp, file);
+    renameSync(tmp, file);
   }
 
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    rmSync(this.dir(id), { recursive: true, force: true });
   }
 
   async list(): Promise<string[]> {
     try {
-      const entries = await readdir(this.root, { withFileTypes: true });
+      const entries = readdirSync(this.root, { withFileTypes: true });
       return entries.filter((e) => e.isDirectory() && ID_PATTERN.test(e.name)).map((e) => e.name).sort();
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return [];
