@@ -4,7 +4,7 @@
  * id), through the setuid newuidmap/newgidmap helpers otherwise.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { errnoCode, failedPrecondition } from '../errors.ts';
 import type { IdMapping } from '../oci/runtime-spec.ts';
@@ -28,9 +28,10 @@ async function helper(cmd: string, pid: number, maps: readonly IdMapping[]): Pro
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await
 async function writeMap(file: string, text: string): Promise<void> {
   try {
-    await writeFile(file, text);
+    writeFileSync(file, text);
   } catch (err) {
     throw failedPrecondition('idmap_failed', `write ${file} (${JSON.stringify(text.trim())}): ${(err as Error).message}`, { cause: err });
   }

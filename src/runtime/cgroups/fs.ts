@@ -16,7 +16,8 @@
  *   logged in order (`.writes`: "path\tvalue" lines) so a test can check the
  *   sequence (devices.allow, io.max) and not only the last value.
  */
-import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { Dirent, MakeDirectoryOptions, RmOptions, Stats } from 'node:fs';
+import type * as FsPromises from 'node:fs/promises';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DeviceEmulator, ruleString } from './devices/emulator.ts';
@@ -40,6 +41,16 @@ export interface CgroupFs {
   /** The host path a process outside this interface would use (fs.watch). */
   hostPath(path: string): string;
 }
+
+/** node:fs/promises, loaded only by the fake tree (tests): the host path must not pay for it. */
+const fsp = (): Promise<typeof FsPromises> => import('node:fs/promises');
+const appendFile = async (path: string, data: string): Promise<void> => (await fsp()).appendFile(path, data);
+const mkdir = async (path: string, options?: MakeDirectoryOptions): Promise<string | undefined> => (await fsp()).mkdir(path, options);
+const readdir = async (path: string, options: { withFileTypes: true }): Promise<Dirent[]> => (await fsp()).readdir(path, options);
+const readFile = async (path: string, encoding: 'utf8'): Promise<string> => (await fsp()).readFile(path, encoding);
+const rm = async (path: string, options?: RmOptions): Promise<void> => (await fsp()).rm(path, options);
+const stat = async (path: string): Promise<Stats> => (await fsp()).stat(path);
+const writeFile = async (path: string, data: string): Promise<void> => (await fsp()).writeFile(path, data);
 
 async function listEntries(path: string, wantDirs: boolean): Promise<string[]> {
   const entries = await readdir(path, { withFileTypes: true });

@@ -4,7 +4,7 @@
  * rest, stopping at three points where TypeScript acts on the new process:
  * id mappings, cgroup placement, and the runtime-namespace hooks.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { RUNTIME_SPEC_VERSION, type State } from '../../oci/runtime-spec.ts';
 import { cgroupMounts, type Cgroup } from '../cgroups/index.ts';
@@ -41,11 +41,11 @@ export interface Created {
 }
 
 /** Writes a pid file atomically, as runc does (callers poll for it). */
-export async function writePidFile(path: string, pid: number): Promise<void> {
+export function writePidFile(path: string, pid: number): void {
   const abs = resolve(path);
   const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
-  await writeFile(tmp, String(pid));
-  await rename(tmp, abs);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
 }
 
 /** Rootless: one line naming what is not enforced, instead of one per hierarchy. */
@@ -69,8 +69,10 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
   mark('create: bundle loaded and validated');
   const { spec } = bundle;
   const stateDir = await store.claim(id);
+  mark('create: claimed');
   await using lock = await store.lock(id);
   void lock;
+  mark('create: locked');
 
   const record: ContainerRecord = {
     ociVersion: spec.ociVersion || RUNTIME_SPEC_VERSION,
@@ -89,10 +91,12 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
   let pid = 0;
   try {
     cgroup = containerCgroup(id, spec.linux?.cgroupsPath, effectiveResources(spec));
+    mark('create: cgroup opened');
     // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find;
     // again after, since a rootless create drops the hierarchies it cannot write.
     record.cgroup = cgroup.paths;
     await store.write(record);
+    mark('create: cgroup opened, state written');
     await cgroup.create();
     mark('create: cgroup created');
     record.cgroup = cgroup.paths;
@@ -157,7 +161,7 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
     if (stat) record.pidStartTime = stat.startTime;
     record.status = 'created';
     await store.write(record);
-    if (options.pidFile) await writePidFile(options.pidFile, pid);
+    if (options.pidFile) writePidFile(options.pidFile, pid);
     return { pid, execution };
   } catch (err) {
     if (pid > 0) signalProcess(pid, 9);

@@ -3,7 +3,7 @@
  * --force, or when it never started), its cgroup and its state; then the
  * poststop hooks run.
  */
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { failedPrecondition, isBerthError } from '../../errors.ts';
 import { findLeftovers } from '../cgroups/index.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
@@ -39,8 +39,9 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force = f
   } catch (err) {
     // A create that died before writing state leaves a bare directory; a lost state directory
     // can leave a cgroup (with processes) under the default parent: --force cleans both.
-    if (isBerthError(err, 'container_not_found')) {
-      await rm(store.dir(id), { recursive: true, force: true });
+    // A state file cut short by a crash is as good as none.
+    if (isBerthError(err, 'container_not_found') || (force && isBerthError(err, 'state_corrupt'))) {
+      rmSync(store.dir(id), { recursive: true, force: true });
       if (force) {
         await removeLeftoverCgroup(id);
         return;

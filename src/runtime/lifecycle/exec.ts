@@ -93,6 +93,6 @@ export async function exec(ctx: RuntimeContext, id: string, process: Process, op
     if (err instanceof ExecutorFailure && lostNamespaces(record.pid)) throw notRunning(id, 'stopped', err);
     throw err;
   }
-  if (options.pidFile) await writePidFile(options.pidFile, pid);
+  if (options.pidFile) writePidFile(options.pidFile, pid);
   return { pid, execution };
 }

@@ -3,8 +3,8 @@
  * writes one byte, runs the startContainer hooks and execs, which closes
  * its end. Then the poststart hooks run here.
  */
-import { constants, openSync, closeSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { close, closeSync, constants, open, openSync, read, unlinkSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { failedPrecondition } from '../../errors.ts';
 import { runHooksWarning } from '../hooks.ts';
 import { isAlive } from '../state/proc.ts';
@@ -13,17 +13,22 @@ import { warn } from './context.ts';
 import { containerStatus, specState } from './status.ts';
 import { mark } from '../../trace.ts';
 
-/** Opens the FIFO for reading; if the waiting process dies meanwhile, unblocks the open itself. */
+const openAsync = promisify(open);
+const readAsync = promisify(read);
+const closeAsync = promisify(close);
+
+/**
+ * Opens the FIFO for reading (a blocking open, in the thread pool); if the
+ * waiting process dies meanwhile, a writer that opens and closes at once
+ * lets the open return. The callback API: node:fs/promises costs more to
+ * load than this whole command's other file work.
+ */
 async function readFifo(fifo: string, pid: number, startTime: string | undefined): Promise<Buffer> {
-  const opening = open(fifo, 'r');
-  let done = false;
-  const watch = (async (): Promise<void> => {
-    let delay = 5;
-    while (!done) {
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 100);
-      if (!done && !isAlive(pid, startTime)) {
-        // A writer that opens and closes at once lets the blocked open return.
+  let timer: NodeJS.Timeout | undefined;
+  let delay = 5;
+  const watch = (): void => {
+    timer = setTimeout(() => {
+      if (!isAlive(pid, startTime)) {
         try {
           closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
         } catch {
@@ -31,25 +36,31 @@ async function readFifo(fifo: string, pid: number, startTime: string | undefined
         }
         return;
       }
-    }
-  })();
-  const fh = await opening;
-  done = true;
+      delay = Math.min(delay * 2, 100);
+      watch();
+    }, delay);
+  };
+  watch();
+  let fd: number;
+  try {
+    fd = await openAsync(fifo, 'r');
+  } finally {
+    clearTimeout(timer);
+  }
   try {
     const buf = Buffer.alloc(1);
-    const { bytesRead } = await fh.read(buf, 0, 1, null);
+    const { bytesRead } = await readAsync(fd, buf, 0, 1, null);
     if (bytesRead === 1) {
       // The container process holds its end (close-on-exec) until it execs the program or dies:
       // the end of file means the startContainer hooks are done and the program runs.
       const rest = Buffer.alloc(64);
-      while ((await fh.read(rest, 0, rest.length, null)).bytesRead > 0) {
+      while ((await readAsync(fd, rest, 0, rest.length, null)).bytesRead > 0) {
         // Nothing more is written; read on to the end.
       }
     }
     return buf.subarray(0, bytesRead);
   } finally {
-    await fh.close();
-    await watch;
+    await closeAsync(fd);
   }
 }
 
@@ -64,7 +75,11 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     throw failedPrecondition('not_created', `container "${id}": cannot start a container that is ${status}`);
   }
   const got = await readFifo(store.fifo(id), record.pid, record.pidStartTime);
-  await unlink(store.fifo(id)).catch(() => undefined);
+  try {
+    unlinkSync(store.fifo(id));
+  } catch {
+    // Gone already.
+  }
   if (got.length !== 1) {
     throw failedPrecondition('start_failed', `container "${id}": the container process exited before it could start`);
   }

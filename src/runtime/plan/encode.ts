@@ -53,94 +53,116 @@ function toInt64(value: number | bigint): bigint {
   return v;
 }
 
-class Writer {
-  private chunks: Buffer[] = [];
-  size = 0;
-  private push(b: Buffer): void {
-    this.chunks.push(b);
-    this.size += b.length;
-  }
-  u8x4(kind: number): void {
-    const b = Buffer.alloc(4);
-    b[0] = kind;
-    this.push(b);
-  }
-  u16x4(a: number, b: number, c: number): void {
-    const buf = Buffer.alloc(8);
-    buf.writeUInt16LE(a, 0);
-    buf.writeUInt16LE(b, 2);
-    buf.writeUInt16LE(c, 4);
-    this.push(buf);
-  }
-  u32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0, 0);
-    this.push(b);
-  }
-  i64(v: number | bigint): void {
-    const b = Buffer.alloc(8);
-    if (typeof v === 'number' && Number.isSafeInteger(v)) {
-      // Two halves: cheaper than a BigInt on the start-up path, and exact for safe integers.
-      b.writeUInt32LE(v >>> 0, 0);
-      b.writeInt32LE(Math.floor(v / 0x100000000), 4);
-    } else {
-      b.writeBigInt64LE(toInt64(v), 0);
+/**
+ * The encoder sizes the plan first, then writes into one buffer: a plan of
+ * a hundred steps is hundreds of fields, and a buffer per field cost
+ * milliseconds on the start-up path.
+ */
+function strBytes(v: string | Uint8Array): Uint8Array {
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+}
+
+type Field = { kind: ArgKindName; value: unknown };
+
+function fieldsOf(step: Step): Field[] {
+  const def = OPS[step.op];
+  const args = step.args as Record<string, unknown>;
+  return Object.entries(def.args).map(([name, kind]: [string, ArgKindName]) => {
+    const value = args[name];
+    switch (kind) {
+      case 'int':
+        if (typeof value !== 'number' && typeof value !== 'bigint') throw new TypeError(`plan step ${step.op}: ${name} must be an integer`);
+        return { kind, value };
+      case 'str':
+        if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new TypeError(`plan step ${step.op}: ${name} must be a string`);
+        if (typeof value === 'string' && value.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
+        return { kind, value: strBytes(value) };
+      case 'strv':
+        for (const x of value as readonly string[]) {
+          if (x.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
+        }
+        return { kind, value: (value as readonly string[]).map((x) => Buffer.from(x, 'utf8')) };
+      case 'intv':
+        return { kind, value };
     }
-    this.push(b);
-  }
-  str(v: string | Uint8Array): void {
-    const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
-    this.u32(bytes.length);
-    this.push(bytes);
-    this.push(Buffer.alloc(1));
-  }
-  result(): Buffer {
-    return Buffer.concat(this.chunks, this.size);
+  });
+}
+
+function fieldSize(f: Field): number {
+  switch (f.kind) {
+    case 'int':
+      return 4 + 8;
+    case 'str':
+      return 4 + 4 + (f.value as Uint8Array).length + 1;
+    case 'strv':
+      return 4 + 4 + (f.value as Uint8Array[]).reduce((n, b) => n + 4 + b.length + 1, 0);
+    case 'intv':
+      return 4 + 4 + 8 * (f.value as readonly number[]).length;
   }
 }
 
+function writeInt64(buf: Buffer, off: number, v: number | bigint): void {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) {
+    // Two halves: cheaper than a BigInt, and exact for safe integers.
+    buf.writeUInt32LE(v >>> 0, off);
+    buf.writeInt32LE(Math.floor(v / 0x100000000), off + 4);
+  } else {
+    buf.writeBigInt64LE(toInt64(v), off);
+  }
+}
+
+function writeStr(buf: Buffer, off: number, bytes: Uint8Array): number {
+  buf.writeUInt32LE(bytes.length, off);
+  buf.set(bytes, off + 4);
+  buf[off + 4 + bytes.length] = 0;
+  return off + 4 + bytes.length + 1;
+}
+
 export function encodePlan(plan: Plan): Buffer {
-  const w = new Writer();
-  w.u32(PLAN_MAGIC);
-  w.u32(PLAN_VERSION);
-  w.u32(plan.steps.length);
-  for (const step of plan.steps) {
-    const def = OPS[step.op];
-    const kinds: [string, ArgKindName][] = Object.entries(def.args);
-    w.u16x4(def.code, step.flags, kinds.length);
-    const args = step.args as Record<string, unknown>;
-    for (const [name, kind] of kinds) {
-      const value = args[name];
-      w.u8x4(ArgKind[kind]);
-      switch (kind) {
+  const steps = plan.steps.map((step) => ({ step, fields: fieldsOf(step) }));
+  const size = 12 + steps.reduce((n, s) => n + 8 + s.fields.reduce((m, f) => m + fieldSize(f), 0), 0);
+  const buf = Buffer.alloc(size);
+  buf.writeUInt32LE(PLAN_MAGIC, 0);
+  buf.writeUInt32LE(PLAN_VERSION, 4);
+  buf.writeUInt32LE(plan.steps.length, 8);
+  let off = 12;
+  for (const { step, fields } of steps) {
+    buf.writeUInt16LE(OPS[step.op].code, off);
+    buf.writeUInt16LE(step.flags, off + 2);
+    buf.writeUInt16LE(fields.length, off + 4);
+    off += 8;
+    for (const f of fields) {
+      buf[off] = ArgKind[f.kind];
+      off += 4;
+      switch (f.kind) {
         case 'int':
-          if (typeof value !== 'number' && typeof value !== 'bigint') throw new TypeError(`plan step ${step.op}: ${name} must be an integer`);
-          w.i64(value);
+          writeInt64(buf, off, f.value as number | bigint);
+          off += 8;
           break;
         case 'str':
-          if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new TypeError(`plan step ${step.op}: ${name} must be a string`);
-          if (typeof value === 'string' && value.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
-          w.str(value);
+          off = writeStr(buf, off, f.value as Uint8Array);
           break;
         case 'strv': {
-          const list = value as readonly string[];
-          w.u32(list.length);
-          for (const s of list) {
-            if (s.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
-            w.str(s);
-          }
+          const list = f.value as Uint8Array[];
+          buf.writeUInt32LE(list.length, off);
+          off += 4;
+          for (const b of list) off = writeStr(buf, off, b);
           break;
         }
         case 'intv': {
-          const list = value as readonly number[];
-          w.u32(list.length);
-          for (const n of list) w.i64(n);
+          const list = f.value as readonly number[];
+          buf.writeUInt32LE(list.length, off);
+          off += 4;
+          for (const n of list) {
+            writeInt64(buf, off, n);
+            off += 8;
+          }
           break;
         }
       }
     }
   }
-  return w.result();
+  return buf;
 }
 
 /** Human-readable listing of a plan, for `--debug` and tests. */

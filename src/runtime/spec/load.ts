@@ -2,7 +2,7 @@
  * Reading a bundle: config.json parsed, validated by the official schema,
  * then by the runtime's own rules; every problem is reported at once.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { errnoCode, invalidArgument, notFound } from '../../errors.ts';
 import { validateRuntimeConfig } from '../../oci/schema.ts';
@@ -42,14 +42,16 @@ export async function loadBundle(bundleDir: string): Promise<Bundle> {
   const file = join(dir, 'config.json');
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') throw notFound('bundle_config_missing', `bundle "${dir}": config.json not found`);
     throw invalidArgument('bundle_config_unreadable', `bundle "${dir}": cannot read config.json: ${(err as Error).message}`, { cause: err });
   }
   mark('load: read');
   const spec = await parseSpec(text, file);
+  mark('load: parsed spec');
   const problems = semanticProblems(spec, { requireProcess: true });
+  mark('load: semantics checked');
   if (problems.length > 0) {
     throw invalidArgument('config_invalid', `${file}: ${problems.join('; ')}`, { details: { problems } });
   }
@@ -57,8 +59,8 @@ export async function loadBundle(bundleDir: string): Promise<Bundle> {
   const rootAbs = isAbsolute(rootPath) ? rootPath : join(dir, rootPath);
   let rootfs: string;
   try {
-    rootfs = await realpath(rootAbs);
-    if (!(await stat(rootfs)).isDirectory()) throw new Error('not a directory');
+    rootfs = realpathSync(rootAbs);
+    if (!statSync(rootfs).isDirectory()) throw new Error('not a directory');
   } catch (err) {
     throw invalidArgument('rootfs_missing', `${file}: root.path: "${rootAbs}" is not a directory: ${(err as Error).message}`, { cause: err });
   }

@@ -1,13 +1,13 @@
 /**
  * Where runtime state lives: one directory per container under the state
  * root (default /run/berth-runtime, like /run/runc), holding state.json
- * (written atomically: temp file, fsync, rename) and the exec FIFO while
+ * (written atomically: temp file, rename) and the exec FIFO while
  * the container waits for `start`. The calls are synchronous: the files are
  * small and on a tmpfs, and node:fs/promises would cost more to load and to
  * go through than the calls themselves on the start-up path.
  */
 /* eslint-disable @typescript-eslint/require-await -- async API, synchronous calls inside (see above) */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { alreadyExists, errnoCode, internal, invalidArgument, notFound } from '../../errors.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
@@ -109,10 +109,12 @@ export class StateStore {
     const dir = this.dir(record.id);
     const file = join(dir, 'state.json');
     const tmp = join(dir, `.state.json.${process.pid}`);
+    // Atomic by rename: a reader sees the old state or the new one, never half of one. No fsync:
+    // this state describes processes that do not survive the machine (runc does not sync it
+    // either), and on a /run that is not a tmpfs each sync cost more than the rest of a command.
     const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, JSON.stringify(record));
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

@@ -4,7 +4,7 @@
  * errors for what may not be done.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readProcStat } from '../../../src/runtime/state/proc.ts';
@@ -216,5 +216,22 @@ describe('berth-runtime after a crash (root)', () => {
     assert.match(r.stderr, /no state was left; removed its cgroup and killed 1 process/);
     assert.deepEqual(cgroupLeftovers(id), []);
     assert.ok([undefined, 'Z'].includes(readProcStat(pid ?? 0)?.state), `process ${pid} still running`);
+  });
+});
+
+describe('berth-runtime with damaged state (root)', () => {
+  test('delete --force removes a container whose state.json is cut short, and its cgroup', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['sleep', '1000'] });
+    const id = rt.track(uniqueId());
+    assert.equal((await rt.run(['run', '-d', '--bundle', bundle.dir, id])).code, 0);
+    writeFileSync(join(rt.root, id, 'state.json'), '{"ociVersion": "1.2');
+    const state = await rt.run(['state', id]);
+    assert.notEqual(state.code, 0);
+    assert.match(state.stderr, /state\.json is not valid JSON/);
+    const r = await rt.run(['delete', '--force', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(rt.leftovers(), []);
+    assert.deepEqual(cgroupLeftovers(id), []);
   });
 });
