@@ -16,6 +16,7 @@ import type { Spec } from '../../src/oci/runtime-spec.ts';
 import { OciLayoutWriter, type LayoutImage } from '../unit/image/unpack/fixtures/oci-layout.ts';
 import type { WriteEntry } from '../unit/image/unpack/fixtures/tar-writer.ts';
 import { readTree, type TreeNode } from '../unit/image/unpack/fixtures/tree.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { isRoot, tempDir } from '../unit/image/unpack/helpers.ts';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -126,7 +127,7 @@ describe('unpack compared with umoci (root)', { skip: (!isRoot && 'needs root') 
     await berthUnpack(image, bundle);
     const state = mkdtempSync(join(dir, 'runc-'));
     const id = `berth-compat-${process.pid}-${Date.now()}`;
-    t.after(() => spawnSync('runc', ['--root', state, 'delete', '--force', id], { stdio: 'ignore' }));
+    onCleanup(t, () => spawnSync('runc', ['--root', state, 'delete', '--force', id], { stdio: 'ignore' }));
     const run = spawnSync('runc', ['--root', state, 'run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, `runc run failed: ${run.stderr}`);
     assert.equal(run.stdout, 'hello from berth\n1234\n2345\nthird layer\ninside\n');

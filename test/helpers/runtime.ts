@@ -4,10 +4,10 @@
  * test created (containers, cgroups, state, files), also when it fails.
  */
 import { execFileSync, spawn, type SpawnOptions } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { onCleanup, tempDir } from './cleanup.ts';
 import { defaultSpec } from '../../src/oci/default-spec.ts';
 import type { Spec } from '../../src/oci/runtime-spec.ts';
 
@@ -56,31 +56,7 @@ export interface TestBundle {
   writeConfig(): void;
 }
 
-const cleanups = new WeakMap<TestContext, (() => unknown)[]>();
-
-/**
- * Runs `fn` after the test, last registered first (node:test runs t.after
- * hooks in registration order): containers go before the directories they use.
- */
-export function onCleanup(t: TestContext, fn: () => unknown): void {
-  let stack = cleanups.get(t);
-  if (!stack) {
-    const fresh: (() => unknown)[] = [];
-    cleanups.set(t, fresh);
-    t.after(async () => {
-      for (const f of fresh.reverse()) await f();
-    });
-    stack = fresh;
-  }
-  stack.push(fn);
-}
-
-/** A temporary directory removed after the test. */
-export function tempDir(t: TestContext, prefix = 'berth-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { onCleanup, tempDir } from './cleanup.ts';
 
 export function makeBundle(t: TestContext, options: BundleOptions = {}): TestBundle {
   const dir = tempDir(t, 'berth-bundle-');

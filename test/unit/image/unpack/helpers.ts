@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import type { TestContext } from 'node:test';
+import { tempDir as sharedTempDir } from '../../../helpers/cleanup.ts';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { unpackLayers, type LayerSource, type UnpackLayerResult, type UnpackOptions } from '../../../../src/image/unpack/index.ts';
@@ -11,9 +11,7 @@ import { isBerthError } from '../../../../src/errors.ts';
 
 /** A temporary directory removed after the test (also when it fails). */
 export function tempDir(t: TestContext, prefix = 'berth-unpack-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return sharedTempDir(t, prefix);
 }
 
 export type Compress = 'gzip' | 'zstd' | 'none';
