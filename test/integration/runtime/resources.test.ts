@@ -51,13 +51,17 @@ describe('berth-runtime resources (root, cgroup v1)', () => {
     const pids = cgroupDir(rt, id, 'pids');
     assert.equal(read(pids, 'pids.max'), String(limit));
     // The bomb fills the cgroup up to the limit, then its forks fail (and it stalls, waiting on pipes).
+    // A refused fork is the kernel saying the limit was reached (the bomb's processes come and go,
+    // so pids.current itself need not sit at the limit when it is read).
     const refused = await waitFor('the bomb to hit the limit', () => {
       const n = Number(/max (\d+)/.exec(read(pids, 'pids.events'))?.[1] ?? 0);
-      return n > 0 && Number(read(pids, 'pids.current')) === limit ? n : undefined;
+      return n > 0 ? n : undefined;
     }, 30_000);
     t.diagnostic(`forks refused at pids.max ${limit}: ${refused}`);
     // The kernel's own high-water mark: never above the limit.
-    assert.ok(Number(read(pids, 'pids.peak')) <= limit, `pids.peak ${read(pids, 'pids.peak')} > ${limit}`);
+    const peak = Number(read(pids, 'pids.peak'));
+    assert.ok(peak <= limit, `pids.peak ${peak} > ${limit}`);
+    assert.ok(peak >= limit - 1, `pids.peak ${peak}: the bomb never came near the limit`);
     assert.ok(Number(read(pids, 'pids.current')) <= limit);
     assert.equal((await rt.state(id)).status, 'running');
     const del = await rt.run(['delete', '--force', id]);
