@@ -66,3 +66,25 @@ export const UMOUNT_NOFOLLOW = 8;
 
 /** statx(2) mask: the basic stat fields. */
 export const STATX_BASIC_STATS = 0x7ff;
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+
+/** The type of a file from its st_mode. */
+export function fileType(mode: number): FileType {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return 'file';
+    case S_IFDIR:
+      return 'dir';
+    case S_IFLNK:
+      return 'symlink';
+    case S_IFCHR:
+      return 'char';
+    case S_IFBLK:
+      return 'block';
+    case S_IFIFO:
+      return 'fifo';
+    default:
+      return 'socket';
+  }
+}

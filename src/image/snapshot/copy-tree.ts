@@ -16,22 +16,8 @@ import type { Rootfs } from '../unpack/rootfs.ts';
 const CHUNK = 1 << 20;
 
 function typeOf(mode: number): EntryType | undefined {
-  switch (mode & sys.S_IFMT) {
-    case sys.S_IFREG:
-      return 'file';
-    case sys.S_IFDIR:
-      return 'dir';
-    case sys.S_IFLNK:
-      return 'symlink';
-    case sys.S_IFCHR:
-      return 'char';
-    case sys.S_IFBLK:
-      return 'block';
-    case sys.S_IFIFO:
-      return 'fifo';
-    default:
-      return undefined; // sockets are not copied, as tar does not carry them
-  }
+  const type = sys.fileType(mode);
+  return type === 'socket' ? undefined : type; // sockets are not copied, as tar does not carry them
 }
 
 function readXattrs(dirfd: number, name: Buffer): Map<string, Buffer> | undefined {

@@ -68,19 +68,5 @@ export function listImageMounts(snapshotter: Snapshotter): ImageMount[] {
 
 async function performMounts(specs: MountSpec[], target: string, readonly: boolean): Promise<void> {
   const sys = await import('../../sys/index.ts');
-  for (const m of specs) {
-    if (m.type === 'bind') {
-      sys.mount(m.source, target, null, sys.MS_BIND | sys.MS_REC, null);
-      if (readonly || m.options.includes('ro')) {
-        try {
-          sys.mount(null, target, null, sys.MS_BIND | sys.MS_REMOUNT | sys.MS_RDONLY, null);
-        } catch (err) {
-          sys.umount2(target, sys.MNT_DETACH);
-          throw err;
-        }
-      }
-    } else {
-      sys.mount(m.source, target, m.type, readonly ? sys.MS_RDONLY : 0, m.options.join(','));
-    }
-  }
+  sys.mountDescriptions(specs, target, readonly);
 }

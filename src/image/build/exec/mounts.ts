@@ -25,21 +25,7 @@ export function overlayOptions(options: string[]): string {
 
 /** Mounts the specs at `target` (an existing directory). */
 export function mountAt(specs: MountSpec[], target: string, readonly: boolean): void {
-  for (const m of specs) {
-    if (m.type === 'bind') {
-      sys.mount(m.source, target, null, sys.MS_BIND | sys.MS_REC, null);
-      if (readonly || m.options.includes('ro')) {
-        try {
-          sys.mount(null, target, null, sys.MS_BIND | sys.MS_REMOUNT | sys.MS_RDONLY, null);
-        } catch (err) {
-          sys.umount2(target, sys.MNT_DETACH);
-          throw err;
-        }
-      }
-    } else {
-      sys.mount(m.source, target, m.type, readonly ? sys.MS_RDONLY : 0, overlayOptions(m.options));
-    }
-  }
+  sys.mountDescriptions(specs, target, readonly, overlayOptions);
 }
 
 /** Unmounts `target`; a target that is not mounted any more is fine. */

@@ -20,22 +20,7 @@ export interface NodeInfo {
 const SKIPPED_XATTRS = ['trusted.overlay.', 'user.overlay.', 'security.selinux'];
 
 export function typeOfMode(mode: number): NodeInfo['type'] {
-  switch (mode & sys.S_IFMT) {
-    case sys.S_IFREG:
-      return 'file';
-    case sys.S_IFDIR:
-      return 'dir';
-    case sys.S_IFLNK:
-      return 'symlink';
-    case sys.S_IFCHR:
-      return 'char';
-    case sys.S_IFBLK:
-      return 'block';
-    case sys.S_IFIFO:
-      return 'fifo';
-    default:
-      return 'socket';
-  }
+  return sys.fileType(mode);
 }
 
 function procPath(dirfd: number, name: Buffer): Buffer {
