@@ -9,7 +9,8 @@
  *   podman        podman pull (its own temporary storage, overlay driver)
  * Prints each median, and berth's ratio to the best of the others (goal: ≤ 0.8).
  *
- *   build/node bench/pull.ts [RUNS]     (as root; BERTH_BENCH_DIR moves the work dir)
+ *   build/node bench/pull.ts [RUNS] [--tmpfs]   (as root; BERTH_BENCH_DIR moves the work dir;
+ *                                                --tmpfs puts every tool's storage on a tmpfs)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,9 +18,18 @@ import { join } from 'node:path';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { benchImage, BENCH_TAG } from './unpack-image.ts';
 
-const runs = Number(process.argv[2] ?? '5');
+const argv = process.argv.slice(2);
+const runs = Number(argv.find((a) => /^\d+$/.test(a)) ?? '5');
+// --tmpfs: every tool's storage and rootfs on a tmpfs mounted for the run, so no tool pays for the
+// previous one's writeback or the disk's discards (the image and the registry stay on disk).
+const useTmpfs = argv.includes('--tmpfs');
 const work = process.env['BERTH_BENCH_DIR'] ?? '/var/tmp/berth-bench-pull';
 mkdirSync(work, { recursive: true });
+const runsDir = useTmpfs ? join(work, 'tmpfs') : work;
+if (useTmpfs) {
+  mkdirSync(runsDir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3g', 'berth-bench-pull', runsDir]);
+}
 const repo = join(import.meta.dirname, '..');
 const bundled = join(repo, 'build', 'berth.cjs');
 const berthCmd = existsSync(bundled) ? [process.execPath, bundled] : [process.execPath, join(repo, 'src/cli/berth/main.ts')];
@@ -69,7 +79,7 @@ try {
     // Rotate the order so no tool always runs right after another's writeback.
     const order = names.map((_, j) => names[(i + j) % names.length] ?? '');
     for (const name of order) {
-      const dir = join(work, `run-${name.replace(/\W/g, '_')}`);
+      const dir = join(runsDir, `run-${name.replace(/\W/g, '_')}`);
       clean(dir);
       mkdirSync(dir, { recursive: true });
       execFileSync('sync');
@@ -82,7 +92,7 @@ try {
     }
   }
   const mb = image.layers.reduce((n, l) => n + l.size, 0) / 1e6;
-  console.log(`image: ${image.layers.length} layers, ${mb.toFixed(0)} MB compressed, from docker-registry on loopback`);
+  console.log(`image: ${image.layers.length} layers, ${mb.toFixed(0)} MB compressed, from docker-registry on loopback; storage on ${useTmpfs ? 'tmpfs' : 'disk'}`);
   const medians = Object.fromEntries(names.map((n) => [n, median(times[n] ?? [])]));
   for (const n of names) console.log(`${n.padEnd(14)} median ${((medians[n] ?? 0) / 1000).toFixed(2)} s`);
   const others = names.filter((n) => n !== 'berth');
@@ -93,5 +103,6 @@ try {
   console.error(`registry log (last lines):\n${registry.log().split('\n').slice(-20).join('\n')}`);
   throw err;
 } finally {
+  if (useTmpfs) unmountUnder(runsDir);
   await registry.stop();
 }
