@@ -71,3 +71,24 @@ export function llistxattr(path: CPath): string[] {
   const p = cpath(path, 'llistxattr');
   return splitNames(readAttr((buf, size) => c.llistxattr(p, buf, size), 'llistxattr', path));
 }
+
+/**
+ * All extended attributes of `name` in the directory `dirfd` (not following
+ * a final symlink), or undefined where the file system keeps none.
+ */
+export function xattrsAt(dirfd: number, name: Buffer): Map<string, Buffer> | undefined {
+  const path = Buffer.concat([Buffer.from(`/proc/self/fd/${dirfd}/`), name]);
+  let names: string[];
+  try {
+    names = llistxattr(path);
+  } catch (err) {
+    if (err instanceof SystemError && err.code === 'ENOTSUP') return undefined;
+    throw err;
+  }
+  let out: Map<string, Buffer> | undefined;
+  for (const k of names) {
+    const v = lgetxattr(path, k);
+    if (v !== undefined) (out ??= new Map()).set(k, v);
+  }
+  return out;
+}

@@ -7,7 +7,6 @@
  */
 import { readSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { errnoCode } from '../../errors.ts';
 import type { TarEntry, EntryType } from '../unpack/entry.ts';
 import { LayerApplier } from '../unpack/layer-applier.ts';
 import { resolveOptions } from '../unpack/options.ts';
@@ -20,22 +19,6 @@ function typeOf(mode: number): EntryType | undefined {
   return type === 'socket' ? undefined : type; // sockets are not copied, as tar does not carry them
 }
 
-function readXattrs(dirfd: number, name: Buffer): Map<string, Buffer> | undefined {
-  const proc = Buffer.concat([Buffer.from(`/proc/self/fd/${dirfd}/`), name]);
-  let names: string[];
-  try {
-    names = sys.llistxattr(proc);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOTSUP') return undefined;
-    throw err;
-  }
-  let out: Map<string, Buffer> | undefined;
-  for (const k of names) {
-    const v = sys.lgetxattr(proc, k);
-    if (v !== undefined) (out ??= new Map()).set(k, v);
-  }
-  return out;
-}
 
 /** Copies the tree at `source` (a trusted path: a committed snapshot) into `dest`. */
 export function copyTree(source: string, dest: Rootfs, label: string): void {
@@ -63,7 +46,7 @@ export function copyTree(source: string, dest: Rootfs, label: string): void {
         linkname: type === 'symlink' ? sys.readlinkat(dirfd, name).toString('latin1') : '',
         devmajor: st.rdevMajor,
         devminor: st.rdevMinor,
-        xattrs: readXattrs(dirfd, name),
+        xattrs: sys.xattrsAt(dirfd, name),
         offset: 0,
       };
       const inode = `${st.ino}`;

@@ -7,7 +7,6 @@
  * content.
  */
 import * as sys from '../../../sys/index.ts';
-import { errnoCode } from '../../../errors.ts';
 import type { LayerEntryType, LayerHeader } from './tar.ts';
 
 export interface NodeInfo {
@@ -19,31 +18,6 @@ export interface NodeInfo {
 
 const SKIPPED_XATTRS = ['trusted.overlay.', 'user.overlay.', 'security.selinux'];
 
-export function typeOfMode(mode: number): NodeInfo['type'] {
-  return sys.fileType(mode);
-}
-
-function procPath(dirfd: number, name: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`/proc/self/fd/${dirfd}/`), name]);
-}
-
-/** All xattrs of a node (overlay's included), or undefined where the file system has none. */
-export function readAllXattrs(dirfd: number, name: Buffer): Map<string, Buffer> | undefined {
-  const proc = procPath(dirfd, name);
-  let names: string[];
-  try {
-    names = sys.llistxattr(proc);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOTSUP') return undefined;
-    throw err;
-  }
-  let out: Map<string, Buffer> | undefined;
-  for (const k of names) {
-    const v = sys.lgetxattr(proc, k);
-    if (v !== undefined) (out ??= new Map()).set(k, v);
-  }
-  return out;
-}
 
 /** The xattrs that belong in a layer. */
 export function layerXattrs(all: Map<string, Buffer> | undefined): Map<string, Buffer> | undefined {
@@ -58,8 +32,8 @@ export function layerXattrs(all: Map<string, Buffer> | undefined): Map<string, B
 
 export function readNode(dirfd: number, name: Buffer): NodeInfo & { allXattrs: Map<string, Buffer> | undefined } {
   const st = sys.statx(dirfd, name, sys.AT_SYMLINK_NOFOLLOW);
-  const type = typeOfMode(st.mode);
-  const allXattrs = type === 'socket' ? undefined : readAllXattrs(dirfd, name);
+  const type = sys.fileType(st.mode);
+  const allXattrs = type === 'socket' ? undefined : sys.xattrsAt(dirfd, name);
   return {
     type,
     st,
