@@ -69,10 +69,9 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
   mark('create: bundle loaded and validated');
   const { spec } = bundle;
   const stateDir = await store.claim(id);
-  mark('create: claimed');
   await using lock = await store.lock(id);
   void lock;
-  mark('create: locked');
+  mark('create: id claimed and locked');
 
   const record: ContainerRecord = {
     ociVersion: spec.ociVersion || RUNTIME_SPEC_VERSION,
@@ -91,12 +90,10 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
   let pid = 0;
   try {
     cgroup = containerCgroup(id, spec.linux?.cgroupsPath, effectiveResources(spec));
-    mark('create: cgroup opened');
     // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find;
     // again after, since a rootless create drops the hierarchies it cannot write.
     record.cgroup = cgroup.paths;
     await store.write(record);
-    mark('create: cgroup opened, state written');
     await cgroup.create();
     mark('create: cgroup created');
     record.cgroup = cgroup.paths;

@@ -28,7 +28,6 @@ export async function parseSpec(text: string, source: string): Promise<Spec> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw invalidArgument('config_json', `${source}: must be a JSON object`);
   }
-  mark('load: parsed');
   const problems = await validateRuntimeConfig(data);
   mark('load: schema checked');
   if (problems.length > 0) {
@@ -47,11 +46,8 @@ export async function loadBundle(bundleDir: string): Promise<Bundle> {
     if (errnoCode(err) === 'ENOENT') throw notFound('bundle_config_missing', `bundle "${dir}": config.json not found`);
     throw invalidArgument('bundle_config_unreadable', `bundle "${dir}": cannot read config.json: ${(err as Error).message}`, { cause: err });
   }
-  mark('load: read');
   const spec = await parseSpec(text, file);
-  mark('load: parsed spec');
   const problems = semanticProblems(spec, { requireProcess: true });
-  mark('load: semantics checked');
   if (problems.length > 0) {
     throw invalidArgument('config_invalid', `${file}: ${problems.join('; ')}`, { details: { problems } });
   }
