@@ -10,17 +10,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { buildFixture } from '../integration/image/build-fixture.ts';
+import { tool } from '../helpers/tool.ts';
 
 const run = promisify(execFile);
 
-async function tool(cmd: string, ...args: string[]): Promise<string> {
-  try {
-    return (await run(cmd, args, { maxBuffer: 64 * 1024 * 1024 })).stdout;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')}: ${e.stderr ?? e.message}`, { cause: err });
-  }
-}
 
 test('skopeo inspects, umoci unpacks and runc runs an image berth built, as it runs berth\'s own bundle of it (root)', async (t) => {
   const f = await buildFixture(t);

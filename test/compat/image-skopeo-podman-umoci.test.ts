@@ -14,17 +14,10 @@ import { describe, test, type TestContext } from 'node:test';
 import { withRegistry } from '../helpers/registry.ts';
 import { berthOk } from '../helpers/registry-cli.ts';
 import { tempDir } from '../helpers/registry-tmp.ts';
+import { tool } from '../helpers/tool.ts';
 
 const run = promisify(execFile);
 
-async function tool(cmd: string, ...args: string[]): Promise<string> {
-  try {
-    return (await run(cmd, args, { maxBuffer: 64 * 1024 * 1024 })).stdout;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(" ")}: ${e.stderr ?? e.message}`, { cause: err });
-  }
-}
 
 /** A busybox image in a fresh store, imported from Debian's busybox-static. */
 async function busyboxImage(dir: string, root: string, name: string): Promise<void> {
