@@ -32,7 +32,7 @@ const runs = Number(args[args.indexOf('--runs') + 1] ?? 30) || 30;
 const limits = args.includes('--limits');
 const repo = join(import.meta.dirname, '..');
 const node = join(repo, 'build', 'node');
-const berth = join(repo, 'build', 'berth-runtime.cjs');
+const berth = join(repo, 'build', 'berth-runtime');
 
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-'));
 const bundle = join(work, 'bundle');

@@ -115,5 +115,14 @@ int op_bpf_device(struct ctx *c, const struct op *o);
 
 /* main.c */
 _Noreturn void wait_and_exit(pid_t child);
+/* Carries out an encoded plan, speaking on sync_fd; exits when it ends. */
+_Noreturn void executor_run(int sync_fd, char *buf, size_t len);
+/* 1 when this process runs from a sealed in-memory copy of itself (CVE-2019-5736). */
+int runs_sealed(void);
+/* Re-executes this program from a sealed in-memory copy; returns only on failure, having said why. */
+void exec_sealed_copy(char **argv, char **envp);
+
+/* front.c */
+int front_main(int argc, char **argv, char **envp);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * berth-exec entry point: `berth-exec SYNC_FD`. Reads one plan from the
- * sync socket and carries it out, operation by operation.
+ * berth-exec entry point: `berth-exec SYNC_FD PLAN_FD`. Reads one plan from
+ * PLAN_FD and carries it out, operation by operation, speaking on SYNC_FD.
+ * Built with BERTH_FRONT, the same code is berth-runtime's front (front.c),
+ * which forks executors from itself instead.
  *
  * Before anything else it makes sure it runs from a sealed in-memory copy of
  * itself, so a process inside a container that reaches /proc/PID/exe of the
@@ -31,16 +33,21 @@
 
 #define WANT_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-static void run_from_sealed_copy(char **argv, char **envp)
+int runs_sealed(void)
+{
+	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return 0;
+	int seals = fcntl(self, F_GET_SEALS);
+	close(self);
+	return seals >= 0 && (seals & WANT_SEALS) == WANT_SEALS;
+}
+
+void exec_sealed_copy(char **argv, char **envp)
 {
 	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (self < 0) {
 		dprintf(2, "berth-exec: open /proc/self/exe: %s\n", strerror(errno));
-		_exit(EXEC_FAILURE_STATUS);
-	}
-	int seals = fcntl(self, F_GET_SEALS);
-	if (seals >= 0 && (seals & WANT_SEALS) == WANT_SEALS) {
-		close(self);
 		return;
 	}
 	struct stat st;
@@ -49,24 +56,23 @@ static void run_from_sealed_copy(char **argv, char **envp)
 		mfd = memfd_create("berth-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0 || fstat(self, &st) < 0) {
 		dprintf(2, "berth-exec: memfd copy of itself: %s\n", strerror(errno));
-		_exit(EXEC_FAILURE_STATUS);
+		return;
 	}
 	off_t off = 0;
 	while (off < st.st_size) {
 		ssize_t n = sendfile(mfd, self, &off, (size_t)(st.st_size - off));
 		if (n <= 0) {
 			dprintf(2, "berth-exec: copy of itself: %s\n", n < 0 ? strerror(errno) : "short copy");
-			_exit(EXEC_FAILURE_STATUS);
+			return;
 		}
 	}
 	if (fcntl(mfd, F_ADD_SEALS, WANT_SEALS) < 0) {
 		dprintf(2, "berth-exec: seal copy of itself: %s\n", strerror(errno));
-		_exit(EXEC_FAILURE_STATUS);
+		return;
 	}
 	close(self);
 	fexecve(mfd, argv, envp);
 	dprintf(2, "berth-exec: exec sealed copy of itself: %s\n", strerror(errno));
-	_exit(EXEC_FAILURE_STATUS);
 }
 
 static int op_simple(struct ctx *c, const struct op *o)
@@ -197,6 +203,7 @@ void wait_and_exit(pid_t child)
 	_exit(128 + WTERMSIG(status));
 }
 
+#ifndef BERTH_FRONT
 static int parse_fd(const char *s)
 {
 	char *end = NULL;
@@ -230,17 +237,10 @@ static char *read_plan(struct ctx *c, int fd, size_t *len)
 	*len = got;
 	return buf;
 }
+#endif
 
-int main(int argc, char **argv, char **envp)
+void executor_run(int sync_fd, char *buf, size_t len)
 {
-	int sync_fd = argc == 3 ? parse_fd(argv[1]) : -1;
-	int plan_fd = argc == 3 ? parse_fd(argv[2]) : -1;
-	if (sync_fd < 0 || plan_fd < 0) {
-		dprintf(2, "berth-exec: usage: berth-exec SYNC_FD PLAN_FD (the executor is run by berth, not by hand)\n");
-		return EXEC_FAILURE_STATUS;
-	}
-	run_from_sealed_copy(argv, envp);
-
 	struct ctx c = { .sync_fd = sync_fd, .root_fd = -1, .state_dir_fd = -1, .console_fd = -1, .proxy_fd = -1, .listener_fd = -1 };
 	if (fcntl(c.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail(&c, errno, "set close-on-exec on the sync socket");
@@ -248,8 +248,6 @@ int main(int argc, char **argv, char **envp)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail(&c, errno, "prctl(PR_SET_DUMPABLE)");
 
-	size_t len;
-	char *buf = read_plan(&c, plan_fd, &len);
 	struct plan plan;
 	char why[256];
 	if (plan_decode(buf, len, &plan, why, sizeof why) < 0)
@@ -266,5 +264,27 @@ int main(int argc, char **argv, char **envp)
 	/* A plan that does not end in exec ends here (host-side plans). */
 	if (c.sync_fd >= 0)
 		msg_send(c.sync_fd, MSG_READY, NULL, 0);
-	return 0;
+	_exit(0);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+#ifdef BERTH_FRONT
+	return front_main(argc, argv, envp);
+#else
+	int sync_fd = argc == 3 ? parse_fd(argv[1]) : -1;
+	int plan_fd = argc == 3 ? parse_fd(argv[2]) : -1;
+	if (sync_fd < 0 || plan_fd < 0) {
+		dprintf(2, "berth-exec: usage: berth-exec SYNC_FD PLAN_FD (the executor is run by berth, not by hand)\n");
+		return EXEC_FAILURE_STATUS;
+	}
+	if (!runs_sealed()) {
+		exec_sealed_copy(argv, envp);
+		_exit(EXEC_FAILURE_STATUS);
+	}
+	struct ctx c = { .sync_fd = sync_fd, .root_fd = -1, .state_dir_fd = -1, .console_fd = -1, .proxy_fd = -1, .listener_fd = -1 };
+	size_t len;
+	char *buf = read_plan(&c, plan_fd, &len);
+	executor_run(sync_fd, buf, len);
+#endif
 }

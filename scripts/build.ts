@@ -4,10 +4,11 @@
  * Called by scripts/install.sh; safe to run again (rebuilds only when a
  * source is newer than its output, unless --force).
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
+import { launcherSource } from './launcher.ts';
 
 const repo = join(import.meta.dirname, '..');
 const out = join(repo, 'build');
@@ -32,10 +33,13 @@ function stale(output: string, inputs: string[]): boolean {
   return statSync(output).mtimeMs < newestMtime(inputs);
 }
 
-// The native executor.
+// The native executor, and berth-runtime's front: the same sources, the front built with
+// BERTH_FRONT (native/front.c), so that it can fork executors without executing anything.
 const nativeDir = join(repo, 'native');
-const exe = join(out, 'berth-exec');
-if (stale(exe, [nativeDir])) {
+const natives: Record<string, string[]> = { 'berth-exec': [], 'berth-runtime': ['-DBERTH_FRONT'] };
+for (const [name, defines] of Object.entries(natives)) {
+  const exe = join(out, name);
+  if (!stale(exe, [nativeDir])) continue;
   const sources = readdirSync(nativeDir)
     .filter((f) => f.endsWith('.c'))
     .map((f) => join(nativeDir, f));
@@ -43,7 +47,7 @@ if (stale(exe, [nativeDir])) {
   execFileSync(
     cc,
     ['-std=gnu11', '-O2', '-s', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
-      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-o', `${exe}.new`, ...sources],
+      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', ...defines, '-o', `${exe}.new`, ...sources],
     { stdio: 'inherit' },
   );
   renameSync(`${exe}.new`, exe);
@@ -69,7 +73,7 @@ for (const [name, entry] of Object.entries(commands)) {
   // and modules a command does not use are bundled but never initialised (esbuild's lazy init).
   const bundle = join(out, `${name}.bundle.cjs`);
   const launcher = join(out, `${name}.cjs`);
-  if (stale(bundle, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts')])) {
+  if (stale(bundle, [srcDir, join(repo, 'package-lock.json')]) || stale(launcher, [join(repo, 'scripts/build.ts'), join(repo, 'scripts/launcher.ts')])) {
     const esbuild = await import('esbuild');
     // Built aside and renamed into place, so a command running meanwhile never sees half a bundle.
     const fresh = `${bundle}.new-${process.pid}`;
@@ -92,18 +96,29 @@ for (const [name, entry] of Object.entries(commands)) {
       banner: { js: 'var __berthImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     });
     renameSync(fresh, bundle);
-    // The launcher enables V8's compile cache before loading the bundle, so a
-    // second start-up skips parsing and compiling what the first one did.
+    // The launcher loads the bundle with its V8 code cache (scripts/launcher.ts).
     const launcherTmp = `${launcher}.new-${process.pid}`;
-    writeFileSync(
-      launcherTmp,
-      `#!${node}\n` +
-        `'use strict';\n` +
-        `try { require('node:module').enableCompileCache?.(${JSON.stringify(join(out, 'compile-cache'))}); } catch {}\n` +
-        `require(${JSON.stringify(`./${name}.bundle.cjs`)});\n`,
-    );
+    writeFileSync(launcherTmp, launcherSource(node, name, join(out, 'compile-cache')));
     chmodSync(launcherTmp, 0o755);
     renameSync(launcherTmp, launcher);
     console.error(`==> built ${launcher}`);
+  }
+}
+
+// berth-runtime's code cache, trained on the commands of a container's life (src/cli/berth-runtime/train.ts)
+// whenever the bundle, the launcher or Node.js changed. Training runs containers, so it needs root; without
+// it the first command run writes the cache of what it compiled.
+const codeCache = join(out, 'code-cache', `berth-runtime-${process.versions.v8}-${process.arch}.bin`);
+if (stale(codeCache, [join(out, 'berth-runtime.bundle.cjs'), join(out, 'berth-runtime.cjs'), join(out, 'berth-runtime')])) {
+  rmSync(codeCache, { force: true });
+  if (process.getuid?.() === 0) {
+    const r = spawnSync(join(out, 'berth-runtime'), [], {
+      env: { ...process.env, BERTH_TRAIN_CODE_CACHE: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (r.status !== 0) console.error(`==> training berth-runtime's code cache: some commands failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
+    console.error(`==> built ${codeCache}${existsSync(codeCache) ? '' : ' (not written)'}`);
   }
 }

@@ -78,7 +78,7 @@ fi
 # The executor, the generated header and the bundled commands.
 "$repo/build/node" "$repo/scripts/build.ts"
 
-# Commands on PATH.
-for cmd in berth-runtime berth; do
-  ln -sfn "$repo/build/$cmd.cjs" "/usr/local/bin/$cmd"
-done
+# Commands on PATH: berth-runtime is its native front (native/front.c), which starts the
+# bundled command line; berth is the bundled command line itself.
+ln -sfn "$repo/build/berth-runtime" /usr/local/bin/berth-runtime
+ln -sfn "$repo/build/berth.cjs" /usr/local/bin/berth

@@ -1,7 +1,10 @@
 /**
  * Validation against the official OCI JSON schemas, compiled at build time
  * (scripts/build-schemas.ts) into standalone modules under build/generated/.
- * Errors name the field as a path: `process.user.uid: must be integer`.
+ * A bundled command carries them inside its bundle (the build makes them
+ * first), so its trained code cache covers them; from the sources they are
+ * required from build/generated/. Errors name the field as a path:
+ * `process.user.uid: must be integer`.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -22,9 +25,20 @@ function generatedDir(): string {
 
 const cache = new Map<string, Record<string, ValidateFn>>();
 
+declare const BERTH_BUNDLED: boolean | undefined;
+
+/* eslint-disable @typescript-eslint/no-require-imports -- literal paths for the bundler; never reached from the sources */
+function bundled(file: string): Record<string, ValidateFn> | undefined {
+  if (typeof BERTH_BUNDLED === 'undefined' || !BERTH_BUNDLED) return undefined;
+  if (file === 'runtime-spec-schema.cjs') return require('../../build/generated/runtime-spec-schema.cjs') as Record<string, ValidateFn>;
+  if (file === 'image-spec-schema.cjs') return require('../../build/generated/image-spec-schema.cjs') as Record<string, ValidateFn>;
+  return undefined;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /** The validators are CommonJS: require() loads them without the ESM loader's cost. */
 function load(file: string): Record<string, ValidateFn> {
-  let mod = cache.get(file);
+  let mod = cache.get(file) ?? bundled(file);
   if (!mod) {
     const path = join(generatedDir(), file);
     try {

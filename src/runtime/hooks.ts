@@ -4,7 +4,6 @@
  * environment and arguments exactly as configured, and is killed at its
  * timeout. The container-side hooks run in the executor (run_hook).
  */
-import { spawn } from 'node:child_process';
 import { failedPrecondition } from '../errors.ts';
 import type { Hook, State } from '../oci/runtime-spec.ts';
 
@@ -21,6 +20,8 @@ function envObject(env: readonly string[] | undefined): Record<string, string> {
 
 export function runHook(phase: string, index: number, hook: Hook, state: State): Promise<void> {
   const label = `${phase} hook ${index} "${hook.path}"`;
+  // Loaded when a hook runs: a container without hooks does not pay for node:child_process.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve, reject) => {
     const args = hook.args ?? [hook.path];
     const child = spawn(hook.path, args.slice(1), {

@@ -3,13 +3,9 @@
  * directly when running as root (or for the single mapping of one's own
  * id), through the setuid newuidmap/newgidmap helpers otherwise.
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { errnoCode, failedPrecondition } from '../errors.ts';
 import type { IdMapping } from '../oci/runtime-spec.ts';
-
-const run = promisify(execFile);
 
 function mapText(maps: readonly IdMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
@@ -17,8 +13,10 @@ function mapText(maps: readonly IdMapping[]): string {
 
 async function helper(cmd: string, pid: number, maps: readonly IdMapping[]): Promise<void> {
   const args = [String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
+  const { execFile } = process.getBuiltinModule('node:child_process');
+  const { promisify } = process.getBuiltinModule('node:util');
   try {
-    await run(cmd, args);
+    await promisify(execFile)(cmd, args);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') {
       throw failedPrecondition('idmap_helper_missing', `${cmd} not found: install the uidmap package to map several ids without root`);

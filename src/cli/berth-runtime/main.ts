@@ -10,6 +10,7 @@ import { bool, flagHelp, type FlagSpec, parseFlags, str } from '../args.ts';
 import { describeError, exitCodeFor, invalidArgument, isBerthError } from '../../errors.ts';
 import { RUNTIME_SPEC_VERSION } from '../../oci/runtime-spec.ts';
 import { BERTH_VERSION } from '../../runtime/features.ts';
+import { Front } from '../../runtime/host/front.ts';
 import { runtimeContext } from '../../runtime/lifecycle/context.ts';
 import { DEFAULT_STATE_ROOT } from '../../runtime/state/store.ts';
 import type { Command, CommandContext } from './command.ts';
@@ -79,6 +80,14 @@ function defaultStateRoot(): string {
   return xdg ? `${xdg}/berth-runtime` : `/tmp/berth-runtime-${uid}`;
 }
 
+/** Whether process.stdout was ever used: creating it only to see it is empty loads the stream machinery. */
+let stdoutUsed = false;
+
+function writeOut(text: string): void {
+  stdoutUsed = true;
+  process.stdout.write(text);
+}
+
 type Logger = (level: 'error' | 'warning' | 'debug', msg: string) => void;
 
 function makeLogger(file: string | undefined, format: string, debug: boolean): Logger {
@@ -112,13 +121,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     log = makeLogger(str(g, 'log'), format, bool(g, 'debug'));
     subscribe('berth:runtime:warning', (m) => log('warning', (m as { message: string }).message));
     if (bool(g, 'version')) {
-      process.stdout.write(`berth-runtime version ${BERTH_VERSION}\nspec: ${RUNTIME_SPEC_VERSION}\nnode: ${process.version}\n`);
+      writeOut(`berth-runtime version ${BERTH_VERSION}\nspec: ${RUNTIME_SPEC_VERSION}\nnode: ${process.version}\n`);
       return 0;
     }
     const [name, ...rest] = global.rest;
     if (!name || name === 'help' || bool(g, 'help')) {
       const c = COMMANDS.find((x) => x.name === rest[0]);
-      process.stdout.write(c ? commandUsage(await c.load()) : usage());
+      writeOut(c ? commandUsage(await c.load()) : usage());
       return name || bool(g, 'help') ? 0 : 2;
     }
     if (bool(g, 'systemd-cgroup')) {
@@ -131,15 +140,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (rest.includes('--help') || rest.includes('-h')) {
       const parsedHelp = parseFlags(rest, [...command.flags, { name: 'help', short: 'h', type: 'bool', help: '' }], command.name);
       if (bool(parsedHelp.flags, 'help')) {
-        process.stdout.write(commandUsage(command));
+        writeOut(commandUsage(command));
         return 0;
       }
     }
     const parsed = parseFlags(rest, command.flags, command.name);
     const ctx: CommandContext = {
-      runtime: runtimeContext(str(g, 'root') ?? defaultStateRoot()),
+      runtime: runtimeContext(str(g, 'root') ?? defaultStateRoot(), Front.fromEnvironment()),
       debug: (m) => log('debug', m),
-      out: (t) => process.stdout.write(t),
+      out: writeOut,
     };
     log('debug', `${command.name} ${parsed.rest.join(' ')}`);
     return await command.run(ctx, parsed);
@@ -153,6 +162,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** Leaves with `code` once stdout has drained, without waiting for anything still referenced. */
 export function exitWith(code: number): void {
   process.exitCode = code;
-  if (process.stdout.writableLength === 0) process.exit(code);
+  if (!stdoutUsed || process.stdout.writableLength === 0) process.exit(code);
   else process.stdout.once('drain', () => process.exit(code));
 }

@@ -5,7 +5,7 @@
  * thaw back and fail when it does not get there in time rather than leave
  * a half-frozen container.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { delay } from '../../delay.ts';
 import { failedPrecondition, unavailable } from '../../errors.ts';
 import type { CgroupFs } from './fs.ts';
 import { parseKeyValues, readControl, writeControl } from './write.ts';

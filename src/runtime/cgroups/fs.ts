@@ -43,7 +43,7 @@ export interface CgroupFs {
 }
 
 /** node:fs/promises, loaded only by the fake tree (tests): the host path must not pay for it. */
-const fsp = (): Promise<typeof FsPromises> => import('node:fs/promises');
+const fsp = (): Promise<typeof FsPromises> => Promise.resolve(process.getBuiltinModule('node:fs/promises'));
 const appendFile = async (path: string, data: string): Promise<void> => (await fsp()).appendFile(path, data);
 const mkdir = async (path: string, options?: MakeDirectoryOptions): Promise<string | undefined> => (await fsp()).mkdir(path, options);
 const readdir = async (path: string, options: { withFileTypes: true }): Promise<Dirent[]> => (await fsp()).readdir(path, options);

@@ -20,6 +20,7 @@ export { findLeftovers, type Leftover } from './leftovers.ts';
 export { compileDeviceFilter, encodeBpf, DEVICE_PROGRAM_LICENSE } from './devices/bpf.ts';
 export { rulesFromSpec, type DeviceRule } from './devices/emulator.ts';
 export { sharesToWeight, blkioWeightToIoWeight } from './v2-resources.ts';
+export { warmCgroupJoin } from './warm.ts';
 
 let cachedMode: CgroupMode | undefined;
 

@@ -76,6 +76,19 @@ export function readLayout(fs: CgroupFs): HostLayout {
   return { mode, mounts, procCgroup };
 }
 
+/**
+ * The cgroup.procs file of this process's own cgroup in one hierarchy (a v1
+ * one where there are, else the cgroup2 one): writing "0" there moves this
+ * process where it already is.
+ */
+export function ownProcsFile(layout: HostLayout): string | undefined {
+  if (layout.mode !== 'v2') {
+    for (const [controller, mount] of v1Mounts(layout.mounts)) return posix.join(ownDir(mount, layout.procCgroup.get(controller)), 'cgroup.procs');
+  }
+  const unified = v2Mount(layout.mounts);
+  return unified === undefined ? undefined : posix.join(ownDir(unified, layout.procCgroup.get('')), 'cgroup.procs');
+}
+
 function dirFor(mount: CgroupMount, inner: string, own: string | undefined, v2: boolean): string {
   if (inner.startsWith('/')) return posix.join(mount.mountPoint, inner);
   let base = ownDir(mount, own);

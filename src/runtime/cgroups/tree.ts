@@ -6,7 +6,7 @@
  * waiting briefly while exiting processes leave.
  */
 import { posix } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
+import { delay } from '../../delay.ts';
 import { errnoCode } from '../../errors.ts';
 import type { CgroupFs } from './fs.ts';
 import { cgroupIoError, readOptional, writeControl } from './write.ts';

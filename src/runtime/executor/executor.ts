@@ -1,29 +1,20 @@
 /**
  * Runs the native executor on a plan and speaks the sync protocol with it:
- * the plan goes out first, then the executor reports the container's pid,
- * stops at each `sync` step until TypeScript answers, and reports READY or
- * the step that failed. This is the only place that spawns the executor.
+ * the executor reports the container's pid, stops at each `sync` step until
+ * TypeScript answers, and reports READY or the step that failed. How the
+ * executor starts (spawned, or forked by berth-runtime's front) is the
+ * host's business (../host/).
  */
-import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import type { Stream } from 'node:stream';
-import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
-import { buildDir } from '../../paths.ts';
 import { BerthError, describeError, ErrorKind, internal } from '../../errors.ts';
+import type { ExitStatus, RuntimeHost, StdioEntry } from '../host/host.ts';
 import { encodePlan, type Plan } from '../plan/encode.ts';
-import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
+import { Msg } from '../plan/opcodes.ts';
 import { hintFor } from './hints.ts';
 import { mark } from '../../trace.ts';
 
-/** The executor binary: next to the bundle, or in build/ of the repository. */
-export function executorPath(): string {
-  const env = process.env['BERTH_EXECUTOR'];
-  if (env) return env;
-  return join(buildDir(), 'berth-exec');
-}
+export type { StdioEntry } from '../host/host.ts';
 
 /** A step of the plan failed inside the executor. */
 export class ExecutorFailure extends BerthError {
@@ -52,8 +43,6 @@ export interface SyncContext {
   executorPid: number;
 }
 
-export type StdioEntry = 'inherit' | 'ignore' | 'pipe' | number | Stream;
-
 export interface RunOptions {
   plan: Plan;
   /** fds 0, 1 and 2 of the container (and of the executor). */
@@ -67,20 +56,15 @@ export interface RunOptions {
 }
 
 export interface Execution {
-  readonly executor: ChildProcess;
+  /** The executor's stdout and stderr, where stdio asked for pipes. */
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
   /** The container process's pid (rejects if the executor fails before forking). */
   readonly pid: Promise<number>;
   /** Resolves when the executor reports READY; rejects with the failing step. */
   readonly ready: Promise<void>;
   /** The executor's exit: in wait mode, the container's status. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function frame(type: number, payload: Uint8Array): Buffer {
-  const hdr = Buffer.alloc(8);
-  hdr.writeUInt32LE(type, 0);
-  hdr.writeUInt32LE(payload.length, 4);
-  return Buffer.concat([hdr, payload]);
+  readonly exited: Promise<ExitStatus>;
 }
 
 function answerPayload(strings: readonly string[] | undefined): Buffer {
@@ -88,48 +72,10 @@ function answerPayload(strings: readonly string[] | undefined): Buffer {
   return Buffer.concat(strings.flatMap((s) => [Buffer.from(s, 'utf8'), Buffer.alloc(1)]));
 }
 
-let planCounter = 0;
-
-/** An unlinked file holding the plan, on a tmpfs when the machine has one. */
-function planFile(bytes: Buffer): number {
-  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const path = join(dir, `.berth-plan-${process.pid}-${planCounter++}`);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    unlinkSync(path);
-    writeSync(fd, bytes);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  return fd;
-}
-
-export function runExecutor(options: RunOptions): Execution {
-  const preserve = options.preserveFds ?? 0;
-  const base = options.stdio === 'inherit' ? (['inherit', 'inherit', 'inherit'] as const) : options.stdio;
-  const stdio: StdioOptions = [...base];
-  for (let fd = 3; fd < 3 + preserve; fd++) stdio.push(fd);
-  stdio.push('pipe');
-  const syncIndex = 3 + preserve;
-  // The plan goes in an unlinked file the executor reads as soon as it starts, while spawn()
-  // here is still busy: the executor need not wait for this process to answer first.
-  const planFd = planFile(encodePlan(options.plan));
-  stdio.push(planFd);
-  const planIndex = syncIndex + 1;
-
-  mark('executor: spawning');
-  let child: ChildProcess;
-  try {
-    child = spawn(executorPath(), [String(syncIndex), String(planIndex)], { stdio, env: {} });
-  } finally {
-    closeSync(planFd);
-  }
-  mark('executor: spawned');
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-
+export async function runExecutor(host: RuntimeHost, options: RunOptions): Promise<Execution> {
+  mark('executor: launching');
+  const link = await host.launch({ plan: encodePlan(options.plan), stdio: options.stdio, preserveFds: options.preserveFds ?? 0 });
+  mark('executor: launched');
   let resolvePid!: (pid: number) => void;
   let rejectPid!: (err: unknown) => void;
   const pid = new Promise<number>((res, rej) => {
@@ -137,27 +83,23 @@ export function runExecutor(options: RunOptions): Execution {
     rejectPid = rej;
   });
   const ready = new Promise<void>((resolve, reject) => {
-    const sock = child.stdio[syncIndex] as Socket | null;
-    if (!sock) {
-      reject(internal('executor_spawn', 'executor: no sync socket'));
-      return;
-    }
-    const ctx: SyncContext = { pid: undefined, executorPid: child.pid ?? -1 };
+    const ctx: SyncContext = { pid: undefined, executorPid: -1 };
     let settled = false;
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
-      sock.destroy();
+      link.close();
       if (ctx.pid === undefined) rejectPid(err instanceof Error ? err : internal('executor_no_pid', 'executor finished without a container process'));
       if (err === undefined) resolve();
       else reject(err instanceof Error ? err : internal('executor_failed', describeError(err)));
     };
-    child.once('error', (err) =>
-      finish(internal('executor_spawn', `start the executor ${executorPath()}: ${err.message}`, { cause: err })),
+    // The executor's pid comes before its messages; no message is handled before it.
+    let queue = link.pid.then(
+      (p) => {
+        ctx.executorPid = p;
+      },
+      (err: unknown) => finish(err),
     );
-
-    let buf: Buffer = Buffer.alloc(0);
-    let queue = Promise.resolve();
     const handle = async (type: number, payload: Buffer): Promise<void> => {
       switch (type) {
         case Msg.PID: {
@@ -171,9 +113,9 @@ export function runExecutor(options: RunOptions): Execution {
           const tag = payload.toString('utf8');
           try {
             const answer = await options.onSync?.(tag, ctx);
-            sock.write(frame(Msg.CONTINUE, answerPayload(answer)));
+            link.send(Msg.CONTINUE, answerPayload(answer));
           } catch (err) {
-            sock.write(frame(Msg.ABORT, Buffer.alloc(0)));
+            link.send(Msg.ABORT, new Uint8Array(0));
             finish(err);
           }
           return;
@@ -191,41 +133,30 @@ export function runExecutor(options: RunOptions): Execution {
           finish(internal('executor_protocol', `executor sent message type ${type}`));
       }
     };
-    sock.on('data', (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      while (buf.length >= 8) {
-        const len = buf.readUInt32LE(4);
-        if (len > PLAN_MAX_BYTES) {
-          finish(internal('executor_protocol', `executor message of ${len} bytes`));
-          return;
-        }
-        if (buf.length < 8 + len) break;
-        const type = buf.readUInt32LE(0);
-        const payload = buf.subarray(8, 8 + len);
-        buf = buf.subarray(8 + len);
+    link.listen(
+      (type, payload) => {
         queue = queue.then(() => handle(type, payload));
-      }
-    });
-    sock.on('error', () => undefined);
-    sock.on('close', () => {
-      // The socket closes when the executor and the container both let go of it.
-      void queue.then(async () => {
-        if (settled) return;
-        const status = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 1000))]);
-        const how = status === null ? 'went away' : status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
-        finish(internal('executor_exited', `the executor ${how} before the container was ready`));
-      });
-    });
+      },
+      () => {
+        // The socket closes when the executor and the container both let go of it.
+        void queue.then(async () => {
+          if (settled) return;
+          const status = await Promise.race([link.exited, new Promise<null>((r) => setTimeout(() => r(null), 1000).unref())]);
+          const how = status === null ? 'went away' : status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
+          finish(internal('executor_exited', `the executor ${how} before the container was ready`));
+        });
+      },
+    );
   });
   // Nobody may be awaiting these yet; their failures surface through `ready`.
   pid.catch(() => undefined);
   ready.catch(() => undefined);
-  return { executor: child, pid, ready, exited };
+  return { stdout: link.stdout, stderr: link.stderr, pid, ready, exited: link.exited };
 }
 
 /** Runs a plan without a container: host-side operations such as attaching a device filter. */
-export async function runHostPlan(plan: Plan): Promise<void> {
-  const run = runExecutor({ plan, stdio: ['ignore', 'ignore', 'inherit'] });
+export async function runHostPlan(host: RuntimeHost, plan: Plan): Promise<void> {
+  const run = await runExecutor(host, { plan, stdio: 'inherit' });
   await run.ready;
   const status = await run.exited;
   if (status.code !== 0) throw internal('executor_failed', `host plan: the executor exited with ${status.code ?? status.signal}`);

@@ -4,16 +4,19 @@
  * command line (or the engine) subscribes to.
  */
 import { channel } from 'node:diagnostics_channel';
+import { type RuntimeHost, standaloneHost } from '../host/host.ts';
 import { StateStore } from '../state/store.ts';
 
 export const warningChannel = channel('berth:runtime:warning');
 
 export interface RuntimeContext {
   store: StateStore;
+  /** Starts executors and binds locks: this process itself, or berth-runtime's front. */
+  host: RuntimeHost;
 }
 
-export function runtimeContext(root?: string): RuntimeContext {
-  return { store: new StateStore(root) };
+export function runtimeContext(root?: string, host: RuntimeHost = standaloneHost()): RuntimeContext {
+  return { store: new StateStore(root, host), host };
 }
 
 export function warn(message: string, details: Record<string, unknown> = {}): void {

@@ -7,7 +7,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { RUNTIME_SPEC_VERSION, type State } from '../../oci/runtime-spec.ts';
-import { cgroupMounts, type Cgroup } from '../cgroups/index.ts';
+import { cgroupMounts, type Cgroup, warmCgroupJoin } from '../cgroups/index.ts';
 import { containerCgroup } from './cgroup.ts';
 import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { runHooks } from '../hooks.ts';
@@ -15,6 +15,7 @@ import { mountPointOf } from '../linux/mountinfo.ts';
 import { compileCreatePlan, hostHasKcore, namespacesOf, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../plan/create-plan.ts';
 import { effectiveResources } from '../plan/device-rules.ts';
 import { loadBundle } from '../spec/load.ts';
+import type { Plan } from '../plan/encode.ts';
 import { readProcStat } from '../state/proc.ts';
 import { type ContainerRecord, EXEC_FIFO } from '../state/store.ts';
 import { writeIdMappings } from '../userns.ts';
@@ -64,6 +65,17 @@ function reportCgroupWarnings(id: string, warnings: readonly string[]): void {
 }
 
 export async function create(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created> {
+  // Creating and joining the cgroup wait for the kernel's grace period (see ../cgroups/warm.ts): it
+  // passes while the bundle is validated and the plan compiled, before the first mkdir.
+  const stopWarming = warmCgroupJoin();
+  try {
+    return await createWarm(ctx, id, options);
+  } finally {
+    stopWarming();
+  }
+}
+
+async function createWarm(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created> {
   const { store } = ctx;
   const bundle = await loadBundle(options.bundle);
   mark('create: bundle loaded and validated');
@@ -89,43 +101,48 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
   let cgroup: Cgroup | undefined;
   let pid = 0;
   try {
-    cgroup = containerCgroup(id, spec.linux?.cgroupsPath, effectiveResources(spec));
+    cgroup = containerCgroup(ctx.host, id, spec.linux?.cgroupsPath, effectiveResources(spec));
     // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find;
     // again after, since a rootless create drops the hierarchies it cannot write.
     record.cgroup = cgroup.paths;
     await store.write(record);
+    const cg = cgroup;
+    const terminal = spec.process?.terminal === true;
+    const seccomp = spec.linux?.seccomp ? await compileSeccompFor(spec.linux.seccomp) : undefined;
+    const compile = (): Plan =>
+      compileCreatePlan({
+        spec,
+        bundle: bundle.dir,
+        rootfs: bundle.rootfs,
+        stateDir,
+        fifoName: EXEC_FIFO,
+        consoleSocket: options.consoleSocket ? resolve(options.consoleSocket) : undefined,
+        noPivot: options.noPivot ?? false,
+        preserveFds: options.preserveFds ?? 0,
+        wait: options.wait ?? false,
+        consoleProxy: terminal && !options.consoleSocket && (options.wait ?? false),
+        cgroupMounts: (dest, readOnly, cgroupNamespace) => cgroupMounts(cg.paths, dest, { readOnly, cgroupNamespace }),
+        rootfsParentMount: mountPointOf(dirname(bundle.rootfs)),
+        seccomp,
+        hostHasKcore: hostHasKcore(),
+        unprivileged: process.geteuid?.() !== 0,
+        cgroupProcs: Object.values(cg.paths.dirs).map((dir) => join(dir, 'cgroup.procs')),
+      });
+    // Compiled before the cgroup exists, unless a rootless create may yet drop hierarchies from its paths.
+    const rootless = process.geteuid?.() !== 0;
+    let plan = rootless ? undefined : compile();
     await cgroup.create();
     mark('create: cgroup created');
     record.cgroup = cgroup.paths;
     reportCgroupWarnings(id, cgroup.warnings);
-    const cg = cgroup;
-    const terminal = spec.process?.terminal === true;
-    const seccomp = spec.linux?.seccomp ? await compileSeccompFor(spec.linux.seccomp) : undefined;
-    const plan = compileCreatePlan({
-      spec,
-      bundle: bundle.dir,
-      rootfs: bundle.rootfs,
-      stateDir,
-      fifoName: EXEC_FIFO,
-      consoleSocket: options.consoleSocket ? resolve(options.consoleSocket) : undefined,
-      noPivot: options.noPivot ?? false,
-      preserveFds: options.preserveFds ?? 0,
-      wait: options.wait ?? false,
-      consoleProxy: terminal && !options.consoleSocket && (options.wait ?? false),
-      cgroupMounts: (dest, readOnly, cgroupNamespace) => cgroupMounts(cg.paths, dest, { readOnly, cgroupNamespace }),
-      rootfsParentMount: mountPointOf(dirname(bundle.rootfs)),
-      seccomp,
-      hostHasKcore: hostHasKcore(),
-      unprivileged: process.geteuid?.() !== 0,
-      cgroupProcs: Object.values(cg.paths.dirs).map((dir) => join(dir, 'cgroup.procs')),
-    });
+    plan ??= compile();
     mark('create: plan compiled');
     const state = (status: State['status']): State => {
       const s: State = { ociVersion: record.ociVersion, id, status, pid, bundle: bundle.dir };
       if (spec.annotations) s.annotations = spec.annotations;
       return s;
     };
-    const execution = runExecutor({
+    const execution = await runExecutor(ctx.host, {
       plan,
       stdio: options.stdio ?? 'inherit',
       preserveFds: options.preserveFds ?? 0,

@@ -2,6 +2,7 @@
 import { readlinkSync } from 'node:fs';
 import { type BerthError, errnoCode, failedPrecondition, invalidArgument } from '../../errors.ts';
 import type { Process } from '../../oci/runtime-spec.ts';
+import { warmCgroupJoin } from '../cgroups/index.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { type Execution, ExecutorFailure, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
@@ -51,6 +52,16 @@ function notRunning(id: string, status: string, cause?: unknown): BerthError {
 }
 
 export async function exec(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions = {}): Promise<Executed> {
+  // The new process joins the container's cgroup: the kernel's grace period for that passes meanwhile.
+  const stopWarming = warmCgroupJoin();
+  try {
+    return await execWarm(ctx, id, process, options);
+  } finally {
+    stopWarming();
+  }
+}
+
+async function execWarm(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions): Promise<Executed> {
   const { store } = ctx;
   const record = await store.read(id);
   const status = await containerStatus(store, record);
@@ -74,7 +85,7 @@ export async function exec(ctx: RuntimeContext, id: string, process: Process, op
   }
   const cgroup = record.cgroup ? cgroupFromPaths(record.cgroup) : undefined;
   let pid = 0;
-  const execution = runExecutor({
+  const execution = await runExecutor(ctx.host, {
     plan,
     stdio: options.stdio ?? 'inherit',
     preserveFds: options.preserveFds ?? 0,

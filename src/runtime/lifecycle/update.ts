@@ -163,11 +163,11 @@ export function mergeResources(stored: LinuxResources, delta: LinuxResources): M
 const REFUSED_BEFORE_WRITING = new Set(['cgroup_resource_invalid', 'cgroup_controller_missing', 'cgroup_unified_on_v1', 'cgroup_rootless_unwritable']);
 
 /** After a refusal half-way through, the stored values of the sections go back into the cgroup. */
-async function writeBack(id: string, paths: CgroupPaths, stored: LinuxResources, changed: LinuxResources): Promise<void> {
+async function writeBack(ctx: RuntimeContext, id: string, paths: CgroupPaths, stored: LinuxResources, changed: LinuxResources): Promise<void> {
   const sections = Object.keys(changed) as (keyof LinuxResources)[];
   const previous: LinuxResources = {};
   for (const s of sections) if (stored[s] !== undefined) Object.assign(previous, { [s]: stored[s] });
-  await cgroupOf(paths).update(previous).catch((err: unknown) => {
+  await cgroupOf(paths, ctx.host).update(previous).catch((err: unknown) => {
     warn(`container "${id}": the previous limits could not all be written back after the failed update: ${describeError(err)}`, { id });
   });
   // A section the config never set has no stored values to go back to; with one value
@@ -194,11 +194,11 @@ export async function update(ctx: RuntimeContext, id: string, request: LinuxReso
   const { merged, changed, warnings } = mergeResources(stored, request);
   const sections = Object.keys(changed) as (keyof LinuxResources)[];
   if (sections.length === 0) return { changed: [], warnings };
-  const cgroup = cgroupOf(record.cgroup);
+  const cgroup = cgroupOf(record.cgroup, ctx.host);
   try {
     await cgroup.update(changed);
   } catch (err) {
-    if (!(isBerthError(err) && REFUSED_BEFORE_WRITING.has(err.code))) await writeBack(id, record.cgroup, stored, changed);
+    if (!(isBerthError(err) && REFUSED_BEFORE_WRITING.has(err.code))) await writeBack(ctx, id, record.cgroup, stored, changed);
     throw err;
   }
   warnings.push(...cgroup.warnings);

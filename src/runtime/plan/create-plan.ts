@@ -136,7 +136,8 @@ export function needsDevSetup(spec: Spec): boolean {
   return !(spec.mounts ?? []).some((m) => cleanDestination(m.destination) === '/dev' && parseMountOptions(m.options ?? [], m.type).bind);
 }
 
-function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, userns: boolean, cgroupns: boolean): void {
+/** `kind`: what the runtime's own mounts (the cgroup ones) bind, known without looking: their sources need not exist yet. */
+function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, userns: boolean, cgroupns: boolean, kind?: 'dir' | 'file'): void {
   const where = `mounts[${index}]`;
   const dest = cleanDestination(m.destination);
   for (const opt of m.options ?? []) {
@@ -146,7 +147,7 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
   if (m.type === 'cgroup' && !opts.bind) {
     const readOnly = (opts.flags & MS.RDONLY) !== 0;
     for (const cm of input.cgroupMounts(dest, readOnly, cgroupns)) {
-      addMount(plan, { destination: cm.destination, type: cm.fstype, source: cm.source, options: cm.options }, index, input, userns, cgroupns);
+      addMount(plan, { destination: cm.destination, type: cm.fstype, source: cm.source, options: cm.options }, index, input, userns, cgroupns, cm.kind);
     }
     return;
   }
@@ -154,11 +155,13 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
     let source = m.source ?? '';
     if (!source) throw invalidArgument('mount_source', `${where}.source: a bind mount needs a source`);
     if (!isAbsolute(source)) source = join(input.bundle, source);
-    let isDir: boolean;
-    try {
-      isDir = statSync(source).isDirectory();
-    } catch (err) {
-      throw invalidArgument('mount_source', `${where}.source: "${source}": ${(err as Error).message}`, { cause: err });
+    let isDir = kind === 'dir';
+    if (kind === undefined) {
+      try {
+        isDir = statSync(source).isDirectory();
+      } catch (err) {
+        throw invalidArgument('mount_source', `${where}.source: "${source}": ${(err as Error).message}`, { cause: err });
+      }
     }
     plan.add(
       'mount',

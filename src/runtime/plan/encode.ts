@@ -53,116 +53,139 @@ function toInt64(value: number | bigint): bigint {
   return v;
 }
 
-/**
- * The encoder sizes the plan first, then writes into one buffer: a plan of
- * a hundred steps is hundreds of fields, and a buffer per field cost
- * milliseconds on the start-up path.
- */
-function strBytes(v: string | Uint8Array): Uint8Array {
-  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+/** Each operation's arguments in wire order, looked up once. */
+const argLists = new Map<OpName, readonly (readonly [string, ArgKindName])[]>();
+
+function argsOf(op: OpName): readonly (readonly [string, ArgKindName])[] {
+  let list = argLists.get(op);
+  if (list === undefined) {
+    list = Object.entries<ArgKindName>(OPS[op].args);
+    argLists.set(op, list);
+  }
+  return list;
 }
 
-type Field = { kind: ArgKindName; value: unknown };
+function checkStr(step: Step, name: string, value: unknown): string | Uint8Array {
+  if (typeof value === 'string') {
+    if (value.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
+    return value;
+  }
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(`plan step ${step.op}: ${name} must be a string`);
+}
 
-function fieldsOf(step: Step): Field[] {
-  const def = OPS[step.op];
+function strSize(v: string | Uint8Array): number {
+  return 4 + (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length) + 1;
+}
+
+/**
+ * The encoder sizes the plan first, then writes into one buffer through a
+ * DataView: a plan of a hundred steps is hundreds of fields, and a buffer
+ * per field, or Buffer's checked write methods, cost milliseconds of a
+ * command's start.
+ */
+class Writer {
+  readonly buf: Buffer;
+  readonly view: DataView;
+  off = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.alloc(size);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, size);
+  }
+
+  u16(v: number): void {
+    this.view.setUint16(this.off, v, true);
+    this.off += 2;
+  }
+
+  u32(v: number): void {
+    this.view.setUint32(this.off, v, true);
+    this.off += 4;
+  }
+
+  i64(v: number | bigint): void {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      // Two halves: cheaper than a BigInt, and exact for safe integers.
+      this.view.setUint32(this.off, v >>> 0, true);
+      this.view.setInt32(this.off + 4, Math.floor(v / 0x100000000), true);
+    } else {
+      this.view.setBigInt64(this.off, toInt64(v), true);
+    }
+    this.off += 8;
+  }
+
+  str(v: string | Uint8Array): void {
+    const start = this.off + 4;
+    const len = typeof v === 'string' ? this.buf.write(v, start, 'utf8') : (this.buf.set(v, start), v.length);
+    this.view.setUint32(this.off, len, true);
+    this.buf[start + len] = 0;
+    this.off = start + len + 1;
+  }
+}
+
+function stepSize(step: Step): number {
   const args = step.args as Record<string, unknown>;
-  return Object.entries(def.args).map(([name, kind]: [string, ArgKindName]) => {
+  let n = 8;
+  for (const [name, kind] of argsOf(step.op)) {
     const value = args[name];
     switch (kind) {
       case 'int':
         if (typeof value !== 'number' && typeof value !== 'bigint') throw new TypeError(`plan step ${step.op}: ${name} must be an integer`);
-        return { kind, value };
+        n += 4 + 8;
+        break;
       case 'str':
-        if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new TypeError(`plan step ${step.op}: ${name} must be a string`);
-        if (typeof value === 'string' && value.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
-        return { kind, value: strBytes(value) };
+        n += 4 + strSize(checkStr(step, name, value));
+        break;
       case 'strv':
-        for (const x of value as readonly string[]) {
-          if (x.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
-        }
-        return { kind, value: (value as readonly string[]).map((x) => Buffer.from(x, 'utf8')) };
+        n += 4 + 4;
+        for (const x of value as readonly string[]) n += strSize(checkStr(step, name, x));
+        break;
       case 'intv':
-        return { kind, value };
+        n += 4 + 4 + 8 * (value as readonly number[]).length;
+        break;
     }
-  });
-}
-
-function fieldSize(f: Field): number {
-  switch (f.kind) {
-    case 'int':
-      return 4 + 8;
-    case 'str':
-      return 4 + 4 + (f.value as Uint8Array).length + 1;
-    case 'strv':
-      return 4 + 4 + (f.value as Uint8Array[]).reduce((n, b) => n + 4 + b.length + 1, 0);
-    case 'intv':
-      return 4 + 4 + 8 * (f.value as readonly number[]).length;
   }
-}
-
-function writeInt64(buf: Buffer, off: number, v: number | bigint): void {
-  if (typeof v === 'number' && Number.isSafeInteger(v)) {
-    // Two halves: cheaper than a BigInt, and exact for safe integers.
-    buf.writeUInt32LE(v >>> 0, off);
-    buf.writeInt32LE(Math.floor(v / 0x100000000), off + 4);
-  } else {
-    buf.writeBigInt64LE(toInt64(v), off);
-  }
-}
-
-function writeStr(buf: Buffer, off: number, bytes: Uint8Array): number {
-  buf.writeUInt32LE(bytes.length, off);
-  buf.set(bytes, off + 4);
-  buf[off + 4 + bytes.length] = 0;
-  return off + 4 + bytes.length + 1;
+  return n;
 }
 
 export function encodePlan(plan: Plan): Buffer {
-  const steps = plan.steps.map((step) => ({ step, fields: fieldsOf(step) }));
-  const size = 12 + steps.reduce((n, s) => n + 8 + s.fields.reduce((m, f) => m + fieldSize(f), 0), 0);
-  const buf = Buffer.alloc(size);
-  buf.writeUInt32LE(PLAN_MAGIC, 0);
-  buf.writeUInt32LE(PLAN_VERSION, 4);
-  buf.writeUInt32LE(plan.steps.length, 8);
-  let off = 12;
-  for (const { step, fields } of steps) {
-    buf.writeUInt16LE(OPS[step.op].code, off);
-    buf.writeUInt16LE(step.flags, off + 2);
-    buf.writeUInt16LE(fields.length, off + 4);
-    off += 8;
-    for (const f of fields) {
-      buf[off] = ArgKind[f.kind];
-      off += 4;
-      switch (f.kind) {
+  let size = 12;
+  for (const step of plan.steps) size += stepSize(step);
+  const w = new Writer(size);
+  w.u32(PLAN_MAGIC);
+  w.u32(PLAN_VERSION);
+  w.u32(plan.steps.length);
+  for (const step of plan.steps) {
+    const list = argsOf(step.op);
+    const args = step.args as Record<string, unknown>;
+    w.u16(OPS[step.op].code);
+    w.u16(step.flags);
+    w.u16(list.length);
+    w.u16(0);
+    for (const [name, kind] of list) {
+      const value = args[name];
+      w.buf[w.off] = ArgKind[kind];
+      w.off += 4;
+      switch (kind) {
         case 'int':
-          writeInt64(buf, off, f.value as number | bigint);
-          off += 8;
+          w.i64(value as number | bigint);
           break;
         case 'str':
-          off = writeStr(buf, off, f.value as Uint8Array);
+          w.str(value as string | Uint8Array);
           break;
-        case 'strv': {
-          const list = f.value as Uint8Array[];
-          buf.writeUInt32LE(list.length, off);
-          off += 4;
-          for (const b of list) off = writeStr(buf, off, b);
+        case 'strv':
+          w.u32((value as readonly string[]).length);
+          for (const x of value as readonly string[]) w.str(x);
           break;
-        }
-        case 'intv': {
-          const list = f.value as readonly number[];
-          buf.writeUInt32LE(list.length, off);
-          off += 4;
-          for (const n of list) {
-            writeInt64(buf, off, n);
-            off += 8;
-          }
+        case 'intv':
+          w.u32((value as readonly number[]).length);
+          for (const x of value as readonly number[]) w.i64(x);
           break;
-        }
       }
     }
   }
-  return buf;
+  return w.buf;
 }
 
 /** Human-readable listing of a plan, for `--debug` and tests. */

@@ -162,7 +162,12 @@ export const OPS = {
 
 export type OpName = keyof typeof OPS;
 
-/** Message types on the sync socket. */
+/**
+ * Message types on the sync socket, and on the socket between berth-runtime's
+ * front (native/front.c, the process the caller started) and the command
+ * line it runs: there the executor's own messages are relayed as they are,
+ * between FRONT_STARTED and FRONT_SESSION_END.
+ */
 export const Msg = {
   /** executor → TS: the container process's pid (payload: i32). */
   PID: 1,
@@ -176,6 +181,22 @@ export const Msg = {
   CONTINUE: 16,
   /** TS → executor: give up (the container process exits). */
   ABORT: 17,
+  /** TS → front: fork an executor on this plan (payload: the encoded plan). */
+  FRONT_PLAN: 32,
+  /** front → TS: the executor forked (payload: its pid as i32, or -errno); its messages follow. */
+  FRONT_STARTED: 33,
+  /** front → TS: every holder of that executor's sync socket let go of it (no payload). */
+  FRONT_SESSION_END: 34,
+  /** front → TS: an executor exited (payload: pid:i32, wait status:i32). */
+  FRONT_EXIT: 35,
+  /** TS → front: bind this abstract unix address and hold it as a lock (payload: the address, leading NUL included). */
+  FRONT_LOCK: 36,
+  /** front → TS: the answer to FRONT_LOCK (payload: 0 when held, else the errno, as i32). */
+  FRONT_LOCKED: 37,
+  /** TS → front: let go of a lock (payload: its address). */
+  FRONT_UNLOCK: 38,
+  /** TS → front: the command line is exiting; stop talking to it (no payload). */
+  FRONT_BYE: 39,
 } as const;
 
 /** Exit status of the executor when it fails before or outside the plan. */

@@ -1,11 +1,13 @@
 /**
  * Per-container locks that the kernel releases when the holder dies: a
- * listening socket bound to an abstract unix address is exclusive per
- * network namespace and vanishes with its process. Node has no flock(2);
- * this needs no native code and no lock files left behind by a crash.
+ * socket bound to an abstract unix address is exclusive per network
+ * namespace and vanishes with its process. Node has no flock(2); this needs
+ * no lock files left behind by a crash. The host binds the address (through
+ * node:net, or berth-runtime's front for the command line), so both kinds of
+ * holder exclude each other.
  */
-import type { Server } from 'node:net';
-import { errnoCode, unavailable } from '../../errors.ts';
+import { unavailable } from '../../errors.ts';
+import type { RuntimeHost } from '../host/host.ts';
 
 export interface Lock extends AsyncDisposable {
   release(): Promise<void>;
@@ -21,47 +23,23 @@ export function fnv1a64(text: string): string {
   return h.toString(16).padStart(16, '0');
 }
 
-function address(scope: string, name: string): string {
+export function lockAddress(scope: string, name: string): string {
   const full = `\0berth-lock/${fnv1a64(scope)}/${name}`;
   // The kernel allows 107 bytes for the name of a unix socket.
   return Buffer.byteLength(full) <= 107 ? full : `\0berth-lock/${fnv1a64(scope)}/${fnv1a64(name)}`;
-}
-
-async function tryListen(addr: string): Promise<Server | undefined> {
-  // node:net loads a dozen internal modules: only commands that lock pay for them.
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (err) => {
-      if (errnoCode(err) === 'EADDRINUSE') resolve(undefined);
-      else reject(err);
-    });
-    server.listen({ path: addr, exclusive: true }, () => {
-      server.unref();
-      resolve(server);
-    });
-  });
 }
 
 /**
  * Takes the lock `name` within `scope` (the state root), waiting up to
  * `timeoutMs` for another holder to finish.
  */
-export async function acquireLock(scope: string, name: string, timeoutMs = 30_000): Promise<Lock> {
-  const addr = address(scope, name);
+export async function acquireLock(host: Pick<RuntimeHost, 'bindLock'>, scope: string, name: string, timeoutMs = 30_000): Promise<Lock> {
+  const addr = lockAddress(scope, name);
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
   for (;;) {
-    const server = await tryListen(addr);
-    if (server) {
-      let released = false;
-      const release = async (): Promise<void> => {
-        if (released) return;
-        released = true;
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      };
-      return { release, [Symbol.asyncDispose]: release };
-    }
+    const release = await host.bindLock(addr);
+    if (release) return { release, [Symbol.asyncDispose]: release };
     if (Date.now() >= deadline) {
       throw unavailable('lock_timeout', `${name}: another command still holds the lock after ${timeoutMs} ms`);
     }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { alreadyExists, errnoCode, internal, invalidArgument, notFound } from '../../errors.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import type { CgroupPaths } from '../cgroups/index.ts';
+import { type RuntimeHost, standaloneHost } from '../host/host.ts';
 import { acquireLock, type Lock } from './lock.ts';
 
 export const DEFAULT_STATE_ROOT = '/run/berth-runtime';
@@ -48,9 +49,11 @@ export function checkId(id: string): void {
 
 export class StateStore {
   readonly root: string;
+  private readonly host: Pick<RuntimeHost, 'bindLock'>;
 
-  constructor(root: string = DEFAULT_STATE_ROOT) {
+  constructor(root: string = DEFAULT_STATE_ROOT, host: Pick<RuntimeHost, 'bindLock'> = standaloneHost()) {
     this.root = root;
+    this.host = host;
   }
 
   dir(id: string): string {
@@ -64,7 +67,7 @@ export class StateStore {
 
   lock(id: string): Promise<Lock> {
     checkId(id);
-    return acquireLock(this.root, id);
+    return acquireLock(this.host, this.root, id);
   }
 
   /** Claims the id: fails if a container of that id exists. */

@@ -12,6 +12,7 @@ import { cgroupFromPaths, compileDeviceFilter, DEVICE_PROGRAM_LICENSE, encodeBpf
 import type { LinuxDeviceCgroup } from '../../../src/oci/runtime-spec.ts';
 import { Plan } from '../../../src/runtime/plan/encode.ts';
 import { runExecutor } from '../../../src/runtime/executor/executor.ts';
+import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { emptyCgroup, isRoot, killGroup, uniqueName, waitingShell } from './helpers.ts';
 
 function v2Dir(): string | undefined {
@@ -25,7 +26,7 @@ const skip = !isRoot ? 'needs root' : mount === undefined ? 'no cgroup2 mount' :
 /** Runs the executor's bpf_device step on the host; rejects with its failure. */
 async function attach(dir: string, program: Uint8Array, license = DEVICE_PROGRAM_LICENSE): Promise<void> {
   const plan = new Plan().add('bpf_device', { cgroup: dir, program, license }, `attach the device filter to ${dir}`);
-  const run = runExecutor({ plan, stdio: ['ignore', 'ignore', 'pipe'] });
+  const run = await runExecutor(standaloneHost(), { plan, stdio: ['ignore', 'ignore', 'pipe'] });
   run.pid.catch(() => undefined);
   await run.ready;
   await run.exited;

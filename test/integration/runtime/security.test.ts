@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock } from '../../../src/runtime/state/lock.ts';
 import { makeBundle, REPO, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
@@ -270,7 +271,7 @@ describe('concurrent commands on one container are serialised (root)', () => {
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
     assert.equal((await rt.run(['create', '--bundle', bundle.dir, id])).code, 0);
-    const lock = await acquireLock(rt.root, id);
+    const lock = await acquireLock(standaloneHost(), rt.root, id);
     let released = false;
     const deleting = rt.run(['delete', '--force', id]).then((r) => ({ r, released }));
     // While the lock is held the container must stay; poll for a while to see it survive.

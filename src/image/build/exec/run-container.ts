@@ -196,8 +196,8 @@ export async function runContainer(options: RunContainerOptions): Promise<number
   try {
     options.signal?.throwIfAborted();
     created = await create(ctx, id, { bundle: options.bundleDir, wait: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const child = created.execution.executor;
-    const output = Promise.all([pump(child.stdout, 'stdout', options.onOutput), pump(child.stderr, 'stderr', options.onOutput)]);
+    const { stdout, stderr } = created.execution;
+    const output = Promise.all([pump(stdout, 'stdout', options.onOutput), pump(stderr, 'stderr', options.onOutput)]);
     options.signal?.addEventListener('abort', kill, { once: true });
     await start(ctx, id);
     options.onStart?.(id);

@@ -1,0 +1,278 @@
+/**
+ * The command line's side of berth-runtime's front (native/front.c): the
+ * small process the caller started, which forks the executors and binds the
+ * locks on this process's behalf, so that a command loads neither
+ * node:child_process nor node:net.
+ *
+ * One socket (its number in BERTH_FRONT_FD) carries frames both ways
+ * (type:u32 len:u32 payload, the sync protocol's framing). Without node:net
+ * a Node.js process cannot poll a descriptor, so the socket is read in the
+ * thread pool, and only while an answer, an executor's messages or its exit
+ * are awaited. A read still pending when the process exits would hold the
+ * exit up: at exit the front gets FRONT_BYE and closes its end, which ends
+ * that read.
+ */
+import { fstatSync, read, writeSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { internal } from '../../errors.ts';
+import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
+import { type ExecutorLink, type ExitStatus, type LaunchRequest, type LockRelease, type RuntimeHost, standaloneHost } from './host.ts';
+
+const READ_SIZE = 64 * 1024;
+
+interface Session {
+  onMessage?: (type: number, payload: Buffer) => void;
+  onEnd?: () => void;
+  /** Lets the next launch go. */
+  release: () => void;
+  /** Messages that came before anybody listened. */
+  early: [number, Buffer][];
+  ended: boolean;
+  closed: boolean;
+}
+
+/** The status waitpid(2) reported, as ChildProcess's exit event gives it (unknown: both null). */
+export function decodeWaitStatus(status: number | undefined): ExitStatus {
+  if (status === undefined) return { code: null, signal: null };
+  const sig = status & 0x7f;
+  if (sig === 0) return { code: (status >> 8) & 0xff, signal: null };
+  const { constants } = process.getBuiltinModule('node:os');
+  const name = Object.entries(constants.signals).find(([, n]) => n === sig)?.[0];
+  return { code: null, signal: (name ?? null) as NodeJS.Signals | null };
+}
+
+let fromEnvironment: Front | null | undefined;
+
+export class Front implements RuntimeHost {
+  readonly #fd: number;
+  #buf: Buffer = Buffer.alloc(0);
+  #reading = false;
+  #gone = false;
+  /** Reasons to keep a read pending: answers, a session, exits awaited. */
+  #demand = 0;
+  readonly #lockAnswers: ((errno: number) => void)[] = [];
+  /** A launch waiting for FRONT_STARTED; the messages right after it belong to its session. */
+  #starting: { session: Session; onExit: (status: number | undefined) => void; resolve: (pid: number) => void } | undefined;
+  #session: Session | undefined;
+  readonly #exits = new Map<number, (status: number | undefined) => void>();
+  /** The front relays one executor at a time: a launch waits for the session before it to end. */
+  #idle: Promise<void> = Promise.resolve();
+
+  constructor(fd: number) {
+    this.#fd = fd;
+    process.once('exit', () => this.#write(Msg.FRONT_BYE, new Uint8Array(0)));
+  }
+
+  /** The front this process runs under, if any: BERTH_FRONT_FD names a socket. */
+  static fromEnvironment(): Front | undefined {
+    if (fromEnvironment === undefined) fromEnvironment = Front.#open() ?? null;
+    return fromEnvironment ?? undefined;
+  }
+
+  static #open(): Front | undefined {
+    const text = process.env['BERTH_FRONT_FD'];
+    if (text === undefined) return undefined;
+    delete process.env['BERTH_FRONT_FD'];
+    const fd = Number(text);
+    if (!Number.isInteger(fd) || fd < 3) return undefined;
+    try {
+      if (!fstatSync(fd).isSocket()) return undefined;
+    } catch {
+      return undefined;
+    }
+    return new Front(fd);
+  }
+
+  async launch(request: LaunchRequest): Promise<ExecutorLink> {
+    // The front's executors share its stdio; pipes need an executor of this process's own.
+    if (request.stdio !== 'inherit') return standaloneHost().launch(request);
+    const previous = this.#idle;
+    let idle!: () => void;
+    this.#idle = new Promise((resolve) => (idle = resolve));
+    await previous;
+    const session: Session = { early: [], ended: false, closed: false, release: idle };
+    let onExit!: (status: number | undefined) => void;
+    const exited = new Promise<number | undefined>((resolve) => (onExit = resolve)).then(decodeWaitStatus);
+    // Nothing waits for FRONT_STARTED: the executor's messages come after it on the same socket.
+    const pid = new Promise<number>((resolve, reject) => {
+      this.#starting = {
+        session,
+        onExit,
+        resolve: (answer) => {
+          if (answer > 0) {
+            resolve(answer);
+            return;
+          }
+          idle();
+          reject(internal('executor_spawn', `berth-runtime's front could not start an executor: ${answer < 0 ? getSystemErrorName(answer) : 'it went away'}`));
+        },
+      };
+    });
+    pid.catch(() => undefined);
+    this.#want();
+    const payload = Buffer.allocUnsafe(4 + request.plan.length);
+    payload.writeUInt32LE(request.preserveFds, 0);
+    payload.set(request.plan, 4);
+    this.#write(Msg.FRONT_PLAN, payload);
+    return {
+      pid,
+      exited,
+      stdout: null,
+      stderr: null,
+      send: (type, payload) => {
+        if (!session.ended && !session.closed) this.#write(type, payload);
+      },
+      listen: (onMessage, onEnd) => {
+        session.onMessage = onMessage;
+        session.onEnd = onEnd;
+        for (const [type, payload] of session.early.splice(0)) if (!session.closed) onMessage(type, payload);
+        if (session.ended && !session.closed) onEnd();
+      },
+      close: () => {
+        session.closed = true;
+      },
+    };
+  }
+
+  async bindLock(address: string): Promise<LockRelease | undefined> {
+    const bytes = Buffer.from(address, 'utf8');
+    const errno = await new Promise<number>((resolve) => {
+      this.#lockAnswers.push(resolve);
+      this.#want();
+      this.#write(Msg.FRONT_LOCK, bytes);
+    });
+    if (errno === 0) {
+      let released = false;
+      return () => {
+        if (!released) {
+          released = true;
+          this.#write(Msg.FRONT_UNLOCK, bytes);
+        }
+        return Promise.resolve();
+      };
+    }
+    const name = errno > 0 ? getSystemErrorName(-errno) : 'the front went away';
+    if (name === 'EADDRINUSE') return undefined;
+    throw internal('lock_failed', `lock ${JSON.stringify(address.slice(1))}: ${name}`);
+  }
+
+  #write(type: number, payload: Uint8Array): void {
+    if (this.#gone) return;
+    const out = Buffer.allocUnsafe(8 + payload.length);
+    out.writeUInt32LE(type, 0);
+    out.writeUInt32LE(payload.length, 4);
+    out.set(payload, 8);
+    try {
+      for (let off = 0; off < out.length; ) off += writeSync(this.#fd, out, off);
+    } catch {
+      this.#lost();
+    }
+  }
+
+  #want(): void {
+    this.#demand++;
+    this.#pump();
+  }
+
+  #done(): void {
+    this.#demand--;
+  }
+
+  #pump(): void {
+    if (this.#reading || this.#gone || this.#demand <= 0) return;
+    this.#reading = true;
+    const chunk = Buffer.allocUnsafe(READ_SIZE);
+    read(this.#fd, chunk, 0, READ_SIZE, null, (err, n) => {
+      this.#reading = false;
+      if (err || n === 0) {
+        this.#lost();
+        return;
+      }
+      const got = chunk.subarray(0, n);
+      this.#buf = this.#buf.length ? Buffer.concat([this.#buf, got]) : got;
+      this.#parse();
+      this.#pump();
+    });
+  }
+
+  #parse(): void {
+    while (this.#buf.length >= 8) {
+      const type = this.#buf.readUInt32LE(0);
+      const len = this.#buf.readUInt32LE(4);
+      if (len > PLAN_MAX_BYTES) {
+        this.#lost();
+        return;
+      }
+      if (this.#buf.length < 8 + len) return;
+      const payload = this.#buf.subarray(8, 8 + len);
+      this.#buf = this.#buf.subarray(8 + len);
+      this.#dispatch(type, payload);
+    }
+  }
+
+  #dispatch(type: number, payload: Buffer): void {
+    switch (type) {
+      case Msg.FRONT_LOCKED:
+        this.#done();
+        this.#lockAnswers.shift()?.(payload.readInt32LE(0));
+        return;
+      case Msg.FRONT_STARTED: {
+        this.#done();
+        const starting = this.#starting;
+        this.#starting = undefined;
+        if (!starting) return;
+        const pid = payload.readInt32LE(0);
+        if (pid > 0) {
+          this.#session = starting.session;
+          this.#want();
+          this.#exits.set(pid, starting.onExit);
+          this.#want();
+        }
+        starting.resolve(pid);
+        return;
+      }
+      case Msg.FRONT_SESSION_END:
+        this.#endSession();
+        return;
+      case Msg.FRONT_EXIT: {
+        const pid = payload.readInt32LE(0);
+        const waiter = this.#exits.get(pid);
+        if (waiter) {
+          this.#exits.delete(pid);
+          this.#done();
+          waiter(payload.readInt32LE(4));
+        }
+        return;
+      }
+      default: {
+        const s = this.#session;
+        if (!s || s.closed) return;
+        if (s.onMessage) s.onMessage(type, payload);
+        else s.early.push([type, payload]);
+      }
+    }
+  }
+
+  #endSession(): void {
+    const s = this.#session;
+    if (!s) return;
+    this.#session = undefined;
+    this.#done();
+    s.ended = true;
+    s.release();
+    if (!s.closed) s.onEnd?.();
+  }
+
+  /** The front went away (or spoke nonsense): everything awaited ends now. */
+  #lost(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    for (const answer of this.#lockAnswers.splice(0)) answer(-1);
+    this.#starting?.resolve(0);
+    this.#starting = undefined;
+    this.#endSession();
+    for (const waiter of this.#exits.values()) waiter(undefined);
+    this.#exits.clear();
+    this.#demand = 0;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What the runtime needs from the process it runs in: starting executors on
+ * plans and holding per-container locks. Two hosts provide it:
+ *
+ *   - a Node.js process on its own (the engine, builds, tests): it spawns
+ *     berth-exec and binds lock sockets through node:net (spawn.ts);
+ *   - the berth-runtime command line under its front (native/front.c), which
+ *     forks the executors and binds the locks on its behalf, so a command
+ *     loads neither node:child_process nor node:net (front.ts).
+ *
+ * Both take the same lock addresses, so the two exclude each other.
+ */
+import type { Readable, Stream } from 'node:stream';
+
+export type StdioEntry = 'inherit' | 'ignore' | 'pipe' | number | Stream;
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface LaunchRequest {
+  /** The encoded plan. */
+  plan: Uint8Array;
+  /** fds 0, 1 and 2 of the executor (and of the container). */
+  stdio: readonly [StdioEntry, StdioEntry, StdioEntry] | 'inherit';
+  /** fds 3 .. 3+n-1 of this process pass to the executor at the same numbers (runc's --preserve-fds). */
+  preserveFds: number;
+}
+
+/** One executor and its sync socket, as the protocol driver (executor.ts) sees them. */
+export interface ExecutorLink {
+  /** The executor's pid; rejects when it could not be started (known before any of its messages). */
+  readonly pid: Promise<number>;
+  /** Sends one message to the executor. */
+  send(type: number, payload: Uint8Array): void;
+  /**
+   * Delivers the executor's messages in order, then `onEnd` once every holder
+   * of its sync socket (the executor, the container process) let go of it.
+   */
+  listen(onMessage: (type: number, payload: Buffer) => void, onEnd: () => void): void;
+  /** Stops listening: the messages still coming are dropped. */
+  close(): void;
+  /** The executor's exit: in wait mode, the container's status. */
+  readonly exited: Promise<ExitStatus>;
+  /** The executor's stdout and stderr where the request asked for pipes. */
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+}
+
+/** A held lock; releasing twice is harmless. */
+export type LockRelease = () => Promise<void>;
+
+export interface RuntimeHost {
+  launch(request: LaunchRequest): Promise<ExecutorLink>;
+  /** Binds the abstract unix address `address` (leading NUL included); undefined when another holds it. */
+  bindLock(address: string): Promise<LockRelease | undefined>;
+}
+
+let standalone: Promise<RuntimeHost> | undefined;
+
+/** The host of a Node.js process on its own; node:child_process and node:net load when first used. */
+export function standaloneHost(): RuntimeHost {
+  const load = (): Promise<RuntimeHost> => (standalone ??= import('./spawn.ts').then((m) => m.spawnHost));
+  return {
+    launch: async (request) => (await load()).launch(request),
+    bindLock: async (address) => (await load()).bindLock(address),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The host of a Node.js process on its own: each executor is spawned from
+ * build/berth-exec with its plan in an unlinked file and a socket for the
+ * sync protocol; locks are listening sockets bound through node:net.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { errnoCode, internal } from '../../errors.ts';
+import { buildDir } from '../../paths.ts';
+import { PLAN_MAX_BYTES } from '../plan/opcodes.ts';
+import type { ExecutorLink, ExitStatus, LaunchRequest, LockRelease, RuntimeHost } from './host.ts';
+
+/** The executor binary: next to the bundle, or in build/ of the repository. */
+export function executorPath(): string {
+  const env = process.env['BERTH_EXECUTOR'];
+  if (env) return env;
+  return join(buildDir(), 'berth-exec');
+}
+
+let planCounter = 0;
+
+/** An unlinked file holding the plan, on a tmpfs when the machine has one. */
+function planFile(bytes: Uint8Array): number {
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const path = join(dir, `.berth-plan-${process.pid}-${planCounter++}`);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    unlinkSync(path);
+    writeSync(fd, bytes);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+function frame(type: number, payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(8 + payload.length);
+  out.writeUInt32LE(type, 0);
+  out.writeUInt32LE(payload.length, 4);
+  out.set(payload, 8);
+  return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/require-await -- the host interface is asynchronous
+async function launch(request: LaunchRequest): Promise<ExecutorLink> {
+  const base = request.stdio === 'inherit' ? (['inherit', 'inherit', 'inherit'] as const) : request.stdio;
+  const stdio: StdioOptions = [...base];
+  for (let fd = 3; fd < 3 + request.preserveFds; fd++) stdio.push(fd);
+  stdio.push('pipe');
+  const syncIndex = 3 + request.preserveFds;
+  // The plan goes in an unlinked file the executor reads as soon as it starts, while spawn()
+  // here is still busy: the executor need not wait for this process to answer first.
+  const planFd = planFile(request.plan);
+  stdio.push(planFd);
+  let child;
+  try {
+    child = spawn(executorPath(), [String(syncIndex), String(syncIndex + 1)], { stdio, env: {} });
+  } finally {
+    closeSync(planFd);
+  }
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const pid = new Promise<number>((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid ?? -1));
+    child.once('error', (err) => reject(internal('executor_spawn', `start the executor ${executorPath()}: ${err.message}`, { cause: err })));
+  });
+  pid.catch(() => undefined);
+  const sock = child.stdio[syncIndex] as Socket | null;
+  if (!sock) throw internal('executor_spawn', 'executor: no sync socket');
+  let buf: Buffer = Buffer.alloc(0);
+  let closed = false;
+  return {
+    pid,
+    exited,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    send: (type, payload) => {
+      if (!closed) sock.write(frame(type, payload));
+    },
+    listen: (onMessage, onEnd) => {
+      sock.on('data', (chunk: Buffer) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        while (!closed && buf.length >= 8) {
+          const len = buf.readUInt32LE(4);
+          if (len > PLAN_MAX_BYTES) {
+            // Not the executor speaking: the driver reports an unknown message and gives up.
+            onMessage(0, Buffer.alloc(0));
+            return;
+          }
+          if (buf.length < 8 + len) break;
+          const type = buf.readUInt32LE(0);
+          const payload = buf.subarray(8, 8 + len);
+          buf = buf.subarray(8 + len);
+          onMessage(type, payload);
+        }
+      });
+      sock.on('error', () => undefined);
+      sock.on('close', () => {
+        if (!closed) onEnd();
+      });
+    },
+    close: () => {
+      closed = true;
+      sock.destroy();
+    },
+  };
+}
+
+function bindLock(address: string): Promise<LockRelease | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err) => {
+      if (errnoCode(err) === 'EADDRINUSE') resolve(undefined);
+      else reject(err);
+    });
+    server.listen({ path: address, exclusive: true }, () => {
+      server.unref();
+      let released: Promise<void> | undefined;
+      resolve(() => (released ??= new Promise<void>((done) => server.close(() => done()))));
+    });
+  });
+}
+
+export const spawnHost: RuntimeHost = { launch, bindLock };
