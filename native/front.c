@@ -35,6 +35,9 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -45,6 +48,12 @@
 #define RESUME_FLAG "--berth-front-resume="
 #define LAUNCHER_NAME "berth-runtime.cjs"
 #define MAX_LOCKS 64
+/* How often, and for how long at most, the front moves itself where it is (see warm_cgroups). */
+#define WARM_INTERVAL_MS 2
+#define WARM_MAX_MS 1000
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
 
 /* Sent to the front by a caller, passed on to the command line (runc forwards the same set). */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -62,6 +71,8 @@ struct front {
 	int node_fd;     /* socket to it; -1 once it said BYE or went away */
 	int session_fd;  /* sync socket of the executor being relayed; -1 when none */
 	int sig_fd;
+	int warm_fd;     /* own cgroup.procs while warming, else -1 */
+	long long warm_next, warm_until;
 	int nlocks;
 	struct lock locks[MAX_LOCKS];
 };
@@ -111,6 +122,84 @@ static _Noreturn void exit_as(int status)
 	_exit(128 + sig);
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * The cgroup.procs of this process's own cgroup on the cgroup2 mount (the "0::" line of
+ * /proc/self/cgroup under the cgroup2 mount point of /proc/self/mountinfo), opened for writing;
+ * -1 without one (a v1-only host, or no right to write it).
+ */
+static int open_own_cgroup2_procs(void)
+{
+	char line[PATH_MAX + 64], own[sizeof line] = "";
+	FILE *in = fopen("/proc/self/cgroup", "re");
+	if (in == NULL)
+		return -1;
+	while (fgets(line, sizeof line, in) != NULL) {
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(own, sizeof own, "%s", line + 3);
+			break;
+		}
+	}
+	fclose(in);
+	if (own[0] != '/' || (in = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return -1;
+	int fd = -1;
+	char root[PATH_MAX], point[PATH_MAX], path[sizeof point + sizeof own + 16];
+	while (fd < 0 && fgets(line, sizeof line, in) != NULL) {
+		/* id parent major:minor root mount-point ... - cgroup2 ...; escaped names (\040) are left alone. */
+		if (strstr(line, " - cgroup2 ") == NULL || strchr(line, '\\') != NULL)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2)
+			continue;
+		const char *rel = own;
+		size_t n = strlen(root);
+		if (strcmp(root, "/") != 0) {
+			if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0'))
+				continue;
+			rel = own + n;
+		}
+		snprintf(path, sizeof path, "%s%s/cgroup.procs", point, strcmp(rel, "/") == 0 ? "" : rel);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		struct statfs fs;
+		if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	fclose(in);
+	return fd;
+}
+
+/*
+ * Joining a cgroup takes the kernel's cgroup_threadgroup_rwsem for writing, and when nobody has
+ * for a few milliseconds, that waits out an RCU grace period first, holding cgroup_mutex
+ * (src/runtime/cgroups/warm.ts measures it). The front writes "0" (itself, where it already is)
+ * into its own cgroup.procs as it starts, while Node.js boots, and every few milliseconds after,
+ * so the container's cgroup is made and joined on the fast path. The command line says when it no
+ * longer needs it (FRONT_WARM_STOP); it ends anyway with the command line or after WARM_MAX_MS.
+ */
+static void warm_cgroups(struct front *f)
+{
+	if (f->warm_fd < 0)
+		return;
+	long long now = now_ms();
+	if (now < f->warm_next)
+		return;
+	if (now > f->warm_until || write(f->warm_fd, "0", 1) != 1) {
+		close(f->warm_fd);
+		f->warm_fd = -1;
+		return;
+	}
+	f->warm_next = now_ms() + WARM_INTERVAL_MS;
+}
+
 static void tell_node(struct front *f, uint32_t type, const void *payload, uint32_t len)
 {
 	if (f->node_fd >= 0)
@@ -139,15 +228,27 @@ static _Noreturn void become_executor(struct front *f, int sync_fd, uint32_t kee
 		memset(f->title, 0, f->title_len);
 		memcpy(f->title, "berth-exec", sizeof "berth-exec");
 	}
+	/* The caller's environment stays out of /proc/PID/environ too, as with an executor spawned with none. */
+	if (environ != NULL && environ[0] != NULL) {
+		/* Only the strings exec laid out, one after the other. */
+		char *end = environ[0];
+		char **e = environ;
+		for (; *e != NULL && *e == end; e++)
+			end += strlen(*e) + 1;
+		if (*e == NULL)
+			memset(environ[0], 0, (size_t)(end - environ[0]));
+	}
+	clearenv();
 	close(f->node_fd);
 	close(f->sig_fd);
+	if (f->warm_fd >= 0)
+		close(f->warm_fd);
 	for (int i = 0; i < f->nlocks; i++)
 		close(f->locks[i].fd);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	clearenv();
 	int fd = 3 + (int)keep;
 	if (sync_fd != fd) {
 		if (dup3(sync_fd, fd, O_CLOEXEC) < 0)
@@ -256,12 +357,28 @@ static void from_node(struct front *f)
 	case MSG_FRONT_UNLOCK:
 		drop_lock(f, payload, len);
 		break;
-	case MSG_FRONT_BYE:
+	case MSG_FRONT_WARM_STOP:
+		if (f->warm_fd >= 0)
+			close(f->warm_fd);
+		f->warm_fd = -1;
+		break;
+	case MSG_FRONT_BYE: {
 		/* Closing our end ends the read the command line still has pending, so it can exit. */
 		end_session(f);
 		close(f->node_fd);
 		f->node_fd = -1;
+		/*
+		 * With its exit code, the command is done: the caller has its answer now, and need not wait
+		 * while Node.js takes itself down (milliseconds); the command line finishes that on its own.
+		 */
+		int32_t code;
+		if (len == sizeof code) {
+			memcpy(&code, payload, sizeof code);
+			free(payload);
+			_exit(code & 0xff);
+		}
 		break;
+	}
 	default:
 		dprintf(2, "berth-runtime: front: message of type %u from the command line\n", type);
 		break;
@@ -304,9 +421,9 @@ static void on_signals(struct front *f)
 	}
 }
 
-static _Noreturn void serve(pid_t node, int node_fd, int argc, char **argv)
+static _Noreturn void serve(pid_t node, int node_fd, int warm_fd, int argc, char **argv)
 {
-	struct front f = { .node = node, .node_fd = node_fd, .session_fd = -1, .sig_fd = -1 };
+	struct front f = { .node = node, .node_fd = node_fd, .session_fd = -1, .sig_fd = -1, .warm_fd = warm_fd };
 	f.title = argv[0];
 	f.title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
 	prctl(PR_SET_NAME, "berth-runtime", 0, 0, 0);
@@ -325,6 +442,10 @@ static _Noreturn void serve(pid_t node, int node_fd, int argc, char **argv)
 		kill(node, SIGKILL);
 		die("signalfd", errno);
 	}
+	if (f.warm_fd >= 0 && fcntl(f.warm_fd, F_SETFD, FD_CLOEXEC) < 0)
+		f.warm_fd = -1;
+	f.warm_until = now_ms() + WARM_MAX_MS;
+	warm_cgroups(&f);
 	for (;;) {
 		struct pollfd p[3] = { { .fd = f.sig_fd, .events = POLLIN } };
 		nfds_t n = 1;
@@ -337,11 +458,20 @@ static _Noreturn void serve(pid_t node, int node_fd, int argc, char **argv)
 			at_node = (int)n;
 			p[n++] = (struct pollfd){ .fd = f.node_fd, .events = POLLIN };
 		}
-		if (poll(p, n, -1) < 0) {
+		int timeout = -1;
+		if (f.warm_fd >= 0) {
+			long long left = f.warm_next - now_ms();
+			timeout = left < 0 ? 0 : (int)left;
+		}
+		int ready = poll(p, n, timeout);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll", errno);
 		}
+		warm_cgroups(&f);
+		if (ready == 0)
+			continue;
 		if (p[0].revents)
 			on_signals(&f);
 		if (at_session >= 0 && p[at_session].revents && f.session_fd >= 0)
@@ -351,17 +481,27 @@ static _Noreturn void serve(pid_t node, int node_fd, int argc, char **argv)
 	}
 }
 
-static int parse_resume(const char *arg, pid_t *node, int *fd)
+/* "PID:FD:WARM": its own command line (a child of this very process), its socket, its cgroup.procs or -1. */
+static int parse_resume(const char *arg, pid_t *node, int *fd, int *warm)
 {
 	char *end;
 	long p = strtol(arg + strlen(RESUME_FLAG), &end, 10);
 	if (*end != ':' || p <= 0 || p > INT_MAX)
 		return -1;
 	long d = strtol(end + 1, &end, 10);
-	if (*end != '\0' || d < 3 || d > INT_MAX || fcntl((int)d, F_GETFD) < 0)
+	struct stat st;
+	if (*end != ':' || d < 3 || d > INT_MAX || fstat((int)d, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -1;
+	long w = strtol(end + 1, &end, 10);
+	struct statfs fs;
+	if (*end != '\0' || w < -1 || w > INT_MAX || (w >= 0 && (fstatfs((int)w, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)))
+		return -1;
+	siginfo_t info;
+	if (waitid(P_PID, (id_t)p, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
 		return -1;
 	*node = (pid_t)p;
 	*fd = (int)d;
+	*warm = (int)w;
 	return 0;
 }
 
@@ -369,9 +509,9 @@ int front_main(int argc, char **argv, char **envp)
 {
 	if (runs_sealed()) {
 		pid_t node;
-		int fd;
-		if (argc >= 2 && strncmp(argv[1], RESUME_FLAG, strlen(RESUME_FLAG)) == 0 && parse_resume(argv[1], &node, &fd) == 0)
-			serve(node, fd, argc, argv);
+		int fd, warm;
+		if (argc >= 2 && strncmp(argv[1], RESUME_FLAG, strlen(RESUME_FLAG)) == 0 && parse_resume(argv[1], &node, &fd, &warm) == 0)
+			serve(node, fd, warm, argc, argv);
 		/* Reached through /proc/PID/exe from a container, say: the sealed copy serves nobody else. */
 		dprintf(2, "berth-exec: usage: the sealed copy of berth-runtime runs only as its own front\n");
 		return EXEC_FAILURE_STATUS;
@@ -382,6 +522,8 @@ int front_main(int argc, char **argv, char **envp)
 	sigset_t set, old;
 	handled_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	/* Found now, so the command line can be told whether the front keeps cgroup joins fast. */
+	int warm = open_own_cgroup2_procs();
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		die("socketpair", errno);
@@ -392,7 +534,7 @@ int front_main(int argc, char **argv, char **envp)
 		char num[16];
 		close(sv[0]);
 		snprintf(num, sizeof num, "%d", sv[1]);
-		if (fcntl(sv[1], F_SETFD, 0) < 0 || setenv("BERTH_FRONT_FD", num, 1) < 0)
+		if (fcntl(sv[1], F_SETFD, 0) < 0 || setenv("BERTH_FRONT_FD", num, 1) < 0 || setenv("BERTH_FRONT_WARMING", warm >= 0 ? "1" : "0", 1) < 0)
 			die("front socket", errno);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		execv(launcher, argv);
@@ -400,13 +542,13 @@ int front_main(int argc, char **argv, char **envp)
 		_exit(127);
 	}
 	close(sv[1]);
-	if (fcntl(sv[0], F_SETFD, 0) < 0) {
+	if (fcntl(sv[0], F_SETFD, 0) < 0 || (warm >= 0 && fcntl(warm, F_SETFD, 0) < 0)) {
 		kill(pid, SIGKILL);
 		die("front socket", errno);
 	}
 	/* The caller's arguments come along, unread, so that ps shows what this process is for. */
-	char flag[64];
-	snprintf(flag, sizeof flag, RESUME_FLAG "%d:%d", (int)pid, sv[0]);
+	char flag[80];
+	snprintf(flag, sizeof flag, RESUME_FLAG "%d:%d:%d", (int)pid, sv[0], warm);
 	char **args = calloc((size_t)argc + 2, sizeof *args);
 	if (args == NULL) {
 		kill(pid, SIGKILL);

@@ -34,6 +34,7 @@ enum msg_type {
   MSG_FRONT_LOCKED = 37,
   MSG_FRONT_UNLOCK = 38,
   MSG_FRONT_BYE = 39,
+  MSG_FRONT_WARM_STOP = 40,
 };
 
 enum op_code {

@@ -29,6 +29,10 @@ const cacheFile = cacheDir + '/${name}-' + process.versions.v8 + '-' + process.a
 let cachedData;
 try { cachedData = readFileSync(cacheFile); } catch {}
 const script = new Script(wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+if (process.env.BERTH_TRACE === '1') {
+  const how = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  require('node:fs').writeSync(2, '[berth ' + performance.now().toFixed(1) + ' ms] code cache ' + how + (cachedData ? ' (' + cachedData.length + ' bytes)' : '') + '\\n');
+}
 if (cachedData === undefined || process.env.BERTH_TRAIN_CODE_CACHE === '1') {
   process.once('exit', () => {
     try {

@@ -54,39 +54,39 @@ export class CgroupfsCgroup implements Cgroup {
   }
 
   async create(): Promise<void> {
+    // Controllers mounted together share a directory; each directory is made once, all of them
+    // at the same time (each mkdir may wait for cgroup_mutex, see fs.ts).
+    const byDir = new Map<string, string[]>();
+    for (const [controller, dir] of Object.entries(this.paths.dirs)) byDir.set(dir, [...(byDir.get(dir) ?? []), controller]);
     const created: string[] = [];
-    const done = new Set<string>();
-    const unwritable = new Set<string>();
+    const made = await Promise.allSettled([...byDir].map(([dir, controllers]) => this.makeDir(dir, controllers, created)));
     try {
-      for (const [controller, dir] of Object.entries(this.paths.dirs)) {
-        if (unwritable.has(dir)) {
-          delete this.paths.dirs[controller];
-          this.skipped.add(controller);
-          continue;
-        }
-        if (done.has(dir)) continue;
-        done.add(dir);
-        let made: string[];
-        try {
-          const v2 = controller === 'unified' && this.paths.mode === 'v2';
-          const top = v2 ? this.v2MountPoint(dir) : undefined;
-          made = await makeDirs(this.fs, dir, top === undefined ? undefined : { top, run: (parent) => enableControllers(this.fs, parent) });
-        } catch (err) {
-          if (!(this.rootless && isPermissionError(err))) throw err;
-          this.warnings.push(`cgroup: ${dir} cannot be created (rootless): ${controller} is not managed`);
-          delete this.paths.dirs[controller];
-          this.skipped.add(controller);
-          unwritable.add(dir);
-          continue;
-        }
-        created.push(...made);
-        if (controller === 'cpuset') await initCpuset(this.fs, made);
-      }
+      for (const r of made) if (r.status === 'rejected') throw r.reason;
       if (this.resources !== undefined) await this.apply(this.resources);
     } catch (err) {
       await removeCreated(this.fs, created);
       throw err;
     }
+  }
+
+  /** One directory with its parents (and a new cpuset's cpus and mems); rootless, one it cannot make drops out. */
+  private async makeDir(dir: string, controllers: string[], created: string[]): Promise<void> {
+    let made: string[];
+    try {
+      const v2 = controllers.includes('unified') && this.paths.mode === 'v2';
+      const top = v2 ? this.v2MountPoint(dir) : undefined;
+      made = await makeDirs(this.fs, dir, top === undefined ? undefined : { top, run: (parent) => enableControllers(this.fs, parent) });
+    } catch (err) {
+      if (!(this.rootless && isPermissionError(err))) throw err;
+      for (const controller of controllers) {
+        this.warnings.push(`cgroup: ${dir} cannot be created (rootless): ${controller} is not managed`);
+        delete this.paths.dirs[controller];
+        this.skipped.add(controller);
+      }
+      return;
+    }
+    created.push(...made);
+    if (controllers.includes('cpuset')) await initCpuset(this.fs, made);
   }
 
   private v2MountPoint(dir: string): string {

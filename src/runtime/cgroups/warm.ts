@@ -11,7 +11,7 @@
  * Moving a process where it already is changes nothing; without the right
  * to write its own cgroup.procs (rootless) this does nothing.
  */
-import { close, open, write } from 'node:fs';
+import { close, openSync, write } from 'node:fs';
 import { cgroupFsFor } from './fs.ts';
 import { ownProcsFile, readLayout } from './paths.ts';
 
@@ -33,20 +33,24 @@ export function warmCgroupJoin(fsRoot?: string): () => void {
   if (procs === undefined) return () => undefined;
   const deadline = Date.now() + MAX_MS;
   const zero = Buffer.from('0');
-  open(procs, 'w', (err, fd) => {
-    if (err) return;
-    const again = (): void => {
-      if (stopped || Date.now() > deadline) {
-        close(fd, () => undefined);
-        return;
-      }
-      write(fd, zero, 0, 1, null, (writeErr) => {
-        if (writeErr) stopped = true;
-        setTimeout(again, INTERVAL_MS).unref();
-      });
-    };
-    again();
-  });
+  // Opened here and now, so the first write (the one that waits out the grace period) starts at once.
+  let fd: number;
+  try {
+    fd = openSync(procs, 'w');
+  } catch {
+    return () => undefined;
+  }
+  const again = (): void => {
+    if (stopped || Date.now() > deadline) {
+      close(fd, () => undefined);
+      return;
+    }
+    write(fd, zero, 0, 1, null, (writeErr) => {
+      if (writeErr) stopped = true;
+      setTimeout(again, INTERVAL_MS).unref();
+    });
+  };
+  again();
   return () => {
     stopped = true;
   };

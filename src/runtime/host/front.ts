@@ -16,6 +16,7 @@ import { fstatSync, read, writeSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { internal } from '../../errors.ts';
 import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
+import { warmCgroupJoin } from '../cgroups/warm.ts';
 import { type ExecutorLink, type ExitStatus, type LaunchRequest, type LockRelease, type RuntimeHost, standaloneHost } from './host.ts';
 
 const READ_SIZE = 64 * 1024;
@@ -58,9 +59,18 @@ export class Front implements RuntimeHost {
   /** The front relays one executor at a time: a launch waits for the session before it to end. */
   #idle: Promise<void> = Promise.resolve();
 
-  constructor(fd: number) {
+  /** The front keeps cgroup joins fast from its start (native/front.c); else this process does. */
+  readonly #frontWarms: boolean;
+
+  constructor(fd: number, frontWarms: boolean) {
     this.#fd = fd;
-    process.once('exit', () => this.#write(Msg.FRONT_BYE, new Uint8Array(0)));
+    this.#frontWarms = frontWarms;
+    // With the exit code, the front leaves at once: the caller need not wait for Node.js to tear down.
+    process.once('exit', (code) => {
+      const payload = Buffer.alloc(4);
+      payload.writeInt32LE(code);
+      this.#write(Msg.FRONT_BYE, payload);
+    });
   }
 
   /** The front this process runs under, if any: BERTH_FRONT_FD names a socket. */
@@ -80,7 +90,9 @@ export class Front implements RuntimeHost {
     } catch {
       return undefined;
     }
-    return new Front(fd);
+    const warming = process.env['BERTH_FRONT_WARMING'] === '1';
+    delete process.env['BERTH_FRONT_WARMING'];
+    return new Front(fd, warming);
   }
 
   async launch(request: LaunchRequest): Promise<ExecutorLink> {
@@ -131,6 +143,17 @@ export class Front implements RuntimeHost {
       close: () => {
         session.closed = true;
       },
+    };
+  }
+
+  warmCgroupJoin(): () => void {
+    if (!this.#frontWarms) return warmCgroupJoin();
+    let stopped = false;
+    return () => {
+      if (!stopped) {
+        stopped = true;
+        this.#write(Msg.FRONT_WARM_STOP, new Uint8Array(0));
+      }
     };
   }
 

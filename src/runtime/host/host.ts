@@ -11,6 +11,7 @@
  * Both take the same lock addresses, so the two exclude each other.
  */
 import type { Readable, Stream } from 'node:stream';
+import { warmCgroupJoin } from '../cgroups/warm.ts';
 
 export type StdioEntry = 'inherit' | 'ignore' | 'pipe' | number | Stream;
 
@@ -55,6 +56,8 @@ export interface RuntimeHost {
   launch(request: LaunchRequest): Promise<ExecutorLink>;
   /** Binds the abstract unix address `address` (leading NUL included); undefined when another holds it. */
   bindLock(address: string): Promise<LockRelease | undefined>;
+  /** Keeps joining a cgroup fast until the function returned is called (../cgroups/warm.ts). */
+  warmCgroupJoin(): () => void;
 }
 
 let standalone: Promise<RuntimeHost> | undefined;
@@ -65,5 +68,6 @@ export function standaloneHost(): RuntimeHost {
   return {
     launch: async (request) => (await load()).launch(request),
     bindLock: async (address) => (await load()).bindLock(address),
+    warmCgroupJoin: () => warmCgroupJoin(),
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { errnoCode, internal } from '../../errors.ts';
 import { buildDir } from '../../paths.ts';
 import { PLAN_MAX_BYTES } from '../plan/opcodes.ts';
+import { warmCgroupJoin } from '../cgroups/warm.ts';
 import type { ExecutorLink, ExitStatus, LaunchRequest, LockRelease, RuntimeHost } from './host.ts';
 
 /** The executor binary: next to the bundle, or in build/ of the repository. */
@@ -126,4 +127,4 @@ function bindLock(address: string): Promise<LockRelease | undefined> {
   });
 }
 
-export const spawnHost: RuntimeHost = { launch, bindLock };
+export const spawnHost: RuntimeHost = { launch, bindLock, warmCgroupJoin };

@@ -7,14 +7,15 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { RUNTIME_SPEC_VERSION, type State } from '../../oci/runtime-spec.ts';
-import { cgroupMounts, type Cgroup, warmCgroupJoin } from '../cgroups/index.ts';
+import { cgroupMounts, type Cgroup } from '../cgroups/index.ts';
 import { containerCgroup } from './cgroup.ts';
 import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { runHooks } from '../hooks.ts';
 import { mountPointOf } from '../linux/mountinfo.ts';
 import { compileCreatePlan, hostHasKcore, namespacesOf, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../plan/create-plan.ts';
 import { effectiveResources } from '../plan/device-rules.ts';
-import { loadBundle } from '../spec/load.ts';
+import { type Bundle, loadBundle } from '../spec/load.ts';
+import type { Lock } from '../state/lock.ts';
 import type { Plan } from '../plan/encode.ts';
 import { readProcStat } from '../state/proc.ts';
 import { type ContainerRecord, EXEC_FIFO } from '../state/store.ts';
@@ -39,6 +40,8 @@ export interface Created {
   pid: number;
   /** With `wait`: the executor that exits with the container's status. */
   execution: Execution;
+  /** What state.json now says. */
+  record: ContainerRecord;
 }
 
 /** Writes a pid file atomically, as runc does (callers poll for it). */
@@ -65,25 +68,36 @@ function reportCgroupWarnings(id: string, warnings: readonly string[]): void {
 }
 
 export async function create(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created> {
+  const created = await createLocked(ctx, id, options);
+  await created.lock.release();
+  return created;
+}
+
+/** `create`, still holding the container's lock (`run` starts it before letting go). */
+export async function createLocked(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created & { lock: Lock }> {
   // Creating and joining the cgroup wait for the kernel's grace period (see ../cgroups/warm.ts): it
   // passes while the bundle is validated and the plan compiled, before the first mkdir.
-  const stopWarming = warmCgroupJoin();
+  const stopWarming = ctx.host.warmCgroupJoin();
   try {
-    return await createWarm(ctx, id, options);
+    const bundle = await loadBundle(options.bundle);
+    mark('create: bundle loaded and validated');
+    const stateDir = await ctx.store.claim(id);
+    const lock = await ctx.store.lock(id);
+    mark('create: id claimed and locked');
+    try {
+      return { ...(await createClaimed(ctx, id, options, bundle, stateDir)), lock };
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
   } finally {
     stopWarming();
   }
 }
 
-async function createWarm(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created> {
+async function createClaimed(ctx: RuntimeContext, id: string, options: CreateOptions, bundle: Bundle, stateDir: string): Promise<Created> {
   const { store } = ctx;
-  const bundle = await loadBundle(options.bundle);
-  mark('create: bundle loaded and validated');
   const { spec } = bundle;
-  const stateDir = await store.claim(id);
-  await using lock = await store.lock(id);
-  void lock;
-  mark('create: id claimed and locked');
 
   const record: ContainerRecord = {
     ociVersion: spec.ociVersion || RUNTIME_SPEC_VERSION,
@@ -99,6 +113,7 @@ async function createWarm(ctx: RuntimeContext, id: string, options: CreateOption
   };
   if (spec.annotations) record.annotations = spec.annotations;
   let cgroup: Cgroup | undefined;
+  let creating: Promise<void> = Promise.resolve();
   let pid = 0;
   try {
     cgroup = containerCgroup(ctx.host, id, spec.linux?.cgroupsPath, effectiveResources(spec));
@@ -109,7 +124,7 @@ async function createWarm(ctx: RuntimeContext, id: string, options: CreateOption
     const cg = cgroup;
     const terminal = spec.process?.terminal === true;
     const seccomp = spec.linux?.seccomp ? await compileSeccompFor(spec.linux.seccomp) : undefined;
-    const compile = (): Plan =>
+    const compile = (selfJoin: boolean): Plan =>
       compileCreatePlan({
         spec,
         bundle: bundle.dir,
@@ -126,16 +141,28 @@ async function createWarm(ctx: RuntimeContext, id: string, options: CreateOption
         seccomp,
         hostHasKcore: hostHasKcore(),
         unprivileged: process.geteuid?.() !== 0,
-        cgroupProcs: Object.values(cg.paths.dirs).map((dir) => join(dir, 'cgroup.procs')),
+        cgroupProcs: selfJoin ? Object.values(cg.paths.dirs).map((dir) => join(dir, 'cgroup.procs')) : undefined,
       });
-    // Compiled before the cgroup exists, unless a rootless create may yet drop hierarchies from its paths.
-    const rootless = process.geteuid?.() !== 0;
-    let plan = rootless ? undefined : compile();
-    await cgroup.create();
-    mark('create: cgroup created');
-    record.cgroup = cgroup.paths;
-    reportCgroupWarnings(id, cgroup.warnings);
-    plan ??= compile();
+    const created = (): void => {
+      mark('create: cgroup created');
+      record.cgroup = cg.paths;
+      reportCgroupWarnings(id, cg.warnings);
+    };
+    let plan: Plan;
+    if (process.geteuid?.() !== 0) {
+      // Rootless: the hierarchies it cannot write drop out of the paths, so the plan comes after;
+      // the container process joins what is left itself.
+      await cgroup.create();
+      created();
+      plan = compile(true);
+    } else {
+      // The cgroup's directories are made (waiting out the kernel's grace period, see
+      // ../cgroups/warm.ts) while the executor starts; the container process waits at a sync
+      // until this process has placed it there.
+      plan = compile(false);
+      creating = cgroup.create().then(created);
+      creating.catch(() => undefined);
+    }
     mark('create: plan compiled');
     const state = (status: State['status']): State => {
       const s: State = { ociVersion: record.ociVersion, id, status, pid, bundle: bundle.dir };
@@ -156,7 +183,9 @@ async function createWarm(ctx: RuntimeContext, id: string, options: CreateOption
             await writeIdMappings(sync.executorPid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []);
             return [];
           case SYNC_CREATED:
+            await creating;
             await cg.addProcess(pid);
+            mark('create: placed in the cgroup');
             return [];
           case SYNC_HOOKS: {
             await runHooks('prestart', spec.hooks?.prestart, state('creating'));
@@ -175,10 +204,12 @@ async function createWarm(ctx: RuntimeContext, id: string, options: CreateOption
     if (stat) record.pidStartTime = stat.startTime;
     record.status = 'created';
     await store.write(record);
+    mark('create: state written');
     if (options.pidFile) writePidFile(options.pidFile, pid);
-    return { pid, execution };
+    return { pid, execution, record };
   } catch (err) {
     if (pid > 0) signalProcess(pid, 9);
+    await creating.catch(() => undefined);
     await cgroup?.destroy().catch(() => undefined);
     await store.remove(id);
     throw err;

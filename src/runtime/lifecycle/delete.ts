@@ -12,6 +12,7 @@ import type { RuntimeContext } from './context.ts';
 import { warn } from './context.ts';
 import { containerStatus, specState } from './status.ts';
 import { signalProcess, waitForExit } from './wait.ts';
+import { mark } from '../../trace.ts';
 
 const KILL_TIMEOUT_MS = 10_000;
 
@@ -50,6 +51,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force = f
     throw err;
   }
   const status = await containerStatus(store, record);
+  mark('delete: status known');
   if ((status === 'running' || status === 'paused') && !force) {
     throw failedPrecondition('not_stopped', `container "${id}": cannot delete a container that is ${status} (use --force)`);
   }
@@ -69,6 +71,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force = f
     // Stragglers in the cgroup (processes that left the pid namespace's reach) go too.
     for (const pid of await cgroup.pids().catch(() => [])) signalProcess(pid, 9);
     await cgroup.destroy();
+    mark('delete: cgroup removed');
   }
   await store.remove(id);
   for (const w of await runHooksWarning('poststop', record.config.hooks?.poststop, specState(record, 'stopped'))) {

@@ -2,7 +2,6 @@
 import { readlinkSync } from 'node:fs';
 import { type BerthError, errnoCode, failedPrecondition, invalidArgument } from '../../errors.ts';
 import type { Process } from '../../oci/runtime-spec.ts';
-import { warmCgroupJoin } from '../cgroups/index.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { type Execution, ExecutorFailure, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
@@ -53,7 +52,7 @@ function notRunning(id: string, status: string, cause?: unknown): BerthError {
 
 export async function exec(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions = {}): Promise<Executed> {
   // The new process joins the container's cgroup: the kernel's grace period for that passes meanwhile.
-  const stopWarming = warmCgroupJoin();
+  const stopWarming = ctx.host.warmCgroupJoin();
   try {
     return await execWarm(ctx, id, process, options);
   } finally {

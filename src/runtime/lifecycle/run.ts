@@ -4,10 +4,10 @@
  * and the container is deleted afterwards unless kept.
  */
 import type { RuntimeContext } from './context.ts';
-import { create, type CreateOptions } from './create.ts';
+import { create, createLocked, type CreateOptions } from './create.ts';
 import { deleteContainer } from './delete.ts';
 import { exitCode, forwardSignals } from './signals.ts';
-import { start } from './start.ts';
+import { start, startCreated } from './start.ts';
 import { mark } from '../../trace.ts';
 
 export interface RunOptions extends Omit<CreateOptions, 'wait'> {
@@ -27,10 +27,15 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
     }
     return 0;
   }
-  const created = await create(ctx, id, { ...options, wait: true });
+  // Created and started under one hold of the lock, from the record create wrote.
+  const created = await createLocked(ctx, id, { ...options, wait: true });
   const stopForwarding = forwardSignals(created.pid);
   try {
-    await start(ctx, id);
+    try {
+      await startCreated(ctx, created.record);
+    } finally {
+      await created.lock.release();
+    }
     mark('run: started');
     const status = await created.execution.exited;
     mark('run: exited');

@@ -11,6 +11,7 @@ import { isAlive } from '../state/proc.ts';
 import type { RuntimeContext } from './context.ts';
 import { warn } from './context.ts';
 import { containerStatus, specState } from './status.ts';
+import type { ContainerRecord } from '../state/store.ts';
 import { mark } from '../../trace.ts';
 
 const openAsync = promisify(open);
@@ -74,7 +75,15 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   if (status !== 'created') {
     throw failedPrecondition('not_created', `container "${id}": cannot start a container that is ${status}`);
   }
+  await startCreated(ctx, record);
+}
+
+/** Starts a container known to be created, its lock held: `start` after its checks, `run` right after creating it. */
+export async function startCreated(ctx: RuntimeContext, record: ContainerRecord): Promise<void> {
+  const { store } = ctx;
+  const { id } = record;
   const got = await readFifo(store.fifo(id), record.pid, record.pidStartTime);
+  mark('start: the program runs');
   try {
     unlinkSync(store.fifo(id));
   } catch {

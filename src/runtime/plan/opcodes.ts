@@ -195,8 +195,10 @@ export const Msg = {
   FRONT_LOCKED: 37,
   /** TS → front: let go of a lock (payload: its address). */
   FRONT_UNLOCK: 38,
-  /** TS → front: the command line is exiting; stop talking to it (no payload). */
+  /** TS → front: the command line is exiting; stop talking to it (payload: its exit code as i32, then the front exits with it). */
   FRONT_BYE: 39,
+  /** TS → front: no cgroup will be joined any more; stop keeping the join fast (no payload). */
+  FRONT_WARM_STOP: 40,
 } as const;
 
 /** Exit status of the executor when it fails before or outside the plan. */
