@@ -9,6 +9,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
 import { launcherSource } from './launcher.ts';
+import { GLOBAL_FLAGS } from '../src/cli/berth-runtime/global-flags.ts';
+import { OWN_CODE_CACHE } from '../src/cli/berth-runtime/train.ts';
 
 const repo = join(import.meta.dirname, '..');
 const out = join(repo, 'build');
@@ -68,6 +70,10 @@ const commands: Record<string, string> = {
   'berth': 'src/cli/berth/main.ts',
 };
 const srcDir = join(repo, 'src');
+const runtimeLauncher = {
+  valueFlags: GLOBAL_FLAGS.filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]),
+  ownCache: OWN_CODE_CACHE,
+};
 for (const [name, entry] of Object.entries(commands)) {
   // One CommonJS file per command: require() skips the ESM loader's per-module resolution,
   // and modules a command does not use are bundled but never initialised (esbuild's lazy init).
@@ -98,7 +104,7 @@ for (const [name, entry] of Object.entries(commands)) {
     renameSync(fresh, bundle);
     // The launcher loads the bundle with its V8 code cache (scripts/launcher.ts).
     const launcherTmp = `${launcher}.new-${process.pid}`;
-    writeFileSync(launcherTmp, launcherSource(node, name, join(out, 'compile-cache')));
+    writeFileSync(launcherTmp, launcherSource(node, name, join(out, 'compile-cache'), name === 'berth-runtime' ? runtimeLauncher : {}));
     chmodSync(launcherTmp, 0o755);
     renameSync(launcherTmp, launcher);
     console.error(`==> built ${launcher}`);
@@ -108,9 +114,10 @@ for (const [name, entry] of Object.entries(commands)) {
 // berth-runtime's code cache, trained on the commands of a container's life (src/cli/berth-runtime/train.ts)
 // whenever the bundle, the launcher or Node.js changed. Training runs containers, so it needs root; without
 // it the first command run writes the cache of what it compiled.
-const codeCache = join(out, 'code-cache', `berth-runtime-${process.versions.v8}-${process.arch}.bin`);
+const cacheName = (command: string): string => join(out, 'code-cache', `berth-runtime${command ? `-${command}` : ''}-${process.versions.v8}-${process.arch}.bin`);
+const codeCache = cacheName('');
 if (stale(codeCache, [join(out, 'berth-runtime.bundle.cjs'), join(out, 'berth-runtime.cjs'), join(out, 'berth-runtime')])) {
-  rmSync(codeCache, { force: true });
+  for (const command of ['', ...OWN_CODE_CACHE]) rmSync(cacheName(command), { force: true });
   if (process.getuid?.() === 0) {
     const r = spawnSync(join(out, 'berth-runtime'), [], {
       env: { ...process.env, BERTH_TRAIN_CODE_CACHE: '1' },

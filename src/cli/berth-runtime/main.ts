@@ -6,7 +6,8 @@
  */
 import { appendFileSync } from 'node:fs';
 import { subscribe } from 'node:diagnostics_channel';
-import { bool, flagHelp, type FlagSpec, parseFlags, str } from '../args.ts';
+import { bool, flagHelp, parseFlags, str } from '../args.ts';
+import { GLOBAL_FLAGS } from './global-flags.ts';
 import { describeError, exitCodeFor, invalidArgument, isBerthError } from '../../errors.ts';
 import { RUNTIME_SPEC_VERSION } from '../../oci/runtime-spec.ts';
 import { BERTH_VERSION } from '../../runtime/features.ts';
@@ -41,17 +42,6 @@ const COMMANDS: CommandEntry[] = [
   { name: 'features', description: 'print what berth-runtime implements (runtime-spec features JSON)', load: async () => (await import('./commands/features.ts')).default },
 ];
 
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'root', type: 'string', value: 'DIR', help: `state directory (default ${DEFAULT_STATE_ROOT}; $XDG_RUNTIME_DIR/berth-runtime without root)` },
-  { name: 'log', type: 'string', value: 'FILE', help: 'write errors, warnings (and debug output) to FILE' },
-  { name: 'log-format', type: 'string', value: 'text|json', help: 'format of the log (default text)' },
-  { name: 'debug', type: 'bool', help: 'log what the runtime does' },
-  { name: 'systemd-cgroup', type: 'bool', help: 'use systemd for cgroups (not supported: berth-runtime manages cgroupfs itself)' },
-  { name: 'rootless', type: 'string', value: 'true|false|auto', help: 'accepted for runc compatibility (decided from the effective uid)' },
-  { name: 'criu', type: 'string', value: 'PATH', help: 'accepted for runc compatibility (checkpointing is not supported)' },
-  { name: 'help', short: 'h', type: 'bool', help: 'show help' },
-  { name: 'version', short: 'v', type: 'bool', help: 'print the version' },
-];
 
 function usage(): string {
   return [

@@ -108,11 +108,15 @@ describe('berth-runtime front (root)', () => {
     const bundle = makeBundle(t);
     const r = await rt.run(['run', '--bundle', bundle.dir, rt.track(uniqueId())], { env: { ...process.env, BERTH_TRACE: '1' } });
     assert.equal(r.code, 0, r.stderr);
-    const m = /code cache (\w+) \((\d+) bytes\)/.exec(r.stderr);
+    const m = /code cache (\w+) \((\d+) bytes, ([^)]+)\)/.exec(r.stderr);
     assert.ok(m, r.stderr);
     assert.equal(m[1], 'accepted');
-    // Trained on a container's life, not only on what compiles before the first run (~80 KB).
+    // run's own cache, trained on a container's life, not only on what compiles before the first run (~80 KB).
+    assert.match(m[3] ?? '', /^berth-runtime-run-/);
     assert.ok(Number(m[2]) > 200_000, `${m[2]} bytes`);
+    // A command without a cache of its own takes the shared one.
+    const listed = await rt.run(['list'], { env: { ...process.env, BERTH_TRACE: '1' } });
+    assert.match(listed.stderr, /code cache accepted \(\d+ bytes, berth-runtime-\d/);
   });
 
   test('exit codes pass through the front, and an unknown command fails as the command line says', async (t) => {
