@@ -8,6 +8,9 @@
  *   - Node's bare start-up (`node -e 0`), the tax every berth-runtime
  *     command pays and runc does not.
  *
+ * berth-runtime is the command as users run it: build/berth-runtime, the
+ * native front that starts the command line (native/front.c).
+ *
  * Prints medians and ratios. Runs are interleaved so drift hits all alike.
  *
  *   build/node bench/runtime.ts [--runs 30] [--limits]

@@ -15,9 +15,16 @@ import { acquireLock } from '../../../src/runtime/state/lock.ts';
 import { makeBundle, REPO, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 const EXECUTOR = join(REPO, 'build', 'berth-exec');
+/** berth-runtime's front: the command callers start, and the binary the executors are forked from. */
+const FRONT = join(REPO, 'build', 'berth-runtime');
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** The runtime's binaries, fingerprinted. */
+function binaries(): string {
+  return `${sha256(EXECUTOR)} ${sha256(FRONT)}`;
 }
 
 function hostMountPoints(): string[] {
@@ -187,7 +194,7 @@ describe('CVE-2019-5736: the container cannot overwrite the runtime (root)', () 
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
-    const before = sha256(EXECUTOR);
+    const before = binaries();
     assert.equal((await rt.run(['create', '--bundle', bundle.dir, id])).code, 0);
     const { pid } = await rt.state(id);
     assert.match(readlinkSync(`/proc/${pid}/exe`), /^\/memfd:berth-exec/);
@@ -209,7 +216,7 @@ describe('CVE-2019-5736: the container cannot overwrite the runtime (root)', () 
       assert.match((err as Error).message, /EPERM|ETXTBSY|EACCES/);
     }
     assert.equal(wrote, false, 'the sealed copy accepted a write');
-    assert.equal(sha256(EXECUTOR), before);
+    assert.equal(binaries(), before);
   });
 
   test('a "#!/proc/self/exe" program in the image cannot run the runtime', async (t) => {
@@ -217,12 +224,12 @@ describe('CVE-2019-5736: the container cannot overwrite the runtime (root)', () 
     const bundle = makeBundle(t, { args: ['/evil'] });
     writeFileSync(join(bundle.rootfs, 'evil'), '#!/proc/self/exe\n');
     chmodSync(join(bundle.rootfs, 'evil'), 0o755);
-    const before = sha256(EXECUTOR);
+    const before = binaries();
     const r = await rt.runBundle(bundle);
     // Either the kernel cannot reach the sealed copy through /proc/self/exe, or the copy refuses to run.
     assert.ok(r.code === 127 || r.code === 125, `exit ${r.code}`);
     assert.match(r.stderr, /exec "\/evil": no such file or directory|berth-exec: usage/i);
-    assert.equal(sha256(EXECUTOR), before);
+    assert.equal(binaries(), before);
   });
 
   test('exec into the container runs the sealed copy and is not dumpable', async (t) => {
