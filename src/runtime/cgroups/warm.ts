@@ -11,7 +11,7 @@
  * Moving a process where it already is changes nothing; without the right
  * to write its own cgroup.procs (rootless) this does nothing.
  */
-import { close, openSync, write } from 'node:fs';
+import { closeSync, openSync, write } from 'node:fs';
 import { cgroupFsFor } from './fs.ts';
 import { ownProcsFile, readLayout } from './paths.ts';
 
@@ -40,18 +40,36 @@ export function warmCgroupJoin(fsRoot?: string): () => void {
   } catch {
     return () => undefined;
   }
+  // Closed as soon as it stops: at once between writes, else when the write in flight returns.
+  let writing = false;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const finish = (): void => {
+    if (!closed) {
+      closed = true;
+      closeSync(fd);
+    }
+  };
   const again = (): void => {
+    timer = undefined;
     if (stopped || Date.now() > deadline) {
-      close(fd, () => undefined);
+      finish();
       return;
     }
+    writing = true;
     write(fd, zero, 0, 1, null, (writeErr) => {
-      if (writeErr) stopped = true;
-      setTimeout(again, INTERVAL_MS).unref();
+      writing = false;
+      if (writeErr || stopped) {
+        finish();
+        return;
+      }
+      timer = setTimeout(again, INTERVAL_MS).unref();
     });
   };
   again();
   return () => {
     stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    if (!writing) finish();
   };
 }
