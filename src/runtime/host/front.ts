@@ -15,7 +15,8 @@
 import { fstatSync, read, writeSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { internal } from '../../errors.ts';
-import { Msg, PLAN_MAX_BYTES } from '../plan/opcodes.ts';
+import { Msg } from '../plan/opcodes.ts';
+import { frame, FrameReader } from './frames.ts';
 import { warmCgroupJoin } from '../cgroups/warm.ts';
 import { type ExecutorLink, type ExitStatus, type LaunchRequest, type LockRelease, type RuntimeHost, standaloneHost } from './host.ts';
 
@@ -46,7 +47,7 @@ let fromEnvironment: Front | null | undefined;
 
 export class Front implements RuntimeHost {
   readonly #fd: number;
-  #buf: Buffer = Buffer.alloc(0);
+  readonly #reader = new FrameReader();
   #reading = false;
   #gone = false;
   /** Reasons to keep a read pending: answers, a session, exits awaited. */
@@ -181,10 +182,7 @@ export class Front implements RuntimeHost {
 
   #write(type: number, payload: Uint8Array): void {
     if (this.#gone) return;
-    const out = Buffer.allocUnsafe(8 + payload.length);
-    out.writeUInt32LE(type, 0);
-    out.writeUInt32LE(payload.length, 4);
-    out.set(payload, 8);
+    const out = frame(type, payload);
     try {
       for (let off = 0; off < out.length; ) off += writeSync(this.#fd, out, off);
     } catch {
@@ -211,26 +209,12 @@ export class Front implements RuntimeHost {
         this.#lost();
         return;
       }
-      const got = chunk.subarray(0, n);
-      this.#buf = this.#buf.length ? Buffer.concat([this.#buf, got]) : got;
-      this.#parse();
-      this.#pump();
-    });
-  }
-
-  #parse(): void {
-    while (this.#buf.length >= 8) {
-      const type = this.#buf.readUInt32LE(0);
-      const len = this.#buf.readUInt32LE(4);
-      if (len > PLAN_MAX_BYTES) {
+      if (!this.#reader.push(chunk.subarray(0, n), (type, payload) => this.#dispatch(type, payload))) {
         this.#lost();
         return;
       }
-      if (this.#buf.length < 8 + len) return;
-      const payload = this.#buf.subarray(8, 8 + len);
-      this.#buf = this.#buf.subarray(8 + len);
-      this.#dispatch(type, payload);
-    }
+      this.#pump();
+    });
   }
 
   #dispatch(type: number, payload: Buffer): void {

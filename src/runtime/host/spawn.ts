@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errnoCode, internal } from '../../errors.ts';
 import { buildDir } from '../../paths.ts';
-import { PLAN_MAX_BYTES } from '../plan/opcodes.ts';
 import { warmCgroupJoin } from '../cgroups/warm.ts';
+import { frame, FrameReader } from './frames.ts';
 import type { ExecutorLink, ExitStatus, LaunchRequest, LockRelease, RuntimeHost } from './host.ts';
 
 /** The executor binary: next to the bundle, or in build/ of the repository. */
@@ -36,14 +36,6 @@ function planFile(bytes: Uint8Array): number {
     throw err;
   }
   return fd;
-}
-
-function frame(type: number, payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(8 + payload.length);
-  out.writeUInt32LE(type, 0);
-  out.writeUInt32LE(payload.length, 4);
-  out.set(payload, 8);
-  return out;
 }
 
 // eslint-disable-next-line @typescript-eslint/require-await -- the host interface is asynchronous
@@ -73,7 +65,7 @@ async function launch(request: LaunchRequest): Promise<ExecutorLink> {
   pid.catch(() => undefined);
   const sock = child.stdio[syncIndex] as Socket | null;
   if (!sock) throw internal('executor_spawn', 'executor: no sync socket');
-  let buf: Buffer = Buffer.alloc(0);
+  const reader = new FrameReader();
   let closed = false;
   return {
     pid,
@@ -85,20 +77,8 @@ async function launch(request: LaunchRequest): Promise<ExecutorLink> {
     },
     listen: (onMessage, onEnd) => {
       sock.on('data', (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        while (!closed && buf.length >= 8) {
-          const len = buf.readUInt32LE(4);
-          if (len > PLAN_MAX_BYTES) {
-            // Not the executor speaking: the driver reports an unknown message and gives up.
-            onMessage(0, Buffer.alloc(0));
-            return;
-          }
-          if (buf.length < 8 + len) break;
-          const type = buf.readUInt32LE(0);
-          const payload = buf.subarray(8, 8 + len);
-          buf = buf.subarray(8 + len);
-          onMessage(type, payload);
-        }
+        // Not the executor speaking: the driver reports an unknown message and gives up.
+        if (!reader.push(chunk, (type, payload) => closed || onMessage(type, payload))) onMessage(0, Buffer.alloc(0));
       });
       sock.on('error', () => undefined);
       sock.on('close', () => {

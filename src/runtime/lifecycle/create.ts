@@ -75,8 +75,8 @@ export async function create(ctx: RuntimeContext, id: string, options: CreateOpt
 
 /** `create`, still holding the container's lock (`run` starts it before letting go). */
 export async function createLocked(ctx: RuntimeContext, id: string, options: CreateOptions): Promise<Created & { lock: Lock }> {
-  // Creating and joining the cgroup wait for the kernel's grace period (see ../cgroups/warm.ts): it
-  // passes while the bundle is validated and the plan compiled, before the first mkdir.
+  // Creating and joining the cgroup wait for the kernel's grace period (see ../cgroups/warm.ts) unless
+  // it has passed already: the host keeps it out of the way until the container is placed.
   const stopWarming = ctx.host.warmCgroupJoin();
   try {
     const bundle = await loadBundle(options.bundle);

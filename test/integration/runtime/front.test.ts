@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock } from '../../../src/runtime/state/lock.ts';
 import { makeBundle, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
@@ -47,19 +47,25 @@ function runInForeground(rt: RuntimeFixture, bundleDir: string, id: string): { c
   return { child, out: () => out, exit };
 }
 
+/** A container in a foreground `run` that has said "ready"; the front is killed after the test. */
+async function readyContainer(t: TestContext, rt: RuntimeFixture, script = 'echo ready; exec sleep 1000'): Promise<{ id: string; bundleDir: string; run: ReturnType<typeof runInForeground> }> {
+  const bundle = makeBundle(t, { args: ['sh', '-c', script] });
+  const id = rt.track(uniqueId());
+  const run = runInForeground(rt, bundle.dir, id);
+  t.after(() => run.child.kill('SIGKILL'));
+  await waitFor('the container to be ready', () => (run.out().includes('ready') ? true : undefined));
+  return { id, bundleDir: bundle.dir, run };
+}
+
 describe('berth-runtime front (root)', () => {
   test('the front runs from a sealed copy, its command line is its child, and the executor is forked from it', async (t) => {
     const rt = new RuntimeFixture(t);
-    const bundle = makeBundle(t, { args: ['sh', '-c', 'echo ready; exec sleep 1000'] });
-    const id = rt.track(uniqueId());
-    const run = runInForeground(rt, bundle.dir, id);
-    t.after(() => run.child.kill('SIGKILL'));
-    await waitFor('the container to be ready', () => (run.out().includes('ready') ? true : undefined));
+    const { id, bundleDir, run } = await readyContainer(t, rt);
     const front = run.child.pid!;
     assert.match(readlinkSync(`/proc/${front}/exe`), /^\/memfd:berth-exec/);
     assert.equal(readFileSync(`/proc/${front}/comm`, 'utf8').trim(), 'berth-runtime');
     // The caller's arguments stay visible in ps.
-    assert.deepEqual(cmdline(front).slice(2), ['--root', rt.root, 'run', '--bundle', bundle.dir, id]);
+    assert.deepEqual(cmdline(front).slice(2), ['--root', rt.root, 'run', '--bundle', bundleDir, id]);
     const { pid } = await rt.state(id);
     assert.ok(pid);
     const executor = ppidOf(pid);
@@ -78,10 +84,7 @@ describe('berth-runtime front (root)', () => {
 
   test('a signal sent to the front reaches the container through the command line', async (t) => {
     const rt = new RuntimeFixture(t);
-    const bundle = makeBundle(t, { args: ['sh', '-c', 'trap "echo got-usr1; exit 9" USR1; echo ready; while true; do sleep 0.05; done'] });
-    const id = rt.track(uniqueId());
-    const run = runInForeground(rt, bundle.dir, id);
-    await waitFor('the container to be ready', () => (run.out().includes('ready') ? true : undefined));
+    const { run } = await readyContainer(t, rt, 'trap "echo got-usr1; exit 9" USR1; echo ready; while true; do sleep 0.05; done');
     process.kill(run.child.pid!, 'SIGUSR1');
     const { code } = await run.exit;
     assert.equal(code, 9, run.out());
@@ -90,10 +93,7 @@ describe('berth-runtime front (root)', () => {
 
   test('the front ends as its command line does: killed by SIGKILL, it dies of SIGKILL', async (t) => {
     const rt = new RuntimeFixture(t);
-    const bundle = makeBundle(t, { args: ['sh', '-c', 'echo ready; exec sleep 1000'] });
-    const id = rt.track(uniqueId());
-    const run = runInForeground(rt, bundle.dir, id);
-    await waitFor('the container to be ready', () => (run.out().includes('ready') ? true : undefined));
+    const { id, run } = await readyContainer(t, rt);
     const { pid } = await rt.state(id);
     const executor = ppidOf(pid!);
     const node = childrenOf(run.child.pid!).find((p) => p !== executor);
@@ -175,14 +175,10 @@ describe('berth-runtime front (root)', () => {
 
   test('the sealed copy serves nobody but its own front: given a process that is not its child, it refuses', async (t) => {
     const rt = new RuntimeFixture(t);
-    const bundle = makeBundle(t, { args: ['sh', '-c', 'echo ready; exec sleep 1000'] });
-    const id = rt.track(uniqueId());
-    const run = runInForeground(rt, bundle.dir, id);
-    t.after(() => run.child.kill('SIGKILL'));
-    await waitFor('the container to be ready', () => (run.out().includes('ready') ? true : undefined));
+    const { run } = await readyContainer(t, rt);
     // Root reaches the sealed copy through /proc/PID/exe; pid 1 is not its child, fd 0 no socket of its.
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const c = spawn(`/proc/${run.child.pid}/exe`, ['--berth-front-resume=1:0'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+      const c = spawn(`/proc/${run.child.pid}/exe`, ['--berth-front-resume=1:0:-1'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
       let stderr = '';
       c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       c.once('close', (code) => resolve({ code, stderr }));
