@@ -13,7 +13,7 @@ import koffi from 'koffi';
 import { unsupported } from '../errors.ts';
 
 if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) {
-  throw unsupported('sys.platform', `host system calls: ${process.platform}/${process.arch} is not supported (linux x64 or arm64)`);
+  throw unsupported('sys_platform', `host system calls: ${process.platform}/${process.arch} is not supported (linux x64 or arm64)`);
 }
 
 /** A C string argument: a JS string (passed as UTF-8) or NUL-terminated bytes. */

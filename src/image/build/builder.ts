@@ -68,7 +68,7 @@ function located(err: unknown, loc: { file: string; line: number }, keyword: str
   if (isBerthError(err) && typeof err.details['file'] === 'string') return err;
   if (err instanceof DOMException && err.name === 'AbortError') return err;
   const kind = isBerthError(err) ? err.kind : ErrorKind.Internal;
-  const code = isBerthError(err) ? err.code : 'build.failed';
+  const code = isBerthError(err) ? err.code : 'build_failed';
   return buildError(kind, code, loc, keyword, errorText(err), { cause: err, details: isBerthError(err) ? err.details : {} });
 }
 
@@ -108,7 +108,7 @@ function targetStage(cf: Containerfile, target: string | undefined): Stage {
   const found = stageByName(cf, target, cf.stages.length);
   if (found === undefined) {
     const names = cf.stages.map((s) => s.name).filter((n) => n !== undefined);
-    throw notFound('build.target', `--target ${target}: no such stage in ${cf.file} (stages: ${names.length > 0 ? names.join(', ') : 'none named'})`);
+    throw notFound('build_target', `--target ${target}: no such stage in ${cf.file} (stages: ${names.length > 0 ? names.join(', ') : 'none named'})`);
   }
   return found;
 }
@@ -118,9 +118,9 @@ function openContext(dir: string): SourceRoot {
   try {
     st = statSync(dir);
   } catch (err) {
-    throw notFound('build.context', `build context "${dir}": not found`, { cause: err });
+    throw notFound('build_context_not_found', `build context "${dir}": not found`, { cause: err });
   }
-  if (!st.isDirectory()) throw invalidArgument('build.context', `build context "${dir}": not a directory`);
+  if (!st.isDirectory()) throw invalidArgument('build_context_not_dir', `build context "${dir}": not a directory`);
   const fd = openRootDir(dir);
   try {
     return { fd, describe: 'the context', ignore: contextIgnore(fd), keepOwners: false };
@@ -170,7 +170,7 @@ export async function buildImage(store: ImageStore, options: BuildOptions): Prom
   const cf = parseContainerfile(options.containerfile.text, options.containerfile.name);
   const host = hostPlatform();
   if (options.platform !== undefined && !platformMatches(options.platform, host)) {
-    throw unsupported('build.platform', `--platform ${formatPlatform(options.platform)}: only the host's platform ${formatPlatform(host)} can be built`);
+    throw unsupported('build_platform', `--platform ${formatPlatform(options.platform)}: only the host's platform ${formatPlatform(host)} can be built`);
   }
   const warnings = [...cf.warnings];
   const emit: BuildEventSink = (e) => {
@@ -209,7 +209,7 @@ export async function buildImage(store: ImageStore, options: BuildOptions): Prom
       image: async (name) => {
         const found = store.tryResolve(name);
         if (found !== undefined) return found;
-        if (options.pull === undefined) throw notFound('build.image', `image "${name}": not in the store (berth pull it first)`);
+        if (options.pull === undefined) throw notFound('build_image', `image "${name}": not in the store (berth pull it first)`);
         emit({ type: 'pull', image: name });
         return options.pull(name);
       },

@@ -35,7 +35,7 @@ export function buildError(
 }
 
 export const syntaxError = (loc: SourceLocation, keyword: string | undefined, message: string, options?: BerthErrorOptions): BerthError =>
-  buildError(ErrorKind.InvalidArgument, 'build.syntax', loc, keyword, message, options);
+  buildError(ErrorKind.InvalidArgument, 'build_syntax', loc, keyword, message, options);
 
 /** An error's text with its causes, each cause added only when the text does not already hold it. */
 export function errorText(err: unknown): string {

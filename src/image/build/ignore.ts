@@ -104,12 +104,12 @@ export class IgnoreMatcher {
       p = cleanPath(p);
       let exclusion = false;
       if (p.startsWith('!')) {
-        if (p.length === 1) throw invalidArgument('build.ignore', `${source}: illegal exclusion pattern "!"`);
+        if (p.length === 1) throw invalidArgument('build_ignore', `${source}: illegal exclusion pattern "!"`);
         exclusion = true;
         p = p.slice(1);
       }
       const problem = validatePattern(p);
-      if (problem !== undefined) throw invalidArgument('build.ignore', `${source}: pattern "${raw.trim()}": ${problem}`);
+      if (problem !== undefined) throw invalidArgument('build_ignore', `${source}: pattern "${raw.trim()}": ${problem}`);
       patterns.push(compile(p, exclusion));
     }
     this.patterns = patterns;

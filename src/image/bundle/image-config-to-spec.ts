@@ -32,7 +32,7 @@ export interface ConfigToSpecOptions {
 
 function setEnv(env: string[], entry: string, field: string): void {
   const eq = entry.indexOf('=');
-  if (eq <= 0) throw invalidArgument('image.env', `image config ${field} ${JSON.stringify(entry)}: not NAME=value`);
+  if (eq <= 0) throw invalidArgument('image_env', `image config ${field} ${JSON.stringify(entry)}: not NAME=value`);
   const prefix = entry.slice(0, eq + 1);
   const i = env.findIndex((e) => e.startsWith(prefix));
   if (i === -1) env.push(entry);
@@ -42,12 +42,12 @@ function setEnv(env: string[], entry: string, field: string): void {
 /** `created` as umoci writes it: RFC 3339 to the second. */
 function createdText(created: string): string {
   const d = new Date(created);
-  if (Number.isNaN(d.getTime())) throw invalidArgument('image.created', `image config created ${JSON.stringify(created)}: not a date`);
+  if (Number.isNaN(d.getTime())) throw invalidArgument('image_created', `image config created ${JSON.stringify(created)}: not a date`);
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function imageConfigToSpec(image: ImageConfig, options: ConfigToSpecOptions = {}): Spec {
-  if (image.os !== 'linux') throw invalidArgument('image.os', `image config os "${image.os}": only linux images run here`);
+  if (image.os !== 'linux') throw invalidArgument('image_os', `image config os "${image.os}": only linux images run here`);
   const c = image.config ?? {};
   const spec = defaultSpec();
   const process = spec.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' };
@@ -55,7 +55,7 @@ export function imageConfigToSpec(image: ImageConfig, options: ConfigToSpecOptio
   process.terminal = options.terminal ?? false;
   spec.root = { path: options.rootPath ?? 'rootfs', readonly: false };
   process.cwd = c.WorkingDir !== undefined && c.WorkingDir !== '' ? c.WorkingDir : '/';
-  if (!process.cwd.startsWith('/')) throw invalidArgument('image.workdir', `image config WorkingDir ${JSON.stringify(c.WorkingDir)}: not absolute`);
+  if (!process.cwd.startsWith('/')) throw invalidArgument('image_workdir', `image config WorkingDir ${JSON.stringify(c.WorkingDir)}: not absolute`);
 
   const env = [...(process.env ?? [])];
   for (const e of c.Env ?? []) setEnv(env, e, 'Env');
@@ -78,7 +78,7 @@ export function imageConfigToSpec(image: ImageConfig, options: ConfigToSpecOptio
   spec.annotations = annotations;
 
   for (const volume of Object.keys(c.Volumes ?? {}).sort()) {
-    if (!volume.startsWith('/')) throw invalidArgument('image.volume', `image config Volumes ${JSON.stringify(volume)}: not absolute`);
+    if (!volume.startsWith('/')) throw invalidArgument('image_volume', `image config Volumes ${JSON.stringify(volume)}: not absolute`);
     (spec.mounts ??= []).push({ destination: volume, type: 'tmpfs', source: 'none', options: ['rw', 'nosuid', 'nodev', 'noexec', 'relatime'] });
   }
   return spec;

@@ -20,13 +20,13 @@ function readInRoot(root: Rootfs, path: string): string | undefined {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    if (code === 'ELOOP') throw invalidArgument('image.userdb', `image /${path}: a symlink loop`, { cause: err });
+    if (code === 'ELOOP') throw invalidArgument('image_userdb', `image /${path}: a symlink loop`, { cause: err });
     throw err;
   }
   try {
     const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
-    if ((st.mode & sys.S_IFMT) !== sys.S_IFREG) throw invalidArgument('image.userdb', `image /${path}: not a regular file`);
-    if (st.size > MAX_SIZE) throw invalidArgument('image.userdb', `image /${path}: ${st.size} bytes, more than ${MAX_SIZE}`);
+    if ((st.mode & sys.S_IFMT) !== sys.S_IFREG) throw invalidArgument('image_userdb', `image /${path}: not a regular file`);
+    if (st.size > MAX_SIZE) throw invalidArgument('image_userdb', `image /${path}: ${st.size} bytes, more than ${MAX_SIZE}`);
     const buf = Buffer.alloc(st.size);
     let off = 0;
     while (off < buf.length) {

@@ -34,7 +34,7 @@ function prepareDir(dir: string): boolean {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     return true;
   }
-  if (readdirSync(dir).length > 0) throw alreadyExists('bundle.exists', `bundle "${dir}": directory is not empty`);
+  if (readdirSync(dir).length > 0) throw alreadyExists('bundle_exists', `bundle "${dir}": directory is not empty`);
   return false;
 }
 
@@ -47,7 +47,7 @@ function writeJsonAtomic(path: string, value: unknown): void {
 export async function unpackBundle(layers: LayerSource[], config: ImageConfig, dir: string, options: BundleOptions = {}): Promise<BundleResult> {
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== layers.length) {
-    throw invalidArgument('bundle.layers', `image config lists ${diffIds.length} diff_ids for ${layers.length} layers`);
+    throw invalidArgument('bundle_layers', `image config lists ${diffIds.length} diff_ids for ${layers.length} layers`);
   }
   const created = prepareDir(dir);
   const rootfs = join(dir, 'rootfs');

@@ -334,7 +334,7 @@ export class RegistryClient {
       }
     }
     await flush();
-    if (offset !== blob.size) throw invalidArgument('blob_size_mismatch', `${what}: sent ${offset} bytes, expected ${blob.size}`);
+    if (offset !== blob.size) throw invalidArgument('blob_upload_size_mismatch', `${what}: sent ${offset} bytes, expected ${blob.size}`);
     const put = new URL(location);
     put.searchParams.set('digest', blob.digest);
     const res = await this.request({ method: 'PUT', target: put, scopes: [pushScope(repo)], ok: [201], what });

@@ -25,7 +25,7 @@ export async function applyImageLayers(
   diffIds: string[],
   options: Omit<UnpackOptions, 'diffId' | 'whiteouts'> = {},
 ): Promise<ApplyResult> {
-  if (diffIds.length !== layers.length) throw invalidArgument('snapshot.layers', `${diffIds.length} diff_ids for ${layers.length} layers`);
+  if (diffIds.length !== layers.length) throw invalidArgument('snapshot_layers', `${diffIds.length} diff_ids for ${layers.length} layers`);
   const ids = chainIds(diffIds);
   const { Rootfs, unpackLayer } = await import('../unpack/index.ts');
   let unpacked = 0;
@@ -48,7 +48,7 @@ export async function applyImageLayers(
         await snapshotter.commit(chain, key, { 'berth.layer': layer.digest });
       } catch (err) {
         // Another process committed the same chain meanwhile: theirs is as good as ours.
-        if (!isBerthError(err, 'snapshot.exists')) throw err;
+        if (!isBerthError(err, 'snapshot_exists')) throw err;
         await snapshotter.remove(key);
       }
       unpacked++;

@@ -49,7 +49,7 @@ export class MetadataStore {
     try {
       const value = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
       if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1) {
-        throw internal('snapshot.metadata', `${this.file}: not a version 1 snapshot record`);
+        throw internal('snapshot_metadata', `${this.file}: not a version 1 snapshot record`);
       }
       return value as Metadata;
     } catch (err) {
@@ -97,7 +97,7 @@ export class MetadataStore {
       } catch {
         // gone meanwhile: try again
       }
-      if (Date.now() > deadline) throw unavailable('snapshot.locked', `snapshot records locked by another process (${this.lock})`);
+      if (Date.now() > deadline) throw unavailable('snapshot_locked', `snapshot records locked by another process (${this.lock})`);
       await sleep(wait);
     }
   }

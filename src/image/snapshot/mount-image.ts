@@ -24,10 +24,10 @@ export type ImageMount = MountRecord & { target: string };
 
 export async function mountImage(snapshotter: Snapshotter, options: MountImageOptions): Promise<ImageMount> {
   const target = resolve(options.target);
-  if (!existsSync(target) || !statSync(target).isDirectory()) throw invalidArgument('mount.target', `mount target "${target}": not a directory`);
-  if (snapshotter.listMounts().some((m) => m.target === target)) throw alreadyExists('mount.exists', `mount target "${target}": an image is already mounted there`);
+  if (!existsSync(target) || !statSync(target).isDirectory()) throw invalidArgument('mount_target', `mount target "${target}": not a directory`);
+  if (snapshotter.listMounts().some((m) => m.target === target)) throw alreadyExists('mount_exists', `mount target "${target}": an image is already mounted there`);
   const parent = snapshotter.stat(options.chainId);
-  if (parent?.kind !== 'committed') throw notFound('mount.image', `image snapshot "${options.chainId}": not unpacked`);
+  if (parent?.kind !== 'committed') throw notFound('mount_image', `image snapshot "${options.chainId}": not unpacked`);
   const readonly = options.writable !== true;
   const key = `mount-${randomBytes(6).toString('hex')}`;
   const specs = readonly ? await snapshotter.view(key, options.chainId) : await snapshotter.prepare(key, options.chainId);
@@ -48,13 +48,13 @@ export async function mountImage(snapshotter: Snapshotter, options: MountImageOp
 export async function unmountImage(snapshotter: Snapshotter, targetPath: string): Promise<void> {
   const target = resolve(targetPath);
   const record = snapshotter.listMounts().find((m) => m.target === target);
-  if (record === undefined) throw notFound('mount.not_mounted', `mount target "${target}": no image mounted there`);
+  if (record === undefined) throw notFound('mount_not_mounted', `mount target "${target}": no image mounted there`);
   const sys = await import('../../sys/index.ts');
   try {
     sys.umount2(target, sys.UMOUNT_NOFOLLOW);
   } catch (err) {
     // Already gone (unmounted by hand): forget it all the same.
-    if (!sys.isSystemError(err, 'EINVAL')) throw failedPrecondition('mount.busy', `mount target "${target}": cannot unmount`, { cause: err });
+    if (!sys.isSystemError(err, 'EINVAL')) throw failedPrecondition('mount_busy', `mount target "${target}": cannot unmount`, { cause: err });
   }
   await snapshotter.updateMounts((mounts) => {
     delete mounts[target];

@@ -71,8 +71,8 @@ export class Snapshotter {
   mounts(key: string): MountSpec[] {
     const m = this.meta.read();
     const s = m.snapshots[key];
-    if (s === undefined) throw notFound('snapshot.not_found', `snapshot "${key}": not found`);
-    if (s.kind === 'committed') throw failedPrecondition('snapshot.committed', `snapshot "${key}": committed snapshots are mounted through a view or an active snapshot`);
+    if (s === undefined) throw notFound('snapshot_not_found', `snapshot "${key}": not found`);
+    if (s.kind === 'committed') throw failedPrecondition('snapshot_committed', `snapshot "${key}": committed snapshots are mounted through a view or an active snapshot`);
     return this.mountsOf({ key, ...s }, m);
   }
 
@@ -80,9 +80,9 @@ export class Snapshotter {
   async commit(name: string, key: string, labels?: Record<string, string>): Promise<SnapshotInfo> {
     return this.meta.update((m) => {
       const s = m.snapshots[key];
-      if (s === undefined) throw notFound('snapshot.not_found', `snapshot "${key}": not found`);
-      if (s.kind !== 'active') throw failedPrecondition('snapshot.not_active', `snapshot "${key}": is ${s.kind}, only active snapshots are committed`);
-      if (m.snapshots[name] !== undefined) throw alreadyExists('snapshot.exists', `snapshot "${name}": already exists`);
+      if (s === undefined) throw notFound('snapshot_not_found', `snapshot "${key}": not found`);
+      if (s.kind !== 'active') throw failedPrecondition('snapshot_not_active', `snapshot "${key}": is ${s.kind}, only active snapshots are committed`);
+      if (m.snapshots[name] !== undefined) throw alreadyExists('snapshot_exists', `snapshot "${name}": already exists`);
       delete m.snapshots[key];
       const committed = { ...s, kind: 'committed' as const, ...(labels === undefined ? {} : { labels }) };
       m.snapshots[name] = committed;
@@ -95,10 +95,10 @@ export class Snapshotter {
   async remove(key: string): Promise<void> {
     const id = await this.meta.update((m) => {
       const s = m.snapshots[key];
-      if (s === undefined) throw notFound('snapshot.not_found', `snapshot "${key}": not found`);
+      if (s === undefined) throw notFound('snapshot_not_found', `snapshot "${key}": not found`);
       const children = Object.entries(m.snapshots).filter(([, c]) => c.parent === key).map(([k]) => k);
       if (children.length > 0) {
-        throw failedPrecondition('snapshot.in_use', `snapshot "${key}": is the parent of ${children.map((c) => `"${c}"`).join(', ')}`);
+        throw failedPrecondition('snapshot_in_use', `snapshot "${key}": is the parent of ${children.map((c) => `"${c}"`).join(', ')}`);
       }
       delete m.snapshots[key];
       return s.id;
@@ -107,13 +107,13 @@ export class Snapshotter {
   }
 
   private async create(kind: SnapshotKind, key: string, parent: string | undefined, labels?: Record<string, string>): Promise<SnapshotInfo> {
-    if (key === '') throw invalidArgument('snapshot.key', 'snapshot key: empty');
+    if (key === '') throw invalidArgument('snapshot_key', 'snapshot key: empty');
     const info = await this.meta.update((m) => {
-      if (m.snapshots[key] !== undefined) throw alreadyExists('snapshot.exists', `snapshot "${key}": already exists`);
+      if (m.snapshots[key] !== undefined) throw alreadyExists('snapshot_exists', `snapshot "${key}": already exists`);
       if (parent !== undefined) {
         const p = m.snapshots[parent];
-        if (p === undefined) throw notFound('snapshot.not_found', `parent snapshot "${parent}": not found`);
-        if (p.kind !== 'committed') throw failedPrecondition('snapshot.parent_not_committed', `parent snapshot "${parent}": is ${p.kind}, not committed`);
+        if (p === undefined) throw notFound('snapshot_not_found', `parent snapshot "${parent}": not found`);
+        if (p.kind !== 'committed') throw failedPrecondition('snapshot_parent_not_committed', `parent snapshot "${parent}": is ${p.kind}, not committed`);
       }
       const id = String(m.nextId++);
       const s = { id, kind, created: new Date().toISOString(), ...(parent === undefined ? {} : { parent }), ...(labels === undefined ? {} : { labels }) };
@@ -137,7 +137,7 @@ export class Snapshotter {
 
   private async copyParent(info: SnapshotInfo, parent: string): Promise<void> {
     const p = this.stat(parent);
-    if (p === undefined) throw notFound('snapshot.not_found', `parent snapshot "${parent}": not found`);
+    if (p === undefined) throw notFound('snapshot_not_found', `parent snapshot "${parent}": not found`);
     const [{ Rootfs }, { copyTree }] = await Promise.all([import('../unpack/rootfs.ts'), import('./copy-tree.ts')]);
     using dest = Rootfs.open(this.fsPath(info));
     copyTree(this.fsPath(p), dest, `snapshot ${parent}`);
@@ -153,7 +153,7 @@ export class Snapshotter {
     const out: string[] = [];
     for (let k = parent; k !== undefined; ) {
       const s = m.snapshots[k];
-      if (s === undefined) throw notFound('snapshot.not_found', `parent snapshot "${k}": not found`);
+      if (s === undefined) throw notFound('snapshot_not_found', `parent snapshot "${k}": not found`);
       out.push(join(this.dir, s.id, 'fs'));
       k = s.parent;
     }

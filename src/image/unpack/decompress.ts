@@ -126,7 +126,7 @@ export async function* decompressed(input: Readable, label: string, mediaType?: 
   const declared = compressionOfMediaType(mediaType);
   if (declared !== undefined && declared !== 'none' && declared !== kind) {
     input.destroy();
-    throw invalidArgument('unpack.compression', `layer ${label}: media type ${mediaType} says ${declared} but the data is ${kind === 'none' ? 'not compressed' : kind}`);
+    throw invalidArgument('unpack_compression', `layer ${label}: media type ${mediaType} says ${declared} but the data is ${kind === 'none' ? 'not compressed' : kind}`);
   }
   if (kind === 'none') {
     yield head;
@@ -153,8 +153,8 @@ export async function* decompressed(input: Readable, label: string, mediaType?: 
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // A blob that could not be read (a download cut short) is not corrupt data.
-    if (readFailure !== undefined) throw unavailable('unpack.read', `layer ${label}: reading the blob failed: ${message}`, { cause: readFailure.error });
-    throw invalidArgument('unpack.decompress', `layer ${label}: ${kind} data is corrupt: ${message}`, { cause: err });
+    if (readFailure !== undefined) throw unavailable('unpack_read', `layer ${label}: reading the blob failed: ${message}`, { cause: readFailure.error });
+    throw invalidArgument('unpack_decompress', `layer ${label}: ${kind} data is corrupt: ${message}`, { cause: err });
   } finally {
     rest.destroy();
     z.destroy();

@@ -63,13 +63,13 @@ export class LayerApplier implements TarHandler {
     this.current = e;
     this.root.release();
     if (++this.entries > this.opts.limits.maxLayerEntries) {
-      throw this.fail(invalidArgument('unpack.limit', `more than ${this.opts.limits.maxLayerEntries} entries (limit)`));
+      throw this.fail(invalidArgument('unpack_limit', `more than ${this.opts.limits.maxLayerEntries} entries (limit)`));
     }
     if (e.path.includes('\0') || e.linkname.includes('\0')) {
-      throw this.fail(invalidArgument('unpack.path_nul', 'a NUL byte in the name or link target'));
+      throw this.fail(invalidArgument('unpack_path_nul', 'a NUL byte in the name or link target'));
     }
     const cp = cleanEntryPath(e.path);
-    if (cp === undefined) throw this.fail(invalidArgument('unpack.path_escape', 'path escapes the root'));
+    if (cp === undefined) throw this.fail(invalidArgument('unpack_path_escape', 'path escapes the root'));
     try {
       this.apply(e, cp);
     } catch (err) {
@@ -127,7 +127,7 @@ export class LayerApplier implements TarHandler {
     const reason = err instanceof Error ? err.message : String(err);
     const message = `layer ${this.label}: entry "${displayName(name)}": ${reason}`;
     if (err instanceof BerthError) return new BerthError(err.kind, err.code, message, { cause: err, details: err.details });
-    return failedPrecondition('unpack.entry', message, { cause: err, details: { layer: this.label, entry: displayName(name) } });
+    return failedPrecondition('unpack_entry', message, { cause: err, details: { layer: this.label, entry: displayName(name) } });
   }
 
   warn(key: string, message: string): void {
@@ -138,7 +138,7 @@ export class LayerApplier implements TarHandler {
 
   private apply(e: TarEntry, cp: CleanPath): void {
     if (cp.path === '') {
-      if (e.type !== 'dir') throw invalidArgument('unpack.root_type', `refusing to turn the root into a ${e.type}`);
+      if (e.type !== 'dir') throw invalidArgument('unpack_root_type', `refusing to turn the root into a ${e.type}`);
       this.dirMeta(this.root.fd, e, true);
       this.dirs.set('', { atime: e.atime ?? e.mtime, mtime: e.mtime, setgid: (e.mode & 0o2000) !== 0 });
       return;
@@ -300,14 +300,14 @@ export class LayerApplier implements TarHandler {
   private hardlink(dirfd: number, name: Buffer, e: TarEntry, cp: CleanPath): void {
     const target = cleanEntryPath(e.linkname);
     if (target === undefined || target.path === '') {
-      throw invalidArgument('unpack.link_escape', `hard link target "${displayName(e.linkname)}" escapes the root`);
+      throw invalidArgument('unpack_link_escape', `hard link target "${displayName(e.linkname)}" escapes the root`);
     }
     if (target.path === cp.path) return;
     let tdir: number;
     try {
       tdir = this.root.dirFd(target.parent, false);
     } catch (err) {
-      throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
+      throw invalidArgument('unpack_link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
     }
     const tname = cbytes(target.base);
     // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to.
@@ -316,10 +316,10 @@ export class LayerApplier implements TarHandler {
         sys.linkat(tdir, tname, dirfd, name, 0);
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') {
-          throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
+          throw invalidArgument('unpack_link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
         }
         if (errnoCode(err) === 'EPERM') {
-          throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" is a directory`, { cause: err });
+          throw invalidArgument('unpack_link_target', `hard link target "${displayName(e.linkname)}" is a directory`, { cause: err });
         }
         throw err;
       }
@@ -329,7 +329,7 @@ export class LayerApplier implements TarHandler {
   private node(dirfd: number, name: Buffer, e: TarEntry): void {
     let type = e.type === 'char' ? sys.S_IFCHR : e.type === 'block' ? sys.S_IFBLK : sys.S_IFIFO;
     if (type !== sys.S_IFIFO && this.opts.devices === 'refuse') {
-      throw invalidArgument('unpack.device_refused', `${e.type} device ${e.devmajor}:${e.devminor} refused (devices are not allowed)`);
+      throw invalidArgument('unpack_device_refused', `${e.type} device ${e.devmajor}:${e.devminor} refused (devices are not allowed)`);
     }
     let mode = e.mode & 0o7777;
     if (type !== sys.S_IFIFO && this.opts.devices === 'placeholder') {

@@ -66,7 +66,7 @@ export class Rootfs implements Disposable {
         if (errnoCode(mkErr) !== 'EEXIST') throw mkErr;
         // Something is there that does not resolve: a symlink to a missing
         // target. Creating the target through it is not done.
-        throw invalidArgument('unpack.parent', `parent "${displayName(path)}" is a symlink whose target is not a directory inside the root`, {
+        throw invalidArgument('unpack_parent', `parent "${displayName(path)}" is a symlink whose target is not a directory inside the root`, {
           cause: err,
         });
       }

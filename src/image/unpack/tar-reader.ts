@@ -124,7 +124,7 @@ export class TarReader {
   }
 
   private error(message: string): Error {
-    return invalidArgument('tar.invalid', `layer ${this.label}: ${message}`);
+    return invalidArgument('tar_invalid', `layer ${this.label}: ${message}`);
   }
 
   private header(h: Buffer): void {
@@ -149,7 +149,7 @@ export class TarReader {
         this.startContent(size, State.Meta);
         return;
       case 0x53: // 'S' GNU sparse
-        throw unsupported('tar.sparse', `layer ${this.label}: entry "${cstring(h, 0, 100)}": GNU sparse files are not supported`);
+        throw unsupported('tar_sparse', `layer ${this.label}: entry "${cstring(h, 0, 100)}": GNU sparse files are not supported`);
       default:
         break;
     }
@@ -159,7 +159,7 @@ export class TarReader {
         this.startContent(size, State.Skip);
         return;
       }
-      throw unsupported('tar.type', `layer ${this.label}: entry "${cstring(h, 0, 100)}": unsupported entry type ${JSON.stringify(String.fromCharCode(typeflag))}`);
+      throw unsupported('tar_type', `layer ${this.label}: entry "${cstring(h, 0, 100)}": unsupported entry type ${JSON.stringify(String.fromCharCode(typeflag))}`);
     }
     const { entry, contentSize } = this.buildEntry(h, type, size, at);
     this.entries++;
@@ -249,7 +249,7 @@ export class TarReader {
     for (const source of [this.global, pax]) {
       for (const [key, value] of source) {
         if (key.startsWith('SCHILY.xattr.')) (xattrs ??= new Map()).set(key.slice(13), value);
-        else if (key.startsWith('GNU.sparse.')) throw unsupported('tar.sparse', `layer ${this.label}: entry "${path}": PAX sparse files are not supported`);
+        else if (key.startsWith('GNU.sparse.')) throw unsupported('tar_sparse', `layer ${this.label}: entry "${path}": PAX sparse files are not supported`);
       }
     }
     const uname = rec('uname')?.toString('utf8') ?? cstring(h, 265, 32);

@@ -47,7 +47,7 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
     for await (const chunk of stream) {
       bytes += chunk.length;
       if (bytes > max) {
-        throw applier.fail(invalidArgument('unpack.limit', `uncompressed layer exceeds ${max} bytes (limit)`));
+        throw applier.fail(invalidArgument('unpack_limit', `uncompressed layer exceeds ${max} bytes (limit)`));
       }
       hash.update(chunk);
       reader.push(chunk);
@@ -63,7 +63,7 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
   const diffId = `sha256:${hash.digest('hex')}`;
   const expected = options.diffId ?? blob.diffId;
   if (expected !== undefined && expected !== diffId) {
-    throw invalidArgument('unpack.diff_id', `layer ${label}: uncompressed content is ${diffId}, the image config says ${expected}`);
+    throw invalidArgument('unpack_diff_id', `layer ${label}: uncompressed content is ${diffId}, the image config says ${expected}`);
   }
   return { digest: blob.digest, diffId, entries: applier.entries, bytes, warnings: applier.warnings };
 }

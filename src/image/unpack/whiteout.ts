@@ -20,7 +20,7 @@ function hiddenName(cp: CleanPath): string | undefined {
   if (cp.base.startsWith(META_PREFIX)) return undefined;
   const name = cp.base.slice(WHITEOUT_PREFIX.length);
   if (name === '' || name === '.' || name === '..') {
-    throw invalidArgument('unpack.whiteout', `whiteout "${displayName(cp.base)}" names no file`);
+    throw invalidArgument('unpack_whiteout', `whiteout "${displayName(cp.base)}" names no file`);
   }
   return name;
 }

@@ -92,7 +92,7 @@ export class CgroupfsCgroup implements Cgroup {
   private v2MountPoint(dir: string): string {
     const mount = v2Mount(parseCgroupMounts(this.fs.readSync('/proc/self/mountinfo')));
     if (mount === undefined || !dir.startsWith(`${mount.mountPoint}/`)) {
-      throw failedPrecondition('cgroup_not_mounted', `cgroup: ${dir} is not under a mounted cgroup2 file system`);
+      throw failedPrecondition('cgroup_not_under_mount', `cgroup: ${dir} is not under a mounted cgroup2 file system`);
     }
     return mount.mountPoint;
   }

@@ -19,20 +19,21 @@ const HINTS: Record<string, string> = {
   EOPNOTSUPP: 'not supported by this kernel',
 };
 
-function kindOf(code: string | undefined): ErrorKind {
-  switch (code) {
+/** The kind and code of a cgroup file's failure, from its errno. */
+function classify(errno: string | undefined): { kind: ErrorKind; code: string } {
+  switch (errno) {
     case 'EINVAL':
     case 'ERANGE':
-      return ErrorKind.InvalidArgument;
+      return { kind: ErrorKind.InvalidArgument, code: 'cgroup_io_invalid' };
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return ErrorKind.PermissionDenied;
+      return { kind: ErrorKind.PermissionDenied, code: 'cgroup_io_denied' };
     case 'ENOENT':
     case 'EOPNOTSUPP':
-      return ErrorKind.Unsupported;
+      return { kind: ErrorKind.Unsupported, code: 'cgroup_io_unsupported' };
     default:
-      return ErrorKind.FailedPrecondition;
+      return { kind: ErrorKind.FailedPrecondition, code: 'cgroup_io_failed' };
   }
 }
 
@@ -46,7 +47,8 @@ export function cgroupIoError(action: string, path: string, err: unknown): Berth
   const code = errnoCode(err);
   const hint = code === undefined ? undefined : action === 'remove' ? (REMOVE_HINTS[code] ?? HINTS[code]) : HINTS[code];
   const why = code === undefined ? String(err) : hint === undefined ? code : `${code}: ${hint}`;
-  return new BerthError(kindOf(code), 'cgroup_io_failed', `cgroup: ${action} ${path}: ${why}`, {
+  const { kind, code: berthCode } = classify(code);
+  return new BerthError(kind, berthCode, `cgroup: ${action} ${path}: ${why}`, {
     cause: err,
     details: { path, errno: code },
   });

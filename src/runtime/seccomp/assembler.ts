@@ -31,7 +31,7 @@ export class Program {
   readonly insns: Insn[] = [];
 
   place(label: Label): void {
-    if (label.index !== -1) throw internal('seccomp.label_twice', `seccomp: label ${label.name} placed twice`);
+    if (label.index !== -1) throw internal('seccomp_label_twice', `seccomp: label ${label.name} placed twice`);
     label.index = this.insns.length;
   }
 
@@ -86,7 +86,7 @@ export function layout(program: Program): { code: number; jt: number; jf: number
     if (label === undefined) return undefined;
     const target = slots[label.index];
     if (label.index <= from || target === undefined) {
-      throw internal('seccomp.backward_jump', `seccomp: jump to ${label.name} does not go forward`);
+      throw internal('seccomp_backward_jump', `seccomp: jump to ${label.name} does not go forward`);
     }
     return target;
   };
@@ -128,11 +128,11 @@ export function layout(program: Program): { code: number; jt: number; jf: number
     const { insn } = slot;
     if (insn.code === BPF.JMP_JA) {
       const target = slot.jt;
-      if (target === undefined) throw internal('seccomp.bad_ja', 'seccomp: ja without target');
+      if (target === undefined) throw internal('seccomp_bad_ja', 'seccomp: ja without target');
       return { code: insn.code, jt: 0, jf: 0, k: target.pos - slot.pos - 1 };
     }
     if (isConditional(insn)) {
-      if (slot.jt === undefined || slot.jf === undefined) throw internal('seccomp.bad_jump', 'seccomp: jump without targets');
+      if (slot.jt === undefined || slot.jf === undefined) throw internal('seccomp_bad_jump', 'seccomp: jump without targets');
       return { code: insn.code, jt: slot.jt.pos - slot.pos - 1, jf: slot.jf.pos - slot.pos - 1, k: insn.k };
     }
     return { code: insn.code, jt: 0, jf: 0, k: insn.k };

@@ -51,7 +51,7 @@ export function compileSeccomp(profile: LinuxSeccomp, options: CompileOptions = 
   const insns = layout(generate(ir));
   if (insns.length > BPF_MAXINSNS) {
     throw invalidArgument(
-      'seccomp.program_too_long',
+      'seccomp_program_too_long',
       `${FIELD}: the compiled filter has ${insns.length} instructions, more than the kernel's limit of ${BPF_MAXINSNS}`,
       { details: { field: FIELD, instructions: insns.length } },
     );

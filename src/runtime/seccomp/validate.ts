@@ -65,7 +65,7 @@ const FLAGS: Readonly<Record<string, number>> = {
 };
 
 function fail(path: string, message: string): never {
-  throw invalidArgument('seccomp.invalid_profile', `${path}: ${message}`, { details: { field: path } });
+  throw invalidArgument('seccomp_invalid_profile', `${path}: ${message}`, { details: { field: path } });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

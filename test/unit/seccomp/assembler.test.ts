@@ -43,7 +43,7 @@ describe('seccomp assembler', () => {
     const back = p.here('back');
     p.load(0);
     p.jump(BPF.JMP_JEQ_K, 1, back, back);
-    assert.throws(() => layout(p), (err: unknown) => isBerthError(err, 'seccomp.backward_jump'));
+    assert.throws(() => layout(p), (err: unknown) => isBerthError(err, 'seccomp_backward_jump'));
   });
 
   it('encodes in the requested byte order', () => {

@@ -321,7 +321,7 @@ describe('seccomp compiler: jump and length limits', () => {
     }));
     assert.throws(
       () => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls }, { nativeArch: 'x86_64' }),
-      (err: unknown) => isBerthError(err, 'seccomp.program_too_long') && /more than the kernel's limit of 4096/.test(err.message),
+      (err: unknown) => isBerthError(err, 'seccomp_program_too_long') && /more than the kernel's limit of 4096/.test(err.message),
     );
   });
 });

@@ -40,14 +40,14 @@ function containerfile(p: Parsed, context: string): { text: string; name: string
     try {
       return { text: readFileSync(file, 'utf8'), name: file };
     } catch (err) {
-      throw notFound('build.file', `Containerfile "${file}": cannot be read`, { cause: err });
+      throw notFound('build_file', `Containerfile "${file}": cannot be read`, { cause: err });
     }
   }
   for (const name of ['Containerfile', 'Dockerfile']) {
     const path = join(context, name);
     if (existsSync(path)) return { text: readFileSync(path, 'utf8'), name };
   }
-  throw notFound('build.file', `no Containerfile or Dockerfile in "${context}" (name one with -f)`);
+  throw notFound('build_file', `no Containerfile or Dockerfile in "${context}" (name one with -f)`);
 }
 
 function render(ctx: CommandContext, quiet: boolean): (e: BuildEvent) => void {
@@ -141,7 +141,7 @@ export const build: Command = {
       ctx.out(`${id.slice(7)}\n`);
       return 0;
     } catch (err) {
-      if (isBerthError(err, 'build.run_failed')) {
+      if (isBerthError(err, 'build_run_failed')) {
         ctx.stderr.write(`berth: ${describeError(err)}\n`);
         const code = err.details['exitCode'];
         return typeof code === 'number' && code > 0 && code < 256 ? code : 1;

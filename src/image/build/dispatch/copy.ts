@@ -85,13 +85,13 @@ async function plan(session: Session, s: StageState, ins: CopyIns, root: SourceR
   const matches: Planned['matches'] = [];
   for (const src of sources) {
     if (REMOTE.test(src)) {
-      throw buildError(ErrorKind.Unsupported, 'build.remote_source', ins.loc, ins.keyword, `remote source "${src}" cannot be fetched: berth builds offline (download it into the context and COPY it)`);
+      throw buildError(ErrorKind.Unsupported, 'build_remote_source', ins.loc, ins.keyword, `remote source "${src}" cannot be fetched: berth builds offline (download it into the context and COPY it)`);
     }
     let found: SourceMatch[];
     try {
       found = resolveSource(root, src);
     } catch (err) {
-      if (err instanceof SourceProblem) throw buildError(ErrorKind.NotFound, 'build.source_not_found', ins.loc, ins.keyword, err.message, { cause: err });
+      if (err instanceof SourceProblem) throw buildError(ErrorKind.NotFound, 'build_source_not_found', ins.loc, ins.keyword, err.message, { cause: err });
       throw err;
     }
     for (const m of found) {
@@ -100,7 +100,7 @@ async function plan(session: Session, s: StageState, ins: CopyIns, root: SourceR
         try {
           extract = await sniffArchive(root, m);
         } catch (err) {
-          if (err instanceof UnsupportedArchive) throw buildError(ErrorKind.Unsupported, 'build.archive', ins.loc, 'ADD', `source "${src}": ${err.message}`);
+          if (err instanceof UnsupportedArchive) throw buildError(ErrorKind.Unsupported, 'build_archive', ins.loc, 'ADD', `source "${src}": ${err.message}`);
           throw err;
         }
       }
@@ -225,9 +225,9 @@ export async function dispatchCopy(session: Session, s: StageState, ins: CopyIns
         if (outcome.layer !== undefined) session.emit({ type: 'layer', digest: outcome.layer.digest, diffId: outcome.layer.diffId, size: outcome.layer.size });
         return outcome.layer;
       } catch (err) {
-        if (err instanceof ChownProblem || err instanceof SourceProblem) throw buildError(ErrorKind.InvalidArgument, 'build.copy', ins.loc, ins.keyword, err.message, { cause: err });
-        if (isBerthError(err) && err.code.startsWith('build.')) throw err;
-        throw buildError(ErrorKind.FailedPrecondition, 'build.copy', ins.loc, ins.keyword, errorText(err), { cause: err });
+        if (err instanceof ChownProblem || err instanceof SourceProblem) throw buildError(ErrorKind.InvalidArgument, 'build_copy_invalid', ins.loc, ins.keyword, err.message, { cause: err });
+        if (isBerthError(err) && err.code.startsWith('build_')) throw err;
+        throw buildError(ErrorKind.FailedPrecondition, 'build_copy_failed', ins.loc, ins.keyword, errorText(err), { cause: err });
       }
     },
   });

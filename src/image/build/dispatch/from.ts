@@ -52,7 +52,7 @@ export async function dispatchFrom(session: Session, stage: Stage): Promise<{ st
   if (platformFlag !== undefined) {
     const wanted = parsePlatform(expandGlobal(session, stage, platformFlag));
     if (!platformMatches(wanted, session.platform)) {
-      throw buildError(ErrorKind.Unsupported, 'build.platform', ins.loc, 'FROM', `--platform=${formatPlatform(wanted)}: only the host's platform ${session.platformText} can be built`);
+      throw buildError(ErrorKind.Unsupported, 'build_platform', ins.loc, 'FROM', `--platform=${formatPlatform(wanted)}: only the host's platform ${session.platformText} can be built`);
     }
   }
   const name = expandGlobal(session, stage, ins.image);
@@ -75,7 +75,7 @@ export async function dispatchFrom(session: Session, stage: Stage): Promise<{ st
   }
   const img = await session.image(name);
   if (!platformMatches(session.platform, { os: img.os, architecture: img.architecture, ...(img.variant === undefined ? {} : { variant: img.variant }) })) {
-    throw buildError(ErrorKind.Unsupported, 'build.platform', ins.loc, 'FROM', `image "${name}" is for ${img.os}/${img.architecture}; berth builds for the host's platform ${session.platformText} only`);
+    throw buildError(ErrorKind.Unsupported, 'build_platform', ins.loc, 'FROM', `image "${name}" is for ${img.os}/${img.architecture}; berth builds for the host's platform ${session.platformText} only`);
   }
   const base = await session.env.store.readConfig(img);
   const config = baseConfig(base, session);

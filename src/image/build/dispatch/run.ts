@@ -97,11 +97,11 @@ export async function dispatchRun(session: Session, s: StageState, ins: Of<'RUN'
         return outcome.layer;
       } catch (err) {
         if (err instanceof RunFailed) {
-          throw buildError(ErrorKind.FailedPrecondition, 'build.run_failed', ins.loc, 'RUN', `${JSON.stringify(createdBy)} ${err.message}`, {
+          throw buildError(ErrorKind.FailedPrecondition, 'build_run_failed', ins.loc, 'RUN', `${JSON.stringify(createdBy)} ${err.message}`, {
             details: { exitCode: err.code },
           });
         }
-        if (isBerthError(err, 'image.user')) throw buildError(ErrorKind.InvalidArgument, 'build.user', ins.loc, 'RUN', err.message, { cause: err });
+        if (isBerthError(err, 'image_user')) throw buildError(ErrorKind.InvalidArgument, 'build_user', ins.loc, 'RUN', err.message, { cause: err });
         throw err;
       }
     },

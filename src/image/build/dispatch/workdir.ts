@@ -63,7 +63,7 @@ export async function dispatchWorkdir(session: Session, s: StageState, ins: Of<'
         if (outcome.layer !== undefined) session.emit({ type: 'layer', digest: outcome.layer.digest, diffId: outcome.layer.diffId, size: outcome.layer.size });
         return outcome.layer;
       } catch (err) {
-        throw buildError(ErrorKind.FailedPrecondition, 'build.workdir', ins.loc, 'WORKDIR', errorText(err), { cause: err });
+        throw buildError(ErrorKind.FailedPrecondition, 'build_workdir', ins.loc, 'WORKDIR', errorText(err), { cause: err });
       }
     },
   });

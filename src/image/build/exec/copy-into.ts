@@ -54,7 +54,7 @@ const LABEL = 'copy';
 function refuseWhiteout(path: string): void {
   const base = path.slice(path.lastIndexOf('/') + 1);
   if (base.startsWith(WHITEOUT)) {
-    throw invalidArgument('build.whiteout_name', `"${displayName(path)}": names starting with "${WHITEOUT}" mark deletions in image layers and cannot be copied`);
+    throw invalidArgument('build_whiteout_name', `"${displayName(path)}": names starting with "${WHITEOUT}" mark deletions in image layers and cannot be copied`);
   }
 }
 
@@ -133,7 +133,7 @@ class Copier {
     const label = `archive "${displayName(op.match.given)}"`;
     const rename = (p: string): string => {
       const cp = cleanEntryPath(p);
-      if (cp === undefined) throw invalidArgument('build.archive_path', `${label}: entry "${displayName(p)}" escapes the destination`);
+      if (cp === undefined) throw invalidArgument('build_archive_path', `${label}: entry "${displayName(p)}" escapes the destination`);
       return cp.path === '' ? op.dest : joinRel(op.dest, cp.path);
     };
     let current: TarEntry | undefined;

@@ -98,7 +98,7 @@ export async function withWorkSnapshot<T>(
       await snap.commit(top, key, { 'berth.layer': layer.digest });
     } catch (err) {
       // The same change was committed before (by an earlier build): that snapshot serves.
-      if (!isBerthError(err, 'snapshot.exists')) throw err;
+      if (!isBerthError(err, 'snapshot_exists')) throw err;
       await snap.remove(key);
     }
     prepared = false;

@@ -33,7 +33,7 @@ export function* overlayDiff(upperFd: number): Generator<DiffItem> {
       const path = prefix === '' ? name : `${prefix}/${name}`;
       const n = readNode(dirfd, nameBuf);
       if (overlayAttr(n.allXattrs, 'redirect') !== undefined || overlayAttr(n.allXattrs, 'metacopy') !== undefined) {
-        throw internal('build.overlay_feature', `upper entry "${path}": overlay redirect_dir or metacopy in use; such an upper dir is not a layer`);
+        throw internal('build_overlay_feature', `upper entry "${path}": overlay redirect_dir or metacopy in use; such an upper dir is not a layer`);
       }
       const whiteout =
         (n.type === 'char' && n.st.rdevMajor === 0 && n.st.rdevMinor === 0) || (n.type === 'file' && n.st.size === 0 && overlayAttr(n.allXattrs, 'whiteout') !== undefined);

@@ -61,11 +61,11 @@ test('an image without a process keeps the default args, cwd and root user', () 
 test('bad fields are refused naming the field', () => {
   const bad = (config: NonNullable<ImageConfig['config']>, os = 'linux'): ImageConfig => ({ architecture: 'amd64', os, config, rootfs: { type: 'layers', diff_ids: [] } });
   const cases: [ImageConfig, string, RegExp][] = [
-    [bad({}, 'windows'), 'image.os', /os "windows"/],
-    [bad({ Env: ['NOEQUALS'] }), 'image.env', /Env "NOEQUALS": not NAME=value/],
-    [bad({ WorkingDir: 'rel' }), 'image.workdir', /WorkingDir "rel": not absolute/],
-    [bad({ Volumes: { data: {} } }), 'image.volume', /Volumes "data": not absolute/],
-    [bad({ User: 'ghost' }), 'image.user', /no user "ghost"/],
+    [bad({}, 'windows'), 'image_os', /os "windows"/],
+    [bad({ Env: ['NOEQUALS'] }), 'image_env', /Env "NOEQUALS": not NAME=value/],
+    [bad({ WorkingDir: 'rel' }), 'image_workdir', /WorkingDir "rel": not absolute/],
+    [bad({ Volumes: { data: {} } }), 'image_volume', /Volumes "data": not absolute/],
+    [bad({ User: 'ghost' }), 'image_user', /no user "ghost"/],
   ];
   for (const [img, code, pattern] of cases) {
     assert.throws(() => imageConfigToSpec(img), (err: unknown) => isBerthError(err, code) && pattern.test(err.message));

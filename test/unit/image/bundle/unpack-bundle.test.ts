@@ -47,15 +47,15 @@ test('an /etc/passwd symlinked to a host path is read inside the rootfs, never f
   assert.deepEqual(spec.process?.user, { uid: 4321, gid: 4321, additionalGids: [] });
   // A target only the host has: the image has no users, so a name is unknown.
   const hostOnly = [tarOf([{ name: 'etc', type: 'dir' }, { name: 'etc/passwd', type: 'symlink', linkname: '/etc/shadow' }])];
-  await assert.rejects(unpackBundle(layersOf(hostOnly), configFor(hostOnly, 'root'), join(dir, 'b')), (err: unknown) => isBerthError(err, 'image.user'));
+  await assert.rejects(unpackBundle(layersOf(hostOnly), configFor(hostOnly, 'root'), join(dir, 'b')), (err: unknown) => isBerthError(err, 'image_user'));
   assert.ok(!existsSync(join(dir, 'b')), 'a failed bundle is removed');
   const loop = [tarOf([{ name: 'etc', type: 'dir' }, { name: 'etc/passwd', type: 'symlink', linkname: '/etc/passwd' }])];
-  await assert.rejects(unpackBundle(layersOf(loop), configFor(loop, 'root'), join(dir, 'c')), (err: unknown) => isBerthError(err, 'image.userdb') && /symlink loop/.test(err.message));
+  await assert.rejects(unpackBundle(layersOf(loop), configFor(loop, 'root'), join(dir, 'c')), (err: unknown) => isBerthError(err, 'image_userdb') && /symlink loop/.test(err.message));
 });
 
 test('an /etc/passwd that is a FIFO is refused instead of blocking the reader', async (t) => {
   const dir = join(tempDir(t), 'bundle');
-  await assert.rejects(bundle(dir, [etc({ name: 'etc/passwd', type: 'fifo' })], 'app'), (err: unknown) => isBerthError(err, 'image.userdb') && /not a regular file/.test(err.message));
+  await assert.rejects(bundle(dir, [etc({ name: 'etc/passwd', type: 'fifo' })], 'app'), (err: unknown) => isBerthError(err, 'image_userdb') && /not a regular file/.test(err.message));
 });
 
 test('a non-empty target directory and a layer count mismatch are refused', async (t) => {
@@ -63,7 +63,7 @@ test('a non-empty target directory and a layer count mismatch are refused', asyn
   mkdirSync(join(dir, 'full'));
   writeFileSync(join(dir, 'full/x'), '');
   const tars = [tarOf([{ name: 'a' }])];
-  await assert.rejects(unpackBundle(layersOf(tars), configFor(tars), join(dir, 'full')), (err: unknown) => isBerthError(err, 'bundle.exists'));
-  await assert.rejects(unpackBundle(layersOf(tars), configFor([...tars, ...tars]), join(dir, 'b')), (err: unknown) => isBerthError(err, 'bundle.layers'));
+  await assert.rejects(unpackBundle(layersOf(tars), configFor(tars), join(dir, 'full')), (err: unknown) => isBerthError(err, 'bundle_exists'));
+  await assert.rejects(unpackBundle(layersOf(tars), configFor([...tars, ...tars]), join(dir, 'b')), (err: unknown) => isBerthError(err, 'bundle_layers'));
   assert.deepEqual(readdirSync(join(dir, 'full')), ['x']);
 });

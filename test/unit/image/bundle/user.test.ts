@@ -27,7 +27,7 @@ test('unknown names and malformed specs are refused naming the field', () => {
   ] as const) {
     assert.throws(
       () => resolveUser(spec, spec === 'bob' ? {} : db),
-      (err: unknown) => isBerthError(err, 'image.user') && pattern.test(err.message) && err.message.includes(`User ${JSON.stringify(spec)}`),
+      (err: unknown) => isBerthError(err, 'image_user') && pattern.test(err.message) && err.message.includes(`User ${JSON.stringify(spec)}`),
     );
   }
 });

@@ -50,27 +50,27 @@ test('remove refuses a snapshot that others stack on, then removes it and its fi
   await s.prepare('a');
   await s.commit('base', 'a');
   await s.prepare('child', 'base');
-  await rejectsWith(s.remove('base'), 'snapshot.in_use', /snapshot "base": is the parent of "child"/);
+  await rejectsWith(s.remove('base'), 'snapshot_in_use', /snapshot "base": is the parent of "child"/);
   await s.remove('child');
   const dir = join(root, 'snapshots', s.stat('base')?.id ?? 'x');
   assert.ok(existsSync(dir));
   await s.remove('base');
   assert.ok(!existsSync(dir));
   assert.deepEqual(s.list(), []);
-  await rejectsWith(s.remove('base'), 'snapshot.not_found', /snapshot "base": not found/);
+  await rejectsWith(s.remove('base'), 'snapshot_not_found', /snapshot "base": not found/);
 });
 
 test('misuse is refused by name: duplicate keys, uncommitted parents, committing a committed snapshot', async (t) => {
   const s = await Snapshotter.open(tempDir(t), { driver: 'overlay' });
   await s.prepare('x');
-  await rejectsWith(s.prepare('x'), 'snapshot.exists', /snapshot "x": already exists/);
-  await rejectsWith(s.prepare('y', 'x'), 'snapshot.parent_not_committed', /parent snapshot "x": is active/);
-  await rejectsWith(s.prepare('y', 'nope'), 'snapshot.not_found', /parent snapshot "nope": not found/);
+  await rejectsWith(s.prepare('x'), 'snapshot_exists', /snapshot "x": already exists/);
+  await rejectsWith(s.prepare('y', 'x'), 'snapshot_parent_not_committed', /parent snapshot "x": is active/);
+  await rejectsWith(s.prepare('y', 'nope'), 'snapshot_not_found', /parent snapshot "nope": not found/);
   await s.commit('cx', 'x');
-  await rejectsWith(s.commit('cy', 'cx'), 'snapshot.not_active', /is committed/);
-  assert.throws(() => s.mounts('cx'), (err: unknown) => isBerthError(err, 'snapshot.committed'));
+  await rejectsWith(s.commit('cy', 'cx'), 'snapshot_not_active', /is committed/);
+  assert.throws(() => s.mounts('cx'), (err: unknown) => isBerthError(err, 'snapshot_committed'));
   await s.prepare('z');
-  await rejectsWith(s.commit('cx', 'z'), 'snapshot.exists', /snapshot "cx": already exists/);
+  await rejectsWith(s.commit('cx', 'z'), 'snapshot_exists', /snapshot "cx": already exists/);
 });
 
 test('copy driver: an active snapshot is a full copy of its parent, mounted by bind', async (t) => {

@@ -34,7 +34,7 @@ describe('path traversal', () => {
   test('node-tar CVE-2021-37713 / "../" names: an entry climbing above the root is refused', async (t) => {
     const { dir, check } = setup(t);
     for (const name of ['../outside/evil', 'a/../../outside/evil', './../outside/evil']) {
-      await assertUnpackError(unpackInto(dir, [tarOf([{ name, data: 'x' }])]), 'unpack.path_escape', name, /path escapes the root/);
+      await assertUnpackError(unpackInto(dir, [tarOf([{ name, data: 'x' }])]), 'unpack_path_escape', name, /path escapes the root/);
     }
     check();
   });
@@ -49,7 +49,7 @@ describe('path traversal', () => {
 
   test('a NUL byte inside a PAX path is refused before any system call', async (t) => {
     const { dir, check } = setup(t);
-    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'x', pax: { path: 'ok\0/../../outside/evil' }, data: 'x' }])]), 'unpack.path_nul', undefined, /NUL/);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'x', pax: { path: 'ok\0/../../outside/evil' }, data: 'x' }])]), 'unpack_path_nul', undefined, /NUL/);
     check();
   });
 });
@@ -78,7 +78,7 @@ describe('symlink tricks', () => {
     const { dir, outside, check } = setup(t);
     await assertUnpackError(
       unpackInto(dir, [tarOf([{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a/evil', data: 'x' }])]),
-      'unpack.parent',
+      'unpack_parent',
       'a/evil',
       /parent "a" is a symlink whose target is not a directory inside the root/,
     );
@@ -133,7 +133,7 @@ describe('symlink tricks', () => {
     const { dir, check } = setup(t);
     await assertUnpackError(
       unpackInto(dir, [tarOf([{ name: 'l1', type: 'symlink', linkname: 'l2' }, { name: 'l2', type: 'symlink', linkname: 'l1' }, { name: 'l1/x', data: 'x' }])]),
-      'unpack.entry',
+      'unpack_entry',
       'l1/x',
       /ELOOP/,
     );
@@ -142,8 +142,8 @@ describe('symlink tricks', () => {
 
   test('umoci CVE-2021-29136: the root entry cannot be turned into a symlink', async (t) => {
     const { dir, outside, check } = setup(t);
-    await assertUnpackError(unpackInto(dir, [tarOf([{ name: '.', type: 'symlink', linkname: outside }, { name: 'evil', data: 'x' }])]), 'unpack.root_type', '.', /refusing to turn the root into a symlink/);
-    await assertUnpackError(unpackInto(dir, [tarOf([{ name: './', type: 'hardlink', linkname: outside }])]), 'unpack.root_type', './');
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: '.', type: 'symlink', linkname: outside }, { name: 'evil', data: 'x' }])]), 'unpack_root_type', '.', /refusing to turn the root into a symlink/);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: './', type: 'hardlink', linkname: outside }])]), 'unpack_root_type', './');
     check();
   });
 });
@@ -151,13 +151,13 @@ describe('symlink tricks', () => {
 describe('hard links', () => {
   test('node-tar CVE-2021-32804 style: a hard link whose target climbs out of the root is refused', async (t) => {
     const { dir, victim, check } = setup(t);
-    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'h', type: 'hardlink', linkname: `../../../../../../../..${victim}` }])]), 'unpack.link_escape', 'h');
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'h', type: 'hardlink', linkname: `../../../../../../../..${victim}` }])]), 'unpack_link_escape', 'h');
     check();
   });
 
   test('an absolute hard-link target is looked up inside the root, never on the host', async (t) => {
     const { dir, victim, check } = setup(t);
-    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'h', type: 'hardlink', linkname: victim }])]), 'unpack.link_target', 'h', /does not exist/);
+    await assertUnpackError(unpackInto(dir, [tarOf([{ name: 'h', type: 'hardlink', linkname: victim }])]), 'unpack_link_target', 'h', /does not exist/);
     check();
   });
 
@@ -165,7 +165,7 @@ describe('hard links', () => {
     const { dir, outside, check } = setup(t);
     await assertUnpackError(
       unpackInto(dir, [tarOf([{ name: 's', type: 'symlink', linkname: outside }, { name: 'h', type: 'hardlink', linkname: 's/victim' }])]),
-      'unpack.link_target',
+      'unpack_link_target',
       'h',
     );
     check();
@@ -185,13 +185,13 @@ describe('devices and bombs', () => {
     const { dir, check } = setup(t);
     await assertUnpackError(
       unpackInto(dir, [tarOf([{ name: 'dev/sda', type: 'block', devmajor: 8, devminor: 0 }])], { devices: 'refuse' }),
-      'unpack.device_refused',
+      'unpack_device_refused',
       'dev/sda',
       /block device 8:0 refused/,
     );
     await assertUnpackError(
       unpackInto(dir, [tarOf([{ name: 'dev/mem', type: 'char', devmajor: 1, devminor: 1 }])], { devices: 'refuse' }),
-      'unpack.device_refused',
+      'unpack_device_refused',
       'dev/mem',
     );
     check();
@@ -205,13 +205,13 @@ describe('devices and bombs', () => {
     assert.ok(blob.length < 256 * 1024);
     mkdirSync(join(dir, 'rootfs'));
     const layer = { digest: `sha256:${'b'.repeat(64)}`, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', open: () => Readable.from([blob]) };
-    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [layer], { limits: { maxLayerBytes: 8 * 1024 * 1024 } }), 'unpack.limit', 'bomb', /exceeds 8388608 bytes/);
+    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [layer], { limits: { maxLayerBytes: 8 * 1024 * 1024 } }), 'unpack_limit', 'bomb', /exceeds 8388608 bytes/);
   });
 
   test('an entry-count bomb stops at the entry limit', async (t) => {
     const dir = tempDir(t);
     const entries = Array.from({ length: 50 }, (_, i) => ({ name: `f${i}` }));
-    await assertUnpackError(unpackInto(dir, [tarOf(entries)], { limits: { maxLayerEntries: 10 } }), 'unpack.limit', 'f10', /more than 10 entries/);
+    await assertUnpackError(unpackInto(dir, [tarOf(entries)], { limits: { maxLayerEntries: 10 } }), 'unpack_limit', 'f10', /more than 10 entries/);
   });
 
   test('a corrupt gzip stream and a wrong diff_id are refused by layer', async (t) => {
@@ -221,7 +221,7 @@ describe('devices and bombs', () => {
     const corrupt = Buffer.from(blob);
     corrupt.writeUInt8((corrupt.readUInt8(corrupt.length - 12) ^ 0xff) & 0xff, corrupt.length - 12);
     const digest = `sha256:${'c'.repeat(64)}`;
-    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [{ digest, open: () => Readable.from([corrupt]) }]), 'unpack.decompress', undefined);
+    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [{ digest, open: () => Readable.from([corrupt]) }]), 'unpack_decompress', undefined);
     // A blob whose stream fails part way (a cut download) is named as such, not as corrupt.
     const cut = Readable.from(
       (async function* () {
@@ -230,16 +230,16 @@ describe('devices and bombs', () => {
         throw new Error('connection reset');
       })(),
     );
-    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [{ digest, open: () => cut }]), 'unpack.read', undefined, /reading the blob failed: connection reset/);
+    await assertUnpackError(unpackLayers(join(dir, 'rootfs'), [{ digest, open: () => cut }]), 'unpack_read', undefined, /reading the blob failed: connection reset/);
     await assertUnpackError(
       unpackLayers(join(dir, 'rootfs'), [{ digest, diffId: `sha256:${'0'.repeat(64)}`, open: () => Readable.from([blob]) }]),
-      'unpack.diff_id',
+      'unpack_diff_id',
       undefined,
       /the image config says sha256:0000/,
     );
     await assertUnpackError(
       unpackLayers(join(dir, 'rootfs'), [{ digest, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', open: () => Readable.from([blob]) }]),
-      'unpack.compression',
+      'unpack_compression',
       undefined,
       /says zstd but the data is gzip/,
     );
