@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BerthError, describeError, exitCodeFor, invalidArgument, isBerthError, notFound } from '../../src/errors.ts';
+import { BerthError, cleanupAfter, cleanupAfterSync, cleanupErrorsOf, describeError, isBerthError, notFound, withCleanupError } from '../../src/errors.ts';
 
 test('errors carry a stable code and kind, and chain causes', () => {
   const cause = new Error('ENOENT: no such file');
@@ -15,8 +15,35 @@ test('errors carry a stable code and kind, and chain causes', () => {
   assert.ok(!isBerthError(err, 'other'));
 });
 
-test('invalid arguments exit with 2, other failures with 1', () => {
-  assert.equal(exitCodeFor(invalidArgument('bad_flag', 'flag --x: unknown')), 2);
-  assert.equal(exitCodeFor(notFound('x', 'x')), 1);
-  assert.equal(exitCodeFor(new Error('plain')), 1);
+test('describeError adds a cause only when the text does not already hold it', () => {
+  const inner = new Error('pattern "[": unterminated');
+  const outer = new Error('Containerfile:3: COPY: pattern "[": unterminated', { cause: inner });
+  assert.equal(describeError(outer), 'Containerfile:3: COPY: pattern "[": unterminated');
+  assert.equal(describeError('plain text'), 'plain text');
+  assert.equal(describeError({ errno: 2 }), '{"errno":2}');
+  assert.equal(describeError(new Error('a', { cause: new Error('b', { cause: 'c' }) })), 'a: b: c');
+});
+
+test('a failed cleanup is reported beside the error it followed, which travels on unchanged', async () => {
+  const original = notFound('container_not_found', 'container "web": not found');
+  await cleanupAfter(original, () => {
+    throw new Error('EBUSY: rmdir /sys/fs/cgroup/web');
+  });
+  cleanupAfterSync(original, () => {
+    throw new Error('EINVAL: umount rootfs');
+  });
+  cleanupAfterSync(original, () => {});
+  assert.equal(original.code, 'container_not_found');
+  assert.equal(cleanupErrorsOf(original).length, 2);
+  assert.equal(
+    describeError(original),
+    'container "web": not found; cleanup also failed: EBUSY: rmdir /sys/fs/cgroup/web; cleanup also failed: EINVAL: umount rootfs',
+  );
+});
+
+test('cleanup failures of a cause are reported with the error that wraps it', () => {
+  const cause = withCleanupError(new Error('write failed'), new Error('unlink temp file: EACCES'));
+  const err = new Error('state.json: save', { cause });
+  assert.equal(describeError(err), 'state.json: save: write failed; cleanup also failed: unlink temp file: EACCES');
+  assert.deepEqual(cleanupErrorsOf('not an object'), []);
 });

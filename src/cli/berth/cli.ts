@@ -5,7 +5,8 @@
  * --authfile FILE, --creds USER:PASS. Errors print as one line with the
  * cause chain; the exit code comes from the error's kind.
  */
-import { describeError, exitCodeFor, invalidArgument } from '../../errors.ts';
+import { exitCodeFor } from '../../error-status.ts';
+import { describeError, invalidArgument } from '../../errors.ts';
 import { parse, splitVerb, str, bool } from './args.ts';
 import { CommandContext, DEFAULT_DATA_ROOT, parseBoolFlag, parseCreds, type Output } from './context.ts';
 import type { Command } from './commands/command.ts';

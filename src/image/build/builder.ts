@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { ErrorKind, invalidArgument, isBerthError, notFound, unsupported } from '../../errors.ts';
+import { describeError, ErrorKind, invalidArgument, isBerthError, notFound, unsupported } from '../../errors.ts';
 import type { Platform } from '../../oci/image-spec.ts';
 import { formatPlatform, hostPlatform, platformMatches } from '../registry/platform.ts';
 import { Snapshotter, type SnapshotDriver } from '../snapshot/index.ts';
@@ -23,7 +23,7 @@ import { parseInstruction } from './containerfile/instructions.ts';
 import { expandWord } from './containerfile/shell-lex.ts';
 import { dispatch } from './dispatch/index.ts';
 import { dispatchFrom } from './dispatch/from.ts';
-import { buildError, errorText, where } from './errors.ts';
+import { buildError, where } from './errors.ts';
 import type { BuildEventSink } from './events.ts';
 import { cleanupStale } from './exec/work-snapshot.ts';
 import { cleanupStaleContainers } from './exec/run-container.ts';
@@ -69,7 +69,7 @@ function located(err: unknown, loc: { file: string; line: number }, keyword: str
   if (err instanceof DOMException && err.name === 'AbortError') return err;
   const kind = isBerthError(err) ? err.kind : ErrorKind.Internal;
   const code = isBerthError(err) ? err.code : 'build_failed';
-  return buildError(kind, code, loc, keyword, errorText(err), { cause: err, details: isBerthError(err) ? err.details : {} });
+  return buildError(kind, code, loc, keyword, describeError(err), { cause: err, details: isBerthError(err) ? err.details : {} });
 }
 
 function stageByName(cf: Containerfile, name: string, before: number): Stage | undefined {
@@ -224,6 +224,7 @@ export async function buildImage(store: ImageStore, options: BuildOptions): Prom
       last = await buildStage(session, stage);
       session.built.set(stage.index, last);
     }
+    // assertion: the parser refuses a Containerfile without FROM, so there is at least one stage.
     if (last === undefined) throw new Error('no stage was built');
     const image = await commitBuild(store, last, options.tags ?? [], (d) => session.keep(d), fixedTime ?? new Date().toISOString());
     emit({ type: 'commit', names: image.names });

@@ -3,7 +3,8 @@
  * `Containerfile:7: COPY: source "missing.txt" not found in the context`,
  * whatever their kind (a syntax error, a missing source, a RUN that failed).
  */
-import { BerthError, ErrorKind, type BerthErrorOptions } from '../../errors.ts';
+import type { ErrorCode } from '../../error-codes.ts';
+import { BerthError, describeError, ErrorKind, type BerthErrorOptions } from '../../errors.ts';
 
 export interface SourceLocation {
   /** The Containerfile as the user named it. */
@@ -18,7 +19,7 @@ export function where(loc: SourceLocation, keyword?: string): string {
 
 export function buildError(
   kind: ErrorKind,
-  code: string,
+  code: ErrorCode,
   loc: SourceLocation,
   keyword: string | undefined,
   message: string,
@@ -26,7 +27,7 @@ export function buildError(
 ): BerthError {
   const { cause, ...rest } = options;
   // A cause whose whole text is already in the message would only be printed twice.
-  const keep = cause !== undefined && !message.includes(errorText(cause));
+  const keep = cause !== undefined && !message.includes(describeError(cause));
   return new BerthError(kind, code, `${where(loc, keyword)}: ${message}`, {
     ...rest,
     ...(keep ? { cause } : {}),
@@ -36,15 +37,3 @@ export function buildError(
 
 export const syntaxError = (loc: SourceLocation, keyword: string | undefined, message: string, options?: BerthErrorOptions): BerthError =>
   buildError(ErrorKind.InvalidArgument, 'build_syntax', loc, keyword, message, options);
-
-/** An error's text with its causes, each cause added only when the text does not already hold it. */
-export function errorText(err: unknown): string {
-  let text = '';
-  let cur: unknown = err;
-  for (let depth = 0; cur !== undefined && cur !== null && depth < 8; depth++) {
-    const m = cur instanceof Error ? cur.message : typeof cur === 'string' ? cur : JSON.stringify(cur);
-    if (!text.includes(m)) text = text === '' ? m : `${text}: ${m}`;
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return text;
-}

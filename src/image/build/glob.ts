@@ -4,6 +4,7 @@
  * `[abc]`, `[a-z]`, `[^a-z]`, and `\` quoting the next character. A
  * malformed pattern is an error, as in Go, whatever the name tested.
  */
+import { invalidArgument } from '../../errors.ts';
 
 const META = /[*?[\\]/;
 
@@ -80,7 +81,7 @@ export function validatePattern(pattern: string): string | undefined {
 /** Go's filepath.Match of a whole name (throws on a malformed pattern). */
 export function globMatch(pattern: string, name: string): boolean {
   const problem = validatePattern(pattern);
-  if (problem !== undefined) throw new Error(`pattern "${pattern}": ${problem}`);
+  if (problem !== undefined) throw invalidArgument('build_pattern', `pattern "${pattern}": ${problem}`);
   return matchAt(pattern, 0, [...name], 0);
 }
 

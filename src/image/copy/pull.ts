@@ -5,6 +5,7 @@
  * the store while later layers are still arriving. The result is the image
  * record and, with `unpackTo`, a runnable bundle (rootfs + config.json).
  */
+import { internal } from '../../errors.ts';
 import type { Readable } from 'node:stream';
 import type { Descriptor, ImageConfig, Platform } from '../../oci/image-spec.ts';
 import type { BundleResult } from '../bundle/index.ts';
@@ -116,7 +117,7 @@ export async function pullImage(store: ImageStore, ref: ImageReference, options:
       onResolved: startUnpack,
     });
     const found = store.get(copied.configDigest);
-    if (found === undefined) throw new Error(`image ${copied.configDigest} was not recorded`);
+    if (found === undefined) throw internal('image_not_recorded', `image ${copied.configDigest} was copied but not recorded in the store`);
     image = found;
   } catch (err) {
     arrivals.failed(err);

@@ -6,7 +6,7 @@
  * whiteouts onto the parent's copy with the copying driver) and committed.
  */
 import { randomBytes } from 'node:crypto';
-import { invalidArgument, isBerthError } from '../../errors.ts';
+import { internal, invalidArgument, isBerthError } from '../../errors.ts';
 import type { LayerSource } from '../unpack/index.ts';
 import type { UnpackOptions } from '../unpack/options.ts';
 import { chainIds } from './chain-id.ts';
@@ -37,7 +37,7 @@ export async function applyImageLayers(
     await snapshotter.prepare(key, parent, { 'berth.layer': layer.digest });
     try {
       const info = snapshotter.stat(key);
-      if (info === undefined) throw new Error(`snapshot ${key} vanished`);
+      if (info === undefined) throw internal('snapshot_vanished', `snapshot ${key} vanished while a layer was applied to it`);
       {
         using root = Rootfs.open(snapshotter.fsPath(info));
         const overlay = snapshotter.driver === 'overlay';

@@ -9,6 +9,7 @@
  * node-tar's packer reads from the file system itself (it cannot write an
  * entry from a blob stream we already hold), and a writer is ~100 lines.
  */
+import { failedPrecondition } from '../../errors.ts';
 import { Readable } from 'node:stream';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
@@ -122,10 +123,10 @@ export function tarStream(members: AsyncIterable<TarMember> | Iterable<TarMember
         let written = 0;
         for await (const chunk of await m.data()) {
           written += chunk.byteLength;
-          if (written > size) throw new Error(`tar member "${m.header.name}": content longer than its size ${size}`);
+          if (written > size) throw failedPrecondition('tar_size_mismatch', `tar member "${m.header.name}": content longer than its size ${size}`);
           yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         }
-        if (written !== size) throw new Error(`tar member "${m.header.name}": content is ${written} bytes, header says ${size}`);
+        if (written !== size) throw failedPrecondition('tar_size_mismatch', `tar member "${m.header.name}": content is ${written} bytes, header says ${size}`);
       }
       yield padding(size);
     }

@@ -4,8 +4,9 @@
  */
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources } from '../../oci/runtime-spec.ts';
 import { BerthError, ErrorKind, failedPrecondition } from '../../errors.ts';
+import type { ErrorCode } from '../../error-codes.ts';
 
-const permissionDenied = (code: string, message: string): BerthError => new BerthError(ErrorKind.PermissionDenied, code, message);
+const permissionDenied = (code: ErrorCode, message: string): BerthError => new BerthError(ErrorKind.PermissionDenied, code, message);
 import { DeviceEmulator, ruleString, rulesFromSpec } from './devices/emulator.ts';
 import type { CgroupFs } from './fs.ts';
 import { num } from './validate.ts';

@@ -4,6 +4,7 @@
  * of a bare errno.
  */
 import { posix } from 'node:path';
+import type { ErrorCode } from '../../error-codes.ts';
 import { BerthError, ErrorKind, errnoCode } from '../../errors.ts';
 import type { CgroupFs } from './fs.ts';
 
@@ -20,7 +21,7 @@ const HINTS: Record<string, string> = {
 };
 
 /** The kind and code of a cgroup file's failure, from its errno. */
-function classify(errno: string | undefined): { kind: ErrorKind; code: string } {
+function classify(errno: string | undefined): { kind: ErrorKind; code: ErrorCode } {
   switch (errno) {
     case 'EINVAL':
     case 'ERANGE':

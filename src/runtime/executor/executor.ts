@@ -28,7 +28,7 @@ export class ExecutorFailure extends BerthError {
     const hint = hintFor(s, errnoName);
     const reason = (errno > 0 ? `${detail}: ${getSystemErrorMessage(-errno).toLowerCase()}` : detail) + (hint ? ` (${hint})` : '');
     const what = s ? `step ${step} (${s.op}): ${s.what}` : `step ${step}`;
-    super(ErrorKind.FailedPrecondition, errnoName ? `executor_${errnoName.toLowerCase()}` : 'executor_failed', `${what}: ${reason}`, {
+    super(ErrorKind.FailedPrecondition, 'executor_step_failed', `${what}: ${reason}`, {
       details: { step, op: s?.op, errno, errnoName, detail },
     });
     this.step = step;

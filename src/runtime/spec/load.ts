@@ -56,9 +56,9 @@ export async function loadBundle(bundleDir: string): Promise<Bundle> {
   let rootfs: string;
   try {
     rootfs = realpathSync(rootAbs);
-    if (!statSync(rootfs).isDirectory()) throw new Error('not a directory');
   } catch (err) {
     throw invalidArgument('rootfs_missing', `${file}: root.path: "${rootAbs}" is not a directory: ${(err as Error).message}`, { cause: err });
   }
+  if (!statSync(rootfs).isDirectory()) throw invalidArgument('rootfs_missing', `${file}: root.path: "${rootAbs}" is not a directory`);
   return { dir, spec, rootfs };
 }

@@ -13,17 +13,17 @@ const BINARY: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 
 export function ramInBytes(text: string): number {
   const m = SIZE.exec(text);
   const n = Number(m?.[1]);
-  if (m === null || !Number.isFinite(n)) throw new Error(`invalid size: '${text}'`);
+  if (m === null || !Number.isFinite(n)) throw invalidArgument('invalid_flag', `invalid size: '${text}'`);
   return Math.trunc(n * (BINARY[(m[2] ?? '').toLowerCase()] ?? 1));
 }
 
 type Parse = (text: string) => number;
 const uint: Parse = (t) => {
-  if (!/^\d+$/.test(t)) throw new Error('not a non-negative integer');
+  if (!/^\d+$/.test(t)) throw invalidArgument('invalid_flag', 'not a non-negative integer');
   return Number(t);
 };
 const sint: Parse = (t) => {
-  if (!/^-?\d+$/.test(t)) throw new Error('not an integer');
+  if (!/^-?\d+$/.test(t)) throw invalidArgument('invalid_flag', 'not an integer');
   return Number(t);
 };
 const size: Parse = (t) => (t === '-1' ? -1 : ramInBytes(t));

@@ -16,7 +16,7 @@ function words(value: string): string[] {
   const v = value.trim();
   if (v.startsWith('[')) {
     const parsed: unknown = JSON.parse(v);
-    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new Error('want a JSON array of strings');
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw invalidArgument('invalid_change', 'want a JSON array of strings');
     return parsed;
   }
   return ['/bin/sh', '-c', v];
@@ -25,7 +25,7 @@ function words(value: string): string[] {
 function keyValues(value: string): [string, string][] {
   return value.split(/\s+/).filter(Boolean).map((kv) => {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new Error(`"${kv}" is not KEY=VALUE`);
+    if (i <= 0) throw invalidArgument('invalid_change', `"${kv}" is not KEY=VALUE`);
     return [kv.slice(0, i), kv.slice(i + 1).replace(/^"(.*)"$/, '$1')];
   });
 }
@@ -61,7 +61,7 @@ export function applyChange(config: ImageConfigDetails, change: string): void {
         config.StopSignal = value.trim();
         break;
       default:
-        throw new Error(`instruction "${word}" is not supported (CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL)`);
+        throw invalidArgument('invalid_change', `instruction "${word}" is not supported (CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL)`);
     }
   } catch (err) {
     throw invalidArgument('invalid_change', `--change "${change}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });

@@ -13,10 +13,10 @@
  * invalidates this step and all after it.
  */
 import { createHash } from 'node:crypto';
-import { ErrorKind, isBerthError } from '../../../errors.ts';
+import { describeError, ErrorKind, isBerthError } from '../../../errors.ts';
 import { readUserDb } from '../../bundle/read-user-db.ts';
 import { Rootfs } from '../../unpack/rootfs.ts';
-import { buildError, errorText, syntaxError } from '../errors.ts';
+import { buildError, syntaxError } from '../errors.ts';
 import { sniffArchive, UnsupportedArchive } from '../exec/archive.ts';
 import { ChownProblem, parseChmod, parseChown } from '../exec/chown.ts';
 import { copyInto, type CopyOp } from '../exec/copy-into.ts';
@@ -227,7 +227,7 @@ export async function dispatchCopy(session: Session, s: StageState, ins: CopyIns
       } catch (err) {
         if (err instanceof ChownProblem || err instanceof SourceProblem) throw buildError(ErrorKind.InvalidArgument, 'build_copy_invalid', ins.loc, ins.keyword, err.message, { cause: err });
         if (isBerthError(err) && err.code.startsWith('build_')) throw err;
-        throw buildError(ErrorKind.FailedPrecondition, 'build_copy_failed', ins.loc, ins.keyword, errorText(err), { cause: err });
+        throw buildError(ErrorKind.FailedPrecondition, 'build_copy_failed', ins.loc, ins.keyword, describeError(err), { cause: err });
       }
     },
   });

@@ -7,6 +7,7 @@
  * /bin/sh -c), and an ENTRYPOINT resets a CMD inherited from the base
  * (a CMD set earlier in the same stage stays).
  */
+import { invalidArgument } from '../../../errors.ts';
 import { syntaxError } from '../errors.ts';
 import type { CommandForm, Instruction } from '../containerfile/instructions.ts';
 import { expandWord, expandWords, ExpansionError } from '../containerfile/shell-lex.ts';
@@ -103,7 +104,7 @@ export function exposedPorts(words: string[]): string[] {
     const m = PORT.exec(w);
     const lo = Number(m?.[1]);
     const hi = m?.[2] === undefined ? lo : Number(m[2]);
-    if (m === null || lo < 1 || hi > 65535 || hi < lo) throw new Error(`invalid port "${w}" (want PORT[-PORT][/tcp|/udp|/sctp])`);
+    if (m === null || lo < 1 || hi > 65535 || hi < lo) throw invalidArgument('build_syntax', `invalid port "${w}" (want PORT[-PORT][/tcp|/udp|/sctp])`);
     const proto = (m[3] ?? 'tcp').toLowerCase();
     for (let p = lo; p <= hi; p++) out.push(`${p}/${proto}`);
   }
@@ -157,10 +158,10 @@ export function parseDuration(text: string): number {
   if (text === '0') return 0;
   let total = 0;
   let rest = text;
-  if (rest === '') throw new Error('empty duration');
+  if (rest === '') throw invalidArgument('build_syntax', 'empty duration');
   while (rest !== '') {
     const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/.exec(rest);
-    if (m === null) throw new Error(`invalid duration "${text}"`);
+    if (m === null) throw invalidArgument('build_syntax', `invalid duration "${text}"`);
     total += Number(m[1]) * (units[m[2] ?? 's'] ?? 1);
     rest = rest.slice(m[0].length);
   }
@@ -173,7 +174,7 @@ export async function dispatchHealthcheck(session: Session, s: StageState, ins: 
     for (const f of ins.flags) {
       const v = f.value ?? '';
       if (f.name === 'retries') {
-        if (!/^\d+$/.test(v)) throw new Error(`--retries=${v}: want a whole number`);
+        if (!/^\d+$/.test(v)) throw invalidArgument('build_syntax', `--retries=${v}: want a whole number`);
         hc.Retries = Number(v);
       } else {
         const ns = parseDuration(v);

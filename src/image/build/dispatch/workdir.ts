@@ -5,9 +5,9 @@
  * timed at --timestamp, by default the Unix epoch: later COPY layers list
  * them as parents, and a fixed time keeps those layers reproducible.
  */
-import { ErrorKind } from '../../../errors.ts';
+import { describeError, ErrorKind, failedPrecondition } from '../../../errors.ts';
 import { Rootfs } from '../../unpack/rootfs.ts';
-import { buildError, errorText, syntaxError } from '../errors.ts';
+import { buildError, syntaxError } from '../errors.ts';
 import { copyInto } from '../exec/copy-into.ts';
 import { resolveInRoot } from '../exec/in-root.ts';
 import { ensureChain, withStateView } from '../exec/views.ts';
@@ -21,7 +21,7 @@ import { expand, type Of } from './metadata.ts';
 function missing(root: Rootfs, rel: string): string[] {
   if (rel === '') return [];
   const resolved = resolveInRoot(root, rel);
-  if (resolved.type !== undefined && resolved.type !== 'dir') throw new Error(`"/${rel}" exists and is not a directory`);
+  if (resolved.type !== undefined && resolved.type !== 'dir') throw failedPrecondition('build_not_a_directory', `"/${rel}" exists and is not a directory`);
   if (resolved.type === 'dir') return [];
   const out: string[] = [];
   const parts = resolved.path.split('/');
@@ -63,7 +63,7 @@ export async function dispatchWorkdir(session: Session, s: StageState, ins: Of<'
         if (outcome.layer !== undefined) session.emit({ type: 'layer', digest: outcome.layer.digest, diffId: outcome.layer.diffId, size: outcome.layer.size });
         return outcome.layer;
       } catch (err) {
-        throw buildError(ErrorKind.FailedPrecondition, 'build_workdir', ins.loc, 'WORKDIR', errorText(err), { cause: err });
+        throw buildError(ErrorKind.FailedPrecondition, 'build_workdir', ins.loc, 'WORKDIR', describeError(err), { cause: err });
       }
     },
   });

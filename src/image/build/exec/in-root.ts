@@ -5,7 +5,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import * as sys from '../../../sys/index.ts';
-import { errnoCode } from '../../../errors.ts';
+import { errnoCode, failedPrecondition, notFound } from '../../../errors.ts';
 import { cbytes } from '../../unpack/entry.ts';
 import type { Rootfs } from '../../unpack/rootfs.ts';
 
@@ -32,7 +32,7 @@ function openPath(root: Rootfs, rel: string): number | undefined {
 function pathOf(root: Rootfs, rootReal: string, fd: number): string {
   const real = readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).toString('latin1');
   if (real === rootReal) return '';
-  if (!real.startsWith(`${rootReal}/`)) throw new Error(`"${real}" is not inside the root ${root.path}`);
+  if (!real.startsWith(`${rootReal}/`)) throw failedPrecondition('build_path_escape', `"${real}" is not inside the root ${root.path}`);
   return real.slice(rootReal.length + 1);
 }
 
@@ -54,12 +54,12 @@ export function resolveInRoot(root: Rootfs, rel: string): Resolved {
       const base = pathOf(root, rootReal, fd);
       const rest = parts.slice(n);
       if (rest.length > 0 && (st.mode & sys.S_IFMT) !== sys.S_IFDIR) {
-        throw new Error(`"/${prefix}" is not a directory`);
+        throw failedPrecondition('build_not_a_directory', `"/${prefix}" is not a directory`);
       }
       if (rest.length > 0) {
         const next = rest[0] ?? '';
         // The next part exists but did not resolve: a symlink whose target is missing.
-        if (isSymlinkAt(fd, next)) throw new Error(`"/${prefix === '' ? next : `${prefix}/${next}`}" is a symlink to something that does not exist`);
+        if (isSymlinkAt(fd, next)) throw notFound('build_dangling_symlink', `"/${prefix === '' ? next : `${prefix}/${next}`}" is a symlink to something that does not exist`);
       }
       const path = [base, ...rest].filter((p) => p !== '').join('/');
       const kind = (st.mode & sys.S_IFMT) === sys.S_IFDIR ? 'dir' : (st.mode & sys.S_IFMT) === sys.S_IFREG ? 'file' : 'other';
@@ -68,7 +68,7 @@ export function resolveInRoot(root: Rootfs, rel: string): Resolved {
       sys.close(fd);
     }
   }
-  throw new Error('the root itself cannot be opened');
+  throw failedPrecondition('build_root_unopenable', `the root ${root.path} itself cannot be opened`);
 }
 
 function isSymlinkAt(dirfd: number, name: string): boolean {

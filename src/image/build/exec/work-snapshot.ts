@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isBerthError } from '../../../errors.ts';
+import { internal, isBerthError } from '../../../errors.ts';
 import * as sys from '../../../sys/index.ts';
 import { chainIds, type Snapshotter } from '../../snapshot/index.ts';
 import type { ImageStore } from '../../store/store.ts';
@@ -44,12 +44,12 @@ function openDir(path: string): number {
 async function diffSnapshot(env: WorkEnv, key: string, parent: string | undefined): Promise<WrittenLayer | undefined> {
   const snap = env.snapshotter;
   const info = snap.stat(key);
-  if (info === undefined) throw new Error(`snapshot ${key} vanished`);
+  if (info === undefined) throw internal('snapshot_vanished', `snapshot ${key} vanished while its changes were read`);
   const fsFd = openDir(snap.fsPath(info));
   try {
     if (snap.driver === 'overlay' || parent === undefined) return await writeLayer(env.store, overlayDiff(fsFd), fsFd);
     const lowerPath = snap.lowerDirs(parent)[0];
-    if (lowerPath === undefined) throw new Error(`snapshot ${parent} has no directory`);
+    if (lowerPath === undefined) throw internal('snapshot_no_directory', `snapshot ${parent} has no directory`);
     const lowerFd = openDir(lowerPath);
     try {
       return await writeLayer(env.store, treeDiff(lowerFd, fsFd), fsFd);

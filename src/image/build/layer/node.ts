@@ -6,6 +6,7 @@
  * own attributes and SELinux labels are host bookkeeping, never layer
  * content.
  */
+import { unsupported } from '../../../errors.ts';
 import * as sys from '../../../sys/index.ts';
 import type { LayerEntryType, LayerHeader } from './tar.ts';
 
@@ -45,7 +46,7 @@ export function readNode(dirfd: number, name: Buffer): NodeInfo & { allXattrs: M
 
 /** The tar header of a node at `path` (binary string, no trailing "/"). */
 export function headerOf(path: string, n: NodeInfo): LayerHeader {
-  if (n.type === 'socket') throw new Error(`"${path}": sockets have no place in a layer`);
+  if (n.type === 'socket') throw unsupported('build_socket_in_layer', `"${path}": sockets have no place in a layer`);
   const device = n.type === 'char' || n.type === 'block';
   return {
     name: n.type === 'dir' ? `${path}/` : path,

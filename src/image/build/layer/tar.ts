@@ -10,6 +10,7 @@
  * and `berth save`; it has no xattrs (which RUN steps produce, e.g. setcap),
  * and belongs to the image transport code, so layers get this writer.
  */
+import { failedPrecondition, internal } from '../../../errors.ts';
 import { Readable } from 'node:stream';
 
 export type LayerEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
@@ -108,7 +109,7 @@ export function layerTar(members: AsyncIterable<LayerMember> | Iterable<LayerMem
       const size = m.header.type === 'file' ? m.header.size : 0;
       yield layerHeader(m.header);
       if (size === 0) continue;
-      if (m.open === undefined) throw new Error(`layer entry "${m.header.name}": no content for ${size} bytes`);
+      if (m.open === undefined) throw internal('tar_no_content', `layer entry "${m.header.name}": no content for ${size} bytes`);
       let written = 0;
       for await (const chunk of m.open()) {
         const take = Math.min(chunk.byteLength, size - written);
@@ -116,7 +117,7 @@ export function layerTar(members: AsyncIterable<LayerMember> | Iterable<LayerMem
         written += take;
         if (written === size) break;
       }
-      if (written < size) throw new Error(`layer entry "${m.header.name}": ${size - written} bytes shorter than when it was listed (changed while being read)`);
+      if (written < size) throw failedPrecondition('tar_content_changed', `layer entry "${m.header.name}": ${size - written} bytes shorter than when it was listed (changed while being read)`);
       yield padding(size);
     }
     yield Buffer.alloc(2 * BLOCK);
