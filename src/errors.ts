@@ -122,6 +122,7 @@ export function describeError(err: unknown): string {
   for (let depth = 0; cur !== undefined && cur !== null && depth < 8; depth++) {
     const m = cur instanceof Error ? cur.message : typeof cur === 'string' ? cur : JSON.stringify(cur);
     if (!text.includes(m)) text = text === '' ? m : `${text}: ${m}`;
+    if (cur instanceof AggregateError) text += ` (${cur.errors.map(describeError).join('; ')})`;
     cleanups.push(...cleanupErrorsOf(cur));
     cur = cur instanceof Error ? cur.cause : undefined;
   }

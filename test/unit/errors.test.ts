@@ -47,3 +47,8 @@ test('cleanup failures of a cause are reported with the error that wraps it', ()
   assert.equal(describeError(err), 'state.json: save: write failed; cleanup also failed: unlink temp file: EACCES');
   assert.deepEqual(cleanupErrorsOf('not an object'), []);
 });
+
+test('describeError names each error an AggregateError holds', () => {
+  const err = new AggregateError([new Error('rmdir /a: EBUSY'), new Error('rmdir /b: EBUSY')], '2 directories left');
+  assert.equal(describeError(err), '2 directories left (rmdir /a: EBUSY; rmdir /b: EBUSY)');
+});

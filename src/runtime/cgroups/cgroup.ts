@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import type { LinuxResources } from '../../oci/runtime-spec.ts';
-import { describeError, errnoCode, failedPrecondition, invalidArgument, isBerthError } from '../../errors.ts';
+import { cleanupAfter, describeError, errnoCode, failedPrecondition, invalidArgument, isBerthError } from '../../errors.ts';
 import { freeze, freezerState, thaw, type FreezerTarget } from './freezer.ts';
 import { cgroupFsFor, type CgroupFs } from './fs.ts';
 import { parseCgroupMounts, v2Mount } from './mountinfo.ts';
@@ -64,7 +64,7 @@ export class CgroupfsCgroup implements Cgroup {
       for (const r of made) if (r.status === 'rejected') throw r.reason;
       if (this.resources !== undefined) await this.apply(this.resources);
     } catch (err) {
-      await removeCreated(this.fs, created);
+      await cleanupAfter(err, () => removeCreated(this.fs, created));
       throw err;
     }
   }

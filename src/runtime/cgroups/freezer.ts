@@ -6,7 +6,7 @@
  * a half-frozen container.
  */
 import { delay } from '../../delay.ts';
-import { failedPrecondition, unavailable } from '../../errors.ts';
+import { cleanupAfter, failedPrecondition, unavailable } from '../../errors.ts';
 import type { CgroupFs } from './fs.ts';
 import { parseKeyValues, readControl, writeControl } from './write.ts';
 
@@ -60,8 +60,9 @@ export async function freeze(t: FreezerTarget): Promise<void> {
     ok = await waitV2(t, true);
   }
   if (!ok) {
-    await thaw(t).catch(() => undefined);
-    throw unavailable('cgroup_freeze_timeout', `cgroup: ${t.dir}: the tasks did not all freeze within ${FREEZE_DEADLINE_MS / 1000}s (thawed again)`);
+    const failure = unavailable('cgroup_freeze_timeout', `cgroup: ${t.dir}: the tasks did not all freeze within ${FREEZE_DEADLINE_MS / 1000}s (thawed again)`);
+    await cleanupAfter(failure, () => thaw(t));
+    throw failure;
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import { delay } from '../../delay.ts';
-import { errnoCode } from '../../errors.ts';
+import { cleanupAfter, errnoCode } from '../../errors.ts';
 import type { CgroupFs } from './fs.ts';
 import { cgroupIoError, readOptional, writeControl } from './write.ts';
 
@@ -30,17 +30,25 @@ export async function makeDirs(fs: CgroupFs, dir: string, beforeChild?: { top: s
       if (await fs.mkdir(d)) created.push(d);
     }
   } catch (err) {
-    await removeCreated(fs, created);
-    throw cgroupIoError('create', levels[created.length] ?? dir, err);
+    const failure = cgroupIoError('create', levels[created.length] ?? dir, err);
+    await cleanupAfter(failure, () => removeCreated(fs, created));
+    throw failure;
   }
   return created;
 }
 
-/** Best-effort removal of directories this call created (used to undo a failed create). */
+/**
+ * Removes the directories a failed create made, children first; tries them
+ * all, then throws what failed (for cleanupAfter to report beside the
+ * create's own failure).
+ */
 export async function removeCreated(fs: CgroupFs, created: readonly string[]): Promise<void> {
+  const failures: unknown[] = [];
   for (const d of [...created].reverse()) {
-    await fs.rmdir(d).catch(() => undefined);
+    await fs.rmdir(d).catch((err: unknown) => failures.push(cgroupIoError('remove', d, err)));
   }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `cgroup: ${failures.length} directories made for the container are left`);
 }
 
 /** A new cpuset cgroup starts empty; copy the parent's cpus and mems down each created level. */

@@ -6,6 +6,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { cleanupAfter } from '../../errors.ts';
 import { RUNTIME_SPEC_VERSION, type State } from '../../oci/runtime-spec.ts';
 import { cgroupMounts, type Cgroup } from '../cgroups/index.ts';
 import { containerCgroup } from './cgroup.ts';
@@ -209,9 +210,10 @@ async function createClaimed(ctx: RuntimeContext, id: string, options: CreateOpt
     return { pid, execution, record };
   } catch (err) {
     if (pid > 0) signalProcess(pid, 9);
+    // The cgroup's own creation failing may be `err` itself: awaited, not reported twice.
     await creating.catch(() => undefined);
-    await cgroup?.destroy().catch(() => undefined);
-    await store.remove(id);
+    await cleanupAfter(err, () => cgroup?.destroy());
+    await cleanupAfter(err, () => store.remove(id));
     throw err;
   }
 }

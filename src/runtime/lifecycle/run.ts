@@ -3,6 +3,7 @@
  * the container's parent and exits with its status; signals are forwarded,
  * and the container is deleted afterwards unless kept.
  */
+import { cleanupAfter } from '../../errors.ts';
 import type { RuntimeContext } from './context.ts';
 import { create, createLocked, type CreateOptions } from './create.ts';
 import { deleteContainer } from './delete.ts';
@@ -22,7 +23,7 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
     try {
       await start(ctx, id);
     } catch (err) {
-      await deleteContainer(ctx, id, true).catch(() => undefined);
+      await cleanupAfter(err, () => deleteContainer(ctx, id, true));
       throw err;
     }
     return 0;
@@ -30,6 +31,7 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
   // Created and started under one hold of the lock, from the record create wrote.
   const created = await createLocked(ctx, id, { ...options, wait: true });
   const stopForwarding = forwardSignals(created.pid);
+  let failure: { err: unknown } | undefined;
   try {
     try {
       await startCreated(ctx, created.record);
@@ -41,6 +43,7 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
     mark('run: exited');
     return exitCode(status);
   } catch (err) {
+    failure = { err };
     try {
       process.kill(created.pid, 'SIGKILL');
     } catch {
@@ -49,7 +52,10 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
     throw err;
   } finally {
     stopForwarding();
-    if (!options.keep) await deleteContainer(ctx, id, true).catch(() => undefined);
+    // After a failure, a failed delete is reported with it; after a clean run the container's exit code
+    // stands, as runc's does when its destroy fails.
+    if (!options.keep && failure !== undefined) await cleanupAfter(failure.err, () => deleteContainer(ctx, id, true));
+    else if (!options.keep) await deleteContainer(ctx, id, true).catch(() => undefined);
     mark('run: deleted');
   }
 }
