@@ -9,11 +9,12 @@
 /* eslint-disable @typescript-eslint/require-await -- async API, synchronous calls inside (see above) */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { alreadyExists, errnoCode, internal, invalidArgument, notFound } from '../../errors.ts';
+import { alreadyExists, errnoCode, invalidArgument, notFound } from '../../errors.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import type { CgroupPaths } from '../cgroups/index.ts';
 import { type RuntimeHost, standaloneHost } from '../host/host.ts';
 import { acquireLock, type Lock } from './lock.ts';
+import { parseRecord } from './record.ts';
 
 export const DEFAULT_STATE_ROOT = '/run/berth-runtime';
 export const EXEC_FIFO = 'exec.fifo';
@@ -101,11 +102,7 @@ export class StateStore {
       if (errnoCode(err) === 'ENOENT') throw notFound('container_not_found', `container "${id}": does not exist`);
       throw err;
     }
-    try {
-      return JSON.parse(text) as ContainerRecord;
-    } catch (err) {
-      throw internal('state_corrupt', `container "${id}": ${file} is not valid JSON`, { cause: err });
-    }
+    return parseRecord(text, file, id);
   }
 
   async write(record: ContainerRecord): Promise<void> {

@@ -234,4 +234,21 @@ describe('berth-runtime with damaged state (root)', () => {
     assert.deepEqual(rt.leftovers(), []);
     assert.deepEqual(cgroupLeftovers(id), []);
   });
+
+  test('a planted state.json that names pid 1 is refused by kill, and delete --force still removes the container', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['sleep', '1000'] });
+    const id = rt.track(uniqueId());
+    assert.equal((await rt.run(['run', '-d', '--bundle', bundle.dir, id])).code, 0);
+    const file = join(rt.root, id, 'state.json');
+    const planted: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...(planted as object), pid: 1 }));
+    const kill = await rt.run(['kill', id, 'KILL']);
+    assert.notEqual(kill.code, 0);
+    assert.ok(kill.stderr.includes(`${file}: pid: want 0 or a process id`), kill.stderr);
+    const r = await rt.run(['delete', '--force', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(rt.leftovers(), []);
+    assert.deepEqual(cgroupLeftovers(id), []);
+  });
 });
