@@ -246,7 +246,6 @@ export const ERROR_CODES = {
   invalid_build_arg: 'invalid_argument',
   snapshot_no_directory: 'internal',
   snapshot_vanished: 'internal',
-  tar_content_changed: 'failed_precondition',
   tar_no_content: 'internal',
 } as const satisfies Record<string, ErrorKind>;
 

@@ -15,7 +15,7 @@ import { MediaType, type ImageConfig, type ImageConfigDetails } from '../../oci/
 import { hostPlatform } from '../registry/platform.ts';
 import type { ImageRecord, ImageStore } from '../store/store.ts';
 import { decompressor, detectCompression, gzipCompressor } from '../transport/compression.ts';
-import { tarStream, type TarEntryType, type TarMember } from '../transport/tar-writer.ts';
+import { tarStream, type TarEntryType, type TarMember } from '../tar/writer.ts';
 
 export interface ImportOptions {
   /** Names for the image ("name[:tag]"). */

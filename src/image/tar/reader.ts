@@ -15,7 +15,7 @@
  * them byte for byte.
  */
 import { invalidArgument, unsupported } from '../../errors.ts';
-import type { EntryType, TarEntry, Timespec } from './entry.ts';
+import type { EntryType, TarEntry, Timespec } from '../unpack/entry.ts';
 
 export interface TarHandler {
   entry(entry: TarEntry): void;

@@ -20,7 +20,7 @@ import { decompressed, detectCompression } from './compression.ts';
 import { ArchiveFileSet, DirFileSet, type FileSet } from './files.ts';
 import { OciLayoutDestination, OciLayoutSource } from './oci-layout.ts';
 import { ArchiveIndex } from './tar-index.ts';
-import { tarStream, type TarMember } from './tar-writer.ts';
+import { tarStream, type TarMember } from '../tar/writer.ts';
 import type { BlobOpener, BlobStream, CommitInput, CommitResult, ImageDestination, ImageSource, ManifestBlob, PutBlobContext } from './types.ts';
 
 /** Writes the files of `dir` (flat or nested, sorted) as a tar at `file`, atomically. */

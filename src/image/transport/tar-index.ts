@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { notFound } from '../../errors.ts';
 import { displayName, type TarEntry } from '../unpack/entry.ts';
-import { TarReader } from '../unpack/tar-reader.ts';
+import { TarReader } from '../tar/reader.ts';
 
 export interface ArchiveMember {
   name: string;

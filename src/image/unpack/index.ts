@@ -13,7 +13,7 @@ import type { UnpackOptions } from './options.ts';
 export { Rootfs } from './rootfs.ts';
 export { unpackLayer, type LayerBlob, type UnpackLayerResult } from './unpack-layer.ts';
 export { DEFAULT_LIMITS, type UnpackLimits, type UnpackOptions, type WhiteoutMode } from './options.ts';
-export { TarReader, type TarHandler } from './tar-reader.ts';
+export { TarReader, type TarHandler } from '../tar/reader.ts';
 export { LayerStream, AHEAD_BYTES } from './decompress.ts';
 export type { TarEntry, EntryType, Timespec } from './entry.ts';
 

@@ -17,7 +17,7 @@ import { cbytes, displayName, type TarEntry, type Timespec } from './entry.ts';
 import { cleanEntryPath, parentOf, type CleanPath } from './paths.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
-import type { TarHandler } from './tar-reader.ts';
+import type { TarHandler } from '../tar/reader.ts';
 import { applyOverlayWhiteout, applyWhiteout, WHITEOUT_PREFIX } from './whiteout.ts';
 
 export interface DirState {

@@ -11,7 +11,7 @@ import { LayerStream } from './decompress.ts';
 import { LayerApplier } from './layer-applier.ts';
 import { resolveOptions, type UnpackOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
-import { TarReader } from './tar-reader.ts';
+import { TarReader } from '../tar/reader.ts';
 import { inheritLowerDirs } from './lower-dirs.ts';
 
 export interface LayerBlob {

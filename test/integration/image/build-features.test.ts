@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { TarReader } from '../../../src/image/unpack/tar-reader.ts';
+import { TarReader } from '../../../src/image/tar/reader.ts';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCommand } from '../../helpers/runtime.ts';

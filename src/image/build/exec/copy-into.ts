@@ -16,7 +16,7 @@ import { LayerApplier } from '../../unpack/layer-applier.ts';
 import { resolveOptions } from '../../unpack/options.ts';
 import { cleanEntryPath } from '../../unpack/paths.ts';
 import type { Rootfs } from '../../unpack/rootfs.ts';
-import { TarReader } from '../../unpack/tar-reader.ts';
+import { TarReader } from '../../tar/reader.ts';
 import { decompressor, type Compression } from '../../transport/compression.ts';
 import { readFileAt, walkSource, type SourceMatch, type SourceRoot } from '../sources.ts';
 import { joinRel } from '../paths.ts';

@@ -4,7 +4,7 @@
  * item is a tar header; files name the path their content is read from,
  * relative to the root the diff was taken of.
  */
-import type { LayerHeader } from './tar.ts';
+import type { LayerHeader } from './node.ts';
 
 export interface DiffItem {
   header: LayerHeader;

@@ -8,10 +8,13 @@
  */
 import { unsupported } from '../../../errors.ts';
 import * as sys from '../../../sys/index.ts';
-import type { LayerEntryType, LayerHeader } from './tar.ts';
+import type { TarEntryType, TarHeader } from '../../tar/writer.ts';
+
+/** A tar header with every field a layer entry sets (ids, no user or group names). */
+export type LayerHeader = Required<Omit<TarHeader, 'uname' | 'gname' | 'xattrs'>> & { xattrs: Map<string, Buffer> | undefined };
 
 export interface NodeInfo {
-  type: LayerEntryType | 'socket';
+  type: TarEntryType | 'socket';
   st: sys.Statx;
   linkname: string;
   xattrs: Map<string, Buffer> | undefined;

@@ -16,7 +16,7 @@ import type { ImageStore } from '../../store/store.ts';
 import { gzipCompressor } from '../../transport/compression.ts';
 import { cbytes } from '../../unpack/entry.ts';
 import type { DiffItem } from './diff.ts';
-import { layerTar, type LayerMember } from './tar.ts';
+import { tarStream, type TarMember } from '../../tar/writer.ts';
 
 export interface WrittenLayer {
   digest: string;
@@ -39,12 +39,12 @@ class Hasher extends Transform {
   }
 }
 
-function member(item: DiffItem, rootFd: number): LayerMember {
+function member(item: DiffItem, rootFd: number): TarMember {
   const path = item.path;
   if (path === undefined || item.header.size === 0) return { header: item.header };
   return {
     header: item.header,
-    open: () => {
+    data: () => {
       const fd = sys.openat2(rootFd, cbytes(path), { flags: sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK, resolve: BENEATH });
       // A read buffer the size of the file (up to 1 MiB): a 1 MiB buffer for every small file kept the garbage collector busy.
       const highWaterMark = Math.min(1 << 20, Math.max(16 * 1024, item.header.size));
@@ -59,7 +59,7 @@ export async function writeLayer(store: ImageStore, items: Iterable<DiffItem>, r
   const first = it.next();
   if (first.done === true) return undefined;
   let entries = 0;
-  function* members(): Generator<LayerMember> {
+  function* members(): Generator<TarMember> {
     try {
       entries++;
       yield member(first.value as DiffItem, rootFd);
@@ -75,7 +75,7 @@ export async function writeLayer(store: ImageStore, items: Iterable<DiffItem>, r
   const writer = await store.content.writer(`build-layer-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   const diff = new Hasher();
   try {
-    await pipeline(layerTar(members()), diff, gzipCompressor(), async (source: AsyncIterable<Buffer>) => {
+    await pipeline(tarStream(members()), diff, gzipCompressor(), async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) await writer.write(chunk);
     });
     const info = await writer.commit();

@@ -6,7 +6,7 @@ import { runSpec, DOCKER_CAPS } from '../../../../src/image/build/exec/run-conta
 import { isTarHeader } from '../../../../src/image/build/exec/archive.ts';
 import { absoluteIn, cleanPath, relativeToRoot } from '../../../../src/image/build/paths.ts';
 import { setEnv, getEnv } from '../../../../src/image/build/state.ts';
-import { layerHeader } from '../../../../src/image/build/layer/tar.ts';
+import { tarHeader } from '../../../../src/image/tar/writer.ts';
 
 const db = {
   passwd: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\nbin:x:2:2::/bin:/bin/false\n',
@@ -56,7 +56,7 @@ test('the RUN container: root gets Docker\'s capabilities, another user only the
 });
 
 test('a tar header is recognised by its checksum', () => {
-  const h = layerHeader({ name: 'a.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 3, mtime: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: undefined });
+  const h = tarHeader({ name: 'a.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 3, mtime: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: undefined });
   assert.equal(isTarHeader(h), true);
   const broken = Buffer.from(h);
   broken[0] = 0x62;

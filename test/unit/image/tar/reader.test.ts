@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Parser, type ReadEntry } from 'tar';
-import { TarReader } from '../../../../src/image/unpack/tar-reader.ts';
+import { TarReader } from '../../../../src/image/tar/reader.ts';
 import type { TarEntry } from '../../../../src/image/unpack/entry.ts';
 import { isBerthError } from '../../../../src/errors.ts';
-import { encodeEntry, header, tarOf, TAR_END, type WriteEntry } from './fixtures/tar-writer.ts';
+import { encodeEntry, header, tarOf, TAR_END, type WriteEntry } from '../unpack/fixtures/tar-writer.ts';
 
 interface Read {
   entry: TarEntry;

@@ -15,8 +15,8 @@ import { DirFileSet } from '../../../../src/image/transport/files.ts';
 import { OciLayoutSource } from '../../../../src/image/transport/oci-layout.ts';
 import { formatTransport, parseTransport } from '../../../../src/image/transport/parse.ts';
 import { ArchiveIndex, cleanMemberName } from '../../../../src/image/transport/tar-index.ts';
-import { tarHeader, tarStream, type TarMember } from '../../../../src/image/transport/tar-writer.ts';
-import { TarReader } from '../../../../src/image/unpack/tar-reader.ts';
+import { tarHeader, tarStream, type TarMember } from '../../../../src/image/tar/writer.ts';
+import { TarReader } from '../../../../src/image/tar/reader.ts';
 import type { TarEntry } from '../../../../src/image/unpack/entry.ts';
 import { tempDir } from '../../../helpers/registry-tmp.ts';
 
