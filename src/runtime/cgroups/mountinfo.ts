@@ -3,6 +3,7 @@
  * mount points and their roots) and /proc/self/cgroup (the cgroup of this
  * process in each hierarchy, for relative cgroupsPath).
  */
+import { parseMountInfo } from '../../sys/mountinfo.ts';
 import type { CgroupMode } from './types.ts';
 
 /** The v1 controllers a hierarchy can carry (a mount's super options name them). */
@@ -21,27 +22,14 @@ export interface CgroupMount {
   version: 1 | 2;
 }
 
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
-    const [fstype, , superOpts = ''] = post;
-    const root = pre[3];
-    const mountPoint = pre[4];
-    if (root === undefined || mountPoint === undefined) continue;
+  for (const { fstype, root, mountPoint, superOptions } of parseMountInfo(mountinfo)) {
     if (fstype === 'cgroup2') {
-      mounts.push({ mountPoint: unescape(mountPoint), root: unescape(root), controllers: [], version: 2 });
+      mounts.push({ mountPoint, root, controllers: [], version: 2 });
     } else if (fstype === 'cgroup') {
-      const controllers = superOpts.split(',').filter((o) => V1_CONTROLLERS.has(o) || o.startsWith('name='));
-      if (controllers.length > 0) mounts.push({ mountPoint: unescape(mountPoint), root: unescape(root), controllers, version: 1 });
+      const controllers = superOptions.filter((o) => V1_CONTROLLERS.has(o) || o.startsWith('name='));
+      if (controllers.length > 0) mounts.push({ mountPoint, root, controllers, version: 1 });
     }
   }
   return mounts;

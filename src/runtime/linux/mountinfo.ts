@@ -1,18 +1,9 @@
 /** /proc/self/mountinfo: which mount a path lives on. */
 import { readFileSync } from 'node:fs';
-
-/** Undoes mountinfo's octal escapes ("\040" for a space). */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
+import { parseMountInfo } from '../../sys/mountinfo.ts';
 
 export function mountPoints(text = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field) out.push(unescape(field));
-  }
-  return out;
+  return parseMountInfo(text).map((m) => m.mountPoint);
 }
 
 /** The mount point that contains `path` (the longest prefix). */
