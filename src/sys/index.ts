@@ -5,6 +5,7 @@
 export * from './constants.ts';
 export { SystemError, isSystemError, displayPath, type SysPath } from './error.ts';
 export * from './fs.ts';
+export { IN_ROOT, openInRoot, pathInRoot } from './in-root.ts';
 export * from './meta.ts';
 export * from './xattr.ts';
 export * from './mount.ts';

@@ -6,7 +6,7 @@
  * the context cannot lead out of it), and below a named directory nothing
  * is followed — symlinks are copied as symlinks.
  */
-import { readSync, readFileSync, readlinkSync } from 'node:fs';
+import { readSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as sys from '../../sys/index.ts';
 import { errnoCode } from '../../errors.ts';
@@ -16,7 +16,6 @@ import { globMatch, hasWildcards } from './glob.ts';
 import { cleanPath, joinRel } from './paths.ts';
 import { readNode, type NodeInfo } from './layer/node.ts';
 
-const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
 const CHUNK = 1 << 20;
 /** One read buffer for every file: callers consume each chunk before the next read (a buffer per file was most of a COPY's time, in the garbage collector). */
 const readBuffer = Buffer.allocUnsafe(CHUNK);
@@ -53,7 +52,7 @@ export function contextIgnore(rootFd: number): IgnoreMatcher | undefined {
   for (const name of ['.containerignore', '.dockerignore']) {
     let fd: number;
     try {
-      fd = sys.openat2(rootFd, name, { flags: sys.O_RDONLY | sys.O_NONBLOCK, resolve: IN_ROOT });
+      fd = sys.openInRoot(rootFd, name, sys.O_RDONLY | sys.O_NONBLOCK);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') continue;
       throw err;
@@ -72,11 +71,9 @@ export function openRootDir(path: string): number {
 }
 
 function realOf(rootFd: number, fd: number): string {
-  const root = readlinkSync(`/proc/self/fd/${rootFd}`, { encoding: 'buffer' }).toString('latin1');
-  const real = readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).toString('latin1');
-  if (real === root) return '';
-  if (!real.startsWith(`${root}/`)) throw new SourceProblem(`resolves outside its root`);
-  return real.slice(root.length + 1);
+  const real = sys.pathInRoot(rootFd, fd);
+  if (real === undefined) throw new SourceProblem(`resolves outside its root`);
+  return real;
 }
 
 /** The root directory itself (`COPY . /dest`): its metadata, no xattrs (they are not copied onto the destination). */
@@ -90,14 +87,14 @@ function statIn(root: SourceRoot, given: string): SourceMatch | undefined {
   if (excluded && root.ignore?.hasExclusions !== true) return undefined;
   let fd: number;
   try {
-    fd = given === '' ? sys.openat(root.fd, '.', sys.O_PATH) : sys.openat2(root.fd, cbytes(given), { flags: sys.O_PATH, resolve: IN_ROOT });
+    fd = given === '' ? sys.openat(root.fd, '.', sys.O_PATH) : sys.openInRoot(root.fd, cbytes(given), sys.O_PATH);
   } catch (err) {
     if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoCode(err) ?? '')) return undefined;
     throw err;
   }
   try {
     const real = realOf(root.fd, fd);
-    const parentFd = real.includes('/') ? sys.openat2(root.fd, cbytes(real.slice(0, real.lastIndexOf('/'))), { flags: sys.O_PATH | sys.O_DIRECTORY, resolve: IN_ROOT }) : undefined;
+    const parentFd = real.includes('/') ? sys.openInRoot(root.fd, cbytes(real.slice(0, real.lastIndexOf('/'))), sys.O_PATH | sys.O_DIRECTORY) : undefined;
     try {
       const node = real === '' ? rootNode(fd) : readNode(parentFd ?? root.fd, Buffer.from(real.slice(real.lastIndexOf('/') + 1), 'latin1'));
       if (excluded && node.type !== 'dir') return undefined;
@@ -114,7 +111,7 @@ function statIn(root: SourceRoot, given: string): SourceMatch | undefined {
 function matchComponent(root: SourceRoot, dir: string, pattern: string): string[] {
   let fd: number;
   try {
-    fd = dir === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openat2(root.fd, cbytes(dir), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: IN_ROOT });
+    fd = dir === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openInRoot(root.fd, cbytes(dir), sys.O_RDONLY | sys.O_DIRECTORY);
   } catch (err) {
     if (['ENOENT', 'ENOTDIR'].includes(errnoCode(err) ?? '')) return [];
     throw err;
@@ -180,7 +177,7 @@ const byBytes = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
  */
 export function* walkSource(root: SourceRoot, match: SourceMatch): Generator<WalkEntry> {
   const parentPath = match.real.includes('/') ? match.real.slice(0, match.real.lastIndexOf('/')) : '';
-  const parentFd = parentPath === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openat2(root.fd, cbytes(parentPath), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: IN_ROOT });
+  const parentFd = parentPath === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openInRoot(root.fd, cbytes(parentPath), sys.O_RDONLY | sys.O_DIRECTORY);
   const ignore = root.ignore;
   function* walk(dirfd: number, rel: string, given: string): Generator<WalkEntry> {
     const pending: WalkEntry[] = [];

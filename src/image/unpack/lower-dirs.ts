@@ -9,8 +9,6 @@ import * as sys from '../../sys/index.ts';
 import { cbytes } from './entry.ts';
 import type { Rootfs } from './rootfs.ts';
 
-const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
-
 /** `created` is told of each directory made, after its metadata is set (its times are restored at the layer's end). */
 export function inheritLowerDirs(root: Rootfs, lowerDirs: string[], chown: boolean, created: (path: string, fd: number) => void): Disposable {
   if (lowerDirs.length === 0) return { [Symbol.dispose]: () => undefined };
@@ -19,7 +17,7 @@ export function inheritLowerDirs(root: Rootfs, lowerDirs: string[], chown: boole
     for (const lower of lowers) {
       let src: number;
       try {
-        src = sys.openat2(lower, cbytes(path), { flags: sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW, resolve: IN_ROOT });
+        src = sys.openInRoot(lower, cbytes(path), sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW);
       } catch {
         continue; // not in this lower (or not a directory there): look further down
       }

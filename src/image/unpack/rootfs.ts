@@ -18,7 +18,6 @@ import { errnoCode, invalidArgument } from '../../errors.ts';
 import { cbytes, displayName, type Timespec } from './entry.ts';
 import { parentOf } from './paths.ts';
 
-const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
 const MAX_CACHED = 64;
 
 export class Rootfs implements Disposable {
@@ -85,12 +84,12 @@ export class Rootfs implements Disposable {
   }
 
   private openDir(path: string): number {
-    return sys.openat2(this.fd, cbytes(path), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: IN_ROOT });
+    return sys.openInRoot(this.fd, cbytes(path), sys.O_RDONLY | sys.O_DIRECTORY);
   }
 
   /** Opens any path inside the root (for reading, e.g. /etc/passwd). */
   openIn(path: string, flags: number): number {
-    return sys.openat2(this.fd, cbytes(path), { flags, resolve: IN_ROOT });
+    return sys.openInRoot(this.fd, cbytes(path), flags);
   }
 
   /** Forgets cached parents; call after removing a directory or a symlink. */

@@ -23,7 +23,7 @@ export function isTarHeader(block: Buffer): boolean {
 }
 
 function openMatch(root: SourceRoot, match: SourceMatch): number {
-  return sys.openat2(root.fd, cbytes(match.real), { flags: sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK, resolve: sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS });
+  return sys.openInRoot(root.fd, cbytes(match.real), sys.O_RDONLY | sys.O_NOFOLLOW | sys.O_NONBLOCK);
 }
 
 async function firstBytes(stream: NodeJS.ReadableStream & { destroy(): void }, n: number): Promise<Buffer> {

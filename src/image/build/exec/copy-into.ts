@@ -122,7 +122,7 @@ class Copier {
   /** Extracts a tar archive (ADD) into `dest`: names made relative to it, ".." refused, owners kept unless --chown. */
   async extract(op: CopyOp, compression: Compression): Promise<void> {
     const parentFd = op.match.real.includes('/')
-      ? sys.openat2(op.root.fd, cbytes(op.match.real.slice(0, op.match.real.lastIndexOf('/'))), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: sys.RESOLVE_IN_ROOT })
+      ? sys.openInRoot(op.root.fd, cbytes(op.match.real.slice(0, op.match.real.lastIndexOf('/'))), sys.O_RDONLY | sys.O_DIRECTORY)
       : sys.openat(op.root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY);
     let fd: number;
     try {

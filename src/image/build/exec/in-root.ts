@@ -3,13 +3,10 @@
  * resolved inside it (openat2 RESOLVE_IN_ROOT): the root is the image's to
  * shape, so any of its paths may be a symlink pointing anywhere.
  */
-import { readlinkSync } from 'node:fs';
 import * as sys from '../../../sys/index.ts';
 import { errnoCode, failedPrecondition, notFound } from '../../../errors.ts';
 import { cbytes } from '../../unpack/entry.ts';
 import type { Rootfs } from '../../unpack/rootfs.ts';
-
-const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
 
 export interface Resolved {
   /** The path with every symlink resolved inside the root, relative ("" for the root). */
@@ -21,7 +18,7 @@ export interface Resolved {
 /** Opens `rel` inside the root with O_PATH; undefined when it does not exist. */
 function openPath(root: Rootfs, rel: string): number | undefined {
   try {
-    return sys.openat2(root.fd, cbytes(rel), { flags: sys.O_PATH, resolve: IN_ROOT });
+    return sys.openInRoot(root.fd, cbytes(rel), sys.O_PATH);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;
@@ -29,11 +26,10 @@ function openPath(root: Rootfs, rel: string): number | undefined {
 }
 
 /** Where `fd` is, relative to the root (the kernel tells through /proc). */
-function pathOf(root: Rootfs, rootReal: string, fd: number): string {
-  const real = readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).toString('latin1');
-  if (real === rootReal) return '';
-  if (!real.startsWith(`${rootReal}/`)) throw failedPrecondition('build_path_escape', `"${real}" is not inside the root ${root.path}`);
-  return real.slice(rootReal.length + 1);
+function pathOf(root: Rootfs, fd: number): string {
+  const rel = sys.pathInRoot(root.fd, fd);
+  if (rel === undefined) throw failedPrecondition('build_path_escape', `a path resolved in the root ${root.path} is not inside it`);
+  return rel;
 }
 
 /**
@@ -43,7 +39,6 @@ function pathOf(root: Rootfs, rootReal: string, fd: number): string {
  * (it will be created). A dangling symlink in the way is an error.
  */
 export function resolveInRoot(root: Rootfs, rel: string): Resolved {
-  const rootReal = readlinkSync(`/proc/self/fd/${root.fd}`, { encoding: 'buffer' }).toString('latin1');
   const parts = rel === '' ? [] : rel.split('/');
   for (let n = parts.length; n >= 0; n--) {
     const prefix = parts.slice(0, n).join('/');
@@ -51,7 +46,7 @@ export function resolveInRoot(root: Rootfs, rel: string): Resolved {
     if (fd === undefined) continue;
     try {
       const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
-      const base = pathOf(root, rootReal, fd);
+      const base = pathOf(root, fd);
       const rest = parts.slice(n);
       if (rest.length > 0 && (st.mode & sys.S_IFMT) !== sys.S_IFDIR) {
         throw failedPrecondition('build_not_a_directory', `"/${prefix}" is not a directory`);
