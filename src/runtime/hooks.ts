@@ -4,7 +4,7 @@
  * environment and arguments exactly as configured, and is killed at its
  * timeout. The container-side hooks run in the executor (run_hook).
  */
-import { failedPrecondition } from '../errors.ts';
+import { describeError, failedPrecondition } from '../errors.ts';
 import type { Hook, State } from '../oci/runtime-spec.ts';
 
 const OUTPUT_LIMIT = 4096;
@@ -72,7 +72,7 @@ export async function runHooksWarning(phase: string, hooks: readonly Hook[] | un
     try {
       await runHook(phase, i, hook, state);
     } catch (err) {
-      warnings.push((err as Error).message);
+      warnings.push(describeError(err));
     }
   }
   return warnings;

@@ -4,7 +4,7 @@
  * id), through the setuid newuidmap/newgidmap helpers otherwise.
  */
 import { writeFileSync } from 'node:fs';
-import { errnoCode, failedPrecondition } from '../errors.ts';
+import { describeError, errnoCode, failedPrecondition } from '../errors.ts';
 import type { IdMapping } from '../oci/runtime-spec.ts';
 
 function mapText(maps: readonly IdMapping[]): string {
@@ -22,7 +22,7 @@ async function helper(cmd: string, pid: number, maps: readonly IdMapping[]): Pro
       throw failedPrecondition('idmap_helper_missing', `${cmd} not found: install the uidmap package to map several ids without root`);
     }
     const stderr = (err as { stderr?: string }).stderr?.trim();
-    throw failedPrecondition('idmap_failed', `${cmd} ${args.join(' ')}: ${stderr || (err as Error).message}`, { cause: err });
+    throw failedPrecondition('idmap_failed', `${cmd} ${args.join(' ')}: ${stderr || describeError(err)}`, { cause: err });
   }
 }
 
@@ -31,7 +31,7 @@ async function writeMap(file: string, text: string): Promise<void> {
   try {
     writeFileSync(file, text);
   } catch (err) {
-    throw failedPrecondition('idmap_failed', `write ${file} (${JSON.stringify(text.trim())}): ${(err as Error).message}`, { cause: err });
+    throw failedPrecondition('idmap_failed', `write ${file} (${JSON.stringify(text.trim())}): ${describeError(err)}`, { cause: err });
   }
 }
 

@@ -5,7 +5,7 @@
  * options. Errors name the flag.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { invalidArgument } from '../../errors.ts';
+import { describeError, invalidArgument } from '../../errors.ts';
 
 export const GLOBAL_OPTIONS = {
   root: { type: 'string' },
@@ -52,7 +52,7 @@ export function parse(args: string[], options: ParseArgsOptionsConfig, usage: st
     const { values, positionals } = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
     return { values: values, positionals };
   } catch (err) {
-    throw invalidArgument('invalid_flag', `${err instanceof Error ? err.message : String(err)}\nusage: ${usage}`, { cause: err });
+    throw invalidArgument('invalid_flag', `${describeError(err)}\nusage: ${usage}`, { cause: err });
   }
 }
 

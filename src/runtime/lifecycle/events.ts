@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode, failedPrecondition } from '../../errors.ts';
+import { describeError, errnoCode, failedPrecondition } from '../../errors.ts';
 import { type CgroupPaths, type CgroupStats, watchOom } from '../cgroups/index.ts';
 import { isAlive } from '../state/proc.ts';
 import type { ContainerRecord } from '../state/store.ts';
@@ -177,7 +177,7 @@ export async function watchEvents(ctx: RuntimeContext, id: string, options: Watc
         if (!done) onEvent({ type: 'stats', id, data });
       } catch (err) {
         // As runc: a failed read is logged and the stream goes on.
-        warn(`container "${id}": stats: ${err instanceof Error ? err.message : String(err)}`, { id });
+        warn(`container "${id}": stats: ${describeError(err)}`, { id });
       }
       if (!done) statsTimer = setTimeout(() => void tick(), options.intervalMs);
     };

@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
-import { invalidArgument, unsupported } from '../../errors.ts';
+import { describeError, invalidArgument, unsupported } from '../../errors.ts';
 import type { Mount, Namespace, Process, Spec } from '../../oci/runtime-spec.ts';
 import { CLONE, MS, RESOLVE, RLIMIT, S_IF, makedev } from '../linux/constants.ts';
 import { capabilityMasks } from './capabilities.ts';
@@ -160,7 +160,7 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
       try {
         isDir = statSync(source).isDirectory();
       } catch (err) {
-        throw invalidArgument('mount_source', `${where}.source: "${source}": ${(err as Error).message}`, { cause: err });
+        throw invalidArgument('mount_source', `${where}.source: "${source}": ${describeError(err)}`, { cause: err });
       }
     }
     plan.add(

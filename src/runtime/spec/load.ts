@@ -4,7 +4,7 @@
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { errnoCode, invalidArgument, notFound } from '../../errors.ts';
+import { describeError, errnoCode, invalidArgument, notFound } from '../../errors.ts';
 import { validateRuntimeConfig } from '../../oci/schema.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import { semanticProblems } from './validate.ts';
@@ -23,7 +23,7 @@ export async function parseSpec(text: string, source: string): Promise<Spec> {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw invalidArgument('config_json', `${source}: not valid JSON: ${(err as Error).message}`);
+    throw invalidArgument('config_json', `${source}: not valid JSON: ${describeError(err)}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw invalidArgument('config_json', `${source}: must be a JSON object`);
@@ -44,7 +44,7 @@ export async function loadBundle(bundleDir: string): Promise<Bundle> {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') throw notFound('bundle_config_missing', `bundle "${dir}": config.json not found`);
-    throw invalidArgument('bundle_config_unreadable', `bundle "${dir}": cannot read config.json: ${(err as Error).message}`, { cause: err });
+    throw invalidArgument('bundle_config_unreadable', `bundle "${dir}": cannot read config.json: ${describeError(err)}`, { cause: err });
   }
   const spec = await parseSpec(text, file);
   const problems = semanticProblems(spec, { requireProcess: true });
@@ -57,7 +57,7 @@ export async function loadBundle(bundleDir: string): Promise<Bundle> {
   try {
     rootfs = realpathSync(rootAbs);
   } catch (err) {
-    throw invalidArgument('rootfs_missing', `${file}: root.path: "${rootAbs}" is not a directory: ${(err as Error).message}`, { cause: err });
+    throw invalidArgument('rootfs_missing', `${file}: root.path: "${rootAbs}" is not a directory: ${describeError(err)}`, { cause: err });
   }
   if (!statSync(rootfs).isDirectory()) throw invalidArgument('rootfs_missing', `${file}: root.path: "${rootAbs}" is not a directory`);
   return { dir, spec, rootfs };

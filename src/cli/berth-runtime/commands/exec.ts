@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { bool, int, list, str } from '../../args.ts';
-import { invalidArgument } from '../../../errors.ts';
+import { describeError, invalidArgument } from '../../../errors.ts';
 import type { Process } from '../../../oci/runtime-spec.ts';
 import { exec } from '../../../runtime/lifecycle/exec.ts';
 import { exitCode, forwardSignals } from '../../../runtime/lifecycle/signals.ts';
@@ -17,7 +17,7 @@ async function processFromFlags(runtime: RuntimeContext, id: string, flags: Flag
     try {
       data = JSON.parse(await readFile(file, 'utf8'));
     } catch (err) {
-      throw invalidArgument('process_file', `exec: --process "${file}": ${(err as Error).message}`, { cause: err });
+      throw invalidArgument('process_file', `exec: --process "${file}": ${describeError(err)}`, { cause: err });
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidArgument('process_file', `exec: --process "${file}": must be a JSON object`);
     return data as Process;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type FlagValues, positional, str } from '../../args.ts';
-import { errnoCode, invalidArgument, notFound, unsupported } from '../../../errors.ts';
+import { describeError, errnoCode, invalidArgument, notFound, unsupported } from '../../../errors.ts';
 import type { LinuxResources } from '../../../oci/runtime-spec.ts';
 import { warn } from '../../../runtime/lifecycle/context.ts';
 import { parseResources, update } from '../../../runtime/lifecycle/update.ts';
@@ -65,7 +65,7 @@ export function resourcesFromFlags(flags: FlagValues): LinuxResources {
     try {
       value = parse(text);
     } catch (err) {
-      throw invalidArgument('invalid_flag', `update: invalid value for --${flag}: "${text}": ${(err as Error).message}`);
+      throw invalidArgument('invalid_flag', `update: invalid value for --${flag}: "${text}": ${describeError(err)}`);
     }
     (r[section] ??= {})[field] = value;
   }
@@ -89,7 +89,7 @@ async function readResources(source: string): Promise<LinuxResources> {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw invalidArgument('update_resources_invalid', `${where}: not valid JSON: ${(err as Error).message}`);
+    throw invalidArgument('update_resources_invalid', `${where}: not valid JSON: ${describeError(err)}`);
   }
   return parseResources(doc, where);
 }

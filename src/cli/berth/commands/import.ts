@@ -3,7 +3,7 @@
  * plain/gzip/zstd) as a one-layer image; --change sets config fields with
  * Dockerfile words, as `docker import --change` does.
  */
-import { invalidArgument } from '../../../errors.ts';
+import { describeError, invalidArgument } from '../../../errors.ts';
 import { importImage } from '../../../image/copy/import.ts';
 import type { ImageConfigDetails } from '../../../oci/image-spec.ts';
 import { list, operands, str, type Parsed } from '../args.ts';
@@ -64,7 +64,7 @@ export function applyChange(config: ImageConfigDetails, change: string): void {
         throw invalidArgument('invalid_change', `instruction "${word}" is not supported (CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL)`);
     }
   } catch (err) {
-    throw invalidArgument('invalid_change', `--change "${change}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw invalidArgument('invalid_change', `--change "${change}": ${describeError(err)}`, { cause: err });
   }
 }
 

@@ -188,7 +188,7 @@ export async function dispatchCopy(session: Session, s: StageState, ins: CopyIns
   try {
     mode = chmodText === undefined ? undefined : parseChmod(expand(session, s, ins, chmodText));
   } catch (err) {
-    throw syntaxError(ins.loc, ins.keyword, err instanceof Error ? err.message : String(err));
+    throw syntaxError(ins.loc, ins.keyword, describeError(err));
   }
   const chownSpec = chown === undefined ? undefined : expand(session, s, ins, chown);
   // The context is planned (and digested) now; a stage or image is identified by its chain and planned only when the step runs.

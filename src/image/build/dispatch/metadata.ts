@@ -7,7 +7,7 @@
  * /bin/sh -c), and an ENTRYPOINT resets a CMD inherited from the base
  * (a CMD set earlier in the same stage stays).
  */
-import { invalidArgument } from '../../../errors.ts';
+import { describeError, invalidArgument } from '../../../errors.ts';
 import { syntaxError } from '../errors.ts';
 import type { CommandForm, Instruction } from '../containerfile/instructions.ts';
 import { expandWord, expandWords, ExpansionError } from '../containerfile/shell-lex.ts';
@@ -116,7 +116,7 @@ export async function dispatchExpose(session: Session, s: StageState, ins: Of<'E
   try {
     ports = exposedPorts(ins.ports.flatMap((p) => expandList(session, s, ins, p)));
   } catch (err) {
-    throw syntaxError(ins.loc, 'EXPOSE', err instanceof Error ? err.message : String(err), { cause: err });
+    throw syntaxError(ins.loc, 'EXPOSE', describeError(err), { cause: err });
   }
   await meta(session, s, ` EXPOSE ${[...new Set(ports)].sort().join(' ')}`, (st) => {
     const exposed = { ...details(st).ExposedPorts };
@@ -185,7 +185,7 @@ export async function dispatchHealthcheck(session: Session, s: StageState, ins: 
       }
     }
   } catch (err) {
-    throw syntaxError(ins.loc, 'HEALTHCHECK', err instanceof Error ? err.message : String(err), { cause: err });
+    throw syntaxError(ins.loc, 'HEALTHCHECK', describeError(err), { cause: err });
   }
   await meta(session, s, ` HEALTHCHECK ${json(hc)}`, (st) => {
     details(st).Healthcheck = hc;
