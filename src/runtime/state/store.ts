@@ -9,7 +9,7 @@
 /* eslint-disable @typescript-eslint/require-await -- async API, synchronous calls inside (see above) */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { alreadyExists, errnoCode, invalidArgument, notFound } from '../../errors.ts';
+import { alreadyExists, cleanupAfterSync, errnoCode, invalidArgument, notFound } from '../../errors.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import type { CgroupPaths } from '../cgroups/index.ts';
 import { type RuntimeHost, standaloneHost } from '../host/host.ts';
@@ -114,11 +114,17 @@ export class StateStore {
     // either), and on a /run that is not a tmpfs each sync cost more than the rest of a command.
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(record));
-    } finally {
-      closeSync(fd);
+      try {
+        writeSync(fd, JSON.stringify(record));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+    } catch (err) {
+      // Nothing half-written stays behind; a temp file that cannot go is reported with the failure.
+      cleanupAfterSync(err, () => rmSync(tmp, { force: true }));
+      throw err;
     }
-    renameSync(tmp, file);
   }
 
   async remove(id: string): Promise<void> {
