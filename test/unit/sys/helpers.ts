@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import * as sys from '../../../src/sys/index.ts';
 import { SystemError } from '../../../src/sys/index.ts';
 
 /** A temporary directory removed after the test. */
@@ -30,4 +31,9 @@ export function assertSysError(fn: () => unknown, code: string, syscall: string,
     assert.ok(caught.message.includes(`${syscall} '${path}'`), caught.message);
   }
   return caught;
+}
+
+/** A directory fd to resolve paths from (close it in the test). */
+export function openRoot(dir: string): number {
+  return sys.openat(sys.AT_FDCWD, dir, sys.O_DIRECTORY | sys.O_RDONLY);
 }

@@ -3,11 +3,7 @@ import { closeSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as sys from '../../../src/sys/index.ts';
-import { assertSysError, tempDir } from './helpers.ts';
-
-function openRoot(dir: string): number {
-  return sys.openat(sys.AT_FDCWD, dir, sys.O_DIRECTORY | sys.O_RDONLY);
-}
+import { assertSysError, openRoot, tempDir } from './helpers.ts';
 
 test('openInRoot keeps "..", absolute names and symlinks inside the root', (t) => {
   const dir = tempDir(t);
