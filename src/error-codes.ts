@@ -14,7 +14,6 @@ export const ERROR_CODES = {
   config_exists: 'already_exists',
   image_empty: 'not_found',
   image_has_names: 'failed_precondition',
-  invalid_arguments: 'invalid_argument',
   invalid_change: 'invalid_argument',
   invalid_creds: 'invalid_argument',
   invalid_flag: 'invalid_argument',
