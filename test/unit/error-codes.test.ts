@@ -116,6 +116,27 @@ function scan(): { uses: Use[]; templates: string[]; unmarkedThrows: string[] } 
 }
 
 const { uses, templates, unmarkedThrows } = scan();
+
+/** Codes that src/ and test/ test errors for: `isBerthError(err, 'code')`, `err.code === 'code'`. */
+function compared(): { code: string; where: string }[] {
+  const out: { code: string; where: string }[] = [];
+  for (const dir of [SRC, join(SRC, '..', 'test')]) {
+    for (const file of sourceFiles(dir)) {
+      if (file.includes(`${join('test', 'unit', 'error-codes.test.ts')}`)) continue;
+      const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+      const at = (n: ts.Node): string => `${relative(join(SRC, '..'), file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n) && n.expression.getText(sf) === 'isBerthError') for (const code of literals(n.arguments[1])) out.push({ code, where: at(n) });
+        if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken && !ts.isTypeOfExpression(n.left) && /\bcode$/.test(n.left.getText(sf))) {
+          for (const code of literals(n.right).filter((c) => /^[a-z]/.test(c))) out.push({ code, where: at(n) });
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+  }
+  return out;
+}
 const catalogue: Record<string, ErrorKind> = ERROR_CODES;
 
 test('the scan finds the codes src/ makes errors with', () => {
@@ -156,4 +177,10 @@ test('no code is built from a template (it could not be catalogued)', () => {
 
 test('a plain Error is thrown only as a marked assertion', () => {
   assert.deepEqual(unmarkedThrows, []);
+});
+
+test('every code an error is tested for, in src/ and test/, is in the catalogue (a renamed code leaves no stale test)', () => {
+  const found = compared();
+  assert.ok(found.some((c) => c.code === 'container_not_found'), 'the scan finds isBerthError calls');
+  assert.deepEqual(found.filter((c) => !Object.hasOwn(catalogue, c.code)).map((c) => `${c.code} (${c.where})`), []);
 });

@@ -12,7 +12,7 @@ test('errors carry a stable code and kind, and chain causes', () => {
   assert.deepEqual(err.details, { id: 'web' });
   assert.equal(describeError(err), 'container "web": not found: ENOENT: no such file');
   assert.ok(isBerthError(err, 'container_not_found'));
-  assert.ok(!isBerthError(err, 'other'));
+  assert.ok(!isBerthError(err, 'image_not_found'));
 });
 
 test('describeError adds a cause only when the text does not already hold it', () => {

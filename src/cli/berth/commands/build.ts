@@ -102,7 +102,7 @@ export default defineCommand({
       ctx.out(`${id.slice(7)}\n`);
       return 0;
     } catch (err) {
-      if (isBerthError(err, 'build.run_failed')) {
+      if (isBerthError(err, 'build_run_failed')) {
         ctx.stderr.write(`berth: ${describeError(err)}\n`);
         const code = err.details['exitCode'];
         return typeof code === 'number' && code > 0 && code < 256 ? code : 1;

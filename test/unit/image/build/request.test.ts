@@ -10,7 +10,7 @@ test('the Containerfile: the one named, else Containerfile before Dockerfile in 
   const dir = tempDir(t);
   const context = join(dir, 'ctx');
   mkdirSync(context);
-  assert.throws(() => findContainerfile(context), (e) => isBerthError(e, 'build.file') && e.message.includes(`no Containerfile or Dockerfile in "${context}"`));
+  assert.throws(() => findContainerfile(context), (e) => isBerthError(e, 'build_file') && e.message.includes(`no Containerfile or Dockerfile in "${context}"`));
   writeFileSync(join(context, 'Dockerfile'), 'FROM d\n');
   assert.deepEqual(findContainerfile(context), { text: 'FROM d\n', name: 'Dockerfile' });
   writeFileSync(join(context, 'Containerfile'), 'FROM c\n');
@@ -18,7 +18,7 @@ test('the Containerfile: the one named, else Containerfile before Dockerfile in 
   const named = join(dir, 'Other');
   writeFileSync(named, 'FROM o\n');
   assert.deepEqual(findContainerfile(context, named), { text: 'FROM o\n', name: named });
-  assert.throws(() => findContainerfile(context, join(dir, 'missing')), (e) => isBerthError(e, 'build.file') && e.message.includes('cannot be read'));
+  assert.throws(() => findContainerfile(context, join(dir, 'missing')), (e) => isBerthError(e, 'build_file') && e.message.includes('cannot be read'));
 });
 
 test('build args: KEY=VALUE, a bare KEY from the environment (left out when unset), =VALUE refused', () => {
