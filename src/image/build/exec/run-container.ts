@@ -17,7 +17,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import * as sys from '../../../sys/index.ts';
-import { errnoCode } from '../../../errors.ts';
+import { cleanupAfter, errnoCode } from '../../../errors.ts';
 import { defaultSpec } from '../../../oci/default-spec.ts';
 import type { Spec } from '../../../oci/runtime-spec.ts';
 import type { ExecUser } from '../../bundle/user.ts';
@@ -193,6 +193,7 @@ export async function runContainer(options: RunContainerOptions): Promise<number
       // Gone already.
     }
   };
+  let failure: { err: unknown } | undefined;
   try {
     options.signal?.throwIfAborted();
     created = await create(ctx, id, { bundle: options.bundleDir, wait: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -206,11 +207,14 @@ export async function runContainer(options: RunContainerOptions): Promise<number
     options.signal?.throwIfAborted();
     return exitCode(status);
   } catch (err) {
+    failure = { err };
     kill();
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', kill);
-    await deleteContainer(ctx, id, true).catch(() => undefined);
+    // After a failure, a failed delete is reported with it (berth-runtime run does the same).
+    if (failure !== undefined) await cleanupAfter(failure.err, () => deleteContainer(ctx, id, true));
+    else await deleteContainer(ctx, id, true).catch(() => undefined);
     removePoints(root, points);
   }
 }
