@@ -13,7 +13,7 @@
 import { writeSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
 import { BerthError, errnoCode, invalidArgument, failedPrecondition } from '../../errors.ts';
-import { cbytes, displayName, type TarEntry, type Timespec } from './entry.ts';
+import { cbytes, shownName, type TarEntry, type Timespec } from './entry.ts';
 import { cleanEntryPath, parentOf, type CleanPath } from './paths.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
@@ -24,6 +24,17 @@ export interface DirState {
   atime: Timespec;
   mtime: Timespec;
   setgid: boolean;
+}
+
+/**
+ * overlayfs's own xattrs (opaque, redirect, origin, metacopy…) in a layer
+ * would steer the mount of an image (a redirect shows another directory's
+ * files) while an unpacked tree ignores them: they are dropped from layer
+ * contents, so both show the same tree. Whiteouts are the layer's own way
+ * to hide lower files.
+ */
+export function isOverlayXattr(name: string): boolean {
+  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
 }
 
 function listXattrs(list: () => string[]): string[] {
@@ -125,9 +136,9 @@ export class LayerApplier implements TarHandler {
     if (err instanceof BerthError && err.message.startsWith('layer ')) return err;
     const name = path ?? this.current?.path ?? '';
     const reason = err instanceof Error ? err.message : String(err);
-    const message = `layer ${this.label}: entry "${displayName(name)}": ${reason}`;
+    const message = `layer ${this.label}: entry "${shownName(name)}": ${reason}`;
     if (err instanceof BerthError) return new BerthError(err.kind, err.code, message, { cause: err, details: err.details });
-    return failedPrecondition('unpack.entry', message, { cause: err, details: { layer: this.label, entry: displayName(name) } });
+    return failedPrecondition('unpack.entry', message, { cause: err, details: { layer: this.label, entry: shownName(name) } });
   }
 
   warn(key: string, message: string): void {
@@ -271,8 +282,11 @@ export class LayerApplier implements TarHandler {
     if (this.opts.chown) sys.fchown(fd, e.uid, e.gid);
     sys.fchmod(fd, e.mode);
     if (existed) {
+      // An opaque marker this layer's own whiteout set (overlay uppers) stays.
+      const own = this.opts.whiteouts === 'overlay' ? this.opts.overlayXattrPrefix : undefined;
       for (const k of listXattrs(() => sys.flistxattr(fd))) {
-        if (!e.xattrs?.has(k) && !k.startsWith('security.selinux')) sys.fremovexattr(fd, k);
+        const kept = e.xattrs?.has(k) === true && !isOverlayXattr(k);
+        if (!kept && !k.startsWith('security.selinux') && (own === undefined || !k.startsWith(own))) sys.fremovexattr(fd, k);
       }
     }
     if (e.xattrs !== undefined) this.setXattrs(e, (k, v) => sys.fsetxattr(fd, k, v));
@@ -281,12 +295,16 @@ export class LayerApplier implements TarHandler {
   /** Sets each xattr; EPERM (unprivileged, trusted.*) and ENOTSUP (the file system) become warnings, as in umoci. */
   setXattrs(e: TarEntry, set: (name: string, value: Buffer) => void): void {
     for (const [k, v] of e.xattrs ?? []) {
+      if (isOverlayXattr(k)) {
+        this.warn(`xattr:overlay:${k}`, `xattr "${k}" dropped (overlayfs's own), first on "${shownName(e.path)}"`);
+        continue;
+      }
       try {
         set(k, v);
       } catch (err) {
         const code = errnoCode(err);
         if (code !== 'EPERM' && code !== 'ENOTSUP') throw err;
-        this.warn(`xattr:${code}:${k}`, `xattr "${k}" not set (${code}), first on "${displayName(e.path)}"`);
+        this.warn(`xattr:${code}:${k}`, `xattr "${k}" not set (${code}), first on "${shownName(e.path)}"`);
       }
     }
   }
@@ -300,14 +318,14 @@ export class LayerApplier implements TarHandler {
   private hardlink(dirfd: number, name: Buffer, e: TarEntry, cp: CleanPath): void {
     const target = cleanEntryPath(e.linkname);
     if (target === undefined || target.path === '') {
-      throw invalidArgument('unpack.link_escape', `hard link target "${displayName(e.linkname)}" escapes the root`);
+      throw invalidArgument('unpack.link_escape', `hard link target "${shownName(e.linkname)}" escapes the root`);
     }
     if (target.path === cp.path) return;
     let tdir: number;
     try {
       tdir = this.root.dirFd(target.parent, false);
     } catch (err) {
-      throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
+      throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`, { cause: err });
     }
     const tname = cbytes(target.base);
     // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to.
@@ -316,10 +334,10 @@ export class LayerApplier implements TarHandler {
         sys.linkat(tdir, tname, dirfd, name, 0);
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') {
-          throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
+          throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`, { cause: err });
         }
         if (errnoCode(err) === 'EPERM') {
-          throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" is a directory`, { cause: err });
+          throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" is a directory`, { cause: err });
         }
         throw err;
       }
@@ -335,6 +353,7 @@ export class LayerApplier implements TarHandler {
     if (type !== sys.S_IFIFO && this.opts.devices === 'placeholder') {
       type = sys.S_IFREG;
       mode = 0;
+      this.warn('device', `device nodes became empty files without permissions, first "${shownName(e.path)}" (${e.type} ${e.devmajor}:${e.devminor})`);
     }
     this.replace(dirfd, name, () => sys.mknodat(dirfd, name, type | mode, e.devmajor, e.devminor));
     const chowned = this.chown(e, () => sys.fchownat(dirfd, name, e.uid, e.gid, sys.AT_SYMLINK_NOFOLLOW), false);

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { invalidArgument } from '../../errors.ts';
 import { LayerStream } from './decompress.ts';
 import { LayerApplier } from './layer-applier.ts';
-import { resolveOptions, type UnpackOptions } from './options.ts';
+import { LIMIT_VARIABLES, resolveOptions, type UnpackOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
 import { TarReader } from './tar-reader.ts';
 import { inheritLowerDirs } from './lower-dirs.ts';
@@ -41,13 +41,18 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
   using _lowers = inheritLowerDirs(root, opts.lowerDirs, opts.chown, (path, fd) => applier.noteDir(path, fd));
   const reader = new TarReader(applier, label);
   const hash = createHash('sha256');
-  const max = opts.limits.maxLayerBytes;
+  const { maxLayerBytes, maxImageBytes } = opts.limits;
+  const tally = opts.tally;
   let bytes = 0;
   try {
     for await (const chunk of stream) {
       bytes += chunk.length;
-      if (bytes > max) {
-        throw applier.fail(invalidArgument('unpack.limit', `uncompressed layer exceeds ${max} bytes (limit)`));
+      tally.bytes += chunk.length;
+      if (bytes > maxLayerBytes) {
+        throw applier.fail(invalidArgument('unpack.limit', `uncompressed layer exceeds ${maxLayerBytes} bytes (limit, ${LIMIT_VARIABLES.maxLayerBytes})`));
+      }
+      if (tally.bytes > maxImageBytes) {
+        throw applier.fail(invalidArgument('unpack.limit', `uncompressed image exceeds ${maxImageBytes} bytes (limit, ${LIMIT_VARIABLES.maxImageBytes})`));
       }
       hash.update(chunk);
       reader.push(chunk);

@@ -7,7 +7,7 @@
  */
 import * as sys from '../../sys/index.ts';
 import { errnoCode, invalidArgument } from '../../errors.ts';
-import { cbytes, displayName } from './entry.ts';
+import { cbytes, shownName } from './entry.ts';
 import type { CleanPath } from './paths.ts';
 import type { LayerApplier } from './layer-applier.ts';
 
@@ -20,7 +20,7 @@ function hiddenName(cp: CleanPath): string | undefined {
   if (cp.base.startsWith(META_PREFIX)) return undefined;
   const name = cp.base.slice(WHITEOUT_PREFIX.length);
   if (name === '' || name === '.' || name === '..') {
-    throw invalidArgument('unpack.whiteout', `whiteout "${displayName(cp.base)}" names no file`);
+    throw invalidArgument('unpack.whiteout', `whiteout "${shownName(cp.base)}" names no file`);
   }
   return name;
 }
