@@ -19,6 +19,8 @@ import type { ResolvedOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
 import type { TarHandler } from './tar-reader.ts';
 import { applyOverlayWhiteout, applyWhiteout, WHITEOUT_PREFIX } from './whiteout.ts';
+import { MergedView } from './merged-view.ts';
+import { copyUp } from './copy-up.ts';
 
 export interface DirState {
   atime: Timespec;
@@ -64,11 +66,16 @@ export class LayerApplier implements TarHandler {
   private readonly egid = process.getegid?.() ?? 0;
   entries = 0;
 
-  constructor(root: Rootfs, opts: ResolvedOptions, label: string) {
+  /** The tree the layer applies to, for whiteouts and hard-link targets. */
+  readonly view: MergedView;
+
+  constructor(root: Rootfs, opts: ResolvedOptions, label: string, view?: MergedView) {
     this.root = root;
     this.opts = opts;
     this.label = label;
+    this.view = view ?? new MergedView(root.fd, [], opts.whiteouts === 'overlay' ? opts.overlayXattrPrefix : undefined);
   }
+
 
   entry(e: TarEntry): void {
     this.current = e;
@@ -321,13 +328,20 @@ export class LayerApplier implements TarHandler {
       throw invalidArgument('unpack.link_escape', `hard link target "${shownName(e.linkname)}" escapes the root`);
     }
     if (target.path === cp.path) return;
-    let tdir: number;
+    // Taken literally (no symlink followed on the way), in an upper layer over its lower layers too.
+    const found = this.view.lookup(target.path);
+    if (found === undefined) throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`);
+    if ((found.st.mode & sys.S_IFMT) === sys.S_IFDIR) throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" is a directory`);
+    if (found.layerFd !== this.root.fd) copyUp(this, target, found);
+    const tdir = this.view.openDir(this.root.fd, target.parent);
     try {
-      tdir = this.root.dirFd(target.parent, false);
-    } catch (err) {
-      throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`, { cause: err });
+      this.linkTo(tdir, cbytes(target.base), dirfd, name, e);
+    } finally {
+      sys.close(tdir);
     }
-    const tname = cbytes(target.base);
+  }
+
+  private linkTo(tdir: number, tname: Buffer, dirfd: number, name: Buffer, e: TarEntry): void {
     // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to.
     this.replace(dirfd, name, () => {
       try {

@@ -13,6 +13,7 @@ import { LIMIT_VARIABLES, resolveOptions, type UnpackOptions } from './options.t
 import type { Rootfs } from './rootfs.ts';
 import { TarReader } from './tar-reader.ts';
 import { inheritLowerDirs } from './lower-dirs.ts';
+import { MergedView } from './merged-view.ts';
 
 export interface LayerBlob {
   /** The blob's digest; names the layer in errors. */
@@ -37,8 +38,9 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
   const stream = input instanceof LayerStream ? input : new LayerStream(input, blob.digest, blob.mediaType);
   const opts = resolveOptions(options);
   const label = blob.digest;
-  const applier = new LayerApplier(root, opts, label);
-  using _lowers = inheritLowerDirs(root, opts.lowerDirs, opts.chown, (path, fd) => applier.noteDir(path, fd));
+  using view = new MergedView(root.fd, opts.whiteouts === 'overlay' ? opts.lowerDirs : [], opts.whiteouts === 'overlay' ? opts.overlayXattrPrefix : undefined);
+  const applier = new LayerApplier(root, opts, label, view);
+  using _lowers = inheritLowerDirs(root, view.lowers, opts.chown, (path, fd) => applier.noteDir(path, fd));
   const reader = new TarReader(applier, label);
   const hash = createHash('sha256');
   const { maxLayerBytes, maxImageBytes } = opts.limits;

@@ -1,0 +1,120 @@
+/**
+ * What a path names in the tree a layer is applied onto, taken literally:
+ * every component before the last must be a directory, never a symlink
+ * followed. With overlay whiteouts the tree is the layer's own upper
+ * directory over the lower layers' directories, looked up as overlayfs does
+ * (the nearest layer wins; a 0:0 character device hides a name; an opaque
+ * directory or a non-directory hides what is below it); otherwise it is the
+ * one directory being unpacked into.
+ *
+ * Whiteouts and hard-link targets are looked up this way in both modes, so
+ * `image unpack` and `image mount` agree: a whiteout behind a symlink hides
+ * nothing, a hard link through a symlink has no target.
+ */
+import * as sys from '../../sys/index.ts';
+import { errnoCode } from '../../errors.ts';
+import { cbytes } from './entry.ts';
+
+export interface Found {
+  /** The layer's root fd (0: the directory being written). */
+  layerFd: number;
+  st: sys.Statx;
+}
+
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
+export class MergedView implements Disposable {
+  readonly upper: number;
+  /** The lower layers' root fds, nearest first (none when unpacking into one tree). */
+  readonly lowers: readonly number[];
+  private readonly opaqueName: string | undefined;
+
+  /** `overlayPrefix` is set when the upper holds overlay whiteouts (their xattr prefix). */
+  constructor(upper: number, lowerDirs: readonly string[], overlayPrefix: string | undefined) {
+    this.upper = upper;
+    this.opaqueName = overlayPrefix === undefined ? undefined : `${overlayPrefix}opaque`;
+    const lowers: number[] = [];
+    try {
+      for (const d of lowerDirs) lowers.push(sys.openat(sys.AT_FDCWD, d, sys.O_RDONLY | sys.O_DIRECTORY));
+    } catch (err) {
+      for (const fd of lowers) sys.close(fd);
+      throw err;
+    }
+    this.lowers = lowers;
+  }
+
+  /** The nearest object at `path` ('' for the root), or undefined when the path does not resolve literally to one. */
+  lookup(path: string): Found | undefined {
+    const layers = [this.upper, ...this.lowers];
+    if (path === '') return { layerFd: this.upper, st: sys.statx(this.upper, '', sys.AT_EMPTY_PATH) };
+    let depth = layers.length;
+    let prefix = '';
+    let found: Found | undefined;
+    for (const part of path.split('/')) {
+      if (found !== undefined && (found.st.mode & sys.S_IFMT) !== sys.S_IFDIR) return undefined;
+      prefix = prefix === '' ? part : `${prefix}/${part}`;
+      found = undefined;
+      let below = depth;
+      for (let i = 0; i < depth; i++) {
+        const fd = layers[i] ?? -1;
+        const st = this.lstat(fd, prefix);
+        if (st === undefined) continue;
+        const isDir = (st.mode & sys.S_IFMT) === sys.S_IFDIR;
+        if (found === undefined) {
+          if (this.isWhiteout(st)) return undefined;
+          found = { layerFd: fd, st };
+          if (!isDir || this.isOpaque(fd, prefix)) {
+            below = i + 1;
+            break;
+          }
+        } else if (!isDir || this.isOpaque(fd, prefix)) {
+          // A directory above merges with this one only; what is below it is hidden.
+          below = isDir ? i + 1 : i;
+          break;
+        }
+      }
+      if (found === undefined) return undefined;
+      depth = below;
+    }
+    return found;
+  }
+
+  /** True when `path` is a directory reached without following a symlink. */
+  isDir(path: string): boolean {
+    const f = this.lookup(path);
+    return f !== undefined && (f.st.mode & sys.S_IFMT) === sys.S_IFDIR;
+  }
+
+  /** An fd of the directory `dir` inside the layer `layerFd`, resolved without symlinks (the caller closes it). */
+  openDir(layerFd: number, dir: string): number {
+    if (dir === '') return sys.openat(layerFd, '.', sys.O_RDONLY | sys.O_DIRECTORY);
+    return sys.openat2(layerFd, cbytes(dir), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: sys.RESOLVE_NO_SYMLINKS | sys.RESOLVE_BENEATH });
+  }
+
+  private lstat(fd: number, path: string): sys.Statx | undefined {
+    try {
+      return sys.statx(fd, cbytes(path), sys.AT_SYMLINK_NOFOLLOW);
+    } catch (err) {
+      if (MISSING.has(errnoCode(err) ?? '')) return undefined;
+      throw err;
+    }
+  }
+
+  private isWhiteout(st: sys.Statx): boolean {
+    return this.opaqueName !== undefined && (st.mode & sys.S_IFMT) === sys.S_IFCHR && st.rdevMajor === 0 && st.rdevMinor === 0;
+  }
+
+  private isOpaque(fd: number, dir: string): boolean {
+    if (this.opaqueName === undefined) return false;
+    const dfd = sys.openat(fd, cbytes(dir), sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW);
+    try {
+      return sys.fgetxattr(dfd, this.opaqueName)?.toString('latin1') === 'y';
+    } finally {
+      sys.close(dfd);
+    }
+  }
+
+  [Symbol.dispose](): void {
+    for (const fd of this.lowers) sys.close(fd);
+  }
+}
