@@ -12,7 +12,7 @@
  */
 import { writeSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { BerthError, errnoCode, invalidArgument, failedPrecondition } from '../../errors.ts';
+import { BerthError, errnoCode, invalidArgument, failedPrecondition, isBerthError } from '../../errors.ts';
 import { cbytes, shownName, type TarEntry, type Timespec } from './entry.ts';
 import { cleanEntryPath, parentOf, type CleanPath } from './paths.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -56,8 +56,11 @@ export class LayerApplier implements TarHandler {
   readonly upper = new Set<string>();
   /** Directories whose times are set when the layer ends. */
   private readonly dirs = new Map<string, DirState>();
+  private readonly dirsByInode = new Map<bigint, DirState>();
   readonly warnings: string[] = [];
   private readonly warned = new Set<string>();
+  /** Parents resolved over the lower layers; cleared when a directory, symlink or whiteout may change them. */
+  private readonly resolved = new Map<string, string>();
   private fileFd = -1;
   private fileInSetgidDir = false;
   private lastMarked = '';
@@ -166,15 +169,17 @@ export class LayerApplier implements TarHandler {
       else applyOverlayWhiteout(this, cp);
       return;
     }
-    const dirfd = this.parentFd(cp.parent);
-    const name = cbytes(cp.base);
+    if (e.type !== 'file' && e.type !== 'hardlink') this.resolved.clear();
+    const rcp = this.resolveEntry(cp);
+    const dirfd = this.parentFd(rcp.parent);
+    const name = cbytes(rcp.base);
     switch (e.type) {
       case 'file':
-        this.fileInSetgidDir = this.dirs.get(cp.parent)?.setgid ?? false;
+        this.fileInSetgidDir = this.dirs.get(rcp.parent)?.setgid ?? false;
         this.fileFd = this.createFile(dirfd, name, e);
         break;
       case 'dir':
-        this.makeDir(dirfd, name, e, cp);
+        this.makeDir(dirfd, name, e, rcp);
         break;
       case 'symlink':
         this.replace(dirfd, name, () => sys.symlinkat(cbytes(e.linkname), dirfd, name));
@@ -189,7 +194,28 @@ export class LayerApplier implements TarHandler {
         this.node(dirfd, name, e);
         break;
     }
-    this.markUpper(cp.path);
+    this.markUpper(rcp.path);
+  }
+
+  /**
+   * The entry's path with its parent resolved over the lower layers (an
+   * overlay upper), so a symlink of a lower layer is followed as it is in
+   * an unpacked tree; in one tree the kernel resolves it (RESOLVE_IN_ROOT).
+   */
+  private resolveEntry(cp: CleanPath): CleanPath {
+    const parent = this.resolveParent(cp.parent);
+    if (parent === cp.parent) return cp;
+    return { path: parent === '' ? cp.base : `${parent}/${cp.base}`, parent, base: cp.base };
+  }
+
+  private resolveParent(parent: string): string {
+    if (this.view.lowers.length === 0 || parent === '') return parent;
+    const hit = this.resolved.get(parent);
+    if (hit !== undefined) return hit;
+    // A directory reached literally (this layer's own, checked first in one call, or the layers') needs no resolving.
+    const path = this.view.inUpper(parent) || this.view.isDir(parent) ? parent : this.view.resolve(parent);
+    this.resolved.set(parent, path);
+    return path;
   }
 
   /** The parent's fd; the first time in this layer, its times are noted for restoring. */
@@ -203,7 +229,15 @@ export class LayerApplier implements TarHandler {
   noteDir(path: string, fd: number): void {
     if (this.dirs.has(path)) return;
     const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
-    this.dirs.set(path, { atime: st.atime, mtime: st.mtime, setgid: (st.mode & 0o2000) !== 0 });
+    // The same directory reached by another name (through a symlink) keeps the times noted first, before the layer changed it.
+    const known = this.dirsByInode.get(st.ino);
+    if (known !== undefined) {
+      this.dirs.set(path, known);
+      return;
+    }
+    const state = { atime: st.atime, mtime: st.mtime, setgid: (st.mode & 0o2000) !== 0 };
+    this.dirsByInode.set(st.ino, state);
+    this.dirs.set(path, state);
   }
 
   markUpper(path: string): void {
@@ -328,17 +362,22 @@ export class LayerApplier implements TarHandler {
       throw invalidArgument('unpack.link_escape', `hard link target "${shownName(e.linkname)}" escapes the root`);
     }
     if (target.path === cp.path) return;
-    // Taken literally (no symlink followed on the way), in an upper layer over its lower layers too.
-    const found = this.view.lookup(target.path);
-    if (found === undefined) throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`);
-    if ((found.st.mode & sys.S_IFMT) === sys.S_IFDIR) throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" is a directory`);
-    if (found.layerFd !== this.root.fd) copyUp(this, target, found);
-    const tdir = this.view.openDir(this.root.fd, target.parent);
+    const missing = (cause?: unknown): Error =>
+      invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`, cause === undefined ? undefined : { cause });
+    let tdir: number;
     try {
-      this.linkTo(tdir, cbytes(target.base), dirfd, name, e);
-    } finally {
-      sys.close(tdir);
+      const rt = this.resolveEntry(target);
+      if (this.view.lowers.length > 0) {
+        // In an overlay upper the target may be a lower layer's file: it is copied up first.
+        const found = this.view.lookup(rt.path);
+        if (found === undefined) throw missing();
+        if (found.layerFd !== this.root.fd && (found.st.mode & sys.S_IFMT) !== sys.S_IFDIR) copyUp(this, rt, found);
+      }
+      tdir = this.root.dirFd(rt.parent, false);
+    } catch (err) {
+      throw isBerthError(err, 'unpack.link_target') ? err : missing(err);
     }
+    this.linkTo(tdir, cbytes(target.base), dirfd, name, e);
   }
 
   private linkTo(tdir: number, tname: Buffer, dirfd: number, name: Buffer, e: TarEntry): void {

@@ -7,13 +7,14 @@
  * directory or a non-directory hides what is below it); otherwise it is the
  * one directory being unpacked into.
  *
- * Whiteouts and hard-link targets are looked up this way in both modes, so
- * `image unpack` and `image mount` agree: a whiteout behind a symlink hides
- * nothing, a hard link through a symlink has no target.
+ * Whiteouts are looked up this way in both modes, so `image unpack` and
+ * `image mount` agree: a whiteout behind a symlink hides nothing. Entries
+ * and hard-link targets follow symlinks inside the root in both: the kernel
+ * does it (RESOLVE_IN_ROOT) in one tree, `resolve` does it over the layers.
  */
 import * as sys from '../../sys/index.ts';
-import { errnoCode } from '../../errors.ts';
-import { cbytes } from './entry.ts';
+import { errnoCode, invalidArgument } from '../../errors.ts';
+import { cbytes, shownName } from './entry.ts';
 
 export interface Found {
   /** The layer's root fd (0: the directory being written). */
@@ -22,6 +23,10 @@ export interface Found {
 }
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+const ENOTDIR = 20;
+const ELOOP = 40;
+/** As the kernel's limit on symlinks followed in one lookup. */
+const MAX_SYMLINKS = 40;
 
 export class MergedView implements Disposable {
   readonly upper: number;
@@ -79,16 +84,75 @@ export class MergedView implements Disposable {
     return found;
   }
 
+  /** True when the upper layer itself has the directory `path`, reached without following a symlink. */
+  inUpper(path: string): boolean {
+    try {
+      sys.close(this.openDir(this.upper, path));
+      return true;
+    } catch (err) {
+      if (MISSING.has(errnoCode(err) ?? '')) return false;
+      throw err;
+    }
+  }
+
   /** True when `path` is a directory reached without following a symlink. */
   isDir(path: string): boolean {
     const f = this.lookup(path);
     return f !== undefined && (f.st.mode & sys.S_IFMT) === sys.S_IFDIR;
   }
 
+  /**
+   * The literal path of the directory `path` names once every symlink on the
+   * way is followed inside the root, as RESOLVE_IN_ROOT follows them in an
+   * unpacked tree; missing components of the entry's own path are kept (the
+   * caller creates them). A symlink whose target is missing is refused, as
+   * Rootfs.dirFd refuses it.
+   */
+  resolve(path: string): string {
+    let out: string[] = [];
+    let rest = path.split('/');
+    // The components of `path` itself are the tail of `rest`; what precedes them came from symlinks.
+    let own = rest.length;
+    let links = 0;
+    while (rest.length > 0) {
+      const fromPath = rest.length <= own;
+      if (fromPath) own--;
+      const part = rest.shift() ?? '';
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        out.pop();
+        continue;
+      }
+      const here = [...out, part].join('/');
+      const f = this.lookup(here);
+      if (f === undefined) {
+        if (fromPath) return [...out, part, ...rest].filter((p) => p !== '' && p !== '.').join('/');
+        throw invalidArgument('unpack.parent', `parent "${shownName(path)}" is a symlink whose target is not a directory inside the root`);
+      }
+      const type = f.st.mode & sys.S_IFMT;
+      if (type === sys.S_IFLNK) {
+        if (++links > MAX_SYMLINKS) throw new sys.SystemError(ELOOP, 'openat2', path);
+        const dfd = this.openDir(f.layerFd, out.join('/'));
+        let target: string;
+        try {
+          target = sys.readlinkat(dfd, cbytes(part)).toString('latin1');
+        } finally {
+          sys.close(dfd);
+        }
+        if (target.startsWith('/')) out = [];
+        rest = [...target.split('/'), ...rest];
+        continue;
+      }
+      if (type !== sys.S_IFDIR) throw new sys.SystemError(ENOTDIR, 'openat2', path);
+      out.push(part);
+    }
+    return out.join('/');
+  }
+
   /** An fd of the directory `dir` inside the layer `layerFd`, resolved without symlinks (the caller closes it). */
   openDir(layerFd: number, dir: string): number {
-    if (dir === '') return sys.openat(layerFd, '.', sys.O_RDONLY | sys.O_DIRECTORY);
-    return sys.openat2(layerFd, cbytes(dir), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: sys.RESOLVE_NO_SYMLINKS | sys.RESOLVE_BENEATH });
+    if (dir === '') return sys.openat(layerFd, '.', sys.O_PATH | sys.O_DIRECTORY);
+    return sys.openat2(layerFd, cbytes(dir), { flags: sys.O_PATH | sys.O_DIRECTORY, resolve: sys.RESOLVE_NO_SYMLINKS | sys.RESOLVE_BENEATH });
   }
 
   private lstat(fd: number, path: string): sys.Statx | undefined {

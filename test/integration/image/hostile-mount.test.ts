@@ -16,6 +16,7 @@ import { tarOf, type WriteEntry } from '../../unit/image/unpack/fixtures/tar-wri
 import { readTree, type TreeNode } from '../../unit/image/unpack/fixtures/tree.ts';
 import { layersOf, tempDir } from '../../unit/image/unpack/helpers.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
+import { isBerthError } from '../../../src/errors.ts';
 
 const DRIVERS = ['overlay', 'copy'] as const;
 type Driver = (typeof DRIVERS)[number];
@@ -144,6 +145,34 @@ describe('image mount of hostile layers (root)', () => {
       assert.deepEqual(mounted, await unpackedTree(dir, layers));
     });
 
+
+    test(`${driver} driver: entries and hard links through a lower layer's symlink (bin -> usr/bin) land where unpack puts them`, async (t) => {
+      const dir = tempDir(t, 'berth-hostile-mount-');
+      const layers: WriteEntry[][] = [
+        [{ name: 'usr', type: 'dir' }, { name: 'usr/bin', type: 'dir' }, { name: 'usr/bin/sh', data: 'sh' }, { name: 'bin', type: 'symlink', linkname: 'usr/bin' }],
+        [
+          { name: 'bin/app', data: 'app' },
+          { name: 'tools', type: 'symlink', linkname: '/usr/bin' },
+          { name: 'tools/more', type: 'dir' },
+          { name: 'tools/more/deep', data: 'deep' },
+          { name: 'sh-again', type: 'hardlink', linkname: 'bin/sh' },
+        ],
+      ];
+      const { target } = await mountLayers(t, dir, driver, layers);
+      const mounted = comparable(readTree(target));
+      assert.equal(mounted['bin']?.type, 'symlink', 'the lower symlink is not hidden by a directory');
+      assert.equal(readFileSync(join(target, 'usr/bin/app'), 'utf8'), 'app');
+      assert.equal(readFileSync(join(target, 'usr/bin/more/deep'), 'utf8'), 'deep');
+      assert.equal(statSync(join(target, 'sh-again')).ino, statSync(join(target, 'usr/bin/sh')).ino);
+      assert.deepEqual(mounted, await unpackedTree(dir, layers));
+    });
+
+    test(`${driver} driver: a file through a lower layer's dangling symlink is refused by mount as by unpack`, async (t) => {
+      const dir = tempDir(t, 'berth-hostile-mount-');
+      const layers: WriteEntry[][] = [[{ name: 'dangling', type: 'symlink', linkname: '/nowhere' }], [{ name: 'dangling/x', data: 'x' }]];
+      await assert.rejects(mountLayers(t, dir, driver, layers), (err: unknown) => isBerthError(err, 'unpack.parent'));
+      await assert.rejects(unpackedTree(dir, layers), (err: unknown) => isBerthError(err, 'unpack.parent'));
+    });
   }
 
   // The copying driver has no lower directories; overlay is where the layers stack in the mount options (writable: with upper and work dirs).
