@@ -165,11 +165,13 @@ export class LayerApplier implements TarHandler {
       return;
     }
     if (cp.base.startsWith(WHITEOUT_PREFIX)) {
+      this.forgetResolved();
       if (this.opts.whiteouts === 'apply') applyWhiteout(this, cp);
       else applyOverlayWhiteout(this, cp);
+      this.forgetResolved();
       return;
     }
-    if (e.type !== 'file' && e.type !== 'hardlink') this.resolved.clear();
+    if (e.type !== 'file' && e.type !== 'hardlink') this.forgetResolved();
     const rcp = this.resolveEntry(cp);
     const dirfd = this.parentFd(rcp.parent);
     const name = cbytes(rcp.base);
@@ -197,6 +199,12 @@ export class LayerApplier implements TarHandler {
     this.markUpper(rcp.path);
   }
 
+  /** Whiteouts, directories and symlinks of this layer change what paths resolve to. */
+  forgetResolved(): void {
+    this.resolved.clear();
+    this.view.forget();
+  }
+
   /**
    * The entry's path with its parent resolved over the lower layers (an
    * overlay upper), so a symlink of a lower layer is followed as it is in
@@ -212,8 +220,8 @@ export class LayerApplier implements TarHandler {
     if (this.view.lowers.length === 0 || parent === '') return parent;
     const hit = this.resolved.get(parent);
     if (hit !== undefined) return hit;
-    // A directory reached literally (this layer's own, checked first in one call, or the layers') needs no resolving.
-    const path = this.view.inUpper(parent) || this.view.isDir(parent) ? parent : this.view.resolve(parent);
+    // A directory of this layer's own, reached literally, needs no resolving (one call); resolve walks the layers.
+    const path = this.view.inUpper(parent) ? parent : this.view.resolve(parent);
     this.resolved.set(parent, path);
     return path;
   }

@@ -33,6 +33,8 @@ export class MergedView implements Disposable {
   /** The lower layers' root fds, nearest first (none when unpacking into one tree). */
   readonly lowers: readonly number[];
   private readonly opaqueName: string | undefined;
+  /** Directories looked up, with how many layers merge below them. */
+  private readonly dirs = new Map<string, { found: Found; depth: number }>();
 
   /** `overlayPrefix` is set when the upper holds overlay whiteouts (their xattr prefix). */
   constructor(upper: number, lowerDirs: readonly string[], overlayPrefix: string | undefined) {
@@ -50,14 +52,19 @@ export class MergedView implements Disposable {
 
   /** The nearest object at `path` ('' for the root), or undefined when the path does not resolve literally to one. */
   lookup(path: string): Found | undefined {
-    const layers = [this.upper, ...this.lowers];
     if (path === '') return { layerFd: this.upper, st: sys.statx(this.upper, '', sys.AT_EMPTY_PATH) };
+    const layers = [this.upper, ...this.lowers];
     let depth = layers.length;
     let prefix = '';
     let found: Found | undefined;
     for (const part of path.split('/')) {
       if (found !== undefined && (found.st.mode & sys.S_IFMT) !== sys.S_IFDIR) return undefined;
       prefix = prefix === '' ? part : `${prefix}/${part}`;
+      const known = this.dirs.get(prefix);
+      if (known !== undefined) {
+        ({ found, depth } = known);
+        continue;
+      }
       found = undefined;
       let below = depth;
       for (let i = 0; i < depth; i++) {
@@ -65,14 +72,15 @@ export class MergedView implements Disposable {
         const st = this.lstat(fd, prefix);
         if (st === undefined) continue;
         const isDir = (st.mode & sys.S_IFMT) === sys.S_IFDIR;
+        const last = i === depth - 1;
         if (found === undefined) {
           if (this.isWhiteout(st)) return undefined;
           found = { layerFd: fd, st };
-          if (!isDir || this.isOpaque(fd, prefix)) {
+          if (!isDir || (!last && this.isOpaque(fd, prefix))) {
             below = i + 1;
             break;
           }
-        } else if (!isDir || this.isOpaque(fd, prefix)) {
+        } else if (!isDir || (!last && this.isOpaque(fd, prefix))) {
           // A directory above merges with this one only; what is below it is hidden.
           below = isDir ? i + 1 : i;
           break;
@@ -80,8 +88,19 @@ export class MergedView implements Disposable {
       }
       if (found === undefined) return undefined;
       depth = below;
+      if ((found.st.mode & sys.S_IFMT) === sys.S_IFDIR) this.dirs.set(prefix, { found, depth });
     }
     return found;
+  }
+
+  /**
+   * Forgets the directories looked up; call when the upper layer changes
+   * what a path names (a directory, symlink or whiteout made or removed).
+   * Only directories are remembered, so a file made meanwhile is never
+   * mistaken for missing.
+   */
+  forget(): void {
+    this.dirs.clear();
   }
 
   /** True when the upper layer itself has the directory `path`, reached without following a symlink. */
@@ -170,12 +189,9 @@ export class MergedView implements Disposable {
 
   private isOpaque(fd: number, dir: string): boolean {
     if (this.opaqueName === undefined) return false;
-    const dfd = sys.openat(fd, cbytes(dir), sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW);
-    try {
-      return sys.fgetxattr(dfd, this.opaqueName)?.toString('latin1') === 'y';
-    } finally {
-      sys.close(dfd);
-    }
+    // Every component of `dir` is a directory in this layer (lookup checked each): one call through the layer's fd.
+    const path = Buffer.concat([Buffer.from(`/proc/self/fd/${fd}/`), cbytes(dir)]);
+    return sys.lgetxattr(path, this.opaqueName)?.toString('latin1') === 'y';
   }
 
   [Symbol.dispose](): void {

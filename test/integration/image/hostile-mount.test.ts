@@ -167,6 +167,17 @@ describe('image mount of hostile layers (root)', () => {
       assert.deepEqual(mounted, await unpackedTree(dir, layers));
     });
 
+    test(`${driver} driver: a hard link to a file a middle layer deleted (whiteout, opaque directory) is refused by mount as by unpack`, async (t) => {
+      const base: WriteEntry[] = [{ name: 'd', type: 'dir' }, { name: 'd/f', data: 'f' }, { name: 'g', data: 'g' }];
+      for (const [i, middle] of ([[{ name: '.wh.g' }], [{ name: 'd', type: 'dir' }, { name: 'd/.wh..wh..opq' }]] as WriteEntry[][]).entries()) {
+        const dir = join(tempDir(t, 'berth-hostile-mount-'), `case-${i}`);
+        mkdirSync(dir);
+        const layers = [base, middle, [{ name: 'h', type: 'hardlink' as const, linkname: i === 0 ? 'g' : 'd/f' }]];
+        await assert.rejects(mountLayers(t, dir, driver, layers), (err: unknown) => isBerthError(err, 'unpack.link_target'));
+        await assert.rejects(unpackedTree(dir, layers), (err: unknown) => isBerthError(err, 'unpack.link_target'));
+      }
+    });
+
     test(`${driver} driver: a file through a lower layer's dangling symlink is refused by mount as by unpack`, async (t) => {
       const dir = tempDir(t, 'berth-hostile-mount-');
       const layers: WriteEntry[][] = [[{ name: 'dangling', type: 'symlink', linkname: '/nowhere' }], [{ name: 'dangling/x', data: 'x' }]];
