@@ -96,4 +96,16 @@ describe('berth build security (root)', () => {
     assert.match(r.stderr, /Containerfile:2: COPY: .*"d\/\.wh\.etc": names starting with "\.wh\." mark deletions/);
     assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
   });
+
+  test('RUN without seccomp: a RUN step runs under the default profile (Seccomp: 2) and a syscall it blocks fails', async (t) => {
+    const f = await buildFixture(t);
+    // unshare(CLONE_NEWUSER) needs no capability, so only a seccomp filter refuses it to root without CAP_SYS_ADMIN.
+    f.write({ Containerfile: 'FROM busybox\nRUN grep Seccomp: /proc/self/status > /seccomp.txt; unshare -U true; echo "rc=$?" > /unshare.txt\n' });
+    await f.berthOk('build', '-t', 'filtered', f.context);
+    const bundle = join(f.dir, 'bundle');
+    await f.berthOk('--quiet', 'image', 'unpack', 'filtered', bundle);
+    assert.match(readFileSync(join(bundle, 'rootfs/seccomp.txt'), 'utf8'), /^Seccomp:\s+2$/m);
+    assert.notEqual(readFileSync(join(bundle, 'rootfs/unshare.txt'), 'utf8').trim(), 'rc=0', 'unshare(CLONE_NEWUSER) is refused by the filter');
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
 });
