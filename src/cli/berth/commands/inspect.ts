@@ -6,8 +6,8 @@
 import { hostPlatform } from '../../../image/registry/platform.ts';
 import { DEFAULT_TAG, repositoryName } from '../../../image/registry/reference.ts';
 import { registryClient } from '../../../image/transport/docker.ts';
-import { resolveImage } from '../../../image/copy/copy.ts';
-import { parseImageConfig } from '../../../image/store/manifest.ts';
+import { readConfigBlob, resolveImage } from '../../../image/copy/copy.ts';
+import { parseImageConfig, parseJson } from '../../../image/store/manifest.ts';
 import { RegistrySource } from '../../../image/transport/docker.ts';
 import { bool, operands, type Parsed } from '../args.ts';
 import type { CommandContext } from '../context.ts';
@@ -17,20 +17,14 @@ import type { Command } from './command.ts';
 
 const usage = 'berth image inspect [--remote [--raw|--config] [--platform P]] IMAGE...';
 
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function remote(ctx: CommandContext, p: Parsed, input: string): Promise<unknown> {
   const ref = registryReference(ctx, input);
   const client = await registryClient(ref.domain, ctx.registryOptions());
   const src = new RegistrySource(ref, client);
   if (bool(p, 'raw')) return (await src.topManifest()).bytes.toString('utf8');
   const resolved = await resolveImage(src, platformOption(p) ?? hostPlatform());
-  const configBytes = await readAll((await src.blob(resolved.parsed.config)).stream);
-  if (bool(p, 'config')) return JSON.parse(configBytes.toString('utf8')) as unknown;
+  const configBytes = await readConfigBlob(src, resolved.parsed.config);
+  if (bool(p, 'config')) return parseJson(configBytes, `${src.name}: config`);
   const config = parseImageConfig(configBytes, `${src.name}: config`);
   const tags = await client.listTags(ref.path).catch(() => [] as string[]);
   return {
