@@ -10,6 +10,7 @@ import { digestOf } from '../../../../src/image/store/digest.ts';
 import { openDockerArchiveSource } from '../../../../src/image/transport/archive.ts';
 import { DirFileSet } from '../../../../src/image/transport/files.ts';
 import { OciLayoutSource } from '../../../../src/image/transport/oci-layout.ts';
+import { ArchiveIndex } from '../../../../src/image/transport/tar-index.ts';
 import { tarStream } from '../../../../src/image/transport/tar-writer.ts';
 import { tempDir } from '../../../helpers/registry-tmp.ts';
 
@@ -106,7 +107,7 @@ test('unbounded memory from an oci layout: index.json, manifests and configs ove
   assert.equal((await readConfigBlob(src, ok)).toString(), config);
 });
 
-test('unbounded memory from a docker archive: manifest.json and a config over 4 MiB are refused', async (t) => {
+test('unbounded memory from a docker archive: manifest.json and a config over 4 MiB are refused; indexing holds only the top-level index files', async (t) => {
   const dir = tempDir(t);
   const big = Buffer.alloc(4 * MiB + 1, 0x20);
   const archive = async (name: string, members: Record<string, Buffer>): Promise<string> => {
@@ -118,6 +119,11 @@ test('unbounded memory from a docker archive: manifest.json and a config over 4 
   await assert.rejects((await openDockerArchiveSource(bigManifest, undefined)).topManifest(), (err) => isBerthError(err, 'too_large') && /manifest\.json/.test(err.message));
   const bigConfig = await archive('b.tar', { 'manifest.json': Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: [], Layers: [] }])), 'c.json': big });
   await assert.rejects((await openDockerArchiveSource(bigConfig, undefined)).topManifest(), (err) => isBerthError(err, 'too_large') && /c\.json/.test(err.message));
+  // Indexing keeps only the archive's own top-level files in memory, not every small member.
+  const many = await archive('c.tar', { 'manifest.json': Buffer.from('[]'), 'x.json': Buffer.from('{}'), 'sub/index.json': Buffer.from('{}') });
+  const index = await ArchiveIndex.open(many);
+  assert.equal(index.smallFile('manifest.json').toString(), '[]');
+  for (const name of ['x.json', 'sub/index.json']) assert.throws(() => index.smallFile(name), (err) => isBerthError(err, 'archive_member_not_found'), name);
   // The same as a directory.
   const asDir = join(dir, 'dir');
   mkdirSync(asDir);
