@@ -4,11 +4,11 @@
  * manifest, the config, the repository's tags).
  */
 import type { Platform } from '../oci/image-spec.ts';
-import { resolveImage } from './copy/copy.ts';
+import { readConfigBlob, resolveImage } from './copy/copy.ts';
 import { imageSummary } from './list.ts';
 import { hostPlatform } from './registry/platform.ts';
 import { DEFAULT_TAG, repositoryName, type ImageReference } from './registry/reference.ts';
-import { parseImageConfig } from './store/manifest.ts';
+import { parseImageConfig, parseJson } from './store/manifest.ts';
 import type { ImageRecord, ImageStore } from './store/store.ts';
 import { registryClient, RegistrySource, type RegistryOptions } from './transport/docker.ts';
 
@@ -24,12 +24,6 @@ export async function inspectImage(store: ImageStore, img: ImageRecord): Promise
     History: config.history ?? [],
     ManifestType: img.manifestMediaType,
   };
-}
-
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 export interface RemoteInspectOptions {
@@ -48,8 +42,8 @@ export async function inspectRemote(ref: ImageReference, options: RemoteInspectO
   const src = new RegistrySource(ref, client);
   if (options.raw === true) return (await src.topManifest()).bytes.toString('utf8');
   const resolved = await resolveImage(src, options.platform ?? hostPlatform());
-  const configBytes = await readAll((await src.blob(resolved.parsed.config)).stream);
-  if (options.config === true) return JSON.parse(configBytes.toString('utf8')) as unknown;
+  const configBytes = await readConfigBlob(src, resolved.parsed.config);
+  if (options.config === true) return parseJson(configBytes, `${src.name}: config`);
   const config = parseImageConfig(configBytes, `${src.name}: config`);
   const tags = await client.listTags(ref.path).catch(() => [] as string[]);
   return {
