@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
+import { kernelOffers } from '../../helpers/cgroup-probe.ts';
 import { makeBundle, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 interface Event {
@@ -66,7 +67,7 @@ describe('berth-runtime events (root, cgroup v1)', () => {
     const limit = 32 * 2 ** 20;
     // dd's 64 MiB buffer, filled from /dev/zero, cannot fit in 32 MiB (no swap either).
     const id = await detached(t, rt, ['sh', '-c', 'while [ ! -e /w/go ]; do sleep 0.02; done; exec dd if=/dev/zero of=/dev/null bs=64M count=1'], (spec) => {
-      spec.linux!.resources = { ...spec.linux!.resources, memory: { limit, swap: limit } };
+      spec.linux!.resources = { ...spec.linux!.resources, memory: { limit, ...(kernelOffers('memory', 'memory.memsw.limit_in_bytes') ? { swap: limit } : {}) } };
       spec.mounts!.push({ destination: '/w', type: 'bind', source: join(shared, 'w'), options: ['rbind', 'rw'] });
     });
     const stream = streamEvents(t, rt, ['--interval', '100ms', id]);
