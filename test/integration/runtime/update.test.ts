@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { LinuxResources, Spec } from '../../../src/oci/runtime-spec.ts';
 import { blkioWeightFile, CPU_NO_KERNEL_HAS, hostCpus, kernelOffers } from '../../helpers/cgroup-probe.ts';
-import { makeBundle, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, makeBundle, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 interface StoredState {
   config: { linux?: { resources?: LinuxResources } };
@@ -36,7 +36,7 @@ async function detached(t: TestContext, rt: RuntimeFixture, args: string[], edit
 
 const MiB = 2 ** 20;
 
-describe('berth-runtime update (root, cgroup v1)', () => {
+describe('berth-runtime update (root, cgroup v1)', { skip: berthOnly('it reads berth-runtime\'s state.json for the cgroup and the stored limits') }, () => {
   test('--pids-limit lowered on a running container: further forks fail', async (t) => {
     const rt = new RuntimeFixture(t);
     const id = await detached(t, rt, ['sleep', '1000'], (spec) => (spec.linux!.resources = { ...spec.linux!.resources, pids: { limit: 100 } }));
