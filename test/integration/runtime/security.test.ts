@@ -245,7 +245,7 @@ describe('CVE-2019-5736: the container cannot overwrite the runtime (root)', () 
 });
 
 describe('concurrent commands on one container are serialised (root)', () => {
-  test('two creates of one id: exactly one wins', async (t) => {
+  test('two creates of one id: exactly one wins', { skip: berthOnly('runc 1.1 can lose the winner\'s state when creates of one id race (a loser\'s clean-up removes it)') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
