@@ -95,8 +95,6 @@ export function decodePlan(bytes: Uint8Array): DecodedStep[] {
   return steps;
 }
 
-const message = (type: number, payload: Buffer = Buffer.alloc(0)): [number, Buffer] => [type, payload];
-
 function stepIndex(steps: readonly DecodedStep[], at: number | OpName | undefined): number {
   if (at === undefined) return -1;
   return typeof at === 'number' ? at : steps.findIndex((s) => s.op === at);
@@ -193,7 +191,7 @@ export class FakeExecutorHost implements RuntimeHost {
     const exited = new Promise<ExitStatus>((r) => (resolveExit = r));
     const emit = (type: number, payload?: Buffer): void => {
       launch.sent.push(type);
-      if (!closed) deliver?.(...message(type, payload));
+      if (!closed) deliver?.(type, payload ?? Buffer.alloc(0));
     };
     const childExit = (): Promise<ExitStatus> =>
       new Promise((resolve) => {

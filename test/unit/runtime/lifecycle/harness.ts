@@ -11,6 +11,8 @@ import type { TestContext } from 'node:test';
 import { defaultSpec } from '../../../../src/oci/default-spec.ts';
 import type { Spec } from '../../../../src/oci/runtime-spec.ts';
 import type { RuntimeContext } from '../../../../src/runtime/lifecycle/context.ts';
+import { create } from '../../../../src/runtime/lifecycle/create.ts';
+import { start } from '../../../../src/runtime/lifecycle/start.ts';
 import { StateStore } from '../../../../src/runtime/state/store.ts';
 import { tempDir } from '../../../helpers/cleanup.ts';
 import { fakeHost, type FakeHost } from '../../cgroups/fake-host.ts';
@@ -57,8 +59,6 @@ export function harness(t: TestContext, edit: (spec: Spec, bundle: string) => vo
 
 /** A container created and started, as `run --detach` leaves it. */
 export async function running(h: Harness, id: string): Promise<number> {
-  const { create } = await import('../../../../src/runtime/lifecycle/create.ts');
-  const { start } = await import('../../../../src/runtime/lifecycle/start.ts');
   const { pid } = await create(h.ctx, id, { bundle: h.bundle });
   await start(h.ctx, id);
   return pid;
