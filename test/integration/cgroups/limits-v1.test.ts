@@ -77,7 +77,7 @@ describe('cgroup v1 limits (root)', { skip }, () => {
   });
 
   // Each limit whose file this kernel lacks: berth refuses it naming the file, and leaves no cgroup.
-  // Where the kernel has them all, test/unit/cgroups/missing-files.test.ts proves the same on a fake cgroupfs.
+  // Where the kernel has them all, test/unit/cgroups/kernel-files.test.ts proves the same on a fake cgroupfs.
   const lacking: { what: string; lacks: () => boolean; resources: LinuxResources; message: RegExp }[] = [
     { what: 'blkio weight (no CFQ or BFQ scheduler)', lacks: () => blkioWeightFile() === undefined, resources: { blockIO: { weight: 300 } }, message: /write "300" to \S+\/blkio\.weight: ENOENT/ },
     { what: 'realtime cpu time (no RT_GROUP_SCHED)', lacks: () => !kernelOffers('cpu', 'cpu.rt_runtime_us'), resources: { cpu: { realtimeRuntime: 10000 } }, message: /write "10000" to \S+\/cpu\.rt_runtime_us: ENOENT/ },
@@ -93,7 +93,7 @@ describe('cgroup v1 limits (root)', { skip }, () => {
     { what: 'network priorities (net_prio not mounted)', lacks: () => !kernelOffers('net_prio', 'net_prio.ifpriomap'), resources: { network: { priorities: [{ name: 'lo', priority: 1 }] } }, message: /network\.priorities needs the net_prio controller/ },
   ];
   for (const { what, lacks, resources, message } of lacking) {
-    const offered = skip === false && !lacks() ? 'this kernel offers it (test/unit/cgroups/missing-files.test.ts proves the refusal)' : false;
+    const offered = skip === false && !lacks() ? 'this kernel offers it (test/unit/cgroups/kernel-files.test.ts proves the refusal)' : false;
     test(`${what}: refused with an error naming the file or controller, no cgroup left`, { skip: offered }, async () => {
       const cg = openCgroup({ cgroupsPath: `/${uniqueName('lacks')}`, id: 'lacks', resources });
       await assert.rejects(cg.create(), (err: unknown) => isBerthError(err) && message.test(err.message));

@@ -1,5 +1,6 @@
 /**
- * A kernel without a controller file (no CFQ/BFQ blkio weight, no
+ * Where the kernel has CFQ's blkio.weight, the weight goes there (the
+ * fixtures are of a BFQ kernel). A kernel without a controller file (no CFQ/BFQ blkio weight, no
  * RT_GROUP_SCHED, swap or kmem accounting off, no 2MB hugepages): the limit
  * is refused with an error naming the file, and no cgroup is left. The
  * root-only twin (test/integration/cgroups/limits-v1.test.ts) proves this
@@ -32,3 +33,13 @@ for (const { files, resources, message } of cases) {
     for (const dir of Object.values(cg.paths.dirs)) assert.equal(existsSync(host.path(dir)), false, `${dir} left behind`);
   });
 }
+
+test('v1 with CFQ\'s blkio.weight: the weights go to its files, not to BFQ\'s', async (t) => {
+  const host = fakeHost(t, 'v1');
+  for (const f of ['blkio.weight', 'blkio.weight_device']) host.write(`/sys/fs/cgroup/blkio/${f}`, '');
+  await openCgroup({ cgroupsPath: '/c', id: 'c', resources: { blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 200 }] } } }, { fsRoot: host.root }).create();
+  assert.deepEqual(host.writes().filter(([p]) => p.startsWith('/sys/fs/cgroup/blkio/c/')), [
+    ['/sys/fs/cgroup/blkio/c/blkio.weight', '300'],
+    ['/sys/fs/cgroup/blkio/c/blkio.weight_device', '8:0 200'],
+  ]);
+});
