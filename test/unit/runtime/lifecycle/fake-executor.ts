@@ -9,10 +9,11 @@
  * fail at a step with an errno, or go away without a word, as a broken
  * executor would; the stand-in then dies, as the container process does.
  * The steps only the kernel could carry out (mounts, pivot_root, caps...)
- * are recorded, not played. Locks are held in memory and recorded.
+ * are recorded, not played. Locks are held in memory and recorded (by
+ * address, or by lock file for a host that locks files).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorLink, ExitStatus, LaunchRequest, LockRelease, RuntimeHost } from '../../../../src/runtime/host/host.ts';
 import { ArgKind, Msg, OPS, PLAN_MAGIC, type OpName } from '../../../../src/runtime/plan/opcodes.ts';
@@ -141,6 +142,12 @@ export class FakeExecutorHost implements RuntimeHost {
       this.held.delete(address);
       this.lockLog.push(`-${address}`);
     };
+  }
+
+  /** The same, for a host that locks files (flock on a lock file in the state directory) instead of addresses. */
+  async lockFile(path: string): Promise<LockRelease | 'busy' | 'missing'> {
+    if (!existsSync(path)) return 'missing';
+    return (await this.bindLock(path)) ?? 'busy';
   }
 
   warmCgroupJoin(): () => void {
