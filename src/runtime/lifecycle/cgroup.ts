@@ -7,13 +7,14 @@ import type { RuntimeContext } from './context.ts';
 
 type CgroupContext = Pick<RuntimeContext, 'host' | 'cgroupFsRoot'>;
 
-function options(ctx: CgroupContext, applying: boolean): CgroupOptions {
+function options(ctx: Partial<CgroupContext>, applying: boolean): CgroupOptions {
   const fs: CgroupOptions = ctx.cgroupFsRoot === undefined ? {} : { fsRoot: ctx.cgroupFsRoot };
-  if (!applying) return fs;
+  const { host } = ctx;
+  if (!applying || host === undefined) return fs;
   return {
     ...fs,
     attachDevices: (cgroup, program, license) =>
-      runHostPlan(ctx.host, new Plan().add('bpf_device', { cgroup, program, license }, `attach the device filter to ${cgroup}`)),
+      runHostPlan(host, new Plan().add('bpf_device', { cgroup, program, license }, `attach the device filter to ${cgroup}`)),
   };
 }
 
@@ -21,7 +22,9 @@ export function containerCgroup(ctx: CgroupContext, id: string, cgroupsPath: str
   return openCgroup({ cgroupsPath, id, resources, rootless: process.geteuid?.() !== 0 }, options(ctx, true));
 }
 
-/** The cgroup of a container from its state; `applying` where resources may be written (update). */
-export function cgroupOf(ctx: CgroupContext, paths: CgroupPaths, applying = false): Cgroup {
+/** The cgroup of a container from its state, to read and signal; `applying` (with a host) where resources may be written (update). */
+export function cgroupOf(ctx: Pick<RuntimeContext, 'cgroupFsRoot'>, paths: CgroupPaths): Cgroup;
+export function cgroupOf(ctx: CgroupContext, paths: CgroupPaths, applying: true): Cgroup;
+export function cgroupOf(ctx: Partial<CgroupContext>, paths: CgroupPaths, applying = false): Cgroup {
   return cgroupFromPaths(paths, options(ctx, applying));
 }

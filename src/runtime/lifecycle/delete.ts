@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { failedPrecondition, isBerthError } from '../../errors.ts';
 import { findLeftovers } from '../cgroups/index.ts';
-import { cgroupOf } from './cgroup.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { runHooksWarning } from '../hooks.ts';
 import type { RuntimeContext } from './context.ts';
 import { warn } from './context.ts';
@@ -20,7 +20,7 @@ const KILL_TIMEOUT_MS = 10_000;
 async function removeLeftoverCgroup(ctx: RuntimeContext, id: string): Promise<boolean> {
   const leftover = (await findLeftovers('/berth', ctx.cgroupFsRoot === undefined ? {} : { fsRoot: ctx.cgroupFsRoot })).find((l) => l.name === id);
   if (!leftover || Object.keys(leftover.paths.dirs).length === 0) return false;
-  const cgroup = cgroupOf(ctx, leftover.paths);
+  const cgroup = cgroupFromPaths(ctx, leftover.paths);
   await cgroup.thaw().catch(() => undefined);
   const pids = await cgroup.pids().catch(() => []);
   for (const pid of pids) signalProcess(pid, 9);
@@ -55,7 +55,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force = f
   if ((status === 'running' || status === 'paused') && !force) {
     throw failedPrecondition('not_stopped', `container "${id}": cannot delete a container that is ${status} (use --force)`);
   }
-  const cgroup = record.cgroup ? cgroupOf(ctx, record.cgroup) : undefined;
+  const cgroup = record.cgroup ? cgroupFromPaths(ctx, record.cgroup) : undefined;
   if (status !== 'stopped') {
     if (status === 'paused') await cgroup?.thaw().catch(() => undefined);
     signalProcess(record.pid, 9);

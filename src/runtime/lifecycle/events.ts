@@ -8,9 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, failedPrecondition } from '../../errors.ts';
-import { cgroupFromPaths, type CgroupPaths, type CgroupStats, watchOom } from '../cgroups/index.ts';
+import { type CgroupPaths, type CgroupStats, watchOom } from '../cgroups/index.ts';
 import { isAlive } from '../state/proc.ts';
 import type { ContainerRecord } from '../state/store.ts';
+import { cgroupOf } from './cgroup.ts';
 import { type RuntimeContext, warn } from './context.ts';
 import { containerStatus } from './status.ts';
 
@@ -110,7 +111,7 @@ function runcOrder(s: CgroupStats): Pick<CgroupStats, 'cpu' | 'memory'> {
 }
 
 export async function runcStats(paths: CgroupPaths): Promise<RuncStats> {
-  const s = await cgroupFromPaths(paths).stats();
+  const s = await cgroupOf({}, paths).stats();
   const { cpu, memory } = runcOrder(s);
   return { cpu, cpuset: await cpusetStats(paths), memory, pids: s.pids, blkio: s.blkio, hugetlb: s.hugetlb, intel_rdt: {}, network_interfaces: null };
 }

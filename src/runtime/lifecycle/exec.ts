@@ -2,7 +2,7 @@
 import { readlinkSync } from 'node:fs';
 import { type BerthError, errnoCode, failedPrecondition, invalidArgument } from '../../errors.ts';
 import type { Process } from '../../oci/runtime-spec.ts';
-import { cgroupOf } from './cgroup.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { type Execution, ExecutorFailure, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
 import { compileExecPlan } from '../plan/exec-plan.ts';
@@ -82,7 +82,7 @@ async function execWarm(ctx: RuntimeContext, id: string, process: Process, optio
   if (process.terminal && !options.consoleSocket && detach) {
     throw invalidArgument('console_socket_required', 'exec: --tty with --detach needs --console-socket');
   }
-  const cgroup = record.cgroup ? cgroupOf(ctx, record.cgroup) : undefined;
+  const cgroup = record.cgroup ? cgroupFromPaths(ctx, record.cgroup) : undefined;
   let pid = 0;
   const execution = await runExecutor(ctx.host, {
     plan,

@@ -1,6 +1,6 @@
 /** `kill`: a signal to the container's process, or to every process in its cgroup (`--all`). */
 import { failedPrecondition, invalidArgument } from '../../errors.ts';
-import { cgroupOf } from './cgroup.ts';
+import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { SIGNALS } from '../linux/constants.ts';
 import type { RuntimeContext } from './context.ts';
 import { containerStatus } from './status.ts';
@@ -32,7 +32,7 @@ export async function kill(ctx: RuntimeContext, id: string, signal: number, all 
   const status = await containerStatus(ctx, record);
   if (status === 'stopped') throw failedPrecondition('not_running', `container "${id}": not running`);
   if (all && record.cgroup) {
-    killAll(await cgroupOf(ctx, record.cgroup).pids(), signal);
+    killAll(await cgroupFromPaths(ctx, record.cgroup).pids(), signal);
     return;
   }
   if (!signalProcess(record.pid, signal)) throw failedPrecondition('not_running', `container "${id}": not running`);
