@@ -116,7 +116,7 @@ async function createClaimed(ctx: RuntimeContext, id: string, options: CreateOpt
   let creating: Promise<void> = Promise.resolve();
   let pid = 0;
   try {
-    cgroup = containerCgroup(ctx.host, id, spec.linux?.cgroupsPath, effectiveResources(spec));
+    cgroup = containerCgroup(ctx, id, spec.linux?.cgroupsPath, effectiveResources(spec));
     // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find;
     // again after, since a rootless create drops the hierarchies it cannot write.
     record.cgroup = cgroup.paths;

@@ -63,7 +63,7 @@ export async function exec(ctx: RuntimeContext, id: string, process: Process, op
 async function execWarm(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions): Promise<Executed> {
   const { store } = ctx;
   const record = await store.read(id);
-  const status = await containerStatus(store, record);
+  const status = await containerStatus(ctx, record);
   if (status !== 'running' && status !== 'created') throw notRunning(id, status);
   if (lostNamespaces(record.pid)) throw notRunning(id, 'stopped');
   checkProcess(process, 'process');
@@ -82,7 +82,7 @@ async function execWarm(ctx: RuntimeContext, id: string, process: Process, optio
   if (process.terminal && !options.consoleSocket && detach) {
     throw invalidArgument('console_socket_required', 'exec: --tty with --detach needs --console-socket');
   }
-  const cgroup = record.cgroup ? cgroupFromPaths(record.cgroup) : undefined;
+  const cgroup = record.cgroup ? cgroupFromPaths(ctx, record.cgroup) : undefined;
   let pid = 0;
   const execution = await runExecutor(ctx.host, {
     plan,
