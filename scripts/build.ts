@@ -35,21 +35,28 @@ function stale(output: string, inputs: string[]): boolean {
   return statSync(output).mtimeMs < newestMtime(inputs);
 }
 
-// The native executor, and berth-runtime's front: the same sources, the front built with
-// BERTH_FRONT (native/front.c), so that it can fork executors without executing anything.
+// The native programs, one directory each under native/ (common/ holds what they share): the executor,
+// and berth-runtime's front, built from the executor's sources too with BERTH_FRONT (native/front/front.c),
+// so that it can fork executors without executing anything.
 const nativeDir = join(repo, 'native');
-const natives: Record<string, string[]> = { 'berth-exec': [], 'berth-runtime': ['-DBERTH_FRONT'] };
-for (const [name, defines] of Object.entries(natives)) {
+const natives: Record<string, { dirs: string[]; defines: string[] }> = {
+  'berth-exec': { dirs: ['common', 'executor'], defines: [] },
+  'berth-runtime': { dirs: ['common', 'executor', 'front'], defines: ['-DBERTH_FRONT'] },
+};
+for (const [name, { dirs, defines }] of Object.entries(natives)) {
   const exe = join(out, name);
-  if (!stale(exe, [nativeDir])) continue;
-  const sources = readdirSync(nativeDir)
-    .filter((f) => f.endsWith('.c'))
-    .map((f) => join(nativeDir, f));
+  const paths = dirs.map((d) => join(nativeDir, d));
+  if (!stale(exe, paths)) continue;
+  const sources = paths.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.c'))
+      .map((f) => join(dir, f)),
+  );
   const cc = process.env['CC'] ?? 'cc';
   execFileSync(
     cc,
     ['-std=gnu11', '-O2', '-s', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
-      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', ...defines, '-o', `${exe}.new`, ...sources],
+      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', ...defines, ...paths.map((p) => `-I${p}`), '-o', `${exe}.new`, ...sources],
     { stdio: 'inherit' },
   );
   renameSync(`${exe}.new`, exe);

@@ -1,5 +1,5 @@
 /**
- * Generates native/plan.gen.h from src/runtime/plan/opcodes.ts, the single
+ * Generates native/common/plan.gen.h from src/runtime/plan/opcodes.ts, the single
  * source of the plan's wire constants. Run it after changing opcodes.ts:
  *
  *   build/node scripts/gen-plan-header.ts          writes the header
@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgKind, EXEC_FAILURE_STATUS, Msg, OPS, OpFlag, PLAN_MAGIC, PLAN_MAX_BYTES, PLAN_VERSION } from '../src/runtime/plan/opcodes.ts';
 
-export const HEADER_PATH = join(import.meta.dirname, '..', 'native', 'plan.gen.h');
+export const HEADER_PATH = join(import.meta.dirname, '..', 'native', 'common', 'plan.gen.h');
 
 const upper = (s: string): string => s.toUpperCase();
 

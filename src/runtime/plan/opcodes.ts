@@ -1,7 +1,7 @@
 /**
  * The wire contract between TypeScript and the native executor, in one
  * place. `scripts/gen-plan-header.ts` turns this file into
- * `native/plan.gen.h`; a unit test fails when the header is stale. Nothing
+ * `native/common/plan.gen.h`; a unit test fails when the header is stale. Nothing
  * here may be typed twice by hand.
  *
  * A plan is a header followed by operations, little-endian:

@@ -1,4 +1,4 @@
-/** The wire contract: codes are unique, kinds are known, and native/plan.gen.h is what opcodes.ts generates. */
+/** The wire contract: codes are unique, kinds are known, and native/common/plan.gen.h is what opcodes.ts generates. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
@@ -17,7 +17,7 @@ describe('plan opcodes', () => {
     }
   });
 
-  test('native/plan.gen.h is not stale (run scripts/gen-plan-header.ts after changing opcodes.ts)', () => {
+  test('native/common/plan.gen.h is not stale (run scripts/gen-plan-header.ts after changing opcodes.ts)', () => {
     assert.equal(readFileSync(HEADER_PATH, 'utf8'), renderPlanHeader());
   });
 });
