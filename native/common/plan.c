@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor.h"
+#include "common.h"
 
 struct reader {
 	char *p;

@@ -16,7 +16,6 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -30,16 +29,9 @@
 int op_console_connect(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_CONSOLE_CONNECT_PATH].s;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sa.sun_path)
-		fail(c, ENAMETOOLONG, "console socket \"%s\"", path);
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fail(c, errno, "socket for the console");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+	c->console_fd = connect_unix(path);
+	if (c->console_fd < 0)
 		fail(c, errno, "connect to the console socket \"%s\"", path);
-	c->console_fd = fd;
 	return 0;
 }
 
@@ -80,7 +72,7 @@ int op_setup_console(struct ctx *c, const struct op *o)
 	int to = c->console_fd >= 0 ? c->console_fd : c->proxy_fd;
 	if (to < 0)
 		fail(c, EINVAL, "a terminal but no console socket to send it to");
-	if (send_fd(to, master) < 0)
+	if (send_fd_with(to, master, NULL, 0) < 0)
 		fail(c, errno, "send the terminal's master");
 	close(master);
 	if (c->console_fd >= 0) {

@@ -35,11 +35,6 @@ static const char *relative(const char *path)
 	return *path ? path : ".";
 }
 
-static void fd_path(char *buf, size_t len, int fd)
-{
-	snprintf(buf, len, "/proc/self/fd/%d", fd);
-}
-
 static void need_root(struct ctx *c)
 {
 	if (c->root_fd < 0)
@@ -194,31 +189,18 @@ int op_open_root(struct ctx *c, const struct op *o)
 	return 0;
 }
 
-/* Remounts with `flags`, adding what the kernel locks (nosuid, nodev, ... of the source) when refused. */
+/*
+ * Remounts with `flags`, adding what the kernel locks (nosuid, nodev, ... of the source) when
+ * refused. The ST_* flags statvfs reports have the values of their MS_* counterparts.
+ */
 static int remount(const char *target, unsigned long flags)
 {
 	if (mount(NULL, target, NULL, flags, NULL) == 0)
 		return 0;
-	if (errno != EPERM)
-		return -1;
 	struct statvfs sv;
-	if (statvfs(target, &sv) < 0)
+	if (errno != EPERM || statvfs(target, &sv) < 0)
 		return -1;
-	unsigned long locked = 0;
-	if (sv.f_flag & ST_NOSUID)
-		locked |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		locked |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		locked |= MS_NOEXEC;
-	if (sv.f_flag & ST_RDONLY)
-		locked |= MS_RDONLY;
-	if (sv.f_flag & ST_NOATIME)
-		locked |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		locked |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		locked |= MS_RELATIME;
+	unsigned long locked = sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY | MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
 	if ((flags | locked) == flags) {
 		errno = EPERM;
 		return -1;
@@ -226,28 +208,38 @@ static int remount(const char *target, unsigned long flags)
 	return mount(NULL, target, NULL, flags | locked, NULL);
 }
 
+/*
+ * An O_PATH fd of `target` inside the root (created when missing if kind >= 0) and its
+ * /proc/self/fd path to mount on; -1 when it is missing and the operation says to skip it.
+ */
+static int in_root(struct ctx *c, const struct op *o, const char *target, int kind, char path[static 32])
+{
+	int fd = resolve_in_root(c, target, kind);
+	if (fd < 0 && errno == ENOENT && (o->flags & OPF_IGNORE_ENOENT))
+		return -1;
+	if (fd < 0)
+		fail(c, errno, "resolve \"%s\" in the root", target);
+	snprintf(path, 32, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
 int op_mount(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
-	const char *source = a[A_MOUNT_SOURCE].s;
-	const char *target = a[A_MOUNT_TARGET].s;
+	const char *source = a[A_MOUNT_SOURCE].s, *target = a[A_MOUNT_TARGET].s;
 	const char *fstype = a[A_MOUNT_FSTYPE].len ? a[A_MOUNT_FSTYPE].s : NULL;
 	const char *data = a[A_MOUNT_DATA].len ? a[A_MOUNT_DATA].s : NULL;
 	unsigned long flags = (unsigned long)a[A_MOUNT_FLAGS].i;
-	char src_path[64], dst_path[64];
+	char src_path[32], dst_path[32];
 	int src_fd = -1;
-
 	if (a[A_MOUNT_SOURCE_IN_ROOT].i) {
-		src_fd = resolve_in_root(c, source, -1);
-		if (src_fd < 0)
-			fail(c, errno, "resolve source \"%s\" in the root", source);
-		fd_path(src_path, sizeof src_path, src_fd);
+		if ((src_fd = in_root(c, o, source, -1, src_path)) < 0)
+			return 0;
 		source = src_path;
 	}
-	int fd = resolve_in_root(c, target, (int)a[A_MOUNT_KIND].i);
+	int fd = in_root(c, o, target, (int)a[A_MOUNT_KIND].i, dst_path);
 	if (fd < 0)
-		fail(c, errno, "resolve mount target \"%s\" in the root", target);
-	fd_path(dst_path, sizeof dst_path, fd);
+		return 0;
 	if (mount(source, dst_path, fstype, flags, data) < 0)
 		fail(c, errno, "mount \"%s\" on \"%s\" (type %s, flags %#lx, data \"%s\")", a[A_MOUNT_SOURCE].s, target,
 		     fstype ? fstype : "none", flags, data ? data : "");
@@ -261,14 +253,12 @@ int op_remount_bind(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_REMOUNT_BIND_TARGET].s;
 	unsigned long flags = (unsigned long)o->a[A_REMOUNT_BIND_FLAGS].i;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0)
-		fail(c, errno, "resolve \"%s\" in the root", target);
-	fd_path(path, sizeof path, fd);
-	if (remount(path, MS_REMOUNT | MS_BIND | flags) < 0)
+	char path[32];
+	int fd = in_root(c, o, target, -1, path);
+	if (fd >= 0 && remount(path, MS_REMOUNT | MS_BIND | flags) < 0)
 		fail(c, errno, "remount \"%s\" with flags %#lx", target, flags);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
@@ -276,11 +266,10 @@ int op_propagate(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_PROPAGATE_TARGET].s;
 	unsigned long flags = (unsigned long)o->a[A_PROPAGATE_FLAGS].i;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
+	char path[32];
+	int fd = in_root(c, o, target, -1, path);
 	if (fd < 0)
-		fail(c, errno, "resolve \"%s\" in the root", target);
-	fd_path(path, sizeof path, fd);
+		return 0;
 	if (mount(NULL, path, NULL, flags, NULL) < 0)
 		fail(c, errno, "set propagation %#lx of \"%s\"", flags, target);
 	close(fd);
@@ -324,22 +313,16 @@ int op_chmod_chown(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	const char *target = a[A_CHMOD_CHOWN_TARGET].s;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0) {
-		if (errno == ENOENT && (o->flags & OPF_IGNORE_ENOENT))
-			return 0;
-		fail(c, errno, "resolve \"%s\" in the root", target);
-	}
+	char path[32];
+	int fd = in_root(c, o, target, -1, path);
+	if (fd < 0)
+		return 0;
 	if (a[A_CHMOD_CHOWN_UID].i >= 0 || a[A_CHMOD_CHOWN_GID].i >= 0) {
 		if (fchownat(fd, "", (uid_t)a[A_CHMOD_CHOWN_UID].i, (gid_t)a[A_CHMOD_CHOWN_GID].i, AT_EMPTY_PATH) < 0)
 			fail(c, errno, "chown \"%s\"", target);
 	}
-	if (a[A_CHMOD_CHOWN_MODE].i >= 0) {
-		fd_path(path, sizeof path, fd);
-		if (chmod(path, (mode_t)a[A_CHMOD_CHOWN_MODE].i) < 0)
-			fail(c, errno, "chmod \"%s\" %#llo", target, (unsigned long long)a[A_CHMOD_CHOWN_MODE].i);
-	}
+	if (a[A_CHMOD_CHOWN_MODE].i >= 0 && chmod(path, (mode_t)a[A_CHMOD_CHOWN_MODE].i) < 0)
+		fail(c, errno, "chmod \"%s\" %#llo", target, (unsigned long long)a[A_CHMOD_CHOWN_MODE].i);
 	close(fd);
 	return 0;
 }
@@ -394,48 +377,17 @@ int op_move_root(struct ctx *c, const struct op *o)
 int op_mask_path(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_MASK_PATH_PATH].s;
-	char path[64];
+	char path[32];
 	struct stat st;
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		fail(c, errno, "resolve masked path \"%s\"", target);
-	}
+	int fd = in_root(c, o, target, -1, path);
+	if (fd < 0)
+		return 0;
 	if (fstat(fd, &st) < 0)
 		fail(c, errno, "stat masked path \"%s\"", target);
-	fd_path(path, sizeof path, fd);
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
-			fail(c, errno, "mask directory \"%s\" with an empty read-only tmpfs", target);
-	} else {
-		if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
-			fail(c, errno, "mask \"%s\" with /dev/null", target);
-	}
-	close(fd);
-	return 0;
-}
-
-int op_readonly_path(struct ctx *c, const struct op *o)
-{
-	const char *target = o->a[A_READONLY_PATH_PATH].s;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		fail(c, errno, "resolve read-only path \"%s\"", target);
-	}
-	fd_path(path, sizeof path, fd);
-	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		fail(c, errno, "bind read-only path \"%s\" onto itself", target);
-	close(fd);
-	fd = resolve_in_root(c, target, -1);
-	if (fd < 0)
-		fail(c, errno, "resolve read-only path \"%s\"", target);
-	fd_path(path, sizeof path, fd);
-	if (remount(path, MS_REMOUNT | MS_BIND | MS_RDONLY) < 0)
-		fail(c, errno, "remount \"%s\" read-only", target);
+	if (S_ISDIR(st.st_mode) && mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
+		fail(c, errno, "mask directory \"%s\" with an empty read-only tmpfs", target);
+	if (!S_ISDIR(st.st_mode) && mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+		fail(c, errno, "mask \"%s\" with /dev/null", target);
 	close(fd);
 	return 0;
 }

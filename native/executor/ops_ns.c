@@ -23,7 +23,6 @@ int op_mkfifo(struct ctx *c, const struct op *o)
 	return 0;
 }
 
-/* setns and setns_child share a signature: path, nstype. */
 int op_setns(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_SETNS_PATH].s;
@@ -69,7 +68,6 @@ int op_fork(struct ctx *c, const struct op *o)
 	if (pid < 0)
 		fail(c, errno, "fork");
 	if (pid == 0) {
-		c->is_child = 1;
 		close(order[1]);
 		char byte;
 		ssize_t n;

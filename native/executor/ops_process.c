@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -23,17 +24,9 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "executor.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The index-th NUL-terminated string of the last sync answer. */
 static const char *answer_string(struct ctx *c, int64_t index, size_t *len)
@@ -51,6 +44,7 @@ static const char *answer_string(struct ctx *c, int64_t index, size_t *len)
 	return "";
 }
 
+/* The hook's output goes to a memory file, whose start a failure report quotes. */
 int op_run_hook(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
@@ -58,16 +52,16 @@ int op_run_hook(struct ctx *c, const struct op *o)
 	int64_t timeout = a[A_RUN_HOOK_TIMEOUT_MS].i;
 	size_t in_len;
 	const char *input = answer_string(c, a[A_RUN_HOOK_INPUT].i, &in_len);
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
-		fail(c, errno, "hook \"%s\": pipes", path);
+	int in[2], out = memfd_create("hook-output", MFD_CLOEXEC);
+	if (out < 0 || pipe2(in, O_CLOEXEC) < 0)
+		fail(c, errno, "hook \"%s\": output file and pipe", path);
 	pid_t pid = fork();
 	if (pid < 0)
 		fail(c, errno, "hook \"%s\": fork", path);
 	if (pid == 0) {
 		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(out[1], 2);
+		dup2(out, 1);
+		dup2(out, 2);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -76,67 +70,34 @@ int op_run_hook(struct ctx *c, const struct op *o)
 		_exit(127);
 	}
 	close(in[0]);
-	close(out[1]);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 	/* The input is small (the state): write it, and let a hook that ignores stdin be. */
-	if (in_len > 0 && write(in[1], input, in_len) < 0 && errno != EPIPE)
+	if (in_len > 0 && write_all(in[1], input, in_len) < 0 && errno != EPIPE)
 		fail(c, errno, "hook \"%s\": write state", path);
 	close(in[1]);
-
-	char output[512];
-	size_t out_len = 0;
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int64_t deadline = timeout > 0 ? now_ms() + timeout : -1;
-	int out_open = 1, timed_out = 0, status = 0;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = out_open ? out[0] : -1, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
-		int wait_ms = deadline < 0 ? -1 : (int)(deadline - now_ms());
-		if (deadline >= 0 && wait_ms <= 0) {
-			timed_out = 1;
-			kill(pid, SIGKILL);
-			break;
-		}
-		int r = poll(p, 2, wait_ms);
-		if (r < 0 && errno != EINTR)
-			fail(c, errno, "hook \"%s\": poll", path);
-		int exited = r > 0 && (p[1].revents & POLLIN);
-		/* Read what is there; once the hook exited, drain and stop even if a child of it keeps the pipe. */
-		while (out_open && (exited || (r > 0 && (p[0].revents & (POLLIN | POLLHUP))))) {
-			char tmp[512];
-			ssize_t n = read(out[0], tmp, sizeof tmp);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				if (n == 0 || errno != EAGAIN)
-					out_open = 0;
-				break;
-			}
-			if (out_len < sizeof output - 1) {
-				size_t k = (size_t)n < sizeof output - 1 - out_len ? (size_t)n : sizeof output - 1 - out_len;
-				memcpy(output + out_len, tmp, k);
-				out_len += k;
-			}
-			if (!exited)
-				break;
-		}
-		if (exited || (pidfd < 0 && !out_open))
-			break;
-	}
+	struct pollfd exited = { .fd = (int)syscall(SYS_pidfd_open, pid, 0), .events = POLLIN };
+	int r, status = 0;
+	while ((r = poll(&exited, 1, timeout > 0 ? (int)timeout : -1)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	close(out[0]);
-	if (pidfd >= 0)
-		close(pidfd);
-	output[out_len] = '\0';
-	while (out_len > 0 && (output[out_len - 1] == '\n' || output[out_len - 1] == ' '))
-		output[--out_len] = '\0';
-	if (timed_out)
-		fail(c, ETIMEDOUT, "hook \"%s\" timed out after %lld ms%s%s", path, (long long)timeout, out_len ? ": " : "", output);
+	char output[512];
+	ssize_t n = pread(out, output, sizeof output - 1, 0);
+	size_t len = n > 0 ? (size_t)n : 0;
+	while (len > 0 && (output[len - 1] == '\n' || output[len - 1] == ' '))
+		len--;
+	output[len] = '\0';
+	const char *sep = len ? ": " : "";
+	if (r == 0)
+		fail(c, ETIMEDOUT, "hook \"%s\" timed out after %lld ms%s%s", path, (long long)timeout, sep, output);
 	if (WIFSIGNALED(status))
-		fail(c, 0, "hook \"%s\" killed by signal %d%s%s", path, WTERMSIG(status), out_len ? ": " : "", output);
+		fail(c, 0, "hook \"%s\" killed by signal %d%s%s", path, WTERMSIG(status), sep, output);
 	if (WEXITSTATUS(status) != 0)
-		fail(c, 0, "hook \"%s\" exited with status %d%s%s", path, WEXITSTATUS(status), out_len ? ": " : "", output);
+		fail(c, 0, "hook \"%s\" exited with status %d%s%s", path, WEXITSTATUS(status), sep, output);
+	close(out);
+	close(exited.fd);
 	return 0;
 }
 
@@ -255,7 +216,7 @@ int op_caps(struct ctx *c, const struct op *o)
 	return 0;
 }
 
-static int connect_unix(const char *path)
+int connect_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path) {
@@ -340,40 +301,24 @@ static int executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+/* The first executable of the candidates TypeScript listed (the program, or each $PATH entry with it). */
 int op_resolve_exec(struct ctx *c, const struct op *o)
 {
 	const char *file = o->a[A_RESOLVE_EXEC_FILE].s;
-	const char *path_env = o->a[A_RESOLVE_EXEC_PATH_ENV].s;
-	if (file[0] == '\0')
-		fail(c, ENOENT, "empty program name");
-	if (strchr(file, '/') != NULL) {
-		if (!executable(file))
-			fail(c, errno ? errno : EACCES, "program \"%s\"", file);
-		snprintf(c->exec_path, sizeof c->exec_path, "%s", file);
-		return 0;
-	}
-	const char *p = path_env;
-	int last_err = ENOENT;
-	for (;;) {
-		const char *colon = strchr(p, ':');
-		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		char candidate[4096];
-		if (n == 0)
-			snprintf(candidate, sizeof candidate, "%s", file);
-		else
-			snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, p, file);
+	const struct arg *candidates = &o->a[A_RESOLVE_EXEC_CANDIDATES];
+	int err = ENOENT;
+	for (uint32_t i = 0; i < candidates->count; i++) {
 		errno = 0;
-		if (executable(candidate)) {
-			snprintf(c->exec_path, sizeof c->exec_path, "%s", candidate);
+		if (executable(candidates->v[i])) {
+			snprintf(c->exec_path, sizeof c->exec_path, "%s", candidates->v[i]);
 			return 0;
 		}
-		if (errno == EACCES)
-			last_err = EACCES;
-		if (!colon)
-			break;
-		p = colon + 1;
+		if (errno == EACCES || (candidates->count == 1 && errno != 0))
+			err = errno;
 	}
-	fail(c, last_err, "executable file \"%s\" not found in $PATH (%s)", file, path_env);
+	if (strchr(file, '/') != NULL)
+		fail(c, err, "program \"%s\"", file);
+	fail(c, err, "executable file \"%s\" not found in $PATH", file);
 }
 
 int op_wait_start(struct ctx *c, const struct op *o)

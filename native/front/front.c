@@ -505,7 +505,7 @@ static int parse_resume(const char *arg, pid_t *node, int *fd, int *warm)
 	return 0;
 }
 
-int front_main(int argc, char **argv, char **envp)
+int main(int argc, char **argv, char **envp)
 {
 	if (runs_sealed()) {
 		pid_t node;

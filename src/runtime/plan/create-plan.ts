@@ -236,6 +236,13 @@ export function envValue(env: readonly string[] | undefined, name: string): stri
   return undefined;
 }
 
+/** Where exec looks for `program`, in order, as execvp does: itself when it names a path, else in each $PATH entry ("" is the working directory). */
+export function programCandidates(program: string, path: string): string[] {
+  if (program === '') return [];
+  if (program.includes('/')) return [program];
+  return path.split(':').map((dir) => (dir === '' ? program : `${dir}/${program}`));
+}
+
 export interface ProcessStepOptions {
   preserveFds: number;
   seccomp?: SeccompProgram | undefined;
@@ -284,7 +291,7 @@ export function addProcessSteps(plan: Plan, p: Process, options: ProcessStepOpti
   if (options.seccomp && nnp) seccompStep(plan, options.seccomp, listenerState);
   plan.add('close_fds', { first: 3 + options.preserveFds }, 'close the runtime\'s file descriptors on exec');
   const program = p.args?.[0] ?? '';
-  plan.add('resolve_exec', { file: program, path_env: envValue(p.env, 'PATH') ?? '' }, `find the program "${program}"`);
+  plan.add('resolve_exec', { file: program, candidates: programCandidates(program, envValue(p.env, 'PATH') ?? '') }, `find the program "${program}"`);
 }
 
 export function compileCreatePlan(input: CreatePlanInput): Plan {
@@ -383,8 +390,12 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   });
   // A missing working directory is made, as runc does.
   plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
-  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
-  for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
+  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`, OpFlag.IGNORE_ENOENT);
+  for (const path of spec.linux?.readonlyPaths ?? []) {
+    const bind = { source: path, target: path, fstype: '', flags: MS.BIND | MS.REC, data: '', kind: -1, source_in_root: 1 };
+    plan.add('mount', bind, `bind "${path}" onto itself, to make it read-only`, OpFlag.IGNORE_ENOENT);
+    plan.add('remount_bind', { target: path, flags: MS.RDONLY }, `make "${path}" read-only`, OpFlag.IGNORE_ENOENT);
+  }
   if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
   else plan.add('pivot_root', {}, 'pivot_root into the root');
   // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.

@@ -74,8 +74,8 @@ export const OPS = {
   open_root: { code: 10, args: { path: 'str' } },
   /**
    * mount(source, target, fstype, flags, data) with the target resolved in
-   * the root and created when missing (kind: 0 directory, 1 file). The
-   * source is a host path, or resolved in the root when `source_in_root`.
+   * the root and created when missing (kind: 0 directory, 1 file; -1 never).
+   * The source is a host path, or resolved in the root when `source_in_root`.
    */
   mount: {
     code: 11,
@@ -104,8 +104,6 @@ export const OPS = {
   move_root: { code: 21, args: {} },
   /** Mask a path (after the root changed): /dev/null over files, a read-only tmpfs over directories. */
   mask_path: { code: 22, args: { path: 'str' } },
-  /** Make a path (after the root changed) a read-only bind mount of itself. */
-  readonly_path: { code: 23, args: { path: 'str' } },
   /** Remount "/" read-only, keeping the flags the kernel locks. */
   remount_root_ro: { code: 24, args: {} },
   /** Write data to a file; resolve: openat2 RESOLVE_* flags for the path. */
@@ -129,8 +127,12 @@ export const OPS = {
   seccomp: { code: 33, args: { program: 'str', flags: 'int', listener_path: 'str', listener_state: 'str' } },
   /** Mark every fd from `first` upwards close-on-exec (keeps stdio and preserved fds). */
   close_fds: { code: 34, args: { first: 'int' } },
-  /** Find the program in PATH (of the container's environment) now, so a typo fails create. */
-  resolve_exec: { code: 35, args: { file: 'str', path_env: 'str' } },
+  /**
+   * Find the program now, so a typo fails create: the first executable of
+   * `candidates` (the program itself when it names a path, else each entry
+   * of the container's PATH with it).
+   */
+  resolve_exec: { code: 35, args: { file: 'str', candidates: 'strv' } },
   /** Report that the container is set up; TypeScript may go away after this. */
   ready: { code: 36, args: {} },
   /** Block until `start` opens the exec FIFO in the state directory. */
@@ -138,8 +140,6 @@ export const OPS = {
   exec: { code: 38, args: { argv: 'strv', envv: 'strv' } },
   /** Reset signal dispositions and the signal mask before exec. */
   reset_signals: { code: 39, args: {} },
-  /** setns into a namespace of another process by its /proc path, in the container process. */
-  setns_child: { code: 40, args: { path: 'str', nstype: 'int' } },
   /** Mark this process non-dumpable (others in the container cannot open /proc/PID/exe). */
   set_dumpable: { code: 41, args: { value: 'int' } },
   /** Connect to the seccomp listener (a host path) before the root changes; `seccomp` sends to it. */
