@@ -12,9 +12,10 @@
  *   FRONT_PLAN    fork an executor from this process (no exec: the copy is
  *                 sealed already) and relay its sync messages both ways
  *                 until every holder of its socket let go of it;
- *   FRONT_LOCK    bind an abstract unix address and hold it: the very lock
- *                 the library takes through node:net, so both exclude each
- *                 other; FRONT_UNLOCK lets go;
+ *   FRONT_LOCK    open a container's lock file and take flock(2) on it
+ *                 without waiting: the very lock the library takes, so both
+ *                 exclude each other, and the kernel lets go of it when this
+ *                 process dies; FRONT_UNLOCK lets go;
  *   FRONT_BYE     the command line is exiting: stop talking to it.
  *
  * Signals sent to the front go on to the command line (those of the
@@ -28,10 +29,10 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -39,7 +40,6 @@
 #include <sys/statfs.h>
 #include <time.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,12 +58,6 @@
 /* Sent to the front by a caller, passed on to the command line (runc forwards the same set). */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
-struct lock {
-	int fd;
-	uint32_t len;
-	char addr[sizeof(((struct sockaddr_un *)0)->sun_path)];
-};
-
 struct front {
 	char *title;     /* this process's argument area, which /proc/PID/cmdline shows */
 	size_t title_len;
@@ -74,7 +68,7 @@ struct front {
 	int warm_fd;     /* own cgroup.procs while warming, else -1 */
 	long long warm_next, warm_until;
 	int nlocks;
-	struct lock locks[MAX_LOCKS];
+	int locks[MAX_LOCKS]; /* descriptors of the lock files held */
 };
 
 static void handled_signals(sigset_t *set)
@@ -244,7 +238,7 @@ static _Noreturn void become_executor(struct front *f, int sync_fd, uint32_t kee
 	if (f->warm_fd >= 0)
 		close(f->warm_fd);
 	for (int i = 0; i < f->nlocks; i++)
-		close(f->locks[i].fd);
+		close(f->locks[i]);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -293,39 +287,41 @@ static void start_executor(struct front *f, char *payload, uint32_t len)
 	tell_node(f, MSG_FRONT_STARTED, &answer, sizeof answer);
 }
 
-static void take_lock(struct front *f, const char *addr, uint32_t len)
+/*
+ * FRONT_LOCK (payload: the path): answers the lock's descriptor, or -errno: EWOULDBLOCK while
+ * another holds it, ENOENT without the file, ESTALE when the file was removed while it was held.
+ */
+static void take_lock(struct front *f, const char *path)
 {
-	int32_t err = 0;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (len == 0 || len > sizeof sa.sun_path) {
-		err = EINVAL;
-	} else if (f->nlocks == MAX_LOCKS) {
-		err = ENOLCK;
-	} else {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		memcpy(sa.sun_path, addr, len);
-		if (fd < 0) {
-			err = errno;
-		} else if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0) {
-			err = errno;
-			close(fd);
-		} else {
-			struct lock *l = &f->locks[f->nlocks++];
-			l->fd = fd;
-			l->len = len;
-			memcpy(l->addr, addr, len);
-		}
-	}
-	tell_node(f, MSG_FRONT_LOCKED, &err, sizeof err);
+	int32_t answer;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (f->nlocks == MAX_LOCKS)
+		answer = -ENOLCK;
+	else if (fd < 0)
+		answer = -errno;
+	else if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0)
+		answer = -errno;
+	else
+		answer = st.st_nlink == 0 ? -ESTALE : fd;
+	if (answer >= 0)
+		f->locks[f->nlocks++] = fd;
+	else if (fd >= 0)
+		close(fd);
+	tell_node(f, MSG_FRONT_LOCKED, &answer, sizeof answer);
 }
 
-static void drop_lock(struct front *f, const char *addr, uint32_t len)
+/* FRONT_UNLOCK (payload: the descriptor FRONT_LOCKED answered). */
+static void drop_lock(struct front *f, const char *payload, uint32_t len)
 {
+	int32_t fd;
+	if (len != sizeof fd)
+		return;
+	memcpy(&fd, payload, sizeof fd);
 	for (int i = 0; i < f->nlocks; i++) {
-		struct lock *l = &f->locks[i];
-		if (l->len == len && memcmp(l->addr, addr, len) == 0) {
-			close(l->fd);
-			*l = f->locks[--f->nlocks];
+		if (f->locks[i] == fd) {
+			close(fd);
+			f->locks[i] = f->locks[--f->nlocks];
 			return;
 		}
 	}
@@ -352,7 +348,7 @@ static void from_node(struct front *f)
 			(void)msg_send(f->session_fd, type, payload, len);
 		break;
 	case MSG_FRONT_LOCK:
-		take_lock(f, payload, len);
+		take_lock(f, payload);
 		break;
 	case MSG_FRONT_UNLOCK:
 		drop_lock(f, payload, len);

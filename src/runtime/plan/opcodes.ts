@@ -189,11 +189,11 @@ export const Msg = {
   FRONT_SESSION_END: 34,
   /** front → TS: an executor exited (payload: pid:i32, wait status:i32). */
   FRONT_EXIT: 35,
-  /** TS → front: bind this abstract unix address and hold it as a lock (payload: the address, leading NUL included). */
+  /** TS → front: take flock(2) on this lock file without waiting, and hold it (payload: the path). */
   FRONT_LOCK: 36,
-  /** front → TS: the answer to FRONT_LOCK (payload: 0 when held, else the errno, as i32). */
+  /** front → TS: the answer to FRONT_LOCK (payload, as i32: the lock's descriptor when held, else -errno). */
   FRONT_LOCKED: 37,
-  /** TS → front: let go of a lock (payload: its address). */
+  /** TS → front: let go of a lock (payload: its descriptor, as i32). */
   FRONT_UNLOCK: 38,
   /** TS → front: the command line is exiting; stop talking to it (payload: its exit code as i32, then the front exits with it). */
   FRONT_BYE: 39,
