@@ -66,8 +66,8 @@ const HANDLER = '(struct ctx *c, const struct op *o)';
 
 function renderOpsHeader(): string {
   const lines = [GENERATED_BY, '#ifndef BERTH_OPS_GEN_H', '#define BERTH_OPS_GEN_H', '', 'struct ctx;', 'struct op;', ''];
-  lines.push(`typedef int (*op_handler)${HANDLER};`, 'extern const op_handler op_handlers[OP_MAX_CODE + 1];', '');
-  for (const name of Object.keys(OPS)) lines.push(`int op_${name}${HANDLER};`);
+  lines.push(`typedef void (*op_handler)${HANDLER};`, 'extern const op_handler op_handlers[OP_MAX_CODE + 1];', '');
+  for (const name of Object.keys(OPS)) lines.push(`void op_${name}${HANDLER};`);
   lines.push('', '#endif', '');
   return lines.join('\n');
 }

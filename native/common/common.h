@@ -36,7 +36,8 @@ struct plan {
 	struct op *ops;
 };
 
-/* plan.c */
+/* plan.c: NULL or -1 with the reason in `why` (and errno) */
+char *plan_read(int fd, size_t *len, char *why, size_t whylen);
 int plan_decode(char *buf, size_t len, struct plan *out, char *why, size_t whylen);
 
 /* sync.c */

@@ -53,7 +53,6 @@ enum op_code {
   OP_PROPAGATE = 13,
   OP_MKNOD = 14,
   OP_SYMLINK = 15,
-  OP_CHMOD_CHOWN = 16,
   OP_RUN_HOOK = 17,
   OP_OPEN_STATE_DIR = 18,
   OP_CONSOLE_CONNECT = 19,
@@ -80,7 +79,6 @@ enum op_code {
   OP_LISTENER_CONNECT = 42,
   OP_LOOPBACK_UP = 43,
   OP_ENSURE_DIR = 44,
-  OP_HOME_ENV = 45,
   OP_BPF_DEVICE = 60,
 };
 #define OP_MAX_CODE 60
@@ -99,9 +97,8 @@ enum { A_OPEN_ROOT_PATH = 0 };
 enum { A_MOUNT_SOURCE = 0, A_MOUNT_TARGET = 1, A_MOUNT_FSTYPE = 2, A_MOUNT_FLAGS = 3, A_MOUNT_DATA = 4, A_MOUNT_KIND = 5, A_MOUNT_SOURCE_IN_ROOT = 6 };
 enum { A_REMOUNT_BIND_TARGET = 0, A_REMOUNT_BIND_FLAGS = 1 };
 enum { A_PROPAGATE_TARGET = 0, A_PROPAGATE_FLAGS = 1 };
-enum { A_MKNOD_TARGET = 0, A_MKNOD_MODE = 1, A_MKNOD_DEV = 2, A_MKNOD_UID = 3, A_MKNOD_GID = 4 };
-enum { A_SYMLINK_TARGET = 0, A_SYMLINK_LINK_TARGET = 1 };
-enum { A_CHMOD_CHOWN_TARGET = 0, A_CHMOD_CHOWN_MODE = 1, A_CHMOD_CHOWN_UID = 2, A_CHMOD_CHOWN_GID = 3 };
+enum { A_MKNOD_DIR = 0, A_MKNOD_NAME = 1, A_MKNOD_MODE = 2, A_MKNOD_DEV = 3, A_MKNOD_UID = 4, A_MKNOD_GID = 5 };
+enum { A_SYMLINK_DIR = 0, A_SYMLINK_NAME = 1, A_SYMLINK_LINK_TARGET = 2 };
 enum { A_RUN_HOOK_PATH = 0, A_RUN_HOOK_ARGV = 1, A_RUN_HOOK_ENVV = 2, A_RUN_HOOK_TIMEOUT_MS = 3, A_RUN_HOOK_INPUT = 4 };
 enum { A_OPEN_STATE_DIR_PATH = 0 };
 enum { A_CONSOLE_CONNECT_PATH = 0 };
@@ -121,7 +118,6 @@ enum { A_EXEC_ARGV = 0, A_EXEC_ENVV = 1 };
 enum { A_SET_DUMPABLE_VALUE = 0 };
 enum { A_LISTENER_CONNECT_PATH = 0 };
 enum { A_ENSURE_DIR_PATH = 0 };
-enum { A_HOME_ENV_UID = 0 };
 enum { A_BPF_DEVICE_CGROUP = 0, A_BPF_DEVICE_PROGRAM = 1, A_BPF_DEVICE_LICENSE = 2 };
 
 struct op_sig {
@@ -144,9 +140,8 @@ static const struct op_sig op_sigs[OP_MAX_CODE + 1] = {
   [OP_MOUNT] = { "mount", 7, { ARG_STR, ARG_STR, ARG_STR, ARG_INT, ARG_STR, ARG_INT, ARG_INT } },
   [OP_REMOUNT_BIND] = { "remount_bind", 2, { ARG_STR, ARG_INT } },
   [OP_PROPAGATE] = { "propagate", 2, { ARG_STR, ARG_INT } },
-  [OP_MKNOD] = { "mknod", 5, { ARG_STR, ARG_INT, ARG_INT, ARG_INT, ARG_INT } },
-  [OP_SYMLINK] = { "symlink", 2, { ARG_STR, ARG_STR } },
-  [OP_CHMOD_CHOWN] = { "chmod_chown", 4, { ARG_STR, ARG_INT, ARG_INT, ARG_INT } },
+  [OP_MKNOD] = { "mknod", 6, { ARG_STR, ARG_STR, ARG_INT, ARG_INT, ARG_INT, ARG_INT } },
+  [OP_SYMLINK] = { "symlink", 3, { ARG_STR, ARG_STR, ARG_STR } },
   [OP_RUN_HOOK] = { "run_hook", 5, { ARG_STR, ARG_STRV, ARG_STRV, ARG_INT, ARG_INT } },
   [OP_OPEN_STATE_DIR] = { "open_state_dir", 1, { ARG_STR } },
   [OP_CONSOLE_CONNECT] = { "console_connect", 1, { ARG_STR } },
@@ -173,7 +168,6 @@ static const struct op_sig op_sigs[OP_MAX_CODE + 1] = {
   [OP_LISTENER_CONNECT] = { "listener_connect", 1, { ARG_STR } },
   [OP_LOOPBACK_UP] = { "loopback_up", 0, {  } },
   [OP_ENSURE_DIR] = { "ensure_dir", 1, { ARG_STR } },
-  [OP_HOME_ENV] = { "home_env", 1, { ARG_INT } },
   [OP_BPF_DEVICE] = { "bpf_device", 3, { ARG_STR, ARG_STR, ARG_STR } },
 };
 

@@ -20,7 +20,6 @@ struct ctx {
 	int console_fd;    /* connected console socket */
 	int proxy_fd;      /* socket to the waiting executor that proxies the terminal */
 	int listener_fd;   /* connected seccomp listener socket */
-	char *home;        /* HOME for exec, from the container's /etc/passwd */
 	uint32_t step;     /* index of the operation being carried out */
 	const struct plan *plan;
 	char *answer;      /* payload of the last sync answer */

@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "executor.h"
@@ -23,31 +22,6 @@ static int parse_fd(const char *s)
 	if (end == NULL || *end != '\0' || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
 		return -1;
 	return (int)fd;
-}
-
-/* The plan arrives in a file TypeScript wrote before starting the executor, so reading it never waits. */
-static char *read_plan(struct ctx *c, int fd, size_t *len)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		fail(c, errno, "stat the plan");
-	if (st.st_size <= 0 || (uint64_t)st.st_size > PLAN_MAX_BYTES)
-		fail(c, EINVAL, "plan of %lld bytes", (long long)st.st_size);
-	char *buf = malloc((size_t)st.st_size);
-	if (buf == NULL)
-		fail(c, ENOMEM, "plan");
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fail(c, n < 0 ? errno : EIO, "read the plan");
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return buf;
 }
 
 int main(int argc, char **argv, char **envp)
@@ -62,8 +36,12 @@ int main(int argc, char **argv, char **envp)
 		exec_sealed_copy(argv, envp);
 		_exit(EXEC_FAILURE_STATUS);
 	}
-	struct ctx c = { .sync_fd = sync_fd, .root_fd = -1, .state_dir_fd = -1, .console_fd = -1, .proxy_fd = -1, .listener_fd = -1 };
 	size_t len;
-	char *buf = read_plan(&c, plan_fd, &len);
+	char why[256];
+	char *buf = plan_read(plan_fd, &len, why, sizeof why);
+	if (buf == NULL) {
+		struct ctx c = { .sync_fd = sync_fd };
+		fail(&c, errno, "%s", why);
+	}
 	executor_run(sync_fd, buf, len);
 }

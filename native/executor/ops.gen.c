@@ -17,7 +17,6 @@ const op_handler op_handlers[OP_MAX_CODE + 1] = {
   [OP_PROPAGATE] = op_propagate,
   [OP_MKNOD] = op_mknod,
   [OP_SYMLINK] = op_symlink,
-  [OP_CHMOD_CHOWN] = op_chmod_chown,
   [OP_RUN_HOOK] = op_run_hook,
   [OP_OPEN_STATE_DIR] = op_open_state_dir,
   [OP_CONSOLE_CONNECT] = op_console_connect,
@@ -44,6 +43,5 @@ const op_handler op_handlers[OP_MAX_CODE + 1] = {
   [OP_LISTENER_CONNECT] = op_listener_connect,
   [OP_LOOPBACK_UP] = op_loopback_up,
   [OP_ENSURE_DIR] = op_ensure_dir,
-  [OP_HOME_ENV] = op_home_env,
   [OP_BPF_DEVICE] = op_bpf_device,
 };

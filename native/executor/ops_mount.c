@@ -35,12 +35,6 @@ static const char *relative(const char *path)
 	return *path ? path : ".";
 }
 
-static void need_root(struct ctx *c)
-{
-	if (c->root_fd < 0)
-		fail(c, EBADF, "no root opened before this operation");
-}
-
 /*
  * Creates what is missing of `rel` (directories, and a file or directory
  * last). A dangling symlink on the way is followed the way the kernel
@@ -129,10 +123,9 @@ static int create_in_root(int root, const char *rel, int kind, int depth)
 	return 0;
 }
 
-/* An O_PATH fd of `path` inside the root; created when missing if kind >= 0. */
+/* An O_PATH fd of `path` inside the root (EBADF before the root is open); created when missing if kind >= 0. */
 int resolve_in_root(struct ctx *c, const char *path, int kind)
 {
-	need_root(c);
 	const char *rel = relative(path);
 	int fd = openat2_fd(c->root_fd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
 	if (fd >= 0 || errno != ENOENT || kind < 0)
@@ -142,42 +135,15 @@ int resolve_in_root(struct ctx *c, const char *path, int kind)
 	return openat2_fd(c->root_fd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
 }
 
-/* The parent directory of `path` inside the root (created), and its last name. */
-static int resolve_parent(struct ctx *c, const char *path, char *name, size_t namelen)
-{
-	char buf[PATH_MAX];
-	const char *rel = relative(path);
-	size_t n = strlen(rel);
-	if (n >= sizeof buf) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, rel, n + 1);
-	while (n > 1 && buf[n - 1] == '/')
-		buf[--n] = '\0';
-	char *slash = strrchr(buf, '/');
-	const char *last = slash ? slash + 1 : buf;
-	if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || last[0] == '\0' || strlen(last) >= namelen) {
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(name, namelen, "%s", last);
-	if (!slash)
-		return resolve_in_root(c, "/", 0);
-	*slash = '\0';
-	return resolve_in_root(c, buf, 0);
-}
-
-int op_propagate_abs(struct ctx *c, const struct op *o)
+void op_propagate_abs(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_PROPAGATE_ABS_PATH].s;
 	unsigned long flags = (unsigned long)o->a[A_PROPAGATE_ABS_FLAGS].i;
 	if (mount(NULL, path, NULL, flags, NULL) < 0)
 		fail(c, errno, "set propagation %#lx of \"%s\"", flags, path);
-	return 0;
 }
 
-int op_open_root(struct ctx *c, const struct op *o)
+void op_open_root(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_OPEN_ROOT_PATH].s;
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -186,7 +152,6 @@ int op_open_root(struct ctx *c, const struct op *o)
 	if (fd < 0)
 		fail(c, errno, "open the root \"%s\"", path);
 	c->root_fd = fd;
-	return 0;
 }
 
 /*
@@ -223,7 +188,7 @@ static int in_root(struct ctx *c, const struct op *o, const char *target, int ki
 	return fd;
 }
 
-int op_mount(struct ctx *c, const struct op *o)
+void op_mount(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	const char *source = a[A_MOUNT_SOURCE].s, *target = a[A_MOUNT_TARGET].s;
@@ -234,22 +199,21 @@ int op_mount(struct ctx *c, const struct op *o)
 	int src_fd = -1;
 	if (a[A_MOUNT_SOURCE_IN_ROOT].i) {
 		if ((src_fd = in_root(c, o, source, -1, src_path)) < 0)
-			return 0;
+			return;
 		source = src_path;
 	}
 	int fd = in_root(c, o, target, (int)a[A_MOUNT_KIND].i, dst_path);
 	if (fd < 0)
-		return 0;
+		return;
 	if (mount(source, dst_path, fstype, flags, data) < 0)
 		fail(c, errno, "mount \"%s\" on \"%s\" (type %s, flags %#lx, data \"%s\")", a[A_MOUNT_SOURCE].s, target,
 		     fstype ? fstype : "none", flags, data ? data : "");
 	close(fd);
 	if (src_fd >= 0)
 		close(src_fd);
-	return 0;
 }
 
-int op_remount_bind(struct ctx *c, const struct op *o)
+void op_remount_bind(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_REMOUNT_BIND_TARGET].s;
 	unsigned long flags = (unsigned long)o->a[A_REMOUNT_BIND_FLAGS].i;
@@ -259,77 +223,60 @@ int op_remount_bind(struct ctx *c, const struct op *o)
 		fail(c, errno, "remount \"%s\" with flags %#lx", target, flags);
 	if (fd >= 0)
 		close(fd);
-	return 0;
 }
 
-int op_propagate(struct ctx *c, const struct op *o)
+void op_propagate(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_PROPAGATE_TARGET].s;
 	unsigned long flags = (unsigned long)o->a[A_PROPAGATE_FLAGS].i;
 	char path[32];
 	int fd = in_root(c, o, target, -1, path);
 	if (fd < 0)
-		return 0;
+		return;
 	if (mount(NULL, path, NULL, flags, NULL) < 0)
 		fail(c, errno, "set propagation %#lx of \"%s\"", flags, target);
 	close(fd);
-	return 0;
 }
 
-int op_mknod(struct ctx *c, const struct op *o)
+/* A directory in the root (created when missing), in which mknod and symlink make a name. */
+static int in_root_dir(struct ctx *c, const char *dir)
+{
+	int fd = resolve_in_root(c, dir, 0);
+	if (fd < 0)
+		fail(c, errno, "resolve directory \"%s\" in the root", dir);
+	return fd;
+}
+
+void op_mknod(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
-	const char *target = a[A_MKNOD_TARGET].s;
-	char name[NAME_MAX + 1];
-	int dir = resolve_parent(c, target, name, sizeof name);
-	if (dir < 0)
-		fail(c, errno, "resolve the parent of \"%s\" in the root", target);
+	const char *name = a[A_MKNOD_NAME].s;
+	int dir = in_root_dir(c, a[A_MKNOD_DIR].s);
 	if (mknodat(dir, name, (mode_t)a[A_MKNOD_MODE].i, (dev_t)a[A_MKNOD_DEV].i) < 0) {
 		if (!(errno == EEXIST && (o->flags & OPF_IGNORE_EEXIST)))
-			fail(c, errno, "mknod \"%s\" (mode %#o, device %u:%u)", target, (unsigned)a[A_MKNOD_MODE].i,
+			fail(c, errno, "mknod \"%s\" in \"%s\" (mode %#o, device %u:%u)", name, a[A_MKNOD_DIR].s, (unsigned)a[A_MKNOD_MODE].i,
 			     major((dev_t)a[A_MKNOD_DEV].i), minor((dev_t)a[A_MKNOD_DEV].i));
 	}
 	if (fchownat(dir, name, (uid_t)a[A_MKNOD_UID].i, (gid_t)a[A_MKNOD_GID].i, AT_SYMLINK_NOFOLLOW) < 0)
-		fail(c, errno, "chown \"%s\" to %lld:%lld", target, (long long)a[A_MKNOD_UID].i, (long long)a[A_MKNOD_GID].i);
+		fail(c, errno, "chown \"%s\" in \"%s\" to %lld:%lld", name, a[A_MKNOD_DIR].s, (long long)a[A_MKNOD_UID].i,
+		     (long long)a[A_MKNOD_GID].i);
+	/* The mode again: mknod's is cut by the umask. A symlink that was there already has none to set. */
+	if (fchmodat(dir, name, (mode_t)a[A_MKNOD_MODE].i & 07777, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
+		fail(c, errno, "chmod \"%s\" in \"%s\" %#llo", name, a[A_MKNOD_DIR].s, (unsigned long long)a[A_MKNOD_MODE].i & 07777);
 	close(dir);
-	return 0;
 }
 
-int op_symlink(struct ctx *c, const struct op *o)
+void op_symlink(struct ctx *c, const struct op *o)
 {
-	const char *target = o->a[A_SYMLINK_TARGET].s;
-	const char *link = o->a[A_SYMLINK_LINK_TARGET].s;
-	char name[NAME_MAX + 1];
-	int dir = resolve_parent(c, target, name, sizeof name);
-	if (dir < 0)
-		fail(c, errno, "resolve the parent of \"%s\" in the root", target);
+	const char *name = o->a[A_SYMLINK_NAME].s, *link = o->a[A_SYMLINK_LINK_TARGET].s;
+	int dir = in_root_dir(c, o->a[A_SYMLINK_DIR].s);
 	if (symlinkat(link, dir, name) < 0 && !(errno == EEXIST && (o->flags & OPF_IGNORE_EEXIST)))
-		fail(c, errno, "symlink \"%s\" -> \"%s\"", target, link);
+		fail(c, errno, "symlink \"%s\" in \"%s\" -> \"%s\"", name, o->a[A_SYMLINK_DIR].s, link);
 	close(dir);
-	return 0;
 }
 
-int op_chmod_chown(struct ctx *c, const struct op *o)
+void op_pivot_root(struct ctx *c, const struct op *o)
 {
-	const struct arg *a = o->a;
-	const char *target = a[A_CHMOD_CHOWN_TARGET].s;
-	char path[32];
-	int fd = in_root(c, o, target, -1, path);
-	if (fd < 0)
-		return 0;
-	if (a[A_CHMOD_CHOWN_UID].i >= 0 || a[A_CHMOD_CHOWN_GID].i >= 0) {
-		if (fchownat(fd, "", (uid_t)a[A_CHMOD_CHOWN_UID].i, (gid_t)a[A_CHMOD_CHOWN_GID].i, AT_EMPTY_PATH) < 0)
-			fail(c, errno, "chown \"%s\"", target);
-	}
-	if (a[A_CHMOD_CHOWN_MODE].i >= 0 && chmod(path, (mode_t)a[A_CHMOD_CHOWN_MODE].i) < 0)
-		fail(c, errno, "chmod \"%s\" %#llo", target, (unsigned long long)a[A_CHMOD_CHOWN_MODE].i);
-	close(fd);
-	return 0;
-}
-
-int op_pivot_root(struct ctx *c, const struct op *o)
-{
-	need_root(c);
 	/* The old root, to reach it after the pivot: "." then still names the new root. */
 	int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (old_root < 0)
@@ -355,12 +302,10 @@ int op_pivot_root(struct ctx *c, const struct op *o)
 		fail(c, errno, "chdir / in the new root");
 	close(c->root_fd);
 	c->root_fd = -1;
-	return 0;
 }
 
-int op_move_root(struct ctx *c, const struct op *o)
+void op_move_root(struct ctx *c, const struct op *o)
 {
-	need_root(c);
 	if (fchdir(c->root_fd) < 0)
 		fail(c, errno, "enter the root");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
@@ -371,17 +316,16 @@ int op_move_root(struct ctx *c, const struct op *o)
 		fail(c, errno, "chdir / in the new root");
 	close(c->root_fd);
 	c->root_fd = -1;
-	return 0;
 }
 
-int op_mask_path(struct ctx *c, const struct op *o)
+void op_mask_path(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_MASK_PATH_PATH].s;
 	char path[32];
 	struct stat st;
 	int fd = in_root(c, o, target, -1, path);
 	if (fd < 0)
-		return 0;
+		return;
 	if (fstat(fd, &st) < 0)
 		fail(c, errno, "stat masked path \"%s\"", target);
 	if (S_ISDIR(st.st_mode) && mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
@@ -389,22 +333,19 @@ int op_mask_path(struct ctx *c, const struct op *o)
 	if (!S_ISDIR(st.st_mode) && mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
 		fail(c, errno, "mask \"%s\" with /dev/null", target);
 	close(fd);
-	return 0;
 }
 
-int op_remount_root_ro(struct ctx *c, const struct op *o)
+void op_remount_root_ro(struct ctx *c, const struct op *o)
 {
 	if (remount("/", MS_REMOUNT | MS_BIND | MS_RDONLY) < 0)
 		fail(c, errno, "remount the root read-only");
-	return 0;
 }
 
-int op_ensure_dir(struct ctx *c, const struct op *o)
+void op_ensure_dir(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_ENSURE_DIR_PATH].s;
 	int fd = resolve_in_root(c, path, 0);
 	if (fd < 0)
 		fail(c, errno, "create directory \"%s\" in the root", path);
 	close(fd);
-	return 0;
 }

@@ -89,39 +89,35 @@ void executor_run(int sync_fd, char *buf, size_t len)
 	_exit(0);
 }
 
-int op_setsid(struct ctx *c, const struct op *o)
+void op_setsid(struct ctx *c, const struct op *o)
 {
 	if (setsid() < 0 && errno != EPERM)
 		fail(c, errno, "setsid");
-	return 0;
 }
 
-int op_sethostname(struct ctx *c, const struct op *o)
+void op_sethostname(struct ctx *c, const struct op *o)
 {
 	const struct arg *name = &o->a[A_SETHOSTNAME_NAME];
 	if (sethostname(name->s, name->len) < 0)
 		fail(c, errno, "sethostname \"%s\"", name->s);
-	return 0;
 }
 
-int op_setdomainname(struct ctx *c, const struct op *o)
+void op_setdomainname(struct ctx *c, const struct op *o)
 {
 	const struct arg *name = &o->a[A_SETDOMAINNAME_NAME];
 	if (setdomainname(name->s, name->len) < 0)
 		fail(c, errno, "setdomainname \"%s\"", name->s);
-	return 0;
 }
 
-int op_open_state_dir(struct ctx *c, const struct op *o)
+void op_open_state_dir(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_OPEN_STATE_DIR_PATH].s;
 	c->state_dir_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->state_dir_fd < 0)
 		fail(c, errno, "open state directory \"%s\"", path);
-	return 0;
 }
 
-int op_chdir(struct ctx *c, const struct op *o)
+void op_chdir(struct ctx *c, const struct op *o)
 {
 	/* No magic links: a cwd of /proc/self/fd/N must not reach a host directory (CVE-2024-21626). */
 	const char *path = o->a[A_CHDIR_PATH].s;
@@ -135,30 +131,26 @@ int op_chdir(struct ctx *c, const struct op *o)
 	char cwd[PATH_MAX];
 	if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/')
 		fail(c, EPERM, "working directory \"%s\" is outside the container's root", path);
-	return 0;
 }
 
-int op_umask(struct ctx *c, const struct op *o)
+void op_umask(struct ctx *c, const struct op *o)
 {
 	umask((mode_t)o->a[A_UMASK_MASK].i);
-	return 0;
 }
 
-int op_no_new_privs(struct ctx *c, const struct op *o)
+void op_no_new_privs(struct ctx *c, const struct op *o)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(c, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-	return 0;
 }
 
-int op_set_dumpable(struct ctx *c, const struct op *o)
+void op_set_dumpable(struct ctx *c, const struct op *o)
 {
 	if (prctl(PR_SET_DUMPABLE, (unsigned long)o->a[A_SET_DUMPABLE_VALUE].i, 0, 0, 0) < 0)
 		fail(c, errno, "prctl(PR_SET_DUMPABLE)");
-	return 0;
 }
 
-int op_ready(struct ctx *c, const struct op *o)
+void op_ready(struct ctx *c, const struct op *o)
 {
 	if (c->sync_fd >= 0) {
 		if (msg_send(c->sync_fd, MSG_READY, NULL, 0) < 0)
@@ -166,5 +158,4 @@ int op_ready(struct ctx *c, const struct op *o)
 		close(c->sync_fd);
 		c->sync_fd = -1;
 	}
-	return 0;
 }

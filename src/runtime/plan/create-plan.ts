@@ -131,6 +131,12 @@ function cleanDestination(dest: string): string {
   return clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
 }
 
+/** A path in the root as the directory that holds it and its name there (mknod and symlink make names in directories). */
+export function inDir(path: string): { dir: string; name: string } {
+  const clean = cleanDestination(path);
+  return { dir: posix.dirname(clean), name: posix.basename(clean) };
+}
+
 /** A bind mount on /dev means the devices come with it (runc's needsSetupDev). */
 export function needsDevSetup(spec: Spec): boolean {
   return !(spec.mounts ?? []).some((m) => cleanDestination(m.destination) === '/dev' && parseMountOptions(m.options ?? [], m.type).bind);
@@ -206,11 +212,10 @@ function addDevices(plan: Plan, spec: Spec, userns: boolean): void {
     const kind = d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : S_IF.CHR;
     plan.add(
       'mknod',
-      { target: d.path, mode: kind | (d.fileMode & 0o7777), dev: d.type === 'p' ? 0 : makedev(d.major, d.minor), uid: d.uid, gid: d.gid },
+      { ...inDir(d.path), mode: kind | (d.fileMode & 0o7777), dev: d.type === 'p' ? 0 : makedev(d.major, d.minor), uid: d.uid, gid: d.gid },
       `create device "${d.path}" (${d.type} ${d.major}:${d.minor})`,
       OpFlag.IGNORE_EEXIST,
     );
-    plan.add('chmod_chown', { target: d.path, mode: d.fileMode & 0o7777, uid: -1, gid: -1 }, `set the mode of device "${d.path}"`);
   }
 }
 
@@ -218,9 +223,9 @@ function addDevLinks(plan: Plan, hostHasKcore: boolean): void {
   const links: [string, string][] = [...DEV_SYMLINKS];
   if (hostHasKcore) links.push(['/dev/core', '/proc/kcore']);
   for (const [path, target] of links) {
-    plan.add('symlink', { target: path, link_target: target }, `link "${path}" -> "${target}"`, OpFlag.IGNORE_EEXIST);
+    plan.add('symlink', { ...inDir(path), link_target: target }, `link "${path}" -> "${target}"`, OpFlag.IGNORE_EEXIST);
   }
-  plan.add('symlink', { target: '/dev/ptmx', link_target: 'pts/ptmx' }, 'link "/dev/ptmx" -> "pts/ptmx"', OpFlag.IGNORE_EEXIST);
+  plan.add('symlink', { ...inDir('/dev/ptmx'), link_target: 'pts/ptmx' }, 'link "/dev/ptmx" -> "pts/ptmx"', OpFlag.IGNORE_EEXIST);
 }
 
 function hasProcMount(spec: Spec): boolean {
@@ -260,8 +265,6 @@ function seccompStep(plan: Plan, s: SeccompProgram, listenerState: string): void
 
 /** The process part shared by create and exec: limits, directory, ids, capabilities, seccomp, fds, program. */
 export function addProcessSteps(plan: Plan, p: Process, options: ProcessStepOptions): void {
-  // No HOME given: the user's home from the container's /etc/passwd, as runc sets it.
-  if (envValue(p.env, 'HOME') === undefined) plan.add('home_env', { uid: p.user.uid }, `find the home directory of uid ${p.user.uid}`);
   for (const r of p.rlimits ?? []) {
     const resource = RLIMIT[r.type];
     if (resource === undefined) throw invalidArgument('rlimit_type', `process.rlimits: unknown limit "${r.type}"`);

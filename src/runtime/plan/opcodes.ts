@@ -85,10 +85,10 @@ export const OPS = {
   remount_bind: { code: 12, args: { target: 'str', flags: 'int' } },
   /** Set propagation (MS_SHARED, MS_SLAVE, ... with MS_REC) of a mount in the root. */
   propagate: { code: 13, args: { target: 'str', flags: 'int' } },
-  mknod: { code: 14, args: { target: 'str', mode: 'int', dev: 'int', uid: 'int', gid: 'int' } },
-  symlink: { code: 15, args: { target: 'str', link_target: 'str' } },
-  /** chmod and chown a path in the root (device nodes, /dev). */
-  chmod_chown: { code: 16, args: { target: 'str', mode: 'int', uid: 'int', gid: 'int' } },
+  /** mknod(2) of `name` in the directory `dir` of the root (created when missing), then chown and chmod (past the umask). */
+  mknod: { code: 14, args: { dir: 'str', name: 'str', mode: 'int', dev: 'int', uid: 'int', gid: 'int' } },
+  /** A symlink `name` -> `link_target` in the directory `dir` of the root (created when missing). */
+  symlink: { code: 15, args: { dir: 'str', name: 'str', link_target: 'str' } },
   /**
    * Run a hook: fork, exec path with argv/envv, stdin from string `input` of
    * the last sync answer (a list of NUL-terminated strings), kill it after
@@ -148,8 +148,6 @@ export const OPS = {
   loopback_up: { code: 43, args: {} },
   /** Create a directory (and its parents) inside the root when missing: the working directory. */
   ensure_dir: { code: 44, args: { path: 'str' } },
-  /** Look up the home directory of `uid` in the container's /etc/passwd; exec adds HOME from it. */
-  home_env: { code: 45, args: { uid: 'int' } },
   /**
    * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], from
    * the cgroup library's device filter compiler) and attach it to the cgroup2
@@ -164,7 +162,7 @@ export type OpName = keyof typeof OPS;
 
 /**
  * Message types on the sync socket, and on the socket between berth-runtime's
- * front (native/front.c, the process the caller started) and the command
+ * front (native/front, the process the caller started) and the command
  * line it runs: there the executor's own messages are relayed as they are,
  * between FRONT_STARTED and FRONT_SESSION_END.
  */
