@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "front.h"
 
 #define RESUME_FLAG "--berth-front-resume="
 #define LAUNCHER_NAME "berth-runtime.cjs"
@@ -51,9 +52,6 @@
 /* How often, and for how long at most, the front moves itself where it is (see warm_cgroups). */
 #define WARM_INTERVAL_MS 2
 #define WARM_MAX_MS 1000
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 /* Sent to the front by a caller, passed on to the command line (runc forwards the same set). */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -121,54 +119,6 @@ static long long now_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/*
- * The cgroup.procs of this process's own cgroup on the cgroup2 mount (the "0::" line of
- * /proc/self/cgroup under the cgroup2 mount point of /proc/self/mountinfo), opened for writing;
- * -1 without one (a v1-only host, or no right to write it).
- */
-static int open_own_cgroup2_procs(void)
-{
-	char line[PATH_MAX + 64], own[sizeof line] = "";
-	FILE *in = fopen("/proc/self/cgroup", "re");
-	if (in == NULL)
-		return -1;
-	while (fgets(line, sizeof line, in) != NULL) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(own, sizeof own, "%s", line + 3);
-			break;
-		}
-	}
-	fclose(in);
-	if (own[0] != '/' || (in = fopen("/proc/self/mountinfo", "re")) == NULL)
-		return -1;
-	int fd = -1;
-	char root[PATH_MAX], point[PATH_MAX], path[sizeof point + sizeof own + 16];
-	while (fd < 0 && fgets(line, sizeof line, in) != NULL) {
-		/* id parent major:minor root mount-point ... - cgroup2 ...; escaped names (\040) are left alone. */
-		if (strstr(line, " - cgroup2 ") == NULL || strchr(line, '\\') != NULL)
-			continue;
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2)
-			continue;
-		const char *rel = own;
-		size_t n = strlen(root);
-		if (strcmp(root, "/") != 0) {
-			if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0'))
-				continue;
-			rel = own + n;
-		}
-		snprintf(path, sizeof path, "%s%s/cgroup.procs", point, strcmp(rel, "/") == 0 ? "" : rel);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		struct statfs fs;
-		if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	fclose(in);
-	return fd;
 }
 
 /*
