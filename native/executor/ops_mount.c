@@ -213,29 +213,26 @@ void op_mount(struct ctx *c, const struct op *o)
 		close(src_fd);
 }
 
-void op_remount_bind(struct ctx *c, const struct op *o)
+/* A mount in the root changed: remounted with flags (and what the kernel locks), or its propagation. */
+static void change_mount(struct ctx *c, const struct op *o, const char *target, unsigned long flags, int remount_bind)
 {
-	const char *target = o->a[A_REMOUNT_BIND_TARGET].s;
-	unsigned long flags = (unsigned long)o->a[A_REMOUNT_BIND_FLAGS].i;
-	char path[32];
-	int fd = in_root(c, o, target, -1, path);
-	if (fd >= 0 && remount(path, MS_REMOUNT | MS_BIND | flags) < 0)
-		fail(c, errno, "remount \"%s\" with flags %#lx", target, flags);
-	if (fd >= 0)
-		close(fd);
-}
-
-void op_propagate(struct ctx *c, const struct op *o)
-{
-	const char *target = o->a[A_PROPAGATE_TARGET].s;
-	unsigned long flags = (unsigned long)o->a[A_PROPAGATE_FLAGS].i;
 	char path[32];
 	int fd = in_root(c, o, target, -1, path);
 	if (fd < 0)
 		return;
-	if (mount(NULL, path, NULL, flags, NULL) < 0)
-		fail(c, errno, "set propagation %#lx of \"%s\"", flags, target);
+	if ((remount_bind ? remount(path, MS_REMOUNT | MS_BIND | flags) : mount(NULL, path, NULL, flags, NULL)) < 0)
+		fail(c, errno, "%s \"%s\" with flags %#lx", remount_bind ? "remount" : "set the propagation of", target, flags);
 	close(fd);
+}
+
+void op_remount_bind(struct ctx *c, const struct op *o)
+{
+	change_mount(c, o, o->a[A_REMOUNT_BIND_TARGET].s, (unsigned long)o->a[A_REMOUNT_BIND_FLAGS].i, 1);
+}
+
+void op_propagate(struct ctx *c, const struct op *o)
+{
+	change_mount(c, o, o->a[A_PROPAGATE_TARGET].s, (unsigned long)o->a[A_PROPAGATE_FLAGS].i, 0);
 }
 
 /* A directory in the root (created when missing), in which mknod and symlink make a name. */
