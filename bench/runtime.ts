@@ -9,7 +9,7 @@
  *     command pays and runc does not.
  *
  * berth-runtime is the command as users run it: build/berth-runtime, the
- * native front that starts the command line (native/front.c).
+ * native front that starts the command line (native/front).
  *
  * Prints medians and ratios. Runs are interleaved so drift hits all alike.
  *

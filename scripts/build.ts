@@ -35,21 +35,28 @@ function stale(output: string, inputs: string[]): boolean {
   return statSync(output).mtimeMs < newestMtime(inputs);
 }
 
-// The native executor, and berth-runtime's front: the same sources, the front built with
-// BERTH_FRONT (native/front.c), so that it can fork executors without executing anything.
+// The native programs, one directory each under native/ (native/monitor/README.md says what goes where).
+// Each is built from its own directory, common/ (what they share), and the programs it embeds minus
+// their main.c: berth-runtime's front forks executors from itself, so it embeds the executor. A
+// program whose directory has no sources yet (the monitor, until the engine brings it) is skipped.
 const nativeDir = join(repo, 'native');
-const natives: Record<string, string[]> = { 'berth-exec': [], 'berth-runtime': ['-DBERTH_FRONT'] };
-for (const [name, defines] of Object.entries(natives)) {
+const natives: { name: string; dir: string; embeds: string[] }[] = [
+  { name: 'berth-exec', dir: 'executor', embeds: [] },
+  { name: 'berth-runtime', dir: 'front', embeds: ['executor'] },
+  { name: 'berth-monitor', dir: 'monitor', embeds: [] },
+];
+const cSources = (dir: string): string[] => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.c')).map((f) => join(nativeDir, dir, f));
+for (const { name, dir, embeds } of natives) {
   const exe = join(out, name);
-  if (!stale(exe, [nativeDir])) continue;
-  const sources = readdirSync(nativeDir)
-    .filter((f) => f.endsWith('.c'))
-    .map((f) => join(nativeDir, f));
+  const dirs = [dir, 'common', ...embeds];
+  const own = cSources(dir);
+  if (own.length === 0 || !stale(exe, dirs.map((d) => join(nativeDir, d)))) continue;
+  const sources = [...own, ...cSources('common'), ...embeds.flatMap((d) => cSources(d).filter((f) => !f.endsWith('/main.c')))];
   const cc = process.env['CC'] ?? 'cc';
   execFileSync(
     cc,
     ['-std=gnu11', '-O2', '-s', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
-      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', ...defines, '-o', `${exe}.new`, ...sources],
+      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', ...dirs.map((d) => `-I${join(nativeDir, d)}`), '-o', `${exe}.new`, ...sources],
     { stdio: 'inherit' },
   );
   renameSync(`${exe}.new`, exe);

@@ -6,6 +6,7 @@ import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { type Execution, ExecutorFailure, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
 import { compileExecPlan } from '../plan/exec-plan.ts';
+import { withHome } from './home.ts';
 import type { RuntimeContext } from './context.ts';
 import { writePidFile } from './create.ts';
 import { compileSeccompFor, listenerState } from './seccomp.ts';
@@ -70,7 +71,7 @@ async function execWarm(ctx: RuntimeContext, id: string, process: Process, optio
   const detach = options.detach ?? false;
   const seccomp = record.config.linux?.seccomp ? await compileSeccompFor(record.config.linux.seccomp) : undefined;
   const plan = compileExecPlan({
-    process,
+    process: withHome(process, record.rootfs, record.bundle, record.config.mounts),
     initPid: record.pid,
     namespaceTypes: Object.keys(record.namespaces),
     consoleSocket: options.consoleSocket,

@@ -1,5 +1,5 @@
 /**
- * berth-runtime's front (native/front.c), as root: the process a caller
+ * berth-runtime's front (native/front), as root: the process a caller
  * starts runs the command line as its child, forks the executors from a
  * sealed copy of itself, holds the locks, passes signals on and ends as the
  * command line does. Each test looks at the processes themselves (/proc) or
