@@ -15,7 +15,7 @@
  * its own when this script goes away). Runs are interleaved, and which
  * runtime goes first alternates, so drift hits both alike.
  *
- *   build/node bench/runtime.ts [--runs 20] [--limits] [--json] [--only quiet|loaded] [--hogs N]
+ *   build/node bench/runtime.ts [--runs 20] [--limits] [--json] [--only quiet|loaded] [--hogs N] [--berth PATH]
  *
  * --limits adds a memory limit, a pids limit and the default seccomp
  * profile to the bundle (what engines ask). --json prints one JSON object.
@@ -43,7 +43,8 @@ const json = args.includes('--json');
 const modes = (['quiet', 'loaded'] as const).filter((m) => only === undefined || only === m);
 const repo = join(import.meta.dirname, '..');
 const node = join(repo, 'build', 'node');
-const berth = join(repo, 'build', 'berth-runtime');
+// --berth: another build of berth-runtime (say, one with a start-up change to measure).
+const berth = option('--berth') ?? join(repo, 'build', 'berth-runtime');
 
 /** The goals of issue 9 ("speed as users see it"): berth/runc, raw. */
 const GOALS = { run: 1.0, cycle: 1.5, state: 1.5 } as const;
