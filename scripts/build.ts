@@ -86,10 +86,6 @@ const srcDir = join(repo, 'src');
 const runtimeLauncher = {
   valueFlags: GLOBAL_FLAGS.filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]),
   ownCache: OWN_CODE_CACHE,
-  // A command lives tens of milliseconds: Sparkplug's baseline compiles (on V8's worker threads) cost
-  // more than they save. Measured with perf stat, 10-12 interleaved rounds: run 58.0 -> 54.9 ms of CPU,
-  // create + start + delete 133.6 -> 131.5, state 41.6 -> 40.5.
-  nodeFlag: '--no-sparkplug',
 };
 for (const [name, entry] of Object.entries(commands)) {
   // One CommonJS file per command: require() skips the ESM loader's per-module resolution,
