@@ -5,7 +5,7 @@
  * source is newer than its output, unless --force).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
 import { launcherSource } from './launcher.ts';
@@ -28,6 +28,19 @@ function newestMtime(paths: string[]): number {
     }
   }
   return newest;
+}
+
+/**
+ * Escapes what esbuild leaves outside ASCII (it does not escape regular expression literals, such
+ * as events' /µs|μs/): one such character makes V8 hold the whole source, which every command
+ * reads, hashes and keeps for lazy compiles, as two bytes a character instead of one. \uXXXX means
+ * the same character in strings, templates and regular expressions (with or without the u flag).
+ */
+function asciiOnly(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (escaped !== text) writeFileSync(file, escaped);
 }
 
 function stale(output: string, inputs: string[]): boolean {
@@ -108,6 +121,7 @@ for (const [name, entry] of Object.entries(commands)) {
       define: { BERTH_BUNDLED: 'true', 'import.meta.dirname': '__dirname', 'import.meta.url': '__berthImportMetaUrl' },
       banner: { js: 'var __berthImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     });
+    asciiOnly(fresh);
     renameSync(fresh, bundle);
     // The launcher loads the bundle with its V8 code cache (scripts/launcher.ts).
     const launcherTmp = `${launcher}.new-${process.pid}`;
