@@ -92,4 +92,5 @@ export const c = {
   ),
   umount2: bind<(target: CPath, flags: number) => number>('int umount2(const char *target, int flags)'),
   fchdir: bind<(fd: number) => number>('int fchdir(int fd)'),
+  flock: bind<(fd: number, operation: number) => number>('int flock(int fd, int operation)'),
 };
