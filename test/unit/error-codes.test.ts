@@ -117,7 +117,7 @@ function scan(): { uses: Use[]; templates: string[]; unmarkedThrows: string[] } 
 
 const { uses, templates, unmarkedThrows } = scan();
 
-/** Codes that src/ and test/ test errors for: `isBerthError(err, 'code')`, `err.code === 'code'`. */
+/** Codes that src/ and test/ test errors for: `isBerthError(err, 'code')`, `err.code === 'code'`, `assert.equal(err.code, 'code')`. */
 function compared(): { code: string; where: string }[] {
   const out: { code: string; where: string }[] = [];
   for (const dir of [SRC, join(SRC, '..', 'test')]) {
@@ -127,6 +127,10 @@ function compared(): { code: string; where: string }[] {
       const at = (n: ts.Node): string => `${relative(join(SRC, '..'), file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n) && n.expression.getText(sf) === 'isBerthError') for (const code of literals(n.arguments[1])) out.push({ code, where: at(n) });
+        // assert.equal(err.code, 'code')
+        if (ts.isCallExpression(n) && /^assert\.(strictEqual|equal)$/.test(n.expression.getText(sf)) && /\.code$/.test(n.arguments[0]?.getText(sf) ?? '')) {
+          for (const code of literals(n.arguments[1]).filter((c) => /^[a-z]/.test(c))) out.push({ code, where: at(n) });
+        }
         if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken && !ts.isTypeOfExpression(n.left) && /\bcode$/.test(n.left.getText(sf))) {
           for (const code of literals(n.right).filter((c) => /^[a-z]/.test(c))) out.push({ code, where: at(n) });
         }

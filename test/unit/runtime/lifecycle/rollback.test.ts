@@ -39,7 +39,8 @@ test('the executor fails at step N: the error names the step, nothing is left', 
     await assert.rejects(create(h.ctx, id, { bundle: h.bundle }), (err: unknown) => {
       assert.ok(err instanceof ExecutorFailure, `step ${n}: ${String(err)}`);
       assert.equal(err.step, n);
-      assert.equal(err.code, 'executor_eacces');
+      assert.equal(err.code, 'executor_step_failed');
+      assert.equal(err.details['errnoName'], 'EACCES');
       assert.match(err.message, new RegExp(`^step ${n} \\(${steps[n]?.op}\\): .*: fake failure of ${steps[n]?.op}: permission denied`));
       return true;
     });
