@@ -406,11 +406,22 @@ int op_mask_path(struct ctx *c, const struct op *o)
 		fail(c, errno, "stat masked path \"%s\"", target);
 	fd_path(path, sizeof path, fd);
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
+		/* runc's mask: an empty tmpfs, read-only and nothing more. */
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
 			fail(c, errno, "mask directory \"%s\" with an empty read-only tmpfs", target);
 	} else {
-		if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+		/* The container's own /dev/null, as runc's (after its pivot); the host's when it has none. */
+		char null_path[64];
+		const char *source = "/dev/null";
+		int null_fd = resolve_in_root(c, "/dev/null", -1);
+		if (null_fd >= 0 && fstat(null_fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+			fd_path(null_path, sizeof null_path, null_fd);
+			source = null_path;
+		}
+		if (mount(source, path, NULL, MS_BIND, NULL) < 0)
 			fail(c, errno, "mask \"%s\" with /dev/null", target);
+		if (null_fd >= 0)
+			close(null_fd);
 	}
 	close(fd);
 	return 0;

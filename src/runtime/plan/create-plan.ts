@@ -383,8 +383,9 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   });
   // A missing working directory is made, as runc does.
   plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
-  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
+  // Read-only paths first, then masks: runc's order, so /proc/self/mountinfo reads the same.
   for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
+  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
   if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
   else plan.add('pivot_root', {}, 'pivot_root into the root');
   // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.

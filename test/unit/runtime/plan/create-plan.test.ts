@@ -52,8 +52,8 @@ describe('compileCreatePlan', () => {
       ['first mount', names.indexOf('mount')],
       ['devices', names.indexOf('mknod')],
       ['links', names.indexOf('symlink')],
-      ['masks', names.indexOf('mask_path')],
       ['read-only paths', names.indexOf('readonly_path')],
+      ['masks (after them, as runc)', names.indexOf('mask_path')],
       ['pivot_root', names.indexOf('pivot_root')],
       ['read-only root', names.indexOf('remount_root_ro')],
       ['rlimits', names.indexOf('setrlimit')],
@@ -462,14 +462,14 @@ describe('compileCreatePlan', () => {
       createInput(
         spec((s) => {
           s.process!.user = { uid: 1000, gid: 100, additionalGids: [4, 27], umask: 0o027 };
-          s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: ['CAP_KILL'] };
+          s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
           s.process!.noNewPrivileges = false;
         }),
       ),
     );
     assert.deepEqual(stepsOf(plan, 'set_user').at(-1)?.args, { uid: 1000, gid: 100, groups: [4, 27] });
     assert.deepEqual(stepsOf(plan, 'umask').at(-1)?.args, { mask: 0o027 });
-    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 0b100001n, effective: 0b100000n, permitted: 0b100000n, inheritable: 0n, ambient: 0b100000n });
+    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 0b100001n, effective: 0b100000n, permitted: 0b100000n, inheritable: 0b100000n, ambient: 0b100000n });
     assert.equal(stepsOf(plan, 'no_new_privs').length, 0);
   });
 

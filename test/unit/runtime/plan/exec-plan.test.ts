@@ -115,7 +115,7 @@ describe('compileExecPlan', () => {
       input(
         proc((p) => {
           p.user = { uid: 1000, gid: 1000, additionalGids: [10], umask: 0o077 };
-          p.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] };
+          p.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'], inheritable: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] };
           p.noNewPrivileges = true;
         }),
         { preserveFds: 3 },
@@ -124,7 +124,7 @@ describe('compileExecPlan', () => {
     assert.deepEqual(stepsOf(plan, 'close_fds').map((s) => s.args.first), [6, 6]);
     assert.deepEqual(stepsOf(plan, 'set_user')[0]?.args, { uid: 1000, gid: 1000, groups: [10] });
     assert.deepEqual(stepsOf(plan, 'umask')[0]?.args, { mask: 0o077 });
-    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 1n << 13n, effective: 1n << 13n, permitted: 1n << 13n, inheritable: 0n, ambient: 1n << 13n });
+    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 1n << 13n, effective: 1n << 13n, permitted: 1n << 13n, inheritable: 1n << 13n, ambient: 1n << 13n });
     assertOrder(plan, ['caps', opNames(plan).indexOf('caps')], ['no_new_privs', opNames(plan).indexOf('no_new_privs')]);
   });
 

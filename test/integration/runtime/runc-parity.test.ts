@@ -1,0 +1,111 @@
+/**
+ * Differential test against runc (root): runc's own default config
+ * (`runc spec`), a busybox root and a probe printing what a process sees
+ * inside. berth-runtime's container must read the same as runc's, byte for
+ * byte, after normalising only what differs from one run to the next.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import type { Spec } from '../../../src/oci/runtime-spec.ts';
+import { makeRootfs, onCleanup, type Result, runCommand, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId } from '../../helpers/runtime.ts';
+
+/** What the process sees: identity, capabilities, fds, mounts with their types, /dev, the user namespace. */
+const PROBE = [
+  'hostname',
+  'id',
+  'grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status',
+  // The shell's own descriptors (ls would list its directory descriptor too).
+  'cd /proc/$$/fd && for f in *; do echo "fd $f -> $(readlink $f)"; done; cd /',
+  'cat /proc/self/mountinfo',
+  // Without times: they differ between the two runs.
+  'for f in /dev/* /dev/.[!.]*; do [ -e "$f" ] || [ -L "$f" ] || continue; stat -c "%A %h %u %g %t:%T %s %N" "$f"; done',
+  'cat /proc/self/uid_map',
+].join('\n');
+
+/**
+ * What necessarily differs per run, and only that: pipe inode numbers, mount
+ * ids and the device numbers of fresh anonymous file systems (proc, tmpfs,
+ * ...), which the kernel hands out anew for each container. Both are
+ * renumbered in order of appearance, so which mount sits on which and which
+ * mounts share a file system still has to match.
+ */
+function normalise(text: string): string {
+  const ids = new Map<string, string>();
+  const devs = new Map<string, string>();
+  const label = (map: Map<string, string>, key: string, prefix: string): string => {
+    if (!map.has(key)) map.set(key, `${prefix}${map.size}`);
+    return map.get(key) ?? key;
+  };
+  return text
+    .replace(/pipe:\[\d+\]/g, 'pipe:[N]')
+    .split('\n')
+    .map((line) => {
+      const m = /^(\d+) (\d+) (\d+:\d+) (.*)$/.exec(line);
+      if (!m) return line;
+      const [, id = '', parent = '', dev = '', rest = ''] = m;
+      const devLabel = dev.startsWith('0:') ? label(devs, dev, 'anon') : dev;
+      return `${label(ids, id, 'm')} ${label(ids, parent, 'm')} ${devLabel} ${rest}`;
+    })
+    .join('\n');
+}
+
+/** A bundle from `runc spec` with the busybox root, running the probe. */
+function runcSpecBundle(t: TestContext, cgroupsPath: string): string {
+  const dir = tempDir(t, 'berth-parity-');
+  makeRootfs(dir);
+  execFileSync('runc', ['spec', '--bundle', dir]);
+  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
+  spec.process!.terminal = false;
+  spec.process!.args = ['sh', '-c', PROBE];
+  // Without a path each runtime picks its own parent (runc the caller's cgroup, berth /berth), which
+  // the container sees as the root of its cgroup mounts: both are given the same one.
+  spec.linux!.cgroupsPath = cgroupsPath;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+  return dir;
+}
+
+/**
+ * Runs a command with pipes as its stdin, stdout and stderr (Node's own are
+ * sockets). runc's foreground `run` always gives the container pipes of its
+ * own and copies them; berth-runtime hands the caller's stdio straight on.
+ * With pipes on both sides the container sees the same thing either way.
+ */
+function runWithPipes(cmd: string, args: readonly string[]): Promise<Result> {
+  return runCommand('bash', ['-c', '"$@" < <(:) 2> >(cat >&2) | cat', 'bash', cmd, ...args]);
+}
+
+function removeCgroups(path: string): void {
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+    const dir = join('/sys/fs/cgroup', hierarchy, path);
+    if (existsSync(dir)) rmdirSync(dir);
+  }
+}
+
+describe('runc parity: runc\'s default spec reads the same inside (root)', () => {
+  test('hostname, ids, capabilities, no_new_privs, seccomp, fds, mountinfo, /dev and uid_map equal runc\'s', async (t) => {
+    const cgroupsPath = `/${uniqueId('berth-parity')}`;
+    const bundle = runcSpecBundle(t, cgroupsPath);
+    const runcRoot = tempDir(t, 'berth-runc-state-');
+    const rt = new RuntimeFixture(t);
+    const runcId = uniqueId('runc');
+    onCleanup(t, async () => {
+      await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
+      removeCgroups(cgroupsPath);
+    });
+
+    const runc = await runWithPipes('runc', ['--root', runcRoot, 'run', '--bundle', bundle, runcId]);
+    assert.equal(runc.code, 0, runc.stderr);
+    const berth = await runWithPipes(RUNTIME_BIN, ['--root', rt.root, 'run', '--bundle', bundle, rt.track(uniqueId())]);
+    assert.equal(berth.code, 0, berth.stderr);
+
+    // The probe ran in full under runc: the reference is worth comparing with.
+    assert.match(runc.stdout, /^runc\nuid=0\(root\) gid=0\(root\)\nCapInh:/);
+    assert.match(runc.stdout, / \/proc\/keys .* - tmpfs /);
+    assert.match(runc.stdout, /\n +0 +0 +4294967295\n$/);
+    assert.equal(normalise(berth.stdout), normalise(runc.stdout));
+    assert.equal(berth.stderr, runc.stderr);
+  });
+});
