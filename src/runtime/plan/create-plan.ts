@@ -271,14 +271,13 @@ export function addProcessSteps(plan: Plan, p: Process, options: ProcessStepOpti
     { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] },
     `become uid ${p.user.uid}, gid ${p.user.gid}${p.user.additionalGids?.length ? `, groups ${p.user.additionalGids.join(',')}` : ''}`,
   );
-  if (p.capabilities) {
-    const m = capabilityMasks(p.capabilities);
-    plan.add(
-      'caps',
-      { bounding: m.bounding, effective: m.effective, permitted: m.permitted, inheritable: m.inheritable, ambient: m.ambient },
-      'set the capabilities',
-    );
-  }
+  // No capabilities given means none, as runc: never the runtime's own full set.
+  const m = capabilityMasks(p.capabilities ?? {});
+  plan.add(
+    'caps',
+    { bounding: m.bounding, effective: m.effective, permitted: m.permitted, inheritable: m.inheritable, ambient: m.ambient },
+    'set the capabilities',
+  );
   if (nnp) plan.add('no_new_privs', {}, 'set no_new_privs');
   // With no_new_privs, as late as possible so the profile needs to allow as little as possible.
   if (options.seccomp && nnp) seccompStep(plan, options.seccomp, listenerState);

@@ -52,6 +52,9 @@ export function semanticProblems(spec: Spec, options: SemanticOptions): string[]
       if (r.soft > r.hard) out.push(`process.rlimits[${i}]: soft limit ${r.soft} above hard limit ${r.hard}`);
     });
     if (p.consoleSize && !p.terminal) out.push('process.consoleSize: needs process.terminal');
+    // Neither LSM is applied, so a profile or label asked for would be silently missing (runc refuses them too where the kernel has none).
+    if (p.apparmorProfile) out.push('process.apparmorProfile: AppArmor profiles are not supported by berth-runtime');
+    if (p.selinuxLabel) out.push('process.selinuxLabel: SELinux labels are not supported by berth-runtime');
     if (p.scheduler) out.push('process.scheduler: not supported by berth-runtime');
     if (p.ioPriority) out.push('process.ioPriority: not supported by berth-runtime');
     if (p.execCPUAffinity) out.push('process.execCPUAffinity: not supported by berth-runtime');

@@ -473,6 +473,11 @@ describe('compileCreatePlan', () => {
     assert.equal(stepsOf(plan, 'no_new_privs').length, 0);
   });
 
+  test('no capabilities given: a step that drops them all, as runc (never the runtime\'s own set)', () => {
+    const plan = compileCreatePlan(createInput(spec((s) => delete s.process!.capabilities)));
+    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n });
+  });
+
   test('seccomp: before the capabilities drop without no_new_privs, as late as possible with it', () => {
     const seccomp = { program: new Uint8Array(16), flags: 0, notify: false };
     const withoutNnp = compileCreatePlan(createInput(spec((s) => (s.process!.noNewPrivileges = false)), { seccomp }));
