@@ -84,6 +84,7 @@ int op_symlink(struct ctx *c, const struct op *o);
 int op_chmod_chown(struct ctx *c, const struct op *o);
 int op_pivot_root(struct ctx *c, const struct op *o);
 int op_move_root(struct ctx *c, const struct op *o);
+int op_chroot(struct ctx *c, const struct op *o);
 int op_mask_path(struct ctx *c, const struct op *o);
 int op_readonly_path(struct ctx *c, const struct op *o);
 int op_remount_root_ro(struct ctx *c, const struct op *o);

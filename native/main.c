@@ -161,6 +161,7 @@ static const handler handlers[OP_MAX_CODE + 1] = {
 	[OP_CONSOLE_CONNECT] = op_console_connect,
 	[OP_PIVOT_ROOT] = op_pivot_root,
 	[OP_MOVE_ROOT] = op_move_root,
+	[OP_CHROOT] = op_chroot,
 	[OP_MASK_PATH] = op_mask_path,
 	[OP_READONLY_PATH] = op_readonly_path,
 	[OP_REMOUNT_ROOT_RO] = op_remount_root_ro,

@@ -391,6 +391,16 @@ int op_move_root(struct ctx *c, const struct op *o)
 	return 0;
 }
 
+int op_chroot(struct ctx *c, const struct op *o)
+{
+	const char *path = o->a[A_CHROOT_PATH].s;
+	if (chroot(path) < 0)
+		fail(c, errno, "chroot \"%s\"", path);
+	if (chdir("/") < 0)
+		fail(c, errno, "chdir / in the new root");
+	return 0;
+}
+
 int op_mask_path(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_MASK_PATH_PATH].s;

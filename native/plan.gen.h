@@ -83,6 +83,7 @@ enum op_code {
   OP_LOOPBACK_UP = 43,
   OP_ENSURE_DIR = 44,
   OP_HOME_ENV = 45,
+  OP_CHROOT = 46,
   OP_BPF_DEVICE = 60,
 };
 #define OP_MAX_CODE 60
@@ -126,6 +127,7 @@ enum { A_SET_DUMPABLE_VALUE = 0 };
 enum { A_LISTENER_CONNECT_PATH = 0 };
 enum { A_ENSURE_DIR_PATH = 0 };
 enum { A_HOME_ENV_UID = 0 };
+enum { A_CHROOT_PATH = 0 };
 enum { A_BPF_DEVICE_CGROUP = 0, A_BPF_DEVICE_PROGRAM = 1, A_BPF_DEVICE_LICENSE = 2 };
 
 struct op_sig {
@@ -180,6 +182,7 @@ static const struct op_sig op_sigs[OP_MAX_CODE + 1] = {
   [OP_LOOPBACK_UP] = { "loopback_up", 0, {  } },
   [OP_ENSURE_DIR] = { "ensure_dir", 1, { ARG_STR } },
   [OP_HOME_ENV] = { "home_env", 1, { ARG_INT } },
+  [OP_CHROOT] = { "chroot", 1, { ARG_STR } },
   [OP_BPF_DEVICE] = { "bpf_device", 3, { ARG_STR, ARG_STR, ARG_STR } },
 };
 

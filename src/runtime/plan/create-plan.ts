@@ -291,9 +291,9 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   const p = spec.process;
   if (!p) throw invalidArgument('no_process', 'process: is required to create a container');
   const namespaces = namespacesOf(spec);
+  // Without a mount namespace the process is in the runtime's: nothing is mounted there (the
+  // validator refuses what would need it), the root is only a chroot. A joined one is set up as a new one, as runc does.
   const mountNs = namespaces.find((ns) => ns.type === 'mount');
-  if (!mountNs) throw unsupported('no_mount_namespace', 'linux.namespaces: berth-runtime needs a mount namespace (add {"type": "mount"})');
-  if (mountNs.path) throw unsupported('join_mount_namespace', 'linux.namespaces: joining an existing mount namespace is not supported');
   const userns = namespaces.some((ns) => ns.type === 'user' && !ns.path);
   const cgroupns = namespaces.some((ns) => ns.type === 'cgroup' && !ns.path);
   if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0 && !hasProcMount(spec)) {
@@ -332,8 +332,9 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   plan.add('fork', { wait: input.wait ? 1 : 0, console_proxy: input.consoleProxy ? 1 : 0 }, 'start the container process');
 
   // In the container process.
-  if (userns || input.cgroupProcs === undefined) {
-    // Its root (a mapped id) may not write the host's cgroup files: TypeScript places it.
+  if (userns || input.cgroupProcs === undefined || mountNs?.path) {
+    // Its root (a mapped id) may not write the host's cgroup files, nor see them from a joined
+    // mount namespace: TypeScript places it.
     plan.add('sync', { tag: SYNC_CREATED }, 'wait to be placed in the cgroup');
   } else {
     // Still in the host's mount namespace view: it moves itself ("0" is the writer), no round trip.
@@ -346,26 +347,8 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   if (namespaces.some((ns) => ns.type === 'network' && !ns.path)) plan.add('loopback_up', {}, 'bring lo up');
   if (spec.hostname) plan.add('sethostname', { name: spec.hostname }, `set the hostname to "${spec.hostname}"`);
   if (spec.domainname) plan.add('setdomainname', { name: spec.domainname }, `set the domain name to "${spec.domainname}"`);
-  const rootProp = spec.linux?.rootfsPropagation;
-  plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make "/" ${rootProp || 'rslave'}`);
-  // pivot_root refuses a new root whose parent mount is shared. Only a recursive slave, private or
-  // unbindable "/" is sure to leave no shared mount above the rootfs; otherwise the parent keeps
-  // the host's propagation (or, with rshared, became shared) and is made private (as runc does).
-  const parentMayBeShared = rootProp !== undefined && rootProp !== '' && !['rslave', 'rprivate', 'runbindable'].includes(rootProp);
-  if (parentMayBeShared && input.rootfsParentMount) {
-    plan.add('propagate_abs', { path: input.rootfsParentMount, flags: MS.PRIVATE }, `make "${input.rootfsParentMount}" private`);
-  }
-  plan.add('open_root', { path: input.rootfs }, `bind the root "${input.rootfs}" onto itself`);
-  (spec.mounts ?? []).forEach((m, i) => addMount(plan, m, i, input, userns, cgroupns));
-  const setupDev = needsDevSetup(spec);
-  if (setupDev) {
-    addDevices(plan, spec, userns);
-    addDevLinks(plan, input.hostHasKcore);
-  }
-  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
-    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
-    plan.add('write_file', { path, data: value, resolve: RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS }, `set sysctl ${key} to "${value}"`);
-  }
+  const setupDev = mountNs !== undefined && needsDevSetup(spec);
+  if (mountNs) addRoot(plan, input, userns, cgroupns, setupDev);
   if (p.oomScoreAdj !== undefined) {
     plan.add('write_file', { path: '/proc/self/oom_score_adj', data: String(p.oomScoreAdj), resolve: 0 }, `set oom_score_adj to ${p.oomScoreAdj}`);
   }
@@ -380,18 +363,8 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
       `createContainer hook ${i} "${h.path}"`,
     );
   });
-  // A missing working directory is made, as runc does.
-  plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
-  // Read-only paths first, then masks: runc's order, so /proc/self/mountinfo reads the same.
-  for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
-  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
-  if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
-  else plan.add('pivot_root', {}, 'pivot_root into the root');
-  // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.
-  if (rootProp && rootProp !== 'private' && rootProp !== 'rprivate') {
-    plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make the new "/" ${rootProp}`);
-  }
-  if (spec.root?.readonly) plan.add('remount_root_ro', {}, 'remount the root read-only');
+  if (mountNs) enterRoot(plan, input);
+  else plan.add('chroot', { path: input.rootfs }, `chroot into "${input.rootfs}" (no mount namespace of its own)`);
   if (p.terminal) {
     if (!input.consoleSocket && !input.consoleProxy) {
       throw invalidArgument('console_socket_required', 'process.terminal: a terminal needs --console-socket when the container runs detached');
@@ -421,6 +394,49 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   plan.add('reset_signals', {}, 'reset signal handling');
   plan.add('exec', { argv: p.args ?? [], envv: p.env ?? [] }, `exec "${p.args?.[0] ?? ''}"`);
   return plan;
+}
+
+/** The root in the container's mount namespace: propagation, the root bound, mounts, devices, sysctls. */
+function addRoot(plan: Plan, input: CreatePlanInput, userns: boolean, cgroupns: boolean, setupDev: boolean): void {
+  const { spec } = input;
+  const rootProp = spec.linux?.rootfsPropagation;
+  plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make "/" ${rootProp || 'rslave'}`);
+  // pivot_root refuses a new root whose parent mount is shared. Only a recursive slave, private or
+  // unbindable "/" is sure to leave no shared mount above the rootfs; otherwise the parent keeps
+  // the host's propagation (or, with rshared, became shared) and is made private (as runc does).
+  const parentMayBeShared = rootProp !== undefined && rootProp !== '' && !['rslave', 'rprivate', 'runbindable'].includes(rootProp);
+  if (parentMayBeShared && input.rootfsParentMount) {
+    plan.add('propagate_abs', { path: input.rootfsParentMount, flags: MS.PRIVATE }, `make "${input.rootfsParentMount}" private`);
+  }
+  plan.add('open_root', { path: input.rootfs }, `bind the root "${input.rootfs}" onto itself`);
+  (spec.mounts ?? []).forEach((m, i) => addMount(plan, m, i, input, userns, cgroupns));
+  if (setupDev) {
+    addDevices(plan, spec, userns);
+    addDevLinks(plan, input.hostHasKcore);
+  }
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
+    plan.add('write_file', { path, data: value, resolve: RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS }, `set sysctl ${key} to "${value}"`);
+  }
+}
+
+/** After the createContainer hooks: the working directory, masks, then into the root. */
+function enterRoot(plan: Plan, input: CreatePlanInput): void {
+  const { spec } = input;
+  const p = spec.process;
+  const rootProp = spec.linux?.rootfsPropagation;
+  // A missing working directory is made, as runc does.
+  if (p) plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
+  // Read-only paths first, then masks: runc's order, so /proc/self/mountinfo reads the same.
+  for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
+  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
+  if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
+  else plan.add('pivot_root', {}, 'pivot_root into the root');
+  // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.
+  if (rootProp && rootProp !== 'private' && rootProp !== 'rprivate') {
+    plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make the new "/" ${rootProp}`);
+  }
+  if (spec.root?.readonly) plan.add('remount_root_ro', {}, 'remount the root read-only');
 }
 
 /** Whether the host has /proc/kcore, for the /dev/core link. */

@@ -151,6 +151,11 @@ export const OPS = {
   /** Look up the home directory of `uid` in the container's /etc/passwd; exec adds HOME from it. */
   home_env: { code: 45, args: { uid: 'int' } },
   /**
+   * chroot(2) into `path` (a host path) and chdir "/": the root of a process
+   * without a mount namespace of its own, where nothing may be mounted.
+   */
+  chroot: { code: 46, args: { path: 'str' } },
+  /**
    * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], from
    * the cgroup library's device filter compiler) and attach it to the cgroup2
    * directory `cgroup` (a host path) with BPF_F_ALLOW_MULTI, replacing the

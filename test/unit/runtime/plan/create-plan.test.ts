@@ -322,14 +322,46 @@ describe('compileCreatePlan', () => {
     assertOrder(plan, ['last setns', opNames(plan).lastIndexOf('setns')], ['unshare', opNames(plan).indexOf('unshare')]);
   });
 
-  test('a mount namespace is required and cannot be joined', () => {
-    throwsCode(() => compileCreatePlan(createInput(spec((s) => (s.linux!.namespaces = [{ type: 'pid' }])))), 'no_mount_namespace', /needs a mount namespace/);
-    throwsCode(
-      () => compileCreatePlan(createInput(spec((s) => (s.linux!.namespaces = [{ type: 'mount', path: '/proc/1/ns/mnt' }])))),
-      'join_mount_namespace',
-      /joining an existing mount namespace is not supported/,
+  test('no mount namespace: the runtime\'s, nothing mounted or made in it, the root only a chroot', () => {
+    const plan = compileCreatePlan(
+      createInput(
+        spec((s) => {
+          s.linux!.namespaces = [{ type: 'pid' }];
+          s.mounts = [];
+          delete s.hostname;
+        }),
+        { cgroupProcs: ['/sys/fs/cgroup/pids/c1/cgroup.procs'] },
+      ),
     );
+    const names = opNames(plan);
+    for (const op of ['propagate_abs', 'open_root', 'mount', 'mknod', 'symlink', 'ensure_dir', 'mask_path', 'readonly_path', 'pivot_root', 'remount_root_ro']) {
+      assert.equal(names.includes(op as never), false, op);
+    }
+    assert.deepEqual(stepsOf(plan, 'unshare').map((s) => s.args.flags), [CLONE.NEWPID]);
+    assert.deepEqual(stepsOf(plan, 'chroot')[0]?.args, { path: '/bundles/b1/rootfs' });
+    assertOrder(plan, ['fork', names.indexOf('fork')], ['chroot', names.indexOf('chroot')], ['chdir', names.indexOf('chdir')], ['exec', names.indexOf('exec')]);
     throwsCode(() => compileCreatePlan(createInput(spec((s) => delete s.process))), 'no_process', /^process: is required/);
+  });
+
+  test('a mount namespace joined by path is set up as a new one; TypeScript places the process in its cgroup', () => {
+    const plan = compileCreatePlan(
+      createInput(
+        spec((s) => (s.linux!.namespaces = [{ type: 'pid' }, { type: 'mount', path: '/proc/1/ns/mnt' }])),
+        { cgroupProcs: ['/sys/fs/cgroup/pids/c1/cgroup.procs'] },
+      ),
+    );
+    const names = opNames(plan);
+    assert.deepEqual(stepsOf(plan, 'setns')[0]?.args, { path: '/proc/1/ns/mnt', nstype: CLONE.NEWNS });
+    assert.equal(names.includes('chroot'), false);
+    assert.equal(stepsOf(plan, 'write_file').some((s) => String(s.args.path).endsWith('cgroup.procs')), false);
+    assertOrder(
+      plan,
+      ['join', names.indexOf('setns')],
+      ['fork', names.indexOf('fork')],
+      ['placed by TypeScript', indexWhere(plan, 'sync', (s) => s.args['tag'] === SYNC_CREATED)],
+      ['bind the root', names.indexOf('open_root')],
+      ['pivot_root', names.indexOf('pivot_root')],
+    );
   });
 
   test('rootfsPropagation: slave by default; otherwise the parent goes private and "/" gets it again after the pivot', () => {

@@ -53,6 +53,14 @@ describe('compileExecPlan', () => {
     assert.deepEqual(stepsOf(plan, 'setns').map((s) => s.args.path), ['/proc/4242/ns/pid', '/proc/4242/ns/mnt']);
   });
 
+  test('a container without a mount namespace: the process is chrooted into its first process\'s root', () => {
+    const plan = compileExecPlan(input(proc(), { namespaceTypes: ['pid'] }));
+    const names = opNames(plan);
+    assert.deepEqual(stepsOf(plan, 'chroot')[0]?.args, { path: '/proc/4242/root' });
+    assertOrder(plan, ['setns', names.indexOf('setns')], ['chroot', names.indexOf('chroot')], ['fork', names.indexOf('fork')], ['chdir', names.indexOf('chdir')]);
+    assert.equal(opNames(compileExecPlan(input(proc()))).includes('chroot'), false);
+  });
+
   test('the order: fds, namespaces, fork, cgroup, process set-up, ready, exec; never a wait for start', () => {
     const plan = compileExecPlan(input(proc((p) => (p.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 5, hard: 5 }]))));
     const names = opNames(plan);
