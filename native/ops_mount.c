@@ -104,13 +104,15 @@ static int create_in_root(int root, const char *rel, int kind, int depth)
 				target[tl] = '\0';
 				char next[PATH_MAX];
 				const char *rest = saved == '\0' ? "" : buf + i + 1;
+				/* No "/" after the last name: a trailing one would make the file a directory. */
+				const char *sep = *rest ? "/" : "";
 				int len;
 				if (target[0] == '/')
-					len = snprintf(next, sizeof next, "%s/%s", target, rest);
+					len = snprintf(next, sizeof next, "%s%s%s", target, sep, rest);
 				else if (slash)
-					len = snprintf(next, sizeof next, "%s/%s/%s", buf, target, rest);
+					len = snprintf(next, sizeof next, "%s/%s%s%s", buf, target, sep, rest);
 				else
-					len = snprintf(next, sizeof next, "%s/%s", target, rest);
+					len = snprintf(next, sizeof next, "%s%s%s", target, sep, rest);
 				close(parent);
 				if (len < 0 || (size_t)len >= sizeof next) {
 					errno = ENAMETOOLONG;
