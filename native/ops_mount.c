@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -246,9 +248,20 @@ int op_mount(struct ctx *c, const struct op *o)
 		fd_path(src_path, sizeof src_path, src_fd);
 		source = src_path;
 	}
+	if (o->flags & OPF_NO_SYMLINKS) {
+		int plain = openat2_fd(c->root_fd, relative(target), O_PATH | O_CLOEXEC, IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (plain < 0 && errno != ENOENT)
+			fail(c, errno, "%s must be mounted on an ordinary directory, not through a symlink: \"%s\"",
+			     fstype ? fstype : "none", target);
+		if (plain >= 0)
+			close(plain);
+	}
 	int fd = resolve_in_root(c, target, (int)a[A_MOUNT_KIND].i);
 	if (fd < 0)
 		fail(c, errno, "resolve mount target \"%s\" in the root", target);
+	struct statfs sfs;
+	if ((o->flags & OPF_NOT_ON_PROC) && fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+		fail(c, EPERM, "mount target \"%s\" resolves inside /proc", target);
 	fd_path(dst_path, sizeof dst_path, fd);
 	if (mount(source, dst_path, fstype, flags, data) < 0)
 		fail(c, errno, "mount \"%s\" on \"%s\" (type %s, flags %#lx, data \"%s\")", a[A_MOUNT_SOURCE].s, target,

@@ -17,6 +17,8 @@ enum arg_kind {
 enum op_flag {
   OPF_IGNORE_ENOENT = 1,
   OPF_IGNORE_EEXIST = 2,
+  OPF_NOT_ON_PROC = 4,
+  OPF_NO_SYMLINKS = 8,
 };
 
 enum msg_type {

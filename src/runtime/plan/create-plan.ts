@@ -15,6 +15,7 @@ import { DEFAULT_DEVICES, DEV_SYMLINKS } from './devices.ts';
 import { Plan } from './encode.ts';
 import { BIND_REMOUNT_FLAGS, parseMountOptions, UNSUPPORTED_OPTIONS } from './mount-options.ts';
 import { OpFlag } from './opcodes.ts';
+import { procMountFlags } from './proc-mounts.ts';
 
 /** A mount the runtime adds on its own (the cgroup filesystem), in the cgroups library's words. */
 export interface ExtraMount {
@@ -167,6 +168,7 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
       'mount',
       { source, target: dest, fstype: '', flags: MS.BIND | (opts.flags & MS.REC), data: '', kind: isDir ? 0 : 1, source_in_root: 0 },
       `${where}: bind "${source}" on "${dest}"`,
+      procMountFlags(where, dest, '', source),
     );
     const remount = opts.flags & BIND_REMOUNT_FLAGS;
     if (remount !== 0) {
@@ -178,10 +180,12 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
     let data = opts.data;
     // In a user namespace, devpts cannot take a gid the namespace does not map (runc drops it the same way).
     if (userns && fstype === 'devpts') data = data.filter((d) => !d.startsWith('gid='));
+    const guard = procMountFlags(where, dest, fstype, undefined);
     plan.add(
       'mount',
       { source: m.source ?? fstype, target: dest, fstype, flags: opts.flags & ~(MS.BIND | MS.REC), data: data.join(','), kind: 0, source_in_root: 0 },
       `${where}: mount ${fstype} "${m.source ?? fstype}" on "${dest}"`,
+      guard,
     );
   }
   for (const p of opts.propagation) plan.add('propagate', { target: dest, flags: p }, `${where}: set propagation of "${dest}"`);

@@ -41,6 +41,10 @@ export const OpFlag = {
   IGNORE_ENOENT: 1,
   /** An existing target is not an error (symlinks the image already has). */
   IGNORE_EEXIST: 2,
+  /** `mount`: refuse a target that resolves onto a proc file system (CVE-2019-16884). */
+  NOT_ON_PROC: 4,
+  /** `mount`: refuse a target reached through a symlink (proc and sysfs go on ordinary directories). */
+  NO_SYMLINKS: 8,
 } as const;
 
 /**
