@@ -5,6 +5,7 @@
  * go onto the resolved file descriptor through /proc/self/fd.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -230,6 +232,86 @@ static int remount(const char *target, unsigned long flags)
 	return mount(NULL, target, NULL, flags | locked, NULL);
 }
 
+static int copy_tree(int src, int dst, int depth);
+
+/* One entry of a directory copied (tmpcopyup): its kind, content, owner and mode; a link stays a link. */
+static int copy_entry(int src, int dst, const char *name, int depth)
+{
+	struct stat st;
+	int r = 0, s = -1, d = -1;
+	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdirat(dst, name, 0700) < 0)
+			return -1;
+		s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = s < 0 || d < 0 ? -1 : copy_tree(s, d, depth + 1);
+	} else if (S_ISREG(st.st_mode)) {
+		s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		d = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		r = s < 0 || d < 0 ? -1 : 0;
+		for (ssize_t n = 1; r == 0 && n > 0;) {
+			n = sendfile(d, s, NULL, 1 << 20);
+			if (n < 0 && errno != EINTR)
+				r = -1;
+		}
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(src, name, target, sizeof target - 1);
+		if (n < 0)
+			return -1;
+		target[n] = '\0';
+		r = symlinkat(target, dst, name);
+	} else {
+		r = mknodat(dst, name, st.st_mode, st.st_rdev);
+	}
+	int e = errno;
+	if (s >= 0)
+		close(s);
+	if (d >= 0)
+		close(d);
+	errno = e;
+	if (r < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return S_ISLNK(st.st_mode) ? 0 : fchmodat(dst, name, st.st_mode & 07777, 0);
+}
+
+/* Copies what the directory `src` holds into `dst`, as runc's tmpcopyup does. */
+static int copy_tree(int src, int dst, int depth)
+{
+	if (depth > 64) {
+		errno = ELOOP;
+		return -1;
+	}
+	int fd = dup(src);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int r = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *e = readdir(dir);
+		if (!e) {
+			r = errno ? -1 : 0;
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (copy_entry(src, dst, e->d_name, depth) < 0) {
+			r = -1;
+			break;
+		}
+	}
+	int e = errno;
+	closedir(dir);
+	errno = e;
+	return r;
+}
+
 int op_mount(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
@@ -262,11 +344,24 @@ int op_mount(struct ctx *c, const struct op *o)
 	struct statfs sfs;
 	if ((o->flags & OPF_NOT_ON_PROC) && fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
 		fail(c, EPERM, "mount target \"%s\" resolves inside /proc", target);
+	/* What the target holds stays reachable through this descriptor once the mount hides it. */
+	int held = (o->flags & OPF_COPY_UP) ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if ((o->flags & OPF_COPY_UP) && held < 0)
+		fail(c, errno, "open \"%s\" to copy what it holds", target);
 	fd_path(dst_path, sizeof dst_path, fd);
 	if (mount(source, dst_path, fstype, flags, data) < 0)
 		fail(c, errno, "mount \"%s\" on \"%s\" (type %s, flags %#lx, data \"%s\")", a[A_MOUNT_SOURCE].s, target,
 		     fstype ? fstype : "none", flags, data ? data : "");
 	close(fd);
+	if (held >= 0) {
+		int fresh = resolve_in_root(c, target, -1);
+		int into = fresh < 0 ? -1 : openat(fresh, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (into < 0 || copy_tree(held, into, 0) < 0)
+			fail(c, errno, "copy what \"%s\" held into the new mount (tmpcopyup)", target);
+		close(into);
+		close(fresh);
+		close(held);
+	}
 	if (src_fd >= 0)
 		close(src_fd);
 	return 0;

@@ -19,6 +19,7 @@ enum op_flag {
   OPF_IGNORE_EEXIST = 2,
   OPF_NOT_ON_PROC = 4,
   OPF_NO_SYMLINKS = 8,
+  OPF_COPY_UP = 16,
 };
 
 enum msg_type {

@@ -186,6 +186,16 @@ describe('podman with berth-runtime as its OCI runtime (root)', () => {
     assert.equal(written, 'written');
   });
 
+  test('podman run --tmpfs over a directory of the image: it starts with what was there (podman\'s tmpcopyup)', async () => {
+    const r = await podman.run(['run', '--rm', '--network', 'none', '--tmpfs', '/etc', image, 'sh', '-c', 'ls /etc; grep " /etc " /proc/self/mountinfo | cut -d" " -f9; id']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    for (const f of ['group', 'passwd']) assert.ok(lines.includes(f), `/etc/${f} in ${r.stdout}`);
+    assert.ok(lines.includes('tmpfs'), r.stdout);
+    // Names from the copied /etc/passwd and /etc/group.
+    assert.equal(lines.at(-1), 'uid=0(root) gid=0(root)');
+  });
+
   test('podman run --user: the ids asked for, in every slot', async () => {
     const r = await podman.run(['run', '--rm', '--network', 'none', '--user', '1000:1001', image, 'sh', '-c', 'id -u; id -g; grep -E "^(Uid|Gid):" /proc/self/status']);
     assert.equal(r.code, 0, r.stderr);

@@ -145,6 +145,7 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
     if (UNSUPPORTED_OPTIONS.has(opt)) throw unsupported('mount_option', `${where}.options: "${opt}" is not supported by berth-runtime`);
   }
   const opts = parseMountOptions(m.options ?? [], m.type);
+  if (opts.copyUp && (opts.bind || m.type !== 'tmpfs')) throw invalidArgument('mount_option', `${where}.options: "tmpcopyup" applies to tmpfs mounts only`);
   if (m.type === 'cgroup' && !opts.bind) {
     const readOnly = (opts.flags & MS.RDONLY) !== 0;
     for (const cm of input.cgroupMounts(dest, readOnly, cgroupns)) {
@@ -184,8 +185,8 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
     plan.add(
       'mount',
       { source: m.source ?? fstype, target: dest, fstype, flags: opts.flags & ~(MS.BIND | MS.REC), data: data.join(','), kind: 0, source_in_root: 0 },
-      `${where}: mount ${fstype} "${m.source ?? fstype}" on "${dest}"`,
-      guard,
+      `${where}: mount ${fstype} "${m.source ?? fstype}" on "${dest}"${opts.copyUp ? ' with what it held (tmpcopyup)' : ''}`,
+      guard | (opts.copyUp ? OpFlag.COPY_UP : 0),
     );
   }
   for (const p of opts.propagation) plan.add('propagate', { target: dest, flags: p }, `${where}: set propagation of "${dest}"`);

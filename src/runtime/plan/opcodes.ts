@@ -45,6 +45,8 @@ export const OpFlag = {
   NOT_ON_PROC: 4,
   /** `mount`: refuse a target reached through a symlink (proc and sysfs go on ordinary directories). */
   NO_SYMLINKS: 8,
+  /** `mount`: copy what the target directory held into the new mount (tmpcopyup). */
+  COPY_UP: 16,
 } as const;
 
 /**

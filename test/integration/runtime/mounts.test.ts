@@ -349,6 +349,43 @@ describe('berth-runtime root and mounts (root)', () => {
     assert.ok(m.options.includes('nosuid'));
   });
 
+  test('tmpcopyup: the tmpfs starts with what the directory held (files, directories, links, modes, owners), the image keeps it', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, {
+      args: ['sh', '-c', 'cd /seed && find . | sort | while read f; do stat -c "%n %A %u:%g %s" "$f"; done; readlink link; cat sub/deep; echo new > added; grep " /seed " /proc/self/mountinfo | cut -d" " -f9'],
+      edit: (spec) => {
+        spec.root!.readonly = false;
+        spec.mounts!.push({ destination: '/seed', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
+      },
+    });
+    const seed = join(bundle.rootfs, 'seed');
+    mkdirSync(join(seed, 'sub'), { recursive: true });
+    writeFileSync(join(seed, 'file'), 'twelve bytes');
+    writeFileSync(join(seed, 'sub', 'deep'), 'deep\n');
+    execFileSync('chmod', ['0640', join(seed, 'file')]);
+    execFileSync('chmod', ['0700', join(seed, 'sub')]);
+    execFileSync('chown', ['1000:1001', join(seed, 'file')]);
+    symlinkSync('/nowhere', join(seed, 'link'));
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      [
+        '. drwxr-xr-x 0:0 100',
+        './file -rw-r----- 1000:1001 12',
+        './link lrwxrwxrwx 0:0 8',
+        './sub drwx------ 0:0 60',
+        './sub/deep -rw-r--r-- 0:0 5',
+        '/nowhere',
+        'deep',
+        'tmpfs',
+        '',
+      ].join('\n'),
+    );
+    // Written into the tmpfs, not into the image.
+    assert.ok(!existsSync(join(seed, 'added')));
+  });
+
   test('maskedPaths: files read empty, directories are empty read-only tmpfs, missing ones are skipped', async (t) => {
     assert.ok(readFileSync('/proc/timer_list', 'utf8').length > 0, 'the host has an empty /proc/timer_list');
     const rt = new RuntimeFixture(t);

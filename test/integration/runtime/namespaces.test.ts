@@ -47,9 +47,9 @@ function withoutMountNamespace(more?: (spec: Spec) => void): (spec: Spec) => voi
   };
 }
 
-/** A process holding new namespaces (`unshare` flags), killed after the test; its pid. */
-async function namespaceHolder(t: TestContext, flags: string[]): Promise<number> {
-  const holder = spawn('unshare', [...flags, 'sh', '-c', 'echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A process holding new namespaces (`unshare` flags, then `setup` in them), killed after the test; its pid. */
+async function namespaceHolder(t: TestContext, flags: string[], setup = 'true'): Promise<number> {
+  const holder = spawn('unshare', [...flags, 'sh', '-c', `${setup} && echo ready && exec sleep 1000`], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => {
     holder.kill('SIGKILL');
   });
@@ -199,14 +199,8 @@ describe('berth-runtime namespaces (root)', () => {
   });
 
   test('uts: joins the namespace of another process by /proc/PID/ns/uts', async (t) => {
-    const helper = spawn('unshare', ['--uts', 'sh', '-c', 'hostname joined-uts && echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    t.after(() => {
-      helper.kill('SIGKILL');
-    });
-    let ready = '';
-    helper.stdout.on('data', (c: Buffer) => (ready += c.toString()));
-    await waitFor('the helper namespace', () => (ready.includes('ready') ? true : undefined));
-    const nsPath = `/proc/${helper.pid}/ns/uts`;
+    const helper = await namespaceHolder(t, ['--uts'], 'hostname joined-uts');
+    const nsPath = `/proc/${helper}/ns/uts`;
     const out = await inside(t, 'hostname; readlink /proc/self/ns/uts', (spec) => {
       delete spec.hostname;
       spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'uts' ? { type: 'uts', path: nsPath } : ns));

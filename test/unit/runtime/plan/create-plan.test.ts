@@ -445,6 +445,19 @@ describe('compileCreatePlan', () => {
     throwsCode(() => compileCreatePlan(createInput(spec((s) => (s.process!.terminal = true)))), 'console_socket_required', /needs --console-socket/);
   });
 
+  test('tmpcopyup: the tmpfs mount asks the executor to copy what was there; other mounts may not ask', () => {
+    const plan = compileCreatePlan(createInput(spec((s) => s.mounts!.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'size=1m'] }))));
+    const run = stepWhere(plan, 'mount', (s) => s.args['target'] === '/run');
+    assert.equal(run.flags & OpFlag.COPY_UP, OpFlag.COPY_UP);
+    assert.equal(run.args.data, 'size=1m');
+    assert.equal(stepWhere(plan, 'mount', (s) => s.args['target'] === '/dev').flags & OpFlag.COPY_UP, 0);
+    throwsCode(
+      () => compileCreatePlan(createInput(spec((s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] })))),
+      'mount_option',
+      /mounts\[7\]\.options: "tmpcopyup" applies to tmpfs mounts only/,
+    );
+  });
+
   test('sysctl writes inside the root, oom_score_adj on the process, rlimits by number', () => {
     const plan = compileCreatePlan(
       createInput(
