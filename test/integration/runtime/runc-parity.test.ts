@@ -1,8 +1,9 @@
 /**
  * Differential test against runc (root): runc's own default config
  * (`runc spec`), a busybox root and a probe printing what a process sees
- * inside. berth-runtime's container must read the same as runc's, byte for
- * byte, after normalising only what differs from one run to the next.
+ * inside, as the container's first process and through exec. berth-runtime
+ * must read the same as runc, byte for byte, after normalising only what
+ * differs from one run to the next.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
-import { makeRootfs, onCleanup, type Result, runCommand, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId } from '../../helpers/runtime.ts';
+import { makeRootfs, onCleanup, type Result, runCommand, type RunOptions, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId } from '../../helpers/runtime.ts';
 
 /** What the process sees: identity, capabilities, fds, mounts with their types, /dev, the user namespace. */
 const PROBE = [
@@ -52,14 +53,14 @@ function normalise(text: string): string {
     .join('\n');
 }
 
-/** A bundle from `runc spec` with the busybox root, running the probe. */
-function runcSpecBundle(t: TestContext, cgroupsPath: string): string {
+/** A bundle from `runc spec` with the busybox root, running `args` (the probe by default). */
+function runcSpecBundle(t: TestContext, cgroupsPath: string, args = ['sh', '-c', PROBE]): string {
   const dir = tempDir(t, 'berth-parity-');
   makeRootfs(dir);
   execFileSync('runc', ['spec', '--bundle', dir]);
   const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
   spec.process!.terminal = false;
-  spec.process!.args = ['sh', '-c', PROBE];
+  spec.process!.args = args;
   // Without a path each runtime picks its own parent (runc the caller's cgroup, berth /berth), which
   // the container sees as the root of its cgroup mounts: both are given the same one.
   spec.linux!.cgroupsPath = cgroupsPath;
@@ -89,12 +90,13 @@ describe('runc parity: runc\'s default spec reads the same inside (root)', () =>
     const cgroupsPath = `/${uniqueId('berth-parity')}`;
     const bundle = runcSpecBundle(t, cgroupsPath);
     const runcRoot = tempDir(t, 'berth-runc-state-');
-    const rt = new RuntimeFixture(t);
     const runcId = uniqueId('runc');
     onCleanup(t, async () => {
       await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
       removeCgroups(cgroupsPath);
     });
+    // Registered after: its containers go before the cgroup is removed.
+    const rt = new RuntimeFixture(t);
 
     const runc = await runWithPipes('runc', ['--root', runcRoot, 'run', '--bundle', bundle, runcId]);
     assert.equal(runc.code, 0, runc.stderr);
@@ -105,6 +107,36 @@ describe('runc parity: runc\'s default spec reads the same inside (root)', () =>
     assert.match(runc.stdout, /^runc\nuid=0\(root\) gid=0\(root\)\nCapInh:/);
     assert.match(runc.stdout, / \/proc\/keys .* - tmpfs /);
     assert.match(runc.stdout, /\n +0 +0 +4294967295\n$/);
+    assert.equal(normalise(berth.stdout), normalise(runc.stdout));
+    assert.equal(berth.stderr, runc.stderr);
+  });
+
+  test('exec into it: what the new process sees equals what runc exec shows', async (t) => {
+    const cgroupsPath = `/${uniqueId('berth-parity')}`;
+    const bundle = runcSpecBundle(t, cgroupsPath, ['sleep', '1000']);
+    const runcRoot = tempDir(t, 'berth-runc-state-');
+    const runcId = uniqueId('runc');
+    onCleanup(t, async () => {
+      await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
+      removeCgroups(cgroupsPath);
+    });
+    // Registered after: its containers go before the cgroup is removed.
+    const rt = new RuntimeFixture(t);
+    const detached: RunOptions = { stdio: ['ignore', 'ignore', 'pipe'] };
+    // One after the other: both containers use the same cgroup.
+    const started = await runCommand('runc', ['--root', runcRoot, 'run', '--detach', '--bundle', bundle, runcId], detached);
+    assert.equal(started.code, 0, started.stderr);
+    const runc = await runWithPipes('runc', ['--root', runcRoot, 'exec', runcId, 'sh', '-c', PROBE]);
+    assert.equal(runc.code, 0, runc.stderr);
+    assert.equal((await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId])).code, 0);
+
+    const id = rt.track(uniqueId());
+    const created = await rt.run(['run', '--detach', '--bundle', bundle, id], detached);
+    assert.equal(created.code, 0, created.stderr);
+    const berth = await runWithPipes(RUNTIME_BIN, ['--root', rt.root, 'exec', id, 'sh', '-c', PROBE]);
+    assert.equal(berth.code, 0, berth.stderr);
+
+    assert.match(runc.stdout, /^runc\nuid=0\(root\) gid=0\(root\)\nCapInh:/);
     assert.equal(normalise(berth.stdout), normalise(runc.stdout));
     assert.equal(berth.stderr, runc.stderr);
   });
