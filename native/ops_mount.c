@@ -454,6 +454,15 @@ int op_chmod_chown(struct ctx *c, const struct op *o)
 	return 0;
 }
 
+/* Steps after the root changed (read-only and masked paths, in runc's order) still resolve inside it. */
+static void reopen_root(struct ctx *c)
+{
+	close(c->root_fd);
+	c->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->root_fd < 0)
+		fail(c, errno, "open the new root");
+}
+
 int op_pivot_root(struct ctx *c, const struct op *o)
 {
 	need_root(c);
@@ -480,8 +489,7 @@ int op_pivot_root(struct ctx *c, const struct op *o)
 		fail(c, errno, "detach the old root");
 	if (chdir("/") < 0)
 		fail(c, errno, "chdir / in the new root");
-	close(c->root_fd);
-	c->root_fd = -1;
+	reopen_root(c);
 	return 0;
 }
 
@@ -496,8 +504,7 @@ int op_move_root(struct ctx *c, const struct op *o)
 		fail(c, errno, "chroot");
 	if (chdir("/") < 0)
 		fail(c, errno, "chdir / in the new root");
-	close(c->root_fd);
-	c->root_fd = -1;
+	reopen_root(c);
 	return 0;
 }
 

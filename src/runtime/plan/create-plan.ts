@@ -378,13 +378,19 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
       'setup_console',
       {
         uid: p.user.uid,
-        gid: p.user.gid,
+        // As runc: the owner becomes the process's user, the group stays devpts' own (gid=5, tty).
+        gid: -1,
         rows: p.consoleSize?.height ?? 0,
         cols: p.consoleSize?.width ?? 0,
         console_path: setupDev ? '/dev/console' : '',
       },
       'create the terminal',
     );
+  }
+  // After the pivot and the console, read-only paths, then masks: runc's order, so /proc/self/mountinfo reads the same.
+  if (mountNs) {
+    for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
+    for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
   }
   addProcessSteps(plan, p, { preserveFds: input.preserveFds, seccomp: input.seccomp, listenerState: undefined });
   plan.add('ready', {}, 'report ready');
@@ -425,16 +431,13 @@ function addRoot(plan: Plan, input: CreatePlanInput, userns: boolean, cgroupns: 
   }
 }
 
-/** After the createContainer hooks: the working directory, masks, then into the root. */
+/** After the createContainer hooks: the working directory, then into the root. */
 function enterRoot(plan: Plan, input: CreatePlanInput): void {
   const { spec } = input;
   const p = spec.process;
   const rootProp = spec.linux?.rootfsPropagation;
   // A missing working directory is made, as runc does.
   if (p) plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
-  // Read-only paths first, then masks: runc's order, so /proc/self/mountinfo reads the same.
-  for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
-  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
   if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
   else plan.add('pivot_root', {}, 'pivot_root into the root');
   // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.

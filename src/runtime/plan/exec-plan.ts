@@ -48,7 +48,8 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
     plan.add('setsid', {}, 'start a session');
     plan.add(
       'setup_console',
-      { uid: p.user.uid, gid: p.user.gid, rows: p.consoleSize?.height ?? 0, cols: p.consoleSize?.width ?? 0, console_path: '' },
+      // The group stays devpts' own, as runc leaves it.
+      { uid: p.user.uid, gid: -1, rows: p.consoleSize?.height ?? 0, cols: p.consoleSize?.width ?? 0, console_path: '' },
       'create the terminal',
     );
   }

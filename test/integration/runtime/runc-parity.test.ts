@@ -11,7 +11,8 @@ import { existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
-import { makeRootfs, onCleanup, type Result, runCommand, type RunOptions, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId } from '../../helpers/runtime.ts';
+import { startRecvtty } from '../../helpers/recvtty.ts';
+import { makeRootfs, onCleanup, type Result, runCommand, type RunOptions, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 /** What the process sees: identity, capabilities, fds, mounts with their types, /dev, the user namespace. */
 const PROBE = [
@@ -54,12 +55,12 @@ function normalise(text: string): string {
 }
 
 /** A bundle from `runc spec` with the busybox root, running `args` (the probe by default). */
-function runcSpecBundle(t: TestContext, cgroupsPath: string, args = ['sh', '-c', PROBE]): string {
+function runcSpecBundle(t: TestContext, cgroupsPath: string, args = ['sh', '-c', PROBE], terminal = false): string {
   const dir = tempDir(t, 'berth-parity-');
   makeRootfs(dir);
   execFileSync('runc', ['spec', '--bundle', dir]);
   const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
-  spec.process!.terminal = false;
+  spec.process!.terminal = terminal;
   spec.process!.args = args;
   // Without a path each runtime picks its own parent (runc the caller's cgroup, berth /berth), which
   // the container sees as the root of its cgroup mounts: both are given the same one.
@@ -76,6 +77,14 @@ function runcSpecBundle(t: TestContext, cgroupsPath: string, args = ['sh', '-c',
  */
 function runWithPipes(cmd: string, args: readonly string[]): Promise<Result> {
   return runCommand('bash', ['-c', '"$@" < <(:) 2> >(cat >&2) | cat', 'bash', cmd, ...args]);
+}
+
+/** Until runc says the container stopped (its cgroup is then free for the next one). */
+async function waitForExit(root: string, id: string): Promise<void> {
+  await waitFor(`runc container ${id} to stop`, async () => {
+    const r = await runCommand('runc', ['--root', root, 'state', id]);
+    return r.code !== 0 || r.stdout.includes('"stopped"') ? true : undefined;
+  });
 }
 
 function removeCgroups(path: string): void {
@@ -139,5 +148,33 @@ describe('runc parity: runc\'s default spec reads the same inside (root)', () =>
     assert.match(runc.stdout, /^runc\nuid=0\(root\) gid=0\(root\)\nCapInh:/);
     assert.equal(normalise(berth.stdout), normalise(runc.stdout));
     assert.equal(berth.stderr, runc.stderr);
+  });
+
+  test('with runc\'s own terminal setting: a pseudo-terminal through --console-socket reads the same', async (t) => {
+    const cgroupsPath = `/${uniqueId('berth-parity')}`;
+    const bundle = runcSpecBundle(t, cgroupsPath, ['sh', '-c', `${PROBE}; tty; stty size`], true);
+    const runcRoot = tempDir(t, 'berth-runc-state-');
+    const runcId = uniqueId('runc');
+    onCleanup(t, async () => {
+      await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
+      removeCgroups(cgroupsPath);
+    });
+    const rt = new RuntimeFixture(t);
+    const detached: RunOptions = { stdio: ['ignore', 'ignore', 'pipe'] };
+    const seen = async (cmd: string, args: string[]): Promise<string> => {
+      const tty = await startRecvtty(t);
+      const r = await runCommand(cmd, [...args.slice(0, -1), '--console-socket', tty.socket, ...args.slice(-1)], detached);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await tty.exited, 0, tty.log());
+      return tty.output();
+    };
+    // One after the other: both containers use the same cgroup.
+    const runc = await seen('runc', ['--root', runcRoot, 'run', '--detach', '--bundle', bundle, runcId]);
+    await waitForExit(runcRoot, runcId);
+    assert.equal((await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId])).code, 0);
+    const berth = await seen(RUNTIME_BIN, ['--root', rt.root, 'run', '--detach', '--bundle', bundle, rt.track(uniqueId())]);
+
+    assert.match(runc, /^runc\r\nuid=0\(root\) gid=0\(root\)\r\n/);
+    assert.equal(normalise(berth.replaceAll('\r\n', '\n')), normalise(runc.replaceAll('\r\n', '\n')));
   });
 });

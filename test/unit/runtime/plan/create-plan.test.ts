@@ -52,10 +52,10 @@ describe('compileCreatePlan', () => {
       ['first mount', names.indexOf('mount')],
       ['devices', names.indexOf('mknod')],
       ['links', names.indexOf('symlink')],
-      ['read-only paths', names.indexOf('readonly_path')],
-      ['masks (after them, as runc)', names.indexOf('mask_path')],
       ['pivot_root', names.indexOf('pivot_root')],
       ['read-only root', names.indexOf('remount_root_ro')],
+      ['read-only paths (in the new root, as runc)', names.indexOf('readonly_path')],
+      ['masks (after them, as runc)', names.indexOf('mask_path')],
       ['rlimits', names.indexOf('setrlimit')],
       ['chdir', names.indexOf('chdir')],
       ['process umask', names.lastIndexOf('umask')],
@@ -278,8 +278,8 @@ describe('compileCreatePlan', () => {
       ['the runtime hooks', indexWhere(plan, 'sync', (s) => s.args['tag'] === SYNC_HOOKS)],
       ['createContainer 1', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/cc1')],
       ['createContainer 2', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/cc2')],
-      ['masks', names.indexOf('mask_path')],
       ['pivot_root', names.indexOf('pivot_root')],
+      ['masks', names.indexOf('mask_path')],
       ['wait for start', names.indexOf('wait_start')],
       ['startContainer', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/sc')],
       ['exec', names.indexOf('exec')],
@@ -395,7 +395,7 @@ describe('compileCreatePlan', () => {
   test('--no-pivot moves the root instead', () => {
     const plan = compileCreatePlan(createInput(spec(), { noPivot: true }));
     assert.equal(opNames(plan).includes('pivot_root'), false);
-    assertOrder(plan, ['read-only paths', opNames(plan).lastIndexOf('readonly_path')], ['move_root', opNames(plan).indexOf('move_root')], ['ro root', opNames(plan).indexOf('remount_root_ro')]);
+    assertOrder(plan, ['move_root', opNames(plan).indexOf('move_root')], ['ro root', opNames(plan).indexOf('remount_root_ro')], ['read-only paths', opNames(plan).indexOf('readonly_path')]);
   });
 
   test('masked and read-only paths, in the spec\'s order', () => {
@@ -425,7 +425,7 @@ describe('compileCreatePlan', () => {
       ),
     );
     assert.deepEqual(stepsOf(plan, 'console_connect')[0]?.args, { path: '/tmp/console.sock' });
-    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 7, gid: 8, rows: 40, cols: 120, console_path: '/dev/console' });
+    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 7, gid: -1, rows: 40, cols: 120, console_path: '/dev/console' });
     const names = opNames(plan);
     assertOrder(
       plan,
@@ -433,6 +433,7 @@ describe('compileCreatePlan', () => {
       ['namespaces', names.indexOf('unshare')],
       ['pivot_root', names.indexOf('pivot_root')],
       ['pty', names.indexOf('setup_console')],
+      ['read-only paths (the /dev/console bind comes first, as runc)', names.indexOf('readonly_path')],
       ['ids', names.indexOf('set_user')],
     );
   });

@@ -107,7 +107,7 @@ describe('compileExecPlan', () => {
       ['pty', names.indexOf('setup_console')],
       ['ids', names.indexOf('set_user')],
     );
-    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 5, gid: 6, rows: 24, cols: 80, console_path: '' });
+    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 5, gid: -1, rows: 24, cols: 80, console_path: '' });
     assert.deepEqual(stepsOf(plan, 'fork')[0]?.args, { wait: 0, console_proxy: 0 });
   });
 
@@ -115,7 +115,7 @@ describe('compileExecPlan', () => {
     const plan = compileExecPlan(input(proc((p) => (p.terminal = true)), { consoleProxy: true }));
     assert.equal(stepsOf(plan, 'console_connect').length, 0);
     assert.deepEqual(stepsOf(plan, 'fork')[0]?.args, { wait: 1, console_proxy: 1 });
-    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 0, gid: 0, rows: 0, cols: 0, console_path: '' });
+    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 0, gid: -1, rows: 0, cols: 0, console_path: '' });
   });
 
   test('user, groups, capabilities, no_new_privs and preserved fds', () => {
