@@ -54,20 +54,41 @@ function normalise(text: string): string {
     .join('\n');
 }
 
-/** A bundle from `runc spec` with the busybox root, running `args` (the probe by default). */
-function runcSpecBundle(t: TestContext, cgroupsPath: string, args = ['sh', '-c', PROBE], terminal = false): string {
-  const dir = tempDir(t, 'berth-parity-');
-  makeRootfs(dir);
-  execFileSync('runc', ['spec', '--bundle', dir]);
-  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
+interface Pair {
+  /** A bundle from `runc spec` with the busybox root, running the given program. */
+  bundle: string;
+  /** runc's state root and the id its container gets. */
+  runcRoot: string;
+  runcId: string;
+  /** berth-runtime with its own state root. */
+  rt: RuntimeFixture;
+}
+
+/** One bundle for both runtimes, and the cleanup of both (the shared cgroup last). */
+function pair(t: TestContext, args = ['sh', '-c', PROBE], terminal = false): Pair {
+  const cgroupsPath = `/${uniqueId('berth-parity')}`;
+  const bundle = tempDir(t, 'berth-parity-');
+  makeRootfs(bundle);
+  execFileSync('runc', ['spec', '--bundle', bundle]);
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as Spec;
   spec.process!.terminal = terminal;
   spec.process!.args = args;
   // Without a path each runtime picks its own parent (runc the caller's cgroup, berth /berth), which
   // the container sees as the root of its cgroup mounts: both are given the same one.
   spec.linux!.cgroupsPath = cgroupsPath;
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
-  return dir;
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+  const runcRoot = tempDir(t, 'berth-runc-state-');
+  const runcId = uniqueId('runc');
+  onCleanup(t, async () => {
+    await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
+    removeCgroups(cgroupsPath);
+  });
+  // Registered after: its containers go before the cgroup is removed.
+  return { bundle, runcRoot, runcId, rt: new RuntimeFixture(t) };
 }
+
+/** Containers left running, their output elsewhere. */
+const DETACHED: RunOptions = { stdio: ['ignore', 'ignore', 'pipe'] };
 
 /**
  * Runs a command with pipes as its stdin, stdout and stderr (Node's own are
@@ -96,17 +117,7 @@ function removeCgroups(path: string): void {
 
 describe('runc parity: runc\'s default spec reads the same inside (root)', () => {
   test('hostname, ids, capabilities, no_new_privs, seccomp, fds, mountinfo, /dev and uid_map equal runc\'s', async (t) => {
-    const cgroupsPath = `/${uniqueId('berth-parity')}`;
-    const bundle = runcSpecBundle(t, cgroupsPath);
-    const runcRoot = tempDir(t, 'berth-runc-state-');
-    const runcId = uniqueId('runc');
-    onCleanup(t, async () => {
-      await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
-      removeCgroups(cgroupsPath);
-    });
-    // Registered after: its containers go before the cgroup is removed.
-    const rt = new RuntimeFixture(t);
-
+    const { bundle, runcRoot, runcId, rt } = pair(t);
     const runc = await runWithPipes('runc', ['--root', runcRoot, 'run', '--bundle', bundle, runcId]);
     assert.equal(runc.code, 0, runc.stderr);
     const berth = await runWithPipes(RUNTIME_BIN, ['--root', rt.root, 'run', '--bundle', bundle, rt.track(uniqueId())]);
@@ -121,26 +132,16 @@ describe('runc parity: runc\'s default spec reads the same inside (root)', () =>
   });
 
   test('exec into it: what the new process sees equals what runc exec shows', async (t) => {
-    const cgroupsPath = `/${uniqueId('berth-parity')}`;
-    const bundle = runcSpecBundle(t, cgroupsPath, ['sleep', '1000']);
-    const runcRoot = tempDir(t, 'berth-runc-state-');
-    const runcId = uniqueId('runc');
-    onCleanup(t, async () => {
-      await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
-      removeCgroups(cgroupsPath);
-    });
-    // Registered after: its containers go before the cgroup is removed.
-    const rt = new RuntimeFixture(t);
-    const detached: RunOptions = { stdio: ['ignore', 'ignore', 'pipe'] };
+    const { bundle, runcRoot, runcId, rt } = pair(t, ['sleep', '1000']);
     // One after the other: both containers use the same cgroup.
-    const started = await runCommand('runc', ['--root', runcRoot, 'run', '--detach', '--bundle', bundle, runcId], detached);
+    const started = await runCommand('runc', ['--root', runcRoot, 'run', '--detach', '--bundle', bundle, runcId], DETACHED);
     assert.equal(started.code, 0, started.stderr);
     const runc = await runWithPipes('runc', ['--root', runcRoot, 'exec', runcId, 'sh', '-c', PROBE]);
     assert.equal(runc.code, 0, runc.stderr);
     assert.equal((await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId])).code, 0);
 
     const id = rt.track(uniqueId());
-    const created = await rt.run(['run', '--detach', '--bundle', bundle, id], detached);
+    const created = await rt.run(['run', '--detach', '--bundle', bundle, id], DETACHED);
     assert.equal(created.code, 0, created.stderr);
     const berth = await runWithPipes(RUNTIME_BIN, ['--root', rt.root, 'exec', id, 'sh', '-c', PROBE]);
     assert.equal(berth.code, 0, berth.stderr);
@@ -151,19 +152,10 @@ describe('runc parity: runc\'s default spec reads the same inside (root)', () =>
   });
 
   test('with runc\'s own terminal setting: a pseudo-terminal through --console-socket reads the same', async (t) => {
-    const cgroupsPath = `/${uniqueId('berth-parity')}`;
-    const bundle = runcSpecBundle(t, cgroupsPath, ['sh', '-c', `${PROBE}; tty; stty size`], true);
-    const runcRoot = tempDir(t, 'berth-runc-state-');
-    const runcId = uniqueId('runc');
-    onCleanup(t, async () => {
-      await runCommand('runc', ['--root', runcRoot, 'delete', '--force', runcId]);
-      removeCgroups(cgroupsPath);
-    });
-    const rt = new RuntimeFixture(t);
-    const detached: RunOptions = { stdio: ['ignore', 'ignore', 'pipe'] };
+    const { bundle, runcRoot, runcId, rt } = pair(t, ['sh', '-c', `${PROBE}; tty; stty size`], true);
     const seen = async (cmd: string, args: string[]): Promise<string> => {
       const tty = await startRecvtty(t);
-      const r = await runCommand(cmd, [...args.slice(0, -1), '--console-socket', tty.socket, ...args.slice(-1)], detached);
+      const r = await runCommand(cmd, [...args.slice(0, -1), '--console-socket', tty.socket, ...args.slice(-1)], DETACHED);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await tty.exited, 0, tty.log());
       return tty.output();
