@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
 import { launcherSource } from './launcher.ts';
 import { GLOBAL_FLAGS } from '../src/cli/berth-runtime/global-flags.ts';
-import { OWN_CODE_CACHE } from '../src/cli/berth-runtime/train.ts';
+import { OWN_CODE_CACHE } from './train.ts';
 
 const repo = join(import.meta.dirname, '..');
 const out = join(repo, 'build');
@@ -111,12 +111,12 @@ for (const [name, entry] of Object.entries(commands)) {
   }
 }
 
-// berth-runtime's code cache, trained on the commands of a container's life (src/cli/berth-runtime/train.ts)
+// berth-runtime's code cache, trained on the commands of a container's life (scripts/train.ts)
 // whenever the bundle, the launcher or Node.js changed. Training runs containers, so it needs root; without
 // it the first command run writes the cache of what it compiled.
 const cacheName = (command: string): string => join(out, 'code-cache', `berth-runtime${command ? `-${command}` : ''}-${process.versions.v8}-${process.arch}.bin`);
 const codeCache = cacheName('');
-if (stale(codeCache, [join(out, 'berth-runtime.bundle.cjs'), join(out, 'berth-runtime.cjs'), join(out, 'berth-runtime')])) {
+if (stale(codeCache, [join(out, 'berth-runtime.bundle.cjs'), join(out, 'berth-runtime.cjs'), join(out, 'berth-runtime'), join(repo, 'scripts/train.ts')])) {
   for (const command of ['', ...OWN_CODE_CACHE]) rmSync(cacheName(command), { force: true });
   if (process.getuid?.() === 0) {
     const r = spawnSync(join(out, 'berth-runtime'), [], {

@@ -11,7 +11,7 @@
  *     commands run most often have one of their own
  *     (<name>-<command>-<V8>-<arch>.bin) and the rest share one of
  *     everything (<name>-<V8>-<arch>.bin);
- *   - the build trains them (src/cli/berth-runtime/train.ts):
+ *   - the build trains them (scripts/train.ts):
  *     BERTH_TRAIN_CODE_CACHE=1 writes the shared one, BERTH_CODE_CACHE_RECORD=1
  *     a command's own; without any, the first run writes what it compiled.
  *

@@ -3,7 +3,7 @@
  * also reads them: the launcher finds the command's name past them to pick
  * its code cache (scripts/launcher.ts).
  */
-import type { FlagSpec } from '../args.ts';
+import type { FlagSpec } from '../framework/flags.ts';
 import { DEFAULT_STATE_ROOT } from '../../runtime/state/store.ts';
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
@@ -14,6 +14,5 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'systemd-cgroup', type: 'bool', help: 'use systemd for cgroups (not supported: berth-runtime manages cgroupfs itself)' },
   { name: 'rootless', type: 'string', value: 'true|false|auto', help: 'accepted for runc compatibility (decided from the effective uid)' },
   { name: 'criu', type: 'string', value: 'PATH', help: 'accepted for runc compatibility (checkpointing is not supported)' },
-  { name: 'help', short: 'h', type: 'bool', help: 'show help' },
   { name: 'version', short: 'v', type: 'bool', help: 'print the version' },
 ];

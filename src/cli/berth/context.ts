@@ -4,6 +4,7 @@
  * and transports opened on demand, so `berth --help` touches nothing.
  */
 import { invalidArgument } from '../../errors.ts';
+import { commandsFor } from '../framework/command.ts';
 import { referenceDefaultsFromEnv, type ReferenceDefaults } from '../../image/registry/reference.ts';
 import { DEFAULT_ROOT, ImageStore } from '../../image/store/store.ts';
 import type { RegistryOptions } from '../../image/transport/docker.ts';
@@ -77,10 +78,7 @@ export function parseCreds(value: string): { username: string; password: string 
   return { username: value.slice(0, i), password: value.slice(i + 1) };
 }
 
-export function parseBoolFlag(name: string, value: string): boolean {
-  if (value === 'true' || value === '') return true;
-  if (value === 'false') return false;
-  throw invalidArgument('invalid_flag', `--${name}: want true or false, got "${value}"`);
-}
 
 export const DEFAULT_DATA_ROOT = DEFAULT_ROOT;
+
+export const defineCommand = commandsFor<CommandContext>();

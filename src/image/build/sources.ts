@@ -4,7 +4,10 @@
  * stage or of an image (mounted read-only). Everything is read through
  * directory fds: a named source is resolved inside its root (a symlink in
  * the context cannot lead out of it), and below a named directory nothing
- * is followed — symlinks are copied as symlinks.
+ * is followed — symlinks are copied as symlinks. The ignore rules are
+ * matched on the path as written and on the path it resolves to, so a
+ * symlink cannot bring in what they exclude (`innocent -> secret.txt`,
+ * `docs -> secrets`).
  */
 import { readSync, readFileSync, readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -84,6 +87,12 @@ function rootNode(fd: number): NodeInfo {
   return { type: 'dir', st: sys.statx(fd, '', sys.AT_EMPTY_PATH), linkname: '', xattrs: undefined };
 }
 
+/** Whether the rules exclude a path, named as written or as resolved (a symlink must not lead to what they exclude). */
+function excludedAs(ignore: IgnoreMatcher | undefined, given: string, real: string): boolean {
+  if (ignore === undefined) return false;
+  return ignore.excludes(given) || (real !== given && ignore.excludes(real));
+}
+
 function statIn(root: SourceRoot, given: string): SourceMatch | undefined {
   const excluded = root.ignore?.excludes(given) === true;
   // An excluded directory still counts when a "!" rule may bring back something below it.
@@ -97,10 +106,12 @@ function statIn(root: SourceRoot, given: string): SourceMatch | undefined {
   }
   try {
     const real = realOf(root.fd, fd);
+    const excludedReal = excludedAs(root.ignore, given, real);
+    if (excludedReal && root.ignore?.hasExclusions !== true) return undefined;
     const parentFd = real.includes('/') ? sys.openat2(root.fd, cbytes(real.slice(0, real.lastIndexOf('/'))), { flags: sys.O_PATH | sys.O_DIRECTORY, resolve: IN_ROOT }) : undefined;
     try {
       const node = real === '' ? rootNode(fd) : readNode(parentFd ?? root.fd, Buffer.from(real.slice(real.lastIndexOf('/') + 1), 'latin1'));
-      if (excluded && node.type !== 'dir') return undefined;
+      if (excludedReal && node.type !== 'dir') return undefined;
       return { given, real, node };
     } finally {
       if (parentFd !== undefined) sys.close(parentFd);
@@ -183,12 +194,13 @@ export function* walkSource(root: SourceRoot, match: SourceMatch): Generator<Wal
   const parentFd = parentPath === '' ? sys.openat(root.fd, '.', sys.O_RDONLY | sys.O_DIRECTORY) : sys.openat2(root.fd, cbytes(parentPath), { flags: sys.O_RDONLY | sys.O_DIRECTORY, resolve: IN_ROOT });
   const ignore = root.ignore;
   function* walk(dirfd: number, rel: string, given: string): Generator<WalkEntry> {
+    // What the walk reaches through a symlinked source is matched under its real name too.
     const pending: WalkEntry[] = [];
     for (const name of sys.listdirfd(dirfd).sort(byBytes)) {
       const childRel = joinRel(rel, name.toString('latin1'));
       const childGiven = joinRel(given, name.toString('latin1'));
       const node = readNode(dirfd, name);
-      const excluded = ignore?.excludes(childGiven) === true;
+      const excluded = excludedAs(ignore, childGiven, joinRel(match.real, childRel));
       if (excluded && (node.type !== 'dir' || ignore?.hasExclusions !== true)) continue;
       const entry: WalkEntry = { path: childRel, node, dirfd, name };
       if (node.type !== 'dir') {

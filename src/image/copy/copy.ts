@@ -6,7 +6,7 @@
  * registry holds in the source repository, and commit the manifest last,
  * so a destination never names a blob it lacks.
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { unsupported } from '../../errors.ts';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest, type Platform } from '../../oci/image-spec.ts';
 import { digestOf } from '../store/digest.ts';
@@ -14,6 +14,7 @@ import { hostPlatform, selectManifest } from '../registry/platform.ts';
 import { checkSupportedType, isIndexType, parseImageConfig, parseIndex, parseManifest } from '../store/manifest.ts';
 import type { BlobKind, ProgressSink } from '../progress/events.ts';
 import type { ImageDestination, ImageSource, ManifestBlob } from '../transport/types.ts';
+import { checkDeclaredSize, cutOffAfter, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, readSmallBlob } from '../limits.ts';
 import { dockerToOci, isDockerManifest } from './convert.ts';
 
 export interface CopyOptions {
@@ -52,7 +53,7 @@ export async function resolveImage(src: ImageSource, platform: Platform = hostPl
   if (!isIndexType(top.mediaType)) return { manifest: top, parsed: parseManifest(top.bytes, `${src.name} (${top.digest})`) };
   const index = parseIndex(top.bytes, `${src.name} (${top.digest})`);
   const chosen = selectManifest(index.manifests, platform, `${src.name} (${top.digest})`);
-  const manifest = await src.manifestByDigest(chosen.digest);
+  const manifest = await childManifest(src, chosen);
   checkSupportedType(manifest.mediaType, `${src.name}@${chosen.digest}`);
   if (isIndexType(manifest.mediaType)) {
     throw unsupported('unsupported_manifest', `${src.name}@${chosen.digest}: an index inside an index is not supported`);
@@ -60,10 +61,17 @@ export async function resolveImage(src: ImageSource, platform: Platform = hostPl
   return { manifest, parsed: parseManifest(manifest.bytes, `${src.name}@${chosen.digest}`), index: top };
 }
 
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/** An image's config, read whole only when the manifest declares at most 4 MiB, and checked against its digest. */
+export async function readConfigBlob(src: ImageSource, desc: Descriptor): Promise<Buffer> {
+  const what = `${src.name}: config ${desc.digest}`;
+  checkDeclaredSize(what, desc.size, MAX_CONFIG_BYTES);
+  return readSmallBlob((await src.blob(desc)).stream, desc, MAX_CONFIG_BYTES, what);
+}
+
+/** A manifest an index lists, refused on its declared size before it is fetched. */
+function childManifest(src: ImageSource, desc: Descriptor): Promise<ManifestBlob> {
+  checkDeclaredSize(`${src.name}@${desc.digest}`, desc.size, MAX_MANIFEST_BYTES);
+  return src.manifestByDigest(desc.digest);
 }
 
 /** Runs `fn` over items with at most `limit` at once; the first failure fails the whole. */
@@ -105,9 +113,17 @@ export async function copyBlob(
   }
   progress?.({ type: 'blob-start', digest: desc.digest, kind, size: desc.size });
   const { bytes } = extra;
+  const transfer = { startedAt: Date.now() };
+  const what = `${src.name}: blob ${desc.digest}`;
   const open = bytes !== undefined
     ? (offset: number) => Promise.resolve({ stream: Readable.from([bytes.subarray(offset)]), offset })
-    : (offset: number) => src.blob(desc, offset);
+    : async (offset: number) => {
+        const r = await src.blob(desc, offset, transfer);
+        // A source that sends more than the descriptor says is cut off, not stored.
+        // pipeline: an error or an early end on either side ends both (the connection is not left open).
+        const limited = pipeline(r.stream, cutOffAfter(desc.size - r.offset, what), () => undefined);
+        return { stream: limited, offset: r.offset };
+      };
   await dst.putBlob(desc, open, {
     onBytes: (n) => progress?.({ type: 'blob-progress', digest: desc.digest, bytes: n }),
     ...(extra.diffId === undefined ? {} : { diffId: extra.diffId }),
@@ -123,7 +139,7 @@ async function copyContent(
   options: CopyOptions,
   beforeBlobs?: (config: ImageConfig) => void,
 ): Promise<ImageConfig> {
-  const configBytes = await readAll((await src.blob(parsed.config)).stream);
+  const configBytes = await readConfigBlob(src, parsed.config);
   const config = parseImageConfig(configBytes, `${src.name}: config ${parsed.config.digest}`);
   beforeBlobs?.(config);
   await copyBlob(src, dst, parsed.config, 'config', options.progress, { bytes: configBytes });
@@ -148,7 +164,7 @@ async function copyIndex(src: ImageSource, dst: ImageDestination, top: ManifestB
   let changed = !dst.acceptsDockerManifests && top.mediaType !== MediaType.OciIndex;
   let first: { parsed: Manifest; config: ImageConfig } | undefined;
   for (const desc of index.manifests) {
-    const child = await src.manifestByDigest(desc.digest);
+    const child = await childManifest(src, desc);
     checkSupportedType(child.mediaType, `${src.name}@${desc.digest}`);
     if (isIndexType(child.mediaType)) throw unsupported('unsupported_manifest', `${src.name}@${desc.digest}: an index inside an index is not supported`);
     const parsed = parseManifest(child.bytes, `${src.name}@${desc.digest}`);

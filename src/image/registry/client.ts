@@ -5,6 +5,8 @@
  * (auth.ts), retried on 5xx and broken connections (retry.ts), and go over
  * https, or plain http for insecure registries (--tls-verify=false, and
  * loopback addresses, which the docker daemon also treats as insecure).
+ * Manifests over 4 MiB are refused (limits.ts); transfers are bounded by an
+ * idle timeout and a deadline (timeouts.ts).
  */
 import type { Readable } from 'node:stream';
 import { BerthError, ErrorKind, invalidArgument, notFound, unavailable } from '../../errors.ts';
@@ -13,11 +15,12 @@ import { digestOf } from '../store/digest.ts';
 import { detectMediaType, parseJson } from '../store/manifest.ts';
 import { Authenticator, unauthorized } from './auth.ts';
 import type { Credentials } from './credentials.ts';
+import { checkDeclaredSize, MAX_MANIFEST_BYTES } from '../limits.ts';
 import { discard, header, readBody, send, type HttpResponse } from './http.ts';
 import { isRetryableStatus, withRetry, type RetryOptions } from './retry.ts';
+import { deadlineExceeded, deadlineFor, timeoutsFromEnv, type TransferTimeouts } from './timeouts.ts';
 
 export const MANIFEST_ACCEPT = [MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(', ');
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export interface RegistryClientOptions {
   /** "host[:port]" */
@@ -26,6 +29,14 @@ export interface RegistryClientOptions {
   insecure?: boolean;
   credentials?: Credentials;
   retry?: RetryOptions;
+  /** Default: from BERTH_REGISTRY_IDLE_TIMEOUT and BERTH_REGISTRY_TIMEOUT. */
+  timeouts?: TransferTimeouts;
+}
+
+/** A blob transfer: when it began (its first attempt, so retries and resumptions share one deadline) and its size. */
+export interface BlobTransfer {
+  startedAt: number;
+  size: number;
 }
 
 export interface ManifestResponse {
@@ -52,11 +63,17 @@ interface RequestOptions {
   /** Statuses that are answers, not errors (the response is returned). */
   ok: number[];
   what: string;
+  deadline?: { at: number; ms: number };
 }
 
 export function isLoopback(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function contentLength(res: HttpResponse): number | undefined {
+  const n = Number(header(res, 'content-length') ?? NaN);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 export function pullScope(repo: string): string {
@@ -72,6 +89,7 @@ export class RegistryClient {
   private readonly insecure: boolean;
   private readonly auth: Authenticator;
   private readonly retry: RetryOptions;
+  private readonly timeouts: TransferTimeouts;
   private base: Promise<URL> | undefined;
 
   constructor(options: RegistryClientOptions) {
@@ -79,6 +97,12 @@ export class RegistryClient {
     this.insecure = options.insecure ?? isLoopback(options.registry);
     this.auth = new Authenticator(options.registry, options.credentials, this.insecure);
     this.retry = options.retry ?? {};
+    this.timeouts = options.timeouts ?? timeoutsFromEnv();
+  }
+
+  private deadline(startedAt: number, size: number): { at: number; ms: number } {
+    const ms = deadlineFor(this.timeouts, size);
+    return { at: startedAt + ms, ms };
   }
 
   /** https first; plain http only for insecure registries, when https does not answer. */
@@ -121,13 +145,23 @@ export class RegistryClient {
 
   private async request(o: RequestOptions): Promise<HttpResponse> {
     return withRetry(async () => {
+      if (o.deadline !== undefined && o.deadline.at <= Date.now()) throw deadlineExceeded(o.what, o.deadline.ms);
       const base = await this.baseUrl();
       const url = typeof o.target === 'string' ? new URL(o.target, base) : o.target;
       for (let round = 0; ; round++) {
         const headers: Record<string, string> = { ...o.headers };
         const authz = await this.auth.authorization(o.scopes);
         if (authz !== undefined) headers['authorization'] = authz;
-        const res = await send({ method: o.method, url, headers, ...(o.body === undefined ? {} : { body: o.body }), insecure: this.insecure });
+        const res = await send({
+          method: o.method,
+          url,
+          headers,
+          ...(o.body === undefined ? {} : { body: o.body }),
+          insecure: this.insecure,
+          idleTimeoutMs: this.timeouts.idleMs,
+          label: o.what,
+          ...(o.deadline === undefined ? {} : { deadline: o.deadline }),
+        });
         if (o.ok.includes(res.status)) return res;
         if (res.status === 401 && round === 0 && this.auth.onUnauthorized(res, o.scopes)) {
           discard(res);
@@ -170,15 +204,22 @@ export class RegistryClient {
       headers: { accept: MANIFEST_ACCEPT },
       ok: [200],
       what,
+      deadline: this.deadline(Date.now(), MAX_MANIFEST_BYTES),
     });
-    const bytes = await readBody(res, MAX_MANIFEST_BYTES);
+    const declared = contentLength(res);
+    if (declared !== undefined && declared > MAX_MANIFEST_BYTES) {
+      res.body.destroy();
+      checkDeclaredSize(what, declared, MAX_MANIFEST_BYTES);
+    }
+    // Never more than declared, nor than the cap without a Content-Length.
+    const bytes = await readBody(res, declared ?? MAX_MANIFEST_BYTES, what);
     const digest = digestOf(bytes);
     if (reference.startsWith('sha256:') && reference !== digest) {
       throw invalidArgument('manifest_digest_mismatch', `${what}: content has digest ${digest}`);
     }
     const contentType = header(res, 'content-type')?.split(';')[0]?.trim();
-    const declared = detectMediaType(parseJson(bytes, what));
-    const mediaType = declared ?? (contentType === undefined || contentType === 'application/json' ? MediaType.OciManifest : contentType);
+    const detected = detectMediaType(parseJson(bytes, what));
+    const mediaType = detected ?? (contentType === undefined || contentType === 'application/json' ? MediaType.OciManifest : contentType);
     return { bytes, mediaType, digest };
   }
 
@@ -199,8 +240,11 @@ export class RegistryClient {
     return { digest, mediaType: header(res, 'content-type') ?? '', size: Number(header(res, 'content-length') ?? 0) };
   }
 
-  /** Opens a blob for reading, from `offset` when the server honours Range. */
-  async getBlob(repo: string, digest: string, offset = 0): Promise<BlobResponse> {
+  /**
+   * Opens a blob for reading, from `offset` when the server honours Range.
+   * With `transfer`, the whole transfer has a deadline scaled to its size.
+   */
+  async getBlob(repo: string, digest: string, offset = 0, transfer?: BlobTransfer): Promise<BlobResponse> {
     const headers: Record<string, string> = {};
     if (offset > 0) headers['range'] = `bytes=${offset}-`;
     const res = await this.request({
@@ -210,9 +254,9 @@ export class RegistryClient {
       headers,
       ok: [200, 206],
       what: `blob ${this.registry}/${repo}@${digest}`,
+      ...(transfer === undefined ? {} : { deadline: this.deadline(transfer.startedAt, transfer.size) }),
     });
-    const len = header(res, 'content-length');
-    return { stream: res.body, length: len === undefined ? undefined : Number(len), offset: res.status === 206 ? offset : 0 };
+    return { stream: res.body, length: contentLength(res), offset: res.status === 206 ? offset : 0 };
   }
 
   /** The blob's size when the repository has it. */

@@ -98,3 +98,10 @@ export async function removeCredentials(registry: string, file = defaultAuthFile
   if (removed) await writeFileAtomic(file, `${JSON.stringify(doc, null, '\t')}\n`, 0o600);
   return removed;
 }
+
+/** Forgets every registry's credentials (`logout --all`); the file's other settings stay. */
+export async function removeAllCredentials(file = defaultAuthFile()): Promise<void> {
+  const doc = await readConfig(file);
+  doc['auths'] = {};
+  await writeFileAtomic(file, `${JSON.stringify(doc, null, '\t')}\n`, 0o600);
+}

@@ -3,6 +3,8 @@
  * agents (blob downloads stream straight from the socket into the store),
  * redirects followed by hand so credentials never leak to another host, and
  * `insecure` meaning "do not verify TLS" as skopeo's --tls-verify=false.
+ * Every exchange is bounded (timeouts.ts): the connection's idle timeout
+ * runs until the body is read, and a deadline, when given, ends it whole.
  * node:http is used rather than fetch because fetch cannot switch off
  * certificate checks per request without the separate undici package.
  */
@@ -10,7 +12,8 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { unavailable } from '../../errors.ts';
+import { readAtMost } from '../limits.ts';
+import { deadlineExceeded, idleTimeout } from './timeouts.ts';
 
 export interface HttpRequest {
   method: string;
@@ -19,8 +22,12 @@ export interface HttpRequest {
   /** A Buffer, or a function opening the body afresh (so a retry can resend it). */
   body?: Buffer | (() => Promise<Readable>);
   insecure?: boolean;
-  /** Give up when no byte moves for this long (ms). */
+  /** Give up when no byte moves for this long (ms), answer and body alike. */
   idleTimeoutMs?: number;
+  /** Names the exchange in timeout errors (default: method and URL). */
+  label?: string;
+  /** Give up at `at` (epoch ms), body included; `ms` is the budget it came from, for the message. */
+  deadline?: { at: number; ms: number };
 }
 
 export interface HttpResponse {
@@ -44,12 +51,25 @@ function once(req: HttpRequest): Promise<HttpResponse> {
   const headers: Record<string, string> = { 'user-agent': 'berth/0.1', ...req.headers };
   if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.byteLength);
   else if (req.body === undefined && ['PUT', 'POST', 'PATCH'].includes(req.method)) headers['content-length'] = '0';
+  const label = req.label ?? `${req.method} ${url.href}`;
+  const { deadline } = req;
+  if (deadline !== undefined && deadline.at <= Date.now()) return Promise.reject(deadlineExceeded(label, deadline.ms));
   return new Promise<HttpResponse>((resolve, reject) => {
+    let body: IncomingMessage | undefined;
+    // Before the answer the request fails; after it, the body the caller reads.
+    const fail = (err: Error): void => void (body === undefined ? r.destroy(err) : body.destroy(err));
     const r = send(url, { method: req.method, headers, agent }, (res) => {
+      body = res;
+      res.once('close', () => clearTimeout(timer));
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
     });
-    r.setTimeout(req.idleTimeoutMs ?? 60_000, () => r.destroy(unavailable('http_timeout', `${req.method} ${url.href}: no response`)));
-    r.on('error', reject);
+    const idleMs = req.idleTimeoutMs ?? 60_000;
+    r.setTimeout(idleMs, () => fail(idleTimeout(label, idleMs)));
+    const timer = deadline === undefined ? undefined : setTimeout(() => fail(deadlineExceeded(label, deadline.ms)), deadline.at - Date.now()).unref();
+    r.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);
     else {
@@ -82,19 +102,8 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
 }
 
 /** Reads a response body whole, refusing more than `limit` bytes. */
-export async function readBody(res: HttpResponse, limit = 16 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res.body) {
-    const b = chunk as Buffer;
-    total += b.byteLength;
-    if (total > limit) {
-      res.body.destroy();
-      throw unavailable('response_too_large', `${res.url.href}: response larger than ${limit} bytes`);
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
+export function readBody(res: HttpResponse, limit: number, what = res.url.href): Promise<Buffer> {
+  return readAtMost(res.body, limit, what);
 }
 
 /** Discards a body so the connection goes back to the pool. */

@@ -16,7 +16,7 @@ export interface RetryOptions {
 const TRANSIENT_ERRNO = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 export function isTransient(err: unknown): boolean {
-  if (isBerthError(err)) return err.details['transient'] === true || err.code === 'http_timeout';
+  if (isBerthError(err)) return err.details['transient'] === true;
   const code = errnoCode(err);
   if (code !== undefined && TRANSIENT_ERRNO.has(code)) return true;
   return err instanceof Error && /socket hang up|aborted/i.test(err.message);

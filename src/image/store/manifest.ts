@@ -22,11 +22,17 @@ function fail(what: string, why: string): never {
   throw invalidArgument('invalid_manifest', `${what}: ${why}`);
 }
 
+/**
+ * Parses JSON from outside. The parser's own message quotes the text, so it
+ * is neither shown nor chained: a file a symlink points at (a layout's
+ * index.json linked to /etc/shadow) must not reach an error message.
+ */
 export function parseJson(bytes: Uint8Array | string, what: string): unknown {
   try {
     return JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')) as unknown;
   } catch (err) {
-    throw invalidArgument('invalid_json', `${what}: not valid JSON`, { cause: err });
+    const at = err instanceof Error ? /at position (\d+)/.exec(err.message)?.[1] : undefined;
+    throw invalidArgument('invalid_json', `${what}: not valid JSON${at === undefined ? '' : ` (at position ${at})`}`);
   }
 }
 

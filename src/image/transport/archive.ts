@@ -19,6 +19,7 @@ import { formatReference, parseReference, withDefaultTag } from '../registry/ref
 import { decompressed, detectCompression } from './compression.ts';
 import { ArchiveFileSet, DirFileSet, type FileSet } from './files.ts';
 import { OciLayoutDestination, OciLayoutSource } from './oci-layout.ts';
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from '../limits.ts';
 import { ArchiveIndex } from './tar-index.ts';
 import { tarStream, type TarMember } from './tar-writer.ts';
 import type { BlobOpener, BlobStream, CommitInput, CommitResult, ImageDestination, ImageSource, ManifestBlob, PutBlobContext } from './types.ts';
@@ -174,8 +175,8 @@ export class DockerArchiveSource implements ImageSource {
 
   private async build(): Promise<{ manifest: ManifestBlob; members: Map<string, string> }> {
     if (this.built !== undefined) return this.built;
-    const entry = this.select(parseDockerManifest(await this.files.read('manifest.json'), this.name));
-    const configBytes = await this.files.read(entry.Config);
+    const entry = this.select(parseDockerManifest(await this.files.read('manifest.json', MAX_MANIFEST_BYTES), this.name));
+    const configBytes = await this.files.read(entry.Config, MAX_CONFIG_BYTES);
     const config = parseImageConfig(configBytes, `${this.name}: ${entry.Config}`);
     if (config.rootfs.diff_ids.length !== entry.Layers.length) {
       throw invalidArgument('layer_count_mismatch', `${this.name}: ${entry.Layers.length} layers but config has ${config.rootfs.diff_ids.length} diff_ids`);

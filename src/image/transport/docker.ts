@@ -9,8 +9,9 @@ import { RegistryClient } from '../registry/client.ts';
 import { lookupCredentials } from '../registry/credentials.ts';
 import { DEFAULT_TAG, formatReference, type ImageReference } from '../registry/reference.ts';
 import type { RetryOptions } from '../registry/retry.ts';
+import { timeoutsFromEnv, type TransferTimeouts } from '../registry/timeouts.ts';
 import { invalidArgument } from '../../errors.ts';
-import type { BlobOpener, BlobStream, CommitInput, CommitResult, ImageDestination, ImageSource, ManifestBlob, PutBlobContext } from './types.ts';
+import type { BlobOpener, BlobStream, CommitInput, CommitResult, ImageDestination, ImageSource, ManifestBlob, PutBlobContext, TransferStart } from './types.ts';
 import { Transform } from 'node:stream';
 
 export interface RegistryOptions {
@@ -21,6 +22,8 @@ export interface RegistryOptions {
   /** --creds user:password, overriding the auth file. */
   credentials?: { username: string; password: string };
   retry?: RetryOptions;
+  /** Idle timeout and deadline of transfers; default from the environment (timeouts.ts). */
+  timeouts?: TransferTimeouts;
   /** Upload blobs in PATCH chunks of this size instead of one PUT. */
   chunkSize?: number;
 }
@@ -30,7 +33,8 @@ const clients = new Map<string, RegistryClient>();
 /** One client per registry and settings, so tokens and connections are shared within a command. */
 export async function registryClient(registry: string, options: RegistryOptions = {}): Promise<RegistryClient> {
   const creds = options.credentials ?? (await lookupCredentials(registry, options.authFile));
-  const key = JSON.stringify([registry, options.insecure ?? null, creds ?? null]);
+  const timeouts = options.timeouts ?? timeoutsFromEnv();
+  const key = JSON.stringify([registry, options.insecure ?? null, creds ?? null, timeouts]);
   let c = clients.get(key);
   if (c === undefined) {
     c = new RegistryClient({
@@ -38,6 +42,7 @@ export async function registryClient(registry: string, options: RegistryOptions 
       ...(options.insecure === undefined ? {} : { insecure: options.insecure }),
       ...(creds === undefined ? {} : { credentials: creds }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
+      timeouts,
     });
     clients.set(key, c);
   }
@@ -75,8 +80,8 @@ export class RegistrySource implements ImageSource {
     return this.client.getManifest(this.ref.path, digest);
   }
 
-  async blob(desc: Descriptor, offset = 0): Promise<BlobStream> {
-    const r = await this.client.getBlob(this.ref.path, desc.digest, offset);
+  async blob(desc: Descriptor, offset = 0, transfer: TransferStart = { startedAt: Date.now() }): Promise<BlobStream> {
+    const r = await this.client.getBlob(this.ref.path, desc.digest, offset, { startedAt: transfer.startedAt, size: desc.size });
     return { stream: r.stream, offset: r.offset };
   }
 

@@ -7,14 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode, failedPrecondition, invalidArgument, notFound } from '../../errors.ts';
+import { errnoCode, failedPrecondition, invalidArgument, isBerthError, notFound } from '../../errors.ts';
 import { MediaType, type Descriptor, type Index } from '../../oci/image-spec.ts';
 import { writeFileAtomic } from '../store/content.ts';
 import { digestOf, parseDigest } from '../store/digest.ts';
 import { detectMediaType, parseIndex, parseJson } from '../store/manifest.ts';
-import type { FileSet } from './files.ts';
+import { DirFileSet, type FileSet } from './files.ts';
+import { checkDeclaredSize, MAX_MANIFEST_BYTES } from '../limits.ts';
 import type { BlobOpener, BlobStream, CommitInput, CommitResult, ImageDestination, ImageSource, ManifestBlob, PutBlobContext } from './types.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -35,7 +36,7 @@ export class OciLayoutSource implements ImageSource {
   }
 
   private async readIndex(): Promise<Index> {
-    return parseIndex(await this.files.read('index.json'), `${this.name}: index.json`);
+    return parseIndex(await this.files.read('index.json', MAX_MANIFEST_BYTES), `${this.name}: index.json`);
   }
 
   private async entry(): Promise<Descriptor> {
@@ -54,12 +55,13 @@ export class OciLayoutSource implements ImageSource {
 
   async topManifest(): Promise<ManifestBlob> {
     const e = await this.entry();
+    checkDeclaredSize(`${this.name}: manifest ${e.digest}`, e.size, MAX_MANIFEST_BYTES);
     const m = await this.manifestByDigest(e.digest);
     return { ...m, mediaType: e.mediaType === '' ? m.mediaType : e.mediaType };
   }
 
   async manifestByDigest(digest: string): Promise<ManifestBlob> {
-    const bytes = await this.files.read(blobName(digest));
+    const bytes = await this.files.read(blobName(digest), MAX_MANIFEST_BYTES);
     if (digestOf(bytes) !== digest) throw failedPrecondition('blob_digest_mismatch', `${this.name}: manifest ${digest}: content has digest ${digestOf(bytes)}`);
     const mediaType = detectMediaType(parseJson(bytes, `${this.name}: manifest ${digest}`)) ?? MediaType.OciManifest;
     return { bytes, mediaType, digest };
@@ -147,9 +149,9 @@ export class OciLayoutDestination implements ImageDestination {
     const indexPath = join(this.dir, 'index.json');
     let index: Index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
     try {
-      index = parseIndex(await readFile(indexPath), `${this.name}: index.json`);
+      index = parseIndex(await new DirFileSet(this.dir).read('index.json', MAX_MANIFEST_BYTES), `${this.name}: index.json`);
     } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
+      if (!isBerthError(err, 'image_file_not_found')) throw err;
     }
     const entry: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.byteLength };
     if (this.ref !== undefined && this.ref !== '') {

@@ -1,8 +1,9 @@
 /**
  * Random access to the members of an archive file (docker-archive,
  * oci-archive): one pass with the tar reader of src/image/unpack records
- * where each regular file's content starts, and keeps small JSON members
- * (manifest.json, index.json) in memory; blobs are then read straight from
+ * where each regular file's content starts, and keeps the archive's own
+ * top-level files (manifest.json, index.json) in memory when small (only
+ * those: a hostile archive of many small members must not fill memory); blobs are then read straight from
  * the archive by offset, never extracted. Names are cleaned ("./x" → "x");
  * a member whose name climbs out ("../x") is ignored, never resolved.
  */
@@ -20,6 +21,7 @@ export interface ArchiveMember {
 }
 
 const SMALL = 4 * 1024 * 1024;
+const KEPT = new Set(['index.json', 'manifest.json', 'oci-layout', 'repositories']);
 
 export function cleanMemberName(name: string): string | undefined {
   const parts: string[] = [];
@@ -50,7 +52,7 @@ export class ArchiveIndex {
           current = undefined;
           if (e.type !== 'file' || name === undefined) return;
           index.members.set(name, { name, offset: e.offset + 512, size: e.size });
-          current = { name, chunks: name.endsWith('.json') || name === 'oci-layout' || name === 'repositories' ? (e.size <= SMALL ? [] : undefined) : undefined };
+          current = { name, chunks: KEPT.has(name) && e.size <= SMALL ? [] : undefined };
         },
         data: (chunk: Buffer) => {
           current?.chunks?.push(Buffer.from(chunk));

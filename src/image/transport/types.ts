@@ -19,6 +19,11 @@ export interface BlobStream {
   offset: number;
 }
 
+/** When a blob's transfer began: retries and resumptions of it share one deadline. */
+export interface TransferStart {
+  startedAt: number;
+}
+
 /** Opens a blob from byte `offset`; called again after a broken transfer to resume. */
 export type BlobOpener = (offset: number) => Promise<BlobStream>;
 
@@ -31,7 +36,7 @@ export interface ImageSource {
   topManifest(): Promise<ManifestBlob>;
   /** A manifest by digest (an index's child). */
   manifestByDigest(digest: string): Promise<ManifestBlob>;
-  blob(desc: Descriptor, offset?: number): Promise<BlobStream>;
+  blob(desc: Descriptor, offset?: number, transfer?: TransferStart): Promise<BlobStream>;
   close(): Promise<void>;
 }
 

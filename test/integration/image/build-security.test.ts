@@ -2,9 +2,18 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { buffer } from 'node:stream/consumers';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { tarOf } from '../../unit/image/unpack/fixtures/tar-writer.ts';
-import { buildFixture, leftovers, NOTHING_LEFT } from './build-fixture.ts';
+import { buildFixture, leftovers, NOTHING_LEFT, type BuildFixture } from './build-fixture.ts';
+
+/** The uncompressed layer tars of an image, as the store holds them. */
+async function layerTars(f: BuildFixture, name: string): Promise<Buffer[]> {
+  return f.withStore(async (store) => {
+    const image = store.resolve(name);
+    return Promise.all(image.layers.map(async (l) => gunzipSync(await buffer(await store.readBlob(l.digest)))));
+  });
+}
 
 describe('berth build security (root)', () => {
   test('CVE-2014-9356: context symlinks resolve inside the context; symlinks below a copied directory are copied, never followed', async (t) => {
@@ -94,6 +103,54 @@ describe('berth build security (root)', () => {
     const r = await f.berth('build', f.context);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Containerfile:2: COPY: .*"d\/\.wh\.etc": names starting with "\.wh\." mark deletions/);
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
+
+  test('RUN without seccomp: a RUN step runs under the default profile (Seccomp: 2) and a syscall it blocks fails', async (t) => {
+    const f = await buildFixture(t);
+    // unshare(CLONE_NEWUSER) needs no capability, so only a seccomp filter refuses it to root without CAP_SYS_ADMIN.
+    f.write({ Containerfile: 'FROM busybox\nRUN grep Seccomp: /proc/self/status > /seccomp.txt; unshare -U true; echo "rc=$?" > /unshare.txt\n' });
+    await f.berthOk('build', '-t', 'filtered', f.context);
+    const bundle = join(f.dir, 'bundle');
+    await f.berthOk('--quiet', 'image', 'unpack', 'filtered', bundle);
+    assert.match(readFileSync(join(bundle, 'rootfs/seccomp.txt'), 'utf8'), /^Seccomp:\s+2$/m);
+    assert.notEqual(readFileSync(join(bundle, 'rootfs/unshare.txt'), 'utf8').trim(), 'rc=0', 'unshare(CLONE_NEWUSER) is refused by the filter');
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
+
+  test('.dockerignore bypass through a symlink: an ignored file or directory does not reach the image through a link to it', async (t) => {
+    const f = await buildFixture(t);
+    const SECRET = 'the-secret-content';
+    f.write({
+      '.dockerignore': 'secret.txt\nsecrets\n',
+      'secret.txt': `${SECRET} file\n`,
+      'secrets/key.txt': `${SECRET} dir\n`,
+      'info.txt': 'info\n',
+      'data/x.txt': 'x\n',
+    });
+    symlinkSync('secret.txt', join(f.context, 'innocent'));
+    symlinkSync('secrets', join(f.context, 'docs'));
+
+    // Named directly, the links lead to what is not in the context.
+    for (const src of ['innocent', 'docs', 'docs/key.txt']) {
+      writeFileSync(join(f.context, 'Containerfile'), `FROM busybox\nCOPY ${src} /stolen\n`);
+      const r = await f.berth('build', f.context);
+      assert.notEqual(r.code, 0, src);
+      assert.match(r.stderr, new RegExp(`Containerfile:2: COPY: source "${src}" not found in the context`), src);
+    }
+
+    // Matched by a wildcard beside files that may come: the links are left out, the rest is copied.
+    f.write({ Containerfile: 'FROM busybox\nCOPY in* /files/\nCOPY d* /dirs/\nCOPY . /ctx/\n' });
+    await f.berthOk('build', '-t', 'ignored', f.context);
+    const layers = await layerTars(f, 'ignored');
+    assert.ok(layers.some((l) => l.includes('info\n')), 'the layers hold what was copied');
+    for (const l of layers) assert.equal(l.includes(SECRET), false, 'no layer holds the ignored content');
+    const bundle = join(f.dir, 'bundle');
+    await f.berthOk('--quiet', 'image', 'unpack', 'ignored', bundle);
+    assert.deepEqual(readdirSync(join(bundle, 'rootfs/files')), ['info.txt']);
+    assert.deepEqual(readdirSync(join(bundle, 'rootfs/dirs')), ['x.txt']);
+    assert.deepEqual(readdirSync(join(bundle, 'rootfs/ctx')).sort(), ['.dockerignore', 'Containerfile', 'data', 'docs', 'info.txt', 'innocent'], 'the context copies its links as links');
+    assert.equal(readlinkSync(join(bundle, 'rootfs/ctx/innocent')), 'secret.txt');
     assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
   });
 });

@@ -1,6 +1,5 @@
-import { int, positional, str, bool } from '../../args.ts';
 import { create } from '../../../runtime/lifecycle/create.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
 export const BUNDLE_FLAGS = [
   { name: 'bundle', short: 'b', type: 'string', value: 'DIR', help: 'path to the bundle (default: the current directory)' },
@@ -11,22 +10,19 @@ export const BUNDLE_FLAGS = [
   { name: 'preserve-fds', type: 'int', value: 'N', help: 'pass N more file descriptors (3 .. 3+N-1) to the container' },
 ] as const;
 
-const command: Command = {
-  name: 'create',
-  usage: 'create [options] ID',
-  description: 'create a container that waits for start',
-  flags: [...BUNDLE_FLAGS],
-  async run(ctx, { flags, rest }) {
-    const [id = ''] = positional(rest, ['ID'], 'create');
+export default defineCommand({
+  args: ['ID'],
+  flags: BUNDLE_FLAGS,
+  async run(ctx, input) {
+    const [id = ''] = input.args;
     await create(ctx.runtime, id, {
-      bundle: str(flags, 'bundle') ?? process.cwd(),
-      pidFile: str(flags, 'pid-file'),
-      consoleSocket: str(flags, 'console-socket'),
-      noPivot: bool(flags, 'no-pivot'),
-      preserveFds: int(flags, 'preserve-fds') ?? 0,
+      bundle: input.str('bundle') ?? process.cwd(),
+      pidFile: input.str('pid-file'),
+      consoleSocket: input.str('console-socket'),
+      noPivot: input.bool('no-pivot'),
+      preserveFds: input.int('preserve-fds') ?? 0,
       wait: false,
     });
     return 0;
   },
-};
-export default command;
+});

@@ -1,16 +1,12 @@
-import { bool, positional } from '../../args.ts';
 import { deleteContainer } from '../../../runtime/lifecycle/delete.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
-const command: Command = {
-  name: 'delete',
-  usage: 'delete [options] ID',
-  description: 'delete a container and what the runtime holds for it',
+export default defineCommand({
+  args: ['ID'],
   flags: [{ name: 'force', short: 'f', type: 'bool', help: 'kill a running container first' }],
-  async run(ctx, { flags, rest }) {
-    const [id = ''] = positional(rest, ['ID'], 'delete');
-    await deleteContainer(ctx.runtime, id, bool(flags, 'force'));
+  async run(ctx, input) {
+    const [id = ''] = input.args;
+    await deleteContainer(ctx.runtime, id, input.bool('force'));
     return 0;
   },
-};
-export default command;
+});

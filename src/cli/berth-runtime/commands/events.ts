@@ -1,7 +1,6 @@
-import { bool, positional, str } from '../../args.ts';
 import { invalidArgument } from '../../../errors.ts';
 import { encodeEvent, type RuntimeEvent, statsEvent, watchEvents } from '../../../runtime/lifecycle/events.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -28,20 +27,19 @@ export function parseGoDuration(text: string): number {
   return sign * total;
 }
 
-const command: Command = {
-  name: 'events',
-  usage: 'events [options] ID',
-  description: 'print the container\'s resource usage every interval and its OOM kills, as JSON lines (runc\'s events)',
+export default defineCommand({
+  args: ['ID'],
+  description: 'The container\'s resource usage every interval and its OOM kills, as JSON lines (runc\'s events).',
   flags: [
     { name: 'interval', type: 'string', value: 'DURATION', help: 'time between stats events (default 5s)' },
     { name: 'stats', type: 'bool', help: 'print the stats once, then exit' },
   ],
-  async run(ctx, { flags, rest }) {
-    const [id = ''] = positional(rest, ['ID'], 'events');
-    const intervalMs = parseGoDuration(str(flags, 'interval') ?? '5s');
+  async run(ctx, input) {
+    const [id = ''] = input.args;
+    const intervalMs = parseGoDuration(input.str('interval') ?? '5s');
     if (intervalMs <= 0) throw invalidArgument('invalid_flag', 'events: duration interval must be greater than 0');
     const line = (event: RuntimeEvent): void => ctx.out(`${encodeEvent(event)}\n`);
-    if (bool(flags, 'stats')) {
+    if (input.bool('stats')) {
       line(await statsEvent(ctx.runtime, id));
       return 0;
     }
@@ -56,5 +54,4 @@ const command: Command = {
     }
     return 0;
   },
-};
-export default command;
+});

@@ -1,11 +1,10 @@
-import { bool, int, list, str } from '../../args.ts';
+import { bool, list, str, type FlagValues } from '../../framework/flags.ts';
 import { invalidArgument, unsupported } from '../../../errors.ts';
 import type { Process } from '../../../oci/runtime-spec.ts';
 import { exec, readProcessFile } from '../../../runtime/lifecycle/exec.ts';
 import { exitCode, forwardSignals } from '../../../runtime/lifecycle/signals.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 import type { RuntimeContext } from '../../../runtime/lifecycle/context.ts';
-import type { FlagValues } from '../../args.ts';
 
 const SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 
@@ -45,10 +44,8 @@ async function processFromFlags(runtime: RuntimeContext, id: string, flags: Flag
   return p;
 }
 
-const command: Command = {
-  name: 'exec',
-  usage: 'exec [options] ID COMMAND [ARGS...]',
-  description: 'run another process in a running container',
+export default defineCommand({
+  args: ['ID', '[COMMAND...]'],
   flags: [
     { name: 'console-socket', type: 'string', value: 'PATH', help: 'unix socket that receives the terminal master' },
     { name: 'cwd', type: 'string', value: 'DIR', help: 'working directory in the container' },
@@ -66,16 +63,15 @@ const command: Command = {
     { name: 'apparmor', type: 'string', value: 'PROFILE', help: 'refused unless empty (AppArmor is not supported)' },
     { name: 'ignore-paused', type: 'bool', help: 'accepted for runc compatibility' },
   ],
-  async run(ctx, { flags, rest }) {
-    const [id, ...args] = rest;
-    if (!id) throw invalidArgument('wrong_args', 'exec: expects ID and a COMMAND');
-    const process_ = await processFromFlags(ctx.runtime, id, flags, args);
-    const detach = bool(flags, 'detach');
+  async run(ctx, input) {
+    const [id = '', ...args] = input.args;
+    const process_ = await processFromFlags(ctx.runtime, id, input.flags, args);
+    const detach = input.bool('detach');
     const executed = await exec(ctx.runtime, id, process_, {
-      consoleSocket: str(flags, 'console-socket'),
+      consoleSocket: input.str('console-socket'),
       detach,
-      pidFile: str(flags, 'pid-file'),
-      preserveFds: int(flags, 'preserve-fds') ?? 0,
+      pidFile: input.str('pid-file'),
+      preserveFds: input.int('preserve-fds') ?? 0,
     });
     if (detach) return 0;
     const stop = forwardSignals(executed.pid);
@@ -85,5 +81,4 @@ const command: Command = {
       stop();
     }
   },
-};
-export default command;
+});

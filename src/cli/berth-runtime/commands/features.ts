@@ -1,16 +1,11 @@
-import { positional } from '../../args.ts';
 import { features } from '../../../runtime/features.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
-const command: Command = {
-  name: 'features',
-  usage: 'features',
-  description: 'print what berth-runtime implements (runtime-spec features JSON)',
+export default defineCommand({
+  args: [],
   flags: [],
-  run(ctx, { rest }) {
-    positional(rest, [], 'features');
+  run(ctx) {
     ctx.out(`${JSON.stringify(features(), null, 2)}\n`);
     return Promise.resolve(0);
   },
-};
-export default command;
+});

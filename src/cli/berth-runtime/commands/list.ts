@@ -1,27 +1,23 @@
-import { bool, positional, str } from '../../args.ts';
 import { invalidArgument } from '../../../errors.ts';
 import { list } from '../../../runtime/lifecycle/list.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3))).join('')).join('\n') + '\n';
 }
 
-const command: Command = {
-  name: 'list',
-  usage: 'list [options]',
-  description: 'list containers',
+export default defineCommand({
+  args: [],
   flags: [
     { name: 'format', short: 'f', type: 'string', value: 'table|json', help: 'output format (default table)' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'print only the ids' },
   ],
-  async run(ctx, { flags, rest }) {
-    positional(rest, [], 'list');
-    const format = str(flags, 'format') ?? 'table';
+  async run(ctx, input) {
+    const format = input.str('format') ?? 'table';
     if (format !== 'table' && format !== 'json') throw invalidArgument('invalid_format', `list: --format: "${format}" is not table or json`);
     const entries = await list(ctx.runtime);
-    if (bool(flags, 'quiet')) {
+    if (input.bool('quiet')) {
       ctx.out(entries.map((e) => `${e.id}\n`).join(''));
     } else if (format === 'json') {
       ctx.out(`${JSON.stringify(entries)}\n`);
@@ -32,5 +28,4 @@ const command: Command = {
     }
     return 0;
   },
-};
-export default command;
+});

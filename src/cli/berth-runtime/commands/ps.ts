@@ -1,19 +1,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { str } from '../../args.ts';
 import { invalidArgument } from '../../../errors.ts';
 import { processes } from '../../../runtime/lifecycle/pause.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
-const command: Command = {
-  name: 'ps',
-  usage: 'ps [options] ID [ps options]',
-  description: 'list the processes of a container (ps(1) lines, or pids as JSON)',
+export default defineCommand({
+  args: ['ID', '[PS_OPTION...]'],
   flags: [{ name: 'format', short: 'f', type: 'string', value: 'table|json', help: 'output format (default table)' }],
-  async run(ctx, { flags, rest }) {
-    const [id, ...psArgs] = rest;
-    if (!id) throw invalidArgument('wrong_args', 'ps: expects ID');
-    const format = str(flags, 'format') ?? 'table';
+  async run(ctx, input) {
+    const [id = '', ...psArgs] = input.args;
+    const format = input.str('format') ?? 'table';
     if (format !== 'table' && format !== 'json') throw invalidArgument('invalid_format', `ps: --format: "${format}" is not table or json`);
     const pids = await processes(ctx.runtime, id);
     if (format === 'json') {
@@ -30,5 +26,4 @@ const command: Command = {
     ctx.out(`${[header, ...body].join('\n')}\n`);
     return 0;
   },
-};
-export default command;
+});

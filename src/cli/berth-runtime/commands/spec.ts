@@ -1,24 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { bool, positional, str } from '../../args.ts';
 import { alreadyExists, errnoCode } from '../../../errors.ts';
 import { defaultSpec, toRootless } from '../../../oci/default-spec.ts';
 import { rootlessMappings, subIds } from '../../../runtime/subids.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
-const command: Command = {
-  name: 'spec',
-  usage: 'spec [options]',
-  description: 'write a default config.json into the bundle directory',
+export default defineCommand({
+  args: [],
   flags: [
     { name: 'bundle', short: 'b', type: 'string', value: 'DIR', help: 'bundle directory (default: the current directory)' },
     { name: 'rootless', type: 'bool', help: 'a spec an unprivileged user can run' },
   ],
-  async run(ctx, { flags, rest }) {
-    positional(rest, [], 'spec');
+  async run(_ctx, input) {
     let spec = defaultSpec();
-    if (bool(flags, 'rootless')) {
+    if (input.bool('rootless')) {
       const uid = process.geteuid?.() ?? 0;
       const gid = process.getegid?.() ?? 0;
       spec = toRootless(spec, uid, gid);
@@ -27,7 +23,7 @@ const command: Command = {
       spec.linux!.uidMappings = rootlessMappings(uid, subIds('/etc/subuid', user, uid));
       spec.linux!.gidMappings = rootlessMappings(gid, subIds('/etc/subgid', user, uid));
     }
-    const file = join(str(flags, 'bundle') ?? process.cwd(), 'config.json');
+    const file = join(input.str('bundle') ?? process.cwd(), 'config.json');
     try {
       await writeFile(file, `${JSON.stringify(spec, null, '\t')}\n`, { flag: 'wx' });
     } catch (err) {
@@ -36,5 +32,4 @@ const command: Command = {
     }
     return 0;
   },
-};
-export default command;
+});

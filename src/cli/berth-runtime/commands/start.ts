@@ -1,16 +1,11 @@
-import { positional } from '../../args.ts';
 import { start } from '../../../runtime/lifecycle/start.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
-const command: Command = {
-  name: 'start',
-  usage: 'start ID',
-  description: 'start a created container',
+export default defineCommand({
+  args: ['ID'],
   flags: [],
-  async run(ctx, { rest }) {
-    const [id = ''] = positional(rest, ['ID'], 'start');
-    await start(ctx.runtime, id);
+  async run(ctx, input) {
+    await start(ctx.runtime, input.args[0] ?? '');
     return 0;
   },
-};
-export default command;
+});

@@ -1,16 +1,11 @@
-import { positional } from '../../args.ts';
 import { state } from '../../../runtime/lifecycle/list.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
-const command: Command = {
-  name: 'state',
-  usage: 'state ID',
-  description: 'print the state of a container (runtime-spec JSON)',
+export default defineCommand({
+  args: ['ID'],
   flags: [],
-  async run(ctx, { rest }) {
-    const [id = ''] = positional(rest, ['ID'], 'state');
-    ctx.out(`${JSON.stringify(await state(ctx.runtime, id), null, 2)}\n`);
+  async run(ctx, input) {
+    ctx.out(`${JSON.stringify(await state(ctx.runtime, input.args[0] ?? ''), null, 2)}\n`);
     return 0;
   },
-};
-export default command;
+});

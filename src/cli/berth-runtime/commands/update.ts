@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { type FlagValues, positional, str } from '../../args.ts';
+import { str, type FlagSpec, type FlagValues } from '../../framework/flags.ts';
 import { errnoCode, invalidArgument, notFound, unsupported } from '../../../errors.ts';
 import type { LinuxResources } from '../../../oci/runtime-spec.ts';
 import { warn } from '../../../runtime/lifecycle/context.ts';
 import { parseResources, update } from '../../../runtime/lifecycle/update.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../context.ts';
 
 const SIZE = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i;
 const BINARY: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
@@ -100,12 +100,10 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const flag = (name: string, help: string, value = 'VALUE'): Command['flags'][number] => ({ name, type: 'string', value, help });
+const flag = <N extends string>(name: N, help: string, value = 'VALUE'): FlagSpec & { name: N } => ({ name, type: 'string', value, help });
 
-const command: Command = {
-  name: 'update',
-  usage: 'update [options] ID',
-  description: 'change the resource limits of a container (runc\'s update)',
+export default defineCommand({
+  args: ['ID'],
   flags: [
     { name: 'resources', short: 'r', type: 'string', value: 'FILE', help: 'linux.resources JSON to merge ("-" = standard input); not combined with the other flags' },
     flag('memory', 'memory limit in bytes (64m, 1g, ...; -1 = unlimited)', 'SIZE'),
@@ -128,9 +126,10 @@ const command: Command = {
     flag('l3-cache-schema', 'refused: Intel RDT is not supported', 'SCHEMA'),
     flag('mem-bw-schema', 'refused: Intel RDT is not supported', 'SCHEMA'),
   ],
-  async run(ctx, { flags, rest }) {
-    const [id = ''] = positional(rest, ['ID'], 'update');
-    const source = str(flags, 'resources');
+  async run(ctx, input) {
+    const [id = ''] = input.args;
+    const { flags } = input;
+    const source = input.str('resources');
     let request: LinuxResources;
     if (source !== undefined) {
       const others = Object.keys(flags).filter((f) => f !== 'resources');
@@ -144,5 +143,4 @@ const command: Command = {
     ctx.debug(`update ${id}: ${changed.length > 0 ? `wrote ${changed.join(', ')}` : 'nothing changed'}`);
     return 0;
   },
-};
-export default command;
+});

@@ -1,54 +1,16 @@
 /**
- * `berth build [-f FILE] [-t NAME]... [--build-arg K=V]... [--target STAGE]
- * [--no-cache] [--platform P] [--timestamp S] [--iidfile F] CONTEXT` — an
- * image from a Containerfile (the job of `docker build` / `buildah bud`).
- * Progress and RUN output go to stderr, the image ID to stdout (only it
- * with --quiet). A failed RUN exits with the RUN's own status.
+ * `berth build` — an image from a Containerfile (the job of `docker build`
+ * / `buildah bud`). Progress and RUN output go to stderr, the image ID to
+ * stdout (only it with --quiet). A failed RUN exits with the RUN's own
+ * status.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeError, invalidArgument, isBerthError, notFound } from '../../../errors.ts';
-import { bool, list, operands, str, type Parsed } from '../args.ts';
-import type { CommandContext } from '../context.ts';
-import { progressView } from '../progress.ts';
-import { PLATFORM_OPTION, platformOption, registryReference } from './common.ts';
-import type { Command } from './command.ts';
+import { writeFileSync } from 'node:fs';
+import { describeError, invalidArgument, isBerthError } from '../../../errors.ts';
 import type { BuildEvent } from '../../../image/build/events.ts';
-
-const usage = 'berth build [-f FILE] [-t NAME]... [--build-arg KEY=VALUE]... [--target STAGE] [--no-cache] [--platform OS/ARCH] [--timestamp SECONDS] [--iidfile FILE] CONTEXT';
-
-function buildArgs(p: Parsed, env: NodeJS.ProcessEnv): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const a of list(p, 'build-arg')) {
-    const eq = a.indexOf('=');
-    if (eq === 0) throw invalidArgument('invalid_build_arg', `--build-arg "${a}": want KEY=VALUE`);
-    if (eq === -1) {
-      // As docker: a bare KEY takes its value from the environment, and is left out when unset there.
-      const v = env[a];
-      if (v !== undefined) out.set(a, v);
-      continue;
-    }
-    out.set(a.slice(0, eq), a.slice(eq + 1));
-  }
-  return out;
-}
-
-function containerfile(p: Parsed, context: string): { text: string; name: string } {
-  const file = str(p, 'file');
-  if (file === '-') return { text: readFileSync(0, 'utf8'), name: 'Containerfile' };
-  if (file !== undefined) {
-    try {
-      return { text: readFileSync(file, 'utf8'), name: file };
-    } catch (err) {
-      throw notFound('build.file', `Containerfile "${file}": cannot be read`, { cause: err });
-    }
-  }
-  for (const name of ['Containerfile', 'Dockerfile']) {
-    const path = join(context, name);
-    if (existsSync(path)) return { text: readFileSync(path, 'utf8'), name };
-  }
-  throw notFound('build.file', `no Containerfile or Dockerfile in "${context}" (name one with -f)`);
-}
+import { buildArgsFrom, findContainerfile } from '../../../image/build/request.ts';
+import { defineCommand, type CommandContext } from '../context.ts';
+import { progressView } from '../progress.ts';
+import { PLATFORM_FLAG, platformOption, registryReference } from './common.ts';
 
 function render(ctx: CommandContext, quiet: boolean): (e: BuildEvent) => void {
   return (e) => {
@@ -82,26 +44,25 @@ function render(ctx: CommandContext, quiet: boolean): (e: BuildEvent) => void {
   };
 }
 
-export const build: Command = {
-  usage,
-  summary: 'Build an image from a Containerfile',
-  options: {
-    file: { type: 'string', short: 'f' },
-    tag: { type: 'string', short: 't', multiple: true },
-    'build-arg': { type: 'string', multiple: true },
-    target: { type: 'string' },
-    'no-cache': { type: 'boolean' },
-    timestamp: { type: 'string' },
-    iidfile: { type: 'string' },
-    ...PLATFORM_OPTION,
-  },
-  async run(ctx: CommandContext, p: Parsed) {
-    const [context = ''] = operands(p, 1, 1, usage);
-    const timestampText = str(p, 'timestamp');
+export default defineCommand({
+  args: ['CONTEXT'],
+  flags: [
+    { name: 'file', short: 'f', type: 'string', value: 'FILE', help: 'the Containerfile ("-": standard input; default CONTEXT/Containerfile or Dockerfile)' },
+    { name: 'tag', short: 't', type: 'list', value: 'NAME', help: 'name the image' },
+    { name: 'build-arg', type: 'list', value: 'KEY[=VALUE]', help: 'set a build ARG (KEY alone: from the environment)' },
+    { name: 'target', type: 'string', value: 'STAGE', help: 'build up to this stage' },
+    { name: 'no-cache', type: 'bool', help: 'run every step again' },
+    { name: 'timestamp', type: 'string', value: 'SECONDS', help: 'the creation time of the image and its files, for reproducible images' },
+    { name: 'iidfile', type: 'string', value: 'FILE', help: 'write the image ID to FILE' },
+    PLATFORM_FLAG,
+  ],
+  async run(ctx, input) {
+    const [context = ''] = input.args;
+    const timestampText = input.str('timestamp');
     const timestamp = timestampText === undefined ? undefined : Number(timestampText);
     if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) throw invalidArgument('invalid_flag', `--timestamp "${timestampText}": want seconds since the epoch`);
-    const platform = platformOption(p);
-    const target = str(p, 'target');
+    const platform = platformOption(input.str('platform'));
+    const target = input.str('target');
     const quiet = ctx.globals.quiet;
     const store = await ctx.store();
     const { buildImage } = await import('../../../image/build/builder.ts');
@@ -111,11 +72,11 @@ export const build: Command = {
     process.once('SIGTERM', onSignal);
     try {
       const result = await buildImage(store, {
-        containerfile: containerfile(p, context),
+        containerfile: findContainerfile(context, input.str('file')),
         context,
-        tags: list(p, 'tag'),
-        buildArgs: buildArgs(p, process.env),
-        noCache: bool(p, 'no-cache'),
+        tags: input.list('tag'),
+        buildArgs: buildArgsFrom(input.list('build-arg'), process.env),
+        noCache: input.bool('no-cache'),
         onEvent: render(ctx, quiet),
         signal: abort.signal,
         pull: async (name) => {
@@ -136,7 +97,7 @@ export const build: Command = {
         ctx.stderr.write(`--> ${id.slice(7, 19)}\n`);
         for (const n of result.image.names) ctx.stderr.write(`Successfully tagged ${n}\n`);
       }
-      const iidfile = str(p, 'iidfile');
+      const iidfile = input.str('iidfile');
       if (iidfile !== undefined) writeFileSync(iidfile, id);
       ctx.out(`${id.slice(7)}\n`);
       return 0;
@@ -156,4 +117,4 @@ export const build: Command = {
       process.off('SIGTERM', onSignal);
     }
   },
-};
+});

@@ -10,7 +10,6 @@ import { copyImage, type CopyResult } from '../../../image/copy/copy.ts';
 import { openDestination, openSource, repoDigestsFor } from '../../../image/transport/open.ts';
 import { parseTransport, type TransportRef } from '../../../image/transport/parse.ts';
 import type { Platform } from '../../../oci/image-spec.ts';
-import { str, type Parsed } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { progressView } from '../progress.ts';
 
@@ -27,9 +26,9 @@ export function registryReference(ctx: CommandContext, input: string): ImageRefe
   return ref;
 }
 
-export function platformOption(p: Parsed): Platform | undefined {
-  const v = str(p, 'platform');
-  return v === undefined ? undefined : parsePlatform(v);
+/** The --platform flag's value, parsed. */
+export function platformOption(value: string | undefined): Platform | undefined {
+  return value === undefined ? undefined : parsePlatform(value);
 }
 
 export async function runCopy(
@@ -63,4 +62,5 @@ export function transportOf(ctx: CommandContext, input: string): TransportRef {
   return parseTransport(input, ctx.defaults);
 }
 
-export const PLATFORM_OPTION = { platform: { type: 'string' } } as const;
+export const PLATFORM_FLAG = { name: 'platform', type: 'string', value: 'OS/ARCH[/VARIANT]', help: 'the image of this platform (default: this host\'s)' } as const;
+export const CHUNK_FLAG = { name: 'upload-chunk-size', type: 'int', value: 'BYTES', help: 'upload blobs in chunks of this size' } as const;

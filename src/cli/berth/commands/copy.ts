@@ -1,25 +1,21 @@
 /** `berth image copy SRC DST` — between any two transports, as skopeo copy. */
-import { bool, operands, str, type Parsed } from '../args.ts';
-import type { CommandContext } from '../context.ts';
-import { PLATFORM_OPTION, platformOption, runCopy, transportOf } from './common.ts';
-import type { Command } from './command.ts';
+import { defineCommand } from '../context.ts';
+import { CHUNK_FLAG, PLATFORM_FLAG, platformOption, runCopy, transportOf } from './common.ts';
 
-const usage = 'berth image copy [--all | --platform P] [--upload-chunk-size BYTES] SRC DST   (docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], berth:NAME)';
-
-export const copy: Command = {
-  usage,
-  summary: 'Copy an image between transports',
-  options: { ...PLATFORM_OPTION, 'upload-chunk-size': { type: 'string' }, all: { type: 'boolean', short: 'a' } },
-  async run(ctx: CommandContext, p: Parsed) {
-    const [from = '', to = ''] = operands(p, 2, 2, usage);
-    const platform = platformOption(p);
-    const chunk = str(p, 'upload-chunk-size');
+export default defineCommand({
+  args: ['SRC', 'DST'],
+  description: 'SRC and DST: docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], berth:NAME',
+  flags: [PLATFORM_FLAG, CHUNK_FLAG, { name: 'all', short: 'a', type: 'bool', help: 'every image of an index, not only this platform\'s' }],
+  async run(ctx, input) {
+    const [from = '', to = ''] = input.args;
+    const platform = platformOption(input.str('platform'));
+    const chunkSize = input.int('upload-chunk-size');
     const r = await runCopy(ctx, transportOf(ctx, from), transportOf(ctx, to), {
       ...(platform === undefined ? {} : { platform }),
-      ...(chunk === undefined ? {} : { chunkSize: Number(chunk) }),
-      ...(bool(p, 'all') ? { all: true } : {}),
+      ...(chunkSize === undefined ? {} : { chunkSize }),
+      ...(input.bool('all') ? { all: true } : {}),
     });
     ctx.info(`Copied ${r.manifestDigest}`);
     return 0;
   },
-};
+});

@@ -3,83 +3,28 @@
  * plain/gzip/zstd) as a one-layer image; --change sets config fields with
  * Dockerfile words, as `docker import --change` does.
  */
-import { invalidArgument } from '../../../errors.ts';
+import { applyChange } from '../../../image/copy/change.ts';
 import { importImage } from '../../../image/copy/import.ts';
 import type { ImageConfigDetails } from '../../../oci/image-spec.ts';
-import { list, operands, str, type Parsed } from '../args.ts';
-import type { CommandContext } from '../context.ts';
-import type { Command } from './command.ts';
+import { defineCommand } from '../context.ts';
 
-const usage = 'berth import [--change "CMD [\\"/bin/sh\\"]"]... [--message TEXT] [--arch ARCH] SOURCE [NAME]';
-
-function words(value: string): string[] {
-  const v = value.trim();
-  if (v.startsWith('[')) {
-    const parsed: unknown = JSON.parse(v);
-    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new Error('want a JSON array of strings');
-    return parsed;
-  }
-  return ['/bin/sh', '-c', v];
-}
-
-function keyValues(value: string): [string, string][] {
-  return value.split(/\s+/).filter(Boolean).map((kv) => {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new Error(`"${kv}" is not KEY=VALUE`);
-    return [kv.slice(0, i), kv.slice(i + 1).replace(/^"(.*)"$/, '$1')];
-  });
-}
-
-export function applyChange(config: ImageConfigDetails, change: string): void {
-  const m = /^\s*([A-Za-z]+)\s+(.*)$/s.exec(change);
-  if (m === null) throw invalidArgument('invalid_change', `--change "${change}": want INSTRUCTION VALUE`);
-  const [, word = '', value = ''] = m;
-  try {
-    switch (word.toUpperCase()) {
-      case 'CMD':
-        config.Cmd = words(value);
-        break;
-      case 'ENTRYPOINT':
-        config.Entrypoint = words(value);
-        break;
-      case 'ENV':
-        config.Env = [...(config.Env ?? []), ...keyValues(value).map(([k, v]) => `${k}=${v}`)];
-        break;
-      case 'LABEL':
-        config.Labels = { ...config.Labels, ...Object.fromEntries(keyValues(value)) };
-        break;
-      case 'WORKDIR':
-        config.WorkingDir = value.trim();
-        break;
-      case 'USER':
-        config.User = value.trim();
-        break;
-      case 'EXPOSE':
-        config.ExposedPorts = { ...config.ExposedPorts, ...Object.fromEntries(value.split(/\s+/).filter(Boolean).map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) };
-        break;
-      case 'STOPSIGNAL':
-        config.StopSignal = value.trim();
-        break;
-      default:
-        throw new Error(`instruction "${word}" is not supported (CMD, ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL)`);
-    }
-  } catch (err) {
-    throw invalidArgument('invalid_change', `--change "${change}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-export const importCmd: Command = {
-  usage,
-  summary: 'Make an image from a root filesystem directory or tarball',
-  options: { change: { type: 'string', short: 'c', multiple: true }, message: { type: 'string', short: 'm' }, arch: { type: 'string' }, os: { type: 'string' }, variant: { type: 'string' } },
-  async run(ctx: CommandContext, p: Parsed) {
-    const [source = '', name] = operands(p, 1, 2, usage);
+export default defineCommand({
+  args: ['SOURCE', '[NAME]'],
+  flags: [
+    { name: 'change', short: 'c', type: 'list', value: 'INSTRUCTION', help: 'set a config field with a Dockerfile instruction (CMD ["sh"], ENV A=1, ...)' },
+    { name: 'message', short: 'm', type: 'string', value: 'TEXT', help: 'the history comment' },
+    { name: 'arch', type: 'string', value: 'ARCH', help: 'the image\'s architecture (default: this host\'s)' },
+    { name: 'os', type: 'string', value: 'OS', help: 'the image\'s operating system (default linux)' },
+    { name: 'variant', type: 'string', value: 'VARIANT', help: 'the architecture\'s variant' },
+  ],
+  async run(ctx, input) {
+    const [source = '', name] = input.args;
     const config: ImageConfigDetails = {};
-    for (const c of list(p, 'change')) applyChange(config, c);
-    const arch = str(p, 'arch');
-    const os = str(p, 'os');
-    const variant = str(p, 'variant');
-    const message = str(p, 'message');
+    for (const c of input.list('change')) applyChange(config, c);
+    const arch = input.str('arch');
+    const os = input.str('os');
+    const variant = input.str('variant');
+    const message = input.str('message');
     const img = await importImage(await ctx.store(), source, {
       names: name === undefined ? [] : [name],
       config,
@@ -91,4 +36,4 @@ export const importCmd: Command = {
     ctx.out(`${img.id.slice(7)}\n`);
     return 0;
   },
-};
+});

@@ -1,38 +1,26 @@
 /** `berth pull IMAGE` — from a registry into the store (podman pull). */
-import { formatReference } from '../../../image/registry/reference.ts';
 import { pullImage } from '../../../image/copy/pull.ts';
-import { operands, str, type Parsed } from '../args.ts';
-import type { CommandContext } from '../context.ts';
+import { formatReference } from '../../../image/registry/reference.ts';
+import { defineCommand } from '../context.ts';
 import { progressView } from '../progress.ts';
-import { PLATFORM_OPTION, platformOption, registryReference } from './common.ts';
-import type { Command } from './command.ts';
+import { PLATFORM_FLAG, platformOption, registryReference } from './common.ts';
 
-const usage = 'berth pull [--platform OS/ARCH[/VARIANT]] [--unpack DIR] IMAGE';
-
-export const pull: Command = {
-  usage,
-  summary: 'Pull an image from a registry into the store',
-  options: { ...PLATFORM_OPTION, unpack: { type: 'string' } },
-  async run(ctx: CommandContext, p: Parsed) {
-    const [input = ''] = operands(p, 1, 1, usage);
-    const ref = registryReference(ctx, input);
-    const platform = platformOption(p);
-    const unpackTo = str(p, 'unpack');
+export default defineCommand({
+  args: ['IMAGE'],
+  flags: [PLATFORM_FLAG, { name: 'unpack', type: 'string', value: 'DIR', help: 'also unpack it into a runtime bundle at DIR, while the layers arrive' }],
+  async run(ctx, input) {
+    const ref = registryReference(ctx, input.args[0] ?? '');
+    const platform = platformOption(input.str('platform'));
+    const unpackTo = input.str('unpack');
     const view = progressView(ctx.stderr, ctx.globals.quiet);
     ctx.info(`Trying to pull ${formatReference(ref)}...`);
-    try {
-      const { image } = await pullImage(await ctx.store(), ref, {
-        progress: view.sink,
-        registry: ctx.registryOptions(),
-        ...(platform === undefined ? {} : { platform }),
-        ...(unpackTo === undefined ? {} : { unpackTo }),
-      });
-      view.finish();
-      ctx.out(`${image.id.slice(7)}\n`);
-    } catch (err) {
-      view.finish();
-      throw err;
-    }
+    const pulled = await pullImage(await ctx.store(), ref, {
+      progress: view.sink,
+      registry: ctx.registryOptions(),
+      ...(platform === undefined ? {} : { platform }),
+      ...(unpackTo === undefined ? {} : { unpackTo }),
+    }).finally(() => view.finish());
+    ctx.out(`${pulled.image.id.slice(7)}\n`);
     return 0;
   },
-};
+});

@@ -9,28 +9,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, invalidArgument } from '../../../errors.ts';
-import { operands, str, type Parsed } from '../args.ts';
-import type { CommandContext } from '../context.ts';
+import { defineCommand } from '../context.ts';
 import { runCopy } from './common.ts';
-import type { Command } from './command.ts';
 
-const usage = 'berth save [--output FILE] [--format docker-archive|oci-archive] IMAGE';
-
-export const save: Command = {
-  usage,
-  summary: 'Write an image from the store to an archive file (or stdout)',
-  options: { output: { type: 'string', short: 'o' }, format: { type: 'string' } },
-  async run(ctx: CommandContext, p: Parsed) {
-    const [image = ''] = operands(p, 1, 1, usage);
-    const format = str(p, 'format') ?? 'docker-archive';
+export default defineCommand({
+  args: ['IMAGE'],
+  flags: [
+    { name: 'output', short: 'o', type: 'string', value: 'FILE', help: 'the archive (default: standard output, never a terminal)' },
+    { name: 'format', type: 'string', value: 'docker-archive|oci-archive', help: 'the archive\'s format (default docker-archive)' },
+  ],
+  async run(ctx, input) {
+    const [image = ''] = input.args;
+    const format = input.str('format') ?? 'docker-archive';
     if (format !== 'docker-archive' && format !== 'oci-archive') {
       throw invalidArgument('invalid_flag', `--format: "${format}" is not docker-archive or oci-archive`);
     }
-    let file = str(p, 'output');
+    let file = input.str('output');
     let scratch: string | undefined;
     if (file === undefined) {
       if (ctx.stdout.isTTY || ctx.stdout.stream === undefined) {
-        throw failedPrecondition('refusing_terminal', `refusing to write an archive to a terminal: use --output FILE or redirect stdout\nusage: ${usage}`);
+        throw failedPrecondition('refusing_terminal', 'refusing to write an archive to a terminal: use --output FILE or redirect stdout');
       }
       scratch = mkdtempSync(join(tmpdir(), 'berth-save-'));
       file = join(scratch, 'image.tar');
@@ -49,4 +47,4 @@ export const save: Command = {
     }
     return 0;
   },
-};
+});

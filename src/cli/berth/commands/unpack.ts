@@ -6,20 +6,15 @@
  */
 import { pullImage } from '../../../image/copy/pull.ts';
 import { formatReference } from '../../../image/registry/reference.ts';
-import { operands, type Parsed } from '../args.ts';
-import type { CommandContext } from '../context.ts';
+import { defineCommand } from '../context.ts';
 import { progressView } from '../progress.ts';
-import { PLATFORM_OPTION, platformOption, registryReference } from './common.ts';
-import type { Command } from './command.ts';
+import { PLATFORM_FLAG, platformOption, registryReference } from './common.ts';
 
-const usage = 'berth image unpack [--platform P] IMAGE DIR';
-
-export const unpack: Command = {
-  usage,
-  summary: 'Unpack an image into a runtime bundle directory',
-  options: { ...PLATFORM_OPTION },
-  async run(ctx: CommandContext, p: Parsed) {
-    const [image = '', dir = ''] = operands(p, 2, 2, usage);
+export default defineCommand({
+  args: ['IMAGE', 'DIR'],
+  flags: [PLATFORM_FLAG],
+  async run(ctx, input) {
+    const [image = '', dir = ''] = input.args;
     const store = await ctx.store();
     const local = image.startsWith('docker://') ? undefined : store.tryResolve(image);
     if (local !== undefined) {
@@ -31,7 +26,7 @@ export const unpack: Command = {
       return 0;
     }
     const ref = registryReference(ctx, image);
-    const platform = platformOption(p);
+    const platform = platformOption(input.str('platform'));
     const view = progressView(ctx.stderr, ctx.globals.quiet);
     try {
       await pullImage(store, ref, { progress: view.sink, registry: ctx.registryOptions(), unpackTo: dir, ...(platform === undefined ? {} : { platform }) });
@@ -41,4 +36,4 @@ export const unpack: Command = {
     ctx.info(`Unpacked ${formatReference(ref)} into ${dir}`);
     return 0;
   },
-};
+});

@@ -3,7 +3,8 @@
  * runs the command on the step's mounted snapshot, as root in the container
  * unless the image says USER, with the image's Env and WorkingDir, Docker's
  * default capabilities (only a bounding set for a non-root user, as Docker
- * does since 20.10), no network (a network namespace of its own with
+ * does since 20.10), berth's default seccomp profile (as buildah and Docker
+ * filter RUN), no network (a network namespace of its own with
  * nothing in it: builds are offline), and stdout/stderr handed to the
  * caller as they come. The runtime state lives under the build's own state
  * root, and the container is deleted whatever happens.
@@ -20,6 +21,7 @@ import * as sys from '../../../sys/index.ts';
 import { errnoCode } from '../../../errors.ts';
 import { defaultSpec } from '../../../oci/default-spec.ts';
 import type { Spec } from '../../../oci/runtime-spec.ts';
+import { defaultSeccompProfile } from '../../../runtime/seccomp/default-profile.ts';
 import type { ExecUser } from '../../bundle/user.ts';
 import { cbytes } from '../../unpack/entry.ts';
 import { Rootfs } from '../../unpack/rootfs.ts';
@@ -68,6 +70,7 @@ export function runSpec(input: RunSpecInput): Spec {
     noNewPrivileges: false,
   };
   spec.root = { path: input.rootfs, readonly: false };
+  spec.linux = { ...spec.linux, seccomp: defaultSeccompProfile({ capabilities: DOCKER_CAPS }) };
   spec.hostname = input.hostname ?? 'berth-build';
   return spec;
 }

@@ -2,39 +2,45 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { splitVerb } from '../../../../src/cli/berth/args.ts';
-import { applyChange } from '../../../../src/cli/berth/commands/import.ts';
-import type { ImageConfigDetails } from '../../../../src/oci/image-spec.ts';
 import { berth, berthOk } from '../../../helpers/registry-cli.ts';
 import { tempDir } from '../../../helpers/registry-tmp.ts';
 
-test('global options stand anywhere; "image" takes a second verb word', () => {
-  const opts = () => ({ output: { type: 'string' as const, short: 'o' } });
-  assert.deepEqual(splitVerb(['--root', '/x', 'image', 'copy', 'a', 'b'], opts), { verb: ['image', 'copy'], rest: ['--root', '/x', 'a', 'b'] });
-  assert.deepEqual(splitVerb(['save', '-o', 'f.tar', 'img', '--quiet'], opts), { verb: ['save'], rest: ['-o', 'f.tar', 'img', '--quiet'] });
-  assert.deepEqual(splitVerb(['--tls-verify=false', 'pull', 'x'], opts), { verb: ['pull'], rest: ['--tls-verify=false', 'x'] });
+test('global options stand anywhere; commands are reached by group or by docker\'s shortcut', async (t) => {
+  const dir = tempDir(t);
+  const tree = join(dir, 'tree');
+  mkdirSync(tree);
+  writeFileSync(join(tree, 'f'), 'x');
+  const root = join(dir, 'root');
+  await berthOk('import', tree, 'one:1', '--root', root);
+  await berthOk('image', '--root', root, 'tag', 'one:1', 'two:2');
+  for (const argv of [['images'], ['image', 'ls'], ['image', 'list']]) {
+    const r = await berthOk(...argv, '--root', root, '--json');
+    assert.deepEqual((JSON.parse(r.stdout) as { RepoTags: string[] }[]).map((i) => i.RepoTags), [['localhost/one:1', 'localhost/two:2']], argv.join(' '));
+  }
+  await berthOk('--root', root, 'image', 'rm', 'two:2');
+  assert.match((await berthOk('--root', root, 'images', '-q', 'one')).stdout, /^[0-9a-f]{12}\n$/);
 });
 
-test('--change words set config fields as docker import does', () => {
-  const c: ImageConfigDetails = {};
-  applyChange(c, 'CMD ["/bin/sh", "-c", "echo hi"]');
-  applyChange(c, 'ENTRYPOINT /bin/tini');
-  applyChange(c, 'ENV A=1 B="two"');
-  applyChange(c, 'LABEL org.test=yes');
-  applyChange(c, 'WORKDIR /srv');
-  applyChange(c, 'USER 1000:1000');
-  applyChange(c, 'EXPOSE 8080 53/udp');
-  assert.deepEqual(c, {
-    Cmd: ['/bin/sh', '-c', 'echo hi'],
-    Entrypoint: ['/bin/sh', '-c', '/bin/tini'],
-    Env: ['A=1', 'B=two'],
-    Labels: { 'org.test': 'yes' },
-    WorkingDir: '/srv',
-    User: '1000:1000',
-    ExposedPorts: { '8080/tcp': {}, '53/udp': {} },
-  });
-  assert.throws(() => applyChange(c, 'RUN make'), /RUN.*not supported/);
-  assert.throws(() => applyChange(c, 'CMD [1, 2]'), /JSON array of strings/);
+test('help at every level; the groups to come say they have no commands yet', async () => {
+  const top = await berthOk('--help');
+  assert.match(top.stdout, /^Usage: berth \[OPTIONS\] COMMAND\n/);
+  assert.match(top.stdout, /\n {2}images +List images in the store\n/);
+  for (const group of ['container', 'network', 'volume', 'fn', 'system']) {
+    assert.match(top.stdout, new RegExp(`\\n {2}${group} +Manage \\w+( itself)? \\(no commands yet\\)\\n`), group);
+    assert.match((await berthOk(group, '--help')).stdout, /No commands yet/, group);
+    const r = await berth(group, 'ls');
+    assert.equal(r.code, 2, group);
+    assert.match(r.stderr, new RegExp(`"ls" is not a berth ${group} command \\(the group has no commands yet\\)`), group);
+  }
+  const image = await berthOk('image', '--help');
+  for (const verb of ['pull', 'push', 'ls', 'tag', 'rm', 'inspect', 'save', 'load', 'import', 'copy', 'unpack', 'mount', 'unmount', 'prune', 'build']) {
+    assert.match(image.stdout, new RegExp(`\\n {2}${verb} `), verb);
+  }
+  const pull = await berthOk('pull', '--help');
+  assert.match(pull.stdout, /^Usage: berth pull \[OPTIONS\] IMAGE\n/);
+  assert.match(pull.stdout, /Aliases:\n {2}berth image pull, berth pull\n/);
+  assert.match(pull.stdout, /--platform OS\/ARCH\[\/VARIANT\]/);
+  assert.equal((await berthOk('help', 'image', 'rm')).stdout.split('\n')[0], 'Usage: berth image rm [OPTIONS] IMAGE...');
 });
 
 test('import, images, tag, inspect, save/load, rmi and prune through the command line', async (t) => {
@@ -91,7 +97,7 @@ test('bad input exits 2 with a message naming the flag or argument', async (t) =
   assert.match(r2.stderr, /--bogus/);
   const r3 = await berth('--root', root, 'frobnicate');
   assert.equal(r3.code, 2);
-  assert.match(r3.stderr, /unknown command "frobnicate"/);
+  assert.match(r3.stderr, /"frobnicate" is not a berth command/);
   const r4 = await berth('--root', root, 'pull', 'busybox');
   assert.equal(r4.code, 1);
   assert.match(r4.stderr, /no default registry configured/);

@@ -7,16 +7,19 @@
  * the rest again); then each command that has a cache of its own once more,
  * each in a process of its own that records just what it compiled.
  * scripts/build.ts runs it after each build as
- * `BERTH_TRAIN_CODE_CACHE=1 build/berth-runtime`, under the front, as root.
+ * `BERTH_TRAIN_CODE_CACHE=1 build/berth-runtime`, under the front, as root:
+ * the bundle's entry point (src/cli/berth-runtime/cli.ts) then loads this
+ * file and hands it its `main`, so the commands run in the process whose
+ * cache is written.
  * A command that fails is named on stderr and training goes on: a cache
  * holds what did run.
  */
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Spec } from '../../oci/runtime-spec.ts';
-import { buildDir } from '../../paths.ts';
-import { defaultSeccompProfile } from '../../runtime/seccomp/index.ts';
+import type { Spec } from '../src/oci/runtime-spec.ts';
+import { buildDir } from '../src/paths.ts';
+import { defaultSeccompProfile } from '../src/runtime/seccomp/index.ts';
 
 const BUSYBOX = '/bin/busybox';
 
