@@ -193,7 +193,8 @@ describe('compileCreatePlan', () => {
     const devices = stepsOf(plan, 'mount').filter((s) => String(s.args.target).startsWith('/dev/') && s.args.flags === MS.BIND);
     assert.deepEqual(
       devices.map((s) => [s.args.source, s.args.target, s.args.kind]),
-      ['null', 'zero', 'full', 'random', 'urandom', 'tty'].map((d) => [`/dev/${d}`, `/dev/${d}`, 1]),
+      // runc's order, as /proc/self/mountinfo shows them in a rootless container.
+      ['null', 'random', 'full', 'tty', 'zero', 'urandom'].map((d) => [`/dev/${d}`, `/dev/${d}`, 1]),
     );
     // devpts cannot take a gid the namespace may not map.
     assert.equal(stepWhere(plan, 'mount', (s) => s.args.fstype === 'devpts').args.data, 'newinstance,ptmxmode=0666,mode=0620');
@@ -217,11 +218,11 @@ describe('compileCreatePlan', () => {
     const chr = (m: number): number => S_IF.CHR | m;
     assert.deepEqual(nodes, [
       ['/dev/null', chr(0o600), makedev(1, 3), 0, 0, OpFlag.IGNORE_EEXIST],
-      ['/dev/zero', chr(0o666), makedev(1, 5), 0, 0, OpFlag.IGNORE_EEXIST],
-      ['/dev/full', chr(0o666), makedev(1, 7), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/random', chr(0o666), makedev(1, 8), 0, 0, OpFlag.IGNORE_EEXIST],
-      ['/dev/urandom', chr(0o666), makedev(1, 9), 0, 0, OpFlag.IGNORE_EEXIST],
+      ['/dev/full', chr(0o666), makedev(1, 7), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/tty', chr(0o666), makedev(5, 0), 0, 0, OpFlag.IGNORE_EEXIST],
+      ['/dev/zero', chr(0o666), makedev(1, 5), 0, 0, OpFlag.IGNORE_EEXIST],
+      ['/dev/urandom', chr(0o666), makedev(1, 9), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/fuse', chr(0o640), makedev(10, 229), 1, 2, OpFlag.IGNORE_EEXIST],
       ['/dev/sda', S_IF.BLK | 0o666, makedev(8, 0), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/pipe', S_IF.FIFO | 0o666, 0, 0, 0, OpFlag.IGNORE_EEXIST],
