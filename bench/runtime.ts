@@ -1,26 +1,32 @@
 /**
- * berth-runtime against runc, on the same bundle in the same run:
+ * berth-runtime against runc as users run them: each figure is the whole
+ * command, from spawn to exit, Node's start-up included and nothing
+ * subtracted. On the same bundle in the same run:
  *
  *   - `run` of /bin/true (one command, foreground),
  *   - the create → start → delete cycle (three commands),
- *   - the library path: create → start → wait → delete from one resident
- *     process, as the engine uses the runtime (no CLI start-up at all),
- *   - Node's bare start-up (`node -e 0`), the tax every berth-runtime
- *     command pays and runc does not.
+ *   - `state` of a created container, its answer read through a pipe,
+ *   - for reference: the library path (create → start → wait → delete from
+ *     one resident process, as the engine uses the runtime) and Node's bare
+ *     start-up (`node -e 0`), which every berth-runtime command pays.
  *
  * berth-runtime is the command as users run it: build/berth-runtime, the
- * native front that starts the command line (native/front.c).
+ * native front that starts the command line (native/front).
  *
- * Prints medians and ratios. Runs are interleaved so drift hits all alike.
+ * Each is measured on a quiet machine and again with every core kept busy
+ * by CPU hogs this script starts and stops itself (each hog also leaves on
+ * its own when this script goes away). Runs are interleaved, and which
+ * runtime goes first alternates, so drift hits both alike.
  *
- *   build/node bench/runtime.ts [--runs 30] [--limits]
+ *   build/node bench/runtime.ts [--runs 20] [--limits] [--json] [--only quiet|loaded] [--hogs N] [--berth PATH]
  *
  * --limits adds a memory limit, a pids limit and the default seccomp
- * profile to the bundle (the issue 3 comparison).
+ * profile to the bundle (what engines ask). --json prints one JSON object.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec } from '../src/oci/default-spec.ts';
 import { runtimeContext } from '../src/runtime/lifecycle/context.ts';
@@ -31,11 +37,20 @@ import { defaultSeccompProfile } from '../src/runtime/seccomp/index.ts';
 import { makeRootfs } from '../test/helpers/runtime.ts';
 
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1] ?? 30) || 30;
+const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const runs = Number(option('--runs') ?? 20) || 20;
+const hogs = Number(option('--hogs') ?? availableParallelism()) || availableParallelism();
+const only = option('--only');
 const limits = args.includes('--limits');
+const json = args.includes('--json');
+const modes = (['quiet', 'loaded'] as const).filter((m) => only === undefined || only === m);
 const repo = join(import.meta.dirname, '..');
 const node = join(repo, 'build', 'node');
-const berth = join(repo, 'build', 'berth-runtime');
+// --berth: another build of berth-runtime (say, one with a start-up change to measure).
+const berth = option('--berth') ?? join(repo, 'build', 'berth-runtime');
+
+/** The goals of issue 9 ("speed as users see it"): berth/runc, raw. */
+const GOALS = { run: 1.0, cycle: 1.5, state: 1.5 } as const;
 
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-'));
 const bundle = join(work, 'bundle');
@@ -48,51 +63,77 @@ if (limits) {
   spec.linux!.seccomp = defaultSeccompProfile({ capabilities: spec.process!.capabilities?.bounding ?? [] });
 }
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-const berthRoot = join(work, 'berth-state');
-const runcRoot = join(work, 'runc-state');
 
-function sh(cmd: string, argv: string[]): number {
+const runtimes = {
+  berth: { cmd: berth, root: join(work, 'berth-state') },
+  runc: { cmd: 'runc', root: join(work, 'runc-state') },
+} as const;
+type Runtime = keyof typeof runtimes;
+
+/**
+ * Milliseconds from spawn to exit of one command of `rt`. Its stdout goes nowhere, except with
+ * `read`, through a pipe as callers read answers (then `read` checks it).
+ */
+function sh(rt: Runtime, argv: string[], read?: (stdout: string) => boolean): number {
+  const { cmd, root } = runtimes[rt];
   const t0 = process.hrtime.bigint();
-  // No pipes: a created container holds its stdio until it runs, and spawnSync would wait for it.
-  const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+  // No pipes otherwise: a created container holds its stdio until it runs, and spawnSync would wait for it.
+  const r = spawnSync(cmd, ['--root', root, ...argv], { stdio: ['ignore', read ? 'pipe' : 'ignore', 'inherit'], encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: exit ${r.status}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: exit ${r.status ?? r.signal}`);
+  if (read && !read(r.stdout)) throw new Error(`${cmd} ${argv.join(' ')}: unexpected output ${JSON.stringify(r.stdout)}`);
   return ms;
 }
 
 let n = 0;
-const cases: Record<string, () => Promise<number> | number> = {
-  'node -e 0': () => sh(node, ['-e', '0']),
-  'berth-runtime run': () => sh(berth, ['--root', berthRoot, 'run', '--bundle', bundle, `b${n++}`]),
-  'runc run': () => sh('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `r${n++}`]),
-  'berth-runtime create+start+delete': () => {
-    const id = `bc${n++}`;
-    return sh(berth, ['--root', berthRoot, 'create', '--bundle', bundle, id]) + sh(berth, ['--root', berthRoot, 'start', id]) + sh(berth, ['--root', berthRoot, 'delete', '--force', id]);
+const stateId = (rt: Runtime): string => `${rt}-state-${process.pid}`;
+const compared = {
+  run: (rt: Runtime) => sh(rt, ['run', '--bundle', bundle, `${rt}-run-${n++}`]),
+  cycle: (rt: Runtime) => {
+    const id = `${rt}-cycle-${n++}`;
+    return sh(rt, ['create', '--bundle', bundle, id]) + sh(rt, ['start', id]) + sh(rt, ['delete', '--force', id]);
   },
-  'runc create+start+delete': () => {
-    const id = `rc${n++}`;
-    return sh('runc', ['--root', runcRoot, 'create', '--bundle', bundle, id]) + sh('runc', ['--root', runcRoot, 'start', id]) + sh('runc', ['--root', runcRoot, 'delete', '--force', id]);
-  },
-  'berth library create+start+wait+delete': async () => {
-    const ctx = runtimeContext(berthRoot);
-    const id = `bl${n++}`;
-    const t0 = process.hrtime.bigint();
-    const created = await create(ctx, id, { bundle, wait: true, stdio: ['ignore', 'ignore', 'inherit'] });
-    await start(ctx, id);
-    await created.execution.exited;
-    await deleteContainer(ctx, id);
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-  },
+  state: (rt: Runtime) => sh(rt, ['state', stateId(rt)], (out) => (JSON.parse(out) as { id?: unknown }).id === stateId(rt)),
 };
+type Compared = keyof typeof compared;
 
-const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-try {
-  for (let i = 0; i < 3; i++) for (const c of Object.values(cases)) await c();
-  for (let i = 0; i < runs; i++) {
-    for (const [name, c] of Object.entries(cases)) samples[name]!.push(await c());
-  }
-} finally {
-  rmSync(work, { recursive: true, force: true });
+async function libraryCycle(): Promise<number> {
+  const ctx = runtimeContext(runtimes.berth.root);
+  const id = `berth-library-${n++}`;
+  const t0 = process.hrtime.bigint();
+  const created = await create(ctx, id, { bundle, wait: true, stdio: ['ignore', 'ignore', 'inherit'] });
+  await start(ctx, id);
+  await created.execution.exited;
+  await deleteContainer(ctx, id);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function nodeStart(): number {
+  const t0 = process.hrtime.bigint();
+  spawnSync(node, ['-e', '0'], { stdio: 'ignore' });
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * Busy loops on every core. Each spins in slices and leaves when its stdin closes, so a hog
+ * never outlives this script, and in any case after `maxSeconds`.
+ */
+function startHogs(count: number, maxSeconds: number): ChildProcess[] {
+  const code = `const end = Date.now() + ${maxSeconds * 1000};
+process.stdin.on('end', () => process.exit(0)).resume();
+(function spin() { const t = Date.now() + 20; while (Date.now() < t); if (Date.now() < end) setImmediate(spin); else process.exit(0); })();`;
+  return Array.from({ length: count }, () => spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'ignore', 'inherit'] }));
+}
+
+async function stopHogs(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(async (c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const exited = once(c, 'exit');
+      c.kill('SIGKILL');
+      await exited;
+    }),
+  );
 }
 
 const median = (xs: number[]): number => {
@@ -100,14 +141,85 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const med: Record<string, number> = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-console.log(`berth-runtime vs runc, ${runs} runs each, medians${limits ? ' (memory + pids limits, default seccomp profile)' : ''}`);
-for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(42)} ${v.toFixed(1).padStart(8)} ms`);
-const tax = med['node -e 0']!;
-const r = (a: number, b: number): string => (a / b).toFixed(2);
-console.log('ratios');
-console.log(`  run:   berth/runc ${r(med['berth-runtime run']!, med['runc run']!)}; (berth - node tax)/runc ${r(med['berth-runtime run']! - tax, med['runc run']!)}`);
-console.log(
-  `  cycle: berth/runc ${r(med['berth-runtime create+start+delete']!, med['runc create+start+delete']!)}; (berth - 3 node taxes)/runc ${r(med['berth-runtime create+start+delete']! - 3 * tax, med['runc create+start+delete']!)}`,
-);
-console.log(`  library cycle is ${r(med['runc create+start+delete']!, med['berth library create+start+wait+delete']!)}x faster than runc's CLI cycle`);
+
+interface Pair {
+  berth: number;
+  runc: number;
+  ratio: number;
+  goal: number;
+}
+interface ModeResult {
+  run: Pair;
+  cycle: Pair;
+  state: Pair;
+  library: number;
+  nodeStart: number;
+}
+
+async function measure(): Promise<ModeResult> {
+  const samples: Record<Compared, Record<Runtime, number[]>> = { run: { berth: [], runc: [] }, cycle: { berth: [], runc: [] }, state: { berth: [], runc: [] } };
+  const library: number[] = [];
+  const bare: number[] = [];
+  const once = async (record: boolean, i: number): Promise<void> => {
+    const order: Runtime[] = i % 2 ? ['runc', 'berth'] : ['berth', 'runc'];
+    for (const name of Object.keys(compared) as Compared[]) {
+      for (const rt of order) {
+        const ms = compared[name](rt);
+        if (record) samples[name][rt].push(ms);
+      }
+    }
+    const lib = await libraryCycle();
+    const ns = nodeStart();
+    if (record) {
+      library.push(lib);
+      bare.push(ns);
+    }
+  };
+  for (let i = 0; i < 2; i++) await once(false, i);
+  for (let i = 0; i < runs; i++) await once(true, i);
+  const pair = (name: Compared): Pair => {
+    const b = median(samples[name].berth);
+    const r = median(samples[name].runc);
+    return { berth: b, runc: r, ratio: b / r, goal: GOALS[name] };
+  };
+  return { run: pair('run'), cycle: pair('cycle'), state: pair('state'), library: median(library), nodeStart: median(bare) };
+}
+
+const results: Partial<Record<(typeof modes)[number], ModeResult>> = {};
+try {
+  for (const rt of Object.keys(runtimes) as Runtime[]) sh(rt, ['create', '--bundle', bundle, stateId(rt)]);
+  for (const mode of modes) {
+    if (mode === 'quiet') {
+      results.quiet = await measure();
+      continue;
+    }
+    // Generous bound: a loaded run takes a few times a quiet one.
+    const children = startHogs(hogs, 60 + runs * 10);
+    try {
+      results.loaded = await measure();
+    } finally {
+      await stopHogs(children);
+    }
+  }
+} finally {
+  for (const rt of Object.keys(runtimes) as Runtime[]) spawnSync(runtimes[rt].cmd, ['--root', runtimes[rt].root, 'delete', '--force', stateId(rt)], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+}
+
+if (json) {
+  console.log(JSON.stringify({ runs, limits, hogs, ...results }));
+} else {
+  const f = (ms: number): string => ms.toFixed(1).padStart(8);
+  console.log(`berth-runtime vs runc, whole commands (Node's start-up included), medians of ${runs} runs${limits ? ', memory + pids limits and the default seccomp profile' : ''}`);
+  for (const mode of modes) {
+    const r = results[mode]!;
+    console.log(`\n${mode === 'quiet' ? 'no added load' : `${hogs} CPU hogs added`}       berth ms   runc ms   berth/runc   goal`);
+    const row = (label: string, p: Pair): void =>
+      console.log(`  ${label.padEnd(24)}${f(p.berth)}  ${f(p.runc)}   ${p.ratio.toFixed(2).padStart(8)}   ≤ ${p.goal.toFixed(1)}${p.ratio <= p.goal ? '' : '  (not met)'}`);
+    row('run', r.run);
+    row('create → start → delete', r.cycle);
+    row('state', r.state);
+    console.log(`  library cycle (resident) ${f(r.library)}  ${(r.cycle.runc / r.library).toFixed(1)}x faster than runc's three commands`);
+    console.log(`  node -e 0                ${f(r.nodeStart)}`);
+  }
+}

@@ -5,7 +5,7 @@
  * source is newer than its output, unless --force).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
 import { launcherSource } from './launcher.ts';
@@ -30,26 +30,46 @@ function newestMtime(paths: string[]): number {
   return newest;
 }
 
+/**
+ * Escapes what esbuild leaves outside ASCII (it does not escape regular expression literals, such
+ * as events' /µs|μs/): one such character makes V8 hold the whole source, which every command
+ * reads, hashes and keeps for lazy compiles, as two bytes a character instead of one. \uXXXX means
+ * the same character in strings, templates and regular expressions (with or without the u flag).
+ */
+function asciiOnly(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (escaped !== text) writeFileSync(file, escaped);
+}
+
 function stale(output: string, inputs: string[]): boolean {
   if (force || !existsSync(output)) return true;
   return statSync(output).mtimeMs < newestMtime(inputs);
 }
 
-// The native executor, and berth-runtime's front: the same sources, the front built with
-// BERTH_FRONT (native/front.c), so that it can fork executors without executing anything.
+// The native programs, one directory each under native/ (native/monitor/README.md says what goes where).
+// Each is built from its own directory, common/ (what they share), and the programs it embeds minus
+// their main.c: berth-runtime's front forks executors from itself, so it embeds the executor. A
+// program whose directory has no sources yet (the monitor, until the engine brings it) is skipped.
 const nativeDir = join(repo, 'native');
-const natives: Record<string, string[]> = { 'berth-exec': [], 'berth-runtime': ['-DBERTH_FRONT'] };
-for (const [name, defines] of Object.entries(natives)) {
+const natives: { name: string; dir: string; embeds: string[] }[] = [
+  { name: 'berth-exec', dir: 'executor', embeds: [] },
+  { name: 'berth-runtime', dir: 'front', embeds: ['executor'] },
+  { name: 'berth-monitor', dir: 'monitor', embeds: [] },
+];
+const cSources = (dir: string): string[] => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.c')).map((f) => join(nativeDir, dir, f));
+for (const { name, dir, embeds } of natives) {
   const exe = join(out, name);
-  if (!stale(exe, [nativeDir])) continue;
-  const sources = readdirSync(nativeDir)
-    .filter((f) => f.endsWith('.c'))
-    .map((f) => join(nativeDir, f));
+  const dirs = [dir, 'common', ...embeds];
+  const own = cSources(dir);
+  if (own.length === 0 || !stale(exe, dirs.map((d) => join(nativeDir, d)))) continue;
+  const sources = [...own, ...cSources('common'), ...embeds.flatMap((d) => cSources(d).filter((f) => !f.endsWith('/main.c')))];
   const cc = process.env['CC'] ?? 'cc';
   execFileSync(
     cc,
     ['-std=gnu11', '-O2', '-s', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wformat=2', '-Wno-unused-parameter',
-      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', ...defines, '-o', `${exe}.new`, ...sources],
+      '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', ...dirs.map((d) => `-I${join(nativeDir, d)}`), '-o', `${exe}.new`, ...sources],
     { stdio: 'inherit' },
   );
   renameSync(`${exe}.new`, exe);
@@ -101,6 +121,7 @@ for (const [name, entry] of Object.entries(commands)) {
       define: { BERTH_BUNDLED: 'true', 'import.meta.dirname': '__dirname', 'import.meta.url': '__berthImportMetaUrl' },
       banner: { js: 'var __berthImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     });
+    asciiOnly(fresh);
     renameSync(fresh, bundle);
     // The launcher loads the bundle with its V8 code cache (scripts/launcher.ts).
     const launcherTmp = `${launcher}.new-${process.pid}`;

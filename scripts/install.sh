@@ -78,7 +78,7 @@ fi
 # The executor, the generated header and the bundled commands.
 "$repo/build/node" "$repo/scripts/build.ts"
 
-# Commands on PATH: berth-runtime is its native front (native/front.c), which starts the
+# Commands on PATH: berth-runtime is its native front (native/front), which starts the
 # bundled command line; berth is the bundled command line itself.
 ln -sfn "$repo/build/berth-runtime" /usr/local/bin/berth-runtime
 ln -sfn "$repo/build/berth.cjs" /usr/local/bin/berth

@@ -71,7 +71,9 @@ export function describeError(err: unknown): string {
   let cur: unknown = err;
   for (let depth = 0; cur !== undefined && cur !== null && depth < 8; depth++) {
     if (cur instanceof Error) {
-      if (!parts.includes(cur.message)) parts.push(cur.message);
+      // A wrapper that already quotes its cause's message ("layer x: entry y: " + reason) is not followed by it again.
+      const last = parts[parts.length - 1];
+      if (!parts.includes(cur.message) && !(last !== undefined && last.endsWith(`: ${cur.message}`))) parts.push(cur.message);
       cur = cur.cause;
     } else {
       parts.push(typeof cur === 'string' ? cur : JSON.stringify(cur));

@@ -22,8 +22,8 @@ export class SystemError extends Error {
     const p = path === undefined ? undefined : displayPath(path);
     const d = dest === undefined ? undefined : displayPath(dest);
     let message = `${code}: ${errnoMessage(errno)}, ${syscall}`;
-    if (p !== undefined) message += ` '${p}'`;
-    if (d !== undefined) message += ` -> '${d}'`;
+    if (p !== undefined) message += ` '${shortenMiddle(p)}'`;
+    if (d !== undefined) message += ` -> '${shortenMiddle(d)}'`;
     super(message);
     this.code = code;
     this.errno = -errno;
@@ -54,6 +54,13 @@ export function displayPath(path: SysPath): string {
   if (typeof path === 'string') return path;
   const end = path.length > 0 && path[path.length - 1] === 0 ? path.length - 1 : path.length;
   return Buffer.from(path.buffer, path.byteOffset, end).toString('utf8');
+}
+
+/** Long text for a message: its start and its end, at most `max` characters (a path of 4 KiB would drown the error). */
+export function shortenMiddle(text: string, max = 256): string {
+  if (text.length <= max) return text;
+  const keep = Math.floor((max - 1) / 2);
+  return `${text.slice(0, keep)}…${text.slice(text.length - keep)}`;
 }
 
 export function isSystemError(err: unknown, code?: string): err is SystemError {

@@ -3,7 +3,7 @@
  * `const sys = await import('../sys/index.ts')`, never on a start path.
  */
 export * from './constants.ts';
-export { SystemError, isSystemError, displayPath, type SysPath } from './error.ts';
+export { SystemError, isSystemError, displayPath, shortenMiddle, type SysPath } from './error.ts';
 export * from './fs.ts';
 export * from './meta.ts';
 export * from './xattr.ts';

@@ -91,4 +91,6 @@ export const c = {
     'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
   ),
   umount2: bind<(target: CPath, flags: number) => number>('int umount2(const char *target, int flags)'),
+  fchdir: bind<(fd: number) => number>('int fchdir(int fd)'),
+  flock: bind<(fd: number, operation: number) => number>('int flock(int fd, int operation)'),
 };

@@ -85,6 +85,8 @@ async function berthUnpack(image: LayoutImage, bundle: string): Promise<void> {
     image.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, open: () => createReadStream(l.path) })),
     imageConfig(image),
     bundle,
+    // umoci creates device nodes as root; berth does when asked (its default leaves empty files).
+    { devices: 'create' },
   );
 }
 

@@ -4,15 +4,36 @@
  * test created (containers, cgroups, state, files), also when it fails.
  */
 import { execFileSync, spawn, type SpawnOptions } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { onCleanup, tempDir } from './cleanup.ts';
 import { defaultSpec } from '../../src/oci/default-spec.ts';
 import type { Spec } from '../../src/oci/runtime-spec.ts';
+import { parseCgroupMounts, v1Mounts } from '../../src/runtime/cgroups/mountinfo.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
-export const RUNTIME_BIN = join(REPO, 'bin', 'berth-runtime');
+/**
+ * Another runc-compatible runtime to run the tests against instead of
+ * berth-runtime (BERTH_TEST_RUNTIME=/usr/sbin/runc): a test that fails there
+ * is a wrong test, or a difference from runc it must name.
+ */
+export const OTHER_RUNTIME: string | undefined = process.env['BERTH_TEST_RUNTIME'] || undefined;
+export const RUNTIME_BIN = OTHER_RUNTIME ?? join(REPO, 'bin', 'berth-runtime');
+
+/**
+ * The skip reason, under another runtime, of a test of what berth-runtime
+ * alone does (its features, its front, its trace) or of where runc is known
+ * to differ (`why` says how).
+ */
+export function berthOnly(why: string): string | false {
+  return OTHER_RUNTIME === undefined ? false : `berth-runtime only: ${why}`;
+}
+
+/** What berth-runtime shows (its words name the container, hook, file...), or what runc shows under runc. */
+export function byRuntime(berth: RegExp, runc: RegExp): RegExp {
+  return OTHER_RUNTIME === undefined ? berth : runc;
+}
 export const BUSYBOX = '/bin/busybox';
 
 let counter = 0;
@@ -109,6 +130,8 @@ export function runCommand(cmd: string, args: readonly string[], options: RunOpt
         resolve({ code, signal, stdout, stderr });
       });
     });
+    // A command that exits without reading its input (a refusal) must not fail the test with EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
 }
@@ -171,11 +194,20 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
   }
 }
 
-/** The cgroup directories a container id left behind under the default parent. */
+/** A container's directory in the v1 hierarchy of `controller`, from its first process's /proc/PID/cgroup: the same for any runtime. */
+export async function cgroupDirOf(rt: RuntimeFixture, id: string, controller: string): Promise<string> {
+  const { pid } = await rt.state(id);
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller));
+  const mount = v1Mounts(parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'))).get(controller);
+  if (line === undefined || mount === undefined) throw new Error(`container ${id} (pid ${pid}): no ${controller} cgroup`);
+  return join(mount.mountPoint, line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1));
+}
+
+/** The cgroup directories a container id left behind under the default parent (runc's is the hierarchy's root). */
 export function cgroupLeftovers(id: string): string[] {
   const out: string[] = [];
   for (const ctrl of readdirSync('/sys/fs/cgroup')) {
-    const p = join('/sys/fs/cgroup', ctrl, 'berth', id);
+    const p = join('/sys/fs/cgroup', ctrl, OTHER_RUNTIME === undefined ? 'berth' : '', id);
     if (existsSync(p)) out.push(p);
   }
   return out;

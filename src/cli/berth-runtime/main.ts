@@ -6,6 +6,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { subscribe } from 'node:diagnostics_channel';
+import { DirectWriter } from '../direct-write.ts';
 import { describeError, invalidArgument, isBerthError } from '../../errors.ts';
 import { Front } from '../../runtime/host/front.ts';
 import { runtimeContext } from '../../runtime/lifecycle/context.ts';
@@ -22,12 +23,11 @@ function defaultStateRoot(): string {
   return xdg ? `${xdg}/berth-runtime` : `/tmp/berth-runtime-${uid}`;
 }
 
-/** Whether process.stdout was ever used: creating it only to see it is empty loads the stream machinery. */
-let stdoutUsed = false;
+const stdout = new DirectWriter(1, () => process.stdout);
+const stderr = new DirectWriter(2, () => process.stderr);
 
 function writeOut(text: string): void {
-  stdoutUsed = true;
-  process.stdout.write(text);
+  stdout.write(text);
 }
 
 type Logger = (level: 'error' | 'warning' | 'debug', msg: string) => void;
@@ -47,7 +47,7 @@ function makeLogger(file: string | undefined, format: string, debug: boolean): L
       }
     }
     if (level === 'error' || (level === 'warning' && !file) || (level === 'debug' && !file)) {
-      process.stderr.write(`berth-runtime: ${level === 'error' ? '' : `${level}: `}${msg}\n`);
+      stderr.write(`berth-runtime: ${level === 'error' ? '' : `${level}: `}${msg}\n`);
     }
   };
 }
@@ -85,6 +85,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** Leaves with `code` once stdout has drained, without waiting for anything still referenced. */
 export function exitWith(code: number): void {
   process.exitCode = code;
-  if (!stdoutUsed || process.stdout.writableLength === 0) process.exit(code);
-  else process.stdout.once('drain', () => process.exit(code));
+  // Only a stream that was used can hold output still: creating one to see it is empty loads the stream machinery.
+  const stream = stdout.stream;
+  if (stream === undefined || stream.writableLength === 0) process.exit(code);
+  else stream.once('drain', () => process.exit(code));
 }

@@ -29,6 +29,8 @@ export async function applyImageLayers(
   const ids = chainIds(diffIds);
   const { Rootfs, unpackLayer } = await import('../unpack/index.ts');
   let unpacked = 0;
+  // The image cap counts what this call unpacks; layers already committed were accepted before.
+  const tally = options.tally ?? { bytes: 0 };
   for (const [i, layer] of layers.entries()) {
     const chain = ids[i] ?? '';
     if (snapshotter.stat(chain)?.kind === 'committed') continue;
@@ -42,7 +44,7 @@ export async function applyImageLayers(
         using root = Rootfs.open(snapshotter.fsPath(info));
         const overlay = snapshotter.driver === 'overlay';
         const lowerDirs = overlay ? snapshotter.lowerDirs(parent) : [];
-        await unpackLayer(root, { ...layer, diffId: diffIds[i] ?? '' }, await layer.open(), { ...options, whiteouts: overlay ? 'overlay' : 'apply', lowerDirs });
+        await unpackLayer(root, { ...layer, diffId: diffIds[i] ?? '' }, await layer.open(), { ...options, whiteouts: overlay ? 'overlay' : 'apply', lowerDirs, tally });
       }
       try {
         await snapshotter.commit(chain, key, { 'berth.layer': layer.digest });

@@ -66,7 +66,12 @@ export function listImageMounts(snapshotter: Snapshotter): ImageMount[] {
   return snapshotter.listMounts();
 }
 
+/**
+ * An image mounted on the host has no device cgroup and no user namespace
+ * around it: nosuid and nodev (as podman mounts images), so a setuid-root
+ * file or a device node from the image grants nothing to whoever reaches it.
+ */
 async function performMounts(specs: MountSpec[], target: string, readonly: boolean): Promise<void> {
   const sys = await import('../../sys/index.ts');
-  sys.mountDescriptions(specs, target, readonly);
+  sys.mountDescriptions(specs, target, readonly, undefined, sys.MS_NOSUID | sys.MS_NODEV);
 }

@@ -15,6 +15,10 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import { MetadataStore, type Metadata, type MountRecord } from './metadata.ts';
 import { detectDriver } from './detect.ts';
 import type { MountSpec, SnapshotDriver, SnapshotInfo, SnapshotKind } from './types.ts';
+import { privateDir } from '../store/private-dir.ts';
+
+/** Where `berth image mount` mounts an image by default (`<root>/image-mounts/<id>`): private like the snapshots. */
+export const IMAGE_MOUNTS = 'image-mounts';
 
 export interface SnapshotterOptions {
   /** Force a driver; detected (overlay when it works) otherwise. */
@@ -37,7 +41,9 @@ export class Snapshotter {
   /** Opens (creating) the snapshotter under `root` (e.g. /var/lib/berth). */
   static async open(root: string, options: SnapshotterOptions = {}): Promise<Snapshotter> {
     const dir = join(root, 'snapshots');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    privateDir(root);
+    privateDir(dir);
+    privateDir(join(root, IMAGE_MOUNTS));
     return new Snapshotter(root, options.driver ?? (await detectDriver(dir)));
   }
 

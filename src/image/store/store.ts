@@ -4,7 +4,6 @@
  * face other layers use: `readBlob(digest)` for layer streams, `resolve(name)`
  * for image records (manifest, config, layers with their diffIDs).
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Readable } from 'node:stream';
@@ -24,6 +23,7 @@ import { openImageDatabase } from './db.ts';
 import { isDigest } from './digest.ts';
 import { addLeaseBlob, createLease, releaseLease } from './leases.ts';
 import { parseImageConfig, parseManifest } from './manifest.ts';
+import { privateDir } from './private-dir.ts';
 import * as records from './records.ts';
 import type { BlobRef, ImageRecord } from './records.ts';
 
@@ -60,7 +60,7 @@ export class ImageStore {
 
   static async open(options: OpenOptions = {}): Promise<ImageStore> {
     const root = options.root ?? DEFAULT_ROOT;
-    await mkdir(root, { recursive: true, mode: 0o700 });
+    privateDir(root);
     const content = new FileContentStore(root);
     await content.init();
     const db = openImageDatabase(join(root, 'berth.db'));

@@ -6,6 +6,7 @@
  * `bytesOf`/`displayName` at the edges.
  */
 import type { Timespec } from '../../sys/meta.ts';
+import { shortenMiddle } from '../../sys/error.ts';
 
 export type { Timespec } from '../../sys/meta.ts';
 
@@ -47,6 +48,11 @@ export function cbytes(s: string): Buffer {
 /** A binary string shown as UTF-8 text (for messages and the JSON of results). */
 export function displayName(s: string): string {
   return Buffer.from(s, 'latin1').toString('utf8');
+}
+
+/** A binary string for an error message: as text, a long one cut in its middle. */
+export function shownName(s: string): string {
+  return shortenMiddle(displayName(s));
 }
 
 /** A UTF-8 JS string as a binary string (names given by callers, e.g. "etc/passwd"). */

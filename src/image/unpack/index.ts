@@ -12,7 +12,7 @@ import type { UnpackOptions } from './options.ts';
 
 export { Rootfs } from './rootfs.ts';
 export { unpackLayer, type LayerBlob, type UnpackLayerResult } from './unpack-layer.ts';
-export { DEFAULT_LIMITS, type UnpackLimits, type UnpackOptions, type WhiteoutMode } from './options.ts';
+export { DEFAULT_LIMITS, LIMIT_VARIABLES, limitsFromEnv, parseByteSize, type ImageTally, type UnpackLimits, type UnpackOptions, type WhiteoutMode } from './options.ts';
 export { TarReader, type TarHandler } from './tar-reader.ts';
 export { LayerStream, AHEAD_BYTES } from './decompress.ts';
 export type { TarEntry, EntryType, Timespec } from './entry.ts';
@@ -28,6 +28,7 @@ export interface LayerSource extends LayerBlob {
  */
 export async function applyLayers(root: Rootfs, layers: LayerSource[], options: Omit<UnpackOptions, 'diffId'> = {}): Promise<UnpackLayerResult[]> {
   const start = (l: LayerSource): LayerStream => new LayerStream(Promise.resolve(l.open()), l.digest, l.mediaType);
+  const shared = { ...options, tally: options.tally ?? { bytes: 0 } };
   const results: UnpackLayerResult[] = [];
   let next = layers[0] === undefined ? undefined : start(layers[0]);
   try {
@@ -35,7 +36,7 @@ export async function applyLayers(root: Rootfs, layers: LayerSource[], options: 
       const current = next as LayerStream;
       const following = layers[i + 1];
       next = following === undefined ? undefined : start(following);
-      results.push(await unpackLayer(root, layer, current, options));
+      results.push(await unpackLayer(root, layer, current, shared));
     }
   } finally {
     next?.cancel();

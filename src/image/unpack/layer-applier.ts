@@ -12,18 +12,31 @@
  */
 import { writeSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { BerthError, errnoCode, invalidArgument, failedPrecondition } from '../../errors.ts';
-import { cbytes, displayName, type TarEntry, type Timespec } from './entry.ts';
+import { BerthError, errnoCode, invalidArgument, failedPrecondition, isBerthError } from '../../errors.ts';
+import { cbytes, shownName, type TarEntry, type Timespec } from './entry.ts';
 import { cleanEntryPath, parentOf, type CleanPath } from './paths.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
 import type { TarHandler } from './tar-reader.ts';
 import { applyOverlayWhiteout, applyWhiteout, WHITEOUT_PREFIX } from './whiteout.ts';
+import { MergedView } from './merged-view.ts';
+import { copyUp } from './copy-up.ts';
 
 export interface DirState {
   atime: Timespec;
   mtime: Timespec;
   setgid: boolean;
+}
+
+/**
+ * overlayfs's own xattrs (opaque, redirect, origin, metacopy…) in a layer
+ * would steer the mount of an image (a redirect shows another directory's
+ * files) while an unpacked tree ignores them: they are dropped from layer
+ * contents, so both show the same tree. Whiteouts are the layer's own way
+ * to hide lower files.
+ */
+export function isOverlayXattr(name: string): boolean {
+  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
 }
 
 function listXattrs(list: () => string[]): string[] {
@@ -43,8 +56,11 @@ export class LayerApplier implements TarHandler {
   readonly upper = new Set<string>();
   /** Directories whose times are set when the layer ends. */
   private readonly dirs = new Map<string, DirState>();
+  private readonly dirsByInode = new Map<bigint, DirState>();
   readonly warnings: string[] = [];
   private readonly warned = new Set<string>();
+  /** Parents resolved over the lower layers; cleared when a directory, symlink or whiteout may change them. */
+  private readonly resolved = new Map<string, string>();
   private fileFd = -1;
   private fileInSetgidDir = false;
   private lastMarked = '';
@@ -53,11 +69,16 @@ export class LayerApplier implements TarHandler {
   private readonly egid = process.getegid?.() ?? 0;
   entries = 0;
 
-  constructor(root: Rootfs, opts: ResolvedOptions, label: string) {
+  /** The tree the layer applies to, for whiteouts and hard-link targets. */
+  readonly view: MergedView;
+
+  constructor(root: Rootfs, opts: ResolvedOptions, label: string, view?: MergedView) {
     this.root = root;
     this.opts = opts;
     this.label = label;
+    this.view = view ?? new MergedView(root.fd, [], opts.whiteouts === 'overlay' ? opts.overlayXattrPrefix : undefined);
   }
+
 
   entry(e: TarEntry): void {
     this.current = e;
@@ -125,9 +146,9 @@ export class LayerApplier implements TarHandler {
     if (err instanceof BerthError && err.message.startsWith('layer ')) return err;
     const name = path ?? this.current?.path ?? '';
     const reason = err instanceof Error ? err.message : String(err);
-    const message = `layer ${this.label}: entry "${displayName(name)}": ${reason}`;
+    const message = `layer ${this.label}: entry "${shownName(name)}": ${reason}`;
     if (err instanceof BerthError) return new BerthError(err.kind, err.code, message, { cause: err, details: err.details });
-    return failedPrecondition('unpack.entry', message, { cause: err, details: { layer: this.label, entry: displayName(name) } });
+    return failedPrecondition('unpack.entry', message, { cause: err, details: { layer: this.label, entry: shownName(name) } });
   }
 
   warn(key: string, message: string): void {
@@ -144,19 +165,23 @@ export class LayerApplier implements TarHandler {
       return;
     }
     if (cp.base.startsWith(WHITEOUT_PREFIX)) {
+      this.forgetResolved();
       if (this.opts.whiteouts === 'apply') applyWhiteout(this, cp);
       else applyOverlayWhiteout(this, cp);
+      this.forgetResolved();
       return;
     }
-    const dirfd = this.parentFd(cp.parent);
-    const name = cbytes(cp.base);
+    if (e.type !== 'file' && e.type !== 'hardlink') this.forgetResolved();
+    const rcp = this.resolveEntry(cp);
+    const dirfd = this.parentFd(rcp.parent);
+    const name = cbytes(rcp.base);
     switch (e.type) {
       case 'file':
-        this.fileInSetgidDir = this.dirs.get(cp.parent)?.setgid ?? false;
+        this.fileInSetgidDir = this.dirs.get(rcp.parent)?.setgid ?? false;
         this.fileFd = this.createFile(dirfd, name, e);
         break;
       case 'dir':
-        this.makeDir(dirfd, name, e, cp);
+        this.makeDir(dirfd, name, e, rcp);
         break;
       case 'symlink':
         this.replace(dirfd, name, () => sys.symlinkat(cbytes(e.linkname), dirfd, name));
@@ -171,7 +196,34 @@ export class LayerApplier implements TarHandler {
         this.node(dirfd, name, e);
         break;
     }
-    this.markUpper(cp.path);
+    this.markUpper(rcp.path);
+  }
+
+  /** Whiteouts, directories and symlinks of this layer change what paths resolve to. */
+  forgetResolved(): void {
+    this.resolved.clear();
+    this.view.forget();
+  }
+
+  /**
+   * The entry's path with its parent resolved over the lower layers (an
+   * overlay upper), so a symlink of a lower layer is followed as it is in
+   * an unpacked tree; in one tree the kernel resolves it (RESOLVE_IN_ROOT).
+   */
+  private resolveEntry(cp: CleanPath): CleanPath {
+    const parent = this.resolveParent(cp.parent);
+    if (parent === cp.parent) return cp;
+    return { path: parent === '' ? cp.base : `${parent}/${cp.base}`, parent, base: cp.base };
+  }
+
+  private resolveParent(parent: string): string {
+    if (this.view.lowers.length === 0 || parent === '') return parent;
+    const hit = this.resolved.get(parent);
+    if (hit !== undefined) return hit;
+    // A directory of this layer's own, reached literally, needs no resolving (one call); resolve walks the layers.
+    const path = this.view.inUpper(parent) ? parent : this.view.resolve(parent);
+    this.resolved.set(parent, path);
+    return path;
   }
 
   /** The parent's fd; the first time in this layer, its times are noted for restoring. */
@@ -185,7 +237,15 @@ export class LayerApplier implements TarHandler {
   noteDir(path: string, fd: number): void {
     if (this.dirs.has(path)) return;
     const st = sys.statx(fd, '', sys.AT_EMPTY_PATH);
-    this.dirs.set(path, { atime: st.atime, mtime: st.mtime, setgid: (st.mode & 0o2000) !== 0 });
+    // The same directory reached by another name (through a symlink) keeps the times noted first, before the layer changed it.
+    const known = this.dirsByInode.get(st.ino);
+    if (known !== undefined) {
+      this.dirs.set(path, known);
+      return;
+    }
+    const state = { atime: st.atime, mtime: st.mtime, setgid: (st.mode & 0o2000) !== 0 };
+    this.dirsByInode.set(st.ino, state);
+    this.dirs.set(path, state);
   }
 
   markUpper(path: string): void {
@@ -271,8 +331,11 @@ export class LayerApplier implements TarHandler {
     if (this.opts.chown) sys.fchown(fd, e.uid, e.gid);
     sys.fchmod(fd, e.mode);
     if (existed) {
+      // An opaque marker this layer's own whiteout set (overlay uppers) stays.
+      const own = this.opts.whiteouts === 'overlay' ? this.opts.overlayXattrPrefix : undefined;
       for (const k of listXattrs(() => sys.flistxattr(fd))) {
-        if (!e.xattrs?.has(k) && !k.startsWith('security.selinux')) sys.fremovexattr(fd, k);
+        const kept = e.xattrs?.has(k) === true && !isOverlayXattr(k);
+        if (!kept && !k.startsWith('security.selinux') && (own === undefined || !k.startsWith(own))) sys.fremovexattr(fd, k);
       }
     }
     if (e.xattrs !== undefined) this.setXattrs(e, (k, v) => sys.fsetxattr(fd, k, v));
@@ -281,12 +344,16 @@ export class LayerApplier implements TarHandler {
   /** Sets each xattr; EPERM (unprivileged, trusted.*) and ENOTSUP (the file system) become warnings, as in umoci. */
   setXattrs(e: TarEntry, set: (name: string, value: Buffer) => void): void {
     for (const [k, v] of e.xattrs ?? []) {
+      if (isOverlayXattr(k)) {
+        this.warn(`xattr:overlay:${k}`, `xattr "${k}" dropped (overlayfs's own), first on "${shownName(e.path)}"`);
+        continue;
+      }
       try {
         set(k, v);
       } catch (err) {
         const code = errnoCode(err);
         if (code !== 'EPERM' && code !== 'ENOTSUP') throw err;
-        this.warn(`xattr:${code}:${k}`, `xattr "${k}" not set (${code}), first on "${displayName(e.path)}"`);
+        this.warn(`xattr:${code}:${k}`, `xattr "${k}" not set (${code}), first on "${shownName(e.path)}"`);
       }
     }
   }
@@ -300,26 +367,38 @@ export class LayerApplier implements TarHandler {
   private hardlink(dirfd: number, name: Buffer, e: TarEntry, cp: CleanPath): void {
     const target = cleanEntryPath(e.linkname);
     if (target === undefined || target.path === '') {
-      throw invalidArgument('unpack.link_escape', `hard link target "${displayName(e.linkname)}" escapes the root`);
+      throw invalidArgument('unpack.link_escape', `hard link target "${shownName(e.linkname)}" escapes the root`);
     }
     if (target.path === cp.path) return;
+    const missing = (cause?: unknown): Error =>
+      invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`, cause === undefined ? undefined : { cause });
     let tdir: number;
     try {
-      tdir = this.root.dirFd(target.parent, false);
+      const rt = this.resolveEntry(target);
+      if (this.view.lowers.length > 0) {
+        // In an overlay upper the target may be a lower layer's file: it is copied up first.
+        const found = this.view.lookup(rt.path);
+        if (found === undefined) throw missing();
+        if (found.layerFd !== this.root.fd && (found.st.mode & sys.S_IFMT) !== sys.S_IFDIR) copyUp(this, rt, found);
+      }
+      tdir = this.root.dirFd(rt.parent, false);
     } catch (err) {
-      throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
+      throw isBerthError(err, 'unpack.link_target') ? err : missing(err);
     }
-    const tname = cbytes(target.base);
+    this.linkTo(tdir, cbytes(target.base), dirfd, name, e);
+  }
+
+  private linkTo(tdir: number, tname: Buffer, dirfd: number, name: Buffer, e: TarEntry): void {
     // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to.
     this.replace(dirfd, name, () => {
       try {
         sys.linkat(tdir, tname, dirfd, name, 0);
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') {
-          throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" does not exist`, { cause: err });
+          throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" does not exist`, { cause: err });
         }
         if (errnoCode(err) === 'EPERM') {
-          throw invalidArgument('unpack.link_target', `hard link target "${displayName(e.linkname)}" is a directory`, { cause: err });
+          throw invalidArgument('unpack.link_target', `hard link target "${shownName(e.linkname)}" is a directory`, { cause: err });
         }
         throw err;
       }
@@ -335,6 +414,7 @@ export class LayerApplier implements TarHandler {
     if (type !== sys.S_IFIFO && this.opts.devices === 'placeholder') {
       type = sys.S_IFREG;
       mode = 0;
+      this.warn('device', `device nodes became empty files without permissions, first "${shownName(e.path)}" (${e.type} ${e.devmajor}:${e.devminor})`);
     }
     this.replace(dirfd, name, () => sys.mknodat(dirfd, name, type | mode, e.devmajor, e.devminor));
     const chowned = this.chown(e, () => sys.fchownat(dirfd, name, e.uid, e.gid, sys.AT_SYMLINK_NOFOLLOW), false);

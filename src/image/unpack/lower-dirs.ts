@@ -3,7 +3,7 @@
  * lower directory they will cover (mode, owner, times), as containerd's
  * mkparent does: otherwise the merged view would show a default 0755 root
  * directory over the image's own. Lower directories are opened from their
- * own root fds with RESOLVE_IN_ROOT.
+ * own root fds (the caller's) with RESOLVE_IN_ROOT.
  */
 import * as sys from '../../sys/index.ts';
 import { cbytes } from './entry.ts';
@@ -12,9 +12,8 @@ import type { Rootfs } from './rootfs.ts';
 const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
 
 /** `created` is told of each directory made, after its metadata is set (its times are restored at the layer's end). */
-export function inheritLowerDirs(root: Rootfs, lowerDirs: string[], chown: boolean, created: (path: string, fd: number) => void): Disposable {
-  if (lowerDirs.length === 0) return { [Symbol.dispose]: () => undefined };
-  const lowers = lowerDirs.map((d) => sys.openat(sys.AT_FDCWD, d, sys.O_RDONLY | sys.O_DIRECTORY));
+export function inheritLowerDirs(root: Rootfs, lowers: readonly number[], chown: boolean, created: (path: string, fd: number) => void): Disposable {
+  if (lowers.length === 0) return { [Symbol.dispose]: () => undefined };
   root.onCreatedDir = (path, fd) => {
     for (const lower of lowers) {
       let src: number;
@@ -38,7 +37,6 @@ export function inheritLowerDirs(root: Rootfs, lowerDirs: string[], chown: boole
   return {
     [Symbol.dispose]: () => {
       root.onCreatedDir = undefined;
-      for (const fd of lowers) sys.close(fd);
     },
   };
 }

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
 import { errnoCode, invalidArgument } from '../../errors.ts';
-import { cbytes, displayName, type Timespec } from './entry.ts';
+import { cbytes, shownName, type Timespec } from './entry.ts';
 import { parentOf } from './paths.ts';
 
 const IN_ROOT = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS;
@@ -66,7 +66,7 @@ export class Rootfs implements Disposable {
         if (errnoCode(mkErr) !== 'EEXIST') throw mkErr;
         // Something is there that does not resolve: a symlink to a missing
         // target. Creating the target through it is not done.
-        throw invalidArgument('unpack.parent', `parent "${displayName(path)}" is a symlink whose target is not a directory inside the root`, {
+        throw invalidArgument('unpack.parent', `parent "${shownName(path)}" is a symlink whose target is not a directory inside the root`, {
           cause: err,
         });
       }

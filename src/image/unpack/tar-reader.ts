@@ -27,6 +27,12 @@ export interface TarHandler {
 const BLOCK = 512;
 /** PAX and GNU long-name records larger than this are refused (a memory bomb otherwise). */
 const MAX_META = 1 << 20;
+/**
+ * Global PAX headers stay in force for the rest of the archive, so what they
+ * hold is kept: their bodies may add up to this much per archive, all of
+ * them together (each alone is already under MAX_META).
+ */
+export const MAX_GLOBAL_PAX = 1 << 20;
 
 const State = { Header: 0, Data: 1, Pad: 2, Meta: 3, Skip: 4, Done: 5 } as const;
 type State = (typeof State)[keyof typeof State];
@@ -51,6 +57,10 @@ export class TarReader {
   private metaType = 0;
   private metaParts: Buffer[] = [];
   private readonly global = new Map<string, Buffer>();
+  /** Bytes of the global PAX headers read so far. */
+  private globalBytes = 0;
+  /** The global records that apply to every entry (xattrs, sparse markers), kept apart so an entry need not scan them all. */
+  private globalSpecial: [string, Buffer][] = [];
   private pending: Pending = { pax: new Map(), longName: undefined, longLink: undefined };
   private zeroBlocks = 0;
   entries = 0;
@@ -144,6 +154,15 @@ export class TarReader {
       case 0x4c: // 'L' GNU long name
       case 0x4b: // 'K' GNU long link
         if (size > MAX_META) throw this.error(`metadata record of ${size} bytes at byte ${at} exceeds ${MAX_META}`);
+        if (typeflag === 0x67) {
+          this.globalBytes += size;
+          if (this.globalBytes > MAX_GLOBAL_PAX) {
+            throw invalidArgument(
+              'tar.pax_limit',
+              `layer ${this.label}: entry "${cstring(h, 0, 100)}": global PAX headers exceed ${MAX_GLOBAL_PAX} bytes in this layer (limit), at byte ${at}`,
+            );
+          }
+        }
         this.metaType = typeflag;
         this.metaParts = [];
         this.startContent(size, State.Meta);
@@ -195,6 +214,7 @@ export class TarReader {
         break;
       case 0x67:
         parsePax(body, this.global, true, this);
+        this.globalSpecial = [...this.global].filter(([key]) => isSpecialKey(key));
         break;
       case 0x4c:
         this.pending.longName = cstring(body, 0, body.length);
@@ -246,7 +266,7 @@ export class TarReader {
     else if (isGnu && h[345] !== 0) atime = { sec: this.number(h, 345, 12, 'atime', at), nsec: 0 };
 
     let xattrs: Map<string, Buffer> | undefined;
-    for (const source of [this.global, pax]) {
+    for (const source of [this.globalSpecial, pax]) {
       for (const [key, value] of source) {
         if (key.startsWith('SCHILY.xattr.')) (xattrs ??= new Map()).set(key.slice(13), value);
         else if (key.startsWith('GNU.sparse.')) throw unsupported('tar.sparse', `layer ${this.label}: entry "${path}": PAX sparse files are not supported`);
@@ -375,6 +395,10 @@ function parsePax(body: Buffer, into: Map<string, Buffer>, global: boolean, read
     else into.set(key, value);
     off += len;
   }
+}
+
+function isSpecialKey(key: string): boolean {
+  return key.startsWith('SCHILY.xattr.') || key.startsWith('GNU.sparse.');
 }
 
 function cstring(b: Buffer, off: number, len: number): string {

@@ -9,10 +9,11 @@ import type { Readable } from 'node:stream';
 import { invalidArgument } from '../../errors.ts';
 import { LayerStream } from './decompress.ts';
 import { LayerApplier } from './layer-applier.ts';
-import { resolveOptions, type UnpackOptions } from './options.ts';
+import { LIMIT_VARIABLES, resolveOptions, type UnpackOptions } from './options.ts';
 import type { Rootfs } from './rootfs.ts';
 import { TarReader } from './tar-reader.ts';
 import { inheritLowerDirs } from './lower-dirs.ts';
+import { MergedView } from './merged-view.ts';
 
 export interface LayerBlob {
   /** The blob's digest; names the layer in errors. */
@@ -37,17 +38,23 @@ export async function unpackLayer(root: Rootfs, blob: LayerBlob, input: Readable
   const stream = input instanceof LayerStream ? input : new LayerStream(input, blob.digest, blob.mediaType);
   const opts = resolveOptions(options);
   const label = blob.digest;
-  const applier = new LayerApplier(root, opts, label);
-  using _lowers = inheritLowerDirs(root, opts.lowerDirs, opts.chown, (path, fd) => applier.noteDir(path, fd));
+  using view = new MergedView(root.fd, opts.whiteouts === 'overlay' ? opts.lowerDirs : [], opts.whiteouts === 'overlay' ? opts.overlayXattrPrefix : undefined);
+  const applier = new LayerApplier(root, opts, label, view);
+  using _lowers = inheritLowerDirs(root, view.lowers, opts.chown, (path, fd) => applier.noteDir(path, fd));
   const reader = new TarReader(applier, label);
   const hash = createHash('sha256');
-  const max = opts.limits.maxLayerBytes;
+  const { maxLayerBytes, maxImageBytes } = opts.limits;
+  const tally = opts.tally;
   let bytes = 0;
   try {
     for await (const chunk of stream) {
       bytes += chunk.length;
-      if (bytes > max) {
-        throw applier.fail(invalidArgument('unpack.limit', `uncompressed layer exceeds ${max} bytes (limit)`));
+      tally.bytes += chunk.length;
+      if (bytes > maxLayerBytes) {
+        throw applier.fail(invalidArgument('unpack.limit', `uncompressed layer exceeds ${maxLayerBytes} bytes (limit, ${LIMIT_VARIABLES.maxLayerBytes})`));
+      }
+      if (tally.bytes > maxImageBytes) {
+        throw applier.fail(invalidArgument('unpack.limit', `uncompressed image exceeds ${maxImageBytes} bytes (limit, ${LIMIT_VARIABLES.maxImageBytes})`));
       }
       hash.update(chunk);
       reader.push(chunk);

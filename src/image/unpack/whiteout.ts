@@ -7,7 +7,7 @@
  */
 import * as sys from '../../sys/index.ts';
 import { errnoCode, invalidArgument } from '../../errors.ts';
-import { cbytes, displayName } from './entry.ts';
+import { cbytes, shownName } from './entry.ts';
 import type { CleanPath } from './paths.ts';
 import type { LayerApplier } from './layer-applier.ts';
 
@@ -20,7 +20,7 @@ function hiddenName(cp: CleanPath): string | undefined {
   if (cp.base.startsWith(META_PREFIX)) return undefined;
   const name = cp.base.slice(WHITEOUT_PREFIX.length);
   if (name === '' || name === '.' || name === '..') {
-    throw invalidArgument('unpack.whiteout', `whiteout "${displayName(cp.base)}" names no file`);
+    throw invalidArgument('unpack.whiteout', `whiteout "${shownName(cp.base)}" names no file`);
   }
   return name;
 }
@@ -32,13 +32,9 @@ export function applyWhiteout(a: LayerApplier, cp: CleanPath): void {
   const opaque = cp.base === OPAQUE_WHITEOUT;
   const name = opaque ? undefined : hiddenName(cp);
   if (!opaque && name === undefined) return;
-  let dirfd: number;
-  try {
-    dirfd = a.parentFd(cp.parent);
-  } catch (err) {
-    if (isMissing(err)) return;
-    throw err;
-  }
+  // A whiteout hides names in the directory its path names literally; behind a symlink (or nowhere) it hides nothing.
+  if (!a.view.isDir(cp.parent)) return;
+  const dirfd = a.parentFd(cp.parent);
   if (opaque) removeLowerChildren(a, dirfd, cp.parent);
   else if (name !== undefined) removeLower(a, dirfd, cp.parent === '' ? name : `${cp.parent}/${name}`, name);
 }
@@ -78,6 +74,8 @@ function removeLowerChildren(a: LayerApplier, dirfd: number, dir: string): void 
  * lower contents (what overlayfs itself writes).
  */
 export function applyOverlayWhiteout(a: LayerApplier, cp: CleanPath): void {
+  // As applyWhiteout: a parent that is no directory in the merged tree (a lower symlink) is never made one.
+  if (!a.view.isDir(cp.parent)) return;
   const dirfd = a.parentFd(cp.parent);
   if (cp.base === OPAQUE_WHITEOUT) {
     sys.fsetxattr(dirfd, `${a.opts.overlayXattrPrefix}opaque`, Buffer.from('y'));

@@ -126,7 +126,8 @@ export async function runExecutor(host: RuntimeHost, options: RunOptions): Promi
         case Msg.ERROR: {
           const step = payload.readUInt32LE(0);
           const errno = payload.readInt32LE(4);
-          finish(new ExecutorFailure(options.plan, step, errno, payload.subarray(8).toString('utf8')));
+          // The detail may end in a hook's output, and so in its last newline.
+          finish(new ExecutorFailure(options.plan, step, errno, payload.subarray(8).toString('utf8').trimEnd()));
           return;
         }
         default:

@@ -1,8 +1,8 @@
 /**
- * The command line's side of berth-runtime's front (native/front.c): the
- * small process the caller started, which forks the executors and binds the
+ * The command line's side of berth-runtime's front (native/front): the
+ * small process the caller started, which forks the executors and holds the
  * locks on this process's behalf, so that a command loads neither
- * node:child_process nor node:net.
+ * node:child_process nor koffi.
  *
  * One socket (its number in BERTH_FRONT_FD) carries frames both ways
  * (type:u32 len:u32 payload, the sync protocol's framing). Without node:net
@@ -21,6 +21,8 @@ import { warmCgroupJoin } from '../cgroups/warm.ts';
 import { type ExecutorLink, type ExitStatus, type LaunchRequest, type LockRelease, type RuntimeHost, standaloneHost } from './host.ts';
 
 const READ_SIZE = 64 * 1024;
+/** A lock answer when the front went away: no errno has this number. */
+const LOST = -1_000_000;
 
 interface Session {
   onMessage?: (type: number, payload: Buffer) => void;
@@ -60,7 +62,7 @@ export class Front implements RuntimeHost {
   /** The front relays one executor at a time: a launch waits for the session before it to end. */
   #idle: Promise<void> = Promise.resolve();
 
-  /** The front keeps cgroup joins fast from its start (native/front.c); else this process does. */
+  /** The front keeps cgroup joins fast from its start (native/front); else this process does. */
   readonly #frontWarms: boolean;
 
   constructor(fd: number, frontWarms: boolean) {
@@ -158,26 +160,28 @@ export class Front implements RuntimeHost {
     };
   }
 
-  async bindLock(address: string): Promise<LockRelease | undefined> {
-    const bytes = Buffer.from(address, 'utf8');
-    const errno = await new Promise<number>((resolve) => {
+  async lockFile(path: string): Promise<LockRelease | 'busy' | 'missing'> {
+    const answer = await new Promise<number>((resolve) => {
       this.#lockAnswers.push(resolve);
       this.#want();
-      this.#write(Msg.FRONT_LOCK, bytes);
+      this.#write(Msg.FRONT_LOCK, Buffer.from(path, 'utf8'));
     });
-    if (errno === 0) {
+    if (answer >= 0) {
       let released = false;
       return () => {
         if (!released) {
           released = true;
-          this.#write(Msg.FRONT_UNLOCK, bytes);
+          const fd = Buffer.alloc(4);
+          fd.writeInt32LE(answer);
+          this.#write(Msg.FRONT_UNLOCK, fd);
         }
         return Promise.resolve();
       };
     }
-    const name = errno > 0 ? getSystemErrorName(-errno) : 'the front went away';
-    if (name === 'EADDRINUSE') return undefined;
-    throw internal('lock_failed', `lock ${JSON.stringify(address.slice(1))}: ${name}`);
+    const name = answer === LOST ? 'the front went away' : getSystemErrorName(answer);
+    if (name === 'EWOULDBLOCK' || name === 'EAGAIN' || name === 'ESTALE') return 'busy';
+    if (name === 'ENOENT') return 'missing';
+    throw internal('lock_failed', `lock ${JSON.stringify(path)}: ${name}`);
   }
 
   #write(type: number, payload: Uint8Array): void {
@@ -274,7 +278,7 @@ export class Front implements RuntimeHost {
   #lost(): void {
     if (this.#gone) return;
     this.#gone = true;
-    for (const answer of this.#lockAnswers.splice(0)) answer(-1);
+    for (const answer of this.#lockAnswers.splice(0)) answer(LOST);
     this.#starting?.resolve(0);
     this.#starting = undefined;
     this.#endSession();

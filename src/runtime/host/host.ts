@@ -3,12 +3,12 @@
  * plans and holding per-container locks. Two hosts provide it:
  *
  *   - a Node.js process on its own (the engine, builds, tests): it spawns
- *     berth-exec and binds lock sockets through node:net (spawn.ts);
- *   - the berth-runtime command line under its front (native/front.c), which
- *     forks the executors and binds the locks on its behalf, so a command
- *     loads neither node:child_process nor node:net (front.ts).
+ *     berth-exec and takes flock(2) on lock files through koffi (spawn.ts);
+ *   - the berth-runtime command line under its front (native/front), which
+ *     forks the executors and holds the locks on its behalf, so a command
+ *     loads neither node:child_process nor koffi (front.ts).
  *
- * Both take the same lock addresses, so the two exclude each other.
+ * Both lock the same files, so the two exclude each other.
  */
 import type { Readable, Stream } from 'node:stream';
 import { warmCgroupJoin } from '../cgroups/warm.ts';
@@ -54,8 +54,12 @@ export type LockRelease = () => Promise<void>;
 
 export interface RuntimeHost {
   launch(request: LaunchRequest): Promise<ExecutorLink>;
-  /** Binds the abstract unix address `address` (leading NUL included); undefined when another holds it. */
-  bindLock(address: string): Promise<LockRelease | undefined>;
+  /**
+   * Takes flock(2) on the lock file at `path` without waiting: 'busy' while
+   * another holds it (or it was removed while held: try again), 'missing'
+   * when there is no such file.
+   */
+  lockFile(path: string): Promise<LockRelease | 'busy' | 'missing'>;
   /** Keeps joining a cgroup fast until the function returned is called (../cgroups/warm.ts). */
   warmCgroupJoin(): () => void;
 }
@@ -67,7 +71,7 @@ export function standaloneHost(): RuntimeHost {
   const load = (): Promise<RuntimeHost> => (standalone ??= import('./spawn.ts').then((m) => m.spawnHost));
   return {
     launch: async (request) => (await load()).launch(request),
-    bindLock: async (address) => (await load()).bindLock(address),
+    lockFile: async (path) => (await load()).lockFile(path),
     warmCgroupJoin: () => warmCgroupJoin(),
   };
 }

@@ -1,11 +1,11 @@
 /**
  * The host of a Node.js process on its own: each executor is spawned from
  * build/berth-exec with its plan in an unlinked file and a socket for the
- * sync protocol; locks are listening sockets bound through node:net.
+ * sync protocol; locks are flock(2) on lock files, through koffi (src/sys).
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { closeSync, constants, existsSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errnoCode, internal } from '../../errors.ts';
@@ -92,19 +92,33 @@ async function launch(request: LaunchRequest): Promise<ExecutorLink> {
   };
 }
 
-function bindLock(address: string): Promise<LockRelease | undefined> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (err) => {
-      if (errnoCode(err) === 'EADDRINUSE') resolve(undefined);
-      else reject(err);
-    });
-    server.listen({ path: address, exclusive: true }, () => {
-      server.unref();
-      let released: Promise<void> | undefined;
-      resolve(() => (released ??= new Promise<void>((done) => server.close(() => done()))));
-    });
-  });
+async function lockFile(path: string): Promise<LockRelease | 'busy' | 'missing'> {
+  const { tryLockExclusive } = await import('../../sys/flock.ts');
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return 'missing';
+    throw err;
+  }
+  try {
+    // Removed while another held it (the container was deleted): what is there now is another file.
+    if (!tryLockExclusive(fd) || fstatSync(fd).nlink === 0) {
+      closeSync(fd);
+      return 'busy';
+    }
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  let released = false;
+  return () => {
+    if (!released) {
+      released = true;
+      closeSync(fd);
+    }
+    return Promise.resolve();
+  };
 }
 
-export const spawnHost: RuntimeHost = { launch, bindLock, warmCgroupJoin };
+export const spawnHost: RuntimeHost = { launch, lockFile, warmCgroupJoin };

@@ -13,6 +13,8 @@ export interface RuntimeContext {
   store: StateStore;
   /** Starts executors and binds locks: this process itself, or berth-runtime's front. */
   host: RuntimeHost;
+  /** Where the cgroup library finds /proc/self and /sys/fs/cgroup: the host's own unless a test gives a fake tree. */
+  cgroupFsRoot?: string | undefined;
 }
 
 export function runtimeContext(root?: string, host: RuntimeHost = standaloneHost()): RuntimeContext {

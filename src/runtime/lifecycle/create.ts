@@ -12,6 +12,7 @@ import { containerCgroup } from './cgroup.ts';
 import { type Execution, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { runHooks } from '../hooks.ts';
 import { mountPointOf } from '../linux/mountinfo.ts';
+import { withHome } from './home.ts';
 import { compileCreatePlan, hostHasKcore, namespacesOf, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../plan/create-plan.ts';
 import { effectiveResources } from '../plan/device-rules.ts';
 import { type Bundle, loadBundle } from '../spec/load.ts';
@@ -116,7 +117,7 @@ async function createClaimed(ctx: RuntimeContext, id: string, options: CreateOpt
   let creating: Promise<void> = Promise.resolve();
   let pid = 0;
   try {
-    cgroup = containerCgroup(ctx.host, id, spec.linux?.cgroupsPath, effectiveResources(spec));
+    cgroup = containerCgroup(ctx, id, spec.linux?.cgroupsPath, effectiveResources(spec));
     // Recorded before it exists, so a crash in between leaves nothing `delete` cannot find;
     // again after, since a rootless create drops the hierarchies it cannot write.
     record.cgroup = cgroup.paths;
@@ -124,9 +125,11 @@ async function createClaimed(ctx: RuntimeContext, id: string, options: CreateOpt
     const cg = cgroup;
     const terminal = spec.process?.terminal === true;
     const seccomp = spec.linux?.seccomp ? await compileSeccompFor(spec.linux.seccomp) : undefined;
+    // HOME, when the spec has none, from the container's /etc/passwd (./home.ts).
+    const planSpec = spec.process ? { ...spec, process: withHome(spec.process, bundle.rootfs, bundle.dir, spec.mounts) } : spec;
     const compile = (selfJoin: boolean): Plan =>
       compileCreatePlan({
-        spec,
+        spec: planSpec,
         bundle: bundle.dir,
         rootfs: bundle.rootfs,
         stateDir,

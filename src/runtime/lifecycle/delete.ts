@@ -17,10 +17,10 @@ import { mark } from '../../trace.ts';
 const KILL_TIMEOUT_MS = 10_000;
 
 /** The default cgroup of a container id whose state is gone: its processes are killed, then it goes. */
-async function removeLeftoverCgroup(id: string): Promise<boolean> {
-  const leftover = (await findLeftovers('/berth')).find((l) => l.name === id);
+async function removeLeftoverCgroup(ctx: RuntimeContext, id: string): Promise<boolean> {
+  const leftover = (await findLeftovers('/berth', ctx.cgroupFsRoot === undefined ? {} : { fsRoot: ctx.cgroupFsRoot })).find((l) => l.name === id);
   if (!leftover || Object.keys(leftover.paths.dirs).length === 0) return false;
-  const cgroup = cgroupFromPaths(leftover.paths);
+  const cgroup = cgroupFromPaths(ctx, leftover.paths);
   await cgroup.thaw().catch(() => undefined);
   const pids = await cgroup.pids().catch(() => []);
   for (const pid of pids) signalProcess(pid, 9);
@@ -44,18 +44,18 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force = f
     if (isBerthError(err, 'container_not_found') || (force && isBerthError(err, 'state_corrupt'))) {
       rmSync(store.dir(id), { recursive: true, force: true });
       if (force) {
-        await removeLeftoverCgroup(id);
+        await removeLeftoverCgroup(ctx, id);
         return;
       }
     }
     throw err;
   }
-  const status = await containerStatus(store, record);
+  const status = await containerStatus(ctx, record);
   mark('delete: status known');
   if ((status === 'running' || status === 'paused') && !force) {
     throw failedPrecondition('not_stopped', `container "${id}": cannot delete a container that is ${status} (use --force)`);
   }
-  const cgroup = record.cgroup ? cgroupFromPaths(record.cgroup) : undefined;
+  const cgroup = record.cgroup ? cgroupFromPaths(ctx, record.cgroup) : undefined;
   if (status !== 'stopped') {
     if (status === 'paused') await cgroup?.thaw().catch(() => undefined);
     signalProcess(record.pid, 9);

@@ -111,7 +111,7 @@ function runcOrder(s: CgroupStats): Pick<CgroupStats, 'cpu' | 'memory'> {
 }
 
 export async function runcStats(paths: CgroupPaths): Promise<RuncStats> {
-  const s = await cgroupOf(paths).stats();
+  const s = await cgroupOf({}, paths).stats();
   const { cpu, memory } = runcOrder(s);
   return { cpu, cpuset: await cpusetStats(paths), memory, pids: s.pids, blkio: s.blkio, hugetlb: s.hugetlb, intel_rdt: {}, network_interfaces: null };
 }
@@ -133,7 +133,7 @@ export function encodeEvent(event: RuntimeEvent): string {
 /** The container, when it is not stopped (runc refuses events for a stopped one). */
 async function notStopped(ctx: RuntimeContext, id: string): Promise<ContainerRecord & { cgroup: CgroupPaths }> {
   const record = await ctx.store.read(id);
-  if ((await containerStatus(ctx.store, record)) === 'stopped') throw failedPrecondition('not_running', `container "${id}": not running`);
+  if ((await containerStatus(ctx, record)) === 'stopped') throw failedPrecondition('not_running', `container "${id}": not running`);
   if (!record.cgroup) throw failedPrecondition('no_cgroup', `container "${id}": has no cgroup`);
   return { ...record, cgroup: record.cgroup };
 }

@@ -9,6 +9,7 @@ import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { type Execution, ExecutorFailure, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
 import { compileExecPlan } from '../plan/exec-plan.ts';
+import { withHome } from './home.ts';
 import type { RuntimeContext } from './context.ts';
 import { writePidFile } from './create.ts';
 import { compileSeccompFor, listenerState } from './seccomp.ts';
@@ -102,7 +103,7 @@ export async function exec(ctx: RuntimeContext, id: string, process: Process, op
 async function execWarm(ctx: RuntimeContext, id: string, given: Process, options: ExecOptions): Promise<Executed> {
   const { store } = ctx;
   const record = await store.read(id);
-  const status = await containerStatus(store, record);
+  const status = await containerStatus(ctx, record);
   if (status !== 'running' && status !== 'created') throw notRunning(id, status);
   if (lostNamespaces(record.pid)) throw notRunning(id, 'stopped');
   checkProcess(given, 'process');
@@ -110,7 +111,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
   const detach = options.detach ?? false;
   const seccomp = record.config.linux?.seccomp ? await compileSeccompFor(record.config.linux.seccomp) : undefined;
   const plan = compileExecPlan({
-    process,
+    process: withHome(process, record.rootfs, record.bundle, record.config.mounts),
     initPid: record.pid,
     namespaceTypes: Object.keys(record.namespaces),
     consoleSocket: options.consoleSocket,
@@ -122,7 +123,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
   if (process.terminal && !options.consoleSocket && detach) {
     throw invalidArgument('console_socket_required', 'exec: --tty with --detach needs --console-socket');
   }
-  const cgroup = record.cgroup ? cgroupFromPaths(record.cgroup) : undefined;
+  const cgroup = record.cgroup ? cgroupFromPaths(ctx, record.cgroup) : undefined;
   let pid = 0;
   const execution = await runExecutor(ctx.host, {
     plan,

@@ -29,10 +29,10 @@ export function killAll(pids: readonly number[], signal: number): void {
 export async function kill(ctx: RuntimeContext, id: string, signal: number, all = false): Promise<void> {
   const { store } = ctx;
   const record = await store.read(id);
-  const status = await containerStatus(store, record);
+  const status = await containerStatus(ctx, record);
   if (status === 'stopped') throw failedPrecondition('not_running', `container "${id}": not running`);
   if (all && record.cgroup) {
-    killAll(await cgroupFromPaths(record.cgroup).pids(), signal);
+    killAll(await cgroupFromPaths(ctx, record.cgroup).pids(), signal);
     return;
   }
   if (!signalProcess(record.pid, signal)) throw failedPrecondition('not_running', `container "${id}": not running`);

@@ -18,7 +18,7 @@ export interface ListEntry {
 
 export async function state(ctx: RuntimeContext, id: string): Promise<State> {
   const record = await ctx.store.read(id);
-  return specState(record, await containerStatus(ctx.store, record));
+  return specState(record, await containerStatus(ctx, record));
 }
 
 export async function list(ctx: RuntimeContext): Promise<ListEntry[]> {
@@ -26,7 +26,7 @@ export async function list(ctx: RuntimeContext): Promise<ListEntry[]> {
   for (const id of await ctx.store.list()) {
     try {
       const r = await ctx.store.read(id);
-      const status = await containerStatus(ctx.store, r);
+      const status = await containerStatus(ctx, r);
       const entry: ListEntry = {
         ociVersion: r.ociVersion,
         id: r.id,

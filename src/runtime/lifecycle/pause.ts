@@ -8,7 +8,7 @@ import { containerStatus } from './status.ts';
 async function cgroupOf(ctx: RuntimeContext, id: string): Promise<{ cgroup: Cgroup; status: string }> {
   const record = await ctx.store.read(id);
   if (!record.cgroup) throw failedPrecondition('no_cgroup', `container "${id}": has no cgroup`);
-  return { cgroup: cgroupFromPaths(record.cgroup), status: await containerStatus(ctx.store, record) };
+  return { cgroup: cgroupFromPaths(ctx, record.cgroup), status: await containerStatus(ctx, record) };
 }
 
 export async function pause(ctx: RuntimeContext, id: string): Promise<void> {

@@ -71,7 +71,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   void lock;
   const record = await store.read(id);
   mark('start: state read');
-  const status = await containerStatus(store, record);
+  const status = await containerStatus(ctx, record);
   if (status !== 'created') {
     throw failedPrecondition('not_created', `container "${id}": cannot start a container that is ${status}`);
   }

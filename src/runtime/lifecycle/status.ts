@@ -3,17 +3,18 @@ import { existsSync } from 'node:fs';
 import type { ContainerStatus, State } from '../../oci/runtime-spec.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { isAlive } from '../state/proc.ts';
-import { type ContainerRecord, EXEC_FIFO, type StateStore } from '../state/store.ts';
+import { type ContainerRecord, EXEC_FIFO } from '../state/store.ts';
+import type { RuntimeContext } from './context.ts';
 import { join } from 'node:path';
 
-export async function containerStatus(store: StateStore, record: ContainerRecord): Promise<ContainerStatus> {
+export async function containerStatus(ctx: Pick<RuntimeContext, 'store' | 'cgroupFsRoot'>, record: ContainerRecord): Promise<ContainerStatus> {
   const alive = isAlive(record.pid, record.pidStartTime);
   if (record.status === 'creating') return alive ? 'creating' : 'stopped';
   if (!alive) return 'stopped';
-  if (existsSync(join(store.dir(record.id), EXEC_FIFO))) return 'created';
+  if (existsSync(join(ctx.store.dir(record.id), EXEC_FIFO))) return 'created';
   if (record.cgroup) {
     try {
-      if ((await cgroupFromPaths(record.cgroup).state()) === 'frozen') return 'paused';
+      if ((await cgroupFromPaths(ctx, record.cgroup).state()) === 'frozen') return 'paused';
     } catch {
       // No freezer to ask: it cannot be paused.
     }

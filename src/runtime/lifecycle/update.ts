@@ -167,7 +167,7 @@ async function writeBack(ctx: RuntimeContext, id: string, paths: CgroupPaths, st
   const sections = Object.keys(changed) as (keyof LinuxResources)[];
   const previous: LinuxResources = {};
   for (const s of sections) if (stored[s] !== undefined) Object.assign(previous, { [s]: stored[s] });
-  await cgroupOf(paths, ctx.host).update(previous).catch((err: unknown) => {
+  await cgroupOf(ctx, paths, true).update(previous).catch((err: unknown) => {
     warn(`container "${id}": the previous limits could not all be written back after the failed update: ${describeError(err)}`, { id });
   });
   // A section the config never set has no stored values to go back to; with one value
@@ -187,14 +187,14 @@ export async function update(ctx: RuntimeContext, id: string, request: LinuxReso
   await using lock = await store.lock(id);
   void lock;
   const record = await store.read(id);
-  const status = await containerStatus(store, record);
+  const status = await containerStatus(ctx, record);
   if (status === 'stopped') throw failedPrecondition('not_running', `container "${id}": not running`);
   if (!record.cgroup) throw failedPrecondition('no_cgroup', `container "${id}": has no cgroup`);
   const stored = record.config.linux?.resources ?? {};
   const { merged, changed, warnings } = mergeResources(stored, request);
   const sections = Object.keys(changed) as (keyof LinuxResources)[];
   if (sections.length === 0) return { changed: [], warnings };
-  const cgroup = cgroupOf(record.cgroup, ctx.host);
+  const cgroup = cgroupOf(ctx, record.cgroup, true);
   try {
     await cgroup.update(changed);
   } catch (err) {

@@ -132,6 +132,12 @@ function cleanDestination(dest: string): string {
   return clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
 }
 
+/** A path in the root as the directory that holds it and its name there (mknod and symlink make names in directories). */
+export function inDir(path: string): { dir: string; name: string } {
+  const clean = cleanDestination(path);
+  return { dir: posix.dirname(clean), name: posix.basename(clean) };
+}
+
 /** A bind mount on /dev means the devices come with it (runc's needsSetupDev). */
 export function needsDevSetup(spec: Spec): boolean {
   return !(spec.mounts ?? []).some((m) => cleanDestination(m.destination) === '/dev' && parseMountOptions(m.options ?? [], m.type).bind);
@@ -211,11 +217,10 @@ function addDevices(plan: Plan, spec: Spec, userns: boolean): void {
     const kind = d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : S_IF.CHR;
     plan.add(
       'mknod',
-      { target: d.path, mode: kind | (d.fileMode & 0o7777), dev: d.type === 'p' ? 0 : makedev(d.major, d.minor), uid: d.uid, gid: d.gid },
+      { ...inDir(d.path), mode: kind | (d.fileMode & 0o7777), dev: d.type === 'p' ? 0 : makedev(d.major, d.minor), uid: d.uid, gid: d.gid },
       `create device "${d.path}" (${d.type} ${d.major}:${d.minor})`,
       OpFlag.IGNORE_EEXIST,
     );
-    plan.add('chmod_chown', { target: d.path, mode: d.fileMode & 0o7777, uid: -1, gid: -1 }, `set the mode of device "${d.path}"`);
   }
 }
 
@@ -223,9 +228,9 @@ function addDevLinks(plan: Plan, hostHasKcore: boolean): void {
   const links: [string, string][] = [...DEV_SYMLINKS];
   if (hostHasKcore) links.push(['/dev/core', '/proc/kcore']);
   for (const [path, target] of links) {
-    plan.add('symlink', { target: path, link_target: target }, `link "${path}" -> "${target}"`, OpFlag.IGNORE_EEXIST);
+    plan.add('symlink', { ...inDir(path), link_target: target }, `link "${path}" -> "${target}"`, OpFlag.IGNORE_EEXIST);
   }
-  plan.add('symlink', { target: '/dev/ptmx', link_target: 'pts/ptmx' }, 'link "/dev/ptmx" -> "pts/ptmx"', OpFlag.IGNORE_EEXIST);
+  plan.add('symlink', { ...inDir('/dev/ptmx'), link_target: 'pts/ptmx' }, 'link "/dev/ptmx" -> "pts/ptmx"', OpFlag.IGNORE_EEXIST);
 }
 
 function hasProcMount(spec: Spec): boolean {
@@ -239,6 +244,13 @@ export function envValue(env: readonly string[] | undefined, name: string): stri
     if (e?.startsWith(prefix)) return e.slice(prefix.length);
   }
   return undefined;
+}
+
+/** Where exec looks for `program`, in order, as execvp does: itself when it names a path, else in each $PATH entry ("" is the working directory). */
+export function programCandidates(program: string, path: string): string[] {
+  if (program === '') return [];
+  if (program.includes('/')) return [program];
+  return path.split(':').map((dir) => (dir === '' ? program : `${dir}/${program}`));
 }
 
 export interface ProcessStepOptions {
@@ -258,8 +270,6 @@ function seccompStep(plan: Plan, s: SeccompProgram, listenerState: string): void
 
 /** The process part shared by create and exec: limits, directory, ids, capabilities, seccomp, fds, program. */
 export function addProcessSteps(plan: Plan, p: Process, options: ProcessStepOptions): void {
-  // No HOME given: the user's home from the container's /etc/passwd, as runc sets it.
-  if (envValue(p.env, 'HOME') === undefined) plan.add('home_env', { uid: p.user.uid }, `find the home directory of uid ${p.user.uid}`);
   for (const r of p.rlimits ?? []) {
     const resource = RLIMIT[r.type];
     if (resource === undefined) throw invalidArgument('rlimit_type', `process.rlimits: unknown limit "${r.type}"`);
@@ -288,7 +298,7 @@ export function addProcessSteps(plan: Plan, p: Process, options: ProcessStepOpti
   if (options.seccomp && nnp) seccompStep(plan, options.seccomp, listenerState);
   plan.add('close_fds', { first: 3 + options.preserveFds }, 'close the runtime\'s file descriptors on exec');
   const program = p.args?.[0] ?? '';
-  plan.add('resolve_exec', { file: program, path_env: envValue(p.env, 'PATH') ?? '' }, `find the program "${program}"`);
+  plan.add('resolve_exec', { file: program, candidates: programCandidates(program, envValue(p.env, 'PATH') ?? '') }, `find the program "${program}"`);
 }
 
 export function compileCreatePlan(input: CreatePlanInput): Plan {
@@ -389,8 +399,12 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   }
   // After the pivot and the console, read-only paths, then masks: runc's order, so /proc/self/mountinfo reads the same.
   if (mountNs) {
-    for (const path of spec.linux?.readonlyPaths ?? []) plan.add('readonly_path', { path }, `make "${path}" read-only`);
-    for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`);
+    for (const path of spec.linux?.readonlyPaths ?? []) {
+      const bind = { source: path, target: path, fstype: '', flags: MS.BIND | MS.REC, data: '', kind: -1, source_in_root: 1 };
+      plan.add('mount', bind, `bind "${path}" onto itself, to make it read-only`, OpFlag.IGNORE_ENOENT);
+      plan.add('remount_bind', { target: path, flags: MS.RDONLY }, `make "${path}" read-only`, OpFlag.IGNORE_ENOENT);
+    }
+    for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`, OpFlag.IGNORE_ENOENT);
   }
   addProcessSteps(plan, p, { preserveFds: input.preserveFds, seccomp: input.seccomp, listenerState: undefined });
   plan.add('ready', {}, 'report ready');

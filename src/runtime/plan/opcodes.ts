@@ -1,7 +1,7 @@
 /**
  * The wire contract between TypeScript and the native executor, in one
  * place. `scripts/gen-plan-header.ts` turns this file into
- * `native/plan.gen.h`; a unit test fails when the header is stale. Nothing
+ * `native/common/plan.gen.h`; a unit test fails when the header is stale. Nothing
  * here may be typed twice by hand.
  *
  * A plan is a header followed by operations, little-endian:
@@ -80,8 +80,8 @@ export const OPS = {
   open_root: { code: 10, args: { path: 'str' } },
   /**
    * mount(source, target, fstype, flags, data) with the target resolved in
-   * the root and created when missing (kind: 0 directory, 1 file). The
-   * source is a host path, or resolved in the root when `source_in_root`.
+   * the root and created when missing (kind: 0 directory, 1 file; -1 never).
+   * The source is a host path, or resolved in the root when `source_in_root`.
    */
   mount: {
     code: 11,
@@ -91,10 +91,10 @@ export const OPS = {
   remount_bind: { code: 12, args: { target: 'str', flags: 'int' } },
   /** Set propagation (MS_SHARED, MS_SLAVE, ... with MS_REC) of a mount in the root. */
   propagate: { code: 13, args: { target: 'str', flags: 'int' } },
-  mknod: { code: 14, args: { target: 'str', mode: 'int', dev: 'int', uid: 'int', gid: 'int' } },
-  symlink: { code: 15, args: { target: 'str', link_target: 'str' } },
-  /** chmod and chown a path in the root (device nodes, /dev). */
-  chmod_chown: { code: 16, args: { target: 'str', mode: 'int', uid: 'int', gid: 'int' } },
+  /** mknod(2) of `name` in the directory `dir` of the root (created when missing), then chown and chmod (past the umask). */
+  mknod: { code: 14, args: { dir: 'str', name: 'str', mode: 'int', dev: 'int', uid: 'int', gid: 'int' } },
+  /** A symlink `name` -> `link_target` in the directory `dir` of the root (created when missing). */
+  symlink: { code: 15, args: { dir: 'str', name: 'str', link_target: 'str' } },
   /**
    * Run a hook: fork, exec path with argv/envv, stdin from string `input` of
    * the last sync answer (a list of NUL-terminated strings), kill it after
@@ -110,8 +110,6 @@ export const OPS = {
   move_root: { code: 21, args: {} },
   /** Mask a path (after the root changed): /dev/null over files, a read-only tmpfs over directories. */
   mask_path: { code: 22, args: { path: 'str' } },
-  /** Make a path (after the root changed) a read-only bind mount of itself. */
-  readonly_path: { code: 23, args: { path: 'str' } },
   /** Remount "/" read-only, keeping the flags the kernel locks. */
   remount_root_ro: { code: 24, args: {} },
   /** Write data to a file; resolve: openat2 RESOLVE_* flags for the path. */
@@ -135,8 +133,12 @@ export const OPS = {
   seccomp: { code: 33, args: { program: 'str', flags: 'int', listener_path: 'str', listener_state: 'str' } },
   /** Mark every fd from `first` upwards close-on-exec (keeps stdio and preserved fds). */
   close_fds: { code: 34, args: { first: 'int' } },
-  /** Find the program in PATH (of the container's environment) now, so a typo fails create. */
-  resolve_exec: { code: 35, args: { file: 'str', path_env: 'str' } },
+  /**
+   * Find the program now, so a typo fails create: the first executable of
+   * `candidates` (the program itself when it names a path, else each entry
+   * of the container's PATH with it).
+   */
+  resolve_exec: { code: 35, args: { file: 'str', candidates: 'strv' } },
   /** Report that the container is set up; TypeScript may go away after this. */
   ready: { code: 36, args: {} },
   /** Block until `start` opens the exec FIFO in the state directory. */
@@ -144,8 +146,6 @@ export const OPS = {
   exec: { code: 38, args: { argv: 'strv', envv: 'strv' } },
   /** Reset signal dispositions and the signal mask before exec. */
   reset_signals: { code: 39, args: {} },
-  /** setns into a namespace of another process by its /proc path, in the container process. */
-  setns_child: { code: 40, args: { path: 'str', nstype: 'int' } },
   /** Mark this process non-dumpable (others in the container cannot open /proc/PID/exe). */
   set_dumpable: { code: 41, args: { value: 'int' } },
   /** Connect to the seccomp listener (a host path) before the root changes; `seccomp` sends to it. */
@@ -154,8 +154,6 @@ export const OPS = {
   loopback_up: { code: 43, args: {} },
   /** Create a directory (and its parents) inside the root when missing: the working directory. */
   ensure_dir: { code: 44, args: { path: 'str' } },
-  /** Look up the home directory of `uid` in the container's /etc/passwd; exec adds HOME from it. */
-  home_env: { code: 45, args: { uid: 'int' } },
   /**
    * chroot(2) into `path` (a host path) and chdir "/": the root of a process
    * without a mount namespace of its own, where nothing may be mounted.
@@ -175,7 +173,7 @@ export type OpName = keyof typeof OPS;
 
 /**
  * Message types on the sync socket, and on the socket between berth-runtime's
- * front (native/front.c, the process the caller started) and the command
+ * front (native/front, the process the caller started) and the command
  * line it runs: there the executor's own messages are relayed as they are,
  * between FRONT_STARTED and FRONT_SESSION_END.
  */
@@ -200,11 +198,11 @@ export const Msg = {
   FRONT_SESSION_END: 34,
   /** front → TS: an executor exited (payload: pid:i32, wait status:i32). */
   FRONT_EXIT: 35,
-  /** TS → front: bind this abstract unix address and hold it as a lock (payload: the address, leading NUL included). */
+  /** TS → front: take flock(2) on this lock file without waiting, and hold it (payload: the path). */
   FRONT_LOCK: 36,
-  /** front → TS: the answer to FRONT_LOCK (payload: 0 when held, else the errno, as i32). */
+  /** front → TS: the answer to FRONT_LOCK (payload, as i32: the lock's descriptor when held, else -errno). */
   FRONT_LOCKED: 37,
-  /** TS → front: let go of a lock (payload: its address). */
+  /** TS → front: let go of a lock (payload: its descriptor, as i32). */
   FRONT_UNLOCK: 38,
   /** TS → front: the command line is exiting; stop talking to it (payload: its exit code as i32, then the front exits with it). */
   FRONT_BYE: 39,

@@ -1,11 +1,18 @@
 /**
- * Per-container locks that the kernel releases when the holder dies: a
- * socket bound to an abstract unix address is exclusive per network
- * namespace and vanishes with its process. Node has no flock(2); this needs
- * no lock files left behind by a crash. The host binds the address (through
- * node:net, or berth-runtime's front for the command line), so both kinds of
- * holder exclude each other.
+ * Per-container locks that only the runtime's own user can take and that
+ * the kernel releases when the holder dies: flock(2) on a file in the
+ * container's state directory (made by StateStore.claim, mode 0600, in a
+ * state root nobody else may write). An abstract unix socket, the lock
+ * before this one, had no permissions: any local user could bind a
+ * container's name first and block its commands.
+ *
+ * The host takes the flock (through koffi, or berth-runtime's front for the
+ * command line), so both kinds of holder exclude each other. A container
+ * whose directory has no lock file does not exist (or is being claimed by
+ * create, which locks right after): there is nothing to guard, and the
+ * command finds that out when it reads the state.
  */
+import { join } from 'node:path';
 import { unavailable } from '../../errors.ts';
 import type { RuntimeHost } from '../host/host.ts';
 
@@ -13,33 +20,27 @@ export interface Lock extends AsyncDisposable {
   release(): Promise<void>;
 }
 
-/** FNV-1a, 64 bits: node:crypto costs 15 ms to load, and a collision only serialises more. */
-export function fnv1a64(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    h ^= BigInt(byte);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h.toString(16).padStart(16, '0');
-}
+export const LOCK_FILE = 'lock';
 
-export function lockAddress(scope: string, name: string): string {
-  const full = `\0berth-lock/${fnv1a64(scope)}/${name}`;
-  // The kernel allows 107 bytes for the name of a unix socket.
-  return Buffer.byteLength(full) <= 107 ? full : `\0berth-lock/${fnv1a64(scope)}/${fnv1a64(name)}`;
+const NO_LOCK: Lock = { release: () => Promise.resolve(), [Symbol.asyncDispose]: () => Promise.resolve() };
+
+/** The lock file of container `id` under the state root `root`. */
+export function lockPath(root: string, id: string): string {
+  return join(root, id, LOCK_FILE);
 }
 
 /**
- * Takes the lock `name` within `scope` (the state root), waiting up to
- * `timeoutMs` for another holder to finish.
+ * Takes the lock of container `name` within the state root `scope`,
+ * waiting up to `timeoutMs` for another holder to finish.
  */
-export async function acquireLock(host: Pick<RuntimeHost, 'bindLock'>, scope: string, name: string, timeoutMs = 30_000): Promise<Lock> {
-  const addr = lockAddress(scope, name);
+export async function acquireLock(host: Pick<RuntimeHost, 'lockFile'>, scope: string, name: string, timeoutMs = 30_000): Promise<Lock> {
+  const path = lockPath(scope, name);
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
   for (;;) {
-    const release = await host.bindLock(addr);
-    if (release) return { release, [Symbol.asyncDispose]: release };
+    const got = await host.lockFile(path);
+    if (got === 'missing') return NO_LOCK;
+    if (got !== 'busy') return { release: got, [Symbol.asyncDispose]: got };
     if (Date.now() >= deadline) {
       throw unavailable('lock_timeout', `${name}: another command still holds the lock after ${timeoutMs} ms`);
     }

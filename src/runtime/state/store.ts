@@ -13,7 +13,7 @@ import { alreadyExists, errnoCode, internal, invalidArgument, notFound } from '.
 import type { Spec } from '../../oci/runtime-spec.ts';
 import type { CgroupPaths } from '../cgroups/index.ts';
 import { type RuntimeHost, standaloneHost } from '../host/host.ts';
-import { acquireLock, type Lock } from './lock.ts';
+import { acquireLock, type Lock, LOCK_FILE } from './lock.ts';
 
 export const DEFAULT_STATE_ROOT = '/run/berth-runtime';
 export const EXEC_FIFO = 'exec.fifo';
@@ -49,9 +49,9 @@ export function checkId(id: string): void {
 
 export class StateStore {
   readonly root: string;
-  private readonly host: Pick<RuntimeHost, 'bindLock'>;
+  private readonly host: Pick<RuntimeHost, 'lockFile'>;
 
-  constructor(root: string = DEFAULT_STATE_ROOT, host: Pick<RuntimeHost, 'bindLock'> = standaloneHost()) {
+  constructor(root: string = DEFAULT_STATE_ROOT, host: Pick<RuntimeHost, 'lockFile'> = standaloneHost()) {
     this.root = root;
     this.host = host;
   }
@@ -70,7 +70,7 @@ export class StateStore {
     return acquireLock(this.host, this.root, id);
   }
 
-  /** Claims the id: fails if a container of that id exists. */
+  /** Claims the id: fails if a container of that id exists. Its lock file (./lock.ts) comes with it. */
   async claim(id: string): Promise<string> {
     const dir = this.dir(id);
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
@@ -80,6 +80,7 @@ export class StateStore {
       if (errnoCode(err) === 'EEXIST') throw alreadyExists('container_exists', `container "${id}": already exists`);
       throw err;
     }
+    closeSync(openSync(join(dir, LOCK_FILE), 'wx', 0o600));
     return dir;
   }
 

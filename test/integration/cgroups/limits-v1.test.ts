@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { openCgroup, watchOom, type Cgroup } from '../../../src/runtime/cgroups/index.ts';
 import type { LinuxResources } from '../../../src/oci/runtime-spec.ts';
 import { isBerthError } from '../../../src/errors.ts';
+import { blkioWeightFile, kernelOffers } from '../../helpers/cgroup-probe.ts';
 import { emptyCgroup, hostMode, isRoot, killGroup, uniqueName, until, waitingShell, type Waiting } from './helpers.ts';
 
 const skip = !isRoot ? 'needs root' : hostMode() !== 'v1-or-hybrid' ? 'needs a cgroup v1 or hybrid host' : false;
@@ -37,30 +38,68 @@ const read = (dir: string | undefined, file: string): string => readFileSync(`${
 
 describe('cgroup v1 limits (root)', { skip }, () => {
   test('the kernel holds the values create() wrote', async (t) => {
+    // Only what this kernel offers is asked for; the refusal of the rest is the next test's.
+    const weightFile = blkioWeightFile();
+    const swap = kernelOffers('memory', 'memory.memsw.limit_in_bytes');
+    const rt = kernelOffers('cpu', 'cpu.rt_runtime_us');
+    const hugetlb = kernelOffers('hugetlb', 'hugetlb.2MB.limit_in_bytes');
+    const classid = kernelOffers('net_cls', 'net_cls.classid');
+    const prio = kernelOffers('net_prio', 'net_prio.ifpriomap');
     const cg = await cgroup(t, 'values', {
-      memory: { limit: 268435456, swap: 536870912, reservation: 134217728, swappiness: 10 },
-      cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0', realtimePeriod: 1000000, realtimeRuntime: 10000 },
+      memory: { limit: 268435456, ...(swap ? { swap: 536870912 } : {}), reservation: 134217728, swappiness: 10 },
+      cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0', ...(rt ? { realtimePeriod: 1000000, realtimeRuntime: 10000 } : {}) },
       pids: { limit: 64 },
-      blockIO: { weight: 300 },
+      ...(weightFile !== undefined ? { blockIO: { weight: 300 } } : {}),
+      ...(hugetlb ? { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }] } : {}),
+      network: { ...(classid ? { classID: 0x100001 } : {}), ...(prio ? { priorities: [{ name: 'lo', priority: 5 }] } : {}) },
       devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 136, access: 'rw' }],
     });
+    t.diagnostic(`this kernel: blkio weight ${weightFile ?? 'none'}, swap accounting ${swap}, realtime groups ${rt}, hugetlb ${hugetlb}, net_cls ${classid}, net_prio ${prio}`);
     const d = cg.paths.dirs;
     assert.equal(read(d['memory'], 'memory.limit_in_bytes'), '268435456');
-    assert.equal(read(d['memory'], 'memory.memsw.limit_in_bytes'), '536870912');
+    if (swap) assert.equal(read(d['memory'], 'memory.memsw.limit_in_bytes'), '536870912');
     assert.equal(read(d['memory'], 'memory.soft_limit_in_bytes'), '134217728');
     assert.equal(read(d['memory'], 'memory.swappiness'), '10');
     assert.equal(read(d['cpu'], 'cpu.shares'), '512');
     assert.equal(read(d['cpu'], 'cpu.cfs_quota_us'), '50000');
     assert.equal(read(d['cpuset'], 'cpuset.cpus'), '0');
-    assert.equal(read(d['cpu'], 'cpu.rt_runtime_us'), '10000');
+    if (rt) assert.equal(read(d['cpu'], 'cpu.rt_runtime_us'), '10000');
     assert.equal(read(d['pids'], 'pids.max'), '64');
-    if (existsSync(`${d['blkio']}/blkio.bfq.weight`)) assert.match(read(d['blkio'], 'blkio.bfq.weight'), /300$/);
+    if (weightFile !== undefined) assert.match(read(d['blkio'], weightFile), /^(default )?300$/);
+    if (hugetlb) assert.equal(read(d['hugetlb'], 'hugetlb.2MB.limit_in_bytes'), '4194304');
+    if (classid) assert.equal(read(d['net_cls'], 'net_cls.classid'), '1048577');
+    if (prio) assert.match(read(d['net_prio'], 'net_prio.ifpriomap'), /^lo 5$/m);
     assert.deepEqual(read(d['devices'], 'devices.list').split('\n'), ['c 1:3 rwm', 'c 136:* rw']);
     // update() lowers the memory limit below the current one: memory before memory+swap.
-    await cg.update({ memory: { limit: 67108864, swap: 134217728 } });
+    await cg.update({ memory: { limit: 67108864, ...(swap ? { swap: 134217728 } : {}) } });
     assert.equal(read(d['memory'], 'memory.limit_in_bytes'), '67108864');
-    assert.equal(read(d['memory'], 'memory.memsw.limit_in_bytes'), '134217728');
+    if (swap) assert.equal(read(d['memory'], 'memory.memsw.limit_in_bytes'), '134217728');
   });
+
+  // Each limit whose file this kernel lacks: berth refuses it naming the file, and leaves no cgroup.
+  // Where the kernel has them all, test/unit/cgroups/kernel-files.test.ts proves the same on a fake cgroupfs.
+  const lacking: { what: string; lacks: () => boolean; resources: LinuxResources; message: RegExp }[] = [
+    { what: 'blkio weight (no CFQ or BFQ scheduler)', lacks: () => blkioWeightFile() === undefined, resources: { blockIO: { weight: 300 } }, message: /write "300" to \S+\/blkio\.weight: ENOENT/ },
+    { what: 'realtime cpu time (no RT_GROUP_SCHED)', lacks: () => !kernelOffers('cpu', 'cpu.rt_runtime_us'), resources: { cpu: { realtimeRuntime: 10000 } }, message: /write "10000" to \S+\/cpu\.rt_runtime_us: ENOENT/ },
+    { what: 'memory+swap (swap accounting off)', lacks: () => !kernelOffers('memory', 'memory.memsw.limit_in_bytes'), resources: { memory: { limit: 1 << 26, swap: 1 << 27 } }, message: /swap accounting is off in this kernel/ },
+    { what: 'kernel TCP memory (no kmem accounting)', lacks: () => !kernelOffers('memory', 'memory.kmem.tcp.limit_in_bytes'), resources: { memory: { kernelTCP: 1 << 24 } }, message: /memory\.kmem\.tcp\.limit_in_bytes: ENOENT/ },
+    {
+      what: 'hugepages (hugetlb not mounted, or no 2MB pages)',
+      lacks: () => !kernelOffers('hugetlb', 'hugetlb.2MB.limit_in_bytes'),
+      resources: { hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }] },
+      message: /hugepageLimits needs the hugetlb controller, which is not mounted|hugetlb\.2MB\.limit_in_bytes: ENOENT/,
+    },
+    { what: 'network class (net_cls not mounted)', lacks: () => !kernelOffers('net_cls', 'net_cls.classid'), resources: { network: { classID: 1 } }, message: /network\.classID needs the net_cls controller/ },
+    { what: 'network priorities (net_prio not mounted)', lacks: () => !kernelOffers('net_prio', 'net_prio.ifpriomap'), resources: { network: { priorities: [{ name: 'lo', priority: 1 }] } }, message: /network\.priorities needs the net_prio controller/ },
+  ];
+  for (const { what, lacks, resources, message } of lacking) {
+    const offered = skip === false && !lacks() ? 'this kernel offers it (test/unit/cgroups/kernel-files.test.ts proves the refusal)' : false;
+    test(`${what}: refused with an error naming the file or controller, no cgroup left`, { skip: offered }, async () => {
+      const cg = openCgroup({ cgroupsPath: `/${uniqueName('lacks')}`, id: 'lacks', resources });
+      await assert.rejects(cg.create(), (err: unknown) => isBerthError(err) && message.test(err.message));
+      for (const dir of Object.values(cg.paths.dirs)) assert.equal(existsSync(dir), false, `${dir} left behind`);
+    });
+  }
 
   test('cpu.shares the kernel clamps is reported, not silently kept', async (t) => {
     const cg = await cgroup(t, 'shares');
@@ -68,7 +107,8 @@ describe('cgroup v1 limits (root)', { skip }, () => {
   });
 
   test('a process above memory.limit_in_bytes is OOM-killed and watchOom reports it', async (t) => {
-    const cg = await cgroup(t, 'oom', { memory: { limit: 33554432, swap: 33554432 } });
+    const swap = kernelOffers('memory', 'memory.memsw.limit_in_bytes') ? { swap: 33554432 } : {};
+    const cg = await cgroup(t, 'oom', { memory: { limit: 33554432, ...swap } });
     const kills: number[] = [];
     const watch = watchOom(cg.paths, (n) => kills.push(n), { intervalMs: 20 });
     t.after(() => watch[Symbol.dispose]());

@@ -97,6 +97,25 @@ describe('berth build security (root)', () => {
     assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
   });
 
+  test('ADD of an archive with device nodes (a world-writable /dev/sda, /dev/mem) leaves empty files without permissions, as unpack and mount do', async (t) => {
+    const f = await buildFixture(t);
+    const devices = tarOf([
+      { name: 'sda', type: 'block', devmajor: 8, devminor: 0, mode: 0o666 },
+      { name: 'mem', type: 'char', devmajor: 1, devminor: 1, mode: 0o666 },
+    ]);
+    writeFileSync(join(f.context, 'devices.tar'), devices);
+    f.write({ Containerfile: 'FROM busybox\nADD devices.tar /dev-from-add/\n' });
+    await f.berthOk('build', '-t', 'devices', f.context);
+    const bundle = join(f.dir, 'bundle');
+    await f.berthOk('--quiet', 'image', 'unpack', 'devices', bundle);
+    for (const name of ['sda', 'mem']) {
+      const st = lstatSync(join(bundle, 'rootfs/dev-from-add', name));
+      assert.ok(st.isFile(), `${name} is a plain file in the image`);
+      assert.equal(st.mode & 0o7777, 0, name);
+    }
+    assert.deepEqual(leftovers(f.root), NOTHING_LEFT);
+  });
+
   test('names starting with .wh. cannot be copied (they would read as deletions in the layer)', async (t) => {
     const f = await buildFixture(t);
     f.write({ 'dir/.wh.etc': '', Containerfile: 'FROM busybox\nCOPY dir /d/\n' });

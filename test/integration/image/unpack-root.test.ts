@@ -13,7 +13,7 @@ import * as sys from '../../../src/sys/index.ts';
 
 // Integration tests run as root (./run-tests): no skip that could let them pass unrun.
 describe('unpack as root', () => {
-  test('owners, setuid after chown, devices and fifos', async (t) => {
+  test('owners, setuid after chown, fifos, and devices when asked for', async (t) => {
     const dir = tempDir(t);
     const { rootfs } = await unpackInto(dir, [
       tarOf([
@@ -27,7 +27,7 @@ describe('unpack as root', () => {
         { name: 'dev/big', type: 'char', devmajor: 300, devminor: 70000, mode: 0o600 },
         { name: 'run/fifo', type: 'fifo', mode: 0o640, uid: 33, gid: 33 },
       ]),
-    ]);
+    ], { devices: 'create' });
     const tree = readTree(rootfs);
     assert.deepEqual([tree.get('home')?.uid, tree.get('home')?.gid, tree.get('home')?.mode], [1000, 1000, 0o750]);
     assert.deepEqual([tree.get('home/f')?.uid, tree.get('home/f')?.gid], [1000, 100]);
@@ -92,12 +92,20 @@ describe('unpack as root', () => {
     assert.deepEqual(readdirSync(join(rootfs, 'opq')), ['new']);
   });
 
-  test('devices become empty placeholder files when asked (rootless, as umoci)', async (t) => {
+  test('hostile device nodes (a world-writable /dev/sda, /dev/mem) become empty files without permissions by default, even as root', async (t) => {
     const dir = tempDir(t);
-    const { rootfs } = await unpackInto(dir, [tarOf([{ name: 'dev/null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 }])], { devices: 'placeholder' });
-    const st = lstatSync(join(rootfs, 'dev/null'));
-    assert.ok(st.isFile());
-    assert.equal(st.mode & 0o7777, 0);
-    assert.equal(st.size, 0);
+    const { rootfs, results } = await unpackInto(dir, [
+      tarOf([
+        { name: 'dev/sda', type: 'block', devmajor: 8, devminor: 0, mode: 0o666 },
+        { name: 'dev/mem', type: 'char', devmajor: 1, devminor: 1, mode: 0o666 },
+      ]),
+    ]);
+    for (const name of ['dev/sda', 'dev/mem']) {
+      const st = lstatSync(join(rootfs, name));
+      assert.ok(st.isFile(), `${name} is a plain file`);
+      assert.equal(st.mode & 0o7777, 0);
+      assert.equal(st.size, 0);
+    }
+    assert.match(results[0]?.warnings.join('\n') ?? '', /device nodes became empty files without permissions, first "dev\/sda" \(block 8:0\)/);
   });
 });

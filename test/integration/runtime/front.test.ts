@@ -1,5 +1,5 @@
 /**
- * berth-runtime's front (native/front.c), as root: the process a caller
+ * berth-runtime's front (native/front), as root: the process a caller
  * starts runs the command line as its child, forks the executors from a
  * sealed copy of itself, holds the locks, passes signals on and ends as the
  * command line does. Each test looks at the processes themselves (/proc) or
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock } from '../../../src/runtime/state/lock.ts';
-import { makeBundle, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, makeBundle, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 function ppidOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -57,7 +57,7 @@ async function readyContainer(t: TestContext, rt: RuntimeFixture, script = 'echo
   return { id, bundleDir: bundle.dir, run };
 }
 
-describe('berth-runtime front (root)', () => {
+describe('berth-runtime front (root)', { skip: berthOnly('berth-runtime\'s native front') }, () => {
   test('the front runs from a sealed copy, its command line is its child, and the executor is forked from it', async (t) => {
     const rt = new RuntimeFixture(t);
     const { id, bundleDir, run } = await readyContainer(t, rt);

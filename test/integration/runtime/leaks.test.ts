@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { runtimeContext } from '../../../src/runtime/lifecycle/context.ts';
 import { create } from '../../../src/runtime/lifecycle/create.ts';
 import { deleteContainer } from '../../../src/runtime/lifecycle/delete.ts';
-import { makeBundle, onCleanup, tempDir, uniqueId } from '../../helpers/runtime.ts';
+import { berthOnly, makeBundle, onCleanup, tempDir, uniqueId } from '../../helpers/runtime.ts';
 
 const CYCLES = Number(process.env['BERTH_LEAK_CYCLES'] ?? 1000);
 
@@ -47,7 +47,7 @@ function fds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-test(`${CYCLES} create/delete cycles leak no cgroup, mount, process, state or fd (root)`, { timeout: 30 * 60_000 }, async (t) => {
+test(`${CYCLES} create/delete cycles leak no cgroup, mount, process, state or fd (root)`, { timeout: 30 * 60_000, skip: berthOnly('it drives berth\'s runtime library, no command') }, async (t) => {
   const bundle = makeBundle(t, { args: ['sleep', '1000'] });
   const root = tempDir(t, 'berth-leaks-');
   const ctx = runtimeContext(root);

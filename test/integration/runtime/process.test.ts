@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
 import { CAPABILITIES } from '../../../src/runtime/linux/constants.ts';
-import { cgroupLeftovers, makeBundle, type Result, tempDir, uniqueId, RuntimeFixture } from '../../helpers/runtime.ts';
+import { berthOnly, byRuntime, cgroupLeftovers, makeBundle, type Result, tempDir, uniqueId, RuntimeFixture } from '../../helpers/runtime.ts';
 
 async function runIn(t: TestContext, rt: RuntimeFixture, args: string[], edit?: (spec: Spec) => void): Promise<Result & { id: string }> {
   const bundle = makeBundle(t, { args, ...(edit ? { edit } : {}) });
@@ -94,7 +94,7 @@ describe('berth-runtime process (root)', () => {
       spec.process!.cwd = '/etc/passwd';
     });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /working directory "\/etc\/passwd".*not a directory/);
+    assert.match(r.stderr, byRuntime(/working directory "\/etc\/passwd".*not a directory/, /mkdir \/etc\/passwd: not a directory/));
     assert.deepEqual(rt.leftovers(), []);
     assert.deepEqual(cgroupLeftovers(r.id), []);
   });
@@ -156,7 +156,7 @@ describe('berth-runtime process (root)', () => {
       return;
     }
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, new RegExp(`set RLIMIT_NOFILE to soft 100, hard ${hard}`));
+    assert.match(r.stderr, byRuntime(new RegExp(`set RLIMIT_NOFILE to soft 100, hard ${hard}`), /error setting rlimit type 7/));
     assert.match(r.stderr, /operation not permitted/);
     assert.deepEqual(rt.leftovers(), []);
     assert.deepEqual(cgroupLeftovers(r.id), []);
@@ -168,7 +168,8 @@ describe('berth-runtime process (root)', () => {
       spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 300, hard: 200 }];
     });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /process\.rlimits\[0\]: soft limit 300 above hard limit 200/);
+    // runc 1.1 finds out only when setting it, inside the new container.
+    assert.match(r.stderr, byRuntime(/process\.rlimits\[0\]: soft limit 300 above hard limit 200/, /error setting rlimit type 7: invalid argument/));
     assert.deepEqual(rt.leftovers(), []);
   });
 
@@ -201,8 +202,8 @@ describe('berth-runtime process (root)', () => {
       return;
     }
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, new RegExp(`set oom_score_adj to ${wanted}`));
-    assert.match(r.stderr, /permission denied/);
+    assert.match(r.stderr, byRuntime(new RegExp(`set oom_score_adj to ${wanted}`), /failed to update \/proc\/self\/oom_score_adj/));
+    assert.match(r.stderr, /permission denied/i);
     assert.deepEqual(rt.leftovers(), []);
   });
 
@@ -273,7 +274,7 @@ describe('berth-runtime process (root)', () => {
     assert.equal(withCap, 'rc=0\n');
   });
 
-  test('an unknown capability is refused by name', async (t) => {
+  test('an unknown capability is refused by name', { skip: berthOnly('runc 1.1 ignores an unknown capability with a warning') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const r = await runIn(t, rt, ['true'], (spec) => {
       spec.process!.capabilities!.bounding = ['CAP_CHOWN', 'CAP_FLY'];
@@ -323,7 +324,7 @@ describe('what runc adds to the process (root)', () => {
     assert.equal((await rt.runBundle(given)).stdout, '/elsewhere\n');
   });
 
-  test('a FIFO planted at /etc/passwd does not hang the start', async (t) => {
+  test('a FIFO planted at /etc/passwd does not hang the start', { skip: berthOnly('runc 1.1 hangs reading it') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sh', '-c', 'echo $HOME'] });
     rmSync(join(bundle.rootfs, 'etc', 'passwd'));

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import type { LinuxSeccomp } from '../../../src/oci/runtime-spec.ts';
 import { defaultSeccompProfile } from '../../../src/runtime/seccomp/index.ts';
 import { SYSCALL_TABLES } from '../../../src/runtime/seccomp/syscalls.generated.ts';
-import { makeBundle, REPO, RuntimeFixture, tempDir, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, byRuntime, makeBundle, REPO, RuntimeFixture, tempDir, waitFor } from '../../helpers/runtime.ts';
 
 function withSeccomp(args: string[], seccomp: LinuxSeccomp, caps?: string[]): Parameters<typeof makeBundle>[1] {
   return {
@@ -40,7 +40,7 @@ describe('seccomp inside containers (root)', () => {
     assert.equal(r.stdout, 'mkdir=1\ntouch=ok\n');
   });
 
-  test('the default errno of SCMP_ACT_ERRNO is EPERM, and defaultErrnoRet changes the default action', async (t) => {
+  test('the default errno of SCMP_ACT_ERRNO is EPERM, and defaultErrnoRet changes the default action', { skip: berthOnly('runc 1.1 loads the filter before its own last system calls, which then fail with the default errno') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const deny = makeBundle(
       t,
@@ -174,7 +174,7 @@ describe('seccomp inside containers (root)', () => {
     );
     const r = await rt.runBundle(bundle);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /linux\.seccomp\.syscalls\[0\]: SCMP_ACT_NOTIFY on "write"/);
+    assert.match(r.stderr, byRuntime(/linux\.seccomp\.syscalls\[0\]: SCMP_ACT_NOTIFY on "write"/, /SCMP_ACT_NOTIFY cannot be used for the write syscall/));
     assert.deepEqual(rt.leftovers(), []);
   });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock } from '../../../src/runtime/state/lock.ts';
-import { makeBundle, REPO, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, byRuntime, makeBundle, REPO, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 const EXECUTOR = join(REPO, 'build', 'berth-exec');
 /** berth-runtime's front: the command callers start, and the binary the executors are forked from. */
@@ -227,7 +227,7 @@ describe('CVE-2024-21626: no runtime file descriptor reaches the container (root
       const bundle = makeBundle(t, { args: ['sh', '-c', 'pwd; ls ../../..'], edit: (s) => (s.process!.cwd = cwd) });
       const r = await rt.runBundle(bundle);
       assert.notEqual(r.code, 0, `container ran with cwd ${cwd}: ${r.stdout}`);
-      assert.match(r.stderr, /working directory/);
+      assert.match(r.stderr, byRuntime(/working directory/, /mkdir \/proc\/self\/fd\/\d: (not a directory|no such file or directory)/));
       assert.equal(r.stdout, '');
       assert.deepEqual(rt.leftovers(), []);
     });
@@ -247,7 +247,7 @@ describe('CVE-2024-21626: no runtime file descriptor reaches the container (root
 });
 
 describe('CVE-2019-5736: the container cannot overwrite the runtime (root)', () => {
-  test('the waiting container process runs a sealed copy; writing through its exe fails', async (t) => {
+  test('the waiting container process runs a sealed copy; writing through its exe fails', { skip: berthOnly('berth-exec\'s sealed copy') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
@@ -276,7 +276,7 @@ describe('CVE-2019-5736: the container cannot overwrite the runtime (root)', () 
     assert.equal(binaries(), before);
   });
 
-  test('a "#!/proc/self/exe" program in the image cannot run the runtime', async (t) => {
+  test('a "#!/proc/self/exe" program in the image cannot run the runtime', { skip: berthOnly('berth-exec\'s exit status and words') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['/evil'] });
     writeFileSync(join(bundle.rootfs, 'evil'), '#!/proc/self/exe\n');
@@ -302,7 +302,7 @@ describe('CVE-2019-5736: the container cannot overwrite the runtime (root)', () 
 });
 
 describe('concurrent commands on one container are serialised (root)', () => {
-  test('two creates of one id: exactly one wins', async (t) => {
+  test('two creates of one id: exactly one wins', { skip: berthOnly('runc 1.1 can lose the winner\'s state when creates of one id race (a loser\'s clean-up removes it)') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());
@@ -330,7 +330,7 @@ describe('concurrent commands on one container are serialised (root)', () => {
     }
   });
 
-  test('a command waits while another holds the container', async (t) => {
+  test('a command waits while another holds the container', { skip: berthOnly('berth-runtime\'s lock') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());

@@ -9,9 +9,11 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { encodeEntry, tarOf, TAR_END } from './fixtures/tar-writer.ts';
-import { assertUnpackError, tempDir, unpackInto } from './helpers.ts';
+import { encodeEntry, header, tarOf, TAR_END } from './fixtures/tar-writer.ts';
+import { assertUnpackError, layersOf, tempDir, unpackInto } from './helpers.ts';
 import { unpackLayers } from '../../../../src/image/unpack/index.ts';
+import { describeError } from '../../../../src/errors.ts';
+import * as sys from '../../../../src/sys/index.ts';
 
 /** A root and, beside it, an "outside" directory holding a file that must stay untouched. */
 function setup(t: Parameters<typeof tempDir>[0]): { dir: string; outside: string; victim: string; check: () => void } {
@@ -243,6 +245,110 @@ describe('devices and bombs', () => {
       undefined,
       /says zstd but the data is gzip/,
     );
+  });
+});
+
+/** A PAX global header ('g') holding `records` (key → value). */
+function globalHeader(records: Record<string, string>): Buffer {
+  const body = Buffer.concat(
+    Object.entries(records).map(([k, v]) => {
+      const rest = ` ${k}=${v}\n`;
+      let len = rest.length + 1;
+      while (String(len).length + rest.length !== len) len = String(len).length + rest.length;
+      return Buffer.from(`${len}${rest}`, 'latin1');
+    }),
+  );
+  const h = header({ name: Buffer.from('pax_global_header'), typeflag: 'g', mode: 0, uid: 0, gid: 0, size: body.length, mtime: 0, linkname: Buffer.alloc(0), uname: '', gname: '', devmajor: 0, devminor: 0 });
+  return Buffer.concat([h, body, Buffer.alloc((512 - (body.length % 512)) % 512)]);
+}
+
+describe('memory and disk bombs', () => {
+  test('global PAX headers that pile up for the rest of the layer (2.2 GB RSS from a 3.2 MB layer) are capped per layer, naming layer and entry', async (t) => {
+    const dir = tempDir(t);
+    // Each header alone is under the 1 MiB record limit; their keys differ, so before the cap every one was kept.
+    const headers = Array.from({ length: 4 }, (_, i) => globalHeader({ [`comment.${i}`]: 'x'.repeat(400 * 1024) }));
+    const tar = Buffer.concat([encodeEntry({ name: 'first', data: 'x' }), ...headers, encodeEntry({ name: 'after', data: 'y' }), TAR_END]);
+    await assertUnpackError(unpackInto(dir, [tar]), 'tar.pax_limit', 'pax_global_header', /global PAX headers exceed 1048576 bytes in this layer \(limit\)/);
+    // A few small ones, as git archive writes, are fine and still apply.
+    const { rootfs } = await unpackInto(join(dir, 'ok'), [Buffer.concat([globalHeader({ comment: 'abc', 'SCHILY.xattr.user.g': 'v' }), encodeEntry({ name: 'f', data: 'z' }), TAR_END])]);
+    assert.equal(readFileSync(join(rootfs, 'f'), 'utf8'), 'z');
+    assert.deepEqual(sys.lgetxattr(join(rootfs, 'f'), 'user.g'), Buffer.from('v'));
+  });
+
+  test('a decompression bomb spread over several layers stops at the per-image cap, naming the layer that crossed it', async (t) => {
+    const dir = tempDir(t);
+    const six = (name: string): Buffer => tarOf([{ name, data: Buffer.alloc(6 * 1024 * 1024) }]);
+    const err = await assertUnpackError(unpackInto(dir, [six('one'), six('two')], { limits: { maxImageBytes: 8 * 1024 * 1024 } }), 'unpack.limit', 'two', /uncompressed image exceeds 8388608 bytes \(limit, BERTH_MAX_IMAGE_BYTES\)/);
+    assert.ok(err.message.startsWith(`layer ${layersOf([six('two')])[0]?.digest}:`), err.message);
+  });
+
+  test('both caps come from the environment when the caller sets none; a bad value is named', async (t) => {
+    const saved = { layer: process.env['BERTH_MAX_LAYER_BYTES'], image: process.env['BERTH_MAX_IMAGE_BYTES'] };
+    t.after(() => {
+      for (const [k, v] of [['BERTH_MAX_LAYER_BYTES', saved.layer], ['BERTH_MAX_IMAGE_BYTES', saved.image]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+    const dir = tempDir(t);
+    const tar = tarOf([{ name: 'big', data: Buffer.alloc(3 * 1024 * 1024) }]);
+    process.env['BERTH_MAX_LAYER_BYTES'] = '2m';
+    await assertUnpackError(unpackInto(join(dir, 'a'), [tar]), 'unpack.limit', 'big', /uncompressed layer exceeds 2097152 bytes \(limit, BERTH_MAX_LAYER_BYTES\)/);
+    delete process.env['BERTH_MAX_LAYER_BYTES'];
+    process.env['BERTH_MAX_IMAGE_BYTES'] = '5M';
+    await assertUnpackError(unpackInto(join(dir, 'b'), [tar, tar]), 'unpack.limit', 'big', /uncompressed image exceeds 5242880 bytes/);
+    // What the caller passes wins over the environment.
+    await unpackInto(join(dir, 'c'), [tar, tar], { limits: { maxImageBytes: 16 * 1024 * 1024 } });
+    process.env['BERTH_MAX_IMAGE_BYTES'] = 'lots';
+    await assert.rejects(unpackInto(join(dir, 'd'), [tar]), (e: unknown) => e instanceof Error && /BERTH_MAX_IMAGE_BYTES: "lots" is not a size in bytes/.test(e.message));
+  });
+});
+
+describe('overlay xattrs', () => {
+  test('overlayfs xattrs in a layer (redirect, opaque) are dropped, so a mount cannot show another tree than an unpack', async (t) => {
+    const dir = tempDir(t);
+    // user.overlay.* is what a userxattr overlay mount reads; trusted.overlay.* is tested as root with real mounts.
+    const { rootfs, results } = await unpackInto(dir, [
+      tarOf([
+        { name: 'a', type: 'dir', xattrs: { 'user.overlay.opaque': 'y', 'user.kept': '1' } },
+        { name: 'b', type: 'dir', xattrs: { 'user.overlay.redirect': '/a' } },
+        { name: 'b/f', data: 'f', xattrs: { 'user.overlay.metacopy': '' } },
+      ]),
+    ]);
+    const userXattrs = (p: string): string[] => sys.llistxattr(join(rootfs, p)).filter((k) => k.startsWith('user.'));
+    assert.deepEqual(userXattrs('a'), ['user.kept']);
+    assert.deepEqual(userXattrs('b'), []);
+    assert.deepEqual(userXattrs('b/f'), []);
+    assert.match(results[0]?.warnings.join('\n') ?? '', /xattr "user.overlay.opaque" dropped \(overlayfs's own\), first on "a"/);
+  });
+});
+
+describe('error messages', () => {
+  test('a very deep path makes a short error that keeps the name\'s start and end and says its reason once', async (t) => {
+    const dir = tempDir(t);
+    const deep = `${'a/'.repeat(2100)}end`;
+    let caught: unknown;
+    try {
+      await unpackInto(dir, [tarOf([{ name: deep, data: 'x' }])]);
+    } catch (err) {
+      caught = err;
+    }
+    const text = describeError(caught);
+    assert.ok(text.length < 1000, `${text.length} characters: ${text.slice(0, 300)}`);
+    assert.match(text, /entry "a\/a\/a\/.*….*\/a\/end": ENAMETOOLONG/);
+    assert.equal(text.split('ENAMETOOLONG').length - 1, 1, text);
+  });
+
+  test('a layer error wrapping a refusal says its reason once ("X", not "X: X")', async (t) => {
+    const dir = tempDir(t);
+    let caught: unknown;
+    try {
+      await unpackInto(dir, [tarOf([{ name: 'h', type: 'hardlink', linkname: 'missing' }])]);
+    } catch (err) {
+      caught = err;
+    }
+    const text = describeError(caught);
+    assert.equal(text.split('does not exist').length - 1, 1, text);
   });
 });
 

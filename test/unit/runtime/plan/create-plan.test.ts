@@ -5,7 +5,7 @@
  * fork, before pivot_root, before the capabilities drop).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBerthError } from '../../../../src/errors.ts';
 import { CLONE, MS, RESOLVE, RLIMIT, S_IF, makedev } from '../../../../src/runtime/linux/constants.ts';
@@ -54,7 +54,7 @@ describe('compileCreatePlan', () => {
       ['links', names.indexOf('symlink')],
       ['pivot_root', names.indexOf('pivot_root')],
       ['read-only root', names.indexOf('remount_root_ro')],
-      ['read-only paths (in the new root, as runc)', names.indexOf('readonly_path')],
+      ['read-only paths (in the new root, as runc)', names.lastIndexOf('remount_bind')],
       ['masks (after them, as runc)', names.indexOf('mask_path')],
       ['rlimits', names.indexOf('setrlimit')],
       ['chdir', names.indexOf('chdir')],
@@ -74,7 +74,7 @@ describe('compileCreatePlan', () => {
   });
 
   test('mounts: in spec order, with flags and data; a cgroup mount becomes the cgroup library\'s mounts', () => {
-    const plan = compileCreatePlan(createInput(spec()));
+    const plan = compileCreatePlan(createInput(spec((s) => delete s.linux!.readonlyPaths)));
     const mounts = stepsOf(plan, 'mount').map((s) => [s.args.target, s.args.fstype, s.args.flags, s.args.data]);
     assert.deepEqual(mounts, [
       ['/proc', 'proc', 0, ''],
@@ -214,7 +214,7 @@ describe('compileCreatePlan', () => {
         { hostHasKcore: true },
       ),
     );
-    const nodes = stepsOf(plan, 'mknod').map((s) => [s.args.target, s.args.mode, s.args.dev, s.args.uid, s.args.gid, s.flags]);
+    const nodes = stepsOf(plan, 'mknod').map((s) => [posix.join(String(s.args.dir), String(s.args.name)), s.args.mode, s.args.dev, s.args.uid, s.args.gid, s.flags]);
     const chr = (m: number): number => S_IF.CHR | m;
     assert.deepEqual(nodes, [
       ['/dev/null', chr(0o600), makedev(1, 3), 0, 0, OpFlag.IGNORE_EEXIST],
@@ -227,9 +227,7 @@ describe('compileCreatePlan', () => {
       ['/dev/sda', S_IF.BLK | 0o666, makedev(8, 0), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/pipe', S_IF.FIFO | 0o666, 0, 0, 0, OpFlag.IGNORE_EEXIST],
     ]);
-    // The mode again after mknod: the umask (0 here, but mknod may still be filtered) must not decide it.
-    assert.deepEqual(stepWhere(plan, 'chmod_chown', (s) => s.args.target === '/dev/fuse').args, { target: '/dev/fuse', mode: 0o640, uid: -1, gid: -1 });
-    const links = stepsOf(plan, 'symlink').map((s) => [s.args.target, s.args.link_target]);
+    const links = stepsOf(plan, 'symlink').map((s) => [posix.join(String(s.args.dir), String(s.args.name)), s.args.link_target]);
     assert.deepEqual(links, [
       ['/dev/fd', '/proc/self/fd'],
       ['/dev/stdin', '/proc/self/fd/0'],
@@ -275,7 +273,7 @@ describe('compileCreatePlan', () => {
     const names = opNames(plan);
     assertOrder(
       plan,
-      ['last mount', names.lastIndexOf('mount')],
+      ['last spec mount', indexWhere(plan, 'mount', (s) => s.args['target'] === '/sys/fs/cgroup/memory')],
       ['the runtime hooks', indexWhere(plan, 'sync', (s) => s.args['tag'] === SYNC_HOOKS)],
       ['createContainer 1', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/cc1')],
       ['createContainer 2', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/cc2')],
@@ -335,7 +333,7 @@ describe('compileCreatePlan', () => {
       ),
     );
     const names = opNames(plan);
-    for (const op of ['propagate_abs', 'open_root', 'mount', 'mknod', 'symlink', 'ensure_dir', 'mask_path', 'readonly_path', 'pivot_root', 'remount_root_ro']) {
+    for (const op of ['propagate_abs', 'open_root', 'mount', 'mknod', 'symlink', 'ensure_dir', 'mask_path', 'remount_bind', 'pivot_root', 'remount_root_ro']) {
       assert.equal(names.includes(op as never), false, op);
     }
     assert.deepEqual(stepsOf(plan, 'unshare').map((s) => s.args.flags), [CLONE.NEWPID]);
@@ -396,7 +394,7 @@ describe('compileCreatePlan', () => {
   test('--no-pivot moves the root instead', () => {
     const plan = compileCreatePlan(createInput(spec(), { noPivot: true }));
     assert.equal(opNames(plan).includes('pivot_root'), false);
-    assertOrder(plan, ['move_root', opNames(plan).indexOf('move_root')], ['ro root', opNames(plan).indexOf('remount_root_ro')], ['read-only paths', opNames(plan).indexOf('readonly_path')]);
+    assertOrder(plan, ['move_root', opNames(plan).indexOf('move_root')], ['ro root', opNames(plan).indexOf('remount_root_ro')], ['read-only paths', opNames(plan).lastIndexOf('remount_bind')]);
   });
 
   test('masked and read-only paths, in the spec\'s order', () => {
@@ -410,7 +408,14 @@ describe('compileCreatePlan', () => {
       ),
     );
     assert.deepEqual(stepsOf(plan, 'mask_path').map((s) => s.args.path), ['/proc/kcore', '/secret']);
-    assert.deepEqual(stepsOf(plan, 'readonly_path').map((s) => s.args.path), ['/proc/sys', '/etc']);
+    // After the pivot, as runc: each read-only path bound onto itself, then remounted read-only (skipped where
+    // missing); the masks after them.
+    const readOnly = plan.steps.slice(opNames(plan).indexOf('pivot_root') + 1, opNames(plan).indexOf('mask_path'));
+    assert.deepEqual(
+      readOnly.map((s) => { const args = s.args as { target?: string; flags?: number }; return [s.op, args.target, args.flags, s.flags]; }),
+      ['/proc/sys', '/etc'].flatMap((p) => [['mount', p, MS.BIND | MS.REC, OpFlag.IGNORE_ENOENT], ['remount_bind', p, MS.RDONLY, OpFlag.IGNORE_ENOENT]]),
+    );
+    assert.deepEqual(stepsOf(plan, 'mount').filter((s) => s.args.target === '/etc').map((s) => [s.args.source, s.args.source_in_root, s.args.kind]), [['/etc', 1, -1]]);
     assert.equal(stepsOf(plan, 'remount_root_ro').length, 0);
   });
 
@@ -434,7 +439,7 @@ describe('compileCreatePlan', () => {
       ['namespaces', names.indexOf('unshare')],
       ['pivot_root', names.indexOf('pivot_root')],
       ['pty', names.indexOf('setup_console')],
-      ['read-only paths (the /dev/console bind comes first, as runc)', names.indexOf('readonly_path')],
+      ['read-only paths (the /dev/console bind comes first, as runc)', indexWhere(plan, 'remount_bind', (s) => s.args['target'] === '/proc/bus')],
       ['ids', names.indexOf('set_user')],
     );
   });
@@ -549,7 +554,7 @@ describe('compileCreatePlan', () => {
     assert.deepEqual(stepsOf(plan, 'close_fds').map((s) => s.args.first), [5, 5]);
     assert.deepEqual(stepsOf(plan, 'fork')[0]?.args, { wait: 1, console_proxy: 0 });
     // The last PATH wins, as in execvp.
-    assert.deepEqual(stepsOf(plan, 'resolve_exec')[0]?.args, { file: 'my-prog', path_env: '/c' });
+    assert.deepEqual(stepsOf(plan, 'resolve_exec')[0]?.args, { file: 'my-prog', candidates: ['/c/my-prog'] });
   });
 
   test('domainname and no hostname', () => {

@@ -81,7 +81,7 @@ describe('encodePlan', () => {
       .add('mount', { source: '/src', target: '/dst', fstype: 'tmpfs', flags: 6, data: 'size=1m', kind: 1, source_in_root: 0 }, 'mount it')
       .add('set_user', { uid: 1000, gid: 100, groups: [4, 27, 0] }, 'ids', 0)
       .add('exec', { argv: ['sh', '-c', 'échec "quoted"'], envv: [] }, 'exec', 0)
-      .add('symlink', { target: '/dev/fd', link_target: '/proc/self/fd' }, 'link', 2)
+      .add('symlink', { dir: '/dev', name: 'fd', link_target: '/proc/self/fd' }, 'link', 2)
       .add('ready', {}, 'ready');
     const d = decode(encodePlan(plan));
     assert.equal(d.magic, PLAN_MAGIC);
@@ -92,7 +92,7 @@ describe('encodePlan', () => {
         [OPS.mount.code, 0, 7],
         [OPS.set_user.code, 0, 3],
         [OPS.exec.code, 0, 2],
-        [OPS.symlink.code, 2, 2],
+        [OPS.symlink.code, 2, 3],
         [OPS.ready.code, 0, 0],
       ],
     );

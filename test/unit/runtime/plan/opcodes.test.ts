@@ -1,9 +1,10 @@
-/** The wire contract: codes are unique, kinds are known, and native/plan.gen.h is what opcodes.ts generates. */
+/** The wire contract: codes are unique, kinds are known, and the generated C files are what opcodes.ts generates. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { ArgKind, Msg, OPS } from '../../../../src/runtime/plan/opcodes.ts';
-import { HEADER_PATH, renderPlanHeader } from '../../../../scripts/gen-plan-header.ts';
+import { GENERATED } from '../../../../scripts/gen-plan-header.ts';
 
 describe('plan opcodes', () => {
   test('operation codes and message types are unique and fit their fields', () => {
@@ -17,7 +18,9 @@ describe('plan opcodes', () => {
     }
   });
 
-  test('native/plan.gen.h is not stale (run scripts/gen-plan-header.ts after changing opcodes.ts)', () => {
-    assert.equal(readFileSync(HEADER_PATH, 'utf8'), renderPlanHeader());
-  });
+  for (const [path, render] of Object.entries(GENERATED)) {
+    test(`${relative(join(import.meta.dirname, '../../../..'), path)} is not stale (run scripts/gen-plan-header.ts after changing opcodes.ts)`, () => {
+      assert.equal(readFileSync(path, 'utf8'), render());
+    });
+  }
 });

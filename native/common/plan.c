@@ -1,14 +1,18 @@
 /*
- * Decodes the binary plan (format in src/runtime/plan/opcodes.ts) in place:
+ * Reads a plan from its file, and decodes the binary plan (format in
+ * src/runtime/plan/opcodes.ts) in place:
  * strings point into the buffer, which the encoder NUL-terminates. Every
  * length is checked against the buffer and every operation against its
  * signature before anything runs, so a malformed plan fails as a whole.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "executor.h"
+#include "common.h"
 
 struct reader {
 	char *p;
@@ -131,4 +135,38 @@ int plan_decode(char *buf, size_t len, struct plan *out, char *why, size_t whyle
 		return -1;
 	}
 	return 0;
+}
+
+/* The plan arrives in a file TypeScript wrote before starting the executor, so reading it never waits. */
+char *plan_read(int fd, size_t *len, char *why, size_t whylen)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, whylen, "stat the plan");
+		return NULL;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > PLAN_MAX_BYTES) {
+		snprintf(why, whylen, "plan of %lld bytes", (long long)st.st_size);
+		errno = EINVAL;
+		return NULL;
+	}
+	char *buf = malloc((size_t)st.st_size);
+	size_t got = 0;
+	while (buf != NULL && got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen, "read the plan");
+			errno = n < 0 ? errno : EIO;
+			free(buf);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	if (buf == NULL)
+		snprintf(why, whylen, "plan of %zu bytes", (size_t)st.st_size);
+	close(fd);
+	*len = got;
+	return buf;
 }

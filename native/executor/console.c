@@ -16,7 +16,6 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -27,23 +26,15 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
-int op_console_connect(struct ctx *c, const struct op *o)
+void op_console_connect(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_CONSOLE_CONNECT_PATH].s;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sa.sun_path)
-		fail(c, ENAMETOOLONG, "console socket \"%s\"", path);
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fail(c, errno, "socket for the console");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+	c->console_fd = connect_unix(path);
+	if (c->console_fd < 0)
 		fail(c, errno, "connect to the console socket \"%s\"", path);
-	c->console_fd = fd;
-	return 0;
 }
 
-int op_setup_console(struct ctx *c, const struct op *o)
+void op_setup_console(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	const char *console_path = a[A_SETUP_CONSOLE_CONSOLE_PATH].s;
@@ -80,7 +71,7 @@ int op_setup_console(struct ctx *c, const struct op *o)
 	int to = c->console_fd >= 0 ? c->console_fd : c->proxy_fd;
 	if (to < 0)
 		fail(c, EINVAL, "a terminal but no console socket to send it to");
-	if (send_fd(to, master) < 0)
+	if (send_fd_with(to, master, NULL, 0) < 0)
 		fail(c, errno, "send the terminal's master");
 	close(master);
 	if (c->console_fd >= 0) {
@@ -94,7 +85,6 @@ int op_setup_console(struct ctx *c, const struct op *o)
 			fail(c, errno, "dup the pseudo-terminal to fd %d", fd);
 	if (slave > 2)
 		close(slave);
-	return 0;
 }
 
 static void copy_size(int from, int to)
@@ -102,20 +92,6 @@ static void copy_size(int from, int to)
 	struct winsize ws;
 	if (ioctl(from, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
 		ioctl(to, TIOCSWINSZ, &ws);
-}
-
-/* Drains what the container wrote before it exited. */
-static void drain(int master)
-{
-	char buf[8192];
-	fcntl(master, F_SETFL, O_NONBLOCK);
-	for (;;) {
-		ssize_t n = read(master, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || write_all(1, buf, (size_t)n) < 0)
-			return;
-	}
 }
 
 void proxy_and_wait(int proxy_fd, pid_t child)
@@ -140,7 +116,7 @@ void proxy_and_wait(int proxy_fd, pid_t child)
 		tcsetattr(0, TCSANOW, &t);
 		copy_size(0, master);
 	}
-	int in_open = 1, status = 0;
+	int in_open = 1, status = 0, exited = 0;
 	char buf[8192];
 	for (;;) {
 		struct pollfd p[3] = {
@@ -148,11 +124,12 @@ void proxy_and_wait(int proxy_fd, pid_t child)
 			{ .fd = master, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 		};
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		/* Once the container exited, what it wrote before is copied out, and then the proxy ends. */
+		int ready = poll(p, 3, exited ? 0 : -1);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready < 0 || (exited && !(p[1].revents & POLLIN)))
 			break;
-		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(0, buf, sizeof buf);
 			if (n <= 0)
@@ -164,16 +141,14 @@ void proxy_and_wait(int proxy_fd, pid_t child)
 			ssize_t n = read(master, buf, sizeof buf);
 			if (n > 0)
 				write_all(1, buf, (size_t)n);
+			else if (exited)
+				break;
 		}
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si && si.ssi_signo == SIGWINCH && raw)
 				copy_size(0, master);
-			pid_t r = waitpid(child, &status, WNOHANG);
-			if (r == child) {
-				drain(master);
-				break;
-			}
+			exited = exited || waitpid(child, &status, WNOHANG) == child;
 		}
 	}
 	if (raw)
@@ -183,7 +158,7 @@ void proxy_and_wait(int proxy_fd, pid_t child)
 	_exit(128 + WTERMSIG(status));
 }
 
-int op_loopback_up(struct ctx *c, const struct op *o)
+void op_loopback_up(struct ctx *c, const struct op *o)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -197,5 +172,4 @@ int op_loopback_up(struct ctx *c, const struct op *o)
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		fail(c, errno, "bring lo up");
 	close(s);
-	return 0;
 }

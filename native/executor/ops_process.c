@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -23,17 +24,9 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "executor.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The index-th NUL-terminated string of the last sync answer. */
 static const char *answer_string(struct ctx *c, int64_t index, size_t *len)
@@ -51,23 +44,24 @@ static const char *answer_string(struct ctx *c, int64_t index, size_t *len)
 	return "";
 }
 
-int op_run_hook(struct ctx *c, const struct op *o)
+/* The hook's output goes to a memory file, whose start a failure report quotes. */
+void op_run_hook(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	const char *path = a[A_RUN_HOOK_PATH].s;
 	int64_t timeout = a[A_RUN_HOOK_TIMEOUT_MS].i;
 	size_t in_len;
 	const char *input = answer_string(c, a[A_RUN_HOOK_INPUT].i, &in_len);
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
-		fail(c, errno, "hook \"%s\": pipes", path);
+	int in[2], out = memfd_create("hook-output", MFD_CLOEXEC);
+	if (out < 0 || pipe2(in, O_CLOEXEC) < 0)
+		fail(c, errno, "hook \"%s\": output file and pipe", path);
 	pid_t pid = fork();
 	if (pid < 0)
 		fail(c, errno, "hook \"%s\": fork", path);
 	if (pid == 0) {
 		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(out[1], 2);
+		dup2(out, 1);
+		dup2(out, 2);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -76,108 +70,62 @@ int op_run_hook(struct ctx *c, const struct op *o)
 		_exit(127);
 	}
 	close(in[0]);
-	close(out[1]);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 	/* The input is small (the state): write it, and let a hook that ignores stdin be. */
-	if (in_len > 0 && write(in[1], input, in_len) < 0 && errno != EPIPE)
+	if (in_len > 0 && write_all(in[1], input, in_len) < 0 && errno != EPIPE)
 		fail(c, errno, "hook \"%s\": write state", path);
 	close(in[1]);
-
-	char output[512];
-	size_t out_len = 0;
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int64_t deadline = timeout > 0 ? now_ms() + timeout : -1;
-	int out_open = 1, timed_out = 0, status = 0;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = out_open ? out[0] : -1, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
-		int wait_ms = deadline < 0 ? -1 : (int)(deadline - now_ms());
-		if (deadline >= 0 && wait_ms <= 0) {
-			timed_out = 1;
-			kill(pid, SIGKILL);
-			break;
-		}
-		int r = poll(p, 2, wait_ms);
-		if (r < 0 && errno != EINTR)
-			fail(c, errno, "hook \"%s\": poll", path);
-		int exited = r > 0 && (p[1].revents & POLLIN);
-		/* Read what is there; once the hook exited, drain and stop even if a child of it keeps the pipe. */
-		while (out_open && (exited || (r > 0 && (p[0].revents & (POLLIN | POLLHUP))))) {
-			char tmp[512];
-			ssize_t n = read(out[0], tmp, sizeof tmp);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				if (n == 0 || errno != EAGAIN)
-					out_open = 0;
-				break;
-			}
-			if (out_len < sizeof output - 1) {
-				size_t k = (size_t)n < sizeof output - 1 - out_len ? (size_t)n : sizeof output - 1 - out_len;
-				memcpy(output + out_len, tmp, k);
-				out_len += k;
-			}
-			if (!exited)
-				break;
-		}
-		if (exited || (pidfd < 0 && !out_open))
-			break;
-	}
+	struct pollfd exited = { .fd = (int)syscall(SYS_pidfd_open, pid, 0), .events = POLLIN };
+	int r, status = 0;
+	while ((r = poll(&exited, 1, timeout > 0 ? (int)timeout : -1)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	close(out[0]);
-	if (pidfd >= 0)
-		close(pidfd);
-	output[out_len] = '\0';
-	while (out_len > 0 && (output[out_len - 1] == '\n' || output[out_len - 1] == ' '))
-		output[--out_len] = '\0';
-	if (timed_out)
-		fail(c, ETIMEDOUT, "hook \"%s\" timed out after %lld ms%s%s", path, (long long)timeout, out_len ? ": " : "", output);
+	char output[512];
+	ssize_t n = pread(out, output, sizeof output - 1, 0);
+	output[n > 0 ? n : 0] = '\0';
+	const char *sep = n > 0 ? ": " : "";
+	if (r == 0)
+		fail(c, ETIMEDOUT, "hook \"%s\" timed out after %lld ms%s%s", path, (long long)timeout, sep, output);
 	if (WIFSIGNALED(status))
-		fail(c, 0, "hook \"%s\" killed by signal %d%s%s", path, WTERMSIG(status), out_len ? ": " : "", output);
+		fail(c, 0, "hook \"%s\" killed by signal %d%s%s", path, WTERMSIG(status), sep, output);
 	if (WEXITSTATUS(status) != 0)
-		fail(c, 0, "hook \"%s\" exited with status %d%s%s", path, WEXITSTATUS(status), out_len ? ": " : "", output);
-	return 0;
+		fail(c, 0, "hook \"%s\" exited with status %d%s%s", path, WEXITSTATUS(status), sep, output);
+	close(out);
+	close(exited.fd);
 }
 
-int op_write_file(struct ctx *c, const struct op *o)
+void op_write_file(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	const char *path = a[A_WRITE_FILE_PATH].s;
 	uint64_t resolve = (uint64_t)a[A_WRITE_FILE_RESOLVE].i;
-	int dirfd = AT_FDCWD;
-	if (resolve & RESOLVE_IN_ROOT) {
-		if (c->root_fd < 0)
-			fail(c, EBADF, "write \"%s\" in the root before the root is open", path);
-		dirfd = c->root_fd;
-		while (*path == '/')
-			path++;
-	}
+	/* Inside the root, an absolute path starts at the root too. */
 	struct open_how how = { .flags = O_WRONLY | O_CLOEXEC | O_TRUNC, .resolve = resolve };
-	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	int fd = (int)syscall(SYS_openat2, resolve & RESOLVE_IN_ROOT ? c->root_fd : AT_FDCWD, path, &how, sizeof how);
 	if (fd < 0) {
 		if (errno == ENOENT && (o->flags & OPF_IGNORE_ENOENT))
-			return 0;
-		fail(c, errno, "open \"%s\" for writing", a[A_WRITE_FILE_PATH].s);
+			return;
+		fail(c, errno, "open \"%s\" for writing", path);
 	}
 	ssize_t n = write(fd, a[A_WRITE_FILE_DATA].s, a[A_WRITE_FILE_DATA].len);
 	if (n < 0 || (size_t)n != a[A_WRITE_FILE_DATA].len)
 		fail(c, n < 0 ? errno : EIO, "write \"%s\" to \"%s\"", a[A_WRITE_FILE_DATA].s, a[A_WRITE_FILE_PATH].s);
 	close(fd);
-	return 0;
 }
 
-int op_setrlimit(struct ctx *c, const struct op *o)
+void op_setrlimit(struct ctx *c, const struct op *o)
 {
 	int resource = (int)o->a[A_SETRLIMIT_RESOURCE].i;
 	struct rlimit rl = { .rlim_cur = (rlim_t)o->a[A_SETRLIMIT_SOFT].i, .rlim_max = (rlim_t)o->a[A_SETRLIMIT_HARD].i };
 	if (prlimit(0, resource, &rl, NULL) < 0)
 		fail(c, errno, "setrlimit(%d, soft %llu, hard %llu)", resource, (unsigned long long)rl.rlim_cur,
 		     (unsigned long long)rl.rlim_max);
-	return 0;
 }
 
-int op_set_user(struct ctx *c, const struct op *o)
+void op_set_user(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	uid_t uid = (uid_t)a[A_SET_USER_UID].i;
@@ -201,7 +149,6 @@ int op_set_user(struct ctx *c, const struct op *o)
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		fail(c, errno, "prctl(PR_SET_KEEPCAPS, 0)");
 	free(list);
-	return 0;
 }
 
 static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh)
@@ -214,7 +161,7 @@ static int capset_masks(uint64_t eff, uint64_t perm, uint64_t inh)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
-int op_caps(struct ctx *c, const struct op *o)
+void op_caps(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	uint64_t bounding = (uint64_t)a[A_CAPS_BOUNDING].i;
@@ -252,10 +199,9 @@ int op_caps(struct ctx *c, const struct op *o)
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			fail(c, errno, "raise capability %d in the ambient set", cap);
 	}
-	return 0;
 }
 
-static int connect_unix(const char *path)
+int connect_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path) {
@@ -275,13 +221,11 @@ static int connect_unix(const char *path)
 	return fd;
 }
 
-int op_seccomp(struct ctx *c, const struct op *o)
+void op_seccomp(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
 	const struct arg *prog = &a[A_SECCOMP_PROGRAM];
 	unsigned int flags = (unsigned int)a[A_SECCOMP_FLAGS].i;
-	if (prog->len == 0 || prog->len % sizeof(struct sock_filter) != 0 || prog->len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		fail(c, EINVAL, "seccomp program of %u bytes", prog->len);
 	/* The string argument is 8-byte-aligned data only by luck; copy it. */
 	struct sock_filter *insns = malloc(prog->len);
 	if (insns == NULL)
@@ -295,9 +239,7 @@ int op_seccomp(struct ctx *c, const struct op *o)
 	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
 		int listener = (int)r;
 		const char *path = a[A_SECCOMP_LISTENER_PATH].s;
-		int sock = c->listener_fd >= 0 ? c->listener_fd : connect_unix(path);
-		if (sock < 0)
-			fail(c, errno, "connect to the seccomp listener \"%s\"", path);
+		int sock = c->listener_fd; /* connected by listener_connect, before the root changed */
 		c->listener_fd = -1;
 		/* The state goes with the fd in one message, as the runtime specification asks; without one
 		 * in the plan it is the third string of the last sync answer (it names the pid). */
@@ -310,20 +252,18 @@ int op_seccomp(struct ctx *c, const struct op *o)
 		close(sock);
 		close(listener);
 	}
-	return 0;
 }
 
-int op_listener_connect(struct ctx *c, const struct op *o)
+void op_listener_connect(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_LISTENER_CONNECT_PATH].s;
 	int sock = connect_unix(path);
 	if (sock < 0)
 		fail(c, errno, "connect to the seccomp listener \"%s\"", path);
 	c->listener_fd = sock;
-	return 0;
 }
 
-int op_close_fds(struct ctx *c, const struct op *o)
+void op_close_fds(struct ctx *c, const struct op *o)
 {
 	unsigned int first = (unsigned int)o->a[A_CLOSE_FDS_FIRST].i;
 	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
@@ -331,7 +271,6 @@ int op_close_fds(struct ctx *c, const struct op *o)
 		for (int fd = (int)first; fd < 65536; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-	return 0;
 }
 
 static int executable(const char *path)
@@ -340,43 +279,27 @@ static int executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-int op_resolve_exec(struct ctx *c, const struct op *o)
+/* The first executable of the candidates TypeScript listed (the program, or each $PATH entry with it). */
+void op_resolve_exec(struct ctx *c, const struct op *o)
 {
 	const char *file = o->a[A_RESOLVE_EXEC_FILE].s;
-	const char *path_env = o->a[A_RESOLVE_EXEC_PATH_ENV].s;
-	if (file[0] == '\0')
-		fail(c, ENOENT, "empty program name");
-	if (strchr(file, '/') != NULL) {
-		if (!executable(file))
-			fail(c, errno ? errno : EACCES, "program \"%s\"", file);
-		snprintf(c->exec_path, sizeof c->exec_path, "%s", file);
-		return 0;
-	}
-	const char *p = path_env;
-	int last_err = ENOENT;
-	for (;;) {
-		const char *colon = strchr(p, ':');
-		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		char candidate[4096];
-		if (n == 0)
-			snprintf(candidate, sizeof candidate, "%s", file);
-		else
-			snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, p, file);
+	const struct arg *candidates = &o->a[A_RESOLVE_EXEC_CANDIDATES];
+	int err = ENOENT;
+	for (uint32_t i = 0; i < candidates->count; i++) {
 		errno = 0;
-		if (executable(candidate)) {
-			snprintf(c->exec_path, sizeof c->exec_path, "%s", candidate);
-			return 0;
+		if (executable(candidates->v[i])) {
+			snprintf(c->exec_path, sizeof c->exec_path, "%s", candidates->v[i]);
+			return;
 		}
-		if (errno == EACCES)
-			last_err = EACCES;
-		if (!colon)
-			break;
-		p = colon + 1;
+		if (errno == EACCES || (candidates->count == 1 && errno != 0))
+			err = errno;
 	}
-	fail(c, last_err, "executable file \"%s\" not found in $PATH (%s)", file, path_env);
+	if (strchr(file, '/') != NULL)
+		fail(c, err, "program \"%s\"", file);
+	fail(c, err, "executable file \"%s\" not found in $PATH", file);
 }
 
-int op_wait_start(struct ctx *c, const struct op *o)
+void op_wait_start(struct ctx *c, const struct op *o)
 {
 	const char *fifo = o->a[A_WAIT_START_FIFO].s;
 	if (c->state_dir_fd < 0)
@@ -397,10 +320,9 @@ int op_wait_start(struct ctx *c, const struct op *o)
 	 */
 	close(c->state_dir_fd);
 	c->state_dir_fd = -1;
-	return 0;
 }
 
-int op_reset_signals(struct ctx *c, const struct op *o)
+void op_reset_signals(struct ctx *c, const struct op *o)
 {
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
@@ -411,76 +333,14 @@ int op_reset_signals(struct ctx *c, const struct op *o)
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		fail(c, errno, "clear the signal mask");
-	return 0;
 }
 
-/* The home directory of uid in the container's /etc/passwd, "/" when it has none (runc's rule). */
-int op_home_env(struct ctx *c, const struct op *o)
-{
-	long long uid = (long long)o->a[A_HOME_ENV_UID].i;
-	c->home = strdup("/");
-	/* O_NONBLOCK and a regular-file check: a FIFO planted at /etc/passwd must not hang the start. */
-	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return 0;
-	}
-	FILE *f = fdopen(fd, "r");
-	if (f == NULL) {
-		close(fd);
-		return 0;
-	}
-	char line[4096];
-	while (fgets(line, sizeof line, f) != NULL) {
-		char *fields[7] = { 0 };
-		char *p = line;
-		int n = 0;
-		for (; n < 7 && p != NULL; n++) {
-			fields[n] = p;
-			p = strchr(p, ':');
-			if (p != NULL)
-				*p++ = '\0';
-		}
-		if (n < 6 || fields[2] == NULL || fields[5] == NULL)
-			continue;
-		char *end;
-		long long id = strtoll(fields[2], &end, 10);
-		if (end == fields[2] || *end != '\0' || id != uid)
-			continue;
-		fields[5][strcspn(fields[5], "\n")] = '\0';
-		if (fields[5][0] != '\0') {
-			free(c->home);
-			c->home = strdup(fields[5]);
-		}
-		break;
-	}
-	fclose(f);
-	return 0;
-}
-
-int op_exec(struct ctx *c, const struct op *o)
+void op_exec(struct ctx *c, const struct op *o)
 {
 	char **argv = o->a[A_EXEC_ARGV].v;
-	char **envv = o->a[A_EXEC_ENVV].v;
-	if (c->home != NULL) {
-		uint32_t n = o->a[A_EXEC_ENVV].count;
-		char **with_home = calloc((size_t)n + 2, sizeof(char *));
-		size_t len = strlen(c->home) + 6;
-		char *home = malloc(len);
-		if (with_home == NULL || home == NULL)
-			fail(c, ENOMEM, "environment");
-		snprintf(home, len, "HOME=%s", c->home);
-		for (uint32_t i = 0; i < n; i++)
-			with_home[i] = envv[i];
-		with_home[n] = home;
-		envv = with_home;
-	}
 	const char *path = c->exec_path[0] ? c->exec_path : argv[0];
 	if (path == NULL)
 		fail(c, EINVAL, "no program to exec");
-	execve(path, argv, envv);
+	execve(path, argv, o->a[A_EXEC_ENVV].v);
 	fail(c, errno, "exec \"%s\"", path);
 }

@@ -12,9 +12,10 @@
  *   FRONT_PLAN    fork an executor from this process (no exec: the copy is
  *                 sealed already) and relay its sync messages both ways
  *                 until every holder of its socket let go of it;
- *   FRONT_LOCK    bind an abstract unix address and hold it: the very lock
- *                 the library takes through node:net, so both exclude each
- *                 other; FRONT_UNLOCK lets go;
+ *   FRONT_LOCK    open a container's lock file and take flock(2) on it
+ *                 without waiting: the very lock the library takes, so both
+ *                 exclude each other, and the kernel lets go of it when this
+ *                 process dies; FRONT_UNLOCK lets go;
  *   FRONT_BYE     the command line is exiting: stop talking to it.
  *
  * Signals sent to the front go on to the command line (those of the
@@ -28,10 +29,10 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -39,11 +40,11 @@
 #include <sys/statfs.h>
 #include <time.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "executor.h"
+#include "front.h"
 
 #define RESUME_FLAG "--berth-front-resume="
 #define LAUNCHER_NAME "berth-runtime.cjs"
@@ -51,18 +52,9 @@
 /* How often, and for how long at most, the front moves itself where it is (see warm_cgroups). */
 #define WARM_INTERVAL_MS 2
 #define WARM_MAX_MS 1000
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 /* Sent to the front by a caller, passed on to the command line (runc forwards the same set). */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-
-struct lock {
-	int fd;
-	uint32_t len;
-	char addr[sizeof(((struct sockaddr_un *)0)->sun_path)];
-};
 
 struct front {
 	char *title;     /* this process's argument area, which /proc/PID/cmdline shows */
@@ -74,7 +66,7 @@ struct front {
 	int warm_fd;     /* own cgroup.procs while warming, else -1 */
 	long long warm_next, warm_until;
 	int nlocks;
-	struct lock locks[MAX_LOCKS];
+	int locks[MAX_LOCKS]; /* descriptors of the lock files held */
 };
 
 static void handled_signals(sigset_t *set)
@@ -127,54 +119,6 @@ static long long now_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/*
- * The cgroup.procs of this process's own cgroup on the cgroup2 mount (the "0::" line of
- * /proc/self/cgroup under the cgroup2 mount point of /proc/self/mountinfo), opened for writing;
- * -1 without one (a v1-only host, or no right to write it).
- */
-static int open_own_cgroup2_procs(void)
-{
-	char line[PATH_MAX + 64], own[sizeof line] = "";
-	FILE *in = fopen("/proc/self/cgroup", "re");
-	if (in == NULL)
-		return -1;
-	while (fgets(line, sizeof line, in) != NULL) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(own, sizeof own, "%s", line + 3);
-			break;
-		}
-	}
-	fclose(in);
-	if (own[0] != '/' || (in = fopen("/proc/self/mountinfo", "re")) == NULL)
-		return -1;
-	int fd = -1;
-	char root[PATH_MAX], point[PATH_MAX], path[sizeof point + sizeof own + 16];
-	while (fd < 0 && fgets(line, sizeof line, in) != NULL) {
-		/* id parent major:minor root mount-point ... - cgroup2 ...; escaped names (\040) are left alone. */
-		if (strstr(line, " - cgroup2 ") == NULL || strchr(line, '\\') != NULL)
-			continue;
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2)
-			continue;
-		const char *rel = own;
-		size_t n = strlen(root);
-		if (strcmp(root, "/") != 0) {
-			if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0'))
-				continue;
-			rel = own + n;
-		}
-		snprintf(path, sizeof path, "%s%s/cgroup.procs", point, strcmp(rel, "/") == 0 ? "" : rel);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		struct statfs fs;
-		if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	fclose(in);
-	return fd;
 }
 
 /*
@@ -244,7 +188,7 @@ static _Noreturn void become_executor(struct front *f, int sync_fd, uint32_t kee
 	if (f->warm_fd >= 0)
 		close(f->warm_fd);
 	for (int i = 0; i < f->nlocks; i++)
-		close(f->locks[i].fd);
+		close(f->locks[i]);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -293,39 +237,41 @@ static void start_executor(struct front *f, char *payload, uint32_t len)
 	tell_node(f, MSG_FRONT_STARTED, &answer, sizeof answer);
 }
 
-static void take_lock(struct front *f, const char *addr, uint32_t len)
+/*
+ * FRONT_LOCK (payload: the path): answers the lock's descriptor, or -errno: EWOULDBLOCK while
+ * another holds it, ENOENT without the file, ESTALE when the file was removed while it was held.
+ */
+static void take_lock(struct front *f, const char *path)
 {
-	int32_t err = 0;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (len == 0 || len > sizeof sa.sun_path) {
-		err = EINVAL;
-	} else if (f->nlocks == MAX_LOCKS) {
-		err = ENOLCK;
-	} else {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		memcpy(sa.sun_path, addr, len);
-		if (fd < 0) {
-			err = errno;
-		} else if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0) {
-			err = errno;
-			close(fd);
-		} else {
-			struct lock *l = &f->locks[f->nlocks++];
-			l->fd = fd;
-			l->len = len;
-			memcpy(l->addr, addr, len);
-		}
-	}
-	tell_node(f, MSG_FRONT_LOCKED, &err, sizeof err);
+	int32_t answer;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (f->nlocks == MAX_LOCKS)
+		answer = -ENOLCK;
+	else if (fd < 0)
+		answer = -errno;
+	else if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0)
+		answer = -errno;
+	else
+		answer = st.st_nlink == 0 ? -ESTALE : fd;
+	if (answer >= 0)
+		f->locks[f->nlocks++] = fd;
+	else if (fd >= 0)
+		close(fd);
+	tell_node(f, MSG_FRONT_LOCKED, &answer, sizeof answer);
 }
 
-static void drop_lock(struct front *f, const char *addr, uint32_t len)
+/* FRONT_UNLOCK (payload: the descriptor FRONT_LOCKED answered). */
+static void drop_lock(struct front *f, const char *payload, uint32_t len)
 {
+	int32_t fd;
+	if (len != sizeof fd)
+		return;
+	memcpy(&fd, payload, sizeof fd);
 	for (int i = 0; i < f->nlocks; i++) {
-		struct lock *l = &f->locks[i];
-		if (l->len == len && memcmp(l->addr, addr, len) == 0) {
-			close(l->fd);
-			*l = f->locks[--f->nlocks];
+		if (f->locks[i] == fd) {
+			close(fd);
+			f->locks[i] = f->locks[--f->nlocks];
 			return;
 		}
 	}
@@ -352,7 +298,7 @@ static void from_node(struct front *f)
 			(void)msg_send(f->session_fd, type, payload, len);
 		break;
 	case MSG_FRONT_LOCK:
-		take_lock(f, payload, len);
+		take_lock(f, payload);
 		break;
 	case MSG_FRONT_UNLOCK:
 		drop_lock(f, payload, len);
@@ -505,7 +451,7 @@ static int parse_resume(const char *arg, pid_t *node, int *fd, int *warm)
 	return 0;
 }
 
-int front_main(int argc, char **argv, char **envp)
+int main(int argc, char **argv, char **envp)
 {
 	if (runs_sealed()) {
 		pid_t node;

@@ -3,8 +3,7 @@
  * into a BPF_PROG_TYPE_CGROUP_DEVICE program; this loads it and attaches it
  * to the container's cgroup2 directory. Like runc: query the device
  * programs attached there before, attach the new one with
- * BPF_F_ALLOW_MULTI (replacing the old one in place with BPF_F_REPLACE when
- * there is exactly one), then detach the others, so there is no moment
+ * BPF_F_ALLOW_MULTI, then detach the old ones, so there is no moment
  * without a filter. The attached program outlives the executor (the cgroup
  * holds it) and goes away with the cgroup.
  */
@@ -96,7 +95,7 @@ static int load_program(struct ctx *c, const struct arg *prog, const struct arg 
 	     log[0] ? log_tail(log) : "(no log)");
 }
 
-int op_bpf_device(struct ctx *c, const struct op *o)
+void op_bpf_device(struct ctx *c, const struct op *o)
 {
 	const struct arg *cg = &o->a[A_BPF_DEVICE_CGROUP];
 	const struct arg *prog = &o->a[A_BPF_DEVICE_PROGRAM];
@@ -115,38 +114,22 @@ int op_bpf_device(struct ctx *c, const struct op *o)
 	int nold = attached_programs(c, dir, cg->s, old);
 	int fd = load_program(c, prog, license);
 
+	/* The new filter goes on beside the old ones, which then go: there is no moment without a filter. */
 	union bpf_attr a;
 	memset(&a, 0, sizeof a);
 	a.target_fd = (uint32_t)dir;
 	a.attach_bpf_fd = (uint32_t)fd;
 	a.attach_type = BPF_CGROUP_DEVICE;
 	a.attach_flags = BPF_F_ALLOW_MULTI;
-	int replaced = 0;
-	if (nold == 1) {
-		a.attach_flags |= BPF_F_REPLACE;
-		a.replace_bpf_fd = (uint32_t)old[0];
-		replaced = sys_bpf(BPF_PROG_ATTACH, &a) == 0;
-		/* EINVAL: a kernel before 5.6 without BPF_F_REPLACE; attach beside it and detach below. */
-		if (!replaced && errno != EINVAL)
-			fail(c, errno, "BPF_PROG_ATTACH (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI|BPF_F_REPLACE) to \"%s\"", cg->s);
-		a.attach_flags = BPF_F_ALLOW_MULTI;
-		a.replace_bpf_fd = 0;
-	}
-	if (!replaced && sys_bpf(BPF_PROG_ATTACH, &a) < 0)
+	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
 		fail(c, errno, "BPF_PROG_ATTACH (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) to \"%s\"", cg->s);
 	for (int i = 0; i < nold; i++) {
-		if (!replaced) {
-			union bpf_attr d;
-			memset(&d, 0, sizeof d);
-			d.target_fd = (uint32_t)dir;
-			d.attach_bpf_fd = (uint32_t)old[i];
-			d.attach_type = BPF_CGROUP_DEVICE;
-			if (sys_bpf(BPF_PROG_DETACH, &d) < 0 && errno != ENOENT)
-				fail(c, errno, "BPF_PROG_DETACH of the previous device filter from \"%s\"", cg->s);
-		}
+		a.attach_bpf_fd = (uint32_t)old[i];
+		a.attach_flags = 0;
+		if (sys_bpf(BPF_PROG_DETACH, &a) < 0 && errno != ENOENT)
+			fail(c, errno, "BPF_PROG_DETACH of the previous device filter from \"%s\"", cg->s);
 		close(old[i]);
 	}
 	close(fd);
 	close(dir);
-	return 0;
 }

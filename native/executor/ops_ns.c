@@ -15,16 +15,14 @@
 
 #include "executor.h"
 
-int op_mkfifo(struct ctx *c, const struct op *o)
+void op_mkfifo(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_MKFIFO_PATH].s;
 	if (mkfifo(path, (mode_t)o->a[A_MKFIFO_MODE].i) < 0)
 		fail(c, errno, "mkfifo \"%s\"", path);
-	return 0;
 }
 
-/* setns and setns_child share a signature: path, nstype. */
-int op_setns(struct ctx *c, const struct op *o)
+void op_setns(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_SETNS_PATH].s;
 	int nstype = (int)o->a[A_SETNS_NSTYPE].i;
@@ -34,15 +32,13 @@ int op_setns(struct ctx *c, const struct op *o)
 	if (setns(fd, nstype) < 0)
 		fail(c, errno, "setns \"%s\" (type %#x)", path, nstype);
 	close(fd);
-	return 0;
 }
 
-int op_unshare(struct ctx *c, const struct op *o)
+void op_unshare(struct ctx *c, const struct op *o)
 {
 	int flags = (int)o->a[A_UNSHARE_FLAGS].i;
 	if (unshare(flags) < 0)
 		fail(c, errno, "unshare(%#x)", flags);
-	return 0;
 }
 
 static void ignore_forwarded_signals(void)
@@ -53,7 +49,7 @@ static void ignore_forwarded_signals(void)
 		signal(sigs[i], SIG_IGN);
 }
 
-int op_fork(struct ctx *c, const struct op *o)
+void op_fork(struct ctx *c, const struct op *o)
 {
 	int wait = (int)o->a[A_FORK_WAIT].i;
 	int proxy = (int)o->a[A_FORK_CONSOLE_PROXY].i;
@@ -69,7 +65,6 @@ int op_fork(struct ctx *c, const struct op *o)
 	if (pid < 0)
 		fail(c, errno, "fork");
 	if (pid == 0) {
-		c->is_child = 1;
 		close(order[1]);
 		char byte;
 		ssize_t n;
@@ -83,7 +78,7 @@ int op_fork(struct ctx *c, const struct op *o)
 			close(sv[0]);
 			c->proxy_fd = sv[1];
 		}
-		return 0;
+		return;
 	}
 	int32_t p = pid;
 	if (msg_send(c->sync_fd, MSG_PID, &p, sizeof p) < 0) {
@@ -115,7 +110,7 @@ int op_fork(struct ctx *c, const struct op *o)
 	wait_and_exit(pid);
 }
 
-int op_sync(struct ctx *c, const struct op *o)
+void op_sync(struct ctx *c, const struct op *o)
 {
 	const struct arg *tag = &o->a[A_SYNC_TAG];
 	if (c->sync_fd < 0)
@@ -135,5 +130,4 @@ int op_sync(struct ctx *c, const struct op *o)
 	free(c->answer);
 	c->answer = payload;
 	c->answer_len = len;
-	return 0;
 }

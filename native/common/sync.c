@@ -1,18 +1,15 @@
 /*
- * Messages on the sync socket (type:u32 len:u32 payload) and the failure
- * report: the step index and errno go to TypeScript, which names the
- * operation; without a socket the report goes to stderr.
+ * Messages on the sync socket (type:u32 len:u32 payload, the framing of
+ * src/runtime/host/frames.ts) and descriptors passed over unix sockets.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "executor.h"
+#include "common.h"
 
 int write_all(int fd, const void *buf, size_t len)
 {
@@ -81,38 +78,6 @@ int msg_recv(int fd, uint32_t *type, char **payload, uint32_t *len)
 	return 0;
 }
 
-void fail(struct ctx *c, int err, const char *fmt, ...)
-{
-	char detail[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof detail)
-		n = sizeof detail - 1;
-
-	if (c->sync_fd >= 0) {
-		char buf[8 + sizeof detail];
-		uint32_t step = c->step;
-		int32_t e = err;
-		memcpy(buf, &step, 4);
-		memcpy(buf + 4, &e, 4);
-		memcpy(buf + 8, detail, (size_t)n);
-		if (msg_send(c->sync_fd, MSG_ERROR, buf, 8 + (uint32_t)n) == 0)
-			_exit(EXEC_FAILURE_STATUS);
-	}
-	const char *name = "?";
-	if (c->plan != NULL && c->step < c->plan->count)
-		name = op_sigs[c->plan->ops[c->step].code].name;
-	if (err)
-		dprintf(2, "berth-exec: step %u (%s): %s: %s\n", c->step, name, detail, strerror(err));
-	else
-		dprintf(2, "berth-exec: step %u (%s): %s\n", c->step, name, detail);
-	_exit(err == ENOENT ? 127 : EXEC_FAILURE_STATUS);
-}
-
 /* One message carrying `fd` (SCM_RIGHTS) and `len` bytes of data (at least one byte goes). */
 int send_fd_with(int sock, int fd, const void *data, size_t len)
 {
@@ -134,11 +99,6 @@ int send_fd_with(int sock, int fd, const void *data, size_t len)
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -1 : 0;
-}
-
-int send_fd(int sock, int fd)
-{
-	return send_fd_with(sock, fd, NULL, 0);
 }
 
 int recv_fd(int sock)

@@ -39,17 +39,6 @@ static const char *relative(const char *path)
 	return *path ? path : ".";
 }
 
-static void fd_path(char *buf, size_t len, int fd)
-{
-	snprintf(buf, len, "/proc/self/fd/%d", fd);
-}
-
-static void need_root(struct ctx *c)
-{
-	if (c->root_fd < 0)
-		fail(c, EBADF, "no root opened before this operation");
-}
-
 /*
  * Creates what is missing of `rel` (directories, and a file or directory
  * last). A dangling symlink on the way is followed the way the kernel
@@ -140,10 +129,9 @@ static int create_in_root(int root, const char *rel, int kind, int depth)
 	return 0;
 }
 
-/* An O_PATH fd of `path` inside the root; created when missing if kind >= 0. */
+/* An O_PATH fd of `path` inside the root (EBADF before the root is open); created when missing if kind >= 0. */
 int resolve_in_root(struct ctx *c, const char *path, int kind)
 {
-	need_root(c);
 	const char *rel = relative(path);
 	int fd = openat2_fd(c->root_fd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
 	if (fd >= 0 || errno != ENOENT || kind < 0)
@@ -153,42 +141,15 @@ int resolve_in_root(struct ctx *c, const char *path, int kind)
 	return openat2_fd(c->root_fd, rel, O_PATH | O_CLOEXEC, IN_ROOT);
 }
 
-/* The parent directory of `path` inside the root (created), and its last name. */
-static int resolve_parent(struct ctx *c, const char *path, char *name, size_t namelen)
-{
-	char buf[PATH_MAX];
-	const char *rel = relative(path);
-	size_t n = strlen(rel);
-	if (n >= sizeof buf) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, rel, n + 1);
-	while (n > 1 && buf[n - 1] == '/')
-		buf[--n] = '\0';
-	char *slash = strrchr(buf, '/');
-	const char *last = slash ? slash + 1 : buf;
-	if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || last[0] == '\0' || strlen(last) >= namelen) {
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(name, namelen, "%s", last);
-	if (!slash)
-		return resolve_in_root(c, "/", 0);
-	*slash = '\0';
-	return resolve_in_root(c, buf, 0);
-}
-
-int op_propagate_abs(struct ctx *c, const struct op *o)
+void op_propagate_abs(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_PROPAGATE_ABS_PATH].s;
 	unsigned long flags = (unsigned long)o->a[A_PROPAGATE_ABS_FLAGS].i;
 	if (mount(NULL, path, NULL, flags, NULL) < 0)
 		fail(c, errno, "set propagation %#lx of \"%s\"", flags, path);
-	return 0;
 }
 
-int op_open_root(struct ctx *c, const struct op *o)
+void op_open_root(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_OPEN_ROOT_PATH].s;
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -197,34 +158,20 @@ int op_open_root(struct ctx *c, const struct op *o)
 	if (fd < 0)
 		fail(c, errno, "open the root \"%s\"", path);
 	c->root_fd = fd;
-	return 0;
 }
 
-/* Remounts with `flags`, adding what the kernel locks (nosuid, nodev, ... of the source) when refused. */
+/*
+ * Remounts with `flags`, adding what the kernel locks (nosuid, nodev, ... of the source) when
+ * refused. The ST_* flags statvfs reports have the values of their MS_* counterparts.
+ */
 static int remount(const char *target, unsigned long flags)
 {
 	if (mount(NULL, target, NULL, flags, NULL) == 0)
 		return 0;
-	if (errno != EPERM)
-		return -1;
 	struct statvfs sv;
-	if (statvfs(target, &sv) < 0)
+	if (errno != EPERM || statvfs(target, &sv) < 0)
 		return -1;
-	unsigned long locked = 0;
-	if (sv.f_flag & ST_NOSUID)
-		locked |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		locked |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		locked |= MS_NOEXEC;
-	if (sv.f_flag & ST_RDONLY)
-		locked |= MS_RDONLY;
-	if (sv.f_flag & ST_NOATIME)
-		locked |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		locked |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		locked |= MS_RELATIME;
+	unsigned long locked = sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY | MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
 	if ((flags | locked) == flags) {
 		errno = EPERM;
 		return -1;
@@ -312,22 +259,33 @@ static int copy_tree(int src, int dst, int depth)
 	return r;
 }
 
-int op_mount(struct ctx *c, const struct op *o)
+/*
+ * An O_PATH fd of `target` inside the root (created when missing if kind >= 0) and its
+ * /proc/self/fd path to mount on; -1 when it is missing and the operation says to skip it.
+ */
+static int in_root(struct ctx *c, const struct op *o, const char *target, int kind, char path[static 32])
+{
+	int fd = resolve_in_root(c, target, kind);
+	if (fd < 0 && errno == ENOENT && (o->flags & OPF_IGNORE_ENOENT))
+		return -1;
+	if (fd < 0)
+		fail(c, errno, "resolve \"%s\" in the root", target);
+	snprintf(path, 32, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+void op_mount(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
-	const char *source = a[A_MOUNT_SOURCE].s;
-	const char *target = a[A_MOUNT_TARGET].s;
+	const char *source = a[A_MOUNT_SOURCE].s, *target = a[A_MOUNT_TARGET].s;
 	const char *fstype = a[A_MOUNT_FSTYPE].len ? a[A_MOUNT_FSTYPE].s : NULL;
 	const char *data = a[A_MOUNT_DATA].len ? a[A_MOUNT_DATA].s : NULL;
 	unsigned long flags = (unsigned long)a[A_MOUNT_FLAGS].i;
-	char src_path[64], dst_path[64];
+	char src_path[32], dst_path[32];
 	int src_fd = -1;
-
 	if (a[A_MOUNT_SOURCE_IN_ROOT].i) {
-		src_fd = resolve_in_root(c, source, -1);
-		if (src_fd < 0)
-			fail(c, errno, "resolve source \"%s\" in the root", source);
-		fd_path(src_path, sizeof src_path, src_fd);
+		if ((src_fd = in_root(c, o, source, -1, src_path)) < 0)
+			return;
 		source = src_path;
 	}
 	if (o->flags & OPF_NO_SYMLINKS) {
@@ -338,9 +296,9 @@ int op_mount(struct ctx *c, const struct op *o)
 		if (plain >= 0)
 			close(plain);
 	}
-	int fd = resolve_in_root(c, target, (int)a[A_MOUNT_KIND].i);
+	int fd = in_root(c, o, target, (int)a[A_MOUNT_KIND].i, dst_path);
 	if (fd < 0)
-		fail(c, errno, "resolve mount target \"%s\" in the root", target);
+		return;
 	struct statfs sfs;
 	if ((o->flags & OPF_NOT_ON_PROC) && fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
 		fail(c, EPERM, "mount target \"%s\" resolves inside /proc", target);
@@ -348,7 +306,6 @@ int op_mount(struct ctx *c, const struct op *o)
 	int held = (o->flags & OPF_COPY_UP) ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if ((o->flags & OPF_COPY_UP) && held < 0)
 		fail(c, errno, "open \"%s\" to copy what it holds", target);
-	fd_path(dst_path, sizeof dst_path, fd);
 	if (mount(source, dst_path, fstype, flags, data) < 0)
 		fail(c, errno, "mount \"%s\" on \"%s\" (type %s, flags %#lx, data \"%s\")", a[A_MOUNT_SOURCE].s, target,
 		     fstype ? fstype : "none", flags, data ? data : "");
@@ -364,94 +321,65 @@ int op_mount(struct ctx *c, const struct op *o)
 	}
 	if (src_fd >= 0)
 		close(src_fd);
-	return 0;
 }
 
-int op_remount_bind(struct ctx *c, const struct op *o)
+/* A mount in the root changed: remounted with flags (and what the kernel locks), or its propagation. */
+static void change_mount(struct ctx *c, const struct op *o, const char *target, unsigned long flags, int remount_bind)
 {
-	const char *target = o->a[A_REMOUNT_BIND_TARGET].s;
-	unsigned long flags = (unsigned long)o->a[A_REMOUNT_BIND_FLAGS].i;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
+	char path[32];
+	int fd = in_root(c, o, target, -1, path);
 	if (fd < 0)
-		fail(c, errno, "resolve \"%s\" in the root", target);
-	fd_path(path, sizeof path, fd);
-	if (remount(path, MS_REMOUNT | MS_BIND | flags) < 0)
-		fail(c, errno, "remount \"%s\" with flags %#lx", target, flags);
+		return;
+	if ((remount_bind ? remount(path, MS_REMOUNT | MS_BIND | flags) : mount(NULL, path, NULL, flags, NULL)) < 0)
+		fail(c, errno, "%s \"%s\" with flags %#lx", remount_bind ? "remount" : "set the propagation of", target, flags);
 	close(fd);
-	return 0;
 }
 
-int op_propagate(struct ctx *c, const struct op *o)
+void op_remount_bind(struct ctx *c, const struct op *o)
 {
-	const char *target = o->a[A_PROPAGATE_TARGET].s;
-	unsigned long flags = (unsigned long)o->a[A_PROPAGATE_FLAGS].i;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0)
-		fail(c, errno, "resolve \"%s\" in the root", target);
-	fd_path(path, sizeof path, fd);
-	if (mount(NULL, path, NULL, flags, NULL) < 0)
-		fail(c, errno, "set propagation %#lx of \"%s\"", flags, target);
-	close(fd);
-	return 0;
+	change_mount(c, o, o->a[A_REMOUNT_BIND_TARGET].s, (unsigned long)o->a[A_REMOUNT_BIND_FLAGS].i, 1);
 }
 
-int op_mknod(struct ctx *c, const struct op *o)
+void op_propagate(struct ctx *c, const struct op *o)
+{
+	change_mount(c, o, o->a[A_PROPAGATE_TARGET].s, (unsigned long)o->a[A_PROPAGATE_FLAGS].i, 0);
+}
+
+/* A directory in the root (created when missing), in which mknod and symlink make a name. */
+static int in_root_dir(struct ctx *c, const char *dir)
+{
+	int fd = resolve_in_root(c, dir, 0);
+	if (fd < 0)
+		fail(c, errno, "resolve directory \"%s\" in the root", dir);
+	return fd;
+}
+
+void op_mknod(struct ctx *c, const struct op *o)
 {
 	const struct arg *a = o->a;
-	const char *target = a[A_MKNOD_TARGET].s;
-	char name[NAME_MAX + 1];
-	int dir = resolve_parent(c, target, name, sizeof name);
-	if (dir < 0)
-		fail(c, errno, "resolve the parent of \"%s\" in the root", target);
+	const char *name = a[A_MKNOD_NAME].s;
+	int dir = in_root_dir(c, a[A_MKNOD_DIR].s);
 	if (mknodat(dir, name, (mode_t)a[A_MKNOD_MODE].i, (dev_t)a[A_MKNOD_DEV].i) < 0) {
 		if (!(errno == EEXIST && (o->flags & OPF_IGNORE_EEXIST)))
-			fail(c, errno, "mknod \"%s\" (mode %#o, device %u:%u)", target, (unsigned)a[A_MKNOD_MODE].i,
+			fail(c, errno, "mknod \"%s\" in \"%s\" (mode %#o, device %u:%u)", name, a[A_MKNOD_DIR].s, (unsigned)a[A_MKNOD_MODE].i,
 			     major((dev_t)a[A_MKNOD_DEV].i), minor((dev_t)a[A_MKNOD_DEV].i));
 	}
 	if (fchownat(dir, name, (uid_t)a[A_MKNOD_UID].i, (gid_t)a[A_MKNOD_GID].i, AT_SYMLINK_NOFOLLOW) < 0)
-		fail(c, errno, "chown \"%s\" to %lld:%lld", target, (long long)a[A_MKNOD_UID].i, (long long)a[A_MKNOD_GID].i);
+		fail(c, errno, "chown \"%s\" in \"%s\" to %lld:%lld", name, a[A_MKNOD_DIR].s, (long long)a[A_MKNOD_UID].i,
+		     (long long)a[A_MKNOD_GID].i);
+	/* The mode again: mknod's is cut by the umask. A symlink that was there already has none to set. */
+	if (fchmodat(dir, name, (mode_t)a[A_MKNOD_MODE].i & 07777, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
+		fail(c, errno, "chmod \"%s\" in \"%s\" %#llo", name, a[A_MKNOD_DIR].s, (unsigned long long)a[A_MKNOD_MODE].i & 07777);
 	close(dir);
-	return 0;
 }
 
-int op_symlink(struct ctx *c, const struct op *o)
+void op_symlink(struct ctx *c, const struct op *o)
 {
-	const char *target = o->a[A_SYMLINK_TARGET].s;
-	const char *link = o->a[A_SYMLINK_LINK_TARGET].s;
-	char name[NAME_MAX + 1];
-	int dir = resolve_parent(c, target, name, sizeof name);
-	if (dir < 0)
-		fail(c, errno, "resolve the parent of \"%s\" in the root", target);
+	const char *name = o->a[A_SYMLINK_NAME].s, *link = o->a[A_SYMLINK_LINK_TARGET].s;
+	int dir = in_root_dir(c, o->a[A_SYMLINK_DIR].s);
 	if (symlinkat(link, dir, name) < 0 && !(errno == EEXIST && (o->flags & OPF_IGNORE_EEXIST)))
-		fail(c, errno, "symlink \"%s\" -> \"%s\"", target, link);
+		fail(c, errno, "symlink \"%s\" in \"%s\" -> \"%s\"", name, o->a[A_SYMLINK_DIR].s, link);
 	close(dir);
-	return 0;
-}
-
-int op_chmod_chown(struct ctx *c, const struct op *o)
-{
-	const struct arg *a = o->a;
-	const char *target = a[A_CHMOD_CHOWN_TARGET].s;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0) {
-		if (errno == ENOENT && (o->flags & OPF_IGNORE_ENOENT))
-			return 0;
-		fail(c, errno, "resolve \"%s\" in the root", target);
-	}
-	if (a[A_CHMOD_CHOWN_UID].i >= 0 || a[A_CHMOD_CHOWN_GID].i >= 0) {
-		if (fchownat(fd, "", (uid_t)a[A_CHMOD_CHOWN_UID].i, (gid_t)a[A_CHMOD_CHOWN_GID].i, AT_EMPTY_PATH) < 0)
-			fail(c, errno, "chown \"%s\"", target);
-	}
-	if (a[A_CHMOD_CHOWN_MODE].i >= 0) {
-		fd_path(path, sizeof path, fd);
-		if (chmod(path, (mode_t)a[A_CHMOD_CHOWN_MODE].i) < 0)
-			fail(c, errno, "chmod \"%s\" %#llo", target, (unsigned long long)a[A_CHMOD_CHOWN_MODE].i);
-	}
-	close(fd);
-	return 0;
 }
 
 /* Steps after the root changed (read-only and masked paths, in runc's order) still resolve inside it. */
@@ -463,9 +391,8 @@ static void reopen_root(struct ctx *c)
 		fail(c, errno, "open the new root");
 }
 
-int op_pivot_root(struct ctx *c, const struct op *o)
+void op_pivot_root(struct ctx *c, const struct op *o)
 {
-	need_root(c);
 	/* The old root, to reach it after the pivot: "." then still names the new root. */
 	int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (old_root < 0)
@@ -490,12 +417,10 @@ int op_pivot_root(struct ctx *c, const struct op *o)
 	if (chdir("/") < 0)
 		fail(c, errno, "chdir / in the new root");
 	reopen_root(c);
-	return 0;
 }
 
-int op_move_root(struct ctx *c, const struct op *o)
+void op_move_root(struct ctx *c, const struct op *o)
 {
-	need_root(c);
 	if (fchdir(c->root_fd) < 0)
 		fail(c, errno, "enter the root");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
@@ -505,44 +430,38 @@ int op_move_root(struct ctx *c, const struct op *o)
 	if (chdir("/") < 0)
 		fail(c, errno, "chdir / in the new root");
 	reopen_root(c);
-	return 0;
 }
 
-int op_chroot(struct ctx *c, const struct op *o)
+void op_chroot(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_CHROOT_PATH].s;
 	if (chroot(path) < 0)
 		fail(c, errno, "chroot \"%s\"", path);
 	if (chdir("/") < 0)
 		fail(c, errno, "chdir / in the new root");
-	return 0;
 }
 
-int op_mask_path(struct ctx *c, const struct op *o)
+void op_mask_path(struct ctx *c, const struct op *o)
 {
 	const char *target = o->a[A_MASK_PATH_PATH].s;
-	char path[64];
+	char path[32];
 	struct stat st;
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		fail(c, errno, "resolve masked path \"%s\"", target);
-	}
+	int fd = in_root(c, o, target, -1, path);
+	if (fd < 0)
+		return;
 	if (fstat(fd, &st) < 0)
 		fail(c, errno, "stat masked path \"%s\"", target);
-	fd_path(path, sizeof path, fd);
 	if (S_ISDIR(st.st_mode)) {
 		/* runc's mask: an empty tmpfs, read-only and nothing more. */
 		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
 			fail(c, errno, "mask directory \"%s\" with an empty read-only tmpfs", target);
 	} else {
 		/* The container's own /dev/null, as runc's (after its pivot); the host's when it has none. */
-		char null_path[64];
+		char null_path[32];
 		const char *source = "/dev/null";
 		int null_fd = resolve_in_root(c, "/dev/null", -1);
 		if (null_fd >= 0 && fstat(null_fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
-			fd_path(null_path, sizeof null_path, null_fd);
+			snprintf(null_path, sizeof null_path, "/proc/self/fd/%d", null_fd);
 			source = null_path;
 		}
 		if (mount(source, path, NULL, MS_BIND, NULL) < 0)
@@ -551,46 +470,19 @@ int op_mask_path(struct ctx *c, const struct op *o)
 			close(null_fd);
 	}
 	close(fd);
-	return 0;
 }
 
-int op_readonly_path(struct ctx *c, const struct op *o)
-{
-	const char *target = o->a[A_READONLY_PATH_PATH].s;
-	char path[64];
-	int fd = resolve_in_root(c, target, -1);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		fail(c, errno, "resolve read-only path \"%s\"", target);
-	}
-	fd_path(path, sizeof path, fd);
-	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		fail(c, errno, "bind read-only path \"%s\" onto itself", target);
-	close(fd);
-	fd = resolve_in_root(c, target, -1);
-	if (fd < 0)
-		fail(c, errno, "resolve read-only path \"%s\"", target);
-	fd_path(path, sizeof path, fd);
-	if (remount(path, MS_REMOUNT | MS_BIND | MS_RDONLY) < 0)
-		fail(c, errno, "remount \"%s\" read-only", target);
-	close(fd);
-	return 0;
-}
-
-int op_remount_root_ro(struct ctx *c, const struct op *o)
+void op_remount_root_ro(struct ctx *c, const struct op *o)
 {
 	if (remount("/", MS_REMOUNT | MS_BIND | MS_RDONLY) < 0)
 		fail(c, errno, "remount the root read-only");
-	return 0;
 }
 
-int op_ensure_dir(struct ctx *c, const struct op *o)
+void op_ensure_dir(struct ctx *c, const struct op *o)
 {
 	const char *path = o->a[A_ENSURE_DIR_PATH].s;
 	int fd = resolve_in_root(c, path, 0);
 	if (fd < 0)
 		fail(c, errno, "create directory \"%s\" in the root", path);
 	close(fd);
-	return 0;
 }

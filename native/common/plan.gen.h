@@ -56,14 +56,12 @@ enum op_code {
   OP_PROPAGATE = 13,
   OP_MKNOD = 14,
   OP_SYMLINK = 15,
-  OP_CHMOD_CHOWN = 16,
   OP_RUN_HOOK = 17,
   OP_OPEN_STATE_DIR = 18,
   OP_CONSOLE_CONNECT = 19,
   OP_PIVOT_ROOT = 20,
   OP_MOVE_ROOT = 21,
   OP_MASK_PATH = 22,
-  OP_READONLY_PATH = 23,
   OP_REMOUNT_ROOT_RO = 24,
   OP_WRITE_FILE = 25,
   OP_SETUP_CONSOLE = 26,
@@ -80,12 +78,10 @@ enum op_code {
   OP_WAIT_START = 37,
   OP_EXEC = 38,
   OP_RESET_SIGNALS = 39,
-  OP_SETNS_CHILD = 40,
   OP_SET_DUMPABLE = 41,
   OP_LISTENER_CONNECT = 42,
   OP_LOOPBACK_UP = 43,
   OP_ENSURE_DIR = 44,
-  OP_HOME_ENV = 45,
   OP_CHROOT = 46,
   OP_BPF_DEVICE = 60,
 };
@@ -105,14 +101,12 @@ enum { A_OPEN_ROOT_PATH = 0 };
 enum { A_MOUNT_SOURCE = 0, A_MOUNT_TARGET = 1, A_MOUNT_FSTYPE = 2, A_MOUNT_FLAGS = 3, A_MOUNT_DATA = 4, A_MOUNT_KIND = 5, A_MOUNT_SOURCE_IN_ROOT = 6 };
 enum { A_REMOUNT_BIND_TARGET = 0, A_REMOUNT_BIND_FLAGS = 1 };
 enum { A_PROPAGATE_TARGET = 0, A_PROPAGATE_FLAGS = 1 };
-enum { A_MKNOD_TARGET = 0, A_MKNOD_MODE = 1, A_MKNOD_DEV = 2, A_MKNOD_UID = 3, A_MKNOD_GID = 4 };
-enum { A_SYMLINK_TARGET = 0, A_SYMLINK_LINK_TARGET = 1 };
-enum { A_CHMOD_CHOWN_TARGET = 0, A_CHMOD_CHOWN_MODE = 1, A_CHMOD_CHOWN_UID = 2, A_CHMOD_CHOWN_GID = 3 };
+enum { A_MKNOD_DIR = 0, A_MKNOD_NAME = 1, A_MKNOD_MODE = 2, A_MKNOD_DEV = 3, A_MKNOD_UID = 4, A_MKNOD_GID = 5 };
+enum { A_SYMLINK_DIR = 0, A_SYMLINK_NAME = 1, A_SYMLINK_LINK_TARGET = 2 };
 enum { A_RUN_HOOK_PATH = 0, A_RUN_HOOK_ARGV = 1, A_RUN_HOOK_ENVV = 2, A_RUN_HOOK_TIMEOUT_MS = 3, A_RUN_HOOK_INPUT = 4 };
 enum { A_OPEN_STATE_DIR_PATH = 0 };
 enum { A_CONSOLE_CONNECT_PATH = 0 };
 enum { A_MASK_PATH_PATH = 0 };
-enum { A_READONLY_PATH_PATH = 0 };
 enum { A_WRITE_FILE_PATH = 0, A_WRITE_FILE_DATA = 1, A_WRITE_FILE_RESOLVE = 2 };
 enum { A_SETUP_CONSOLE_UID = 0, A_SETUP_CONSOLE_GID = 1, A_SETUP_CONSOLE_ROWS = 2, A_SETUP_CONSOLE_COLS = 3, A_SETUP_CONSOLE_CONSOLE_PATH = 4 };
 enum { A_SETRLIMIT_RESOURCE = 0, A_SETRLIMIT_SOFT = 1, A_SETRLIMIT_HARD = 2 };
@@ -122,14 +116,12 @@ enum { A_SET_USER_UID = 0, A_SET_USER_GID = 1, A_SET_USER_GROUPS = 2 };
 enum { A_CAPS_BOUNDING = 0, A_CAPS_EFFECTIVE = 1, A_CAPS_PERMITTED = 2, A_CAPS_INHERITABLE = 3, A_CAPS_AMBIENT = 4 };
 enum { A_SECCOMP_PROGRAM = 0, A_SECCOMP_FLAGS = 1, A_SECCOMP_LISTENER_PATH = 2, A_SECCOMP_LISTENER_STATE = 3 };
 enum { A_CLOSE_FDS_FIRST = 0 };
-enum { A_RESOLVE_EXEC_FILE = 0, A_RESOLVE_EXEC_PATH_ENV = 1 };
+enum { A_RESOLVE_EXEC_FILE = 0, A_RESOLVE_EXEC_CANDIDATES = 1 };
 enum { A_WAIT_START_FIFO = 0 };
 enum { A_EXEC_ARGV = 0, A_EXEC_ENVV = 1 };
-enum { A_SETNS_CHILD_PATH = 0, A_SETNS_CHILD_NSTYPE = 1 };
 enum { A_SET_DUMPABLE_VALUE = 0 };
 enum { A_LISTENER_CONNECT_PATH = 0 };
 enum { A_ENSURE_DIR_PATH = 0 };
-enum { A_HOME_ENV_UID = 0 };
 enum { A_CHROOT_PATH = 0 };
 enum { A_BPF_DEVICE_CGROUP = 0, A_BPF_DEVICE_PROGRAM = 1, A_BPF_DEVICE_LICENSE = 2 };
 
@@ -153,16 +145,14 @@ static const struct op_sig op_sigs[OP_MAX_CODE + 1] = {
   [OP_MOUNT] = { "mount", 7, { ARG_STR, ARG_STR, ARG_STR, ARG_INT, ARG_STR, ARG_INT, ARG_INT } },
   [OP_REMOUNT_BIND] = { "remount_bind", 2, { ARG_STR, ARG_INT } },
   [OP_PROPAGATE] = { "propagate", 2, { ARG_STR, ARG_INT } },
-  [OP_MKNOD] = { "mknod", 5, { ARG_STR, ARG_INT, ARG_INT, ARG_INT, ARG_INT } },
-  [OP_SYMLINK] = { "symlink", 2, { ARG_STR, ARG_STR } },
-  [OP_CHMOD_CHOWN] = { "chmod_chown", 4, { ARG_STR, ARG_INT, ARG_INT, ARG_INT } },
+  [OP_MKNOD] = { "mknod", 6, { ARG_STR, ARG_STR, ARG_INT, ARG_INT, ARG_INT, ARG_INT } },
+  [OP_SYMLINK] = { "symlink", 3, { ARG_STR, ARG_STR, ARG_STR } },
   [OP_RUN_HOOK] = { "run_hook", 5, { ARG_STR, ARG_STRV, ARG_STRV, ARG_INT, ARG_INT } },
   [OP_OPEN_STATE_DIR] = { "open_state_dir", 1, { ARG_STR } },
   [OP_CONSOLE_CONNECT] = { "console_connect", 1, { ARG_STR } },
   [OP_PIVOT_ROOT] = { "pivot_root", 0, {  } },
   [OP_MOVE_ROOT] = { "move_root", 0, {  } },
   [OP_MASK_PATH] = { "mask_path", 1, { ARG_STR } },
-  [OP_READONLY_PATH] = { "readonly_path", 1, { ARG_STR } },
   [OP_REMOUNT_ROOT_RO] = { "remount_root_ro", 0, {  } },
   [OP_WRITE_FILE] = { "write_file", 3, { ARG_STR, ARG_STR, ARG_INT } },
   [OP_SETUP_CONSOLE] = { "setup_console", 5, { ARG_INT, ARG_INT, ARG_INT, ARG_INT, ARG_STR } },
@@ -174,17 +164,15 @@ static const struct op_sig op_sigs[OP_MAX_CODE + 1] = {
   [OP_NO_NEW_PRIVS] = { "no_new_privs", 0, {  } },
   [OP_SECCOMP] = { "seccomp", 4, { ARG_STR, ARG_INT, ARG_STR, ARG_STR } },
   [OP_CLOSE_FDS] = { "close_fds", 1, { ARG_INT } },
-  [OP_RESOLVE_EXEC] = { "resolve_exec", 2, { ARG_STR, ARG_STR } },
+  [OP_RESOLVE_EXEC] = { "resolve_exec", 2, { ARG_STR, ARG_STRV } },
   [OP_READY] = { "ready", 0, {  } },
   [OP_WAIT_START] = { "wait_start", 1, { ARG_STR } },
   [OP_EXEC] = { "exec", 2, { ARG_STRV, ARG_STRV } },
   [OP_RESET_SIGNALS] = { "reset_signals", 0, {  } },
-  [OP_SETNS_CHILD] = { "setns_child", 2, { ARG_STR, ARG_INT } },
   [OP_SET_DUMPABLE] = { "set_dumpable", 1, { ARG_INT } },
   [OP_LISTENER_CONNECT] = { "listener_connect", 1, { ARG_STR } },
   [OP_LOOPBACK_UP] = { "loopback_up", 0, {  } },
   [OP_ENSURE_DIR] = { "ensure_dir", 1, { ARG_STR } },
-  [OP_HOME_ENV] = { "home_env", 1, { ARG_INT } },
   [OP_CHROOT] = { "chroot", 1, { ARG_STR } },
   [OP_BPF_DEVICE] = { "bpf_device", 3, { ARG_STR, ARG_STR, ARG_STR } },
 };

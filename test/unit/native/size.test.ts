@@ -1,0 +1,21 @@
+/**
+ * The executor stays small enough for one reviewer to read in an hour
+ * (issue 14): its hand-written C (native/executor, generated files aside)
+ * may not pass 1,500 lines. What TypeScript can decide belongs in
+ * TypeScript, what the native programs share in native/common.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const EXECUTOR = join(import.meta.dirname, '../../../native/executor');
+const MAX_LINES = 1500;
+
+test(`the executor's hand-written C is at most ${MAX_LINES} lines`, () => {
+  const files = readdirSync(EXECUTOR).filter((f) => /\.[ch]$/.test(f) && !/\.gen\.[ch]$/.test(f));
+  assert.ok(files.includes('main.c'), `no executor sources found in ${EXECUTOR}`);
+  const lines = Object.fromEntries(files.map((f) => [f, readFileSync(join(EXECUTOR, f), 'utf8').split('\n').length - 1]));
+  const total = Object.values(lines).reduce((a, b) => a + b, 0);
+  assert.ok(total <= MAX_LINES, `native/executor has ${total} lines of hand-written C (${JSON.stringify(lines)}), more than ${MAX_LINES}`);
+});

@@ -1,0 +1,47 @@
+/** `start` and `run` without root, against the recording fake executor. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { isBerthError } from '../../../../src/errors.ts';
+import { create } from '../../../../src/runtime/lifecycle/create.ts';
+import { kill } from '../../../../src/runtime/lifecycle/kill.ts';
+import { state } from '../../../../src/runtime/lifecycle/list.ts';
+import { run } from '../../../../src/runtime/lifecycle/run.ts';
+import { start } from '../../../../src/runtime/lifecycle/start.ts';
+import { isAlive } from '../../../../src/runtime/state/proc.ts';
+import { waitFor } from '../../../helpers/runtime.ts';
+import { harness } from './harness.ts';
+
+test('start: the waiting process gets past the FIFO, which goes; the container runs', async (t) => {
+  const h = harness(t);
+  const { pid } = await create(h.ctx, 'c1', { bundle: h.bundle });
+  assert.equal((await state(h.ctx, 'c1')).status, 'created');
+  await start(h.ctx, 'c1');
+  assert.equal(existsSync(h.ctx.store.fifo('c1')), false);
+  assert.deepEqual(await state(h.ctx, 'c1'), { ociVersion: '1.2.0', id: 'c1', status: 'running', pid, bundle: h.bundle });
+  assert.equal((await h.ctx.store.read('c1')).status, 'running');
+  assert.ok(isAlive(pid, undefined));
+  assert.deepEqual([...h.host.held], []);
+});
+
+test('start: a running container, or one whose process died, is refused by its status', async (t) => {
+  const h = harness(t);
+  await create(h.ctx, 'c1', { bundle: h.bundle });
+  await start(h.ctx, 'c1');
+  await assert.rejects(start(h.ctx, 'c1'), (err: unknown) => isBerthError(err, 'not_created') && /container "c1": cannot start a container that is running/.test(err.message));
+  const { pid } = await create(h.ctx, 'c2', { bundle: h.bundle });
+  process.kill(pid, 'SIGKILL');
+  await waitFor('the process to die', () => (isAlive(pid, undefined) ? undefined : true));
+  await assert.rejects(start(h.ctx, 'c2'), (err: unknown) => isBerthError(err, 'not_created') && /cannot start a container that is stopped/.test(err.message));
+  await assert.rejects(start(h.ctx, 'none'), (err: unknown) => isBerthError(err, 'container_not_found'));
+});
+
+test('run in the foreground: the executor stays, its exit is the container\'s, and the container is deleted after', async (t) => {
+  const h = harness(t);
+  const exit = run(h.ctx, 'c1', { bundle: h.bundle });
+  await waitFor('the container to run', async () => ((await state(h.ctx, 'c1').catch(() => undefined))?.status === 'running' ? true : undefined));
+  assert.equal(h.host.launches[0]?.steps.find((s) => s.op === 'fork')?.args['wait'], 1n, 'the plan asks the executor to wait');
+  await kill(h.ctx, 'c1', 15);
+  assert.equal(await exit, 143, 'killed by SIGTERM: 128 + 15');
+  assert.deepEqual(h.leftovers('c1'), []);
+});
