@@ -179,84 +179,56 @@ static int remount(const char *target, unsigned long flags)
 	return mount(NULL, target, NULL, flags | locked, NULL);
 }
 
-static int copy_tree(int src, int dst, int depth);
-
-/* One entry of a directory copied (tmpcopyup): its kind, content, owner and mode; a link stays a link. */
-static int copy_entry(int src, int dst, const char *name, int depth)
-{
-	struct stat st;
-	int r = 0, s = -1, d = -1;
-	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -1;
-	if (S_ISDIR(st.st_mode)) {
-		if (mkdirat(dst, name, 0700) < 0)
-			return -1;
-		s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		r = s < 0 || d < 0 ? -1 : copy_tree(s, d, depth + 1);
-	} else if (S_ISREG(st.st_mode)) {
-		s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		d = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		r = s < 0 || d < 0 ? -1 : 0;
-		for (ssize_t n = 1; r == 0 && n > 0;) {
-			n = sendfile(d, s, NULL, 1 << 20);
-			if (n < 0 && errno != EINTR)
-				r = -1;
-		}
-	} else if (S_ISLNK(st.st_mode)) {
-		char target[PATH_MAX];
-		ssize_t n = readlinkat(src, name, target, sizeof target - 1);
-		if (n < 0)
-			return -1;
-		target[n] = '\0';
-		r = symlinkat(target, dst, name);
-	} else {
-		r = mknodat(dst, name, st.st_mode, st.st_rdev);
-	}
-	int e = errno;
-	if (s >= 0)
-		close(s);
-	if (d >= 0)
-		close(d);
-	errno = e;
-	if (r < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return -1;
-	return S_ISLNK(st.st_mode) ? 0 : fchmodat(dst, name, st.st_mode & 07777, 0);
-}
-
-/* Copies what the directory `src` holds into `dst`, as runc's tmpcopyup does. */
+/*
+ * Copies what the directory `src` holds into `dst`, as runc's tmpcopyup does: each entry's kind,
+ * content, owner and mode; a link stays a link, nothing is followed.
+ */
 static int copy_tree(int src, int dst, int depth)
 {
-	if (depth > 64) {
-		errno = ELOOP;
-		return -1;
-	}
-	int fd = dup(src);
+	int fd = depth > 64 ? (errno = ELOOP, -1) : dup(src), r = 0;
 	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	int r = 0;
-	for (;;) {
-		errno = 0;
-		struct dirent *e = readdir(dir);
-		if (!e) {
-			r = errno ? -1 : 0;
-			break;
-		}
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+	if (!dir)
+		return fd >= 0 ? (close(fd), -1) : -1;
+	for (struct dirent *e; r == 0 && (errno = 0, e = readdir(dir)) != NULL;) {
+		const char *name = e->d_name;
+		struct stat st;
+		int s = -1, d = -1;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
-		if (copy_entry(src, dst, e->d_name, depth) < 0) {
+		if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -1;
-			break;
+		} else if (S_ISDIR(st.st_mode)) {
+			r = mkdirat(dst, name, 0700);
+			s = r < 0 ? -1 : openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			d = r < 0 ? -1 : openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			r = s < 0 || d < 0 ? -1 : copy_tree(s, d, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			d = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			for (ssize_t n = r = s < 0 || d < 0 ? -1 : 0; r == 0 && (n = sendfile(d, s, NULL, 1 << 20)) != 0;)
+				r = n < 0 && errno != EINTR ? -1 : 0;
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(src, name, target, sizeof target - 1);
+			r = n < 0 ? -1 : (target[n] = '\0', symlinkat(target, dst, name));
+		} else {
+			r = mknodat(dst, name, st.st_mode, st.st_rdev);
 		}
+		int err = errno;
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		errno = err;
+		if (r == 0 && fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -1;
+		if (r == 0 && !S_ISLNK(st.st_mode))
+			r = fchmodat(dst, name, st.st_mode & 07777, 0);
 	}
-	int e = errno;
+	int err = errno;
 	closedir(dir);
-	errno = e;
-	return r;
+	errno = err;
+	return r < 0 || errno ? -1 : 0;
 }
 
 /*
