@@ -17,6 +17,9 @@ enum arg_kind {
 enum op_flag {
   OPF_IGNORE_ENOENT = 1,
   OPF_IGNORE_EEXIST = 2,
+  OPF_NOT_ON_PROC = 4,
+  OPF_NO_SYMLINKS = 8,
+  OPF_COPY_UP = 16,
 };
 
 enum msg_type {
@@ -79,6 +82,7 @@ enum op_code {
   OP_LISTENER_CONNECT = 42,
   OP_LOOPBACK_UP = 43,
   OP_ENSURE_DIR = 44,
+  OP_CHROOT = 46,
   OP_BPF_DEVICE = 60,
 };
 #define OP_MAX_CODE 60
@@ -118,6 +122,7 @@ enum { A_EXEC_ARGV = 0, A_EXEC_ENVV = 1 };
 enum { A_SET_DUMPABLE_VALUE = 0 };
 enum { A_LISTENER_CONNECT_PATH = 0 };
 enum { A_ENSURE_DIR_PATH = 0 };
+enum { A_CHROOT_PATH = 0 };
 enum { A_BPF_DEVICE_CGROUP = 0, A_BPF_DEVICE_PROGRAM = 1, A_BPF_DEVICE_LICENSE = 2 };
 
 struct op_sig {
@@ -168,6 +173,7 @@ static const struct op_sig op_sigs[OP_MAX_CODE + 1] = {
   [OP_LISTENER_CONNECT] = { "listener_connect", 1, { ARG_STR } },
   [OP_LOOPBACK_UP] = { "loopback_up", 0, {  } },
   [OP_ENSURE_DIR] = { "ensure_dir", 1, { ARG_STR } },
+  [OP_CHROOT] = { "chroot", 1, { ARG_STR } },
   [OP_BPF_DEVICE] = { "bpf_device", 3, { ARG_STR, ARG_STR, ARG_STR } },
 };
 

@@ -43,5 +43,6 @@ const op_handler op_handlers[OP_MAX_CODE + 1] = {
   [OP_LISTENER_CONNECT] = op_listener_connect,
   [OP_LOOPBACK_UP] = op_loopback_up,
   [OP_ENSURE_DIR] = op_ensure_dir,
+  [OP_CHROOT] = op_chroot,
   [OP_BPF_DEVICE] = op_bpf_device,
 };

@@ -49,6 +49,7 @@ void op_set_dumpable(struct ctx *c, const struct op *o);
 void op_listener_connect(struct ctx *c, const struct op *o);
 void op_loopback_up(struct ctx *c, const struct op *o);
 void op_ensure_dir(struct ctx *c, const struct op *o);
+void op_chroot(struct ctx *c, const struct op *o);
 void op_bpf_device(struct ctx *c, const struct op *o);
 
 #endif

@@ -5,14 +5,18 @@
  * go onto the resolved file descriptor through /proc/self/fd.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -93,13 +97,15 @@ static int create_in_root(int root, const char *rel, int kind, int depth)
 				target[tl] = '\0';
 				char next[PATH_MAX];
 				const char *rest = saved == '\0' ? "" : buf + i + 1;
+				/* No "/" after the last name: a trailing one would make the file a directory. */
+				const char *sep = *rest ? "/" : "";
 				int len;
 				if (target[0] == '/')
-					len = snprintf(next, sizeof next, "%s/%s", target, rest);
+					len = snprintf(next, sizeof next, "%s%s%s", target, sep, rest);
 				else if (slash)
-					len = snprintf(next, sizeof next, "%s/%s/%s", buf, target, rest);
+					len = snprintf(next, sizeof next, "%s/%s%s%s", buf, target, sep, rest);
 				else
-					len = snprintf(next, sizeof next, "%s/%s", target, rest);
+					len = snprintf(next, sizeof next, "%s%s%s", target, sep, rest);
 				close(parent);
 				if (len < 0 || (size_t)len >= sizeof next) {
 					errno = ENAMETOOLONG;
@@ -174,6 +180,58 @@ static int remount(const char *target, unsigned long flags)
 }
 
 /*
+ * Copies what the directory `src` holds into `dst`, as runc's tmpcopyup does: each entry's kind,
+ * content, owner and mode; a link stays a link, nothing is followed.
+ */
+static int copy_tree(int src, int dst, int depth)
+{
+	int fd = depth > 64 ? (errno = ELOOP, -1) : dup(src), r = 0;
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir)
+		return fd >= 0 ? (close(fd), -1) : -1;
+	for (struct dirent *e; r == 0 && (errno = 0, e = readdir(dir)) != NULL;) {
+		const char *name = e->d_name;
+		struct stat st;
+		int s = -1, d = -1;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -1;
+		} else if (S_ISDIR(st.st_mode)) {
+			r = mkdirat(dst, name, 0700);
+			s = r < 0 ? -1 : openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			d = r < 0 ? -1 : openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			r = s < 0 || d < 0 ? -1 : copy_tree(s, d, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			d = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			for (ssize_t n = r = s < 0 || d < 0 ? -1 : 0; r == 0 && (n = sendfile(d, s, NULL, 1 << 20)) != 0;)
+				r = n < 0 && errno != EINTR ? -1 : 0;
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(src, name, target, sizeof target - 1);
+			r = n < 0 ? -1 : (target[n] = '\0', symlinkat(target, dst, name));
+		} else {
+			r = mknodat(dst, name, st.st_mode, st.st_rdev);
+		}
+		int err = errno;
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		errno = err;
+		if (r == 0 && fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -1;
+		if (r == 0 && !S_ISLNK(st.st_mode))
+			r = fchmodat(dst, name, st.st_mode & 07777, 0);
+	}
+	int err = errno;
+	closedir(dir);
+	errno = err;
+	return r < 0 || errno ? -1 : 0;
+}
+
+/*
  * An O_PATH fd of `target` inside the root (created when missing if kind >= 0) and its
  * /proc/self/fd path to mount on; -1 when it is missing and the operation says to skip it.
  */
@@ -202,13 +260,37 @@ void op_mount(struct ctx *c, const struct op *o)
 			return;
 		source = src_path;
 	}
+	if (o->flags & OPF_NO_SYMLINKS) {
+		int plain = openat2_fd(c->root_fd, relative(target), O_PATH | O_CLOEXEC, IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (plain < 0 && errno != ENOENT)
+			fail(c, errno, "%s must be mounted on an ordinary directory, not through a symlink: \"%s\"",
+			     fstype ? fstype : "none", target);
+		if (plain >= 0)
+			close(plain);
+	}
 	int fd = in_root(c, o, target, (int)a[A_MOUNT_KIND].i, dst_path);
 	if (fd < 0)
 		return;
+	struct statfs sfs;
+	if ((o->flags & OPF_NOT_ON_PROC) && fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+		fail(c, EPERM, "mount target \"%s\" resolves inside /proc", target);
+	/* What the target holds stays reachable through this descriptor once the mount hides it. */
+	int held = (o->flags & OPF_COPY_UP) ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if ((o->flags & OPF_COPY_UP) && held < 0)
+		fail(c, errno, "open \"%s\" to copy what it holds", target);
 	if (mount(source, dst_path, fstype, flags, data) < 0)
 		fail(c, errno, "mount \"%s\" on \"%s\" (type %s, flags %#lx, data \"%s\")", a[A_MOUNT_SOURCE].s, target,
 		     fstype ? fstype : "none", flags, data ? data : "");
 	close(fd);
+	if (held >= 0) {
+		int fresh = resolve_in_root(c, target, -1);
+		int into = fresh < 0 ? -1 : openat(fresh, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (into < 0 || copy_tree(held, into, 0) < 0)
+			fail(c, errno, "copy what \"%s\" held into the new mount (tmpcopyup)", target);
+		close(into);
+		close(fresh);
+		close(held);
+	}
 	if (src_fd >= 0)
 		close(src_fd);
 }
@@ -272,6 +354,15 @@ void op_symlink(struct ctx *c, const struct op *o)
 	close(dir);
 }
 
+/* Steps after the root changed (read-only and masked paths, in runc's order) still resolve inside it. */
+static void reopen_root(struct ctx *c)
+{
+	close(c->root_fd);
+	c->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->root_fd < 0)
+		fail(c, errno, "open the new root");
+}
+
 void op_pivot_root(struct ctx *c, const struct op *o)
 {
 	/* The old root, to reach it after the pivot: "." then still names the new root. */
@@ -297,8 +388,7 @@ void op_pivot_root(struct ctx *c, const struct op *o)
 		fail(c, errno, "detach the old root");
 	if (chdir("/") < 0)
 		fail(c, errno, "chdir / in the new root");
-	close(c->root_fd);
-	c->root_fd = -1;
+	reopen_root(c);
 }
 
 void op_move_root(struct ctx *c, const struct op *o)
@@ -311,8 +401,16 @@ void op_move_root(struct ctx *c, const struct op *o)
 		fail(c, errno, "chroot");
 	if (chdir("/") < 0)
 		fail(c, errno, "chdir / in the new root");
-	close(c->root_fd);
-	c->root_fd = -1;
+	reopen_root(c);
+}
+
+void op_chroot(struct ctx *c, const struct op *o)
+{
+	const char *path = o->a[A_CHROOT_PATH].s;
+	if (chroot(path) < 0)
+		fail(c, errno, "chroot \"%s\"", path);
+	if (chdir("/") < 0)
+		fail(c, errno, "chdir / in the new root");
 }
 
 void op_mask_path(struct ctx *c, const struct op *o)
@@ -325,10 +423,24 @@ void op_mask_path(struct ctx *c, const struct op *o)
 		return;
 	if (fstat(fd, &st) < 0)
 		fail(c, errno, "stat masked path \"%s\"", target);
-	if (S_ISDIR(st.st_mode) && mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
-		fail(c, errno, "mask directory \"%s\" with an empty read-only tmpfs", target);
-	if (!S_ISDIR(st.st_mode) && mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
-		fail(c, errno, "mask \"%s\" with /dev/null", target);
+	if (S_ISDIR(st.st_mode)) {
+		/* runc's mask: an empty tmpfs, read-only and nothing more. */
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
+			fail(c, errno, "mask directory \"%s\" with an empty read-only tmpfs", target);
+	} else {
+		/* The container's own /dev/null, as runc's (after its pivot); the host's when it has none. */
+		char null_path[32];
+		const char *source = "/dev/null";
+		int null_fd = resolve_in_root(c, "/dev/null", -1);
+		if (null_fd >= 0 && fstat(null_fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+			snprintf(null_path, sizeof null_path, "/proc/self/fd/%d", null_fd);
+			source = null_path;
+		}
+		if (mount(source, path, NULL, MS_BIND, NULL) < 0)
+			fail(c, errno, "mask \"%s\" with /dev/null", target);
+		if (null_fd >= 0)
+			close(null_fd);
+	}
 	close(fd);
 }
 

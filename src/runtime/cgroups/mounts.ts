@@ -1,11 +1,11 @@
 /**
  * What a spec mount of type "cgroup" becomes, as data (the runtime turns it
  * into executor steps):
- * - v1 and hybrid: a tmpfs at the destination with one bind mount per
+ * - v1 and hybrid: a tmpfs at the destination with one bind mount per v1
  *   hierarchy of the container's own directory (hierarchies mounted together,
- *   like "cpu,cpuacct", also appear under each controller's name), then the
- *   tmpfs remounted read-only when asked — after the binds, which need
- *   their mount points created in it;
+ *   like "cpu,cpuacct", also appear under each controller's name). As runc
+ *   does: the binds are read-only when asked, the tmpfs stays writable, and a
+ *   hybrid host's cgroup2 hierarchy is not mounted;
  * - v2: a fresh cgroup2 mount when the container has a cgroup namespace
  *   (it then shows the container's own cgroup as its root), else a bind of
  *   the container's directory.
@@ -28,6 +28,7 @@ export function cgroupMounts(paths: CgroupPaths, destination: string, options: {
   const out: MountDescription[] = [{ source: 'tmpfs', destination, fstype: 'tmpfs', options: [...HARDEN, 'mode=755'], kind: 'dir' }];
   const byDir = new Map<string, string[]>();
   for (const [controller, dir] of Object.entries(paths.dirs)) {
+    if (controller === 'unified') continue;
     byDir.set(dir, [...(byDir.get(dir) ?? []), hierarchyName(controller)]);
   }
   for (const [dir, names] of byDir) {
@@ -36,6 +37,5 @@ export function cgroupMounts(paths: CgroupPaths, destination: string, options: {
       out.push({ source: dir, destination: posix.join(destination, name), fstype: 'bind', options: ['bind', ...HARDEN, ...ro], kind: 'dir' });
     }
   }
-  if (options.readOnly) out.push({ source: 'tmpfs', destination, fstype: 'tmpfs', options: ['remount', 'ro', ...HARDEN], kind: 'dir' });
   return out;
 }

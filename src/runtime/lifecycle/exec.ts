@@ -1,7 +1,10 @@
 /** `exec`: another process in a running container, in all its namespaces and its cgroup. */
 import { readlinkSync } from 'node:fs';
-import { type BerthError, errnoCode, failedPrecondition, invalidArgument } from '../../errors.ts';
-import type { Process } from '../../oci/runtime-spec.ts';
+import { readFile } from 'node:fs/promises';
+import { type BerthError, describeError, errnoCode, failedPrecondition, invalidArgument } from '../../errors.ts';
+import { validateRuntimeConfig } from '../../oci/schema.ts';
+import { RUNTIME_SPEC_VERSION, type Process } from '../../oci/runtime-spec.ts';
+import { semanticProblems } from '../spec/validate.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
 import { type Execution, ExecutorFailure, runExecutor, type StdioEntry } from '../executor/executor.ts';
 import { SYNC_CREATED } from '../plan/create-plan.ts';
@@ -34,6 +37,44 @@ export function checkProcess(p: Process, where: string): void {
 }
 
 /**
+ * A process file (`exec --process`): runtime-spec JSON, checked by the
+ * schema and the runtime's rules as a config's process is.
+ */
+export async function readProcessFile(file: string): Promise<Process> {
+  const where = `exec: --process "${file}"`;
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    // A parser's message quotes the file's text: say only that it is not JSON.
+    if (err instanceof SyntaxError) throw invalidArgument('process_file', `${where}: not valid JSON`);
+    throw invalidArgument('process_file', `${where}: ${describeError(err)}`, { cause: err });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidArgument('process_file', `${where}: must be a JSON object`);
+  const config = { ociVersion: RUNTIME_SPEC_VERSION, root: { path: 'rootfs' }, process: data };
+  let problems = await validateRuntimeConfig(config);
+  if (problems.length === 0) problems = semanticProblems(config as { ociVersion: string; process: Process }, { requireProcess: true });
+  if (problems.length > 0) throw invalidArgument('process_file', `${where}: ${problems.join('; ')}`, { details: { problems } });
+  return data as Process;
+}
+
+/**
+ * What a new process leaves out it takes from the container's, as runc does:
+ * capabilities (without any it would keep the runtime's full set), the
+ * no_new_privs flag, rlimits and the security labels. It never gets more
+ * than the container was given.
+ */
+export function withContainerDefaults(p: Process, container: Process | undefined): Process {
+  const out: Process = { ...p };
+  if (out.capabilities === undefined && container?.capabilities !== undefined) out.capabilities = structuredClone(container.capabilities);
+  if (out.noNewPrivileges === undefined && container?.noNewPrivileges !== undefined) out.noNewPrivileges = container.noNewPrivileges;
+  if (out.rlimits === undefined && container?.rlimits !== undefined) out.rlimits = structuredClone(container.rlimits);
+  if (!out.apparmorProfile && container?.apparmorProfile) out.apparmorProfile = container.apparmorProfile;
+  if (!out.selinuxLabel && container?.selinuxLabel) out.selinuxLabel = container.selinuxLabel;
+  return out;
+}
+
+/**
  * A killed container's first process keeps running in the kernel a while after
  * SIGKILL (as the init of its pid namespace it waits for the namespace's other
  * processes to be reaped), but it has already dropped its namespaces.
@@ -61,13 +102,14 @@ export async function exec(ctx: RuntimeContext, id: string, process: Process, op
   }
 }
 
-async function execWarm(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions): Promise<Executed> {
+async function execWarm(ctx: RuntimeContext, id: string, given: Process, options: ExecOptions): Promise<Executed> {
   const { store } = ctx;
   const record = await store.read(id);
   const status = await containerStatus(ctx, record);
   if (status !== 'running' && status !== 'created') throw notRunning(id, status);
   if (lostNamespaces(record.pid)) throw notRunning(id, 'stopped');
-  checkProcess(process, 'process');
+  checkProcess(given, 'process');
+  const process = withContainerDefaults(given, record.config.process);
   const detach = options.detach ?? false;
   const seccomp = record.config.linux?.seccomp ? await compileSeccompFor(record.config.linux.seccomp) : undefined;
   const plan = compileExecPlan({

@@ -19,13 +19,21 @@ export function capabilityMask(names: readonly string[] | undefined): bigint {
   return mask;
 }
 
+/**
+ * The kernel raises an ambient capability only when it is both permitted and
+ * inheritable; runc asks for each and goes on where the kernel says no (runc
+ * 1.1's own `spec` lists ambient without inheritable). The ambient mask keeps
+ * what the kernel allows, so the executor never asks for the rest.
+ */
 export function capabilityMasks(caps: Capabilities): CapabilityMasks {
+  const permitted = capabilityMask(caps.permitted);
+  const inheritable = capabilityMask(caps.inheritable);
   return {
     bounding: capabilityMask(caps.bounding),
     effective: capabilityMask(caps.effective),
-    permitted: capabilityMask(caps.permitted),
-    inheritable: capabilityMask(caps.inheritable),
-    ambient: capabilityMask(caps.ambient),
+    permitted,
+    inheritable,
+    ambient: capabilityMask(caps.ambient) & permitted & inheritable,
   };
 }
 

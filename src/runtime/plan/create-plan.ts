@@ -15,6 +15,7 @@ import { DEFAULT_DEVICES, DEV_SYMLINKS } from './devices.ts';
 import { Plan } from './encode.ts';
 import { BIND_REMOUNT_FLAGS, parseMountOptions, UNSUPPORTED_OPTIONS } from './mount-options.ts';
 import { OpFlag } from './opcodes.ts';
+import { procMountFlags } from './proc-mounts.ts';
 
 /** A mount the runtime adds on its own (the cgroup filesystem), in the cgroups library's words. */
 export interface ExtraMount {
@@ -150,6 +151,7 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
     if (UNSUPPORTED_OPTIONS.has(opt)) throw unsupported('mount_option', `${where}.options: "${opt}" is not supported by berth-runtime`);
   }
   const opts = parseMountOptions(m.options ?? [], m.type);
+  if (opts.copyUp && (opts.bind || m.type !== 'tmpfs')) throw invalidArgument('mount_option_invalid', `${where}.options: "tmpcopyup" applies to tmpfs mounts only`);
   if (m.type === 'cgroup' && !opts.bind) {
     const readOnly = (opts.flags & MS.RDONLY) !== 0;
     for (const cm of input.cgroupMounts(dest, readOnly, cgroupns)) {
@@ -173,6 +175,7 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
       'mount',
       { source, target: dest, fstype: '', flags: MS.BIND | (opts.flags & MS.REC), data: '', kind: isDir ? 0 : 1, source_in_root: 0 },
       `${where}: bind "${source}" on "${dest}"`,
+      procMountFlags(where, dest, '', source),
     );
     const remount = opts.flags & BIND_REMOUNT_FLAGS;
     if (remount !== 0) {
@@ -184,10 +187,12 @@ function addMount(plan: Plan, m: Mount, index: number, input: CreatePlanInput, u
     let data = opts.data;
     // In a user namespace, devpts cannot take a gid the namespace does not map (runc drops it the same way).
     if (userns && fstype === 'devpts') data = data.filter((d) => !d.startsWith('gid='));
+    const guard = procMountFlags(where, dest, fstype, undefined);
     plan.add(
       'mount',
       { source: m.source ?? fstype, target: dest, fstype, flags: opts.flags & ~(MS.BIND | MS.REC), data: data.join(','), kind: 0, source_in_root: 0 },
-      `${where}: mount ${fstype} "${m.source ?? fstype}" on "${dest}"`,
+      `${where}: mount ${fstype} "${m.source ?? fstype}" on "${dest}"${opts.copyUp ? ' with what it held (tmpcopyup)' : ''}`,
+      guard | (opts.copyUp ? OpFlag.COPY_UP : 0),
     );
   }
   for (const p of opts.propagation) plan.add('propagate', { target: dest, flags: p }, `${where}: set propagation of "${dest}"`);
@@ -281,14 +286,13 @@ export function addProcessSteps(plan: Plan, p: Process, options: ProcessStepOpti
     { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] },
     `become uid ${p.user.uid}, gid ${p.user.gid}${p.user.additionalGids?.length ? `, groups ${p.user.additionalGids.join(',')}` : ''}`,
   );
-  if (p.capabilities) {
-    const m = capabilityMasks(p.capabilities);
-    plan.add(
-      'caps',
-      { bounding: m.bounding, effective: m.effective, permitted: m.permitted, inheritable: m.inheritable, ambient: m.ambient },
-      'set the capabilities',
-    );
-  }
+  // No capabilities given means none, as runc: never the runtime's own full set.
+  const m = capabilityMasks(p.capabilities ?? {});
+  plan.add(
+    'caps',
+    { bounding: m.bounding, effective: m.effective, permitted: m.permitted, inheritable: m.inheritable, ambient: m.ambient },
+    'set the capabilities',
+  );
   if (nnp) plan.add('no_new_privs', {}, 'set no_new_privs');
   // With no_new_privs, as late as possible so the profile needs to allow as little as possible.
   if (options.seccomp && nnp) seccompStep(plan, options.seccomp, listenerState);
@@ -302,9 +306,9 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   const p = spec.process;
   if (!p) throw invalidArgument('no_process', 'process: is required to create a container');
   const namespaces = namespacesOf(spec);
+  // Without a mount namespace the process is in the runtime's: nothing is mounted there (the
+  // validator refuses what would need it), the root is only a chroot. A joined one is set up as a new one, as runc does.
   const mountNs = namespaces.find((ns) => ns.type === 'mount');
-  if (!mountNs) throw unsupported('no_mount_namespace', 'linux.namespaces: berth-runtime needs a mount namespace (add {"type": "mount"})');
-  if (mountNs.path) throw unsupported('join_mount_namespace', 'linux.namespaces: joining an existing mount namespace is not supported');
   const userns = namespaces.some((ns) => ns.type === 'user' && !ns.path);
   const cgroupns = namespaces.some((ns) => ns.type === 'cgroup' && !ns.path);
   if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0 && !hasProcMount(spec)) {
@@ -343,8 +347,9 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   plan.add('fork', { wait: input.wait ? 1 : 0, console_proxy: input.consoleProxy ? 1 : 0 }, 'start the container process');
 
   // In the container process.
-  if (userns || input.cgroupProcs === undefined) {
-    // Its root (a mapped id) may not write the host's cgroup files: TypeScript places it.
+  if (userns || input.cgroupProcs === undefined || mountNs?.path) {
+    // Its root (a mapped id) may not write the host's cgroup files, nor see them from a joined
+    // mount namespace: TypeScript places it.
     plan.add('sync', { tag: SYNC_CREATED }, 'wait to be placed in the cgroup');
   } else {
     // Still in the host's mount namespace view: it moves itself ("0" is the writer), no round trip.
@@ -357,26 +362,8 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   if (namespaces.some((ns) => ns.type === 'network' && !ns.path)) plan.add('loopback_up', {}, 'bring lo up');
   if (spec.hostname) plan.add('sethostname', { name: spec.hostname }, `set the hostname to "${spec.hostname}"`);
   if (spec.domainname) plan.add('setdomainname', { name: spec.domainname }, `set the domain name to "${spec.domainname}"`);
-  const rootProp = spec.linux?.rootfsPropagation;
-  plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make "/" ${rootProp || 'rslave'}`);
-  // pivot_root refuses a new root whose parent mount is shared. Only a recursive slave, private or
-  // unbindable "/" is sure to leave no shared mount above the rootfs; otherwise the parent keeps
-  // the host's propagation (or, with rshared, became shared) and is made private (as runc does).
-  const parentMayBeShared = rootProp !== undefined && rootProp !== '' && !['rslave', 'rprivate', 'runbindable'].includes(rootProp);
-  if (parentMayBeShared && input.rootfsParentMount) {
-    plan.add('propagate_abs', { path: input.rootfsParentMount, flags: MS.PRIVATE }, `make "${input.rootfsParentMount}" private`);
-  }
-  plan.add('open_root', { path: input.rootfs }, `bind the root "${input.rootfs}" onto itself`);
-  (spec.mounts ?? []).forEach((m, i) => addMount(plan, m, i, input, userns, cgroupns));
-  const setupDev = needsDevSetup(spec);
-  if (setupDev) {
-    addDevices(plan, spec, userns);
-    addDevLinks(plan, input.hostHasKcore);
-  }
-  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
-    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
-    plan.add('write_file', { path, data: value, resolve: RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS }, `set sysctl ${key} to "${value}"`);
-  }
+  const setupDev = mountNs !== undefined && needsDevSetup(spec);
+  if (mountNs) addRoot(plan, input, userns, cgroupns, setupDev);
   if (p.oomScoreAdj !== undefined) {
     plan.add('write_file', { path: '/proc/self/oom_score_adj', data: String(p.oomScoreAdj), resolve: 0 }, `set oom_score_adj to ${p.oomScoreAdj}`);
   }
@@ -391,21 +378,8 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
       `createContainer hook ${i} "${h.path}"`,
     );
   });
-  // A missing working directory is made, as runc does.
-  plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
-  for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`, OpFlag.IGNORE_ENOENT);
-  for (const path of spec.linux?.readonlyPaths ?? []) {
-    const bind = { source: path, target: path, fstype: '', flags: MS.BIND | MS.REC, data: '', kind: -1, source_in_root: 1 };
-    plan.add('mount', bind, `bind "${path}" onto itself, to make it read-only`, OpFlag.IGNORE_ENOENT);
-    plan.add('remount_bind', { target: path, flags: MS.RDONLY }, `make "${path}" read-only`, OpFlag.IGNORE_ENOENT);
-  }
-  if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
-  else plan.add('pivot_root', {}, 'pivot_root into the root');
-  // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.
-  if (rootProp && rootProp !== 'private' && rootProp !== 'rprivate') {
-    plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make the new "/" ${rootProp}`);
-  }
-  if (spec.root?.readonly) plan.add('remount_root_ro', {}, 'remount the root read-only');
+  if (mountNs) enterRoot(plan, input);
+  else plan.add('chroot', { path: input.rootfs }, `chroot into "${input.rootfs}" (no mount namespace of its own)`);
   if (p.terminal) {
     if (!input.consoleSocket && !input.consoleProxy) {
       throw invalidArgument('console_socket_required', 'process.terminal: a terminal needs --console-socket when the container runs detached');
@@ -414,13 +388,23 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
       'setup_console',
       {
         uid: p.user.uid,
-        gid: p.user.gid,
+        // As runc: the owner becomes the process's user, the group stays devpts' own (gid=5, tty).
+        gid: -1,
         rows: p.consoleSize?.height ?? 0,
         cols: p.consoleSize?.width ?? 0,
         console_path: setupDev ? '/dev/console' : '',
       },
       'create the terminal',
     );
+  }
+  // After the pivot and the console, read-only paths, then masks: runc's order, so /proc/self/mountinfo reads the same.
+  if (mountNs) {
+    for (const path of spec.linux?.readonlyPaths ?? []) {
+      const bind = { source: path, target: path, fstype: '', flags: MS.BIND | MS.REC, data: '', kind: -1, source_in_root: 1 };
+      plan.add('mount', bind, `bind "${path}" onto itself, to make it read-only`, OpFlag.IGNORE_ENOENT);
+      plan.add('remount_bind', { target: path, flags: MS.RDONLY }, `make "${path}" read-only`, OpFlag.IGNORE_ENOENT);
+    }
+    for (const path of spec.linux?.maskedPaths ?? []) plan.add('mask_path', { path }, `mask "${path}"`, OpFlag.IGNORE_ENOENT);
   }
   addProcessSteps(plan, p, { preserveFds: input.preserveFds, seccomp: input.seccomp, listenerState: undefined });
   plan.add('ready', {}, 'report ready');
@@ -435,6 +419,46 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   plan.add('reset_signals', {}, 'reset signal handling');
   plan.add('exec', { argv: p.args ?? [], envv: p.env ?? [] }, `exec "${p.args?.[0] ?? ''}"`);
   return plan;
+}
+
+/** The root in the container's mount namespace: propagation, the root bound, mounts, devices, sysctls. */
+function addRoot(plan: Plan, input: CreatePlanInput, userns: boolean, cgroupns: boolean, setupDev: boolean): void {
+  const { spec } = input;
+  const rootProp = spec.linux?.rootfsPropagation;
+  plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make "/" ${rootProp || 'rslave'}`);
+  // pivot_root refuses a new root whose parent mount is shared. Only a recursive slave, private or
+  // unbindable "/" is sure to leave no shared mount above the rootfs; otherwise the parent keeps
+  // the host's propagation (or, with rshared, became shared) and is made private (as runc does).
+  const parentMayBeShared = rootProp !== undefined && rootProp !== '' && !['rslave', 'rprivate', 'runbindable'].includes(rootProp);
+  if (parentMayBeShared && input.rootfsParentMount) {
+    plan.add('propagate_abs', { path: input.rootfsParentMount, flags: MS.PRIVATE }, `make "${input.rootfsParentMount}" private`);
+  }
+  plan.add('open_root', { path: input.rootfs }, `bind the root "${input.rootfs}" onto itself`);
+  (spec.mounts ?? []).forEach((m, i) => addMount(plan, m, i, input, userns, cgroupns));
+  if (setupDev) {
+    addDevices(plan, spec, userns);
+    addDevLinks(plan, input.hostHasKcore);
+  }
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
+    plan.add('write_file', { path, data: value, resolve: RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS }, `set sysctl ${key} to "${value}"`);
+  }
+}
+
+/** After the createContainer hooks: the working directory, then into the root. */
+function enterRoot(plan: Plan, input: CreatePlanInput): void {
+  const { spec } = input;
+  const p = spec.process;
+  const rootProp = spec.linux?.rootfsPropagation;
+  // A missing working directory is made, as runc does.
+  if (p) plan.add('ensure_dir', { path: p.cwd }, `make the working directory "${p.cwd}"`);
+  if (input.noPivot) plan.add('move_root', {}, 'move the root over "/" and chroot (--no-pivot)');
+  else plan.add('pivot_root', {}, 'pivot_root into the root');
+  // Again on the new "/" (as runc): before the pivot it was set on the host's root and the rootfs bind.
+  if (rootProp && rootProp !== 'private' && rootProp !== 'rprivate') {
+    plan.add('propagate_abs', { path: '/', flags: propagationFlags(rootProp) }, `make the new "/" ${rootProp}`);
+  }
+  if (spec.root?.readonly) plan.add('remount_root_ro', {}, 'remount the root read-only');
 }
 
 /** Whether the host has /proc/kcore, for the /dev/core link. */

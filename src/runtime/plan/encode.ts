@@ -3,7 +3,8 @@
  * arguments and a description for error messages, and the one encoder of
  * the binary form the executor reads.
  */
-import { ArgKind, type ArgKindName, OPS, PLAN_MAGIC, PLAN_VERSION, type OpName } from './opcodes.ts';
+import { invalidArgument } from '../../errors.ts';
+import { ArgKind, type ArgKindName, OPS, PLAN_MAGIC, PLAN_MAX_BYTES, PLAN_VERSION, type OpName } from './opcodes.ts';
 
 type ArgValueOf<K extends ArgKindName> = K extends 'int'
   ? number | bigint
@@ -149,9 +150,26 @@ function stepSize(step: Step): number {
   return n;
 }
 
+const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** The executor reads no plan over PLAN_MAX_BYTES: refused here, before anything starts, naming the step that weighs most. */
+function checkPlanSize(plan: Plan, sizes: readonly number[], size: number): void {
+  if (size <= PLAN_MAX_BYTES) return;
+  let biggest = 0;
+  sizes.forEach((n, i) => {
+    if (n > (sizes[biggest] ?? 0)) biggest = i;
+  });
+  const step = plan.steps[biggest];
+  throw invalidArgument(
+    'plan_too_large',
+    `the container's set-up takes ${mib(size)}, over the executor's limit of ${mib(PLAN_MAX_BYTES)}; most of it is step ${biggest} (${step?.op}: ${step?.what}) with ${mib(sizes[biggest] ?? 0)}`,
+  );
+}
+
 export function encodePlan(plan: Plan): Buffer {
-  let size = 12;
-  for (const step of plan.steps) size += stepSize(step);
+  const sizes = plan.steps.map(stepSize);
+  const size = sizes.reduce((a, b) => a + b, 12);
+  checkPlanSize(plan, sizes, size);
   const w = new Writer(size);
   w.u32(PLAN_MAGIC);
   w.u32(PLAN_VERSION);

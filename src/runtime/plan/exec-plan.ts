@@ -38,13 +38,18 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
     const path = `/proc/${input.initPid}/ns/${NS_PROC_NAME[type]}`;
     plan.add('setns', { path, nstype: NS_CLONE_FLAG[type] ?? 0 }, `join the container's ${type} namespace`);
   }
+  // Joining a mount namespace enters its root; without one of its own, the container's root is a chroot.
+  if (!types.includes('mount')) {
+    plan.add('chroot', { path: `/proc/${input.initPid}/root` }, 'chroot into the container\'s root (no mount namespace of its own)');
+  }
   plan.add('fork', { wait: input.wait ? 1 : 0, console_proxy: input.consoleProxy ? 1 : 0 }, 'start the process');
   plan.add('sync', { tag: SYNC_CREATED }, 'wait to be placed in the cgroup');
   if (p.terminal) {
     plan.add('setsid', {}, 'start a session');
     plan.add(
       'setup_console',
-      { uid: p.user.uid, gid: p.user.gid, rows: p.consoleSize?.height ?? 0, cols: p.consoleSize?.width ?? 0, console_path: '' },
+      // The group stays devpts' own, as runc leaves it.
+      { uid: p.user.uid, gid: -1, rows: p.consoleSize?.height ?? 0, cols: p.consoleSize?.width ?? 0, console_path: '' },
       'create the terminal',
     );
   }

@@ -13,6 +13,8 @@ export interface ParsedMountOptions {
   data: string[];
   bind: boolean;
   recursive: boolean;
+  /** tmpcopyup (runc's and crun's extension, podman's default for --tmpfs): the tmpfs starts with what the directory held. */
+  copyUp: boolean;
 }
 
 const SET: Record<string, number> = {
@@ -72,12 +74,13 @@ export const UNSUPPORTED_OPTIONS = new Set([
 ]);
 
 /** Options berth-runtime understands as flags (`features` lists them). */
-export const KNOWN_MOUNT_OPTIONS = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION)].sort();
+export const KNOWN_MOUNT_OPTIONS = [...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), 'tmpcopyup'].sort();
 
 export function parseMountOptions(options: readonly string[], type: string | undefined): ParsedMountOptions {
   let flags = 0;
   const propagation: number[] = [];
   const data: string[] = [];
+  let copyUp = false;
   for (const opt of options) {
     const set = SET[opt];
     const clear = CLEAR[opt];
@@ -85,12 +88,12 @@ export function parseMountOptions(options: readonly string[], type: string | und
     if (set !== undefined) flags |= set;
     else if (clear !== undefined) flags &= ~clear;
     else if (prop !== undefined) propagation.push(prop);
-    else if (opt === 'tmpcopyup') continue; // a crun/podman extension berth does not need: the tmpfs starts empty
+    else if (opt === 'tmpcopyup') copyUp = true;
     else data.push(opt);
   }
   const bind = type === 'bind' || (flags & MS.BIND) !== 0;
   if (type === 'bind') flags |= MS.BIND;
-  return { flags, propagation, data, bind, recursive: (flags & MS.REC) !== 0 };
+  return { flags, propagation, data, bind, recursive: (flags & MS.REC) !== 0, copyUp };
 }
 
 /** Flags that a bind mount only takes on a second, remounting call. */

@@ -41,6 +41,12 @@ export const OpFlag = {
   IGNORE_ENOENT: 1,
   /** An existing target is not an error (symlinks the image already has). */
   IGNORE_EEXIST: 2,
+  /** `mount`: refuse a target that resolves onto a proc file system (CVE-2019-16884). */
+  NOT_ON_PROC: 4,
+  /** `mount`: refuse a target reached through a symlink (proc and sysfs go on ordinary directories). */
+  NO_SYMLINKS: 8,
+  /** `mount`: copy what the target directory held into the new mount (tmpcopyup). */
+  COPY_UP: 16,
 } as const;
 
 /**
@@ -148,6 +154,11 @@ export const OPS = {
   loopback_up: { code: 43, args: {} },
   /** Create a directory (and its parents) inside the root when missing: the working directory. */
   ensure_dir: { code: 44, args: { path: 'str' } },
+  /**
+   * chroot(2) into `path` (a host path) and chdir "/": the root of a process
+   * without a mount namespace of its own, where nothing may be mounted.
+   */
+  chroot: { code: 46, args: { path: 'str' } },
   /**
    * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], from
    * the cgroup library's device filter compiler) and attach it to the cgroup2

@@ -25,6 +25,23 @@ function hasNamespace(spec: Spec, type: string): boolean {
   return (spec.linux?.namespaces ?? []).some((ns) => ns.type === type);
 }
 
+/**
+ * Without a mount namespace the container is in the runtime's: what would
+ * mount there (and outlive the container) or write device nodes into the
+ * root on disk is refused (runc refuses masked and read-only paths alike).
+ */
+function withoutMountNamespace(spec: Spec): string[] {
+  const out: string[] = [];
+  const why = 'needs a mount namespace (the container has the runtime\'s)';
+  if ((spec.mounts?.length ?? 0) > 0) out.push(`mounts: ${why}`);
+  if (spec.root?.readonly) out.push(`root.readonly: ${why}`);
+  if ((spec.linux?.maskedPaths?.length ?? 0) > 0) out.push(`linux.maskedPaths: ${why}`);
+  if ((spec.linux?.readonlyPaths?.length ?? 0) > 0) out.push(`linux.readonlyPaths: ${why}`);
+  if ((spec.linux?.devices?.length ?? 0) > 0) out.push(`linux.devices: ${why}`);
+  if (spec.linux?.rootfsPropagation) out.push(`linux.rootfsPropagation: ${why}`);
+  return out;
+}
+
 export function semanticProblems(spec: Spec, options: SemanticOptions): string[] {
   const out: string[] = [];
   const major = /^(\d+)\./.exec(spec.ociVersion)?.[1];
@@ -52,6 +69,9 @@ export function semanticProblems(spec: Spec, options: SemanticOptions): string[]
       if (r.soft > r.hard) out.push(`process.rlimits[${i}]: soft limit ${r.soft} above hard limit ${r.hard}`);
     });
     if (p.consoleSize && !p.terminal) out.push('process.consoleSize: needs process.terminal');
+    // Neither LSM is applied, so a profile or label asked for would be silently missing (runc refuses them too where the kernel has none).
+    if (p.apparmorProfile) out.push('process.apparmorProfile: AppArmor profiles are not supported by berth-runtime');
+    if (p.selinuxLabel) out.push('process.selinuxLabel: SELinux labels are not supported by berth-runtime');
     if (p.scheduler) out.push('process.scheduler: not supported by berth-runtime');
     if (p.ioPriority) out.push('process.ioPriority: not supported by berth-runtime');
     if (p.execCPUAffinity) out.push('process.execCPUAffinity: not supported by berth-runtime');
@@ -72,12 +92,14 @@ export function semanticProblems(spec: Spec, options: SemanticOptions): string[]
   if (newUserns && (!linux?.uidMappings?.length || !linux.gidMappings?.length)) {
     out.push('linux.uidMappings: a new user namespace needs uidMappings and gidMappings');
   }
-  if (spec.hostname !== undefined && spec.hostname !== '' && !hasNewNamespace(spec, 'uts')) {
-    out.push('hostname: setting the hostname needs a new uts namespace');
+  // A uts namespace joined by path may be named too (runc's rule): never the runtime's own.
+  if (spec.hostname !== undefined && spec.hostname !== '' && !hasNamespace(spec, 'uts')) {
+    out.push('hostname: setting the hostname needs a uts namespace');
   }
-  if (spec.domainname !== undefined && spec.domainname !== '' && !hasNewNamespace(spec, 'uts')) {
-    out.push('domainname: setting the domain name needs a new uts namespace');
+  if (spec.domainname !== undefined && spec.domainname !== '' && !hasNamespace(spec, 'uts')) {
+    out.push('domainname: setting the domain name needs a uts namespace');
   }
+  if (!hasNamespace(spec, 'mount')) out.push(...withoutMountNamespace(spec));
   for (const key of Object.keys(linux?.sysctl ?? {})) {
     if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) {
       if (!hasNamespace(spec, 'ipc')) out.push(`linux.sysctl.${key}: needs an ipc namespace`);

@@ -139,6 +139,36 @@ describe('berth-runtime exec (root)', () => {
     assert.equal(r.stdout, 'from-the-file\n/etc\n5\n6\n');
   });
 
+  test('privilege escalation through exec --process without capabilities: the container\'s capabilities, no_new_privs and rlimits', async (t) => {
+    const { rt, id, pid } = await running(t);
+    const init = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const file = join(tempDir(t), 'process.json');
+    // No capabilities, noNewPrivileges or rlimits: before the fix it ran with the runtime's full set.
+    writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'grep -E "^(Cap|NoNewPrivs)" /proc/self/status; ulimit -n'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } }));
+    const r = await rt.run(['exec', '--process', file, id]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const set of ['CapBnd', 'CapPrm', 'CapEff', 'CapInh', 'CapAmb']) assert.equal(capField(r.stdout, set), capField(init, set), set);
+    const sysAdmin = 1n << BigInt(CAPABILITIES['CAP_SYS_ADMIN'] ?? 0);
+    assert.equal(capField(r.stdout, 'CapBnd') & sysAdmin, 0n);
+    assert.match(r.stdout, /^NoNewPrivs:\s*1$/m);
+    assert.match(r.stdout, /\n1024\n$/);
+  });
+
+  test('--process FILE is checked like a config\'s process: each problem names its field', async (t) => {
+    const { rt, id } = await running(t);
+    const file = join(tempDir(t), 'process.json');
+    const refused = async (process: unknown, message: RegExp): Promise<void> => {
+      writeFileSync(file, JSON.stringify(process));
+      const r = await rt.run(['exec', '--process', file, id]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stderr, message);
+    };
+    await refused({ args: ['true'], user: { uid: 0, gid: 0 } }, /--process ".*process\.json": process\.cwd: is required/);
+    await refused({ args: ['true'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_WINGS'] } }, /process\.capabilities\.bounding\[0\]: unknown capability "CAP_WINGS"/);
+    await refused({ args: ['true'], cwd: '/', user: { uid: 0, gid: 0 }, apparmorProfile: 'unconfined' }, /process\.apparmorProfile: .*not supported/);
+    await refused([], /must be a JSON object/);
+  });
+
   test('the exit status passes through, death by signal as 128+signal', async (t) => {
     const { rt, id } = await running(t);
     assert.equal((await rt.run(['exec', id, 'sh', '-c', 'exit 17'])).code, 17);

@@ -189,6 +189,35 @@ describe('berth-runtime lifecycle (root)', () => {
     assert.ok(!rt.leftovers().includes(id2));
   });
 
+  test('unknown fields anywhere in config.json are ignored, as runtime-spec asks (callers add their own)', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['echo', 'ran'] });
+    const config = JSON.parse(readFileSync(join(bundle.dir, 'config.json'), 'utf8')) as Record<string, Record<string, unknown>> & { mounts: Record<string, unknown>[] };
+    config['x-vendor'] = { anything: [1, 2] };
+    config['process']!['xExtra'] = true;
+    config['root']!['xExtra'] = 'y';
+    config['linux']!['xExtra'] = { nested: null };
+    config.mounts[0]!['xExtra'] = 1;
+    writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(config));
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'ran\n');
+  });
+
+  test('a set-up over the executor\'s 16 MiB limit is refused by name before it starts, leaving nothing', async (t) => {
+    const rt = new RuntimeFixture(t);
+    // 17 variables of 1 MiB: the plan that carries them outgrows what the executor reads ("it went away" before).
+    const env = Array.from({ length: 17 }, (_, i) => `BIG${i}=${'x'.repeat(1024 * 1024)}`);
+    const bundle = makeBundle(t, { args: ['true'], edit: (spec) => spec.process!.env!.push(...env) });
+    const id = rt.track(uniqueId());
+    const r = await rt.run(['run', '--bundle', bundle.dir, id]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /the container's set-up takes 17\.0 MiB, over the executor's limit of 16\.0 MiB; most of it is step \d+ \(exec: exec "true"\)/);
+    assert.doesNotMatch(r.stderr, /went away/);
+    assert.deepEqual(cgroupLeftovers(id), []);
+    assert.ok(!rt.leftovers().includes(id));
+  });
+
   test('--version and --help', async (t) => {
     const rt = new RuntimeFixture(t);
     const v = await rt.run(['--version']);

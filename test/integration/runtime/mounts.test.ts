@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -221,6 +221,38 @@ describe('berth-runtime root and mounts (root)', () => {
     assert.equal(out, 'from the host\none file\nb\nfile\n');
   });
 
+  test('a file bound onto dangling symlinks lands where each points, inside the root, as with runc', async (t) => {
+    const src = hostDir(t);
+    const file = join(src, 'conf');
+    writeFileSync(file, 'host conf\n');
+    const outside = join(hostDir(t, 'berth-outside-'), 'escaped.conf');
+    const links: [string, string][] = [
+      ['abs', '/run/abs.conf'],
+      ['rel', '../run/rel.conf'],
+      ['deep', '/run/sub/dir/deep.conf'],
+      ['chain', 'chain2'],
+      ['chain2', '/run/chain.conf'],
+      ['escape', `../../../../../../..${outside}`],
+    ];
+    const names = ['abs', 'rel', 'deep', 'chain', 'escape'];
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, {
+      args: ['sh', '-c', `for f in ${names.join(' ')}; do cat /etc/$f; done; grep " ${file} " /proc/self/mountinfo | cut -d" " -f4,5`],
+      edit: (spec) => {
+        spec.root!.readonly = false;
+        for (const n of names) spec.mounts!.push({ destination: `/etc/${n}`, type: 'bind', source: file, options: ['bind'] });
+      },
+    });
+    for (const [name, target] of links) symlinkSync(target, join(bundle.rootfs, 'etc', name));
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    const where = ['/run/abs.conf', '/run/rel.conf', '/run/sub/dir/deep.conf', '/run/chain.conf', outside];
+    assert.equal(r.stdout, `${'host conf\n'.repeat(names.length)}${where.map((w) => `${file} ${w}\n`).join('')}`);
+    // Each mount point was made a file (not a directory) inside the root; nothing outside it.
+    for (const w of where) assert.ok(statSync(join(bundle.rootfs, w)).isFile(), w);
+    assert.ok(!existsSync(outside), 'the escaping link reached the host');
+  });
+
   test('bind does not take submounts, rbind does', async (t) => {
     const src = hostDir(t);
     mkdirSync(join(src, 'sub'));
@@ -317,6 +349,43 @@ describe('berth-runtime root and mounts (root)', () => {
     assert.ok(m.options.includes('nosuid'));
   });
 
+  test('tmpcopyup: the tmpfs starts with what the directory held (files, directories, links, modes, owners), the image keeps it', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, {
+      args: ['sh', '-c', 'cd /seed && find . | sort | while read f; do stat -c "%n %A %u:%g %s" "$f"; done; readlink link; cat sub/deep; echo new > added; grep " /seed " /proc/self/mountinfo | cut -d" " -f9'],
+      edit: (spec) => {
+        spec.root!.readonly = false;
+        spec.mounts!.push({ destination: '/seed', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
+      },
+    });
+    const seed = join(bundle.rootfs, 'seed');
+    mkdirSync(join(seed, 'sub'), { recursive: true });
+    writeFileSync(join(seed, 'file'), 'twelve bytes');
+    writeFileSync(join(seed, 'sub', 'deep'), 'deep\n');
+    execFileSync('chmod', ['0640', join(seed, 'file')]);
+    execFileSync('chmod', ['0700', join(seed, 'sub')]);
+    execFileSync('chown', ['1000:1001', join(seed, 'file')]);
+    symlinkSync('/nowhere', join(seed, 'link'));
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      [
+        '. drwxr-xr-x 0:0 100',
+        './file -rw-r----- 1000:1001 12',
+        './link lrwxrwxrwx 0:0 8',
+        './sub drwx------ 0:0 60',
+        './sub/deep -rw-r--r-- 0:0 5',
+        '/nowhere',
+        'deep',
+        'tmpfs',
+        '',
+      ].join('\n'),
+    );
+    // Written into the tmpfs, not into the image.
+    assert.ok(!existsSync(join(seed, 'added')));
+  });
+
   test('maskedPaths: files read empty, directories are empty read-only tmpfs, missing ones are skipped', async (t) => {
     assert.ok(readFileSync('/proc/timer_list', 'utf8').length > 0, 'the host has an empty /proc/timer_list');
     const rt = new RuntimeFixture(t);
@@ -333,9 +402,14 @@ describe('berth-runtime root and mounts (root)', () => {
     const [size, touch, ...rest] = r.stdout.split('\n');
     assert.equal(size, '0');
     assert.match(touch ?? '', /Read-only file system/);
-    const home = entry(parseMountinfo(rest.join('\n')), '/home');
+    const mounts = parseMountinfo(rest.join('\n'));
+    const home = entry(mounts, '/home');
     assert.equal(home.fstype, 'tmpfs');
     assert.ok(home.options.includes('ro'));
+    // Files are masked with the container's own /dev/null (its /dev tmpfs), as runc does, not the host's devtmpfs.
+    const timerList = entry(mounts, '/proc/timer_list');
+    assert.deepEqual([timerList.root, timerList.fstype], ['/null', 'tmpfs']);
+    assert.equal(timerList.superOptions.join(','), entry(mounts, '/dev').superOptions.join(','));
   });
 
   test('maskedPaths: /proc/kcore reads empty', { skip: existsSync('/proc/kcore') ? false : 'this kernel has no /proc/kcore' }, async (t) => {

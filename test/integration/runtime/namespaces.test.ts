@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -24,6 +24,40 @@ async function inside(t: TestContext, script: string, edit?: (spec: Spec) => voi
 
 function hostNs(type: string): string {
   return readlinkSync(`/proc/self/ns/${type}`);
+}
+
+/** Mount points of this process's (the host's) mount table. */
+function hostMountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter(Boolean);
+}
+
+/** Strips the mount namespace and everything that would need one. */
+function withoutMountNamespace(more?: (spec: Spec) => void): (spec: Spec) => void {
+  return (spec) => {
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((ns) => ns.type !== 'mount');
+    spec.mounts = [];
+    spec.root!.readonly = false;
+    spec.linux!.maskedPaths = [];
+    spec.linux!.readonlyPaths = [];
+    more?.(spec);
+    if (!spec.linux!.namespaces.some((ns) => ns.type === 'uts')) delete spec.hostname;
+  };
+}
+
+/** A process holding new namespaces (`unshare` flags, then `setup` in them), killed after the test; its pid. */
+async function namespaceHolder(t: TestContext, flags: string[], setup = 'true'): Promise<number> {
+  const holder = spawn('unshare', [...flags, 'sh', '-c', `${setup} && echo ready && exec sleep 1000`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    holder.kill('SIGKILL');
+  });
+  let ready = '';
+  holder.stdout.on('data', (c: Buffer) => (ready += c.toString()));
+  await waitFor('the namespace holder', () => (ready.includes('ready') ? true : undefined));
+  assert.ok(holder.pid);
+  return holder.pid;
 }
 
 function withoutNamespace(type: string): (spec: Spec) => void {
@@ -167,20 +201,79 @@ describe('berth-runtime namespaces (root)', () => {
   });
 
   test('uts: joins the namespace of another process by /proc/PID/ns/uts', async (t) => {
-    const helper = spawn('unshare', ['--uts', 'sh', '-c', 'hostname joined-uts && echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    t.after(() => {
-      helper.kill('SIGKILL');
-    });
-    let ready = '';
-    helper.stdout.on('data', (c: Buffer) => (ready += c.toString()));
-    await waitFor('the helper namespace', () => (ready.includes('ready') ? true : undefined));
-    const nsPath = `/proc/${helper.pid}/ns/uts`;
+    const helper = await namespaceHolder(t, ['--uts'], 'hostname joined-uts');
+    const nsPath = `/proc/${helper}/ns/uts`;
     const out = await inside(t, 'hostname; readlink /proc/self/ns/uts', (spec) => {
       delete spec.hostname;
       spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'uts' ? { type: 'uts', path: nsPath } : ns));
     });
     assert.deepEqual(out.trim().split('\n'), ['joined-uts', readlinkSync(nsPath)]);
     assert.notEqual(hostname(), 'joined-uts');
+  });
+
+  test('no namespaces at all: every one is the runtime\'s (runtime-spec), the host\'s root seen as it is', async (t) => {
+    const types = ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup', 'user'];
+    const before = hostMountPoints();
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, {
+      // The host's own busybox, through the host's /proc: nothing is mounted for this container.
+      args: ['/bin/busybox', 'sh', '-c', `for ns in ${types.join(' ')}; do readlink /proc/self/ns/$ns; done`],
+      edit: withoutMountNamespace((spec) => (spec.linux!.namespaces = [])),
+    });
+    bundle.spec.root = { path: '/' };
+    bundle.writeConfig();
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), types.map(hostNs));
+    assert.deepEqual(hostMountPoints(), before);
+  });
+
+  test('mount: without a mount namespace the runtime\'s is kept, the root is a chroot, and exec lands in it too', async (t) => {
+    const before = hostMountPoints();
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { args: ['sh', '-c', 'cat /marker; exec sleep 1000'], edit: withoutMountNamespace() });
+    writeFileSync(join(bundle.rootfs, 'marker'), 'inside the rootfs\n');
+    const id = rt.track(uniqueId());
+    const r = await rt.run(['run', '--detach', '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = await rt.state(id);
+    assert.ok(pid);
+    assert.equal(readlinkSync(`/proc/${pid}/ns/mnt`), hostNs('mnt'));
+    assert.equal(readlinkSync(`/proc/${pid}/root`), bundle.rootfs);
+    const exec = await rt.run(['exec', id, 'sh', '-c', 'cat /marker; ls /']);
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.match(exec.stdout, /^inside the rootfs\n/);
+    assert.doesNotMatch(exec.stdout, /\bboot\b|\busr\b/);
+    // Nothing was mounted in the runtime's namespace.
+    assert.deepEqual(hostMountPoints(), before);
+  });
+
+  test('mount: joins a mount namespace by path and sets the root up in it, not in the host\'s', async (t) => {
+    const helper = await namespaceHolder(t, ['--mount', '--propagation', 'private']);
+    const nsPath = `/proc/${helper}/ns/mnt`;
+    const expected = readlinkSync(nsPath);
+    const before = hostMountPoints();
+    const out = await inside(t, 'readlink /proc/self/ns/mnt; grep -c . /proc/self/mountinfo', (spec) => {
+      spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'mount' ? { type: 'mount', path: nsPath } : ns));
+    });
+    const [ns, mounts] = out.trim().split('\n');
+    assert.equal(ns, expected);
+    assert.notEqual(ns, hostNs('mnt'));
+    assert.ok(Number(mounts) > 5, `the container's own mounts: ${mounts}`);
+    assert.deepEqual(hostMountPoints(), before);
+  });
+
+  test('uts: the hostname is set in a namespace joined by path (runc allows it)', async (t) => {
+    const helper = await namespaceHolder(t, ['--uts']);
+    const nsPath = `/proc/${helper}/ns/uts`;
+    const out = await inside(t, 'hostname; readlink /proc/self/ns/uts', (spec) => {
+      spec.hostname = 'named-in-joined';
+      spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'uts' ? { type: 'uts', path: nsPath } : ns));
+    });
+    assert.deepEqual(out.trim().split('\n'), ['named-in-joined', readlinkSync(nsPath)]);
+    // The joined namespace itself now carries the name; the host's is untouched.
+    assert.equal(execFileSync('nsenter', ['-t', String(helper), '-u', 'hostname'], { encoding: 'utf8' }), 'named-in-joined\n');
+    assert.notEqual(hostname(), 'named-in-joined');
   });
 
   test('a namespace path that does not exist fails create, naming it', async (t) => {

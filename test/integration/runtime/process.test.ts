@@ -241,6 +241,24 @@ describe('berth-runtime process (root)', () => {
     assert.equal(s['CapEff'], capHex(ambient));
   });
 
+  test('ambient capabilities that are not inheritable: what the kernel allows, the rest left out (runc 1.1\'s own spec)', async (t) => {
+    const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    const out = await inside(t, 'grep ^Cap /proc/self/status', (spec) => {
+      spec.process!.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: ['CAP_KILL'], ambient: caps };
+    });
+    const s = statusFields(out);
+    assert.equal(s['CapPrm'], capHex(caps));
+    assert.equal(s['CapAmb'], capHex(['CAP_KILL']));
+  });
+
+  test('no capabilities in the config: none at all, as runc (never the runtime\'s own set)', async (t) => {
+    const out = await inside(t, 'grep ^Cap /proc/self/status', (spec) => {
+      delete spec.process!.capabilities;
+    });
+    const s = statusFields(out);
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(s[set], '0000000000000000', set);
+  });
+
   test('capabilities are enforced: chown needs CAP_CHOWN', async (t) => {
     const script = 'touch /scratch/f; chown 1234 /scratch/f 2>&1; echo "rc=$?"';
     const scratch = (spec: Spec): void => {

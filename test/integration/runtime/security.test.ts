@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
@@ -104,6 +104,63 @@ describe('CVE-2021-30465: mount destinations stay inside the root (root)', () =>
       await racer;
     }
   });
+});
+
+describe('CVE-2019-16884: nothing is mounted over /proc but proc and lxcfs\'s files (root)', () => {
+  test('a mount inside /proc (/proc/self/attr, the AppArmor bypass) is refused by field before anything starts', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, { edit: (s) => s.mounts!.push({ destination: '/proc/self/attr', type: 'tmpfs', source: 'tmpfs', options: [] }) });
+    const r = await rt.runBundle(bundle);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /mounts\[7\]\.destination: "\/proc\/self\/attr" is inside \/proc, where only \/proc\/cpuinfo, .* may be mounted/);
+    assert.deepEqual(rt.leftovers(), []);
+  });
+
+  test('a tmpfs over /proc itself is refused; lxcfs-style files inside it are allowed', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const tmpfsOverProc = makeBundle(t, { edit: (s) => s.mounts!.push({ destination: '/proc', type: 'tmpfs', source: 'tmpfs', options: [] }) });
+    const r = await rt.runBundle(tmpfsOverProc);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /mounts\[7\]\.destination: only a proc file system may be mounted on "\/proc"/);
+    const host = tempDir(t, 'berth-lxcfs-');
+    writeFileSync(join(host, 'uptime'), '1.00 2.00\n');
+    const lxcfs = makeBundle(t, {
+      args: ['cat', '/proc/uptime'],
+      edit: (s) => s.mounts!.push({ destination: '/proc/uptime', type: 'bind', source: join(host, 'uptime'), options: ['bind'] }),
+    });
+    const ok = await rt.runBundle(lxcfs);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, '1.00 2.00\n');
+  });
+
+  test('a symlink in the image cannot lead a mount destination into /proc', async (t) => {
+    const rt = new RuntimeFixture(t);
+    const bundle = makeBundle(t, {
+      args: ['cat', '/proc/self/attr/current'],
+      edit: (s) => s.mounts!.push({ destination: '/innocent', type: 'tmpfs', source: 'tmpfs', options: [] }),
+    });
+    symlinkSync('/proc/self/attr', join(bundle.rootfs, 'innocent'));
+    const r = await rt.runBundle(bundle);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /mounts\[7\]: mount tmpfs "tmpfs" on "\/innocent".*resolves inside \/proc/);
+    assert.deepEqual(rt.leftovers(), []);
+  });
+
+  for (const [fs, dir] of [['proc', 'proc'], ['sysfs', 'sys']] as const) {
+    test(`${fs} is not mounted through a symlinked /${dir}`, async (t) => {
+      const rt = new RuntimeFixture(t);
+      const bundle = makeBundle(t);
+      // /<dir> -> /elsewhere: runc refuses to mount there ("must be mounted on ordinary directory").
+      rmSync(join(bundle.rootfs, dir), { recursive: true });
+      mkdirSync(join(bundle.rootfs, 'elsewhere'));
+      symlinkSync('/elsewhere', join(bundle.rootfs, dir));
+      const r = await rt.runBundle(bundle);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, new RegExp(`${fs} must be mounted on an ordinary directory, not through a symlink: "/${dir}"`));
+      assert.deepEqual(readdirSync(join(bundle.rootfs, 'elsewhere')), []);
+      assert.deepEqual(rt.leftovers(), []);
+    });
+  }
 });
 
 describe('CVE-2024-21626: no runtime file descriptor reaches the container (root)', () => {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { bool, list, str, type FlagValues } from '../../framework/flags.ts';
-import { describeError, invalidArgument } from '../../../errors.ts';
+import { invalidArgument, unsupported } from '../../../errors.ts';
 import type { Process } from '../../../oci/runtime-spec.ts';
-import { exec } from '../../../runtime/lifecycle/exec.ts';
+import { exec, readProcessFile } from '../../../runtime/lifecycle/exec.ts';
 import { exitCode, forwardSignals } from '../../../runtime/lifecycle/signals.ts';
 import { defineCommand } from '../context.ts';
 import type { RuntimeContext } from '../../../runtime/lifecycle/context.ts';
@@ -10,17 +9,11 @@ import type { RuntimeContext } from '../../../runtime/lifecycle/context.ts';
 const SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 
 async function processFromFlags(runtime: RuntimeContext, id: string, flags: FlagValues, args: string[]): Promise<Process> {
+  // Accepted by name for runc's callers, refused when they ask for a label berth cannot apply.
+  if (str(flags, 'apparmor')) throw unsupported('apparmor_profile', 'exec: --apparmor: AppArmor profiles are not supported by berth-runtime');
+  if (str(flags, 'process-label')) throw unsupported('selinux_label', 'exec: --process-label: SELinux labels are not supported by berth-runtime');
   const file = str(flags, 'process');
-  if (file) {
-    let data: unknown;
-    try {
-      data = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      throw invalidArgument('process_file', `exec: --process "${file}": ${describeError(err)}`, { cause: err });
-    }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidArgument('process_file', `exec: --process "${file}": must be a JSON object`);
-    return data as Process;
-  }
+  if (file) return readProcessFile(file);
   if (args.length === 0) throw invalidArgument('wrong_args', 'exec: expects ID and a COMMAND (or --process)');
   const record = await runtime.store.read(id);
   const base = record.config.process;
@@ -66,8 +59,8 @@ export default defineCommand({
     { name: 'no-new-privs', type: 'bool', help: 'set no_new_privs' },
     { name: 'cap', short: 'c', type: 'list', value: 'CAP', help: 'add a capability' },
     { name: 'preserve-fds', type: 'int', value: 'N', help: 'pass N more file descriptors to the process' },
-    { name: 'process-label', type: 'string', value: 'LABEL', help: 'accepted for runc compatibility (SELinux is not supported)' },
-    { name: 'apparmor', type: 'string', value: 'PROFILE', help: 'accepted for runc compatibility (AppArmor is not supported)' },
+    { name: 'process-label', type: 'string', value: 'LABEL', help: 'refused unless empty (SELinux is not supported)' },
+    { name: 'apparmor', type: 'string', value: 'PROFILE', help: 'refused unless empty (AppArmor is not supported)' },
     { name: 'ignore-paused', type: 'bool', help: 'accepted for runc compatibility' },
   ],
   async run(ctx, input) {

@@ -18,8 +18,19 @@ describe('capability masks', () => {
       effective: 0n,
       permitted: 0n,
       inheritable: 0n,
-      ambient: 1n << 10n,
+      ambient: 0n,
     });
+    const all = ['CAP_NET_BIND_SERVICE'];
+    assert.equal(capabilityMasks({ permitted: all, inheritable: all, ambient: all }).ambient, 1n << 10n);
+  });
+
+  test('ambient keeps only what is permitted and inheritable, as the kernel allows (runc 1.1 spec)', () => {
+    const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    const m = capabilityMasks({ bounding: caps, effective: caps, permitted: caps, ambient: caps });
+    assert.equal(m.ambient, 0n);
+    assert.equal(m.permitted, 0x20000420n);
+    const some = capabilityMasks({ permitted: caps, inheritable: ['CAP_KILL', 'CAP_CHOWN'], ambient: ['CAP_KILL', 'CAP_CHOWN'] });
+    assert.equal(some.ambient, 1n << 5n);
   });
 
   test('masks read back as names', () => {

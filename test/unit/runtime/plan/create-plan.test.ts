@@ -52,10 +52,10 @@ describe('compileCreatePlan', () => {
       ['first mount', names.indexOf('mount')],
       ['devices', names.indexOf('mknod')],
       ['links', names.indexOf('symlink')],
-      ['masks', names.indexOf('mask_path')],
-      ['read-only paths', names.lastIndexOf('remount_bind')],
       ['pivot_root', names.indexOf('pivot_root')],
       ['read-only root', names.indexOf('remount_root_ro')],
+      ['read-only paths (in the new root, as runc)', names.lastIndexOf('remount_bind')],
+      ['masks (after them, as runc)', names.indexOf('mask_path')],
       ['rlimits', names.indexOf('setrlimit')],
       ['chdir', names.indexOf('chdir')],
       ['process umask', names.lastIndexOf('umask')],
@@ -193,7 +193,8 @@ describe('compileCreatePlan', () => {
     const devices = stepsOf(plan, 'mount').filter((s) => String(s.args.target).startsWith('/dev/') && s.args.flags === MS.BIND);
     assert.deepEqual(
       devices.map((s) => [s.args.source, s.args.target, s.args.kind]),
-      ['null', 'zero', 'full', 'random', 'urandom', 'tty'].map((d) => [`/dev/${d}`, `/dev/${d}`, 1]),
+      // runc's order, as /proc/self/mountinfo shows them in a rootless container.
+      ['null', 'random', 'full', 'tty', 'zero', 'urandom'].map((d) => [`/dev/${d}`, `/dev/${d}`, 1]),
     );
     // devpts cannot take a gid the namespace may not map.
     assert.equal(stepWhere(plan, 'mount', (s) => s.args.fstype === 'devpts').args.data, 'newinstance,ptmxmode=0666,mode=0620');
@@ -217,11 +218,11 @@ describe('compileCreatePlan', () => {
     const chr = (m: number): number => S_IF.CHR | m;
     assert.deepEqual(nodes, [
       ['/dev/null', chr(0o600), makedev(1, 3), 0, 0, OpFlag.IGNORE_EEXIST],
-      ['/dev/zero', chr(0o666), makedev(1, 5), 0, 0, OpFlag.IGNORE_EEXIST],
-      ['/dev/full', chr(0o666), makedev(1, 7), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/random', chr(0o666), makedev(1, 8), 0, 0, OpFlag.IGNORE_EEXIST],
-      ['/dev/urandom', chr(0o666), makedev(1, 9), 0, 0, OpFlag.IGNORE_EEXIST],
+      ['/dev/full', chr(0o666), makedev(1, 7), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/tty', chr(0o666), makedev(5, 0), 0, 0, OpFlag.IGNORE_EEXIST],
+      ['/dev/zero', chr(0o666), makedev(1, 5), 0, 0, OpFlag.IGNORE_EEXIST],
+      ['/dev/urandom', chr(0o666), makedev(1, 9), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/fuse', chr(0o640), makedev(10, 229), 1, 2, OpFlag.IGNORE_EEXIST],
       ['/dev/sda', S_IF.BLK | 0o666, makedev(8, 0), 0, 0, OpFlag.IGNORE_EEXIST],
       ['/dev/pipe', S_IF.FIFO | 0o666, 0, 0, 0, OpFlag.IGNORE_EEXIST],
@@ -276,8 +277,8 @@ describe('compileCreatePlan', () => {
       ['the runtime hooks', indexWhere(plan, 'sync', (s) => s.args['tag'] === SYNC_HOOKS)],
       ['createContainer 1', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/cc1')],
       ['createContainer 2', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/cc2')],
-      ['masks', names.indexOf('mask_path')],
       ['pivot_root', names.indexOf('pivot_root')],
+      ['masks', names.indexOf('mask_path')],
       ['wait for start', names.indexOf('wait_start')],
       ['startContainer', indexWhere(plan, 'run_hook', (s) => s.args['path'] === '/bin/sc')],
       ['exec', names.indexOf('exec')],
@@ -320,14 +321,46 @@ describe('compileCreatePlan', () => {
     assertOrder(plan, ['last setns', opNames(plan).lastIndexOf('setns')], ['unshare', opNames(plan).indexOf('unshare')]);
   });
 
-  test('a mount namespace is required and cannot be joined', () => {
-    throwsCode(() => compileCreatePlan(createInput(spec((s) => (s.linux!.namespaces = [{ type: 'pid' }])))), 'no_mount_namespace', /needs a mount namespace/);
-    throwsCode(
-      () => compileCreatePlan(createInput(spec((s) => (s.linux!.namespaces = [{ type: 'mount', path: '/proc/1/ns/mnt' }])))),
-      'join_mount_namespace',
-      /joining an existing mount namespace is not supported/,
+  test('no mount namespace: the runtime\'s, nothing mounted or made in it, the root only a chroot', () => {
+    const plan = compileCreatePlan(
+      createInput(
+        spec((s) => {
+          s.linux!.namespaces = [{ type: 'pid' }];
+          s.mounts = [];
+          delete s.hostname;
+        }),
+        { cgroupProcs: ['/sys/fs/cgroup/pids/c1/cgroup.procs'] },
+      ),
     );
+    const names = opNames(plan);
+    for (const op of ['propagate_abs', 'open_root', 'mount', 'mknod', 'symlink', 'ensure_dir', 'mask_path', 'remount_bind', 'pivot_root', 'remount_root_ro']) {
+      assert.equal(names.includes(op as never), false, op);
+    }
+    assert.deepEqual(stepsOf(plan, 'unshare').map((s) => s.args.flags), [CLONE.NEWPID]);
+    assert.deepEqual(stepsOf(plan, 'chroot')[0]?.args, { path: '/bundles/b1/rootfs' });
+    assertOrder(plan, ['fork', names.indexOf('fork')], ['chroot', names.indexOf('chroot')], ['chdir', names.indexOf('chdir')], ['exec', names.indexOf('exec')]);
     throwsCode(() => compileCreatePlan(createInput(spec((s) => delete s.process))), 'no_process', /^process: is required/);
+  });
+
+  test('a mount namespace joined by path is set up as a new one; TypeScript places the process in its cgroup', () => {
+    const plan = compileCreatePlan(
+      createInput(
+        spec((s) => (s.linux!.namespaces = [{ type: 'pid' }, { type: 'mount', path: '/proc/1/ns/mnt' }])),
+        { cgroupProcs: ['/sys/fs/cgroup/pids/c1/cgroup.procs'] },
+      ),
+    );
+    const names = opNames(plan);
+    assert.deepEqual(stepsOf(plan, 'setns')[0]?.args, { path: '/proc/1/ns/mnt', nstype: CLONE.NEWNS });
+    assert.equal(names.includes('chroot'), false);
+    assert.equal(stepsOf(plan, 'write_file').some((s) => String(s.args.path).endsWith('cgroup.procs')), false);
+    assertOrder(
+      plan,
+      ['join', names.indexOf('setns')],
+      ['fork', names.indexOf('fork')],
+      ['placed by TypeScript', indexWhere(plan, 'sync', (s) => s.args['tag'] === SYNC_CREATED)],
+      ['bind the root', names.indexOf('open_root')],
+      ['pivot_root', names.indexOf('pivot_root')],
+    );
   });
 
   test('rootfsPropagation: slave by default; otherwise the parent goes private and "/" gets it again after the pivot', () => {
@@ -361,7 +394,7 @@ describe('compileCreatePlan', () => {
   test('--no-pivot moves the root instead', () => {
     const plan = compileCreatePlan(createInput(spec(), { noPivot: true }));
     assert.equal(opNames(plan).includes('pivot_root'), false);
-    assertOrder(plan, ['read-only paths', opNames(plan).lastIndexOf('remount_bind')], ['move_root', opNames(plan).indexOf('move_root')], ['ro root', opNames(plan).indexOf('remount_root_ro')]);
+    assertOrder(plan, ['move_root', opNames(plan).indexOf('move_root')], ['ro root', opNames(plan).indexOf('remount_root_ro')], ['read-only paths', opNames(plan).lastIndexOf('remount_bind')]);
   });
 
   test('masked and read-only paths, in the spec\'s order', () => {
@@ -375,8 +408,9 @@ describe('compileCreatePlan', () => {
       ),
     );
     assert.deepEqual(stepsOf(plan, 'mask_path').map((s) => s.args.path), ['/proc/kcore', '/secret']);
-    // Each read-only path: bound onto itself, then remounted read-only; skipped where the path is missing.
-    const readOnly = plan.steps.slice(opNames(plan).lastIndexOf('mask_path') + 1, opNames(plan).indexOf('pivot_root'));
+    // After the pivot, as runc: each read-only path bound onto itself, then remounted read-only (skipped where
+    // missing); the masks after them.
+    const readOnly = plan.steps.slice(opNames(plan).indexOf('pivot_root') + 1, opNames(plan).indexOf('mask_path'));
     assert.deepEqual(
       readOnly.map((s) => { const args = s.args as { target?: string; flags?: number }; return [s.op, args.target, args.flags, s.flags]; }),
       ['/proc/sys', '/etc'].flatMap((p) => [['mount', p, MS.BIND | MS.REC, OpFlag.IGNORE_ENOENT], ['remount_bind', p, MS.RDONLY, OpFlag.IGNORE_ENOENT]]),
@@ -397,7 +431,7 @@ describe('compileCreatePlan', () => {
       ),
     );
     assert.deepEqual(stepsOf(plan, 'console_connect')[0]?.args, { path: '/tmp/console.sock' });
-    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 7, gid: 8, rows: 40, cols: 120, console_path: '/dev/console' });
+    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 7, gid: -1, rows: 40, cols: 120, console_path: '/dev/console' });
     const names = opNames(plan);
     assertOrder(
       plan,
@@ -405,6 +439,7 @@ describe('compileCreatePlan', () => {
       ['namespaces', names.indexOf('unshare')],
       ['pivot_root', names.indexOf('pivot_root')],
       ['pty', names.indexOf('setup_console')],
+      ['read-only paths (the /dev/console bind comes first, as runc)', indexWhere(plan, 'remount_bind', (s) => s.args['target'] === '/proc/bus')],
       ['ids', names.indexOf('set_user')],
     );
   });
@@ -415,6 +450,19 @@ describe('compileCreatePlan', () => {
     assert.equal(stepsOf(proxied, 'console_connect').length, 0);
     assert.equal(stepsOf(proxied, 'setup_console').length, 1);
     throwsCode(() => compileCreatePlan(createInput(spec((s) => (s.process!.terminal = true)))), 'console_socket_required', /needs --console-socket/);
+  });
+
+  test('tmpcopyup: the tmpfs mount asks the executor to copy what was there; other mounts may not ask', () => {
+    const plan = compileCreatePlan(createInput(spec((s) => s.mounts!.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'size=1m'] }))));
+    const run = stepWhere(plan, 'mount', (s) => s.args['target'] === '/run');
+    assert.equal(run.flags & OpFlag.COPY_UP, OpFlag.COPY_UP);
+    assert.equal(run.args.data, 'size=1m');
+    assert.equal(stepWhere(plan, 'mount', (s) => s.args['target'] === '/dev').flags & OpFlag.COPY_UP, 0);
+    throwsCode(
+      () => compileCreatePlan(createInput(spec((s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] })))),
+      'mount_option_invalid',
+      /mounts\[7\]\.options: "tmpcopyup" applies to tmpfs mounts only/,
+    );
   });
 
   test('sysctl writes inside the root, oom_score_adj on the process, rlimits by number', () => {
@@ -466,15 +514,20 @@ describe('compileCreatePlan', () => {
       createInput(
         spec((s) => {
           s.process!.user = { uid: 1000, gid: 100, additionalGids: [4, 27], umask: 0o027 };
-          s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: ['CAP_KILL'] };
+          s.process!.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
           s.process!.noNewPrivileges = false;
         }),
       ),
     );
     assert.deepEqual(stepsOf(plan, 'set_user').at(-1)?.args, { uid: 1000, gid: 100, groups: [4, 27] });
     assert.deepEqual(stepsOf(plan, 'umask').at(-1)?.args, { mask: 0o027 });
-    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 0b100001n, effective: 0b100000n, permitted: 0b100000n, inheritable: 0n, ambient: 0b100000n });
+    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 0b100001n, effective: 0b100000n, permitted: 0b100000n, inheritable: 0b100000n, ambient: 0b100000n });
     assert.equal(stepsOf(plan, 'no_new_privs').length, 0);
+  });
+
+  test('no capabilities given: a step that drops them all, as runc (never the runtime\'s own set)', () => {
+    const plan = compileCreatePlan(createInput(spec((s) => delete s.process!.capabilities)));
+    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n });
   });
 
   test('seccomp: before the capabilities drop without no_new_privs, as late as possible with it', () => {

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { describePlan, encodePlan, Plan } from '../../../../src/runtime/plan/encode.ts';
-import { ArgKind, type ArgKindName, OPS, type OpName, PLAN_MAGIC, PLAN_VERSION } from '../../../../src/runtime/plan/opcodes.ts';
+import { isBerthError } from '../../../../src/errors.ts';
+import { ArgKind, type ArgKindName, OPS, type OpName, PLAN_MAGIC, PLAN_MAX_BYTES, PLAN_VERSION } from '../../../../src/runtime/plan/opcodes.ts';
 
 type Value = bigint | Buffer | string[] | bigint[];
 interface DecodedOp {
@@ -167,5 +168,17 @@ describe('encodePlan', () => {
     assert.deepEqual(describePlan(plan), ['0: setsid start a session', '1: chdir go home']);
     assert.equal(plan.indexOf('chdir'), 1);
     assert.equal(plan.indexOf('exec'), -1);
+  });
+
+  test('a plan over the executor\'s limit is refused before anything starts, naming the step that weighs most', () => {
+    const env = Array.from({ length: 17 }, (_, i) => `V${i}=${'x'.repeat(1024 * 1024)}`);
+    const plan = new Plan().add('chdir', { path: '/' }, 'go home').add('exec', { argv: ['sh'], envv: env }, 'exec "sh"');
+    assert.throws(
+      () => encodePlan(plan),
+      (err: unknown) =>
+        isBerthError(err, 'plan_too_large') && /takes 17\.0 MiB, over the executor's limit of 16\.0 MiB; most of it is step 1 \(exec: exec "sh"\)/.test(err.message),
+    );
+    const fits = new Plan().add('exec', { argv: ['sh'], envv: env.slice(0, 15) }, 'exec "sh"');
+    assert.ok(encodePlan(fits).length <= PLAN_MAX_BYTES);
   });
 });

@@ -53,6 +53,14 @@ describe('compileExecPlan', () => {
     assert.deepEqual(stepsOf(plan, 'setns').map((s) => s.args.path), ['/proc/4242/ns/pid', '/proc/4242/ns/mnt']);
   });
 
+  test('a container without a mount namespace: the process is chrooted into its first process\'s root', () => {
+    const plan = compileExecPlan(input(proc(), { namespaceTypes: ['pid'] }));
+    const names = opNames(plan);
+    assert.deepEqual(stepsOf(plan, 'chroot')[0]?.args, { path: '/proc/4242/root' });
+    assertOrder(plan, ['setns', names.indexOf('setns')], ['chroot', names.indexOf('chroot')], ['fork', names.indexOf('fork')], ['chdir', names.indexOf('chdir')]);
+    assert.equal(opNames(compileExecPlan(input(proc()))).includes('chroot'), false);
+  });
+
   test('the order: fds, namespaces, fork, cgroup, process set-up, ready, exec; never a wait for start', () => {
     const plan = compileExecPlan(input(proc((p) => (p.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 5, hard: 5 }]))));
     const names = opNames(plan);
@@ -99,7 +107,7 @@ describe('compileExecPlan', () => {
       ['pty', names.indexOf('setup_console')],
       ['ids', names.indexOf('set_user')],
     );
-    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 5, gid: 6, rows: 24, cols: 80, console_path: '' });
+    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 5, gid: -1, rows: 24, cols: 80, console_path: '' });
     assert.deepEqual(stepsOf(plan, 'fork')[0]?.args, { wait: 0, console_proxy: 0 });
   });
 
@@ -107,7 +115,7 @@ describe('compileExecPlan', () => {
     const plan = compileExecPlan(input(proc((p) => (p.terminal = true)), { consoleProxy: true }));
     assert.equal(stepsOf(plan, 'console_connect').length, 0);
     assert.deepEqual(stepsOf(plan, 'fork')[0]?.args, { wait: 1, console_proxy: 1 });
-    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 0, gid: 0, rows: 0, cols: 0, console_path: '' });
+    assert.deepEqual(stepsOf(plan, 'setup_console')[0]?.args, { uid: 0, gid: -1, rows: 0, cols: 0, console_path: '' });
   });
 
   test('user, groups, capabilities, no_new_privs and preserved fds', () => {
@@ -115,7 +123,7 @@ describe('compileExecPlan', () => {
       input(
         proc((p) => {
           p.user = { uid: 1000, gid: 1000, additionalGids: [10], umask: 0o077 };
-          p.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] };
+          p.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'], inheritable: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] };
           p.noNewPrivileges = true;
         }),
         { preserveFds: 3 },
@@ -124,7 +132,7 @@ describe('compileExecPlan', () => {
     assert.deepEqual(stepsOf(plan, 'close_fds').map((s) => s.args.first), [6, 6]);
     assert.deepEqual(stepsOf(plan, 'set_user')[0]?.args, { uid: 1000, gid: 1000, groups: [10] });
     assert.deepEqual(stepsOf(plan, 'umask')[0]?.args, { mask: 0o077 });
-    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 1n << 13n, effective: 1n << 13n, permitted: 1n << 13n, inheritable: 0n, ambient: 1n << 13n });
+    assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 1n << 13n, effective: 1n << 13n, permitted: 1n << 13n, inheritable: 1n << 13n, ambient: 1n << 13n });
     assertOrder(plan, ['caps', opNames(plan).indexOf('caps')], ['no_new_privs', opNames(plan).indexOf('no_new_privs')]);
   });
 

@@ -56,9 +56,9 @@ describe('parseMountOptions', () => {
   });
 
   test('bind and rbind, by option or by type', () => {
-    assert.deepEqual(parseMountOptions(['bind'], 'none'), { flags: MS.BIND, propagation: [], data: [], bind: true, recursive: false });
-    assert.deepEqual(parseMountOptions(['rbind', 'ro'], undefined), { flags: MS.BIND | MS.REC | MS.RDONLY, propagation: [], data: [], bind: true, recursive: true });
-    assert.deepEqual(parseMountOptions([], 'bind'), { flags: MS.BIND, propagation: [], data: [], bind: true, recursive: false });
+    assert.deepEqual(parseMountOptions(['bind'], 'none'), { flags: MS.BIND, propagation: [], data: [], bind: true, recursive: false, copyUp: false });
+    assert.deepEqual(parseMountOptions(['rbind', 'ro'], undefined), { flags: MS.BIND | MS.REC | MS.RDONLY, propagation: [], data: [], bind: true, recursive: true, copyUp: false });
+    assert.deepEqual(parseMountOptions([], 'bind'), { flags: MS.BIND, propagation: [], data: [], bind: true, recursive: false, copyUp: false });
   });
 
   test('propagation options are kept apart, in order', () => {
@@ -76,10 +76,12 @@ describe('parseMountOptions', () => {
     ]);
   });
 
-  test('anything else is filesystem data, in order; tmpcopyup is dropped', () => {
+  test('anything else is filesystem data, in order; tmpcopyup asks for a copy, not data', () => {
     const p = parseMountOptions(['nosuid', 'size=65536k', 'tmpcopyup', 'mode=0755', 'uid=5'], 'tmpfs');
     assert.equal(p.flags, MS.NOSUID);
     assert.deepEqual(p.data, ['size=65536k', 'mode=0755', 'uid=5']);
+    assert.equal(p.copyUp, true);
+    assert.equal(parseMountOptions(['size=1m'], 'tmpfs').copyUp, false);
   });
 
   test('the known options, the refused recursive attributes and the flags a bind needs a remount for', () => {
