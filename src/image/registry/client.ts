@@ -9,7 +9,7 @@
  * idle timeout and a deadline (timeouts.ts).
  */
 import type { Readable } from 'node:stream';
-import { BerthError, ErrorKind, invalidArgument, notFound, unavailable } from '../../errors.ts';
+import { BerthError, ErrorKind, describeError, invalidArgument, notFound, unavailable } from '../../errors.ts';
 import { MediaType } from '../../oci/image-spec.ts';
 import { digestOf } from '../store/digest.ts';
 import { detectMediaType, parseJson } from '../store/manifest.ts';
@@ -120,7 +120,7 @@ export class RegistryClient {
     } catch (err) {
       if (!this.insecure) {
         this.base = undefined;
-        throw unavailable('registry_unreachable', `registry ${this.registry}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw unavailable('registry_unreachable', `registry ${this.registry}: ${describeError(err)}`, { cause: err });
       }
     }
     const http = new URL(`http://${this.registry}/`);
@@ -130,7 +130,7 @@ export class RegistryClient {
       return http;
     } catch (err) {
       this.base = undefined;
-      throw unavailable('registry_unreachable', `registry ${this.registry}: ${err instanceof Error ? err.message : String(err)}`, {
+      throw unavailable('registry_unreachable', `registry ${this.registry}: ${describeError(err)}`, {
         cause: err,
         details: { transient: true },
       });
