@@ -10,9 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { fsyncSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 import * as sys from '../../sys/index.ts';
-import { cleanupAfterSync, errnoCode, invalidArgument } from '../../errors.ts';
-
-const BENEATH = sys.RESOLVE_BENEATH | sys.RESOLVE_NO_MAGICLINKS;
+import { cleanupAfterSync, errnoCode } from '../../errors.ts';
+import { BENEATH, escapeError } from './files.ts';
 
 /** A file being written under a temp name; commit() renames it into place. */
 export interface LayoutTempFile {
@@ -39,9 +38,7 @@ export class LayoutDir {
       try {
         fd = sys.openat2(root, rel, { flags: sys.O_PATH | sys.O_DIRECTORY, resolve: BENEATH });
       } catch (err) {
-        const code = errnoCode(err);
-        if (code === 'EXDEV' || code === 'ELOOP') throw invalidArgument('path_escapes', `${this.label}: "${rel}" is a symlink that leads out of the directory`, { cause: err });
-        throw err;
+        throw escapeError(this.label, rel, err) ?? err;
       }
       try {
         return fn(fd);
