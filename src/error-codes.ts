@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   not_paused: 'failed_precondition',
   not_running: 'failed_precondition',
   not_stopped: 'failed_precondition',
+  plan_nul_byte: 'invalid_argument',
   rlimit_type: 'invalid_argument',
   rootfs_missing: 'invalid_argument',
   start_failed: 'failed_precondition',

@@ -4,7 +4,8 @@
  * A bundled command carries them inside its bundle (the build makes them
  * first), so its trained code cache covers them; from the sources they are
  * required from build/generated/. Errors name the field as a path:
- * `process.user.uid: must be integer`.
+ * `process.user.uid: must be integer`. The image-spec's validators are in
+ * image-schema.ts, so that a bundle carries only the validators it uses.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -18,27 +19,29 @@ interface SchemaError {
   keyword: string;
 }
 type ValidateFn = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+export type ValidatorModule = Record<string, ValidateFn>;
 
 function generatedDir(): string {
   return join(buildDir(), 'generated');
 }
 
-const cache = new Map<string, Record<string, ValidateFn>>();
+const cache = new Map<string, ValidatorModule>();
 
 declare const BERTH_BUNDLED: boolean | undefined;
 
-/* eslint-disable @typescript-eslint/no-require-imports -- literal paths for the bundler; never reached from the sources */
-function bundled(file: string): Record<string, ValidateFn> | undefined {
-  if (typeof BERTH_BUNDLED === 'undefined' || !BERTH_BUNDLED) return undefined;
-  if (file === 'runtime-spec-schema.cjs') return require('../../build/generated/runtime-spec-schema.cjs') as Record<string, ValidateFn>;
-  if (file === 'image-spec-schema.cjs') return require('../../build/generated/image-spec-schema.cjs') as Record<string, ValidateFn>;
-  return undefined;
-}
-/* eslint-enable @typescript-eslint/no-require-imports */
+/**
+ * The validators of `file` when they are carried in the bundle: a
+ * require() of a literal path, which the bundler follows, in the module
+ * that uses them (a require here would put every validator in every bundle).
+ */
+export type BundledValidators = () => ValidatorModule;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a literal path for the bundler; never reached from the sources
+const bundledRuntimeValidators: BundledValidators = () => require('../../build/generated/runtime-spec-schema.cjs') as ValidatorModule;
 
 /** The validators are CommonJS: require() loads them without the ESM loader's cost. */
-function load(file: string): Record<string, ValidateFn> {
-  let mod = cache.get(file) ?? bundled(file);
+function load(file: string, bundled: BundledValidators): ValidatorModule {
+  let mod = cache.get(file) ?? (typeof BERTH_BUNDLED !== 'undefined' && BERTH_BUNDLED ? bundled() : undefined);
   if (!mod) {
     const path = join(generatedDir(), file);
     try {
@@ -85,8 +88,8 @@ function describe(errors: SchemaError[], prefix: string): string[] {
 
 // Async for the callers' sake: a future validator may need to load asynchronously.
 // eslint-disable-next-line @typescript-eslint/require-await
-async function validateWith(file: string, name: string, data: unknown, prefix: string): Promise<string[]> {
-  const mod = load(file);
+export async function validateWith(file: string, bundled: BundledValidators, name: string, data: unknown, prefix: string): Promise<string[]> {
+  const mod = load(file, bundled);
   const fn = mod[name];
   if (!fn) throw internal('schema_missing', `OCI schema validator ${name} missing from ${file}`);
   return fn(data) ? [] : describe(fn.errors ?? [], prefix);
@@ -94,16 +97,9 @@ async function validateWith(file: string, name: string, data: unknown, prefix: s
 
 /** Problems of a runtime config.json by the runtime-spec schema (empty when valid). */
 export function validateRuntimeConfig(data: unknown): Promise<string[]> {
-  return validateWith('runtime-spec-schema.cjs', 'validateConfig', data, '');
+  return validateWith('runtime-spec-schema.cjs', bundledRuntimeValidators, 'validateConfig', data, '');
 }
 
 export function validateRuntimeState(data: unknown): Promise<string[]> {
-  return validateWith('runtime-spec-schema.cjs', 'validateState', data, '');
-}
-
-export type ImageSchema = 'validateManifest' | 'validateIndex' | 'validateImageConfig' | 'validateDescriptor' | 'validateLayout';
-
-/** Problems of an image-spec document (manifest, index, config, descriptor, oci-layout). */
-export function validateImageDocument(kind: ImageSchema, data: unknown, prefix = ''): Promise<string[]> {
-  return validateWith('image-spec-schema.cjs', kind, data, prefix);
+  return validateWith('runtime-spec-schema.cjs', bundledRuntimeValidators, 'validateState', data, '');
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { BerthError, cleanupAfter, cleanupAfterSync, cleanupErrorsOf, describeError, isBerthError, notFound, withCleanupError } from '../../src/errors.ts';
 
@@ -51,4 +53,15 @@ test('cleanup failures of a cause are reported with the error that wraps it', ()
 test('describeError names each error an AggregateError holds', () => {
   const err = new AggregateError([new Error('rmdir /a: EBUSY'), new Error('rmdir /b: EBUSY')], '2 directories left');
   assert.equal(describeError(err), '2 directories left (rmdir /a: EBUSY; rmdir /b: EBUSY)');
+});
+
+test('no error text is built by hand beside describeError, which would drop the causes', () => {
+  const src = join(import.meta.dirname, '../../src');
+  const handRolled = /instanceof Error \? \w+\.message : String\(/;
+  const found = readdirSync(src, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name))
+    .filter((file) => handRolled.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(src, file));
+  assert.deepEqual(found, []);
 });

@@ -12,7 +12,7 @@
 import { readSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as sys from '../../sys/index.ts';
-import { errnoCode } from '../../errors.ts';
+import { describeError, errnoCode } from '../../errors.ts';
 import { cbytes } from '../unpack/entry.ts';
 import { IgnoreMatcher, readIgnoreLines } from './ignore.ts';
 import { globMatch, hasWildcards } from './glob.ts';
@@ -159,7 +159,7 @@ export function resolveSource(root: SourceRoot, source: string): SourceMatch[] {
           try {
             next.push(...matchComponent(root, dir, Buffer.from(part, 'latin1').toString('utf8')));
           } catch (err) {
-            throw new SourceProblem(`source "${source}": ${err instanceof Error ? err.message : String(err)}`);
+            throw new SourceProblem(`source "${source}": ${describeError(err)}`, { cause: err });
           }
         } else next.push(joinRel(dir, part));
       }

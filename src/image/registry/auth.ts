@@ -42,6 +42,9 @@ interface CachedToken {
   expiresAt: number;
 }
 
+/** A token answer is a few KiB; more is refused before it is parsed. */
+export const MAX_TOKEN_ANSWER_BYTES = 1024 * 1024;
+
 export class Authenticator {
   private readonly registry: string;
   private readonly credentials: Credentials | undefined;
@@ -114,11 +117,13 @@ export class Authenticator {
       discard(res);
       throw unauthorized(`registry ${this.registry}: token server ${url.origin}${url.pathname} answered ${res.status}`);
     }
+    const body = await readBody(res, MAX_TOKEN_ANSWER_BYTES, `registry ${this.registry}: token server ${url.origin}${url.pathname}: answer`);
     let doc: unknown;
     try {
-      doc = JSON.parse((await readBody(res, 1 << 20)).toString('utf8'));
-    } catch (err) {
-      throw unauthorized(`registry ${this.registry}: token server answer is not JSON`, err);
+      doc = JSON.parse(body.toString('utf8'));
+    } catch {
+      // JSON.parse's message quotes the text: a hostile server's terminal escapes or someone's secret.
+      throw unauthorized(`registry ${this.registry}: token server ${url.origin}${url.pathname}: answer is not JSON (${body.length} bytes)`);
     }
     const rec = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
     const value = typeof rec['token'] === 'string' ? rec['token'] : rec['access_token'];

@@ -9,7 +9,7 @@
  * idle timeout and a deadline (timeouts.ts).
  */
 import type { Readable } from 'node:stream';
-import { BerthError, ErrorKind, invalidArgument, notFound, unavailable } from '../../errors.ts';
+import { BerthError, ErrorKind, describeError, invalidArgument, notFound, unavailable } from '../../errors.ts';
 import { MediaType } from '../../oci/image-spec.ts';
 import { digestOf } from '../store/digest.ts';
 import { detectMediaType, parseJson } from '../store/manifest.ts';
@@ -53,6 +53,12 @@ export interface BlobResponse {
   offset: number;
 }
 
+/** When a transfer must be complete, and the timeout it came from (for the message). */
+interface Deadline {
+  at: number;
+  ms: number;
+}
+
 interface RequestOptions {
   method: string;
   /** A path under the registry ("/v2/…") or an absolute URL the registry gave (upload locations). */
@@ -63,7 +69,7 @@ interface RequestOptions {
   /** Statuses that are answers, not errors (the response is returned). */
   ok: number[];
   what: string;
-  deadline?: { at: number; ms: number };
+  deadline?: Deadline;
 }
 
 export function isLoopback(registry: string): boolean {
@@ -100,7 +106,7 @@ export class RegistryClient {
     this.timeouts = options.timeouts ?? timeoutsFromEnv();
   }
 
-  private deadline(startedAt: number, size: number): { at: number; ms: number } {
+  private deadline(startedAt: number, size: number): Deadline {
     const ms = deadlineFor(this.timeouts, size);
     return { at: startedAt + ms, ms };
   }
@@ -120,7 +126,7 @@ export class RegistryClient {
     } catch (err) {
       if (!this.insecure) {
         this.base = undefined;
-        throw unavailable('registry_unreachable', `registry ${this.registry}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw unavailable('registry_unreachable', `registry ${this.registry}: ${describeError(err)}`, { cause: err });
       }
     }
     const http = new URL(`http://${this.registry}/`);
@@ -130,7 +136,7 @@ export class RegistryClient {
       return http;
     } catch (err) {
       this.base = undefined;
-      throw unavailable('registry_unreachable', `registry ${this.registry}: ${err instanceof Error ? err.message : String(err)}`, {
+      throw unavailable('registry_unreachable', `registry ${this.registry}: ${describeError(err)}`, {
         cause: err,
         details: { transient: true },
       });
@@ -290,9 +296,9 @@ export class RegistryClient {
     return res.status === 201 ? true : this.uploadLocation(res, what);
   }
 
-  async startUpload(repo: string): Promise<URL> {
+  async startUpload(repo: string, deadline?: Deadline): Promise<URL> {
     const what = `upload to ${this.registry}/${repo}`;
-    const res = await this.request({ method: 'POST', target: `/v2/${repo}/blobs/uploads/`, scopes: [pushScope(repo)], ok: [202], what });
+    const res = await this.request({ method: 'POST', target: `/v2/${repo}/blobs/uploads/`, scopes: [pushScope(repo)], ok: [202], what, ...(deadline === undefined ? {} : { deadline }) });
     discard(res);
     return this.uploadLocation(res, what);
   }
@@ -300,7 +306,8 @@ export class RegistryClient {
   /**
    * Uploads a blob in one PUT (monolithic) or, with `chunkSize`, in PATCH
    * requests of that size followed by the closing PUT. `open` re-opens the
-   * content, so a failed attempt starts over with a new session.
+   * content, so a failed attempt starts over with a new session. The
+   * whole upload, across its attempts, has one deadline scaled to the size.
    */
   async uploadBlob(
     repo: string,
@@ -309,12 +316,13 @@ export class RegistryClient {
     options: { chunkSize?: number; location?: URL } = {},
   ): Promise<void> {
     const what = `blob ${blob.digest} upload to ${this.registry}/${repo}`;
+    const deadline = this.deadline(Date.now(), blob.size);
     let location: URL | undefined = options.location;
     await withRetry(async () => {
-      const start = location ?? (await this.startUpload(repo));
+      const start = location ?? (await this.startUpload(repo, deadline));
       location = undefined;
       if (options.chunkSize !== undefined && options.chunkSize > 0) {
-        await this.uploadChunked(repo, blob, open, start, options.chunkSize, what);
+        await this.uploadChunked(repo, blob, open, start, options.chunkSize, what, deadline);
         return;
       }
       const put = new URL(start);
@@ -328,6 +336,7 @@ export class RegistryClient {
         body: open,
         ok: [201],
         what,
+        deadline,
       });
       discard(res);
     }, this.retry);
@@ -340,6 +349,7 @@ export class RegistryClient {
     start: URL,
     chunkSize: number,
     what: string,
+    deadline: Deadline,
   ): Promise<void> {
     let location = start;
     let offset = 0;
@@ -361,6 +371,7 @@ export class RegistryClient {
         body: chunk,
         ok: [202],
         what,
+        deadline,
       });
       discard(res);
       offset += chunk.byteLength;
@@ -381,7 +392,7 @@ export class RegistryClient {
     if (offset !== blob.size) throw invalidArgument('blob_upload_size_mismatch', `${what}: sent ${offset} bytes, expected ${blob.size}`);
     const put = new URL(location);
     put.searchParams.set('digest', blob.digest);
-    const res = await this.request({ method: 'PUT', target: put, scopes: [pushScope(repo)], ok: [201], what });
+    const res = await this.request({ method: 'PUT', target: put, scopes: [pushScope(repo)], ok: [201], what, deadline });
     discard(res);
   }
 
@@ -395,6 +406,7 @@ export class RegistryClient {
       body: bytes,
       ok: [201],
       what: `manifest ${this.registry}/${repo}:${reference}`,
+      deadline: this.deadline(Date.now(), bytes.byteLength),
     });
     discard(res);
     return header(res, 'docker-content-digest') ?? digestOf(bytes);

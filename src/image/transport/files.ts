@@ -10,7 +10,7 @@
 import { createReadStream, fstatSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as sys from '../../sys/index.ts';
-import { errnoCode, invalidArgument, notFound } from '../../errors.ts';
+import { errnoCode, invalidArgument, notFound, type BerthError } from '../../errors.ts';
 import { checkDeclaredSize, readAtMost } from '../limits.ts';
 import { cleanMemberName, type ArchiveIndex } from './tar-index.ts';
 
@@ -28,7 +28,15 @@ function clean(label: string, name: string): string {
   return c;
 }
 
-const BENEATH = sys.RESOLVE_BENEATH | sys.RESOLVE_NO_MAGICLINKS;
+/** How names below a user's directory are resolved: symlinks may move inside it, never out. */
+export const BENEATH = sys.RESOLVE_BENEATH | sys.RESOLVE_NO_MAGICLINKS;
+
+/** openat2(BENEATH)'s refusal (EXDEV, ELOOP) as an error naming the link; undefined for other failures. */
+export function escapeError(label: string, name: string, err: unknown): BerthError | undefined {
+  const code = errnoCode(err);
+  if (code !== 'EXDEV' && code !== 'ELOOP') return undefined;
+  return invalidArgument('path_escapes', `${label}: "${name}" is a symlink that leads out of the directory`, { cause: err });
+}
 
 export class DirFileSet implements FileSet {
   readonly label: string;
@@ -48,8 +56,7 @@ export class DirFileSet implements FileSet {
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      if (code === 'EXDEV' || code === 'ELOOP') throw invalidArgument('path_escapes', `${this.label}: "${name}" is a symlink that leads out of the directory`);
-      throw err;
+      throw escapeError(this.label, name, err) ?? err;
     } finally {
       sys.close(dirfd);
     }

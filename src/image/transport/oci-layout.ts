@@ -6,15 +6,13 @@
  * replaces index.json atomically.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { errnoCode, failedPrecondition, invalidArgument, isBerthError, notFound } from '../../errors.ts';
+import { mkdir } from 'node:fs/promises';
+import { cleanupAfterSync, failedPrecondition, invalidArgument, isBerthError, notFound } from '../../errors.ts';
 import { MediaType, type Descriptor, type Index } from '../../oci/image-spec.ts';
-import { writeFileAtomic } from '../store/content.ts';
 import { digestOf, parseDigest } from '../store/digest.ts';
 import { detectMediaType, parseIndex, parseJson } from '../store/manifest.ts';
 import { DirFileSet, type FileSet } from './files.ts';
+import { LayoutDir } from './layout-dir.ts';
 import { checkDeclaredSize, MAX_MANIFEST_BYTES } from '../limits.ts';
 import type { BlobOpener, BlobStream, CommitInput, CommitResult, ImageDestination, ImageSource, ManifestBlob, PutBlobContext } from './types.ts';
 
@@ -83,25 +81,24 @@ export class OciLayoutDestination implements ImageDestination {
   readonly acceptsDockerManifests = false;
   readonly dir: string;
   private readonly ref: string | undefined;
+  /** The layout may exist already, links and all: writes stay beneath it. */
+  private readonly layout: LayoutDir;
 
   constructor(dir: string, ref: string | undefined, name: string) {
     this.dir = dir;
     this.ref = ref;
     this.name = name;
+    this.layout = new LayoutDir(dir, name);
   }
 
   async init(): Promise<void> {
-    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
-    await writeFileAtomic(join(this.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await mkdir(this.dir, { recursive: true });
+    this.layout.mkdirs('blobs/sha256');
+    this.layout.writeFile('oci-layout', '{"imageLayoutVersion":"1.0.0"}');
   }
 
   async hasBlob(desc: Descriptor): Promise<boolean> {
-    try {
-      return (await stat(join(this.dir, blobName(desc.digest)))).size === desc.size;
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return false;
-      throw err;
-    }
+    return (await new DirFileSet(this.dir).size(blobName(desc.digest))) === desc.size;
   }
 
   async putBlob(desc: Descriptor, openBlob: BlobOpener, ctx: PutBlobContext): Promise<void> {
@@ -111,9 +108,7 @@ export class OciLayoutDestination implements ImageDestination {
 
   /** Writes to a temp file beside the blobs, verifies, then renames into place. */
   async writeBlobFrom(digest: string, size: number | undefined, source: AsyncIterable<unknown> | Iterable<unknown>, onBytes?: (n: number) => void): Promise<void> {
-    const target = join(this.dir, blobName(digest));
-    const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const h = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    const f = this.layout.create(blobName(digest));
     const hash = createHash('sha256');
     let total = 0;
     try {
@@ -121,22 +116,19 @@ export class OciLayoutDestination implements ImageDestination {
         const b = chunk as Buffer;
         hash.update(b);
         total += b.byteLength;
-        await h.write(b);
+        f.write(b);
         onBytes?.(b.byteLength);
       }
-      await h.sync();
     } catch (err) {
-      await h.close();
-      await rm(tmp, { force: true });
+      cleanupAfterSync(err, () => f.discard());
       throw err;
     }
-    await h.close();
     const got = `sha256:${hash.digest('hex')}`;
     if (got !== digest || (size !== undefined && total !== size)) {
-      await rm(tmp, { force: true });
+      f.discard();
       throw failedPrecondition('blob_digest_mismatch', `${this.name}: blob ${digest}: content has digest ${got} and ${total} bytes`);
     }
-    await rename(tmp, target);
+    f.commit();
   }
 
   async putManifest(m: ManifestBlob): Promise<void> {
@@ -146,7 +138,6 @@ export class OciLayoutDestination implements ImageDestination {
   async commit(input: CommitInput): Promise<CommitResult> {
     const m = input.manifest;
     await this.writeBlobFrom(m.digest, m.bytes.byteLength, [m.bytes]);
-    const indexPath = join(this.dir, 'index.json');
     let index: Index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
     try {
       index = parseIndex(await new DirFileSet(this.dir).read('index.json', MAX_MANIFEST_BYTES), `${this.name}: index.json`);
@@ -161,7 +152,7 @@ export class OciLayoutDestination implements ImageDestination {
       index.manifests = index.manifests.filter((d) => d.digest !== m.digest);
     }
     index.manifests.push(entry);
-    await writeFileAtomic(indexPath, JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: index.manifests, ...(index.annotations === undefined ? {} : { annotations: index.annotations }) }));
+    this.layout.writeFile('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: index.manifests, ...(index.annotations === undefined ? {} : { annotations: index.annotations }) }));
     return { manifestDigest: m.digest };
   }
 

@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { invalidArgument, unavailable } from '../../errors.ts';
+import { describeError, invalidArgument, unavailable } from '../../errors.ts';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -151,7 +151,7 @@ export async function* decompressed(input: Readable, label: string, mediaType?: 
   try {
     yield* queued(z, AHEAD_BYTES);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = describeError(err);
     // A blob that could not be read (a download cut short) is not corrupt data.
     if (readFailure !== undefined) throw unavailable('unpack_read', `layer ${label}: reading the blob failed: ${message}`, { cause: readFailure.error });
     throw invalidArgument('unpack_decompress', `layer ${label}: ${kind} data is corrupt: ${message}`, { cause: err });

@@ -12,7 +12,7 @@
  */
 import { writeSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
-import { BerthError, errnoCode, invalidArgument, failedPrecondition, isBerthError } from '../../errors.ts';
+import { BerthError, describeError, errnoCode, invalidArgument, failedPrecondition, isBerthError } from '../../errors.ts';
 import { cbytes, shownName, type TarEntry, type Timespec } from './entry.ts';
 import { cleanEntryPath, parentOf, type CleanPath } from './paths.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -145,7 +145,7 @@ export class LayerApplier implements TarHandler {
   fail(err: unknown, path?: string): Error {
     if (err instanceof BerthError && err.message.startsWith('layer ')) return err;
     const name = path ?? this.current?.path ?? '';
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = describeError(err);
     const message = `layer ${this.label}: entry "${shownName(name)}": ${reason}`;
     if (err instanceof BerthError) return new BerthError(err.kind, err.code, message, { cause: err, details: err.details });
     return failedPrecondition('unpack_entry', message, { cause: err, details: { layer: this.label, entry: shownName(name) } });

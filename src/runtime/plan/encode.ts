@@ -68,10 +68,12 @@ function argsOf(op: OpName): readonly (readonly [string, ArgKindName])[] {
 
 function checkStr(step: Step, name: string, value: unknown): string | Uint8Array {
   if (typeof value === 'string') {
-    if (value.includes('\0')) throw new TypeError(`plan step ${step.op}: ${name} contains a NUL byte`);
+    // Reachable from a spec (an env entry, a path in config.json): the executor's C would cut the string there.
+    if (value.includes('\0')) throw invalidArgument('plan_nul_byte', `plan step ${step.op}: ${name} contains a NUL byte (${step.what})`);
     return value;
   }
   if (value instanceof Uint8Array) return value;
+  // assertion: the plan compilers' types give every argument its kind; a spec's wrong types are refused by validation.
   throw new TypeError(`plan step ${step.op}: ${name} must be a string`);
 }
 
@@ -132,6 +134,7 @@ function stepSize(step: Step): number {
     const value = args[name];
     switch (kind) {
       case 'int':
+        // assertion: as for strings, the compilers' types make every int argument a number.
         if (typeof value !== 'number' && typeof value !== 'bigint') throw new TypeError(`plan step ${step.op}: ${name} must be an integer`);
         n += 4 + 8;
         break;

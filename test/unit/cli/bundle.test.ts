@@ -15,3 +15,13 @@ for (const name of ['berth-runtime', 'berth']) {
     assert.equal(at, -1, `non-ASCII at offset ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}`);
   });
 }
+
+test("build/berth-runtime.bundle.cjs does not carry the image-spec's schema validators, which it never uses", () => {
+  const image = readFileSync(join(build, 'generated', 'image-spec-schema.cjs'), 'utf8');
+  const runtime = readFileSync(join(build, 'generated', 'runtime-spec-schema.cjs'), 'utf8');
+  // The image schemas' own descriptions ("OpenContainer Image Manifest Specification"), none of the runtime's.
+  const marks = [...image.matchAll(/description:"(OpenContainer [^"]+)"/g)].map((m) => m[1] ?? '').filter((d) => !runtime.includes(d));
+  assert.ok(marks.length > 0, 'the image-spec validators have descriptions to look for');
+  const bundle = readFileSync(join(build, 'berth-runtime.bundle.cjs'), 'utf8');
+  assert.deepEqual(marks.filter((d) => bundle.includes(d)), []);
+});

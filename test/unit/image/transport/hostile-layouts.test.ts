@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import { readConfigBlob, resolveImage } from '../../../../src/image/copy/copy.ts
 import { digestOf } from '../../../../src/image/store/digest.ts';
 import { openDockerArchiveSource } from '../../../../src/image/transport/archive.ts';
 import { DirFileSet } from '../../../../src/image/transport/files.ts';
-import { OciLayoutSource } from '../../../../src/image/transport/oci-layout.ts';
+import { OciLayoutDestination, OciLayoutSource } from '../../../../src/image/transport/oci-layout.ts';
 import { ArchiveIndex } from '../../../../src/image/transport/tar-index.ts';
 import { tarStream } from '../../../../src/image/tar/writer.ts';
 import { tempDir } from '../../../helpers/registry-tmp.ts';
@@ -130,4 +130,37 @@ test('unbounded memory from a docker archive: manifest.json and a config over 4 
   writeFileSync(join(asDir, 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: [], Layers: [] }]));
   writeFileSync(join(asDir, 'c.json'), big);
   await assert.rejects((await openDockerArchiveSource(asDir, undefined)).topManifest(), (err) => isBerthError(err, 'too_large'));
+});
+
+test('oci: destination with symlinks planted in the existing layout: nothing is written or trusted outside it, and the link is named', async (t) => {
+  const dir = tempDir(t);
+  const outside = join(dir, 'outside');
+  mkdirSync(outside);
+  const dest = (d: string): OciLayoutDestination => new OciLayoutDestination(d, 'v1', `oci:${d}`);
+
+  // blobs linked out of the layout: refused before any blob is written there.
+  const a = join(dir, 'a');
+  mkdirSync(a);
+  symlinkSync(outside, join(a, 'blobs'));
+  await assert.rejects(dest(a).init(), (err) => isBerthError(err, 'path_escapes') && /"blobs" is a symlink that leads out/.test(describeError(err)));
+  assert.deepEqual(readdirSync(outside), []);
+
+  // A blob linked to a file outside with the right size is not taken as present.
+  const b = join(dir, 'b');
+  const l = layout(b);
+  writeFileSync(join(outside, 'blob'), config);
+  symlinkSync(join(outside, 'blob'), join(b, 'blobs', 'sha256', digestOf(config).slice(7)));
+  await assert.rejects(dest(b).hasBlob({ mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length }), (err) => isBerthError(err, 'path_escapes'));
+
+  // Temp names a planted link could guess (name.tmp-PID) are never written through.
+  const victim = join(outside, 'victim');
+  writeFileSync(victim, 'untouched');
+  for (const name of ['oci-layout', 'index.json']) symlinkSync(victim, join(l.dir, `${name}.tmp-${process.pid}`));
+  const d = dest(l.dir);
+  await d.init();
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length }, layers: [] }));
+  await d.commit({ manifest: { bytes: manifest, mediaType: MediaType.OciManifest, digest: digestOf(manifest) } });
+  assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+  assert.ok(readFileSync(join(l.dir, 'index.json'), 'utf8').includes(digestOf(manifest)));
+  assert.equal(readFileSync(join(l.dir, 'blobs', 'sha256', digestOf(manifest).slice(7)), 'utf8'), manifest.toString());
 });

@@ -7,9 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { describeError, isBerthError } from '../../../../src/errors.ts';
+import { compileCreatePlan } from '../../../../src/runtime/plan/create-plan.ts';
 import { describePlan, encodePlan, Plan } from '../../../../src/runtime/plan/encode.ts';
-import { isBerthError } from '../../../../src/errors.ts';
 import { ArgKind, type ArgKindName, OPS, type OpName, PLAN_MAGIC, PLAN_MAX_BYTES, PLAN_VERSION } from '../../../../src/runtime/plan/opcodes.ts';
+import { createInput, spec } from './helpers.ts';
 
 type Value = bigint | Buffer | string[] | bigint[];
 interface DecodedOp {
@@ -181,4 +183,12 @@ describe('encodePlan', () => {
     const fits = new Plan().add('exec', { argv: ['sh'], envv: env.slice(0, 15) }, 'exec "sh"');
     assert.ok(encodePlan(fits).length <= PLAN_MAX_BYTES);
   });
+});
+
+test('a NUL byte in a spec string, which would cut it short in the executor (env "A=1\\0LD_PRELOAD=..."), is refused as invalid input naming the step', () => {
+  const plan = compileCreatePlan(createInput(spec((s) => s.process!.env!.push('A=1\0LD_PRELOAD=/tmp/x.so'))));
+  assert.throws(
+    () => encodePlan(plan),
+    (err) => isBerthError(err, 'plan_nul_byte') && err.kind === 'invalid_argument' && /plan step exec: envv contains a NUL byte/.test(describeError(err)),
+  );
 });
