@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   update_flag_unsupported: 'unsupported',
   update_resources_invalid: 'invalid_argument',
   wrong_args: 'invalid_argument',
+  // engine: run and create flags
+  run_flag_invalid: 'invalid_argument',
+  run_flags_conflict: 'invalid_argument',
+  run_network_unsupported: 'unsupported',
+  run_no_command: 'invalid_argument',
+  run_fact_missing: 'internal',
   // specs
   schema_missing: 'internal',
   // runtime
