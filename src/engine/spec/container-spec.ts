@@ -14,11 +14,12 @@ import { DEFAULT_PATH } from '../../oci/default-spec.ts';
 import type { ImageConfig } from '../../oci/image-spec.ts';
 import { RUNTIME_SPEC_VERSION, type LinuxSeccomp, type Mount, type Spec } from '../../oci/runtime-spec.ts';
 import { resolveUser, type UserDb } from '../../image/bundle/user.ts';
-import type { NativeArch } from '../../runtime/seccomp/arch.ts';
+import { hostNativeArch, type NativeArch } from '../../runtime/seccomp/arch.ts';
 import { defaultSeccompProfile, DOCKER_CAPS } from '../../runtime/seccomp/default-profile.ts';
 import { mergeEnv } from './env.ts';
 import type { MountRequest } from './mounts.ts';
 import type { RunOptions } from './options.ts';
+import { seccompFromFile } from './seccomp-file.ts';
 import { tweakCapabilities } from './security.ts';
 
 /** Docker's masked paths (moby oci/defaults.go). */
@@ -65,8 +66,8 @@ export interface EngineFacts {
   userDb: UserDb;
   /** For `--init`: the init program on the host, and where it appears in the container. */
   init?: { source: string; target: string };
-  /** The profile read from `--security-opt seccomp=FILE`. */
-  seccompProfile?: LinuxSeccomp;
+  /** The text of FILE in `--security-opt seccomp=FILE`, read by the engine. */
+  seccompProfileText?: string;
   terminal?: boolean;
   nativeArch?: NativeArch;
 }
@@ -158,10 +159,10 @@ function seccomp(options: RunOptions, caps: readonly string[], facts: EngineFact
   const choice = options.security.seccomp;
   if (choice.kind === 'unconfined') return undefined;
   if (choice.kind === 'file') {
-    if (facts.seccompProfile === undefined) throw internal('run_fact_missing', `--security-opt seccomp=${choice.path}: the engine did not read the profile`);
-    return facts.seccompProfile;
+    if (facts.seccompProfileText === undefined) throw internal('run_fact_missing', `--security-opt seccomp=${choice.path}: the engine did not read the profile`);
+    return seccompFromFile(choice.path, facts.seccompProfileText, caps, facts.nativeArch ?? hostNativeArch());
   }
-  return defaultSeccompProfile({ capabilities: caps, ...(facts.nativeArch === undefined ? {} : { nativeArch: facts.nativeArch }) });
+  return defaultSeccompProfile({ capabilities: caps, nativeArch: facts.nativeArch ?? hostNativeArch() });
 }
 
 /** The runtime spec for `berth run IMAGE ARGS...`. */

@@ -123,7 +123,8 @@ test('security options: no-new-privileges, seccomp unconfined or from a file the
   assert.equal((await build({ securityOpt: ['no-new-privileges'] })).process?.noNewPrivileges, true);
   assert.equal((await build({ securityOpt: ['seccomp=unconfined'] })).linux?.seccomp, undefined);
   const profile = { defaultAction: 'SCMP_ACT_ALLOW' as const, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' as const }] };
-  assert.deepEqual((await build({ securityOpt: ['seccomp=/p.json'] }, undefined, [], { ...facts, seccompProfile: profile })).linux?.seccomp, profile);
+  const fromFile = await build({ securityOpt: ['seccomp=/p.json'] }, undefined, [], { ...facts, seccompProfileText: JSON.stringify(profile) });
+  assert.deepEqual(fromFile.linux?.seccomp, profile);
   throwsCode(() => containerSpec(image({ Cmd: ['sh'] }), parseRunOptions({ securityOpt: ['seccomp=/p.json'] }), [], facts), 'run_fact_missing', /seccomp=\/p\.json/);
 });
 
