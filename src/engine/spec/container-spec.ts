@@ -10,7 +10,7 @@
  * before calling this.
  */
 import { internal, invalidArgument, isBerthError } from '../../errors.ts';
-import { DEFAULT_PATH } from '../../oci/default-spec.ts';
+import { DEFAULT_MASKED_PATHS, DEFAULT_PATH, DEFAULT_READONLY_PATHS } from '../../oci/default-spec.ts';
 import type { ImageConfig } from '../../oci/image-spec.ts';
 import { RUNTIME_SPEC_VERSION, type LinuxSeccomp, type Mount, type Spec } from '../../oci/runtime-spec.ts';
 import { resolveUser, type UserDb } from '../../image/bundle/user.ts';
@@ -22,21 +22,8 @@ import type { RunOptions } from './options.ts';
 import { seccompFromFile } from './seccomp-file.ts';
 import { tweakCapabilities } from './security.ts';
 
-/** Docker's masked paths (moby oci/defaults.go). */
-export const DOCKER_MASKED_PATHS = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/devices/virtual/powercap',
-];
-export const DOCKER_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+/** Docker's masked paths (moby oci/defaults.go): runc's, and the power capping interface. */
+export const DOCKER_MASKED_PATHS = [...DEFAULT_MASKED_PATHS, '/sys/devices/virtual/powercap'];
 
 /** Docker's default mounts, in its order. */
 function dockerMounts(): Mount[] {
@@ -72,15 +59,21 @@ export interface EngineFacts {
   nativeArch?: NativeArch;
 }
 
+/** The image's VOLUMEs that no mount of the user covers: each becomes an anonymous volume. */
+function imageVolumes(image: ImageConfig, options: RunOptions): string[] {
+  const taken = new Set(options.mounts.map((m) => m.target));
+  const targets = Object.keys(image.config?.Volumes ?? {}).sort().map((t) => t.replace(/(.)\/+$/, '$1'));
+  for (const t of targets) {
+    if (!t.startsWith('/')) throw invalidArgument('image_volume', `image config Volumes ${JSON.stringify(t)}: not absolute`);
+  }
+  return targets.filter((t) => !taken.has(t));
+}
+
 /** The volumes the engine must provide before building the spec: the user's, then the image's VOLUMEs no mount covers. */
 export function volumesToResolve(image: ImageConfig, options: RunOptions): { target: string; name?: string }[] {
   const out: { target: string; name?: string }[] = [];
   for (const m of options.mounts) if (m.type === 'volume') out.push({ target: m.target, ...(m.name === undefined ? {} : { name: m.name }) });
-  const taken = new Set(options.mounts.map((m) => m.target));
-  for (const target of Object.keys(image.config?.Volumes ?? {}).sort()) {
-    const clean = target.replace(/(.)\/+$/, '$1');
-    if (!taken.has(clean)) out.push({ target: clean });
-  }
+  for (const target of imageVolumes(image, options)) out.push({ target });
   return out;
 }
 
@@ -138,9 +131,7 @@ function userMount(m: MountRequest, facts: EngineFacts): Mount {
  */
 function mounts(image: ImageConfig, options: RunOptions, facts: EngineFacts): Mount[] {
   const own: Mount[] = options.mounts.map((m) => userMount(m, facts));
-  for (const v of volumesToResolve(image, options).slice(options.mounts.filter((m) => m.type === 'volume').length)) {
-    own.push(userMount({ type: 'volume', target: v.target, readonly: false, nocopy: false }, facts));
-  }
+  for (const target of imageVolumes(image, options)) own.push(userMount({ type: 'volume', target, readonly: false, nocopy: false }, facts));
   const generated: [string, string][] = [['/etc/resolv.conf', facts.resolvConfPath], ['/etc/hostname', facts.hostnamePath], ['/etc/hosts', facts.hostsPath]];
   for (const [target, source] of generated) {
     if (!own.some((m) => m.destination === target)) own.push(bind(target, source, options.readOnly));
@@ -169,6 +160,9 @@ function seccomp(options: RunOptions, caps: readonly string[], facts: EngineFact
 export function containerSpec(image: ImageConfig, options: RunOptions, args: readonly string[], facts: EngineFacts): Spec {
   if (image.os !== 'linux') throw invalidArgument('image_os', `image config os "${image.os}": only linux images run here`);
   const c = image.config ?? {};
+  for (const e of c.Env ?? []) {
+    if (e.indexOf('=') <= 0) throw invalidArgument('image_env', `image config Env ${JSON.stringify(e)}: not NAME=value`);
+  }
   const hostname = options.hostname ?? facts.id.slice(0, 12);
   const u = user(image, options, facts.userDb);
   const caps = tweakCapabilities(DOCKER_CAPS, options.security.capAdd, options.security.capDrop);
@@ -198,7 +192,7 @@ export function containerSpec(image: ImageConfig, options: RunOptions, args: rea
       namespaces,
       resources: { devices: [{ allow: false, access: 'rwm' }], ...options.resources },
       maskedPaths: [...DOCKER_MASKED_PATHS],
-      readonlyPaths: [...DOCKER_READONLY_PATHS],
+      readonlyPaths: [...DEFAULT_READONLY_PATHS],
       ...(profile === undefined ? {} : { seccomp: profile }),
     },
   };

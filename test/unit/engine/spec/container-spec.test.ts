@@ -184,6 +184,11 @@ test('labels become annotations (the user\'s over the image\'s); limits and reso
   });
 });
 
+test('an image with a broken Env or a relative VOLUME is refused', () => {
+  throwsCode(() => containerSpec(image({ Cmd: ['x'], Env: ['JUSTNAME'] }), parseRunOptions({}), [], facts), 'image_env', /Env "JUSTNAME"/);
+  throwsCode(() => containerSpec(image({ Cmd: ['x'], Volumes: { data: {} } }), parseRunOptions({}), [], facts), 'image_volume', /Volumes "data"/);
+});
+
 test('a non-Linux image is refused', () => {
   throwsCode(() => containerSpec({ ...image({ Cmd: ['x'] }), os: 'windows' }, parseRunOptions({}), [], facts), 'image_os', /os "windows"/);
 });
