@@ -182,6 +182,7 @@ export const ERROR_CODES = {
   image_has_names: 'failed_precondition',
   image_not_recorded: 'internal',
   image_os: 'invalid_argument',
+  image_stop_signal: 'invalid_argument',
   image_user: 'invalid_argument',
   image_userdb: 'invalid_argument',
   image_volume: 'invalid_argument',

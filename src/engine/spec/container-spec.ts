@@ -14,6 +14,7 @@ import { DEFAULT_MASKED_PATHS, DEFAULT_PATH, DEFAULT_READONLY_PATHS } from '../.
 import type { ImageConfig } from '../../oci/image-spec.ts';
 import { RUNTIME_SPEC_VERSION, type LinuxSeccomp, type Mount, type Spec } from '../../oci/runtime-spec.ts';
 import { resolveUser, type UserDb } from '../../image/bundle/user.ts';
+import { parseSignal } from '../../runtime/lifecycle/kill.ts';
 import { hostNativeArch, type NativeArch } from '../../runtime/seccomp/arch.ts';
 import { defaultSeccompProfile, DOCKER_CAPS } from '../../runtime/seccomp/default-profile.ts';
 import { mergeEnv } from './env.ts';
@@ -154,6 +155,20 @@ function seccomp(options: RunOptions, caps: readonly string[], facts: EngineFact
     return seccompFromFile(choice.path, facts.seccompProfileText, caps, facts.nativeArch ?? hostNativeArch());
   }
   return defaultSeccompProfile({ capabilities: caps, nativeArch: facts.nativeArch ?? hostNativeArch() });
+}
+
+const SIGTERM = 15;
+
+/** The signal `stop` sends first: --stop-signal, else the image's STOPSIGNAL, else SIGTERM (docker's order). */
+export function stopSignal(image: ImageConfig, options: RunOptions): number {
+  if (options.stopSignal !== undefined) return options.stopSignal;
+  const own = image.config?.StopSignal;
+  if (own === undefined || own === '') return SIGTERM;
+  try {
+    return parseSignal(own);
+  } catch (err) {
+    throw invalidArgument('image_stop_signal', `image config StopSignal ${JSON.stringify(own)}: not a signal`, { cause: err });
+  }
 }
 
 /** The runtime spec for `berth run IMAGE ARGS...`. */

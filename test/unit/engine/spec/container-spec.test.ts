@@ -4,7 +4,7 @@ import type { ImageConfig } from '../../../../src/oci/image-spec.ts';
 import type { Spec } from '../../../../src/oci/runtime-spec.ts';
 import { parseSpec } from '../../../../src/runtime/spec/load.ts';
 import { semanticProblems } from '../../../../src/runtime/spec/validate.ts';
-import { commandLine, containerSpec, volumesToResolve, type EngineFacts } from '../../../../src/engine/spec/container-spec.ts';
+import { commandLine, containerSpec, stopSignal, volumesToResolve, type EngineFacts } from '../../../../src/engine/spec/container-spec.ts';
 import { parseRunOptions, type RunFlags } from '../../../../src/engine/spec/options.ts';
 import { DOCKER_CAPS } from '../../../../src/engine/spec/security.ts';
 import { throwsCode } from './helpers.ts';
@@ -187,6 +187,13 @@ test('labels become annotations (the user\'s over the image\'s); limits and reso
 test('an image with a broken Env or a relative VOLUME is refused', () => {
   throwsCode(() => containerSpec(image({ Cmd: ['x'], Env: ['JUSTNAME'] }), parseRunOptions({}), [], facts), 'image_env', /Env "JUSTNAME"/);
   throwsCode(() => containerSpec(image({ Cmd: ['x'], Volumes: { data: {} } }), parseRunOptions({}), [], facts), 'image_volume', /Volumes "data"/);
+});
+
+test('the stop signal: --stop-signal, else the image\'s STOPSIGNAL, else SIGTERM', () => {
+  assert.equal(stopSignal(image({}), parseRunOptions({})), 15);
+  assert.equal(stopSignal(image({ StopSignal: 'SIGQUIT' }), parseRunOptions({})), 3);
+  assert.equal(stopSignal(image({ StopSignal: 'SIGQUIT' }), parseRunOptions({ stopSignal: 'USR1' })), 10);
+  throwsCode(() => stopSignal(image({ StopSignal: 'SIGFOO' }), parseRunOptions({})), 'image_stop_signal', /StopSignal "SIGFOO"/);
 });
 
 test('a non-Linux image is refused', () => {
