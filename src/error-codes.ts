@@ -32,6 +32,12 @@ export const ERROR_CODES = {
   update_flag_unsupported: 'unsupported',
   update_resources_invalid: 'invalid_argument',
   wrong_args: 'invalid_argument',
+  // engine: run and create flags
+  run_flag_invalid: 'invalid_argument',
+  run_flags_conflict: 'invalid_argument',
+  run_network_unsupported: 'unsupported',
+  run_no_command: 'invalid_argument',
+  run_fact_missing: 'internal',
   // specs
   schema_missing: 'internal',
   // runtime
@@ -181,6 +187,7 @@ export const ERROR_CODES = {
   image_has_names: 'failed_precondition',
   image_not_recorded: 'internal',
   image_os: 'invalid_argument',
+  image_stop_signal: 'invalid_argument',
   image_user: 'invalid_argument',
   image_userdb: 'invalid_argument',
   image_volume: 'invalid_argument',

@@ -42,9 +42,10 @@ export interface UserDb {
   group?: string | undefined;
 }
 
-export function resolveUser(spec: string | undefined, db: UserDb): ExecUser {
+/** `field` names where `spec` came from in errors (the image's User, or a flag such as `--user`). */
+export function resolveUser(spec: string | undefined, db: UserDb, field = 'image config User'): ExecUser {
   const [userPart = '', groupPart, ...extra] = (spec ?? '').split(':');
-  if (extra.length > 0) throw invalidArgument('image_user', `image config User ${JSON.stringify(spec)}: more than one ":"`);
+  if (extra.length > 0) throw invalidArgument('image_user', `${field} ${JSON.stringify(spec)}: more than one ":"`);
   const users = db.passwd === undefined ? [] : parsePasswd(db.passwd);
   const groups = db.group === undefined ? [] : parseGroup(db.group);
   const result: ExecUser = { uid: 0, gid: 0, additionalGids: [], home: '/' };
@@ -60,7 +61,7 @@ export function resolveUser(spec: string | undefined, db: UserDb): ExecUser {
   } else if (uidNum !== undefined) {
     result.uid = uidNum;
   } else if (userPart !== '') {
-    throw invalidArgument('image_user', `image config User ${JSON.stringify(spec)}: no user "${userPart}" in the image's /etc/passwd`);
+    throw invalidArgument('image_user', `${field} ${JSON.stringify(spec)}: no user "${userPart}" in the image's /etc/passwd`);
   }
   if (uidNum !== undefined) result.uid = uidNum;
 
@@ -69,7 +70,7 @@ export function resolveUser(spec: string | undefined, db: UserDb): ExecUser {
     const g = groups.find((x) => x.name === groupPart || (gidNum !== undefined && x.gid === gidNum));
     if (g !== undefined) result.gid = g.gid;
     else if (gidNum !== undefined) result.gid = gidNum;
-    else throw invalidArgument('image_user', `image config User ${JSON.stringify(spec)}: no group "${groupPart}" in the image's /etc/group`);
+    else throw invalidArgument('image_user', `${field} ${JSON.stringify(spec)}: no group "${groupPart}" in the image's /etc/group`);
   } else if (userName !== '') {
     result.additionalGids = groups.filter((g) => g.members.includes(userName)).map((g) => g.gid);
   }

@@ -3,19 +3,10 @@ import { str, type FlagSpec, type FlagValues } from '../../framework/flags.ts';
 import { describeError, errnoCode, invalidArgument, notFound, unsupported } from '../../../errors.ts';
 import type { LinuxResources } from '../../../oci/runtime-spec.ts';
 import { warn } from '../../../runtime/lifecycle/context.ts';
-import { parseResources, update } from '../../../runtime/lifecycle/update.ts';
+import { parseResources, ramInBytes, update } from '../../../runtime/lifecycle/update.ts';
+
+export { ramInBytes };
 import { defineCommand } from '../context.ts';
-
-const SIZE = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i;
-const BINARY: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-
-/** Bytes from "64m", "1.5GiB", "512k", "4096" (go-units' RAMInBytes: binary units, case-insensitive, "b" optional). */
-export function ramInBytes(text: string): number {
-  const m = SIZE.exec(text);
-  const n = Number(m?.[1]);
-  if (m === null || !Number.isFinite(n)) throw invalidArgument('invalid_flag', `invalid size: '${text}'`);
-  return Math.trunc(n * (BINARY[(m[2] ?? '').toLowerCase()] ?? 1));
-}
 
 type Parse = (text: string) => number;
 const uint: Parse = (t) => {

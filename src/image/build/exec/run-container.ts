@@ -21,29 +21,13 @@ import * as sys from '../../../sys/index.ts';
 import { cleanupAfter, errnoCode } from '../../../errors.ts';
 import { defaultSpec } from '../../../oci/default-spec.ts';
 import type { Spec } from '../../../oci/runtime-spec.ts';
-import { defaultSeccompProfile } from '../../../runtime/seccomp/default-profile.ts';
+import { defaultSeccompProfile, DOCKER_CAPS } from '../../../runtime/seccomp/default-profile.ts';
 import type { ExecUser } from '../../bundle/user.ts';
 import { cbytes } from '../../unpack/entry.ts';
 import { Rootfs } from '../../unpack/rootfs.ts';
 import { relativeToRoot } from '../paths.ts';
 
-/** Docker's default capability set (moby oci/caps/defaults.go). */
-export const DOCKER_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+export { DOCKER_CAPS };
 
 export interface RunSpecInput {
   args: string[];
