@@ -111,8 +111,10 @@ export class ContainerStore {
           )
           .run(id, name, input.imageRef, input.imageId, now, options, policy.name, policy.maximumRetryCount, JSON.stringify(input.labels ?? {}));
       } catch (err) {
-        if (isUniqueViolation(err)) throw alreadyExists('container_exists', `container ${id}: already exists`, { cause: err });
-        throw err;
+        if (!isUniqueViolation(err)) throw err;
+        const taken = this.db.prepare('SELECT id FROM engine_containers WHERE name = ?').get(name);
+        if (taken !== undefined) throw nameInUse(name, String(taken['id']));
+        throw alreadyExists('container_exists', `container ${id}: already exists`, { cause: err });
       }
       return this.mustGet(id);
     });
