@@ -34,8 +34,11 @@
  * were made; one still there when the daemon starts is what a crash left
  * half made (see ContainerStore.listIncomplete).
  */
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { failedPrecondition } from '../../errors.ts';
+import { openVersionedDatabase } from '../../image/store/sqlite.ts';
+
+export { inTransaction } from '../../image/store/sqlite.ts';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add the next. */
 const MIGRATIONS: readonly string[] = [
@@ -79,53 +82,13 @@ const MIGRATIONS: readonly string[] = [
 export const ENGINE_SCHEMA_VERSION = MIGRATIONS.length;
 
 export function openEngineDatabase(path: string): DatabaseSync {
-  const db = new DatabaseSync(path, { timeout: 10_000 });
-  try {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
-}
-
-function currentVersion(db: DatabaseSync): number {
-  db.exec('CREATE TABLE IF NOT EXISTS engine_schema (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM engine_schema').get();
-  return row === undefined ? 0 : Number(row['version']);
-}
-
-function migrate(db: DatabaseSync): void {
-  inTransaction(db, () => {
-    const version = currentVersion(db);
-    if (version > MIGRATIONS.length) {
-      throw failedPrecondition(
-        'engine_schema_too_new',
-        `engine database: schema version ${version} is newer than this berth understands (${MIGRATIONS.length})`,
-      );
-    }
-    for (const sql of MIGRATIONS.slice(version)) db.exec(sql);
-    if (version === 0) db.prepare('INSERT INTO engine_schema (version) VALUES (?)').run(MIGRATIONS.length);
-    else if (version < MIGRATIONS.length) db.prepare('UPDATE engine_schema SET version = ?').run(MIGRATIONS.length);
+  return openVersionedDatabase(path, {
+    versionTable: 'engine_schema',
+    migrations: MIGRATIONS,
+    synchronous: 'FULL',
+    tooNew: (version, known) =>
+      failedPrecondition('engine_schema_too_new', `engine database: schema version ${version} is newer than this berth understands (${known})`),
   });
-}
-
-/**
- * Runs `fn` in one write transaction. BEGIN IMMEDIATE takes the write lock
- * first, so a read-then-write (is the name free? then take it) cannot be
- * interleaved with another process's, and writers queue instead of failing.
- */
-export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = fn();
-    db.exec('COMMIT');
-    return result;
-  } catch (err) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw err;
-  }
 }
 
 /** A UNIQUE or PRIMARY KEY constraint failed (SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY). */
