@@ -163,6 +163,24 @@ export class ContainerStore {
     });
   }
 
+  /** Gives a container another name, as atomically as a create takes one; refused while half made or being removed. */
+  rename(id: string, newName: string): ContainerRecord {
+    const name = checkContainerName(newName);
+    return inTransaction(this.db, () => {
+      const record = this.mustGet(id);
+      if (record.state === 'creating' || record.state === 'removing') {
+        throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot be renamed while ${record.state}`, {
+          details: { id: record.id, from: record.state },
+        });
+      }
+      if (name === record.name) return record;
+      const holder = this.db.prepare('SELECT id FROM engine_containers WHERE name = ?').get(name);
+      if (holder !== undefined) throw nameInUse(name, String(holder['id']));
+      this.db.prepare('UPDATE engine_containers SET name = ? WHERE id = ?').run(name, id);
+      return this.mustGet(id);
+    });
+  }
+
   /** Deletes a record being removed, or one a crash left half made; refused in any other state. */
   remove(id: string): void {
     inTransaction(this.db, () => {

@@ -12,7 +12,7 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { errnoCode, failedPrecondition, isBerthError, notFound, unsupported } from '../../errors.ts';
+import { errnoCode, failedPrecondition, isBerthError, notFound, unsupported, type BerthError } from '../../errors.ts';
 import { privateDir } from '../../image/store/private-dir.ts';
 import { inTransaction } from '../store/db.ts';
 import { isValidName } from '../store/names.ts';
@@ -90,8 +90,13 @@ export class VolumeStore {
 
   /** Records that `containerId` uses the volume, so it cannot be removed while it does. */
   use(containerId: string, name: string): void {
-    this.inspect(name);
-    this.db.prepare('INSERT OR IGNORE INTO engine_container_volumes (container_id, volume_name) VALUES (?, ?)').run(containerId, name);
+    inTransaction(this.db, () => {
+      this.inspect(name);
+      if (this.db.prepare('SELECT 1 FROM engine_containers WHERE id = ?').get(containerId) === undefined) {
+        throw notFound('container_not_found', `container "${containerId}": not found`);
+      }
+      this.db.prepare('INSERT OR IGNORE INTO engine_container_volumes (container_id, volume_name) VALUES (?, ?)').run(containerId, name);
+    });
   }
 
   /** Removes a volume; one a container uses is refused unless `force`. */
@@ -133,18 +138,28 @@ export class VolumeStore {
     return result;
   }
 
-  /** After a crash: removes half-removed trash and adopts volume directories that have no record. */
-  recover(): string[] {
-    const adopted: string[] = [];
+  /**
+   * After a crash: removes half-removed trash and adopts volume directories
+   * that have no record. A directory that cannot be adopted safely (a
+   * symlink planted as its `_data`) is left alone and reported, so one bad
+   * entry does not stop the daemon from starting.
+   */
+  recover(): { adopted: string[]; refused: { name: string; error: BerthError }[] } {
+    const result: ReturnType<VolumeStore['recover']> = { adopted: [], refused: [] };
     for (const entry of readdirSync(volumesDir(this.root), { withFileTypes: true })) {
       if (entry.name.startsWith(TRASH)) {
         rmSync(join(volumesDir(this.root), entry.name), { recursive: true, force: true });
       } else if (entry.isDirectory() && isValidName(entry.name) && this.find(entry.name) === undefined) {
-        this.make(entry.name, /^[0-9a-f]{64}$/.test(entry.name), {});
-        adopted.push(entry.name);
+        try {
+          this.make(entry.name, /^[0-9a-f]{64}$/.test(entry.name), {});
+          result.adopted.push(entry.name);
+        } catch (err) {
+          if (!isBerthError(err, 'volume_path_unsafe')) throw err;
+          result.refused.push({ name: entry.name, error: err });
+        }
       }
     }
-    return adopted;
+    return result;
   }
 
   /** The directories, then the record (INSERT OR IGNORE: a concurrent create of the same name is the same volume). */

@@ -154,6 +154,22 @@ test('a name is held by one container; a second create of it gets container_name
   assert.equal(store.list().length, 1);
 });
 
+test('rename moves the name atomically: the old name is free, a taken one is refused naming it', (t) => {
+  const store = openStore(t);
+  const web = created(store, 'web');
+  const db = created(store, 'db');
+  assert.equal(store.rename(web, '/front').name, 'front');
+  assert.equal(store.find('front').id, web);
+  assertCode(() => store.find('web'), 'container_not_found', '"web"');
+  assertCode(() => store.rename(db, 'front'), 'container_name_in_use', `container name "front": already in use by container ${web.slice(0, 12)}`);
+  assertCode(() => store.rename(db, 'a/b'), 'invalid_container_name', '"a/b"');
+  assert.equal(store.rename(db, 'db').name, 'db');
+  created(store, 'web');
+  const half = store.beginCreate(input('half'));
+  assertCode(() => store.rename(half.id, 'whole'), 'container_state_conflict', 'cannot be renamed while creating');
+  assertCode(() => store.rename('f'.repeat(64), 'x1'), 'container_not_found', 'f'.repeat(64));
+});
+
 test('bad names, IDs and restart policies are refused naming the input, writing nothing', (t) => {
   const store = openStore(t);
   for (const name of ['', 'a', '-web', 'we/b', '..', 'a\0b', 'x'.repeat(256)]) {

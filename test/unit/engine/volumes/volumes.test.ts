@@ -123,6 +123,9 @@ test('a volume in use is not removed unless forced; the error names the containe
   assert.equal(existsSync(join(s.root, 'volumes/shared')), false);
   assertCode(() => s.volumes.inspect('shared'), 'volume_not_found', '"shared"');
   assertCode(() => s.volumes.use(web, 'shared'), 'volume_not_found', '"shared"');
+  s.volumes.create({ name: 'other' });
+  assertCode(() => s.volumes.use('e'.repeat(64), 'other'), 'container_not_found', 'e'.repeat(64));
+  assert.deepEqual(s.volumes.inspect('other').usedBy, []);
 });
 
 test("deleting a container's record frees its volumes", (t) => {
@@ -193,10 +196,21 @@ test('recover removes the trash of an interrupted remove and adopts a volume dir
   writeFileSync(join(s.root, 'volumes/stray-file'), '');
   s.volumes.create({ name: 'known' });
 
-  assert.deepEqual(s.volumes.recover().sort(), [anon, 'orphan']);
-  assert.deepEqual(readdirSync(join(s.root, 'volumes')).sort(), [anon, 'known', 'orphan', 'stray-file']);
+  const outside = tempDir(t);
+  mkdirSync(join(s.root, 'volumes/planted'));
+  symlinkSync(outside, join(s.root, 'volumes/planted/_data'));
+
+  const recovered = s.volumes.recover();
+  assert.deepEqual(recovered.adopted.sort(), [anon, 'orphan']);
+  assert.deepEqual(
+    recovered.refused.map((r) => [r.name, r.error.code]),
+    [['planted', 'volume_path_unsafe']],
+  );
+  assertCode(() => s.volumes.inspect('planted'), 'volume_not_found', '"planted"');
+  assert.deepEqual(readdirSync(outside), []);
+  assert.deepEqual(readdirSync(join(s.root, 'volumes')).sort(), [anon, 'known', 'orphan', 'planted', 'stray-file']);
   assert.equal(s.volumes.inspect('orphan').anonymous, false);
   assert.equal(s.volumes.inspect(anon).anonymous, true);
   assert.ok(existsSync(join(s.volumes.inspect('orphan').mountpoint, 'kept')));
-  assert.deepEqual(s.volumes.recover(), []);
+  assert.deepEqual(s.volumes.recover().adopted, []);
 });
