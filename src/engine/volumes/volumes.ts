@@ -88,6 +88,17 @@ export class VolumeStore {
     return rows.map((row) => this.toRecord(row)).filter((v) => matches(v, filters));
   }
 
+  /** The volumes a container uses (for `rm -v`: its anonymous ones go with it). */
+  usedBy(containerId: string): VolumeRecord[] {
+    return this.db
+      .prepare(
+        `SELECT v.* FROM engine_volumes v JOIN engine_container_volumes u ON u.volume_name = v.name
+         WHERE u.container_id = ? ORDER BY v.name`,
+      )
+      .all(containerId)
+      .map((row) => this.toRecord(row));
+  }
+
   /** Records that `containerId` uses the volume, so it cannot be removed while it does. */
   use(containerId: string, name: string): void {
     inTransaction(this.db, () => {

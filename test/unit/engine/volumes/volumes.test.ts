@@ -133,12 +133,21 @@ test("deleting a container's record frees its volumes", (t) => {
   s.volumes.create({ name: 'data' });
   const id = container(s, 'app');
   s.volumes.use(id, 'data');
-  assert.deepEqual(s.volumes.list({ dangling: true }), []);
+  const anon = s.volumes.create();
+  s.volumes.use(id, anon.name);
+  s.volumes.create({ name: 'unused' });
+  assert.deepEqual(
+    s.volumes.usedBy(id).map((v) => [v.name, v.anonymous]),
+    [[anon.name, true], ['data', false]].sort(),
+  );
+  s.volumes.remove(anon.name, { force: true });
+  assert.deepEqual(s.volumes.list({ dangling: true }).map((v) => v.name), ['unused']);
   s.containers.transition(id, 'removing');
   s.containers.remove(id);
+  assert.deepEqual(s.volumes.usedBy(id), []);
   assert.deepEqual(
     s.volumes.list({ dangling: true }).map((v) => v.name),
-    ['data'],
+    ['data', 'unused'],
   );
   s.volumes.remove('data');
 });
