@@ -118,6 +118,7 @@ export const ERROR_CODES = {
   blob_digest_mismatch: 'failed_precondition',
   blob_not_found: 'not_found',
   blob_size_mismatch: 'failed_precondition',
+  database_busy: 'unavailable',
   image_not_found: 'not_found',
   image_schema_too_new: 'failed_precondition',
   ingest_closed: 'failed_precondition',

@@ -6,6 +6,7 @@
  * crash mid-way leaves the previous version whole.
  */
 import { DatabaseSync } from 'node:sqlite';
+import { unavailable } from '../../errors.ts';
 
 export interface VersionedSchema {
   /** The area's one-row version table, e.g. `image_schema`. */
@@ -46,7 +47,11 @@ function migrate(db: DatabaseSync, { versionTable, migrations, tooNew }: Version
  * interleaved with another process's, and writers queue instead of failing.
  */
 export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    throw busy(db, err);
+  }
   try {
     const result = fn();
     db.exec('COMMIT');
@@ -55,4 +60,13 @@ export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
   }
+}
+
+const SQLITE_BUSY = 5;
+
+/** Another process held the write lock past the busy timeout: say which file, keep SQLite's error as the cause. */
+function busy(db: DatabaseSync, err: unknown): unknown {
+  if (typeof err !== 'object' || err === null || !('errcode' in err) || err.errcode !== SQLITE_BUSY) return err;
+  const file = db.location() ?? 'in-memory database';
+  return unavailable('database_busy', `database ${file}: busy, another process holds its write lock; try again`, { cause: err, details: { file } });
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { openVersionedDatabase, type VersionedSchema } from '../../../../src/image/store/sqlite.ts';
+import { isBerthError } from '../../../../src/errors.ts';
+import { inTransaction, openVersionedDatabase, type VersionedSchema } from '../../../../src/image/store/sqlite.ts';
 import { onCleanup, tempDir } from '../../../helpers/cleanup.ts';
 
 const V1 = 'CREATE TABLE t_items (name TEXT PRIMARY KEY)';
@@ -40,4 +41,21 @@ test('a migration that fails leaves the previous version whole, and a newer file
     ['name'],
   );
   assert.throws(() => openVersionedDatabase(path, schema([])), /too new: 1 > 0/);
+});
+
+test('a write lock held past the busy timeout is database_busy naming the file, and nothing runs', (t) => {
+  const path = join(tempDir(t), 'berth.db');
+  const holder = openVersionedDatabase(path, schema([V1]));
+  onCleanup(t, () => holder.close());
+  const waiter = new DatabaseSync(path, { timeout: 0 });
+  onCleanup(t, () => waiter.close());
+  holder.exec('BEGIN IMMEDIATE');
+  let ran = false;
+  assert.throws(
+    () => inTransaction(waiter, () => (ran = true)),
+    (err: unknown) => isBerthError(err, 'database_busy') && err.kind === 'unavailable' && err.message.includes(path),
+  );
+  assert.equal(ran, false);
+  holder.exec('ROLLBACK');
+  assert.equal(inTransaction(waiter, () => 'ran'), 'ran');
 });
