@@ -129,6 +129,7 @@ export const ERROR_CODES = {
   blob_digest_mismatch: 'failed_precondition',
   blob_not_found: 'not_found',
   blob_size_mismatch: 'failed_precondition',
+  database_busy: 'unavailable',
   image_not_found: 'not_found',
   image_schema_too_new: 'failed_precondition',
   ingest_closed: 'failed_precondition',
@@ -263,6 +264,23 @@ export const ERROR_CODES = {
   invalid_flag: 'invalid_argument',
   snapshot_no_directory: 'internal',
   snapshot_vanished: 'internal',
+  // engine: container records
+  ambiguous_container_id: 'invalid_argument',
+  container_name_in_use: 'already_exists',
+  container_state_conflict: 'failed_precondition',
+  engine_record_corrupt: 'internal',
+  engine_schema_too_new: 'failed_precondition',
+  invalid_container_name: 'invalid_argument',
+  invalid_container_options: 'invalid_argument',
+  invalid_container_pid: 'invalid_argument',
+  invalid_exit_code: 'invalid_argument',
+  invalid_restart_policy: 'invalid_argument',
+  // engine: volumes
+  invalid_volume_name: 'invalid_argument',
+  volume_driver_unsupported: 'unsupported',
+  volume_in_use: 'failed_precondition',
+  volume_not_found: 'not_found',
+  volume_path_unsafe: 'failed_precondition',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

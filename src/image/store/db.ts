@@ -21,8 +21,11 @@
  * A blob in the content store that no image_blobs row and no live lease
  * names is garbage (see gc.ts).
  */
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { failedPrecondition } from '../../errors.ts';
+import { openVersionedDatabase } from './sqlite.ts';
+
+export { inTransaction } from './sqlite.ts';
 
 export const IMAGE_SCHEMA_VERSION = 1;
 
@@ -74,55 +77,11 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export function openImageDatabase(path: string): DatabaseSync {
-  const db = new DatabaseSync(path, { timeout: 10_000 });
-  try {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
-}
-
-function currentVersion(db: DatabaseSync): number {
-  db.exec('CREATE TABLE IF NOT EXISTS image_schema (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM image_schema').get();
-  return row === undefined ? 0 : Number(row['version']);
-}
-
-function migrate(db: DatabaseSync): void {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const version = currentVersion(db);
-    if (version > MIGRATIONS.length) {
-      throw failedPrecondition(
-        'image_schema_too_new',
-        `image database: schema version ${version} is newer than this berth understands (${MIGRATIONS.length})`,
-      );
-    }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      const sql = MIGRATIONS[v];
-      if (sql !== undefined) db.exec(sql);
-    }
-    if (version === 0) db.prepare('INSERT INTO image_schema (version) VALUES (?)').run(MIGRATIONS.length);
-    else if (version < MIGRATIONS.length) db.prepare('UPDATE image_schema SET version = ?').run(MIGRATIONS.length);
-    db.exec('COMMIT');
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
-}
-
-/** Runs `fn` in one write transaction (BEGIN IMMEDIATE, so writers queue instead of failing). */
-export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = fn();
-    db.exec('COMMIT');
-    return result;
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
+  return openVersionedDatabase(path, {
+    versionTable: 'image_schema',
+    migrations: MIGRATIONS,
+    synchronous: 'NORMAL',
+    tooNew: (version, known) =>
+      failedPrecondition('image_schema_too_new', `image database: schema version ${version} is newer than this berth understands (${known})`),
+  });
 }
