@@ -45,7 +45,8 @@ export function logFiles(path: string, maxFiles: number): string[] {
   return files;
 }
 
-function readWhole(path: string): Buffer | undefined {
+/** The file's bytes from offset on; undefined when it does not exist. */
+function readFrom(path: string, offset = 0): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -54,11 +55,11 @@ function readWhole(path: string): Buffer | undefined {
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
+    const size = Math.max(0, fstatSync(fd).size - offset);
     const buf = Buffer.alloc(size);
     let off = 0;
     while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
+      const n = readSync(fd, buf, off, size - off, offset + off);
       if (n === 0) break;
       off += n;
     }
@@ -97,32 +98,35 @@ function wanted(r: LogRecord, o: ReadOptions): boolean {
 export async function* readLog(path: string, o: ReadOptions): AsyncGenerator<LogRecord> {
   let all: LogRecord[] = [];
   for (const file of logFiles(path, o.maxFiles)) {
-    const buf = readWhole(file);
+    const buf = readFrom(file);
     if (buf) for (const r of records(buf)) if (wanted(r, o)) all.push(r);
   }
   if (o.tail !== undefined) all = tailLines(all, o.tail);
   yield* all;
   if (!o.follow) return;
-  // Following: the current file from where the first read ended; a rotation (another inode) restarts at 0.
+  // Following: the current file from where the first read ended. At a rotation (another inode) the
+  // rest of the old file, now PATH.1, is read first, then the new one from its start.
   let ino = statOrUndefined(path)?.ino;
-  let offset = readWhole(path)?.length ?? 0;
+  let offset = readFrom(path)?.length ?? 0;
   let rest: Buffer = Buffer.alloc(0);
+  const take = function* (fresh: Buffer | undefined): Generator<LogRecord> {
+    if (!fresh || fresh.length === 0) return;
+    offset += fresh.length;
+    const chunk = rest.length ? Buffer.concat([rest, fresh]) : fresh;
+    const last = chunk.lastIndexOf(10);
+    rest = chunk.subarray(last + 1);
+    for (const r of records(chunk.subarray(0, last + 1))) if (wanted(r, o)) yield r;
+  };
   for (;;) {
     const finished = o.follow.done();
     const st = statOrUndefined(path);
     if (st && st.ino !== ino) {
+      if (statOrUndefined(`${path}.1`)?.ino === ino) yield* take(readFrom(`${path}.1`, offset));
       ino = st.ino;
       offset = 0;
       rest = Buffer.alloc(0);
     }
-    const buf = readWhole(path);
-    if (buf && buf.length > offset) {
-      const chunk = Buffer.concat([rest, buf.subarray(offset)]);
-      offset = buf.length;
-      const last = chunk.lastIndexOf(10);
-      rest = chunk.subarray(last + 1);
-      for (const r of records(chunk.subarray(0, last + 1))) if (wanted(r, o)) yield r;
-    }
+    yield* take(readFrom(path, offset));
     if (finished || o.follow.signal?.aborted) return;
     await delay(o.follow.pollMs ?? 100, undefined, o.follow.signal ? { signal: o.follow.signal } : undefined).catch(() => undefined);
   }
