@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { attach } from '../../../src/engine/monitor/attach.ts';
+import { attach, resize } from '../../../src/engine/monitor/attach.ts';
 import { readExit, type ExitStatus } from '../../../src/engine/monitor/exit-file.ts';
 import { readLog, type LogRecord } from '../../../src/engine/monitor/log-reader.ts';
 import { startMonitor, type MonitorOptions } from '../../../src/engine/monitor/spawn.ts';
@@ -152,6 +152,32 @@ test('attach sees live output and sends stdin', { skip: !root }, async (t) => {
   await s.rt.run(['kill', s.id, 'KILL']);
   assert.deepEqual(await exited(s), { signal: 9 });
   assert.match(text(await records(s), 'stdout'), /ready\necho:one\n/);
+});
+
+test('with a terminal: the monitor holds the master, resize reaches the container, attach is raw', { skip: !root }, async (t) => {
+  const rt = new RuntimeFixture(t);
+  const opts = options(t, rt, ['sh', '-c', 'stty size; read x; echo "got:$x"'], { terminal: true, stdin: true });
+  const spec = JSON.parse(readFileSync(join(opts.bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean } };
+  spec.process.terminal = true;
+  writeFileSync(join(opts.bundle, 'config.json'), JSON.stringify(spec));
+  const { pid, monitorPid } = await startMonitor(opts);
+  onCleanup(t, async () => {
+    await rt.run(['delete', '--force', opts.id]);
+    await waitFor('the monitor to exit', () => (alive(monitorPid) ? undefined : true)).catch(() => process.kill(monitorPid, 'SIGKILL'));
+  });
+  const s: Started = { opts, rt, id: opts.id, pid, monitorPid };
+  resize(opts.runDir, 40, 100);
+  let seen = '';
+  const a = await attach(opts.runDir, (stream, b) => (seen += `${stream}:${b.toString()}`), true);
+  onCleanup(t, () => a.close());
+  await start(s);
+  await waitFor('the size', () => (seen.includes('40 100') ? true : undefined));
+  a.write('hi\r');
+  assert.deepEqual(await exited(s), { code: 0 });
+  assert.match(seen, /^stdout:/, 'terminal output is raw, all of it on stdout');
+  const logged = text(await records(s), 'stdout');
+  assert.match(logged, /40 100\r?\n/);
+  assert.match(logged, /got:hi/);
 });
 
 /** The resident set in KiB; 0 once the process is gone (or a zombie, which has none). */
