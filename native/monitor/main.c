@@ -177,11 +177,31 @@ static struct stream out[2];
 static int clients[MAX_CLIENTS];
 static int stdin_fd = -1;
 static char stdin_buf[STDIN_BUF];
+static size_t stdin_len, stdin_off;
 
 static void drop_client(int i)
 {
 	close(clients[i]);
 	clients[i] = -1;
+}
+
+static void close_stdin(void)
+{
+	if (!terminal && stdin_fd >= 0)
+		close(stdin_fd);  /* a terminal's master is also its output: that closes with the output */
+	stdin_fd = -1;
+	stdin_len = stdin_off = 0;
+}
+
+/* What the container takes now; the rest waits for POLLOUT, and no client is read meanwhile. */
+static void flush_stdin(void)
+{
+	ssize_t w = write(stdin_fd, stdin_buf + stdin_off, stdin_len - stdin_off);
+	if (w < 0 && errno != EAGAIN && errno != EINTR)
+		return close_stdin();
+	stdin_off += w > 0 ? (size_t)w : 0;
+	if (stdin_off == stdin_len)
+		stdin_len = stdin_off = 0;
 }
 
 /* To every attached client; a client that cannot take it now is dropped rather than buffered for. */
@@ -260,6 +280,13 @@ static void write_exit(int status)
 		fsync(dir);
 		close(dir);
 	}
+}
+
+static void drain_signals(int sig)
+{
+	struct signalfd_siginfo si;
+	while (read(sig, &si, sizeof si) > 0)
+		continue;
 }
 
 static pid_t run_create(int child_in, int child_out, int child_err)
@@ -343,9 +370,7 @@ int main(int argc, char **argv)
 				close(conn);
 			}
 		}
-		struct signalfd_siginfo si;
-		while (read(sig, &si, sizeof si) > 0) {
-		}
+		drain_signals(sig);
 		if (waitpid(create, &status, WNOHANG) == create)
 			break;
 	}
@@ -365,30 +390,31 @@ int main(int argc, char **argv)
 	pid_t container = (pid_t)strtol(text, NULL, 10);
 	int rn = snprintf(text, sizeof text, "pid %d %d\n", (int)container, (int)getpid());
 	report(text, (size_t)rn);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);  /* nobody reads our stderr any more: the caller has its report */
-	}
+	/* Nobody reads our stderr any more: the caller has its report. */
+	for (int fd = 0; null >= 0 && fd < 3; fd++)
+		dup2(null, fd);
 
 	out[0] = (struct stream){ .fd = terminal ? master : o[0], .is_stderr = 0 };
 	out[1] = (struct stream){ .fd = terminal ? -1 : e[0], .is_stderr = 1 };
 	if (terminal)
 		stdin_fd = master;
+	if (stdin_fd >= 0)
+		fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
 	for (int i = 0; i < 2; i++)
 		if (out[i].fd >= 0 && !(out[i].buf = malloc(lo.line_max)))
 			die("malloc");
 	int exited = 0, exit_status = 0;
 	while (!exited || out[0].fd >= 0 || out[1].fd >= 0) {
-		struct pollfd p[5 + MAX_CLIENTS];
+		struct pollfd p[6 + MAX_CLIENTS];
 		int n = 0;
 		p[n++] = (struct pollfd){ sig, POLLIN, 0 };
 		p[n++] = (struct pollfd){ attach, POLLIN, 0 };
 		p[n++] = (struct pollfd){ ctl, POLLIN, 0 };
 		p[n++] = (struct pollfd){ out[0].fd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ out[1].fd, POLLIN, 0 };
+		p[n++] = (struct pollfd){ stdin_len > 0 ? stdin_fd : -1, POLLOUT, 0 };
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			p[n++] = (struct pollfd){ clients[i], POLLIN, 0 };
+			p[n++] = (struct pollfd){ stdin_len > 0 ? -1 : clients[i], POLLIN, 0 };
 		/* After the exit, only what is already in the pipes is drained: a leftover holder cannot keep us. */
 		if (poll(p, (nfds_t)n, exited ? 0 : -1) < 0) {
 			if (errno == EINTR)
@@ -396,9 +422,7 @@ int main(int argc, char **argv)
 			die("poll");
 		}
 		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sig, &si, sizeof si) > 0) {
-			}
+			drain_signals(sig);
 			pid_t w;
 			int st;
 			while ((w = waitpid(-1, &st, WNOHANG)) > 0)
@@ -428,7 +452,7 @@ int main(int argc, char **argv)
 					close(out[i].fd);
 					out[i].fd = -1;
 					if (terminal)
-						stdin_fd = -1;
+						close_stdin();
 				}
 			} else if (exited) {
 				/* nothing more pending: what a lingering holder writes later is not waited for */
@@ -439,21 +463,20 @@ int main(int argc, char **argv)
 				out[i].fd = -1;
 			}
 		}
-		for (int i = 0; i < MAX_CLIENTS; i++) {
-			if (clients[i] < 0 || !(p[5 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (p[5].revents)
+			flush_stdin();
+		/* One client's input at a time, and none until the container took the last: an attached
+		 * writer waits on its socket, never on this process's memory or its output loop. */
+		for (int i = 0; i < MAX_CLIENTS && stdin_len == 0; i++) {
+			if (clients[i] < 0 || !(p[6 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			ssize_t r = read(clients[i], stdin_buf, sizeof stdin_buf);
 			if (r > 0 && stdin_fd >= 0) {
-				/* Blocks until the container takes it: the back-pressure an attached writer gets. */
-				if (write_all(stdin_fd, stdin_buf, (size_t)r) < 0 && !terminal) {
-					close(stdin_fd);
-					stdin_fd = -1;
-				}
+				stdin_len = (size_t)r;
+				flush_stdin();
 			} else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-				if (stdin_once && !terminal && stdin_fd >= 0) {
-					close(stdin_fd);
-					stdin_fd = -1;
-				}
+				if (stdin_once)  /* nothing of it is pending: clients are read only when all was taken */
+					close_stdin();
 				drop_client(i);
 			}
 		}

@@ -13,6 +13,8 @@ export interface Attached {
   /** Sends bytes to the container's stdin (when the monitor holds it). */
   write(data: string | Buffer): void;
   close(): void;
+  /** Settles when the attachment ends: undefined at the monitor's end, or the error that ended it. */
+  closed: Promise<Error | undefined>;
 }
 
 export function attach(runDir: string, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Promise<Attached> {
@@ -32,7 +34,12 @@ export function attach(runDir: string, onOutput: (stream: 'stdout' | 'stderr', b
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.off('error', reject);
-      resolve({ socket, write: (d) => socket.write(d), close: () => socket.destroy() });
+      // A monitor that exits with input of ours unread resets the connection: the end of the attachment.
+      const closed = new Promise<Error | undefined>((done) => {
+        socket.once('error', done);
+        socket.once('close', () => done(undefined));
+      });
+      resolve({ socket, write: (d) => socket.write(d), close: () => socket.destroy(), closed });
     });
   });
 }

@@ -154,6 +154,23 @@ test('attach sees live output and sends stdin', { skip: !root }, async (t) => {
   assert.match(text(await records(s), 'stdout'), /ready\necho:one\n/);
 });
 
+test('an attached writer the container does not read does not stall its output', { skip: !root }, async (t) => {
+  // Before: the monitor blocked writing stdin into a full pipe, and the output stopped with it.
+  const s = await create(t, ['sh', '-c', 'while true; do echo tick; sleep 0.05; done'], { stdin: true });
+  let ticks = 0;
+  const a = await attach(s.opts.runDir, (_stream, b) => (ticks += b.toString().split('tick').length - 1));
+  onCleanup(t, () => a.close());
+  await start(s);
+  a.write(Buffer.alloc(1 << 20, 0x61));
+  await waitFor('a tick', () => (ticks > 0 ? true : undefined));
+  const after = ticks;
+  await waitFor('more ticks after a megabyte of unread stdin', () => (ticks > after + 3 ? true : undefined));
+  assert.equal((await s.rt.run(['kill', s.id, 'KILL'])).code, 0);
+  assert.deepEqual(await exited(s), { signal: 9 });
+  const end = await a.closed;
+  assert.ok(end === undefined || /ECONNRESET|EPIPE/.test(end.message), `the attachment ends with the monitor: ${end?.message}`);
+});
+
 test('with a terminal: the monitor holds the master, resize reaches the container, attach is raw', { skip: !root }, async (t) => {
   const rt = new RuntimeFixture(t);
   const opts = options(t, rt, ['sh', '-c', 'stty size; read x; echo "got:$x"'], { terminal: true, stdin: true });

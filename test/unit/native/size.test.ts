@@ -1,7 +1,7 @@
 /**
  * The executor stays small enough for one reviewer to read in an hour
  * (issue 14): its hand-written C (native/executor, generated files aside)
- * may not pass 1,500 lines; the monitor's (native/monitor), 600. What
+ * may not pass 1,500 lines; the monitor's (native/monitor), 650. What
  * TypeScript can decide belongs in TypeScript, what the native programs
  * share in native/common.
  */
@@ -22,7 +22,7 @@ test(`the executor's hand-written C is at most ${MAX_LINES} lines`, () => {
 });
 
 const MONITOR = join(import.meta.dirname, '../../../native/monitor');
-const MONITOR_MAX_LINES = 600;
+const MONITOR_MAX_LINES = 650;
 
 test(`the monitor's C is at most ${MONITOR_MAX_LINES} lines`, () => {
   const files = readdirSync(MONITOR).filter((f) => /\.[ch]$/.test(f));
