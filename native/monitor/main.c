@@ -144,6 +144,8 @@ static void report_failure(int status)
 		close(fd);
 	}
 	report(buf, (size_t)n);
+	unlink(in_run("attach"));
+	unlink(in_run("ctl"));
 	_exit(1);
 }
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError, ErrorKind } from '../../errors.ts';
+import { BerthError, errnoCode, ErrorKind } from '../../errors.ts';
 
 export type ExitStatus = { code: number; signal?: undefined } | { signal: number; code?: undefined };
 
@@ -15,7 +15,7 @@ export function readExit(runDir: string): ExitStatus | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
   const m = /^(exit|signal) (\d+)\n$/.exec(text);

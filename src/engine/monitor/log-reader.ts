@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, readSync, fstatSync, statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { errnoCode } from '../../errors.ts';
 
 export interface LogRecord {
   /** Nanoseconds since the epoch. */
@@ -51,7 +52,7 @@ function readFrom(path: string, offset = 0): Buffer | undefined {
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
   try {

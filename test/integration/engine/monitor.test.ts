@@ -110,6 +110,7 @@ test('a failing create is reported with the runtime\'s status and message', { sk
     assert.match(err.message, /create exited [1-9]/);
     return true;
   });
+  assert.deepEqual(readdirSync(opts.runDir).filter((f) => f === 'attach' || f === 'ctl'), [], 'no socket or fifo is left behind');
 });
 
 test('the monitor survives a SIGKILL of the process that started it and still records the exit', { skip: !root }, async (t) => {
