@@ -1,0 +1,50 @@
+/**
+ * Attaches to a container through its monitor's RUN/attach socket: output
+ * arrives framed like Docker's multiplexed stream (8-byte header: stream
+ * 1 or 2, three zero bytes, big-endian length) or raw with a terminal;
+ * what is written goes to the container's stdin. Resize goes to RUN/ctl.
+ */
+import { appendFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+
+export interface Attached {
+  socket: Socket;
+  /** Sends bytes to the container's stdin (when the monitor holds it). */
+  write(data: string | Buffer): void;
+  close(): void;
+  /** Settles when the attachment ends: undefined at the monitor's end, or the error that ended it. */
+  closed: Promise<Error | undefined>;
+}
+
+export function attach(runDir: string, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Promise<Attached> {
+  const socket = connect(join(runDir, 'attach'));
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (b: Buffer) => {
+    if (terminal) return onOutput('stdout', b);
+    pending = pending.length ? Buffer.concat([pending, b]) : b;
+    while (pending.length >= 8) {
+      const len = pending.readUInt32BE(4);
+      if (pending.length < 8 + len) break;
+      onOutput(pending[0] === 2 ? 'stderr' : 'stdout', pending.subarray(8, 8 + len));
+      pending = pending.subarray(8 + len);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      // A monitor that exits with input of ours unread resets the connection: the end of the attachment.
+      const closed = new Promise<Error | undefined>((done) => {
+        socket.once('error', done);
+        socket.once('close', () => done(undefined));
+      });
+      resolve({ socket, write: (d) => socket.write(d), close: () => socket.destroy(), closed });
+    });
+  });
+}
+
+/** Sets the terminal's size (the monitor applies it with TIOCSWINSZ on the master). */
+export function resize(runDir: string, rows: number, cols: number): void {
+  appendFileSync(join(runDir, 'ctl'), `resize ${rows} ${cols}\n`);
+}
