@@ -264,6 +264,10 @@ export const ERROR_CODES = {
   invalid_flag: 'invalid_argument',
   snapshot_no_directory: 'internal',
   snapshot_vanished: 'internal',
+  // engine: the per-container monitor
+  monitor_exit_file_invalid: 'internal',
+  monitor_start_failed: 'internal',
+  runtime_create_failed: 'internal',
   // engine: container records
   ambiguous_container_id: 'invalid_argument',
   container_name_in_use: 'already_exists',
