@@ -3,8 +3,8 @@
  * the container's parent and exits with its status; signals are forwarded,
  * and the container is deleted afterwards unless kept.
  */
-import { cleanupAfter } from '../../errors.ts';
-import type { RuntimeContext } from './context.ts';
+import { cleanupAfter, describeError } from '../../errors.ts';
+import { type RuntimeContext, warn } from './context.ts';
 import { create, createLocked, type CreateOptions } from './create.ts';
 import { deleteContainer } from './delete.ts';
 import { exitCode, forwardSignals } from './signals.ts';
@@ -53,9 +53,11 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
   } finally {
     stopForwarding();
     // After a failure, a failed delete is reported with it; after a clean run the container's exit code
-    // stands, as runc's does when its destroy fails.
+    // stands, as runc's does when its destroy fails, and the failed delete is a warning.
     if (!options.keep && failure !== undefined) await cleanupAfter(failure.err, () => deleteContainer(ctx, id, true));
-    else if (!options.keep) await deleteContainer(ctx, id, true).catch(() => undefined);
+    else if (!options.keep) {
+      await deleteContainer(ctx, id, true).catch((err: unknown) => warn(`container "${id}": deleting it after it exited failed: ${describeError(err)}`, { id }));
+    }
     mark('run: deleted');
   }
 }

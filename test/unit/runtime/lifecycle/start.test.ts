@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { isBerthError } from '../../../../src/errors.ts';
+import { warningChannel } from '../../../../src/runtime/lifecycle/context.ts';
 import { create } from '../../../../src/runtime/lifecycle/create.ts';
 import { kill } from '../../../../src/runtime/lifecycle/kill.ts';
 import { state } from '../../../../src/runtime/lifecycle/list.ts';
@@ -44,4 +45,24 @@ test('run in the foreground: the executor stays, its exit is the container\'s, a
   await kill(h.ctx, 'c1', 15);
   assert.equal(await exit, 143, 'killed by SIGTERM: 128 + 15');
   assert.deepEqual(h.leftovers('c1'), []);
+});
+
+test('run: a delete that fails after a clean exit keeps the exit code and says so as a warning, never silently', async (t) => {
+  const h = harness(t);
+  const warnings: string[] = [];
+  const onWarning = (m: unknown): void => {
+    warnings.push(String((m as { message?: unknown }).message));
+  };
+  warningChannel.subscribe(onWarning);
+  t.after(() => warningChannel.unsubscribe(onWarning));
+  const exit = run(h.ctx, 'c1', { bundle: h.bundle });
+  await waitFor('the container to run', async () => ((await state(h.ctx, 'c1').catch(() => undefined))?.status === 'running' ? true : undefined));
+  // The state directory cannot be removed (a full or read-only disk): the store is told to fail.
+  h.ctx.store.remove = () => Promise.reject(Object.assign(new Error('EROFS: read-only file system, rmdir'), { code: 'EROFS' }));
+  await kill(h.ctx, 'c1', 15);
+  assert.equal(await exit, 143, 'the exit code stands');
+  assert.ok(
+    warnings.some((w) => /container "c1": deleting it after it exited failed: /.test(w)),
+    `a warning names the failed delete: ${JSON.stringify(warnings)}`,
+  );
 });
