@@ -204,7 +204,7 @@ describe('berth-runtime lifecycle (root)', () => {
     assert.equal(r.stdout, 'ran\n');
   });
 
-  test('a set-up over the executor\'s 16 MiB limit is refused by name before it starts, leaving nothing', async (t) => {
+  test('a set-up over the executor\'s 16 MiB limit is refused by name before it starts, leaving nothing', { skip: berthOnly('the 16 MiB limit is berth-exec\'s; runc 1.1 has no plan to outgrow and fails later, at execve, with E2BIG ("argument list too long")') }, async (t) => {
     const rt = new RuntimeFixture(t);
     // 17 variables of 1 MiB: the plan that carries them outgrows what the executor reads ("it went away" before).
     const env = Array.from({ length: 17 }, (_, i) => `BIG${i}=${'x'.repeat(1024 * 1024)}`);
@@ -264,7 +264,7 @@ describe('berth-runtime with damaged state (root)', () => {
     assert.deepEqual(cgroupLeftovers(id), []);
   });
 
-  test('a planted state.json that names pid 1 is refused by kill, and delete --force still removes the container', async (t) => {
+  test('a planted state.json that names pid 1 is refused by kill, and delete --force still removes the container', { skip: berthOnly('runc 1.1\'s state.json is its own format (init_process_pid): a "pid" field planted there means nothing to it') }, async (t) => {
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sleep', '1000'] });
     const id = rt.track(uniqueId());

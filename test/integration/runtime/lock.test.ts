@@ -14,7 +14,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { onCleanup } from '../../helpers/cleanup.ts';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock, lockPath } from '../../../src/runtime/state/lock.ts';
-import { makeBundle, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, makeBundle, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 const NODE = join(import.meta.dirname, '../../../build/node');
 
@@ -73,7 +73,7 @@ async function createdContainer(t: TestContext): Promise<{ rt: RuntimeFixture; i
   return { rt, id };
 }
 
-describe('the per-container lock', () => {
+describe('the per-container lock', { skip: berthOnly('berth-runtime\'s lock file and its lock library (src/runtime/state/lock.ts); runc 1.1 has neither') }, () => {
   test('issue 9 hostile #3: an unprivileged user cannot block a container\'s commands', async (t) => {
     const { rt, id } = await createdContainer(t);
     const attacker = spawnHolder(t, 'setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', NODE, '-e', ATTACKER, formerLockAddress(rt.root, id), lockPath(rt.root, id)]);

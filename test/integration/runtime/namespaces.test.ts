@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Spec } from '../../../src/oci/runtime-spec.ts';
-import { byRuntime, makeBundle, uniqueId, waitFor, RuntimeFixture } from '../../helpers/runtime.ts';
+import { berthOnly, byRuntime, makeBundle, uniqueId, waitFor, RuntimeFixture } from '../../helpers/runtime.ts';
 
 /** Runs `sh -c script` in a fresh container and returns its standard output (exit 0 asserted). */
 async function inside(t: TestContext, script: string, edit?: (spec: Spec) => void): Promise<string> {
@@ -33,6 +33,15 @@ function hostMountPoints(): string[] {
     .map((l) => l.split(' ')[4] ?? '')
     .filter(Boolean);
 }
+
+/**
+ * Why the tests without a mount namespace skip under runc: runc 1.1 bind-mounts
+ * the root onto itself in the runtime's own namespace and leaves it there (a root
+ * of "/" stacks a second / over the host's, after which the kernel counts every
+ * process as chrooted and refuses it user namespaces), and without /proc in the
+ * root it fails ("error closing exec fds: open /proc/self/fd").
+ */
+const NO_MOUNT_NS_IN_RUNC = 'without a mount namespace runc 1.1 leaves the root bind-mounted onto itself on the host (a root of "/" stacks a second / there) and needs /proc inside the root';
 
 /** Strips the mount namespace and everything that would need one. */
 function withoutMountNamespace(more?: (spec: Spec) => void): (spec: Spec) => void {
@@ -211,7 +220,7 @@ describe('berth-runtime namespaces (root)', () => {
     assert.notEqual(hostname(), 'joined-uts');
   });
 
-  test('no namespaces at all: every one is the runtime\'s (runtime-spec), the host\'s root seen as it is', async (t) => {
+  test('no namespaces at all: every one is the runtime\'s (runtime-spec), the host\'s root seen as it is', { skip: berthOnly(NO_MOUNT_NS_IN_RUNC) }, async (t) => {
     const types = ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup', 'user'];
     const before = hostMountPoints();
     const rt = new RuntimeFixture(t);
@@ -228,7 +237,7 @@ describe('berth-runtime namespaces (root)', () => {
     assert.deepEqual(hostMountPoints(), before);
   });
 
-  test('mount: without a mount namespace the runtime\'s is kept, the root is a chroot, and exec lands in it too', async (t) => {
+  test('mount: without a mount namespace the runtime\'s is kept, the root is a chroot, and exec lands in it too', { skip: berthOnly(NO_MOUNT_NS_IN_RUNC) }, async (t) => {
     const before = hostMountPoints();
     const rt = new RuntimeFixture(t);
     const bundle = makeBundle(t, { args: ['sh', '-c', 'cat /marker; exec sleep 1000'], edit: withoutMountNamespace() });
