@@ -14,11 +14,12 @@ import { berthOnly, makeBundle, onCleanup, tempDir, uniqueId } from '../../helpe
 
 const CYCLES = Number(process.env['BERTH_LEAK_CYCLES'] ?? 1000);
 
-function cgroupDirs(): number {
+/** This test's cgroups (its containers' names share a prefix): other work on the machine may have its own. */
+function cgroupDirs(prefix: string): number {
   let n = 0;
   for (const ctrl of readdirSync('/sys/fs/cgroup')) {
     try {
-      n += readdirSync(join('/sys/fs/cgroup', ctrl, 'berth'), { withFileTypes: true }).filter((e) => e.isDirectory()).length;
+      n += readdirSync(join('/sys/fs/cgroup', ctrl, 'berth'), { withFileTypes: true }).filter((e) => e.isDirectory() && e.name.startsWith(prefix)).length;
     } catch {
       // No berth parent in this hierarchy.
     }
@@ -30,12 +31,17 @@ function mounts(): number {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
 }
 
-/** Processes running the executor, anywhere on the machine. */
-function executors(): number {
+/**
+ * Processes running the executor that are this test's: started by this process, or in one of its
+ * containers' cgroups (other work on the machine may run executors of its own).
+ */
+function executors(prefix: string): number {
   let n = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('berth-exec')) n++;
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('berth-exec')) continue;
+      const ppid = /^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+      if (ppid === String(process.pid) || readFileSync(`/proc/${pid}/cgroup`, 'latin1').includes(`/${prefix}`)) n++;
     } catch {
       // Gone meanwhile.
     }
@@ -55,7 +61,7 @@ test(`${CYCLES} create/delete cycles leak no cgroup, mount, process, state or fd
   // One warm-up cycle so lazily created things (the berth cgroup parents, loaded modules) exist before counting.
   await create(ctx, `${prefix}-warm`, { bundle: bundle.dir, stdio: ['ignore', 'ignore', 'inherit'] });
   await deleteContainer(ctx, `${prefix}-warm`);
-  const before = { cgroups: cgroupDirs(), mounts: mounts(), executors: executors(), fds: fds() };
+  const before = { cgroups: cgroupDirs(prefix), mounts: mounts(), executors: executors(prefix), fds: fds() };
   onCleanup(t, async () => {
     for (const id of existsSync(root) ? readdirSync(root) : []) await deleteContainer(ctx, id, true).catch(() => undefined);
   });
@@ -67,7 +73,7 @@ test(`${CYCLES} create/delete cycles leak no cgroup, mount, process, state or fd
     await deleteContainer(ctx, id);
   }
 
-  const after = { cgroups: cgroupDirs(), mounts: mounts(), executors: executors(), fds: fds() };
+  const after = { cgroups: cgroupDirs(prefix), mounts: mounts(), executors: executors(prefix), fds: fds() };
   assert.deepEqual(after, before);
   assert.deepEqual(readdirSync(root), []);
 });
