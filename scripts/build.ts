@@ -53,19 +53,21 @@ function stale(output: string, inputs: string[]): boolean {
 // their main.c: berth-runtime's front forks executors from itself, so it embeds the executor.
 const nativeDir = join(repo, 'native');
 // The monitor is linked statically: one runs per container, and the dynamic loader's and libc's
-// mappings alone would take half of its 1 MiB budget of resident memory (issue 10).
-const natives: { name: string; dir: string; embeds: string[]; flags?: string[] }[] = [
+// mappings alone would take half of its 1 MiB budget of resident memory (issue 10). The init is
+// too, and shares nothing: it is bind-mounted into containers whose image may have no libc.
+const natives: { name: string; dir: string; embeds: string[]; flags?: string[]; common?: false }[] = [
   { name: 'berth-exec', dir: 'executor', embeds: [] },
   { name: 'berth-runtime', dir: 'front', embeds: ['executor'] },
   { name: 'berth-monitor', dir: 'monitor', embeds: [], flags: ['-static'] },
+  { name: 'berth-init', dir: 'init', embeds: [], flags: ['-static'], common: false },
 ];
 const cSources = (dir: string): string[] => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.c')).map((f) => join(nativeDir, dir, f));
-for (const { name, dir, embeds, flags = [] } of natives) {
+for (const { name, dir, embeds, flags = [], common } of natives) {
   const exe = join(out, name);
-  const dirs = [dir, 'common', ...embeds];
+  const dirs = [dir, ...(common === false ? [] : ['common']), ...embeds];
   const own = cSources(dir);
   if (own.length === 0 || !stale(exe, dirs.map((d) => join(nativeDir, d)))) continue;
-  const sources = [...own, ...cSources('common'), ...embeds.flatMap((d) => cSources(d).filter((f) => !f.endsWith('/main.c')))];
+  const sources = [...own, ...(common === false ? [] : cSources('common')), ...embeds.flatMap((d) => cSources(d).filter((f) => !f.endsWith('/main.c')))];
   const cc = process.env['CC'] ?? 'cc';
   execFileSync(
     cc,
