@@ -10,7 +10,8 @@
  * (symlinks re-rooted, ".." stopping at the root), and the file opened must
  * be the very file resolved (its /proc/self/fd link names that path): a
  * symlink that a running container swaps in meanwhile never makes this read
- * a file of the host. No FFI: this runs on every create and exec.
+ * a file of the host. No FFI (src/sys/in-root.ts, the openat2 resolver,
+ * needs koffi, ~30 ms to load): this runs on every create and exec.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -23,10 +24,10 @@ const MAX_PASSWD_BYTES = 4 * 1024 * 1024;
 
 /** `path` resolved inside `root` (a real path) with no symlink left in it; undefined where it leads nowhere. */
 export function resolveInRoot(root: string, path: string): string | undefined {
-  const todo = path.split('/');
+  const pending = path.split('/');
   const done: string[] = [];
   let links = 0;
-  for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
+  for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
     if (name === '' || name === '.') continue;
     if (name === '..') {
       done.pop();
@@ -46,7 +47,7 @@ export function resolveInRoot(root: string, path: string): string | undefined {
     if (++links > MAX_LINKS) return undefined;
     const target = readlinkSync(at, 'utf8');
     if (target.startsWith('/')) done.length = 0;
-    todo.unshift(...target.split('/'));
+    pending.unshift(...target.split('/'));
   }
   return join(root, ...done);
 }

@@ -16,8 +16,6 @@ import { readLog, type LogRecord } from '../../../src/engine/monitor/log-reader.
 import { startMonitor, type MonitorOptions } from '../../../src/engine/monitor/spawn.ts';
 import { makeBundle, onCleanup, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
-const root = process.getuid?.() === 0;
-
 interface Started {
   opts: MonitorOptions;
   rt: RuntimeFixture;
@@ -79,7 +77,7 @@ async function records(s: Started): Promise<LogRecord[]> {
 const text = (rs: LogRecord[], stream: string): string =>
   rs.filter((r) => r.stream === stream).map((r) => r.bytes.toString() + (r.partial ? '' : '\n')).join('');
 
-test('output lands in the log with its streams, and the exit code is recorded', { skip: !root }, async (t) => {
+test('output lands in the log with its streams, and the exit code is recorded', async (t) => {
   const s = await create(t, ['sh', '-c', 'echo out1; echo err1 >&2; printf "no newline"; exit 7']);
   assert.ok(alive(s.pid), 'the container process runs once reported');
   assert.equal(readFileSync(`/proc/${s.pid}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1], String(s.monitorPid), 'the container is the monitor\'s child');
@@ -93,7 +91,7 @@ test('output lands in the log with its streams, and the exit code is recorded', 
   assert.equal(existsSync(join(s.opts.runDir, 'attach')), false, 'the attach socket is removed');
 });
 
-test('a container killed by a signal has the signal recorded', { skip: !root }, async (t) => {
+test('a container killed by a signal has the signal recorded', async (t) => {
   // From outside: the container's init ignores a SIGKILL sent from inside its own pid namespace.
   const s = await create(t, ['sleep', '100']);
   await start(s);
@@ -101,7 +99,7 @@ test('a container killed by a signal has the signal recorded', { skip: !root }, 
   assert.deepEqual(await exited(s), { signal: 9 });
 });
 
-test('a failing create is reported with the runtime\'s status and message', { skip: !root }, async (t) => {
+test('a failing create is reported with the runtime\'s status and message', async (t) => {
   const rt = new RuntimeFixture(t);
   const opts = options(t, rt, ['true']);
   opts.bundle = join(opts.runDir, 'no-such-bundle');
@@ -113,7 +111,7 @@ test('a failing create is reported with the runtime\'s status and message', { sk
   assert.deepEqual(readdirSync(opts.runDir).filter((f) => f === 'attach' || f === 'ctl'), [], 'no socket or fifo is left behind');
 });
 
-test('the monitor survives a SIGKILL of the process that started it and still records the exit', { skip: !root }, async (t) => {
+test('the monitor survives a SIGKILL of the process that started it and still records the exit', async (t) => {
   const rt = new RuntimeFixture(t);
   const opts = options(t, rt, ['sh', '-c', 'read x; echo got $x; exit 3'], { stdin: true });
   // The starter: a separate Node process that prints the report and then waits to be killed.
@@ -139,7 +137,7 @@ test('the monitor survives a SIGKILL of the process that started it and still re
   assert.equal(text(await records(s), 'stdout'), 'got hello\n');
 });
 
-test('attach sees live output and sends stdin', { skip: !root }, async (t) => {
+test('attach sees live output and sends stdin', async (t) => {
   const s = await create(t, ['sh', '-c', 'echo ready; while read line; do echo "echo:$line"; echo "err:$line" >&2; done; exit 0'], { stdin: true });
   let seen = { stdout: '', stderr: '' };
   const a = await attach(s.opts.runDir, (stream, b) => (seen = { ...seen, [stream]: seen[stream] + b.toString() }));
@@ -155,7 +153,7 @@ test('attach sees live output and sends stdin', { skip: !root }, async (t) => {
   assert.match(text(await records(s), 'stdout'), /ready\necho:one\n/);
 });
 
-test('an attached writer the container does not read does not stall its output', { skip: !root }, async (t) => {
+test('an attached writer the container does not read does not stall its output', async (t) => {
   // Before: the monitor blocked writing stdin into a full pipe, and the output stopped with it.
   const s = await create(t, ['sh', '-c', 'while true; do echo tick; sleep 0.05; done'], { stdin: true });
   let ticks = 0;
@@ -172,7 +170,7 @@ test('an attached writer the container does not read does not stall its output',
   assert.ok(end === undefined || /ECONNRESET|EPIPE/.test(end.message), `the attachment ends with the monitor: ${end?.message}`);
 });
 
-test('with a terminal: the monitor holds the master, resize reaches the container, attach is raw', { skip: !root }, async (t) => {
+test('with a terminal: the monitor holds the master, resize reaches the container, attach is raw', async (t) => {
   const rt = new RuntimeFixture(t);
   const opts = options(t, rt, ['sh', '-c', 'stty size; read x; echo "got:$x"'], { terminal: true, stdin: true });
   const spec = JSON.parse(readFileSync(join(opts.bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean } };
@@ -207,7 +205,7 @@ function rssKiB(pid: number): number {
   }
 }
 
-test('a fast writer keeps the monitor\'s memory bounded, and rotation keeps at most N files', { skip: !root }, async (t) => {
+test('a fast writer keeps the monitor\'s memory bounded, and rotation keeps at most N files', async (t) => {
   const limits = { maxSize: 256 * 1024, maxFiles: 3, lineMax: 4096 };
   // 64 MiB of short lines, then 256 KiB without a newline (cut into partial records).
   const s = await create(t, ['sh', '-c', 'yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 67108864; head -c 262144 /dev/zero | tr "\\0" "#"'], {}, limits);
@@ -230,7 +228,7 @@ test('a fast writer keeps the monitor\'s memory bounded, and rotation keeps at m
   assert.equal(long.reduce((n, r) => n + r.bytes.filter((b) => b === 0x23).length, 0), 256 * 1024, 'the long line is whole across its records');
 });
 
-test('no monitor, fd or mount is left after the tests', { skip: !root }, () => {
+test('no monitor, fd or mount is left after the tests', () => {
   const monitors = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
       return readlinkSync(`/proc/${p}/exe`).endsWith('/berth-monitor');
