@@ -268,6 +268,11 @@ export const ERROR_CODES = {
   monitor_exit_file_invalid: 'internal',
   monitor_start_failed: 'internal',
   runtime_create_failed: 'internal',
+  // engine: container lifecycle
+  container_not_paused: 'failed_precondition',
+  container_not_running: 'failed_precondition',
+  container_running: 'failed_precondition',
+  run_flag_conflict: 'invalid_argument',
   // engine: container records
   ambiguous_container_id: 'invalid_argument',
   container_name_in_use: 'already_exists',
