@@ -20,7 +20,6 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
@@ -653,7 +652,7 @@ export class Engine {
     }
   }
 
-  async rename(ref: string, name: string): Promise<void> {
+  rename(ref: string, name: string): void {
     const r = this.containers.rename(this.find(ref).id, name);
     this.events.publish('container', 'rename', r.id, { ...this.attributes(r), oldName: ref });
   }
