@@ -18,11 +18,12 @@
  * - One operation per container at a time (`serial`), so an exit racing a
  *   stop, or a start racing a removal, see each other's result.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
+import type { LinuxResources, Spec } from '../oci/runtime-spec.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
 import { describeError } from '../errors.ts';
 import { readExit } from './monitor/exit-file.ts';
@@ -655,6 +656,57 @@ export class Engine {
   rename(ref: string, name: string): void {
     const r = this.containers.rename(this.find(ref).id, name);
     this.events.publish('container', 'rename', r.id, { ...this.attributes(r), oldName: ref });
+  }
+
+  /**
+   * docker update: new limits land in the running container's cgroup (the
+   * runtime's update) and in its spec, so the next start keeps them; a new
+   * restart policy is stored.
+   */
+  async update(ref: string, change: { resources?: LinuxResources; restart?: RunOptions['restart'] }): Promise<ContainerRecord> {
+    const id = this.find(ref).id;
+    return this.serial(id, async () => {
+      const r = this.mustGet(id);
+      const view = this.viewOf(r);
+      if (change.restart !== undefined) {
+        if (view.options.run.autoRemove && change.restart.name !== 'no') {
+          throw invalidArgument('run_flag_conflict', `container "${r.name}": --restart ${change.restart.name} with --rm (auto-remove): a container removed at its exit cannot be restarted`);
+        }
+        const max = change.restart.name === 'on-failure' ? change.restart.maxRetries : 0;
+        this.containers.db.prepare('UPDATE engine_containers SET restart_policy = ?, restart_max = ? WHERE id = ?').run(change.restart.name, max, id);
+      }
+      if (change.resources !== undefined && Object.keys(change.resources).length > 0) {
+        const { mergeResources, update } = await import('../runtime/lifecycle/update.ts');
+        if (r.state === 'running' || r.state === 'paused') await update(await this.runtimeContext(), id, change.resources);
+        const spec = JSON.parse(readFileSync(view.paths.config, 'utf8')) as Spec;
+        const merged = mergeResources(spec.linux?.resources ?? {}, change.resources).merged;
+        spec.linux = { ...spec.linux, resources: merged };
+        writeFileSync(`${view.paths.config}.tmp`, JSON.stringify(spec), { mode: 0o600 });
+        renameSync(`${view.paths.config}.tmp`, view.paths.config);
+      }
+      const updated = this.mustGet(id);
+      this.events.publish('container', 'update', id, this.attributes(updated));
+      return updated;
+    });
+  }
+
+  /** docker container prune: every container not running (created, exited, dead) that the filter keeps. */
+  async prune(keep: (v: ContainerView) => boolean = () => true): Promise<{ removed: string[]; spaceReclaimed: number }> {
+    const removed: string[] = [];
+    let spaceReclaimed = 0;
+    const { writableLayerSize } = await import('./disk.ts');
+    for (const v of this.list()) {
+      if (!['created', 'exited', 'dead'].includes(v.record.state) || v.restarting || !keep(v)) continue;
+      const size = await writableLayerSize(this.paths.root, v.record.id);
+      try {
+        await this.remove(v.record.id);
+        removed.push(v.record.id);
+        spaceReclaimed += size;
+      } catch {
+        // Started again meanwhile: it stays.
+      }
+    }
+    return { removed, spaceReclaimed };
   }
 
   // ---- recovery -------------------------------------------------------
