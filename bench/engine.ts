@@ -393,6 +393,8 @@ async function cleanup(): Promise<string[]> {
 
 interface Results {
   runs: number;
+  /** The private directories this run made (and removed): what a caller can check is gone. */
+  dirs: string[];
   library: { toExitMs: number; cycleMs: number; stepsMs: LibraryRun['steps'] };
   runcRunMs: number;
   podmanRunMs: number;
@@ -466,6 +468,7 @@ async function main(): Promise<Results> {
 
   return {
     runs,
+    dirs: [work, short],
     library: {
       toExitMs: median(samples.toExit),
       cycleMs: median(samples.cycle),
