@@ -16,7 +16,7 @@
  * Runs alternate which tool goes first, so drift hits all alike; medians
  * are printed with the ratios and the issue's goals. Run as root.
  *
- *   build/node bench/engine.ts [--runs 10] [--quick] [--json]
+ *   build/node bench/engine.ts [--runs 10] [--quick] [--json] [--berth PATH] [--berthd PATH]
  *
  * --quick: 10 sequential runs and 5 running containers instead of 100 and 50
  * (the smoke test's size). Every root, daemon, container and mount this
@@ -48,8 +48,9 @@ const json = args.includes('--json');
 const sequential = quick ? 10 : 100;
 const concurrent = quick ? 5 : 50;
 const repo = join(import.meta.dirname, '..');
-const berthCli = join(repo, 'bin', 'berth');
-const berthd = join(repo, 'bin', 'berthd');
+// --berth, --berthd: other builds of the CLI and the daemon (say, with a change to measure).
+const berthCli = option('--berth') ?? join(repo, 'bin', 'berth');
+const berthd = option('--berthd') ?? join(repo, 'bin', 'berthd');
 
 /** The goals of issue 10. */
 const GOALS = { libraryVsRunc: 0.5, cliVsPodman: 0.5, monitorKiB: 1024, berthdVsContainerd: 1.0 } as const;
@@ -172,7 +173,7 @@ async function libraryRun(e: Engine): Promise<LibraryRun> {
 
 const runcRun = (): number => timedCommand('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${process.pid}-${runcSeq++}`]);
 const podmanRun = (): number => timedCommand('podman', [...podmanGlobal, 'run', '--rm', '--network', 'none', podmanImage, 'true'], podmanEnv);
-const berthArgs = (argv: readonly string[]): string[] => ['--root', daemonRoot, '--run-root', daemonRunRoot, ...argv];
+const berthArgs = (argv: readonly string[]): string[] => ['--root', daemonRoot, '--run-root', daemonRunRoot, '--socket', daemonSocket, ...argv];
 const berthRun = (): number => timedCommand(berthCli, berthArgs(['run', '--rm', 'busybox', 'true']));
 
 // ---- daemons ------------------------------------------------------------
@@ -354,6 +355,17 @@ function unmountUnder(dirs: readonly string[]): string[] {
   return problems;
 }
 
+async function removeAll(root: string, runRoot: string): Promise<void> {
+  const e = await Engine.open({ root, runRoot });
+  try {
+    await e.recover();
+    for (const r of e.containers.list()) await e.remove(r.id, { force: true });
+  } finally {
+    e.close();
+    e.images.close();
+  }
+}
+
 /** Removes everything this script made; each step runs even when one before it failed. */
 async function cleanup(): Promise<string[]> {
   const problems: string[] = [];
@@ -372,6 +384,8 @@ async function cleanup(): Promise<string[]> {
   }
   images?.close();
   for (const child of [...daemons]) await step('stop daemon', () => stopDaemon(child));
+  // berthd leaves containers running when it stops: whatever a failed run left in its root goes here.
+  if (existsSync(join(daemonRoot, 'berth.db'))) await step('berthd root', () => removeAll(daemonRoot, daemonRunRoot));
   if (existsSync(runcRoot)) {
     for (const id of spawnSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) {
       await step(`runc delete ${id}`, () => run('runc', ['--root', runcRoot, 'delete', '--force', id]));
