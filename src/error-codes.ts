@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   run_flag_invalid: 'invalid_argument',
   run_flags_conflict: 'invalid_argument',
   run_network_unsupported: 'unsupported',
+  run_publish_unsupported: 'unsupported',
+  exec_privileged_unsupported: 'unsupported',
   run_no_command: 'invalid_argument',
   run_fact_missing: 'internal',
   // specs
@@ -287,6 +289,7 @@ export const ERROR_CODES = {
   // engine: volumes
   invalid_volume_name: 'invalid_argument',
   volume_driver_unsupported: 'unsupported',
+  volume_opt_unsupported: 'unsupported',
   volume_in_use: 'failed_precondition',
   volume_not_found: 'not_found',
   volume_path_unsafe: 'failed_precondition',
