@@ -231,17 +231,30 @@ async function waitUntil(what: string, check: () => boolean | Promise<boolean>, 
   }
 }
 
-function rssKiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`pid ${pid}: no VmRSS`);
-  return Number(m[1]);
+/** A process's resident memory (KiB): the whole, its private (anonymous) part, and pages of mapped files (its binary's). */
+interface Mem {
+  rssKiB: number;
+  anonKiB: number;
+  fileKiB: number;
 }
 
-/** VmRSS after a daemon answered one ping and then sat idle for 2 s. */
-async function idleRss(d: Daemon): Promise<number> {
+function memoryOf(pid: number): Mem {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+    if (!m) throw new Error(`pid ${pid}: no ${name}`);
+    return Number(m[1]);
+  };
+  return { rssKiB: field('VmRSS'), anonKiB: field('RssAnon'), fileKiB: field('RssFile') };
+}
+
+const rssKiB = (pid: number): number => memoryOf(pid).rssKiB;
+
+/** Memory after a daemon answered one ping and then sat idle for 2 s. */
+async function idleMemory(d: Daemon): Promise<Mem> {
   await sleep(2000);
   checkInterrupted();
-  return rssKiB(d.pid);
+  return memoryOf(d.pid);
 }
 
 async function startBerthd(): Promise<Daemon> {
@@ -257,7 +270,7 @@ async function startBerthd(): Promise<Daemon> {
   return d;
 }
 
-async function containerdIdle(): Promise<number> {
+async function containerdIdle(): Promise<Mem> {
   const dir = join(work, 'containerd');
   const sock = join(short, 'c.sock');
   mkdirSync(dir, { recursive: true });
@@ -280,18 +293,31 @@ async function containerdIdle(): Promise<number> {
   const d = startDaemon('containerd', ['--config', config, '--log-level', 'error']);
   try {
     await waitUntil('containerd to answer on its socket', () => existsSync(sock) && spawnSync('ctr', ['--address', sock, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0, d.child);
-    return await idleRss(d);
+    return await idleMemory(d);
   } finally {
     await stopDaemon(d.child);
   }
 }
 
-async function podmanServiceIdle(): Promise<number> {
+async function podmanServiceIdle(): Promise<Mem> {
   const sock = join(short, 'p.sock');
   const d = startDaemon('podman', [...podmanGlobal, 'system', 'service', '--time', '0', `unix://${sock}`], podmanEnv);
   try {
     await waitUntil('podman system service to answer on its socket', () => ping(sock), d.child);
-    return await idleRss(d);
+    return await idleMemory(d);
+  } finally {
+    await stopDaemon(d.child);
+  }
+}
+
+/** The floor under any daemon written for Node.js: Node's own HTTP server on a unix socket, answering /_ping. */
+async function bareNodeIdle(): Promise<Mem> {
+  const sock = join(short, 'n.sock');
+  const code = `require('node:http').createServer((q, s) => s.end('OK')).listen(${JSON.stringify(sock)})`;
+  const d = startDaemon(process.execPath, ['-e', code]);
+  try {
+    await waitUntil('node to answer on its socket', () => ping(sock), d.child);
+    return await idleMemory(d);
   } finally {
     await stopDaemon(d.child);
   }
@@ -415,7 +441,7 @@ interface Results {
   cli?: { berthRunMs: number; podmanRunMs: number } | { skipped: string };
   sequential: { runs: number; libraryTotalMs: number; runcTotalMs: number };
   concurrent?: Concurrent;
-  idle: { berthdKiB?: number; containerdKiB: number; podmanServiceKiB: number; berthdSkipped?: string };
+  idle: { berthd?: Mem; berthdSkipped?: string; containerd: Mem; podmanService: Mem; bareNode: Mem };
 }
 
 async function main(): Promise<Results> {
@@ -427,13 +453,13 @@ async function main(): Promise<Results> {
 
   // Part 4 first for berthd: its idle figure is taken before it ran anything; then it serves part 2.
   let daemon: Daemon | undefined;
-  let berthdIdle: number | undefined;
+  let berthdIdle: Mem | undefined;
   let berthdSkipped: string | undefined;
   if (!existsSync(berthd)) berthdSkipped = 'berthd not available yet';
   else {
     log('starting berthd on private roots');
     daemon = await startBerthd();
-    berthdIdle = await idleRss(daemon);
+    berthdIdle = await idleMemory(daemon);
   }
   const cliSkipped = !berthRunAvailable() ? 'berth run not available yet' : daemon === undefined ? berthdSkipped : undefined;
   if (cliSkipped) log(`berth run --rm from the shell: skipped (${cliSkipped})`);
@@ -476,9 +502,10 @@ async function main(): Promise<Results> {
   log(`${concurrent} containers running at once`);
   const many = await manyRunning(e);
 
-  log('idle daemons: containerd, podman system service');
-  const containerdKiB = await containerdIdle();
-  const podmanServiceKiB = await podmanServiceIdle();
+  log('idle daemons: containerd, podman system service, a bare Node.js HTTP server');
+  const containerd = await containerdIdle();
+  const podmanService = await podmanServiceIdle();
+  const bareNode = await bareNodeIdle();
 
   return {
     runs,
@@ -493,7 +520,7 @@ async function main(): Promise<Results> {
     cli: cliSkipped ? { skipped: cliSkipped } : { berthRunMs: median(samples.berth), podmanRunMs: median(samples.podman) },
     sequential: { runs: sequential, libraryTotalMs: libraryTotal, runcTotalMs: runcTotal },
     concurrent: many,
-    idle: { ...(berthdIdle === undefined ? {} : { berthdKiB: berthdIdle }), ...(berthdSkipped ? { berthdSkipped } : {}), containerdKiB, podmanServiceKiB },
+    idle: { ...(berthdIdle === undefined ? {} : { berthd: berthdIdle }), ...(berthdSkipped ? { berthdSkipped } : {}), containerd, podmanService, bareNode },
   };
 }
 
@@ -521,11 +548,13 @@ function print(r: Results): void {
     rows.push([`${c.containers} running: resident process RSS`, mib(c.residentRssKiB), `started in ${(c.startedInMs / 1000).toFixed(2)} s`, '']);
   }
   const i = r.idle;
-  if (i.berthdKiB === undefined) rows.push(['idle berthd RSS', i.berthdSkipped ?? 'skipped', `containerd ${mib(i.containerdKiB)}, podman service ${mib(i.podmanServiceKiB)}`, '']);
-  else {
-    rows.push(['idle berthd RSS', mib(i.berthdKiB), `containerd ${mib(i.containerdKiB)}`, ratio(i.berthdKiB, i.containerdKiB, GOALS.berthdVsContainerd)]);
-    rows.push(['', '', `podman service ${mib(i.podmanServiceKiB)}`, ratio(i.berthdKiB, i.podmanServiceKiB)]);
-  }
+  const parts = (m: Mem): string => `${mib(m.rssKiB)} (${mib(m.anonKiB)})`;
+  const refs: [string, Mem][] = [['containerd', i.containerd], ['podman service', i.podmanService], ['bare Node.js server', i.bareNode]];
+  refs.forEach(([name, m], k) => {
+    const label = k === 0 ? 'idle daemon RSS (anonymous part)' : '';
+    if (i.berthd === undefined) rows.push([label, k === 0 ? (i.berthdSkipped ?? 'skipped') : '', `${name} ${parts(m)}`, '']);
+    else rows.push([label, k === 0 ? `berthd ${parts(i.berthd)}` : '', `${name} ${parts(m)}`, `${ratio(i.berthd.rssKiB, m.rssKiB, k === 0 ? GOALS.berthdVsContainerd : undefined)} (${(i.berthd.anonKiB / m.anonKiB).toFixed(2)})`]);
+  });
   const widths = [0, 1, 2].map((k) => Math.max(...rows.map((row) => row[k]!.length)));
   console.log(`berth engine against runc, podman and containerd; medians of ${r.runs} interleaved runs`);
   for (const row of rows) console.log(`${row[0].padEnd(widths[0]!)}  ${row[1].padStart(widths[1]!)}  ${row[2].padEnd(widths[2]!)}  ${row[3]}`);

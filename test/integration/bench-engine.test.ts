@@ -37,13 +37,13 @@ test('bench/engine.ts --runs 1 --quick measures every part and cleans up after i
     cli: { skipped: string } | { berthRunMs: number; podmanRunMs: number };
     sequential: { runs: number; libraryTotalMs: number; runcTotalMs: number };
     concurrent: { containers: number; monitorRssKiB: { median: number; sum: number }; residentRssKiB: number };
-    idle: { berthdKiB?: number; berthdSkipped?: string; containerdKiB: number; podmanServiceKiB: number };
+    idle: { berthd?: { rssKiB: number }; berthdSkipped?: string; containerd: { rssKiB: number }; podmanService: { rssKiB: number }; bareNode: { rssKiB: number } };
   };
   for (const [what, v] of Object.entries({
     'library to exit': out.library.toExitMs, 'library cycle': out.library.cycleMs, 'runc run': out.runcRunMs, 'podman run': out.podmanRunMs,
     'sequential library': out.sequential.libraryTotalMs, 'sequential runc': out.sequential.runcTotalMs,
     'monitor RSS': out.concurrent.monitorRssKiB.median, 'resident RSS': out.concurrent.residentRssKiB,
-    'containerd RSS': out.idle.containerdKiB, 'podman service RSS': out.idle.podmanServiceKiB,
+    'containerd RSS': out.idle.containerd.rssKiB, 'podman service RSS': out.idle.podmanService.rssKiB, 'bare node RSS': out.idle.bareNode.rssKiB,
   })) {
     assert.ok(Number.isFinite(v) && v > 0, `${what}: ${v}`);
   }
@@ -53,8 +53,8 @@ test('bench/engine.ts --runs 1 --quick measures every part and cleans up after i
   assert.ok(out.concurrent.monitorRssKiB.sum >= 5 * out.concurrent.monitorRssKiB.median / 2);
   if ('skipped' in out.cli) assert.match(out.cli.skipped, /not available yet/);
   else assert.ok(out.cli.berthRunMs > 0 && out.cli.podmanRunMs > 0);
-  if (out.idle.berthdKiB === undefined) assert.match(out.idle.berthdSkipped ?? '', /not available yet/);
-  else assert.ok(out.idle.berthdKiB > 0);
+  if (out.idle.berthd === undefined) assert.match(out.idle.berthdSkipped ?? '', /not available yet/);
+  else assert.ok(out.idle.berthd.rssKiB > 0);
 
   assert.equal(out.dirs.length, 2);
   for (const d of out.dirs) assert.equal(existsSync(d), false, `${d} left behind`);
