@@ -30,6 +30,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { daemonHoldsLock, stopDaemon as stopBerthd } from '../src/api/daemon.ts';
+import { daemonPaths } from '../src/api/paths.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { parseRunOptions } from '../src/engine/spec/options.ts';
 import { ImageStore } from '../src/image/store/store.ts';
@@ -410,6 +412,9 @@ async function cleanup(): Promise<string[]> {
   }
   images?.close();
   for (const child of [...daemons]) await step('stop daemon', () => stopDaemon(child));
+  // One the CLI may have started on demand, had ours gone.
+  const berthdPaths = { root: daemonRoot, runRoot: daemonRunRoot, socket: daemonSocket };
+  if (daemonHoldsLock(daemonPaths(berthdPaths))) await step('berth system stop', () => stopBerthd(berthdPaths));
   // berthd leaves containers running when it stops: whatever a failed run left in its root goes here.
   if (existsSync(join(daemonRoot, 'berth.db'))) await step('berthd root', () => removeAll(daemonRoot, daemonRunRoot));
   if (existsSync(runcRoot)) {
