@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   update_flag_unsupported: 'unsupported',
   update_resources_invalid: 'invalid_argument',
   wrong_args: 'invalid_argument',
+  daemon_response_invalid: 'internal',
+  filter_invalid: 'invalid_argument',
   // engine: run and create flags
   run_flag_invalid: 'invalid_argument',
   run_flags_conflict: 'invalid_argument',
