@@ -48,6 +48,13 @@ export const ERROR_CODES = {
   cp_read_only: 'permission_denied',
   cp_symlink_loop: 'invalid_argument',
   cp_view_invalid: 'invalid_argument',
+  // engine: top and stats
+  stats_proc_stat: 'failed_precondition',
+  top_no_pid_column: 'invalid_argument',
+  top_ps_args: 'invalid_argument',
+  top_ps_failed: 'invalid_argument',
+  top_ps_missing: 'unavailable',
+  top_ps_output: 'invalid_argument',
   // engine: run and create flags
   run_flag_invalid: 'invalid_argument',
   run_flags_conflict: 'invalid_argument',
