@@ -11,7 +11,7 @@ import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readd
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
-import { makeRootfs, onCleanup, tempDir, REPO } from '../../../helpers/runtime.ts';
+import { makeRootfs, onCleanup, tempDir, REPO, waitFor } from '../../../helpers/runtime.ts';
 import { getArchive, putArchive, statPath, type ContainerView } from '../../../../src/engine/ops/archive.ts';
 import { GoMode, decodePathStat, encodePathStat } from '../../../../src/engine/ops/path-stat.ts';
 import { tarStream, type TarMember } from '../../../../src/image/tar/writer.ts';
@@ -210,6 +210,7 @@ describe('attacks', () => {
     onCleanup(t, () => {
       swapper.kill('SIGKILL');
     });
+    await waitFor('the swapper to run', () => (lstatSync(join(w, 'dir')).isSymbolicLink() ? true : undefined));
     let read = 0;
     let written = 0;
     for (let i = 0; i < 300; i++) {
