@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   wrong_args: 'invalid_argument',
   // engine: cp (container archive)
   cp_archive_breakout: 'invalid_argument',
+  cp_archive_compression: 'unsupported',
   cp_archive_invalid: 'invalid_argument',
   cp_device_in_mount: 'invalid_argument',
   cp_extract: 'failed_precondition',

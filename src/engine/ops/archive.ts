@@ -20,7 +20,8 @@
  * requested path's base ("foo/...", "./..." for "foo/."; for "/" the
  * children are "/bin", ...); "copy the contents" is the client's business.
  * PUT takes plain, gzip or zstd tar (dockerd also takes bzip2 and xz, which
- * Node cannot decode).
+ * Node cannot decode: refused by name). Entries are written as they come:
+ * an archive refused half-way leaves the entries before it, as under dockerd.
  *
  * Owners on PUT: the archive's (dockerd's default), or with the API's
  * copyUIDGID the container user's uid/gid, which the caller resolves and
@@ -32,7 +33,7 @@ import { binaryOf, displayName } from '../../image/unpack/entry.ts';
 import { decompressed } from '../../image/unpack/decompress.ts';
 import { TarReader } from '../../image/tar/reader.ts';
 import { tarStream } from '../../image/tar/writer.ts';
-import { invalidArgument } from '../../errors.ts';
+import { BerthError, invalidArgument, unsupported } from '../../errors.ts';
 import * as sys from '../../sys/index.ts';
 import { ContainerFs, type ContainerView, type Node } from './container-fs.ts';
 import { goBase, goFileMode, goTime, type PathStat } from './path-stat.ts';
@@ -120,12 +121,31 @@ export async function putArchive(view: ContainerView, path: string, tar: Readabl
   const extractor = new Extractor(cfs, dest, options);
   const label = `archive for container path "${abs}"`;
   const reader = new TarReader(extractor, label);
+  let first = true;
   try {
-    for await (const chunk of decompressed(tar, label)) reader.push(chunk);
+    for await (const chunk of decompressed(tar, label)) {
+      if (first) refuseCompression(chunk, label);
+      first = false;
+      reader.push(chunk);
+    }
     reader.end();
     extractor.finish();
+  } catch (err) {
+    // The tar reader names a layer; here it read what a client sent.
+    if (err instanceof BerthError && err.message.startsWith(`layer ${label}`)) {
+      throw new BerthError(err.kind, err.code, err.message.slice('layer '.length), { cause: err.cause, details: err.details });
+    }
+    throw err;
   } finally {
     extractor.abort();
   }
   return { entries: extractor.entries };
 }
+
+/** bzip2 and xz, which dockerd takes and Node cannot decode, are named rather than read as a broken tar. */
+function refuseCompression(head: Buffer, label: string): void {
+  const kind = head.subarray(0, 3).toString('latin1') === 'BZh' ? 'bzip2' : head.subarray(0, 6).equals(XZ_MAGIC) ? 'xz' : undefined;
+  if (kind !== undefined) throw unsupported('cp_archive_compression', `${label}: ${kind}-compressed archives are not supported (send plain, gzip or zstd tar)`);
+}
+
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);

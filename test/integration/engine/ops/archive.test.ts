@@ -333,6 +333,32 @@ describe('get', () => {
     assert.ok(names.includes('/bin/busybox'));
     assert.equal(all.find((g) => g.entry.path === '/data/in-volume')?.data.toString(), 'volume data');
   });
+
+  test('a file bind mount (/etc/hostname) is read from its source; a mount target given through a symlink (/var/run -> /run) matches', async (t) => {
+    const f = fixture(t);
+    const hostname = join(f.host, 'hostname');
+    writeFileSync(hostname, 'from-the-engine\n');
+    writeFileSync(join(f.rootfs, 'etc', 'hostname'), 'image\n');
+    const sock = join(f.host, 'sockdir');
+    mkdirSync(sock);
+    writeFileSync(join(sock, 'in-run'), 'run');
+    mkdirSync(join(f.rootfs, 'run', 'x'), { recursive: true });
+    symlinkSync('../run', join(f.rootfs, 'var', 'run'));
+    const view: ContainerView = {
+      rootfs: f.rootfs,
+      mounts: [
+        { target: '/etc/hostname', source: hostname, readonly: false },
+        { target: '/var/run/x', source: sock, readonly: false },
+      ],
+    };
+    assert.equal(statPath(view, '/etc/hostname').size, 'from-the-engine\n'.length);
+    const got = await readTar(getArchive(view, '/etc/hostname').stream);
+    assert.equal(got[0]?.data.toString(), 'from-the-engine\n');
+    const run = await readTar(getArchive(view, '/run/x').stream);
+    assert.deepEqual(run.map((g) => g.entry.path), ['x', 'x/in-run']);
+    await rejectsCode(putArchive(view, '/etc', tar([file('hostname', 'x')])), 'cp_mount_point');
+    assert.equal(readFileSync(hostname, 'utf8'), 'from-the-engine\n');
+  });
 });
 
 describe('put', () => {
@@ -405,5 +431,16 @@ describe('put', () => {
     const { createGzip } = await import('node:zlib');
     await putArchive(view, '/', tar([file('data/zipped', 'z')]).pipe(createGzip()));
     assert.equal(readFileSync(join(vol, 'zipped'), 'utf8'), 'z');
+  });
+
+  test('bzip2 is refused by name; a broken archive names the destination, not a layer', async (t) => {
+    const f = fixture(t);
+    const { Readable } = await import('node:stream');
+    await rejectsCode(putArchive(f.view, '/tmp', Readable.from([Buffer.from('BZh91AY&SY')])), 'cp_archive_compression');
+    await assert.rejects(putArchive(f.view, '/tmp', Readable.from([Buffer.alloc(512, 1)])), (err: unknown) => {
+      assert.ok(isBerthError(err, 'tar_invalid'));
+      assert.match((err as Error).message, /^archive for container path "\/tmp": /);
+      return true;
+    });
   });
 });
