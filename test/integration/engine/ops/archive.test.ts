@@ -6,12 +6,12 @@
  * trips and dockerd's path and ownership rules. Root only (owners, devices).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
-import { makeRootfs, onCleanup, tempDir, REPO, waitFor } from '../../../helpers/runtime.ts';
+import { makeRootfs, tempDir } from '../../../helpers/runtime.ts';
+import { startSwapper } from '../../../helpers/swapper.ts';
 import { getArchive, putArchive, statPath, type ContainerView } from '../../../../src/engine/ops/archive.ts';
 import { GoMode, decodePathStat, encodePathStat } from '../../../../src/engine/ops/path-stat.ts';
 import { tarStream, type TarMember } from '../../../../src/image/tar/writer.ts';
@@ -196,21 +196,7 @@ describe('attacks', () => {
     // The host path the symlink names holds a marker of its own: reading it, or writing there, is the escape.
     writeFileSync(join(f.host, 'marker'), 'HOST');
     symlinkSync(f.host, join(w, 'swap'));
-    const swapper = spawn(
-      join(REPO, 'build', 'node'),
-      [
-        '--input-type=module',
-        '-e',
-        `const sys = await import(${JSON.stringify(join(REPO, 'src', 'sys', 'index.ts'))});
-         const fd = sys.openat(sys.AT_FDCWD, ${JSON.stringify(w)}, sys.O_RDONLY | sys.O_DIRECTORY);
-         for (;;) sys.renameat2(fd, 'dir', fd, 'swap', sys.RENAME_EXCHANGE);`,
-      ],
-      { stdio: 'ignore' },
-    );
-    onCleanup(t, () => {
-      swapper.kill('SIGKILL');
-    });
-    await waitFor('the swapper to run', () => (lstatSync(join(w, 'dir')).isSymbolicLink() ? true : undefined));
+    const swapper = await startSwapper(t, w, 'dir', 'swap');
     let read = 0;
     let written = 0;
     for (let i = 0; i < 300; i++) {
@@ -228,7 +214,7 @@ describe('attacks', () => {
         if (!isBerthError(err)) throw err;
       }
     }
-    swapper.kill('SIGKILL');
+    swapper.stop();
     assert.deepEqual(readdirSync(f.host).filter((n) => n.startsWith('pwn-')), [], 'wrote into the host directory');
     assert.ok(read > 0 && written > 0, `the race ran both ways (read ${read}, written ${written})`);
   });
