@@ -32,6 +32,7 @@ export function attachSocket(socket: Socket, onOutput: (stream: 'stdout' | 'stde
       pending = pending.subarray(8 + len);
     }
   });
+  socket.resume();  // one handed over paused (spawn.ts) does not start on its own
   // A monitor that exits with input of ours unread resets the connection: the end of the attachment.
   const closed = new Promise<Error | undefined>((done) => {
     socket.once('error', done);
