@@ -301,6 +301,15 @@ export const ERROR_CODES = {
   container_not_running: 'failed_precondition',
   container_running: 'failed_precondition',
   run_flag_conflict: 'invalid_argument',
+  runtime_exec_failed: 'internal',
+  // engine: exec sessions
+  exec_already_started: 'failed_precondition',
+  exec_config_invalid: 'invalid_argument',
+  exec_container_config: 'internal',
+  exec_container_not_running: 'failed_precondition',
+  exec_no_tty: 'failed_precondition',
+  exec_not_found: 'not_found',
+  exec_not_running: 'failed_precondition',
   // engine: container records
   ambiguous_container_id: 'invalid_argument',
   container_name_in_use: 'already_exists',
