@@ -297,6 +297,8 @@ export const ERROR_CODES = {
   monitor_start_failed: 'internal',
   runtime_create_failed: 'internal',
   // engine: container lifecycle
+  cp_failed: 'invalid_argument',
+  bind_source_missing: 'invalid_argument',
   container_not_paused: 'failed_precondition',
   container_not_running: 'failed_precondition',
   container_running: 'failed_precondition',
