@@ -412,10 +412,13 @@ export function truth(v: unknown): boolean {
   return true;
 }
 
+/** Go's %v of a number: integers whole (typed int64 fields), floats as Go's shortest %g (an exponent from 1e+06 and below 1e-04). */
 function goNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n);
-  const s = String(n);
-  return s.replace(/e([+-])(\d)$/, 'e$10$2');
+  if (Number.isInteger(n)) return BigInt(n).toString();
+  const [mantissa = '', exp = '0'] = n.toExponential().split('e');
+  const e = Number(exp);
+  if (e < -4 || e >= 6) return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return String(n);
 }
 
 /** Go's fmt %v. */
@@ -747,6 +750,17 @@ class Exec {
     const [head, ...rest] = cmd.args;
     if (head === undefined) this.fail({ pos: cmd.pos }, 'empty command');
     const args = (): unknown[] => [...rest.map((a) => this.arg(a, dot)), ...piped];
+    if (head.k === 'ident' && (head.name === 'and' || head.name === 'or') && this.s.funcs[head.name] === FUNCS[head.name]) {
+      // Go 1.18: and/or stop at the first argument that decides (`and .State.Health .State.Health.Status`).
+      const operands = [...rest.map((a) => () => this.arg(a, dot)), ...piped.map((p) => () => p)];
+      if (operands.length === 0) this.fail(head, `wrong number of args for ${head.name}: want at least 1 got 0`);
+      let v: unknown;
+      for (const operand of operands) {
+        v = operand();
+        if (truth(v) === (head.name === 'or')) return v;
+      }
+      return v;
+    }
     if (head.k === 'ident') {
       const f = this.s.funcs[head.name];
       if (f === undefined) this.fail(head, `"${head.name}" is not a defined function`);
