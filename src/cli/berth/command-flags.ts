@@ -9,8 +9,7 @@ import { invalidArgument, unsupported } from '../../errors.ts';
 import { parseLabels } from '../../engine/spec/options.ts';
 import { parseSince } from './since.ts';
 
-const FORMAT_HELP =
-  "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template";
+const FORMAT_HELP = "Format output: 'table' (the default), 'table TEMPLATE' (a Go template in columns), 'json', or a Go TEMPLATE";
 
 export const LOGS_FLAGS = [
   { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
