@@ -10,6 +10,7 @@ import { parseLabels } from '../../engine/spec/options.ts';
 import { parseSince } from './since.ts';
 
 const FORMAT_HELP = "Format output: 'table' (the default), 'table TEMPLATE' (a Go template in columns), 'json', or a Go TEMPLATE";
+const INSPECT_FORMAT_HELP = "Format output: 'json', or a Go TEMPLATE applied to each object (default: indented JSON)";
 
 export const LOGS_FLAGS = [
   { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
@@ -60,7 +61,7 @@ export const EVENTS_FLAGS = [
 ] as const satisfies readonly FlagSpec[];
 
 export const INSPECT_FLAGS = [
-  { name: 'format', short: 'f', type: 'string', value: 'string', help: FORMAT_HELP },
+  { name: 'format', short: 'f', type: 'string', value: 'string', help: INSPECT_FORMAT_HELP },
   { name: 'size', short: 's', type: 'bool', help: 'Display total file sizes' },
 ] as const satisfies readonly FlagSpec[];
 
@@ -97,7 +98,7 @@ export const VOLUME_LS_FLAGS = [
   { name: 'format', type: 'string', value: 'string', help: FORMAT_HELP },
 ] as const satisfies readonly FlagSpec[];
 
-export const VOLUME_INSPECT_FLAGS = [{ name: 'format', short: 'f', type: 'string', value: 'string', help: FORMAT_HELP }] as const satisfies readonly FlagSpec[];
+export const VOLUME_INSPECT_FLAGS = [{ name: 'format', short: 'f', type: 'string', value: 'string', help: INSPECT_FORMAT_HELP }] as const satisfies readonly FlagSpec[];
 
 export const VOLUME_RM_FLAGS = [{ name: 'force', short: 'f', type: 'bool', help: 'Force the removal of one or more volumes' }] as const satisfies readonly FlagSpec[];
 
