@@ -57,7 +57,7 @@ export const EVENTS_FLAGS = [
   { name: 'since', type: 'string', value: 'string', help: 'Show all events created since timestamp' },
   { name: 'until', type: 'string', value: 'string', help: 'Stream events until this timestamp' },
   { name: 'filter', short: 'f', type: 'list', value: 'filter', help: 'Filter output based on conditions provided' },
-  { name: 'format', type: 'string', value: 'string', help: FORMAT_HELP },
+  { name: 'format', type: 'string', value: 'string', help: "Format output: 'json', or a Go TEMPLATE applied to each event" },
 ] as const satisfies readonly FlagSpec[];
 
 export const INSPECT_FLAGS = [
