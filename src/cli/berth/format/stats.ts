@@ -9,7 +9,7 @@
  */
 import { internal } from '../../../errors.ts';
 import { renderList } from './list.ts';
-import { TYPE_NAME } from './template.ts';
+import { marshalContext, TYPE_NAME } from './template.ts';
 import { bytesSize, formatFixed, humanSizeWithPrecision, truncateId } from './units.ts';
 
 export interface StatsEntry {
@@ -134,6 +134,7 @@ export function statsContext(s: StatsEntry, trunc: boolean): Record<string | sym
     Name: s.name.length > 1 ? s.name.slice(1) : '--',
     NetIO: s.isInvalid ? '--' : `${humanSizeWithPrecision(s.networkRx, 3)} / ${humanSizeWithPrecision(s.networkTx, 3)}`,
     PIDs: s.isInvalid ? '--' : String(s.pidsCurrent),
+    MarshalJSON: marshalContext,
   };
 }
 

@@ -441,24 +441,51 @@ export function printValue(v: unknown): string {
   return typeof v === 'symbol' || typeof v === 'function' ? typeof v : '<nil>';
 }
 
-/** encoding/json's view of a value: maps with sorted keys, methods left out. */
-function toJson(v: unknown): unknown {
-  if (v === NO_VALUE || v === undefined) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(toJson);
-  if (v instanceof Map) return Object.fromEntries([...v.keys()].map(String).sort().map((k) => [k, toJson(v.get(k))]));
-  if (isStruct(v)) {
-    // A struct with json tags (events' "status", "timeNano") says how it marshals.
-    const marshal = v['MarshalJSON'];
-    if (typeof marshal === 'function') return toJson(marshal.call(v));
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x !== 'function').map(([k, x]) => [k, toJson(x)]));
+/** JSON text a MarshalJSON method returns, spliced in as it is (Go's []byte from a Marshaler). */
+export class RawJson {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
   }
-  return v;
+}
+
+const HTML = /[<>&]/g;
+
+/** encoding/json: maps with sorted keys, methods left out, Marshalers asked; `escapeHtml` as json.Marshal does by default. */
+export function encodeJson(v: unknown, escapeHtml = false): string {
+  if (v instanceof RawJson) return v.text;
+  if (v === NO_VALUE || v === undefined || v === null) return 'null';
+  if (typeof v === 'string') {
+    const text = JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    return escapeHtml ? text.replace(HTML, (c) => `\\u00${(c.codePointAt(0) ?? 0).toString(16)}`) : text;
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => encodeJson(x, escapeHtml)).join(',')}]`;
+  const pairs = (entries: [string, unknown][]): string => `{${entries.map(([k, x]) => `${encodeJson(k, escapeHtml)}:${encodeJson(x, escapeHtml)}`).join(',')}}`;
+  if (v instanceof Map) return pairs([...v.keys()].map(String).sort().map((k) => [k, v.get(k)]));
+  if (isStruct(v)) {
+    // A struct with its own marshaling (json tags, docker's formatter contexts) says how it looks.
+    const marshal = v['MarshalJSON'];
+    if (typeof marshal === 'function') return encodeJson(marshal.call(v), escapeHtml);
+    return pairs(Object.entries(v).filter(([, x]) => typeof x !== 'function'));
+  }
+  return 'null';
+}
+
+/**
+ * docker's formatter contexts marshal through json.Marshal of a map: the
+ * method results under sorted keys, HTML characters escaped ("->" is
+ * "-\u003e" in `ps --format '{{json .}}'`).
+ */
+export function marshalContext(this: Record<string, unknown>): RawJson {
+  const entries = Object.entries(this).filter(([, x]) => typeof x !== 'function').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return new RawJson(encodeJson(new Map(entries), true));
 }
 
 /** docker's `json` function: compact, HTML characters left as they are. */
 export function goJson(v: unknown): string {
-  return (JSON.stringify(toJson(v)) ?? 'null').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return encodeJson(v);
 }
 
 function want(_name: string, v: unknown, type: 'string' | 'int' | '[]string'): void {

@@ -6,7 +6,7 @@
  * .Links .Size, and the cluster ones, "N/A" here).
  */
 import { headerLabel, renderList } from './list.ts';
-import { TYPE_NAME } from './template.ts';
+import { marshalContext, TYPE_NAME } from './template.ts';
 import { humanSize } from './units.ts';
 
 export interface VolumeSummary {
@@ -54,6 +54,7 @@ function volumeContext(v: VolumeSummary): Record<string | symbol, unknown> {
     Size: v.UsageData === undefined || v.UsageData === null ? 'N/A' : humanSize(v.UsageData.Size),
     Status: 'N/A',
     Label: (name: unknown) => (typeof name === 'string' ? (labels[name] ?? '') : ''),
+    MarshalJSON: marshalContext,
   };
 }
 
