@@ -42,6 +42,8 @@ export interface ExtractOptions {
   owner?: Owner | undefined;
 }
 
+const MAX_PARENTS = 64;
+
 function joinPath(parent: string, rel: string): string {
   if (rel === '') return parent;
   return parent === '/' ? `/${rel}` : `${parent}/${rel}`;
@@ -62,6 +64,8 @@ export class Extractor implements TarHandler {
   private current: TarEntry | undefined;
   /** Directories whose times are set at the end (container paths). */
   private readonly dirTimes = new Map<string, TarEntry>();
+  /** Resolved parents by their path in the archive. */
+  private readonly parents = new Map<string, Node>();
   entries = 0;
 
   constructor(cfs: ContainerFs, dest: Node, opts: ExtractOptions) {
@@ -125,9 +129,11 @@ export class Extractor implements TarHandler {
     }
   }
 
+  /** Closes what is still open; call when done, whatever happened. */
   abort(): void {
     if (this.fileFd >= 0) sys.close(this.fileFd);
     this.fileFd = -1;
+    this.forgetParents();
   }
 
   private fail(err: unknown): Error {
@@ -150,7 +156,9 @@ export class Extractor implements TarHandler {
     if (e.type === 'symlink' && !e.linkname.startsWith('/') && cleanEntryPath(`${cp.parent}/${e.linkname}`) === undefined) {
       throw this.breakout(`the symlink target "${shownName(e.linkname)}"`);
     }
-    using parent = this.parentDir(cp);
+    // Symlinks and directories of the archive can change what a parent path resolves to.
+    if (e.type !== 'file' && e.type !== 'hardlink') this.forgetParents();
+    const parent = this.parentDir(cp);
     const path = joinPath(parent.path, cp.base);
     refuseReadonly(parent, path);
     const name = cbytes(cp.base);
@@ -181,8 +189,27 @@ export class Extractor implements TarHandler {
     }
   }
 
-  /** The entry's parent directory in the container, made (0755, as dockerd's MkdirAll) where missing. */
+  /**
+   * The entry's parent directory in the container, made (0755, as dockerd's
+   * MkdirAll) where missing. Kept for the next entries (an archive writes
+   * many files into few directories); held fds stay inside the container
+   * whatever it renames meanwhile.
+   */
   private parentDir(cp: CleanPath): Node {
+    const hit = this.parents.get(cp.parent);
+    if (hit !== undefined) return hit;
+    const node = this.resolveParent(cp);
+    if (this.parents.size >= MAX_PARENTS) this.forgetParents();
+    this.parents.set(cp.parent, node);
+    return node;
+  }
+
+  private forgetParents(): void {
+    for (const node of this.parents.values()) node.close();
+    this.parents.clear();
+  }
+
+  private resolveParent(cp: CleanPath): Node {
     const parts = cp.parent === '' ? [] : cp.parent.split('/');
     let node = this.cfs.resolve(this.dest.path, { followLast: true });
     try {
