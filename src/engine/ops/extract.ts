@@ -66,6 +66,7 @@ export class Extractor implements TarHandler {
   private readonly dirTimes = new Map<string, TarEntry>();
   /** Resolved parents by their path in the archive. */
   private readonly parents = new Map<string, Node>();
+  private staleParents = false;
   entries = 0;
 
   constructor(cfs: ContainerFs, dest: Node, opts: ExtractOptions) {
@@ -157,7 +158,7 @@ export class Extractor implements TarHandler {
       throw this.breakout(`the symlink target "${shownName(e.linkname)}"`);
     }
     // Symlinks and directories of the archive can change what a parent path resolves to.
-    if (e.type !== 'file' && e.type !== 'hardlink') this.forgetParents();
+    if (this.staleParents || (e.type !== 'file' && e.type !== 'hardlink')) this.forgetParents();
     const parent = this.parentDir(cp);
     const path = joinPath(parent.path, cp.base);
     refuseReadonly(parent, path);
@@ -207,21 +208,29 @@ export class Extractor implements TarHandler {
   private forgetParents(): void {
     for (const node of this.parents.values()) node.close();
     this.parents.clear();
+    this.staleParents = false;
   }
 
+  /**
+   * Walks down from the destination held since the start, so a directory
+   * the container swaps for a symlink meanwhile is seen as the symlink it
+   * now is and followed as the container would (from its root when
+   * absolute), never by a path string on the host.
+   */
   private resolveParent(cp: CleanPath): Node {
-    const parts = cp.parent === '' ? [] : cp.parent.split('/');
-    let node = this.cfs.resolve(this.dest.path, { followLast: true });
+    let node = this.cfs.reopen(this.dest);
     try {
-      for (const part of parts) {
+      for (const part of cp.parent === '' ? [] : cp.parent.split('/')) {
         const path = joinPath(node.path, part);
-        let next: Node;
-        try {
-          next = this.cfs.resolve(path, { followLast: true });
-        } catch (err) {
-          if (!(err instanceof BerthError) || err.code !== 'cp_path_not_found') throw err;
+        let next = this.cfs.step(node, part);
+        if (next === undefined) {
           refuseReadonly(node, path);
           sys.mkdirat(node.fd, cbytes(part), 0o755);
+          next = this.cfs.step(node, part);
+          if (next === undefined) throw failedPrecondition('cp_extract', `directory "${displayName(path)}" vanished while it was made`);
+        }
+        if ((next.st.mode & sys.S_IFMT) === sys.S_IFLNK) {
+          next.close();
           next = this.cfs.resolve(path, { followLast: true });
         }
         node.close();
@@ -253,6 +262,8 @@ export class Extractor implements TarHandler {
       const name = cbytes(base);
       if (isDir) removeTree(parent.fd, name);
       else sys.unlinkat(parent.fd, name, 0);
+      // A kept parent may have been what went; forgotten before the next entry (this one still uses `parent`).
+      this.staleParents = true;
     } finally {
       there.close();
     }
