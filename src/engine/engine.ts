@@ -756,6 +756,9 @@ export class Engine {
       const req = v.options.run.mounts.find((m) => m.type === 'volume' && m.target === target);
       mounts.push({ target, source: this.volumes.inspect(name).mountpoint, readonly: req?.type === 'volume' && req.readonly });
     }
+    const taken = new Set(mounts.map((m) => m.target));
+    const generated: [string, string][] = [['/etc/hostname', v.paths.hostname], ['/etc/hosts', v.paths.hosts], ['/etc/resolv.conf', v.paths.resolvConf]];
+    for (const [target, source] of generated) if (!taken.has(target)) mounts.push({ target, source, readonly: v.options.run.readOnly });
     mounts.sort((a, b) => a.target.split('/').length - b.target.split('/').length);
     return { rootfs: v.paths.rootfs, mounts, readonlyRootfs: v.options.run.readOnly };
   }

@@ -103,7 +103,7 @@ const TOP: E[] = [
   build,
   shortcut(ls, 'images'),
   importEntry,
-  inspect,
+  { name: 'inspect', summary: 'Return low-level information on containers or images', load: () => import('./commands/any-inspect.ts') },
   load,
   { name: 'login', summary: 'Store registry credentials (after checking them)', load: () => import('./commands/login.ts') },
   { name: 'logout', summary: 'Remove stored registry credentials', load: () => import('./commands/logout.ts') },
