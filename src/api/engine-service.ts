@@ -8,6 +8,8 @@ import type { Engine } from '../engine/engine.ts';
 import type { ApiServer } from './server.ts';
 import type { Service } from './service.ts';
 import { containerRoutes } from './routes/containers.ts';
+import { execRoutes } from './routes/exec.ts';
+import { opsRoutes } from './routes/ops.ts';
 import { systemRoutes } from './routes/system.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 
@@ -30,7 +32,16 @@ export async function startEngine(server: ApiServer, service: Service): Promise<
     cleaned: report.cleaned.length,
     restarted: report.restarted.length,
   });
-  containerRoutes(server.router, engine);
+  const { ExecSessions } = await import('../engine/exec/sessions.ts');
+  const sessions = new ExecSessions({ runRoot: service.paths.runRoot });
+  engine.events.subscribe((e) => {
+    if (e.Type === 'container' && e.Action === 'die') void sessions.containerStopped(e.Actor.ID);
+    if (e.Type === 'container' && e.Action === 'destroy') sessions.forgetContainer(e.Actor.ID);
+  });
+  engine.onClose(() => sessions.close());
+  containerRoutes(server.router, engine, { execIds: (id) => sessions.execIdsOf(id) });
+  execRoutes(server.router, engine, sessions);
+  opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);
   systemRoutes(server.router, engine);
   const byState = (): Record<string, number> => {

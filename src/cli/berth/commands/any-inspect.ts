@@ -1,0 +1,51 @@
+/**
+ * `berth inspect [--type container|image] [-f FORMAT] NAME...`, as docker's
+ * top-level inspect: each name is looked up as a container (when berthd
+ * runs; it is not started for this) and then as an image in the store.
+ * `berth image inspect` keeps its own flags (--remote, --raw, --config).
+ */
+import { ApiClient } from '../../../api/client.ts';
+import { describeError, invalidArgument, notFound } from '../../../errors.ts';
+import { inspectImage } from '../../../image/inspect.ts';
+import { defineCommand } from '../context.ts';
+import { renderInspect } from '../format/inspect.ts';
+
+export default defineCommand({
+  args: ['NAME...'],
+  flags: [
+    { name: 'format', short: 'f', type: 'string', value: 'string', help: 'Format output using a custom template' },
+    { name: 'type', type: 'string', value: 'string', help: 'Return JSON for specified type (container or image)' },
+  ],
+  async run(ctx, input) {
+    const type = input.str('type');
+    if (type !== undefined && type !== 'container' && type !== 'image') throw invalidArgument('unknown_type', `--type "${type}": want container or image`);
+    const paths = ctx.daemonPaths();
+    const client = new ApiClient(paths.socket);
+    const daemon = type !== 'image' && (await client.ping(1000));
+    const found: unknown[] = [];
+    let failed = 0;
+    for (const name of input.args) {
+      try {
+        if (daemon) {
+          const answer = await client.request('GET', `/containers/${encodeURIComponent(name)}/json`);
+          if (answer.status === 200) {
+            found.push(JSON.parse(answer.body.toString()));
+            continue;
+          }
+        }
+        if (type === 'container') throw notFound('container_not_found', `no such container: ${name}`);
+        const store = await ctx.store();
+        const img = store.tryResolve(name);
+        if (img === undefined) throw notFound('object_not_found', `no such object: ${name}`);
+        found.push(await inspectImage(store, img));
+      } catch (err) {
+        failed++;
+        ctx.stderr.write(`berth: ${describeError(err)}\n`);
+      }
+    }
+    const { out, errors } = renderInspect(found, input.str('format'));
+    ctx.out(out);
+    for (const e of errors) ctx.stderr.write(`berth: ${e.message}\n`);
+    return failed + errors.length > 0 ? 1 : 0;
+  },
+});
