@@ -443,7 +443,7 @@ interface Results {
   library: { toExitMs: number; cycleMs: number; stepsMs: LibraryRun['steps'] };
   runcRunMs: number;
   podmanRunMs: number;
-  cli?: { berthRunMs: number; podmanRunMs: number } | { skipped: string };
+  cli?: { berthRunMs: number; podmanRunMs: number; berthdAfter: Mem } | { skipped: string };
   sequential: { runs: number; libraryTotalMs: number; runcTotalMs: number };
   concurrent?: Concurrent;
   idle: { berthd?: Mem; berthdSkipped?: string; containerd: Mem; podmanService: Mem; bareNode: Mem };
@@ -468,6 +468,11 @@ async function main(): Promise<Results> {
   }
   const cliSkipped = !berthRunAvailable() ? 'berth run not available yet' : daemon === undefined ? berthdSkipped : undefined;
   if (cliSkipped) log(`berth run --rm from the shell: skipped (${cliSkipped})`);
+  else {
+    // The CLI reaches our berthd and the container runs: its output comes back.
+    const out = run(berthCli, berthArgs(['run', '--rm', 'busybox', 'echo', 'berth-bench']));
+    if (out.trim() !== 'berth-bench') throw new Error(`berth run --rm busybox echo berth-bench: printed ${JSON.stringify(out)}`);
+  }
 
   type Tool = 'library' | 'runc' | 'podman' | 'berth';
   const tools: Tool[] = cliSkipped ? ['library', 'runc', 'podman'] : ['library', 'runc', 'podman', 'berth'];
@@ -491,6 +496,12 @@ async function main(): Promise<Results> {
         if (i >= 0) samples[tool].push(ms);
       }
     }
+  }
+  let berthdAfter: Mem | undefined;
+  if (daemon && !cliSkipped) {
+    berthdAfter = memoryOf(daemon.pid);
+    const left = run(berthCli, berthArgs(['ps', '--all', '--quiet'])).trim();
+    if (left !== '') throw new Error(`berth run --rm left containers: ${left.split('\n').join(', ')}`);
   }
   if (daemon) await stopDaemon(daemon.child);
 
@@ -522,7 +533,7 @@ async function main(): Promise<Results> {
     },
     runcRunMs: median(samples.runc),
     podmanRunMs: median(samples.podman),
-    cli: cliSkipped ? { skipped: cliSkipped } : { berthRunMs: median(samples.berth), podmanRunMs: median(samples.podman) },
+    cli: cliSkipped || !berthdAfter ? { skipped: cliSkipped ?? 'berthd not available' } : { berthRunMs: median(samples.berth), podmanRunMs: median(samples.podman), berthdAfter },
     sequential: { runs: sequential, libraryTotalMs: libraryTotal, runcTotalMs: runcTotal },
     concurrent: many,
     idle: { ...(berthdIdle === undefined ? {} : { berthd: berthdIdle }), ...(berthdSkipped ? { berthdSkipped } : {}), containerd, podmanService, bareNode },
@@ -543,7 +554,10 @@ function print(r: Results): void {
   rows.push(['  steps (medians): create, start, to exit, remove', `${st.create.toFixed(1)}, ${st.start.toFixed(1)}, ${st.exit.toFixed(1)}, ${st.remove.toFixed(1)} ms`, '', '']);
   rows.push(['whole cycle, library (… → remove)', ms(r.library.cycleMs), `runc run ${ms(r.runcRunMs)}`, ratio(r.library.cycleMs, r.runcRunMs)]);
   if (r.cli && 'skipped' in r.cli) rows.push(['berth run --rm busybox true (shell)', r.cli.skipped, '', '']);
-  else if (r.cli) rows.push(['berth run --rm busybox true (shell)', ms(r.cli.berthRunMs), `podman run --rm ${ms(r.cli.podmanRunMs)}`, ratio(r.cli.berthRunMs, r.cli.podmanRunMs, GOALS.cliVsPodman)]);
+  else if (r.cli) {
+    rows.push(['berth run --rm busybox true (shell)', ms(r.cli.berthRunMs), `podman run --rm ${ms(r.cli.podmanRunMs)}`, ratio(r.cli.berthRunMs, r.cli.podmanRunMs, GOALS.cliVsPodman)]);
+    rows.push(['  berthd RSS after those runs (anonymous)', `${mib(r.cli.berthdAfter.rssKiB)} (${mib(r.cli.berthdAfter.anonKiB)})`, '', '']);
+  }
   const s = r.sequential;
   rows.push([`${s.runs} sequential runs, library, total`, `${(s.libraryTotalMs / 1000).toFixed(2)} s`, `${s.runs} × runc run ${(s.runcTotalMs / 1000).toFixed(2)} s`, ratio(s.libraryTotalMs, s.runcTotalMs)]);
   if (r.concurrent) {
