@@ -177,6 +177,8 @@ const runcRun = (): number => timedCommand('runc', ['--root', runcRoot, 'run', '
 const podmanRun = (): number => timedCommand('podman', [...podmanGlobal, 'run', '--rm', '--network', 'none', podmanImage, 'true'], podmanEnv);
 const berthArgs = (argv: readonly string[]): string[] => ['--root', daemonRoot, '--run-root', daemonRunRoot, '--socket', daemonSocket, ...argv];
 const berthRun = (): number => timedCommand(berthCli, berthArgs(['run', '--rm', 'busybox', 'true']));
+/** The CLI's floor: its start-up and one request to berthd. */
+const berthPs = (): number => timedCommand(berthCli, berthArgs(['ps', '--all', '--quiet']));
 
 // ---- daemons ------------------------------------------------------------
 
@@ -443,7 +445,7 @@ interface Results {
   library: { toExitMs: number; cycleMs: number; stepsMs: LibraryRun['steps'] };
   runcRunMs: number;
   podmanRunMs: number;
-  cli?: { berthRunMs: number; podmanRunMs: number; berthdAfter: Mem } | { skipped: string };
+  cli?: { berthRunMs: number; podmanRunMs: number; berthPsMs: number; berthdAfter: Mem } | { skipped: string };
   sequential: { runs: number; libraryTotalMs: number; runcTotalMs: number };
   concurrent?: Concurrent;
   idle: { berthd?: Mem; berthdSkipped?: string; containerd: Mem; podmanService: Mem; bareNode: Mem };
@@ -474,9 +476,9 @@ async function main(): Promise<Results> {
     if (out.trim() !== 'berth-bench') throw new Error(`berth run --rm busybox echo berth-bench: printed ${JSON.stringify(out)}`);
   }
 
-  type Tool = 'library' | 'runc' | 'podman' | 'berth';
-  const tools: Tool[] = cliSkipped ? ['library', 'runc', 'podman'] : ['library', 'runc', 'podman', 'berth'];
-  const samples = { toExit: [] as number[], cycle: [] as number[], runc: [] as number[], podman: [] as number[], berth: [] as number[] };
+  type Tool = 'library' | 'runc' | 'podman' | 'berth' | 'berthPs';
+  const tools: Tool[] = cliSkipped ? ['library', 'runc', 'podman'] : ['library', 'runc', 'podman', 'berth', 'berthPs'];
+  const samples = { toExit: [] as number[], cycle: [] as number[], runc: [] as number[], podman: [] as number[], berth: [] as number[], berthPs: [] as number[] };
   const steps: LibraryRun['steps'][] = [];
   log(`${runs} interleaved runs of ${tools.join(', ')}`);
   for (let i = -1; i < runs; i++) {
@@ -492,7 +494,7 @@ async function main(): Promise<Results> {
           steps.push(r.steps);
         }
       } else {
-        const ms = tool === 'runc' ? runcRun() : tool === 'podman' ? podmanRun() : berthRun();
+        const ms = { runc: runcRun, podman: podmanRun, berth: berthRun, berthPs }[tool]();
         if (i >= 0) samples[tool].push(ms);
       }
     }
@@ -533,7 +535,7 @@ async function main(): Promise<Results> {
     },
     runcRunMs: median(samples.runc),
     podmanRunMs: median(samples.podman),
-    cli: cliSkipped || !berthdAfter ? { skipped: cliSkipped ?? 'berthd not available' } : { berthRunMs: median(samples.berth), podmanRunMs: median(samples.podman), berthdAfter },
+    cli: cliSkipped || !berthdAfter ? { skipped: cliSkipped ?? 'berthd not available' } : { berthRunMs: median(samples.berth), podmanRunMs: median(samples.podman), berthPsMs: median(samples.berthPs), berthdAfter },
     sequential: { runs: sequential, libraryTotalMs: libraryTotal, runcTotalMs: runcTotal },
     concurrent: many,
     idle: { ...(berthdIdle === undefined ? {} : { berthd: berthdIdle }), ...(berthdSkipped ? { berthdSkipped } : {}), containerd, podmanService, bareNode },
@@ -556,6 +558,7 @@ function print(r: Results): void {
   if (r.cli && 'skipped' in r.cli) rows.push(['berth run --rm busybox true (shell)', r.cli.skipped, '', '']);
   else if (r.cli) {
     rows.push(['berth run --rm busybox true (shell)', ms(r.cli.berthRunMs), `podman run --rm ${ms(r.cli.podmanRunMs)}`, ratio(r.cli.berthRunMs, r.cli.podmanRunMs, GOALS.cliVsPodman)]);
+    rows.push(['  berth ps -aq (the CLI\'s start-up and one request)', ms(r.cli.berthPsMs), '', '']);
     rows.push(['  berthd RSS after those runs (anonymous)', `${mib(r.cli.berthdAfter.rssKiB)} (${mib(r.cli.berthdAfter.anonKiB)})`, '', '']);
   }
   const s = r.sequential;
