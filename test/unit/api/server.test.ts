@@ -305,3 +305,25 @@ test('bytes and empty replies', async (t) => {
   assert.equal(b.status, 204);
   assert.equal(b.body.length, 0);
 });
+
+test('close() cuts a hijacked connection whose handler would wait for ever, without waiting out the grace period', async (t) => {
+  const attached = Promise.withResolvers<void>();
+  const { server, client } = await startApiServer(t, (s) =>
+    s.router.post(
+      '/containers/{id}/attach',
+      () =>
+        hijack(RAW_STREAM, async (conn) => {
+          attached.resolve();
+          // Reads the client's input until it ends: a client that never ends it holds the handler.
+          for await (const _ of conn as AsyncIterable<Buffer>);
+        }),
+      { hijack: true },
+    ),
+  );
+  const h = await client.hijack('POST', '/containers/web/attach');
+  await attached.promise;
+  const closedByServer = new Promise((resolve) => h.socket.once('close', resolve));
+  // A grace far longer than the test's timeout: close() returning at all shows it did not wait.
+  await server.close(3_600_000);
+  await closedByServer;
+});
