@@ -21,7 +21,7 @@ import { daemonPaths, type DaemonPathOptions, type DaemonPaths } from './paths.t
 import { lockHolder } from './service.ts';
 
 export interface EnsureOptions extends DaemonPathOptions {
-  /** The argv that runs berthd (default: build/berthd.cjs beside this bundle). */
+  /** The argv that runs berthd (default: defaultDaemonCommand()). */
   command?: readonly string[];
   logLevel?: LogLevel;
   /** How long berthd may take to answer once started (default 30 s). */
@@ -35,8 +35,12 @@ export interface EnsureOptions extends DaemonPathOptions {
 const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
 const POLL_MS = 25;
 
+declare const BERTH_BUNDLED: boolean | undefined;
+
+/** The bundled berthd beside the bundled berth; from the sources (tests), berthd's sources, so both are the same code. */
 export function defaultDaemonCommand(): string[] {
-  return [join(buildDir(), 'berthd.cjs')];
+  const bundled = typeof BERTH_BUNDLED !== 'undefined' && BERTH_BUNDLED;
+  return bundled ? [join(buildDir(), 'berthd.cjs')] : [process.execPath, join(import.meta.dirname, '..', 'cli', 'berthd', 'main.ts')];
 }
 
 /** The last lines of the daemon's log, for an error that says why it did not come up. */

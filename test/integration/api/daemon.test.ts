@@ -169,15 +169,15 @@ test('berth system info asks the running berthd', async (t) => {
   assert.equal(info['DockerRootDir'], paths.root);
 });
 
-test('after a kill -9 of berthd, ensureDaemon starts a new one', async (t) => {
+test('after a kill -9 of berthd, ensureDaemon starts a new one (from the sources, by default, when run from them)', async (t) => {
   const paths = daemonDirs(t);
   const lines: string[] = [];
-  await ensureDaemon({ ...paths, command: BERTHD_COMMAND, notice: (l) => lines.push(l) });
+  await ensureDaemon({ ...paths, notice: (l) => lines.push(l) });
   const first = lockHolder(paths.lock);
   assert.ok(first !== undefined);
   process.kill(first, 'SIGKILL');
   await until('the killed berthd gone', () => !alive(first));
-  const client = await ensureDaemon({ ...paths, command: BERTHD_COMMAND, notice: (l) => lines.push(l) });
+  const client = await ensureDaemon({ ...paths, notice: (l) => lines.push(l) });
   const second = lockHolder(paths.lock);
   assert.ok(second !== undefined && second !== first);
   assert.equal(await client.ping(), true);
