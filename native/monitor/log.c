@@ -59,6 +59,8 @@ void log_record(int stderr_stream, int partial, const char *p, size_t n)
 	char head[64];
 	struct timespec ts;
 	struct tm tm;
+	if (log_fd < 0)
+		return;  /* no log was asked for (an exec's output) */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t h = strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);

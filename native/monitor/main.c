@@ -2,19 +2,22 @@
  * berth-monitor entry point. Usage (the engine's driver builds it,
  * src/engine/monitor/spawn.ts):
  *
- *   berth-monitor --runtime PATH --root DIR --bundle DIR --id ID --run-dir DIR
- *     --log PATH --log-max-size BYTES --log-max-files N --log-line-max BYTES
- *     --report-fd FD [--stdin] [--stdin-once] [--terminal]
+ *   berth-monitor --runtime PATH --root DIR (--bundle DIR | --exec PROCESS.json) --id ID --run-dir DIR
+ *     [--log PATH --log-max-size BYTES --log-max-files N --log-line-max BYTES]
+ *     --report-fd FD [--attach-fd FD] [--stdin] [--stdin-once] [--terminal]
  *
  * It detaches (fork, setsid, fork), becomes a child subreaper and runs
  * `RUNTIME --root DIR --log RUN/runtime.log create --bundle DIR --pid-file
  * RUN/pid [--console-socket RUN/console.sock] ID`, so the container's
- * process becomes its child. On FD it reports one line, `pid N M` (the
+ * process becomes its child; with --exec, `exec --detach --process FILE`
+ * instead of `create --bundle DIR`: the new process, left by the runtime,
+ * becomes the subreaper's child. On FD it reports one line, `pid N M` (the
  * container's, the monitor's), or
  * `error STATUS` followed by the runtime's log, then closes FD. It stays:
  * it writes the output to the log (log.c), serves attach on RUN/attach
  * (mode 0600; output framed as Docker's multiplexed stream, or raw with a
- * terminal; what a client sends goes to the container's stdin) and resize
+ * terminal; what a client sends goes to the container's stdin; --attach-fd
+ * is a client connected from the start, waited for instead of dropped) and resize
  * on the fifo RUN/ctl (`resize ROWS COLS\n`), reaps the container, drains
  * its output and writes RUN/exit (`exit CODE\n` or `signal N\n`) by
  * temp + fsync + rename, then exits. Fixed buffers only.
@@ -45,9 +48,10 @@
 #define MAX_CLIENTS 8
 #define STDIN_BUF 4096
 
-static const char *runtime, *root, *bundle, *id, *run_dir;
+static const char *runtime, *root, *bundle, *exec_process, *id, *run_dir;
 static struct log_opts lo;
-static int report_fd = -1, want_stdin, stdin_once, terminal;
+/* held: clients[0] is the caller's (1), whose input ended (2) */
+static int report_fd = -1, attach_fd = -1, held, want_stdin, stdin_once, terminal;
 static char path_buf[PATH_MAX];
 
 void die(const char *what)
@@ -80,7 +84,7 @@ static void parse(int argc, char **argv)
 		{ "runtime", 1, 0, 'r' }, { "root", 1, 0, 'R' }, { "bundle", 1, 0, 'b' }, { "id", 1, 0, 'i' },
 		{ "run-dir", 1, 0, 'd' }, { "log", 1, 0, 'l' }, { "log-max-size", 1, 0, 's' }, { "log-max-files", 1, 0, 'n' },
 		{ "log-line-max", 1, 0, 'L' }, { "report-fd", 1, 0, 'f' }, { "stdin", 0, 0, 'I' }, { "stdin-once", 0, 0, 'O' },
-		{ "terminal", 0, 0, 't' }, { 0, 0, 0, 0 },
+		{ "terminal", 0, 0, 't' }, { "exec", 1, 0, 'x' }, { "attach-fd", 1, 0, 'a' }, { 0, 0, 0, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -98,15 +102,20 @@ static void parse(int argc, char **argv)
 		case 'I': want_stdin = 1; break;
 		case 'O': stdin_once = 1; break;
 		case 't': terminal = 1; break;
+		case 'x': exec_process = optarg; break;
+		case 'a': attach_fd = (int)number("--attach-fd", optarg, 3); break;
 		default: exit(2);
 		}
 	}
-	if (!runtime || !root || !bundle || !id || !run_dir || !lo.path || !lo.max_size || !lo.max_files || !lo.line_max ||
-	    report_fd < 0 || optind != argc || fcntl(report_fd, F_GETFD) < 0) {
-		dprintf(2, "berth-monitor: usage: berth-monitor --runtime PATH --root DIR --bundle DIR --id ID --run-dir DIR "
-			   "--log PATH --log-max-size N --log-max-files N --log-line-max N --report-fd FD [--stdin] [--stdin-once] [--terminal]\n");
+	if (!runtime || !root || !bundle == !exec_process || !id || !run_dir || (lo.path && (!lo.max_size || !lo.max_files || !lo.line_max)) ||
+	    report_fd < 0 || optind != argc || fcntl(report_fd, F_GETFD) < 0 || (attach_fd >= 0 && fcntl(attach_fd, F_GETFD) < 0)) {
+		dprintf(2, "berth-monitor: usage: berth-monitor --runtime PATH --root DIR (--bundle DIR | --exec FILE) --id ID --run-dir DIR "
+			   "[--log PATH --log-max-size N --log-max-files N --log-line-max N] --report-fd FD [--attach-fd FD] "
+			   "[--stdin] [--stdin-once] [--terminal]\n");
 		exit(2);
 	}
+	if (!lo.path)
+		lo.line_max = STDIN_BUF;  /* the output's read size when nothing is logged */
 }
 
 static int listen_unix(const char *path)
@@ -183,6 +192,8 @@ static size_t stdin_len, stdin_off;
 
 static void drop_client(int i)
 {
+	if (i == 0)
+		held = 0;
 	close(clients[i]);
 	clients[i] = -1;
 }
@@ -216,8 +227,8 @@ static void to_clients(int is_stderr, const char *p, size_t n)
 			continue;
 		struct iovec iov[2] = { { head, sizeof head }, { (void *)p, n } };
 		ssize_t want = (ssize_t)n + (terminal ? 0 : 8);
-		ssize_t w = terminal ? send(clients[i], p, n, MSG_NOSIGNAL | MSG_DONTWAIT)
-				     : sendmsg(clients[i], &(struct msghdr){ .msg_iov = iov, .msg_iovlen = 2 }, MSG_NOSIGNAL | MSG_DONTWAIT);
+		int flags = MSG_NOSIGNAL | (i == 0 && held ? 0 : MSG_DONTWAIT);  /* the caller's own client is waited for */
+		ssize_t w = terminal ? send(clients[i], p, n, flags) : sendmsg(clients[i], &(struct msghdr){ .msg_iov = iov, .msg_iovlen = 2 }, flags);
 		if (w != want)
 			drop_client(i);
 	}
@@ -305,8 +316,23 @@ static pid_t run_create(int child_in, int child_out, int child_err)
 	snprintf(runlog, sizeof runlog, "%s/runtime.log", run_dir);
 	snprintf(pidfile, sizeof pidfile, "%s/pid", run_dir);
 	snprintf(console, sizeof console, "%s/console.sock", run_dir);
-	char *args[] = { (char *)runtime, "--root", (char *)root, "--log", runlog, "create", "--bundle", (char *)bundle,
-		"--pid-file", pidfile, terminal ? "--console-socket" : (char *)id, terminal ? console : NULL, (char *)id, NULL };
+	char *args[16] = { (char *)runtime, "--root", (char *)root, "--log", runlog, exec_process ? "exec" : "create" };
+	int n = 6;
+	if (exec_process) {
+		args[n++] = "--detach";
+		args[n++] = "--process";
+		args[n++] = (char *)exec_process;
+	} else {
+		args[n++] = "--bundle";
+		args[n++] = (char *)bundle;
+	}
+	args[n++] = "--pid-file";
+	args[n++] = pidfile;
+	if (terminal) {
+		args[n++] = "--console-socket";
+		args[n++] = console;
+	}
+	args[n++] = (char *)id;
 	execv(runtime, args);
 	_exit(127);
 }
@@ -318,7 +344,10 @@ int main(int argc, char **argv)
 	if (report_fd > 3 && dup2(report_fd, 3) < 0)
 		die("dup2");
 	report_fd = 3;
-	close_range(4, ~0U, 0);
+	/* The caller's client, if any, goes to 4, blocking: its sends wait for the caller instead of dropping it. */
+	if (attach_fd >= 0 && (dup2(attach_fd, 4) < 0 || fcntl(4, F_SETFL, 0) < 0 || fcntl(4, F_SETFD, FD_CLOEXEC) < 0))
+		die("--attach-fd");
+	close_range(attach_fd >= 0 ? 5 : 4, ~0U, 0);
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 	detach();
@@ -328,10 +357,14 @@ int main(int argc, char **argv)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	int sig = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sig < 0 || log_open(&lo) < 0)
+	if (sig < 0 || (lo.path && log_open(&lo) < 0))
 		die(sig < 0 ? "signalfd" : lo.path);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i] = -1;
+	if (attach_fd >= 0) {
+		clients[0] = 4;
+		held = 1;
+	}
 	int attach = listen_unix(in_run("attach"));
 	if (attach < 0)
 		die(path_buf);
@@ -406,6 +439,7 @@ int main(int argc, char **argv)
 		if (out[i].fd >= 0 && !(out[i].buf = malloc(lo.line_max)))
 			die("malloc");
 	int exited = 0, exit_status = 0;
+	raise(SIGCHLD);  /* an exec'd process may be gone already, its SIGCHLD taken while waiting for the runtime */
 	while (!exited || out[0].fd >= 0 || out[1].fd >= 0) {
 		struct pollfd p[6 + MAX_CLIENTS];
 		int n = 0;
@@ -416,7 +450,7 @@ int main(int argc, char **argv)
 		p[n++] = (struct pollfd){ out[1].fd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ stdin_len > 0 ? stdin_fd : -1, POLLOUT, 0 };
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			p[n++] = (struct pollfd){ stdin_len > 0 ? -1 : clients[i], POLLIN, 0 };
+			p[n++] = (struct pollfd){ stdin_len > 0 || (i == 0 && held == 2) ? -1 : clients[i], POLLIN, 0 };
 		/* After the exit, only what is already in the pipes is drained: a leftover holder cannot keep us. */
 		if (poll(p, (nfds_t)n, exited ? 0 : -1) < 0) {
 			if (errno == EINTR)
@@ -479,7 +513,10 @@ int main(int argc, char **argv)
 			} else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 				if (stdin_once)  /* nothing of it is pending: clients are read only when all was taken */
 					close_stdin();
-				drop_client(i);
+				if (i == 0 && held && r == 0)
+					held = 2;  /* the caller ended its input, not its interest in the output */
+				else
+					drop_client(i);
 			}
 		}
 	}

@@ -146,7 +146,8 @@ export class ApiClient {
     }
   }
 
-  private open(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
+  /** The answer once its head came, the body unread (a long wait whose start must be known before the next request). */
+  open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
     const req = this.send(method, path, options);
     return new Promise((resolve, reject) => {
       req.once('error', (err) => reject(this.transportError(err, method, path)));

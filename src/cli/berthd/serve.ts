@@ -9,6 +9,8 @@ import { createLogger, type LogLevel } from '../../api/log.ts';
 import type { DaemonPaths } from '../../api/paths.ts';
 import type { ApiServer } from '../../api/server.ts';
 import { startService, type Service } from '../../api/service.ts';
+import { startEngine } from '../../api/engine-service.ts';
+import type { Engine } from '../../engine/engine.ts';
 
 export interface ServeOptions {
   paths: DaemonPaths;
@@ -24,7 +26,14 @@ export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, ...(options.write ? { write: options.write } : {}) });
   let service: Service;
   try {
-    service = await startService({ paths: options.paths, logger, ...(options.onStart ? { onStart: options.onStart } : {}) });
+    let engine: Engine | undefined;
+    service = await startService({
+      paths: options.paths,
+      logger,
+      // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
+      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc))),
+      onStop: () => engine?.close(),
+    });
   } catch (err) {
     if (options.ifAbsent === true && isBerthError(err, 'daemon_running')) {
       logger.debug('another berthd runs; this one leaves', { reason: describeError(err) });

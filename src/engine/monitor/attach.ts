@@ -12,13 +12,15 @@ export interface Attached {
   socket: Socket;
   /** Sends bytes to the container's stdin (when the monitor holds it). */
   write(data: string | Buffer): void;
+  /** Ends the input (the container's stdin closes with --stdin-once); output goes on arriving. */
+  endInput(): void;
   close(): void;
   /** Settles when the attachment ends: undefined at the monitor's end, or the error that ended it. */
   closed: Promise<Error | undefined>;
 }
 
-export function attach(runDir: string, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Promise<Attached> {
-  const socket = connect(join(runDir, 'attach'));
+/** Serves an attachment over a connected socket: RUN/attach's, or the one the monitor got with --attach-fd. */
+export function attachSocket(socket: Socket, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Attached {
   let pending: Buffer = Buffer.alloc(0);
   socket.on('data', (b: Buffer) => {
     if (terminal) return onOutput('stdout', b);
@@ -30,16 +32,22 @@ export function attach(runDir: string, onOutput: (stream: 'stdout' | 'stderr', b
       pending = pending.subarray(8 + len);
     }
   });
+  socket.resume();  // one handed over paused (spawn.ts) does not start on its own
+  // A monitor that exits with input of ours unread resets the connection: the end of the attachment.
+  const closed = new Promise<Error | undefined>((done) => {
+    socket.once('error', done);
+    socket.once('close', () => done(undefined));
+  });
+  return { socket, write: (d) => socket.write(d), endInput: () => socket.end(), close: () => socket.destroy(), closed };
+}
+
+export function attach(runDir: string, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Promise<Attached> {
+  const socket = connect(join(runDir, 'attach'));
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.off('error', reject);
-      // A monitor that exits with input of ours unread resets the connection: the end of the attachment.
-      const closed = new Promise<Error | undefined>((done) => {
-        socket.once('error', done);
-        socket.once('close', () => done(undefined));
-      });
-      resolve({ socket, write: (d) => socket.write(d), close: () => socket.destroy(), closed });
+      resolve(attachSocket(socket, onOutput, terminal));
     });
   });
 }

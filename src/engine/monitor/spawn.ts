@@ -1,24 +1,33 @@
 /**
- * Starts berth-monitor (native/monitor) for one container and reads its
- * report: the container's pid once the runtime's `create` succeeded, or
- * the runtime's exit status and log when it failed. The monitor detaches
- * itself, so it and the container outlive the caller.
+ * Starts berth-monitor (native/monitor) for one container, or for one
+ * process exec'd into it, and reads its report: the process's pid once the
+ * runtime's `create` (or `exec --detach`) succeeded, or the runtime's exit
+ * status and log when it failed. The monitor detaches itself, so it and
+ * the container outlive the caller.
  */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { BerthError, ErrorKind } from '../../errors.ts';
 import { buildDir } from '../../paths.ts';
 
-export interface MonitorOptions {
+export interface LogOptions {
+  path: string;
+  maxSize: number;
+  maxFiles: number;
+  lineMax: number;
+}
+
+interface CommonOptions {
   /** Path of the OCI runtime (berth-runtime or any runc-compatible one). */
   runtime: string;
   /** The runtime's --root. */
   root: string;
-  bundle: string;
+  /** The container's id. */
   id: string;
   /** Exists, mode 0700: the monitor's attach socket, ctl fifo, pid and exit files go here. */
   runDir: string;
-  log: { path: string; maxSize: number; maxFiles: number; lineMax: number };
   stdin?: boolean;
   stdinOnce?: boolean;
   terminal?: boolean;
@@ -26,37 +35,97 @@ export interface MonitorOptions {
   monitor?: string;
 }
 
-export function monitorArgs(o: MonitorOptions): string[] {
+/** A container: the runtime's `create` of the bundle. */
+export interface MonitorOptions extends CommonOptions {
+  bundle: string;
+  log: LogOptions;
+  exec?: undefined;
+}
+
+/** A process in a running container: the runtime's `exec --detach --process FILE`. */
+export interface ExecMonitorOptions extends CommonOptions {
+  exec: {
+    /** The process as runtime-spec JSON. */
+    processFile: string;
+    /**
+     * The caller is attached from the start (the monitor's --attach-fd), so
+     * no output comes before it; the monitor waits for it rather than
+     * dropping it when it reads slowly.
+     */
+    attach?: boolean;
+  };
+  /** Docker keeps no log of an exec's output: none unless given. */
+  log?: LogOptions;
+}
+
+export interface MonitorStarted {
+  pid: number;
+  monitorPid: number;
+  /** With exec.attach: the attachment, framed as RUN/attach's (see attach.ts attachSocket), paused until read. */
+  socket?: Socket;
+}
+
+export function monitorArgs(o: MonitorOptions | ExecMonitorOptions): string[] {
   return [
-    '--runtime', o.runtime, '--root', o.root, '--bundle', o.bundle, '--id', o.id, '--run-dir', o.runDir,
-    '--log', o.log.path, '--log-max-size', String(o.log.maxSize), '--log-max-files', String(o.log.maxFiles),
-    '--log-line-max', String(o.log.lineMax), '--report-fd', '3',
+    '--runtime', o.runtime, '--root', o.root,
+    ...(o.exec === undefined ? ['--bundle', o.bundle] : ['--exec', o.exec.processFile]),
+    '--id', o.id, '--run-dir', o.runDir,
+    ...(o.log === undefined ? [] : [
+      '--log', o.log.path, '--log-max-size', String(o.log.maxSize), '--log-max-files', String(o.log.maxFiles), '--log-line-max', String(o.log.lineMax),
+    ]),
+    '--report-fd', '3', ...(o.exec?.attach === true ? ['--attach-fd', '4'] : []),
     ...(o.stdin ? ['--stdin'] : []), ...(o.stdinOnce ? ['--stdin-once'] : []), ...(o.terminal ? ['--terminal'] : []),
   ];
 }
 
-/** Resolves with the container's pid; rejects with the runtime's own message when create failed. */
-export function startMonitor(o: MonitorOptions): Promise<{ pid: number; monitorPid: number }> {
+function ended(stream: Readable): Promise<void> {
+  return new Promise((resolve) => (stream.closed ? resolve() : stream.once('close', () => resolve())));
+}
+
+/** Resolves with the process's pid; rejects with the runtime's own message when create (or exec) failed. */
+export async function startMonitor(o: MonitorOptions | ExecMonitorOptions): Promise<MonitorStarted> {
   const bin = o.monitor ?? join(buildDir(), 'berth-monitor');
-  const child = spawn(bin, monitorArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  const what = o.exec === undefined ? `container "${o.id}"` : `exec in container "${o.id}"`;
+  const verb = o.exec === undefined ? 'create' : 'exec';
+  // fd 4 with exec.attach: a socket pair (libuv's 'pipe'), whose other end the monitor keeps as its first client.
+  const child = spawn(bin, monitorArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', o.exec?.attach === true ? 'pipe' : 'ignore'] });
+  const reportStream = child.stdio[3] as Readable;
+  const socket = (child.stdio[4] ?? undefined) as Socket | undefined;
+  // Node resumes (and so discards) an unread stdio stream when the child exits: what comes before
+  // the caller reads is kept here and put back.
+  const early: Buffer[] = [];
+  const keep = (b: Buffer): number => early.push(b);
+  socket?.on('data', keep);
   const report: Buffer[] = [];
   const stderr: Buffer[] = [];
-  child.stdio[3]!.on('data', (b: Buffer) => report.push(b));
+  reportStream.on('data', (b: Buffer) => report.push(b));
   child.stderr!.on('data', (b: Buffer) => stderr.push(b));
-  return new Promise((resolve, reject) => {
-    child.on('error', (err) => reject(new BerthError(ErrorKind.Internal, 'monitor_start_failed', `container "${o.id}": starting ${bin}: ${err.message}`, { cause: err })));
-    // 'close': the monitor's first process exited and every copy of the report pipe is closed.
-    child.on('close', (code) => {
-      const text = Buffer.concat(report).toString();
-      const pid = /^pid (\d+) (\d+)\n$/.exec(text);
-      if (pid) return resolve({ pid: Number(pid[1]), monitorPid: Number(pid[2]) });
-      const failed = /^error (\d+)\n/.exec(text);
-      if (failed) {
-        const why = text.slice(failed[0].length).trim();
-        return reject(new BerthError(ErrorKind.Internal, 'runtime_create_failed', `container "${o.id}": ${o.runtime} create exited ${failed[1]}: ${why || 'no message'}`, { details: { status: Number(failed[1]) } }));
-      }
-      const why = Buffer.concat(stderr).toString().trim();
-      reject(new BerthError(ErrorKind.Internal, 'monitor_start_failed', `container "${o.id}": berth-monitor exited ${code} without a report: ${why || 'no message'}`));
-    });
+  // The monitor's first process exits once detached; the report is whole when every copy of its pipe is closed.
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (err) => reject(new BerthError(ErrorKind.Internal, 'monitor_start_failed', `${what}: starting ${bin}: ${err.message}`, { cause: err })));
+    child.once('exit', (c) => resolve(c));
+  }).catch((err: unknown) => {
+    socket?.destroy();
+    throw err;
   });
+  await Promise.all([ended(reportStream), ended(child.stderr!)]);
+  const text = Buffer.concat(report).toString();
+  const pid = /^pid (\d+) (\d+)\n$/.exec(text);
+  if (pid) {
+    if (socket !== undefined) {
+      socket.off('data', keep);
+      socket.pause();
+      if (early.length > 0) socket.unshift(Buffer.concat(early));
+    }
+    return { pid: Number(pid[1]), monitorPid: Number(pid[2]), ...(socket === undefined ? {} : { socket }) };
+  }
+  socket?.destroy();
+  const failed = /^error (\d+)\n/.exec(text);
+  if (failed) {
+    const why = text.slice(failed[0].length).trim();
+    const code = o.exec === undefined ? 'runtime_create_failed' : 'runtime_exec_failed';
+    throw new BerthError(ErrorKind.Internal, code, `${what}: ${o.runtime} ${verb} exited ${failed[1]}: ${why || 'no message'}`, { details: { status: Number(failed[1]) } });
+  }
+  const why = Buffer.concat(stderr).toString().trim();
+  throw new BerthError(ErrorKind.Internal, 'monitor_start_failed', `${what}: berth-monitor exited ${status} without a report: ${why || 'no message'}`);
 }

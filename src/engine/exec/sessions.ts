@@ -1,0 +1,288 @@
+/**
+ * Docker's exec model: an exec is created (an id and a config), started
+ * once, inspected, resized; it runs under its own berth-monitor in exec
+ * mode (the runtime's `exec --detach`, the process reparented to the
+ * monitor, which reaps it and records its exit as for a container). The
+ * sessions are kept in memory, as dockerd keeps them; each one's run
+ * directory, RUNROOT/exec/<exec id>/ (process.json, the monitor's attach
+ * socket, ctl fifo, pid and exit files), is removed as soon as its exit is
+ * recorded. Not under the container's run directory: a unix socket's path
+ * has at most 107 bytes, and two 64-digit ids do not leave room for it. Attaching goes through the socket the
+ * monitor was started with (monitor/attach.ts attachSocket), so no output
+ * comes before the caller reads it.
+ *
+ * What the engine knows of the container comes in as a plain object
+ * (ExecContainer): this module reads the bundle's config.json and the
+ * rootfs's user database, and asks the container's state through it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { failedPrecondition, internal, isBerthError, notFound } from '../../errors.ts';
+import { readUserDb } from '../../image/bundle/read-user-db.ts';
+import { Rootfs } from '../../image/unpack/rootfs.ts';
+import type { Process } from '../../oci/runtime-spec.ts';
+import { resize as resizeTerminal } from '../monitor/attach.ts';
+import { readExit, type ExitStatus } from '../monitor/exit-file.ts';
+import { startMonitor } from '../monitor/spawn.ts';
+import { parseConsoleSize, parseExecConfig, type ExecConfig } from './config.ts';
+import { execProcess } from './process.ts';
+import { waitExit, type ExitWait } from './wait-exit.ts';
+
+export interface ExecContainer {
+  /** 64 hex digits. */
+  id: string;
+  /** Names the container in errors. */
+  name: string;
+  /** The OCI runtime and its --root (the engine's RUNROOT/runtime). */
+  runtime: string;
+  runtimeRoot: string;
+  /** The bundle's config.json: its process is what an exec's starts from. */
+  configPath: string;
+  /** The mounted rootfs: an exec's User is resolved against its /etc/passwd and /etc/group. */
+  rootfs: string;
+  /** The container's state now (the engine's: 'running', 'paused', 'exited', ...); only a running one takes an exec. */
+  state(): string;
+}
+
+export interface ExecSessionsOptions {
+  /** The engine's run root (RUNROOT). */
+  runRoot: string;
+  /** Defaults to build/berth-monitor. */
+  monitor?: string;
+  /** How long a stopped container's execs get to have their exit recorded (default 10 s). */
+  stopGraceMs?: number;
+}
+
+/** Docker's ExecStartCheck. */
+export interface ExecStartOptions {
+  detach?: boolean;
+  /** The client's framing only, as in dockerd: the exec's own Tty decides. */
+  tty?: boolean;
+  consoleSize?: unknown;
+}
+
+export interface ExecStarted {
+  pid: number;
+  /**
+   * Without detach: the attachment, in Docker's multiplexed framing (raw
+   * with a terminal), both streams whatever the Attach flags say; input
+   * goes to the process's stdin when AttachStdin. The monitor waits for
+   * its reader, so read it (attachSocket) or destroy it.
+   */
+  socket?: Socket;
+  /** The exit code (128+N after signal N) once the process is gone and its run directory removed. */
+  exited: Promise<number | null>;
+}
+
+/** Docker's ExecInspect. */
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
+  OpenStdin: boolean;
+  OpenStderr: boolean;
+  OpenStdout: boolean;
+  CanRemove: boolean;
+  ContainerID: string;
+  DetachKeys: string;
+  Pid: number;
+}
+
+interface Session {
+  id: string;
+  container: ExecContainer;
+  config: ExecConfig;
+  status: 'created' | 'starting' | 'running' | 'exited';
+  pid: number;
+  exitCode: number | null;
+  runDir: string;
+  wait?: ExitWait;
+  exited?: Promise<number | null>;
+}
+
+export function exitCodeOf(s: ExitStatus): number {
+  return s.code ?? 128 + s.signal;
+}
+
+function notRunning(c: ExecContainer, state: string): Error {
+  const why = state === 'paused' ? 'it is paused, unpause it first' : `it is not running (${state})`;
+  return failedPrecondition('exec_container_not_running', `container "${c.name}": cannot exec: ${why}`, { details: { state } });
+}
+
+/** The container's process from its config.json (the engine's own file, still checked for what is used). */
+function containerProcess(c: ExecContainer): Process {
+  let spec: unknown;
+  try {
+    spec = JSON.parse(readFileSync(c.configPath, 'utf8'));
+  } catch (err) {
+    throw internal('exec_container_config', `container "${c.name}": reading ${c.configPath}: ${(err as Error).message}`, { cause: err });
+  }
+  const p = (spec as { process?: unknown } | null)?.process as Partial<Process> | undefined;
+  if (typeof p !== 'object' || p === null || typeof p.cwd !== 'string' || typeof p.user?.uid !== 'number' || typeof p.user.gid !== 'number') {
+    throw internal('exec_container_config', `container "${c.name}": ${c.configPath}: no process with a user and a cwd`);
+  }
+  return p as Process;
+}
+
+export class ExecSessions {
+  private readonly sessions = new Map<string, Session>();
+  private readonly options: ExecSessionsOptions;
+
+  constructor(options: ExecSessionsOptions) {
+    this.options = options;
+  }
+
+  /** Docker's `POST /containers/{id}/exec`: refused unless the container runs. */
+  createExec(container: ExecContainer, rawConfig: unknown): string {
+    const state = container.state();
+    if (state !== 'running') throw notRunning(container, state);
+    const config = parseExecConfig(rawConfig);
+    const id = randomBytes(32).toString('hex');
+    const runDir = join(this.options.runRoot, 'exec', id);
+    this.sessions.set(id, { id, container, config, status: 'created', pid: 0, exitCode: null, runDir });
+    return id;
+  }
+
+  private get(id: string): Session {
+    const s = this.sessions.get(id);
+    if (s === undefined) throw notFound('exec_not_found', `exec "${id}": not found`);
+    return s;
+  }
+
+  /** Docker's `POST /exec/{id}/start`: resolves once the process runs. */
+  async startExec(id: string, options: ExecStartOptions = {}): Promise<ExecStarted> {
+    const s = this.get(id);
+    if (s.status !== 'created') throw failedPrecondition('exec_already_started', `exec "${id}": already started`);
+    const c = s.container;
+    const state = c.state();
+    if (state !== 'running') throw notRunning(c, state);
+    s.status = 'starting';
+    const consoleSize = parseConsoleSize(options.consoleSize) ?? s.config.ConsoleSize;
+    const config: ExecConfig = { ...s.config, ...(consoleSize === undefined ? {} : { ConsoleSize: consoleSize }) };
+    const detach = options.detach === true;
+    try {
+      const process = execProcess(containerProcess(c), config, c.name, () => {
+        using root = Rootfs.open(c.rootfs);
+        return readUserDb(root);
+      });
+      mkdirSync(s.runDir, { recursive: true, mode: 0o700 });
+      const processFile = join(s.runDir, 'process.json');
+      writeFileSync(processFile, JSON.stringify(process), { mode: 0o600 });
+      const started = await startMonitor({
+        runtime: c.runtime, root: c.runtimeRoot, id: c.id, runDir: s.runDir,
+        exec: { processFile, attach: !detach },
+        stdin: config.AttachStdin && !detach, stdinOnce: true, terminal: config.Tty,
+        ...(this.options.monitor === undefined ? {} : { monitor: this.options.monitor }),
+      });
+      s.pid = started.pid;
+      s.status = 'running';
+      s.wait = waitExit(s.runDir);
+      s.exited = s.wait.exited.then(exitCodeOf, () => null).then((code) => this.finish(s, code));
+      return { pid: started.pid, ...(started.socket === undefined ? {} : { socket: started.socket }), exited: s.exited };
+    } catch (err) {
+      // dockerd's code for an exec that could not start.
+      this.finish(s, 126);
+      const now = c.state();
+      if (now !== 'running' && isBerthError(err, 'runtime_exec_failed')) throw notRunning(c, now);
+      throw err;
+    }
+  }
+
+  /** Records the exit once and removes the run directory (and RUNROOT/exec when it empties). */
+  private finish(s: Session, code: number | null): number | null {
+    if (s.status === 'exited') return s.exitCode;
+    s.status = 'exited';
+    s.exitCode = code;
+    s.wait?.cancel();
+    rmSync(s.runDir, { recursive: true, force: true });
+    try {
+      rmdirSync(dirname(s.runDir));
+    } catch {
+      // another exec still has its directory there
+    }
+    return code;
+  }
+
+  /** Catches an exit the watcher has not delivered yet, so inspect never says running after the exit file says otherwise. */
+  private refresh(s: Session): void {
+    if (s.status !== 'running') return;
+    const status = readExit(s.runDir);
+    if (status !== undefined) this.finish(s, exitCodeOf(status));
+  }
+
+  inspectExec(id: string): ExecInspect {
+    const s = this.get(id);
+    this.refresh(s);
+    const [entrypoint = '', ...args] = s.config.Cmd;
+    return {
+      ID: s.id,
+      Running: s.status === 'running',
+      ExitCode: s.status === 'exited' ? s.exitCode : null,
+      ProcessConfig: { tty: s.config.Tty, entrypoint, arguments: args, privileged: s.config.Privileged, user: s.config.User },
+      OpenStdin: s.config.AttachStdin,
+      OpenStderr: s.config.AttachStderr,
+      OpenStdout: s.config.AttachStdout,
+      CanRemove: false,
+      ContainerID: s.container.id,
+      DetachKeys: '',
+      Pid: s.pid,
+    };
+  }
+
+  /** Docker's `POST /exec/{id}/resize`: the terminal's size, for an exec with one that runs. */
+  resizeExec(id: string, height: number, width: number): void {
+    const s = this.get(id);
+    this.refresh(s);
+    if (!s.config.Tty) throw failedPrecondition('exec_no_tty', `exec "${id}": has no terminal to resize`);
+    if (s.status !== 'running') throw failedPrecondition('exec_not_running', `exec "${id}": is not running`);
+    resizeTerminal(s.runDir, height, width);
+  }
+
+  /** Signals the exec's process (health checks kill theirs at the timeout); nothing once it has exited. */
+  killExec(id: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    const s = this.get(id);
+    this.refresh(s);
+    if (s.status !== 'running') return;
+    try {
+      process.kill(s.pid, signal);
+    } catch (err) {
+      // ESRCH: gone between the check and the signal; its exit is on the way
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+
+  /** The container's exec ids, for its inspect (Docker's ExecIDs). */
+  execIdsOf(containerId: string): string[] {
+    return [...this.sessions.values()].filter((s) => s.container.id === containerId).map((s) => s.id);
+  }
+
+  /** Waits for the execs of a stopped container (killed with it) to have their exit recorded; the hook the engine calls after a stop. */
+  async containerStopped(containerId: string): Promise<void> {
+    const running = [...this.sessions.values()].filter((s) => s.container.id === containerId && s.status === 'running');
+    const grace = this.options.stopGraceMs ?? 10_000;
+    await Promise.all(running.map(async (s) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), grace)));
+      const code = await Promise.race([s.exited ?? late, late]);
+      clearTimeout(timer);
+      this.finish(s, code);
+    }));
+  }
+
+  /** Drops the container's sessions: the hook the engine calls when it removes the container. */
+  forgetContainer(containerId: string): void {
+    for (const s of this.sessions.values()) {
+      if (s.container.id !== containerId) continue;
+      if (s.status !== 'exited') this.finish(s, null);
+      this.sessions.delete(s.id);
+    }
+  }
+
+  /** Stops watching (the daemon's shutdown): the processes and their monitors go on. */
+  close(): void {
+    for (const s of this.sessions.values()) s.wait?.cancel();
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Exec sessions (src/engine/exec) in busybox containers run the way the
+ * engine runs them (berth-monitor's create, then the runtime's start):
+ * output through the attachment with its streams apart, the exit code in
+ * inspect, -e, -w, -u, -t with resize, -i, -d, refusal in a stopped
+ * container, the exec's process killed with its container, and nothing
+ * left behind (monitors, run directories). Root only.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { isBerthError } from '../../../src/errors.ts';
+import { ExecSessions, type ExecContainer, type ExecStarted } from '../../../src/engine/exec/sessions.ts';
+import { attachSocket, type Attached } from '../../../src/engine/monitor/attach.ts';
+import { readExit } from '../../../src/engine/monitor/exit-file.ts';
+import { startMonitor } from '../../../src/engine/monitor/spawn.ts';
+import { makeBundle, onCleanup, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function monitorPids(): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readlinkSync(`/proc/${p}/exe`).endsWith('/berth-monitor');
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+interface Running {
+  ctx: ExecContainer;
+  execs: ExecSessions;
+  rootfs: string;
+  runRoot: string;
+  /** Kills the container (from outside, as `stop` ends with) and waits for its monitor's exit record. */
+  kill(): Promise<void>;
+}
+
+/** A running container, with an ExecSessions of its own whose run root is a temporary directory. */
+async function running(t: TestContext, name: string): Promise<Running> {
+  const rt = new RuntimeFixture(t);
+  const bundle = makeBundle(t, { args: ['sleep', '1000'] });
+  // Short: RUNROOT/exec/<64 hex>/console.sock must fit in a socket address (107 bytes).
+  const runRoot = tempDir(t, 'bx-');
+  const dir = tempDir(t, 'berth-exec-');
+  const id = rt.track(uniqueId('exec'));
+  const runDir = join(runRoot, 'containers', id);
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  const { monitorPid } = await startMonitor({
+    runtime: RUNTIME_BIN, root: rt.root, bundle: bundle.dir, id, runDir,
+    log: { path: join(dir, 'ctr.log'), maxSize: 1 << 20, maxFiles: 2, lineMax: 16384 },
+  });
+  onCleanup(t, async () => {
+    await rt.run(['delete', '--force', id]);
+    await waitFor('the monitor to exit', () => (alive(monitorPid) ? undefined : true)).catch(() => process.kill(monitorPid, 'SIGKILL'));
+  });
+  const started = await rt.run(['start', id]);
+  assert.equal(started.code, 0, started.stderr);
+  let state = 'running';
+  const ctx: ExecContainer = {
+    id, name, runtime: RUNTIME_BIN, runtimeRoot: rt.root, configPath: join(bundle.dir, 'config.json'), rootfs: bundle.rootfs,
+    state: () => state,
+  };
+  const execs = new ExecSessions({ runRoot });
+  onCleanup(t, () => execs.close());
+  return {
+    ctx, execs, rootfs: bundle.rootfs, runRoot,
+    kill: async () => {
+      assert.equal((await rt.run(['kill', id, 'KILL'])).code, 0);
+      await waitFor('the container\'s exit', () => readExit(runDir), 20_000);
+      state = 'exited';
+      await execs.containerStopped(id);
+    },
+  };
+}
+
+interface Output {
+  stdout: string;
+  stderr: string;
+  attached: Attached;
+}
+
+function collect(started: ExecStarted, terminal = false): Output {
+  assert.ok(started.socket, 'an attached start gives the attachment');
+  const out = { stdout: '', stderr: '' } as Output;
+  out.attached = attachSocket(started.socket, (stream, b) => (out[stream] += b.toString()), terminal);
+  return out;
+}
+
+/** The exec's run directory is gone and its monitor exited. */
+async function leftNothing(r: Running, started: ExecStarted, execId: string): Promise<void> {
+  await started.exited;
+  assert.equal(existsSync(join(r.runRoot, 'exec', execId)), false, 'the run directory is removed');
+  await waitFor('the exec\'s monitor to exit', () => (monitorPids().length <= 1 ? true : undefined));
+}
+
+test('output arrives through the attachment, stdout and stderr apart, and inspect reports the exit code', async (t) => {
+  const r = await running(t, 'web');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'echo out1; echo err1 >&2; echo out2; exit 3'], AttachStdout: true, AttachStderr: true });
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.equal(r.execs.inspectExec(id).Running, false);
+  assert.equal(r.execs.inspectExec(id).ExitCode, null, 'no exit code before the start');
+  const started = await r.execs.startExec(id);
+  const out = collect(started);
+  assert.equal(await started.exited, 3);
+  await out.attached.closed;
+  assert.equal(out.stdout, 'out1\nout2\n');
+  assert.equal(out.stderr, 'err1\n');
+  const inspect = r.execs.inspectExec(id);
+  assert.equal(inspect.Running, false);
+  assert.equal(inspect.ExitCode, 3);
+  assert.equal(inspect.Pid, started.pid);
+  assert.equal(inspect.ContainerID, r.ctx.id);
+  assert.deepEqual(inspect.ProcessConfig, { tty: false, entrypoint: 'sh', arguments: ['-c', 'echo out1; echo err1 >&2; echo out2; exit 3'], privileged: false, user: '' });
+  assert.deepEqual(r.execs.execIdsOf(r.ctx.id), [id]);
+  await leftNothing(r, started, id);
+  await assert.rejects(r.execs.startExec(id), (err) => isBerthError(err, 'exec_already_started'));
+});
+
+test('-e adds to the container\'s environment, -w sets the cwd, -u nobody runs with nobody\'s ids', async (t) => {
+  const r = await running(t, 'envs');
+  const id = r.execs.createExec(r.ctx, {
+    Cmd: ['sh', '-c', 'echo "$FOO|$TERM"; pwd; id -u; id -g; grep -E "^(CapEff|Uid)" /proc/self/status'],
+    Env: ['FOO=bar baz', 'TERM=dumb'], WorkingDir: '/tmp', User: 'nobody', AttachStdout: true,
+  });
+  const started = await r.execs.startExec(id);
+  const out = collect(started);
+  assert.equal(await started.exited, 0, out.stderr);
+  await out.attached.closed;
+  const [env, cwd, uid, gid, ...status] = out.stdout.trimEnd().split('\n');
+  assert.equal(env, 'bar baz|dumb', '-e FOO is set and TERM replaces the container\'s');
+  assert.equal(cwd, '/tmp');
+  assert.equal(uid, '65534');
+  assert.equal(gid, '65534');
+  assert.match(status.join('\n'), /^CapEff:\s+0+$/m, 'nobody has no effective capabilities');
+  // The container's own environment is there too (runtime-spec default: PATH).
+  const path = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'echo "$PATH"'], AttachStdout: true });
+  const second = await r.execs.startExec(path);
+  const out2 = collect(second);
+  assert.equal(await second.exited, 0);
+  await out2.attached.closed;
+  assert.match(out2.stdout, /\/bin/);
+});
+
+test('-u with a user the container does not have is refused by name', async (t) => {
+  const r = await running(t, 'users');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['true'], User: 'nosuchuser' });
+  await assert.rejects(r.execs.startExec(id), (err: Error) => {
+    assert.ok(isBerthError(err, 'exec_config_invalid'), err.message);
+    assert.match(err.message, /container "users".*"nosuchuser"/);
+    return true;
+  });
+  assert.equal(r.execs.inspectExec(id).Running, false);
+});
+
+test('bad exec configs are refused with the field named', async (t) => {
+  const r = await running(t, 'configs');
+  for (const [config, field] of [
+    [{}, 'Cmd'], [{ Cmd: [] }, 'Cmd'], [{ Cmd: 'ls' }, 'Cmd'], [{ Cmd: ['ls'], Env: ['=x'] }, 'Env'],
+    [{ Cmd: ['ls'], WorkingDir: 'tmp' }, 'WorkingDir'], [{ Cmd: ['ls'], Tty: 'yes' }, 'Tty'], [{ Cmd: ['ls'], ConsoleSize: [1] }, 'ConsoleSize'],
+  ] as const) {
+    assert.throws(() => r.execs.createExec(r.ctx, config), (err: Error) => {
+      assert.ok(isBerthError(err, 'exec_config_invalid'), err.message);
+      assert.match(err.message, new RegExp(`exec config ${field}:`));
+      return true;
+    });
+  }
+  assert.throws(() => r.execs.inspectExec('0'.repeat(64)), (err) => isBerthError(err, 'exec_not_found'));
+});
+
+test('a command that cannot run fails the start with the runtime\'s message, and inspect says 126', async (t) => {
+  const r = await running(t, 'missing');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['/no/such/program'] });
+  await assert.rejects(r.execs.startExec(id), (err: Error) => {
+    assert.ok(isBerthError(err, 'runtime_exec_failed'), err.message);
+    assert.match(err.message, /no\/such\/program/);
+    return true;
+  });
+  assert.equal(r.execs.inspectExec(id).ExitCode, 126);
+  assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+});
+
+test('-t gives the process a terminal, and resize reaches it', async (t) => {
+  const r = await running(t, 'tty');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'test -t 0 && echo "is a tty $TERM"; read x; stty size'], Tty: true, AttachStdin: true, AttachStdout: true });
+  const started = await r.execs.startExec(id, { tty: true });
+  const out = collect(started, true);
+  await waitFor('the tty line', () => (out.stdout.includes('is a tty xterm') ? true : undefined));
+  r.execs.resizeExec(id, 40, 100);
+  out.attached.write('go\r');
+  assert.equal(await started.exited, 0);
+  await out.attached.closed;
+  assert.match(out.stdout, /40 100/);
+  assert.equal(out.stderr, '', 'a terminal\'s output is all on stdout');
+  assert.throws(() => r.execs.resizeExec(id, 10, 10), (err) => isBerthError(err, 'exec_not_running'));
+});
+
+test('-i: what the client sends is the process\'s stdin, and ending it ends the input', async (t) => {
+  const r = await running(t, 'stdin');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'cat; echo "eof seen" >&2'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const started = await r.execs.startExec(id);
+  const out = collect(started);
+  out.attached.write('hello\n');
+  await waitFor('the echo', () => (out.stdout === 'hello\n' ? true : undefined));
+  out.attached.write('second line');
+  out.attached.endInput();
+  assert.equal(await started.exited, 0);
+  await out.attached.closed;
+  assert.equal(out.stdout, 'hello\nsecond line', 'output after the input ended still arrives');
+  assert.equal(out.stderr, 'eof seen\n');
+  assert.equal(r.execs.inspectExec(id).OpenStdin, true);
+});
+
+test('-d returns while the process runs; the process is the monitor\'s and is killed with the container', async (t) => {
+  const r = await running(t, 'detached');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'exec sleep 1000'] });
+  const started = await r.execs.startExec(id, { detach: true });
+  assert.equal(started.socket, undefined, 'no attachment when detached');
+  await waitFor('the process to run its command', () => (readFileSync(`/proc/${started.pid}/cmdline`, 'utf8') === 'sleep\x001000\x00' ? true : undefined));
+  const inspect = r.execs.inspectExec(id);
+  assert.equal(inspect.Running, true);
+  assert.equal(inspect.ExitCode, null);
+  const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${started.pid}/status`, 'utf8'))?.[1]);
+  assert.ok(readlinkSync(`/proc/${ppid}/exe`).endsWith('/berth-monitor'), 'the exec\'d process is its monitor\'s child');
+  await r.kill();
+  assert.equal(alive(started.pid), false);
+  assert.equal(r.execs.inspectExec(id).Running, false);
+  assert.equal(r.execs.inspectExec(id).ExitCode, 137, 'killed by SIGKILL with its container');
+  await leftNothing(r, started, id);
+});
+
+test('exec in a stopped container is refused, naming the container', async (t) => {
+  const r = await running(t, 'stopped-one');
+  const early = r.execs.createExec(r.ctx, { Cmd: ['true'] });
+  await r.kill();
+  assert.throws(() => r.execs.createExec(r.ctx, { Cmd: ['true'] }), (err: Error) => {
+    assert.ok(isBerthError(err, 'exec_container_not_running'), err.message);
+    assert.match(err.message, /container "stopped-one": cannot exec: it is not running \(exited\)/);
+    return true;
+  });
+  await assert.rejects(r.execs.startExec(early), (err) => isBerthError(err, 'exec_container_not_running'));
+  r.execs.forgetContainer(r.ctx.id);
+  assert.throws(() => r.execs.inspectExec(early), (err) => isBerthError(err, 'exec_not_found'));
+});
+
+test('no monitor is left after the tests', async () => {
+  await waitFor('every monitor to exit', () => (monitorPids().length === 0 ? true : undefined));
+});
