@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw invalidArgument('unknown_flag', `berthd: ${describeError(err)} (see 'berthd --help')`);
+    throw invalidArgument('unknown_flag', `${describeError(err)} (see 'berthd --help')`);
   }
   if (values.help === true) {
     process.stdout.write(HELP);

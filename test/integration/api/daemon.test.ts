@@ -192,3 +192,16 @@ test('a berthd that cannot start: ensureDaemon fails quoting the end of its log'
     (err) => isBerthError(err, 'daemon_start_failed') && err.message.includes('exited with 3') && err.message.includes(paths.log) && err.message.includes('disk on fire'),
   );
 });
+
+test('berthd refuses a bad flag or log level with exit 2, naming it, and creates nothing', async (t) => {
+  const paths = daemonDirs(t);
+  const [cmd = '', ...args] = BERTHD_COMMAND;
+  for (const [extra, said] of [[['--bogus'], /^berthd: Unknown option '--bogus' \(see 'berthd --help'\)\n$/], [['--log-level', 'loud'], /^berthd: --log-level: "loud" is not one of debug, info, warn, error\n$/]] as const) {
+    await assert.rejects(
+      run(cmd, [...args, '--root', paths.root, '--run-root', paths.runRoot, ...extra]),
+      (err: { code?: number; stderr?: string }) => err.code === 2 && said.test(err.stderr ?? ''),
+    );
+  }
+  assert.equal(existsSync(paths.root), false);
+  assert.equal(existsSync(paths.runRoot), false);
+});
