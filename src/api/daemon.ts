@@ -9,7 +9,7 @@
  * daemon to stop and waits until its lock is free; containers keep running.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { delay } from '../delay.ts';
 import { errnoCode, failedPrecondition, unavailable } from '../errors.ts';
@@ -128,9 +128,24 @@ export function daemonHoldsLock(paths: DaemonPaths): boolean {
   }
 }
 
+/** Whether a process runs (a zombie, dead but not yet reaped, does not). */
+export function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return errnoCode(err) !== 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Asks berthd to stop (`POST /berth/shutdown`) and waits until it has let
- * go of its lock, that is, until the process is gone. Returns its pid.
+ * go of its lock and its process is gone. Returns its pid.
  */
 export async function stopDaemon(options: DaemonPathOptions & { timeoutMs?: number } = {}): Promise<number | undefined> {
   const paths = daemonPaths(options);
@@ -141,7 +156,7 @@ export async function stopDaemon(options: DaemonPathOptions & { timeoutMs?: numb
   }
   await client.json('POST', '/berth/shutdown');
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (daemonHoldsLock(paths)) {
+  while (daemonHoldsLock(paths) || (pid !== undefined && processRunning(pid))) {
     if (Date.now() > deadline) throw unavailable('daemon_stop_timeout', `berthd${pid === undefined ? '' : ` (pid ${pid})`} still holds ${paths.lock} after it was asked to stop`);
     await delay(POLL_MS);
   }

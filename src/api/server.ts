@@ -20,7 +20,7 @@ import { Query } from './query.ts';
 import type { ApiRequest, Headers, Reply } from './reply.ts';
 import { API_VERSION, Router, splitVersion } from './router.ts';
 import { ResponseSink, UpgradeSink, type Sink } from './sink.ts';
-import { listenUnix, type UnixListener } from './socket.ts';
+import { listenUnix, type ListenOptions, type UnixListener } from './socket.ts';
 
 export interface ApiServerOptions {
   logger?: Logger;
@@ -79,8 +79,8 @@ export class ApiServer {
   }
 
   /** Listens on a unix socket (src/api/socket.ts: mode 0660, a stale file replaced, a live one refused). */
-  async listen(path: string, mode?: number): Promise<void> {
-    this.listener = await listenUnix(this.http, path, mode === undefined ? {} : { mode });
+  async listen(path: string, options: ListenOptions = {}): Promise<void> {
+    this.listener = await listenUnix(this.http, path, options);
   }
 
   get socketPath(): string | undefined {

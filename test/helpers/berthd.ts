@@ -35,14 +35,7 @@ export function berthdPids(runRoot: string): number[] {
   return pids;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { processRunning as alive } from '../../src/api/daemon.ts';
 
 /** Fresh root and run root in a temporary directory; after the test, every berthd of that run root is stopped. */
 export function daemonDirs(t: TestContext): DaemonPaths {

@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { daemonHoldsLock, ensureDaemon } from '../../../src/api/daemon.ts';
 import { lockHolder } from '../../../src/api/service.ts';
+import { groupId } from '../../../src/api/socket.ts';
 import { isBerthError } from '../../../src/errors.ts';
 import { until } from '../../helpers/api.ts';
 import { alive, BERTH_COMMAND, BERTHD_COMMAND, berthdPids, daemonDirs, REPO, runBerthd, waitForPing } from '../../helpers/berthd.ts';
@@ -204,4 +205,20 @@ test('berthd refuses a bad flag or log level with exit 2, naming it, and creates
   }
   assert.equal(existsSync(paths.root), false);
   assert.equal(existsSync(paths.runRoot), false);
+});
+
+test('--group gives the socket to a group (dockerd\'s -G); a group that does not exist is refused', async (t) => {
+  const paths = daemonDirs(t);
+  const gid = groupId('daemon');
+  assert.ok(gid !== undefined, 'Debian has the daemon group');
+  const fg = runBerthd(paths, ['--group', 'daemon']);
+  await waitForPing(paths, fg);
+  const st = statSync(paths.socket);
+  assert.equal(st.gid, gid);
+  assert.equal(st.mode & 0o777, 0o660);
+  fg.child.kill('SIGTERM');
+  await fg.exited;
+  const bad = runBerthd(paths, ['--group', 'no-such-group']);
+  assert.equal((await bad.exited).code, 2);
+  assert.match(bad.output(), /--group: no group "no-such-group" in \/etc\/group/);
 });

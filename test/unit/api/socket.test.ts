@@ -5,7 +5,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { answers, listenUnix } from '../../../src/api/socket.ts';
+import { answers, groupId, listenUnix } from '../../../src/api/socket.ts';
 import { isBerthError } from '../../../src/errors.ts';
 import { onCleanup, tempDir } from '../../helpers/cleanup.ts';
 import { until } from '../../helpers/api.ts';
@@ -56,4 +56,13 @@ test('a path that is not a socket is refused, and left alone', async (t) => {
   writeFileSync(path, 'precious');
   await assert.rejects(listenUnix(server(t), path), (err) => isBerthError(err, 'daemon_socket_in_use') && err.message.includes('is not a socket'));
   assert.ok(statSync(path).isFile());
+});
+
+test('a group\'s id is read from the group file by its exact name', (t) => {
+  const file = join(tempDir(t), 'group');
+  writeFileSync(file, 'root:x:0:\nberth:x:998:alice,bob\nberthd:x:997:\n');
+  assert.equal(groupId('berth', file), 998);
+  assert.equal(groupId('berthd', file), 997);
+  assert.equal(groupId('bert', file), undefined);
+  assert.equal(groupId('berth', join(tempDir(t), 'none')), undefined);
 });
