@@ -343,6 +343,7 @@ export const ERROR_CODES = {
   api_version_unsupported: 'invalid_argument',
   daemon_conflict: 'failed_precondition',
   daemon_error: 'internal',
+  daemon_group_unknown: 'invalid_argument',
   daemon_invalid_argument: 'invalid_argument',
   daemon_not_found: 'not_found',
   daemon_not_running: 'failed_precondition',

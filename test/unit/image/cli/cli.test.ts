@@ -36,6 +36,8 @@ test('help at every level; the groups to come say they have no commands yet', as
     assert.equal(r.code, 2, group);
     assert.match(r.stderr, new RegExp(`"ls" is not a berth ${group} command \\(the group has no commands yet\\)`), group);
   }
+  const system = await berthOk('system', '--help');
+  for (const verb of ['info', 'service', 'stop']) assert.match(system.stdout, new RegExp(`\\n {2}${verb} `), verb);
   const image = await berthOk('image', '--help');
   for (const verb of ['pull', 'push', 'ls', 'tag', 'rm', 'inspect', 'save', 'load', 'import', 'copy', 'unpack', 'mount', 'unmount', 'prune', 'build']) {
     assert.match(image.stdout, new RegExp(`\\n {2}${verb} `), verb);
