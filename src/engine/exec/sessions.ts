@@ -65,6 +65,8 @@ export interface ExecStartOptions {
 
 export interface ExecStarted {
   pid: number;
+  /** The exec's berth-monitor, which exits after the process. */
+  monitorPid: number;
   /**
    * Without detach: the attachment, in Docker's multiplexed framing (raw
    * with a terminal), both streams whatever the Attach flags say; input
@@ -181,7 +183,7 @@ export class ExecSessions {
       s.status = 'running';
       s.wait = waitExit(s.runDir);
       s.exited = s.wait.exited.then(exitCodeOf, () => null).then((code) => this.finish(s, code));
-      return { pid: started.pid, ...(started.socket === undefined ? {} : { socket: started.socket }), exited: s.exited };
+      return { pid: started.pid, monitorPid: started.monitorPid, ...(started.socket === undefined ? {} : { socket: started.socket }), exited: s.exited };
     } catch (err) {
       // dockerd's code for an exec that could not start.
       this.finish(s, 126);
@@ -270,6 +272,13 @@ export class ExecSessions {
       clearTimeout(timer);
       this.finish(s, code);
     }));
+  }
+
+  /** Forgets an exec that has exited (health probes drop theirs); a running one stays. */
+  removeExec(id: string): void {
+    const s = this.get(id);
+    this.refresh(s);
+    if (s.status === 'exited' || s.status === 'created') this.sessions.delete(id);
   }
 
   /** Drops the container's sessions: the hook the engine calls when it removes the container. */
