@@ -91,6 +91,7 @@ const node = realpathSync(join(out, 'node'));
 const commands: Record<string, string> = {
   'berth-runtime': 'src/cli/berth-runtime/cli.ts',
   'berth': 'src/cli/berth/main.ts',
+  'berthd': 'src/cli/berthd/main.ts',
 };
 const srcDir = join(repo, 'src');
 const runtimeLauncher = {

@@ -79,6 +79,7 @@ fi
 "$repo/build/node" "$repo/scripts/build.ts"
 
 # Commands on PATH: berth-runtime is its native front (native/front), which starts the
-# bundled command line; berth is the bundled command line itself.
+# bundled command line; berth and berthd are bundled command lines themselves.
 ln -sfn "$repo/build/berth-runtime" /usr/local/bin/berth-runtime
 ln -sfn "$repo/build/berth.cjs" /usr/local/bin/berth
+ln -sfn "$repo/build/berthd.cjs" /usr/local/bin/berthd

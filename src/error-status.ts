@@ -40,6 +40,7 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
  */
 const HTTP_STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   registry_unauthorized: 401,
+  api_body_too_large: 413,
 };
 
 /** gRPC status codes (grpc/status.proto), as CRI clients (crictl, the kubelet) read them. */

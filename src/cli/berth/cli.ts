@@ -20,6 +20,8 @@ export async function main(argv: string[], stdout: Output = output(process.stdou
       return new CommandContext(
         {
           root: globals.str('root') ?? DEFAULT_DATA_ROOT,
+          runRoot: globals.str('run-root'),
+          socket: globals.str('socket'),
           quiet: globals.bool('quiet'),
           tlsVerify: globals.maybeBool('tls-verify'),
           authFile: globals.str('authfile'),

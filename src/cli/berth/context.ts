@@ -1,8 +1,11 @@
 /**
- * What every `berth` command gets: the global options (--root, --quiet,
- * --tls-verify, --authfile, --creds), the output streams, and the store
- * and transports opened on demand, so `berth --help` touches nothing.
+ * What every `berth` command gets: the global options (--root, --run-root,
+ * --socket, --quiet, --tls-verify, --authfile, --creds), the output
+ * streams, and the store, transports and berthd client opened on demand,
+ * so `berth --help` touches nothing.
  */
+import type { ApiClient } from '../../api/client.ts';
+import { daemonPaths, type DaemonPaths } from '../../api/paths.ts';
 import { invalidArgument } from '../../errors.ts';
 import { commandsFor } from '../framework/command.ts';
 import { referenceDefaultsFromEnv, type ReferenceDefaults } from '../../image/registry/reference.ts';
@@ -20,6 +23,9 @@ export interface Output {
 
 export interface GlobalOptions {
   root: string;
+  /** berthd's run root and socket (defaults: /run/berth, RUN-ROOT/berth.sock). */
+  runRoot?: string | undefined;
+  socket?: string | undefined;
   quiet: boolean;
   tlsVerify: boolean | undefined;
   authFile: string | undefined;
@@ -32,6 +38,7 @@ export class CommandContext {
   readonly stderr: Output;
   readonly defaults: ReferenceDefaults;
   private opened: ImageStore | undefined;
+  private client: ApiClient | undefined;
 
   constructor(globals: GlobalOptions, stdout: Output, stderr: Output, env: NodeJS.ProcessEnv = process.env) {
     this.globals = globals;
@@ -55,6 +62,20 @@ export class CommandContext {
 
   transports(extra: Partial<RegistryOptions> = {}): TransportContext {
     return { store: () => this.store(), registry: this.registryOptions(extra) };
+  }
+
+  daemonPaths(): DaemonPaths {
+    return daemonPaths({ root: this.globals.root, runRoot: this.globals.runRoot, socket: this.globals.socket });
+  }
+
+  /** A client of berthd, which is started in the background when nothing answers (container commands). */
+  async daemon(): Promise<ApiClient> {
+    if (this.client === undefined) {
+      const { ensureDaemon } = await import('../../api/daemon.ts');
+      const paths = this.daemonPaths();
+      this.client = await ensureDaemon({ ...paths, notice: (line) => this.stderr.write(line) });
+    }
+    return this.client;
   }
 
   /** Prints a line unless --quiet. */

@@ -5,6 +5,7 @@
  * the rooms where the engine's, the network's and the functions' commands
  * go; they have none yet. Each command's module loads only when it runs.
  */
+import { DEFAULT_RUN_ROOT } from '../../api/paths.ts';
 import { DEFAULT_ROOT } from '../../image/store/store.ts';
 import { shortcut, type Entry, type Group, type Program } from '../framework/command.ts';
 import { DOCKER, type FlagSpec } from '../framework/flags.ts';
@@ -33,7 +34,15 @@ const GROUPS: Group<CommandContext>[] = [
   { name: 'fn', summary: 'Manage functions', commands: [] },
   { name: 'image', summary: 'Manage images', commands: [build, copy, importEntry, inspect, load, ls, mount, prune, pull, push, rm, save, tag, unmount, unpack] },
   { name: 'network', summary: 'Manage networks', commands: [] },
-  { name: 'system', summary: 'Manage berth itself', commands: [] },
+  {
+    name: 'system',
+    summary: 'Manage berth itself',
+    commands: [
+      { name: 'info', summary: 'Show what berthd runs on and holds', load: () => import('./commands/system-info.ts') },
+      { name: 'service', summary: 'Run berthd in the foreground (for supervisors)', load: () => import('./commands/system-service.ts') },
+      { name: 'stop', summary: 'Stop berthd; containers keep running', load: () => import('./commands/system-stop.ts') },
+    ],
+  },
   { name: 'volume', summary: 'Manage volumes', commands: [] },
 ];
 
@@ -54,6 +63,8 @@ const TOP: E[] = [
 
 const GLOBALS: FlagSpec[] = [
   { name: 'root', type: 'string', value: 'DIR', help: `where images are stored (default ${DEFAULT_ROOT})` },
+  { name: 'run-root', type: 'string', value: 'DIR', help: `berthd's run-time state (default ${DEFAULT_RUN_ROOT})` },
+  { name: 'socket', type: 'string', value: 'PATH', help: 'berthd\'s socket (default RUN-ROOT/berth.sock)' },
   { name: 'quiet', short: 'q', type: 'bool', help: 'print less (no progress)' },
   { name: 'tls-verify', type: 'bool', help: 'require https and verify certificates (default: except for loopback registries)' },
   { name: 'authfile', type: 'string', value: 'FILE', help: 'registry credentials (default ~/.docker/config.json)' },

@@ -23,6 +23,11 @@ export interface Command<C, N extends string = string> {
   readonly flags: readonly FlagSpec[];
   /** Longer help than the entry's summary, when the summary is not enough. */
   readonly description?: string;
+  /**
+   * The first positional argument ends the command's flags even in docker's
+   * dialect (cobra's SetInterspersed(false)): `run IMAGE ls -l`, `exec ID sh -c`.
+   */
+  readonly flagsEndAtFirstArg?: boolean;
   /** The exit code (undefined: 0). Failures are thrown as BerthError. */
   run(ctx: C, input: Input<N>): Promise<number | undefined>;
 }
@@ -37,6 +42,7 @@ export function commandsFor<C>() {
     args: readonly string[];
     flags: F;
     description?: string;
+    flagsEndAtFirstArg?: boolean;
     run(ctx: C, input: Input<F[number]['name']>): Promise<number | undefined>;
   }): Command<C> => command;
 }

@@ -65,7 +65,9 @@ export function commandHelp<C>(program: Program<C>, path: readonly string[], ent
   if (command.description !== undefined) lines.push('', command.description);
   const all = aliases(program, entry);
   if (all.length > 1) lines.push('', 'Aliases:', `  ${all.join(', ')}`);
-  lines.push('', 'Options:', ...flagRows([...command.flags, HELP_FLAG]));
+  // docker's run takes -h for --hostname; --help keeps only its long form there.
+  const help = command.flags.some((f) => f.short === HELP_FLAG.short) ? { name: HELP_FLAG.name, type: HELP_FLAG.type, help: HELP_FLAG.help } : HELP_FLAG;
+  lines.push('', 'Options:', ...flagRows([...command.flags, help]));
   if (program.dialect.globalsAnywhere) lines.push('', `Global options ('${program.name} --help') may stand anywhere.`);
   return `${lines.join('\n')}\n`;
 }

@@ -94,7 +94,7 @@ export async function parseCommandLine<C>(program: Program<C>, argv: readonly st
     i++;
     if (command !== undefined) {
       args.push(token);
-      if (dialect.flagsEndAtFirstArg) flagsDone = true;
+      if (dialect.flagsEndAtFirstArg || command.flagsEndAtFirstArg === true) flagsDone = true;
       continue;
     }
     if (!dialect.globalsAnywhere) announce();

@@ -139,7 +139,8 @@ export class Rootfs implements Disposable {
   }
 }
 
-function removeTree(dirfd: number, name: Buffer): void {
+/** Removes the directory `name` in `dirfd` and all it holds, following no symlink (also used by the engine's `cp`). */
+export function removeTree(dirfd: number, name: Buffer): void {
   const fd = sys.openat(dirfd, name, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_NOFOLLOW);
   try {
     for (const child of sys.listdirfd(fd)) {

@@ -38,6 +38,20 @@ const exec = define({
   },
 });
 
+// docker's run: flags stop at the image, and -h is --hostname there.
+const runLike = define({
+  args: ['IMAGE', '[COMMAND...]'],
+  flagsEndAtFirstArg: true,
+  flags: [
+    { name: 'detach', short: 'd', type: 'bool', help: 'in the background' },
+    { name: 'hostname', short: 'h', type: 'string', help: 'host name' },
+  ],
+  run(ctx, input) {
+    ctx.calls.push(`run d=${input.bool('detach')} h=${input.str('hostname') ?? ''} ${input.args.join(' ')}`);
+    return Promise.resolve(undefined);
+  },
+});
+
 const copyEntry: Entry<Ctx> = { name: 'copy', aliases: ['cp'], summary: 'Copy things', load: () => Promise.resolve({ default: copy }) };
 const execEntry: Entry<Ctx> = { name: 'exec', summary: 'Run in it', load: () => Promise.resolve({ default: exec }) };
 const GLOBALS: FlagSpec[] = [
@@ -52,7 +66,7 @@ function program(dialect: Dialect): Program<Ctx> {
     summary: 'A tool.',
     dialect,
     globals: GLOBALS,
-    commands: [shortcut(copyEntry, 'cp2'), execEntry],
+    commands: [shortcut(copyEntry, 'cp2'), execEntry, { name: 'run', summary: 'Run it', load: () => Promise.resolve({ default: runLike }) }],
     groups: [
       { name: 'image', summary: 'Manage images', commands: [copyEntry] },
       { name: 'volume', summary: 'Manage volumes', commands: [] },
@@ -131,6 +145,17 @@ test('docker\'s dialect: global flags anywhere, flags and arguments mixed', asyn
   assert.equal(r.root, '/r');
   assert.deepEqual(call(r.calls).args, ['a', 'b']);
   assert.equal(call(r.calls).quiet, true);
+});
+
+test('a command may end its flags at the first argument in docker\'s dialect (run IMAGE ls -l)', async () => {
+  const r = await run(DOCKER, 'run', '-d', '--root', '/r', '-h', 'box', 'busybox', 'ls', '-l', '--root', 'x', '-d', '--help');
+  assert.equal(r.code, 0);
+  assert.deepEqual(r.calls, ['run d=true h=box busybox ls -l --root x -d --help'], 'what follows the image is the container\'s');
+  assert.equal(r.root, '/r', 'a global flag before the image is still berth\'s');
+  const help = await run(DOCKER, 'run', '--help');
+  assert.match(help.out, /-h, --hostname/);
+  assert.match(help.out, /^ {6}--help/m, '--help without -h where -h is --hostname');
+  assert.deepEqual(help.calls, []);
 });
 
 test('the global flags are known before the command is looked up in runc\'s dialect (for --log)', async () => {

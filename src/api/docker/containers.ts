@@ -1,0 +1,200 @@
+/**
+ * Containers in the Docker Engine API's shapes: ContainerInspectResponse
+ * (`GET /containers/{id}/json`) and ContainerSummary (`GET
+ * /containers/json`), made from the engine's view (record, stored options)
+ * and the spec the engine wrote (config.json). Fields berth has no notion
+ * of yet (networks, ports) are present with docker's empty values, so
+ * clients that index them do not fail.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { ContainerView } from '../../engine/engine.ts';
+import type { Spec } from '../../oci/runtime-spec.ts';
+import { parseSignalName } from './signals.ts';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Docker's State.Status: created, restarting, running, removing, paused, exited, dead. */
+export function dockerStatus(v: ContainerView): string {
+  if (v.restarting) return 'restarting';
+  const s = v.record.state;
+  return s === 'creating' ? 'created' : s;
+}
+
+function readSpec(v: ContainerView): Spec | undefined {
+  try {
+    return JSON.parse(readFileSync(v.paths.config, 'utf8')) as Spec;
+  } catch {
+    return undefined;
+  }
+}
+
+function mounts(v: ContainerView): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const m of v.options.run.mounts) {
+    if (m.type === 'bind') {
+      out.push({ Type: 'bind', Source: m.source, Destination: m.target, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: m.propagation ?? 'rprivate' });
+    } else if (m.type === 'tmpfs') {
+      out.push({ Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: true, Propagation: '' });
+    }
+  }
+  for (const [target, name] of Object.entries(v.options.volumes)) {
+    const req = v.options.run.mounts.find((m) => m.type === 'volume' && m.target === target);
+    const readonly = req?.type === 'volume' ? req.readonly : false;
+    out.push({ Type: 'volume', Name: name, Source: '', Destination: target, Driver: 'local', Mode: readonly ? 'ro' : 'z', RW: !readonly, Propagation: '' });
+  }
+  return out;
+}
+
+function nanoCpus(spec: Spec | undefined): number {
+  const cpu = spec?.linux?.resources?.cpu;
+  if (cpu?.quota === undefined || cpu.period === undefined || cpu.period === 0) return 0;
+  return Math.round((cpu.quota / cpu.period) * 1e9);
+}
+
+/** A human duration as docker's API puts in Status ("Up 3 minutes", "Exited (0) 2 hours ago"): go-units' HumanDuration. */
+export function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(ms / 60_000);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(ms / 3_600_000);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(h / 24 / 365)} years`;
+}
+
+export function statusText(v: ContainerView, health?: string, now = Date.now()): string {
+  const r = v.record;
+  const since = (t: string | null): number => now - (t === null ? now : Date.parse(t));
+  switch (dockerStatus(v)) {
+    case 'running':
+      return `Up ${humanDuration(since(r.startedAt))}${health === undefined || health === 'none' ? '' : ` (${health})`}`;
+    case 'paused':
+      return `Up ${humanDuration(since(r.startedAt))} (Paused)`;
+    case 'restarting':
+      return `Restarting (${r.exitCode ?? 0}) ${humanDuration(since(r.finishedAt))} ago`;
+    case 'exited':
+      return `Exited (${r.exitCode ?? 0}) ${humanDuration(since(r.finishedAt))} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    default:
+      return 'Created';
+  }
+}
+
+export function inspectContainer(v: ContainerView, extra: { health?: unknown; execIds?: string[] } = {}): Record<string, unknown> {
+  const r = v.record;
+  const o = v.options;
+  const spec = readSpec(v);
+  const p = spec?.process;
+  const status = dockerStatus(v);
+  const res = spec?.linux?.resources;
+  const run = o.run;
+  return {
+    Id: r.id,
+    Created: r.createdAt,
+    Path: o.command[0] ?? '',
+    Args: o.command.slice(1),
+    State: {
+      Status: status,
+      Running: status === 'running' || status === 'paused' || status === 'restarting',
+      Paused: status === 'paused',
+      Restarting: status === 'restarting',
+      OOMKilled: existsSync(`${v.paths.dir}/oom`),
+      Dead: status === 'dead',
+      Pid: r.pid ?? 0,
+      ExitCode: r.exitCode ?? 0,
+      Error: r.error ?? '',
+      StartedAt: r.startedAt ?? ZERO_TIME,
+      FinishedAt: r.finishedAt ?? ZERO_TIME,
+      ...(extra.health === undefined ? {} : { Health: extra.health }),
+    },
+    Image: r.imageId,
+    ResolvConfPath: v.paths.resolvConf,
+    HostnamePath: v.paths.hostname,
+    HostsPath: v.paths.hosts,
+    LogPath: v.paths.log,
+    Name: `/${r.name}`,
+    RestartCount: r.restartCount,
+    Driver: 'overlay',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: extra.execIds && extra.execIds.length > 0 ? extra.execIds : null,
+    HostConfig: {
+      Binds: run.mounts.filter((m) => m.type === 'bind').map((m) => (m.type === 'bind' ? `${m.source}:${m.target}${m.readonly ? ':ro' : ''}` : '')),
+      NetworkMode: run.network,
+      PortBindings: {},
+      RestartPolicy: { Name: r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maximumRetryCount },
+      AutoRemove: run.autoRemove,
+      CapAdd: run.security.capAdd.length > 0 ? run.security.capAdd : null,
+      CapDrop: run.security.capDrop.length > 0 ? run.security.capDrop : null,
+      ReadonlyRootfs: run.readOnly,
+      SecurityOpt: [
+        ...(run.security.noNewPrivileges ? ['no-new-privileges'] : []),
+        ...(run.security.seccomp.kind === 'unconfined' ? ['seccomp=unconfined'] : run.security.seccomp.kind === 'file' ? [`seccomp=${run.security.seccomp.path}`] : []),
+      ],
+      Tmpfs: Object.fromEntries(run.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.target, m.type === 'tmpfs' ? m.options.join(',') : ''])),
+      Memory: res?.memory?.limit ?? 0,
+      MemorySwap: res?.memory?.swap ?? 0,
+      NanoCpus: nanoCpus(spec),
+      CpuShares: res?.cpu?.shares ?? 0,
+      PidsLimit: res?.pids?.limit ?? null,
+      Ulimits: run.rlimits.map((l) => ({ Name: l.type.replace(/^RLIMIT_/, '').toLowerCase(), Soft: l.soft, Hard: l.hard })),
+      Init: run.init,
+      LogConfig: { Type: 'k8s-file', Config: {} },
+    },
+    GraphDriver: { Name: 'overlay', Data: { MergedDir: v.paths.rootfs } },
+    Mounts: mounts(v),
+    Config: {
+      Hostname: spec?.hostname ?? r.id.slice(0, 12),
+      Domainname: '',
+      User: run.user ?? '',
+      AttachStdin: o.openStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: o.tty,
+      OpenStdin: o.openStdin,
+      StdinOnce: o.stdinOnce,
+      Env: p?.env ?? [],
+      Cmd: run.entrypoint !== undefined || o.args.length > 0 ? o.args : o.command,
+      Image: r.imageRef,
+      Volumes: Object.keys(o.volumes).length > 0 ? Object.fromEntries(Object.keys(o.volumes).map((t) => [t, {}])) : null,
+      WorkingDir: p?.cwd ?? '/',
+      Entrypoint: run.entrypoint ?? null,
+      Labels: r.labels,
+      StopSignal: parseSignalName(o.stopSignal),
+      StopTimeout: o.stopTimeout,
+      ...(o.health === undefined ? {} : { Healthcheck: o.health }),
+    },
+    NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, SandboxKey: '', IPAddress: '', Gateway: '', MacAddress: '', Networks: {} },
+  };
+}
+
+export function summarizeContainer(v: ContainerView, health?: string, now = Date.now()): Record<string, unknown> {
+  const r = v.record;
+  return {
+    Id: r.id,
+    Names: [`/${r.name}`],
+    Image: r.imageRef,
+    ImageID: r.imageId,
+    Command: v.options.command.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' '),
+    Created: Math.floor(Date.parse(r.createdAt) / 1000),
+    Ports: [],
+    Labels: r.labels,
+    State: dockerStatus(v),
+    Status: statusText(v, health, now),
+    HostConfig: { NetworkMode: v.options.run.network },
+    NetworkSettings: { Networks: {} },
+    Mounts: mounts(v),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * berthd's engine: opens the engine on the daemon's roots, recovers what a
+ * crash left (re-adopting running containers before the socket opens, so
+ * no request sees a half state), registers the container, volume, event
+ * and disk routes, and fills `/info`'s counts and the metrics.
+ */
+import type { Engine } from '../engine/engine.ts';
+import type { ApiServer } from './server.ts';
+import type { Service } from './service.ts';
+import { containerRoutes } from './routes/containers.ts';
+import { systemRoutes } from './routes/system.ts';
+import { volumeRoutes } from './routes/volumes.ts';
+
+export async function startEngine(server: ApiServer, service: Service): Promise<Engine> {
+  const { Engine } = await import('../engine/engine.ts');
+  const { pullImage } = await import('../image/copy/pull.ts');
+  const engine = await Engine.open({
+    root: service.paths.root,
+    runRoot: service.paths.runRoot,
+    pull: async (ref) => {
+      const images = engine.images;
+      const { image } = await pullImage(images, images.parseName(ref));
+      return image;
+    },
+  });
+  const report = await engine.recover();
+  server.logger.info('engine recovered', {
+    adopted: report.adopted.length,
+    exited: report.exited.length,
+    cleaned: report.cleaned.length,
+    restarted: report.restarted.length,
+  });
+  containerRoutes(server.router, engine);
+  volumeRoutes(server.router, engine);
+  systemRoutes(server.router, engine);
+  const byState = (): Record<string, number> => {
+    const counts: Record<string, number> = {};
+    for (const r of engine.containers.list()) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    return counts;
+  };
+  service.hooks.counts = () => {
+    const c = byState();
+    const running = c['running'] ?? 0;
+    const paused = c['paused'] ?? 0;
+    const all = Object.values(c).reduce((a, b) => a + b, 0) - (c['creating'] ?? 0);
+    return { Containers: all, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: all - running - paused, Images: engine.images.list().length };
+  };
+  server.metrics.collect('berth_containers_running', 'Containers running', () => byState()['running'] ?? 0);
+  server.metrics.collect('berth_containers', 'Containers known to the engine', () => engine.containers.list().length);
+  engine.events.subscribe((e) => server.logger.debug('event', { type: e.Type, action: e.Action, id: e.Actor.ID }));
+  return engine;
+}

@@ -1,0 +1,125 @@
+/**
+ * Metrics in Prometheus' text format (version 0.0.4) for `GET /metrics`:
+ * counters and gauges with labels, kept in a registry any module of the
+ * daemon can add to. Written by hand: the format is a few lines of text, and
+ * prom-client would be berthd's biggest dependency for it.
+ */
+import { invalidArgument } from '../errors.ts';
+
+export type Labels = Readonly<Record<string, string>>;
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+function labelText(labels: Labels): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return '';
+  for (const [k] of entries) if (!LABEL.test(k)) throw invalidArgument('metric_invalid', `metric label "${k}" is not valid`);
+  return `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+/** Values by their label set (the label text is the key, so equal sets share one). */
+class Series {
+  readonly values = new Map<string, number>();
+
+  add(labels: Labels, n: number): void {
+    const key = labelText(labels);
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
+  }
+
+  set(labels: Labels, v: number): void {
+    this.values.set(labelText(labels), v);
+  }
+}
+
+export class Counter {
+  private readonly series = new Series();
+
+  inc(labels: Labels = {}, n = 1): void {
+    if (n < 0) throw invalidArgument('metric_invalid', 'a counter only goes up');
+    this.series.add(labels, n);
+  }
+
+  /** @internal */
+  samples(): Map<string, number> {
+    return this.series.values;
+  }
+}
+
+export class Gauge {
+  private readonly series = new Series();
+
+  set(v: number, labels: Labels = {}): void {
+    this.series.set(labels, v);
+  }
+
+  add(n: number, labels: Labels = {}): void {
+    this.series.add(labels, n);
+  }
+
+  /** @internal */
+  samples(): Map<string, number> {
+    return this.series.values;
+  }
+}
+
+interface Family {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  samples: () => Iterable<[string, number]>;
+}
+
+export class MetricsRegistry {
+  private readonly families = new Map<string, Family>();
+
+  counter(name: string, help: string): Counter {
+    const c = new Counter();
+    this.register({ name, help, type: 'counter', samples: () => c.samples() });
+    return c;
+  }
+
+  gauge(name: string, help: string): Gauge {
+    const g = new Gauge();
+    this.register({ name, help, type: 'gauge', samples: () => g.samples() });
+    return g;
+  }
+
+  /** A gauge read when scraped (memory, open containers): `collect` gives its samples then. */
+  collect(name: string, help: string, collect: () => number | readonly (readonly [Labels, number])[]): void {
+    this.register({
+      name,
+      help,
+      type: 'gauge',
+      samples: () => {
+        const v = collect();
+        return typeof v === 'number' ? [['', v]] : v.map(([labels, n]): [string, number] => [labelText(labels), n]);
+      },
+    });
+  }
+
+  render(): string {
+    let out = '';
+    for (const f of this.families.values()) {
+      out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
+      for (const [labels, v] of f.samples()) out += `${f.name}${labels} ${formatValue(v)}\n`;
+    }
+    return out;
+  }
+
+  private register(f: Family): void {
+    if (!NAME.test(f.name)) throw invalidArgument('metric_invalid', `metric name "${f.name}" is not valid`);
+    if (this.families.has(f.name)) throw invalidArgument('metric_invalid', `metric "${f.name}" is registered twice`);
+    this.families.set(f.name, f);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * berthd's life in-process: take the run root's lock (one daemon per run
+ * root; the loser is told who holds it), serve the API on the socket with
+ * the daemon's own routes and whatever `onStart` registers (the engine's),
+ * and stop cleanly: the socket closed, requests in flight finished, the
+ * lock released. Stopping never touches containers: each has its monitor
+ * and outlives the daemon.
+ */
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { failedPrecondition } from '../errors.ts';
+import { tryLockExclusive } from '../sys/flock.ts';
+import type { Logger } from './log.ts';
+import type { DaemonPaths } from './paths.ts';
+import { ApiServer } from './server.ts';
+import { BERTH_VERSION, registerSystemRoutes, type InfoHooks } from './system-routes.ts';
+
+export interface ServiceOptions {
+  paths: DaemonPaths;
+  logger: Logger;
+  /** Registers the engine's routes and info hooks before the socket opens. */
+  onStart?: (server: ApiServer, service: Service) => void | Promise<void>;
+  /** Called as the service stops, after the socket is closed (the engine closes its database there). */
+  onStop?: () => void | Promise<void>;
+}
+
+export interface Service {
+  readonly server: ApiServer;
+  readonly paths: DaemonPaths;
+  readonly hooks: InfoHooks;
+  /** Stops (once; later calls get the same promise). */
+  stop(): Promise<void>;
+  /** Settles when the service has stopped, however it was asked to. */
+  readonly stopped: Promise<void>;
+}
+
+/** The pid written in a lock file, if any. */
+export function lockHolder(lockPath: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(lockPath, 'utf8').trim(), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Takes the daemon lock and writes this pid into it; the descriptor holds the lock until closed. */
+export function takeDaemonLock(paths: DaemonPaths): number {
+  mkdirSync(paths.runRoot, { recursive: true, mode: 0o711 });
+  const fd = openSync(paths.lock, 'a+', 0o644);
+  if (!tryLockExclusive(fd)) {
+    closeSync(fd);
+    const pid = lockHolder(paths.lock);
+    throw failedPrecondition(
+      'daemon_running',
+      `berthd already runs for ${paths.runRoot}${pid === undefined ? '' : ` (pid ${pid})`}: it holds ${paths.lock}; stop it with 'berth system stop'`,
+    );
+  }
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`);
+  return fd;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { paths, logger } = options;
+  const startedAt = Date.now();
+  const lockFd = takeDaemonLock(paths);
+  let stopping: Promise<void> | undefined;
+  let resolveStopped = (): void => {};
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const server = new ApiServer({ logger, serverName: `berth/${BERTH_VERSION} (linux)` });
+  const service: Service = {
+    server,
+    paths,
+    hooks: {},
+    stopped,
+    stop: () =>
+      (stopping ??= (async () => {
+        logger.info('berthd stopping', { pid: process.pid });
+        try {
+          await server.close();
+          await options.onStop?.();
+        } finally {
+          closeSync(lockFd);
+          logger.info('berthd stopped', { pid: process.pid });
+          resolveStopped();
+        }
+      })()),
+  };
+  try {
+    mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+    registerSystemRoutes(server, { paths, hooks: service.hooks, startedAt, shutdown: () => void service.stop() });
+    await options.onStart?.(server, service);
+    await server.listen(paths.socket);
+  } catch (err) {
+    closeSync(lockFd);
+    throw err;
+  }
+  logger.info('berthd started', { pid: process.pid, version: BERTH_VERSION, socket: paths.socket, root: paths.root, runRoot: paths.runRoot });
+  return service;
+}

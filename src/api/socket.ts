@@ -1,0 +1,88 @@
+/**
+ * berthd's unix socket. It is bound inside a fresh 0700 directory next to
+ * its final path, set to its mode (0660: root and the socket's group),
+ * and only then renamed into place, so there is no moment when it is
+ * reachable with a wider mode, and the rename replaces a stale file
+ * atomically. A file at the path is stale only when nothing answers on it:
+ * a socket something listens on (another daemon) is refused, as is a path
+ * that is not a socket at all.
+ */
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { cleanupAfterSync, errnoCode, failedPrecondition } from '../errors.ts';
+
+export interface UnixListener {
+  readonly path: string;
+  /** Removes the socket file, if it is still the one bound here. */
+  remove(): void;
+}
+
+/** Whether something accepts connections on `path` (false: nothing there, or a stale file). */
+export function answers(path: string, timeoutMs = 2_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(path);
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    // A listener that accepts but whose backlog is full still answers: only a refusal or no file is "nothing".
+    const timer = setTimeout(() => done(true), timeoutMs);
+    sock.once('connect', () => done(true));
+    sock.once('error', (err) => done(!['ECONNREFUSED', 'ENOENT', 'ENOTSOCK'].includes(errnoCode(err) ?? '')));
+  });
+}
+
+async function checkFree(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  if (!isSocket) throw failedPrecondition('daemon_socket_in_use', `socket ${path}: the path exists and is not a socket; remove it or choose another --socket`);
+  if (await answers(path)) throw failedPrecondition('daemon_socket_in_use', `socket ${path}: another daemon answers on it`);
+}
+
+export async function listenUnix(server: Server, path: string, options: { mode?: number } = {}): Promise<UnixListener> {
+  const mode = options.mode ?? 0o660;
+  const dir = dirname(path);
+  // Group members need to reach the socket through its directory: search permission for all, no listing.
+  mkdirSync(dir, { recursive: true, mode: 0o711 });
+  await checkFree(path);
+  const privateDir = mkdtempSync(join(dir, '.berthd-'));
+  const bound = join(privateDir, 's');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(bound, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(bound, mode);
+    renameSync(bound, path);
+  } catch (err) {
+    cleanupAfterSync(err, () => {
+      if (server.listening) server.close();
+      rmSync(privateDir, { recursive: true, force: true });
+    });
+    throw err;
+  }
+  rmSync(privateDir, { recursive: true, force: true });
+  const ino = statSync(path).ino;
+  return {
+    path,
+    remove() {
+      try {
+        if (statSync(path).ino === ino) unlinkSync(path);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      }
+    },
+  };
+}
+

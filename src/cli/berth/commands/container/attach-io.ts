@@ -1,0 +1,79 @@
+/**
+ * The client's side of an attached container, as docker's CLI does it:
+ * the hijacked connection's output demultiplexed to this process's stdout
+ * and stderr (raw with a terminal), this process's stdin sent when asked
+ * (its end closes the container's stdin), the terminal put in raw mode and
+ * its size passed on (at the start and at each SIGWINCH).
+ */
+import type { Socket } from 'node:net';
+import type { ApiClient } from '../../../../api/client.ts';
+
+export interface AttachIo {
+  stdin: boolean;
+  tty: boolean;
+}
+
+/** Demultiplexes Docker's stream framing; returns the function to feed with bytes. */
+export function demux(out: (b: Buffer) => void, err: (b: Buffer) => void): (b: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (b: Buffer) => {
+    pending = pending.length > 0 ? Buffer.concat([pending, b]) : b;
+    while (pending.length >= 8) {
+      const len = pending.readUInt32BE(4);
+      if (pending.length < 8 + len) break;
+      (pending[0] === 2 ? err : out)(pending.subarray(8, 8 + len));
+      pending = pending.subarray(8 + len);
+    }
+  };
+}
+
+/** Streams the connection until it ends; resolves then. */
+export function pump(client: ApiClient, id: string, socket: Socket, io: AttachIo): { done: Promise<void>; resized: () => Promise<void> } {
+  const stdout = process.stdout;
+  const stderr = process.stderr;
+  const feed = io.tty ? (b: Buffer) => void stdout.write(b) : demux((b) => void stdout.write(b), (b) => void stderr.write(b));
+  socket.on('data', feed);
+  const stdin = process.stdin;
+  const raw = io.tty && stdin.isTTY;
+  if (raw) stdin.setRawMode(true);
+  const resized = async (): Promise<void> => {
+    if (!io.tty || !stdout.isTTY) return;
+    await client.request('POST', `/containers/${id}/resize`, { query: { h: stdout.rows, w: stdout.columns } }).catch(() => undefined);
+  };
+  const onWinch = (): void => void resized();
+  if (io.tty && stdout.isTTY) process.on('SIGWINCH', onWinch);
+  if (io.stdin) {
+    stdin.on('data', (b: Buffer) => socket.write(b));
+    stdin.on('end', () => socket.end());
+  }
+  const done = new Promise<void>((resolve) => {
+    const finish = (): void => {
+      if (raw) stdin.setRawMode(false);
+      if (io.stdin) stdin.pause();
+      process.off('SIGWINCH', onWinch);
+      resolve();
+    };
+    socket.on('close', finish);
+    socket.on('error', finish);
+  });
+  return { done, resized };
+}
+
+/** Starts a wait on the daemon and returns once the daemon has it (its head came): the exit code follows. */
+export async function waitFor(client: ApiClient, id: string, condition: 'next-exit' | 'removed' | 'not-running'): Promise<{ exit: Promise<{ code: number; error?: string }> }> {
+  const res = await client.open('POST', `/containers/${id}/wait`, { query: { condition } });
+  const exit = (async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+    const text = Buffer.concat(chunks).toString();
+    if ((res.statusCode ?? 0) >= 400) {
+      const { errorFromAnswer } = await import('../../../../api/client.ts');
+      throw errorFromAnswer(res.statusCode ?? 0, text, 'wait');
+    }
+    const body = JSON.parse(text.trim()) as { StatusCode: number; Error?: { Message: string } };
+    return { code: body.StatusCode, ...(body.Error ? { error: body.Error.Message } : {}) };
+  })();
+  // Settled by whoever awaits it; a failure before then is not unhandled.
+  exit.catch(() => undefined);
+  return { exit };
+}

@@ -1,0 +1,77 @@
+/**
+ * `berth run` and `berth create`: docker's flags, parsed and checked here
+ * (so a bad value is refused before berthd is even asked), the container
+ * created by berthd (`POST /berth/containers/create`), then for `run`
+ * attached before it starts (no output is lost), started, and waited for:
+ * the exit code is the container's, as docker's. `-d` prints the ID.
+ */
+import { readFileSync } from 'node:fs';
+import type { ApiClient } from '../../../../api/client.ts';
+import { parseRunOptions } from '../../../../engine/spec/options.ts';
+import { invalidArgument } from '../../../../errors.ts';
+import { CREATE_FLAGS, RUN_FLAGS, runFlagsFrom, stdioFlagsFrom } from '../../container-flags.ts';
+import type { CommandContext } from '../../context.ts';
+import { defineCommand } from '../../context.ts';
+import type { Input } from '../../../framework/flags.ts';
+import { pump, waitFor } from './attach-io.ts';
+
+async function create(ctx: CommandContext, input: Input, client?: ApiClient): Promise<{ id: string; client: ApiClient; tty: boolean; interactive: boolean; detach: boolean; autoRemove: boolean }> {
+  const [image = '', ...args] = input.args;
+  const flags = runFlagsFrom(input.flags, (p) => readFileSync(p, 'utf8'));
+  const options = parseRunOptions(flags, process.env);
+  const stdio = stdioFlagsFrom(input.flags);
+  const seccomp = options.security.seccomp;
+  let seccompProfileText: string | undefined;
+  if (seccomp.kind === 'file') {
+    try {
+      seccompProfileText = readFileSync(seccomp.path, 'utf8');
+    } catch (err) {
+      throw invalidArgument('run_flag_invalid', `--security-opt seccomp=${seccomp.path}: cannot read it: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  const c = client ?? (await ctx.daemon());
+  const created = (await c.json('POST', '/berth/containers/create', {
+    body: { image, args, options, tty: stdio.tty, openStdin: stdio.interactive, stdinOnce: stdio.interactive && !stdio.detach, ...(seccompProfileText === undefined ? {} : { seccompProfileText }) },
+  })) as { Id: string };
+  return { id: created.Id, client: c, tty: stdio.tty, interactive: stdio.interactive, detach: stdio.detach, autoRemove: options.autoRemove };
+}
+
+export const createCommand = defineCommand({
+  args: ['IMAGE', '[COMMAND]', '[ARG...]'],
+  flags: CREATE_FLAGS,
+  flagsEndAtFirstArg: true,
+  async run(ctx, input) {
+    const { id } = await create(ctx, input);
+    ctx.out(`${id}\n`);
+    return 0;
+  },
+});
+
+export default defineCommand({
+  args: ['IMAGE', '[COMMAND]', '[ARG...]'],
+  flags: RUN_FLAGS,
+  flagsEndAtFirstArg: true,
+  async run(ctx, input) {
+    const c = await create(ctx, input);
+    const { client, id } = c;
+    if (c.detach) {
+      await client.json('POST', `/containers/${id}/start`);
+      ctx.out(`${id}\n`);
+      return 0;
+    }
+    const hijacked = await client.hijack('POST', `/containers/${id}/attach`, { query: { stream: true, stdin: c.interactive, stdout: true, stderr: true } });
+    const io = pump(client, id, hijacked.socket, { stdin: c.interactive, tty: c.tty });
+    const { exit } = await waitFor(client, id, c.autoRemove ? 'removed' : 'next-exit');
+    try {
+      await client.json('POST', `/containers/${id}/start`);
+    } catch (err) {
+      hijacked.socket.destroy();
+      if (c.autoRemove) await client.request('DELETE', `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined);
+      throw err;
+    }
+    await io.resized();
+    const [result] = await Promise.all([exit, io.done]);
+    if (result.error !== undefined) ctx.stderr.write(`berth: ${result.error}\n`);
+    return result.code;
+  },
+});

@@ -1,0 +1,106 @@
+/**
+ * docker's small display helpers, reproduced to the character: go-units'
+ * HumanDuration ("About a minute"), HumanSize/HumanSizeWithPrecision
+ * (decimal, "1.5MB"), BytesSize (binary, "12.3MiB"), Go's %g (round half to
+ * even, "1e+03"), strconv.Quote, stringid.TruncateID and the formatter's
+ * Ellipsis.
+ */
+
+/** go-units HumanDuration of a span in milliseconds. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(ms / 60_000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.trunc(ms / 3_600_000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
+}
+
+/** Go's fmt `%.{precision}g`: shortest of %e and %f, trailing zeros dropped, exact ties rounded to even. */
+export function formatG(x: number, precision: number): string {
+  if (x === 0) return '0';
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : Number.isNaN(x) ? 'NaN' : '-Inf';
+  let text = x.toPrecision(precision);
+  // toPrecision rounds a tie up; Go rounds it to even. The exact expansion says whether x is a tie.
+  const exact = Math.abs(x).toPrecision(100).replace(/e.*$/, '').replace('.', '').replace(/^0+/, '');
+  const next = exact.slice(precision);
+  if (/^50*$/.test(next) && Number(exact[precision - 1] ?? '0') % 2 === 0) {
+    const down = Math.abs(x) - 10 ** (Math.floor(Math.log10(Math.abs(x))) - precision + 1) / 2;
+    text = (Math.sign(x) * down).toPrecision(precision);
+  }
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-])(\d+))?$/.exec(text);
+  if (m === null) return text;
+  const [, sign = '', int = '', frac = '', esign, exp] = m;
+  const mantissa = frac.replace(/0+$/, '') === '' ? int : `${int}.${frac.replace(/0+$/, '')}`;
+  if (esign === undefined || exp === undefined) return sign + mantissa;
+  return `${sign}${mantissa}e${esign}${exp.padStart(2, '0')}`;
+}
+
+const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+
+function sizeAndUnit(size: number, base: number, units: readonly string[]): [number, string] {
+  let i = 0;
+  while (size >= base && i < units.length - 1) {
+    size /= base;
+    i++;
+  }
+  return [size, units[i] ?? 'B'];
+}
+
+/** go-units HumanSizeWithPrecision: decimal units ("2.75MB"). */
+export function humanSizeWithPrecision(bytes: number, precision: number): string {
+  const [size, unit] = sizeAndUnit(bytes, 1000, DECIMAL);
+  return formatG(size, precision) + unit;
+}
+
+/** go-units HumanSize: decimal, four significant digits. */
+export function humanSize(bytes: number): string {
+  return humanSizeWithPrecision(bytes, 4);
+}
+
+/** go-units BytesSize: binary units ("12.3MiB"), four significant digits. */
+export function bytesSize(bytes: number): string {
+  const [size, unit] = sizeAndUnit(bytes, 1024, BINARY);
+  return formatG(size, 4) + unit;
+}
+
+/** stringid.TruncateID: the part after "sha256:", 12 characters. */
+export function truncateId(id: string): string {
+  const colon = id.indexOf(':');
+  return (colon >= 0 ? id.slice(colon + 1) : id).slice(0, 12);
+}
+
+/** The formatter's Ellipsis for text of one column per code point: at most `max`, ending in "…" when cut. */
+export function ellipsis(s: string, max: number): string {
+  if (max <= 0) return '';
+  const chars = [...s];
+  if (max === 1) return chars[0] ?? '';
+  if (chars.length <= max) return s;
+  return `${chars.slice(0, max - 1).join('')}…`;
+}
+
+const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\', '"': '\\"' };
+
+/** Go's strconv.Quote: printable characters as they are, the rest escaped as Go escapes them. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0;
+    const esc = GO_ESCAPES[ch];
+    if (esc !== undefined) out += esc;
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}]/u.test(ch) || (code >= 0x80 && code <= 0x9f)) {
+      out += code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    } else out += ch;
+  }
+  return `${out}"`;
+}

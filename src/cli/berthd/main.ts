@@ -1,0 +1,72 @@
+/**
+ * berthd: the daemon serving the engine over the Docker Engine API on a
+ * unix socket (bundled by scripts/build.ts as build/berthd.cjs).
+ *
+ *   berthd [--root DIR] [--run-root DIR] [--socket PATH] [--log-level LEVEL]
+ */
+import { parseArgs } from 'node:util';
+import { parseLogLevel } from '../../api/log.ts';
+import { daemonPaths, DEFAULT_RUN_ROOT } from '../../api/paths.ts';
+import { BERTH_VERSION } from '../../api/system-routes.ts';
+import { exitCodeFor } from '../../error-status.ts';
+import { describeError, invalidArgument } from '../../errors.ts';
+import { DEFAULT_ROOT } from '../../image/store/store.ts';
+import { serve } from './serve.ts';
+
+const HELP = `Usage: berthd [OPTIONS]
+
+The berth daemon: serves containers over the Docker Engine API on a unix socket.
+Stopping it (SIGTERM, SIGINT, 'berth system stop') leaves containers running.
+
+Options:
+  --root DIR         state: images, containers, volumes, the log (default ${DEFAULT_ROOT})
+  --run-root DIR     run-time state and the lock (default ${DEFAULT_RUN_ROOT})
+  --socket PATH      the API socket, mode 0660 (default RUN-ROOT/berth.sock)
+  --log-level LEVEL  debug, info, warn or error (default info); logs are JSON lines on stderr
+  --if-absent        exit 0 quietly when another berthd runs for this run root
+  --version          print the version
+  -h, --help         show this help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        root: { type: 'string' },
+        'run-root': { type: 'string' },
+        socket: { type: 'string' },
+        'log-level': { type: 'string' },
+        'if-absent': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw invalidArgument('unknown_flag', `berthd: ${err instanceof Error ? err.message : String(err)} (see 'berthd --help')`);
+  }
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version === true) {
+    process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
+    return 0;
+  }
+  return serve({
+    paths: daemonPaths({ root: values.root, runRoot: values['run-root'], socket: values.socket }),
+    logLevel: parseLogLevel(values['log-level'] ?? 'info'),
+    ifAbsent: values['if-absent'] === true,
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`berthd: ${describeError(err)}\n`);
+    process.exit(exitCodeFor(err));
+  },
+);

@@ -1,0 +1,59 @@
+/**
+ * Runs berthd in this process until it is told to stop (SIGTERM, SIGINT,
+ * `berth system stop`): what `berthd` and `berth system service` both do.
+ * Stopping ends the daemon only; containers keep running under their
+ * monitors. The engine's routes are registered through `onStart`.
+ */
+import { describeError, isBerthError } from '../../errors.ts';
+import { createLogger, type LogLevel } from '../../api/log.ts';
+import type { DaemonPaths } from '../../api/paths.ts';
+import type { ApiServer } from '../../api/server.ts';
+import { startService, type Service } from '../../api/service.ts';
+import { startEngine } from '../../api/engine-service.ts';
+import type { Engine } from '../../engine/engine.ts';
+
+export interface ServeOptions {
+  paths: DaemonPaths;
+  logLevel: LogLevel;
+  /** Exit 0 without a word when another berthd holds the run root (how ensureDaemon starts one). */
+  ifAbsent?: boolean;
+  onStart?: (server: ApiServer, service: Service) => void | Promise<void>;
+  write?: (line: string) => void;
+}
+
+/** Serves until stopped; the exit code. */
+export async function serve(options: ServeOptions): Promise<number> {
+  const logger = createLogger({ level: options.logLevel, ...(options.write ? { write: options.write } : {}) });
+  let service: Service;
+  try {
+    let engine: Engine | undefined;
+    service = await startService({
+      paths: options.paths,
+      logger,
+      // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
+      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc))),
+      onStop: () => engine?.close(),
+    });
+  } catch (err) {
+    if (options.ifAbsent === true && isBerthError(err, 'daemon_running')) {
+      logger.debug('another berthd runs; this one leaves', { reason: describeError(err) });
+      return 0;
+    }
+    throw err;
+  }
+  const stop = (signal: NodeJS.Signals): void => {
+    logger.info('signal received', { signal });
+    void service.stop();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // A daemon in its own session has no terminal to hang up; one in the foreground ignores the hang-up too.
+  process.on('SIGHUP', () => logger.info('signal received', { signal: 'SIGHUP' }));
+  try {
+    await service.stopped;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+  return 0;
+}

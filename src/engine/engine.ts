@@ -1,0 +1,830 @@
+/**
+ * The engine: containers from images, as users of docker and podman know
+ * them. A library first; berthd (src/api) and the command line are thin
+ * shells over it.
+ *
+ * Promises kept, and how:
+ * - Durable before reported: every state change is a transaction on the
+ *   engine database (synchronous = FULL) that returns before the caller
+ *   hears of it, and before the next step that depends on it.
+ * - Whole or nothing: a create writes its record (`creating`) first, then
+ *   the snapshot, the files and the spec, then `created`; whatever a crash
+ *   leaves in `creating` (or `removing`) is undone by `recover()` at the
+ *   next start, as is any snapshot or directory no record names.
+ * - Containers outlive the engine: each runs under berth-monitor (native,
+ *   src/engine/monitor), which holds its stdio, writes its log and keeps
+ *   its exit status in RUN/exit. The engine watches that file; a new
+ *   engine re-adopts what runs and reads the exits it missed.
+ * - One operation per container at a time (`serial`), so an exit racing a
+ *   stop, or a start racing a removal, see each other's result.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../errors.ts';
+import { buildDir } from '../paths.ts';
+import type { ImageConfig } from '../oci/image-spec.ts';
+import type { LinuxResources, Spec } from '../oci/runtime-spec.ts';
+import type { ImageRecord, ImageStore } from '../image/store/store.ts';
+import { describeError } from '../errors.ts';
+import { readExit } from './monitor/exit-file.ts';
+import { startMonitor } from './monitor/spawn.ts';
+import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
+import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs } from './rootfs.ts';
+import { writeEtcFiles } from './etc-files.ts';
+import { EngineEvents } from './events.ts';
+import { readStoredOptions, type StoredOptions } from './stored.ts';
+import { commandLine, containerSpec, stopSignal, volumesToResolve } from './spec/container-spec.ts';
+import { effectiveHealthcheck } from './spec/health.ts';
+import type { RunOptions } from './spec/options.ts';
+import { openEngineDatabase } from './store/db.ts';
+import { ContainerStore, type ContainerRecord, type RestartPolicy as StoredRestart } from './store/containers.ts';
+import { VolumeStore } from './volumes/volumes.ts';
+import type { RuntimeContext } from '../runtime/lifecycle/context.ts';
+
+export interface LogLimits {
+  maxSize: number;
+  maxFiles: number;
+  lineMax: number;
+}
+
+/** Docker's json-file has no cap; berth caps every log (10 MiB × 3 files), as podman's k8s-file can. */
+export const DEFAULT_LOG_LIMITS: LogLimits = { maxSize: 10 * 1024 * 1024, maxFiles: 3, lineMax: 16 * 1024 };
+const DEFAULT_STOP_TIMEOUT = 10;
+const SIGKILL = 9;
+
+export interface EngineOptions extends Partial<EnginePaths> {
+  /** The image store to run images from (opened at `root` when absent). */
+  images?: ImageStore;
+  /** The OCI runtime the monitor runs (default: berth-runtime next to this build). */
+  runtime?: string;
+  monitor?: string;
+  logLimits?: LogLimits;
+  /** Pulls an image that is not in the store (`--pull`); without it, pulling is refused. */
+  pull?: (ref: string) => Promise<ImageRecord>;
+  /** Where `--init` finds its program (default build/berth-init). */
+  initProgram?: string;
+}
+
+export interface CreateRequest {
+  image: string;
+  args?: string[];
+  options: RunOptions;
+  tty?: boolean;
+  openStdin?: boolean;
+  stdinOnce?: boolean;
+  /** The text of the profile `--security-opt seccomp=FILE` names (the client reads the file). */
+  seccompProfileText?: string;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface ExitResult {
+  code: number;
+  error?: string;
+}
+
+/** A container as the engine shows it: the record and what is read from its files. */
+export interface ContainerView {
+  record: ContainerRecord;
+  options: StoredOptions;
+  restarting: boolean;
+  paths: { dir: string; rootfs: string; log: string; runDir: string; hosts: string; hostname: string; resolvConf: string; config: string };
+}
+
+export class Engine {
+  readonly paths: EnginePaths;
+  readonly containers: ContainerStore;
+  readonly volumes: VolumeStore;
+  readonly events = new EngineEvents();
+  readonly images: ImageStore;
+  private readonly runtime: string;
+  private readonly options: EngineOptions;
+  private readonly logLimits: LogLimits;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** Attach requests that came before the container started: connected between the runtime's create and start. */
+  private readonly beforeStart = new Map<string, ((runDir: string) => Promise<void>)[]>();
+  private runtimeCtx: Promise<RuntimeContext> | undefined;
+  private closed = false;
+
+  private constructor(paths: EnginePaths, images: ImageStore, options: EngineOptions) {
+    this.paths = paths;
+    this.images = images;
+    this.options = options;
+    this.runtime = options.runtime ?? join(buildDir(), '..', 'bin', 'berth-runtime');
+    this.logLimits = options.logLimits ?? DEFAULT_LOG_LIMITS;
+    const db = openEngineDatabase(databasePath(paths));
+    this.containers = new ContainerStore(db);
+    this.volumes = new VolumeStore(db, paths.root);
+  }
+
+  /** Opens the engine at its root; `recover()` must run before containers are served. */
+  static async open(options: EngineOptions = {}): Promise<Engine> {
+    const { ImageStore, DEFAULT_ROOT } = await import('../image/store/store.ts');
+    const root = options.root ?? options.images?.root ?? DEFAULT_ROOT;
+    const images = options.images ?? (await ImageStore.open({ root }));
+    const paths: EnginePaths = { root, runRoot: options.runRoot ?? '/run/berth' };
+    mkdirSync(containersDir(paths), { recursive: true, mode: 0o700 });
+    mkdirSync(join(paths.runRoot, 'containers'), { recursive: true, mode: 0o700 });
+    return new Engine(paths, images, options);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    this.restartTimers.clear();
+  }
+
+  // ---- lookup ---------------------------------------------------------
+
+  /** By full ID, unique ID prefix or name (a half-made container is not found). */
+  find(ref: string): ContainerRecord {
+    return this.containers.find(ref);
+  }
+
+  view(ref: string): ContainerView {
+    const record = this.find(ref);
+    return this.viewOf(record);
+  }
+
+  list(): ContainerView[] {
+    return this.containers
+      .list()
+      .filter((r) => r.state !== 'creating')
+      .map((r) => this.viewOf(r));
+  }
+
+  private viewOf(record: ContainerRecord): ContainerView {
+    const dir = containerDir(this.paths, record.id);
+    return {
+      record,
+      options: readStoredOptions(record.options, record.name),
+      restarting: this.restartTimers.has(record.id),
+      paths: {
+        dir,
+        rootfs: join(dir, 'rootfs'),
+        log: logPath(this.paths, record.id),
+        runDir: runDir(this.paths, record.id),
+        hosts: join(dir, 'hosts'),
+        hostname: join(dir, 'hostname'),
+        resolvConf: join(dir, 'resolv.conf'),
+        config: join(dir, 'config.json'),
+      },
+    };
+  }
+
+  /** The image a reference names, pulled first when the policy says so. */
+  async resolveImage(ref: string, policy: RunOptions['pull']): Promise<ImageRecord> {
+    const local = policy === 'always' ? undefined : this.images.tryResolve(ref);
+    if (local !== undefined) return local;
+    if (policy === 'never') throw notFound('image_not_found', `image "${ref}": not in the store, and --pull never forbids pulling it`);
+    if (this.options.pull === undefined) throw notFound('image_not_found', `image "${ref}": not in the store`);
+    this.events.publish('image', 'pull', ref);
+    return this.options.pull(ref);
+  }
+
+  // ---- create ---------------------------------------------------------
+
+  async create(req: CreateRequest): Promise<ContainerRecord> {
+    const options = req.options;
+    if (options.autoRemove && options.restart.name !== 'no') {
+      throw invalidArgument('run_flag_conflict', `--rm and --restart ${options.restart.name}: a container removed at its exit cannot be restarted`);
+    }
+    const img = await this.resolveImage(req.image, options.pull);
+    const config = await this.images.readConfig(img);
+    const args = req.args ?? [];
+    // Checked before anything is made: a command is needed, the stop signal must parse.
+    const command = commandLine(config, options, args);
+    const signal = stopSignal(config, options);
+    const top = await imageTop(this.images, img);
+    const restartPolicy: StoredRestart =
+      options.restart.name === 'on-failure' ? { name: 'on-failure', maximumRetryCount: options.restart.maxRetries } : { name: options.restart.name, maximumRetryCount: 0 };
+    const health = effectiveHealthcheck(config.config?.Healthcheck, options.health);
+    const stored: StoredOptions = {
+      run: options,
+      args,
+      command,
+      tty: req.tty === true,
+      openStdin: req.openStdin === true,
+      stdinOnce: req.stdinOnce === true,
+      stopSignal: signal,
+      stopTimeout: options.stopTimeout ?? DEFAULT_STOP_TIMEOUT,
+      imageTop: top,
+      ...(health === undefined ? {} : { health }),
+      volumes: {},
+    };
+    const name = options.name ?? (await import('./names.ts')).randomName((n) => this.containers.get(n) !== undefined || this.nameTaken(n));
+    const record = this.containers.beginCreate({
+      name,
+      imageRef: req.image,
+      imageId: img.id,
+      options: stored,
+      restartPolicy,
+      labels: { ...config.config?.Labels, ...options.labels },
+    });
+    try {
+      stored.volumes = await this.make(record, config, req, stored);
+      // The volumes chosen are part of the record; then the container exists.
+      this.containers.db.prepare('UPDATE engine_containers SET options = ? WHERE id = ?').run(JSON.stringify(stored), record.id);
+      const created = this.containers.finishCreate(record.id);
+      this.events.publish('container', 'create', created.id, this.attributes(created));
+      return created;
+    } catch (err) {
+      await this.destroy(record.id, true).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private nameTaken(name: string): boolean {
+    try {
+      return this.containers.find(name).name === name;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Everything a container is made of, beside its record; returns its volumes by target. */
+  private async make(record: ContainerRecord, config: ImageConfig, req: CreateRequest, stored: StoredOptions): Promise<Record<string, string>> {
+    const dir = containerDir(this.paths, record.id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const rootfs = await mountRootfs(this.paths, record.id, stored.imageTop);
+    const volumePaths: Record<string, string> = {};
+    const volumeNames: Record<string, string> = {};
+    for (const v of volumesToResolve(config, req.options)) {
+      const vol = this.volumes.create(v.name === undefined ? {} : { name: v.name });
+      this.volumes.use(record.id, vol.name);
+      volumePaths[v.target] = vol.mountpoint;
+      volumeNames[v.target] = vol.name;
+      if (vol.anonymous || v.name !== undefined) await copyUpVolume(rootfs, v.target, vol.mountpoint);
+    }
+    const hostname = req.options.hostname ?? record.id.slice(0, 12);
+    const files = writeEtcFiles(dir, hostname, req.options.network);
+    const { readUserDb } = await import('../image/bundle/read-user-db.ts');
+    const { Rootfs } = await import('../image/unpack/rootfs.ts');
+    using root = Rootfs.open(rootfs);
+    const spec = containerSpec(config, req.options, req.args ?? [], {
+      id: record.id,
+      rootfs,
+      ...files,
+      volumePaths,
+      userDb: readUserDb(root),
+      init: { source: this.options.initProgram ?? join(buildDir(), 'berth-init'), target: '/sbin/berth-init' },
+      ...(req.seccompProfileText === undefined ? {} : { seccompProfileText: req.seccompProfileText }),
+      terminal: req.tty === true,
+    });
+    spec.linux = { ...spec.linux, cgroupsPath: `/berth/${record.id}` };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+    return volumeNames;
+  }
+
+  // ---- start ----------------------------------------------------------
+
+  async start(ref: string): Promise<ContainerRecord> {
+    const id = this.find(ref).id;
+    return this.serial(id, async () => {
+      const record = this.mustGet(id);
+      if (record.state === 'running' || record.state === 'paused') return record;
+      if (record.state !== 'created' && record.state !== 'exited') {
+        throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot start while ${record.state}`);
+      }
+      this.cancelRestart(id);
+      return this.launch(record, { stoppedByUser: false });
+    });
+  }
+
+  private async runtimeContext(): Promise<RuntimeContext> {
+    this.runtimeCtx ??= import('../runtime/lifecycle/context.ts').then(({ runtimeContext }) => runtimeContext(runtimeRoot(this.paths)));
+    return this.runtimeCtx;
+  }
+
+  /** Removes what the runtime keeps of a container (a previous run's state); absent is fine. */
+  private async deleteRuntimeState(id: string): Promise<void> {
+    const ctx = await this.runtimeContext();
+    if (!(await ctx.store.exists(id))) return;
+    const { deleteContainer } = await import('../runtime/lifecycle/delete.ts');
+    await deleteContainer(ctx, id, true);
+  }
+
+  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }): Promise<ContainerRecord> {
+    const id = record.id;
+    const view = this.viewOf(record);
+    const o = view.options;
+    await mountRootfs(this.paths, id, o.imageTop);
+    const rd = view.paths.runDir;
+    rmSync(rd, { recursive: true, force: true });
+    mkdirSync(rd, { recursive: true, mode: 0o700 });
+    await this.deleteRuntimeState(id);
+    let pid: number;
+    try {
+      const started = await startMonitor({
+        runtime: this.runtime,
+        root: runtimeRoot(this.paths),
+        bundle: view.paths.dir,
+        id,
+        runDir: rd,
+        log: { path: view.paths.log, ...this.logLimits },
+        stdin: o.openStdin,
+        stdinOnce: o.stdinOnce,
+        terminal: o.tty,
+        ...(this.options.monitor === undefined ? {} : { monitor: this.options.monitor }),
+      });
+      pid = started.pid;
+      writeFileSync(join(rd, 'monitor.pid'), `${started.monitorPid}\n`, { mode: 0o600 });
+    } catch (err) {
+      this.failStart(record, err);
+      throw err;
+    }
+    for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
+    this.beforeStart.delete(id);
+    try {
+      const ctx = await this.runtimeContext();
+      const { start } = await import('../runtime/lifecycle/start.ts');
+      await start(ctx, id);
+    } catch (err) {
+      await this.deleteRuntimeState(id).catch(() => undefined);
+      this.failStart(record, err);
+      throw err;
+    }
+    const running = this.containers.transition(id, 'running', { pid, ...marks });
+    this.watchExit(id);
+    this.events.publish('container', 'start', id, this.attributes(running));
+    return running;
+  }
+
+  /** A start that failed before the process ran: the container is exited with the error, as docker leaves it. */
+  private failStart(record: ContainerRecord, err: unknown): void {
+    const text = describeError(err);
+    if (record.state === 'created' || record.state === 'exited') {
+      try {
+        if (record.state === 'created') this.containers.transition(record.id, 'exited', { exitCode: 127, error: text });
+        else this.containers.db.prepare('UPDATE engine_containers SET error = ?, exit_code = 127 WHERE id = ?').run(text, record.id);
+      } catch {
+        // The record is already in a state that says enough.
+      }
+    }
+  }
+
+  /** Runs `connect` with the monitor's run dir once the container's monitor is up, before its process starts. */
+  attachBeforeStart(ref: string, connect: (runDir: string) => Promise<void>): void {
+    const id = this.find(ref).id;
+    const list = this.beforeStart.get(id) ?? [];
+    list.push(connect);
+    this.beforeStart.set(id, list);
+  }
+
+  cancelAttachBeforeStart(ref: string, connect: (runDir: string) => Promise<void>): void {
+    const id = this.find(ref).id;
+    const list = (this.beforeStart.get(id) ?? []).filter((c) => c !== connect);
+    if (list.length === 0) this.beforeStart.delete(id);
+    else this.beforeStart.set(id, list);
+  }
+
+  // ---- exits ----------------------------------------------------------
+
+  private watchExit(id: string): void {
+    if (this.watchers.has(id) || this.closed) return;
+    const rd = runDir(this.paths, id);
+    const w = watch(rd, (_event, file) => {
+      if (file === 'exit') void this.onExit(id);
+    });
+    w.on('error', () => undefined);
+    this.watchers.set(id, w);
+    // The exit may have been written before the watch began.
+    if (existsSync(join(rd, 'exit'))) void this.onExit(id);
+  }
+
+  private unwatch(id: string): void {
+    this.watchers.get(id)?.close();
+    this.watchers.delete(id);
+  }
+
+  private async onExit(id: string): Promise<void> {
+    let exited: ContainerRecord | undefined;
+    try {
+      exited = await this.serial(id, async () => this.recordExit(id));
+    } catch (err) {
+      this.events.publish('container', 'error', id, { error: describeError(err) });
+      return;
+    }
+    if (exited !== undefined) await this.afterExit(exited);
+  }
+
+  /** Writes the exit the monitor recorded (once); returns the exited record, or undefined when there was nothing to do. */
+  private async recordExit(id: string, lost = false): Promise<ContainerRecord | undefined> {
+    const record = this.containers.get(id);
+    if (record === undefined || (record.state !== 'running' && record.state !== 'paused')) return undefined;
+    const rd = runDir(this.paths, id);
+    const status = readExit(rd);
+    if (status === undefined && !lost) return undefined;
+    this.unwatch(id);
+    const code = status === undefined ? 255 : status.code ?? 128 + status.signal;
+    const oom = await this.oomKilled(id);
+    await this.deleteRuntimeState(id).catch(() => undefined);
+    const exited = this.containers.transition(id, 'exited', {
+      exitCode: code,
+      ...(lost ? { error: 'berth-monitor was lost: the container was stopped' } : {}),
+    });
+    if (oom) writeFileSync(join(containerDir(this.paths, id), 'oom'), '1\n');
+    else rmSync(join(containerDir(this.paths, id), 'oom'), { force: true });
+    if (oom) this.events.publish('container', 'oom', id, this.attributes(exited));
+    this.events.publish('container', 'die', id, { ...this.attributes(exited), exitCode: String(code) });
+    return exited;
+  }
+
+  /** Whether the kernel's OOM killer killed a process of the container's cgroup (memory.events or memory.oom_control). */
+  private async oomKilled(id: string): Promise<boolean> {
+    const { oomKillCount } = await import('./oom.ts');
+    return oomKillCount(id) > 0;
+  }
+
+  /** --rm, then the restart policy, as docker applies them after an exit. */
+  private async afterExit(record: ContainerRecord): Promise<void> {
+    const o = readStoredOptions(record.options, record.name);
+    if (o.run.autoRemove) {
+      await this.remove(record.id, { force: true, volumes: true }).catch((err: unknown) => {
+        this.events.publish('container', 'error', record.id, { error: describeError(err) });
+      });
+      return;
+    }
+    if (!this.shouldRestart(record)) return;
+    // Docker's back-off: 100 ms, doubled per restart, at most a minute.
+    const wait = Math.min(100 * 2 ** record.restartCount, 60_000);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(record.id);
+      void this.serial(record.id, async () => {
+        const now = this.containers.get(record.id);
+        if (now === undefined || now.state !== 'exited' || now.stoppedByUser) return;
+        await this.launch(now, { restartCount: now.restartCount + 1 });
+        this.events.publish('container', 'restart', record.id, this.attributes(now));
+      }).catch((err: unknown) => this.events.publish('container', 'error', record.id, { error: describeError(err) }));
+    }, wait);
+    this.restartTimers.set(record.id, timer);
+  }
+
+  private shouldRestart(r: ContainerRecord): boolean {
+    if (r.stoppedByUser || this.closed) return false;
+    const p = r.restartPolicy;
+    if (p.name === 'always' || p.name === 'unless-stopped') return true;
+    if (p.name === 'on-failure') return (r.exitCode ?? 0) !== 0 && (p.maximumRetryCount === 0 || r.restartCount < p.maximumRetryCount);
+    return false;
+  }
+
+  private cancelRestart(id: string): void {
+    const t = this.restartTimers.get(id);
+    if (t !== undefined) clearTimeout(t);
+    this.restartTimers.delete(id);
+  }
+
+  // ---- stop, kill, restart ------------------------------------------
+
+  /** Resolves when the container is no longer running (at once when it is not). */
+  private untilExit(id: string, timeoutMs?: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (v: boolean): void => {
+        unsubscribe();
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(v);
+      };
+      const unsubscribe = this.events.subscribe((e) => {
+        if (e.Actor.ID === id && (e.Action === 'die' || e.Action === 'destroy')) done(true);
+      });
+      const now = this.containers.get(id);
+      if (now === undefined || (now.state !== 'running' && now.state !== 'paused')) return done(true);
+      if (timeoutMs !== undefined) timer = setTimeout(() => done(false), timeoutMs);
+    });
+  }
+
+  private async signal(id: string, signal: number): Promise<void> {
+    const ctx = await this.runtimeContext();
+    const { kill } = await import('../runtime/lifecycle/kill.ts');
+    try {
+      await kill(ctx, id, signal);
+    } catch (err) {
+      // Exited meanwhile: the exit is (or will be) recorded from the monitor's file.
+      if (!(isBerthError(err) && (err.code === 'not_running' || err.code === 'container_not_found'))) throw err;
+    }
+  }
+
+  /** docker stop: the stop signal, `timeout` seconds (the container's own by default), then SIGKILL. A user's stop is remembered. */
+  async stop(ref: string, options: { timeout?: number; signal?: number } = {}): Promise<ContainerRecord> {
+    const record = this.find(ref);
+    const id = record.id;
+    this.cancelRestart(id);
+    this.containers.mark(id, { stoppedByUser: true });
+    if (record.state !== 'running' && record.state !== 'paused') return this.mustGet(id);
+    const o = readStoredOptions(record.options, record.name);
+    const timeout = options.timeout ?? o.stopTimeout;
+    if (record.state === 'paused') await this.unpause(id);
+    await this.signal(id, options.signal ?? o.stopSignal);
+    if (timeout < 0 || !(await this.untilExit(id, timeout * 1000))) {
+      if (timeout >= 0) await this.signal(id, SIGKILL);
+      await this.untilExit(id);
+    }
+    this.events.publish('container', 'stop', id, this.attributes(record));
+    return this.mustGet(id);
+  }
+
+  async kill(ref: string, signal = SIGKILL): Promise<void> {
+    const record = this.find(ref);
+    if (record.state !== 'running' && record.state !== 'paused') {
+      throw failedPrecondition('container_not_running', `container "${record.name}": is not running`);
+    }
+    const o = readStoredOptions(record.options, record.name);
+    // As docker: killing with the stop signal or SIGKILL is a stop the restart policy respects.
+    if (signal === SIGKILL || signal === o.stopSignal) {
+      this.cancelRestart(record.id);
+      this.containers.mark(record.id, { stoppedByUser: true });
+    }
+    await this.signal(record.id, signal);
+    this.events.publish('container', 'kill', record.id, { ...this.attributes(record), signal: String(signal) });
+  }
+
+  async restart(ref: string, options: { timeout?: number; signal?: number } = {}): Promise<ContainerRecord> {
+    const record = await this.stop(ref, options);
+    const started = await this.start(record.id);
+    this.events.publish('container', 'restart', record.id, this.attributes(started));
+    return started;
+  }
+
+  async pause(ref: string): Promise<void> {
+    const id = this.find(ref).id;
+    await this.serial(id, async () => {
+      const r = this.mustGet(id);
+      if (r.state !== 'running') throw failedPrecondition('container_not_running', `container "${r.name}": is ${r.state}, only a running container can be paused`);
+      const { pause } = await import('../runtime/lifecycle/pause.ts');
+      await pause(await this.runtimeContext(), id);
+      this.containers.transition(id, 'paused');
+      this.events.publish('container', 'pause', id, this.attributes(r));
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const id = this.find(ref).id;
+    await this.serial(id, async () => {
+      const r = this.mustGet(id);
+      if (r.state !== 'paused') throw failedPrecondition('container_not_paused', `container "${r.name}": is ${r.state}, not paused`);
+      const { resume } = await import('../runtime/lifecycle/pause.ts');
+      await resume(await this.runtimeContext(), id);
+      this.containers.transition(id, 'running');
+      this.events.publish('container', 'unpause', id, this.attributes(r));
+    });
+  }
+
+  // ---- wait, remove ---------------------------------------------------
+
+  /** docker wait: the exit code once the condition holds. */
+  async wait(ref: string, condition: WaitCondition = 'not-running'): Promise<ExitResult> {
+    const record = this.find(ref);
+    const id = record.id;
+    const result = (r: ContainerRecord | undefined, fallback?: ContainerRecord): ExitResult => {
+      const x = r ?? fallback;
+      return { code: x?.exitCode ?? 0, ...(x?.error ? { error: x.error } : {}) };
+    };
+    return new Promise((resolve) => {
+      let last: ContainerRecord = record;
+      const unsubscribe = this.events.subscribe((e) => {
+        if (e.Actor.ID !== id) return;
+        if (e.Action === 'die') {
+          last = this.containers.get(id) ?? last;
+          if (condition !== 'removed') {
+            unsubscribe();
+            resolve(result(last));
+          }
+        } else if (e.Action === 'destroy') {
+          unsubscribe();
+          resolve(result(last));
+        }
+      });
+      const now = this.containers.get(id);
+      if (now === undefined) {
+        unsubscribe();
+        resolve(result(last));
+      } else if (condition === 'not-running' && now.state !== 'running' && now.state !== 'paused' && !this.restartTimers.has(id)) {
+        unsubscribe();
+        resolve(result(now));
+      }
+    });
+  }
+
+  /** docker rm: refused while running unless `force` (then killed); `volumes` also removes its anonymous volumes. */
+  async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const record = this.find(ref);
+    const id = record.id;
+    this.cancelRestart(id);
+    if (record.state === 'running' || record.state === 'paused') {
+      if (options.force !== true) {
+        throw failedPrecondition('container_running', `container "${record.name}": is ${record.state}; stop it first or remove it with --force`);
+      }
+      this.containers.mark(id, { stoppedByUser: true });
+      if (record.state === 'paused') await this.unpause(id).catch(() => undefined);
+      await this.signal(id, SIGKILL);
+      await this.untilExit(id);
+    }
+    await this.serial(id, async () => {
+      const r = this.containers.get(id);
+      if (r === undefined) return;
+      if (r.state === 'running' || r.state === 'paused') throw failedPrecondition('container_running', `container "${r.name}": started again while being removed`);
+      if (r.state !== 'removing') this.containers.transition(id, 'removing');
+      await this.destroy(id, options.volumes === true);
+      this.events.publish('container', 'destroy', id, this.attributes(r));
+    });
+  }
+
+  /** Undoes everything a container is made of, then its record. Each step skips what is gone, so it can run again after a crash. */
+  private async destroy(id: string, anonymousVolumes: boolean): Promise<void> {
+    this.unwatch(id);
+    await this.deleteRuntimeState(id);
+    await releaseRootfs(this.paths, id);
+    const anonymous = anonymousVolumes ? this.volumes.usedBy(id).filter((v) => v.anonymous) : [];
+    rmSync(runDir(this.paths, id), { recursive: true, force: true });
+    const dir = containerDir(this.paths, id);
+    if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
+    if (this.containers.get(id) !== undefined) this.containers.remove(id);
+    for (const v of anonymous) {
+      try {
+        this.volumes.remove(v.name);
+      } catch {
+        // Another container took it meanwhile: it stays.
+      }
+    }
+  }
+
+  rename(ref: string, name: string): void {
+    const r = this.containers.rename(this.find(ref).id, name);
+    this.events.publish('container', 'rename', r.id, { ...this.attributes(r), oldName: ref });
+  }
+
+  /**
+   * docker update: new limits land in the running container's cgroup (the
+   * runtime's update) and in its spec, so the next start keeps them; a new
+   * restart policy is stored.
+   */
+  async update(ref: string, change: { resources?: LinuxResources; restart?: RunOptions['restart'] }): Promise<ContainerRecord> {
+    const id = this.find(ref).id;
+    return this.serial(id, async () => {
+      const r = this.mustGet(id);
+      const view = this.viewOf(r);
+      if (change.restart !== undefined) {
+        if (view.options.run.autoRemove && change.restart.name !== 'no') {
+          throw invalidArgument('run_flag_conflict', `container "${r.name}": --restart ${change.restart.name} with --rm (auto-remove): a container removed at its exit cannot be restarted`);
+        }
+        const max = change.restart.name === 'on-failure' ? change.restart.maxRetries : 0;
+        this.containers.db.prepare('UPDATE engine_containers SET restart_policy = ?, restart_max = ? WHERE id = ?').run(change.restart.name, max, id);
+      }
+      if (change.resources !== undefined && Object.keys(change.resources).length > 0) {
+        const { mergeResources, update } = await import('../runtime/lifecycle/update.ts');
+        if (r.state === 'running' || r.state === 'paused') await update(await this.runtimeContext(), id, change.resources);
+        const spec = JSON.parse(readFileSync(view.paths.config, 'utf8')) as Spec;
+        const merged = mergeResources(spec.linux?.resources ?? {}, change.resources).merged;
+        spec.linux = { ...spec.linux, resources: merged };
+        writeFileSync(`${view.paths.config}.tmp`, JSON.stringify(spec), { mode: 0o600 });
+        renameSync(`${view.paths.config}.tmp`, view.paths.config);
+      }
+      const updated = this.mustGet(id);
+      this.events.publish('container', 'update', id, this.attributes(updated));
+      return updated;
+    });
+  }
+
+  /** docker container prune: every container not running (created, exited, dead) that the filter keeps. */
+  async prune(keep: (v: ContainerView) => boolean = () => true): Promise<{ removed: string[]; spaceReclaimed: number }> {
+    const removed: string[] = [];
+    let spaceReclaimed = 0;
+    const { writableLayerSize } = await import('./disk.ts');
+    for (const v of this.list()) {
+      if (!['created', 'exited', 'dead'].includes(v.record.state) || v.restarting || !keep(v)) continue;
+      const size = await writableLayerSize(this.paths.root, v.record.id);
+      try {
+        await this.remove(v.record.id);
+        removed.push(v.record.id);
+        spaceReclaimed += size;
+      } catch {
+        // Started again meanwhile: it stays.
+      }
+    }
+    return { removed, spaceReclaimed };
+  }
+
+  // ---- recovery -------------------------------------------------------
+
+  /**
+   * After a start of the engine (a crash, a reboot): finishes or undoes
+   * what was half done, re-adopts running containers, records the exits
+   * missed, and restarts what the restart policies say.
+   */
+  async recover(): Promise<{ adopted: string[]; exited: string[]; cleaned: string[]; restarted: string[] }> {
+    const report = { adopted: [] as string[], exited: [] as string[], cleaned: [] as string[], restarted: [] as string[] };
+    for (const r of this.containers.listIncomplete()) {
+      await this.destroy(r.id, true);
+      report.cleaned.push(r.id);
+    }
+    for (const r of this.containers.list().filter((x) => x.state === 'removing')) {
+      await this.destroy(r.id, false);
+      report.cleaned.push(r.id);
+    }
+    const known = new Set(this.containers.list().map((r) => r.id));
+    for (const id of await containerSnapshots(this.paths.root)) {
+      if (!known.has(id)) {
+        await this.destroy(id, false);
+        report.cleaned.push(id);
+      }
+    }
+    for (const id of readdirSync(containersDir(this.paths))) {
+      if (!known.has(id) && !report.cleaned.includes(id)) {
+        await this.destroy(id, false);
+        report.cleaned.push(id);
+      }
+    }
+    for (const r of this.containers.list()) {
+      if (r.state !== 'running' && r.state !== 'paused') continue;
+      if (readExit(runDir(this.paths, r.id)) !== undefined) {
+        const x = await this.serial(r.id, () => this.recordExit(r.id));
+        if (x !== undefined) {
+          report.exited.push(r.id);
+          await this.afterExit(x);
+        }
+      } else if (monitorAlive(runDir(this.paths, r.id))) {
+        this.watchExit(r.id);
+        report.adopted.push(r.id);
+      } else {
+        await this.killLost(r);
+        const x = await this.serial(r.id, () => this.recordExit(r.id, true));
+        if (x !== undefined) {
+          report.exited.push(r.id);
+          await this.afterExit(x);
+        }
+      }
+    }
+    // Docker's rule at a daemon start: `always` restarts even after a user's stop, `unless-stopped` only without one.
+    for (const r of this.containers.list()) {
+      if (r.state !== 'exited' || this.restartTimers.has(r.id)) continue;
+      if (r.restartPolicy.name === 'always' || (r.restartPolicy.name === 'unless-stopped' && !r.stoppedByUser)) {
+        try {
+          await this.serial(r.id, () => this.launch(r, { stoppedByUser: false }));
+          report.restarted.push(r.id);
+        } catch (err) {
+          this.events.publish('container', 'error', r.id, { error: describeError(err) });
+        }
+      }
+    }
+    return report;
+  }
+
+  /** A container whose monitor is gone cannot be watched: its processes are killed, so it does not run unseen. */
+  private async killLost(r: ContainerRecord): Promise<void> {
+    const ctx = await this.runtimeContext();
+    if (!(await ctx.store.exists(r.id))) return;
+    const { kill } = await import('../runtime/lifecycle/kill.ts');
+    await kill(ctx, r.id, SIGKILL, true).catch(() => undefined);
+  }
+
+  // ---- helpers --------------------------------------------------------
+
+  attributes(r: ContainerRecord): Record<string, string> {
+    return { ...r.labels, image: r.imageRef, name: r.name };
+  }
+
+  private mustGet(id: string): ContainerRecord {
+    const r = this.containers.get(id);
+    if (r === undefined) throw notFound('container_not_found', `container "${id}": not found`);
+    return r;
+  }
+
+  /** Runs `fn` after every earlier operation on the same container has settled. */
+  serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(id) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(id, settled);
+    void settled.then(() => {
+      if (this.queues.get(id) === settled) this.queues.delete(id);
+    });
+    return run;
+  }
+}
+
+/** Whether the monitor whose pid the engine wrote is still that monitor (pids are reused). */
+function monitorAlive(rd: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(rd, 'monitor.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0]!.endsWith('berth-monitor');
+  } catch {
+    return false;
+  }
+}
+
+/** Docker copies what the image has at a volume's target into a new, empty volume. */
+async function copyUpVolume(rootfs: string, target: string, volume: string): Promise<void> {
+  if (readdirSync(volume).length > 0) return;
+  const { copyInRoot } = await import('./volumes/copy-up.ts');
+  copyInRoot(rootfs, target, volume);
+}
