@@ -28,7 +28,7 @@ export async function runProbe(execs: ExecSessions, container: ExecContainer, s:
     });
     let timer: NodeJS.Timeout | undefined;
     const outcome = await new Promise<'exited' | 'timeout' | 'aborted'>((resolve) => {
-      void started.exited.then(() => resolve('exited'));
+      void started.exited.then(() => resolve('exited'), () => resolve('exited'));
       timer = setTimeout(() => resolve('timeout'), s.timeoutMs);
       if (abort.aborted) resolve('aborted');
       abort.addEventListener('abort', () => resolve('aborted'), { once: true });

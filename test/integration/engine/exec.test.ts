@@ -7,12 +7,13 @@
  * left behind (monitors, run directories). Root only.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isBerthError } from '../../../src/errors.ts';
-import type { ExecStarted } from '../../../src/engine/exec/sessions.ts';
+import { ExecSessions, type ExecStarted } from '../../../src/engine/exec/sessions.ts';
 import { attachSocket, type Attached } from '../../../src/engine/monitor/attach.ts';
+import { readExit } from '../../../src/engine/monitor/exit-file.ts';
 import { alive, monitorPids, runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
 import { waitFor } from '../../helpers/runtime.ts';
 
@@ -183,6 +184,24 @@ test('exec in a stopped container is refused, naming the container', async (t) =
   await assert.rejects(r.execs.startExec(early), (err) => isBerthError(err, 'exec_container_not_running'));
   r.execs.forgetContainer(r.ctx.id);
   assert.throws(() => r.execs.inspectExec(early), (err) => isBerthError(err, 'exec_not_found'));
+});
+
+test('a restarted daemon sweeps the run directories of execs whose monitors are gone, and keeps those still running', async (t) => {
+  const r = await runningContainer(t, 'sweep');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['sleep', '1000'] });
+  const started = await r.execs.startExec(id, { detach: true });
+  r.execs.close();  // the daemon is gone: nobody watches this exec any more
+  const stale = join(r.runRoot, 'exec', 'e'.repeat(64));
+  mkdirSync(stale);
+  writeFileSync(join(stale, 'attach'), '');  // a monitor killed before it could unlink its socket
+  const next = new ExecSessions({ runRoot: r.runRoot });
+  assert.deepEqual(next.sweepLeftovers(), ['e'.repeat(64)]);
+  assert.ok(existsSync(join(r.runRoot, 'exec', id)), 'a running exec\'s directory stays');
+  process.kill(started.pid, 'SIGKILL');
+  await waitFor('the exit record', () => readExit(join(r.runRoot, 'exec', id)));
+  assert.deepEqual(next.sweepLeftovers(), [id]);
+  assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  await waitFor('the exec\'s monitor to exit', () => (alive(started.monitorPid) ? undefined : true));
 });
 
 test('no monitor is left after the tests', async () => {
