@@ -314,6 +314,8 @@ export const ERROR_CODES = {
   exec_no_tty: 'failed_precondition',
   exec_not_found: 'not_found',
   exec_not_running: 'failed_precondition',
+  // engine: health checks
+  health_check_invalid: 'invalid_argument',
   // engine: container records
   ambiguous_container_id: 'invalid_argument',
   container_name_in_use: 'already_exists',
