@@ -202,9 +202,12 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     const id = engine.find(req.params['id']!).id;
     const waiting = engine.wait(id, raw as WaitCondition);
     // As dockerd: the head goes out at once (the client knows the wait began), the body when the container stops.
+    const aborted = new Promise<undefined>((resolve) => req.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     async function* body(): AsyncGenerator<string> {
       yield '';
-      const r = await waiting;
+      // The client left, or the daemon stops: the wait ends without an answer (its container keeps running).
+      const r = await Promise.race([waiting, aborted]);
+      if (r === undefined) return;
       yield JSON.stringify({ StatusCode: r.code, ...(r.error === undefined ? {} : { Error: { Message: r.error } }) }) + '\n';
     }
     return stream(body());
