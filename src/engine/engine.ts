@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
+import { delay } from '../delay.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
 import type { LinuxResources, Spec } from '../oci/runtime-spec.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
@@ -54,6 +55,12 @@ export interface LogLimits {
 export const DEFAULT_LOG_LIMITS: LogLimits = { maxSize: 10 * 1024 * 1024, maxFiles: 3, lineMax: 16 * 1024 };
 const DEFAULT_STOP_TIMEOUT = 10;
 const SIGKILL = 9;
+/**
+ * Test only (test/integration/engine/crash.test.ts): holds every create
+ * this long with all its parts made but its record still `creating`, so a
+ * crash of berthd reliably hits the widest half-made window.
+ */
+const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 
 export interface EngineOptions extends Partial<EnginePaths> {
   /** The image store to run images from (opened at `root` when absent). */
@@ -242,6 +249,7 @@ export class Engine {
     });
     try {
       stored.volumes = await this.make(record, config, req, stored);
+      if (TEST_CREATE_DELAY_MS > 0) await delay(TEST_CREATE_DELAY_MS);
       // The volumes chosen are part of the record; then the container exists.
       this.containers.db.prepare('UPDATE engine_containers SET options = ? WHERE id = ?').run(JSON.stringify(stored), record.id);
       const created = this.containers.finishCreate(record.id);

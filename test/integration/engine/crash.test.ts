@@ -1,0 +1,153 @@
+/**
+ * berthd killed with SIGKILL (root only; a real daemon process, its own
+ * roots): containers outlive it and a new berthd adopts them (same pids,
+ * listed, logs intact and still growing, stop and wait report exit codes),
+ * creates caught half made exist fully or not at all, an exit that happens
+ * while no daemon runs is reported, and nothing is left behind: no
+ * snapshot, mount, directory, runtime state, monitor, cgroup, volume or
+ * row that no record accounts for (test/helpers/engine-leaks.ts).
+ *
+ * To hit the create window every time, the daemon that gets killed runs
+ * with BERTH_TEST_CREATE_DELAY_MS (src/engine/engine.ts): each create
+ * holds with all its parts made and its record still `creating`.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createContainer, daemonFixture, inspect, logText, until, waitExit, type Daemon, type DaemonFixture } from '../../helpers/berthd-process.ts';
+import { engineState, findLeaks } from '../../helpers/engine-leaks.ts';
+
+const RUNNING = 20;
+const IN_FLIGHT = 5;
+const TICKER = 'trap "exit 3" TERM; i=0; while :; do echo "line $i"; i=$((i+1)); sleep 0.1; done';
+
+let fx: DaemonFixture;
+const ids = new Set<string>();
+before(async () => {
+  fx = await daemonFixture();
+});
+after(async () => {
+  await fx?.cleanup();
+});
+
+/** The ticker's lines are "line 0", "line 1", ... with none missing, none twice; how many. */
+function countTicks(text: string, what: string): number {
+  const lines = text.split('\n').filter((l) => l !== '');
+  lines.forEach((l, i) => assert.equal(l, `line ${i}`, `${what}: line ${i} of its log`));
+  return lines.length;
+}
+
+async function runTicker(d: Daemon, name: string): Promise<string> {
+  const id = await createContainer(d.client, ['sh', '-c', TICKER], { name });
+  ids.add(id);
+  await d.client.json('POST', `/containers/${id}/start`);
+  return id;
+}
+
+test(`kill -9 of berthd while ${RUNNING} containers run and ${IN_FLIGHT} are being created: all adopted, each create whole or gone, nothing leaked`, async () => {
+  const first = await fx.start();
+  const running: string[] = [];
+  for (let i = 0; i < RUNNING; i++) running.push(await runTicker(first, `tick-${i}`));
+  // Handed over once cleanly (containers keep running), so that the daemon killed below holds its creates.
+  await first.stop();
+  const d = await fx.start({ BERTH_TEST_CREATE_DELAY_MS: '120000' });
+  const pids = new Map<string, number>();
+  for (const id of running) {
+    const s = (await inspect(d.client, id)).State;
+    assert.equal(s.Running, true, `tick container ${id} runs after the clean hand-over`);
+    pids.set(id, s.Pid);
+  }
+  const before = new Map<string, number>();
+  for (const id of running) before.set(id, countTicks(await logText(d.client, id), id));
+
+  const creates = Array.from({ length: IN_FLIGHT }, (_, i) =>
+    createContainer(d.client, ['sh', '-c', 'echo made; sleep 600'], { name: `inflight-${i}`, volume: ['/data'] }).then(
+      (id) => ({ id }),
+      (err: unknown) => ({ err }),
+    ),
+  );
+  // Every create is half made: record `creating`, snapshot mounted, spec written, anonymous volume made.
+  let half: string[] = [];
+  await until(`${IN_FLIGHT} creates held half made`, () => {
+    const s = engineState(fx.root, fx.runRoot);
+    half = [...s.records].filter(([, st]) => st === 'creating').map(([id]) => id);
+    return half.length === IN_FLIGHT && half.every((id) => existsSync(join(fx.root, 'containers', id, 'config.json')));
+  });
+  for (const id of half) ids.add(id);
+  assert.ok(engineState(fx.root, fx.runRoot).rows.anonymousVolumes >= IN_FLIGHT, 'the half-made creates made their anonymous volumes');
+  await d.kill9();
+  const answers = await Promise.all(creates);
+  assert.ok(answers.every((a) => 'err' in a), 'no create was answered: each was cut off by the kill');
+
+  const after = await fx.start();
+  const listed = (await after.client.json('GET', '/containers/json')) as { Id: string; State: string }[];
+  assert.deepEqual(listed.map((c) => c.Id).sort(), [...running].sort(), 'exactly the running containers are listed as running');
+  for (const id of running) {
+    const s = (await inspect(after.client, id)).State;
+    assert.equal(s.Running, true, `${id} still runs`);
+    assert.equal(s.Pid, pids.get(id), `${id} keeps its pid`);
+    assert.ok(existsSync(`/proc/${s.Pid}`), `${id}'s process ${s.Pid} exists`);
+  }
+  // Each of the in-flight creates: whole (it starts and runs) or not there at all.
+  for (let i = 0; i < IN_FLIGHT; i++) {
+    const found = await after.client.request('GET', `/containers/inflight-${i}/json`);
+    if (found.status === 404) continue;
+    assert.equal(found.status, 200);
+    const id = (JSON.parse(found.body.toString()) as { Id: string }).Id;
+    await after.client.json('POST', `/containers/${id}/start`);
+    await until(`inflight-${i} to say "made"`, async () => (await logText(after.client, id)) === 'made\n');
+    await after.client.json('DELETE', `/containers/${id}`, { query: { force: true, v: true } });
+  }
+  assert.deepEqual(findLeaks(fx.root, fx.runRoot, ids), []);
+
+  // Logs intact (every line, in order, also those written while no daemon ran) and still growing.
+  for (const id of running) {
+    const now = countTicks(await logText(after.client, id), id);
+    assert.ok(now >= before.get(id)!, `${id}: its log kept its ${before.get(id)} lines`);
+    await until(`${id}'s log to grow`, async () => countTicks(await logText(after.client, id), id) > now);
+  }
+
+  // wait and stop work on adopted containers and report the exit code (the trap's 3).
+  const waits = running.map((id) => waitExit(after.client, id));
+  for (const id of running) await after.client.json('POST', `/containers/${id}/stop`, { query: { t: 10 } });
+  for (const w of await Promise.all(waits)) assert.equal(w.StatusCode, 3);
+  for (const id of running) {
+    const s = (await inspect(after.client, id)).State;
+    assert.equal(s.Status, 'exited');
+    assert.equal(s.ExitCode, 3);
+    await after.client.json('DELETE', `/containers/${id}`);
+  }
+  assert.deepEqual(findLeaks(fx.root, fx.runRoot, ids), []);
+  assert.deepEqual(engineState(fx.root, fx.runRoot).rows, { containers: 0, containerVolumes: 0, volumes: 0, anonymousVolumes: 0 });
+  await after.stop();
+});
+
+test('kill -9 of berthd while containers exit: the exit codes are reported by the next berthd', async () => {
+  const d = await fx.start();
+  const script = 'while [ ! -e /go ]; do sleep 0.05; done; exit 7';
+  const atKill = await createContainer(d.client, ['sh', '-c', script], { name: 'exit-at-kill' });
+  const whileDown = await createContainer(d.client, ['sh', '-c', script.replace('7', '8')], { name: 'exit-while-down' });
+  for (const id of [atKill, whileDown]) {
+    ids.add(id);
+    await d.client.json('POST', `/containers/${id}/start`);
+  }
+  const go = (id: string): void => writeFileSync(join(fx.root, 'containers', id, 'rootfs', 'go'), '');
+  // One exits as the daemon dies, the other once it is gone.
+  go(atKill);
+  await d.kill9();
+  go(whileDown);
+  await until('both monitors to record the exits', () => [atKill, whileDown].every((id) => existsSync(join(fx.runRoot, 'containers', id, 'exit'))));
+
+  const next = await fx.start();
+  assert.equal((await waitExit(next.client, atKill)).StatusCode, 7);
+  assert.equal((await waitExit(next.client, whileDown)).StatusCode, 8);
+  for (const [id, code] of [[atKill, 7], [whileDown, 8]] as const) {
+    const s = (await inspect(next.client, id)).State;
+    assert.equal(s.Status, 'exited');
+    assert.equal(s.ExitCode, code);
+    await next.client.json('DELETE', `/containers/${id}`);
+  }
+  assert.deepEqual(findLeaks(fx.root, fx.runRoot, ids), []);
+  await next.stop();
+});
