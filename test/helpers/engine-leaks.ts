@@ -11,9 +11,11 @@
  * plus every cgroup holding a process under one of this run root's
  * monitors.
  */
+import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { TestContext } from 'node:test';
 import { parseMountInfo } from '../../src/sys/mountinfo.ts';
 
 export interface EngineState {
@@ -163,4 +165,28 @@ export function findLeaks(root: string, runRoot: string, ids: Iterable<string> =
     db.close();
   }
   return leaks;
+}
+
+/**
+ * findLeaks once what is on its way out has gone (a monitor exits just
+ * after it wrote the exit file the engine acts on): polls up to `ms`; the
+ * findings left then, and the first ones seen (for the test's diagnostics).
+ */
+export async function leaksAfterSettling(root: string, runRoot: string, ids: Iterable<string> = [], ms = 5_000): Promise<{ leaks: string[]; transient: string[] }> {
+  const known = [...ids];
+  const end = Date.now() + ms;
+  let leaks = findLeaks(root, runRoot, known);
+  const transient = leaks;
+  while (leaks.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    leaks = findLeaks(root, runRoot, known);
+  }
+  return { leaks, transient };
+}
+
+/** Asserts nothing leaked once it settled; what was seen on its way out is a diagnostic. */
+export async function assertNoLeaks(t: TestContext, root: string, runRoot: string, ids: Iterable<string> = []): Promise<void> {
+  const { leaks, transient } = await leaksAfterSettling(root, runRoot, ids);
+  if (transient.length > 0) t.diagnostic(`on its way out at the first look: ${transient.join('; ')}`);
+  assert.deepEqual(leaks, []);
 }

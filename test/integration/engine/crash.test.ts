@@ -16,7 +16,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createContainer, daemonFixture, inspect, logText, until, waitExit, type Daemon, type DaemonFixture } from '../../helpers/berthd-process.ts';
-import { engineState, findLeaks } from '../../helpers/engine-leaks.ts';
+import { assertNoLeaks, engineState } from '../../helpers/engine-leaks.ts';
 
 const RUNNING = 20;
 const IN_FLIGHT = 5;
@@ -45,7 +45,7 @@ async function runTicker(d: Daemon, name: string): Promise<string> {
   return id;
 }
 
-test(`kill -9 of berthd while ${RUNNING} containers run and ${IN_FLIGHT} are being created: all adopted, each create whole or gone, nothing leaked`, async () => {
+test(`kill -9 of berthd while ${RUNNING} containers run and ${IN_FLIGHT} are being created: all adopted, each create whole or gone, nothing leaked`, async (t) => {
   const first = await fx.start();
   const running: string[] = [];
   for (let i = 0; i < RUNNING; i++) running.push(await runTicker(first, `tick-${i}`));
@@ -99,7 +99,7 @@ test(`kill -9 of berthd while ${RUNNING} containers run and ${IN_FLIGHT} are bei
     await until(`inflight-${i} to say "made"`, async () => (await logText(after.client, id)) === 'made\n');
     await after.client.json('DELETE', `/containers/${id}`, { query: { force: true, v: true } });
   }
-  assert.deepEqual(findLeaks(fx.root, fx.runRoot, ids), []);
+  await assertNoLeaks(t, fx.root, fx.runRoot, ids);
 
   // Logs intact (every line, in order, also those written while no daemon ran) and still growing.
   for (const id of running) {
@@ -118,12 +118,12 @@ test(`kill -9 of berthd while ${RUNNING} containers run and ${IN_FLIGHT} are bei
     assert.equal(s.ExitCode, 3);
     await after.client.json('DELETE', `/containers/${id}`);
   }
-  assert.deepEqual(findLeaks(fx.root, fx.runRoot, ids), []);
+  await assertNoLeaks(t, fx.root, fx.runRoot, ids);
   assert.deepEqual(engineState(fx.root, fx.runRoot).rows, { containers: 0, containerVolumes: 0, volumes: 0, anonymousVolumes: 0 });
   await after.stop();
 });
 
-test('kill -9 of berthd while containers exit: the exit codes are reported by the next berthd', async () => {
+test('kill -9 of berthd while containers exit: the exit codes are reported by the next berthd', async (t) => {
   const d = await fx.start();
   const script = 'while [ ! -e /go ]; do sleep 0.05; done; exit 7';
   const atKill = await createContainer(d.client, ['sh', '-c', script], { name: 'exit-at-kill' });
@@ -148,6 +148,6 @@ test('kill -9 of berthd while containers exit: the exit codes are reported by th
     assert.equal(s.ExitCode, code);
     await next.client.json('DELETE', `/containers/${id}`);
   }
-  assert.deepEqual(findLeaks(fx.root, fx.runRoot, ids), []);
+  await assertNoLeaks(t, fx.root, fx.runRoot, ids);
   await next.stop();
 });
