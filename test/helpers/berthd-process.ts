@@ -137,7 +137,7 @@ export async function waitExit(client: ApiClient, id: string, condition: 'not-ru
 export interface Inspected {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; Pid: number; ExitCode: number; OOMKilled: boolean; Error: string };
+  State: { Status: string; Running: boolean; Restarting: boolean; Pid: number; ExitCode: number; OOMKilled: boolean; Error: string };
   RestartCount: number;
 }
 
