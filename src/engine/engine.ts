@@ -60,6 +60,8 @@ const SIGKILL = 9;
  * this long with all its parts made but its record still `creating`, so a
  * crash of berthd reliably hits the widest half-made window.
  */
+/** How long a monitor whose container was killed may take to record the exit and go. */
+const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 
 export interface EngineOptions extends Partial<EnginePaths> {
@@ -337,9 +339,10 @@ export class Engine {
     const o = view.options;
     await mountRootfs(this.paths, id, o.imageTop);
     const rd = view.paths.runDir;
+    // Before the run dir is made anew: an old monitor still there would write its exit into the new one.
+    await this.clearRun(id);
     rmSync(rd, { recursive: true, force: true });
     mkdirSync(rd, { recursive: true, mode: 0o700 });
-    await this.deleteRuntimeState(id);
     let pid: number;
     try {
       const started = await startMonitor({
@@ -375,6 +378,24 @@ export class Engine {
     this.watchExit(id);
     this.events.publish('container', 'start', id, this.attributes(running));
     return running;
+  }
+
+  /**
+   * Ends what a previous run left: the runtime's state (its process killed,
+   * its cgroups removed), then waits for its monitor to go. A start cut
+   * short by a crash leaves both with the record still `created` or
+   * `exited`; whether anything was there.
+   */
+  private async clearRun(id: string): Promise<boolean> {
+    const rd = runDir(this.paths, id);
+    const ctx = await this.runtimeContext();
+    if (!monitorAlive(rd) && !(await ctx.store.exists(id))) return false;
+    // The monitor may still be making the runtime's state: deleted again until the monitor is gone.
+    for (const end = Date.now() + MONITOR_GONE_MS; Date.now() < end; await delay(20)) {
+      await this.deleteRuntimeState(id).catch(() => undefined);
+      if (!monitorAlive(rd)) return true;
+    }
+    throw failedPrecondition('monitor_still_running', `container "${id}": its previous berth-monitor did not exit within ${MONITOR_GONE_MS} ms`);
   }
 
   /** A start that failed before the process ran: the container is exited with the error, as docker leaves it. */
@@ -787,6 +808,11 @@ export class Engine {
     for (const r of this.containers.list().filter((x) => x.state === 'removing')) {
       await this.destroy(r.id, false);
       report.cleaned.push(r.id);
+    }
+    // A start the crash cut short: the record never said running, so neither does the container.
+    for (const r of this.containers.list()) {
+      if (r.state === 'running' || r.state === 'paused') continue;
+      if (await this.clearRun(r.id)) report.cleaned.push(r.id);
     }
     const known = new Set(this.containers.list().map((r) => r.id));
     for (const id of await containerSnapshots(this.paths.root)) {

@@ -16,7 +16,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createContainer, daemonFixture, inspect, logText, until, waitExit, type Daemon, type DaemonFixture } from '../../helpers/berthd-process.ts';
-import { assertNoLeaks, engineState } from '../../helpers/engine-leaks.ts';
+import { assertNoLeaks, engineState, monitorsOf } from '../../helpers/engine-leaks.ts';
 
 const RUNNING = 20;
 const IN_FLIGHT = 5;
@@ -150,4 +150,36 @@ test('kill -9 of berthd while containers exit: the exit codes are reported by th
   }
   await assertNoLeaks(t, fx.root, fx.runRoot, ids);
   await next.stop();
+});
+
+test('kill -9 of berthd while containers are being started: each runs or stays created with nothing of its start left, and starts later', async (t) => {
+  const STARTS = 8;
+  let cut = 0;
+  // The window (monitor up, record not yet running) is hit by timing: tried a few times until a start was caught in it.
+  for (let attempt = 0; attempt < 5 && cut === 0; attempt++) {
+    const d = await fx.start();
+    const batch: string[] = [];
+    for (let i = 0; i < STARTS; i++) batch.push(await createContainer(d.client, ['sleep', '600']));
+    for (const id of batch) ids.add(id);
+    const starts = batch.map((id) => d.client.json('POST', `/containers/${id}/start`).catch(() => undefined));
+    await until('a first monitor', () => monitorsOf(fx.runRoot).size > 0, 60_000);
+    await d.kill9();
+    await Promise.all(starts);
+    const atKill = engineState(fx.root, fx.runRoot);
+    cut += [...atKill.monitors.keys()].filter((id) => atKill.records.get(id) === 'created').length;
+
+    const next = await fx.start();
+    await assertNoLeaks(t, fx.root, fx.runRoot, ids);
+    for (const id of batch) {
+      const s = (await inspect(next.client, id)).State;
+      assert.ok(s.Status === 'running' || s.Status === 'created', `${id}: ${s.Status}`);
+      if (s.Status === 'created') await next.client.json('POST', `/containers/${id}/start`);
+      assert.equal((await inspect(next.client, id)).State.Status, 'running');
+      await next.client.json('DELETE', `/containers/${id}`, { query: { force: true } });
+    }
+    await assertNoLeaks(t, fx.root, fx.runRoot, ids);
+    await next.stop();
+  }
+  t.diagnostic(`starts caught half done: ${cut}`);
+  assert.ok(cut > 0, 'no start was caught between its monitor and its record: the window was not hit');
 });
