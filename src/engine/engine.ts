@@ -30,7 +30,7 @@ import { describeError } from '../errors.ts';
 import { readExit } from './monitor/exit-file.ts';
 import { startMonitor } from './monitor/spawn.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
-import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs } from './rootfs.ts';
+import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { EngineEvents } from './events.ts';
 import { readStoredOptions, type StoredOptions } from './stored.ts';
@@ -60,6 +60,8 @@ const SIGKILL = 9;
  * this long with all its parts made but its record still `creating`, so a
  * crash of berthd reliably hits the widest half-made window.
  */
+/** In ROOT/containers/ID while a removal with rm -v runs. */
+export const REMOVE_VOLUMES = 'remove-volumes';
 /** How long a monitor whose container was killed may take to record the exit and go. */
 const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
@@ -279,8 +281,7 @@ export class Engine {
     const volumePaths: Record<string, string> = {};
     const volumeNames: Record<string, string> = {};
     for (const v of volumesToResolve(config, req.options)) {
-      const vol = this.volumes.create(v.name === undefined ? {} : { name: v.name });
-      this.volumes.use(record.id, vol.name);
+      const vol = this.volumes.createFor(record.id, v.name === undefined ? {} : { name: v.name });
       volumePaths[v.target] = vol.mountpoint;
       volumeNames[v.target] = vol.name;
       if (vol.anonymous || v.name !== undefined) await copyUpVolume(rootfs, v.target, vol.mountpoint);
@@ -672,6 +673,8 @@ export class Engine {
       const r = this.containers.get(id);
       if (r === undefined) return;
       if (r.state === 'running' || r.state === 'paused') throw failedPrecondition('container_running', `container "${r.name}": started again while being removed`);
+      // rm -v's choice, beside the record: a removal that a crash cuts short is finished by recover() as asked.
+      if (options.volumes === true) writeFileSync(join(containerDir(this.paths, id), REMOVE_VOLUMES), '');
       if (r.state !== 'removing') this.containers.transition(id, 'removing');
       await this.destroy(id, options.volumes === true);
       this.events.publish('container', 'destroy', id, this.attributes(r));
@@ -683,18 +686,17 @@ export class Engine {
     this.unwatch(id);
     await this.deleteRuntimeState(id);
     await releaseRootfs(this.paths, id);
-    const anonymous = anonymousVolumes ? this.volumes.usedBy(id).filter((v) => v.anonymous) : [];
-    rmSync(runDir(this.paths, id), { recursive: true, force: true });
     const dir = containerDir(this.paths, id);
-    if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
-    if (this.containers.get(id) !== undefined) this.containers.remove(id);
-    for (const v of anonymous) {
-      try {
-        this.volumes.remove(v.name);
-      } catch {
-        // Another container took it meanwhile: it stays.
+    // Before the record and the marker go, so a removal cut short still knows rm -v was asked.
+    if (anonymousVolumes || existsSync(join(dir, REMOVE_VOLUMES))) {
+      for (const v of this.volumes.usedBy(id)) {
+        // One another container uses too stays.
+        if (v.anonymous && v.usedBy.every((c) => c === id)) this.volumes.remove(v.name, { force: true });
       }
     }
+    rmSync(runDir(this.paths, id), { recursive: true, force: true });
+    if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
+    if (this.containers.get(id) !== undefined) this.containers.remove(id);
   }
 
   rename(ref: string, name: string): void {
@@ -821,6 +823,7 @@ export class Engine {
         report.cleaned.push(id);
       }
     }
+    await sweepSnapshots(this.paths.root);
     for (const id of readdirSync(containersDir(this.paths))) {
       if (!known.has(id) && !report.cleaned.includes(id)) {
         await this.destroy(id, false);

@@ -8,7 +8,7 @@
  * undoes what a crash left), and deletes both roots.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,7 +17,10 @@ import { Engine } from '../../src/engine/engine.ts';
 import { parseRunOptions, type RunFlags } from '../../src/engine/spec/options.ts';
 import { ImageStore } from '../../src/image/store/store.ts';
 import { buildDir } from '../../src/paths.ts';
+import { MNT_DETACH, umount2 } from '../../src/sys/index.ts';
+import { parseMountInfo } from '../../src/sys/mountinfo.ts';
 import { importBusybox } from './engine.ts';
+import { monitorsOf } from './engine-leaks.ts';
 
 export interface Daemon {
   pid: number;
@@ -104,20 +107,51 @@ export async function daemonFixture(): Promise<DaemonFixture> {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
       }
-      const engine = await Engine.open({ root, runRoot });
       try {
-        await engine.recover();
-        for (const r of engine.containers.list()) await engine.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
-        await engine.recover();
-        for (const v of engine.volumes.list()) engine.volumes.remove(v.name);
+        const engine = await Engine.open({ root, runRoot });
+        try {
+          await engine.recover();
+          for (const r of engine.containers.list()) await engine.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
+          await engine.recover();
+          for (const v of engine.volumes.list()) engine.volumes.remove(v.name);
+        } finally {
+          engine.close();
+          engine.images.close();
+        }
       } finally {
-        engine.close();
-        engine.images.close();
+        // Whatever the engine could not undo (a failed test's state): no container keeps running, no mount stays.
+        killLeftovers(runRoot);
+        unmountUnder(root);
+        rmSync(base, { recursive: true, force: true });
+        rmSync(runRoot, { recursive: true, force: true });
       }
-      rmSync(base, { recursive: true, force: true });
-      rmSync(runRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** SIGKILL to the processes of each container a monitor of `runRoot` runs (its cgroup), then to the monitor. */
+function killLeftovers(runRoot: string): void {
+  for (const [id, pids] of monitorsOf(runRoot)) {
+    try {
+      for (const pid of readFileSync(`/sys/fs/cgroup/pids/berth/${id}/cgroup.procs`, 'utf8').split('\n').filter((p) => p !== '')) killQuietly(Number(pid));
+    } catch {
+      // No such cgroup: the container is gone.
+    }
+    for (const pid of pids) killQuietly(pid);
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
+
+function unmountUnder(root: string): void {
+  const under = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountPoint.startsWith(`${root}/`));
+  for (const m of under.reverse()) umount2(m.mountPoint, MNT_DETACH);
 }
 
 /** `POST /berth/containers/create` as `berth create` sends it; the new container's ID. */

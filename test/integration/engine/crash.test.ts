@@ -12,9 +12,11 @@
  * holds with all its parts made and its record still `creating`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
+import { REMOVE_VOLUMES } from '../../../src/engine/engine.ts';
 import { createContainer, daemonFixture, inspect, logText, until, waitExit, type Daemon, type DaemonFixture } from '../../helpers/berthd-process.ts';
 import { assertNoLeaks, engineState, monitorsOf } from '../../helpers/engine-leaks.ts';
 
@@ -182,4 +184,74 @@ test('kill -9 of berthd while containers are being started: each runs or stays c
   }
   t.diagnostic(`starts caught half done: ${cut}`);
   assert.ok(cut > 0, 'no start was caught between its monitor and its record: the window was not hit');
+});
+
+test('kill -9 of berthd during run --rm cycles and rm -f -v of running containers: nothing of them is left but whole containers', async (t) => {
+  for (let round = 0; round < 3; round++) {
+    const d = await fx.start();
+    const doomed: string[] = [];
+    for (let i = 0; i < 4; i++) doomed.push(await runTicker(d, `doomed-${round}-${i}`));
+    const rmIds = new Set<string>();
+    let cycles = 0;
+    let stop = false;
+    const cycle = async (): Promise<void> => {
+      while (!stop) {
+        try {
+          const id = await createContainer(d.client, ['true'], { rm: true, volume: ['/data'] });
+          ids.add(id);
+          rmIds.add(id);
+          await d.client.json('POST', `/containers/${id}/start`);
+          cycles++;
+        } catch {
+          return;
+        }
+      }
+    };
+    const workers = [cycle(), cycle()];
+    await until('a few cycles', () => cycles >= 2 + round * 3);
+    const removals = doomed.map((id) => d.client.json('DELETE', `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined));
+    await until('the removals to begin', () => doomed.some((id) => !existsSync(join(fx.runRoot, 'containers', id, 'attach'))), 10_000).catch(() => undefined);
+    await d.kill9();
+    stop = true;
+    await Promise.all([...workers, ...removals]);
+
+    const next = await fx.start();
+    // An --rm container that exited around the kill is removed; one whose start was cut off stays created.
+    await until('the --rm containers that exited meanwhile to be removed', () => {
+      const s = engineState(fx.root, fx.runRoot);
+      return [...rmIds].every((id) => (s.records.get(id) ?? 'created') === 'created');
+    });
+    await assertNoLeaks(t, fx.root, fx.runRoot, ids);
+    // What is left is whole: removed with its volumes through the API, nothing stays.
+    for (const id of engineState(fx.root, fx.runRoot).records.keys()) await next.client.json('DELETE', `/containers/${id}`, { query: { force: true, v: true } });
+    await assertNoLeaks(t, fx.root, fx.runRoot, ids);
+    assert.deepEqual(engineState(fx.root, fx.runRoot).rows, { containers: 0, containerVolumes: 0, volumes: 0, anonymousVolumes: 0 });
+    await next.stop();
+  }
+});
+
+test('the next berthd finishes what a crash cut between two steps: rm -v after its record said removing, a snapshot directory without a record', async (t) => {
+  const d = await fx.start();
+  const withV = await createContainer(d.client, ['true'], { volume: ['/data'] });
+  const withoutV = await createContainer(d.client, ['true'], { volume: ['/data'] });
+  for (const id of [withV, withoutV]) ids.add(id);
+  const volumeOf = async (id: string): Promise<string> => ((await inspect(d.client, id)) as unknown as { Mounts: { Name: string }[] }).Mounts[0]!.Name;
+  const [volWithV, volWithoutV] = [await volumeOf(withV), await volumeOf(withoutV)];
+  await d.kill9();
+  // As a crash leaves them: both removals past their `removing` record, one asked with -v; a snapshot's directory made, its record not written.
+  const db = new DatabaseSync(join(fx.root, 'berth.db'));
+  db.prepare("UPDATE engine_containers SET state = 'removing' WHERE id IN (?, ?)").run(withV, withoutV);
+  db.close();
+  writeFileSync(join(fx.root, 'containers', withV, REMOVE_VOLUMES), '');
+  mkdirSync(join(fx.root, 'snapshots', '987654', 'fs'), { recursive: true });
+
+  const next = await fx.start();
+  for (const id of [withV, withoutV]) assert.equal((await next.client.request('GET', `/containers/${id}/json`)).status, 404);
+  const volumes = ((await next.client.json('GET', '/volumes')) as { Volumes: { Name: string }[] }).Volumes.map((v) => v.Name);
+  assert.ok(!volumes.includes(volWithV), 'rm -v: the anonymous volume went with its container');
+  assert.ok(volumes.includes(volWithoutV), 'rm without -v: the anonymous volume stays, as docker keeps it');
+  assert.equal(existsSync(join(fx.root, 'snapshots', '987654')), false);
+  await next.client.json('DELETE', `/volumes/${volWithoutV}`);
+  await assertNoLeaks(t, fx.root, fx.runRoot, ids);
+  await next.stop();
 });
