@@ -127,9 +127,6 @@ for (const [name, entry] of Object.entries(commands)) {
     });
     asciiOnly(fresh);
     renameSync(fresh, bundle);
-    // V8 accepts a code cache made for any source of the same length and then runs the old code:
-    // a rebuilt bundle drops the cache its first run wrote (berth-runtime's is retrained below).
-    rmSync(join(out, 'code-cache', `${name}-${process.versions.v8}-${process.arch}.bin`), { force: true });
     // The launcher loads the bundle with its V8 code cache (scripts/launcher.ts).
     const launcherTmp = `${launcher}.new-${process.pid}`;
     writeFileSync(launcherTmp, launcherSource(node, name, join(out, 'compile-cache'), name === 'berth-runtime' ? runtimeLauncher : {}));
