@@ -315,6 +315,8 @@ export const ERROR_CODES = {
   exec_no_tty: 'failed_precondition',
   exec_not_found: 'not_found',
   exec_not_running: 'failed_precondition',
+  // engine: health checks
+  health_check_invalid: 'invalid_argument',
   // engine: container records
   ambiguous_container_id: 'invalid_argument',
   container_name_in_use: 'already_exists',
@@ -344,6 +346,7 @@ export const ERROR_CODES = {
   api_version_unsupported: 'invalid_argument',
   daemon_conflict: 'failed_precondition',
   daemon_error: 'internal',
+  daemon_group_unknown: 'invalid_argument',
   daemon_invalid_argument: 'invalid_argument',
   daemon_not_found: 'not_found',
   daemon_not_running: 'failed_precondition',

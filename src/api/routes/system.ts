@@ -22,7 +22,7 @@ function eventMatches(e: EngineEvent, f: Filters): boolean {
     const a = e.Actor.Attributes;
     const ok =
       key === 'type' ? values.includes(e.Type)
-      : key === 'event' ? values.includes(e.Action)
+      : key === 'event' ? values.includes(e.Action) || values.includes(e.Action.split(':')[0]!)
       : key === 'container' ? e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
       : key === 'volume' ? e.Type === 'volume' && values.includes(e.Actor.ID)
       : key === 'image' ? values.some((v) => a['image'] === v || (e.Type === 'image' && e.Actor.ID === v))

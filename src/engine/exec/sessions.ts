@@ -16,10 +16,10 @@
  * rootfs's user database, and asks the container's state through it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { failedPrecondition, internal, isBerthError, notFound } from '../../errors.ts';
+import { errnoCode, failedPrecondition, internal, isBerthError, notFound } from '../../errors.ts';
 import { readUserDb } from '../../image/bundle/read-user-db.ts';
 import { Rootfs } from '../../image/unpack/rootfs.ts';
 import type { Process } from '../../oci/runtime-spec.ts';
@@ -65,6 +65,8 @@ export interface ExecStartOptions {
 
 export interface ExecStarted {
   pid: number;
+  /** The exec's berth-monitor, which exits after the process. */
+  monitorPid: number;
   /**
    * Without detach: the attachment, in Docker's multiplexed framing (raw
    * with a terminal), both streams whatever the Attach flags say; input
@@ -101,6 +103,37 @@ interface Session {
   runDir: string;
   wait?: ExitWait;
   exited?: Promise<number | null>;
+}
+
+/**
+ * The monitor may be unlinking its socket and fifo at this very moment, and
+ * rmSync's recursive walk stops early, silently with `force`, when an entry
+ * vanishes under it: so entry by entry (the run directory holds only files).
+ */
+function removeRunDir(dir: string): void {
+  for (let attempt = 1; ; attempt++) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const name of names) rmSync(join(dir, name), { force: true });
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      if (errnoCode(err) !== 'ENOTEMPTY' || attempt === 3) throw err;
+    }
+  }
+}
+
+/** Paths of the unix sockets bound in this network namespace (a monitor's, when it still runs): no connection, so no client a monitor would see. */
+function boundSockets(): Set<string> {
+  const lines = readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1);
+  return new Set(lines.map((l) => l.trim().split(/\s+/)[7]).filter((p) => p !== undefined));
 }
 
 export function exitCodeOf(s: ExitStatus): number {
@@ -181,7 +214,7 @@ export class ExecSessions {
       s.status = 'running';
       s.wait = waitExit(s.runDir);
       s.exited = s.wait.exited.then(exitCodeOf, () => null).then((code) => this.finish(s, code));
-      return { pid: started.pid, ...(started.socket === undefined ? {} : { socket: started.socket }), exited: s.exited };
+      return { pid: started.pid, monitorPid: started.monitorPid, ...(started.socket === undefined ? {} : { socket: started.socket }), exited: s.exited };
     } catch (err) {
       // dockerd's code for an exec that could not start.
       this.finish(s, 126);
@@ -197,7 +230,7 @@ export class ExecSessions {
     s.status = 'exited';
     s.exitCode = code;
     s.wait?.cancel();
-    rmSync(s.runDir, { recursive: true, force: true });
+    removeRunDir(s.runDir);
     try {
       rmdirSync(dirname(s.runDir));
     } catch {
@@ -272,6 +305,13 @@ export class ExecSessions {
     }));
   }
 
+  /** Forgets an exec that has exited (health probes drop theirs); a running one stays. */
+  removeExec(id: string): void {
+    const s = this.get(id);
+    this.refresh(s);
+    if (s.status === 'exited' || s.status === 'created') this.sessions.delete(id);
+  }
+
   /** Drops the container's sessions: the hook the engine calls when it removes the container. */
   forgetContainer(containerId: string): void {
     for (const s of this.sessions.values()) {
@@ -279,6 +319,38 @@ export class ExecSessions {
       if (s.status !== 'exited') this.finish(s, null);
       this.sessions.delete(s.id);
     }
+  }
+
+  /**
+   * At the daemon's start, before any exec: removes the run directories a
+   * previous daemon left (its sessions were in its memory) whose monitor
+   * is gone: an exit recorded, or an attach socket nobody listens on. Those
+   * still running are left for a later sweep. Returns the exec ids removed.
+   */
+  sweepLeftovers(): string[] {
+    const root = join(this.options.runRoot, 'exec');
+    let ids: string[];
+    try {
+      ids = readdirSync(root).filter((id) => /^[0-9a-f]{64}$/.test(id) && !this.sessions.has(id));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const bound = boundSockets();
+    const removed: string[] = [];
+    for (const id of ids) {
+      const dir = join(root, id);
+      let gone: boolean;
+      try {
+        gone = readExit(dir) !== undefined || !bound.has(join(dir, 'attach'));
+      } catch {
+        gone = true;  // an exit file that cannot be read: nothing to keep it for
+      }
+      if (!gone) continue;
+      removeRunDir(dir);
+      removed.push(id);
+    }
+    return removed;
   }
 
   /** Stops watching (the daemon's shutdown): the processes and their monitors go on. */

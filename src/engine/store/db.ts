@@ -30,6 +30,10 @@
  *     ON DELETE CASCADE from engine_containers; a volume in use cannot be
  *     deleted (RESTRICT) until its rows are gone.
  *
+ *   engine_health            container_id PK, ON DELETE CASCADE from engine_containers
+ *     status                 starting | healthy | unhealthy
+ *     failing_streak, log    JSON: the last 5 probes {Start, End, ExitCode, Output}
+ *
  * A record in state `creating` was written before any of its resources
  * were made; one still there when the daemon starts is what a crash left
  * half made (see ContainerStore.listIncomplete).
@@ -77,6 +81,13 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (container_id, volume_name)
    );
    CREATE INDEX engine_container_volumes_by_volume ON engine_container_volumes(volume_name);`,
+  // version 2
+  `CREATE TABLE engine_health (
+     container_id TEXT PRIMARY KEY REFERENCES engine_containers(id) ON DELETE CASCADE,
+     status TEXT NOT NULL CHECK (status IN ('starting', 'healthy', 'unhealthy')),
+     failing_streak INTEGER NOT NULL DEFAULT 0,
+     log TEXT NOT NULL DEFAULT '[]'
+   );`,
 ];
 
 export const ENGINE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,81 +7,15 @@
  * left behind (monitors, run directories). Root only.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { isBerthError } from '../../../src/errors.ts';
-import { ExecSessions, type ExecContainer, type ExecStarted } from '../../../src/engine/exec/sessions.ts';
+import { ExecSessions, type ExecStarted } from '../../../src/engine/exec/sessions.ts';
 import { attachSocket, type Attached } from '../../../src/engine/monitor/attach.ts';
 import { readExit } from '../../../src/engine/monitor/exit-file.ts';
-import { startMonitor } from '../../../src/engine/monitor/spawn.ts';
-import { makeBundle, onCleanup, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function monitorPids(): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readlinkSync(`/proc/${p}/exe`).endsWith('/berth-monitor');
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
-
-interface Running {
-  ctx: ExecContainer;
-  execs: ExecSessions;
-  rootfs: string;
-  runRoot: string;
-  /** Kills the container (from outside, as `stop` ends with) and waits for its monitor's exit record. */
-  kill(): Promise<void>;
-}
-
-/** A running container, with an ExecSessions of its own whose run root is a temporary directory. */
-async function running(t: TestContext, name: string): Promise<Running> {
-  const rt = new RuntimeFixture(t);
-  const bundle = makeBundle(t, { args: ['sleep', '1000'] });
-  // Short: RUNROOT/exec/<64 hex>/console.sock must fit in a socket address (107 bytes).
-  const runRoot = tempDir(t, 'bx-');
-  const dir = tempDir(t, 'berth-exec-');
-  const id = rt.track(uniqueId('exec'));
-  const runDir = join(runRoot, 'containers', id);
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  const { monitorPid } = await startMonitor({
-    runtime: RUNTIME_BIN, root: rt.root, bundle: bundle.dir, id, runDir,
-    log: { path: join(dir, 'ctr.log'), maxSize: 1 << 20, maxFiles: 2, lineMax: 16384 },
-  });
-  onCleanup(t, async () => {
-    await rt.run(['delete', '--force', id]);
-    await waitFor('the monitor to exit', () => (alive(monitorPid) ? undefined : true)).catch(() => process.kill(monitorPid, 'SIGKILL'));
-  });
-  const started = await rt.run(['start', id]);
-  assert.equal(started.code, 0, started.stderr);
-  let state = 'running';
-  const ctx: ExecContainer = {
-    id, name, runtime: RUNTIME_BIN, runtimeRoot: rt.root, configPath: join(bundle.dir, 'config.json'), rootfs: bundle.rootfs,
-    state: () => state,
-  };
-  const execs = new ExecSessions({ runRoot });
-  onCleanup(t, () => execs.close());
-  return {
-    ctx, execs, rootfs: bundle.rootfs, runRoot,
-    kill: async () => {
-      assert.equal((await rt.run(['kill', id, 'KILL'])).code, 0);
-      await waitFor('the container\'s exit', () => readExit(runDir), 20_000);
-      state = 'exited';
-      await execs.containerStopped(id);
-    },
-  };
-}
+import { alive, monitorPids, runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
+import { waitFor } from '../../helpers/runtime.ts';
 
 interface Output {
   stdout: string;
@@ -97,14 +31,14 @@ function collect(started: ExecStarted, terminal = false): Output {
 }
 
 /** The exec's run directory is gone and its monitor exited. */
-async function leftNothing(r: Running, started: ExecStarted, execId: string): Promise<void> {
+async function leftNothing(r: RunningContainer, started: ExecStarted, execId: string): Promise<void> {
   await started.exited;
   assert.equal(existsSync(join(r.runRoot, 'exec', execId)), false, 'the run directory is removed');
-  await waitFor('the exec\'s monitor to exit', () => (monitorPids().length <= 1 ? true : undefined));
+  await waitFor('the exec\'s monitor to exit', () => (alive(started.monitorPid) ? undefined : true));
 }
 
 test('output arrives through the attachment, stdout and stderr apart, and inspect reports the exit code', async (t) => {
-  const r = await running(t, 'web');
+  const r = await runningContainer(t, 'web');
   const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'echo out1; echo err1 >&2; echo out2; exit 3'], AttachStdout: true, AttachStderr: true });
   assert.match(id, /^[0-9a-f]{64}$/);
   assert.equal(r.execs.inspectExec(id).Running, false);
@@ -127,7 +61,7 @@ test('output arrives through the attachment, stdout and stderr apart, and inspec
 });
 
 test('-e adds to the container\'s environment, -w sets the cwd, -u nobody runs with nobody\'s ids', async (t) => {
-  const r = await running(t, 'envs');
+  const r = await runningContainer(t, 'envs');
   const id = r.execs.createExec(r.ctx, {
     Cmd: ['sh', '-c', 'echo "$FOO|$TERM"; pwd; id -u; id -g; grep -E "^(CapEff|Uid)" /proc/self/status'],
     Env: ['FOO=bar baz', 'TERM=dumb'], WorkingDir: '/tmp', User: 'nobody', AttachStdout: true,
@@ -152,7 +86,7 @@ test('-e adds to the container\'s environment, -w sets the cwd, -u nobody runs w
 });
 
 test('-u with a user the container does not have is refused by name', async (t) => {
-  const r = await running(t, 'users');
+  const r = await runningContainer(t, 'users');
   const id = r.execs.createExec(r.ctx, { Cmd: ['true'], User: 'nosuchuser' });
   await assert.rejects(r.execs.startExec(id), (err: Error) => {
     assert.ok(isBerthError(err, 'exec_config_invalid'), err.message);
@@ -163,7 +97,7 @@ test('-u with a user the container does not have is refused by name', async (t) 
 });
 
 test('bad exec configs are refused with the field named', async (t) => {
-  const r = await running(t, 'configs');
+  const r = await runningContainer(t, 'configs');
   for (const [config, field] of [
     [{}, 'Cmd'], [{ Cmd: [] }, 'Cmd'], [{ Cmd: 'ls' }, 'Cmd'], [{ Cmd: ['ls'], Env: ['=x'] }, 'Env'],
     [{ Cmd: ['ls'], WorkingDir: 'tmp' }, 'WorkingDir'], [{ Cmd: ['ls'], Tty: 'yes' }, 'Tty'], [{ Cmd: ['ls'], ConsoleSize: [1] }, 'ConsoleSize'],
@@ -178,7 +112,7 @@ test('bad exec configs are refused with the field named', async (t) => {
 });
 
 test('a command that cannot run fails the start with the runtime\'s message, and inspect says 126', async (t) => {
-  const r = await running(t, 'missing');
+  const r = await runningContainer(t, 'missing');
   const id = r.execs.createExec(r.ctx, { Cmd: ['/no/such/program'] });
   await assert.rejects(r.execs.startExec(id), (err: Error) => {
     assert.ok(isBerthError(err, 'runtime_exec_failed'), err.message);
@@ -190,7 +124,7 @@ test('a command that cannot run fails the start with the runtime\'s message, and
 });
 
 test('-t gives the process a terminal, and resize reaches it', async (t) => {
-  const r = await running(t, 'tty');
+  const r = await runningContainer(t, 'tty');
   const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'test -t 0 && echo "is a tty $TERM"; read x; stty size'], Tty: true, AttachStdin: true, AttachStdout: true });
   const started = await r.execs.startExec(id, { tty: true });
   const out = collect(started, true);
@@ -205,7 +139,7 @@ test('-t gives the process a terminal, and resize reaches it', async (t) => {
 });
 
 test('-i: what the client sends is the process\'s stdin, and ending it ends the input', async (t) => {
-  const r = await running(t, 'stdin');
+  const r = await runningContainer(t, 'stdin');
   const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'cat; echo "eof seen" >&2'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
   const started = await r.execs.startExec(id);
   const out = collect(started);
@@ -221,7 +155,7 @@ test('-i: what the client sends is the process\'s stdin, and ending it ends the 
 });
 
 test('-d returns while the process runs; the process is the monitor\'s and is killed with the container', async (t) => {
-  const r = await running(t, 'detached');
+  const r = await runningContainer(t, 'detached');
   const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'exec sleep 1000'] });
   const started = await r.execs.startExec(id, { detach: true });
   assert.equal(started.socket, undefined, 'no attachment when detached');
@@ -239,7 +173,7 @@ test('-d returns while the process runs; the process is the monitor\'s and is ki
 });
 
 test('exec in a stopped container is refused, naming the container', async (t) => {
-  const r = await running(t, 'stopped-one');
+  const r = await runningContainer(t, 'stopped-one');
   const early = r.execs.createExec(r.ctx, { Cmd: ['true'] });
   await r.kill();
   assert.throws(() => r.execs.createExec(r.ctx, { Cmd: ['true'] }), (err: Error) => {
@@ -250,6 +184,24 @@ test('exec in a stopped container is refused, naming the container', async (t) =
   await assert.rejects(r.execs.startExec(early), (err) => isBerthError(err, 'exec_container_not_running'));
   r.execs.forgetContainer(r.ctx.id);
   assert.throws(() => r.execs.inspectExec(early), (err) => isBerthError(err, 'exec_not_found'));
+});
+
+test('a restarted daemon sweeps the run directories of execs whose monitors are gone, and keeps those still running', async (t) => {
+  const r = await runningContainer(t, 'sweep');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['sleep', '1000'] });
+  const started = await r.execs.startExec(id, { detach: true });
+  r.execs.close();  // the daemon is gone: nobody watches this exec any more
+  const stale = join(r.runRoot, 'exec', 'e'.repeat(64));
+  mkdirSync(stale);
+  writeFileSync(join(stale, 'attach'), '');  // a monitor killed before it could unlink its socket
+  const next = new ExecSessions({ runRoot: r.runRoot });
+  assert.deepEqual(next.sweepLeftovers(), ['e'.repeat(64)]);
+  assert.ok(existsSync(join(r.runRoot, 'exec', id)), 'a running exec\'s directory stays');
+  process.kill(started.pid, 'SIGKILL');
+  await waitFor('the exit record', () => readExit(join(r.runRoot, 'exec', id)));
+  assert.deepEqual(next.sweepLeftovers(), [id]);
+  assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  await waitFor('the exec\'s monitor to exit', () => (alive(started.monitorPid) ? undefined : true));
 });
 
 test('no monitor is left after the tests', async () => {

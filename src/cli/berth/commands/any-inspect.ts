@@ -5,10 +5,10 @@
  * `berth image inspect` keeps its own flags (--remote, --raw, --config).
  */
 import { ApiClient } from '../../../api/client.ts';
-import { describeError, invalidArgument, notFound } from '../../../errors.ts';
+import { invalidArgument, notFound } from '../../../errors.ts';
 import { inspectImage } from '../../../image/inspect.ts';
 import { defineCommand } from '../context.ts';
-import { renderInspect } from '../format/inspect.ts';
+import { inspectEach } from './inspect-each.ts';
 
 export default defineCommand({
   args: ['NAME...'],
@@ -22,30 +22,17 @@ export default defineCommand({
     const paths = ctx.daemonPaths();
     const client = new ApiClient(paths.socket);
     const daemon = type !== 'image' && (await client.ping(1000));
-    const found: unknown[] = [];
-    let failed = 0;
-    for (const name of input.args) {
-      try {
-        if (daemon) {
-          const answer = await client.request('GET', `/containers/${encodeURIComponent(name)}/json`);
-          if (answer.status === 200) {
-            found.push(JSON.parse(answer.body.toString()));
-            continue;
-          }
-        }
-        if (type === 'container') throw notFound('container_not_found', `no such container: ${name}`);
-        const store = await ctx.store();
-        const img = store.tryResolve(name);
-        if (img === undefined) throw notFound('object_not_found', `no such object: ${name}`);
-        found.push(await inspectImage(store, img));
-      } catch (err) {
-        failed++;
-        ctx.stderr.write(`berth: ${describeError(err)}\n`);
+    const lookup = async (name: string): Promise<unknown> => {
+      if (daemon) {
+        const answer = await client.request('GET', `/containers/${encodeURIComponent(name)}/json`);
+        if (answer.status === 200) return JSON.parse(answer.body.toString()) as unknown;
       }
-    }
-    const { out, errors } = renderInspect(found, input.str('format'));
-    ctx.out(out);
-    for (const e of errors) ctx.stderr.write(`berth: ${e.message}\n`);
-    return failed + errors.length > 0 ? 1 : 0;
+      if (type === 'container') throw notFound('container_not_found', `no such container: ${name}`);
+      const store = await ctx.store();
+      const img = store.tryResolve(name);
+      if (img === undefined) throw notFound('object_not_found', `no such object: ${name}`);
+      return inspectImage(store, img);
+    };
+    return inspectEach(ctx, input.args, lookup, input.str('format'));
   },
 });

@@ -3,7 +3,7 @@ import { describeError } from '../../../errors.ts';
 import { VOLUME_CREATE_FLAGS, VOLUME_INSPECT_FLAGS, VOLUME_LS_FLAGS, VOLUME_PRUNE_FLAGS, VOLUME_RM_FLAGS, volumeCreateFrom } from '../command-flags.ts';
 import { defineCommand } from '../context.ts';
 import { filtersParam, parseFilters } from '../format/filters.ts';
-import { renderInspect } from '../format/inspect.ts';
+import { inspectEach } from './inspect-each.ts';
 import { renderList } from '../format/list.ts';
 import { humanSize } from '../format/units.ts';
 
@@ -41,20 +41,7 @@ export const inspect = defineCommand({
   flags: VOLUME_INSPECT_FLAGS,
   async run(ctx, input) {
     const client = await ctx.daemon();
-    const found: unknown[] = [];
-    let failed = 0;
-    for (const name of input.args) {
-      try {
-        found.push(await client.json('GET', `/volumes/${encodeURIComponent(name)}`));
-      } catch (err) {
-        failed++;
-        ctx.stderr.write(`berth: ${describeError(err)}\n`);
-      }
-    }
-    const { out, errors } = renderInspect(found, input.str('format'));
-    ctx.out(out);
-    for (const e of errors) ctx.stderr.write(`berth: ${e.message}\n`);
-    return failed + errors.length > 0 ? 1 : 0;
+    return inspectEach(ctx, input.args, (name) => client.json('GET', `/volumes/${encodeURIComponent(name)}`), input.str('format'));
   },
 });
 

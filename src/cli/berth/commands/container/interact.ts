@@ -7,7 +7,7 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { failedPrecondition, invalidArgument } from '../../../../errors.ts';
+import { describeError, failedPrecondition, invalidArgument } from '../../../../errors.ts';
 import { parseResources } from '../../../../engine/spec/resources.ts';
 import { CP_FLAGS, UPDATE_FLAGS } from '../../command-flags.ts';
 import { EXEC_FLAGS, execFlagsFrom } from '../../container-flags.ts';
@@ -208,7 +208,7 @@ export const update = defineCommand({
         ctx.out(`${n}\n`);
       } catch (err) {
         failed++;
-        ctx.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
+        ctx.stderr.write(`berth: ${describeError(err)}\n`);
       }
     }
     return failed > 0 ? 1 : 0;

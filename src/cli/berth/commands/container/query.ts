@@ -3,12 +3,11 @@
  * events, and container prune. Each asks berthd over the Docker Engine
  * API and prints as docker does (src/cli/berth/format).
  */
-import { describeError } from '../../../../errors.ts';
 import { CONTAINER_PRUNE_FLAGS, EVENTS_FLAGS, INSPECT_FLAGS, LOGS_FLAGS, NO_FLAGS, PS_FLAGS, STATS_FLAGS, logsOptionsFrom } from '../../command-flags.ts';
 import { defineCommand } from '../../context.ts';
 import { asEventMessage, eventsTemplate, renderEvent } from '../../format/events.ts';
 import { filtersParam, parseFilters } from '../../format/filters.ts';
-import { renderInspect } from '../../format/inspect.ts';
+import { inspectEach } from '../inspect-each.ts';
 import { asContainerSummary, psWantsSize, renderPs } from '../../format/ps.ts';
 import { invalidStatsEntry, renderStats, statsEntry, type StatsEntry } from '../../format/stats.ts';
 import { tabwrite } from '../../format/tabwriter.ts';
@@ -37,20 +36,7 @@ export const inspect = defineCommand({
   flags: INSPECT_FLAGS,
   async run(ctx, input) {
     const client = await ctx.daemon();
-    const objects: unknown[] = [];
-    let failed = 0;
-    for (const name of input.args) {
-      try {
-        objects.push(await client.json('GET', path(name, '/json'), { query: { size: input.bool('size') } }));
-      } catch (err) {
-        failed++;
-        ctx.stderr.write(`berth: ${describeError(err)}\n`);
-      }
-    }
-    const { out, errors } = renderInspect(objects, input.str('format'));
-    ctx.out(out);
-    for (const e of errors) ctx.stderr.write(`berth: ${e.message}\n`);
-    return failed + errors.length > 0 ? 1 : 0;
+    return inspectEach(ctx, input.args, (name) => client.json('GET', path(name, '/json'), { query: { size: input.bool('size') } }), input.str('format'));
   },
 });
 
