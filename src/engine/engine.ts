@@ -204,7 +204,12 @@ export class Engine {
     if (policy === 'never') throw notFound('image_not_found', `image "${ref}": not in the store, and --pull never forbids pulling it`);
     if (this.options.pull === undefined) throw notFound('image_not_found', `image "${ref}": not in the store`);
     this.events.publish('image', 'pull', ref);
-    return this.options.pull(ref);
+    try {
+      return await this.options.pull(ref);
+    } catch (err) {
+      // The registry's words alone ("connect ECONNREFUSED") would not say which image was wanted.
+      throw notFound('image_not_found', `image "${ref}": not in the store, and pulling it failed`, { cause: err });
+    }
   }
 
   // ---- create ---------------------------------------------------------

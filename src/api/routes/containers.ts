@@ -119,8 +119,10 @@ function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: b
     monitor.on('error', end);
     if (o.stdin) {
       conn.on('data', (b: Buffer) => monitor.write(b));
-      // The client closed its side (stdin at EOF): the container's stdin closes too.
-      conn.on('end', () => monitor.end());
+      // The client closed its side (stdin at EOF): the container's stdin closes too. A client that
+      // closed before the container started has had its 'end' emitted already (a socket reads its EOF at once).
+      if (conn.readableEnded) monitor.end();
+      else conn.on('end', () => monitor.end());
     }
     conn.on('close', end);
     conn.on('error', end);
