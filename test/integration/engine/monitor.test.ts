@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorPids } from '../../helpers/exec-container.ts';
 import { test, type TestContext } from 'node:test';
 import { attach, resize } from '../../../src/engine/monitor/attach.ts';
 import { readExit, type ExitStatus } from '../../../src/engine/monitor/exit-file.ts';
@@ -229,13 +230,8 @@ test('a fast writer keeps the monitor\'s memory bounded, and rotation keeps at m
 });
 
 test('no monitor, fd or mount is left after the tests', () => {
-  const monitors = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readlinkSync(`/proc/${p}/exe`).endsWith('/berth-monitor');
-    } catch {
-      return false;
-    }
-  });
+  // This tree's monitors only (exec-container.ts): other checkouts on the machine may run their own tests meanwhile.
+  const monitors = monitorPids();
   assert.deepEqual(monitors, []);
   assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /berth-bundle-/);
 });
