@@ -14,7 +14,8 @@ import { isBerthError } from '../../../src/errors.ts';
 import { ExecSessions, type ExecStarted } from '../../../src/engine/exec/sessions.ts';
 import { attachSocket, type Attached } from '../../../src/engine/monitor/attach.ts';
 import { readExit } from '../../../src/engine/monitor/exit-file.ts';
-import { alive, monitorPids, runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
+import { runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
+import { alive, monitorPids } from '../../helpers/monitors.ts';
 import { waitFor } from '../../helpers/runtime.ts';
 
 interface Output {
