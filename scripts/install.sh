@@ -35,7 +35,7 @@ runtime_pkgs=(busybox-static gcc libc6-dev uidmap iproute2 ca-certificates
 # arm/arm64 kernel headers that scripts/gen-syscalls.ts reads.
 test_pkgs=(runc podman skopeo umoci docker-registry containernetworking-plugins openssl
   libseccomp-dev seccomp hyperfine apache2-utils
-  linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross zstd buildah)
+  linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross zstd buildah containerd)
 pkgs=("${runtime_pkgs[@]}")
 [ "$want_test_tools" = 1 ] && pkgs+=("${test_pkgs[@]}")
 missing=()

@@ -297,6 +297,10 @@ export const ERROR_CODES = {
   monitor_start_failed: 'internal',
   runtime_create_failed: 'internal',
   // engine: container lifecycle
+  object_not_found: 'not_found',
+  unknown_type: 'invalid_argument',
+  cp_failed: 'invalid_argument',
+  bind_source_missing: 'invalid_argument',
   container_not_paused: 'failed_precondition',
   container_not_running: 'failed_precondition',
   container_running: 'failed_precondition',
@@ -341,6 +345,7 @@ export const ERROR_CODES = {
   api_version_unsupported: 'invalid_argument',
   daemon_conflict: 'failed_precondition',
   daemon_error: 'internal',
+  daemon_group_unknown: 'invalid_argument',
   daemon_invalid_argument: 'invalid_argument',
   daemon_not_found: 'not_found',
   daemon_not_running: 'failed_precondition',

@@ -186,6 +186,7 @@ struct stream {
 
 static struct stream out[2];
 static int clients[MAX_CLIENTS];
+static unsigned char input_ended[MAX_CLIENTS];  /* the client half-closed: still given output, no longer read */
 static int stdin_fd = -1;
 static char stdin_buf[STDIN_BUF];
 static size_t stdin_len, stdin_off;
@@ -196,6 +197,7 @@ static void drop_client(int i)
 		held = 0;
 	close(clients[i]);
 	clients[i] = -1;
+	input_ended[i] = 0;
 }
 
 static void close_stdin(void)
@@ -450,7 +452,7 @@ int main(int argc, char **argv)
 		p[n++] = (struct pollfd){ out[1].fd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ stdin_len > 0 ? stdin_fd : -1, POLLOUT, 0 };
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			p[n++] = (struct pollfd){ stdin_len > 0 || (i == 0 && held == 2) ? -1 : clients[i], POLLIN, 0 };
+			p[n++] = (struct pollfd){ stdin_len > 0 || (i == 0 && held == 2) || input_ended[i] ? -1 : clients[i], POLLIN, 0 };
 		/* After the exit, only what is already in the pipes is drained: a leftover holder cannot keep us. */
 		if (poll(p, (nfds_t)n, exited ? 0 : -1) < 0) {
 			if (errno == EINTR)
@@ -515,6 +517,8 @@ int main(int argc, char **argv)
 					close_stdin();
 				if (i == 0 && held && r == 0)
 					held = 2;  /* the caller ended its input, not its interest in the output */
+				else if (r == 0)
+					input_ended[i] = 1;  /* as docker's CloseWrite: the output goes on */
 				else
 					drop_client(i);
 			}

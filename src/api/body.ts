@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { invalidArgument } from '../errors.ts';
+import { describeError, invalidArgument } from '../errors.ts';
 
 /** dockerd reads JSON bodies whole too; container create bodies are a few KiB. */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -46,7 +46,7 @@ export function parseJsonBody(body: Buffer, contentType: string | undefined): un
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (err) {
-    throw invalidArgument('api_body_invalid', `request body: not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw invalidArgument('api_body_invalid', `request body: not JSON (${describeError(err)})`);
   }
 }
 

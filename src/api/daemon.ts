@@ -9,7 +9,7 @@
  * daemon to stop and waits until its lock is free; containers keep running.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { delay } from '../delay.ts';
 import { errnoCode, failedPrecondition, unavailable } from '../errors.ts';
@@ -21,7 +21,7 @@ import { daemonPaths, type DaemonPathOptions, type DaemonPaths } from './paths.t
 import { lockHolder } from './service.ts';
 
 export interface EnsureOptions extends DaemonPathOptions {
-  /** The argv that runs berthd (default: build/berthd.cjs beside this bundle). */
+  /** The argv that runs berthd (default: defaultDaemonCommand()). */
   command?: readonly string[];
   logLevel?: LogLevel;
   /** How long berthd may take to answer once started (default 30 s). */
@@ -35,8 +35,12 @@ export interface EnsureOptions extends DaemonPathOptions {
 const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
 const POLL_MS = 25;
 
+declare const BERTH_BUNDLED: boolean | undefined;
+
+/** The bundled berthd beside the bundled berth; from the sources (tests), berthd's sources, so both are the same code. */
 export function defaultDaemonCommand(): string[] {
-  return [join(buildDir(), 'berthd.cjs')];
+  const bundled = typeof BERTH_BUNDLED !== 'undefined' && BERTH_BUNDLED;
+  return bundled ? [join(buildDir(), 'berthd.cjs')] : [process.execPath, join(import.meta.dirname, '..', 'cli', 'berthd', 'main.ts')];
 }
 
 /** The last lines of the daemon's log, for an error that says why it did not come up. */
@@ -124,9 +128,24 @@ export function daemonHoldsLock(paths: DaemonPaths): boolean {
   }
 }
 
+/** Whether a process runs (a zombie, dead but not yet reaped, does not). */
+export function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return errnoCode(err) !== 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Asks berthd to stop (`POST /berth/shutdown`) and waits until it has let
- * go of its lock, that is, until the process is gone. Returns its pid.
+ * go of its lock and its process is gone. Returns its pid.
  */
 export async function stopDaemon(options: DaemonPathOptions & { timeoutMs?: number } = {}): Promise<number | undefined> {
   const paths = daemonPaths(options);
@@ -137,7 +156,7 @@ export async function stopDaemon(options: DaemonPathOptions & { timeoutMs?: numb
   }
   await client.json('POST', '/berth/shutdown');
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (daemonHoldsLock(paths)) {
+  while (daemonHoldsLock(paths) || (pid !== undefined && processRunning(pid))) {
     if (Date.now() > deadline) throw unavailable('daemon_stop_timeout', `berthd${pid === undefined ? '' : ` (pid ${pid})`} still holds ${paths.lock} after it was asked to stop`);
     await delay(POLL_MS);
   }

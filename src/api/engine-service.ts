@@ -8,6 +8,8 @@ import type { Engine } from '../engine/engine.ts';
 import type { ApiServer } from './server.ts';
 import type { Service } from './service.ts';
 import { containerRoutes } from './routes/containers.ts';
+import { execRoutes } from './routes/exec.ts';
+import { opsRoutes } from './routes/ops.ts';
 import { systemRoutes } from './routes/system.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 
@@ -30,7 +32,41 @@ export async function startEngine(server: ApiServer, service: Service): Promise<
     cleaned: report.cleaned.length,
     restarted: report.restarted.length,
   });
-  containerRoutes(server.router, engine);
+  const { ExecSessions } = await import('../engine/exec/sessions.ts');
+  const sessions = new ExecSessions({ runRoot: service.paths.runRoot });
+  engine.events.subscribe((e) => {
+    if (e.Type === 'container' && e.Action === 'die') void sessions.containerStopped(e.Actor.ID);
+    if (e.Type === 'container' && e.Action === 'destroy') sessions.forgetContainer(e.Actor.ID);
+  });
+  const { HealthMonitor } = await import('../engine/health/monitor.ts');
+  const { HealthStore } = await import('../engine/store/health.ts');
+  const health = new HealthMonitor({
+    store: new HealthStore(engine.containers.db),
+    execs: sessions,
+    onEvent: (id, action) => {
+      const r = engine.containers.get(id);
+      engine.events.publish('container', action, id, r === undefined ? {} : engine.attributes(r));
+    },
+    onError: (id, err) => server.logger.warn('health check not recorded', { id, err }),
+  });
+  const watchHealth = (id: string): void => {
+    const v = engine.view(id);
+    void health.start({ container: engine.execContainer(id), healthcheck: v.options.health, startedAt: new Date(v.record.startedAt ?? Date.now()) });
+  };
+  engine.events.subscribe((e) => {
+    if (e.Type !== 'container') return;
+    if (e.Action === 'start') watchHealth(e.Actor.ID);
+    if (e.Action === 'die' || e.Action === 'destroy') void health.stop(e.Actor.ID);
+  });
+  // The containers re-adopted at recovery are checked again from now on.
+  for (const r of engine.containers.list()) if (r.state === 'running') watchHealth(r.id);
+  engine.onClose(() => {
+    void health.close();
+    sessions.close();
+  });
+  containerRoutes(server.router, engine, { execIds: (id) => sessions.execIdsOf(id), health: (id) => health.state(id) });
+  execRoutes(server.router, engine, sessions);
+  opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);
   systemRoutes(server.router, engine);
   const byState = (): Record<string, number> => {

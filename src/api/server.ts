@@ -20,7 +20,7 @@ import { Query } from './query.ts';
 import type { ApiRequest, Headers, Reply } from './reply.ts';
 import { API_VERSION, Router, splitVersion } from './router.ts';
 import { ResponseSink, UpgradeSink, type Sink } from './sink.ts';
-import { listenUnix, type UnixListener } from './socket.ts';
+import { listenUnix, type ListenOptions, type UnixListener } from './socket.ts';
 
 export interface ApiServerOptions {
   logger?: Logger;
@@ -33,8 +33,8 @@ export interface ApiServerOptions {
 interface InFlight {
   readonly controller: AbortController;
   sink: Sink;
-  /** A stream or a hijack: runs until its client or the daemon ends it. */
-  longLived: boolean;
+  /** A stream or a hijack runs until its client or the daemon ends it; a call answers once. */
+  kind: 'call' | 'stream' | 'hijack';
 }
 
 interface Input {
@@ -79,8 +79,8 @@ export class ApiServer {
   }
 
   /** Listens on a unix socket (src/api/socket.ts: mode 0660, a stale file replaced, a live one refused). */
-  async listen(path: string, mode?: number): Promise<void> {
-    this.listener = await listenUnix(this.http, path, mode === undefined ? {} : { mode });
+  async listen(path: string, options: ListenOptions = {}): Promise<void> {
+    this.listener = await listenUnix(this.http, path, options);
   }
 
   get socketPath(): string | undefined {
@@ -89,13 +89,17 @@ export class ApiServer {
 
   /**
    * Stops: no new connections; requests in flight get `graceMs` to finish,
-   * streams and hijacks are ended at once (their sources see the abort);
-   * then whatever is left is cut and the socket file removed.
+   * streams are ended at once (their sources see the abort) and hijacked
+   * connections cut; then whatever is left is cut and the socket file removed.
    */
   async close(graceMs = 10_000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
-    for (const f of this.inflight) if (f.longLived) f.controller.abort();
+    for (const f of this.inflight) {
+      if (f.kind !== 'call') f.controller.abort();
+      // An attached client (docker attach, exec) is cut as dockerd cuts it when stopping; its container is not touched.
+      if (f.kind === 'hijack') f.sink.destroy();
+    }
     if (this.inflight.size > 0) {
       const drained = new Promise<void>((resolve) => (this.drained = resolve));
       let timer: NodeJS.Timeout | undefined;
@@ -118,7 +122,7 @@ export class ApiServer {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const entry: InFlight = { controller: new AbortController(), sink: new ResponseSink(req, res), longLived: false };
+    const entry: InFlight = { controller: new AbortController(), sink: new ResponseSink(req, res), kind: 'call' };
     res.on('close', () => {
       if (!res.writableFinished) entry.controller.abort();
     });
@@ -134,7 +138,7 @@ export class ApiServer {
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-    const entry: InFlight = { controller: new AbortController(), sink: new UpgradeSink(socket), longLived: false };
+    const entry: InFlight = { controller: new AbortController(), sink: new UpgradeSink(socket), kind: 'call' };
     socket.on('close', () => entry.controller.abort());
     socket.on('error', (err) => this.logger.debug('connection error', { err }));
     let body: Promise<Buffer> | undefined;
@@ -200,11 +204,11 @@ export class ApiServer {
         sink.whole(reply.status, { ...this.baseHeaders, ...reply.headers }, undefined);
         return;
       case 'stream':
-        entry.longLived = true;
+        entry.kind = 'stream';
         await sink.stream(reply.status, { ...this.baseHeaders, 'Content-Type': reply.contentType, ...reply.headers }, reply.source, entry.controller.signal);
         return;
       case 'hijack':
-        entry.longLived = true;
+        entry.kind = 'hijack';
         // An upgraded request's body (exec start's options) is taken off the socket before the stream begins.
         if (sink instanceof UpgradeSink) await input.read();
         await sink.hijack(reply.contentType, this.baseHeaders, reply.run);

@@ -21,6 +21,8 @@ export interface ServiceOptions {
   onStart?: (server: ApiServer, service: Service) => void | Promise<void>;
   /** Called as the service stops, after the socket is closed (the engine closes its database there). */
   onStop?: () => void | Promise<void>;
+  /** The socket's group: who besides root may use berthd. */
+  socketGid?: number | undefined;
 }
 
 export interface Service {
@@ -90,7 +92,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     mkdirSync(paths.root, { recursive: true, mode: 0o700 });
     registerSystemRoutes(server, { paths, hooks: service.hooks, startedAt, shutdown: () => void service.stop() });
     await options.onStart?.(server, service);
-    await server.listen(paths.socket);
+    await server.listen(paths.socket, options.socketGid === undefined ? {} : { gid: options.socketGid });
   } catch (err) {
     closeSync(lockFd);
     throw err;

@@ -103,6 +103,8 @@ export class ResponseSink implements Sink {
     this.hijackedStatus = 200;
     socket.write(rawHead('200 OK', { 'Content-Type': contentType, ...headers }));
     const conn = Duplex.from({ readable: this.req, writable: socket });
+    // A client that goes away ends the pair early ("premature close"): the handler's stream ends, nothing crashes.
+    conn.on('error', () => {});
     await run(conn);
     socket.end();
   }

@@ -1,13 +1,13 @@
 /**
  * berthd's unix socket. It is bound inside a fresh 0700 directory next to
- * its final path, set to its mode (0660: root and the socket's group),
+ * its final path, given its group and mode (0660: root and that group),
  * and only then renamed into place, so there is no moment when it is
  * reachable with a wider mode, and the rename replaces a stale file
  * atomically. A file at the path is stale only when nothing answers on it:
  * a socket something listens on (another daemon) is refused, as is a path
  * that is not a socket at all.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -47,7 +47,29 @@ async function checkFree(path: string): Promise<void> {
   if (await answers(path)) throw failedPrecondition('daemon_socket_in_use', `socket ${path}: another daemon answers on it`);
 }
 
-export async function listenUnix(server: Server, path: string, options: { mode?: number } = {}): Promise<UnixListener> {
+export interface ListenOptions {
+  /** Default 0660. */
+  mode?: number;
+  /** The socket's group (the users who may use berthd); default the daemon's own. */
+  gid?: number;
+}
+
+/** A group's id by name from /etc/group; undefined when there is no such group. */
+export function groupId(name: string, groupFile = '/etc/group'): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(groupFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [group, , gid] = line.split(':');
+    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}
+
+export async function listenUnix(server: Server, path: string, options: ListenOptions = {}): Promise<UnixListener> {
   const mode = options.mode ?? 0o660;
   const dir = dirname(path);
   // Group members need to reach the socket through its directory: search permission for all, no listing.
@@ -63,6 +85,7 @@ export async function listenUnix(server: Server, path: string, options: { mode?:
         resolve();
       });
     });
+    if (options.gid !== undefined) chownSync(bound, -1, options.gid);
     chmodSync(bound, mode);
     renameSync(bound, path);
   } catch (err) {

@@ -9,14 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { arch, availableParallelism, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import pkg from '../../package.json' with { type: 'json' };
 import { errnoCode } from '../errors.ts';
+import { BERTH_VERSION } from '../runtime/features.ts';
 import type { DaemonPaths } from './paths.ts';
 import { bytes, json, type Reply } from './reply.ts';
 import { API_VERSION, MIN_API_VERSION } from './router.ts';
 import type { ApiServer } from './server.ts';
 
-export const BERTH_VERSION: string = pkg.version;
+export { BERTH_VERSION };
 
 /** What the engine knows and the daemon does not: filled by whoever registers the engine's routes. */
 export interface InfoHooks {

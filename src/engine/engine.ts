@@ -40,6 +40,9 @@ import { openEngineDatabase } from './store/db.ts';
 import { ContainerStore, type ContainerRecord, type RestartPolicy as StoredRestart } from './store/containers.ts';
 import { VolumeStore } from './volumes/volumes.ts';
 import type { RuntimeContext } from '../runtime/lifecycle/context.ts';
+import type { ContainerRecord as RuntimeRecord } from '../runtime/state/store.ts';
+import type { ExecContainer } from './exec/sessions.ts';
+import type { ContainerView as OpsView } from './ops/container-fs.ts';
 
 export interface LogLimits {
   maxSize: number;
@@ -107,6 +110,7 @@ export class Engine {
   private readonly beforeStart = new Map<string, ((runDir: string) => Promise<void>)[]>();
   private runtimeCtx: Promise<RuntimeContext> | undefined;
   private closed = false;
+  private readonly closers: (() => void)[] = [];
 
   private constructor(paths: EnginePaths, images: ImageStore, options: EngineOptions) {
     this.paths = paths;
@@ -130,8 +134,14 @@ export class Engine {
     return new Engine(paths, images, options);
   }
 
+  /** Runs `fn` when the engine closes (the daemon's other parts that hold per-container state). */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
   close(): void {
     this.closed = true;
+    for (const fn of this.closers.splice(0)) fn();
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
     for (const t of this.restartTimers.values()) clearTimeout(t);
@@ -199,6 +209,11 @@ export class Engine {
     // Checked before anything is made: a command is needed, the stop signal must parse.
     const command = commandLine(config, options, args);
     const signal = stopSignal(config, options);
+    for (const m of options.mounts) {
+      if (m.type === 'bind' && !existsSync(m.source)) {
+        throw invalidArgument('bind_source_missing', `bind mount source "${m.source}" (for ${m.target}): no such file or directory on the host`);
+      }
+    }
     const top = await imageTop(this.images, img);
     const restartPolicy: StoredRestart =
       options.restart.name === 'on-failure' ? { name: 'on-failure', maximumRetryCount: options.restart.maxRetries } : { name: options.restart.name, maximumRetryCount: 0 };
@@ -375,8 +390,8 @@ export class Engine {
     this.beforeStart.set(id, list);
   }
 
-  cancelAttachBeforeStart(ref: string, connect: (runDir: string) => Promise<void>): void {
-    const id = this.find(ref).id;
+  /** Takes back an attachBeforeStart (its client left); the container may be gone by then. */
+  cancelAttachBeforeStart(id: string, connect: (runDir: string) => Promise<void>): void {
     const list = (this.beforeStart.get(id) ?? []).filter((c) => c !== connect);
     if (list.length === 0) this.beforeStart.delete(id);
     else this.beforeStart.set(id, list);
@@ -707,6 +722,45 @@ export class Engine {
       }
     }
     return { removed, spaceReclaimed };
+  }
+
+  /** What the runtime keeps of a running container (its cgroup paths, its pid). */
+  async runtimeRecord(ref: string): Promise<RuntimeRecord> {
+    const r = this.find(ref);
+    if (r.state !== 'running' && r.state !== 'paused') throw failedPrecondition('container_not_running', `container "${r.name}": is not running`);
+    const ctx = await this.runtimeContext();
+    return ctx.store.read(r.id);
+  }
+
+  /** The container as exec sessions see it (src/engine/exec). */
+  execContainer(ref: string): ExecContainer {
+    const v = this.view(ref);
+    const id = v.record.id;
+    return {
+      id,
+      name: v.record.name,
+      runtime: this.runtime,
+      runtimeRoot: runtimeRoot(this.paths),
+      configPath: v.paths.config,
+      rootfs: v.paths.rootfs,
+      state: () => this.containers.get(id)?.state ?? 'removed',
+    };
+  }
+
+  /** The container's file system as `cp` walks it: the rootfs and, over it, its bind mounts and volumes (src/engine/ops). */
+  fsView(ref: string): OpsView {
+    const v = this.view(ref);
+    const mounts: OpsView['mounts'] = [];
+    for (const m of v.options.run.mounts) if (m.type === 'bind') mounts.push({ target: m.target, source: m.source, readonly: m.readonly });
+    for (const [target, name] of Object.entries(v.options.volumes)) {
+      const req = v.options.run.mounts.find((m) => m.type === 'volume' && m.target === target);
+      mounts.push({ target, source: this.volumes.inspect(name).mountpoint, readonly: req?.type === 'volume' && req.readonly });
+    }
+    const taken = new Set(mounts.map((m) => m.target));
+    const generated: [string, string][] = [['/etc/hostname', v.paths.hostname], ['/etc/hosts', v.paths.hosts], ['/etc/resolv.conf', v.paths.resolvConf]];
+    for (const [target, source] of generated) if (!taken.has(target)) mounts.push({ target, source, readonly: v.options.run.readOnly });
+    mounts.sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+    return { rootfs: v.paths.rootfs, mounts, readonlyRootfs: v.options.run.readOnly };
   }
 
   // ---- recovery -------------------------------------------------------

@@ -22,7 +22,7 @@ function eventMatches(e: EngineEvent, f: Filters): boolean {
     const a = e.Actor.Attributes;
     const ok =
       key === 'type' ? values.includes(e.Type)
-      : key === 'event' ? values.includes(e.Action)
+      : key === 'event' ? values.includes(e.Action) || values.includes(e.Action.split(':')[0]!)
       : key === 'container' ? e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
       : key === 'volume' ? e.Type === 'volume' && values.includes(e.Actor.ID)
       : key === 'image' ? values.some((v) => a['image'] === v || (e.Type === 'image' && e.Actor.ID === v))
@@ -77,6 +77,20 @@ export function systemRoutes(router: Router, engine: Engine): void {
       }
     }
     return stream(events());
+  });
+
+  /** docker image prune: dangling images (all unused with dangling=false), then unreferenced blobs. */
+  router.post('/images/prune', async (req) => {
+    const dangling = req.query.filters().get('dangling')?.[0] ?? 'true';
+    const deleted: { Deleted: string }[] = [];
+    if (dangling === 'false' || dangling === '0') {
+      const used = new Set(engine.containers.list().map((c) => c.imageId));
+      for (const img of engine.images.list()) if (!used.has(img.id) && engine.images.deleteImage(img.id)) deleted.push({ Deleted: img.id });
+    }
+    const { prune } = await import('../../image/store/gc.ts');
+    const r = await prune(engine.images, { dangling: true });
+    for (const id of r.images) deleted.push({ Deleted: id });
+    return json({ ImagesDeleted: deleted, SpaceReclaimed: r.bytes });
   });
 
   router.get('/system/df', async () => {

@@ -9,8 +9,8 @@ import { invalidArgument, unsupported } from '../../errors.ts';
 import { parseLabels } from '../../engine/spec/options.ts';
 import { parseSince } from './since.ts';
 
-const FORMAT_HELP =
-  "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template";
+const FORMAT_HELP = "Format output: 'table' (the default), 'table TEMPLATE' (a Go template in columns), 'json', or a Go TEMPLATE";
+const INSPECT_FORMAT_HELP = "Format output: 'json', or a Go TEMPLATE applied to each object (default: indented JSON)";
 
 export const LOGS_FLAGS = [
   { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
@@ -57,11 +57,11 @@ export const EVENTS_FLAGS = [
   { name: 'since', type: 'string', value: 'string', help: 'Show all events created since timestamp' },
   { name: 'until', type: 'string', value: 'string', help: 'Stream events until this timestamp' },
   { name: 'filter', short: 'f', type: 'list', value: 'filter', help: 'Filter output based on conditions provided' },
-  { name: 'format', type: 'string', value: 'string', help: FORMAT_HELP },
+  { name: 'format', type: 'string', value: 'string', help: "Format output: 'json', or a Go TEMPLATE applied to each event" },
 ] as const satisfies readonly FlagSpec[];
 
 export const INSPECT_FLAGS = [
-  { name: 'format', short: 'f', type: 'string', value: 'string', help: FORMAT_HELP },
+  { name: 'format', short: 'f', type: 'string', value: 'string', help: INSPECT_FORMAT_HELP },
   { name: 'size', short: 's', type: 'bool', help: 'Display total file sizes' },
 ] as const satisfies readonly FlagSpec[];
 
@@ -98,7 +98,7 @@ export const VOLUME_LS_FLAGS = [
   { name: 'format', type: 'string', value: 'string', help: FORMAT_HELP },
 ] as const satisfies readonly FlagSpec[];
 
-export const VOLUME_INSPECT_FLAGS = [{ name: 'format', short: 'f', type: 'string', value: 'string', help: FORMAT_HELP }] as const satisfies readonly FlagSpec[];
+export const VOLUME_INSPECT_FLAGS = [{ name: 'format', short: 'f', type: 'string', value: 'string', help: INSPECT_FORMAT_HELP }] as const satisfies readonly FlagSpec[];
 
 export const VOLUME_RM_FLAGS = [{ name: 'force', short: 'f', type: 'bool', help: 'Force the removal of one or more volumes' }] as const satisfies readonly FlagSpec[];
 

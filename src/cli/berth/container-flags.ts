@@ -9,7 +9,7 @@
  */
 import type { FlagSpec, FlagValues } from '../framework/flags.ts';
 import { bool, list, str } from '../framework/flags.ts';
-import { unsupported } from '../../errors.ts';
+import { describeError, unsupported } from '../../errors.ts';
 import type { EnvFile } from '../../engine/spec/env.ts';
 import { parseEnv } from '../../engine/spec/env.ts';
 import { flagError } from '../../engine/spec/flag-error.ts';
@@ -97,7 +97,7 @@ function readEnvFiles(flags: FlagValues, readFile: ReadFile): EnvFile[] {
     try {
       return { path, text: readFile(path) };
     } catch (err) {
-      throw flagError('--env-file', path, `cannot read it: ${err instanceof Error ? err.message : String(err)}`, err);
+      throw flagError('--env-file', path, `cannot read it: ${describeError(err)}`, err);
     }
   });
 }

@@ -7,7 +7,7 @@
  */
 import { DEFAULT_RUN_ROOT } from '../../api/paths.ts';
 import { DEFAULT_ROOT } from '../../image/store/store.ts';
-import { shortcut, type Entry, type Group, type Program } from '../framework/command.ts';
+import { shortcut, type Command, type Entry, type Group, type Program } from '../framework/command.ts';
 import { DOCKER, type FlagSpec } from '../framework/flags.ts';
 import type { CommandContext } from './context.ts';
 
@@ -29,8 +29,47 @@ const tag: E = { name: 'tag', summary: 'Give an image another name', load: () =>
 const unmount: E = { name: 'unmount', aliases: ['umount'], summary: 'Unmount what berth image mount mounted', load: () => import('./commands/unmount.ts') };
 const unpack: E = { name: 'unpack', summary: 'Unpack an image into a runtime bundle directory', load: () => import('./commands/unpack.ts') };
 
+type Loaded = Promise<{ default: Command<CommandContext> }>;
+/** The commands that are one request each live in one module (lifecycle.ts); each entry picks its own. */
+const lifecycle = (pick: 'start' | 'stop' | 'restart' | 'kill' | 'rm' | 'pause' | 'unpause' | 'wait' | 'rename'): (() => Loaded) => () =>
+  import('./commands/container/lifecycle.ts').then((m) => ({ default: m[pick] }));
+const run: E = { name: 'run', summary: 'Create and run a new container from an image', load: () => import('./commands/container/run.ts') };
+const create: E = { name: 'create', summary: 'Create a new container', load: () => import('./commands/container/create.ts') };
+const start: E = { name: 'start', summary: 'Start one or more stopped containers', load: lifecycle('start') };
+const stop: E = { name: 'stop', summary: 'Stop one or more running containers', load: lifecycle('stop') };
+const restart: E = { name: 'restart', summary: 'Restart one or more containers', load: lifecycle('restart') };
+const kill: E = { name: 'kill', summary: 'Kill one or more running containers', load: lifecycle('kill') };
+const rmContainer: E = { name: 'rm', aliases: ['remove'], summary: 'Remove one or more containers', load: lifecycle('rm') };
+const pause: E = { name: 'pause', summary: 'Pause all processes within one or more containers', load: lifecycle('pause') };
+const unpause: E = { name: 'unpause', summary: 'Unpause all processes within one or more containers', load: lifecycle('unpause') };
+const wait: E = { name: 'wait', summary: 'Block until one or more containers stop, then print their exit codes', load: lifecycle('wait') };
+const rename: E = { name: 'rename', summary: 'Rename a container', load: lifecycle('rename') };
+const query = (pick: 'ps' | 'inspect' | 'logs' | 'top' | 'port' | 'stats' | 'events' | 'prune'): (() => Loaded) => () =>
+  import('./commands/container/query.ts').then((m) => ({ default: m[pick] }));
+const interact = (pick: 'exec' | 'attach' | 'cp' | 'update'): (() => Loaded) => () =>
+  import('./commands/container/interact.ts').then((m) => ({ default: m[pick] }));
+const volume = (pick: 'create' | 'ls' | 'inspect' | 'rm' | 'prune'): (() => Loaded) => () => import('./commands/volume.ts').then((m) => ({ default: m[pick] }));
+const disk = (pick: 'df' | 'prune'): (() => Loaded) => () => import('./commands/system-disk.ts').then((m) => ({ default: m[pick] }));
+const ps: E = { name: 'ps', aliases: ['ls', 'list'], summary: 'List containers', load: query('ps') };
+const logs: E = { name: 'logs', summary: 'Fetch the logs of a container', load: query('logs') };
+const top: E = { name: 'top', summary: 'Display the running processes of a container', load: query('top') };
+const port: E = { name: 'port', summary: 'List port mappings or a specific mapping for the container', load: query('port') };
+const stats: E = { name: 'stats', summary: 'Display a live stream of container(s) resource usage statistics', load: query('stats') };
+const events: E = { name: 'events', summary: 'Get real time events from berthd', load: query('events') };
+const exec: E = { name: 'exec', summary: 'Execute a command in a running container', load: interact('exec') };
+const attach: E = { name: 'attach', summary: 'Attach local standard input, output, and error streams to a running container', load: interact('attach') };
+const cp: E = { name: 'cp', summary: 'Copy files/folders between a container and the local filesystem', load: interact('cp') };
+const update: E = { name: 'update', summary: 'Update configuration of one or more containers', load: interact('update') };
+/** docker's top-level container commands (`berth ps`, `berth run`, ...). */
+const CONTAINER_TOP: E[] = [attach, cp, create, events, exec, kill, logs, pause, port, ps, rename, restart, rmContainer, run, start, stats, stop, top, unpause, update, wait];
+const CONTAINER_COMMANDS: E[] = [
+  ...CONTAINER_TOP.filter((e) => e !== events),
+  { name: 'inspect', summary: 'Display detailed information on one or more containers', load: query('inspect') },
+  { name: 'prune', summary: 'Remove all stopped containers', load: query('prune') },
+].sort((a, b) => a.name.localeCompare(b.name));
+
 const GROUPS: Group<CommandContext>[] = [
-  { name: 'container', summary: 'Manage containers', commands: [] },
+  { name: 'container', summary: 'Manage containers', commands: CONTAINER_COMMANDS },
   { name: 'fn', summary: 'Manage functions', commands: [] },
   { name: 'image', summary: 'Manage images', commands: [build, copy, importEntry, inspect, load, ls, mount, prune, pull, push, rm, save, tag, unmount, unpack] },
   { name: 'network', summary: 'Manage networks', commands: [] },
@@ -38,19 +77,33 @@ const GROUPS: Group<CommandContext>[] = [
     name: 'system',
     summary: 'Manage berth itself',
     commands: [
+      { name: 'df', summary: 'Show berth disk usage', load: disk('df') },
+      events,
       { name: 'info', summary: 'Show what berthd runs on and holds', load: () => import('./commands/system-info.ts') },
+      { name: 'prune', summary: 'Remove stopped containers, dangling images (and with --volumes unused anonymous volumes)', load: disk('prune') },
       { name: 'service', summary: 'Run berthd in the foreground (for supervisors)', load: () => import('./commands/system-service.ts') },
       { name: 'stop', summary: 'Stop berthd; containers keep running', load: () => import('./commands/system-stop.ts') },
     ],
   },
-  { name: 'volume', summary: 'Manage volumes', commands: [] },
+  {
+    name: 'volume',
+    summary: 'Manage volumes',
+    commands: [
+      { name: 'create', summary: 'Create a volume', load: volume('create') },
+      { name: 'inspect', summary: 'Display detailed information on one or more volumes', load: volume('inspect') },
+      { name: 'ls', aliases: ['list'], summary: 'List volumes', load: volume('ls') },
+      { name: 'prune', summary: 'Remove unused local volumes', load: volume('prune') },
+      { name: 'rm', aliases: ['remove'], summary: 'Remove one or more volumes', load: volume('rm') },
+    ],
+  },
 ];
 
 const TOP: E[] = [
+  ...CONTAINER_TOP,
   build,
   shortcut(ls, 'images'),
   importEntry,
-  inspect,
+  { name: 'inspect', summary: 'Return low-level information on containers or images', load: () => import('./commands/any-inspect.ts') },
   load,
   { name: 'login', summary: 'Store registry credentials (after checking them)', load: () => import('./commands/login.ts') },
   { name: 'logout', summary: 'Remove stored registry credentials', load: () => import('./commands/logout.ts') },

@@ -22,6 +22,8 @@ Options:
   --root DIR         state: images, containers, volumes, the log (default ${DEFAULT_ROOT})
   --run-root DIR     run-time state and the lock (default ${DEFAULT_RUN_ROOT})
   --socket PATH      the API socket, mode 0660 (default RUN-ROOT/berth.sock)
+  --group NAME       the socket's group, who may use berthd besides root
+                     (default "berth" when that group exists, else root's)
   --log-level LEVEL  debug, info, warn or error (default info); logs are JSON lines on stderr
   --if-absent        exit 0 quietly when another berthd runs for this run root
   --version          print the version
@@ -37,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
         root: { type: 'string' },
         'run-root': { type: 'string' },
         socket: { type: 'string' },
+        group: { type: 'string' },
         'log-level': { type: 'string' },
         'if-absent': { type: 'boolean' },
         version: { type: 'boolean' },
@@ -46,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw invalidArgument('unknown_flag', `berthd: ${err instanceof Error ? err.message : String(err)} (see 'berthd --help')`);
+    throw invalidArgument('unknown_flag', `${describeError(err)} (see 'berthd --help')`);
   }
   if (values.help === true) {
     process.stdout.write(HELP);
@@ -60,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     paths: daemonPaths({ root: values.root, runRoot: values['run-root'], socket: values.socket }),
     logLevel: parseLogLevel(values['log-level'] ?? 'info'),
     ifAbsent: values['if-absent'] === true,
+    group: values.group,
   });
 }
 

@@ -4,11 +4,12 @@
  * Stopping ends the daemon only; containers keep running under their
  * monitors. The engine's routes are registered through `onStart`.
  */
-import { describeError, isBerthError } from '../../errors.ts';
+import { describeError, invalidArgument, isBerthError } from '../../errors.ts';
 import { createLogger, type LogLevel } from '../../api/log.ts';
 import type { DaemonPaths } from '../../api/paths.ts';
 import type { ApiServer } from '../../api/server.ts';
 import { startService, type Service } from '../../api/service.ts';
+import { groupId } from '../../api/socket.ts';
 import { startEngine } from '../../api/engine-service.ts';
 import type { Engine } from '../../engine/engine.ts';
 
@@ -19,11 +20,22 @@ export interface ServeOptions {
   ifAbsent?: boolean;
   onStart?: (server: ApiServer, service: Service) => void | Promise<void>;
   write?: (line: string) => void;
+  /** The socket's group (dockerd's -G): given, it must exist; by default "berth" when there is one, else root's. */
+  group?: string | undefined;
+}
+
+export const DEFAULT_SOCKET_GROUP = 'berth';
+
+function socketGid(group: string | undefined): number | undefined {
+  const gid = groupId(group ?? DEFAULT_SOCKET_GROUP);
+  if (gid === undefined && group !== undefined) throw invalidArgument('daemon_group_unknown', `--group: no group "${group}" in /etc/group`);
+  return gid;
 }
 
 /** Serves until stopped; the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, ...(options.write ? { write: options.write } : {}) });
+  const gid = socketGid(options.group);
   let service: Service;
   try {
     let engine: Engine | undefined;
@@ -33,6 +45,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
       onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc))),
       onStop: () => engine?.close(),
+      socketGid: gid,
     });
   } catch (err) {
     if (options.ifAbsent === true && isBerthError(err, 'daemon_running')) {

@@ -10,7 +10,7 @@
  * crossed as the container sees them. Every file is read through the fd the
  * walk opened and checked, so a swapped name cannot make it read another.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import * as sys from '../../sys/index.ts';
 import { errnoCode } from '../../errors.ts';
 import type { TarEntryType, TarMember } from '../../image/tar/writer.ts';
@@ -27,16 +27,28 @@ function reopen(fd: number): number {
 }
 
 function capability(fd: number): Map<string, Buffer> | undefined {
-  const rfd = reopen(fd);
   try {
-    const cap = sys.fgetxattr(rfd, 'security.capability');
+    const cap = sys.fgetxattr(fd, 'security.capability');
     return cap === undefined ? undefined : new Map([['security.capability', cap]]);
   } catch (err) {
     if (errnoCode(err) === 'ENOTSUP') return undefined;
     throw err;
-  } finally {
-    sys.close(rfd);
   }
+}
+
+/** Files up to this size are read at once (a stream per small file costs more than its bytes). */
+const READ_AT_ONCE = 1 << 20;
+
+/** A small file's bytes; a file that grew since its stat is cut at the size the header says. */
+function readSmall(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, null);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
 }
 
 /**
@@ -74,9 +86,17 @@ export async function* archiveMembers(cfs: ContainerFs, node: Child, name: strin
         }
         if (st.nlink > 1) links.set(id, memberName);
         header.size = st.size;
-        header.xattrs = capability(child.fd);
-        const fd = child.fd;
-        yield { header, data: () => createReadStream('', { fd: reopen(fd), highWaterMark: 1 << 20, autoClose: true }) };
+        const fd = reopen(child.fd);
+        let data: Buffer | undefined;
+        try {
+          header.xattrs = capability(fd);
+          if (st.size <= READ_AT_ONCE) data = readSmall(fd, st.size);
+        } finally {
+          sys.close(fd);
+        }
+        // A large file is opened again when the writer asks for its bytes (the walk still holds child.fd then).
+        const pathFd = child.fd;
+        yield { header, data: data ?? (() => createReadStream('', { fd: reopen(pathFd), highWaterMark: READ_AT_ONCE, autoClose: true })) };
         return;
       }
       yield { header };

@@ -232,10 +232,25 @@ export class ContainerFs implements Disposable {
     } finally {
       for (const h of stack) release(h);
     }
-    const node = last;
-    const name = node.path === '/' ? '/' : node.path.slice(node.path.lastIndexOf('/') + 1);
-    const readonly = node.mount !== undefined ? node.mount.readonly : this.view.readonlyRootfs === true;
-    return { ...node, name, readonly };
+    return this.toNode(last);
+  }
+
+  private toNode(child: Child): Node {
+    const name = child.path === '/' ? '/' : child.path.slice(child.path.lastIndexOf('/') + 1);
+    const readonly = child.mount !== undefined ? child.mount.readonly : this.view.readonlyRootfs === true;
+    return { ...child, name, readonly };
+  }
+
+  /** One step down from a directory the caller holds (a symlink there is returned as itself); undefined when nothing is there. */
+  step(parent: Node, name: string): Node | undefined {
+    const child = this.openChild(parent, name);
+    return child === undefined ? undefined : this.toNode(child);
+  }
+
+  /** A second fd on what `node` holds (closed on its own). */
+  reopen(node: Node): Node {
+    const fd = sys.openat(node.fd, '.', sys.O_PATH);
+    return this.toNode(held(fd, node.path, node.st, node.mount));
   }
 
   close(): void {

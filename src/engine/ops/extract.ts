@@ -42,6 +42,8 @@ export interface ExtractOptions {
   owner?: Owner | undefined;
 }
 
+const MAX_PARENTS = 64;
+
 function joinPath(parent: string, rel: string): string {
   if (rel === '') return parent;
   return parent === '/' ? `/${rel}` : `${parent}/${rel}`;
@@ -62,6 +64,9 @@ export class Extractor implements TarHandler {
   private current: TarEntry | undefined;
   /** Directories whose times are set at the end (container paths). */
   private readonly dirTimes = new Map<string, TarEntry>();
+  /** Resolved parents by their path in the archive. */
+  private readonly parents = new Map<string, Node>();
+  private staleParents = false;
   entries = 0;
 
   constructor(cfs: ContainerFs, dest: Node, opts: ExtractOptions) {
@@ -125,9 +130,11 @@ export class Extractor implements TarHandler {
     }
   }
 
+  /** Closes what is still open; call when done, whatever happened. */
   abort(): void {
     if (this.fileFd >= 0) sys.close(this.fileFd);
     this.fileFd = -1;
+    this.forgetParents();
   }
 
   private fail(err: unknown): Error {
@@ -150,7 +157,9 @@ export class Extractor implements TarHandler {
     if (e.type === 'symlink' && !e.linkname.startsWith('/') && cleanEntryPath(`${cp.parent}/${e.linkname}`) === undefined) {
       throw this.breakout(`the symlink target "${shownName(e.linkname)}"`);
     }
-    using parent = this.parentDir(cp);
+    // Symlinks and directories of the archive can change what a parent path resolves to.
+    if (this.staleParents || (e.type !== 'file' && e.type !== 'hardlink')) this.forgetParents();
+    const parent = this.parentDir(cp);
     const path = joinPath(parent.path, cp.base);
     refuseReadonly(parent, path);
     const name = cbytes(cp.base);
@@ -181,20 +190,47 @@ export class Extractor implements TarHandler {
     }
   }
 
-  /** The entry's parent directory in the container, made (0755, as dockerd's MkdirAll) where missing. */
+  /**
+   * The entry's parent directory in the container, made (0755, as dockerd's
+   * MkdirAll) where missing. Kept for the next entries (an archive writes
+   * many files into few directories); held fds stay inside the container
+   * whatever it renames meanwhile.
+   */
   private parentDir(cp: CleanPath): Node {
-    const parts = cp.parent === '' ? [] : cp.parent.split('/');
-    let node = this.cfs.resolve(this.dest.path, { followLast: true });
+    const hit = this.parents.get(cp.parent);
+    if (hit !== undefined) return hit;
+    const node = this.resolveParent(cp);
+    if (this.parents.size >= MAX_PARENTS) this.forgetParents();
+    this.parents.set(cp.parent, node);
+    return node;
+  }
+
+  private forgetParents(): void {
+    for (const node of this.parents.values()) node.close();
+    this.parents.clear();
+    this.staleParents = false;
+  }
+
+  /**
+   * Walks down from the destination held since the start, so a directory
+   * the container swaps for a symlink meanwhile is seen as the symlink it
+   * now is and followed as the container would (from its root when
+   * absolute), never by a path string on the host.
+   */
+  private resolveParent(cp: CleanPath): Node {
+    let node = this.cfs.reopen(this.dest);
     try {
-      for (const part of parts) {
+      for (const part of cp.parent === '' ? [] : cp.parent.split('/')) {
         const path = joinPath(node.path, part);
-        let next: Node;
-        try {
-          next = this.cfs.resolve(path, { followLast: true });
-        } catch (err) {
-          if (!(err instanceof BerthError) || err.code !== 'cp_path_not_found') throw err;
+        let next = this.cfs.step(node, part);
+        if (next === undefined) {
           refuseReadonly(node, path);
           sys.mkdirat(node.fd, cbytes(part), 0o755);
+          next = this.cfs.step(node, part);
+          if (next === undefined) throw failedPrecondition('cp_extract', `directory "${displayName(path)}" vanished while it was made`);
+        }
+        if ((next.st.mode & sys.S_IFMT) === sys.S_IFLNK) {
+          next.close();
           next = this.cfs.resolve(path, { followLast: true });
         }
         node.close();
@@ -226,6 +262,8 @@ export class Extractor implements TarHandler {
       const name = cbytes(base);
       if (isDir) removeTree(parent.fd, name);
       else sys.unlinkat(parent.fd, name, 0);
+      // A kept parent may have been what went; forgotten before the next entry (this one still uses `parent`).
+      this.staleParents = true;
     } finally {
       there.close();
     }

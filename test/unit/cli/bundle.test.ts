@@ -7,7 +7,7 @@ const build = join(import.meta.dirname, '..', '..', '..', 'build');
 
 // One character outside ASCII (esbuild leaves them in regular expression literals) makes V8 keep
 // the whole bundle, which every command reads, as two bytes a character (scripts/build.ts).
-for (const name of ['berth-runtime', 'berth']) {
+for (const name of ['berth-runtime', 'berth', 'berthd']) {
   test(`build/${name}.bundle.cjs is ASCII only, so V8 holds it one byte a character`, () => {
     const text = readFileSync(join(build, `${name}.bundle.cjs`), 'latin1');
     // eslint-disable-next-line no-control-regex

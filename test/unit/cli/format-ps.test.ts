@@ -73,6 +73,10 @@ test('{{json .}}: docker\'s keys and values (TestContainerContextWriteJSON)', ()
     Status: '',
   });
   assert.equal(renderPs(TWO, { format: '{{json .ID}}' }), '"containerID1"\n"containerID2"\n');
+  // docker's context marshals through json.Marshal (HTML escaped); the json function itself does not escape.
+  const published = [summary({ Ports: [{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }] })];
+  assert.match(renderPs(published, { format: '{{json .}}' }), /"Ports":"0\.0\.0\.0:8080-\\u003e80\/tcp"/);
+  assert.equal(renderPs(published, { format: '{{json .Ports}}' }), '"0.0.0.0:8080->80/tcp"\n');
 });
 
 test('field by field: docker\'s TestContainerPsContext', () => {

@@ -76,6 +76,8 @@ test('pipelines, parentheses, printf, print, println, comparisons, and/or/not', 
   assert.equal(run('{{if and (gt .N 2) (lt .N 5) (ne .ID "x") (not false)}}ok{{end}}', d), 'ok');
   assert.equal(run('{{or "" .ID}} {{and .ID ""}}|', d), 'abc |');
   assert.equal(run('{{eq .N 1 2 3}}', d), 'true', 'eq with several values: any of them');
+  assert.equal(run('{{if and .H .H.Status}}y{{else}}n{{end}}|{{or .ID .H.Status}}', { ...d, H: null }), 'n|abc', 'and/or stop at the argument that decides, as Go 1.18');
+  assert.equal(run('{{.F}} {{.G}} {{.S}} {{.I}}', { F: 1.5, G: 1234567.5, S: 0.00001, I: 9_007_199_254_740_992 }), '1.5 1.2345675e+06 1e-05 9007199254740992', 'Go\'s %v of floats and integers');
   assert.equal(run('{{lower "ABC"}} {{upper .ID}} {{title "hello world"}}', d), 'abc ABC Hello World');
 });
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tabwrite } from '../../../src/cli/berth/format/tabwriter.ts';
-import { bytesSize, ellipsis, formatG, goQuote, humanDuration, humanSize, humanSizeWithPrecision, truncateId } from '../../../src/cli/berth/format/units.ts';
+import { bytesSize, ellipsis, formatFixed, formatG, goQuote, humanDuration, humanSize, humanSizeWithPrecision, truncateId } from '../../../src/cli/berth/format/units.ts';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -107,6 +107,10 @@ test('formatG: Go\'s %g rounds an exact tie to even, toPrecision would round it 
   assert.equal(formatG(3.5, 1), '4');
   assert.equal(formatG(1.0625, 4), '1.062');
   assert.equal(humanSizeWithPrecision(1125, 3), '1.12kB');
+  assert.equal(formatFixed(0.125, 2), '0.12', 'toFixed would say 0.13');
+  assert.equal(formatFixed(0.375, 2), '0.38');
+  assert.equal(formatFixed(20, 2), '20.00');
+  assert.equal(formatFixed(0.1 + 0.2, 2), '0.30');
 });
 
 test('truncateId, ellipsis and goQuote as docker\'s formatter uses them', () => {

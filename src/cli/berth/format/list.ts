@@ -5,13 +5,13 @@
  * `\n` typed as two characters become a tab and a newline. Errors in the
  * template are BerthErrors naming the --format value, with Go's words.
  */
-import { invalidArgument, type BerthError } from '../../../errors.ts';
+import { describeError, invalidArgument, type BerthError } from '../../../errors.ts';
 import { tabwrite } from './tabwriter.ts';
 import { HEADER_FUNCS, parseTemplate, TemplateError, type Template } from './template.ts';
 
 /** A template that did not parse or run, named by the flag and its value. */
 export function formatError(flag: string, format: string, err: unknown): BerthError {
-  const why = err instanceof Error ? err.message : String(err);
+  const why = describeError(err);
   return invalidArgument('invalid_format', `${flag} ${JSON.stringify(format)}: template parsing error: ${why}`, { details: { flag, value: format }, cause: err });
 }
 

@@ -10,7 +10,7 @@
  */
 import { internal } from '../../../errors.ts';
 import { headerLabel, renderList } from './list.ts';
-import { TYPE_NAME } from './template.ts';
+import { marshalContext, TYPE_NAME } from './template.ts';
 import { ellipsis, goQuote, humanDuration, humanSizeWithPrecision, truncateId } from './units.ts';
 
 export interface PortSummary {
@@ -230,6 +230,7 @@ export function containerContext(c: ContainerSummary, o: PsOptions): Record<stri
     State: c.State,
     Status: c.Status,
     Label: (name: unknown) => (typeof name === 'string' ? (c.Labels[name] ?? '') : ''),
+    MarshalJSON: marshalContext,
   };
 }
 

@@ -9,8 +9,8 @@
  */
 import { internal } from '../../../errors.ts';
 import { renderList } from './list.ts';
-import { TYPE_NAME } from './template.ts';
-import { bytesSize, humanSizeWithPrecision, truncateId } from './units.ts';
+import { marshalContext, TYPE_NAME } from './template.ts';
+import { bytesSize, formatFixed, humanSizeWithPrecision, truncateId } from './units.ts';
 
 export interface StatsEntry {
   /** The container as the user named it (the ID when all are listed). */
@@ -119,7 +119,7 @@ export function invalidStatsEntry(container: string): StatsEntry {
   return { container, name: '', id: '', cpuPercentage: 0, memory: 0, memoryLimit: 0, memoryPercentage: 0, networkRx: 0, networkTx: 0, blockRead: 0, blockWrite: 0, pidsCurrent: 0, isInvalid: true };
 }
 
-const percentage = (v: number): string => `${v.toFixed(2)}%`;
+const percentage = (v: number): string => `${formatFixed(v, 2)}%`;
 
 /** docker's statsContext (Linux): what a --format template sees. */
 export function statsContext(s: StatsEntry, trunc: boolean): Record<string | symbol, unknown> {
@@ -134,6 +134,7 @@ export function statsContext(s: StatsEntry, trunc: boolean): Record<string | sym
     Name: s.name.length > 1 ? s.name.slice(1) : '--',
     NetIO: s.isInvalid ? '--' : `${humanSizeWithPrecision(s.networkRx, 3)} / ${humanSizeWithPrecision(s.networkTx, 3)}`,
     PIDs: s.isInvalid ? '--' : String(s.pidsCurrent),
+    MarshalJSON: marshalContext,
   };
 }
 

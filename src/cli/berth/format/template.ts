@@ -412,10 +412,13 @@ export function truth(v: unknown): boolean {
   return true;
 }
 
+/** Go's %v of a number: integers whole (typed int64 fields), floats as Go's shortest %g (an exponent from 1e+06 and below 1e-04). */
 function goNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n);
-  const s = String(n);
-  return s.replace(/e([+-])(\d)$/, 'e$10$2');
+  if (Number.isInteger(n)) return BigInt(n).toString();
+  const [mantissa = '', exp = '0'] = n.toExponential().split('e');
+  const e = Number(exp);
+  if (e < -4 || e >= 6) return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return String(n);
 }
 
 /** Go's fmt %v. */
@@ -438,24 +441,51 @@ export function printValue(v: unknown): string {
   return typeof v === 'symbol' || typeof v === 'function' ? typeof v : '<nil>';
 }
 
-/** encoding/json's view of a value: maps with sorted keys, methods left out. */
-function toJson(v: unknown): unknown {
-  if (v === NO_VALUE || v === undefined) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(toJson);
-  if (v instanceof Map) return Object.fromEntries([...v.keys()].map(String).sort().map((k) => [k, toJson(v.get(k))]));
-  if (isStruct(v)) {
-    // A struct with json tags (events' "status", "timeNano") says how it marshals.
-    const marshal = v['MarshalJSON'];
-    if (typeof marshal === 'function') return toJson(marshal.call(v));
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x !== 'function').map(([k, x]) => [k, toJson(x)]));
+/** JSON text a MarshalJSON method returns, spliced in as it is (Go's []byte from a Marshaler). */
+export class RawJson {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
   }
-  return v;
+}
+
+const HTML = /[<>&]/g;
+
+/** encoding/json: maps with sorted keys, methods left out, Marshalers asked; `escapeHtml` as json.Marshal does by default. */
+export function encodeJson(v: unknown, escapeHtml = false): string {
+  if (v instanceof RawJson) return v.text;
+  if (v === NO_VALUE || v === undefined || v === null) return 'null';
+  if (typeof v === 'string') {
+    const text = JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    return escapeHtml ? text.replace(HTML, (c) => `\\u00${(c.codePointAt(0) ?? 0).toString(16)}`) : text;
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => encodeJson(x, escapeHtml)).join(',')}]`;
+  const pairs = (entries: [string, unknown][]): string => `{${entries.map(([k, x]) => `${encodeJson(k, escapeHtml)}:${encodeJson(x, escapeHtml)}`).join(',')}}`;
+  if (v instanceof Map) return pairs([...v.keys()].map(String).sort().map((k) => [k, v.get(k)]));
+  if (isStruct(v)) {
+    // A struct with its own marshaling (json tags, docker's formatter contexts) says how it looks.
+    const marshal = v['MarshalJSON'];
+    if (typeof marshal === 'function') return encodeJson(marshal.call(v), escapeHtml);
+    return pairs(Object.entries(v).filter(([, x]) => typeof x !== 'function'));
+  }
+  return 'null';
+}
+
+/**
+ * docker's formatter contexts marshal through json.Marshal of a map: the
+ * method results under sorted keys, HTML characters escaped ("->" is
+ * "-\u003e" in `ps --format '{{json .}}'`).
+ */
+export function marshalContext(this: Record<string, unknown>): RawJson {
+  const entries = Object.entries(this).filter(([, x]) => typeof x !== 'function').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return new RawJson(encodeJson(new Map(entries), true));
 }
 
 /** docker's `json` function: compact, HTML characters left as they are. */
 export function goJson(v: unknown): string {
-  return (JSON.stringify(toJson(v)) ?? 'null').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return encodeJson(v);
 }
 
 function want(_name: string, v: unknown, type: 'string' | 'int' | '[]string'): void {
@@ -747,6 +777,17 @@ class Exec {
     const [head, ...rest] = cmd.args;
     if (head === undefined) this.fail({ pos: cmd.pos }, 'empty command');
     const args = (): unknown[] => [...rest.map((a) => this.arg(a, dot)), ...piped];
+    if (head.k === 'ident' && (head.name === 'and' || head.name === 'or') && this.s.funcs[head.name] === FUNCS[head.name]) {
+      // Go 1.18: and/or stop at the first argument that decides (`and .State.Health .State.Health.Status`).
+      const operands = [...rest.map((a) => () => this.arg(a, dot)), ...piped.map((p) => () => p)];
+      if (operands.length === 0) this.fail(head, `wrong number of args for ${head.name}: want at least 1 got 0`);
+      let v: unknown;
+      for (const operand of operands) {
+        v = operand();
+        if (truth(v) === (head.name === 'or')) return v;
+      }
+      return v;
+    }
     if (head.k === 'ident') {
       const f = this.s.funcs[head.name];
       if (f === undefined) this.fail(head, `"${head.name}" is not a defined function`);

@@ -24,17 +24,34 @@ export function humanDuration(ms: number): string {
   return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
 }
 
+/**
+ * Whether x lies exactly halfway at the `digits`-th significant digit (or,
+ * with `fixed`, at that many decimals), and the digit before is even: where
+ * Go rounds down and JavaScript's toPrecision/toFixed round up.
+ */
+function tieToEven(x: number, digits: number, fixed: boolean): boolean {
+  const exact = fixed ? Math.abs(x).toFixed(100) : Math.abs(x).toPrecision(100).replace(/e.*$/, '');
+  const [int = '', frac = ''] = exact.split('.');
+  // The digits from the first one that counts: significant ones for %g, all for %f.
+  const all = fixed ? int + frac : (int + frac).replace(/^0+/, '');
+  const keep = fixed ? int.length + digits : digits;
+  return /^50*$/.test(all.slice(keep)) && Number(all[keep - 1] ?? '0') % 2 === 0;
+}
+
+/** Go's strconv 'f' with a precision: toFixed, but an exact tie rounds to even. */
+export function formatFixed(x: number, precision: number): string {
+  if (!tieToEven(x, precision, true)) return x.toFixed(precision);
+  return (x - Math.sign(x) * 10 ** -precision / 2).toFixed(precision);
+}
+
 /** Go's fmt `%.{precision}g`: shortest of %e and %f, trailing zeros dropped, exact ties rounded to even. */
 export function formatG(x: number, precision: number): string {
   if (x === 0) return '0';
   if (!Number.isFinite(x)) return x > 0 ? '+Inf' : Number.isNaN(x) ? 'NaN' : '-Inf';
   let text = x.toPrecision(precision);
-  // toPrecision rounds a tie up; Go rounds it to even. The exact expansion says whether x is a tie.
-  const exact = Math.abs(x).toPrecision(100).replace(/e.*$/, '').replace('.', '').replace(/^0+/, '');
-  const next = exact.slice(precision);
-  if (/^50*$/.test(next) && Number(exact[precision - 1] ?? '0') % 2 === 0) {
-    const down = Math.abs(x) - 10 ** (Math.floor(Math.log10(Math.abs(x))) - precision + 1) / 2;
-    text = (Math.sign(x) * down).toPrecision(precision);
+  if (tieToEven(x, precision, false)) {
+    const half = 10 ** (Math.floor(Math.log10(Math.abs(x))) - precision + 1) / 2;
+    text = (x - Math.sign(x) * half).toPrecision(precision);
   }
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-])(\d+))?$/.exec(text);
   if (m === null) return text;

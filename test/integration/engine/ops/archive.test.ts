@@ -199,6 +199,7 @@ describe('attacks', () => {
     const swapper = await startSwapper(t, w, 'dir', 'swap');
     let read = 0;
     let written = 0;
+    const codes = new Map<string, number>();
     for (let i = 0; i < 300; i++) {
       try {
         const got = await readTar(getArchive(f.view, '/w/dir/marker').stream);
@@ -206,17 +207,21 @@ describe('attacks', () => {
         read++;
       } catch (err) {
         if (!isBerthError(err)) throw err;
+        codes.set(err.code, (codes.get(err.code) ?? 0) + 1);
       }
       try {
         await putArchive(f.view, '/w/dir', tar([file(`pwn-${i}`, 'x')]));
         written++;
       } catch (err) {
         if (!isBerthError(err)) throw err;
+        codes.set(err.code, (codes.get(err.code) ?? 0) + 1);
       }
     }
     swapper.stop();
     assert.deepEqual(readdirSync(f.host).filter((n) => n.startsWith('pwn-')), [], 'wrote into the host directory');
-    assert.ok(read > 0 && written > 0, `the race ran both ways (read ${read}, written ${written})`);
+    // Refusals are what a swapped path earns (not there, not a directory); anything else is a bug.
+    assert.deepEqual([...codes.keys()].filter((c) => c !== 'cp_path_not_found' && c !== 'cp_not_a_directory'), []);
+    assert.ok(read > 0 && written > 0, `the race ran both ways (read ${read}, written ${written}, refused ${JSON.stringify([...codes])})`);
   });
 });
 
@@ -395,6 +400,9 @@ describe('put', () => {
     assert.ok(existsSync(join(f.rootfs, 'tmp', 'd', 'inside')));
     await putArchive(f.view, '/tmp', tar([file('d', 'now a file')]));
     assert.equal(readFileSync(join(f.rootfs, 'tmp', 'd'), 'utf8'), 'now a file');
+    // Within one archive: a directory written into, then replaced by a file, is a file for the entries after.
+    await rejectsCode(putArchive(f.view, '/tmp', tar([file('e/1', '1'), file('e', 'file'), file('e/2', '2')])), 'cp_not_a_directory');
+    assert.equal(readFileSync(join(f.rootfs, 'tmp', 'e'), 'utf8'), 'file');
   });
 
   test('the destination must be an existing directory; a symlink to one is followed; missing parents are made', async (t) => {

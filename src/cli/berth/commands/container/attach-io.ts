@@ -28,7 +28,7 @@ export function demux(out: (b: Buffer) => void, err: (b: Buffer) => void): (b: B
 }
 
 /** Streams the connection until it ends; resolves then. */
-export function pump(client: ApiClient, id: string, socket: Socket, io: AttachIo): { done: Promise<void>; resized: () => Promise<void> } {
+export function pump(client: ApiClient, id: string, socket: Socket, io: AttachIo, resizePath = `/containers/${id}/resize`): { done: Promise<void>; resized: () => Promise<void> } {
   const stdout = process.stdout;
   const stderr = process.stderr;
   const feed = io.tty ? (b: Buffer) => void stdout.write(b) : demux((b) => void stdout.write(b), (b) => void stderr.write(b));
@@ -38,7 +38,7 @@ export function pump(client: ApiClient, id: string, socket: Socket, io: AttachIo
   if (raw) stdin.setRawMode(true);
   const resized = async (): Promise<void> => {
     if (!io.tty || !stdout.isTTY) return;
-    await client.request('POST', `/containers/${id}/resize`, { query: { h: stdout.rows, w: stdout.columns } }).catch(() => undefined);
+    await client.request('POST', resizePath, { query: { h: stdout.rows, w: stdout.columns } }).catch(() => undefined);
   };
   const onWinch = (): void => void resized();
   if (io.tty && stdout.isTTY) process.on('SIGWINCH', onWinch);

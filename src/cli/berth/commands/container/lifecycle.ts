@@ -50,29 +50,22 @@ export const start = defineCommand({
   },
 });
 
-export const stop = defineCommand({
-  args: ['CONTAINER...'],
-  flags: STOP_FLAGS,
-  async run(ctx, input) {
-    const client = await ctx.daemon();
-    const t = input.int('time');
-    const signal = input.str('signal');
-    if (signal !== undefined) parseSignal(signal);
-    return forEach(ctx, input.args, async (n) => void (await client.json('POST', path(n, '/stop'), { query: { t, signal } })));
-  },
-});
+/** stop and restart: the stop signal, -t seconds, then SIGKILL (restart then starts it again). */
+const stopLike = (action: '/stop' | '/restart') =>
+  defineCommand({
+    args: ['CONTAINER...'],
+    flags: STOP_FLAGS,
+    async run(ctx, input) {
+      const client = await ctx.daemon();
+      const t = input.int('time');
+      const signal = input.str('signal');
+      if (signal !== undefined) parseSignal(signal);
+      return forEach(ctx, input.args, async (n) => void (await client.json('POST', path(n, action), { query: { t, signal } })));
+    },
+  });
 
-export const restart = defineCommand({
-  args: ['CONTAINER...'],
-  flags: STOP_FLAGS,
-  async run(ctx, input) {
-    const client = await ctx.daemon();
-    const t = input.int('time');
-    const signal = input.str('signal');
-    if (signal !== undefined) parseSignal(signal);
-    return forEach(ctx, input.args, async (n) => void (await client.json('POST', path(n, '/restart'), { query: { t, signal } })));
-  },
-});
+export const stop = stopLike('/stop');
+export const restart = stopLike('/restart');
 
 export const kill = defineCommand({
   args: ['CONTAINER...'],

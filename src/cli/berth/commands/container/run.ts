@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { ApiClient } from '../../../../api/client.ts';
 import { parseRunOptions } from '../../../../engine/spec/options.ts';
-import { invalidArgument } from '../../../../errors.ts';
+import { describeError, invalidArgument } from '../../../../errors.ts';
 import { CREATE_FLAGS, RUN_FLAGS, runFlagsFrom, stdioFlagsFrom } from '../../container-flags.ts';
 import type { CommandContext } from '../../context.ts';
 import { defineCommand } from '../../context.ts';
@@ -26,7 +26,7 @@ async function create(ctx: CommandContext, input: Input, client?: ApiClient): Pr
     try {
       seccompProfileText = readFileSync(seccomp.path, 'utf8');
     } catch (err) {
-      throw invalidArgument('run_flag_invalid', `--security-opt seccomp=${seccomp.path}: cannot read it: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw invalidArgument('run_flag_invalid', `--security-opt seccomp=${seccomp.path}: cannot read it: ${describeError(err)}`, { cause: err });
     }
   }
   const c = client ?? (await ctx.daemon());
@@ -34,6 +34,14 @@ async function create(ctx: CommandContext, input: Input, client?: ApiClient): Pr
     body: { image, args, options, tty: stdio.tty, openStdin: stdio.interactive, stdinOnce: stdio.interactive && !stdio.detach, ...(seccompProfileText === undefined ? {} : { seccompProfileText }) },
   })) as { Id: string };
   return { id: created.Id, client: c, tty: stdio.tty, interactive: stdio.interactive, detach: stdio.detach, autoRemove: options.autoRemove };
+}
+
+/** docker run's codes when the container could not run: 127 command not found, 126 not executable, 125 anything else. */
+export function startFailureCode(err: unknown): number {
+  const text = describeError(err);
+  if (/not found in \$PATH|no such file or directory/i.test(text)) return 127;
+  if (/permission denied|not executable|exec format error/i.test(text)) return 126;
+  return 125;
 }
 
 export const createCommand = defineCommand({
@@ -67,7 +75,8 @@ export default defineCommand({
     } catch (err) {
       hijacked.socket.destroy();
       if (c.autoRemove) await client.request('DELETE', `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined);
-      throw err;
+      ctx.stderr.write(`berth: ${describeError(err)}\n`);
+      return startFailureCode(err);
     }
     await io.resized();
     const [result] = await Promise.all([exit, io.done]);

@@ -1,0 +1,41 @@
+/**
+ * The launcher (scripts/launcher.ts) of a bundled command, run on a tiny
+ * bundle in a temp dir: the first run writes the code cache, the next is
+ * served from it; after the bundle is rebuilt the old cache is not used
+ * (V8 checks only the source's length: a same-length rebuild ran the old
+ * code) and the next run writes a new one, which the run after accepts.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { launcherSource } from '../../../scripts/launcher.ts';
+
+test('a code cache older than the rebuilt bundle is neither used (old code) nor kept', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = join(dir, 'demo.cjs');
+  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache')));
+  chmodSync(launcher, 0o755);
+  const cacheFile = join(dir, 'code-cache', `demo-${process.versions.v8}-${process.arch}.bin`);
+  const bundle = (version: number): void =>
+    writeFileSync(join(dir, 'demo.bundle.cjs'), `function answer() { return ${version}; }\nprocess.stdout.write(String(answer()));\n`);
+  const run = (): { out: string; cache: string } => {
+    const r = spawnSync(launcher, [], { encoding: 'utf8', env: { ...process.env, BERTH_TRACE: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    return { out: r.stdout, cache: /code cache (\w+)/.exec(r.stderr)?.[1] ?? r.stderr };
+  };
+
+  bundle(1);
+  assert.deepEqual(run(), { out: '1', cache: 'none' });
+  assert.deepEqual(run(), { out: '1', cache: 'accepted' });
+  const first = readFileSync(cacheFile);
+
+  // The same length as before, so V8 alone would take the old cache and run the old function.
+  bundle(2);
+  assert.deepEqual(run(), { out: '2', cache: 'none' });
+  assert.notDeepEqual(readFileSync(cacheFile), first);
+  assert.deepEqual(run(), { out: '2', cache: 'accepted' });
+});
