@@ -295,6 +295,7 @@ export const ERROR_CODES = {
   // engine: the per-container monitor
   monitor_exit_file_invalid: 'internal',
   monitor_start_failed: 'internal',
+  monitor_still_running: 'failed_precondition',
   runtime_create_failed: 'internal',
   // engine: container lifecycle
   object_not_found: 'not_found',

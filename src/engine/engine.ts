@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
+import { delay } from '../delay.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
 import type { LinuxResources, Spec } from '../oci/runtime-spec.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
@@ -29,7 +30,7 @@ import { describeError } from '../errors.ts';
 import { readExit } from './monitor/exit-file.ts';
 import { startMonitor } from './monitor/spawn.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
-import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs } from './rootfs.ts';
+import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { EngineEvents } from './events.ts';
 import { readStoredOptions, type StoredOptions } from './stored.ts';
@@ -54,6 +55,16 @@ export interface LogLimits {
 export const DEFAULT_LOG_LIMITS: LogLimits = { maxSize: 10 * 1024 * 1024, maxFiles: 3, lineMax: 16 * 1024 };
 const DEFAULT_STOP_TIMEOUT = 10;
 const SIGKILL = 9;
+/**
+ * Test only (test/integration/engine/crash.test.ts): holds every create
+ * this long with all its parts made but its record still `creating`, so a
+ * crash of berthd reliably hits the widest half-made window.
+ */
+/** In ROOT/containers/ID while a removal with rm -v runs. */
+export const REMOVE_VOLUMES = 'remove-volumes';
+/** How long a monitor whose container was killed may take to record the exit and go. */
+const MONITOR_GONE_MS = 10_000;
+const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 
 export interface EngineOptions extends Partial<EnginePaths> {
   /** The image store to run images from (opened at `root` when absent). */
@@ -193,7 +204,12 @@ export class Engine {
     if (policy === 'never') throw notFound('image_not_found', `image "${ref}": not in the store, and --pull never forbids pulling it`);
     if (this.options.pull === undefined) throw notFound('image_not_found', `image "${ref}": not in the store`);
     this.events.publish('image', 'pull', ref);
-    return this.options.pull(ref);
+    try {
+      return await this.options.pull(ref);
+    } catch (err) {
+      // The registry's words alone ("connect ECONNREFUSED") would not say which image was wanted.
+      throw notFound('image_not_found', `image "${ref}": not in the store, and pulling it failed`, { cause: err });
+    }
   }
 
   // ---- create ---------------------------------------------------------
@@ -242,6 +258,7 @@ export class Engine {
     });
     try {
       stored.volumes = await this.make(record, config, req, stored);
+      if (TEST_CREATE_DELAY_MS > 0) await delay(TEST_CREATE_DELAY_MS);
       // The volumes chosen are part of the record; then the container exists.
       this.containers.db.prepare('UPDATE engine_containers SET options = ? WHERE id = ?').run(JSON.stringify(stored), record.id);
       const created = this.containers.finishCreate(record.id);
@@ -269,8 +286,7 @@ export class Engine {
     const volumePaths: Record<string, string> = {};
     const volumeNames: Record<string, string> = {};
     for (const v of volumesToResolve(config, req.options)) {
-      const vol = this.volumes.create(v.name === undefined ? {} : { name: v.name });
-      this.volumes.use(record.id, vol.name);
+      const vol = this.volumes.createFor(record.id, v.name === undefined ? {} : { name: v.name });
       volumePaths[v.target] = vol.mountpoint;
       volumeNames[v.target] = vol.name;
       if (vol.anonymous || v.name !== undefined) await copyUpVolume(rootfs, v.target, vol.mountpoint);
@@ -329,9 +345,10 @@ export class Engine {
     const o = view.options;
     await mountRootfs(this.paths, id, o.imageTop);
     const rd = view.paths.runDir;
+    // Before the run dir is made anew: an old monitor still there would write its exit into the new one.
+    await this.clearRun(id);
     rmSync(rd, { recursive: true, force: true });
     mkdirSync(rd, { recursive: true, mode: 0o700 });
-    await this.deleteRuntimeState(id);
     let pid: number;
     try {
       const started = await startMonitor({
@@ -367,6 +384,24 @@ export class Engine {
     this.watchExit(id);
     this.events.publish('container', 'start', id, this.attributes(running));
     return running;
+  }
+
+  /**
+   * Ends what a previous run left: the runtime's state (its process killed,
+   * its cgroups removed), then waits for its monitor to go. A start cut
+   * short by a crash leaves both with the record still `created` or
+   * `exited`; whether anything was there.
+   */
+  private async clearRun(id: string): Promise<boolean> {
+    const rd = runDir(this.paths, id);
+    const ctx = await this.runtimeContext();
+    if (!monitorAlive(rd) && !(await ctx.store.exists(id))) return false;
+    // The monitor may still be making the runtime's state: deleted again until the monitor is gone.
+    for (const end = Date.now() + MONITOR_GONE_MS; Date.now() < end; await delay(20)) {
+      await this.deleteRuntimeState(id).catch(() => undefined);
+      if (!monitorAlive(rd)) return true;
+    }
+    throw failedPrecondition('monitor_still_running', `container "${id}": its previous berth-monitor did not exit within ${MONITOR_GONE_MS} ms`);
   }
 
   /** A start that failed before the process ran: the container is exited with the error, as docker leaves it. */
@@ -643,6 +678,8 @@ export class Engine {
       const r = this.containers.get(id);
       if (r === undefined) return;
       if (r.state === 'running' || r.state === 'paused') throw failedPrecondition('container_running', `container "${r.name}": started again while being removed`);
+      // rm -v's choice, beside the record: a removal that a crash cuts short is finished by recover() as asked.
+      if (options.volumes === true) writeFileSync(join(containerDir(this.paths, id), REMOVE_VOLUMES), '');
       if (r.state !== 'removing') this.containers.transition(id, 'removing');
       await this.destroy(id, options.volumes === true);
       this.events.publish('container', 'destroy', id, this.attributes(r));
@@ -654,18 +691,17 @@ export class Engine {
     this.unwatch(id);
     await this.deleteRuntimeState(id);
     await releaseRootfs(this.paths, id);
-    const anonymous = anonymousVolumes ? this.volumes.usedBy(id).filter((v) => v.anonymous) : [];
-    rmSync(runDir(this.paths, id), { recursive: true, force: true });
     const dir = containerDir(this.paths, id);
-    if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
-    if (this.containers.get(id) !== undefined) this.containers.remove(id);
-    for (const v of anonymous) {
-      try {
-        this.volumes.remove(v.name);
-      } catch {
-        // Another container took it meanwhile: it stays.
+    // Before the record and the marker go, so a removal cut short still knows rm -v was asked.
+    if (anonymousVolumes || existsSync(join(dir, REMOVE_VOLUMES))) {
+      for (const v of this.volumes.usedBy(id)) {
+        // One another container uses too stays.
+        if (v.anonymous && v.usedBy.every((c) => c === id)) this.volumes.remove(v.name, { force: true });
       }
     }
+    rmSync(runDir(this.paths, id), { recursive: true, force: true });
+    if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
+    if (this.containers.get(id) !== undefined) this.containers.remove(id);
   }
 
   rename(ref: string, name: string): void {
@@ -780,6 +816,11 @@ export class Engine {
       await this.destroy(r.id, false);
       report.cleaned.push(r.id);
     }
+    // A start the crash cut short: the record never said running, so neither does the container.
+    for (const r of this.containers.list()) {
+      if (r.state === 'running' || r.state === 'paused') continue;
+      if (await this.clearRun(r.id)) report.cleaned.push(r.id);
+    }
     const known = new Set(this.containers.list().map((r) => r.id));
     for (const id of await containerSnapshots(this.paths.root)) {
       if (!known.has(id)) {
@@ -787,6 +828,7 @@ export class Engine {
         report.cleaned.push(id);
       }
     }
+    await sweepSnapshots(this.paths.root);
     for (const id of readdirSync(containersDir(this.paths))) {
       if (!known.has(id) && !report.cleaned.includes(id)) {
         await this.destroy(id, false);

@@ -71,3 +71,9 @@ export async function containerSnapshots(root: string): Promise<string[]> {
   const snap = await snapshots(root);
   return snap.list().filter((s) => s.key.startsWith('container-')).map((s) => s.key.slice('container-'.length));
 }
+
+/** Removes snapshot directories no snapshot names (a crash between the metadata and the directory). */
+export async function sweepSnapshots(root: string): Promise<string[]> {
+  const snap = await snapshots(root);
+  return snap.sweep();
+}

@@ -119,8 +119,10 @@ function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: b
     monitor.on('error', end);
     if (o.stdin) {
       conn.on('data', (b: Buffer) => monitor.write(b));
-      // The client closed its side (stdin at EOF): the container's stdin closes too.
-      conn.on('end', () => monitor.end());
+      // The client closed its side (stdin at EOF): the container's stdin closes too. A client that
+      // closed before the container started has had its 'end' emitted already (a socket reads its EOF at once).
+      if (conn.readableEnded) monitor.end();
+      else conn.on('end', () => monitor.end());
     }
     conn.on('close', end);
     conn.on('error', end);
@@ -202,9 +204,12 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     const id = engine.find(req.params['id']!).id;
     const waiting = engine.wait(id, raw as WaitCondition);
     // As dockerd: the head goes out at once (the client knows the wait began), the body when the container stops.
+    const aborted = new Promise<undefined>((resolve) => req.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     async function* body(): AsyncGenerator<string> {
       yield '';
-      const r = await waiting;
+      // The client left, or the daemon stops: the wait ends without an answer (its container keeps running).
+      const r = await Promise.race([waiting, aborted]);
+      if (r === undefined) return;
       yield JSON.stringify({ StatusCode: r.code, ...(r.error === undefined ? {} : { Error: { Message: r.error } }) }) + '\n';
     }
     return stream(body());

@@ -7,8 +7,9 @@
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../../engine/engine.ts';
 import type { ExecSessions } from '../../engine/exec/sessions.ts';
-import { invalidArgument } from '../../errors.ts';
+import { describeError, invalidArgument } from '../../errors.ts';
 import type { Router } from '../router.ts';
+import { encodeFrame } from '../stream.ts';
 import { hijack, json, MULTIPLEXED_STREAM, noContent, RAW_STREAM } from '../reply.ts';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -55,7 +56,15 @@ export function execRoutes(router: Router, engine: Engine, sessions: ExecSession
         return noContent(200);
       }
       return hijack(inspect.ProcessConfig.tty ? RAW_STREAM : MULTIPLEXED_STREAM, async (conn) => {
-        const started = await sessions.startExec(id, { detach: false, consoleSize: body['ConsoleSize'] });
+        let started: Awaited<ReturnType<ExecSessions['startExec']>>;
+        try {
+          started = await sessions.startExec(id, { detach: false, consoleSize: body['ConsoleSize'] });
+        } catch (err) {
+          // The head is out, so no error status: dockerd writes the failure into the stream, where its client shows it.
+          const text = `${describeError(err)}\r\n`;
+          conn.write(inspect.ProcessConfig.tty ? text : encodeFrame(1, text));
+          return;
+        }
         engine.events.publish('container', 'exec_start', inspect.ContainerID, { execID: id });
         if (started.socket !== undefined) await splice(conn, started.socket);
         const code = await started.exited;

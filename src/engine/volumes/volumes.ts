@@ -101,13 +101,24 @@ export class VolumeStore {
 
   /** Records that `containerId` uses the volume, so it cannot be removed while it does. */
   use(containerId: string, name: string): void {
-    inTransaction(this.db, () => {
-      this.inspect(name);
-      if (this.db.prepare('SELECT 1 FROM engine_containers WHERE id = ?').get(containerId) === undefined) {
-        throw notFound('container_not_found', `container "${containerId}": not found`);
-      }
-      this.db.prepare('INSERT OR IGNORE INTO engine_container_volumes (container_id, volume_name) VALUES (?, ?)').run(containerId, name);
+    inTransaction(this.db, () => this.link(containerId, name));
+  }
+
+  /** `create`, then `use` by the container, in one transaction: a crash never leaves a new volume its container does not name. */
+  createFor(containerId: string, input: CreateVolume = {}): VolumeRecord {
+    return inTransaction(this.db, () => {
+      const volume = this.create(input);
+      this.link(containerId, volume.name);
+      return this.inspect(volume.name);
     });
+  }
+
+  private link(containerId: string, name: string): void {
+    this.inspect(name);
+    if (this.db.prepare('SELECT 1 FROM engine_containers WHERE id = ?').get(containerId) === undefined) {
+      throw notFound('container_not_found', `container "${containerId}": not found`);
+    }
+    this.db.prepare('INSERT OR IGNORE INTO engine_container_volumes (container_id, volume_name) VALUES (?, ?)').run(containerId, name);
   }
 
   /** Removes a volume; one a container uses is refused unless `force`. */

@@ -1,7 +1,8 @@
 /**
  * The snapshotter's records: `<root>/snapshots/metadata.json`, keyed by
  * snapshot key (chain IDs for committed layers). Changes happen under an
- * exclusive lock file (O_EXCL, taken with a deadline) and are written
+ * exclusive flock(2) on metadata.lock (taken with a deadline; the kernel
+ * drops it when its holder dies, even by kill -9) and are written
  * atomically (temp file, fsync, rename), so concurrent berth processes see
  * either the old or the new state.
  *
@@ -9,7 +10,7 @@
  *     "snapshots": { "<key>": { "id": "6", "kind": "committed", "parent": "<key>", "created": "..." } },
  *     "mounts": { "/mnt/x": { "key": "mount-…", "parent": "<chain id>", "readonly": true, "created": "..." } } }
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode, unavailable, internal } from '../../errors.ts';
@@ -33,8 +34,6 @@ export interface Metadata {
 }
 
 const LOCK_TIMEOUT_MS = 30_000;
-/** A lock older than this is taken to be left by a process that died. */
-const STALE_LOCK_MS = 120_000;
 
 export class MetadataStore {
   private readonly file: string;
@@ -60,14 +59,14 @@ export class MetadataStore {
 
   /** Runs `change` on the records under the lock and writes them back. */
   async update<T>(change: (m: Metadata) => T | Promise<T>): Promise<T> {
-    await this.acquire();
+    const fd = await this.acquire();
     try {
       const m = this.read();
       const result = await change(m);
       this.write(m);
       return result;
     } finally {
-      rmSync(this.lock, { force: true });
+      closeSync(fd);
     }
   }
 
@@ -83,21 +82,22 @@ export class MetadataStore {
     renameSync(tmp, this.file);
   }
 
-  private async acquire(): Promise<void> {
+  /** The lock file's fd, holding flock(2) on it: the kernel drops it with its holder, so a process killed mid-update (kill -9) leaves none. */
+  private async acquire(): Promise<number> {
+    const { tryLockExclusive } = await import('../../sys/flock.ts');
+    const fd = openSync(this.lock, 'a', 0o600);
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
     for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
       try {
-        closeSync(openSync(this.lock, 'wx', 0o600));
-        return;
+        if (tryLockExclusive(fd)) return fd;
       } catch (err) {
-        if (errnoCode(err) !== 'EEXIST') throw err;
+        closeSync(fd);
+        throw err;
       }
-      try {
-        if (Date.now() - statSync(this.lock).mtimeMs > STALE_LOCK_MS) rmSync(this.lock, { force: true });
-      } catch {
-        // gone meanwhile: try again
+      if (Date.now() > deadline) {
+        closeSync(fd);
+        throw unavailable('snapshot_locked', `snapshot records locked by another process (${this.lock})`);
       }
-      if (Date.now() > deadline) throw unavailable('snapshot_locked', `snapshot records locked by another process (${this.lock})`);
       await sleep(wait);
     }
   }

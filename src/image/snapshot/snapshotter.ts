@@ -9,7 +9,7 @@
  * dirs; with the copying driver (no overlayfs) each snapshot's fs is a full
  * copy of its parent plus its own changes, mounted by bind.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../errors.ts';
 import { MetadataStore, type Metadata, type MountRecord } from './metadata.ts';
@@ -110,6 +110,21 @@ export class Snapshotter {
       return s.id;
     });
     rmSync(join(this.dir, id), { recursive: true, force: true });
+  }
+
+  /**
+   * Removes the directories no snapshot names: `create` makes its directory
+   * and `remove` deletes it on either side of the metadata's write, so a
+   * crash between the two leaves one. Under the metadata's lock, so no
+   * create is halfway meanwhile.
+   */
+  async sweep(): Promise<string[]> {
+    return this.meta.update((m) => {
+      const named = new Set(Object.values(m.snapshots).map((s) => s.id));
+      const removed = readdirSync(this.dir).filter((name) => /^\d+$/.test(name) && !named.has(name));
+      for (const name of removed) rmSync(join(this.dir, name), { recursive: true, force: true });
+      return removed;
+    });
   }
 
   private async create(kind: SnapshotKind, key: string, parent: string | undefined, labels?: Record<string, string>): Promise<SnapshotInfo> {

@@ -7,7 +7,7 @@
  * go through than the calls themselves on the start-up path.
  */
 /* eslint-disable @typescript-eslint/require-await -- async API, synchronous calls inside (see above) */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { alreadyExists, cleanupAfterSync, errnoCode, invalidArgument, notFound } from '../../errors.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
@@ -81,6 +81,8 @@ export class StateStore {
       if (errnoCode(err) === 'EEXIST') throw alreadyExists('container_exists', `container "${id}": already exists`);
       throw err;
     }
+    // Past the caller's umask (berth-monitor's is 077): a process of another user opens the exec FIFO in it.
+    chmodSync(dir, 0o711);
     closeSync(openSync(join(dir, LOCK_FILE), 'wx', 0o600));
     return dir;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -50,4 +50,15 @@ test('a write that fails leaves no temporary file behind and the state as it was
   const left = readdirSync(s.dir('web'));
   assert.ok(left.includes('state.json'));
   assert.deepEqual(left.filter((n) => n.includes('.state.json.')), [], 'no temporary file');
+});
+
+test('a claimed state directory is 0711 whatever the umask (berth-monitor runs the runtime with 077)', async (t) => {
+  const s = store(t);
+  const old = process.umask(0o077);
+  try {
+    await s.claim('web');
+  } finally {
+    process.umask(old);
+  }
+  assert.equal(statSync(s.dir('web')).mode & 0o777, 0o711);
 });

@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { ApiClient } from '../../../../api/client.ts';
+import { unavailable } from '../../../../errors.ts';
 
 export interface AttachIo {
   stdin: boolean;
@@ -70,6 +71,7 @@ export async function waitFor(client: ApiClient, id: string, condition: 'next-ex
       const { errorFromAnswer } = await import('../../../../api/client.ts');
       throw errorFromAnswer(res.statusCode ?? 0, text, 'wait');
     }
+    if (text.trim() === '') throw unavailable('daemon_unavailable', `container "${id}": berthd ended the wait before the container stopped (it was stopped or restarted; the container goes on)`);
     const body = JSON.parse(text.trim()) as { StatusCode: number; Error?: { Message: string } };
     return { code: body.StatusCode, ...(body.Error ? { error: body.Error.Message } : {}) };
   })();

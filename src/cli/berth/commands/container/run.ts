@@ -3,7 +3,8 @@
  * (so a bad value is refused before berthd is even asked), the container
  * created by berthd (`POST /berth/containers/create`), then for `run`
  * attached before it starts (no output is lost), started, and waited for:
- * the exit code is the container's, as docker's. `-d` prints the ID.
+ * the exit code is the container's, as docker's (125: it could not be
+ * created). `-d` prints the ID.
  */
 import { readFileSync } from 'node:fs';
 import type { ApiClient } from '../../../../api/client.ts';
@@ -36,6 +37,22 @@ async function create(ctx: CommandContext, input: Input, client?: ApiClient): Pr
   return { id: created.Id, client: c, tty: stdio.tty, interactive: stdio.interactive, detach: stdio.detach, autoRemove: options.autoRemove };
 }
 
+/**
+ * docker's code when the container could not be made (a bad flag value, an
+ * unknown image, a name in use, berthd unreachable): 125, told apart from
+ * any exit code of the container's own.
+ */
+const CREATE_FAILED = 125;
+
+async function createOrReport(ctx: CommandContext, input: Input): Promise<Awaited<ReturnType<typeof create>> | number> {
+  try {
+    return await create(ctx, input);
+  } catch (err) {
+    ctx.stderr.write(`berth: ${describeError(err)}\n`);
+    return CREATE_FAILED;
+  }
+}
+
 /** docker run's codes when the container could not run: 127 command not found, 126 not executable, 125 anything else. */
 export function startFailureCode(err: unknown): number {
   const text = describeError(err);
@@ -49,8 +66,9 @@ export const createCommand = defineCommand({
   flags: CREATE_FLAGS,
   flagsEndAtFirstArg: true,
   async run(ctx, input) {
-    const { id } = await create(ctx, input);
-    ctx.out(`${id}\n`);
+    const c = await createOrReport(ctx, input);
+    if (typeof c === 'number') return c;
+    ctx.out(`${c.id}\n`);
     return 0;
   },
 });
@@ -60,7 +78,8 @@ export default defineCommand({
   flags: RUN_FLAGS,
   flagsEndAtFirstArg: true,
   async run(ctx, input) {
-    const c = await create(ctx, input);
+    const c = await createOrReport(ctx, input);
+    if (typeof c === 'number') return c;
     const { client, id } = c;
     if (c.detach) {
       await client.json('POST', `/containers/${id}/start`);

@@ -1,0 +1,179 @@
+/**
+ * A real berthd on a private root, run root and socket (never
+ * /var/lib/berth or /run/berth), with busybox imported first, and a runner
+ * of the real `berth` command line against it, for the CLI's integration
+ * tests. One daemon per test file: files stay independent and can run in
+ * parallel. `stop()` (from `after`) removes every container the daemon
+ * knows (killing what runs), stops the daemon, lets the engine library
+ * undo anything half made, and deletes both roots, also after a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../../src/api/client.ts';
+import { delay } from '../../src/delay.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { ImageStore } from '../../src/image/store/store.ts';
+import { importBusybox } from './engine.ts';
+import { REPO } from './runtime.ts';
+
+export const BERTH = join(REPO, 'bin', 'berth');
+export const BERTHD = join(REPO, 'bin', 'berthd');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Written to the command's stdin, which then closes (default: stdin closed at once). */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Killed (SIGKILL) past this; the result then has signal set (default 60 s). */
+  timeoutMs?: number;
+}
+
+export interface TestDaemon {
+  root: string;
+  runRoot: string;
+  socket: string;
+  /** A client of the daemon's API, for what the CLI cannot show (and cleanup). */
+  client: ApiClient;
+  /** Runs `bin/berth --root R --run-root RR ARGS...`. */
+  berth(args: readonly string[], options?: CliOptions): Promise<CliResult>;
+  /** Like berth(), failing the test (with both outputs) when the exit code is not 0. */
+  ok(args: readonly string[], options?: CliOptions): Promise<string>;
+  /** Starts `berth ARGS` without waiting (follow, attach, events); the caller ends it. */
+  spawn(args: readonly string[]): ChildProcess;
+  /** A scratch directory under the daemon's base, removed by stop(). */
+  scratch: string;
+  stop(): Promise<void>;
+}
+
+/** Runs a command to its exit, collecting its output. */
+export function runCommand(cmd: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    // Its own process group: a timeout kills whatever it started too (a shell's children hold the pipes).
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, detached: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }, options.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+  });
+}
+
+/** A one-line account of a command's result, for assertion messages. */
+export function show(r: CliResult): string {
+  return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
+export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(25);
+  }
+}
+
+export async function startDaemon(): Promise<TestDaemon> {
+  const base = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+  const root = join(base, 'root');
+  const scratch = join(base, 'scratch');
+  // Short: the monitor's attach socket (RUNROOT/containers/ID/attach) must fit a sockaddr_un's 108 bytes.
+  const runRoot = mkdtempSync('/tmp/br-');
+  const socket = join(runRoot, 'berth.sock');
+  const client = new ApiClient(socket);
+  let daemon: ChildProcess | undefined;
+  const logPath = join(base, 'berthd.out');
+
+  const stop = async (): Promise<void> => {
+    if (daemon !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
+      try {
+        const list = (await client.json('GET', '/containers/json', { query: { all: true } })) as { Id: string }[];
+        for (const c of list) await client.request('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true } });
+      } catch {
+        // The engine library below removes what is left.
+      }
+      const exited = new Promise((r) => daemon!.once('exit', r));
+      daemon.kill('SIGTERM');
+      const timer = setTimeout(() => daemon!.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Whatever the daemon left (a container it could not remove, a crash): the library removes it.
+    try {
+      const images = await ImageStore.open({ root });
+      const engine = await Engine.open({ root, runRoot, images });
+      for (const r of engine.containers.list()) await engine.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
+      await engine.recover().catch(() => undefined);
+      engine.close();
+      images.close();
+    } finally {
+      rmSync(runRoot, { recursive: true, force: true });
+      rmSync(base, { recursive: true, force: true });
+    }
+  };
+
+  try {
+    const images = await ImageStore.open({ root });
+    try {
+      await importBusybox(images, join(base, 'import'));
+    } finally {
+      images.close();
+      rmSync(join(base, 'import'), { recursive: true, force: true });
+    }
+    mkdirSync(scratch);
+    const fd = openSync(logPath, 'a');
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug'], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const started = daemon;
+    await until('berthd to answer on its socket', async () => {
+      if (started.exitCode !== null) throw new Error(`berthd exited with ${started.exitCode}: ${readFileSync(logPath, 'utf8')}`);
+      return (await client.ping(1_000)) ? true : undefined;
+    }, 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const globals = ['--root', root, '--run-root', runRoot, '--socket', socket];
+  const berth = (args: readonly string[], options?: CliOptions): Promise<CliResult> => runCommand(BERTH, [...globals, ...args], options);
+  return {
+    root,
+    runRoot,
+    socket,
+    client,
+    scratch,
+    berth,
+    async ok(args, options) {
+      const r = await berth(args, options);
+      if (r.code !== 0) throw new Error(`berth ${args.join(' ')}: ${show(r)}`);
+      return r.stdout;
+    },
+    spawn: (args) => spawn(BERTH, [...globals, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    stop,
+  };
+}
