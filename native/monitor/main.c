@@ -50,7 +50,7 @@
 
 static const char *runtime, *root, *bundle, *exec_process, *id, *run_dir;
 static struct log_opts lo;
-/* held: clients[0] is the caller's (1), whose input ended (2) */
+/* held: clients[0] is the caller's own (--attach-fd) */
 static int report_fd = -1, attach_fd = -1, held, want_stdin, stdin_once, terminal;
 static char path_buf[PATH_MAX];
 
@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 		p[n++] = (struct pollfd){ out[1].fd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ stdin_len > 0 ? stdin_fd : -1, POLLOUT, 0 };
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			p[n++] = (struct pollfd){ stdin_len > 0 || (i == 0 && held == 2) || input_ended[i] ? -1 : clients[i], POLLIN, 0 };
+			p[n++] = (struct pollfd){ stdin_len > 0 || input_ended[i] ? -1 : clients[i], POLLIN, 0 };
 		/* After the exit, only what is already in the pipes is drained: a leftover holder cannot keep us. */
 		if (poll(p, (nfds_t)n, exited ? 0 : -1) < 0) {
 			if (errno == EINTR)
@@ -515,9 +515,7 @@ int main(int argc, char **argv)
 			} else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 				if (stdin_once)  /* nothing of it is pending: clients are read only when all was taken */
 					close_stdin();
-				if (i == 0 && held && r == 0)
-					held = 2;  /* the caller ended its input, not its interest in the output */
-				else if (r == 0)
+				if (r == 0)
 					input_ended[i] = 1;  /* as docker's CloseWrite: the output goes on */
 				else
 					drop_client(i);

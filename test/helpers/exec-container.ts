@@ -4,35 +4,14 @@
  * of its own: for the exec and health check tests. Root only.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { ExecSessions, type ExecContainer } from '../../src/engine/exec/sessions.ts';
 import { readExit } from '../../src/engine/monitor/exit-file.ts';
 import { startMonitor } from '../../src/engine/monitor/spawn.ts';
-import { buildDir } from '../../src/paths.ts';
+import { alive } from './monitors.ts';
 import { makeBundle, onCleanup, RUNTIME_BIN, RuntimeFixture, tempDir, waitFor } from './runtime.ts';
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** This checkout's monitors (other checkouts on the machine may run tests of their own). */
-export function monitorPids(): number[] {
-  const bin = join(buildDir(), 'berth-monitor');
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readlinkSync(`/proc/${p}/exe`) === bin;
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
 
 export interface RunningContainer {
   ctx: ExecContainer;

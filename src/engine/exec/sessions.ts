@@ -230,11 +230,12 @@ export class ExecSessions {
     s.status = 'exited';
     s.exitCode = code;
     s.wait?.cancel();
-    removeRunDir(s.runDir);
     try {
+      removeRunDir(s.runDir);
       rmdirSync(dirname(s.runDir));
     } catch {
-      // another exec still has its directory there
+      // Another exec still has its directory there, or this one could not go: sweepLeftovers takes it
+      // later. Nothing is thrown from here, where a detached exec's exit has nobody to catch it.
     }
     return code;
   }
@@ -322,16 +323,17 @@ export class ExecSessions {
   }
 
   /**
-   * At the daemon's start, before any exec: removes the run directories a
-   * previous daemon left (its sessions were in its memory) whose monitor
-   * is gone: an exit recorded, or an attach socket nobody listens on. Those
-   * still running are left for a later sweep. Returns the exec ids removed.
+   * At the daemon's start (and whenever else): removes the run directories
+   * a previous daemon left (its sessions were in its memory), or that could
+   * not be removed at an exit, whose monitor is gone: an exit recorded, or
+   * an attach socket nobody listens on. Those still running are left for a
+   * later sweep. Returns the exec ids removed.
    */
   sweepLeftovers(): string[] {
     const root = join(this.options.runRoot, 'exec');
     let ids: string[];
     try {
-      ids = readdirSync(root).filter((id) => /^[0-9a-f]{64}$/.test(id) && !this.sessions.has(id));
+      ids = readdirSync(root).filter((id) => /^[0-9a-f]{64}$/.test(id) && (this.sessions.get(id)?.status ?? 'exited') === 'exited');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return [];
       throw err;

@@ -32,9 +32,10 @@ export function attachSocket(socket: Socket, onOutput: (stream: 'stdout' | 'stde
       pending = pending.subarray(8 + len);
     }
   });
-  socket.resume();  // one handed over paused (spawn.ts) does not start on its own
+  socket.resume();
   // A monitor that exits with input of ours unread resets the connection: the end of the attachment.
   const closed = new Promise<Error | undefined>((done) => {
+    if (socket.destroyed) return done(socket.errored ?? undefined);
     socket.once('error', done);
     socket.once('close', () => done(undefined));
   });

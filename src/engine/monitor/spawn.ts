@@ -61,7 +61,7 @@ export interface ExecMonitorOptions extends CommonOptions {
 export interface MonitorStarted {
   pid: number;
   monitorPid: number;
-  /** With exec.attach: the attachment, framed as RUN/attach's (see attach.ts attachSocket), paused until read. */
+  /** With exec.attach: the attachment, framed as RUN/attach's (see attach.ts attachSocket), unread until the caller reads. */
   socket?: Socket;
 }
 
@@ -91,11 +91,9 @@ export async function startMonitor(o: MonitorOptions | ExecMonitorOptions): Prom
   const child = spawn(bin, monitorArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', o.exec?.attach === true ? 'pipe' : 'ignore'] });
   const reportStream = child.stdio[3] as Readable;
   const socket = (child.stdio[4] ?? undefined) as Socket | undefined;
-  // Node resumes (and so discards) an unread stdio stream when the child exits: what comes before
-  // the caller reads is kept here and put back.
-  const early: Buffer[] = [];
-  const keep = (b: Buffer): number => early.push(b);
-  socket?.on('data', keep);
+  // Node resumes every unread stdio stream of a child when it exits (child_process flushStdio), which
+  // would discard the output and end the stream before the caller reads it: this one is the caller's.
+  if (socket !== undefined) (child.stdio as unknown as unknown[])[4] = null;
   const report: Buffer[] = [];
   const stderr: Buffer[] = [];
   reportStream.on('data', (b: Buffer) => report.push(b));
@@ -111,14 +109,7 @@ export async function startMonitor(o: MonitorOptions | ExecMonitorOptions): Prom
   await Promise.all([ended(reportStream), ended(child.stderr!)]);
   const text = Buffer.concat(report).toString();
   const pid = /^pid (\d+) (\d+)\n$/.exec(text);
-  if (pid) {
-    if (socket !== undefined) {
-      socket.off('data', keep);
-      socket.pause();
-      if (early.length > 0) socket.unshift(Buffer.concat(early));
-    }
-    return { pid: Number(pid[1]), monitorPid: Number(pid[2]), ...(socket === undefined ? {} : { socket }) };
-  }
+  if (pid) return { pid: Number(pid[1]), monitorPid: Number(pid[2]), ...(socket === undefined ? {} : { socket }) };
   socket?.destroy();
   const failed = /^error (\d+)\n/.exec(text);
   if (failed) {

@@ -14,7 +14,8 @@ import { isBerthError } from '../../../src/errors.ts';
 import { ExecSessions, type ExecStarted } from '../../../src/engine/exec/sessions.ts';
 import { attachSocket, type Attached } from '../../../src/engine/monitor/attach.ts';
 import { readExit } from '../../../src/engine/monitor/exit-file.ts';
-import { alive, monitorPids, runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
+import { runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
+import { alive, monitorPids } from '../../helpers/monitors.ts';
 import { waitFor } from '../../helpers/runtime.ts';
 
 interface Output {
@@ -58,6 +59,22 @@ test('output arrives through the attachment, stdout and stderr apart, and inspec
   assert.deepEqual(r.execs.execIdsOf(r.ctx.id), [id]);
   await leftNothing(r, started, id);
   await assert.rejects(r.execs.startExec(id), (err) => isBerthError(err, 'exec_already_started'));
+});
+
+test('an exec over before its caller reads still gives all its output, and its attachment ends', async (t) => {
+  // Before: Node's child_process resumed the unread stream when the monitor's first process exited,
+  // so the output was dropped and the stream ended before the caller attached (a health probe hung).
+  const r = await runningContainer(t, 'quick');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'echo quick; echo also >&2'], AttachStdout: true, AttachStderr: true });
+  const started = await r.execs.startExec(id);
+  await waitFor('the exec\'s monitor to exit', () => (alive(started.monitorPid) ? undefined : true));
+  const out = collect(started);
+  let ended = false;
+  void out.attached.closed.then(() => (ended = true));
+  await waitFor('the attachment to end', () => (ended ? true : undefined));
+  assert.equal(out.stdout, 'quick\n');
+  assert.equal(out.stderr, 'also\n');
+  assert.equal(await started.exited, 0);
 });
 
 test('-e adds to the container\'s environment, -w sets the cwd, -u nobody runs with nobody\'s ids', async (t) => {

@@ -13,7 +13,8 @@ import { HealthMonitor, type HealthEvent } from '../../../src/engine/health/moni
 import { ContainerStore } from '../../../src/engine/store/containers.ts';
 import { openEngineDatabase } from '../../../src/engine/store/db.ts';
 import { HealthStore, type HealthState } from '../../../src/engine/store/health.ts';
-import { monitorPids, runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
+import { runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
+import { monitorPids } from '../../helpers/monitors.ts';
 import { onCleanup, tempDir, waitFor } from '../../helpers/runtime.ts';
 
 const MS = 1e6;

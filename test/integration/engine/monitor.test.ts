@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorPids } from '../../helpers/exec-container.ts';
 import { test, type TestContext } from 'node:test';
 import { attach, resize } from '../../../src/engine/monitor/attach.ts';
 import { readExit, type ExitStatus } from '../../../src/engine/monitor/exit-file.ts';
 import { readLog, type LogRecord } from '../../../src/engine/monitor/log-reader.ts';
 import { startMonitor, type MonitorOptions } from '../../../src/engine/monitor/spawn.ts';
+import { alive, monitorPids } from '../../helpers/monitors.ts';
 import { makeBundle, onCleanup, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 interface Started {
@@ -23,15 +23,6 @@ interface Started {
   id: string;
   pid: number;
   monitorPid: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 type Limits = Omit<MonitorOptions['log'], 'path'>;
@@ -230,8 +221,6 @@ test('a fast writer keeps the monitor\'s memory bounded, and rotation keeps at m
 });
 
 test('no monitor, fd or mount is left after the tests', () => {
-  // This tree's monitors only (exec-container.ts): other checkouts on the machine may run their own tests meanwhile.
-  const monitors = monitorPids();
-  assert.deepEqual(monitors, []);
+  assert.deepEqual(monitorPids(), []);
   assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /berth-bundle-/);
 });
