@@ -34,6 +34,9 @@ export async function startEngine(server: ApiServer, service: Service): Promise<
   });
   const { ExecSessions } = await import('../engine/exec/sessions.ts');
   const sessions = new ExecSessions({ runRoot: service.paths.runRoot });
+  // What a previous daemon's execs left, once their monitors are gone.
+  const swept = sessions.sweepLeftovers();
+  if (swept.length > 0) server.logger.info('exec leftovers removed', { count: swept.length });
   engine.events.subscribe((e) => {
     if (e.Type === 'container' && e.Action === 'die') void sessions.containerStopped(e.Actor.ID);
     if (e.Type === 'container' && e.Action === 'destroy') sessions.forgetContainer(e.Actor.ID);
