@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
 import { BerthError, ErrorKind } from '../../errors.ts';
 import { buildDir } from '../../paths.ts';
 
@@ -62,7 +62,7 @@ export interface MonitorStarted {
   pid: number;
   monitorPid: number;
   /** With exec.attach: the attachment, framed as RUN/attach's (see attach.ts attachSocket), paused until read. */
-  socket?: Socket;
+  socket?: Duplex;
 }
 
 export function monitorArgs(o: MonitorOptions | ExecMonitorOptions): string[] {
@@ -83,6 +83,15 @@ function ended(stream: Readable): Promise<void> {
 }
 
 /** Resolves with the process's pid; rejects with the runtime's own message when create (or exec) failed. */
+/** A finished attachment's output as a stream of its own: paused until read, closed (as a socket) once read; input dropped. */
+function replay(chunks: Buffer[]): Duplex {
+  const d = new Duplex({ allowHalfOpen: false, read: () => undefined, write: (_chunk, _enc, done) => done() });
+  for (const c of chunks) d.push(c);
+  d.push(null);
+  d.pause();
+  return d;
+}
+
 export async function startMonitor(o: MonitorOptions | ExecMonitorOptions): Promise<MonitorStarted> {
   const bin = o.monitor ?? join(buildDir(), 'berth-monitor');
   const what = o.exec === undefined ? `container "${o.id}"` : `exec in container "${o.id}"`;
@@ -96,6 +105,9 @@ export async function startMonitor(o: MonitorOptions | ExecMonitorOptions): Prom
   const early: Buffer[] = [];
   const keep = (b: Buffer): number => early.push(b);
   socket?.on('data', keep);
+  // A quick process can be done, and the monitor gone, before the report's pipes close: its output all in `early`.
+  let socketEnded = false;
+  socket?.once('end', () => (socketEnded = true));
   const report: Buffer[] = [];
   const stderr: Buffer[] = [];
   reportStream.on('data', (b: Buffer) => report.push(b));
@@ -112,12 +124,18 @@ export async function startMonitor(o: MonitorOptions | ExecMonitorOptions): Prom
   const text = Buffer.concat(report).toString();
   const pid = /^pid (\d+) (\d+)\n$/.exec(text);
   if (pid) {
+    let handed: Duplex | undefined = socket;
     if (socket !== undefined) {
       socket.off('data', keep);
-      socket.pause();
-      if (early.length > 0) socket.unshift(Buffer.concat(early));
+      if (socketEnded) {
+        // An ended stream takes no unshift: what came is handed over as a stream of its own, ended after it.
+        handed = replay(early);
+      } else {
+        socket.pause();
+        if (early.length > 0) socket.unshift(Buffer.concat(early));
+      }
     }
-    return { pid: Number(pid[1]), monitorPid: Number(pid[2]), ...(socket === undefined ? {} : { socket }) };
+    return { pid: Number(pid[1]), monitorPid: Number(pid[2]), ...(handed === undefined ? {} : { socket: handed }) };
   }
   socket?.destroy();
   const failed = /^error (\d+)\n/.exec(text);
