@@ -27,7 +27,7 @@ async function create(ctx: CommandContext, input: Input, client?: ApiClient): Pr
     try {
       seccompProfileText = readFileSync(seccomp.path, 'utf8');
     } catch (err) {
-      throw invalidArgument('run_flag_invalid', `--security-opt seccomp=${seccomp.path}: cannot read it: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw invalidArgument('run_flag_invalid', `--security-opt seccomp=${seccomp.path}: cannot read it: ${describeError(err)}`, { cause: err });
     }
   }
   const c = client ?? (await ctx.daemon());
