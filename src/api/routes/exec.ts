@@ -26,6 +26,8 @@ function splice(conn: Duplex, socket: Duplex): Promise<void> {
     socket.on('data', (b: Buffer) => conn.write(b));
     // Handed over paused (spawn.ts): nothing flows until it is resumed.
     socket.resume();
+    // The process's output is over at the end of the socket's reading side (a socket also closes then).
+    socket.on('end', end);
     socket.on('close', end);
     socket.on('error', end);
     conn.on('data', (b: Buffer) => socket.write(b));

@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { errnoCode, failedPrecondition, internal, isBerthError, notFound } from '../../errors.ts';
 import { readUserDb } from '../../image/bundle/read-user-db.ts';
@@ -73,7 +73,7 @@ export interface ExecStarted {
    * goes to the process's stdin when AttachStdin. The monitor waits for
    * its reader, so read it (attachSocket) or destroy it.
    */
-  socket?: Socket;
+  socket?: Duplex;
   /** The exit code (128+N after signal N) once the process is gone and its run directory removed. */
   exited: Promise<number | null>;
 }

@@ -5,11 +5,12 @@
  * what is written goes to the container's stdin. Resize goes to RUN/ctl.
  */
 import { appendFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 
 export interface Attached {
-  socket: Socket;
+  socket: Duplex;
   /** Sends bytes to the container's stdin (when the monitor holds it). */
   write(data: string | Buffer): void;
   /** Ends the input (the container's stdin closes with --stdin-once); output goes on arriving. */
@@ -20,7 +21,7 @@ export interface Attached {
 }
 
 /** Serves an attachment over a connected socket: RUN/attach's, or the one the monitor got with --attach-fd. */
-export function attachSocket(socket: Socket, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Attached {
+export function attachSocket(socket: Duplex, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Attached {
   let pending: Buffer = Buffer.alloc(0);
   socket.on('data', (b: Buffer) => {
     if (terminal) return onOutput('stdout', b);
