@@ -295,6 +295,8 @@ export const ERROR_CODES = {
   // engine: the per-container monitor
   monitor_exit_file_invalid: 'internal',
   monitor_start_failed: 'internal',
+  monitor_preserve_fds: 'internal',
+  monitor_gone: 'internal',
   runtime_create_failed: 'internal',
   // engine: container lifecycle
   object_not_found: 'not_found',
