@@ -503,8 +503,11 @@ int main(int argc, char **argv)
 					exited = 1, exit_status = st;
 				else if (!container)
 					early_pid[early_n % 8] = w, early_status[early_n++ % 8] = st;
-			if (w < 0 && errno == ECHILD && container == 0)
-				quit();  /* the creation failed: no container to wait for */
+			if (w < 0 && errno == ECHILD && !container) {
+				control(ctl, master);  /* its pid, written before the container could run, may be there */
+				if (!container)
+					quit();  /* the creation failed: no container to wait for */
+			}
 		}
 		if (p[1].revents & POLLIN) {
 			int c = accept4(attach, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);

@@ -3,7 +3,8 @@
  * process exec'd into it, and reads its report: the process's pid once the
  * runtime's `create` (or `exec --detach`) succeeded, or the runtime's exit
  * status and log when it failed. The monitor detaches itself, so it and
- * the container outlive the caller.
+ * the container outlive the caller. (With the engine's own runtime, the
+ * monitor execs the executor instead: host.ts.)
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';

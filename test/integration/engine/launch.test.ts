@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Engine } from '../../../src/engine/engine.ts';
+import { resize } from '../../../src/engine/monitor/attach.ts';
 import { runDir } from '../../../src/engine/paths.ts';
 import { parseRunOptions, type RunFlags } from '../../../src/engine/spec/options.ts';
 import { until } from '../../helpers/api.ts';
@@ -77,6 +78,25 @@ test('by default no runtime command runs: the monitor execs the executor and is 
   // A runtime command's create writes the pid file the monitor reads (RUN/pid); in-process, there is none.
   assert.equal(existsSync(join(runDir(te.engine.paths, id), 'pid')), false);
   await te.engine.remove(id);
+});
+
+test('containers that exit as soon as they start have their exit recorded (the pid reaches the monitor before their exit does)', { timeout: 120_000 }, async () => {
+  for (let i = 0; i < 10; i++) {
+    const id = await started(te.engine, `launch-quick-${i}`, `exit ${i + 1}`);
+    assert.equal((await te.engine.wait(id)).code, i + 1);
+    assert.equal(readFileSync(join(runDir(te.engine.paths, id), 'exit'), 'utf8'), `exit ${i + 1}\n`);
+    await te.engine.remove(id);
+  }
+});
+
+test('with a terminal the monitor gets the pty master from the in-process create: resize reaches the container', { timeout: 60_000 }, async () => {
+  const script = 'until [ "$(stty size)" = "30 100" ]; do sleep 0.05; done; tty; exit 3';
+  const c = await te.engine.create({ image: 'busybox', args: ['sh', '-c', script], options: parseRunOptions({ name: 'launch-tty' }), tty: true });
+  await te.engine.start(c.id);
+  resize(runDir(te.engine.paths, c.id), 30, 100);
+  assert.equal((await te.engine.wait(c.id)).code, 3);
+  await until('the log line', () => readFileSync(te.engine.view(c.id).paths.log, 'utf8').includes('/dev/pts/'));
+  await te.engine.remove(c.id);
 });
 
 test('with EngineOptions.runtime the monitor runs its create command, and is the container\'s parent', { timeout: 60_000 }, async () => {
