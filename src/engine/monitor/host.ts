@@ -47,8 +47,9 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
     monitorPid,
     lockFile: (path) => base.lockFile(path),
     warmCgroupJoin: () => base.warmCgroupJoin(),
-    // eslint-disable-next-line @typescript-eslint/require-await -- the host interface is asynchronous
     launch: async (request) => {
+      // A device filter attached while the cgroup is made: no container, no monitor.
+      if (request.hostPlan === true) return base.launch(request);
       // The container's stdio is the monitor's to set up (pipes or the terminal): request.stdio is not used.
       if (request.preserveFds !== 0) throw new BerthError(ErrorKind.Internal, 'monitor_preserve_fds', `${what}: the monitor passes no extra fds to the container`);
       const planFd = planFile(request.plan);
