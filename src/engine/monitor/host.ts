@@ -34,12 +34,7 @@ function signalName(n: number): NodeJS.Signals | null {
 
 /** One launch: the monitor of container `o.id`. Locks and cgroup warming are `base`'s. */
 export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): MonitorHost {
-  let resolveMonitor!: (pid: number) => void;
-  let rejectMonitor!: (err: unknown) => void;
-  const monitorPid = new Promise<number>((resolve, reject) => {
-    resolveMonitor = resolve;
-    rejectMonitor = reject;
-  });
+  const { promise: monitorPid, resolve: resolveMonitor, reject: rejectMonitor } = Promise.withResolvers<number>();
   monitorPid.catch(() => undefined);
   const bin = o.monitor ?? join(buildDir(), 'berth-monitor');
   const what = `container "${o.id}"`;
@@ -63,15 +58,9 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
       const sock = child.stdio[4] as Socket;
       const stderr: Buffer[] = [];
       child.stderr!.on('data', (b: Buffer) => stderr.push(b));
-      let resolvePid!: (pid: number) => void;
-      let rejectPid!: (err: unknown) => void;
-      const pid = new Promise<number>((resolve, reject) => {
-        resolvePid = resolve;
-        rejectPid = reject;
-      });
+      const { promise: pid, resolve: resolvePid, reject: rejectPid } = Promise.withResolvers<number>();
       pid.catch(() => undefined);
-      let resolveExit!: (status: ExitStatus) => void;
-      const exited = new Promise<ExitStatus>((resolve) => (resolveExit = resolve));
+      const { promise: exited, resolve: resolveExit } = Promise.withResolvers<ExitStatus>();
       const fail = (why: string): void => {
         const err = new BerthError(ErrorKind.Internal, 'monitor_start_failed', `${what}: berth-monitor ${why}`);
         rejectPid(err);
