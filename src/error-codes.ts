@@ -296,6 +296,8 @@ export const ERROR_CODES = {
   monitor_exit_file_invalid: 'internal',
   monitor_start_failed: 'internal',
   monitor_still_running: 'failed_precondition',
+  monitor_preserve_fds: 'internal',
+  monitor_gone: 'internal',
   runtime_create_failed: 'internal',
   // engine: container lifecycle
   object_not_found: 'not_found',

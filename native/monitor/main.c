@@ -2,7 +2,7 @@
  * berth-monitor entry point. Usage (the engine's driver builds it,
  * src/engine/monitor/spawn.ts):
  *
- *   berth-monitor --runtime PATH --root DIR (--bundle DIR | --exec PROCESS.json) --id ID --run-dir DIR
+ *   berth-monitor (--runtime PATH --root DIR (--bundle DIR | --exec PROCESS.json) | --executor PATH) --id ID --run-dir DIR
  *     [--log PATH --log-max-size BYTES --log-max-files N --log-line-max BYTES]
  *     --report-fd FD [--attach-fd FD] [--stdin] [--stdin-once] [--terminal]
  *
@@ -13,7 +13,11 @@
  * instead of `create --bundle DIR`: the new process, left by the runtime,
  * becomes the subreaper's child. On FD it reports one line, `pid N M` (the
  * container's, the monitor's), or
- * `error STATUS` followed by the runtime's log, then closes FD. It stays:
+ * `error STATUS` followed by the runtime's log, then closes FD. --executor
+ * execs `EXECUTOR 4 5` (the caller's sync socket and plan) instead, reports
+ * `pid EXECUTOR MONITOR` then its `exit C`/`signal N`, and takes the
+ * container's pid as `pid N` on RUN/ctl (`abort`, or no child and no pid:
+ * it quits, writing no exit). It stays:
  * it writes the output to the log (log.c), serves attach on RUN/attach
  * (mode 0600; output framed as Docker's multiplexed stream, or raw with a
  * terminal; what a client sends goes to the container's stdin; --attach-fd
@@ -48,7 +52,7 @@
 #define MAX_CLIENTS 8
 #define STDIN_BUF 4096
 
-static const char *runtime, *root, *bundle, *exec_process, *id, *run_dir;
+static const char *runtime, *root, *bundle, *exec_process, *executor, *id, *run_dir;
 static struct log_opts lo;
 /* held: clients[0] is the caller's own (--attach-fd) */
 static int report_fd = -1, attach_fd = -1, held, want_stdin, stdin_once, terminal;
@@ -84,7 +88,7 @@ static void parse(int argc, char **argv)
 		{ "runtime", 1, 0, 'r' }, { "root", 1, 0, 'R' }, { "bundle", 1, 0, 'b' }, { "id", 1, 0, 'i' },
 		{ "run-dir", 1, 0, 'd' }, { "log", 1, 0, 'l' }, { "log-max-size", 1, 0, 's' }, { "log-max-files", 1, 0, 'n' },
 		{ "log-line-max", 1, 0, 'L' }, { "report-fd", 1, 0, 'f' }, { "stdin", 0, 0, 'I' }, { "stdin-once", 0, 0, 'O' },
-		{ "terminal", 0, 0, 't' }, { "exec", 1, 0, 'x' }, { "attach-fd", 1, 0, 'a' }, { 0, 0, 0, 0 },
+		{ "terminal", 0, 0, 't' }, { "exec", 1, 0, 'x' }, { "attach-fd", 1, 0, 'a' }, { "executor", 1, 0, 'e' }, { 0, 0, 0, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -104,12 +108,15 @@ static void parse(int argc, char **argv)
 		case 't': terminal = 1; break;
 		case 'x': exec_process = optarg; break;
 		case 'a': attach_fd = (int)number("--attach-fd", optarg, 3); break;
+		case 'e': executor = optarg; break;
 		default: exit(2);
 		}
 	}
-	if (!runtime || !root || !bundle == !exec_process || !id || !run_dir || (lo.path && (!lo.max_size || !lo.max_files || !lo.line_max)) ||
+	int bad_mode = executor ? runtime || bundle || exec_process || attach_fd >= 0 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0
+				: !runtime || !root || !bundle == !exec_process;
+	if (bad_mode || !id || !run_dir || (lo.path && (!lo.max_size || !lo.max_files || !lo.line_max)) ||
 	    report_fd < 0 || optind != argc || fcntl(report_fd, F_GETFD) < 0 || (attach_fd >= 0 && fcntl(attach_fd, F_GETFD) < 0)) {
-		dprintf(2, "berth-monitor: usage: berth-monitor --runtime PATH --root DIR (--bundle DIR | --exec FILE) --id ID --run-dir DIR "
+		dprintf(2, "berth-monitor: usage: berth-monitor (--runtime PATH --root DIR (--bundle DIR | --exec FILE) | --executor PATH) --id ID --run-dir DIR "
 			   "[--log PATH --log-max-size N --log-max-files N --log-line-max N] --report-fd FD [--attach-fd FD] "
 			   "[--stdin] [--stdin-once] [--terminal]\n");
 		exit(2);
@@ -140,6 +147,13 @@ static void report(const char *text, size_t n)
 	report_fd = -1;
 }
 
+static void quit(void)
+{
+	unlink(in_run("attach"));
+	unlink(in_run("ctl"));
+	exit(0);
+}
+
 /* The runtime's create failed: its status and its log go to the caller. */
 static void report_failure(int status)
 {
@@ -153,9 +167,7 @@ static void report_failure(int status)
 		close(fd);
 	}
 	report(buf, (size_t)n);
-	unlink(in_run("attach"));
-	unlink(in_run("ctl"));
-	_exit(1);
+	quit();
 }
 
 static void detach(void)
@@ -266,26 +278,40 @@ static int pump(struct stream *s)
 	return 1;
 }
 
-static void resize(int ctl, int master)
+static pid_t container;  /* 0 until `pid N` with --executor */
+static int exited, exit_status;
+/* Children reaped before the container's pid is known (--executor), by pid; the last 8. */
+static pid_t early_pid[8];
+static int early_status[8], early_n;
+
+/* Commands on RUN/ctl, a line each: `resize ROWS COLS`, and with --executor `pid N`, `abort`. */
+static void control(int ctl, int master)
 {
-	char buf[64];
+	char buf[256];
 	ssize_t n = read(ctl, buf, sizeof buf - 1);
-	unsigned short rows, cols;
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (master >= 0 && sscanf(buf, "resize %hu %hu", &rows, &cols) == 2) {
-		struct winsize ws = { .ws_row = rows, .ws_col = cols };
-		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+	struct winsize ws = { 0 };
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (master >= 0 && sscanf(line, "resize %hu %hu", &ws.ws_row, &ws.ws_col) == 2 && ioctl(master, TIOCSWINSZ, &ws) < 0)
 			dprintf(2, "berth-monitor: resizing the terminal: %s\n", strerror(errno));
+		if (executor && !container && strcmp(line, "abort") == 0)
+			quit();
+		if (executor && !container && sscanf(line, "pid %d", &container) == 1)
+			for (int i = 0; i < 8; i++)
+				if (early_pid[i] == container)
+					exited = 1, exit_status = early_status[i];
 	}
+}
+
+static int status_text(char *text, size_t size, int status)
+{
+	return WIFSIGNALED(status) ? snprintf(text, size, "signal %d\n", WTERMSIG(status)) : snprintf(text, size, "exit %d\n", WEXITSTATUS(status));
 }
 
 static void write_exit(int status)
 {
 	char text[32], tmp[PATH_MAX];
-	int n = WIFSIGNALED(status) ? snprintf(text, sizeof text, "signal %d\n", WTERMSIG(status))
-				    : snprintf(text, sizeof text, "exit %d\n", WEXITSTATUS(status));
+	int n = status_text(text, sizeof text, status);
 	snprintf(tmp, sizeof tmp, "%s/exit.tmp", run_dir);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write_all(fd, text, (size_t)n) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, in_run("exit")) < 0)
@@ -314,6 +340,8 @@ static pid_t run_create(int child_in, int child_out, int child_err)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(child_in, 0) < 0 || dup2(child_out, 1) < 0 || dup2(child_err, 2) < 0)
 		_exit(127);
+	if (executor)
+		execl(executor, executor, "4", "5", (char *)NULL), _exit(127);
 	char runlog[PATH_MAX], pidfile[PATH_MAX], console[PATH_MAX];
 	snprintf(runlog, sizeof runlog, "%s/runtime.log", run_dir);
 	snprintf(pidfile, sizeof pidfile, "%s/pid", run_dir);
@@ -349,7 +377,7 @@ int main(int argc, char **argv)
 	/* The caller's client, if any, goes to 4, blocking: its sends wait for the caller instead of dropping it. */
 	if (attach_fd >= 0 && (dup2(attach_fd, 4) < 0 || fcntl(4, F_SETFL, 0) < 0 || fcntl(4, F_SETFD, FD_CLOEXEC) < 0))
 		die("--attach-fd");
-	close_range(attach_fd >= 0 ? 5 : 4, ~0U, 0);
+	close_range(executor ? 6 : attach_fd >= 0 ? 5 : 4, ~0U, 0);
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 	detach();
@@ -386,6 +414,11 @@ int main(int argc, char **argv)
 	pid_t create = run_create(in[0], o[1], e[1]);
 	if (create < 0)
 		die("fork");
+	if (executor) {  /* the sync socket and the plan are the executor's alone */
+		close(4);
+		close(5);
+		dprintf(report_fd, "pid %d %d\n", (int)create, (int)getpid());
+	}
 	if (!terminal) {
 		close(o[1]);
 		close(e[1]);
@@ -415,18 +448,21 @@ int main(int argc, char **argv)
 		close(console);
 		unlink(in_run("console.sock"));
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (terminal && master < 0))
-		report_failure(status);
 	char text[64];
-	int pf = open(in_run("pid"), O_RDONLY | O_CLOEXEC);
-	ssize_t pn = pf >= 0 ? read(pf, text, sizeof text - 1) : -1;
-	if (pn <= 0)
-		report_failure(status);
-	text[pn] = '\0';
-	close(pf);
-	pid_t container = (pid_t)strtol(text, NULL, 10);
-	int rn = snprintf(text, sizeof text, "pid %d %d\n", (int)container, (int)getpid());
-	report(text, (size_t)rn);
+	if (executor)
+		report(text, (size_t)status_text(text, sizeof text, status));
+	else {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (terminal && master < 0))
+			report_failure(status);
+		int pf = open(in_run("pid"), O_RDONLY | O_CLOEXEC);
+		ssize_t pn = pf >= 0 ? read(pf, text, sizeof text - 1) : -1;
+		if (pn <= 0)
+			report_failure(status);
+		text[pn] = '\0';
+		close(pf);
+		container = (pid_t)strtol(text, NULL, 10);
+		report(text, (size_t)snprintf(text, sizeof text, "pid %d %d\n", (int)container, (int)getpid()));
+	}
 	/* Nobody reads our stderr any more: the caller has its report. */
 	for (int fd = 0; null >= 0 && fd < 3; fd++)
 		dup2(null, fd);
@@ -440,7 +476,6 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		if (out[i].fd >= 0 && !(out[i].buf = malloc(lo.line_max)))
 			die("malloc");
-	int exited = 0, exit_status = 0;
 	raise(SIGCHLD);  /* an exec'd process may be gone already, its SIGCHLD taken while waiting for the runtime */
 	while (!exited || out[0].fd >= 0 || out[1].fd >= 0) {
 		struct pollfd p[6 + MAX_CLIENTS];
@@ -464,10 +499,15 @@ int main(int argc, char **argv)
 			pid_t w;
 			int st;
 			while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-				if (w == container) {
-					exited = 1;
-					exit_status = st;
-				}
+				if (w == container)
+					exited = 1, exit_status = st;
+				else if (!container)
+					early_pid[early_n % 8] = w, early_status[early_n++ % 8] = st;
+			if (w < 0 && errno == ECHILD && !container) {
+				control(ctl, master);  /* its pid, written before the container could run, may be there */
+				if (!container)
+					quit();  /* the creation failed: no container to wait for */
+			}
 		}
 		if (p[1].revents & POLLIN) {
 			int c = accept4(attach, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -481,7 +521,7 @@ int main(int argc, char **argv)
 				close(c);
 		}
 		if (p[2].revents & POLLIN)
-			resize(ctl, master);
+			control(ctl, master);
 		for (int i = 0; i < 2; i++) {
 			if (out[i].fd < 0)
 				continue;
@@ -523,7 +563,5 @@ int main(int argc, char **argv)
 		}
 	}
 	write_exit(exit_status);
-	unlink(in_run("attach"));
-	unlink(in_run("ctl"));
-	return 0;
+	quit();
 }

@@ -20,7 +20,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../errors.ts';
+import { failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import { delay } from '../delay.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
@@ -28,7 +28,8 @@ import type { LinuxResources, Spec } from '../oci/runtime-spec.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
 import { describeError } from '../errors.ts';
 import { readExit } from './monitor/exit-file.ts';
-import { startMonitor } from './monitor/spawn.ts';
+import { type ExecutorMonitorOptions, startMonitor } from './monitor/spawn.ts';
+import { executorPath } from '../runtime/host/spawn.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
 import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
 import { writeEtcFiles } from './etc-files.ts';
@@ -351,10 +352,7 @@ export class Engine {
     mkdirSync(rd, { recursive: true, mode: 0o700 });
     let pid: number;
     try {
-      const started = await startMonitor({
-        runtime: this.runtime,
-        root: runtimeRoot(this.paths),
-        bundle: view.paths.dir,
+      const monitored = {
         id,
         runDir: rd,
         log: { path: view.paths.log, ...this.logLimits },
@@ -362,9 +360,15 @@ export class Engine {
         stdinOnce: o.stdinOnce,
         terminal: o.tty,
         ...(this.options.monitor === undefined ? {} : { monitor: this.options.monitor }),
-      });
-      pid = started.pid;
-      writeFileSync(join(rd, 'monitor.pid'), `${started.monitorPid}\n`, { mode: 0o600 });
+      };
+      if (this.options.runtime === undefined) {
+        pid = await this.createMonitored({ ...monitored, executor: executorPath() }, view.paths.dir);
+      } else {
+        // Another OCI runtime: the monitor runs its `create` command.
+        const started = await startMonitor({ ...monitored, runtime: this.runtime, root: runtimeRoot(this.paths), bundle: view.paths.dir });
+        pid = started.pid;
+        writeFileSync(join(rd, 'monitor.pid'), `${started.monitorPid}\n`, { mode: 0o600 });
+      }
     } catch (err) {
       this.failStart(record, err);
       throw err;
@@ -402,6 +406,28 @@ export class Engine {
       if (!monitorAlive(rd)) return true;
     }
     throw failedPrecondition('monitor_still_running', `container "${id}": its previous berth-monitor did not exit within ${MONITOR_GONE_MS} ms`);
+  }
+
+  /**
+   * The runtime's create in this process, its executor exec'd by the
+   * container's monitor (monitor/host.ts), so no runtime command starts; the
+   * monitor learns the container's pid once create returned.
+   */
+  private async createMonitored(m: ExecutorMonitorOptions, bundle: string): Promise<number> {
+    const [{ monitorHost, tellMonitor }, { create }] = await Promise.all([import('./monitor/host.ts'), import('../runtime/lifecycle/create.ts')]);
+    const base = await this.runtimeContext();
+    const host = monitorHost(m, base.host);
+    const { id, runDir: rd } = m;
+    let pid: number;
+    try {
+      ({ pid } = await create({ ...base, host }, id, { bundle, consoleSocket: m.terminal === true ? join(rd, 'console.sock') : undefined }));
+    } catch (err) {
+      tellMonitor(rd, 'abort');
+      throw err;
+    }
+    if (!tellMonitor(rd, `pid ${pid}`)) throw internal('monitor_gone', `container "${id}": its monitor quit before the container started`);
+    writeFileSync(join(rd, 'monitor.pid'), `${await host.monitorPid}\n`, { mode: 0o600 });
+    return pid;
   }
 
   /** A start that failed before the process ran: the container is exited with the error, as docker leaves it. */

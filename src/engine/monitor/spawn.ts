@@ -3,7 +3,8 @@
  * process exec'd into it, and reads its report: the process's pid once the
  * runtime's `create` (or `exec --detach`) succeeded, or the runtime's exit
  * status and log when it failed. The monitor detaches itself, so it and
- * the container outlive the caller.
+ * the container outlive the caller. (With the engine's own runtime, the
+ * monitor execs the executor instead: host.ts.)
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -19,11 +20,7 @@ export interface LogOptions {
   lineMax: number;
 }
 
-interface CommonOptions {
-  /** Path of the OCI runtime (berth-runtime or any runc-compatible one). */
-  runtime: string;
-  /** The runtime's --root. */
-  root: string;
+interface MonitoredOptions {
   /** The container's id. */
   id: string;
   /** Exists, mode 0700: the monitor's attach socket, ctl fifo, pid and exit files go here. */
@@ -33,6 +30,20 @@ interface CommonOptions {
   terminal?: boolean;
   /** Defaults to build/berth-monitor. */
   monitor?: string;
+}
+
+interface CommonOptions extends MonitoredOptions {
+  /** Path of the OCI runtime (berth-runtime or any runc-compatible one). */
+  runtime: string;
+  /** The runtime's --root. */
+  root: string;
+}
+
+/** A container created by this process's runtime library, its executor exec'd by the monitor (host.ts). */
+export interface ExecutorMonitorOptions extends MonitoredOptions {
+  /** The executor binary (build/berth-exec). */
+  executor: string;
+  log: LogOptions;
 }
 
 /** A container: the runtime's `create` of the bundle. */
@@ -65,15 +76,17 @@ export interface MonitorStarted {
   socket?: Socket;
 }
 
-export function monitorArgs(o: MonitorOptions | ExecMonitorOptions): string[] {
+export function monitorArgs(o: MonitorOptions | ExecMonitorOptions | ExecutorMonitorOptions): string[] {
+  const exec = 'executor' in o ? undefined : o.exec;
   return [
-    '--runtime', o.runtime, '--root', o.root,
-    ...(o.exec === undefined ? ['--bundle', o.bundle] : ['--exec', o.exec.processFile]),
+    ...('executor' in o
+      ? ['--executor', o.executor]
+      : ['--runtime', o.runtime, '--root', o.root, ...(o.exec === undefined ? ['--bundle', o.bundle] : ['--exec', o.exec.processFile])]),
     '--id', o.id, '--run-dir', o.runDir,
     ...(o.log === undefined ? [] : [
       '--log', o.log.path, '--log-max-size', String(o.log.maxSize), '--log-max-files', String(o.log.maxFiles), '--log-line-max', String(o.log.lineMax),
     ]),
-    '--report-fd', '3', ...(o.exec?.attach === true ? ['--attach-fd', '4'] : []),
+    '--report-fd', '3', ...(exec?.attach === true ? ['--attach-fd', '4'] : []),
     ...(o.stdin ? ['--stdin'] : []), ...(o.stdinOnce ? ['--stdin-once'] : []), ...(o.terminal ? ['--terminal'] : []),
   ];
 }

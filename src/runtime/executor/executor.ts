@@ -53,6 +53,8 @@ export interface RunOptions {
   onSync?: (tag: string, ctx: SyncContext) => Promise<readonly string[] | undefined> | readonly string[] | undefined;
   /** Called as soon as the container's pid is known. */
   onPid?: (pid: number) => void;
+  /** No container: see LaunchRequest.hostPlan. */
+  hostPlan?: boolean;
 }
 
 export interface Execution {
@@ -74,7 +76,12 @@ function answerPayload(strings: readonly string[] | undefined): Buffer {
 
 export async function runExecutor(host: RuntimeHost, options: RunOptions): Promise<Execution> {
   mark('executor: launching');
-  const link = await host.launch({ plan: encodePlan(options.plan), stdio: options.stdio, preserveFds: options.preserveFds ?? 0 });
+  const link = await host.launch({
+    plan: encodePlan(options.plan),
+    stdio: options.stdio,
+    preserveFds: options.preserveFds ?? 0,
+    ...(options.hostPlan === true ? { hostPlan: true } : {}),
+  });
   mark('executor: launched');
   let resolvePid!: (pid: number) => void;
   let rejectPid!: (err: unknown) => void;
@@ -157,7 +164,7 @@ export async function runExecutor(host: RuntimeHost, options: RunOptions): Promi
 
 /** Runs a plan without a container: host-side operations such as attaching a device filter. */
 export async function runHostPlan(host: RuntimeHost, plan: Plan): Promise<void> {
-  const run = await runExecutor(host, { plan, stdio: 'inherit' });
+  const run = await runExecutor(host, { plan, stdio: 'inherit', hostPlan: true });
   await run.ready;
   const status = await run.exited;
   if (status.code !== 0) throw internal('executor_failed', `host plan: the executor exited with ${status.code ?? status.signal}`);

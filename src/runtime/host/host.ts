@@ -27,6 +27,8 @@ export interface LaunchRequest {
   stdio: readonly [StdioEntry, StdioEntry, StdioEntry] | 'inherit';
   /** fds 3 .. 3+n-1 of this process pass to the executor at the same numbers (runc's --preserve-fds). */
   preserveFds: number;
+  /** A plan without a container (attaching a device filter): a host that runs containers its own way runs it as any executor. */
+  hostPlan?: boolean;
 }
 
 /** One executor and its sync socket, as the protocol driver (executor.ts) sees them. */

@@ -4,14 +4,13 @@
  * sync protocol; locks are flock(2) on lock files, through koffi (src/sys).
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, constants, existsSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errnoCode, internal } from '../../errors.ts';
 import { buildDir } from '../../paths.ts';
 import { warmCgroupJoin } from '../cgroups/warm.ts';
-import { frame, FrameReader } from './frames.ts';
+import { planFile, socketLink } from './link.ts';
 import type { ExecutorLink, ExitStatus, LaunchRequest, LockRelease, RuntimeHost } from './host.ts';
 
 /** The executor binary: next to the bundle, or in build/ of the repository. */
@@ -19,23 +18,6 @@ export function executorPath(): string {
   const env = process.env['BERTH_EXECUTOR'];
   if (env) return env;
   return join(buildDir(), 'berth-exec');
-}
-
-let planCounter = 0;
-
-/** An unlinked file holding the plan, on a tmpfs when the machine has one. */
-function planFile(bytes: Uint8Array): number {
-  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const path = join(dir, `.berth-plan-${process.pid}-${planCounter++}`);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    unlinkSync(path);
-    writeSync(fd, bytes);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  return fd;
 }
 
 // eslint-disable-next-line @typescript-eslint/require-await -- the host interface is asynchronous
@@ -65,31 +47,7 @@ async function launch(request: LaunchRequest): Promise<ExecutorLink> {
   pid.catch(() => undefined);
   const sock = child.stdio[syncIndex] as Socket | null;
   if (!sock) throw internal('executor_spawn', 'executor: no sync socket');
-  const reader = new FrameReader();
-  let closed = false;
-  return {
-    pid,
-    exited,
-    stdout: child.stdout,
-    stderr: child.stderr,
-    send: (type, payload) => {
-      if (!closed) sock.write(frame(type, payload));
-    },
-    listen: (onMessage, onEnd) => {
-      sock.on('data', (chunk: Buffer) => {
-        // Not the executor speaking: the driver reports an unknown message and gives up.
-        if (!reader.push(chunk, (type, payload) => closed || onMessage(type, payload))) onMessage(0, Buffer.alloc(0));
-      });
-      sock.on('error', () => undefined);
-      sock.on('close', () => {
-        if (!closed) onEnd();
-      });
-    },
-    close: () => {
-      closed = true;
-      sock.destroy();
-    },
-  };
+  return socketLink({ sock, pid, exited, stdout: child.stdout, stderr: child.stderr });
 }
 
 async function lockFile(path: string): Promise<LockRelease | 'busy' | 'missing'> {

@@ -1,7 +1,7 @@
 /**
  * The executor stays small enough for one reviewer to read in an hour
  * (issue 14): its hand-written C (native/executor, generated files aside)
- * may not pass 1,500 lines; the monitor's (native/monitor), 660 (exec mode and docker's half-closed attach took it past 650); the
+ * may not pass 1,500 lines; the monitor's (native/monitor), 689 (exec mode and docker's half-closed attach took it past 650, the executor mode that spares a runtime command per container past 660); the
  * init's (native/init), 250. What TypeScript can decide belongs in
  * TypeScript, what the native programs share in native/common.
  */
@@ -22,7 +22,7 @@ test(`the executor's hand-written C is at most ${MAX_LINES} lines`, () => {
 });
 
 // Whole programs, every .c and .h counted.
-for (const [name, max] of [['monitor', 660], ['init', 250]] as const) {
+for (const [name, max] of [['monitor', 689], ['init', 250]] as const) {
   const dir = join(import.meta.dirname, '../../../native', name);
   test(`the ${name}'s C is at most ${max} lines`, () => {
     const files = readdirSync(dir).filter((f) => /\.[ch]$/.test(f));

@@ -1,0 +1,113 @@
+/**
+ * The runtime host of one container created by the engine's own runtime
+ * library: instead of spawning build/berth-exec (../../runtime/host/spawn.ts),
+ * `launch` starts berth-monitor with `--executor`, handing it the sync
+ * socket (fd 4) and the plan (fd 5); the monitor detaches, sets up the
+ * container's stdio and execs the executor, so the container is the
+ * monitor's descendant (it reaps it, holds its stdio, outlives this process)
+ * and no `berth-runtime create` command starts per container. On fd 3 the
+ * monitor reports `pid EXECUTOR MONITOR`, then the executor's `exit CODE` or
+ * `signal N`. Once create() returned, the caller tells the monitor the
+ * container's pid (`tellMonitor`), or `abort` when create failed.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { constants as os } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BerthError, errnoCode, ErrorKind } from '../../errors.ts';
+import { buildDir } from '../../paths.ts';
+import type { ExitStatus, RuntimeHost } from '../../runtime/host/host.ts';
+import { planFile, socketLink } from '../../runtime/host/link.ts';
+import { type ExecutorMonitorOptions, monitorArgs } from './spawn.ts';
+
+export interface MonitorHost extends RuntimeHost {
+  /** The monitor's pid, once it reported. */
+  readonly monitorPid: Promise<number>;
+}
+
+function signalName(n: number): NodeJS.Signals | null {
+  const found = Object.entries(os.signals).find(([, v]) => v === n);
+  return found ? (found[0] as NodeJS.Signals) : null;
+}
+
+/** One launch: the monitor of container `o.id`. Locks and cgroup warming are `base`'s. */
+export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): MonitorHost {
+  const { promise: monitorPid, resolve: resolveMonitor, reject: rejectMonitor } = Promise.withResolvers<number>();
+  monitorPid.catch(() => undefined);
+  const bin = o.monitor ?? join(buildDir(), 'berth-monitor');
+  const what = `container "${o.id}"`;
+  return {
+    monitorPid,
+    lockFile: (path) => base.lockFile(path),
+    warmCgroupJoin: () => base.warmCgroupJoin(),
+    launch: async (request) => {
+      // A device filter attached while the cgroup is made: no container, no monitor.
+      if (request.hostPlan === true) return base.launch(request);
+      // The container's stdio is the monitor's to set up (pipes or the terminal): request.stdio is not used.
+      if (request.preserveFds !== 0) throw new BerthError(ErrorKind.Internal, 'monitor_preserve_fds', `${what}: the monitor passes no extra fds to the container`);
+      const planFd = planFile(request.plan);
+      let child;
+      try {
+        child = spawn(bin, monitorArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', planFd], env: {} });
+      } finally {
+        closeSync(planFd);
+      }
+      const reportStream = child.stdio[3] as Readable;
+      const sock = child.stdio[4] as Socket;
+      const stderr: Buffer[] = [];
+      child.stderr!.on('data', (b: Buffer) => stderr.push(b));
+      const { promise: pid, resolve: resolvePid, reject: rejectPid } = Promise.withResolvers<number>();
+      pid.catch(() => undefined);
+      const { promise: exited, resolve: resolveExit } = Promise.withResolvers<ExitStatus>();
+      const fail = (why: string): void => {
+        const err = new BerthError(ErrorKind.Internal, 'monitor_start_failed', `${what}: berth-monitor ${why}`);
+        rejectPid(err);
+        rejectMonitor(err);
+      };
+      child.once('error', (err) => fail(`could not start (${bin}): ${err.message}`));
+      let text = '';
+      reportStream.on('data', (b: Buffer) => {
+        text += b.toString();
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+          const line = text.slice(0, nl);
+          text = text.slice(nl + 1);
+          const m = /^(pid|exit|signal) (\d+)(?: (\d+))?$/.exec(line);
+          if (m?.[1] === 'pid') {
+            resolvePid(Number(m[2]));
+            resolveMonitor(Number(m[3]));
+          } else if (m?.[1] === 'exit') resolveExit({ code: Number(m[2]), signal: null });
+          else if (m?.[1] === 'signal') resolveExit({ code: null, signal: signalName(Number(m[2])) });
+        }
+      });
+      // Whatever was not reported by the time every copy of the report pipe closed never will be.
+      reportStream.once('close', () => {
+        const finish = (): void => {
+          fail(`reported no executor: ${Buffer.concat(stderr).toString().trim() || 'no message'}`);
+          resolveExit({ code: null, signal: null });
+        };
+        if (child.stderr!.closed) finish();
+        else child.stderr!.once('close', finish);
+      });
+      return socketLink({ sock, pid, exited, stdout: null, stderr: null });
+    },
+  };
+}
+
+/** Tells the container's monitor a `pid N` or `abort` on RUN/ctl; false when no monitor reads it any more. */
+export function tellMonitor(runDir: string, line: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(join(runDir, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if (errnoCode(err) === 'ENXIO' || errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    writeSync(fd, `${line}\n`);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
