@@ -66,6 +66,8 @@ export const REMOVE_VOLUMES = 'remove-volumes';
 /** How long a monitor whose container was killed may take to record the exit and go. */
 const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
+/** Test only (crash tests): holds each start with its monitor up and the container created, before the runtime's start. */
+const TEST_START_DELAY_MS = Number(process.env['BERTH_TEST_START_DELAY_MS'] ?? 0) || 0;
 
 export interface EngineOptions extends Partial<EnginePaths> {
   /** The image store to run images from (opened at `root` when absent). */
@@ -373,6 +375,7 @@ export class Engine {
       this.failStart(record, err);
       throw err;
     }
+    if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
     for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
     this.beforeStart.delete(id);
     try {

@@ -18,7 +18,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import { REMOVE_VOLUMES } from '../../../src/engine/engine.ts';
 import { createContainer, daemonFixture, inspect, logText, until, waitExit, type Daemon, type DaemonFixture } from '../../helpers/berthd-process.ts';
-import { assertNoLeaks, engineState, monitorsOf } from '../../helpers/engine-leaks.ts';
+import { assertNoLeaks, engineState } from '../../helpers/engine-leaks.ts';
 
 const RUNNING = 20;
 const IN_FLIGHT = 5;
@@ -157,14 +157,14 @@ test('kill -9 of berthd while containers exit: the exit codes are reported by th
 test('kill -9 of berthd while containers are being started: each runs or stays created with nothing of its start left, and starts later', async (t) => {
   const STARTS = 8;
   let cut = 0;
-  // The window (monitor up, record not yet running) is hit by timing: tried a few times until a start was caught in it.
-  for (let attempt = 0; attempt < 5 && cut === 0; attempt++) {
-    const d = await fx.start();
+  // The window (monitor up, record not yet running) is held open by BERTH_TEST_START_DELAY_MS (src/engine/engine.ts).
+  {
+    const d = await fx.start({ BERTH_TEST_START_DELAY_MS: '120000' });
     const batch: string[] = [];
     for (let i = 0; i < STARTS; i++) batch.push(await createContainer(d.client, ['sleep', '600']));
     for (const id of batch) ids.add(id);
     const starts = batch.map((id) => d.client.json('POST', `/containers/${id}/start`).catch(() => undefined));
-    await until('a first monitor', () => monitorsOf(fx.runRoot).size > 0, 60_000);
+    await until('every start held with its monitor up', () => batch.every((id) => existsSync(join(fx.runRoot, 'containers', id, 'monitor.pid'))), 60_000);
     await d.kill9();
     await Promise.all(starts);
     const atKill = engineState(fx.root, fx.runRoot);
