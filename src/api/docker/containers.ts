@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerView } from '../../engine/engine.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
+import { humanDuration } from '../../human-duration.ts';
 import { parseSignalName } from './signals.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -49,24 +50,6 @@ function nanoCpus(spec: Spec | undefined): number {
   const cpu = spec?.linux?.resources?.cpu;
   if (cpu?.quota === undefined || cpu.period === undefined || cpu.period === 0) return 0;
   return Math.round((cpu.quota / cpu.period) * 1e9);
-}
-
-/** A human duration as docker's API puts in Status ("Up 3 minutes", "Exited (0) 2 hours ago"): go-units' HumanDuration. */
-export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(ms / 60_000);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(ms / 3_600_000);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(h / 24 / 365)} years`;
 }
 
 export function statusText(v: ContainerView, health?: string, now = Date.now()): string {
