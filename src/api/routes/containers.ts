@@ -93,12 +93,15 @@ function timeoutParam(req: ApiRequest): number | undefined {
 }
 
 /** Pipes a client's hijacked connection to the monitor's attach socket: output as the monitor frames it, input when asked for. */
-function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): Promise<void> {
+function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }, onConnected?: () => void): Promise<void> {
   return new Promise((resolve) => {
     const monitor = connect(join(runDir, 'attach'));
+    // Connected: the monitor accepts it before it reads the container's first output (its poll loop's order).
+    monitor.once('connect', () => onConnected?.());
     let pending: Buffer = Buffer.alloc(0);
     const end = (): void => {
       monitor.destroy();
+      onConnected?.();
       resolve();
     };
     monitor.on('data', (b: Buffer) => {
@@ -261,11 +264,11 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
         // Not started yet: attach once its monitor is up, before its process runs, so no output is missed.
         let piping: Promise<void> | undefined;
         const ready = new Promise<void>((resolve) => {
-          const onStart = async (runDir: string): Promise<void> => {
-            piping = pipeAttach(conn, runDir, o);
-            await new Promise((r) => setImmediate(r));
-            resolve();
-          };
+          // The container starts only once this attachment is connected: its first output is not missed.
+          const onStart = (runDir: string): Promise<void> =>
+            new Promise<void>((connected) => {
+              piping = pipeAttach(conn, runDir, o, () => connected());
+            }).then(() => resolve());
           engine.attachBeforeStart(v.record.id, onStart);
           conn.once('close', () => {
             engine.cancelAttachBeforeStart(v.record.id, onStart);
