@@ -1,19 +1,14 @@
 /**
- * Disk use for `system df`, `ps -s` and prune's reclaimed space: a
- * container's writable layer is its snapshot's own directory (the overlay
- * upper, or the whole copy with the copying snapshotter).
+ * Where a container's writable layer is on disk: its snapshot's own
+ * directory (the overlay upper, or the whole copy with the copying
+ * snapshotter). Its size is measured by ops/disk.ts.
  */
-import { directorySize } from './volumes/size.ts';
 import { snapshots } from './rootfs.ts';
 import { snapshotKey } from './paths.ts';
 
-export async function writableLayerSize(root: string, id: string): Promise<number> {
+/** The writable layer's directory; undefined when the container has no snapshot (being removed). */
+export async function upperDir(root: string, id: string): Promise<string | undefined> {
   const snap = await snapshots(root);
   const info = snap.stat(snapshotKey(id));
-  if (info === undefined) return 0;
-  try {
-    return directorySize(snap.fsPath(info));
-  } catch {
-    return 0;
-  }
+  return info === undefined ? undefined : snap.fsPath(info);
 }

@@ -774,10 +774,11 @@ export class Engine {
   async prune(keep: (v: ContainerView) => boolean = () => true): Promise<{ removed: string[]; spaceReclaimed: number }> {
     const removed: string[] = [];
     let spaceReclaimed = 0;
-    const { writableLayerSize } = await import('./disk.ts');
+    const [{ upperDir }, { writableLayerSize }] = await Promise.all([import('./disk.ts'), import('./ops/disk.ts')]);
     for (const v of this.list()) {
       if (!['created', 'exited', 'dead'].includes(v.record.state) || v.restarting || !keep(v)) continue;
-      const size = await writableLayerSize(this.paths.root, v.record.id);
+      const upper = await upperDir(this.paths.root, v.record.id);
+      const size = upper === undefined ? 0 : writableLayerSize(upper);
       try {
         await this.remove(v.record.id);
         removed.push(v.record.id);

@@ -5,6 +5,7 @@
  * whose output is one stream), and followed until the container stops.
  */
 import type { ContainerView } from './engine.ts';
+import { encodeFrame, StreamType } from './monitor/frames.ts';
 import { readLog } from './monitor/log-reader.ts';
 
 export interface LogsOptions {
@@ -25,14 +26,6 @@ export function fixedTime(ns: bigint): string {
   return `${iso.slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
 }
 
-/** One frame of Docker's multiplexed stream: 1 stdout, 2 stderr, then three zero bytes and the length (big-endian). */
-export function frame(stream: 1 | 2, payload: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head[0] = stream;
-  head.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([head, payload]);
-}
-
 export async function* containerLogs(view: ContainerView, o: LogsOptions, running: () => boolean, maxFiles: number): AsyncGenerator<Buffer> {
   const tty = view.options.tty;
   let lineStart = true;
@@ -47,6 +40,6 @@ export async function* containerLogs(view: ContainerView, o: LogsOptions, runnin
     const text = r.partial ? r.bytes : Buffer.concat([r.bytes, Buffer.from('\n')]);
     const payload = o.timestamps && lineStart ? Buffer.concat([Buffer.from(`${fixedTime(r.time)} `), text]) : text;
     lineStart = !r.partial;
-    yield tty ? payload : frame(r.stream === 'stdout' ? 1 : 2, payload);
+    yield tty ? payload : encodeFrame(r.stream === 'stdout' ? StreamType.stdout : StreamType.stderr, payload);
   }
 }

@@ -7,6 +7,7 @@
 import { internal } from '../errors.ts';
 import type { Healthcheck } from './spec/health.ts';
 import type { RunOptions } from './spec/options.ts';
+import { isObject } from '../json-object.ts';
 
 export interface StoredOptions {
   run: RunOptions;
@@ -26,9 +27,6 @@ export interface StoredOptions {
   volumes: Record<string, string>;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Engine, CreateRequest, WaitCondition } from '../../engine/engine.ts';
 import { containerLogs } from '../../engine/logs.ts';
+import { encodeFrame, FrameDecoder, StreamType } from '../../engine/monitor/frames.ts';
 import type { RunOptions } from '../../engine/spec/options.ts';
 import { invalidArgument } from '../../errors.ts';
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
@@ -17,10 +18,8 @@ import { inspectContainer, summarizeContainer } from '../docker/containers.ts';
 import { matchContainer } from '../docker/filters.ts';
 import type { Router } from '../router.ts';
 import { hijack, json, MULTIPLEXED_STREAM, noContent, RAW_STREAM, stream, type ApiRequest } from '../reply.ts';
+import { isObject } from '../../json-object.ts';
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** berth's create body: `{ image, args, options, tty, openStdin, stdinOnce, seccompProfileText }`; options were parsed by the client from its flags and are re-checked by the spec generator. */
 function createRequest(body: unknown): CreateRequest {
@@ -98,7 +97,7 @@ function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: b
     const monitor = connect(join(runDir, 'attach'));
     // Connected: the monitor accepts it before it reads the container's first output (its poll loop's order).
     monitor.once('connect', () => onConnected?.());
-    let pending: Buffer = Buffer.alloc(0);
+    const frames = new FrameDecoder();
     const end = (): void => {
       monitor.destroy();
       onConnected?.();
@@ -109,14 +108,7 @@ function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: b
         if (o.stdout) conn.write(b);
         return;
       }
-      pending = pending.length > 0 ? Buffer.concat([pending, b]) : b;
-      while (pending.length >= 8) {
-        const len = pending.readUInt32BE(4);
-        if (pending.length < 8 + len) break;
-        const wanted = pending[0] === 2 ? o.stderr : o.stdout;
-        if (wanted) conn.write(pending.subarray(0, 8 + len));
-        pending = pending.subarray(8 + len);
-      }
+      for (const f of frames.push(b)) if (f.stream === StreamType.stderr ? o.stderr : o.stdout) conn.write(encodeFrame(f.stream, f.payload));
     });
     monitor.on('close', end);
     monitor.on('error', end);

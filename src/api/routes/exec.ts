@@ -9,12 +9,10 @@ import type { Engine } from '../../engine/engine.ts';
 import type { ExecSessions } from '../../engine/exec/sessions.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
 import type { Router } from '../router.ts';
-import { encodeFrame } from '../stream.ts';
+import { encodeFrame } from '../../engine/monitor/frames.ts';
 import { hijack, json, MULTIPLEXED_STREAM, noContent, RAW_STREAM } from '../reply.ts';
+import { isObject } from '../../json-object.ts';
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Both ways until the process's side ends: its output to the client, the client's input to it. */
 function splice(conn: Duplex, socket: Duplex): Promise<void> {

@@ -14,10 +14,8 @@ import { invalidArgument } from '../../errors.ts';
 import type { LinuxResources } from '../../oci/runtime-spec.ts';
 import type { Router } from '../router.ts';
 import { json, noContent, stream, type Reply } from '../reply.ts';
+import { isObject } from '../../json-object.ts';
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const PATH_STAT = 'X-Docker-Container-Path-Stat';
 

@@ -4,7 +4,8 @@
  */
 import type { Engine } from '../../engine/engine.ts';
 import type { EngineEvent } from '../../engine/events.ts';
-import { writableLayerSize } from '../../engine/disk.ts';
+import { upperDir } from '../../engine/disk.ts';
+import { containerSizes } from '../../engine/ops/disk.ts';
 import { directorySize } from '../../engine/volumes/size.ts';
 import { invalidArgument } from '../../errors.ts';
 import type { Filters } from '../query.ts';
@@ -99,7 +100,11 @@ export function systemRoutes(router: Router, engine: Engine): void {
       return { Id: img.id, ParentId: '', RepoTags: img.names, RepoDigests: [], Created: Math.floor(Date.parse(img.created ?? '') / 1000) || 0, Size: img.size, SharedSize: -1, VirtualSize: img.size, Labels: {}, Containers: users };
     });
     const containers = [];
-    for (const v of engine.list()) containers.push({ ...summarizeContainer(v), SizeRw: await writableLayerSize(engine.paths.root, v.record.id), SizeRootFs: 0 });
+    for (const v of engine.list()) {
+      const upper = await upperDir(engine.paths.root, v.record.id);
+      const imageSize = engine.images.get(v.record.imageId)?.size ?? 0;
+      containers.push({ ...summarizeContainer(v), ...(upper === undefined ? { SizeRw: 0, SizeRootFs: imageSize } : containerSizes(upper, imageSize)) });
+    }
     const volumes = engine.volumes.list().map((v) => {
       let size: number;
       try {

@@ -8,6 +8,7 @@ import type { VolumeRecord } from '../../engine/volumes/volumes.ts';
 import { invalidArgument } from '../../errors.ts';
 import type { Router } from '../router.ts';
 import { json, noContent } from '../reply.ts';
+import { isObject } from '../../json-object.ts';
 
 export function dockerVolume(v: VolumeRecord): Record<string, unknown> {
   return {
@@ -22,9 +23,6 @@ export function dockerVolume(v: VolumeRecord): Record<string, unknown> {
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const VOLUME_FILTERS = new Set(['name', 'label', 'dangling', 'driver']);
 

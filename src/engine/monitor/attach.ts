@@ -8,6 +8,7 @@ import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
+import { FrameDecoder, StreamType } from './frames.ts';
 
 export interface Attached {
   socket: Duplex;
@@ -22,16 +23,10 @@ export interface Attached {
 
 /** Serves an attachment over a connected socket: RUN/attach's, or the one the monitor got with --attach-fd. */
 export function attachSocket(socket: Duplex, onOutput: (stream: 'stdout' | 'stderr', bytes: Buffer) => void, terminal = false): Attached {
-  let pending: Buffer = Buffer.alloc(0);
+  const frames = new FrameDecoder();
   socket.on('data', (b: Buffer) => {
     if (terminal) return onOutput('stdout', b);
-    pending = pending.length ? Buffer.concat([pending, b]) : b;
-    while (pending.length >= 8) {
-      const len = pending.readUInt32BE(4);
-      if (pending.length < 8 + len) break;
-      onOutput(pending[0] === 2 ? 'stderr' : 'stdout', pending.subarray(8, 8 + len));
-      pending = pending.subarray(8 + len);
-    }
+    for (const f of frames.push(b)) onOutput(f.stream === StreamType.stderr ? 'stderr' : 'stdout', f.payload);
   });
   socket.resume();
   // A monitor that exits with input of ours unread resets the connection: the end of the attachment.

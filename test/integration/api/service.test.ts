@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../../src/api/log.ts';
 import { hijack, json, MULTIPLEXED_STREAM } from '../../../src/api/reply.ts';
 import { startService } from '../../../src/api/service.ts';
-import { encodeFrame, FrameDecoder, StreamType } from '../../../src/api/stream.ts';
+import { encodeFrame, FrameDecoder, StreamType } from '../../../src/engine/monitor/frames.ts';
 import { isBerthError } from '../../../src/errors.ts';
 import { ApiClient } from '../../../src/api/client.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bytes, hijack, json, MULTIPLEXED_STREAM, RAW_STREAM, stream } from '../../../src/api/reply.ts';
-import { encodeFrame, FrameDecoder, StreamType } from '../../../src/api/stream.ts';
+import { encodeFrame, FrameDecoder, StreamType } from '../../../src/engine/monitor/frames.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, isBerthError, notFound, unavailable } from '../../../src/errors.ts';
 import { rawConnection, startApiServer, until } from '../../helpers/api.ts';
 

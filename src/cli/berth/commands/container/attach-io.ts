@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import type { ApiClient } from '../../../../api/client.ts';
 import { unavailable } from '../../../../errors.ts';
+import { FrameDecoder, StreamType } from '../../../../engine/monitor/frames.ts';
 
 export interface AttachIo {
   stdin: boolean;
@@ -16,17 +17,14 @@ export interface AttachIo {
 
 /** Demultiplexes Docker's stream framing; returns the function to feed with bytes. */
 export function demux(out: (b: Buffer) => void, err: (b: Buffer) => void): (b: Buffer) => void {
-  let pending: Buffer = Buffer.alloc(0);
+  const frames = new FrameDecoder();
   return (b: Buffer) => {
-    pending = pending.length > 0 ? Buffer.concat([pending, b]) : b;
-    while (pending.length >= 8) {
-      const len = pending.readUInt32BE(4);
-      if (pending.length < 8 + len) break;
-      (pending[0] === 2 ? err : out)(pending.subarray(8, 8 + len));
-      pending = pending.subarray(8 + len);
-    }
+    for (const f of frames.push(b)) (f.stream === StreamType.stderr ? err : out)(f.payload);
   };
 }
+
+/** The API path of a container (by name or ID) and an action under it. */
+export const containerPath = (name: string, action = ''): string => `/containers/${encodeURIComponent(name)}${action}`;
 
 /** Streams the connection until it ends; resolves then. */
 export function pump(client: ApiClient, id: string, socket: Socket, io: AttachIo, resizePath = `/containers/${id}/resize`): { done: Promise<void>; resized: () => Promise<void> } {

@@ -12,9 +12,8 @@ import { parseResources } from '../../../../engine/spec/resources.ts';
 import { CP_FLAGS, UPDATE_FLAGS } from '../../command-flags.ts';
 import { EXEC_FLAGS, execFlagsFrom } from '../../container-flags.ts';
 import { defineCommand } from '../../context.ts';
-import { pump } from './attach-io.ts';
+import { pump, containerPath as path } from './attach-io.ts';
 
-const path = (name: string, action = ''): string => `/containers/${encodeURIComponent(name)}${action}`;
 
 export const exec = defineCommand({
   args: ['CONTAINER', 'COMMAND', '[ARG...]'],

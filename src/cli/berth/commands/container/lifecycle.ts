@@ -9,7 +9,7 @@ import { parseSignal } from '../../../../runtime/lifecycle/kill.ts';
 import { KILL_FLAGS, NO_FLAGS, RM_FLAGS, STOP_FLAGS } from '../../command-flags.ts';
 import type { CommandContext } from '../../context.ts';
 import { defineCommand } from '../../context.ts';
-import { pump, waitFor } from './attach-io.ts';
+import { pump, waitFor, containerPath as path } from './attach-io.ts';
 
 /** Runs `each` for every container named; prints the name as given on success. */
 async function forEach(ctx: CommandContext, names: readonly string[], each: (name: string) => Promise<void>, print = true): Promise<number> {
@@ -26,7 +26,6 @@ async function forEach(ctx: CommandContext, names: readonly string[], each: (nam
   return failed > 0 ? 1 : 0;
 }
 
-const path = (name: string, action = ''): string => `/containers/${encodeURIComponent(name)}${action}`;
 
 export const start = defineCommand({
   args: ['CONTAINER...'],

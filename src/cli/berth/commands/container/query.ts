@@ -12,9 +12,8 @@ import { asContainerSummary, psWantsSize, renderPs } from '../../format/ps.ts';
 import { invalidStatsEntry, renderStats, statsEntry, type StatsEntry } from '../../format/stats.ts';
 import { tabwrite } from '../../format/tabwriter.ts';
 import { parseSince } from '../../since.ts';
-import { demux } from './attach-io.ts';
+import { demux, containerPath as path } from './attach-io.ts';
 
-const path = (name: string, action = ''): string => `/containers/${encodeURIComponent(name)}${action}`;
 const seconds = (ns: bigint): string => `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
 
 export const ps = defineCommand({

@@ -1,8 +1,8 @@
 /** Docker's multiplexed stream framing: the bytes on the wire, and a decoder that takes them split anywhere. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeFrame, FrameDecoder, StreamType } from '../../../src/api/stream.ts';
-import { isBerthError } from '../../../src/errors.ts';
+import { encodeFrame, FrameDecoder, StreamType } from '../../../../src/engine/monitor/frames.ts';
+import { isBerthError } from '../../../../src/errors.ts';
 
 test('a frame is the stream byte, three zeros, the length big-endian, then the payload', () => {
   const frame = encodeFrame(StreamType.stderr, 'hello');

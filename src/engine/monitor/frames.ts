@@ -3,8 +3,10 @@
  * without a terminal): each frame is an 8-byte header, the stream's number
  * (0 stdin, 1 stdout, 2 stderr, 3 the daemon's own error), three zero bytes
  * and the payload's length as a big-endian uint32, then the payload.
+ * berth-monitor speaks it on its attach socket; berthd, the logs and the
+ * command line read and write it with this one codec.
  */
-import { invalidArgument } from '../errors.ts';
+import { invalidArgument } from '../../errors.ts';
 
 export const StreamType = { stdin: 0, stdout: 1, stderr: 2, systemerr: 3 } as const;
 export type StreamType = (typeof StreamType)[keyof typeof StreamType];
