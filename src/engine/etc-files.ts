@@ -7,7 +7,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NetworkMode } from './spec/options.ts';
+
 
 export interface EtcFiles {
   hostsPath: string;
@@ -33,14 +33,14 @@ function readHost(path: string): string {
 }
 
 /** Docker's filter for a private network: loopback name servers cannot be reached from the container's namespace. */
-export function resolvConfFor(host: string, network: NetworkMode): string {
+export function resolvConfFor(host: string, network: string): string {
   if (network === 'host') return host;
   const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$|::1$)/.test(l));
   const text = lines.join('\n').replace(/\n+$/, '');
   return text === '' ? '' : `${text}\n`;
 }
 
-export function hostsFor(hostname: string, network: NetworkMode, hostHosts: string): string {
+export function hostsFor(hostname: string, network: string, hostHosts: string): string {
   if (network === 'host') return hostHosts;
   return `${LOCALHOST.join('\n')}\n`.replace(/^127\.0\.0\.1\tlocalhost$/m, `127.0.0.1\tlocalhost ${hostname}`);
 }
@@ -50,7 +50,7 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-export function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): EtcFiles {
+export function writeEtcFiles(dir: string, hostname: string, network: string): EtcFiles {
   const files: EtcFiles = { hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'), resolvConfPath: join(dir, 'resolv.conf') };
   writeAtomic(files.hostnamePath, `${hostname}\n`);
   writeAtomic(files.hostsPath, hostsFor(hostname, network, readHost('/etc/hosts')));

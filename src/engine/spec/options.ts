@@ -12,11 +12,12 @@ import { parseEnv, type EnvFile } from './env.ts';
 import { conflict, flagError } from './flag-error.ts';
 import { parseHealth, type HealthFlags, type HealthOptions } from './health.ts';
 import { parseMounts, type MountRequest } from './mounts.ts';
+import { networkKind, parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './network-options.ts';
 import { parseResources, type ResourceFlags, type ResourceOptions } from './resources.ts';
 import { parseSecurity, type SecurityOptions } from './security.ts';
 
 /** The flags as the command line (or an API request) hands them over: text, lists in the order given. */
-export interface RunFlags extends ResourceFlags, HealthFlags {
+export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
   name?: string | undefined;
   env?: readonly string[] | undefined;
   envFile?: readonly EnvFile[] | undefined;
@@ -37,7 +38,6 @@ export interface RunFlags extends ResourceFlags, HealthFlags {
   label?: readonly string[] | undefined;
   stopSignal?: string | undefined;
   stopTimeout?: string | undefined;
-  network?: string | undefined;
   pull?: string | undefined;
 }
 
@@ -48,10 +48,9 @@ export type RestartPolicy =
   /** maxRetries 0: retry without limit. */
   | { name: 'on-failure'; maxRetries: number };
 
-export type NetworkMode = 'none' | 'host';
 export type PullPolicy = 'missing' | 'always' | 'never';
 
-export interface RunOptions {
+export interface RunOptions extends NetworkOptions {
   name?: string;
   /** KEY=value, merged by key, in the order given. */
   env: string[];
@@ -74,7 +73,6 @@ export interface RunOptions {
   stopSignal?: number;
   /** Seconds; undefined: the engine's default (docker's 10). */
   stopTimeout?: number;
-  network: NetworkMode;
   pull: PullPolicy;
 }
 
@@ -104,11 +102,22 @@ export function parseRestart(raw: string): RestartPolicy {
   throw flagError('--restart', raw, 'not no|on-failure[:N]|always|unless-stopped');
 }
 
-export function parseNetwork(raw: string): NetworkMode {
-  if (raw === 'none' || raw === 'host') return raw;
-  throw unsupported('run_network_unsupported', `--network ${JSON.stringify(raw)}: only "none" and "host" for now; bridged networks arrive with networking`, {
-    details: { flag: '--network', value: raw },
-  });
+/**
+ * Until the engine attaches containers to networks, only the two modes that
+ * need no network layer run; the rest is refused by name, before anything
+ * is created.
+ */
+function refuseUnbuiltNetworking(o: NetworkOptions): void {
+  const kind = networkKind(o.network);
+  if (kind.kind !== 'none' && kind.kind !== 'host') {
+    throw unsupported('run_network_unsupported', `--network ${JSON.stringify(o.network)}: only "none" and "host" for now; bridged networks arrive with networking`, {
+      details: { flag: '--network', value: o.network },
+    });
+  }
+  if (o.ports.length > 0 || o.publishAll) {
+    const flag = o.publishAll ? '--publish-all' : '--publish';
+    throw unsupported('run_publish_unsupported', `${flag}: publishing ports arrives with networking; not supported yet`, { details: { flag } });
+  }
 }
 
 export function parsePull(raw: string): PullPolicy {
@@ -182,6 +191,8 @@ export function parseRunOptions(f: RunFlags, callerEnv: Readonly<Record<string, 
   const restart = f.restart === undefined ? ({ name: 'no' } as const) : parseRestart(f.restart);
   if (f.rm === true && restart.name !== 'no') throw conflict('--restart', '--rm');
   const { resources, rlimits } = parseResources(f);
+  const network = parseNetworkOptions({ ...f, network: f.network ?? 'none' });
+  refuseUnbuiltNetworking(network);
   return {
     ...optional('name', f.name, parseName),
     env: parseEnv(f.env ?? [], f.envFile ?? [], callerEnv),
@@ -201,7 +212,7 @@ export function parseRunOptions(f: RunFlags, callerEnv: Readonly<Record<string, 
     labels: parseLabels(f.label ?? []),
     ...optional('stopSignal', f.stopSignal, parseStopSignal),
     ...optional('stopTimeout', f.stopTimeout, parseStopTimeout),
-    network: f.network === undefined ? 'none' : parseNetwork(f.network),
+    ...network,
     pull: f.pull === undefined ? 'missing' : parsePull(f.pull),
   };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseEntrypoint, parseHostname, parseLabels, parseName, parseNetwork, parsePull, parseRestart, parseRunOptions, parseUserFlag, parseWorkdir,
+  parseEntrypoint, parseHostname, parseLabels, parseName, parsePull, parseRestart, parseRunOptions, parseUserFlag, parseWorkdir,
 } from '../../../../src/engine/spec/options.ts';
 import { throwsCode } from './helpers.ts';
 
@@ -11,7 +11,7 @@ test('no flags: docker\'s defaults (no restart, no network of its own yet, pull 
     env: [], mounts: [], readOnly: false,
     security: { capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false },
     resources: {}, rlimits: [], restart: { name: 'no' }, autoRemove: false, health: undefined, init: false, labels: {},
-    network: 'none', pull: 'missing',
+    network: 'none', ports: [], publishAll: false, expose: [], networkAliases: [], dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [], pull: 'missing',
   });
 });
 
@@ -63,10 +63,10 @@ test('--restart policies and their refusals', () => {
 });
 
 test('--network: none and host; anything else refused until networking arrives', () => {
-  assert.equal(parseNetwork('none'), 'none');
-  assert.equal(parseNetwork('host'), 'host');
+  assert.equal(parseRunOptions({ network: 'none' }).network, 'none');
+  assert.equal(parseRunOptions({ network: 'host' }).network, 'host');
   for (const bad of ['bridge', 'default', 'container:web', 'mynet']) {
-    throwsCode(() => parseNetwork(bad), 'run_network_unsupported', /--network ".*": .*bridged networks arrive with networking/);
+    throwsCode(() => parseRunOptions({ network: bad }), 'run_network_unsupported', /--network ".*": .*bridged networks arrive with networking/);
   }
 });
 
