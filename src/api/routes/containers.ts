@@ -12,9 +12,12 @@ import type { Engine, CreateRequest, WaitCondition } from '../../engine/engine.t
 import { containerLogs } from '../../engine/logs.ts';
 import { encodeFrame, FrameDecoder, StreamType } from '../../engine/monitor/frames.ts';
 import type { RunOptions } from '../../engine/spec/options.ts';
-import { invalidArgument } from '../../errors.ts';
+import { invalidArgument, isBerthError, notFound } from '../../errors.ts';
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
 import { inspectContainer, summarizeContainer } from '../docker/containers.ts';
+import { dockerCreateRequest } from '../docker/create.ts';
+import { fieldUnsupported } from '../docker/json-fields.ts';
+import { goArch } from '../system-routes.ts';
 import { matchContainer } from '../docker/filters.ts';
 import type { Router } from '../router.ts';
 import { hijack, json, MULTIPLEXED_STREAM, noContent, RAW_STREAM, stream, type ApiRequest } from '../reply.ts';
@@ -69,6 +72,19 @@ function checkRunOptions(o: Record<string, unknown>): RunOptions {
   for (const f of ['name', 'workdir', 'user', 'hostname']) need(f, o[f] === undefined || typeof o[f] === 'string');
   need('entrypoint', o['entrypoint'] === undefined || strs(o['entrypoint']));
   return o as unknown as RunOptions;
+}
+
+/** `?platform=` of create: the host's own, or none; berth runs no other. */
+function checkPlatform(raw: string | undefined): void {
+  if (raw === undefined || raw === '') return;
+  const [os, arch] = raw.split('/');
+  if (os !== 'linux' || (arch !== undefined && arch !== goArch())) throw fieldUnsupported(`query parameter "platform" "${raw}"`, `berth runs linux/${goArch()} only`);
+}
+
+/** dockerd's words for an image it does not have, which the docker CLI answers by pulling it. */
+function noSuchImage(ref: string): Error {
+  const tagged = /[:@]/.test(ref.slice(ref.lastIndexOf('/') + 1)) ? ref : `${ref}:latest`;
+  return notFound('image_not_found', `No such image: ${tagged}`);
 }
 
 const CONDITIONS = new Set<WaitCondition>(['not-running', 'next-exit', 'removed']);
@@ -131,6 +147,17 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     if (name !== undefined && name !== '') body.options = { ...body.options, name: name.replace(/^\//, '') };
     const c = await engine.create(body);
     return json({ Id: c.id, Warnings: [] }, 201);
+  });
+
+  router.post('/containers/create', async (req) => {
+    checkPlatform(req.query.str('platform'));
+    const body = dockerCreateRequest(await req.json(), { name: req.query.str('name') });
+    try {
+      const c = await engine.create(body);
+      return json({ Id: c.id, Warnings: [] }, 201);
+    } catch (err) {
+      throw isBerthError(err, 'image_not_found') ? noSuchImage(body.image) : err;
+    }
   });
 
   router.get('/containers/json', (req) => {
