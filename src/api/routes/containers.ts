@@ -130,6 +130,8 @@ function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: b
     monitor.on('error', end);
     if (o.stdin) {
       conn.on('data', (b: Buffer) => monitor.write(b));
+      // Paused when the request's body came after its head (body.ts took it off): a 'data' listener alone does not restart it.
+      conn.resume();
       // The client closed its side (stdin at EOF): the container's stdin closes too. A client that
       // closed before the container started has had its 'end' emitted already (a socket reads its EOF at once).
       if (conn.readableEnded) monitor.end();
@@ -277,6 +279,8 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     (req) => {
       const v = engine.view(req.params['id']!);
       const o = { stdin: req.query.bool('stdin'), stdout: req.query.bool('stdout'), stderr: req.query.bool('stderr'), tty: v.options.tty };
+      // dockerd's event for every attachment (docker run's included), before the stream begins.
+      engine.events.publish('container', 'attach', v.record.id, engine.attributes(v.record));
       return hijack(v.options.tty ? RAW_STREAM : MULTIPLEXED_STREAM, async (conn) => {
         const state = engine.find(v.record.id).state;
         if (state === 'running' || state === 'paused') return pipeAttach(conn, v.paths.runDir, o);
