@@ -70,7 +70,7 @@ test('exec with a demultiplexed stream, its exit code and inspect in Docker\'s s
   try {
     await c.start();
     const exec = await c.exec({ Cmd: ['sh', '-c', 'echo from-exec; echo exec-err >&2; exit 4'], AttachStdout: true, AttachStderr: true });
-    const stream = (await exec.start({ hijack: true, stdin: false }));
+    const stream = await exec.start({ hijack: true, stdin: false });
     assert.deepEqual(await demux(stream), { stdout: 'from-exec\n', stderr: 'exec-err\n' });
     const inspected = await exec.inspect();
     assert.equal(inspected.ExitCode, 4);
@@ -81,7 +81,7 @@ test('exec with a demultiplexed stream, its exit code and inspect in Docker\'s s
 
     // With input: stdin goes to the process; its end closes the process's stdin.
     const cat = await c.exec({ Cmd: ['sh', '-c', 'tr a-z A-Z'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
-    const io = (await cat.start({ hijack: true, stdin: true }));
+    const io = await cat.start({ hijack: true, stdin: true });
     const collected = demux(io);
     io.end('shout this\n');
     assert.equal((await collected).stdout, 'SHOUT THIS\n');
