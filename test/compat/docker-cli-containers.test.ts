@@ -172,6 +172,7 @@ test('docker stats --no-stream, top, inspect and ps -a --format json', { skip: N
   assert.equal(row['Labels'], 'team=berth');
   assert.equal(row['Command'], '"sleep 1000"');
   assert.match(row['Status']!, /^Up /);
+  assert.match(await ok(['ps', '-s', '--filter', 'name=seen', '--format', '{{.Size}}']), /^\d+(\.\d+)?[kMG]?B \(virtual \d+(\.\d+)?[kMG]?B\)\n$/);
   await ok(['rm', '-f', 'seen']);
 });
 
@@ -187,6 +188,10 @@ test('docker events bounded by --since/--until, with a filter', { skip: NO_DOCKE
     assert.ok(actions.includes(want), `${want} in ${JSON.stringify(actions)}`);
   }
   assert.ok(actions.indexOf('container create evented') < actions.indexOf('container start evented'));
+  // Filters of what berth has no part in are taken (as dockerd takes them) and match nothing.
+  const none = await docker(['events', '--since', String(since), '--until', String(until_), '--filter', 'service=web']);
+  assert.equal(none.code, 0, show(none));
+  assert.equal(none.stdout, '');
 });
 
 test('docker system df, container prune, volume create/ls/rm', { skip: NO_DOCKER }, async () => {

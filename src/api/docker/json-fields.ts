@@ -29,7 +29,7 @@ export class Fields {
   readonly o: Readonly<Record<string, unknown>>;
 
   constructor(path: string, value: unknown) {
-    if (value !== undefined && value !== null && !isObject(value)) throw fieldInvalid(path, 'must be a JSON object');
+    if (value !== undefined && value !== null && !isObject(value)) throw fieldInvalid(path === '' ? 'body' : path, 'must be a JSON object');
     this.path = path;
     this.o = isObject(value) ? value : {};
   }

@@ -18,6 +18,7 @@ import { inspectContainer, summarizeContainer } from '../docker/containers.ts';
 import { dockerCreateRequest } from '../docker/create.ts';
 import { fieldUnsupported } from '../docker/json-fields.ts';
 import { goArch } from '../system-routes.ts';
+import { sizesOf } from './system.ts';
 import { matchContainer } from '../docker/filters.ts';
 import type { Router } from '../router.ts';
 import { hijack, json, MULTIPLEXED_STREAM, noContent, RAW_STREAM, stream, type ApiRequest } from '../reply.ts';
@@ -162,7 +163,7 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     }
   });
 
-  router.get('/containers/json', (req) => {
+  router.get('/containers/json', async (req) => {
     const all = req.query.bool('all');
     const limit = req.query.int('limit', -1);
     const filters = req.query.filters();
@@ -170,7 +171,10 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     views = views.filter((v) => matchContainer(v, filters, (ref) => engine.find(ref), healthStatus(helpers.health?.(v.record.id))));
     views.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt));
     if (limit > 0) views = views.slice(0, limit);
-    return json(views.map((v) => summarizeContainer(v, healthStatus(helpers.health?.(v.record.id)))));
+    const sized = req.query.bool('size');
+    const rows = [];
+    for (const v of views) rows.push({ ...summarizeContainer(v, healthStatus(helpers.health?.(v.record.id))), ...(sized ? await sizesOf(engine, v) : {}) });
+    return json(rows);
   });
 
   router.get('/containers/{id}/json', (req) => {
