@@ -302,3 +302,15 @@ test('exec start whose body arrives after its head: the typing that follows stil
     await ok(['rm', '-f', 'typed']);
   }
 });
+
+test('resizing a container that does not run is 409 as with dockerd, and resizes a running one\'s terminal', { skip: NO_DOCKER }, async () => {
+  await ok(['create', ...NET, '-t', '--name', 'sized', 'busybox', 'sh', '-c', 'while :; do stty size; sleep 0.1; done']);
+  const early = await d.client.request('POST', '/containers/sized/resize', { query: { h: 40, w: 120 } });
+  assert.equal(early.status, 409, early.body.toString());
+  assert.match(early.body.toString(), /is not running/);
+  await ok(['start', 'sized']);
+  const r = await d.client.request('POST', '/containers/sized/resize', { query: { h: 40, w: 120 } });
+  assert.equal(r.status, 200, r.body.toString());
+  await until('the new size inside', async () => ((await ok(['logs', 'sized'])).includes('40 120') ? true : undefined));
+  await ok(['rm', '-f', 'sized']);
+});

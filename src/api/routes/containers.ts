@@ -12,7 +12,7 @@ import type { Engine, CreateRequest, WaitCondition } from '../../engine/engine.t
 import { containerLogs } from '../../engine/logs.ts';
 import { encodeFrame, FrameDecoder, StreamType } from '../../engine/monitor/frames.ts';
 import type { RunOptions } from '../../engine/spec/options.ts';
-import { invalidArgument, isBerthError, notFound } from '../../errors.ts';
+import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../../errors.ts';
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
 import { inspectContainer, summarizeContainer } from '../docker/containers.ts';
 import { dockerCreateRequest } from '../docker/create.ts';
@@ -314,6 +314,8 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     const h = req.query.int('h');
     const w = req.query.int('w');
     if (h === undefined || w === undefined || h <= 0 || w <= 0) throw invalidArgument('api_query_invalid', 'resize: h and w must be positive integers');
+    // As dockerd: 409 when nothing runs (its monitor's control fifo is gone; writing would make a plain file there).
+    if (v.record.state !== 'running' && v.record.state !== 'paused') throw failedPrecondition('container_not_running', `container "${v.record.name}": is not running`);
     const { resize } = await import('../../engine/monitor/attach.ts');
     resize(v.paths.runDir, h, w);
     return noContent(200);
