@@ -35,6 +35,7 @@ import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sw
 import { writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
 import { addressOf, attachRequests, exposedPorts, portsToPublish, requireLayer, resolveExtraHosts, type NetworkLayer, type NetworkUp } from './networking.ts';
 import { networkKind } from './spec/network-options.ts';
+import type { NetworkRecord, SandboxInfo } from '../network/types.ts';
 import { ContainerNetworkStore, type ContainerNetwork } from './store/container-networks.ts';
 import { EngineEvents } from './events.ts';
 import { readStoredOptions, type StoredOptions } from './stored.ts';
@@ -111,6 +112,9 @@ export interface ContainerView {
   options: StoredOptions;
   restarting: boolean;
   paths: { dir: string; rootfs: string; log: string; runDir: string; hosts: string; hostname: string; resolvConf: string; config: string };
+  /** The networks it asks for (resolved; one gone since is left out) and, while it runs, what CNI made. */
+  networks: { record: NetworkRecord; request: ContainerNetwork }[];
+  sandbox?: SandboxInfo;
 }
 
 export class Engine {
@@ -192,7 +196,18 @@ export class Engine {
 
   private viewOf(record: ContainerRecord): ContainerView {
     const dir = containerDir(this.paths, record.id);
+    const layer = this.network;
+    const networks = layer === undefined ? [] : this.containerNetworks.of(record.id).flatMap((request) => {
+      try {
+        return [{ record: layer.network(request.networkId), request }];
+      } catch {
+        return [];
+      }
+    });
+    const sandbox = record.state === 'running' || record.state === 'paused' ? layer?.sandboxOf(record.id) : undefined;
     return {
+      networks,
+      ...(sandbox === undefined ? {} : { sandbox }),
       record,
       options: readStoredOptions(record.options, record.name),
       restarting: this.restartTimers.has(record.id),
