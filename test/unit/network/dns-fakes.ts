@@ -163,16 +163,17 @@ export async function fakeUpstream(t: TestContext, host: string, answer: Answer)
   return { address: `${host}:${port}`, seen };
 }
 
-/** Sends `msg` over UDP from a socket of its own and collects the replies until `count` arrived. */
-export async function udpAsk(to: string, port: number, msg: Buffer, count = 1): Promise<Buffer[]> {
+/** Sends `msg` over UDP from a socket of its own and collects the replies until `count` arrived or `signal` aborts. */
+export async function udpAsk(to: string, port: number, msg: Buffer, opts: { count?: number; signal?: AbortSignal } = {}): Promise<Buffer[]> {
   const sock = createSocket('udp4');
   const replies: Buffer[] = [];
   try {
     return await new Promise<Buffer[]>((resolve, reject) => {
+      opts.signal?.addEventListener('abort', () => resolve(replies));
       sock.on('error', reject);
       sock.on('message', (m) => {
         replies.push(m);
-        if (replies.length >= count) resolve(replies);
+        if (replies.length >= (opts.count ?? 1)) resolve(replies);
       });
       sock.send(msg, port, to);
     });
