@@ -211,19 +211,29 @@ export class DnsService {
     sock.setTimeout(this.#opts.tcpIdleMs, () => sock.destroy());
     const source = sock.remoteAddress ?? '';
     const reader = new FrameReader();
+    // Messages read but not yet handled: one chunk may hold many, and the cap holds within a chunk too.
+    let queue: Buffer[] = [];
     let outstanding = 0;
-    sock.on('data', (chunk: Buffer) => {
-      for (const msg of reader.push(chunk)) {
+    const pump = (): void => {
+      while (outstanding < MAX_PIPELINED && queue.length > 0) {
+        const [msg, ...rest] = queue;
+        queue = rest;
+        if (msg === undefined) break;
         outstanding++;
-        if (outstanding >= MAX_PIPELINED) sock.pause();
         void this.#respond(l, msg, source, 'tcp').then((out) => {
           outstanding--;
           if (sock.destroyed) return;
           if (out !== undefined) sock.write(frame(out));
           if (sock.writableLength > MAX_UNREAD_BYTES) sock.destroy();
-          else if (outstanding < MAX_PIPELINED) sock.resume();
+          else pump();
         });
       }
+      if (queue.length > 0) sock.pause();
+      else sock.resume();
+    };
+    sock.on('data', (chunk: Buffer) => {
+      queue.push(...reader.push(chunk));
+      pump();
     });
   }
 

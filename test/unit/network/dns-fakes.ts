@@ -114,7 +114,7 @@ export function asked(q: Buffer): { name: string; type: number } {
   return { name: labels.join('.'), type: q.readUInt16BE(off + 1) };
 }
 
-export type Answer = (q: Buffer, transport: 'udp' | 'tcp') => Buffer | Buffer[] | undefined;
+export type Answer = (q: Buffer, transport: 'udp' | 'tcp') => Buffer | Buffer[] | undefined | Promise<Buffer | undefined>;
 
 export interface FakeUpstream {
   /** "127.0.0.x:port" */
@@ -134,8 +134,9 @@ export async function fakeUpstream(t: TestContext, host: string, answer: Answer)
   const udp = createSocket('udp4');
   udp.on('message', (msg, rinfo) => {
     seen.push({ transport: 'udp', ...asked(msg) });
-    const out = answer(msg, 'udp');
-    for (const r of out === undefined ? [] : Array.isArray(out) ? out : [out]) udp.send(r, rinfo.port, rinfo.address);
+    void Promise.resolve(answer(msg, 'udp')).then((out) => {
+      for (const r of out === undefined ? [] : Array.isArray(out) ? out : [out]) udp.send(r, rinfo.port, rinfo.address);
+    });
   });
   await new Promise<void>((resolve) => udp.bind(0, host, resolve));
   const port = udp.address().port;
@@ -150,8 +151,9 @@ export async function fakeUpstream(t: TestContext, host: string, answer: Answer)
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
         seen.push({ transport: 'tcp', ...asked(msg) });
-        const out = answer(msg, 'tcp');
-        for (const r of out === undefined ? [] : Array.isArray(out) ? out : [out]) sock.write(frameOf(r));
+        void Promise.resolve(answer(msg, 'tcp')).then((out) => {
+          for (const r of out === undefined ? [] : Array.isArray(out) ? out : [out]) if (!sock.destroyed) sock.write(frameOf(r));
+        });
       }
     });
   });

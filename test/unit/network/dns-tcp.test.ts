@@ -67,6 +67,27 @@ test('connections beyond the cap are closed on arrival; those within it are serv
   }
 });
 
+test('one TCP connection has at most 16 queries handled at once, even sent in one write; the rest follow', async (t) => {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const up = await fakeUpstream(t, '127.0.0.2', async (q) => {
+    await gate;
+    return upstreamReply(q, { answers: [[TYPE.A, Buffer.from([192, 0, 2, 8])]] });
+  });
+  const { port } = await startService(t, { zone: fixedZone(NAMES), upstreams: [up.address], timeoutMs: 60_000 });
+  const c = await tcpClient(t, '127.0.0.1', port);
+  c.send(Array.from({ length: 40 }, (_, i) => query(i, `n${i}.example`, TYPE.A)));
+  await until('16 forwards in flight', () => up.seen.length === 16);
+  // another connection is served meanwhile, and the first has had no more read
+  const other = await tcpClient(t, '127.0.0.1', port);
+  other.send([query(99, 'web.berth', TYPE.A)]);
+  await until('the other connection answered', () => other.replies.length === 1);
+  assert.equal(up.seen.length, 16);
+  open();
+  await until('all 40 answered', () => c.replies.length === 40);
+  assert.deepEqual(c.replies.map((r) => decode(r).id).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+});
+
 test('forwards beyond the in-flight cap get SERVFAIL at once instead of waiting', async (t) => {
   const silent = await fakeUpstream(t, '127.0.0.2', () => undefined);
   const { dns, port } = await startService(t, { zone: fixedZone(NAMES), upstreams: [silent.address], maxInFlight: 1, timeoutMs: 60_000 });
