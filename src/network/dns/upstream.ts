@@ -93,12 +93,19 @@ export function udpExchange(up: Upstream, query: Buffer, question: Buffer, timeo
   const sent = withId(query, id);
   return bounded(timeoutMs, signal, `${up.text} over UDP`, (done, fail) => {
     const sock = createSocket(isIPv6(up.host) ? 'udp6' : 'udp4');
+    let closed = false;
     sock.on('error', fail);
     sock.on('message', (msg) => {
       if (answers(msg, id, question)) done(msg);
     });
-    sock.connect(up.port, up.host, () => sock.send(sent, (err) => err && fail(err)));
-    return () => sock.close();
+    sock.connect(up.port, up.host, () => {
+      // cancelled while connecting: sending on the closed socket would throw out of this callback
+      if (!closed) sock.send(sent, (err) => err && fail(err));
+    });
+    return () => {
+      closed = true;
+      sock.close();
+    };
   });
 }
 

@@ -131,7 +131,8 @@ function frameOf(msg: Buffer): Buffer {
 /** A resolver on `host` (UDP and TCP, one port) answering with `answer` (undefined: stays silent). */
 export async function fakeUpstream(t: TestContext, host: string, answer: Answer): Promise<FakeUpstream> {
   const seen: FakeUpstream['seen'] = [];
-  const udp = createSocket('udp4');
+  const v6 = host.includes(':');
+  const udp = createSocket(v6 ? 'udp6' : 'udp4');
   udp.on('message', (msg, rinfo) => {
     seen.push({ transport: 'udp', ...asked(msg) });
     void Promise.resolve(answer(msg, 'udp')).then((out) => {
@@ -162,7 +163,7 @@ export async function fakeUpstream(t: TestContext, host: string, answer: Answer)
     for (const c of conns) c.destroy();
     await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
   });
-  return { address: `${host}:${port}`, seen };
+  return { address: v6 ? `[${host}]:${port}` : `${host}:${port}`, seen };
 }
 
 /** Sends `msg` over UDP from a socket of its own and collects the replies until `count` arrived or `signal` aborts. */

@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { Resolver } from 'node:dns/promises';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { isBerthError } from '../../../src/errors.ts';
 import { DnsService, type ResolverZone } from '../../../src/network/dns/index.ts';
 import { until } from '../../helpers/api.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
-import { TYPE, decode, fakeUpstream, fixedZone, query, startService, tcpClient, udpAsk } from './dns-fakes.ts';
+import { TYPE, decode, fakeUpstream, fixedZone, query, startService, tcpClient, udpAsk, upstreamReply } from './dns-fakes.ts';
 
 test('each listener answers with the names of its own network, and tells the zone who asked', async (t) => {
   const asked: string[] = [];
@@ -33,6 +34,16 @@ test('each listener answers with the names of its own network, and tells the zon
   assert.deepEqual([...(decode(two ?? Buffer.alloc(0)).answers[0]?.data ?? [])], [10, 2, 0, 2]);
   assert.deepEqual(asked, ['127.0.0.1 127.0.0.1 web', '127.0.0.2 127.0.0.1 web']);
   assert.deepEqual(dns.addresses().sort(), ['127.0.0.1', '127.0.0.2']);
+});
+
+test('an IPv6 listener answers and forwards to an IPv6 upstream', async (t) => {
+  const up = await fakeUpstream(t, '::1', (q) => upstreamReply(q, { answers: [[TYPE.A, Buffer.from([192, 0, 2, 6])]] }));
+  const { port } = await startService(t, { zone: fixedZone({ web: ['10.0.0.2'] }), upstreams: [up.address] }, '::1');
+  const r = new Resolver({ timeout: 5000, tries: 1 });
+  r.setServers([`[::1]:${port}`]);
+  assert.deepEqual(await r.resolve4('web'), ['10.0.0.2']);
+  assert.deepEqual(await r.resolve4('six.example'), ['192.0.2.6']);
+  assert.deepEqual(up.seen, [{ transport: 'udp', name: 'six.example', type: TYPE.A }]);
 });
 
 test('listen is idempotent per address, also when called twice at once', async (t) => {

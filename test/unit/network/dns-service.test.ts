@@ -5,6 +5,7 @@
  * silence or SERVFAIL), REFUSED for sources the zone refuses.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { test } from 'node:test';
 import { TYPE, decode, fakeUpstream, fixedZone, query, startService, txt, udpAsk, upstreamReply } from './dns-fakes.ts';
@@ -99,6 +100,17 @@ test('a silent upstream is skipped for the next one; with none answering, SERVFA
   dns.setUpstreams([]);
   await assert.rejects(resolver(port).resolve4('none.example'), { code: 'ESERVFAIL' });
   assert.deepEqual(dns.stats(), { queries: 3, answered: 0, forwarded: 1, refused: 0, failed: 2 });
+});
+
+test('an upstream whose port is closed (ICMP unreachable) is skipped at once, not after the time limit', async (t) => {
+  const closed = createSocket('udp4');
+  await new Promise<void>((resolve) => closed.bind(0, '127.0.0.2', resolve));
+  const closedPort = closed.address().port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const good = await fakeUpstream(t, '127.0.0.3', (q) => upstreamReply(q, { answers: [[TYPE.A, Buffer.from([192, 0, 2, 10])]] }));
+  // a time limit longer than the client waits: only the refusal moves the query on
+  const { port } = await startService(t, { zone: fixedZone(NAMES), upstreams: [`127.0.0.2:${closedPort}`, good.address], timeoutMs: 60_000 });
+  assert.deepEqual(await resolver(port).resolve4('refused.example'), ['192.0.2.10']);
 });
 
 test('a SERVFAIL upstream is skipped for the next one', async (t) => {
