@@ -208,12 +208,15 @@ export class DnsService {
       l.connections.delete(sock);
     });
     sock.on('error', () => undefined);
-    sock.setTimeout(this.#opts.tcpIdleMs, () => sock.destroy());
     const source = sock.remoteAddress ?? '';
     const reader = new FrameReader();
     // Messages read but not yet handled: one chunk may hold many, and the cap holds within a chunk too.
     let queue: Buffer[] = [];
     let outstanding = 0;
+    // Idle means nothing outstanding either: a slow forward must not cost the client its connection.
+    sock.setTimeout(this.#opts.tcpIdleMs, () => {
+      if (outstanding === 0) sock.destroy();
+    });
     const pump = (): void => {
       while (outstanding < MAX_PIPELINED && queue.length > 0) {
         const [msg, ...rest] = queue;

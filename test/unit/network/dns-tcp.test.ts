@@ -46,6 +46,26 @@ test('an idle TCP connection is closed by the server', async (t) => {
   await until('the server closing the idle connection', () => c.closed());
 });
 
+test('a connection waiting on a slow forward is not idle: it stays open and gets its answer', async (t) => {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const up = await fakeUpstream(t, '127.0.0.2', async (q) => {
+    await gate;
+    return upstreamReply(q, { answers: [[TYPE.A, Buffer.from([192, 0, 2, 11])]] });
+  });
+  const { port } = await startService(t, { zone: fixedZone(NAMES), upstreams: [up.address], tcpIdleMs: 100, timeoutMs: 60_000 });
+  const waiting = await tcpClient(t, '127.0.0.1', port);
+  waiting.send([query(1, 'slow.example', TYPE.A)]);
+  await until('the forward in flight', () => up.seen.length === 1);
+  // a connection opened after the waiting one's last byte and idle since: once it is closed, the waiting one has been silent longer
+  const idle = await tcpClient(t, '127.0.0.1', port);
+  await until('the idle connection closed', () => idle.closed());
+  assert.equal(waiting.closed(), false);
+  open();
+  await until('the answer', () => waiting.replies.length === 1);
+  assert.deepEqual([...(decode(waiting.replies[0] ?? Buffer.alloc(0)).answers[0]?.data ?? [])], [192, 0, 2, 11]);
+});
+
 test('connections beyond the cap are closed on arrival; those within it are served', async (t) => {
   const { port } = await startService(t, { zone: fixedZone(NAMES), upstreams: [], maxTcpConnections: 2 });
   const a = await tcpClient(t, '127.0.0.1', port);
