@@ -5,7 +5,9 @@
  * rest to the host's resolvers (forward.ts).
  *
  *   const dns = DnsService.create({ zone, upstreams: hostUpstreams(readFileSync('/etc/resolv.conf', 'utf8')) });
- *   await dns.listen('10.89.0.1');        // per network with DNS on; returns the port bound
+ *   await dns.listen('10.89.0.1');        // per network with DNS on; returns the port bound (port 0 in tests:
+ *                                         // one free port for UDP and TCP alike); again on the address: its port
+ *   dns.port('10.89.0.1'); dns.addresses();
  *   await dns.unlisten('10.89.0.1');      // when the network goes
  *   dns.setUpstreams([...]);              // when the host's resolv.conf changes
  *   dns.stats();                          // counters for Prometheus
@@ -14,10 +16,13 @@
  * A flood cannot exhaust berthd: at most `maxInFlight` forwarded queries
  * at once (more get SERVFAIL at once), at most `maxTcpConnections` TCP
  * connections over all listeners (more are closed on arrival), a TCP
- * connection idle for `tcpIdleMs` is closed, one with `MAX_PIPELINED`
+ * connection idle for `tcpIdleMs` (nothing received, nothing awaiting
+ * its answer) is closed, one with `MAX_PIPELINED`
  * queries outstanding is not read until some are answered, and one whose
  * client does not read its answers is dropped past MAX_UNREAD_BYTES.
- * Hostile packets get FORMERR or silence (wire.ts reads every input
+ * A listen that fails is a `dns_listen_failed` error naming the address,
+ * the port and UDP or TCP; upstreams that are berth's own listeners are
+ * never asked. Hostile packets get FORMERR or silence (wire.ts reads every input
  * without throwing); nothing a packet or the zone does escapes the
  * service as an exception.
  */
