@@ -371,6 +371,11 @@ export const ERROR_CODES = {
   invalid_log_level: 'invalid_argument',
   metric_invalid: 'invalid_argument',
   stream_frame_invalid: 'invalid_argument',
+  // network: the embedded DNS resolver
+  dns_listen_address_invalid: 'invalid_argument',
+  dns_listen_failed: 'unavailable',
+  dns_option_invalid: 'invalid_argument',
+  dns_upstream_invalid: 'invalid_argument',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
