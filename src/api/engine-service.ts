@@ -9,6 +9,7 @@ import type { ApiServer } from './server.ts';
 import type { Service } from './service.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
+import { networkRoutes } from './routes/networks.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { systemRoutes } from './routes/system.ts';
 import { volumeRoutes } from './routes/volumes.ts';
@@ -71,6 +72,11 @@ export async function startEngine(server: ApiServer, service: Service): Promise<
   execRoutes(server.router, engine, sessions);
   opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);
+  const { NetworkStore } = await import('../network/networks.ts');
+  const networks = new NetworkStore(engine.containers.db);
+  networks.ensureDefault();
+  // connect/disconnect answer 501 until the engine is passed as the connector.
+  networkRoutes(server.router, { networks, events: engine.events });
   systemRoutes(server.router, engine);
   const byState = (): Record<string, number> => {
     const counts: Record<string, number> = {};
