@@ -19,6 +19,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
+import { labelMatches, untilMs } from '../docker-filters.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, isBerthError, notFound, unsupported } from '../errors.ts';
 import { inTransaction, isUniqueViolation } from '../engine/store/db.ts';
 import { parseStoredLabels, storedInt, storedOptionalString, storedString } from '../engine/store/row.ts';
@@ -388,12 +389,6 @@ function toRecord(row: Record<string, unknown>): NetworkRecord {
   };
 }
 
-function labelMatches(labels: Record<string, string>, want: string): boolean {
-  const eq = want.indexOf('=');
-  if (eq < 0) return want in labels;
-  return labels[want.slice(0, eq)] === want.slice(eq + 1);
-}
-
 /** docker's filters.Match: a regular expression, unanchored; one that does not compile matches nothing. */
 function regexMatch(pattern: string, value: string): boolean {
   try {
@@ -407,14 +402,4 @@ function boolFilter(key: string, value: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw invalidArgument('network_filter_invalid', `invalid value for filter '${key}', must be "true" (or "1"), or "false" (or "0")`);
-}
-
-/** prune's until: Unix seconds, an RFC 3339 time, or a duration back from now (10m, 2h). */
-function untilMs(raw: string): number {
-  if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw) * 1000;
-  const m = /^(\d+)(s|m|h)$/.exec(raw);
-  if (m) return Date.now() - Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
-  const t = Date.parse(raw);
-  if (Number.isNaN(t)) throw invalidArgument('network_filter_invalid', `filter until="${raw}": not a time (Unix seconds, RFC 3339 or a duration like 10m)`);
-  return t;
 }
