@@ -5,12 +5,13 @@
  */
 import { createInterface } from 'node:readline';
 import { parseLabels } from '../../../engine/spec/options.ts';
-import { describeError, ErrorKind, invalidArgument, isBerthError } from '../../../errors.ts';
+import { ErrorKind, invalidArgument, isBerthError } from '../../../errors.ts';
 import type { FlagSpec } from '../../framework/flags.ts';
 import { defineCommand, type CommandContext } from '../context.ts';
 import { filtersParam, parseFilters } from '../format/filters.ts';
 import { renderNetworks, type NetworkSummary } from '../format/network.ts';
 import { inspectEach } from './inspect-each.ts';
+import { removeEach } from './remove-each.ts';
 
 const FORMAT_HELP = "Format output: 'table' (the default), 'table TEMPLATE', 'json', or a Go TEMPLATE";
 
@@ -108,18 +109,9 @@ export const rm = defineCommand({
   flags: NETWORK_RM_FLAGS,
   async run(ctx, input) {
     const client = await ctx.daemon();
-    let failed = 0;
-    for (const name of input.args) {
-      try {
-        await client.json('DELETE', `/networks/${encodeURIComponent(name)}`);
-        ctx.out(`${name}\n`);
-      } catch (err) {
-        if (input.bool('force') && isBerthError(err) && err.kind === ErrorKind.NotFound) continue;
-        failed++;
-        ctx.stderr.write(`berth: ${describeError(err)}\n`);
-      }
-    }
-    return failed > 0 ? 1 : 0;
+    // -f: a network that is not there is not an error.
+    const missing = (err: unknown): boolean => input.bool('force') && isBerthError(err) && err.kind === ErrorKind.NotFound;
+    return removeEach(ctx, input.args, (name) => client.json('DELETE', `/networks/${encodeURIComponent(name)}`), missing);
   },
 });
 
