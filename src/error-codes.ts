@@ -353,6 +353,11 @@ export const ERROR_CODES = {
   network_predefined: 'failed_precondition',
   network_subnet_invalid: 'invalid_argument',
   network_subnet_overlap: 'failed_precondition',
+  // engine: a container's networks
+  container_network_gone: 'not_found',
+  container_network_exists: 'already_exists',
+  container_network_mode: 'failed_precondition',
+  network_alias_unsupported: 'invalid_argument',
   // API: the daemon's HTTP server, its client and its lifecycle
   api_body_invalid: 'invalid_argument',
   api_body_too_large: 'invalid_argument',

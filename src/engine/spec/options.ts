@@ -109,8 +109,8 @@ export function parseRestart(raw: string): RestartPolicy {
  */
 function refuseUnbuiltNetworking(o: NetworkOptions): void {
   const kind = networkKind(o.network);
-  if (kind.kind !== 'none' && kind.kind !== 'host') {
-    throw unsupported('run_network_unsupported', `--network ${JSON.stringify(o.network)}: only "none" and "host" for now; bridged networks arrive with networking`, {
+  if (kind.kind === 'network') {
+    throw unsupported('run_network_unsupported', `--network ${JSON.stringify(o.network)}: only "none", "host" and "container:NAME" for now; bridged networks arrive with networking`, {
       details: { flag: '--network', value: o.network },
     });
   }

@@ -13,20 +13,10 @@
  * layer's question, asked before the container starts.
  */
 import { isIP } from 'node:net';
+import type { PortProtocol, PortRequest } from '../../network/types.ts';
 import { flagError } from './flag-error.ts';
 
-export type PortProtocol = 'tcp' | 'udp';
-
-export interface PortRequest {
-  /** '' for every address of the host. */
-  hostIp: string;
-  /** 0: any free port (from hostPortEnd's range when that is set). */
-  hostPort: number;
-  /** Set when the host side is a range to pick one port from: hostPort..hostPortEnd. */
-  hostPortEnd?: number;
-  containerPort: number;
-  protocol: PortProtocol;
-}
+export type { PortProtocol, PortRequest };
 
 /** A container port the image or `--expose` declares: what `-P` publishes. */
 export interface ExposedPort {
