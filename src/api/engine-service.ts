@@ -75,8 +75,7 @@ export async function startEngine(server: ApiServer, service: Service): Promise<
   const { NetworkStore } = await import('../network/networks.ts');
   const networks = new NetworkStore(engine.containers.db);
   networks.ensureDefault();
-  // connect/disconnect answer 501 until the engine is passed as the connector.
-  networkRoutes(server.router, { networks, events: engine.events });
+  networkRoutes(server.router, { networks, events: engine.events, connector: engine });
   systemRoutes(server.router, engine);
   const byState = (): Record<string, number> => {
     const counts: Record<string, number> = {};

@@ -1,9 +1,10 @@
 /**
  * The network routes of the Docker Engine API (`/networks...`) over the
  * network store, in docker's shapes (src/api/docker/networks.ts), with
- * docker's events (type "network": create, destroy, connect, disconnect;
- * Actor.ID the network's ID). Connecting a container is the engine's work:
- * it comes in as a NetworkConnector; until one is given, connect and
+ * docker's events (type "network", Actor.ID the network's ID: create and
+ * destroy here). Connecting a container is the engine's work (it records
+ * the request, attaches a running container and publishes connect and
+ * disconnect): it comes in as a NetworkConnector; without one, connect and
  * disconnect answer 501 naming "network connect".
  */
 import type { EngineEvents } from '../../engine/events.ts';
@@ -15,10 +16,10 @@ import { isObject } from '../../json-object.ts';
 import { json, noContent } from '../reply.ts';
 import type { Router } from '../router.ts';
 
-/** The engine's side of `docker network connect|disconnect`; each returns the container's full ID. */
+/** The engine's side of `docker network connect|disconnect` (Engine.connectNetwork, disconnectNetwork); `network` is the resolved ID. */
 export interface NetworkConnector {
-  connectNetwork(container: string, network: NetworkRecord, endpoint: EndpointRequest): Promise<string>;
-  disconnectNetwork(container: string, network: NetworkRecord, force: boolean): Promise<string>;
+  connectNetwork(container: string, network: string, endpoint: EndpointRequest): Promise<void>;
+  disconnectNetwork(container: string, network: string, force: boolean): Promise<void>;
 }
 
 export interface NetworkRouteDeps {
@@ -29,8 +30,8 @@ export interface NetworkRouteDeps {
 
 export function networkRoutes(router: Router, deps: NetworkRouteDeps): void {
   const { networks, events } = deps;
-  const publish = (action: string, n: NetworkRecord, extra: Record<string, string> = {}): void => {
-    events.publish('network', action, n.id, { name: n.name, type: n.driver, ...extra });
+  const publish = (action: string, n: NetworkRecord): void => {
+    events.publish('network', action, n.id, { name: n.name, type: n.driver });
   };
   const connector = (): NetworkConnector => {
     if (deps.connector === undefined) throw unsupported('network_connect_unavailable', 'network connect: not available yet (the engine does not attach containers to networks yet)');
@@ -66,7 +67,7 @@ export function networkRoutes(router: Router, deps: NetworkRouteDeps): void {
     const c = connector();
     const n = networks.get(req.params['id']!);
     const { container, endpoint } = parseNetworkConnect(await req.json());
-    publish('connect', n, { container: await c.connectNetwork(container, n, endpoint) });
+    await c.connectNetwork(container, n.id, endpoint);
     return noContent(200);
   });
 
@@ -76,7 +77,7 @@ export function networkRoutes(router: Router, deps: NetworkRouteDeps): void {
     const body = await req.json();
     const { container } = parseNetworkConnect(isObject(body) ? { Container: body['Container'] } : body);
     const force = isObject(body) && body['Force'] === true;
-    publish('disconnect', n, { container: await c.disconnectNetwork(container, n, force) });
+    await c.disconnectNetwork(container, n.id, force);
     return noContent(200);
   });
 }
