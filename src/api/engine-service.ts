@@ -9,6 +9,7 @@ import type { ApiServer } from './server.ts';
 import type { Service } from './service.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
+import { networkRoutes } from './routes/networks.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { systemRoutes } from './routes/system.ts';
 import { volumeRoutes } from './routes/volumes.ts';
@@ -71,6 +72,10 @@ export async function startEngine(server: ApiServer, service: Service): Promise<
   execRoutes(server.router, engine, sessions);
   opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);
+  const { NetworkStore } = await import('../network/networks.ts');
+  const networks = new NetworkStore(engine.containers.db);
+  networks.ensureDefault();
+  networkRoutes(server.router, { networks, events: engine.events, connector: engine });
   systemRoutes(server.router, engine);
   const byState = (): Record<string, number> => {
     const counts: Record<string, number> = {};
