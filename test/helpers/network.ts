@@ -10,6 +10,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { TestContext } from 'node:test';
@@ -20,6 +21,15 @@ import { listNetns, netnsDir } from '../../src/network/netns.ts';
 import { Sandboxes, type SandboxesOptions } from '../../src/network/sandboxes.ts';
 import type { AttachRequest, NetworkRecord } from '../../src/network/types.ts';
 import { onCleanup } from './cleanup.ts';
+
+/** Deletes an interface; one that never was made is fine. */
+export function deleteLink(name: string): void {
+  try {
+    execFileSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+  } catch {
+    // Not there.
+  }
+}
 
 export interface NetFixture {
   root: string;
@@ -56,7 +66,7 @@ export function netFixture(t: TestContext): NetFixture {
     await sb.sweep();
     for (const s of opened) await s.close();
     for (const r of records) {
-      execFileSync('ip', ['link', 'del', r.bridge], { stdio: 'ignore' });
+      deleteLink(r.bridge);
       await removeNetworkRules(r);
     }
     db.close();
@@ -163,6 +173,21 @@ export function client(netns: string | null, proto: 'tcp' | 'udp', host: string,
   }
 }
 
+/**
+ * What the plugins set up once per host and never remove (their shared
+ * chains and the jumps to them), and berth's isolation chains, which stay
+ * while a network exists (firewall.test.ts checks they go with it).
+ */
+const SHARED_RULES = [
+  /^:CNI-(ADMIN|FORWARD|HOSTPORT-DNAT|HOSTPORT-MASQ|HOSTPORT-SETMARK) /,
+  /^-A (PREROUTING|OUTPUT|POSTROUTING) .*-j CNI-HOSTPORT-(DNAT|MASQ)$/,
+  /^-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000\/0x2000 -j MASQUERADE$/,
+  /^-A CNI-HOSTPORT-SETMARK .*-j MARK --set-xmark 0x2000\/0x2000$/,
+  /^-A FORWARD .*-j CNI-FORWARD$/,
+  /^-A CNI-FORWARD .*-j CNI-ADMIN$/,
+  /BERTH-ISOLATION-STAGE-[12]/,
+];
+
 /** iptables lines without counters, for a before/after comparison. */
 export function iptablesLines(): Set<string> {
   const out = execFileSync('iptables-save', { encoding: 'utf8' });
@@ -187,6 +212,47 @@ export function leaks(f: NetFixture, before: Set<string>): string[] {
   }
   const rows = f.db.prepare('SELECT count(*) AS n FROM engine_sandboxes').get();
   if (Number(rows?.['n']) !== 0) out.push(`${String(rows?.['n'])} sandbox rows`);
-  for (const line of iptablesLines()) if (!before.has(line)) out.push(`iptables: ${line}`);
+  for (const line of iptablesLines()) {
+    if (!before.has(line) && !SHARED_RULES.some((re) => re.test(line))) out.push(`iptables: ${line}`);
+  }
   return out;
+}
+
+/**
+ * A namespace outside every berth network, the host routing to it over a
+ * veth pair (10.214.x.1 on the host, 10.214.x.2 inside): the "internet" a
+ * NAT test reaches, never an outside address.
+ */
+export async function outsideNamespace(t: TestContext): Promise<{ netns: string; address: string; hostAddress: string }> {
+  const { createNetns, removeNetns } = await import('../../src/network/netns.ts');
+  const dir = mkdtempSync('/tmp/bno-');
+  const netns = join(dir, 'outside');
+  const x = 1 + Math.floor(Math.random() * 250);
+  const host = `bv${randomBytes(4).toString('hex')}`;
+  await createNetns(netns);
+  onCleanup(t, async () => {
+    deleteLink(host);
+    await removeNetns(netns);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ip = (...args: string[]): void => {
+    execFileSync('ip', args);
+  };
+  ip('link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
+  ip('addr', 'add', `10.214.${x}.1/30`, 'dev', host);
+  ip('link', 'set', host, 'up');
+  inNetns(netns, 'ip', 'addr', 'add', `10.214.${x}.2/30`, 'dev', 'eth0');
+  inNetns(netns, 'ip', 'link', 'set', 'eth0', 'up');
+  inNetns(netns, 'ip', 'link', 'set', 'lo', 'up');
+  return { netns, address: `10.214.${x}.2`, hostAddress: `10.214.${x}.1` };
+}
+
+/** The host's first non-loopback IPv4 address that is not a test's own interface, if it has one. */
+export function hostAddress(): string | undefined {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (name === 'lo' || name.startsWith('bt') || name.startsWith('bv') || name.startsWith('veth')) continue;
+    const a = addrs?.find((x) => x.family === 'IPv4' && !x.internal);
+    if (a !== undefined) return a.address;
+  }
+  return undefined;
 }
