@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { isBerthError } from '../../../src/errors.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
 import { client, hostAddress, iptablesLines, leaks, netFixture, request, startServer } from '../../helpers/network.ts';
 
-function listen(t: import('node:test').TestContext, port = 0): Promise<Server> {
+function listen(t: TestContext, port = 0): Promise<Server> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
