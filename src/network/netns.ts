@@ -11,10 +11,11 @@
  * puts the thread back. JavaScript runs on this thread alone and nothing
  * else runs between the three calls, so no socket is ever made in the new
  * namespace by mistake (the CNI project's own Go test helpers do the same
- * on a locked OS thread). Measured here, per namespace (bench/network-pool.ts
- * prints it): this ~0.1 ms; `ip netns add` ~2 ms plus a spawn from Node
- * (~4 ms); util-linux `unshare --net=FILE` ~8 ms; a C helper would also
- * pay the spawn. No C is needed: it is three system calls, no policy.
+ * on a locked OS thread). Measured here from Node, median per namespace
+ * (bench/network-pool.ts prints it): this ~1 ms (nearly all of it the
+ * kernel making the namespace), `ip netns add` ~9 ms and util-linux
+ * `unshare --net=FILE` ~8-14 ms, both mostly the spawn; a helper in C
+ * would pay the same spawn. No C is needed: three system calls, no policy.
  *
  * Removal (umount + unlink) is idempotent. Nothing here decides which files
  * to remove: sandboxes.ts removes the ones its rows name, and sweeps only
@@ -24,10 +25,10 @@ import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs
 import { join } from 'node:path';
 import { errnoCode, internal } from '../errors.ts';
 
-const CLONE_NEWNET = 0x40000000;
-
 import type * as SysModule from '../sys/index.ts';
 import type * as LibcModule from '../sys/libc.ts';
+
+const CLONE_NEWNET = 0x40000000;
 
 type Sys = typeof SysModule;
 type Libc = typeof LibcModule;

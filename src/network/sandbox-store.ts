@@ -6,6 +6,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { internal } from '../errors.ts';
+import { inTransaction } from '../image/store/sqlite.ts';
 import type { PublishedPort } from './types.ts';
 
 export type SandboxState = 'creating' | 'ready' | 'removing';
@@ -89,10 +90,14 @@ export class SandboxStore {
     this.db.prepare(`UPDATE engine_sandboxes SET state = ? WHERE id = ?`).run(state, id);
   }
 
-  /** Gives a pooled sandbox (no container) to a container; false when another took it first. */
-  assign(id: string, containerId: string): boolean {
-    const r = this.db.prepare(`UPDATE engine_sandboxes SET container_id = ? WHERE id = ? AND container_id IS NULL AND state = 'ready'`).run(containerId, id);
-    return Number(r.changes) === 1;
+  /** Gives a pooled sandbox (no container) to a container with its aliases, in one transaction; false when another took it first. */
+  assign(id: string, containerId: string, networkId: string, aliases: readonly string[]): boolean {
+    return inTransaction(this.db, () => {
+      const r = this.db.prepare(`UPDATE engine_sandboxes SET container_id = ? WHERE id = ? AND container_id IS NULL AND state = 'ready'`).run(containerId, id);
+      if (Number(r.changes) !== 1) return false;
+      this.setAliases(id, networkId, [...aliases]);
+      return true;
+    });
   }
 
   deleteSandbox(id: string): void {

@@ -204,9 +204,7 @@ export class Sandboxes {
 
   /** A pooled sandbox given to a container, with the container's aliases on its endpoint; false when taken already. */
   assign(sandboxId: string, containerId: string, networkId: string, aliases: readonly string[]): boolean {
-    if (!this.store.assign(sandboxId, containerId)) return false;
-    this.store.setAliases(sandboxId, networkId, [...aliases]);
-    return true;
+    return this.store.assign(sandboxId, containerId, networkId, aliases);
   }
 
   get(sandboxId: string): SandboxInfo | undefined {
