@@ -39,12 +39,15 @@ export interface PoolOptions {
   log?: NetworkLog;
 }
 
+/** What the pool uses of Sandboxes (a fake in unit tests). */
+export type PoolSandboxes = Pick<Sandboxes, 'create' | 'attach' | 'release' | 'pooled' | 'assign' | 'get'>;
+
 export const DEFAULT_POOL_SIZE = 2;
 export const DEFAULT_REFILL_DELAY_MS = 100;
 
 export class SandboxPool {
   readonly size: number;
-  private readonly sandboxes: Sandboxes;
+  private readonly sandboxes: PoolSandboxes;
   private readonly network: NetworkRecord;
   private readonly log: NetworkLog | undefined;
   private readonly refillDelayMs: number;
@@ -53,7 +56,7 @@ export class SandboxPool {
   private again = false;
   private closed = false;
 
-  constructor(sandboxes: Sandboxes, network: NetworkRecord, options: PoolOptions = {}) {
+  constructor(sandboxes: PoolSandboxes, network: NetworkRecord, options: PoolOptions = {}) {
     this.sandboxes = sandboxes;
     this.network = network;
     this.size = Math.max(0, Math.floor(options.size ?? DEFAULT_POOL_SIZE));

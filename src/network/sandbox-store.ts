@@ -167,14 +167,16 @@ export class SandboxStore {
   }
 
   /** Attached endpoints of one network with their containers (the resolver's view). */
-  endpointsOfNetwork(networkId: string): (EndpointRow & { containerId: string | null })[] {
+  endpointsOfNetwork(networkId: string): (EndpointRow & { containerId: string | null; containerName: string | null })[] {
     return this.db
       .prepare(
-        `SELECT e.*, n.name AS network_name, s.container_id FROM engine_endpoints e
-           JOIN engine_sandboxes s ON s.id = e.sandbox_id LEFT JOIN engine_networks n ON n.id = e.network_id
+        `SELECT e.*, n.name AS network_name, s.container_id, c.name AS container_name FROM engine_endpoints e
+           JOIN engine_sandboxes s ON s.id = e.sandbox_id
+           LEFT JOIN engine_networks n ON n.id = e.network_id
+           LEFT JOIN engine_containers c ON c.id = s.container_id
          WHERE e.network_id = ? AND e.state = 'attached' ORDER BY e.rowid`,
       )
       .all(networkId)
-      .map((r) => ({ ...toEndpoint(r), containerId: textOrNull(r, 'container_id') }));
+      .map((r) => ({ ...toEndpoint(r), containerId: textOrNull(r, 'container_id'), containerName: textOrNull(r, 'container_name') }));
   }
 }

@@ -27,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { checkPortClashes } from '../engine/spec/ports.ts';
+import { isUniqueViolation } from '../engine/store/db.ts';
 import { alreadyExists, failedPrecondition, internal, notFound, withCleanupError } from '../errors.ts';
 import { addChain, asError, delChain, parseConflist, type ChainContext } from './cni/chain.ts';
 import { buildConflist, CNI_VERSION, ipamDir, runtimeConfigFor, type Conflist, type RuntimeConfig } from './cni/conflist.ts';
@@ -77,6 +78,7 @@ export interface NetworkEndpoint extends EndpointInfo {
   sandboxId: string;
   /** null while the sandbox waits in the pool. */
   containerId: string | null;
+  containerName: string | null;
 }
 
 const quiet: NetworkLog = { warn: () => undefined, debug: () => undefined };
@@ -150,7 +152,13 @@ export class Sandboxes {
       throw err;
     }
     const ifname = this.nextIfname(sandboxId);
-    this.store.insertEndpoint(sandboxId, record.id, ifname, JSON.stringify(conflist), JSON.stringify(runtime), req.aliases);
+    try {
+      this.store.insertEndpoint(sandboxId, record.id, ifname, JSON.stringify(conflist), JSON.stringify(runtime), req.aliases);
+    } catch (err) {
+      await releasePorts(held);
+      if (!isUniqueViolation(err)) throw err;
+      throw alreadyExists('endpoint_exists', `sandbox ${short(sandboxId)}: already attached to network "${record.name}" (or attaching)`, { cause: err });
+    }
     const ctx = this.ctx(sandboxId, box.netns, ifname, record.name);
     let result: CniResult;
     let side: ReturnType<typeof containerSide>;
@@ -220,7 +228,7 @@ export class Sandboxes {
 
   /** Attached endpoints of a network, with their containers: the resolver's names, inspect's Containers. */
   endpointsOfNetwork(networkId: string): NetworkEndpoint[] {
-    return this.store.endpointsOfNetwork(networkId).map((r) => ({ ...endpointInfo(r), sandboxId: r.sandboxId, containerId: r.containerId }));
+    return this.store.endpointsOfNetwork(networkId).map((r) => ({ ...endpointInfo(r), sandboxId: r.sandboxId, containerId: r.containerId, containerName: r.containerName }));
   }
 
   /** Pool sandboxes ready on a network (pool.ts). */
@@ -326,7 +334,7 @@ export class Sandboxes {
   }
 
   private async fence(record: NetworkRecord): Promise<void> {
-    const key = `${record.bridge}|${record.subnet}|${record.internal}`;
+    const key = `${record.id}|${record.bridge}|${record.subnet}|${record.internal}`;
     if (this.fenced.has(key)) return;
     await ensureNetworkRules(record);
     this.fenced.add(key);
