@@ -26,8 +26,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { checkPortClashes } from '../engine/spec/ports.ts';
-import { isUniqueViolation } from '../engine/store/db.ts';
+import { checkPortClashes } from './port-requests.ts';
+import { isUniqueViolation } from '../sqlite.ts';
 import { alreadyExists, failedPrecondition, internal, notFound, withCleanupError } from '../errors.ts';
 import { addChain, asError, delChain, parseConflist, type ChainContext } from './cni/chain.ts';
 import { buildConflist, CNI_VERSION, ipamDir, runtimeConfigFor, type Conflist, type RuntimeConfig } from './cni/conflist.ts';
