@@ -390,6 +390,7 @@ export const ERROR_CODES = {
   api_version_unsupported: 'invalid_argument',
   daemon_conflict: 'failed_precondition',
   daemon_error: 'internal',
+  daemon_flag_invalid: 'invalid_argument',
   daemon_group_unknown: 'invalid_argument',
   daemon_invalid_argument: 'invalid_argument',
   daemon_not_found: 'not_found',

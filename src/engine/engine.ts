@@ -20,6 +20,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import { delay } from '../delay.ts';
@@ -84,8 +85,8 @@ export interface EngineOptions extends Partial<EnginePaths> {
   pull?: (ref: string) => Promise<ImageRecord>;
   /** Where `--init` finds its program (default build/berth-init). */
   initProgram?: string;
-  /** Bridged networks and published ports (berthd's); without it only none, host and container:X run. */
-  network?: NetworkLayer;
+  /** Bridged networks and published ports (berthd's), made over the engine's database; without it only none, host and container:X run. */
+  network?: (db: DatabaseSync, paths: EnginePaths) => NetworkLayer;
 }
 
 export interface CreateRequest {
@@ -147,7 +148,7 @@ export class Engine {
     this.containers = new ContainerStore(db);
     this.volumes = new VolumeStore(db, paths.root);
     this.containerNetworks = new ContainerNetworkStore(db);
-    this.network = options.network;
+    this.network = options.network?.(db, paths);
   }
 
   /** Opens the engine at its root; `recover()` must run before containers are served. */
@@ -164,6 +165,12 @@ export class Engine {
   /** Runs `fn` when the engine closes (the daemon's other parts that hold per-container state). */
   onClose(fn: () => void): void {
     this.closers.push(fn);
+  }
+
+  /** close(), then what the network layer holds in this process (the pool's sandboxes, the resolver, held ports' sockets). */
+  async shutdown(): Promise<void> {
+    this.close();
+    await this.network?.close();
   }
 
   close(): void {
