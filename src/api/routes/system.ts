@@ -28,8 +28,8 @@ function eventMatches(e: EngineEvent, f: Filters): boolean {
       : key === 'event' ? values.includes(e.Action) || values.includes(e.Action.split(':')[0]!)
       : key === 'container' ? e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
       : key === 'volume' ? e.Type === 'volume' && values.includes(e.Actor.ID)
-      : key === 'image' ? values.some((v) => a['image'] === v || (e.Type === 'image' && e.Actor.ID === v))
       : key === 'network' ? e.Type === 'network' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
+      : key === 'image' ? values.some((v) => a['image'] === v || (e.Type === 'image' && e.Actor.ID === v))
       : key === 'daemon' ? false // berthd publishes no daemon events
       : key === 'scope' ? values.includes('local')
       : SWARM_FILTERS.has(key) ? false

@@ -58,8 +58,8 @@ test('the docker CLI\'s run --rm body: its zeros and empties pass, Cmd and AutoR
 test('NetworkMode "default" (what the CLI sends without --network) is docker\'s default network, bridge', () => {
   const d = dockerCreateFlags(fixture('create-run-rm'));
   assert.equal(d.flags.network, 'default');
-  // Refused by the engine's options until bridged networking lands; the message names the network.
-  assert.throws(() => dockerCreateRequest(fixture('create-run-rm')), /network "bridge"|--network "bridge"|HostConfig.NetworkMode "bridge"/);
+  assert.equal(dockerCreateRequest(fixture('create-run-rm')).options.network, 'bridge');
+  assert.equal(dockerCreateRequest({ Image: 'busybox', HostConfig: { NetworkMode: '' } }).options.network, 'bridge');
 });
 
 test('run -it with -e -v -w -u --label --restart --health-* --memory --cpus --read-only --cap-* --init: each lands in RunOptions', () => {
@@ -105,12 +105,12 @@ test('ports, mounts, tmpfs, ulimits, dns, hosts, entrypoint and stop settings of
   assert.equal(d.flags.pidsLimit, '10');
   assert.deepEqual(d.flags.securityOpt, ['no-new-privileges']);
 
-  // Without the ports (which need networking), the same body parses whole.
-  const b = fixture('create-ports-mounts');
-  b.HostConfig['PortBindings'] = {};
-  b.HostConfig.NetworkMode = 'none';
-  b.NetworkingConfig.EndpointsConfig = {};
-  const r = dockerCreateRequest(b);
+  const r = dockerCreateRequest(fixture('create-ports-mounts'));
+  assert.equal(r.options.network, 'bridge');
+  assert.deepEqual(r.options.ports.toSorted((a, b) => a.containerPort - b.containerPort), [
+    { hostIp: '127.0.0.1', hostPort: 0, containerPort: 53, protocol: 'udp' },
+    { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+  ]);
   assert.deepEqual(r.options.entrypoint, ['sh']);
   assert.deepEqual(r.options.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 20 }]);
   assert.deepEqual(r.options.mounts, [
