@@ -5,10 +5,9 @@
  * each run flag observed from inside the container. What berth does not
  * do is refused, naming the field, with the CLI's exit code 125.
  *
- * The containers run with `--network none`: this file is about the
- * container endpoints, and bridged networks come with the network layer;
- * one test runs without it and skips, saying why, while the engine refuses
- * the default network.
+ * Most containers run with `--network none`: this file is about the
+ * container endpoints; one test runs on the default network and publishes
+ * a port (the network layer's own tests are test/integration/cli/networking).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -46,14 +45,26 @@ test('docker run --rm: stdout and stderr apart, the exit code, and the container
   await until('the --rm container to be removed', async () => ((await ok(['ps', '-aq', '--filter', 'name=rm-me'])) === '' ? true : undefined));
 });
 
-test('docker run on the default network (what plain `docker run` asks for)', { skip: NO_DOCKER }, async (t) => {
-  const r = await docker(['run', '--rm', 'busybox', 'echo', 'on-bridge']);
-  if (r.code === 125 && /--network "bridge": only "none" and "host" for now/.test(r.stderr)) {
-    t.skip('the engine refuses bridged networks until the network layer lands');
-    return;
+test('docker run on the default network, with a port published on loopback: docker port, ps and a request from the host', { skip: NO_DOCKER }, async () => {
+  const plain = await docker(['run', '--rm', 'busybox', 'echo', 'on-bridge']);
+  assert.equal(plain.code, 0, show(plain));
+  assert.equal(plain.stdout, 'on-bridge\n');
+  await ok(['run', '-d', '--name', 'web', '-p', '127.0.0.1::8080', 'busybox', 'sh', '-c', 'mkdir /www; echo served > /www/index.html; exec httpd -f -p 8080 -h /www']);
+  try {
+    const port = (await ok(['port', 'web', '8080'])).trim();
+    assert.match(port, /^127\.0\.0\.1:\d+$/);
+    assert.equal(await ok(['ps', '--filter', 'name=web', '--format', '{{.Ports}} {{.Networks}}']), `${port}->8080/tcp bridge\n`);
+    const body = await until('the published port to answer', async () => {
+      try {
+        return await (await fetch(`http://${port}/index.html`)).text();
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(body, 'served\n');
+  } finally {
+    await ok(['rm', '-f', 'web']);
   }
-  assert.equal(r.code, 0, show(r));
-  assert.equal(r.stdout, 'on-bridge\n');
 });
 
 test('docker run -d, then logs -f follows to the exit; wait prints the exit code', { skip: NO_DOCKER }, async () => {
