@@ -132,7 +132,8 @@ function publishFlags(h: Fields): string[] {
     list.forEach((b: unknown, i) => {
       const f = new Fields(`${field}[${i}]`, b);
       const ip = f.str('HostIp') ?? '';
-      const host = f.str('HostPort') ?? '';
+      // "0" is any free port, as "" (testcontainers sends it).
+      const host = (f.str('HostPort') ?? '').replace(/^0$/, '');
       const where = ip === '' ? '' : ip.includes(':') ? `[${ip}]:` : `${ip}:`;
       out.push(where !== '' ? `${where}${host}:${port}/${proto}` : host !== '' ? `${host}:${port}/${proto}` : `${port}/${proto}`);
     });

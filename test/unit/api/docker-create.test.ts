@@ -138,10 +138,11 @@ test('PortBindings in every form docker sends become -p values', () => {
         '443': [{}],
         '9000/tcp': null,
         '7000/tcp': [{ HostPort: '7000-7010' }],
+        '8080/tcp': [{ HostPort: '0' }],
       },
     },
   });
-  assert.deepEqual(d.flags.publish?.toSorted(), ['127.0.0.1::53/udp', '443/tcp', '7000-7010:7000/tcp', '8080:80/tcp', '[::1]:8081:80/tcp']);
+  assert.deepEqual(d.flags.publish?.toSorted(), ['127.0.0.1::53/udp', '443/tcp', '7000-7010:7000/tcp', '8080/tcp', '8080:80/tcp', '[::1]:8081:80/tcp']);
 });
 
 test('NetworkingConfig: aliases, IPv4 address and MAC of the one endpoint; a second network or another name than NetworkMode is refused', () => {
