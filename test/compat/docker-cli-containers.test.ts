@@ -184,6 +184,8 @@ test('docker stats --no-stream, top, inspect and ps -a --format json', { skip: N
   assert.equal(row['Command'], '"sleep 1000"');
   assert.match(row['Status']!, /^Up /);
   assert.match(await ok(['ps', '-s', '--filter', 'name=seen', '--format', '{{.Size}}']), /^\d+(\.\d+)?[kMG]?B \(virtual \d+(\.\d+)?[kMG]?B\)\n$/);
+  const [rw = '', rootfs = ''] = (await ok(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'seen'])).trim().split(' ');
+  assert.ok(Number(rw) >= 0 && Number(rootfs) > Number(rw), `SizeRw ${rw}, SizeRootFs ${rootfs}`);
   await ok(['rm', '-f', 'seen']);
 });
 

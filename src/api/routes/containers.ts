@@ -180,9 +180,11 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     return json(rows);
   });
 
-  router.get('/containers/{id}/json', (req) => {
+  router.get('/containers/{id}/json', async (req) => {
     const v = engine.view(req.params['id']!);
-    return json(inspectContainer(v, { health: helpers.health?.(v.record.id), ...(helpers.execIds ? { execIds: helpers.execIds(v.record.id) } : {}) }));
+    const inspected = inspectContainer(v, { health: helpers.health?.(v.record.id), ...(helpers.execIds ? { execIds: helpers.execIds(v.record.id) } : {}) });
+    // `docker inspect -s`: the sizes ps -s shows.
+    return json(req.query.bool('size') ? { ...inspected, ...(await sizesOf(engine, v)) } : inspected);
   });
 
   router.post('/containers/{id}/start', async (req) => {
