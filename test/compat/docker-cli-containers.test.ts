@@ -174,6 +174,10 @@ test('docker stats --no-stream, top, inspect and ps -a --format json', { skip: N
   assert.deepEqual(config['Labels'], { team: 'berth' });
   assert.equal(state['Status'], 'running');
   assert.equal((c!['HostConfig'] as Record<string, unknown>)['NetworkMode'], 'none');
+  // Every HostConfig field a client may read, as dockerd lists them; these as the container has them.
+  assert.equal(await inspect('{{.HostConfig.Privileged}} {{.HostConfig.IpcMode}} {{.HostConfig.ShmSize}} {{.HostConfig.Runtime}}', 'seen'), 'false private 67108864 berth-runtime');
+  assert.match(await ok(['exec', 'seen', 'df', '-k', '/dev/shm']), /\s65536\s/);
+  assert.ok(Number(await inspect('{{len .HostConfig.MaskedPaths}}', 'seen')) > 0);
   const rows = (await ok(['ps', '-a', '--no-trunc', '--format', '{{json .}}'])).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
   const row = rows.find((r) => r['Names'] === 'seen');
   assert.ok(row !== undefined, JSON.stringify(rows));
@@ -260,6 +264,12 @@ test('run -e -v -w -u --name --label --read-only --cap-drop --init --memory --cp
     assert.equal(v['memory/memory.limit_in_bytes'], '67108864', show(r));
     assert.equal(v['cpu/cpu.cfs_quota_us'], '50000');
   }
+  // --cpu-period/--cpu-quota: the CFS pair as given (not folded into NanoCpus), in the cgroup and in inspect.
+  await ok(['run', '-d', ...NET, '--name', 'cfs', '--cpu-period', '50000', '--cpu-quota', '25000', 'busybox', 'sleep', '1000']);
+  assert.equal(await inspect('{{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.NanoCpus}}', 'cfs'), '50000 25000 0');
+  const cfs = await ok(['exec', 'cfs', 'sh', '-c', 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"']);
+  assert.equal(cfs, '25000 50000\n');
+  await ok(['rm', '-f', 'cfs']);
   const user = await docker(['run', '--rm', ...NET, '-u', '1234:5678', 'busybox', 'id']);
   assert.match(user.stdout, /^uid=1234 gid=5678\b/, show(user));
 });
