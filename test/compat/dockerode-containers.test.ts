@@ -115,6 +115,27 @@ test('attach before start with stdin: input in, output out, demultiplexed', asyn
   }
 });
 
+test('attach with logs: the output so far first, then (with stream) what follows; without stream only the past', async () => {
+  const c = await docker.createContainer({
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'echo before; echo before-err >&2; while [ ! -f /go ]; do sleep 0.05; done; echo after'],
+    HostConfig: { NetworkMode: 'none' },
+  });
+  try {
+    await c.start();
+    await until('the first lines', async () => ((await c.logs({ stdout: true })).toString().includes('before') ? true : undefined));
+    const past = await c.attach({ logs: true, stream: false, stdout: true, stderr: true, hijack: true });
+    assert.deepEqual(await demux(past), { stdout: 'before\n', stderr: 'before-err\n' });
+    const live = await c.attach({ logs: true, stream: true, stdout: true, stderr: false, hijack: true });
+    const collected = demux(live);
+    const exec = await c.exec({ Cmd: ['touch', '/go'] });
+    await exec.start({ Detach: true });
+    assert.deepEqual(await collected, { stdout: 'before\nafter\n', stderr: '' });
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
 test('an image berthd lacks is a 404 in dockerd\'s words; an unsupported field a 400 naming it', async () => {
   await assert.rejects(docker.createContainer({ Image: 'not-here', HostConfig: { NetworkMode: 'none' } }), (err: unknown) => {
     assert.equal(statusOf(err), 404);

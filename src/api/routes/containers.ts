@@ -288,9 +288,17 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     (req) => {
       const v = engine.view(req.params['id']!);
       const o = { stdin: req.query.bool('stdin'), stdout: req.query.bool('stdout'), stderr: req.query.bool('stderr'), tty: v.options.tty };
+      // As dockerd: logs=1 replays the log first; without stream=1 that is all.
+      const replay = req.query.bool('logs');
+      const streaming = req.query.bool('stream');
       // dockerd's event for every attachment (docker run's included), before the stream begins.
       engine.events.publish('container', 'attach', v.record.id, engine.attributes(v.record));
       return hijack(v.options.tty ? RAW_STREAM : MULTIPLEXED_STREAM, async (conn) => {
+        if (replay && (o.stdout || o.stderr)) {
+          const past = containerLogs(v, { stdout: o.stdout, stderr: o.stderr, timestamps: false, follow: false, signal: req.signal }, () => false, 3);
+          for await (const chunk of past) conn.write(chunk);
+        }
+        if (!streaming) return;
         const state = engine.find(v.record.id).state;
         if (state === 'running' || state === 'paused') return pipeAttach(conn, v.paths.runDir, o);
         // Not started yet: attach once its monitor is up, before its process runs, so no output is missed.
