@@ -303,6 +303,14 @@ test('what berth does not do is refused, naming the field, before anything is ma
     assert.match(r.stderr, message);
   }
   assert.equal(await ok(['ps', '-aq', '--filter', 'name=refused']), '');
+  await ok(['create', ...NET, '--name', 'taken', 'busybox', 'true']);
+  const twice = await d.client.request('POST', '/containers/create', { query: { name: 'taken' }, body: { Image: 'busybox', HostConfig: { NetworkMode: 'none' } } });
+  assert.equal(twice.status, 409, twice.body.toString());
+  assert.match((JSON.parse(twice.body.toString()) as { message: string }).message, /^container name "taken": already in use by container [0-9a-f]{12}/);
+  await ok(['rm', 'taken']);
+  const arm = await docker(['create', '--platform', 'linux/s390x', ...NET, 'busybox', 'true']);
+  assert.notEqual(arm.code, 0);
+  assert.match(arm.stderr, /query parameter "platform" "linux\/s390x" is not supported/);
   const missing = await docker(['create', '--pull', 'never', ...NET, 'no-such-image']);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /No such image: no-such-image:latest/);
