@@ -366,6 +366,14 @@ export const ERROR_CODES = {
   invalid_log_level: 'invalid_argument',
   metric_invalid: 'invalid_argument',
   stream_frame_invalid: 'invalid_argument',
+  // Docker API image routes (dockerimg)
+  api_build_option_unsupported: 'unsupported',
+  api_import_unsupported: 'unsupported',
+  api_push_all_tags_unsupported: 'unsupported',
+  api_registry_auth_invalid: 'invalid_argument',
+  api_save_several_unsupported: 'unsupported',
+  api_search_unsupported: 'unsupported',
+  image_in_use: 'failed_precondition',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
