@@ -75,13 +75,11 @@ export async function messageStream(work: (emit: Emit) => Promise<void>, onOrpha
   return stream(lines());
 }
 
-/** Docker's progress bar text: `[=====>      ]  1.2MB/3.4MB`. */
+/** Docker's progress bar text (its JSONProgress at the daemon's default width): `[=====>      ]  1.2MB/3.4MB`. */
 export function progressBar(current: number, total: number): string {
-  if (total <= 0) return humanSize(current);
-  const width = 50;
-  const filled = Math.min(width, Math.floor((width * current) / total));
-  const bar = filled >= width ? '='.repeat(width) : `${'='.repeat(filled)}>${' '.repeat(width - filled - 1)}`;
-  return `[${bar}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
+  if (total <= 0) return humanSize(current).padStart(8);
+  const filled = Math.min(50, Math.floor((50 * current) / total));
+  return `[${'='.repeat(filled)}>${' '.repeat(50 - filled)}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
 }
 
 const shortId = (digest: string): string => digest.replace(/^sha256:/, '').slice(0, 12);

@@ -53,7 +53,7 @@ const WHY: Record<string, string> = {
   pull: 'the builder pulls a base image only when it is missing',
 };
 
-function refuseUnsupported(q: Query): void {
+export function refuseUnsupported(q: Query): void {
   for (const [name, unset] of REFUSED) {
     for (const v of q.all(name)) {
       if (unset.includes(v.trim())) continue;
