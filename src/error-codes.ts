@@ -372,7 +372,6 @@ export const ERROR_CODES = {
   api_push_all_tags_unsupported: 'unsupported',
   api_registry_auth_invalid: 'invalid_argument',
   api_save_several_unsupported: 'unsupported',
-  api_search_unsupported: 'unsupported',
   image_in_use: 'failed_precondition',
 } as const satisfies Record<string, ErrorKind>;
 

@@ -3,8 +3,9 @@
  * its socket), with a loopback registry (Debian's docker-registry behind
  * htpasswd, plain HTTP as dockerd treats 127.0.0.1): login (a wrong
  * password, then the right one), build of a context with COPY and RUN,
- * images, image inspect, history, tag, push, rmi (refused while a
- * container uses the image), pull, save | load, image prune. Each step is
+ * images, image inspect, history, tag, push, search (the registry's
+ * catalog), rmi (refused while a container uses the image), pull,
+ * save | load, image prune. Each step is
  * checked where it lands: berth's store (`berth images --json`), the
  * registry's manifest, the bytes of files inside the built image (read by a
  * container berth runs). Skipped, saying so, without a docker CLI on PATH.
@@ -80,7 +81,7 @@ async function registryManifest(repo: string, tag: string): Promise<{ status: nu
   return { status: res.status, digest: res.headers.get('docker-content-digest') };
 }
 
-test('docker login, build, images, inspect, history, tag, push, rmi, pull, save | load and image prune work against berthd', { skip }, async () => {
+test('docker login, build, images, inspect, history, tag, push, search, rmi, pull, save | load and image prune work against berthd', { skip }, async () => {
   // login: a wrong password is refused by the registry and nothing is stored; the right one is.
   const bad = await docker(['login', reg.host, '-u', USER, '--password-stdin'], 'wrong-password\n');
   assert.notEqual(bad.code, 0, show(bad));
@@ -107,6 +108,20 @@ test('docker login, build, images, inspect, history, tag, push, rmi, pull, save 
   assert.ok(app !== undefined, 'the built image is in berth\'s store');
   assert.equal(app.Id.slice(0, 12), built);
   assert.equal(await d.ok(['run', '--rm', 'app:v1', 'cat', '/hello.txt', '/run.txt']), 'hello from the context\nmade-by-run\n');
+
+  // A failing RUN fails the build in the stream; an option the builder lacks is refused by name.
+  const failing = join(d.scratch, 'failing');
+  mkdirSync(failing);
+  writeFileSync(join(failing, 'Dockerfile'), 'FROM busybox\nRUN echo about-to-fail; exit 3\n');
+  const before = (await stored()).length;
+  const failed = await docker(['build', '-t', 'broken:v1', failing]);
+  assert.notEqual(failed.code, 0, show(failed));
+  assert.match(failed.stdout, /about-to-fail/);
+  assert.match(failed.stderr, /RUN/, show(failed));
+  assert.equal((await stored()).length, before, 'a failed build records no image');
+  const refused = await docker(['build', '--memory', '64m', '-t', 'broken:v1', ctx]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /query parameter "memory"="67108864" is not supported/, show(refused));
 
   // images, inspect, history
   const images = await dockerOk(['images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
@@ -139,6 +154,13 @@ test('docker login, build, images, inspect, history, tag, push, rmi, pull, save 
   const manifest = await registryManifest('team/app', 'v1');
   assert.equal(manifest.status, 200);
   assert.equal(manifest.digest, pushed, 'the registry holds the manifest docker reported');
+
+  // search: the registry's catalog, with the credentials of `docker login`
+  const search = await dockerOk(['search', '--format', '{{.Name}} {{.StarCount}}', `${reg.host}/team`]);
+  assert.equal(search, `${remote} 0\n`);
+  const nowhere = await docker(['search', 'app']);
+  assert.notEqual(nowhere.code, 0);
+  assert.match(nowhere.stderr, /no registry to search/, show(nowhere));
 
   // rmi: refused while a container uses the image, then both names removed and the image gone
   const user = (await d.ok(['create', '--name', 'uses-app', 'app:v1', 'true'])).trim();

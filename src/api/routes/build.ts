@@ -111,7 +111,7 @@ function render(emit: Emit): (e: BuildEvent) => void {
         emit({ stream: ' ---> Using cache\n' });
         return;
       case 'run':
-        emit({ stream: ` ---> Running in ${e.container.slice(0, 12)}\n` });
+        emit({ stream: ` ---> Running in ${e.container}\n` });
         return;
       case 'output':
         emit({ stream: e.data.toString('utf8') });

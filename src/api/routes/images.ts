@@ -86,11 +86,29 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
     return json(out);
   });
 
-  router.get('/images/search', (req) => {
+  /**
+   * docker search: registries of the distribution spec have no search, but most list their
+   * repositories (`/v2/_catalog`); the term's registry (HOST/TEXT, or the default registry) is
+   * listed and its repositories containing TEXT are the answer. Stars, official and automated
+   * builds are the hub's notions: every result has none, and filters asking for them match nothing.
+   */
+  router.get('/images/search', async (req) => {
     const term = req.query.str('term') ?? '';
     if (term === '') throw invalidArgument('api_query_invalid', 'images/search: query parameter "term" is required');
-    // A registry of the distribution spec has no search; the index search of Docker's hub is not something berth speaks.
-    throw unsupported('api_search_unsupported', `images/search "${term}": berthd cannot search registries (the registry API has no search); list a repository's tags with skopeo list-tags or berth inspect`);
+    const limit = req.query.int('limit', 25);
+    if (limit < 1 || limit > 100) throw invalidArgument('api_query_invalid', `images/search: query parameter "limit"=${limit}: want 1 to 100`);
+    const f = req.query.filters();
+    for (const key of f.keys()) if (!['stars', 'is-official', 'is-automated'].includes(key)) throw invalidArgument('api_filters_invalid', `filter "${key}": not a search filter (stars, is-official, is-automated)`);
+    const wantsHubFeature = (f.get('is-official') ?? []).some((v) => v === 'true') || (f.get('is-automated') ?? []).some((v) => v === 'true') || (f.get('stars') ?? []).some((v) => Number(v) > 0);
+    const slash = term.indexOf('/');
+    const first = slash < 0 ? '' : term.slice(0, slash);
+    const named = first.includes('.') || first.includes(':') || first === 'localhost';
+    const registry = named ? first : defaults.registry;
+    if (registry === undefined) throw invalidArgument('api_query_invalid', `images/search "${term}": no registry to search: name one, as 127.0.0.1:5000/${term}`);
+    const text = named ? term.slice(slash + 1) : term;
+    const client = new RegistryClient({ registry, ...registryOptions(registryAuth(req.headers['x-registry-auth'])) });
+    const repos = wantsHubFeature ? [] : (await client.catalog()).filter((r) => r.includes(text)).slice(0, limit);
+    return json(repos.map((r) => ({ name: `${registry}/${r}`, description: '', star_count: 0, is_official: false, is_automated: false })));
   });
 
   router.get('/images/get', (req) => save(req.query.all('names')));
