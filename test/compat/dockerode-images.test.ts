@@ -5,12 +5,14 @@
  * remove; a pull whose layer is corrupt in the registry fails in the stream
  * with Docker's errorDetail and leaves nothing in the store; a client that
  * goes away while a layer is on its way leaves nothing half made: the image
- * appears only once it is whole. As root.
+ * appears only once it is whole; a client that leaves a build cancels it:
+ * its RUN container is stopped and no image is recorded. As root.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { request, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
@@ -218,4 +220,34 @@ test('a client that leaves mid-pull leaves nothing half made: the image appears 
   } finally {
     await proxy.close();
   }
+});
+
+test('a client that leaves a build cancels it: the RUN container is stopped and no image is recorded', async () => {
+  const ctx = join(d.scratch, 'slow');
+  mkdirSync(ctx);
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo started; sleep 600\n');
+  const tar = execFileSync('tar', ['-C', ctx, '-c', 'Dockerfile']);
+  const before = (await docker.listImages()).length;
+  const seen = await new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: '/build?t=slow%3Av1', headers: { 'content-type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+        // The RUN's own output: its container is running.
+        if (text.includes('{"stream":"started\\n"}')) {
+          req.destroy();
+          resolve(text);
+        }
+      });
+      res.on('error', () => undefined);
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    req.end(tar);
+  });
+  assert.match(seen, /Step 2\/2 : RUN echo started; sleep 600/);
+  const runtime = join(d.root, 'build', 'runtime');
+  // The RUN container (its state directory under the build's runtime root) goes with the cancelled build.
+  await until('the cancelled build to clean up', () => (readdirSync(runtime).length === 0 ? true : undefined), 30_000);
+  assert.equal(await statusOf('/images/slow:v1/json'), 404);
+  assert.equal((await docker.listImages()).length, before);
 });
