@@ -414,6 +414,13 @@ export const ERROR_CODES = {
   dns_listen_failed: 'unavailable',
   dns_option_invalid: 'invalid_argument',
   dns_upstream_invalid: 'invalid_argument',
+  // Docker API image routes (dockerimg)
+  api_build_option_unsupported: 'unsupported',
+  api_import_unsupported: 'unsupported',
+  api_push_all_tags_unsupported: 'unsupported',
+  api_registry_auth_invalid: 'invalid_argument',
+  api_save_several_unsupported: 'unsupported',
+  image_in_use: 'failed_precondition',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

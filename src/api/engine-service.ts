@@ -101,6 +101,7 @@ export async function startEngine(server: ApiServer, service: Service, net: Engi
   layer.defaultNetwork();
   networkRoutes(server.router, { networks: layer.networks, events: engine.events, connector: engine });
   systemRoutes(server.router, engine);
+  (await import('./routes/images.ts')).imageRoutes(server, engine);
   const byState = (): Record<string, number> => {
     const counts: Record<string, number> = {};
     for (const r of engine.containers.list()) counts[r.state] = (counts[r.state] ?? 0) + 1;
