@@ -337,6 +337,11 @@ export const ERROR_CODES = {
   volume_in_use: 'failed_precondition',
   volume_not_found: 'not_found',
   volume_path_unsafe: 'failed_precondition',
+  // Docker API: request bodies in Docker's shapes, and what a daemon without swarm answers
+  api_field_invalid: 'invalid_argument',
+  api_field_unsupported: 'invalid_argument',
+  api_swarm_inactive: 'unavailable',
+  api_swarm_unsupported: 'unsupported',
   // network: records of networks (src/network/networks.ts, subnets.ts) and their API and CLI
   network_ambiguous: 'invalid_argument',
   network_connect_unavailable: 'unsupported',
