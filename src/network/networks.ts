@@ -21,8 +21,8 @@ import { existsSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { labelMatches, untilMs } from '../docker-filters.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, isBerthError, notFound, unsupported } from '../errors.ts';
-import { inTransaction, isUniqueViolation } from '../engine/store/db.ts';
-import { parseStoredLabels, storedInt, storedOptionalString, storedString } from '../engine/store/row.ts';
+import { inTransaction, isUniqueViolation } from '../sqlite.ts';
+import { parseStoredLabels, storedInt, storedOptionalString, storedString } from '../stored-row.ts';
 import { allocateSubnet, checkSubnet, hostNetworks, overlaps, parseCidr, type Cidr, type SubnetPlan } from './subnets.ts';
 import type { NetworkRecord } from './types.ts';
 

@@ -6,7 +6,9 @@
  * crash mid-way leaves the previous version whole.
  */
 import { DatabaseSync } from 'node:sqlite';
-import { unavailable } from '../../errors.ts';
+import { inTransaction } from '../../sqlite.ts';
+
+export { inTransaction };
 
 export interface VersionedSchema {
   /** The area's one-row version table, e.g. `image_schema`. */
@@ -39,34 +41,4 @@ function migrate(db: DatabaseSync, { versionTable, migrations, tooNew }: Version
   for (const sql of migrations.slice(version)) db.exec(sql);
   if (version === 0) db.prepare(`INSERT INTO ${versionTable} (version) VALUES (?)`).run(migrations.length);
   else if (version < migrations.length) db.prepare(`UPDATE ${versionTable} SET version = ?`).run(migrations.length);
-}
-
-/**
- * Runs `fn` in one write transaction. BEGIN IMMEDIATE takes the write lock
- * first, so a read-then-write (is the name free? then take it) cannot be
- * interleaved with another process's, and writers queue instead of failing.
- */
-export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
-  try {
-    db.exec('BEGIN IMMEDIATE');
-  } catch (err) {
-    throw busy(db, err);
-  }
-  try {
-    const result = fn();
-    db.exec('COMMIT');
-    return result;
-  } catch (err) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw err;
-  }
-}
-
-const SQLITE_BUSY = 5;
-
-/** Another process held the write lock past the busy timeout: say which file, keep SQLite's error as the cause. */
-function busy(db: DatabaseSync, err: unknown): unknown {
-  if (typeof err !== 'object' || err === null || !('errcode' in err) || err.errcode !== SQLITE_BUSY) return err;
-  const file = db.location() ?? 'in-memory database';
-  return unavailable('database_busy', `database ${file}: busy, another process holds its write lock; try again`, { cause: err, details: { file } });
 }
