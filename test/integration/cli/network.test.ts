@@ -136,7 +136,7 @@ function dockerPath(): string | undefined {
 }
 const DOCKER = dockerPath();
 
-test('the docker CLI: network create, ls, inspect and rm against berthd', { skip: DOCKER === undefined ? 'no docker CLI on PATH (scripts/install.sh does not install one)' : false }, async () => {
+test('the docker CLI: network create, ls, inspect, rm and prune against berthd', { skip: DOCKER === undefined ? 'no docker CLI on PATH (scripts/install.sh does not install one)' : false }, async () => {
   const docker = (args: string[]): Promise<CliResult> =>
     runCommand(DOCKER!, args, { env: { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CONFIG: d.scratch, DOCKER_CONTEXT: '' }, timeoutMs: 30_000 });
   const created = await docker(['network', 'create', '--subnet', '10.127.0.0/24', '--label', 'from=docker', 'dnet']);
@@ -167,5 +167,11 @@ test('the docker CLI: network create, ls, inspect and rm against berthd', { skip
   const again = await docker(['network', 'rm', 'dnet']);
   assert.equal(again.code, 1, show(again));
   assert.match(again.stderr, /network dnet not found/);
+
+  await d.ok(['network', 'create', 'idle']);
+  const dangling = await docker(['network', 'ls', '-q', '--no-trunc', '--filter', 'dangling=true']);
+  assert.equal(dangling.stdout, `${(await d.ok(['network', 'inspect', '-f', '{{.Id}}', 'idle'])).trim()}\n`, show(dangling));
+  const prune = await docker(['network', 'prune', '-f']);
+  assert.equal(prune.stdout, 'Deleted Networks:\nidle\n\n', show(prune));
   assert.deepEqual(rows().map((r) => r['name']), ['bridge']);
 });
