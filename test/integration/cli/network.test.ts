@@ -4,8 +4,10 @@
  * refused with a message naming it and nothing changed (the database read
  * directly, and no host interface made: a network record makes none, the
  * CNI bridge plugin does at the first attachment); the real docker CLI
- * doing the same against berthd's socket. Connecting containers waits for
- * the engine's side (the route answers 501 until then; see
+ * doing the same against berthd's socket; a network a container names
+ * refused for rm and prune until the container is gone. Connecting a
+ * container waits for berthd's network layer (the engine refuses bridged
+ * networks without one; the route's side is in
  * test/unit/api/networks.test.ts).
  */
 import assert from 'node:assert/strict';
@@ -125,6 +127,26 @@ test('bad input is refused with a message naming it, and changes nothing', async
   assert.equal(linkExists(own), false);
   for (const r of before.filter((x) => x['name'] !== 'bridge')) assert.equal(linkExists(String(r['bridge'])), false);
   assert.equal(await d.ok(['network', 'rm', 'taken']), 'taken\n');
+});
+
+test('a network a container names cannot be removed or pruned until the container is gone', async () => {
+  const netId = (await d.ok(['network', 'create', 'held'])).trim();
+  const cid = (await d.ok(['create', '--name', 'holder', 'busybox', 'true'])).trim();
+  // What the engine's create writes for `--network held` (engine_container_networks); written here
+  // directly while the engine runs without a network layer, so the refusal is seen through berthd.
+  const db = new DatabaseSync(join(d.root, 'berth.db'), { timeout: 10_000 });
+  try {
+    db.prepare('INSERT INTO engine_container_networks (container_id, network_id) VALUES (?, ?)').run(cid, netId);
+  } finally {
+    db.close();
+  }
+  const before = rows();
+  refused(await d.berth(['network', 'rm', 'held']), 'network held', 'has active endpoints', cid.slice(0, 12));
+  assert.equal(await d.ok(['network', 'prune', '-f']), '\n');
+  assert.equal(await d.ok(['network', 'ls', '--filter', 'dangling=false', '--format', '{{.Name}}']), 'bridge\nheld\n');
+  assert.deepEqual(rows(), before);
+  await d.ok(['rm', 'holder']);
+  assert.equal(await d.ok(['network', 'rm', 'held']), 'held\n');
 });
 
 function dockerPath(): string | undefined {
