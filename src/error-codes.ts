@@ -358,6 +358,27 @@ export const ERROR_CODES = {
   container_network_exists: 'already_exists',
   container_network_mode: 'failed_precondition',
   network_alias_unsupported: 'invalid_argument',
+  // network, CNI side: plugins, namespaces, attachments, host ports (src/network/)
+  attach_ip_invalid: 'invalid_argument',
+  attach_mac_invalid: 'invalid_argument',
+  cni_config_invalid: 'internal',
+  cni_ip_range_invalid: 'invalid_argument',
+  cni_mtu_invalid: 'invalid_argument',
+  cni_plugin_failed: 'internal',
+  cni_plugin_missing: 'unavailable',
+  cni_plugin_timeout: 'unavailable',
+  cni_result_invalid: 'internal',
+  endpoint_exists: 'already_exists',
+  firewall_failed: 'internal',
+  netns_create_failed: 'internal',
+  netns_restore_failed: 'internal',
+  network_row_invalid: 'internal',
+  port_address_invalid: 'invalid_argument',
+  port_in_use: 'failed_precondition',
+  port_ipv6_unsupported: 'unsupported',
+  port_unavailable: 'failed_precondition',
+  sandbox_not_found: 'not_found',
+  sandbox_not_ready: 'failed_precondition',
   // API: the daemon's HTTP server, its client and its lifecycle
   api_body_invalid: 'invalid_argument',
   api_body_too_large: 'invalid_argument',
@@ -369,6 +390,7 @@ export const ERROR_CODES = {
   api_version_unsupported: 'invalid_argument',
   daemon_conflict: 'failed_precondition',
   daemon_error: 'internal',
+  daemon_flag_invalid: 'invalid_argument',
   daemon_group_unknown: 'invalid_argument',
   daemon_invalid_argument: 'invalid_argument',
   daemon_not_found: 'not_found',
@@ -387,6 +409,11 @@ export const ERROR_CODES = {
   invalid_log_level: 'invalid_argument',
   metric_invalid: 'invalid_argument',
   stream_frame_invalid: 'invalid_argument',
+  // network: the embedded DNS resolver
+  dns_listen_address_invalid: 'invalid_argument',
+  dns_listen_failed: 'unavailable',
+  dns_option_invalid: 'invalid_argument',
+  dns_upstream_invalid: 'invalid_argument',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -20,6 +20,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import { delay } from '../delay.ts';
@@ -35,6 +36,7 @@ import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sw
 import { writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
 import { addressOf, attachRequests, exposedPorts, portsToPublish, requireLayer, resolveExtraHosts, type NetworkLayer, type NetworkUp } from './networking.ts';
 import { networkKind } from './spec/network-options.ts';
+import type { NetworkRecord, SandboxInfo } from '../network/types.ts';
 import { ContainerNetworkStore, type ContainerNetwork } from './store/container-networks.ts';
 import { EngineEvents } from './events.ts';
 import { readStoredOptions, type StoredOptions } from './stored.ts';
@@ -83,8 +85,8 @@ export interface EngineOptions extends Partial<EnginePaths> {
   pull?: (ref: string) => Promise<ImageRecord>;
   /** Where `--init` finds its program (default build/berth-init). */
   initProgram?: string;
-  /** Bridged networks and published ports (berthd's); without it only none, host and container:X run. */
-  network?: NetworkLayer;
+  /** Bridged networks and published ports (berthd's), made over the engine's database; without it only none, host and container:X run. */
+  network?: (db: DatabaseSync, paths: EnginePaths) => NetworkLayer;
 }
 
 export interface CreateRequest {
@@ -111,6 +113,9 @@ export interface ContainerView {
   options: StoredOptions;
   restarting: boolean;
   paths: { dir: string; rootfs: string; log: string; runDir: string; hosts: string; hostname: string; resolvConf: string; config: string };
+  /** The networks it asks for (resolved; one gone since is left out) and, while it runs, what CNI made. */
+  networks: { record: NetworkRecord; request: ContainerNetwork }[];
+  sandbox?: SandboxInfo;
 }
 
 export class Engine {
@@ -143,7 +148,7 @@ export class Engine {
     this.containers = new ContainerStore(db);
     this.volumes = new VolumeStore(db, paths.root);
     this.containerNetworks = new ContainerNetworkStore(db);
-    this.network = options.network;
+    this.network = options.network?.(db, paths);
   }
 
   /** Opens the engine at its root; `recover()` must run before containers are served. */
@@ -160,6 +165,12 @@ export class Engine {
   /** Runs `fn` when the engine closes (the daemon's other parts that hold per-container state). */
   onClose(fn: () => void): void {
     this.closers.push(fn);
+  }
+
+  /** close(), then what the network layer holds in this process (the pool's sandboxes, the resolver, held ports' sockets). */
+  async shutdown(): Promise<void> {
+    this.close();
+    await this.network?.close();
   }
 
   close(): void {
@@ -192,7 +203,18 @@ export class Engine {
 
   private viewOf(record: ContainerRecord): ContainerView {
     const dir = containerDir(this.paths, record.id);
+    const layer = this.network;
+    const networks = layer === undefined ? [] : this.containerNetworks.of(record.id).flatMap((request) => {
+      try {
+        return [{ record: layer.network(request.networkId), request }];
+      } catch {
+        return [];
+      }
+    });
+    const sandbox = record.state === 'running' || record.state === 'paused' ? layer?.sandboxOf(record.id) : undefined;
     return {
+      networks,
+      ...(sandbox === undefined ? {} : { sandbox }),
       record,
       options: readStoredOptions(record.options, record.name),
       restarting: this.restartTimers.has(record.id),

@@ -33,7 +33,7 @@ export interface NetworkLayer {
   release(containerId: string): Promise<void>;
   sandboxOf(containerId: string): SandboxInfo | undefined;
   /** After a crash: what is not live, or half made, is deleted; live containers' host ports are held again. */
-  recover(isLive: (containerId: string) => boolean): Promise<void>;
+  recover(isLive: (containerId: string) => boolean): Promise<unknown>;
   close(): Promise<void>;
 }
 

@@ -22,8 +22,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { labelMatches, untilMs } from '../docker-filters.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, isBerthError, notFound, unsupported } from '../errors.ts';
 import { inTransaction, isUniqueViolation } from '../sqlite.ts';
-import { parseStoredLabels, storedInt, storedOptionalString, storedString } from '../stored-row.ts';
-import { allocateSubnet, checkSubnet, hostNetworks, overlaps, parseCidr, type Cidr, type SubnetPlan } from './subnets.ts';
+import { parseStoredLabels, storedInt, storedOptionalString, storedString } from '../sqlite-row.ts';
+import { allocateSubnet, checkSubnet, formatIpv4, hostNetworks, overlaps, parseCidr, parseIpv4, type Cidr, type SubnetPlan } from './subnets.ts';
 import type { NetworkRecord } from './types.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
@@ -72,6 +72,10 @@ export interface NetworkStoreOptions {
   interfaceExists?: (name: string) => boolean;
   /** Called before a record is deleted, to remove what the network made on the host (the CNI side's removeNetworkRules). */
   onRemove?: (record: NetworkRecord) => void | Promise<void>;
+  /** The default network's bridge (dockerd's --bridge; default berth0), when it is first made. */
+  defaultBridge?: string;
+  /** The default network's gateway with its prefix (dockerd's --bip, e.g. "172.17.0.1/16"), when it is first made. */
+  defaultBip?: string;
 }
 
 const LIST_FILTERS = new Set(['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
@@ -82,12 +86,16 @@ export class NetworkStore {
   private readonly hostNetworks: () => readonly Cidr[];
   private readonly interfaceExists: (name: string) => boolean;
   private readonly onRemove: ((record: NetworkRecord) => void | Promise<void>) | undefined;
+  private readonly defaultBridge: string;
+  private readonly defaultBip: string | undefined;
 
   constructor(db: DatabaseSync, options: NetworkStoreOptions = {}) {
     this.db = db;
     this.hostNetworks = options.hostNetworks ?? hostNetworks;
     this.interfaceExists = options.interfaceExists ?? ((name) => existsSync(`/sys/class/net/${name}`));
     this.onRemove = options.onRemove;
+    this.defaultBridge = options.defaultBridge ?? DEFAULT_BRIDGE;
+    this.defaultBip = options.defaultBip;
   }
 
   /** The default network, made the first time: 172.17.0.0/16 unless the host uses it, then the next free default pool. */
@@ -95,17 +103,17 @@ export class NetworkStore {
     return inTransaction(this.db, () => {
       const existing = this.byName(DEFAULT_NETWORK);
       if (existing !== undefined) return existing;
-      const plan = this.allocate(DEFAULT_NETWORK);
+      const plan = this.defaultBip === undefined ? this.allocate(DEFAULT_NETWORK) : bipPlan(this.defaultBip);
       return this.insert({
         id: newNetworkId(),
         name: DEFAULT_NETWORK,
         driver: 'bridge',
-        bridge: DEFAULT_BRIDGE,
+        bridge: this.defaultBridge,
         ...plan,
         internal: false,
         dns: false,
         labels: {},
-        options: { 'com.docker.network.bridge.default_bridge': 'true', [BRIDGE_NAME_OPTION]: DEFAULT_BRIDGE },
+        options: { 'com.docker.network.bridge.default_bridge': 'true', [BRIDGE_NAME_OPTION]: this.defaultBridge },
         created: new Date().toISOString(),
       });
     });
@@ -347,6 +355,17 @@ export class NetworkStore {
       .run(r.id, r.name, r.driver, r.bridge, r.subnet, r.gateway, r.ipRange ?? null, r.internal ? 1 : 0, r.dns ? 1 : 0, JSON.stringify(r.labels), JSON.stringify(r.options), r.created);
     return r;
   }
+}
+
+/** dockerd's --bip: the bridge's address with the prefix of its subnet ("172.17.0.1/16"). */
+export function bipPlan(bip: string): SubnetPlan {
+  const [address, prefix] = bip.split('/');
+  const ip = parseIpv4(address ?? '');
+  if (ip === undefined || prefix === undefined || !/^\d+$/.test(prefix) || Number(prefix) > 30 || Number(prefix) < 8) {
+    throw invalidArgument('network_subnet_invalid', `--bip ${JSON.stringify(bip)}: not an IPv4 address with a prefix of 8 to 30 (e.g. 172.17.0.1/16)`, { details: { field: 'bip', value: bip } });
+  }
+  const mask = Number(prefix) === 0 ? 0 : (~0 << (32 - Number(prefix))) >>> 0;
+  return checkSubnet({ subnet: `${formatIpv4((ip & mask) >>> 0)}/${prefix}`, gateway: address });
 }
 
 export function newNetworkId(): string {

@@ -17,6 +17,7 @@ import type { PortProtocol, PortRequest } from '../../network/types.ts';
 import { flagError } from './flag-error.ts';
 
 export type { PortProtocol, PortRequest };
+export { checkPortClashes } from '../../network/port-requests.ts';
 
 /** A container port the image or `--expose` declares: what `-P` publishes. */
 export interface ExposedPort {
@@ -101,19 +102,4 @@ export function parseExpose(raw: string, flag = '--expose'): ExposedPort[] {
   const out: ExposedPort[] = [];
   for (let p = r.start; p <= r.end; p++) out.push({ port: p, protocol });
   return out;
-}
-
-/** Published ports of one container must not claim one host port twice. */
-export function checkPortClashes(ports: readonly PortRequest[]): void {
-  const seen = new Map<string, PortRequest>();
-  for (const p of ports) {
-    if (p.hostPort === 0 || p.hostPortEnd !== undefined) continue;
-    const key = `${p.hostIp}|${p.hostPort}/${p.protocol}`;
-    const before = seen.get(key);
-    if (before !== undefined) {
-      const where = `${p.hostIp === '' ? '' : `${p.hostIp}:`}${p.hostPort}/${p.protocol}`;
-      throw flagError('--publish', where, `host port published twice (to ${before.containerPort} and ${p.containerPort})`);
-    }
-    seen.set(key, p);
-  }
 }

@@ -7,7 +7,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { internal } from '../../errors.ts';
-import { parseStoredJson, storedOptionalString, storedString } from './row.ts';
+import { parseStoredJson, storedOptionalString, storedString } from '../../sqlite-row.ts';
 
 export interface ContainerNetwork {
   containerId: string;
