@@ -97,8 +97,8 @@ export async function startEngine(server: ApiServer, service: Service, net: Engi
   opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);
   if (layer === undefined) throw new Error('berthd: the engine was opened without its network layer');
-  // As dockerd's: the default network is listed and inspectable from the start, not only once a container used it.
-  layer.networks.ensureDefault();
+  // Listed from the start, as dockerd lists its bridge network.
+  layer.defaultNetwork();
   networkRoutes(server.router, { networks: layer.networks, events: engine.events, connector: engine });
   systemRoutes(server.router, engine);
   const byState = (): Record<string, number> => {

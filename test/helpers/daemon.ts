@@ -54,6 +54,13 @@ export interface TestDaemon {
   spawn(args: readonly string[]): ChildProcess;
   /** A scratch directory under the daemon's base, removed by stop(). */
   scratch: string;
+  /** The default network's bridge and its gateway/prefix (each test daemon has its own). */
+  bridge: string;
+  bip: string;
+  /** kill -9 of berthd (its containers keep running under their monitors). */
+  kill9(): Promise<void>;
+  /** Starts berthd again on the same roots and waits until it answers (it recovers first). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,12 +109,12 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
   }
 }
 
-/** A /24 under 10.214.0.0/16 no route of the host uses: each test daemon's default network. */
+/** A /24 under 10.215.0.0/16 no route of the host uses: each test daemon's default network. */
 function freeBip(): string {
   const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
   for (;;) {
     const x = 1 + Math.floor(Math.random() * 250);
-    if (!routes.includes(`10.214.${x}.`)) return `10.214.${x}.1/24`;
+    if (!routes.includes(`10.215.${x}.`)) return `10.215.${x}.1/24`;
   }
 }
 
@@ -141,6 +148,18 @@ export async function startDaemon(options: { networkPool?: number } = {}): Promi
   const client = new ApiClient(socket);
   let daemon: ChildProcess | undefined;
   const logPath = join(base, 'berthd.out');
+
+  const launch = async (): Promise<void> => {
+    const fd = openSync(logPath, 'a');
+    const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', ...net], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const started = daemon;
+    await until('berthd to answer on its socket', async () => {
+      if (started.exitCode !== null) throw new Error(`berthd exited with ${started.exitCode}: ${readFileSync(logPath, 'utf8')}`);
+      return (await client.ping(1_000)) ? true : undefined;
+    }, 30_000);
+  };
 
   const stop = async (): Promise<void> => {
     if (daemon !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
@@ -180,15 +199,7 @@ export async function startDaemon(options: { networkPool?: number } = {}): Promi
       rmSync(join(base, 'import'), { recursive: true, force: true });
     }
     mkdirSync(scratch);
-    const fd = openSync(logPath, 'a');
-    const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', ...net], { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const started = daemon;
-    await until('berthd to answer on its socket', async () => {
-      if (started.exitCode !== null) throw new Error(`berthd exited with ${started.exitCode}: ${readFileSync(logPath, 'utf8')}`);
-      return (await client.ping(1_000)) ? true : undefined;
-    }, 30_000);
+    await launch();
   } catch (err) {
     await stop();
     throw err;
@@ -209,6 +220,16 @@ export async function startDaemon(options: { networkPool?: number } = {}): Promi
       return r.stdout;
     },
     spawn: (args) => spawn(BERTH, [...globals, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    bridge,
+    bip,
+    async kill9() {
+      const d = daemon;
+      if (d === undefined || d.exitCode !== null || d.signalCode !== null) return;
+      const exited = new Promise((r) => d.once('exit', r));
+      d.kill('SIGKILL');
+      await exited;
+    },
+    restart: launch,
     stop,
   };
 }

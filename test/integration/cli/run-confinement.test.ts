@@ -116,7 +116,7 @@ test('--network none has only lo; --network host has the host\'s interfaces', as
   assert.deepEqual(host.stdout.trim().split(/\s+/).sort(), readdirSync('/sys/class/net').sort(), show(host));
   const bridge = await d.berth(['run', '--rm', '--network', 'my-bridge', 'busybox', 'true']);
   assert.equal(bridge.code, 125, show(bridge));
-  assert.match(bridge.stderr, /--network "my-bridge".*"none", "host"/);
+  assert.match(bridge.stderr, /network my-bridge not found/);
 });
 
 test('--network container:NAME joins that container\'s namespace (and its hosts and resolv.conf); a stopped or missing one is refused', async () => {
