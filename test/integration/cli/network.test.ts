@@ -118,6 +118,8 @@ test('bad input is refused with a message naming it, and changes nothing', async
   refused(await d.berth(['network', 'create', '--gateway', '10.126.0.1', 'nosubnet']), 'corresponding subnet');
   refused(await d.berth(['network', 'create', '-d', 'macvlan', 'mv']), 'driver "macvlan" is not supported');
   refused(await d.berth(['network', 'create', '-o', 'com.docker.network.bridge.name=lo', 'lo-bridge']), 'exists on the host');
+  refused(await d.berth(['network', 'create', '-o', 'com.docker.network.driver.mtu=9', 'tiny']), 'com.docker.network.driver.mtu="9"', 'not an MTU');
+  refused(await d.berth(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'icc']), 'driver option "com.docker.network.bridge.enable_icc" is not supported');
   refused(await d.berth(['network', 'create', 'taken']), 'network with name taken already exists');
   refused(await d.berth(['network', 'create', 'host']), 'predefined host network');
   refused(await d.berth(['network', 'inspect', 'nope']), 'network nope not found');
