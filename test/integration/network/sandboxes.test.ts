@@ -55,3 +55,53 @@ test('release after the namespace and leases were lost already still cleans up',
   assert.deepEqual(leaks(f, before), []);
   assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(a.id), false);
 });
+
+test('--ip, --mac-address and the MTU option are what the container sees; a second network is eth1; detach removes one', async (t) => {
+  const f = netFixture(t);
+  const before = iptablesLines();
+  const net = f.network();
+  const second = f.network();
+  second.options = { 'com.docker.network.driver.mtu': '1400' };
+  const sb = f.sandboxes();
+  const box = await sb.create(f.container());
+  const x = net.subnet.split('.')[2]!;
+  const ep = await sb.attach(box.id, request(net, { ipv4Address: `10.213.${x}.77`, macAddress: '02:42:0a:d5:00:4d' }));
+  assert.equal(ep.ipv4, `10.213.${x}.77/24`);
+  assert.equal(ep.mac, '02:42:0a:d5:00:4d');
+  const eth0 = inNetns(box.netns, 'ip', '-o', 'addr', 'show', 'eth0');
+  assert.match(eth0, new RegExp(`inet 10\\.213\\.${x}\\.77/24`));
+  assert.match(inNetns(box.netns, 'ip', '-o', 'link', 'show', 'eth0'), /link\/ether 02:42:0a:d5:00:4d /);
+  const ep2 = await sb.attach(box.id, request(second));
+  assert.equal(ep2.ifname, 'eth1');
+  assert.match(inNetns(box.netns, 'ip', '-o', 'link', 'show', 'eth1'), / mtu 1400 /);
+  await assert.rejects(sb.attach(box.id, request(second)), /already attached to network/);
+  // The same address twice on one network is refused by host-local, and leaves nothing.
+  const other = await sb.create(f.container());
+  await assert.rejects(sb.attach(other.id, request(net, { ipv4Address: `10.213.${x}.77` })), /CNI plugin "bridge" ADD failed/);
+  assert.deepEqual(sb.get(other.id)?.endpoints, []);
+
+  await sb.detach(box.id, net.id);
+  assert.deepEqual(sb.get(box.id)?.endpoints.map((e) => e.ifname), ['eth1']);
+  assert.throws(() => inNetns(box.netns, 'ip', 'link', 'show', 'eth0'));
+  await sb.detach(box.id, net.id); // nothing to do
+  await sb.release(box.id);
+  await sb.release(other.id);
+  assert.deepEqual(leaks(f, before), []);
+});
+
+test('200 create/attach/release cycles leave nothing behind', async (t) => {
+  const f = netFixture(t);
+  const before = iptablesLines();
+  const net = f.network();
+  const sb = f.sandboxes();
+  const deadline = Date.now() + 240_000;
+  let done = 0;
+  for (; done < 200 && Date.now() < deadline; done++) {
+    const box = await sb.create(f.container());
+    await sb.attach(box.id, request(net, { ports: done % 10 === 0 ? [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] : [] }));
+    await sb.release(box.id);
+  }
+  t.diagnostic(`${done} cycles`);
+  assert.ok(done >= 50, `only ${done} cycles within the time bound`);
+  assert.deepEqual(leaks(f, before), []);
+});
