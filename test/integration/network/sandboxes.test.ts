@@ -4,9 +4,37 @@
  * state is undone by release.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readLeases } from '../../../src/network/cni/leases.ts';
+import { listNetns, netnsDir, removeNetns } from '../../../src/network/netns.ts';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
+import { onCleanup } from '../../helpers/cleanup.ts';
 import { client, inNetns, iptablesLines, leaks, netFixture, request, startServer } from '../../helpers/network.ts';
+
+/** Removes the bridge plugin's per-container NAT rules and chains (their comments name the container). */
+function dropNatRulesOf(containerId: string): void {
+  const lines = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n');
+  const chains = new Set<string>();
+  for (const line of lines.filter((l) => l.startsWith('-A ') && l.includes(containerId))) {
+    const jump = / -j (CNI-[0-9a-f]+)$/.exec(line);
+    if (jump !== null && line.startsWith('-A POSTROUTING ')) chains.add(jump[1]!);
+    if (line.startsWith('-A POSTROUTING ')) execFileSync('sh', ['-c', `iptables -w -t nat ${line.replace(/^-A/, '-D')}`]);
+  }
+  for (const chain of chains) {
+    execFileSync('iptables', ['-w', '-t', 'nat', '-F', chain]);
+    execFileSync('iptables', ['-w', '-t', 'nat', '-X', chain]);
+  }
+}
+
+/** The tuning plugin keeps what it changed (the MAC) under /run/cni/tuning to restore at DEL. */
+function tuningState(): string[] {
+  try {
+    return readdirSync('/run/cni/tuning');
+  } catch {
+    return [];
+  }
+}
 
 test('two namespaces on one network ping each other and talk TCP; release leaves nothing', async (t) => {
   const f = netFixture(t);
@@ -41,19 +69,35 @@ test('two namespaces on one network ping each other and talk TCP; release leaves
   assert.deepEqual(leaks(f, before), []);
 });
 
-test('release after the namespace and leases were lost already still cleans up', async (t) => {
+test('release after host-local lost its leases still cleans up everything', async (t) => {
   const f = netFixture(t);
   const before = iptablesLines();
   const net = f.network();
   const sb = f.sandboxes();
   const a = await sb.create(f.container());
-  await sb.attach(a.id, request(net));
-  // Lose host-local's lease behind berth's back: DEL must still go through.
-  const { rmSync } = await import('node:fs');
+  await sb.attach(a.id, request(net, { macAddress: '02:42:0a:d5:00:4e' }));
   rmSync(`${f.root}/network/ipam/${net.id}`, { recursive: true, force: true });
   await sb.release(a.id);
   assert.deepEqual(leaks(f, before), []);
   assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(a.id), false);
+  assert.deepEqual(tuningState().filter((n) => n.includes(a.id)), [], "the tuning plugin's saved state");
+});
+
+test('release after the namespace was unmounted behind berth\'s back succeeds and removes the rows, the leases and the ports', async (t) => {
+  // The bridge plugin (1.1.1) finds the addresses whose NAT rules it removes inside the namespace,
+  // so those rules outlive a namespace someone else unmounted (a reboot clears both); berth itself
+  // never removes a namespace before every DEL went through.
+  const f = netFixture(t);
+  const net = f.network();
+  const sb = f.sandboxes();
+  const a = await sb.create(f.container());
+  await sb.attach(a.id, request(net, { ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] }));
+  await removeNetns(a.netns);
+  onCleanup(t, () => dropNatRulesOf(a.id));
+  await sb.release(a.id);
+  assert.equal(sb.get(a.id), undefined);
+  assert.deepEqual(readLeases(`${f.root}/network/ipam`, net.id), []);
+  assert.deepEqual(listNetns(netnsDir(f.runRoot)), []);
 });
 
 test('--ip, --mac-address and the MTU option are what the container sees; a second network is eth1; detach removes one', async (t) => {
