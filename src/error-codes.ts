@@ -351,6 +351,8 @@ export const ERROR_CODES = {
   firewall_failed: 'internal',
   netns_create_failed: 'internal',
   netns_restore_failed: 'internal',
+  network_has_endpoints: 'failed_precondition',
+  network_link_failed: 'internal',
   network_row_invalid: 'internal',
   port_address_invalid: 'invalid_argument',
   port_in_use: 'failed_precondition',

@@ -107,11 +107,13 @@ export function removeNetworkRules(record: Pick<NetworkRecord, 'bridge' | 'subne
     for (const rule of bridgeRules({ ...record, internal: true })) {
       while (await exists(rule)) await must(['-D', ...rule]);
     }
+    // A chain missing (a crash between making the two) counts as empty.
     const left = async (chain: string): Promise<number> =>
-      (await must(['-S', chain])).split('\n').filter((l) => l.startsWith(`-A ${chain} `) && !l.endsWith('-j RETURN')).length;
+      (await iptables(['-S', chain])).stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `) && !l.endsWith('-j RETURN')).length;
     if ((await left(STAGE1)) > 0 || (await left(STAGE2)) > 0) return;
     while ((await iptables(['-C', 'FORWARD', '-j', STAGE1])).ok) await must(['-D', 'FORWARD', '-j', STAGE1]);
     for (const chain of [STAGE1, STAGE2]) {
+      if (!(await iptables(['-n', '-L', chain])).ok) continue;
       await must(['-F', chain]);
       await must(['-X', chain]);
     }

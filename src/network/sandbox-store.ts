@@ -156,6 +156,10 @@ export class SandboxStore {
     this.db.prepare(`DELETE FROM engine_endpoints WHERE sandbox_id = ? AND network_id = ?`).run(sandboxId, networkId);
   }
 
+  endpointCount(networkId: string): number {
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM engine_endpoints WHERE network_id = ?`).get(networkId)?.['n'] ?? 0);
+  }
+
   /** A sandbox's endpoints in the order they were attached. */
   endpoints(sandboxId: string): EndpointRow[] {
     return this.db.prepare(`${ENDPOINT_SELECT} WHERE e.sandbox_id = ? ORDER BY e.rowid`).all(sandboxId).map(toEndpoint);

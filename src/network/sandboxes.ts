@@ -24,6 +24,7 @@
  * containers again.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { checkPortClashes } from '../engine/spec/ports.ts';
@@ -34,7 +35,8 @@ import { buildConflist, CNI_VERSION, ipamDir, runtimeConfigFor, type Conflist, t
 import { DEFAULT_PLUGIN_TIMEOUT_MS } from './cni/exec.ts';
 import { readLeases } from './cni/leases.ts';
 import { containerSide, parseResult, type CniResult } from './cni/result.ts';
-import { ensureNetworkRules } from './firewall.ts';
+import { ensureNetworkRules, removeNetworkRules } from './firewall.ts';
+import { deleteLink } from './link.ts';
 import { createNetns, listNetns, netnsDir, removeNetns } from './netns.ts';
 import { holdPorts, holdPublished, releasePorts, type HeldPort } from './ports.ts';
 import { SandboxStore, type EndpointRow, type SandboxRow } from './sandbox-store.ts';
@@ -298,6 +300,21 @@ export class Sandboxes {
       swept++;
     }
     return swept;
+  }
+
+  /**
+   * What a network leaves on the host once no endpoint uses it (network rm,
+   * called after its record is gone or about to go): its isolation rules,
+   * its bridge interface and its IPAM directory. Refused while an endpoint
+   * of it exists. Idempotent.
+   */
+  async removeNetwork(record: NetworkRecord): Promise<void> {
+    const used = this.store.endpointCount(record.id);
+    if (used > 0) throw failedPrecondition('network_has_endpoints', `network "${record.name}": ${used} endpoint(s) still attached`);
+    await removeNetworkRules(record);
+    for (const key of [...this.fenced]) if (key.startsWith(`${record.id}|`)) this.fenced.delete(key);
+    await deleteLink(record.bridge);
+    rmSync(join(this.ipamDir, record.id), { recursive: true, force: true });
   }
 
   /** Lets go of every held port (daemon shutdown: the containers and their DNAT stay; recover holds them again). */

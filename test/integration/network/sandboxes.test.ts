@@ -9,6 +9,7 @@ import { readLeases } from '../../../src/network/cni/leases.ts';
 import { listNetns, netnsDir, removeNetns } from '../../../src/network/netns.ts';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
+import { isBerthError } from '../../../src/errors.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
 import { client, inNetns, iptablesLines, leaks, netFixture, request, startServer } from '../../helpers/network.ts';
 
@@ -148,4 +149,20 @@ test('200 create/attach/release cycles leave nothing behind', async (t) => {
   t.diagnostic(`${done} cycles`);
   assert.ok(done >= 50, `only ${done} cycles within the time bound`);
   assert.deepEqual(leaks(f, before), []);
+});
+
+test('removeNetwork: refused while an endpoint uses it, then the bridge, the rules and the IPAM directory go', async (t) => {
+  const f = netFixture(t);
+  const net = f.network();
+  const sb = f.sandboxes();
+  const box = await sb.create(f.container());
+  await sb.attach(box.id, request(net));
+  await assert.rejects(sb.removeNetwork(net), (e: unknown) => isBerthError(e, 'network_has_endpoints') && e.message.includes(`"${net.name}"`));
+  assert.ok(existsSync(`${f.root}/network/ipam/${net.id}`));
+  await sb.release(box.id);
+  await sb.removeNetwork(net);
+  await sb.removeNetwork(net); // idempotent
+  assert.throws(() => execFileSync('ip', ['link', 'show', net.bridge], { stdio: 'ignore' }));
+  assert.equal(existsSync(`${f.root}/network/ipam/${net.id}`), false);
+  assert.equal(execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).includes(net.bridge), false);
 });
