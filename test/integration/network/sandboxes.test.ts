@@ -166,3 +166,17 @@ test('removeNetwork: refused while an endpoint uses it, then the bridge, the rul
   assert.equal(existsSync(`${f.root}/network/ipam/${net.id}`), false);
   assert.equal(execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).includes(net.bridge), false);
 });
+
+test('check() runs CNI CHECK: passes on a sound sandbox, names the plugin when its interface is gone', async (t) => {
+  const f = netFixture(t);
+  const net = f.network();
+  const sb = f.sandboxes();
+  const box = await sb.create(f.container());
+  await sb.attach(box.id, request(net, { ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] }));
+  await sb.check(box.id);
+  // portmap with snat makes the bridge accept 127.0.0.1 as a source/destination (route_localnet).
+  assert.equal(readFileSync(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, 'utf8').trim(), '1');
+  inNetns(box.netns, 'ip', 'link', 'del', 'eth0');
+  await assert.rejects(sb.check(box.id), (e: unknown) => isBerthError(e, 'cni_plugin_failed') && e.message.includes('CNI plugin "bridge" CHECK failed'));
+  await sb.release(box.id);
+});
