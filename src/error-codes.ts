@@ -348,6 +348,7 @@ export const ERROR_CODES = {
   cni_plugin_timeout: 'unavailable',
   cni_result_invalid: 'internal',
   endpoint_exists: 'already_exists',
+  firewall_busy: 'unavailable',
   firewall_failed: 'internal',
   netns_create_failed: 'internal',
   netns_restore_failed: 'internal',

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { readLeases } from '../../../src/network/cni/leases.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
-import { iptablesLines, leaks, netFixture, request } from '../../helpers/network.ts';
+import { anyTcpPort, iptablesLines, leaks, netFixture, request } from '../../helpers/network.ts';
 
 const PLUGINS = '/usr/lib/cni';
 
@@ -52,7 +52,7 @@ for (const stopAt of ['tuning', 'firewall', 'loopback']) {
     const liveId = f.container();
     const first = f.sandboxes();
     const live = await first.create(liveId);
-    const liveEp = await first.attach(live.id, request(net, { ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] }));
+    const liveEp = await first.attach(live.id, request(net, { ports: [anyTcpPort()] }));
     await first.close(); // the daemon that held it is gone: its sockets with it
 
     const { dir, mark } = stoppingPluginDir(t, stopAt);

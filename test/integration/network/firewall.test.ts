@@ -48,7 +48,9 @@ test('two networks cannot reach each other; the isolation rules are what stops t
   // Without berth's rules the firewall plugin alone lets A reach B: the rules are what isolates.
   await removeNetworkRules(netA);
   await removeNetworkRules(netB);
-  assert.deepEqual(berthRules(), [], 'nothing left when the last network goes');
+  assert.deepEqual(berthRules().filter((l) => l.includes(netA.bridge) || l.includes(netB.bridge)), []);
+  // Other networks on this host (another test's, a daemon's) keep the chains; when there are none they go too.
+  if (!berthRules().some((l) => / -[io] /.test(l))) assert.deepEqual(berthRules(), [], 'nothing left when the last network goes');
   assert.match(client(a1.netns, 'tcp', ipB1, 7000), /^b1 /, 'reachable without the rules');
   await ensureNetworkRules(netA);
   await ensureNetworkRules(netB);

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { isBerthError } from '../../../src/errors.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
-import { client, inNetns, iptablesLines, leaks, netFixture, request, startServer } from '../../helpers/network.ts';
+import { anyTcpPort, client, inNetns, iptablesLines, leaks, netFixture, netSetup, request, startServer } from '../../helpers/network.ts';
 
 /** Removes the bridge plugin's per-container NAT rules and chains (their comments name the container). */
 function dropNatRulesOf(containerId: string): void {
@@ -38,10 +38,7 @@ function tuningState(): string[] {
 }
 
 test('two namespaces on one network ping each other and talk TCP; release leaves nothing', async (t) => {
-  const f = netFixture(t);
-  const before = iptablesLines();
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb, before } = netSetup(t);
   const a = await sb.create(f.container());
   const b = await sb.create(f.container());
   assert.ok(existsSync(a.netns));
@@ -71,10 +68,7 @@ test('two namespaces on one network ping each other and talk TCP; release leaves
 });
 
 test('release after host-local lost its leases still cleans up everything', async (t) => {
-  const f = netFixture(t);
-  const before = iptablesLines();
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb, before } = netSetup(t);
   const a = await sb.create(f.container());
   await sb.attach(a.id, request(net, { macAddress: '02:42:0a:d5:00:4e' }));
   rmSync(`${f.root}/network/ipam/${net.id}`, { recursive: true, force: true });
@@ -88,11 +82,9 @@ test('release after the namespace was unmounted behind berth\'s back succeeds an
   // The bridge plugin (1.1.1) finds the addresses whose NAT rules it removes inside the namespace,
   // so those rules outlive a namespace someone else unmounted (a reboot clears both); berth itself
   // never removes a namespace before every DEL went through.
-  const f = netFixture(t);
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb } = netSetup(t);
   const a = await sb.create(f.container());
-  await sb.attach(a.id, request(net, { ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] }));
+  await sb.attach(a.id, request(net, { ports: [anyTcpPort()] }));
   await removeNetns(a.netns);
   onCleanup(t, () => dropNatRulesOf(a.id));
   await sb.release(a.id);
@@ -135,15 +127,12 @@ test('--ip, --mac-address and the MTU option are what the container sees; a seco
 });
 
 test('200 create/attach/release cycles leave nothing behind', async (t) => {
-  const f = netFixture(t);
-  const before = iptablesLines();
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb, before } = netSetup(t);
   const deadline = Date.now() + 240_000;
   let done = 0;
   for (; done < 200 && Date.now() < deadline; done++) {
     const box = await sb.create(f.container());
-    await sb.attach(box.id, request(net, { ports: done % 10 === 0 ? [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] : [] }));
+    await sb.attach(box.id, request(net, { ports: done % 10 === 0 ? [anyTcpPort()] : [] }));
     await sb.release(box.id);
   }
   t.diagnostic(`${done} cycles`);
@@ -152,9 +141,7 @@ test('200 create/attach/release cycles leave nothing behind', async (t) => {
 });
 
 test('removeNetwork: refused while an endpoint uses it, then the bridge, the rules and the IPAM directory go', async (t) => {
-  const f = netFixture(t);
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb } = netSetup(t);
   const box = await sb.create(f.container());
   await sb.attach(box.id, request(net));
   await assert.rejects(sb.removeNetwork(net), (e: unknown) => isBerthError(e, 'network_has_endpoints') && e.message.includes(`"${net.name}"`));
@@ -168,11 +155,9 @@ test('removeNetwork: refused while an endpoint uses it, then the bridge, the rul
 });
 
 test('check() runs CNI CHECK: passes on a sound sandbox, names the plugin when its interface is gone', async (t) => {
-  const f = netFixture(t);
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb } = netSetup(t);
   const box = await sb.create(f.container());
-  await sb.attach(box.id, request(net, { ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] }));
+  await sb.attach(box.id, request(net, { ports: [anyTcpPort()] }));
   await sb.check(box.id);
   // portmap with snat makes the bridge accept 127.0.0.1 as a source/destination (route_localnet).
   assert.equal(readFileSync(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, 'utf8').trim(), '1');
