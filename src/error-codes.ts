@@ -337,6 +337,27 @@ export const ERROR_CODES = {
   volume_in_use: 'failed_precondition',
   volume_not_found: 'not_found',
   volume_path_unsafe: 'failed_precondition',
+  // network: records of networks (src/network/networks.ts, subnets.ts) and their API and CLI
+  network_ambiguous: 'invalid_argument',
+  network_connect_unavailable: 'unsupported',
+  network_driver_unsupported: 'unsupported',
+  network_exists: 'already_exists',
+  network_field_unsupported: 'invalid_argument',
+  network_filter_invalid: 'invalid_argument',
+  network_gateway_invalid: 'invalid_argument',
+  network_in_use: 'failed_precondition',
+  network_name_invalid: 'invalid_argument',
+  network_not_found: 'not_found',
+  network_option_invalid: 'invalid_argument',
+  network_pools_exhausted: 'failed_precondition',
+  network_predefined: 'failed_precondition',
+  network_subnet_invalid: 'invalid_argument',
+  network_subnet_overlap: 'failed_precondition',
+  // engine: a container's networks
+  container_network_gone: 'not_found',
+  container_network_exists: 'already_exists',
+  container_network_mode: 'failed_precondition',
+  network_alias_unsupported: 'invalid_argument',
   // network, CNI side: plugins, namespaces, attachments, host ports (src/network/)
   attach_ip_invalid: 'invalid_argument',
   attach_mac_invalid: 'invalid_argument',
@@ -372,6 +393,7 @@ export const ERROR_CODES = {
   api_version_unsupported: 'invalid_argument',
   daemon_conflict: 'failed_precondition',
   daemon_error: 'internal',
+  daemon_flag_invalid: 'invalid_argument',
   daemon_group_unknown: 'invalid_argument',
   daemon_invalid_argument: 'invalid_argument',
   daemon_not_found: 'not_found',
@@ -390,6 +412,11 @@ export const ERROR_CODES = {
   invalid_log_level: 'invalid_argument',
   metric_invalid: 'invalid_argument',
   stream_frame_invalid: 'invalid_argument',
+  // network: the embedded DNS resolver
+  dns_listen_address_invalid: 'invalid_argument',
+  dns_listen_failed: 'unavailable',
+  dns_option_invalid: 'invalid_argument',
+  dns_upstream_invalid: 'invalid_argument',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,7 +13,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server } from 'node:net';
 import { errnoCode, failedPrecondition, invalidArgument, unsupported } from '../errors.ts';
-import type { PortRequest } from '../engine/spec/ports.ts';
+import type { PortRequest } from './types.ts';
 import type { PublishedPort } from './types.ts';
 
 export interface HeldPort {

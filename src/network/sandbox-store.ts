@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { internal } from '../errors.ts';
-import { inTransaction } from '../image/store/sqlite.ts';
+import { inTransaction } from '../sqlite.ts';
 import type { PublishedPort } from './types.ts';
 
 export type SandboxState = 'creating' | 'ready' | 'removing';

@@ -4,7 +4,20 @@
  * attaches a container, and what an attachment gave. Kept apart so the
  * records, the CNI side and the engine import one definition.
  */
-import type { PortProtocol, PortRequest } from '../engine/spec/ports.ts';
+
+export type PortProtocol = 'tcp' | 'udp';
+
+/** One `-p`: a host port (or range to pick from) forwarded to a container port. */
+export interface PortRequest {
+  /** '' for every address of the host. */
+  hostIp: string;
+  /** 0: any free port (from hostPortEnd's range when that is set). */
+  hostPort: number;
+  /** Set when the host side is a range to pick one port from: hostPort..hostPortEnd. */
+  hostPortEnd?: number;
+  containerPort: number;
+  protocol: PortProtocol;
+}
 
 /** One bridged network: a row of engine_networks. */
 export interface NetworkRecord {

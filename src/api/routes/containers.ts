@@ -5,6 +5,7 @@
  * input, calls the engine, and answers in docker's shape and status codes
  * (204 done, 304 nothing to do, 404 no such container, 409 conflict).
  */
+import { checkNetworkOptions } from '../../engine/spec/network-options.ts';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -64,11 +65,13 @@ function checkRunOptions(o: Record<string, unknown>): RunOptions {
   need('autoRemove', typeof o['autoRemove'] === 'boolean');
   need('init', typeof o['init'] === 'boolean');
   need('labels', isObject(o['labels']) && Object.values(o['labels']).every((v) => typeof v === 'string'));
-  need('network', o['network'] === 'none' || o['network'] === 'host');
   need('pull', o['pull'] === 'missing' || o['pull'] === 'always' || o['pull'] === 'never');
   for (const f of ['name', 'workdir', 'user', 'hostname']) need(f, o[f] === undefined || typeof o[f] === 'string');
   need('entrypoint', o['entrypoint'] === undefined || strs(o['entrypoint']));
-  return o as unknown as RunOptions;
+  const network = checkNetworkOptions(o, (field) => {
+    throw invalidArgument('api_body_invalid', `create: options.${field} is missing or malformed`);
+  });
+  return { ...(o as unknown as RunOptions), ...network };
 }
 
 const CONDITIONS = new Set<WaitCondition>(['not-running', 'next-exit', 'removed']);

@@ -14,7 +14,7 @@ import { json, stream } from '../reply.ts';
 import { summarizeContainer } from '../docker/containers.ts';
 import { dockerVolume } from './volumes.ts';
 
-const EVENT_FILTERS = new Set(['container', 'event', 'image', 'label', 'type', 'volume']);
+const EVENT_FILTERS = new Set(['container', 'event', 'image', 'label', 'network', 'type', 'volume']);
 
 function eventMatches(e: EngineEvent, f: Filters): boolean {
   for (const [key, values] of f) {
@@ -26,6 +26,7 @@ function eventMatches(e: EngineEvent, f: Filters): boolean {
       : key === 'event' ? values.includes(e.Action) || values.includes(e.Action.split(':')[0]!)
       : key === 'container' ? e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
       : key === 'volume' ? e.Type === 'volume' && values.includes(e.Actor.ID)
+      : key === 'network' ? e.Type === 'network' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
       : key === 'image' ? values.some((v) => a['image'] === v || (e.Type === 'image' && e.Actor.ID === v))
       : values.every((v) => (v.includes('=') ? a[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : v in a));
     if (!ok) return false;

@@ -141,3 +141,60 @@ export function parseNetworkOptions(f: NetworkFlags): NetworkOptions {
   if (f.macAddress !== undefined && f.macAddress !== '') out.macAddress = parseMac(f.macAddress);
   return out;
 }
+
+/**
+ * NetworkOptions that arrive as JSON (berth's own create route): every
+ * field's shape and value checked as the flags' parser checks them, so the
+ * daemon trusts nothing its client made.
+ */
+export function checkNetworkOptions(o: Record<string, unknown>, bad: (field: string) => never): NetworkOptions {
+  const strs = (f: string): string[] => {
+    const v = o[f] ?? [];
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) return bad(f);
+    return v;
+  };
+  if (typeof o['network'] !== 'string') return bad('network');
+  const port = (n: unknown, min: number): n is number => Number.isInteger(n) && (n as number) >= min && (n as number) <= 65535;
+  const ports = o['ports'] ?? [];
+  if (!Array.isArray(ports)) return bad('ports');
+  const publish = ports.map((p: unknown, i) => {
+    const r = p as Partial<Record<keyof PortRequest, unknown>> | null;
+    if (typeof r !== 'object' || r === null || typeof r.hostIp !== 'string' || (r.hostIp !== '' && isIP(r.hostIp) === 0)) return bad(`ports[${i}].hostIp`);
+    if (!port(r.hostPort, 0) || (r.hostPortEnd !== undefined && !port(r.hostPortEnd, 1))) return bad(`ports[${i}].hostPort`);
+    if (!port(r.containerPort, 1)) return bad(`ports[${i}].containerPort`);
+    if (r.protocol !== 'tcp' && r.protocol !== 'udp') return bad(`ports[${i}].protocol`);
+    const host = r.hostIp === '' ? '' : r.hostIp.includes(':') ? `[${r.hostIp}]:` : `${r.hostIp}:`;
+    const hostPort = r.hostPort === 0 ? '' : r.hostPortEnd === undefined ? String(r.hostPort) : `${r.hostPort}-${String(r.hostPortEnd)}`;
+    return `${host}${hostPort}${host !== '' || hostPort !== '' ? ':' : ''}${r.containerPort}/${r.protocol}`;
+  });
+  const expose = o['expose'] ?? [];
+  if (!Array.isArray(expose)) return bad('expose');
+  const exposeFlags = expose.map((e: unknown, i) => {
+    const r = e as Partial<Record<keyof ExposedPort, unknown>> | null;
+    if (typeof r !== 'object' || r === null || !port(r.port, 1) || (r.protocol !== 'tcp' && r.protocol !== 'udp')) return bad(`expose[${i}]`);
+    return `${r.port}/${r.protocol}`;
+  });
+  const hosts = o['extraHosts'] ?? [];
+  if (!Array.isArray(hosts)) return bad('extraHosts');
+  const addHost = hosts.map((h: unknown, i) => {
+    const r = h as Partial<Record<keyof ExtraHost, unknown>> | null;
+    if (typeof r !== 'object' || r === null || typeof r.host !== 'string' || typeof r.ip !== 'string') return bad(`extraHosts[${i}]`);
+    return `${r.host}=${r.ip}`;
+  });
+  for (const f of ['ipv4Address', 'macAddress']) if (o[f] !== undefined && typeof o[f] !== 'string') bad(f);
+  if (o['publishAll'] !== undefined && typeof o['publishAll'] !== 'boolean') bad('publishAll');
+  // Back through the flags' parser: one set of rules for both doors.
+  return parseNetworkOptions({
+    network: o['network'],
+    publish,
+    publishAll: o['publishAll'] === true,
+    expose: exposeFlags,
+    networkAlias: strs('networkAliases'),
+    dns: strs('dns'),
+    dnsSearch: strs('dnsSearch'),
+    dnsOption: strs('dnsOptions'),
+    addHost,
+    ...(o['ipv4Address'] === undefined ? {} : { ip: o['ipv4Address'] as string }),
+    ...(o['macAddress'] === undefined ? {} : { macAddress: o['macAddress'] as string }),
+  });
+}

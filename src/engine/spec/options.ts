@@ -7,12 +7,11 @@
  * names, its Cmd, its HEALTHCHECK) is decided by container-spec.ts.
  */
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
-import { unsupported } from '../../errors.ts';
 import { parseEnv, type EnvFile } from './env.ts';
 import { conflict, flagError } from './flag-error.ts';
 import { parseHealth, type HealthFlags, type HealthOptions } from './health.ts';
 import { parseMounts, type MountRequest } from './mounts.ts';
-import { networkKind, parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './network-options.ts';
+import { parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './network-options.ts';
 import { parseResources, type ResourceFlags, type ResourceOptions } from './resources.ts';
 import { parseSecurity, type SecurityOptions } from './security.ts';
 
@@ -102,24 +101,6 @@ export function parseRestart(raw: string): RestartPolicy {
   throw flagError('--restart', raw, 'not no|on-failure[:N]|always|unless-stopped');
 }
 
-/**
- * Until the engine attaches containers to networks, only the two modes that
- * need no network layer run; the rest is refused by name, before anything
- * is created.
- */
-function refuseUnbuiltNetworking(o: NetworkOptions): void {
-  const kind = networkKind(o.network);
-  if (kind.kind !== 'none' && kind.kind !== 'host') {
-    throw unsupported('run_network_unsupported', `--network ${JSON.stringify(o.network)}: only "none" and "host" for now; bridged networks arrive with networking`, {
-      details: { flag: '--network', value: o.network },
-    });
-  }
-  if (o.ports.length > 0 || o.publishAll) {
-    const flag = o.publishAll ? '--publish-all' : '--publish';
-    throw unsupported('run_publish_unsupported', `${flag}: publishing ports arrives with networking; not supported yet`, { details: { flag } });
-  }
-}
-
 export function parsePull(raw: string): PullPolicy {
   if (raw === 'missing' || raw === 'always' || raw === 'never') return raw;
   throw flagError('--pull', raw, 'not missing, always or never');
@@ -191,8 +172,7 @@ export function parseRunOptions(f: RunFlags, callerEnv: Readonly<Record<string, 
   const restart = f.restart === undefined ? ({ name: 'no' } as const) : parseRestart(f.restart);
   if (f.rm === true && restart.name !== 'no') throw conflict('--restart', '--rm');
   const { resources, rlimits } = parseResources(f);
-  const network = parseNetworkOptions({ ...f, network: f.network ?? 'none' });
-  refuseUnbuiltNetworking(network);
+  const network = parseNetworkOptions(f);
   return {
     ...optional('name', f.name, parseName),
     env: parseEnv(f.env ?? [], f.envFile ?? [], callerEnv),

@@ -13,20 +13,11 @@
  * layer's question, asked before the container starts.
  */
 import { isIP } from 'node:net';
+import type { PortProtocol, PortRequest } from '../../network/types.ts';
 import { flagError } from './flag-error.ts';
 
-export type PortProtocol = 'tcp' | 'udp';
-
-export interface PortRequest {
-  /** '' for every address of the host. */
-  hostIp: string;
-  /** 0: any free port (from hostPortEnd's range when that is set). */
-  hostPort: number;
-  /** Set when the host side is a range to pick one port from: hostPort..hostPortEnd. */
-  hostPortEnd?: number;
-  containerPort: number;
-  protocol: PortProtocol;
-}
+export type { PortProtocol, PortRequest };
+export { checkPortClashes } from '../../network/port-requests.ts';
 
 /** A container port the image or `--expose` declares: what `-P` publishes. */
 export interface ExposedPort {
@@ -111,19 +102,4 @@ export function parseExpose(raw: string, flag = '--expose'): ExposedPort[] {
   const out: ExposedPort[] = [];
   for (let p = r.start; p <= r.end; p++) out.push({ port: p, protocol });
   return out;
-}
-
-/** Published ports of one container must not claim one host port twice. */
-export function checkPortClashes(ports: readonly PortRequest[]): void {
-  const seen = new Map<string, PortRequest>();
-  for (const p of ports) {
-    if (p.hostPort === 0 || p.hostPortEnd !== undefined) continue;
-    const key = `${p.hostIp}|${p.hostPort}/${p.protocol}`;
-    const before = seen.get(key);
-    if (before !== undefined) {
-      const where = `${p.hostIp === '' ? '' : `${p.hostIp}:`}${p.hostPort}/${p.protocol}`;
-      throw flagError('--publish', where, `host port published twice (to ${before.containerPort} and ${p.containerPort})`);
-    }
-    seen.set(key, p);
-  }
 }

@@ -65,9 +65,9 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { failedPrecondition } from '../../errors.ts';
-import { openVersionedDatabase } from '../../image/store/sqlite.ts';
+import { openVersionedDatabase } from '../../sqlite.ts';
 
-export { inTransaction } from '../../image/store/sqlite.ts';
+export { inTransaction, isUniqueViolation } from '../../sqlite.ts';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add the next. */
 const MIGRATIONS: readonly string[] = [
@@ -172,10 +172,4 @@ export function openEngineDatabase(path: string): DatabaseSync {
     tooNew: (version, known) =>
       failedPrecondition('engine_schema_too_new', `engine database: schema version ${version} is newer than this berth understands (${known})`),
   });
-}
-
-/** A UNIQUE or PRIMARY KEY constraint failed (SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY). */
-export function isUniqueViolation(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null || !('errcode' in err)) return false;
-  return err.errcode === 2067 || err.errcode === 1555;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseExpose, parsePublish } from '../../../../src/engine/spec/ports.ts';
-import { networkKind, parseNetworkOptions } from '../../../../src/engine/spec/network-options.ts';
+import { checkNetworkOptions, networkKind, parseNetworkOptions } from '../../../../src/engine/spec/network-options.ts';
 import { throwsCode } from './helpers.ts';
 
 test('-p in docker\'s forms: container only, host:container, ip:host:container, ip::container, IPv6 in brackets, protocols', () => {
@@ -75,4 +75,20 @@ test('what only some networks can do is refused on the others, by flag', () => {
   throwsCode(() => parseNetworkOptions({ macAddress: '03:00:00:00:00:01' }), 'run_flag_invalid', /multicast/);
   throwsCode(() => parseNetworkOptions({ addHost: ['nohost'] }), 'run_flag_invalid', /--add-host "nohost"/);
   throwsCode(() => parseNetworkOptions({ dns: ['resolver'] }), 'run_flag_invalid', /--dns "resolver"/);
+});
+
+test('network options sent as JSON are checked again by the daemon: a round trip is equal, a bad field is named', () => {
+  const given = parseNetworkOptions({
+    network: 'front', publish: ['127.0.0.1:8080:80', '[::1]::53/udp', '9000-9009:90', '7000'], publishAll: true, expose: ['90/udp'],
+    networkAlias: ['db'], dns: ['10.0.0.2'], dnsSearch: ['x.internal'], dnsOption: ['ndots:2'], addHost: ['gw:host-gateway', 'v6:[::1]'], ip: '10.1.0.5', macAddress: '02:00:00:00:00:01',
+  });
+  const fail = (field: string): never => {
+    throw new Error(`bad ${field}`);
+  };
+  assert.deepEqual(checkNetworkOptions(JSON.parse(JSON.stringify(given)) as Record<string, unknown>, fail), given);
+  const wire = JSON.parse(JSON.stringify(given)) as Record<string, unknown>;
+  assert.throws(() => checkNetworkOptions({ ...wire, ports: [{ hostIp: 'x', hostPort: 1, containerPort: 1, protocol: 'tcp' }] }, fail), /bad ports\[0\]\.hostIp/);
+  assert.throws(() => checkNetworkOptions({ ...wire, ports: [{ hostIp: '', hostPort: 1, containerPort: 0, protocol: 'tcp' }] }, fail), /bad ports\[0\]\.containerPort/);
+  assert.throws(() => checkNetworkOptions({ ...wire, network: 7 }, fail), /bad network/);
+  assert.throws(() => checkNetworkOptions({ ...wire, dns: ['x'] }, fail), /--dns "x"/);
 });
