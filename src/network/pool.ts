@@ -91,7 +91,12 @@ export class SandboxPool {
     return req.network.id === this.network.id && req.ports.length === 0 && req.ipv4Address === undefined && req.macAddress === undefined;
   }
 
-  /** A pooled sandbox given to `containerId`, or undefined when none fits or none is ready. */
+  /**
+   * A pooled sandbox given to `containerId`, or undefined when none fits or
+   * none is ready. Synchronous: called inside an open transaction of the
+   * engine's database, the assignment joins it (its durable commit is most
+   * of a take's ~1.5-3.5 ms here).
+   */
   take(containerId: string, req: AttachRequest): SandboxInfo | undefined {
     if (this.closed || this.size === 0 || !this.fits(req)) return undefined;
     let taken: SandboxInfo | undefined;

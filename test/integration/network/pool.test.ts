@@ -62,3 +62,18 @@ test('a pool of size 0 makes nothing and serves nothing', async (t) => {
   assert.equal(pool.take(f.container(), request(net)), undefined);
   await pool.close();
 });
+
+test('a take inside an open transaction joins it: rolled back, the sandbox is still pooled', async (t) => {
+  const { f, net, sb } = netSetup(t);
+  const pool = new SandboxPool(sb, net, { size: 1, refillDelayMs: 60_000 });
+  onCleanup(t, () => pool.close());
+  pool.start();
+  await pool.settled();
+  const containerId = f.container();
+  f.db.exec('BEGIN IMMEDIATE');
+  const box = pool.take(containerId, request(net));
+  assert.ok(box !== undefined);
+  f.db.exec('ROLLBACK');
+  assert.equal(sb.ofContainer(containerId), undefined);
+  assert.deepEqual(sb.pooled(net.id), [box.id]);
+});
