@@ -162,7 +162,7 @@ export class Sandboxes {
       throw alreadyExists('endpoint_exists', `sandbox ${short(sandboxId)}: already attached to network "${record.name}" (or attaching)`, { cause: err });
     }
     const ctx = this.ctx(sandboxId, box.netns, ifname, record.name);
-    let result: CniResult;
+    let result: CniResult | undefined;
     let side: ReturnType<typeof containerSide>;
     try {
       result = await addChain(ctx, conflist, runtime);
@@ -171,7 +171,8 @@ export class Sandboxes {
       await this.fence(record);
     } catch (err) {
       try {
-        await delChain(ctx, conflist, runtime, this.leaseResult(conflist, sandboxId, ifname, box.netns));
+        // The chain's own result when it finished (the fence failed), else what host-local had leased.
+        await delChain(ctx, conflist, runtime, result ?? this.leaseResult(conflist, sandboxId, ifname, box.netns));
         this.store.deleteEndpoint(sandboxId, record.id);
       } catch (cleanupErr) {
         withCleanupError(err, cleanupErr);
