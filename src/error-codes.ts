@@ -62,7 +62,6 @@ export const ERROR_CODES = {
   run_flag_invalid: 'invalid_argument',
   run_flags_conflict: 'invalid_argument',
   run_network_unsupported: 'unsupported',
-  run_publish_unsupported: 'unsupported',
   exec_privileged_unsupported: 'unsupported',
   run_no_command: 'invalid_argument',
   run_fact_missing: 'internal',
@@ -360,6 +359,7 @@ export const ERROR_CODES = {
   network_subnet_overlap: 'failed_precondition',
   // engine: a container's networks
   container_network_gone: 'not_found',
+  engine_network_missing: 'internal',
   container_network_exists: 'already_exists',
   container_network_mode: 'failed_precondition',
   network_alias_unsupported: 'invalid_argument',
