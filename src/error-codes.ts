@@ -62,7 +62,6 @@ export const ERROR_CODES = {
   run_flag_invalid: 'invalid_argument',
   run_flags_conflict: 'invalid_argument',
   run_network_unsupported: 'unsupported',
-  run_publish_unsupported: 'unsupported',
   exec_privileged_unsupported: 'unsupported',
   run_no_command: 'invalid_argument',
   run_fact_missing: 'internal',
@@ -360,6 +359,7 @@ export const ERROR_CODES = {
   network_subnet_overlap: 'failed_precondition',
   // engine: a container's networks
   container_network_gone: 'not_found',
+  engine_network_missing: 'internal',
   container_network_exists: 'already_exists',
   container_network_mode: 'failed_precondition',
   network_alias_unsupported: 'invalid_argument',
@@ -374,9 +374,12 @@ export const ERROR_CODES = {
   cni_plugin_timeout: 'unavailable',
   cni_result_invalid: 'internal',
   endpoint_exists: 'already_exists',
+  firewall_busy: 'unavailable',
   firewall_failed: 'internal',
   netns_create_failed: 'internal',
   netns_restore_failed: 'internal',
+  network_has_endpoints: 'failed_precondition',
+  network_link_failed: 'internal',
   network_row_invalid: 'internal',
   port_address_invalid: 'invalid_argument',
   port_in_use: 'failed_precondition',
@@ -419,6 +422,13 @@ export const ERROR_CODES = {
   dns_listen_failed: 'unavailable',
   dns_option_invalid: 'invalid_argument',
   dns_upstream_invalid: 'invalid_argument',
+  // Docker API image routes (dockerimg)
+  api_build_option_unsupported: 'unsupported',
+  api_import_unsupported: 'unsupported',
+  api_push_all_tags_unsupported: 'unsupported',
+  api_registry_auth_invalid: 'invalid_argument',
+  api_save_several_unsupported: 'unsupported',
+  image_in_use: 'failed_precondition',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

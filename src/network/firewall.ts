@@ -17,12 +17,17 @@
  * the plugin inserts its own at position 1 only when it is missing, so
  * berth checks the order after each first ADD of a network.
  *
- * Every change is idempotent (checked with -C first) and serialized in
- * this process. removeNetworkRules deletes a network's rules and, when no
- * network is left, the chains and the FORWARD jump.
+ * Every change is idempotent (checked with -C first) and serialized: in
+ * this process by a queue, between processes (two daemons on their own
+ * roots, tests) by flock(2) on /run/berth-firewall.lock, since the chains
+ * are the host's, shared by all: without it one process could delete the
+ * chains as "empty" while another inserts its network's rules.
+ * removeNetworkRules deletes a network's rules and, when no network is
+ * left, the chains and the FORWARD jump.
  */
 import { execFile } from 'node:child_process';
-import { internal } from '../errors.ts';
+import { closeSync, openSync } from 'node:fs';
+import { internal, unavailable } from '../errors.ts';
 import type { NetworkRecord } from './types.ts';
 
 export const STAGE1 = 'BERTH-ISOLATION-STAGE-1';
@@ -78,11 +83,31 @@ async function ensureJumpFirst(): Promise<void> {
   await must(['-I', 'FORWARD', '1', '-j', STAGE1]);
 }
 
+export const LOCK_FILE = '/run/berth-firewall.lock';
+const LOCK_WAIT_MS = 60_000;
+
+/** Holds the host-wide lock while `fn` runs (flock has no timed wait: tried every few ms). */
+async function withHostLock<T>(fn: () => Promise<T>): Promise<T> {
+  const { tryLockExclusive } = await import('../sys/flock.ts');
+  const fd = openSync(LOCK_FILE, 'a', 0o600);
+  try {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while (!tryLockExclusive(fd)) {
+      if (Date.now() > deadline) throw unavailable('firewall_busy', `${LOCK_FILE}: another process held the firewall lock for ${LOCK_WAIT_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return await fn();
+  } finally {
+    closeSync(fd);
+  }
+}
+
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Runs firewall changes one at a time (two attaches must not both insert a rule they both found missing). */
+/** Runs firewall changes one at a time, here and across processes (two attaches must not both insert a rule they both found missing). */
 function serialized<T>(fn: () => Promise<T>): Promise<T> {
-  const next = queue.then(fn, fn);
+  const locked = (): Promise<T> => withHostLock(fn);
+  const next = queue.then(locked, locked);
   queue = next.catch(() => undefined);
   return next;
 }
@@ -107,11 +132,13 @@ export function removeNetworkRules(record: Pick<NetworkRecord, 'bridge' | 'subne
     for (const rule of bridgeRules({ ...record, internal: true })) {
       while (await exists(rule)) await must(['-D', ...rule]);
     }
+    // A chain missing (a crash between making the two) counts as empty.
     const left = async (chain: string): Promise<number> =>
-      (await must(['-S', chain])).split('\n').filter((l) => l.startsWith(`-A ${chain} `) && !l.endsWith('-j RETURN')).length;
+      (await iptables(['-S', chain])).stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `) && !l.endsWith('-j RETURN')).length;
     if ((await left(STAGE1)) > 0 || (await left(STAGE2)) > 0) return;
     while ((await iptables(['-C', 'FORWARD', '-j', STAGE1])).ok) await must(['-D', 'FORWARD', '-j', STAGE1]);
     for (const chain of [STAGE1, STAGE2]) {
+      if (!(await iptables(['-n', '-L', chain])).ok) continue;
       await must(['-F', chain]);
       await must(['-X', chain]);
     }

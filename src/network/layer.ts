@@ -17,20 +17,15 @@
  * containers attached to it (name, aliases, short ID), only to addresses of
  * that network, and forwards the rest to the host's resolvers.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
-import { promisify } from 'node:util';
 import { describeError, notFound } from '../errors.ts';
 import { contains4, parseCidr4, parseIp4 } from './cni/ipv4.ts';
 import { DnsService, hostUpstreams, type ResolverZone } from './dns/index.ts';
-import { removeNetworkRules } from './firewall.ts';
 import { NetworkStore } from './networks.ts';
 import { SandboxPool } from './pool.ts';
 import { Sandboxes, type NetworkEndpoint, type NetworkLog, type RecoverReport } from './sandboxes.ts';
 import type { AttachRequest, EndpointInfo, NetworkRecord, SandboxInfo } from './types.ts';
-
-const run = promisify(execFile);
 
 export interface NetworkLayerOptions {
   root: string;
@@ -164,11 +159,10 @@ export class NetworkLayer {
     }
   }
 
-  /** A network's record goes: its isolation rules, its resolver and its bridge go with it. */
+  /** A network's record goes: its resolver, isolation rules, bridge and IPAM directory go with it. */
   private async forget(record: NetworkRecord): Promise<void> {
-    await removeNetworkRules(record);
     await this.dns.unlisten(record.gateway);
-    await run('ip', ['link', 'del', record.bridge]).catch(() => undefined);
+    await this.sandboxes.removeNetwork(record);
   }
 
   private zone(): ResolverZone {

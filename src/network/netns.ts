@@ -23,7 +23,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode, internal } from '../errors.ts';
+import { describeError, errnoCode, internal, isBerthError } from '../errors.ts';
 
 import type * as SysModule from '../sys/index.ts';
 import type * as LibcModule from '../sys/libc.ts';
@@ -65,8 +65,9 @@ export async function createNetns(path: string): Promise<void> {
     }
     if (failure !== undefined) throw failure;
   } catch (err) {
+    if (isBerthError(err, 'netns_restore_failed')) throw err;
     unlinkQuiet(path);
-    throw internal('netns_create_failed', `network namespace ${path}: cannot create: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw internal('netns_create_failed', `network namespace ${path}: cannot create: ${describeError(err)}`, { cause: err });
   } finally {
     closeSync(home);
   }

@@ -90,14 +90,20 @@ export class SandboxStore {
     this.db.prepare(`UPDATE engine_sandboxes SET state = ? WHERE id = ?`).run(state, id);
   }
 
-  /** Gives a pooled sandbox (no container) to a container with its aliases, in one transaction; false when another took it first. */
+  /**
+   * Gives a pooled sandbox (no container) to a container with its aliases,
+   * in one transaction, or in the caller's when one is open (the engine's
+   * own write then carries it: one fsync, not two); false when another took
+   * it first.
+   */
   assign(id: string, containerId: string, networkId: string, aliases: readonly string[]): boolean {
-    return inTransaction(this.db, () => {
+    const write = (): boolean => {
       const r = this.db.prepare(`UPDATE engine_sandboxes SET container_id = ? WHERE id = ? AND container_id IS NULL AND state = 'ready'`).run(containerId, id);
       if (Number(r.changes) !== 1) return false;
       this.setAliases(id, networkId, [...aliases]);
       return true;
-    });
+    };
+    return this.db.isTransaction ? write() : inTransaction(this.db, write);
   }
 
   deleteSandbox(id: string): void {
@@ -154,6 +160,10 @@ export class SandboxStore {
 
   deleteEndpoint(sandboxId: string, networkId: string): void {
     this.db.prepare(`DELETE FROM engine_endpoints WHERE sandbox_id = ? AND network_id = ?`).run(sandboxId, networkId);
+  }
+
+  endpointCount(networkId: string): number {
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM engine_endpoints WHERE network_id = ?`).get(networkId)?.['n'] ?? 0);
   }
 
   /** A sandbox's endpoints in the order they were attached. */

@@ -24,17 +24,19 @@
  * containers again.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { checkPortClashes } from './port-requests.ts';
 import { isUniqueViolation } from '../sqlite.ts';
 import { alreadyExists, failedPrecondition, internal, notFound, withCleanupError } from '../errors.ts';
-import { addChain, asError, delChain, parseConflist, type ChainContext } from './cni/chain.ts';
+import { addChain, asError, checkChain, delChain, parseConflist, type ChainContext } from './cni/chain.ts';
 import { buildConflist, CNI_VERSION, ipamDir, runtimeConfigFor, type Conflist, type RuntimeConfig } from './cni/conflist.ts';
 import { DEFAULT_PLUGIN_TIMEOUT_MS } from './cni/exec.ts';
 import { readLeases } from './cni/leases.ts';
 import { containerSide, parseResult, type CniResult } from './cni/result.ts';
-import { ensureNetworkRules } from './firewall.ts';
+import { ensureNetworkRules, removeNetworkRules } from './firewall.ts';
+import { deleteLink } from './link.ts';
 import { createNetns, listNetns, netnsDir, removeNetns } from './netns.ts';
 import { holdPorts, holdPublished, releasePorts, type HeldPort } from './ports.ts';
 import { SandboxStore, type EndpointRow, type SandboxRow } from './sandbox-store.ts';
@@ -141,7 +143,7 @@ export class Sandboxes {
       throw alreadyExists('endpoint_exists', `sandbox ${short(sandboxId)}: already attached to network "${record.name}"`);
     }
     checkPortClashes(req.ports);
-    const conflist = buildConflist(record, this.root);
+    const conflist = buildConflist(record, this.root, { ports: req.ports.length > 0, mac: req.macAddress !== undefined });
     const held = await holdPorts(req.ports);
     const ports = held.map((h) => h.port);
     let runtime: RuntimeConfig;
@@ -160,7 +162,7 @@ export class Sandboxes {
       throw alreadyExists('endpoint_exists', `sandbox ${short(sandboxId)}: already attached to network "${record.name}" (or attaching)`, { cause: err });
     }
     const ctx = this.ctx(sandboxId, box.netns, ifname, record.name);
-    let result: CniResult;
+    let result: CniResult | undefined;
     let side: ReturnType<typeof containerSide>;
     try {
       result = await addChain(ctx, conflist, runtime);
@@ -169,7 +171,8 @@ export class Sandboxes {
       await this.fence(record);
     } catch (err) {
       try {
-        await delChain(ctx, conflist, runtime, this.leaseResult(conflist, sandboxId, ifname, box.netns));
+        // The chain's own result when it finished (the fence failed), else what host-local had leased.
+        await delChain(ctx, conflist, runtime, result ?? this.leaseResult(conflist, sandboxId, ifname, box.netns));
         this.store.deleteEndpoint(sandboxId, record.id);
       } catch (cleanupErr) {
         withCleanupError(err, cleanupErr);
@@ -188,6 +191,23 @@ export class Sandboxes {
     const box = this.store.sandbox(sandboxId);
     if (row === undefined || box === undefined) return;
     await this.deleteEndpoint(box, row);
+  }
+
+  /**
+   * CNI CHECK of every attached endpoint (spec: the plugins verify what their
+   * ADD made is still there). portmap is left out: its CHECK (plugins 1.1.1)
+   * also checks an IPv6 DNAT chain it never makes for an IPv4-only endpoint
+   * and so always fails.
+   */
+  async check(sandboxId: string): Promise<void> {
+    const box = this.readySandbox(sandboxId);
+    for (const row of this.store.endpoints(sandboxId)) {
+      if (row.state !== 'attached' || row.result === null) continue;
+      const stored = parseConflist(JSON.parse(row.config));
+      const conflist = { ...stored, plugins: stored.plugins.filter((p) => p.type !== 'portmap') };
+      const runtime = JSON.parse(row.runtimeConfig) as RuntimeConfig;
+      await checkChain(this.ctx(box.id, box.netns, row.ifname, row.networkName), conflist, runtime, parseResult('stored', JSON.parse(row.result)));
+    }
   }
 
   /** Releases a sandbox and all it holds; a sandbox already gone is fine. */
@@ -298,6 +318,21 @@ export class Sandboxes {
       swept++;
     }
     return swept;
+  }
+
+  /**
+   * What a network leaves on the host once no endpoint uses it (network rm,
+   * called after its record is gone or about to go): its isolation rules,
+   * its bridge interface and its IPAM directory. Refused while an endpoint
+   * of it exists. Idempotent.
+   */
+  async removeNetwork(record: NetworkRecord): Promise<void> {
+    const used = this.store.endpointCount(record.id);
+    if (used > 0) throw failedPrecondition('network_has_endpoints', `network "${record.name}": ${used} endpoint(s) still attached`);
+    await removeNetworkRules(record);
+    for (const key of [...this.fenced]) if (key.startsWith(`${record.id}|`)) this.fenced.delete(key);
+    await deleteLink(record.bridge);
+    rmSync(join(this.ipamDir, record.id), { recursive: true, force: true });
   }
 
   /** Lets go of every held port (daemon shutdown: the containers and their DNAT stay; recover holds them again). */

@@ -18,6 +18,7 @@ await sb.attach(box.id, {
   network,
   containerId,
   containerName: 'crashing',
+  macAddress: '02:42:0a:d5:00:99',
   aliases: [],
   ports: [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }],
 });

@@ -20,6 +20,7 @@ import { removeNetworkRules } from '../../src/network/firewall.ts';
 import { listNetns, netnsDir } from '../../src/network/netns.ts';
 import { Sandboxes, type SandboxesOptions } from '../../src/network/sandboxes.ts';
 import type { AttachRequest, NetworkRecord } from '../../src/network/types.ts';
+import type { PortRequest } from '../../src/engine/spec/ports.ts';
 import { onCleanup } from './cleanup.ts';
 
 /** Deletes an interface; one that never was made is fine. */
@@ -113,6 +114,18 @@ export function netFixture(t: TestContext): NetFixture {
       return id;
     },
   };
+}
+
+/** The common start of a test: a fixture, one network, a Sandboxes and the iptables lines before. */
+export function netSetup(t: TestContext): { f: NetFixture; net: NetworkRecord; sb: Sandboxes; before: Set<string> } {
+  const f = netFixture(t);
+  const before = iptablesLines();
+  return { f, net: f.network(), sb: f.sandboxes(), before };
+}
+
+/** A published TCP port asking for any free host port on `hostIp`. */
+export function anyTcpPort(containerPort = 80, hostIp = '127.0.0.1'): PortRequest {
+  return { hostIp, hostPort: 0, containerPort, protocol: 'tcp' };
 }
 
 export function request(network: NetworkRecord, extra: Partial<AttachRequest> = {}): AttachRequest {
@@ -212,8 +225,12 @@ export function leaks(f: NetFixture, before: Set<string>): string[] {
   }
   const rows = f.db.prepare('SELECT count(*) AS n FROM engine_sandboxes').get();
   if (Number(rows?.['n']) !== 0) out.push(`${String(rows?.['n'])} sandbox rows`);
+  // Other tests (and engineers) may change iptables meanwhile: only lines naming this fixture's
+  // networks count (their ids, bridges and subnets; CNI's rules carry the address or an id comment).
+  const marks = f.records.flatMap((r) => [r.id, r.bridge, `${r.subnet.split('.').slice(0, 3).join('.')}.`]);
   for (const line of iptablesLines()) {
-    if (!before.has(line) && !SHARED_RULES.some((re) => re.test(line))) out.push(`iptables: ${line}`);
+    if (before.has(line) || SHARED_RULES.some((re) => re.test(line))) continue;
+    if (marks.some((m) => line.includes(m))) out.push(`iptables: ${line}`);
   }
   return out;
 }

@@ -93,20 +93,6 @@ export function systemRoutes(router: Router, engine: Engine): void {
     return stream(events());
   });
 
-  /** docker image prune: dangling images (all unused with dangling=false), then unreferenced blobs. */
-  router.post('/images/prune', async (req) => {
-    const dangling = req.query.filters().get('dangling')?.[0] ?? 'true';
-    const deleted: { Deleted: string }[] = [];
-    if (dangling === 'false' || dangling === '0') {
-      const used = new Set(engine.containers.list().map((c) => c.imageId));
-      for (const img of engine.images.list()) if (!used.has(img.id) && engine.images.deleteImage(img.id)) deleted.push({ Deleted: img.id });
-    }
-    const { prune } = await import('../../image/store/gc.ts');
-    const r = await prune(engine.images, { dangling: true });
-    for (const id of r.images) deleted.push({ Deleted: id });
-    return json({ ImagesDeleted: deleted, SpaceReclaimed: r.bytes });
-  });
-
   router.get('/system/df', async () => {
     const images = engine.images.list().map((img) => {
       const users = engine.containers.list().filter((c) => c.imageId === img.id).length;

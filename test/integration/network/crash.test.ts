@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { readLeases } from '../../../src/network/cni/leases.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
-import { iptablesLines, leaks, netFixture, request } from '../../helpers/network.ts';
+import { anyTcpPort, iptablesLines, leaks, netFixture, netSetup, request } from '../../helpers/network.ts';
+import { isBerthError } from '../../../src/errors.ts';
 
 const PLUGINS = '/usr/lib/cni';
 
-/** A plugin directory like PLUGINS whose `stopAt` plugin signals on ADD, then waits to be killed. */
-function stoppingPluginDir(t: TestContext, stopAt: string): { dir: string; mark: string } {
+/** A plugin directory like PLUGINS whose `stopAt` plugin signals on ADD, then waits to be killed (or fails: `onAdd`). */
+function stoppingPluginDir(t: TestContext, stopAt: string, onAdd = 'exec sleep 120'): { dir: string; mark: string } {
   const dir = mkdtempSync('/tmp/bnp-');
   onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const mark = join(dir, 'stopped');
@@ -28,7 +29,7 @@ function stoppingPluginDir(t: TestContext, stopAt: string): { dir: string; mark:
   }
   writeFileSync(
     join(dir, stopAt),
-    `#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then echo "$CNI_CONTAINERID" > ${mark}; exec sleep 120; fi\nexec ${join(PLUGINS, stopAt)}\n`,
+    `#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then echo "$CNI_CONTAINERID" > ${mark}; ${onAdd}; fi\nexec ${join(PLUGINS, stopAt)}\n`,
     { mode: 0o755 },
   );
   return { dir, mark };
@@ -52,7 +53,7 @@ for (const stopAt of ['tuning', 'firewall', 'loopback']) {
     const liveId = f.container();
     const first = f.sandboxes();
     const live = await first.create(liveId);
-    const liveEp = await first.attach(live.id, request(net, { ports: [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }] }));
+    const liveEp = await first.attach(live.id, request(net, { ports: [anyTcpPort()] }));
     await first.close(); // the daemon that held it is gone: its sockets with it
 
     const { dir, mark } = stoppingPluginDir(t, stopAt);
@@ -101,3 +102,18 @@ for (const stopAt of ['tuning', 'firewall', 'loopback']) {
     assert.deepEqual(leaks(f, before), []);
   });
 }
+
+test('an ADD that fails in the middle of the chain leaves nothing: DEL ran with the leased address', async (t) => {
+  const { f, net, before } = netSetup(t);
+  const failing = `echo '{"cniVersion":"1.0.0","code":11,"msg":"tuning said no"}'; exit 1`;
+  const { dir } = stoppingPluginDir(t, 'tuning', failing);
+  const sb = f.sandboxes({ pluginDir: dir });
+  const box = await sb.create(f.container());
+  await assert.rejects(sb.attach(box.id, request(net, { macAddress: '02:42:0a:d5:00:98', ports: [anyTcpPort()] })), (e: unknown) =>
+    isBerthError(e, 'cni_plugin_failed') && e.message === `network "${net.name}": CNI plugin "tuning" ADD failed: tuning said no (CNI error 11)`,
+  );
+  assert.deepEqual(sb.get(box.id)?.endpoints, []);
+  assert.equal(Number(f.db.prepare('SELECT count(*) AS n FROM engine_endpoints').get()?.['n']), 0);
+  await sb.release(box.id);
+  assert.deepEqual(leaks(f, before), []);
+});

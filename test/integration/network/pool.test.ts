@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SandboxPool } from '../../../src/network/pool.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
-import { inNetns, iptablesLines, leaks, netFixture, request } from '../../helpers/network.ts';
+import { anyTcpPort, inNetns, iptablesLines, leaks, netFixture, netSetup, request } from '../../helpers/network.ts';
 
 test('a pool fills, serves a fitting request with a working sandbox, refills, and leaves nothing on close', async (t) => {
   const f = netFixture(t);
@@ -33,7 +33,7 @@ test('a pool fills, serves a fitting request with a working sandbox, refills, an
   inNetns(box.netns, 'busybox', 'ping', '-c', '1', '-W', '5', net.gateway);
 
   // Requests a pooled sandbox does not fit.
-  assert.equal(pool.take(f.container(), request(net, { ports: [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }] })), undefined);
+  assert.equal(pool.take(f.container(), request(net, { ports: [anyTcpPort(80, '')] })), undefined);
   assert.equal(pool.take(f.container(), request(other)), undefined);
   assert.equal(pool.take(f.container(), request(net, { macAddress: '02:42:ac:11:00:09' })), undefined);
 
@@ -54,13 +54,26 @@ test('a pool fills, serves a fitting request with a working sandbox, refills, an
 });
 
 test('a pool of size 0 makes nothing and serves nothing', async (t) => {
-  const f = netFixture(t);
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb } = netSetup(t);
   const pool = new SandboxPool(sb, net, { size: 0 });
   pool.start();
   await pool.settled();
   assert.equal(pool.ready(), 0);
   assert.equal(pool.take(f.container(), request(net)), undefined);
   await pool.close();
+});
+
+test('a take inside an open transaction joins it: rolled back, the sandbox is still pooled', async (t) => {
+  const { f, net, sb } = netSetup(t);
+  const pool = new SandboxPool(sb, net, { size: 1, refillDelayMs: 60_000 });
+  onCleanup(t, () => pool.close());
+  pool.start();
+  await pool.settled();
+  const containerId = f.container();
+  f.db.exec('BEGIN IMMEDIATE');
+  const box = pool.take(containerId, request(net));
+  assert.ok(box !== undefined);
+  f.db.exec('ROLLBACK');
+  assert.equal(sb.ofContainer(containerId), undefined);
+  assert.deepEqual(sb.pooled(net.id), [box.id]);
 });

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { isBerthError } from '../../../src/errors.ts';
 import { onCleanup } from '../../helpers/cleanup.ts';
-import { client, hostAddress, iptablesLines, leaks, netFixture, request, startServer } from '../../helpers/network.ts';
+import { client, hostAddress, leaks, netSetup, request, startServer } from '../../helpers/network.ts';
 
 function listen(t: TestContext, port = 0): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -26,10 +26,7 @@ function portOf(s: Server): number {
 }
 
 test('published TCP and UDP ports answer from the host on 127.0.0.1 and its own address; freed on release', async (t) => {
-  const f = netFixture(t);
-  const before = iptablesLines();
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb, before } = netSetup(t);
   const box = await sb.create(f.container());
   const ep = await sb.attach(
     box.id,
@@ -64,10 +61,7 @@ test('published TCP and UDP ports answer from the host on 127.0.0.1 and its own 
 });
 
 test('a host port another process holds is a clear error before anything is made', async (t) => {
-  const f = netFixture(t);
-  const before = iptablesLines();
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb, before } = netSetup(t);
   const taken = portOf(await listen(t));
   const box = await sb.create(f.container());
   await assert.rejects(
@@ -85,9 +79,7 @@ test('a host port another process holds is a clear error before anything is made
 });
 
 test('a host port range takes the first free port of the range', async (t) => {
-  const f = netFixture(t);
-  const net = f.network();
-  const sb = f.sandboxes();
+  const { f, net, sb } = netSetup(t);
   const first = portOf(await listen(t));
   const box = await sb.create(f.container());
   const ep = await sb.attach(box.id, request(net, { ports: [{ hostIp: '127.0.0.1', hostPort: first, hostPortEnd: first + 20, containerPort: 80, protocol: 'tcp' }] }));

@@ -42,6 +42,14 @@ test('a network record becomes bridge + portmap + firewall + tuning with host-lo
   assert.deepEqual(list.plugins[1], { type: 'portmap', capabilities: { portMappings: true }, snat: true });
   assert.deepEqual(list.plugins[2], { type: 'firewall', backend: 'iptables' });
   assert.deepEqual(list.plugins[3], { type: 'tuning', capabilities: { mac: true } });
+  assert.deepEqual(
+    buildConflist(record(), '/r', { ports: false, mac: false }).plugins.map((p) => p.type),
+    ['bridge', 'firewall'],
+  );
+  assert.deepEqual(
+    buildConflist(record(), '/r', { ports: false, mac: true }).plugins.map((p) => p.type),
+    ['bridge', 'firewall', 'tuning'],
+  );
 });
 
 test('an internal network has no NAT and no default route; the MTU option is passed on', () => {
