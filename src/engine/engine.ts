@@ -629,7 +629,8 @@ export class Engine {
       exitCode: code,
       ...(lost ? { error: 'berth-monitor was lost: the container was stopped' } : {}),
     });
-    await this.networkDown(id);
+    // After the exit is reported (a waiter need not wait for CNI's DEL), next in this container's queue: a start waits for it.
+    void this.serial(id, () => this.networkDown(id));
     if (oom) writeFileSync(join(containerDir(this.paths, id), 'oom'), '1\n');
     else rmSync(join(containerDir(this.paths, id), 'oom'), { force: true });
     if (oom) this.events.publish('container', 'oom', id, this.attributes(exited));
@@ -727,6 +728,8 @@ export class Engine {
       if (timeout >= 0) await this.signal(id, SIGKILL);
       await this.untilExit(id);
     }
+    // The release queued behind the exit: a stopped container's host ports are free when stop returns.
+    await this.serial(id, () => Promise.resolve());
     this.events.publish('container', 'stop', id, this.attributes(record));
     return this.mustGet(id);
   }
