@@ -21,6 +21,9 @@ import { MNT_DETACH, umount2 } from '../../src/sys/index.ts';
 import { parseMountInfo } from '../../src/sys/mountinfo.ts';
 import { importBusybox } from './engine.ts';
 import { monitorsOf } from './engine-leaks.ts';
+import { useTestNetwork } from './test-network.ts';
+
+useTestNetwork();
 
 export interface Daemon {
   pid: number;
