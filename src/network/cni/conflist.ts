@@ -3,8 +3,8 @@
  * the capability arguments (spec 1.0.0, "Deriving runtimeConfig") a request
  * adds:
  *
- *   bridge     the record's bridge as the gateway, NAT out unless internal,
- *              hairpin (a container reaches itself through a published port),
+ *   bridge     the record's bridge as the gateway (NAT out is berth's, one
+ *              rule per network: firewall.ts), hairpin (a container reaches itself through a published port),
  *              MTU from `com.docker.network.driver.mtu`; IPAM host-local on
  *              the subnet (narrowed to ipRange), leases under
  *              ROOT/network/ipam/<network id>/ beside berth's own state;
@@ -70,7 +70,8 @@ export function buildConflist(record: NetworkRecord, root: string, needs: Confli
     type: 'bridge',
     bridge: record.bridge,
     isGateway: true,
-    ipMasq: !record.internal,
+    // NAT out is one rule per network in firewall.ts, not a chain per container (see there why).
+    ipMasq: false,
     hairpinMode: true,
     capabilities: { ips: true },
     ipam: {

@@ -30,7 +30,7 @@ test('a network record becomes bridge + portmap + firewall + tuning with host-lo
   const bridge = list.plugins[0]!;
   assert.equal(bridge['bridge'], 'br-web');
   assert.equal(bridge['isGateway'], true);
-  assert.equal(bridge['ipMasq'], true);
+  assert.equal(bridge['ipMasq'], false, "NAT is berth's, per network");
   assert.equal(bridge['hairpinMode'], true);
   assert.equal(bridge['mtu'], undefined);
   assert.deepEqual(bridge['ipam'], {
@@ -52,7 +52,7 @@ test('a network record becomes bridge + portmap + firewall + tuning with host-lo
   );
 });
 
-test('an internal network has no NAT and no default route; the MTU option is passed on', () => {
+test('an internal network has no default route; the MTU option is passed on', () => {
   const list = buildConflist(record({ internal: true, options: { 'com.docker.network.driver.mtu': '1400' } }), '/r');
   const bridge = list.plugins[0]!;
   assert.equal(bridge['ipMasq'], false);
