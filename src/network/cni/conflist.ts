@@ -61,9 +61,15 @@ export function ipamDir(root: string): string {
 export interface ConflistNeeds {
   ports: boolean;
   mac: boolean;
+  /**
+   * The default route through this network: only the sandbox's first
+   * endpoint gets one (docker's one gateway per container; a second
+   * default route would send part of the traffic out of another network).
+   */
+  defaultRoute: boolean;
 }
 
-export function buildConflist(record: NetworkRecord, root: string, needs: ConflistNeeds = { ports: true, mac: true }): Conflist {
+export function buildConflist(record: NetworkRecord, root: string, needs: ConflistNeeds = { ports: true, mac: true, defaultRoute: true }): Conflist {
   const range: Record<string, string> = { subnet: record.subnet, gateway: record.gateway };
   if (record.ipRange !== undefined) Object.assign(range, rangeBounds(record));
   const bridge: PluginConf = {
@@ -78,7 +84,7 @@ export function buildConflist(record: NetworkRecord, root: string, needs: Confli
       type: 'host-local',
       ranges: [[range]],
       // Internal networks get no default route: nothing to route to (docker does the same).
-      routes: record.internal ? [] : [{ dst: '0.0.0.0/0' }],
+      routes: record.internal || !needs.defaultRoute ? [] : [{ dst: '0.0.0.0/0' }],
       dataDir: ipamDir(root),
     },
   };

@@ -92,6 +92,7 @@ test('--ip, --mac-address and the MTU option are what the container sees; a seco
   const ep2 = await sb.attach(box.id, request(second));
   assert.equal(ep2.ifname, 'eth1');
   assert.match(inNetns(box.netns, 'ip', '-o', 'link', 'show', 'eth1'), / mtu 1400 /);
+  assert.deepEqual(inNetns(box.netns, 'ip', 'route', 'show', 'default').trim().split('\n'), [`default via ${net.gateway} dev eth0 `.trim()], 'one default route, the first network\'s');
   await assert.rejects(sb.attach(box.id, request(second)), /already attached to network/);
   // The same address twice on one network is refused by host-local, and leaves nothing.
   const other = await sb.create(f.container());
