@@ -62,7 +62,6 @@ export const ERROR_CODES = {
   run_flag_invalid: 'invalid_argument',
   run_flags_conflict: 'invalid_argument',
   run_network_unsupported: 'unsupported',
-  run_publish_unsupported: 'unsupported',
   exec_privileged_unsupported: 'unsupported',
   run_no_command: 'invalid_argument',
   run_fact_missing: 'internal',
@@ -337,6 +336,11 @@ export const ERROR_CODES = {
   volume_in_use: 'failed_precondition',
   volume_not_found: 'not_found',
   volume_path_unsafe: 'failed_precondition',
+  // Docker API: request bodies in Docker's shapes, and what a daemon without swarm answers
+  api_field_invalid: 'invalid_argument',
+  api_field_unsupported: 'invalid_argument',
+  api_swarm_inactive: 'unavailable',
+  api_swarm_unsupported: 'unsupported',
   // network: records of networks (src/network/networks.ts, subnets.ts) and their API and CLI
   network_ambiguous: 'invalid_argument',
   network_connect_unavailable: 'unsupported',
@@ -355,6 +359,7 @@ export const ERROR_CODES = {
   network_subnet_overlap: 'failed_precondition',
   // engine: a container's networks
   container_network_gone: 'not_found',
+  engine_network_missing: 'internal',
   container_network_exists: 'already_exists',
   container_network_mode: 'failed_precondition',
   network_alias_unsupported: 'invalid_argument',
@@ -417,6 +422,13 @@ export const ERROR_CODES = {
   dns_listen_failed: 'unavailable',
   dns_option_invalid: 'invalid_argument',
   dns_upstream_invalid: 'invalid_argument',
+  // Docker API image routes (dockerimg)
+  api_build_option_unsupported: 'unsupported',
+  api_import_unsupported: 'unsupported',
+  api_push_all_tags_unsupported: 'unsupported',
+  api_registry_auth_invalid: 'invalid_argument',
+  api_save_several_unsupported: 'unsupported',
+  image_in_use: 'failed_precondition',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

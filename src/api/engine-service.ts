@@ -5,6 +5,7 @@
  * and disk routes, and fills `/info`'s counts and the metrics.
  */
 import type { Engine } from '../engine/engine.ts';
+import { internal } from '../errors.ts';
 import type { ApiServer } from './server.ts';
 import type { Service } from './service.ts';
 import { containerRoutes } from './routes/containers.ts';
@@ -96,11 +97,12 @@ export async function startEngine(server: ApiServer, service: Service, net: Engi
   execRoutes(server.router, engine, sessions);
   opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);
-  if (layer === undefined) throw new Error('berthd: the engine was opened without its network layer');
+  if (layer === undefined) throw internal('engine_network_missing', 'berthd: the engine was opened without its network layer');
   // Listed from the start, as dockerd lists its bridge network.
   layer.defaultNetwork();
   networkRoutes(server.router, { networks: layer.networks, events: engine.events, connector: engine });
   systemRoutes(server.router, engine);
+  (await import('./routes/images.ts')).imageRoutes(server, engine);
   const byState = (): Record<string, number> => {
     const counts: Record<string, number> = {};
     for (const r of engine.containers.list()) counts[r.state] = (counts[r.state] ?? 0) + 1;

@@ -24,6 +24,7 @@ import { alreadyExists, failedPrecondition, invalidArgument, isBerthError, notFo
 import { inTransaction, isUniqueViolation } from '../sqlite.ts';
 import { parseStoredLabels, storedInt, storedOptionalString, storedString } from '../sqlite-row.ts';
 import { allocateSubnet, checkSubnet, formatIpv4, hostNetworks, overlaps, parseCidr, parseIpv4, type Cidr, type SubnetPlan } from './subnets.ts';
+import { buildConflist, MTU_OPTION } from './cni/conflist.ts';
 import type { NetworkRecord } from './types.ts';
 
 export const DEFAULT_NETWORK = 'bridge';
@@ -32,7 +33,7 @@ export const DEFAULT_BRIDGE = 'berth0';
 export const PREDEFINED_NETWORKS: readonly string[] = ['bridge', 'host', 'none', 'default'];
 /** The driver option naming the host bridge, as docker's. */
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
-const SUPPORTED_OPTIONS = new Set([BRIDGE_NAME_OPTION]);
+const SUPPORTED_OPTIONS = new Set([BRIDGE_NAME_OPTION, MTU_OPTION]);
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const MAX_NAME = 255;
@@ -145,19 +146,22 @@ export class NetworkStore {
     return inTransaction(this.db, () => {
       if (this.byName(name) !== undefined) throw alreadyExists('network_exists', `network with name ${name} already exists`, { details: { name } });
       const plan = given === undefined ? this.allocate(name) : this.checkFree(name, given);
+      const record: NetworkRecord = {
+        id,
+        name,
+        driver: 'bridge',
+        bridge,
+        ...plan,
+        internal: input.internal === true,
+        dns: true,
+        labels: input.labels ?? {},
+        options,
+        created: new Date().toISOString(),
+      };
+      // What the CNI side would refuse at the first attach (an MTU out of range) is refused now, before the record exists.
+      buildConflist(record, '');
       try {
-        return this.insert({
-          id,
-          name,
-          driver: 'bridge',
-          bridge,
-          ...plan,
-          internal: input.internal === true,
-          dns: true,
-          labels: input.labels ?? {},
-          options,
-          created: new Date().toISOString(),
-        });
+        return this.insert(record);
       } catch (err) {
         if (isUniqueViolation(err)) throw alreadyExists('network_exists', `network "${name}": its bridge name "${bridge}" is taken by another network`, { cause: err, details: { name, bridge } });
         throw err;

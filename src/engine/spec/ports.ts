@@ -80,7 +80,8 @@ export function parsePublish(raw: string): PortRequest[] {
     for (let p = c.start; p <= c.end; p++) out.push({ hostIp, hostPort: 0, containerPort: p, protocol });
     return out;
   }
-  const h = parseRange(flag, raw, host, 'host port');
+  // docker's "0" host port: any free one.
+  const h = host === '0' ? { start: 0, end: 0 } : parseRange(flag, raw, host, 'host port');
   const hostLength = h.end - h.start;
   const containerLength = c.end - c.start;
   if (containerLength === 0 && hostLength > 0) {

@@ -418,4 +418,22 @@ export class RegistryClient {
     const tags = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)['tags'] : undefined;
     return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
   }
+
+  /**
+   * The repositories the registry lists (`/v2/_catalog`, optional in the
+   * distribution spec), following its Link pages up to `max` names.
+   */
+  async catalog(max = 10_000): Promise<string[]> {
+    const out: string[] = [];
+    let target: string | undefined = '/v2/_catalog?n=1000';
+    while (target !== undefined && out.length < max) {
+      const res = await this.request({ method: 'GET', target, scopes: ['registry:catalog:*'], ok: [200], what: `catalog of ${this.registry}` });
+      const doc = parseJson(await readBody(res, MAX_MANIFEST_BYTES), `catalog of ${this.registry}`);
+      const repos = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)['repositories'] : undefined;
+      if (Array.isArray(repos)) out.push(...repos.filter((r): r is string => typeof r === 'string'));
+      const next = /<([^>]+)>;\s*rel="?next"?/.exec(header(res, 'link') ?? '')?.[1];
+      target = next !== undefined && next.startsWith('/v2/_catalog?') ? next : undefined;
+    }
+    return out.slice(0, max);
+  }
 }

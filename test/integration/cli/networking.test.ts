@@ -15,6 +15,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { createContainer } from '../../helpers/berthd-process.ts';
 import { startDaemon, show, type TestDaemon } from '../../helpers/daemon.ts';
 import { outsideNamespace, startServer } from '../../helpers/network.ts';
 
@@ -150,16 +151,17 @@ test('a user network: names and aliases resolve between its containers, other na
     assert.match(dbIp, new RegExp(`^10\\.217\\.${x}\\.\\d+$`));
     const out = await d.ok([
       'run', '--rm', '--network', front, 'busybox', 'sh', '-c',
-      `cat /etc/resolv.conf; wget -qO- http://web-${x}/hostname; wget -qO- http://www/hostname; nslookup db-${x} >/dev/null 2>&1 && echo resolved-other || echo no-other-name; wget -T 2 -qO- http://${dbIp}/hostname 2>&1 || echo isolated`,
+      `cat /etc/resolv.conf; wget -qO- http://web-${x}/hostname; wget -qO- http://www/hostname; nslookup db-${x} >/dev/null 2>&1 && echo resolved-other || echo no-other-name; nc -w 2 ${dbIp} 80 </dev/null && echo reachable || echo isolated`,
     ]);
     assert.match(out, new RegExp(`^nameserver 10\\.216\\.${x}\\.1$`, 'm'), out);
     const short = started[0]!.slice(0, 12);
     assert.equal(out.split('\n').filter((l) => l === short).length, 2, out);
     assert.match(out, /no-other-name/);
-    assert.match(out, /isolated/);
+    // busybox's wget -T crashes (SIGSEGV) in this build: nc's connect timeout tells a dropped connection instead.
+    assert.match(out, /^isolated$/m);
     // Connected to the other network as well, it reaches db by its address there.
     await d.ok(['network', 'connect', back, `web-${x}`]);
-    const across = await d.ok(['exec', `web-${x}`, 'wget', '-T', '3', '-qO-', `http://${dbIp}/hostname`]);
+    const across = await d.ok(['exec', `web-${x}`, 'wget', '-qO-', `http://${dbIp}/hostname`]);
     assert.equal(across.trim(), started[1]!.slice(0, 12));
     await d.ok(['network', 'disconnect', back, `web-${x}`]);
     const rm = await d.berth(['network', 'rm', front]);
@@ -192,10 +194,11 @@ test('to the host and out through NAT to a server in another namespace (never an
 test(`${CYCLES} create/start/remove cycles, then kill -9 of berthd with containers running and its restart: nothing is left behind`, async () => {
   const prefixes = [subnetPrefix()];
   const before = footprint([d.bridge], prefixes);
+  // Through the API, as the CLI sends them (the CLI's own start-up is not what is tested here).
   for (let i = 0; i < CYCLES; i++) {
-    const id = (await d.ok(['create', '-p', '0:80', 'busybox', 'true'])).trim();
-    await d.ok(['start', id]);
-    await d.ok(['rm', '-f', id]);
+    const id = await createContainer(d.client, ['true'], { publish: ['0:80'] });
+    await d.client.json('POST', `/containers/${id}/start`);
+    await d.client.json('DELETE', `/containers/${id}`, { query: { force: true } });
   }
   assert.deepEqual(footprint([d.bridge], prefixes), before);
   const running = (await d.ok(['run', '-d', '-p', '127.0.0.1::80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'])).trim();

@@ -118,7 +118,7 @@ test('create refuses other drivers, unknown options, bad or taken names and pre-
   s.networks.create({ name: 'taken' });
   const before = s.rows();
   throws(() => s.networks.create({ name: 'x', driver: 'macvlan' }), 'network_driver_unsupported', '"macvlan"');
-  throws(() => s.networks.create({ name: 'x', options: { 'com.docker.network.driver.mtu': '1400' } }), 'network_option_invalid', 'com.docker.network.driver.mtu');
+  throws(() => s.networks.create({ name: 'x', options: { 'com.docker.network.bridge.enable_icc': 'false' } }), 'network_option_invalid', 'com.docker.network.bridge.enable_icc');
   throws(() => s.networks.create({ name: 'x', options: { 'com.docker.network.bridge.name': 'eth0' } }), 'network_option_invalid', 'exists on the host');
   throws(() => s.networks.create({ name: 'x', options: { 'com.docker.network.bridge.name': 'much-too-long-name' } }), 'network_option_invalid', 'not an interface name');
   throws(() => s.networks.create({ name: 'taken' }), 'network_exists', 'taken');
@@ -126,6 +126,9 @@ test('create refuses other drivers, unknown options, bad or taken names and pre-
   throws(() => s.networks.create({ name: '' }), 'network_name_invalid', 'required');
   for (const name of ['bridge', 'host', 'none', 'default']) throws(() => s.networks.create({ name }), 'network_predefined', name);
   assert.deepEqual(s.rows(), before);
+  throws(() => s.networks.create({ name: 'x', options: { 'com.docker.network.driver.mtu': '20' } }), 'cni_mtu_invalid', 'com.docker.network.driver.mtu="20"');
+  assert.deepEqual(s.rows(), before);
+  assert.deepEqual(s.networks.create({ name: 'small', options: { 'com.docker.network.driver.mtu': '1400' } }).options, { 'com.docker.network.driver.mtu': '1400' });
   const own = s.networks.create({ name: 'own', options: { 'com.docker.network.bridge.name': 'br-own' } });
   assert.equal(own.bridge, 'br-own');
   throws(() => s.networks.create({ name: 'own2', options: { 'com.docker.network.bridge.name': 'br-own' } }), 'network_exists', 'br-own');

@@ -22,7 +22,7 @@ export const NETWORK_CREATE_FLAGS = [
   { name: 'ip-range', type: 'list', value: 'strings', help: 'Allocate container ip from a sub-range' },
   { name: 'internal', type: 'bool', help: 'Restrict external access to the network' },
   { name: 'label', type: 'list', value: 'list', help: 'Set metadata on a network' },
-  { name: 'opt', short: 'o', type: 'list', value: 'map', help: 'Set driver specific options (com.docker.network.bridge.name)' },
+  { name: 'opt', short: 'o', type: 'list', value: 'map', help: 'Set driver specific options (com.docker.network.bridge.name, com.docker.network.driver.mtu)' },
 ] as const satisfies readonly FlagSpec[];
 
 export const NETWORK_LS_FLAGS = [

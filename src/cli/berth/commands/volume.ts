@@ -5,7 +5,7 @@ import { filtersParam, parseFilters } from '../format/filters.ts';
 import { inspectEach } from './inspect-each.ts';
 import { removeEach } from './remove-each.ts';
 import { renderList } from '../format/list.ts';
-import { humanSize } from '../format/units.ts';
+import { humanSize } from '../../../go-units.ts';
 
 export const create = defineCommand({
   args: ['[VOLUME]'],

@@ -8,7 +8,7 @@
 import { headerLabel, renderList } from './list.ts';
 import { goTimeString } from './ps.ts';
 import { marshalContext, TYPE_NAME } from './template.ts';
-import { truncateId } from './units.ts';
+import { truncateId } from '../../../go-units.ts';
 import { naturalCompare } from './volume.ts';
 
 export interface NetworkSummary {

@@ -187,6 +187,8 @@ export async function runContainer(options: RunContainerOptions): Promise<number
     const { stdout, stderr } = created.execution;
     const output = Promise.all([pump(stdout, 'stdout', options.onOutput), pump(stderr, 'stderr', options.onOutput)]);
     options.signal?.addEventListener('abort', kill, { once: true });
+    // An abort while create ran fired before the listener was there: the container must not start.
+    options.signal?.throwIfAborted();
     await start(ctx, id);
     options.onStart?.(id);
     const status = await created.execution.exited;

@@ -10,6 +10,7 @@ test('-p in docker\'s forms: container only, host:container, ip:host:container, 
   assert.deepEqual(parsePublish('127.0.0.1:8080:80/udp'), [{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'udp' }]);
   assert.deepEqual(parsePublish('127.0.0.1::80'), [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
   assert.deepEqual(parsePublish('0.0.0.0:81:80'), [{ hostIp: '', hostPort: 81, containerPort: 80, protocol: 'tcp' }]);
+  assert.deepEqual(parsePublish('0:80'), [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
   assert.deepEqual(parsePublish('[::1]:8080:80/TCP'), [{ hostIp: '::1', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
 });
 

@@ -6,7 +6,7 @@
  * Ellipsis.
  */
 
-export { humanDuration } from '../../../human-duration.ts';
+export { humanDuration } from './human-duration.ts';
 
 /**
  * Whether x lies exactly halfway at the `digits`-th significant digit (or,
