@@ -1072,6 +1072,16 @@ export class Engine {
         }
       }
     }
+    // An --rm container whose exit was recorded but whose removal a crash cut off: removed now, as its exit asked.
+    for (const r of this.containers.list()) {
+      if (r.state !== 'exited' || !readStoredOptions(r.options, r.name).run.autoRemove) continue;
+      try {
+        await this.remove(r.id, { force: true, volumes: true });
+        report.cleaned.push(r.id);
+      } catch (err) {
+        this.events.publish('container', 'error', r.id, { error: describeError(err) });
+      }
+    }
     // Docker's rule at a daemon start: `always` restarts even after a user's stop, `unless-stopped` only without one.
     for (const r of this.containers.list()) {
       if (r.state !== 'exited' || this.restartTimers.has(r.id)) continue;

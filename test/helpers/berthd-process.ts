@@ -59,7 +59,7 @@ export async function daemonFixture(): Promise<DaemonFixture> {
   const root = join(base, 'root');
   const runRoot = mkdtempSync('/tmp/bf-');
   const socket = join(runRoot, 'berth.sock');
-  const log = join(base, 'berthd.log');
+  const log = process.env['BERTH_TEST_FAULT_LOG'] ?? join(base, 'berthd.log');
   const images = await ImageStore.open({ root });
   await importBusybox(images, join(base, 'scratch'));
   images.close();
