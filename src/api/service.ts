@@ -7,7 +7,7 @@
  * and outlives the daemon.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { failedPrecondition } from '../errors.ts';
+import { describeError, failedPrecondition } from '../errors.ts';
 import { tryLockExclusive } from '../sys/flock.ts';
 import type { Logger } from './log.ts';
 import type { DaemonPaths } from './paths.ts';
@@ -94,6 +94,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await options.onStart?.(server, service);
     await server.listen(paths.socket, options.socketGid === undefined ? {} : { gid: options.socketGid });
   } catch (err) {
+    // What onStart made (the engine's network pool, its resolver) is let go before the lock.
+    try {
+      await options.onStop?.();
+    } catch (stopErr) {
+      logger.warn('berthd: stopping what started failed', { err: describeError(stopErr) });
+    }
     closeSync(lockFd);
     throw err;
   }
