@@ -10,8 +10,9 @@ import type { DaemonPaths } from '../../api/paths.ts';
 import type { ApiServer } from '../../api/server.ts';
 import { startService, type Service } from '../../api/service.ts';
 import { groupId } from '../../api/socket.ts';
-import { startEngine, type EngineNetworkOptions } from '../../api/engine-service.ts';
+import { startEngine, type EngineGatewayOptions, type EngineNetworkOptions } from '../../api/engine-service.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { DEFAULT_GATEWAY, parseGatewayAddress } from '../../faas/gateway.ts';
 
 export interface ServeOptions {
   paths: DaemonPaths;
@@ -23,6 +24,8 @@ export interface ServeOptions {
   /** The socket's group (dockerd's -G): given, it must exist; by default "berth" when there is one, else root's. */
   group?: string | undefined;
   network?: EngineNetworkOptions;
+  /** The functions gateway's address (--gateway); undefined: off. */
+  gateway?: EngineGatewayOptions | undefined;
 }
 
 export const DEFAULT_SOCKET_GROUP = 'berth';
@@ -44,6 +47,12 @@ export function networkOptions(f: { bridge?: string | undefined; bip?: string | 
   };
 }
 
+/** berthd's --gateway: ADDR:PORT, or off; the default when not given. */
+export function gatewayOption(raw: string | undefined): EngineGatewayOptions | undefined {
+  if (raw === 'off') return undefined;
+  return { ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY), required: raw !== undefined };
+}
+
 /** Serves until stopped; the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, ...(options.write ? { write: options.write } : {}) });
@@ -55,7 +64,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       paths: options.paths,
       logger,
       // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
-      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc, options.network))),
+      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc, options.network, options.gateway))),
       onStop: () => engine?.shutdown(),
       socketGid: gid,
     });
