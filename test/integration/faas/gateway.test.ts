@@ -152,8 +152,14 @@ test('metrics count the invocations by function and code, with their durations',
     const m = new RegExp(`^gateway_function_invocation_total\\{function_name="echo.openfaas-fn",code="${code}"\\} (\\d+)$`, 'm').exec(text);
     return m === null ? 0 : Number(m[1]);
   };
-  for (let i = 0; i < 3; i++) assert.equal((await gw.fetch('/function/echo', { auth: false })).status, 200);
-  assert.equal((await gw.fetch('/function/echo/missing.html', { auth: false })).status, 404);
+  // Each answer read to its end: an invocation is counted when its response is.
+  const call = async (path: string): Promise<number> => {
+    const r = await gw.fetch(path, { auth: false });
+    await r.text();
+    return r.status;
+  };
+  for (let i = 0; i < 3; i++) assert.equal(await call('/function/echo'), 200);
+  assert.equal(await call('/function/echo/missing.html'), 404);
   const text = await gw.fetch('/metrics', { auth: false }).then((r) => r.text());
   assert.equal(count(text, '200') - count(before, '200'), 3, text);
   assert.equal(count(text, '404') - count(before, '404'), 1, text);
@@ -207,6 +213,7 @@ test('scale-function sets the replicas; an update replaces them with no failed r
   await loop;
   assert.deepEqual(failures, []);
   assert.ok(ok > 0);
+  console.log(`# ${ok} requests answered 200 during the update, none failed`);
   const s = await readyReplicas('echo', 2);
   assert.deepEqual(s.envVars, { GREETING: 'hello again' });
 });
@@ -242,4 +249,30 @@ test('delete removes the function and all its replicas', async () => {
   const gone = await gw.fetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: 'sleepy' }) });
   assert.equal(gone.status, 200);
   assert.deepEqual(await replicasOf('sleepy'), []);
+});
+
+test('a function whose replicas cannot start answers 502 saying why, and is retried', async () => {
+  await deployEcho('broken', { image: 'busybox:latest', envProcess: 'echo failing on purpose; exit 3' });
+  const r = await gw.fetch('/function/broken', { auth: false });
+  const text = await r.text();
+  assert.equal(r.status, 502, text);
+  assert.match(text, /function "broken": no replica could start/);
+  const del = await gw.fetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: 'broken' }) });
+  assert.equal(del.status, 200);
+  await until('no replica of broken left', async () => ((await replicasOf('broken')).length === 0 ? true : undefined));
+});
+
+test('replicas outlive berthd: a restarted berthd adopts them (no second replica) and serves them', async () => {
+  await deployEcho('survivor');
+  await readyReplicas('survivor', 1);
+  const [before] = await replicasOf('survivor');
+  assert.ok(before !== undefined);
+  await d.kill9();
+  await d.restart();
+  gw = gatewayClient(d.gateway!, d.root);
+  await readyReplicas('survivor', 1);
+  const r = await gw.fetch('/function/survivor', { auth: false });
+  assert.equal(r.status, 200);
+  const after = await replicasOf('survivor');
+  assert.deepEqual(after.map((c) => c.Id), [before.Id]);
 });
