@@ -28,15 +28,7 @@ export interface EngineNetworkOptions {
 
 export const DEFAULT_NETWORK_POOL = 2;
 
-/** The functions gateway (berthd's --gateway): where it listens; undefined: off. */
-export interface EngineGatewayOptions {
-  host: string;
-  port: number;
-  /** Asked for by flag: a gateway that cannot listen stops berthd. By default berthd goes on without it, saying why. */
-  required: boolean;
-}
-
-export async function startEngine(server: ApiServer, service: Service, net: EngineNetworkOptions = {}, gateway?: EngineGatewayOptions): Promise<Engine> {
+export async function startEngine(server: ApiServer, service: Service, net: EngineNetworkOptions = {}): Promise<Engine> {
   const { Engine } = await import('../engine/engine.ts');
   const { pullImage } = await import('../image/copy/pull.ts');
   const { NetworkLayer } = await import('../network/layer.ts');
@@ -126,18 +118,5 @@ export async function startEngine(server: ApiServer, service: Service, net: Engi
   server.metrics.collect('berth_containers_running', 'Containers running', () => byState()['running'] ?? 0);
   server.metrics.collect('berth_containers', 'Containers known to the engine', () => engine.containers.list().length);
   engine.events.subscribe((e) => server.logger.debug('event', { type: e.Type, action: e.Action, id: e.Actor.ID }));
-  if (gateway !== undefined) {
-    const { startGateway } = await import('../faas/gateway.ts');
-    try {
-      const gw = await startGateway({ engine, root: service.paths.root, host: gateway.host, port: gateway.port, logger: server.logger });
-      engine.onClose(() => void gw.close());
-    } catch (err) {
-      if (gateway.required) {
-        await engine.shutdown();
-        throw err;
-      }
-      server.logger.warn('functions gateway not started (berthd --gateway chooses another address)', { host: gateway.host, port: gateway.port, err });
-    }
-  }
   return engine;
 }

@@ -12,14 +12,13 @@
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../api/log.ts';
-import { DEFAULT_MAX_BODY_BYTES, readBody } from '../api/body.ts';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
 import { AUTH_REALM, authorized, loadCredentials, type Credentials } from './auth.ts';
 import { DEFAULT_NAMESPACE } from './deployment.ts';
-import { GatewayMetrics } from './metrics.ts';
+import type { FaasLogger } from './log.ts';
+import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
 import { functionRoutes } from './routes/functions.ts';
@@ -36,7 +35,9 @@ export interface GatewayOptions {
   root: string;
   host: string;
   port: number;
-  logger: Logger;
+  logger: FaasLogger;
+  /** Where the gateway's metrics go (berthd hands in a registry of its own for /metrics on the gateway). */
+  metrics: MetricsRegistryLike;
   /** How long a request waits for a replica of a function at zero (default 60 s). */
   coldStartWaitMs?: number;
   readyTimeoutMs?: number;
@@ -57,6 +58,20 @@ export function parseGatewayAddress(raw: string): { host: string; port: number }
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
+/** A deployment is a few KiB; a body past this is refused before it is read whole. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readCapped(req: IncomingMessage, cap: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > cap) throw invalidArgument('faas_body_invalid', `request body: larger than ${cap} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 function splitUrl(url: string): { path: string; search: string } {
   const q = url.indexOf('?');
   return q < 0 ? { path: url, search: '' } : { path: url.slice(0, q), search: url.slice(q) };
@@ -75,7 +90,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const store = new FunctionStore(o.engine.containers.db);
   const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
-  const metrics = new GatewayMetrics(namespace, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
+  const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
   const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics })];
@@ -90,7 +105,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       return;
     }
     if (method === 'GET' && path === '/metrics') {
-      send(res, { status: 200, text: metrics.registry.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' });
+      send(res, { status: 200, text: o.metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' });
       return;
     }
     if (path.startsWith('/system/') && !authorized(req.headers.authorization, credentials)) {
@@ -114,7 +129,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       params: found.params,
       query: new URLSearchParams(search),
       json: async () => {
-        const body = await readBody(req, DEFAULT_MAX_BODY_BYTES);
+        const body = await readCapped(req, MAX_BODY_BYTES);
         if (body.length === 0) return undefined;
         try {
           return JSON.parse(body.toString('utf8')) as unknown;

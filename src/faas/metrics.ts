@@ -4,20 +4,27 @@
  * code, their durations as a histogram, and the replicas each function has
  * ready. A function is named as OpenFaaS names it in metrics: NAME.NAMESPACE.
  */
-import { MetricsRegistry, type Counter, type Histogram } from '../api/metrics.ts';
+type Labels = Readonly<Record<string, string>>;
+
+/** The part of a Prometheus registry the gateway uses (berthd's, src/api/metrics.ts, fits it). */
+export interface MetricsRegistryLike {
+  counter(name: string, help: string): { inc(labels?: Labels, n?: number): void };
+  histogram(name: string, help: string): { observe(v: number, labels?: Labels): void };
+  collect(name: string, help: string, collect: () => number | readonly (readonly [Labels, number])[]): void;
+  render(): string;
+}
 
 export class GatewayMetrics {
-  readonly registry = new MetricsRegistry();
-  private readonly invocations: Counter;
-  private readonly seconds: Histogram;
+  private readonly invocations: { inc(labels?: Labels, n?: number): void };
+  private readonly seconds: { observe(v: number, labels?: Labels): void };
   private readonly counts = new Map<string, number>();
   private readonly namespace: string;
 
-  constructor(namespace: string, replicaCounts: () => Iterable<readonly [string, number]>) {
+  constructor(namespace: string, registry: MetricsRegistryLike, replicaCounts: () => Iterable<readonly [string, number]>) {
     this.namespace = namespace;
-    this.invocations = this.registry.counter('gateway_function_invocation_total', 'Function invocations, by function and status code');
-    this.seconds = this.registry.histogram('gateway_functions_seconds', 'Function invocation time taken, by function and status code');
-    this.registry.collect('gateway_service_count', 'Replicas ready, by function', () =>
+    this.invocations = registry.counter('gateway_function_invocation_total', 'Function invocations, by function and status code');
+    this.seconds = registry.histogram('gateway_functions_seconds', 'Function invocation time taken, by function and status code');
+    registry.collect('gateway_service_count', 'Replicas ready, by function', () =>
       [...replicaCounts()].map(([fn, n]) => [{ function_name: this.label(fn) }, n] as const),
     );
   }

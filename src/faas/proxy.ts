@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Logger } from '../api/log.ts';
+import type { FaasLogger } from './log.ts';
 import { describeError, isBerthError } from '../errors.ts';
 import { REPLICA_PORT } from './replica-options.ts';
 import type { Replica } from './replicas.ts';
@@ -22,7 +22,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'p
 export interface ProxyDeps {
   scaler: Scaler;
   metrics: GatewayMetrics;
-  logger: Logger;
+  logger: FaasLogger;
   agent: Agent;
   /** How long a request may wait for a replica (scale from zero; default 60 s). */
   waitMs: number;

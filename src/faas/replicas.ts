@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
-import type { Logger } from '../api/log.ts';
+import type { FaasLogger } from './log.ts';
 import { delay } from '../delay.ts';
 import type { Engine } from '../engine/engine.ts';
 import { addressOf } from '../engine/networking.ts';
@@ -43,7 +43,7 @@ export interface ReplicaOptions {
   engine: Engine;
   store: FunctionStore;
   namespace: string;
-  logger: Logger;
+  logger: FaasLogger;
   /** How long a new replica may take to accept a connection on :8080 (default 60 s). */
   readyTimeoutMs?: number;
   /** How long a retired replica may take to answer what it serves (default 30 s). */
@@ -148,7 +148,13 @@ export class Replicas {
       if (rec !== undefined && revision === rec.revision && v.record.state === 'running') {
         const replica: Replica = { id: v.record.id, name: v.record.name, fn, revision, address: undefined, state: 'starting', inflight: 0 };
         this.add(replica);
-        void this.becomeReady(replica).catch((err: unknown) => this.o.logger.warn('adopted replica not ready', { function: fn, id: replica.id, err }));
+        void this.becomeReady(replica).catch(async (err: unknown) => {
+          this.o.logger.warn('adopted replica not ready; replacing it', { function: fn, id: replica.id, err });
+          if (replica.state === 'gone') return;
+          this.drop(replica);
+          await this.removeContainer(replica.id);
+          await this.reconcile(fn);
+        });
       } else {
         await this.removeContainer(v.record.id);
       }

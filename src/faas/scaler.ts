@@ -6,7 +6,7 @@
  * Either change is written to the function's record first, so a berthd
  * restarted in between brings up what the record says.
  */
-import type { Logger } from '../api/log.ts';
+import type { FaasLogger } from './log.ts';
 import { initialReplicas } from './deployment.ts';
 import type { Replica, Replicas } from './replicas.ts';
 import type { FunctionStore } from './store.ts';
@@ -16,7 +16,7 @@ export interface ScalerOptions {
   store: FunctionStore;
   replicas: Replicas;
   namespace: string;
-  logger: Logger;
+  logger: FaasLogger;
   /** How often idle functions are looked for (default 250 ms). */
   tickMs?: number;
 }

@@ -11,7 +11,8 @@ import { BERTH_VERSION } from '../../api/system-routes.ts';
 import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
 import { DEFAULT_ROOT } from '../../image/store/store.ts';
-import { gatewayOption, networkOptions, serve } from './serve.ts';
+import { gatewayOption } from './gateway.ts';
+import { networkOptions, serve } from './serve.ts';
 
 const HELP = `Usage: berthd [OPTIONS]
 

@@ -10,9 +10,10 @@ import type { DaemonPaths } from '../../api/paths.ts';
 import type { ApiServer } from '../../api/server.ts';
 import { startService, type Service } from '../../api/service.ts';
 import { groupId } from '../../api/socket.ts';
-import { startEngine, type EngineGatewayOptions, type EngineNetworkOptions } from '../../api/engine-service.ts';
+import { startEngine, type EngineNetworkOptions } from '../../api/engine-service.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { DEFAULT_GATEWAY, parseGatewayAddress } from '../../faas/gateway.ts';
+import type { Gateway } from '../../faas/gateway.ts';
+import { startDaemonGateway, type GatewayFlag } from './gateway.ts';
 
 export interface ServeOptions {
   paths: DaemonPaths;
@@ -25,7 +26,7 @@ export interface ServeOptions {
   group?: string | undefined;
   network?: EngineNetworkOptions;
   /** The functions gateway's address (--gateway); undefined: off. */
-  gateway?: EngineGatewayOptions | undefined;
+  gateway?: GatewayFlag | undefined;
 }
 
 export const DEFAULT_SOCKET_GROUP = 'berth';
@@ -47,12 +48,6 @@ export function networkOptions(f: { bridge?: string | undefined; bip?: string | 
   };
 }
 
-/** berthd's --gateway: ADDR:PORT, or off; the default when not given. */
-export function gatewayOption(raw: string | undefined): EngineGatewayOptions | undefined {
-  if (raw === 'off') return undefined;
-  return { ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY), required: raw !== undefined };
-}
-
 /** Serves until stopped; the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, ...(options.write ? { write: options.write } : {}) });
@@ -60,12 +55,28 @@ export async function serve(options: ServeOptions): Promise<number> {
   let service: Service;
   try {
     let engine: Engine | undefined;
+    let gateway: Gateway | undefined;
     service = await startService({
       paths: options.paths,
       logger,
       // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
-      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc, options.network, options.gateway))),
-      onStop: () => engine?.shutdown(),
+      onStart:
+        options.onStart ??
+        (async (server, svc) => {
+          engine = await startEngine(server, svc, options.network);
+          if (options.gateway !== undefined) {
+            try {
+              gateway = await startDaemonGateway(engine, svc.paths.root, options.gateway, server.logger);
+            } catch (err) {
+              await engine.shutdown();
+              throw err;
+            }
+          }
+        }),
+      onStop: async () => {
+        await gateway?.close();
+        await engine?.shutdown();
+      },
       socketGid: gid,
     });
   } catch (err) {

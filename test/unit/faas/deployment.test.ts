@@ -105,7 +105,7 @@ test("a replica's run options: OpenFaaS's labels, env and fprocess, the default 
 
 test("berthd's --gateway: ADDR:PORT or off; the default is 127.0.0.1:8080 and may be busy without stopping berthd", async () => {
   const { parseGatewayAddress } = await import('../../../src/faas/gateway.ts');
-  const { gatewayOption } = await import('../../../src/cli/berthd/serve.ts');
+  const { gatewayOption } = await import('../../../src/cli/berthd/gateway.ts');
   assert.deepEqual(parseGatewayAddress('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
   assert.deepEqual(parseGatewayAddress('[::1]:8080'), { host: '::1', port: 8080 });
   for (const bad of ['8080', 'localhost', '1.2.3.4:99999', 'host name:80']) {

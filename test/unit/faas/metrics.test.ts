@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MetricsRegistry } from '../../../src/api/metrics.ts';
 import { GatewayMetrics } from '../../../src/faas/metrics.ts';
 
 test("the gateway's metrics in Prometheus' text format: counter, histogram, replicas", () => {
-  const m = new GatewayMetrics('openfaas-fn', () => [['echo', 2]]);
+  const registry = new MetricsRegistry();
+  const m = new GatewayMetrics('openfaas-fn', registry, () => [['echo', 2]]);
   m.invoked('echo', 200, 0.003);
   m.invoked('echo', 200, 0.2);
   m.invoked('echo', 502, 7);
-  const text = m.registry.render();
+  const text = registry.render();
   assert.match(text, /^# TYPE gateway_function_invocation_total counter$/m);
   assert.match(text, /^gateway_function_invocation_total\{function_name="echo.openfaas-fn",code="200"\} 2$/m);
   assert.match(text, /^gateway_function_invocation_total\{function_name="echo.openfaas-fn",code="502"\} 1$/m);

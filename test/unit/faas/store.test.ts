@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MetricsRegistry } from '../../../src/api/metrics.ts';
 import { openEngineDatabase } from '../../../src/engine/store/db.ts';
 import { isBerthError } from '../../../src/errors.ts';
 import { parseDeployment } from '../../../src/faas/deployment.ts';
@@ -49,7 +50,7 @@ test("FunctionStatus has OpenFaaS's fields", (t) => {
   const db = openEngineDatabase(join(tempDir(t, 'faas-store-'), 'berth.db'));
   t.after(() => db.close());
   const rec = new FunctionStore(db).create(spec({ limits: { memory: '128Mi' } }), 1);
-  const metrics = new GatewayMetrics('openfaas-fn', () => []);
+  const metrics = new GatewayMetrics('openfaas-fn', new MetricsRegistry(), () => []);
   metrics.invoked('fn', 200, 0.01);
   const replicas = { ready: () => 1 } as unknown as Replicas;
   assert.deepEqual(functionStatus(rec, { replicas, metrics }), {
