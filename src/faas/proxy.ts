@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FaasLogger } from './log.ts';
 import { describeError, isBerthError } from '../errors.ts';
-import { REPLICA_PORT } from './replica-options.ts';
 import type { Replica } from './replicas.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Scaler } from './scaler.ts';
@@ -78,7 +77,7 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
       const up = request(
         {
           host: replica!.address,
-          port: REPLICA_PORT,
+          port: replica!.port,
           method: req.method,
           path: `${rest === '' ? '/' : rest}${search}`,
           headers: forwardHeaders(req.headers, { 'X-Call-Id': callId, 'X-Start-Time': String(startTime), 'X-Forwarded-Host': req.headers.host ?? '', 'X-Forwarded-For': req.socket.remoteAddress ?? '' }),

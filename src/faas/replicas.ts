@@ -35,6 +35,8 @@ export interface Replica {
   readonly fn: string;
   readonly revision: number;
   address: string | undefined;
+  /** Where its server listens (8080; another only in tests). */
+  readonly port: number;
   state: ReplicaState;
   inflight: number;
 }
@@ -46,6 +48,8 @@ export interface ReplicaOptions {
   logger: FaasLogger;
   /** How long a new replica may take to accept a connection on :8080 (default 60 s). */
   readyTimeoutMs?: number;
+  /** The port replicas serve on (default 8080, OpenFaaS's). */
+  replicaPort?: number;
   /** How long a retired replica may take to answer what it serves (default 30 s). */
   drainTimeoutMs?: number;
 }
@@ -62,6 +66,7 @@ export class Replicas {
   private readonly unsubscribe: () => void;
   private readonly readyTimeoutMs: number;
   private readonly drainTimeoutMs: number;
+  private readonly port: number;
   private closed = false;
   private rr = 0;
 
@@ -72,6 +77,7 @@ export class Replicas {
     this.changes.setMaxListeners(0);
     this.readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
     this.drainTimeoutMs = o.drainTimeoutMs ?? 30_000;
+    this.port = o.replicaPort ?? REPLICA_PORT;
     this.unsubscribe = o.engine.events.subscribe((e) => {
       if (e.Type === 'container' && e.Action === 'die') this.onDied(e.Actor.ID);
     });
@@ -146,7 +152,7 @@ export class Replicas {
       const rec = wanted.get(fn);
       const revision = Number(v.record.labels[LABEL_REVISION]);
       if (rec !== undefined && revision === rec.revision && v.record.state === 'running') {
-        const replica: Replica = { id: v.record.id, name: v.record.name, fn, revision, address: undefined, state: 'starting', inflight: 0 };
+        const replica: Replica = { id: v.record.id, name: v.record.name, fn, revision, address: undefined, port: this.port, state: 'starting', inflight: 0 };
         this.add(replica);
         void this.becomeReady(replica).catch(async (err: unknown) => {
           this.o.logger.warn('adopted replica not ready; replacing it', { function: fn, id: replica.id, err });
@@ -215,7 +221,7 @@ export class Replicas {
       const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision) });
       id = created.id;
       trace?.phase('created');
-      const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, state: 'starting', inflight: 0 };
+      const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, state: 'starting', inflight: 0 };
       this.add(replica);
       await this.o.engine.start(id);
       trace?.phase('started');
@@ -242,9 +248,9 @@ export class Replicas {
     r.address = addressOf(ipv4);
     for (;;) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
-      if (await canConnect(r.address, REPLICA_PORT, 1_000)) break;
+      if (await canConnect(r.address, r.port, 1_000)) break;
       if (Date.now() > deadline) {
-        throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not accept connections on ${r.address}:${REPLICA_PORT} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
+        throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not accept connections on ${r.address}:${r.port} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
       }
       await delay(10);
     }
