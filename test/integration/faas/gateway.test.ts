@@ -174,8 +174,9 @@ test('a killed replica is replaced by a new one that answers', async () => {
   assert.ok(old !== undefined);
   await d.client.request('POST', `/containers/${old.Id}/kill`);
   const fresh = await until('a new replica of echo', async () => {
-    const list = await replicasOf('echo');
+    // The status first: a replica it counts ready is running by the time the list is read.
     const s = await status('echo');
+    const list = await replicasOf('echo');
     return s.availableReplicas === 1 && list.length === 1 && list[0]?.Id !== old.Id ? list[0] : undefined;
   }, 60_000);
   assert.equal(fresh.State, 'running');
