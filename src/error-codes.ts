@@ -429,6 +429,18 @@ export const ERROR_CODES = {
   api_registry_auth_invalid: 'invalid_argument',
   api_save_several_unsupported: 'unsupported',
   image_in_use: 'failed_precondition',
+  // functions (src/faas/)
+  faas_auth_invalid: 'failed_precondition',
+  faas_body_invalid: 'invalid_argument',
+  faas_deployment_invalid: 'invalid_argument',
+  faas_function_exists: 'already_exists',
+  faas_function_not_found: 'not_found',
+  faas_gateway_listen_failed: 'unavailable',
+  faas_replica_failed: 'unavailable',
+  faas_replica_no_address: 'unavailable',
+  faas_replica_timeout: 'unavailable',
+  faas_route_not_found: 'not_found',
+  faas_scale_invalid: 'invalid_argument',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,6 @@
 /**
  * Metrics in Prometheus' text format (version 0.0.4) for `GET /metrics`:
- * counters and gauges with labels, kept in a registry any module of the
+ * counters, gauges and histograms with labels, kept in a registry any module of the
  * daemon can add to. Written by hand: the format is a few lines of text, and
  * prom-client would be berthd's biggest dependency for it.
  */
@@ -73,10 +73,43 @@ export class Gauge {
   }
 }
 
+/** Prometheus' default buckets, in seconds. */
+export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Histogram {
+  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  private readonly buckets: readonly number[];
+
+  constructor(buckets: readonly number[]) {
+    this.buckets = buckets;
+  }
+
+  observe(v: number, labels: Labels = {}): void {
+    const key = labelText(labels);
+    let s = this.series.get(key);
+    if (s === undefined) this.series.set(key, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    this.buckets.forEach((b, i) => {
+      if (v <= b) s.counts[i] = (s.counts[i] ?? 0) + 1;
+    });
+    s.sum += v;
+    s.count += 1;
+  }
+
+  /** @internal: `_bucket`, `_sum` and `_count` samples, each key the name's suffix and its labels. */
+  *samples(): Iterable<[string, number]> {
+    for (const s of this.series.values()) {
+      for (const [i, b] of this.buckets.entries()) yield [`_bucket${labelText({ ...s.labels, le: String(b) })}`, s.counts[i] ?? 0];
+      yield [`_bucket${labelText({ ...s.labels, le: '+Inf' })}`, s.count];
+      yield [`_sum${labelText(s.labels)}`, s.sum];
+      yield [`_count${labelText(s.labels)}`, s.count];
+    }
+  }
+}
+
 interface Family {
   name: string;
   help: string;
-  type: 'counter' | 'gauge';
+  type: 'counter' | 'gauge' | 'histogram';
   samples: () => Iterable<[string, number]>;
 }
 
@@ -93,6 +126,12 @@ export class MetricsRegistry {
     const g = new Gauge();
     this.register({ name, help, type: 'gauge', samples: () => g.samples() });
     return g;
+  }
+
+  histogram(name: string, help: string, buckets: readonly number[] = DEFAULT_BUCKETS): Histogram {
+    const h = new Histogram(buckets);
+    this.register({ name, help, type: 'histogram', samples: () => h.samples() });
+    return h;
   }
 
   /** A gauge read when scraped (memory, open containers): `collect` gives its samples then. */

@@ -68,7 +68,7 @@ export async function daemonFixture(): Promise<DaemonFixture> {
 
   const start = async (env: NodeJS.ProcessEnv = {}): Promise<Daemon> => {
     const fd = openSync(log, 'a');
-    const child = spawn(join(buildDir(), 'berthd.cjs'), ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug'], {
+    const child = spawn(join(buildDir(), 'berthd.cjs'), ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', '--gateway', 'off'], {
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ...env },
       detached: true,

@@ -70,7 +70,7 @@ export interface Foreground {
 /** berthd in the foreground, as a supervisor runs it. */
 export function runBerthd(paths: DaemonPaths, extra: string[] = []): Foreground {
   const [cmd = '', ...args] = BERTHD_COMMAND;
-  const child = spawn(cmd, [...args, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, [...args, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket, '--gateway', 'off', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -58,6 +58,10 @@ export interface TestDaemon {
   /** The default network's bridge and its gateway/prefix (each test daemon has its own). */
   bridge: string;
   bip: string;
+  /** The functions gateway's base URL (`http://127.0.0.1:PORT`) when started with `gateway`; it changes at restart(). */
+  gateway: string | undefined;
+  /** The daemon's log so far (JSON lines), for what a test shows or looks for. */
+  log(): string;
   /** kill -9 of berthd (its containers keep running under their monitors). */
   kill9(): Promise<void>;
   /** Starts berthd again on the same roots and waits until it answers (it recovers first). */
@@ -128,7 +132,25 @@ async function removeNetworks(root: string): Promise<void> {
   }
 }
 
-export async function startDaemon(options: { networkPool?: number } = {}): Promise<TestDaemon> {
+export interface DaemonOptions {
+  networkPool?: number;
+  /** Starts the functions gateway on a free loopback port (berthd --gateway 127.0.0.1:0). */
+  gateway?: boolean;
+  /** More images put into the store before the daemon starts (busybox is always there). */
+  prepare?: (images: ImageStore, scratch: string) => Promise<void>;
+}
+
+/** The gateway's address, from the line berthd logs when it listens (port 0 chooses a free one). */
+function gatewayFromLog(log: string, after: number): string | undefined {
+  for (const line of log.slice(after).split('\n')) {
+    if (!line.includes('"gateway listening"')) continue;
+    const f = JSON.parse(line) as { host?: string; port?: number };
+    return `http://${f.host}:${f.port}`;
+  }
+  return undefined;
+}
+
+export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
   const base = mkdtempSync(join(tmpdir(), 'berth-cli-'));
   const bridge = `bd${randomBytes(4).toString('hex')}`;
   const bip = freeBip('10.215');
@@ -141,16 +163,28 @@ export async function startDaemon(options: { networkPool?: number } = {}): Promi
   let daemon: ChildProcess | undefined;
   const logPath = join(base, 'berthd.out');
 
+  let gateway: string | undefined;
+  const readLog = (): string => {
+    try {
+      return readFileSync(logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
   const launch = async (): Promise<void> => {
     const fd = openSync(logPath, 'a');
     const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', ...net], { stdio: ['ignore', fd, fd] });
+    const logStart = readLog().length;
+    const gw = ['--gateway', options.gateway === true ? '127.0.0.1:0' : 'off'];
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', ...net, ...gw], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const started = daemon;
     await until('berthd to answer on its socket', async () => {
       if (started.exitCode !== null) throw new Error(`berthd exited with ${started.exitCode}: ${readFileSync(logPath, 'utf8')}`);
       return (await client.ping(1_000)) ? true : undefined;
     }, 30_000);
+    if (options.gateway === true) gateway = await until('the gateway to listen', () => gatewayFromLog(readLog(), logStart), 10_000);
   };
 
   const stop = async (): Promise<void> => {
@@ -186,9 +220,11 @@ export async function startDaemon(options: { networkPool?: number } = {}): Promi
     const images = await ImageStore.open({ root });
     try {
       await importBusybox(images, join(base, 'import'));
+      await options.prepare?.(images, join(base, 'prepare'));
     } finally {
       images.close();
       rmSync(join(base, 'import'), { recursive: true, force: true });
+      rmSync(join(base, 'prepare'), { recursive: true, force: true });
     }
     mkdirSync(scratch);
     await launch();
@@ -214,6 +250,10 @@ export async function startDaemon(options: { networkPool?: number } = {}): Promi
     spawn: (args) => spawn(BERTH, [...globals, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }),
     bridge,
     bip,
+    get gateway() {
+      return gateway;
+    },
+    log: readLog,
     async kill9() {
       const d = daemon;
       if (d === undefined || d.exitCode !== null || d.signalCode !== null) return;

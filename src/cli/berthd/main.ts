@@ -11,6 +11,7 @@ import { BERTH_VERSION } from '../../api/system-routes.ts';
 import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
 import { DEFAULT_ROOT } from '../../image/store/store.ts';
+import { gatewayOption } from './gateway.ts';
 import { networkOptions, serve } from './serve.ts';
 
 const HELP = `Usage: berthd [OPTIONS]
@@ -30,6 +31,7 @@ Options:
                      (default: 172.17.0.1/16, or the next of docker's pools the host does not use)
   --network-pool N   network namespaces kept attached to the default network, ready for
                      the next container (default 2; 0 disables)
+  --gateway ADDR:PORT  the functions gateway (OpenFaaS's API), or off (default 127.0.0.1:8080)
   --if-absent        exit 0 quietly when another berthd runs for this run root
   --version          print the version
   -h, --help         show this help
@@ -49,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
         bridge: { type: 'string' },
         bip: { type: 'string' },
         'network-pool': { type: 'string' },
+        gateway: { type: 'string' },
         'if-absent': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -73,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     ifAbsent: values['if-absent'] === true,
     group: values.group,
     network: networkOptions({ bridge: values.bridge, bip: values.bip, pool: values['network-pool'] }),
+    gateway: gatewayOption(values.gateway),
   });
 }
 

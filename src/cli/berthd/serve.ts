@@ -12,6 +12,8 @@ import { startService, type Service } from '../../api/service.ts';
 import { groupId } from '../../api/socket.ts';
 import { startEngine, type EngineNetworkOptions } from '../../api/engine-service.ts';
 import type { Engine } from '../../engine/engine.ts';
+import type { Gateway } from '../../faas/gateway.ts';
+import { startDaemonGateway, type GatewayFlag } from './gateway.ts';
 
 export interface ServeOptions {
   paths: DaemonPaths;
@@ -23,6 +25,8 @@ export interface ServeOptions {
   /** The socket's group (dockerd's -G): given, it must exist; by default "berth" when there is one, else root's. */
   group?: string | undefined;
   network?: EngineNetworkOptions;
+  /** The functions gateway's address (--gateway); undefined: off. */
+  gateway?: GatewayFlag | undefined;
 }
 
 export const DEFAULT_SOCKET_GROUP = 'berth';
@@ -56,12 +60,28 @@ export async function serve(options: ServeOptions): Promise<number> {
   let service: Service;
   try {
     let engine: Engine | undefined;
+    let gateway: Gateway | undefined;
     service = await startService({
       paths: options.paths,
       logger,
       // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
-      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc, options.network))),
-      onStop: () => engine?.shutdown(),
+      onStart:
+        options.onStart ??
+        (async (server, svc) => {
+          engine = await startEngine(server, svc, options.network);
+          if (options.gateway !== undefined) {
+            try {
+              gateway = await startDaemonGateway(engine, svc.paths.root, options.gateway, server.logger);
+            } catch (err) {
+              await engine.shutdown();
+              throw err;
+            }
+          }
+        }),
+      onStop: async () => {
+        await gateway?.close();
+        await engine?.shutdown();
+      },
       socketGid: gid,
     });
   } catch (err) {

@@ -54,6 +54,14 @@
  *     result                 the CNI result (prevResult of CHECK and DEL)
  *     ipv4, mac, aliases, ports (JSON: the host ports held for it)
  *
+ *   engine_functions         (namespace, name) PK: the functions platform's
+ *     deployments (src/faas/store.ts): image, env_process, spec (JSON:
+ *     envVars, labels, annotations, secrets, limits, requests, read-only
+ *     root), replicas wanted, revision (an update's replicas replace the
+ *     previous revision's), the scaling labels as columns (scale_zero,
+ *     scale_zero_ms, scale_min, scale_max), created_at, updated_at. Its
+ *     replicas are ordinary containers labelled com.openfaas.function=NAME.
+ *
  * A sandbox or endpoint row is written before the namespace or the CNI ADD
  * it stands for, so what a crash leaves half made is in the database and
  * the next start of berthd deletes it; nothing that is not in the database
@@ -160,6 +168,23 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (sandbox_id, ifname)
    );
    CREATE INDEX engine_endpoints_by_network ON engine_endpoints(network_id);`,
+  // version 4 (functions, src/faas/)
+  `CREATE TABLE engine_functions (
+     namespace TEXT NOT NULL,
+     name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 63),
+     image TEXT NOT NULL,
+     env_process TEXT,
+     spec TEXT NOT NULL,
+     replicas INTEGER NOT NULL CHECK (replicas >= 0),
+     revision INTEGER NOT NULL DEFAULT 1,
+     scale_zero INTEGER NOT NULL DEFAULT 0,
+     scale_zero_ms INTEGER NOT NULL,
+     scale_min INTEGER NOT NULL,
+     scale_max INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (namespace, name)
+   );`,
 ];
 
 export const ENGINE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,187 @@
+/**
+ * The functions gateway: an HTTP server on TCP (127.0.0.1:8080 by default)
+ * speaking OpenFaaS's gateway API. It runs inside berthd, not beside it:
+ * the replicas are the engine's containers, and one process holding both
+ * means one owner of the database, no second API hop on the path of a cold
+ * start, events from the engine (a replica died) as function calls, and
+ * one thing to start and stop. See src/faas/README.md.
+ *
+ *   /healthz, /metrics                     open
+ *   /system/*                              basic auth (src/faas/auth.ts)
+ *   /function/{name}[/path]                open, proxied (src/faas/proxy.ts)
+ */
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Engine } from '../engine/engine.ts';
+import { httpStatusFor } from '../error-status.ts';
+import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
+import { AUTH_REALM, authorized, loadCredentials, type Credentials } from './auth.ts';
+import { DEFAULT_NAMESPACE } from './deployment.ts';
+import type { FaasLogger } from './log.ts';
+import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
+import { invoke, type ProxyDeps } from './proxy.ts';
+import { Replicas } from './replicas.ts';
+import { functionRoutes } from './routes/functions.ts';
+import { systemRoutes } from './routes/system.ts';
+import type { GatewayReply, GatewayRoute } from './routes/types.ts';
+import { Scaler } from './scaler.ts';
+import { FunctionStore } from './store.ts';
+
+export const DEFAULT_GATEWAY = '127.0.0.1:8080';
+
+export interface GatewayOptions {
+  engine: Engine;
+  /** berth's root: the credentials are under ROOT/secrets. */
+  root: string;
+  host: string;
+  port: number;
+  logger: FaasLogger;
+  /** Where the gateway's metrics go (berthd hands in a registry of its own for /metrics on the gateway). */
+  metrics: MetricsRegistryLike;
+  /** How long a request waits for a replica of a function at zero (default 60 s). */
+  coldStartWaitMs?: number;
+  readyTimeoutMs?: number;
+  scaleTickMs?: number;
+}
+
+export interface Gateway {
+  readonly address: AddressInfo;
+  readonly credentials: Credentials;
+  close(): Promise<void>;
+}
+
+/** `ADDR:PORT` (berthd's --gateway) as a host and a port; "off" is handled by the caller. */
+export function parseGatewayAddress(raw: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/.exec(raw);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || port > 65535) throw invalidArgument('daemon_flag_invalid', `--gateway ${JSON.stringify(raw)}: not ADDR:PORT (like 127.0.0.1:8080) or off`);
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+}
+
+/** A deployment is a few KiB; a body past this is refused before it is read whole. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readCapped(req: IncomingMessage, cap: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > cap) throw invalidArgument('faas_body_invalid', `request body: larger than ${cap} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function splitUrl(url: string): { path: string; search: string } {
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, search: '' } : { path: url.slice(0, q), search: url.slice(q) };
+}
+
+function send(res: ServerResponse, reply: GatewayReply): void {
+  const body = 'json' in reply ? `${JSON.stringify(reply.json)}\n` : reply.text;
+  const type = 'json' in reply ? 'application/json' : (reply.contentType ?? 'text/plain; charset=utf-8');
+  res.writeHead(reply.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const namespace = DEFAULT_NAMESPACE;
+  const credentials = loadCredentials(o.root);
+  const store = new FunctionStore(o.engine.containers.db);
+  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
+  const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
+  const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
+  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics })];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const { path, search } = splitUrl(req.url ?? '/');
+    const fnMatch = /^\/function\/([^/]+)(\/.*)?$/.exec(path);
+    if (fnMatch !== null) {
+      const name = decodeURIComponent(fnMatch[1] ?? '');
+      await invoke(proxy, name, fnMatch[2] ?? '', search, req, res);
+      return;
+    }
+    if (method === 'GET' && path === '/metrics') {
+      send(res, { status: 200, text: o.metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' });
+      return;
+    }
+    if (path.startsWith('/system/') && !authorized(req.headers.authorization, credentials)) {
+      req.resume();
+      res.setHeader('WWW-Authenticate', `Basic realm="${AUTH_REALM}"`);
+      send(res, { status: 401, text: 'Unauthorized\n' });
+      return;
+    }
+    let found: { route: GatewayRoute; params: Record<string, string> } | undefined;
+    for (const r of routes) {
+      const m = r.pattern.exec(path);
+      if (m === null) continue;
+      if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
+      const params: Record<string, string> = {};
+      r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+      found = { route: r, params };
+      break;
+    }
+    if (found === undefined) throw notFound('faas_route_not_found', `page not found: ${method} ${path}`);
+    const reply = await found.route.handler({
+      params: found.params,
+      query: new URLSearchParams(search),
+      json: async () => {
+        const body = await readCapped(req, MAX_BODY_BYTES);
+        if (body.length === 0) return undefined;
+        try {
+          return JSON.parse(body.toString('utf8')) as unknown;
+        } catch (err) {
+          throw invalidArgument('faas_body_invalid', `request body: not JSON (${describeError(err)})`);
+        }
+      },
+    });
+    send(res, reply);
+  };
+
+  // requestTimeout 0: an invocation may stream its body for as long as the function takes it.
+  const server: Server = createServer({ requestTimeout: 0 }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const status = httpStatusFor(err);
+      if (status >= 500) o.logger.warn('gateway request failed', { method: req.method, url: req.url, err });
+      req.resume();
+      if (res.headersSent) res.destroy();
+      else send(res, { status, text: `${describeError(err)}\n` });
+    });
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    scaler.close();
+    replicas.close();
+    agent.destroy();
+    throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
+  }
+  const address = server.address() as AddressInfo;
+  o.logger.info('gateway listening', { host: address.address, port: address.port, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
+  // Replicas a previous berthd left are adopted once the gateway takes requests.
+  void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
+  return {
+    address,
+    credentials,
+    async close() {
+      scaler.close();
+      replicas.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const t = setTimeout(() => server.closeAllConnections(), 5_000);
+      t.unref();
+      await closed;
+      clearTimeout(t);
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * A function's replicas: ordinary engine containers labelled
+ * com.openfaas.function=NAME, brought to the number its record wants.
+ *
+ * - Reconciliation is serial per function and idempotent: it starts what
+ *   is missing, retires what is extra, and replaces replicas of an older
+ *   revision (an update) only once a replica of the new one is ready, so
+ *   traffic always has somewhere to go.
+ * - Ready means a TCP connect to the replica's bridge address, port 8080,
+ *   succeeded (polled until a deadline).
+ * - A retired replica is drained first: it takes no new request and is
+ *   removed once the requests it serves are answered (or a deadline passes).
+ * - A replica that dies on its own (crash, kill) is removed and replaced,
+ *   with a growing back-off while starts keep failing.
+ * - At start the gateway adopts the replicas a previous berthd left running
+ *   (containers outlive the daemon) and removes the rest.
+ */
+import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
+import type { FaasLogger } from './log.ts';
+import { delay } from '../delay.ts';
+import type { Engine } from '../engine/engine.ts';
+import { addressOf } from '../engine/networking.ts';
+import { describeError, unavailable } from '../errors.ts';
+import { LABEL_FUNCTION } from './deployment.ts';
+import { LABEL_REVISION, REPLICA_PORT, replicaOptions } from './replica-options.ts';
+import type { FunctionRecord, FunctionStore } from './store.ts';
+import type { ColdStart } from './trace.ts';
+
+export type ReplicaState = 'starting' | 'ready' | 'draining' | 'gone';
+
+export interface Replica {
+  readonly id: string;
+  readonly name: string;
+  readonly fn: string;
+  readonly revision: number;
+  address: string | undefined;
+  /** Where its server listens (8080; another only in tests). */
+  readonly port: number;
+  state: ReplicaState;
+  inflight: number;
+}
+
+export interface ReplicaOptions {
+  engine: Engine;
+  store: FunctionStore;
+  namespace: string;
+  logger: FaasLogger;
+  /** How long a new replica may take to accept a connection on :8080 (default 60 s). */
+  readyTimeoutMs?: number;
+  /** The port replicas serve on (default 8080, OpenFaaS's). */
+  replicaPort?: number;
+  /** How long a retired replica may take to answer what it serves (default 30 s). */
+  drainTimeoutMs?: number;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+export class Replicas {
+  private readonly sets = new Map<string, Replica[]>();
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly changes = new EventEmitter();
+  /** Why the last start of a function failed, until one succeeds. */
+  private readonly failures = new Map<string, { error: unknown; count: number }>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly unsubscribe: () => void;
+  private readonly readyTimeoutMs: number;
+  private readonly drainTimeoutMs: number;
+  private readonly port: number;
+  private closed = false;
+  private rr = 0;
+
+  private readonly o: ReplicaOptions;
+
+  constructor(o: ReplicaOptions) {
+    this.o = o;
+    this.changes.setMaxListeners(0);
+    this.readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
+    this.drainTimeoutMs = o.drainTimeoutMs ?? 30_000;
+    this.port = o.replicaPort ?? REPLICA_PORT;
+    this.unsubscribe = o.engine.events.subscribe((e) => {
+      if (e.Type === 'container' && e.Action === 'die') this.onDied(e.Actor.ID);
+    });
+  }
+
+  /** The replicas of a function, as the gateway knows them. */
+  of(fn: string): readonly Replica[] {
+    return this.sets.get(fn) ?? [];
+  }
+
+  ready(fn: string): number {
+    return this.of(fn).filter((r) => r.state === 'ready').length;
+  }
+
+  /** A ready replica, the least busy (round robin among equals); undefined when none is ready. */
+  pick(fn: string): Replica | undefined {
+    const ready = this.of(fn).filter((r) => r.state === 'ready');
+    if (ready.length === 0) return undefined;
+    const least = Math.min(...ready.map((r) => r.inflight));
+    const best = ready.filter((r) => r.inflight === least);
+    return best[this.rr++ % best.length];
+  }
+
+  /**
+   * A ready replica, waiting up to `timeoutMs` for one (a function scaled
+   * from zero, or starting); refused at once when its starts keep failing.
+   */
+  async acquire(fn: string, timeoutMs: number, signal?: AbortSignal): Promise<Replica> {
+    const deadline = Date.now() + timeoutMs;
+    const seen = this.failures.get(fn)?.count ?? 0;
+    for (;;) {
+      const r = this.pick(fn);
+      if (r !== undefined) return r;
+      const failure = this.failures.get(fn);
+      if (failure !== undefined && failure.count > seen) {
+        throw unavailable('faas_replica_failed', `function "${fn}": no replica could start: ${describeError(failure.error)}`, { cause: failure.error });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed) throw unavailable('faas_replica_timeout', `function "${fn}": no replica became ready within ${Math.round(timeoutMs / 1000)}s`);
+      if (signal?.aborted === true) throw unavailable('faas_replica_timeout', `function "${fn}": the request went away before a replica was ready`);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.changes.off(fn, done);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        this.changes.on(fn, done);
+        signal?.addEventListener('abort', done);
+      });
+    }
+  }
+
+  /** Brings a function's replicas to what its record wants (or removes them all when it has none); serial per function. */
+  reconcile(fn: string, trace?: ColdStart): Promise<void> {
+    const prev = this.queues.get(fn) ?? Promise.resolve();
+    const next = prev.then(() => this.reconcileNow(fn, trace)).catch((err: unknown) => this.o.logger.warn('function not reconciled', { function: fn, err }));
+    this.queues.set(fn, next);
+    void next.finally(() => {
+      if (this.queues.get(fn) === next) this.queues.delete(fn);
+    });
+    return next;
+  }
+
+  /** Every function's replicas, after adopting what a previous berthd left. */
+  async start(): Promise<void> {
+    const wanted = new Map(this.o.store.list(this.o.namespace).map((r) => [r.spec.name, r]));
+    for (const v of this.o.engine.list()) {
+      const fn = v.record.labels[LABEL_FUNCTION];
+      if (fn === undefined) continue;
+      const rec = wanted.get(fn);
+      const revision = Number(v.record.labels[LABEL_REVISION]);
+      if (rec !== undefined && revision === rec.revision && v.record.state === 'running') {
+        const replica: Replica = { id: v.record.id, name: v.record.name, fn, revision, address: undefined, port: this.port, state: 'starting', inflight: 0 };
+        this.add(replica);
+        void this.becomeReady(replica).catch(async (err: unknown) => {
+          this.o.logger.warn('adopted replica not ready; replacing it', { function: fn, id: replica.id, err });
+          if (replica.state === 'gone') return;
+          this.drop(replica);
+          await this.removeContainer(replica.id);
+          await this.reconcile(fn);
+        });
+      } else {
+        await this.removeContainer(v.record.id);
+      }
+    }
+    await Promise.all([...wanted.keys()].map((fn) => this.reconcile(fn)));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.changes.emit('closed');
+  }
+
+  private add(r: Replica): void {
+    const set = this.sets.get(r.fn) ?? [];
+    set.push(r);
+    this.sets.set(r.fn, set);
+  }
+
+  private drop(r: Replica): void {
+    r.state = 'gone';
+    const set = (this.sets.get(r.fn) ?? []).filter((x) => x !== r);
+    if (set.length === 0) this.sets.delete(r.fn);
+    else this.sets.set(r.fn, set);
+    this.changes.emit(r.fn);
+  }
+
+  private async reconcileNow(fn: string, trace?: ColdStart): Promise<void> {
+    if (this.closed) return;
+    const rec = this.o.store.get(this.o.namespace, fn);
+    const live = this.of(fn).filter((r) => r.state === 'starting' || r.state === 'ready');
+    if (rec === undefined) {
+      await Promise.all(this.of(fn).map((r) => this.retire(r)));
+      this.failures.delete(fn);
+      return;
+    }
+    const current = live.filter((r) => r.revision === rec.revision);
+    const extra = current.length - rec.replicas;
+    if (extra > 0) {
+      // The ones not yet ready go first: nothing is lost with them.
+      const order = [...current].sort((a, b) => (a.state === b.state ? 0 : a.state === 'starting' ? -1 : 1));
+      await Promise.all(order.slice(0, extra).map((r) => this.retire(r)));
+    }
+    if (extra < 0) await Promise.all(Array.from({ length: -extra }, () => this.startOne(rec, trace)));
+    const old = this.of(fn).filter((r) => r.revision !== rec.revision && r.state !== 'gone' && r.state !== 'draining');
+    if (old.length > 0 && (rec.replicas === 0 || this.of(fn).some((r) => r.revision === rec.revision && r.state === 'ready'))) {
+      await Promise.all(old.map((r) => this.retire(r)));
+    }
+  }
+
+  private async startOne(rec: FunctionRecord, trace?: ColdStart): Promise<void> {
+    const fn = rec.spec.name;
+    let id: string | undefined;
+    try {
+      trace?.phase('scheduled');
+      const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision) });
+      id = created.id;
+      trace?.phase('created');
+      const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, state: 'starting', inflight: 0 };
+      this.add(replica);
+      await this.o.engine.start(id);
+      trace?.phase('started');
+      await this.becomeReady(replica);
+      trace?.phase('ready');
+      this.failures.delete(fn);
+    } catch (err) {
+      const count = (this.failures.get(fn)?.count ?? 0) + 1;
+      this.failures.set(fn, { error: err, count });
+      this.o.logger.warn('function replica failed to start', { function: fn, id, err });
+      const r = this.of(fn).find((x) => x.id === id);
+      if (r !== undefined) this.drop(r);
+      else this.changes.emit(fn);
+      if (id !== undefined) await this.removeContainer(id);
+      this.later(fn, Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(count, 6)));
+    }
+  }
+
+  /** Waits until the replica takes TCP connections on :8080. */
+  private async becomeReady(r: Replica): Promise<void> {
+    const deadline = Date.now() + this.readyTimeoutMs;
+    const ipv4 = this.o.engine.view(r.id).sandbox?.endpoints[0]?.ipv4;
+    if (ipv4 === undefined) throw unavailable('faas_replica_no_address', `function "${r.fn}": replica ${r.name} has no address on the default network`);
+    r.address = addressOf(ipv4);
+    for (;;) {
+      if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
+      if (await canConnect(r.address, r.port, 1_000)) break;
+      if (Date.now() > deadline) {
+        throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not accept connections on ${r.address}:${r.port} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
+      }
+      await delay(10);
+    }
+    r.state = 'ready';
+    this.changes.emit(r.fn);
+  }
+
+  /** Takes no new requests, waits for the ones in flight, then removes the container. */
+  private async retire(r: Replica): Promise<void> {
+    if (r.state === 'gone') return;
+    r.state = 'draining';
+    this.changes.emit(r.fn);
+    const deadline = Date.now() + this.drainTimeoutMs;
+    while (r.inflight > 0 && Date.now() < deadline) await delay(10);
+    this.drop(r);
+    await this.removeContainer(r.id);
+  }
+
+  private onDied(id: string): void {
+    for (const set of this.sets.values()) {
+      const r = set.find((x) => x.id === id);
+      if (r === undefined || (r.state !== 'ready' && r.state !== 'starting')) continue;
+      this.o.logger.warn('function replica died; replacing it', { function: r.fn, id, name: r.name });
+      const wasReady = r.state === 'ready';
+      this.drop(r);
+      void this.removeContainer(id);
+      if (wasReady) void this.reconcile(r.fn);
+      return;
+    }
+  }
+
+  private later(fn: string, ms: number): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      void this.reconcile(fn);
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    try {
+      await this.o.engine.remove(id, { force: true });
+    } catch (err) {
+      this.o.logger.debug('replica container not removed', { id, err: describeError(err) });
+    }
+  }
+}
+
+/** True when a TCP connection to host:port opens within `timeoutMs`. */
+export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.once('connect', () => finish(true));
+    sock.once('error', () => finish(false));
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * `/system/functions` (GET list, POST deploy, PUT update, DELETE remove),
+ * `/system/function/{name}` and `/system/scale-function/{name}`, with
+ * OpenFaaS's shapes (FunctionDeployment in, FunctionStatus out) and status
+ * codes (202 for deploy and scale, 200 for update and delete). Deploy and
+ * update return once the record is durable; replicas follow (their state is
+ * in availableReplicas).
+ */
+import { invalidArgument } from '../../errors.ts';
+import { isObject } from '../../json-object.ts';
+import { checkFunctionName, checkNamespace, initialReplicas, parseDeployment } from '../deployment.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { Replicas } from '../replicas.ts';
+import type { Scaler } from '../scaler.ts';
+import { deploymentOf, type FunctionRecord, type FunctionStore } from '../store.ts';
+import { ok, route, text, type GatewayRoute } from './types.ts';
+
+export interface FunctionRouteDeps {
+  store: FunctionStore;
+  replicas: Replicas;
+  scaler: Scaler;
+  metrics: GatewayMetrics;
+}
+
+/** OpenFaaS's FunctionStatus of a record. */
+export function functionStatus(r: FunctionRecord, d: Pick<FunctionRouteDeps, 'replicas' | 'metrics'>): Record<string, unknown> {
+  const { service, ...rest } = deploymentOf(r.spec);
+  return {
+    name: service,
+    ...rest,
+    invocationCount: d.metrics.invocationCount(r.spec.name),
+    replicas: r.replicas,
+    availableReplicas: d.replicas.ready(r.spec.name),
+    createdAt: r.createdAt,
+  };
+}
+
+function namespaceOf(query: URLSearchParams): string {
+  return checkNamespace(query.get('namespace') ?? undefined, 'namespace (query)');
+}
+
+export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
+  return [
+    route('GET', '/system/functions', ({ query }) => ok(d.store.list(namespaceOf(query)).map((r) => functionStatus(r, d)))),
+    route('GET', '/system/function/{name}', ({ params, query }) => ok(functionStatus(d.store.mustGet(namespaceOf(query), checkFunctionName(params['name'], 'name (path)')), d))),
+    route('POST', '/system/functions', async (req) => {
+      const spec = parseDeployment(await req.json());
+      d.store.create(spec, initialReplicas(spec.scaling));
+      d.scaler.touch(spec.name);
+      void d.replicas.reconcile(spec.name);
+      return text('', 202);
+    }),
+    route('PUT', '/system/functions', async (req) => {
+      const spec = parseDeployment(await req.json());
+      const old = d.store.mustGet(spec.namespace, spec.name);
+      // A function at zero stays there (its next request brings up the new revision); one running keeps its count within the new bounds.
+      const replicas = old.replicas === 0 ? 0 : Math.min(spec.scaling.max, Math.max(old.replicas, spec.scaling.min));
+      d.store.update(spec, replicas);
+      d.scaler.touch(spec.name);
+      void d.replicas.reconcile(spec.name);
+      return text('', 200);
+    }),
+    route('DELETE', '/system/functions', async (req) => {
+      const body = await req.json();
+      if (!isObject(body)) throw invalidArgument('faas_deployment_invalid', 'delete request: body: not a JSON object ({"functionName": NAME})');
+      const name = checkFunctionName(body['functionName'], 'functionName');
+      const namespace = checkNamespace(body['namespace']);
+      d.store.remove(namespace, name);
+      d.metrics.forget(name);
+      await d.replicas.reconcile(name);
+      return text('', 200);
+    }),
+    route('POST', '/system/scale-function/{name}', async (req) => {
+      const { params } = req;
+      const name = checkFunctionName(params['name'], 'name (path)');
+      const body = await req.json();
+      if (!isObject(body)) throw invalidArgument('faas_scale_invalid', 'scale request: body: not a JSON object ({"serviceName": NAME, "replicas": N})');
+      const replicas = body['replicas'];
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        throw invalidArgument('faas_scale_invalid', `scale request: replicas: ${JSON.stringify(replicas)} is not a number of replicas (an integer, 0 or more)`);
+      }
+      const serviceName = body['serviceName'];
+      if (serviceName !== undefined && serviceName !== '' && serviceName !== name) {
+        throw invalidArgument('faas_scale_invalid', `scale request: serviceName: ${JSON.stringify(serviceName)} is not the function in the path ("${name}")`);
+      }
+      const namespace = checkNamespace(body['namespace']);
+      const rec = d.store.mustGet(namespace, name);
+      if (replicas > rec.spec.scaling.max) {
+        throw invalidArgument('faas_scale_invalid', `scale request: replicas: ${replicas} is above the function's com.openfaas.scale.max (${rec.spec.scaling.max})`);
+      }
+      d.store.setReplicas(namespace, name, replicas);
+      d.scaler.touch(name);
+      void d.replicas.reconcile(name);
+      return text('', 202);
+    }),
+  ];
+}
