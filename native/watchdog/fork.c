@@ -188,6 +188,7 @@ int run_fork(struct conn *c, struct request *r)
 	char pend[16384];
 	size_t pend_off = 0, pend_len = 0;
 	int fds[3] = { pout[0], perr[0], pidfd };
+	c->nowait = true;  /* the body is read between the process's output, never waiting for it */
 	while (fds[0] >= 0 || fds[1] >= 0 || !exited) {
 		/* what goes to stdin next: the buffered body, or the next piece read from the client */
 		if (stdin_fd >= 0 && !serial && pend_off == pend_len && !r->body_done && !r->body_bad && c->off < c->len) {
@@ -302,6 +303,7 @@ int run_fork(struct conn *c, struct request *r)
 			}
 		}
 	}
+	c->nowait = false;
 	if (!exited || pidfd < 0) {
 		if (!exited)
 			kill(-pid, SIGKILL);

@@ -64,7 +64,9 @@ static ssize_t fill(struct conn *c)
 	}
 	for (;;) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		int r = wait_fds(&p, 1, c->deadline);
+		int r = c->nowait ? poll(&p, 1, 0) : wait_fds(&p, 1, c->deadline);
+		if (r == 0 && c->nowait)
+			c->again = true;
 		if (r <= 0)
 			return -1;
 		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
@@ -302,6 +304,10 @@ ssize_t body_read(struct conn *c, struct request *r, char *buf, size_t n)
 	}
 	return 0;
 bad:
+	if (c->again) {
+		c->again = false;
+		return -2;
+	}
 	r->body_bad = true;
 	c->close = true;
 	return -1;

@@ -112,7 +112,8 @@ int run_proxy(struct conn *c, struct request *r)
 {
 	int up = upstream_connect(cfg.write_ms ? now_ms() + cfg.write_ms : now_ms() + 10000);
 	if (up < 0) {
-		c->close = !body_drain(c, r);
+		if (!body_drain(c, r))
+			c->close = true;
 		return respond(c, 502, NULL, "upstream not reachable\n", 23, NULL), 502;
 	}
 	if (cfg.exec_ms) {
@@ -162,14 +163,14 @@ int run_proxy(struct conn *c, struct request *r)
 		status = -status;
 		goto out;
 	}
-	if (send_all(c->fd, buf + head_len, have - head_len) < 0)
-		c->close = true;
-	while (!c->close && (k = recv(up, buf, cap, 0)) != 0) {
+	bool broken = send_all(c->fd, buf + head_len, have - head_len) < 0;
+	while (!broken && (k = recv(up, buf, cap, 0)) != 0) {
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k < 0 || send_all(c->fd, buf, k) < 0)
-			c->close = true;  /* cut short: the client must not take it for whole */
+		broken = k < 0 || send_all(c->fd, buf, k) < 0;
 	}
+	if (broken)
+		c->close = true;  /* cut short: the client must not take it for whole */
 	goto done;
 out:
 	c->close = true;

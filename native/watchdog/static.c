@@ -68,13 +68,13 @@ int run_static(struct conn *c, struct request *r)
 			 cfg.content_type ? cfg.content_type : mime(name), (long long)st.st_size,
 			 c->close ? "Connection: close\r\n" : "");
 	off_t off = 0;
-	if (send_all(c->fd, hdr, n) < 0)
-		c->close = true;
-	while (!head && !c->close && off < st.st_size) {
+	bool broken = send_all(c->fd, hdr, n) < 0;
+	while (!head && !broken && off < st.st_size) {
 		ssize_t k = sendfile(c->fd, fd, &off, st.st_size - off);
-		if (k == 0 || (k < 0 && errno != EINTR))
-			c->close = true;
+		broken = k == 0 || (k < 0 && errno != EINTR);
 	}
+	if (broken)
+		c->close = true;
 	close(fd);
 	return 200;
 }

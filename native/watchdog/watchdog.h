@@ -70,6 +70,7 @@ struct conn {
 	size_t off, len;         /* unread bytes are buf[off, len) */
 	int64_t deadline;        /* for reads, monotonic ms; 0: none */
 	bool close;
+	bool nowait, again;      /* nowait: reads never block, `again` says one would have */
 	char buf[CONN_BUF];
 };
 
@@ -80,7 +81,7 @@ int64_t now_us(void);
 int64_t now_ms(void);
 int wait_fds(struct pollfd *p, int n, int64_t deadline);
 int read_request(struct conn *c, struct request *r);
-ssize_t body_read(struct conn *c, struct request *r, char *buf, size_t n);
+ssize_t body_read(struct conn *c, struct request *r, char *buf, size_t n); /* -2: nothing yet (nowait) */
 bool body_drain(struct conn *c, struct request *r);
 const char *find_header(const struct request *r, const char *name);
 int send_all(int fd, const void *p, size_t n);
