@@ -96,6 +96,8 @@ static void child(int in, int out, int err)
 	setpgid(0, 0);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
+	/* also what the watchdog itself inherited without CLOEXEC */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	sigset_t none;
 	sigemptyset(&none);
 	signal(SIGPIPE, SIG_DFL);
@@ -322,7 +324,7 @@ int run_fork(struct conn *c, struct request *r)
 		logf_line("Function was killed by exec_timeout: %lldms", (long long)cfg.exec_ms);
 		answer = 504;
 	} else {
-		answer = code == 0 ? 200 : 500;
+		answer = r->body_bad && !sent_head ? 400 : code == 0 ? 200 : 500;
 	}
 	if (!r->body_done && !body_drain(c, r))
 		c->close = true;
@@ -333,6 +335,7 @@ int run_fork(struct conn *c, struct request *r)
 			c->close = true;  /* cut without its last chunk: the client sees it failed */
 	} else if (answer != 200) {
 		int n = timed_out ? snprintf(msg, sizeof(msg), "exec_timeout of %lldms exceeded\n", (long long)cfg.exec_ms)
+			: answer == 400 ? snprintf(msg, sizeof(msg), "bad request body\n")
 				  : snprintf(msg, sizeof(msg), "exit status %d\n", code);
 		respond(c, answer, NULL, msg, n, NULL);
 	} else {

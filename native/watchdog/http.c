@@ -197,7 +197,7 @@ static int parse_head(struct request *r)
 	char *q = strchr(r->target, '?');
 	/* Http_Path is the decoded path, as Go's URL.Path: a copy after the target */
 	size_t plen = q ? (size_t)(q - r->target) : strlen(r->target);
-	char *end = r->target + strlen(r->target) + 1;
+	char *end = r->head + r->head_len + 1;  /* after the whole head, which is parsed in place */
 	r->query = q ? q + 1 : end - 1;
 	if (end + plen + 1 > r->head + sizeof(r->head))
 		return 431;
@@ -224,6 +224,7 @@ int read_request(struct conn *c, struct request *r)
 				return 400;
 			memcpy(r->head, start, n);
 			r->head[n] = 0;
+			r->head_len = n;
 			c->off += n + 4;
 			return parse_head(r);
 		}

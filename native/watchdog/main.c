@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -279,6 +280,7 @@ static pid_t start_process(int out[2], int err[2], const sigset_t *original)
 		setpgid(0, 0);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			_exit(126);
+		syscall(SYS_close_range, 3, ~0U, 0);
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, original, NULL);
 		execvp(cfg.argv[0], cfg.argv);
@@ -301,9 +303,13 @@ static void reap(pid_t process, int *process_status)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid == process)
 			*process_status = st;
-		for (size_t i = 0; i < nhandlers; i++)
-			if (handlers[i] == pid)
-				handlers[i] = handlers[--nhandlers];
+		for (size_t i = 0; i < nhandlers; i++) {
+			if (handlers[i] != pid)
+				continue;
+			handlers[i] = handlers[--nhandlers];
+			if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+				logf_line("connection handler %d killed by signal %d", pid, WTERMSIG(st));
+		}
 	}
 }
 

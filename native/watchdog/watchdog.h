@@ -54,6 +54,7 @@ struct header {
 
 struct request {
 	char head[MAX_HEAD + 1];
+	size_t head_len;
 	char *method, *target, *path, *query;
 	bool http10, keep_alive, expect_continue, chunked;
 	int64_t length;          /* Content-Length, -1 chunked, 0 none */
