@@ -331,7 +331,7 @@ int run_fork(struct conn *c, struct request *r)
 	if (failed) {
 		c->close = true;
 	} else if (sent_head) {
-		if (answer != 200 || (chunked && send_all(c->fd, "0\r\n\r\n", 5) < 0))
+		if (answer != 200 || r->body_bad || (chunked && send_all(c->fd, "0\r\n\r\n", 5) < 0))
 			c->close = true;  /* cut without its last chunk: the client sees it failed */
 	} else if (answer != 200) {
 		int n = timed_out ? snprintf(msg, sizeof(msg), "exec_timeout of %lldms exceeded\n", (long long)cfg.exec_ms)
