@@ -8,20 +8,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../../helpers/cleanup.ts';
-import { request, script, startWatchdog, until } from './watchdog.ts';
-
-/** A port nothing listens on now (taken and released). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort, request, script, startWatchdog, until } from './watchdog.ts';
 
 describe('mode streaming', () => {
   test('the body goes to fprocess\'s stdin and its stdout comes back, chunked', async (t) => {

@@ -5,12 +5,13 @@
  * started here is killed and awaited after the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { onCleanup, tempDir } from '../../helpers/cleanup.ts';
+import { onCleanup } from '../../helpers/cleanup.ts';
 import { REPO } from '../../helpers/runtime.ts';
 
 export const WATCHDOG = join(REPO, 'build', 'berth-watchdog');
@@ -112,9 +113,10 @@ export function raw(port: number, bytes: string | Buffer, ms = 5000): Promise<{ 
   });
 }
 
-/** A shell script in a temporary directory, run as `sh PATH` (the watchdog splits fprocess on spaces, no shell). */
-export function script(t: TestContext, body: string): { fprocess: string; dir: string } {
-  const dir = tempDir(t, 'berth-wd-');
+/** A shell script in a temporary directory under `base`, run as `sh PATH` (the watchdog splits fprocess on spaces, no shell). */
+export function script(t: TestContext, body: string, base = tmpdir()): { fprocess: string; dir: string } {
+  const dir = mkdtempSync(join(base, 'berth-wd-'));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'fn.sh');
   writeFileSync(file, body);
   chmodSync(file, 0o755);
@@ -125,4 +127,13 @@ export function script(t: TestContext, body: string): { fprocess: string; dir: s
 export function usage(pid: number): { fds: number; rssKiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { fds: readdirSync(`/proc/${pid}/fd`).length, rssKiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]) };
+}
+
+/** A port nothing listens on now (taken and released). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }
