@@ -73,12 +73,14 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   body?: string | Buffer | (string | Buffer)[];
   agent?: Agent;
+  /** 127.0.0.1 unless given. */
+  host?: string;
 }
 
 /** One request; a body given as an array is sent in those pieces, chunked. */
 export function request(port: number, path: string, o: RequestOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: o.method ?? (o.body === undefined ? 'GET' : 'POST'), headers: o.headers, agent: o.agent ?? false }, (res) => {
+    const req = httpRequest({ host: o.host ?? '127.0.0.1', port, path, method: o.method ?? (o.body === undefined ? 'GET' : 'POST'), headers: o.headers, agent: o.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString(), reused: req.reusedSocket }));
