@@ -396,7 +396,9 @@ void logf_line(const char *fmt, ...)
 	time_t t = time(NULL);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	size_t n = strftime(out, sizeof(out), "%Y/%m/%d %H:%M:%S ", &tm);
+	/* not strftime: it reads /etc/localtime on the first call, for a zone never printed */
+	size_t n = snprintf(out, sizeof(out), "%04d/%02d/%02d %02d:%02d:%02d ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			    tm.tm_hour, tm.tm_min, tm.tm_sec);
 	va_list ap;
 	va_start(ap, fmt);
 	int k = vsnprintf(out + n, sizeof(out) - n - 1, fmt, ap);
