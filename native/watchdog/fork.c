@@ -302,6 +302,8 @@ int run_fork(struct conn *c, struct request *r)
 				}
 				if (!failed && chunk_out(c, chunked, tmp, n) < 0)
 					failed = true;
+				if (failed)
+					kill(-pid, SIGKILL);  /* the client is gone or stuck past write_timeout */
 			}
 		}
 	}

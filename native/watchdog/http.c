@@ -67,6 +67,8 @@ static ssize_t fill(struct conn *c)
 		int r = c->nowait ? poll(&p, 1, 0) : wait_fds(&p, 1, c->deadline);
 		if (r == 0 && c->nowait)
 			c->again = true;
+		if (r < 0 && errno == EINTR && !c->idle)
+			continue;  /* SIGTERM ends only the wait for a next request, not a request */
 		if (r <= 0)
 			return -1;
 		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
@@ -233,7 +235,9 @@ int read_request(struct conn *c, struct request *r)
 		bool partial = c->len > c->off;
 		if (terminating && !partial)
 			return -1;
+		c->idle = !partial;
 		ssize_t n = fill(c);
+		c->idle = false;
 		if (n <= 0)
 			return partial && n < 0 ? 408 : -1;
 	}

@@ -35,7 +35,7 @@ int upstream_connect(int64_t deadline)
 			return fd;
 		int err = errno;
 		close(fd);
-		if ((err != ECONNREFUSED && err != EINTR) || !deadline || now_ms() >= deadline || terminating)
+		if ((err != ECONNREFUSED && err != EINTR) || !deadline || now_ms() >= deadline)
 			return -1;
 		struct timespec pause = { 0, 5000000 };
 		ppoll(NULL, 0, &pause, poll_mask);

@@ -81,6 +81,25 @@ test('SIGTERM: /tmp/.lock removed, no new connection, the running request finish
   assert.match(wd.log(), /SIGTERM: draining 1 connection\(s\)/);
 });
 
+test('SIGTERM while a body is being uploaded: the upload completes and is answered', async (t) => {
+  const wd = await startWatchdog(t, { fprocess: 'wc -c', mode: 'serializing', write_timeout: '20s' });
+  const answer = new Promise<string>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: wd.port, method: 'POST', path: '/', agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(`${res.statusCode} ${text.trim()}`));
+    });
+    req.on('error', reject);
+    req.write('a'.repeat(1000));
+    // The rest only once the drain has begun.
+    void until('the drain', () => (/SIGTERM: draining 1 /.test(wd.log()) ? true : undefined)).then(() => req.end('b'.repeat(500)));
+  });
+  await until('the connection to be handled', () => (children(wd.pid).length > 0 ? true : undefined));
+  wd.proc.kill('SIGTERM');
+  assert.equal(await answer, '200 1500');
+  assert.equal(await wd.exited, 0);
+});
+
 test('SIGTERM: a request still running at write_timeout is cut and the watchdog exits anyway', async (t) => {
   const fn = script(t, '');
   writeFileSync(join(fn.dir, 'fn.sh'), `touch ${fn.dir}/started\nexec sleep 60\n`);
