@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { onCleanup } from '../../helpers/cleanup.ts';
-import { REPO } from '../../helpers/runtime.ts';
+import { REPO, waitFor as until } from '../../helpers/runtime.ts';
+
+export { until };
 
 export const WATCHDOG = join(REPO, 'build', 'berth-watchdog');
 
@@ -48,17 +50,6 @@ export async function startWatchdog(t: TestContext, env: Record<string, string>,
     return undefined;
   });
   return { proc, pid: proc.pid!, port, log: () => text, exited };
-}
-
-/** Polls `probe` every 10 ms until it gives a value, failing after `ms`. */
-export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 export interface Reply {
