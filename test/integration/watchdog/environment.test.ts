@@ -85,3 +85,10 @@ test('the function gets stdin, stdout and stderr and no other descriptor of the 
   assert.ok(others.every(([, target]) => target.startsWith('/proc/')), `descriptors beyond 2: ${JSON.stringify(others)}`);
   assert.ok(others.length <= 1, `descriptors beyond 2: ${JSON.stringify(others)}`);
 });
+
+test('function_process is the command when fprocess is unset (of-watchdog\'s name), fprocess wins when both are set', async (t) => {
+  const only = await startWatchdog(t, { function_process: 'echo from-function-process' });
+  assert.equal((await request(only.port, '/')).body, 'from-function-process\n');
+  const both = await startWatchdog(t, { function_process: 'echo loser', fprocess: 'echo winner' });
+  assert.equal((await request(both.port, '/')).body, 'winner\n');
+});

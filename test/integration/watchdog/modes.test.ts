@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../../helpers/cleanup.ts';
@@ -121,6 +122,22 @@ describe('mode http', () => {
     assert.match(wd.log(), /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d stdout: to-stdout$/m);
     assert.match(wd.log(), /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d stderr: to-stderr$/m);
     assert.match(wd.log(), /fprocess exited: status 4/);
+  });
+
+  test('an upstream that never listens: 502 after write_timeout; one that never answers: 504 after exec_timeout', async (t) => {
+    const never = await startWatchdog(t, { fprocess: 'sleep 60', mode: 'http', upstream_url: `http://127.0.0.1:${await freePort()}`, write_timeout: '300ms' });
+    const r = await request(never.port, '/');
+    assert.equal(r.status, 502);
+    assert.equal(r.body, 'upstream not reachable\n');
+    // A server that takes the connection and the request and says nothing (reading, so it sees the close).
+    const silent = createServer((socket) => socket.resume());
+    await new Promise<void>((res) => silent.listen(0, '127.0.0.1', res));
+    t.after(() => new Promise((res) => silent.close(res)));
+    const port = (silent.address() as { port: number }).port;
+    const slow = await startWatchdog(t, { fprocess: 'sleep 60', mode: 'http', upstream_url: `http://127.0.0.1:${port}`, exec_timeout: '300ms' });
+    const s = await request(slow.port, '/', { body: 'x' });
+    assert.equal(s.status, 504);
+    assert.equal(s.body, 'upstream timed out\n');
   });
 
   test('an upstream_url with a name other than localhost is refused at start, naming the variable', async (t) => {
