@@ -300,7 +300,7 @@ int run_fork(struct conn *c, struct request *r)
 					failed = send_all(c->fd, head, k) < 0;
 					sent_head = true;
 				}
-				if (!failed && chunk_out(c, chunked, tmp, n) < 0)
+				if (!failed && !c->head && chunk_out(c, chunked, tmp, n) < 0)
 					failed = true;
 				if (failed)
 					kill(-pid, SIGKILL);  /* the client is gone or stuck past write_timeout */
@@ -333,7 +333,7 @@ int run_fork(struct conn *c, struct request *r)
 	if (failed) {
 		c->close = true;
 	} else if (sent_head) {
-		if (answer != 200 || r->body_bad || (chunked && send_all(c->fd, "0\r\n\r\n", 5) < 0))
+		if (answer != 200 || r->body_bad || (chunked && !c->head && send_all(c->fd, "0\r\n\r\n", 5) < 0))
 			c->close = true;  /* cut without its last chunk: the client sees it failed */
 	} else if (answer != 200) {
 		int n = timed_out ? snprintf(msg, sizeof(msg), "exec_timeout of %lldms exceeded\n", (long long)cfg.exec_ms)

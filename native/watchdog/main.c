@@ -236,6 +236,7 @@ static void __attribute__((noreturn)) handle(int fd)
 			break;
 		}
 		c.close = !r.keep_alive || terminating;
+		c.head = !strcmp(r.method, "HEAD");
 		dispatch(&c, &r, start);
 	}
 	/* a lingering close, so that a client still sending reads the answer instead of a reset */

@@ -34,6 +34,18 @@ test('pipelined requests in one write are answered in order; HTTP/1.0 gets its a
   assert.match(old.text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Connection: close\r\n\r\nhi$/);
 });
 
+test('a HEAD is answered with headers only, so the next answer on the connection starts right after them', async (t) => {
+  for (const mode of ['serializing', 'streaming']) {
+    const wd = await startWatchdog(t, { fprocess: 'echo hello', mode });
+    const r = await raw(wd.port, 'HEAD /h HTTP/1.1\r\n\r\nPOST /p HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    const answers = r.text.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 2, `${mode}: ${r.text}`);
+    assert.match(answers[0]!, /\r\n\r\n$/, `${mode}: the HEAD's answer has a body: ${answers[0]}`);
+    assert.match(answers[1]!, /hello\n(\r\n0\r\n\r\n)?$/, mode);
+    if (mode === 'serializing') assert.match(answers[0]!, /Content-Length: 6\r\n/);
+  }
+});
+
 test('Expect: 100-continue gets its 100 before the body is sent', async (t) => {
   const wd = await startWatchdog(t, { fprocess: 'cat' });
   const body = await new Promise<string>((resolve, reject) => {
