@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -94,6 +95,8 @@ static char **build_env(const struct request *r)
 static void child(int in, int out, int err)
 {
 	setpgid(0, 0);
+	/* a handler killed (at the end of a drain, or by a crash) takes its function with it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
 	/* also what the watchdog itself inherited without CLOEXEC */

@@ -208,11 +208,15 @@ static void dispatch(struct conn *c, struct request *r, int64_t start)
 		  (now_us() - start) / 1000.0);
 }
 
-static void __attribute__((noreturn)) handle(int fd)
+static void __attribute__((noreturn)) handle(int fd, pid_t listener)
 {
 	static struct conn c;
 	static struct request r;
 	static sigset_t none;
+	/* the listener killed (kill -9, not SIGTERM): its connections go with it, and their functions with them */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != listener)
+		_exit(0);
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
 	poll_mask = &none;
@@ -279,6 +283,7 @@ static pid_t start_process(int out[2], int err[2], const sigset_t *original)
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);  /* never outlives the watchdog, even a kill -9 of it */
 		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			_exit(126);
 		syscall(SYS_close_range, 3, ~0U, 0);
@@ -350,6 +355,7 @@ int main(void)
 	struct linebuf outlog = { 0 }, errlog = { 0 };
 	bool draining = false;
 	int64_t drain_deadline = 0;
+	pid_t self = getpid();
 	if (!process) {
 		shared->ready = 1;
 		lock_file(true);
@@ -428,7 +434,7 @@ int main(void)
 				for (int i = 0; i < 2; i++)
 					if ((i ? err : out)[0] >= 0)
 						close((i ? err : out)[0]);
-				handle(fd);
+				handle(fd, self);
 			}
 			if (pid > 0)
 				handlers[nhandlers++] = pid;

@@ -138,6 +138,30 @@ test('mode http: /tmp/.lock only once the upstream answers', async (t) => {
   assert.equal((await request(wd.port, '/_/health')).status, 200);
 });
 
+test('kill -9 of the watchdog takes mode http\'s process and a running function with it', async (t) => {
+  const port = await freePort();
+  const up = script(t, `echo $$ > \${0%/*}/pid\nexec busybox httpd -f -p 127.0.0.1:${port} -h /\n`);
+  const http = await startWatchdog(t, { fprocess: up.fprocess, mode: 'http', upstream_url: `http://127.0.0.1:${port}` });
+  await until('health 200', async () => ((await request(http.port, '/_/health')).status === 200 ? true : undefined));
+  const upstream = Number(readFileSync(join(up.dir, 'pid'), 'utf8'));
+  const fn = script(t, 'echo $$ > ${0%/*}/pid\nexec sleep 60\n');
+  const fork = await startWatchdog(t, { fprocess: fn.fprocess, exec_timeout: '60s' });
+  const running = request(fork.port, '/');
+  running.catch(() => undefined);
+  const sleeper = await until('the function to run', () => (existsSync(join(fn.dir, 'pid')) ? Number(readFileSync(join(fn.dir, 'pid'), 'utf8')) : undefined));
+  http.proc.kill('SIGKILL');
+  fork.proc.kill('SIGKILL');
+  const gone = (pid: number): boolean => {
+    try {
+      return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return true;
+    }
+  };
+  await until('the upstream and the function to die', () => (gone(upstream) && gone(sleeper) ? true : undefined));
+  await assert.rejects(running);
+});
+
 /** The watchdog's children now (its connection handlers, and orphans not reaped yet). */
 function children(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
