@@ -4,8 +4,10 @@
  *
  * - start to ready: from spawn() to the first 200 of /_/health, polled on
  *   fresh connections; beside it, spawn() to the exit of `busybox true`
- *   (the cost of starting any static program from Node.js here), so the
- *   difference is the watchdog's own;
+ *   (the cost of starting any static program from Node.js here); the
+ *   difference is mostly the polling's own connections. The watchdog's
+ *   start alone is better seen with `hyperfine -N` against `busybox true`,
+ *   its port taken so that it exits at bind (README, Functions);
  * - per request, each on a new connection (busybox httpd keeps none
  *   alive), sequential: the watchdog forking `cat` (streaming) against
  *   busybox httpd running a CGI script that runs `cat`; the watchdog's static
