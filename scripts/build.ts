@@ -60,6 +60,8 @@ const natives: { name: string; dir: string; embeds: string[]; flags?: string[]; 
   { name: 'berth-runtime', dir: 'front', embeds: ['executor'] },
   { name: 'berth-monitor', dir: 'monitor', embeds: [], flags: ['-static'] },
   { name: 'berth-init', dir: 'init', embeds: [], flags: ['-static'], common: false },
+  // The functions' watchdog, static for the same reason as the init: bind-mounted into any image.
+  { name: 'berth-watchdog', dir: 'watchdog', embeds: [], flags: ['-static'], common: false },
 ];
 const cSources = (dir: string): string[] => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.c')).map((f) => join(nativeDir, dir, f));
 for (const { name, dir, embeds, flags = [], common } of natives) {
