@@ -16,17 +16,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { commandPath } from '../helpers/tool.ts';
 import { runCommand, show, startDaemon, type CliResult, type TestDaemon } from '../helpers/daemon.ts';
 import { startRegistry, type RegistryServer } from '../helpers/registry.ts';
 
-function dockerPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-const DOCKER = dockerPath();
+const DOCKER = commandPath('docker');
 const skip = DOCKER === undefined ? 'no docker CLI on PATH (scripts/install.sh does not install one)' : false;
 
 const USER = 'tester';

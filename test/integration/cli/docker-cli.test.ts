@@ -7,18 +7,11 @@
  * the test is skipped, saying so.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { commandPath } from '../../helpers/tool.ts';
 import { runCommand, show, startDaemon, type CliResult, type TestDaemon } from '../../helpers/daemon.ts';
 
-function dockerPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-const DOCKER = dockerPath();
+const DOCKER = commandPath('docker');
 
 let d: TestDaemon;
 before(async () => {
