@@ -92,7 +92,7 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
     for (const img of store.list()) {
       const config = await store.readConfig(img);
       if (!matchImage(img, config.config?.Labels ?? {}, f, defaults, created)) continue;
-      out.push(imageSummary(img, config, defaults));
+      out.push(imageSummary(img, config, defaults, req.version));
     }
     out.sort((a, b) => (b['Created'] as number) - (a['Created'] as number));
     return json(out);
@@ -134,7 +134,7 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
 
   router.get('/images/{name*}/json', async (req) => {
     const img = store.resolve(req.params['name']!);
-    return json(imageInspect(img, await store.readConfig(img), defaults));
+    return json(imageInspect(img, await store.readConfig(img), defaults, req.version));
   });
 
   router.get('/images/{name*}/history', async (req) => {
