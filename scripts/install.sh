@@ -27,13 +27,16 @@ fi
 # Debian packages. busybox-static builds the demo and test images; the C
 # compiler builds the executor; uidmap brings newuidmap/newgidmap for rootless;
 # the golang-github-opencontainers-* packages carry the official OCI JSON
-# schemas, which the build compiles into validators.
+# schemas, which the build compiles into validators; containernetworking-plugins
+# (bridge, host-local, portmap, firewall, tuning, loopback) and iptables make
+# the containers' networks.
 runtime_pkgs=(busybox-static gcc libc6-dev uidmap iproute2 ca-certificates
-  golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev)
+  golang-github-opencontainers-specs-dev golang-github-opencontainers-image-spec-dev
+  containernetworking-plugins iptables)
 # Reference tools the tests compare against (never shipped as berth's own
 # implementation), plus libseccomp for the differential seccomp test and the
 # arm/arm64 kernel headers that scripts/gen-syscalls.ts reads.
-test_pkgs=(runc podman skopeo umoci docker-registry containernetworking-plugins openssl
+test_pkgs=(runc podman skopeo umoci docker-registry openssl
   libseccomp-dev seccomp hyperfine apache2-utils
   linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross zstd buildah containerd)
 pkgs=("${runtime_pkgs[@]}")

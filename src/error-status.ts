@@ -41,6 +41,11 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
 const HTTP_STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   registry_unauthorized: 401,
   api_body_too_large: 413,
+  // dockerd forbids (403) removing a network in use or a pre-defined one, and a pool that overlaps another.
+  network_in_use: 403,
+  network_predefined: 403,
+  network_subnet_overlap: 403,
+  network_pools_exhausted: 403,
 };
 
 /** gRPC status codes (grpc/status.proto), as CRI clients (crictl, the kubelet) read them. */

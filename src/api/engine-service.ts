@@ -5,20 +5,46 @@
  * and disk routes, and fills `/info`'s counts and the metrics.
  */
 import type { Engine } from '../engine/engine.ts';
+import { internal } from '../errors.ts';
 import type { ApiServer } from './server.ts';
 import type { Service } from './service.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
+import { networkRoutes } from './routes/networks.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { systemRoutes } from './routes/system.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 
-export async function startEngine(server: ApiServer, service: Service): Promise<Engine> {
+/** The daemon's network settings (berthd's flags). */
+export interface EngineNetworkOptions {
+  /** Sandboxes kept ready on the default network (--network-pool; default 2, 0 disables). */
+  pool?: number | undefined;
+  /** The default network's bridge and address, when first made (--bridge, --bip). */
+  bridge?: string | undefined;
+  bip?: string | undefined;
+  /** The embedded resolver's port (53). */
+  dnsPort?: number | undefined;
+}
+
+export const DEFAULT_NETWORK_POOL = 2;
+
+export async function startEngine(server: ApiServer, service: Service, net: EngineNetworkOptions = {}): Promise<Engine> {
   const { Engine } = await import('../engine/engine.ts');
   const { pullImage } = await import('../image/copy/pull.ts');
+  const { NetworkLayer } = await import('../network/layer.ts');
+  let layer: InstanceType<typeof NetworkLayer> | undefined;
   const engine = await Engine.open({
     root: service.paths.root,
     runRoot: service.paths.runRoot,
+    network: (db, paths) =>
+      (layer = new NetworkLayer(db, {
+        ...paths,
+        poolSize: net.pool ?? DEFAULT_NETWORK_POOL,
+        log: server.logger,
+        ...(net.bridge === undefined ? {} : { defaultBridge: net.bridge }),
+        ...(net.bip === undefined ? {} : { defaultBip: net.bip }),
+        ...(net.dnsPort === undefined ? {} : { dnsPort: net.dnsPort }),
+      })),
     pull: async (ref) => {
       const images = engine.images;
       const { image } = await pullImage(images, images.parseName(ref));
@@ -71,6 +97,10 @@ export async function startEngine(server: ApiServer, service: Service): Promise<
   execRoutes(server.router, engine, sessions);
   opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);
+  if (layer === undefined) throw internal('engine_network_missing', 'berthd: the engine was opened without its network layer');
+  // Listed from the start, as dockerd lists its bridge network.
+  layer.defaultNetwork();
+  networkRoutes(server.router, { networks: layer.networks, events: engine.events, connector: engine });
   systemRoutes(server.router, engine);
   (await import('./routes/images.ts')).imageRoutes(server, engine);
   const byState = (): Record<string, number> => {

@@ -28,8 +28,12 @@ export interface Match {
   params: Record<string, string>;
 }
 
-/** The API versions berthd speaks: Docker 24's, down to the oldest today's dockerd still takes. */
-export const API_VERSION = '1.43';
+/**
+ * The API versions berthd speaks: up to docker CLI 28's (1.50, so it
+ * negotiates no lower and sends today's shapes), down to the oldest
+ * dockerd 28 still takes.
+ */
+export const API_VERSION = '1.50';
 export const MIN_API_VERSION = '1.24';
 
 function compile(pattern: string): { regex: RegExp; names: string[] } {

@@ -13,6 +13,7 @@ import { errnoCode } from '../errors.ts';
 import { BERTH_VERSION } from '../runtime/features.ts';
 import type { DaemonPaths } from './paths.ts';
 import { bytes, json, type Reply } from './reply.ts';
+import { absentRoutes } from './routes/absent.ts';
 import { API_VERSION, MIN_API_VERSION } from './router.ts';
 import type { ApiServer } from './server.ts';
 
@@ -167,6 +168,7 @@ export function registerSystemRoutes(server: ApiServer, options: SystemRoutesOpt
   router.get('/version', () => json(versionBody()));
   const id = daemonId(options.paths.root);
   router.get('/info', async () => json(await infoBody(options.paths, id, options.hooks)));
+  absentRoutes(router);
 
   metrics.collect('process_resident_memory_bytes', 'Resident memory of berthd in bytes', () => process.memoryUsage.rss());
   metrics.collect('process_start_time_seconds', 'When berthd started, in seconds since the epoch', () => Math.floor(options.startedAt / 1000));

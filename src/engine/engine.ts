@@ -20,7 +20,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
+import type { DatabaseSync } from 'node:sqlite';
+import { alreadyExists, failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import { delay } from '../delay.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
@@ -32,7 +33,11 @@ import { type ExecutorMonitorOptions, startMonitor } from './monitor/spawn.ts';
 import { executorPath } from '../runtime/host/spawn.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
 import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
-import { writeEtcFiles } from './etc-files.ts';
+import { writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
+import { addressOf, attachRequests, exposedPorts, portsToPublish, requireLayer, resolveExtraHosts, type NetworkLayer, type NetworkUp } from './networking.ts';
+import { networkKind } from './spec/network-options.ts';
+import type { NetworkRecord, SandboxInfo } from '../network/types.ts';
+import { ContainerNetworkStore, type ContainerNetwork } from './store/container-networks.ts';
 import { EngineEvents } from './events.ts';
 import { readStoredOptions, type StoredOptions } from './stored.ts';
 import { commandLine, containerSpec, stopSignal, volumesToResolve } from './spec/container-spec.ts';
@@ -80,6 +85,8 @@ export interface EngineOptions extends Partial<EnginePaths> {
   pull?: (ref: string) => Promise<ImageRecord>;
   /** Where `--init` finds its program (default build/berth-init). */
   initProgram?: string;
+  /** Bridged networks and published ports (berthd's), made over the engine's database; without it only none, host and container:X run. */
+  network?: (db: DatabaseSync, paths: EnginePaths) => NetworkLayer;
 }
 
 export interface CreateRequest {
@@ -106,12 +113,17 @@ export interface ContainerView {
   options: StoredOptions;
   restarting: boolean;
   paths: { dir: string; rootfs: string; log: string; runDir: string; hosts: string; hostname: string; resolvConf: string; config: string };
+  /** The networks it asks for (resolved; one gone since is left out) and, while it runs, what CNI made. */
+  networks: { record: NetworkRecord; request: ContainerNetwork }[];
+  sandbox?: SandboxInfo;
 }
 
 export class Engine {
   readonly paths: EnginePaths;
   readonly containers: ContainerStore;
   readonly volumes: VolumeStore;
+  readonly containerNetworks: ContainerNetworkStore;
+  readonly network: NetworkLayer | undefined;
   readonly events = new EngineEvents();
   readonly images: ImageStore;
   private readonly runtime: string;
@@ -135,6 +147,8 @@ export class Engine {
     const db = openEngineDatabase(databasePath(paths));
     this.containers = new ContainerStore(db);
     this.volumes = new VolumeStore(db, paths.root);
+    this.containerNetworks = new ContainerNetworkStore(db);
+    this.network = options.network?.(db, paths);
   }
 
   /** Opens the engine at its root; `recover()` must run before containers are served. */
@@ -151,6 +165,12 @@ export class Engine {
   /** Runs `fn` when the engine closes (the daemon's other parts that hold per-container state). */
   onClose(fn: () => void): void {
     this.closers.push(fn);
+  }
+
+  /** close(), then what the network layer holds in this process (the pool's sandboxes, the resolver, held ports' sockets). */
+  async shutdown(): Promise<void> {
+    this.close();
+    await this.network?.close();
   }
 
   close(): void {
@@ -183,7 +203,18 @@ export class Engine {
 
   private viewOf(record: ContainerRecord): ContainerView {
     const dir = containerDir(this.paths, record.id);
+    const layer = this.network;
+    const networks = layer === undefined ? [] : this.containerNetworks.of(record.id).flatMap((request) => {
+      try {
+        return [{ record: layer.network(request.networkId), request }];
+      } catch {
+        return [];
+      }
+    });
+    const sandbox = record.state === 'running' || record.state === 'paused' ? layer?.sandboxOf(record.id) : undefined;
     return {
+      networks,
+      ...(sandbox === undefined ? {} : { sandbox }),
       record,
       options: readStoredOptions(record.options, record.name),
       restarting: this.restartTimers.has(record.id),
@@ -233,6 +264,7 @@ export class Engine {
         throw invalidArgument('bind_source_missing', `bind mount source "${m.source}" (for ${m.target}): no such file or directory on the host`);
       }
     }
+    const networks = this.networksAskedFor(options);
     const top = await imageTop(this.images, img);
     const restartPolicy: StoredRestart =
       options.restart.name === 'on-failure' ? { name: 'on-failure', maximumRetryCount: options.restart.maxRetries } : { name: options.restart.name, maximumRetryCount: 0 };
@@ -249,6 +281,7 @@ export class Engine {
       imageTop: top,
       ...(health === undefined ? {} : { health }),
       volumes: {},
+      exposed: exposedPorts(config, options),
     };
     const name = options.name ?? (await import('./names.ts')).randomName((n) => this.containers.get(n) !== undefined || this.nameTaken(n));
     const record = this.containers.beginCreate({
@@ -260,6 +293,7 @@ export class Engine {
       labels: { ...config.config?.Labels, ...options.labels },
     });
     try {
+      for (const n of networks) this.containerNetworks.add({ ...n, containerId: record.id });
       stored.volumes = await this.make(record, config, req, stored);
       if (TEST_CREATE_DELAY_MS > 0) await delay(TEST_CREATE_DELAY_MS);
       // The volumes chosen are part of the record; then the container exists.
@@ -271,6 +305,30 @@ export class Engine {
       await this.destroy(record.id, true).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The networks a create asks for, resolved before anything is made (an
+   * unknown network or container is an error naming it); `container:X`
+   * needs X to exist now and to run at each start.
+   */
+  private networksAskedFor(o: RunOptions): Omit<ContainerNetwork, 'containerId'>[] {
+    const kind = networkKind(o.network);
+    if (kind.kind === 'container') {
+      this.find(kind.container);
+      return [];
+    }
+    if (kind.kind !== 'network') return [];
+    const layer = requireLayer(this.network, o.network);
+    const net = kind.name === 'bridge' ? layer.defaultNetwork() : layer.network(kind.name);
+    return [
+      {
+        networkId: net.id,
+        aliases: o.networkAliases ?? [],
+        ...(o.ipv4Address === undefined ? {} : { ipv4Address: o.ipv4Address }),
+        ...(o.macAddress === undefined ? {} : { macAddress: o.macAddress }),
+      },
+    ];
   }
 
   private nameTaken(name: string): boolean {
@@ -295,7 +353,7 @@ export class Engine {
       if (vol.anonymous || v.name !== undefined) await copyUpVolume(rootfs, v.target, vol.mountpoint);
     }
     const hostname = req.options.hostname ?? record.id.slice(0, 12);
-    const files = writeEtcFiles(dir, hostname, req.options.network);
+    const files = writeEtcFiles(dir, hostname, { network: req.options.network, extraHosts: req.options.extraHosts ?? [], dns: req.options.dns ?? [], dnsSearch: req.options.dnsSearch ?? [], dnsOptions: req.options.dnsOptions ?? [] });
     const { readUserDb } = await import('../image/bundle/read-user-db.ts');
     const { Rootfs } = await import('../image/unpack/rootfs.ts');
     using root = Rootfs.open(rootfs);
@@ -354,6 +412,13 @@ export class Engine {
     mkdirSync(rd, { recursive: true, mode: 0o700 });
     let pid: number;
     try {
+      await this.networkUp(record, view);
+    } catch (err) {
+      await this.networkDown(id);
+      this.failStart(record, err);
+      throw err;
+    }
+    try {
       const monitored = {
         id,
         runDir: rd,
@@ -372,6 +437,7 @@ export class Engine {
         writeFileSync(join(rd, 'monitor.pid'), `${started.monitorPid}\n`, { mode: 0o600 });
       }
     } catch (err) {
+      await this.networkDown(id);
       this.failStart(record, err);
       throw err;
     }
@@ -384,6 +450,7 @@ export class Engine {
       await start(ctx, id);
     } catch (err) {
       await this.deleteRuntimeState(id).catch(() => undefined);
+      await this.networkDown(id);
       this.failStart(record, err);
       throw err;
     }
@@ -391,6 +458,62 @@ export class Engine {
     this.watchExit(id);
     this.events.publish('container', 'start', id, this.attributes(running));
     return running;
+  }
+
+  /**
+   * The container's network for this run: a sandbox attached to its
+   * networks (or the namespace of the container it shares), hosts and
+   * resolv.conf written to match, and the spec pointed at the namespace.
+   */
+  private async networkUp(record: ContainerRecord, view: ContainerView): Promise<NetworkUp> {
+    const o = view.options;
+    const kind = networkKind(o.run.network);
+    const hostname = o.run.hostname ?? record.id.slice(0, 12);
+    let up: NetworkUp = {};
+    if (kind.kind === 'container') {
+      const other = this.find(kind.container);
+      if (other.state !== 'running' && other.state !== 'paused') {
+        throw failedPrecondition('container_state_conflict', `cannot join the network of container "${other.name}": it is not running`);
+      }
+      const theirs = this.viewOf(other).paths;
+      for (const f of ['hosts', 'resolv.conf'] as const) writeFileSync(join(view.paths.dir, f), readFileSync(join(theirs.dir, f)), { mode: 0o644 });
+      up = { netns: this.network?.sandboxOf(other.id)?.netns ?? `/proc/${other.pid}/ns/net` };
+    } else if (kind.kind === 'network') {
+      const layer = requireLayer(this.network, o.run.network);
+      const requests = attachRequests(layer, record, this.containerNetworks.of(record.id), portsToPublish(o.run, o.exposed ?? []));
+      const sandbox = await layer.acquire(record.id, requests);
+      const first = sandbox.endpoints[0];
+      const firstNet = requests[0]?.network;
+      writeNetworkFiles(view.paths.dir, hostname, {
+        network: o.run.network,
+        addresses: sandbox.endpoints.map((e) => addressOf(e.ipv4)),
+        ...(firstNet?.dns === true && first !== undefined ? { resolver: first.gateway } : {}),
+        extraHosts: resolveExtraHosts(o.run.extraHosts ?? [], first?.gateway),
+        dns: o.run.dns ?? [],
+        dnsSearch: o.run.dnsSearch ?? [],
+        dnsOptions: o.run.dnsOptions ?? [],
+      });
+      up = { netns: sandbox.netns, sandbox };
+    }
+    if (up.netns !== undefined) this.joinNetworkNamespace(view.paths.config, up.netns);
+    return up;
+  }
+
+  /** The bundle's spec, pointed at the namespace this run joins (the path changes with every start). */
+  private joinNetworkNamespace(config: string, netns: string): void {
+    const spec = JSON.parse(readFileSync(config, 'utf8')) as Spec;
+    const namespaces = (spec.linux?.namespaces ?? []).filter((n) => n.type !== 'network');
+    spec.linux = { ...spec.linux, namespaces: [...namespaces, { type: 'network', path: netns }] };
+    writeFileSync(`${config}.tmp`, JSON.stringify(spec), { mode: 0o600 });
+    renameSync(`${config}.tmp`, config);
+  }
+
+  /** Releases what a run held of the network (its sandbox, its host ports); nothing there is fine. */
+  private async networkDown(id: string): Promise<void> {
+    if (this.network === undefined) return;
+    await this.network.release(id).catch((err: unknown) => {
+      this.events.publish('container', 'error', id, { error: `releasing its network: ${describeError(err)}` });
+    });
   }
 
   /**
@@ -506,6 +629,8 @@ export class Engine {
       exitCode: code,
       ...(lost ? { error: 'berth-monitor was lost: the container was stopped' } : {}),
     });
+    // After the exit is reported (a waiter need not wait for CNI's DEL), next in this container's queue: a start waits for it.
+    void this.serial(id, () => this.networkDown(id));
     if (oom) writeFileSync(join(containerDir(this.paths, id), 'oom'), '1\n');
     else rmSync(join(containerDir(this.paths, id), 'oom'), { force: true });
     if (oom) this.events.publish('container', 'oom', id, this.attributes(exited));
@@ -603,6 +728,8 @@ export class Engine {
       if (timeout >= 0) await this.signal(id, SIGKILL);
       await this.untilExit(id);
     }
+    // The release queued behind the exit: a stopped container's host ports are free when stop returns.
+    await this.serial(id, () => Promise.resolve());
     this.events.publish('container', 'stop', id, this.attributes(record));
     return this.mustGet(id);
   }
@@ -719,6 +846,7 @@ export class Engine {
   private async destroy(id: string, anonymousVolumes: boolean): Promise<void> {
     this.unwatch(id);
     await this.deleteRuntimeState(id);
+    await this.networkDown(id);
     await releaseRootfs(this.paths, id);
     const dir = containerDir(this.paths, id);
     // Before the record and the marker go, so a removal cut short still knows rm -v was asked.
@@ -731,6 +859,57 @@ export class Engine {
     rmSync(runDir(this.paths, id), { recursive: true, force: true });
     if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
     if (this.containers.get(id) !== undefined) this.containers.remove(id);
+  }
+
+  // ---- networks ------------------------------------------------------
+
+  /** docker network connect: recorded for every later start, attached now when it runs. */
+  async connectNetwork(ref: string, networkRef: string, endpoint: { aliases?: string[]; ipv4Address?: string; macAddress?: string } = {}): Promise<void> {
+    const record = this.find(ref);
+    const layer = requireLayer(this.network, networkRef);
+    const net = layer.network(networkRef);
+    const o = readStoredOptions(record.options, record.name);
+    const kind = networkKind(o.run.network);
+    if (kind.kind !== 'network') {
+      throw failedPrecondition('container_network_mode', `container "${record.name}": runs with --network ${o.run.network}; it cannot be connected to network "${net.name}"`);
+    }
+    if ((endpoint.aliases ?? []).length > 0 && !net.dns) {
+      throw invalidArgument('network_alias_unsupported', `network "${net.name}": network-scoped aliases are supported only on user-defined networks`);
+    }
+    await this.serial(record.id, async () => {
+      if (this.containerNetworks.of(record.id).some((n) => n.networkId === net.id)) {
+        throw alreadyExists('container_network_exists', `container "${record.name}": already connected to network "${net.name}"`);
+      }
+      const row = { containerId: record.id, networkId: net.id, aliases: endpoint.aliases ?? [], ...endpoint };
+      this.containerNetworks.add(row);
+      const now = this.mustGet(record.id);
+      if (now.state === 'running' || now.state === 'paused') {
+        try {
+          const [request] = attachRequests(layer, now, [row], []);
+          await layer.connect(record.id, request!);
+        } catch (err) {
+          this.containerNetworks.remove(record.id, net.id);
+          throw err;
+        }
+      }
+    });
+    this.events.publish('network', 'connect', net.id, { name: net.name, type: net.driver, container: record.id });
+  }
+
+  /** docker network disconnect: detached now when it runs, and not attached again. */
+  async disconnectNetwork(ref: string, networkRef: string): Promise<void> {
+    const record = this.find(ref);
+    const layer = requireLayer(this.network, networkRef);
+    const net = layer.network(networkRef);
+    await this.serial(record.id, async () => {
+      if (!this.containerNetworks.of(record.id).some((n) => n.networkId === net.id)) {
+        throw notFound('container_network_gone', `container "${record.name}": is not connected to network "${net.name}"`);
+      }
+      const now = this.mustGet(record.id);
+      if (now.state === 'running' || now.state === 'paused') await layer.disconnect(record.id, net.id);
+      this.containerNetworks.remove(record.id, net.id);
+    });
+    this.events.publish('network', 'disconnect', net.id, { name: net.name, type: net.driver, container: record.id });
   }
 
   rename(ref: string, name: string): void {
@@ -865,6 +1044,14 @@ export class Engine {
         report.cleaned.push(id);
       }
     }
+    // What CNI made for a container that is not running any more (or was half made) goes before anything starts again.
+    const live = new Set(
+      this.containers
+        .list()
+        .filter((r) => (r.state === 'running' || r.state === 'paused') && readExit(runDir(this.paths, r.id)) === undefined && monitorAlive(runDir(this.paths, r.id)))
+        .map((r) => r.id),
+    );
+    await this.network?.recover((id) => live.has(id));
     for (const r of this.containers.list()) {
       if (r.state !== 'running' && r.state !== 'paused') continue;
       if (readExit(runDir(this.paths, r.id)) !== undefined) {
@@ -883,6 +1070,16 @@ export class Engine {
           report.exited.push(r.id);
           await this.afterExit(x);
         }
+      }
+    }
+    // An --rm container whose exit was recorded but whose removal a crash cut off: removed now, as its exit asked.
+    for (const r of this.containers.list()) {
+      if (r.state !== 'exited' || !readStoredOptions(r.options, r.name).run.autoRemove) continue;
+      try {
+        await this.remove(r.id, { force: true, volumes: true });
+        report.cleaned.push(r.id);
+      } catch (err) {
+        this.events.publish('container', 'error', r.id, { error: describeError(err) });
       }
     }
     // Docker's rule at a daemon start: `always` restarts even after a user's stop, `unless-stopped` only without one.

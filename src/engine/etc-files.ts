@@ -7,7 +7,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NetworkMode } from './spec/options.ts';
+import type { ExtraHost } from './spec/network-options.ts';
 
 export interface EtcFiles {
   hostsPath: string;
@@ -32,17 +32,56 @@ function readHost(path: string): string {
   }
 }
 
-/** Docker's filter for a private network: loopback name servers cannot be reached from the container's namespace. */
-export function resolvConfFor(host: string, network: NetworkMode): string {
-  if (network === 'host') return host;
-  const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$|::1$)/.test(l));
-  const text = lines.join('\n').replace(/\n+$/, '');
-  return text === '' ? '' : `${text}\n`;
+/**
+ * What the files say beyond the hostname. `network` is docker's mode
+ * string; for a bridged container, `addresses` are its own (first network
+ * first) and `resolver` the embedded resolver's address on a network with
+ * DNS. `--dns*` replace the host's servers, search domains and options.
+ */
+export interface EtcInputs {
+  network: string;
+  addresses?: readonly string[];
+  resolver?: string;
+  /** host-gateway resolved already: the host's address on the container's first network. */
+  extraHosts?: readonly ExtraHost[];
+  dns?: readonly string[];
+  dnsSearch?: readonly string[];
+  dnsOptions?: readonly string[];
 }
 
-export function hostsFor(hostname: string, network: NetworkMode, hostHosts: string): string {
-  if (network === 'host') return hostHosts;
-  return `${LOCALHOST.join('\n')}\n`.replace(/^127\.0\.0\.1\tlocalhost$/m, `127.0.0.1\tlocalhost ${hostname}`);
+const isLoopbackServer = (l: string): boolean => /^\s*nameserver\s+(127\.|::1\s*$|::1$)/.test(l);
+
+/**
+ * Docker's resolv.conf: the host's, with loopback name servers filtered out
+ * for a private network (they cannot be reached from its namespace);
+ * `--dns`, `--dns-search`, `--dns-option` replace their lines; on a network
+ * with the embedded resolver, that is the only server.
+ */
+export function resolvConfFor(host: string, inputs: EtcInputs | string): string {
+  const i: EtcInputs = typeof inputs === 'string' ? { network: inputs } : inputs;
+  const keep = (kind: string, given: readonly string[] | undefined, lines: string[]): string[] =>
+    given !== undefined && given.length > 0 ? [`${kind} ${given.join(' ')}`] : lines.filter((l) => new RegExp(`^\\s*${kind}\\s`).test(l));
+  if (i.network === 'host' && (i.dns ?? []).length === 0 && (i.dnsSearch ?? []).length === 0 && (i.dnsOptions ?? []).length === 0) return host;
+  const lines = host.split('\n');
+  const servers =
+    i.resolver !== undefined
+      ? [`nameserver ${i.resolver}`]
+      : (i.dns ?? []).length > 0
+        ? (i.dns ?? []).map((d) => `nameserver ${d}`)
+        : lines.filter((l) => /^\s*nameserver\s/.test(l) && (i.network === 'host' || !isLoopbackServer(l)));
+  const other = lines.filter((l) => l.trim() !== '' && !/^\s*(nameserver|search|options)\s/.test(l));
+  const out = [...other, ...servers, ...keep('search', i.dnsSearch, lines), ...keep('options', i.dnsOptions, lines)];
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}
+
+/** Docker's /etc/hosts: localhost, the --add-host entries, then the container's own address and name. */
+export function hostsFor(hostname: string, inputs: EtcInputs | string, hostHosts: string): string {
+  const i: EtcInputs = typeof inputs === 'string' ? { network: inputs } : inputs;
+  const extra = (i.extraHosts ?? []).map((h) => `${h.ip}\t${h.host}`);
+  if (i.network === 'host') return extra.length === 0 ? hostHosts : `${hostHosts.replace(/\n*$/, '\n')}${extra.join('\n')}\n`;
+  const own = i.addresses?.[0];
+  const local = own === undefined ? LOCALHOST.map((l) => (l === '127.0.0.1\tlocalhost' ? `${l} ${hostname}` : l)) : LOCALHOST;
+  return `${[...local, ...extra, ...(own === undefined ? [] : [`${own}\t${hostname}`])].join('\n')}\n`;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -50,10 +89,20 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-export function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): EtcFiles {
-  const files: EtcFiles = { hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'), resolvConfPath: join(dir, 'resolv.conf') };
+export function etcPaths(dir: string): EtcFiles {
+  return { hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'), resolvConfPath: join(dir, 'resolv.conf') };
+}
+
+export function writeEtcFiles(dir: string, hostname: string, inputs: EtcInputs | string): EtcFiles {
+  const files = etcPaths(dir);
   writeAtomic(files.hostnamePath, `${hostname}\n`);
-  writeAtomic(files.hostsPath, hostsFor(hostname, network, readHost('/etc/hosts')));
-  writeAtomic(files.resolvConfPath, resolvConfFor(readHost('/etc/resolv.conf'), network));
+  writeNetworkFiles(dir, hostname, inputs);
   return files;
+}
+
+/** hosts and resolv.conf again, once a start knows the container's addresses (before its process runs). */
+export function writeNetworkFiles(dir: string, hostname: string, inputs: EtcInputs | string): void {
+  const files = etcPaths(dir);
+  writeAtomic(files.hostsPath, hostsFor(hostname, inputs, readHost('/etc/hosts')));
+  writeAtomic(files.resolvConfPath, resolvConfFor(readHost('/etc/resolv.conf'), inputs));
 }

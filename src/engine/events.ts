@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 
 export interface EngineEvent {
-  Type: 'container' | 'volume' | 'image';
+  Type: 'container' | 'volume' | 'image' | 'network';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';

@@ -7,6 +7,7 @@
 import { internal } from '../errors.ts';
 import type { Healthcheck } from './spec/health.ts';
 import type { RunOptions } from './spec/options.ts';
+import type { ExposedPort } from './spec/ports.ts';
 import { isObject } from '../json-object.ts';
 
 export interface StoredOptions {
@@ -25,6 +26,8 @@ export interface StoredOptions {
   health?: Healthcheck;
   /** The anonymous and named volumes mounted, by target. */
   volumes: Record<string, string>;
+  /** The image's EXPOSE and --expose and -p's container ports (absent in records made before networking). */
+  exposed?: ExposedPort[];
 }
 
 

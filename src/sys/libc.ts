@@ -93,4 +93,6 @@ export const c = {
   umount2: bind<(target: CPath, flags: number) => number>('int umount2(const char *target, int flags)'),
   fchdir: bind<(fd: number) => number>('int fchdir(int fd)'),
   flock: bind<(fd: number, operation: number) => number>('int flock(int fd, int operation)'),
+  unshare: bind<(flags: number) => number>('int unshare(int flags)'),
+  setns: bind<(fd: number, nstype: number) => number>('int setns(int fd, int nstype)'),
 };

@@ -7,15 +7,20 @@
  * knows (killing what runs), stops the daemon, lets the engine library
  * undo anything half made, and deletes both roots, also after a failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api/client.ts';
 import { delay } from '../../src/delay.ts';
 import { Engine } from '../../src/engine/engine.ts';
+import { openEngineDatabase } from '../../src/engine/store/db.ts';
+import { removeNetworkRules } from '../../src/network/firewall.ts';
+import { NetworkLayer } from '../../src/network/layer.ts';
 import { ImageStore } from '../../src/image/store/store.ts';
 import { importBusybox } from './engine.ts';
+import { freeBip } from './test-network.ts';
 import { REPO } from './runtime.ts';
 
 export const BERTH = join(REPO, 'bin', 'berth');
@@ -50,6 +55,13 @@ export interface TestDaemon {
   spawn(args: readonly string[]): ChildProcess;
   /** A scratch directory under the daemon's base, removed by stop(). */
   scratch: string;
+  /** The default network's bridge and its gateway/prefix (each test daemon has its own). */
+  bridge: string;
+  bip: string;
+  /** kill -9 of berthd (its containers keep running under their monitors). */
+  kill9(): Promise<void>;
+  /** Starts berthd again on the same roots and waits until it answers (it recovers first). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -98,8 +110,28 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
   }
 }
 
-export async function startDaemon(): Promise<TestDaemon> {
+/** What the daemon's networks left on the host once it is gone: their bridges and isolation rules. */
+async function removeNetworks(root: string): Promise<void> {
+  const db = openEngineDatabase(join(root, 'berth.db'));
+  try {
+    const { NetworkStore } = await import('../../src/network/networks.ts');
+    for (const n of new NetworkStore(db).list()) {
+      try {
+        execFileSync('ip', ['link', 'del', n.bridge], { stdio: 'ignore' });
+      } catch {
+        // never made
+      }
+      await removeNetworkRules(n);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+export async function startDaemon(options: { networkPool?: number } = {}): Promise<TestDaemon> {
   const base = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+  const bridge = `bd${randomBytes(4).toString('hex')}`;
+  const bip = freeBip('10.215');
   const root = join(base, 'root');
   const scratch = join(base, 'scratch');
   // Short: the monitor's attach socket (RUNROOT/containers/ID/attach) must fit a sockaddr_un's 108 bytes.
@@ -108,6 +140,18 @@ export async function startDaemon(): Promise<TestDaemon> {
   const client = new ApiClient(socket);
   let daemon: ChildProcess | undefined;
   const logPath = join(base, 'berthd.out');
+
+  const launch = async (): Promise<void> => {
+    const fd = openSync(logPath, 'a');
+    const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', ...net], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const started = daemon;
+    await until('berthd to answer on its socket', async () => {
+      if (started.exitCode !== null) throw new Error(`berthd exited with ${started.exitCode}: ${readFileSync(logPath, 'utf8')}`);
+      return (await client.ping(1_000)) ? true : undefined;
+    }, 30_000);
+  };
 
   const stop = async (): Promise<void> => {
     if (daemon !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
@@ -126,11 +170,12 @@ export async function startDaemon(): Promise<TestDaemon> {
     // Whatever the daemon left (a container it could not remove, a crash): the library removes it.
     try {
       const images = await ImageStore.open({ root });
-      const engine = await Engine.open({ root, runRoot, images });
+      const engine = await Engine.open({ root, runRoot, images, network: (db, paths) => new NetworkLayer(db, { ...paths, poolSize: 0 }) });
       for (const r of engine.containers.list()) await engine.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
       await engine.recover().catch(() => undefined);
-      engine.close();
+      await engine.shutdown();
       images.close();
+      await removeNetworks(root);
     } finally {
       rmSync(runRoot, { recursive: true, force: true });
       rmSync(base, { recursive: true, force: true });
@@ -146,14 +191,7 @@ export async function startDaemon(): Promise<TestDaemon> {
       rmSync(join(base, 'import'), { recursive: true, force: true });
     }
     mkdirSync(scratch);
-    const fd = openSync(logPath, 'a');
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug'], { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const started = daemon;
-    await until('berthd to answer on its socket', async () => {
-      if (started.exitCode !== null) throw new Error(`berthd exited with ${started.exitCode}: ${readFileSync(logPath, 'utf8')}`);
-      return (await client.ping(1_000)) ? true : undefined;
-    }, 30_000);
+    await launch();
   } catch (err) {
     await stop();
     throw err;
@@ -174,6 +212,16 @@ export async function startDaemon(): Promise<TestDaemon> {
       return r.stdout;
     },
     spawn: (args) => spawn(BERTH, [...globals, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    bridge,
+    bip,
+    async kill9() {
+      const d = daemon;
+      if (d === undefined || d.exitCode !== null || d.signalCode !== null) return;
+      const exited = new Promise((r) => d.once('exit', r));
+      d.kill('SIGKILL');
+      await exited;
+    },
+    restart: launch,
     stop,
   };
 }

@@ -1,5 +1,5 @@
 /** Runs a reference tool (skopeo, umoci, runc...) and returns its stdout; a failure names the command and its stderr. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -10,14 +10,5 @@ export async function tool(cmd: string, ...args: string[]): Promise<string> {
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')}: ${e.stderr ?? e.message}`, { cause: err });
-  }
-}
-
-/** Where a command is on PATH; undefined when it is not installed (its tests skip, saying so). */
-export function commandPath(name: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -2,15 +2,15 @@
  * Containers in the Docker Engine API's shapes: ContainerInspectResponse
  * (`GET /containers/{id}/json`) and ContainerSummary (`GET
  * /containers/json`), made from the engine's view (record, stored options)
- * and the spec the engine wrote (config.json). Fields berth has no notion
- * of yet (networks, ports) are present with docker's empty values, so
- * clients that index them do not fail.
+ * and the spec the engine wrote (config.json); networks and ports in
+ * network-settings.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerView } from '../../engine/engine.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import { humanDuration } from '../../human-duration.ts';
 import { parseSignalName } from './signals.ts';
+import { exposedPorts, hostConfigNetwork, networkSettings, summaryNetworks, summaryPorts } from './network-settings.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -116,7 +116,7 @@ export function inspectContainer(v: ContainerView, extra: { health?: unknown; ex
     HostConfig: {
       Binds: run.mounts.filter((m) => m.type === 'bind').map((m) => (m.type === 'bind' ? `${m.source}:${m.target}${m.readonly ? ':ro' : ''}` : '')),
       NetworkMode: run.network,
-      PortBindings: {},
+      ...hostConfigNetwork(v),
       RestartPolicy: { Name: r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maximumRetryCount },
       AutoRemove: run.autoRemove,
       CapAdd: run.security.capAdd.length > 0 ? run.security.capAdd : null,
@@ -157,9 +157,10 @@ export function inspectContainer(v: ContainerView, extra: { health?: unknown; ex
       Labels: r.labels,
       StopSignal: parseSignalName(o.stopSignal),
       StopTimeout: o.stopTimeout,
+      ExposedPorts: exposedPorts(v),
       ...(o.health === undefined ? {} : { Healthcheck: o.health }),
     },
-    NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, SandboxKey: '', IPAddress: '', Gateway: '', MacAddress: '', Networks: {} },
+    NetworkSettings: networkSettings(v),
   };
 }
 
@@ -172,12 +173,12 @@ export function summarizeContainer(v: ContainerView, health?: string, now = Date
     ImageID: r.imageId,
     Command: v.options.command.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' '),
     Created: Math.floor(Date.parse(r.createdAt) / 1000),
-    Ports: [],
+    Ports: summaryPorts(v),
     Labels: r.labels,
     State: dockerStatus(v),
     Status: statusText(v, health, now),
     HostConfig: { NetworkMode: v.options.run.network },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: summaryNetworks(v),
     Mounts: mounts(v),
   };
 }

@@ -8,6 +8,7 @@
  */
 import type { ContainerView } from '../../engine/engine.ts';
 import type { ContainerRecord } from '../../engine/store/containers.ts';
+import { labelMatches, untilMs } from '../../docker-filters.ts';
 import { invalidArgument } from '../../errors.ts';
 import { dockerStatus } from './containers.ts';
 
@@ -15,21 +16,6 @@ export type Filters = ReadonlyMap<string, readonly string[]>;
 
 const KEYS = new Set(['id', 'name', 'label', 'label!', 'status', 'exited', 'ancestor', 'before', 'since', 'volume', 'until', 'health', 'network', 'is-task']);
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
-
-function labelMatches(labels: Record<string, string>, want: string): boolean {
-  const eq = want.indexOf('=');
-  if (eq < 0) return want in labels;
-  return labels[want.slice(0, eq)] === want.slice(eq + 1);
-}
-
-function untilMs(raw: string): number {
-  if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw) * 1000;
-  const m = /^(\d+)(s|m|h)$/.exec(raw);
-  if (m) return Date.now() - Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
-  const t = Date.parse(raw);
-  if (Number.isNaN(t)) throw invalidArgument('api_filters_invalid', `filter until="${raw}": not a time (Unix seconds, RFC 3339 or a duration like 10m)`);
-  return t;
-}
 
 export function matchContainer(v: ContainerView, filters: Filters, find: (ref: string) => ContainerRecord, health?: string): boolean {
   const r = v.record;

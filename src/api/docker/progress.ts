@@ -8,7 +8,7 @@
  * messages the docker CLI draws (per-layer status, progress bars).
  */
 import { describeError, isBerthError } from '../../errors.ts';
-import { humanSize } from '../../human-size.ts';
+import { humanSize } from '../../go-units.ts';
 import type { ProgressEvent, ProgressSink } from '../../image/progress/events.ts';
 import { stream, type Reply } from '../reply.ts';
 

@@ -5,6 +5,7 @@
  * input, calls the engine, and answers in docker's shape and status codes
  * (204 done, 304 nothing to do, 404 no such container, 409 conflict).
  */
+import { checkNetworkOptions } from '../../engine/spec/network-options.ts';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -12,9 +13,13 @@ import type { Engine, CreateRequest, WaitCondition } from '../../engine/engine.t
 import { containerLogs } from '../../engine/logs.ts';
 import { encodeFrame, FrameDecoder, StreamType } from '../../engine/monitor/frames.ts';
 import type { RunOptions } from '../../engine/spec/options.ts';
-import { invalidArgument } from '../../errors.ts';
+import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../../errors.ts';
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
 import { inspectContainer, summarizeContainer } from '../docker/containers.ts';
+import { dockerCreateRequest } from '../docker/create.ts';
+import { fieldUnsupported } from '../docker/json-fields.ts';
+import { goArch } from '../system-routes.ts';
+import { sizesOf } from './system.ts';
 import { matchContainer } from '../docker/filters.ts';
 import type { Router } from '../router.ts';
 import { hijack, json, MULTIPLEXED_STREAM, noContent, RAW_STREAM, stream, type ApiRequest } from '../reply.ts';
@@ -64,11 +69,26 @@ function checkRunOptions(o: Record<string, unknown>): RunOptions {
   need('autoRemove', typeof o['autoRemove'] === 'boolean');
   need('init', typeof o['init'] === 'boolean');
   need('labels', isObject(o['labels']) && Object.values(o['labels']).every((v) => typeof v === 'string'));
-  need('network', o['network'] === 'none' || o['network'] === 'host');
   need('pull', o['pull'] === 'missing' || o['pull'] === 'always' || o['pull'] === 'never');
   for (const f of ['name', 'workdir', 'user', 'hostname']) need(f, o[f] === undefined || typeof o[f] === 'string');
   need('entrypoint', o['entrypoint'] === undefined || strs(o['entrypoint']));
-  return o as unknown as RunOptions;
+  const network = checkNetworkOptions(o, (field) => {
+    throw invalidArgument('api_body_invalid', `create: options.${field} is missing or malformed`);
+  });
+  return { ...(o as unknown as RunOptions), ...network };
+}
+
+/** `?platform=` of create: the host's own, or none; berth runs no other. */
+function checkPlatform(raw: string | undefined): void {
+  if (raw === undefined || raw === '') return;
+  const [os, arch] = raw.split('/');
+  if (os !== 'linux' || (arch !== undefined && arch !== goArch())) throw fieldUnsupported(`query parameter "platform" "${raw}"`, `berth runs linux/${goArch()} only`);
+}
+
+/** dockerd's words for an image it does not have, which the docker CLI answers by pulling it. */
+function noSuchImage(ref: string): Error {
+  const tagged = /[:@]/.test(ref.slice(ref.lastIndexOf('/') + 1)) ? ref : `${ref}:latest`;
+  return notFound('image_not_found', `No such image: ${tagged}`);
 }
 
 const CONDITIONS = new Set<WaitCondition>(['not-running', 'next-exit', 'removed']);
@@ -114,6 +134,8 @@ function pipeAttach(conn: Duplex, runDir: string, o: { stdin: boolean; stdout: b
     monitor.on('error', end);
     if (o.stdin) {
       conn.on('data', (b: Buffer) => monitor.write(b));
+      // Paused when the request's body came after its head (body.ts took it off): a 'data' listener alone does not restart it.
+      conn.resume();
       // The client closed its side (stdin at EOF): the container's stdin closes too. A client that
       // closed before the container started has had its 'end' emitted already (a socket reads its EOF at once).
       if (conn.readableEnded) monitor.end();
@@ -133,7 +155,18 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     return json({ Id: c.id, Warnings: [] }, 201);
   });
 
-  router.get('/containers/json', (req) => {
+  router.post('/containers/create', async (req) => {
+    checkPlatform(req.query.str('platform'));
+    const body = dockerCreateRequest(await req.json(), { name: req.query.str('name') });
+    try {
+      const c = await engine.create(body);
+      return json({ Id: c.id, Warnings: [] }, 201);
+    } catch (err) {
+      throw isBerthError(err, 'image_not_found') ? noSuchImage(body.image) : err;
+    }
+  });
+
+  router.get('/containers/json', async (req) => {
     const all = req.query.bool('all');
     const limit = req.query.int('limit', -1);
     const filters = req.query.filters();
@@ -141,12 +174,17 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     views = views.filter((v) => matchContainer(v, filters, (ref) => engine.find(ref), healthStatus(helpers.health?.(v.record.id))));
     views.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt));
     if (limit > 0) views = views.slice(0, limit);
-    return json(views.map((v) => summarizeContainer(v, healthStatus(helpers.health?.(v.record.id)))));
+    const sized = req.query.bool('size');
+    const rows = [];
+    for (const v of views) rows.push({ ...summarizeContainer(v, healthStatus(helpers.health?.(v.record.id))), ...(sized ? await sizesOf(engine, v) : {}) });
+    return json(rows);
   });
 
-  router.get('/containers/{id}/json', (req) => {
+  router.get('/containers/{id}/json', async (req) => {
     const v = engine.view(req.params['id']!);
-    return json(inspectContainer(v, { health: helpers.health?.(v.record.id), ...(helpers.execIds ? { execIds: helpers.execIds(v.record.id) } : {}) }));
+    const inspected = inspectContainer(v, { health: helpers.health?.(v.record.id), ...(helpers.execIds ? { execIds: helpers.execIds(v.record.id) } : {}) });
+    // `docker inspect -s`: the sizes ps -s shows.
+    return json(req.query.bool('size') ? { ...inspected, ...(await sizesOf(engine, v)) } : inspected);
   });
 
   router.post('/containers/{id}/start', async (req) => {
@@ -250,6 +288,8 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     (req) => {
       const v = engine.view(req.params['id']!);
       const o = { stdin: req.query.bool('stdin'), stdout: req.query.bool('stdout'), stderr: req.query.bool('stderr'), tty: v.options.tty };
+      // dockerd's event for every attachment (docker run's included), before the stream begins.
+      engine.events.publish('container', 'attach', v.record.id, engine.attributes(v.record));
       return hijack(v.options.tty ? RAW_STREAM : MULTIPLEXED_STREAM, async (conn) => {
         const state = engine.find(v.record.id).state;
         if (state === 'running' || state === 'paused') return pipeAttach(conn, v.paths.runDir, o);
@@ -279,6 +319,8 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     const h = req.query.int('h');
     const w = req.query.int('w');
     if (h === undefined || w === undefined || h <= 0 || w <= 0) throw invalidArgument('api_query_invalid', 'resize: h and w must be positive integers');
+    // As dockerd: 409 when nothing runs (its monitor's control fifo is gone; writing would make a plain file there).
+    if (v.record.state !== 'running' && v.record.state !== 'paused') throw failedPrecondition('container_not_running', `container "${v.record.name}": is not running`);
     const { resize } = await import('../../engine/monitor/attach.ts');
     resize(v.paths.runDir, h, w);
     return noContent(200);

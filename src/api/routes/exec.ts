@@ -29,6 +29,8 @@ function splice(conn: Duplex, socket: Duplex): Promise<void> {
     socket.on('close', end);
     socket.on('error', end);
     conn.on('data', (b: Buffer) => socket.write(b));
+    // Paused when exec start's body came after its head (body.ts took it off): a 'data' listener alone does not restart it.
+    conn.resume();
     conn.on('end', () => socket.end());
     conn.on('close', end);
     conn.on('error', end);

@@ -1,20 +1,20 @@
 /**
  * The routes over src/engine/ops: `GET /containers/{id}/top`, `GET
  * /containers/{id}/stats` (one sample, or a stream of one per second),
- * `HEAD|GET|PUT /containers/{id}/archive` (docker cp), `POST
- * /containers/{id}/update`.
+ * `HEAD|GET|PUT /containers/{id}/archive` (docker cp), `GET
+ * /containers/{id}/export` (the root filesystem as a tar, without volumes
+ * and binds, as docker's), `GET /containers/{id}/changes` (docker diff),
+ * `POST /containers/{id}/update`.
  */
 import type { Engine } from '../../engine/engine.ts';
-import { getArchive, putArchive, statPath, encodePathStat } from '../../engine/ops/archive.ts';
+import { exportArchive, getArchive, putArchive, statPath, encodePathStat } from '../../engine/ops/archive.ts';
 import { readStats, type DockerStats } from '../../engine/ops/stats.ts';
 import { cgroupPids, top } from '../../engine/ops/top.ts';
-import { parseResources } from '../../engine/spec/resources.ts';
-import { parseRestart } from '../../engine/spec/options.ts';
+import { containerChanges, withoutMountPoints } from '../../engine/ops/changes.ts';
 import { invalidArgument } from '../../errors.ts';
-import type { LinuxResources } from '../../oci/runtime-spec.ts';
 import type { Router } from '../router.ts';
 import { json, noContent, stream, type Reply } from '../reply.ts';
-import { isObject } from '../../json-object.ts';
+import { dockerUpdate } from '../docker/update.ts';
 
 
 const PATH_STAT = 'X-Docker-Container-Path-Stat';
@@ -22,32 +22,6 @@ const PATH_STAT = 'X-Docker-Container-Path-Stat';
 function pathParam(path: string | undefined): string {
   if (path === undefined || path === '') throw invalidArgument('api_query_invalid', 'archive: query parameter "path" is required');
   return path;
-}
-
-/** Docker's update body (Memory, MemorySwap, NanoCpus, CpuShares, PidsLimit, RestartPolicy) as runtime resources and a policy. */
-function updateFrom(body: unknown): { resources: LinuxResources; restart?: ReturnType<typeof parseRestart> } {
-  if (!isObject(body)) throw invalidArgument('api_body_invalid', 'update: the body must be a JSON object');
-  const num = (k: string): string | undefined => {
-    const v = body[k];
-    if (v === undefined || v === null || v === 0) return undefined;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalidArgument('api_body_invalid', `update: field "${k}" must be an integer`);
-    return String(v);
-  };
-  const nano = num('NanoCpus');
-  const parsed = parseResources({
-    ...(num('Memory') === undefined ? {} : { memory: num('Memory') }),
-    ...(num('MemorySwap') === undefined ? {} : { memorySwap: num('MemorySwap') }),
-    ...(nano === undefined ? {} : { cpus: String(Number(nano) / 1e9) }),
-    ...(num('CpuShares') === undefined ? {} : { cpuShares: num('CpuShares') }),
-    ...(num('PidsLimit') === undefined ? {} : { pidsLimit: num('PidsLimit') }),
-  });
-  const rp = body['RestartPolicy'];
-  let restart: ReturnType<typeof parseRestart> | undefined;
-  if (isObject(rp) && typeof rp['Name'] === 'string' && rp['Name'] !== '') {
-    const max = typeof rp['MaximumRetryCount'] === 'number' && rp['MaximumRetryCount'] > 0 ? `:${rp['MaximumRetryCount']}` : '';
-    restart = parseRestart(`${rp['Name']}${rp['Name'] === 'on-failure' ? max : ''}`);
-  }
-  return { resources: parsed.resources, ...(restart === undefined ? {} : { restart }) };
 }
 
 export function opsRoutes(router: Router, engine: Engine): void {
@@ -103,8 +77,22 @@ export function opsRoutes(router: Router, engine: Engine): void {
   });
 
   router.post('/containers/{id}/update', async (req) => {
-    const change = updateFrom(await req.json());
+    const change = dockerUpdate(await req.json());
     await engine.update(req.params['id']!, change);
     return json({ Warnings: [] });
+  });
+
+  router.get('/containers/{id}/changes', async (req) => {
+    const v = engine.view(req.params['id']!);
+    const targets = engine.fsView(v.record.id).mounts.map((m) => m.target);
+    if (v.options.run.init) targets.push('/sbin/berth-init');
+    const changes = withoutMountPoints(await containerChanges(engine.paths.root, v.record.id), targets);
+    // dockerd answers null, not [], for a container that changed nothing.
+    return json(changes.length === 0 ? null : changes);
+  });
+
+  router.get('/containers/{id}/export', (req) => {
+    const view = { ...engine.fsView(req.params['id']!), mounts: [] };
+    return { type: 'stream', status: 200, contentType: 'application/x-tar', source: exportArchive(view) };
   });
 }

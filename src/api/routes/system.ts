@@ -2,7 +2,7 @@
  * `GET /events` (Docker's event stream, with since/until and filters) and
  * `GET /system/df` (disk use of images, containers and volumes).
  */
-import type { Engine } from '../../engine/engine.ts';
+import type { ContainerView, Engine } from '../../engine/engine.ts';
 import type { EngineEvent } from '../../engine/events.ts';
 import { upperDir } from '../../engine/disk.ts';
 import { containerSizes } from '../../engine/ops/disk.ts';
@@ -14,7 +14,9 @@ import { json, stream } from '../reply.ts';
 import { summarizeContainer } from '../docker/containers.ts';
 import { dockerVolume } from './volumes.ts';
 
-const EVENT_FILTERS = new Set(['container', 'event', 'image', 'label', 'type', 'volume']);
+/** dockerd's event filters; those of swarm's objects are taken and match nothing here (berth has no swarm). */
+const EVENT_FILTERS = new Set(['config', 'container', 'daemon', 'event', 'image', 'label', 'network', 'node', 'plugin', 'scope', 'secret', 'service', 'type', 'volume']);
+const SWARM_FILTERS = new Set(['config', 'node', 'plugin', 'secret', 'service']);
 
 function eventMatches(e: EngineEvent, f: Filters): boolean {
   for (const [key, values] of f) {
@@ -26,7 +28,11 @@ function eventMatches(e: EngineEvent, f: Filters): boolean {
       : key === 'event' ? values.includes(e.Action) || values.includes(e.Action.split(':')[0]!)
       : key === 'container' ? e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
       : key === 'volume' ? e.Type === 'volume' && values.includes(e.Actor.ID)
+      : key === 'network' ? e.Type === 'network' && values.some((v) => e.Actor.ID.startsWith(v) || a['name'] === v)
       : key === 'image' ? values.some((v) => a['image'] === v || (e.Type === 'image' && e.Actor.ID === v))
+      : key === 'daemon' ? false // berthd publishes no daemon events
+      : key === 'scope' ? values.includes('local')
+      : SWARM_FILTERS.has(key) ? false
       : values.every((v) => (v.includes('=') ? a[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : v in a));
     if (!ok) return false;
   }
@@ -40,6 +46,13 @@ function timeParam(raw: string | undefined, name: string): number | undefined {
   const t = Date.parse(raw);
   if (Number.isNaN(t)) throw invalidArgument('api_query_invalid', `query parameter ${name}="${raw}": not a time`);
   return t * 1e6;
+}
+
+/** SizeRw (the writable layer) and SizeRootFs (it and the image), as `ps -s` and `system df` show them. */
+export async function sizesOf(engine: Engine, v: ContainerView): Promise<{ SizeRw: number; SizeRootFs: number }> {
+  const upper = await upperDir(engine.paths.root, v.record.id);
+  const imageSize = engine.images.get(v.record.imageId)?.size ?? 0;
+  return upper === undefined ? { SizeRw: 0, SizeRootFs: imageSize } : containerSizes(upper, imageSize);
 }
 
 export function systemRoutes(router: Router, engine: Engine): void {
@@ -86,11 +99,7 @@ export function systemRoutes(router: Router, engine: Engine): void {
       return { Id: img.id, ParentId: '', RepoTags: img.names, RepoDigests: [], Created: Math.floor(Date.parse(img.created ?? '') / 1000) || 0, Size: img.size, SharedSize: -1, VirtualSize: img.size, Labels: {}, Containers: users };
     });
     const containers = [];
-    for (const v of engine.list()) {
-      const upper = await upperDir(engine.paths.root, v.record.id);
-      const imageSize = engine.images.get(v.record.imageId)?.size ?? 0;
-      containers.push({ ...summarizeContainer(v), ...(upper === undefined ? { SizeRw: 0, SizeRootFs: imageSize } : containerSizes(upper, imageSize)) });
-    }
+    for (const v of engine.list()) containers.push({ ...summarizeContainer(v), ...(await sizesOf(engine, v)) });
     const volumes = engine.volumes.list().map((v) => {
       let size: number;
       try {

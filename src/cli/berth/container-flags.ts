@@ -56,10 +56,19 @@ export const CREATE_FLAGS = [
   { name: 'label', short: 'l', type: 'list', value: 'list', help: 'Set meta data on a container' },
   { name: 'stop-signal', type: 'string', value: 'string', help: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'string', value: 'int', help: 'Timeout (in seconds) to stop a container' },
-  { name: 'network', type: 'string', value: 'network', help: 'Connect a container to a network ("none" or "host" for now)' },
+  { name: 'network', type: 'string', value: 'network', help: 'Connect a container to a network' },
   { name: 'net', type: 'string', value: 'network', help: 'Same as --network' },
+  { name: 'network-alias', type: 'list', value: 'list', help: 'Add network-scoped alias for the container' },
   { name: 'pull', type: 'string', value: 'string', help: 'Pull image before running ("always", "missing", "never") (default "missing")' },
-  { name: 'publish', short: 'p', type: 'list', value: 'list', help: "Publish a container's port(s) to the host (not yet: arrives with networking)" },
+  { name: 'publish', short: 'p', type: 'list', value: 'list', help: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
+  { name: 'expose', type: 'list', value: 'list', help: 'Expose a port or a range of ports' },
+  { name: 'dns', type: 'list', value: 'list', help: 'Set custom DNS servers' },
+  { name: 'dns-search', type: 'list', value: 'list', help: 'Set custom DNS search domains' },
+  { name: 'dns-option', type: 'list', value: 'list', help: 'Set DNS options' },
+  { name: 'add-host', type: 'list', value: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'ip', type: 'string', value: 'string', help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'mac-address', type: 'string', value: 'string', help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
 ] as const satisfies readonly FlagSpec[];
 
 export const RUN_FLAGS = [
@@ -114,18 +123,8 @@ function networkFrom(flags: FlagValues): string | undefined {
 
 const nonEmpty = (values: string[]): string[] | undefined => (values.length === 0 ? undefined : values);
 
-/**
- * The RunFlags of a parsed `run`/`create` command line, with --env-file
- * files read through `readFile`. `-p` is refused until networking exists,
- * before anything is created.
- */
+/** The RunFlags of a parsed `run`/`create` command line, with --env-file files read through `readFile`. */
 export function runFlagsFrom(flags: FlagValues, readFile: ReadFile): RunFlags {
-  const publish = list(flags, 'publish');
-  if (publish.length > 0) {
-    throw unsupported('run_publish_unsupported', `--publish ${JSON.stringify(publish[0])}: publishing ports arrives with networking; not supported yet`, {
-      details: { flag: '--publish', value: publish[0] },
-    });
-  }
   const envFile = readEnvFiles(flags, readFile);
   const out: RunFlags = {
     name: str(flags, 'name'),
@@ -161,6 +160,16 @@ export function runFlagsFrom(flags: FlagValues, readFile: ReadFile): RunFlags {
     stopSignal: str(flags, 'stop-signal'),
     stopTimeout: str(flags, 'stop-timeout'),
     network: networkFrom(flags),
+    networkAlias: nonEmpty(list(flags, 'network-alias')),
+    publish: nonEmpty(list(flags, 'publish')),
+    publishAll: bool(flags, 'publish-all') || undefined,
+    expose: nonEmpty(list(flags, 'expose')),
+    dns: nonEmpty(list(flags, 'dns')),
+    dnsSearch: nonEmpty(list(flags, 'dns-search')),
+    dnsOption: nonEmpty(list(flags, 'dns-option')),
+    addHost: nonEmpty(list(flags, 'add-host')),
+    ip: str(flags, 'ip'),
+    macAddress: str(flags, 'mac-address'),
     pull: str(flags, 'pull'),
   };
   // Only what was given: an absent flag stays absent for the engine's defaults.

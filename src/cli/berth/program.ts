@@ -49,6 +49,7 @@ const query = (pick: 'ps' | 'inspect' | 'logs' | 'top' | 'port' | 'stats' | 'eve
 const interact = (pick: 'exec' | 'attach' | 'cp' | 'update'): (() => Loaded) => () =>
   import('./commands/container/interact.ts').then((m) => ({ default: m[pick] }));
 const volume = (pick: 'create' | 'ls' | 'inspect' | 'rm' | 'prune'): (() => Loaded) => () => import('./commands/volume.ts').then((m) => ({ default: m[pick] }));
+const network = (pick: 'create' | 'ls' | 'inspect' | 'rm' | 'connect' | 'disconnect' | 'prune'): (() => Loaded) => () => import('./commands/network.ts').then((m) => ({ default: m[pick] }));
 const disk = (pick: 'df' | 'prune'): (() => Loaded) => () => import('./commands/system-disk.ts').then((m) => ({ default: m[pick] }));
 const ps: E = { name: 'ps', aliases: ['ls', 'list'], summary: 'List containers', load: query('ps') };
 const logs: E = { name: 'logs', summary: 'Fetch the logs of a container', load: query('logs') };
@@ -72,7 +73,19 @@ const GROUPS: Group<CommandContext>[] = [
   { name: 'container', summary: 'Manage containers', commands: CONTAINER_COMMANDS },
   { name: 'fn', summary: 'Manage functions', commands: [] },
   { name: 'image', summary: 'Manage images', commands: [build, copy, importEntry, inspect, load, ls, mount, prune, pull, push, rm, save, tag, unmount, unpack] },
-  { name: 'network', summary: 'Manage networks', commands: [] },
+  {
+    name: 'network',
+    summary: 'Manage networks',
+    commands: [
+      { name: 'connect', summary: 'Connect a container to a network', load: network('connect') },
+      { name: 'create', summary: 'Create a network', load: network('create') },
+      { name: 'disconnect', summary: 'Disconnect a container from a network', load: network('disconnect') },
+      { name: 'inspect', summary: 'Display detailed information on one or more networks', load: network('inspect') },
+      { name: 'ls', aliases: ['list'], summary: 'List networks', load: network('ls') },
+      { name: 'prune', summary: 'Remove all unused networks', load: network('prune') },
+      { name: 'rm', aliases: ['remove'], summary: 'Remove one or more networks', load: network('rm') },
+    ],
+  },
   {
     name: 'system',
     summary: 'Manage berth itself',

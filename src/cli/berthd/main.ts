@@ -11,7 +11,7 @@ import { BERTH_VERSION } from '../../api/system-routes.ts';
 import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
 import { DEFAULT_ROOT } from '../../image/store/store.ts';
-import { serve } from './serve.ts';
+import { networkOptions, serve } from './serve.ts';
 
 const HELP = `Usage: berthd [OPTIONS]
 
@@ -25,6 +25,11 @@ Options:
   --group NAME       the socket's group, who may use berthd besides root
                      (default "berth" when that group exists, else root's)
   --log-level LEVEL  debug, info, warn or error (default info); logs are JSON lines on stderr
+  --bridge NAME      the default network's bridge, when it is first made (default berth0)
+  --bip CIDR         the default network's bridge address and prefix, when it is first made
+                     (default: 172.17.0.1/16, or the next of docker's pools the host does not use)
+  --network-pool N   network namespaces kept attached to the default network, ready for
+                     the next container (default 2; 0 disables)
   --if-absent        exit 0 quietly when another berthd runs for this run root
   --version          print the version
   -h, --help         show this help
@@ -41,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
         socket: { type: 'string' },
         group: { type: 'string' },
         'log-level': { type: 'string' },
+        bridge: { type: 'string' },
+        bip: { type: 'string' },
+        'network-pool': { type: 'string' },
         'if-absent': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -64,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     logLevel: parseLogLevel(values['log-level'] ?? 'info'),
     ifAbsent: values['if-absent'] === true,
     group: values.group,
+    network: networkOptions({ bridge: values.bridge, bip: values.bip, pool: values['network-pool'] }),
   });
 }
 

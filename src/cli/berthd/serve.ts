@@ -10,7 +10,7 @@ import type { DaemonPaths } from '../../api/paths.ts';
 import type { ApiServer } from '../../api/server.ts';
 import { startService, type Service } from '../../api/service.ts';
 import { groupId } from '../../api/socket.ts';
-import { startEngine } from '../../api/engine-service.ts';
+import { startEngine, type EngineNetworkOptions } from '../../api/engine-service.ts';
 import type { Engine } from '../../engine/engine.ts';
 
 export interface ServeOptions {
@@ -22,6 +22,7 @@ export interface ServeOptions {
   write?: (line: string) => void;
   /** The socket's group (dockerd's -G): given, it must exist; by default "berth" when there is one, else root's. */
   group?: string | undefined;
+  network?: EngineNetworkOptions;
 }
 
 export const DEFAULT_SOCKET_GROUP = 'berth';
@@ -30,6 +31,22 @@ function socketGid(group: string | undefined): number | undefined {
   const gid = groupId(group ?? DEFAULT_SOCKET_GROUP);
   if (gid === undefined && group !== undefined) throw invalidArgument('daemon_group_unknown', `--group: no group "${group}" in /etc/group`);
   return gid;
+}
+
+/**
+ * The network flags of berthd and `berth system service`, checked; where a
+ * flag is absent, BERTH_BRIDGE, BERTH_BIP and BERTH_NETWORK_POOL give it
+ * (so a berthd the CLI starts on demand gets them too).
+ */
+export function networkOptions(given: { bridge?: string | undefined; bip?: string | undefined; pool?: string | undefined }, env: NodeJS.ProcessEnv = process.env): EngineNetworkOptions {
+  const f = { bridge: given.bridge ?? env['BERTH_BRIDGE'], bip: given.bip ?? env['BERTH_BIP'], pool: given.pool ?? env['BERTH_NETWORK_POOL'] };
+  if (f.pool !== undefined && !/^\d{1,3}$/.test(f.pool)) throw invalidArgument('daemon_flag_invalid', `--network-pool ${JSON.stringify(f.pool)}: not a number of namespaces (0 to 999)`);
+  if (f.bridge !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(f.bridge)) throw invalidArgument('daemon_flag_invalid', `--bridge ${JSON.stringify(f.bridge)}: not an interface name (1 to 15 of [a-zA-Z0-9_.-])`);
+  return {
+    ...(f.pool === undefined ? {} : { pool: Number(f.pool) }),
+    ...(f.bridge === undefined ? {} : { bridge: f.bridge }),
+    ...(f.bip === undefined ? {} : { bip: f.bip }),
+  };
 }
 
 /** Serves until stopped; the exit code. */
@@ -43,8 +60,8 @@ export async function serve(options: ServeOptions): Promise<number> {
       paths: options.paths,
       logger,
       // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
-      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc))),
-      onStop: () => engine?.close(),
+      onStart: options.onStart ?? (async (server, svc) => void (engine = await startEngine(server, svc, options.network))),
+      onStop: () => engine?.shutdown(),
       socketGid: gid,
     });
   } catch (err) {

@@ -86,10 +86,19 @@ export function statPath(view: ContainerView, path: string): PathStat {
  * view's fds until it ends or is destroyed.
  */
 export function getArchive(view: ContainerView, path: string): { stat: PathStat; stream: Readable } {
+  const abs = absPath(path);
+  return archiveOf(view, abs, abs === '/' ? '' : binaryOf(goBase(abs)));
+}
+
+/** `docker export`: the whole root, its members named "./bin", ... (give a view without mounts for the root filesystem alone). */
+export function exportArchive(view: ContainerView): Readable {
+  return archiveOf(view, '/', '.').stream;
+}
+
+function archiveOf(view: ContainerView, abs: string, top: string): { stat: PathStat; stream: Readable } {
   const cfs = ContainerFs.open(view);
   let node: Node;
   let stat: PathStat;
-  const abs = absPath(path);
   try {
     node = lookup(cfs, abs);
     stat = statOf(cfs, node, abs);
@@ -97,7 +106,6 @@ export function getArchive(view: ContainerView, path: string): { stat: PathStat;
     cfs.close();
     throw err;
   }
-  const top = abs === '/' ? '' : binaryOf(goBase(abs));
   async function* members(): ReturnType<typeof archiveMembers> {
     try {
       yield* archiveMembers(cfs, node, top);

@@ -7,16 +7,16 @@
  * names, its Cmd, its HEALTHCHECK) is decided by container-spec.ts.
  */
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
-import { unsupported } from '../../errors.ts';
 import { parseEnv, type EnvFile } from './env.ts';
 import { conflict, flagError } from './flag-error.ts';
 import { parseHealth, type HealthFlags, type HealthOptions } from './health.ts';
 import { parseMounts, type MountRequest } from './mounts.ts';
+import { parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './network-options.ts';
 import { parseResources, type ResourceFlags, type ResourceOptions } from './resources.ts';
 import { parseSecurity, type SecurityOptions } from './security.ts';
 
 /** The flags as the command line (or an API request) hands them over: text, lists in the order given. */
-export interface RunFlags extends ResourceFlags, HealthFlags {
+export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
   name?: string | undefined;
   env?: readonly string[] | undefined;
   envFile?: readonly EnvFile[] | undefined;
@@ -37,7 +37,6 @@ export interface RunFlags extends ResourceFlags, HealthFlags {
   label?: readonly string[] | undefined;
   stopSignal?: string | undefined;
   stopTimeout?: string | undefined;
-  network?: string | undefined;
   pull?: string | undefined;
 }
 
@@ -48,10 +47,9 @@ export type RestartPolicy =
   /** maxRetries 0: retry without limit. */
   | { name: 'on-failure'; maxRetries: number };
 
-export type NetworkMode = 'none' | 'host';
 export type PullPolicy = 'missing' | 'always' | 'never';
 
-export interface RunOptions {
+export interface RunOptions extends NetworkOptions {
   name?: string;
   /** KEY=value, merged by key, in the order given. */
   env: string[];
@@ -74,7 +72,6 @@ export interface RunOptions {
   stopSignal?: number;
   /** Seconds; undefined: the engine's default (docker's 10). */
   stopTimeout?: number;
-  network: NetworkMode;
   pull: PullPolicy;
 }
 
@@ -102,13 +99,6 @@ export function parseRestart(raw: string): RestartPolicy {
     return { name: name === '' ? 'no' : name };
   }
   throw flagError('--restart', raw, 'not no|on-failure[:N]|always|unless-stopped');
-}
-
-export function parseNetwork(raw: string): NetworkMode {
-  if (raw === 'none' || raw === 'host') return raw;
-  throw unsupported('run_network_unsupported', `--network ${JSON.stringify(raw)}: only "none" and "host" for now; bridged networks arrive with networking`, {
-    details: { flag: '--network', value: raw },
-  });
 }
 
 export function parsePull(raw: string): PullPolicy {
@@ -182,6 +172,7 @@ export function parseRunOptions(f: RunFlags, callerEnv: Readonly<Record<string, 
   const restart = f.restart === undefined ? ({ name: 'no' } as const) : parseRestart(f.restart);
   if (f.rm === true && restart.name !== 'no') throw conflict('--restart', '--rm');
   const { resources, rlimits } = parseResources(f);
+  const network = parseNetworkOptions(f);
   return {
     ...optional('name', f.name, parseName),
     env: parseEnv(f.env ?? [], f.envFile ?? [], callerEnv),
@@ -201,7 +192,7 @@ export function parseRunOptions(f: RunFlags, callerEnv: Readonly<Record<string, 
     labels: parseLabels(f.label ?? []),
     ...optional('stopSignal', f.stopSignal, parseStopSignal),
     ...optional('stopTimeout', f.stopTimeout, parseStopTimeout),
-    network: f.network === undefined ? 'none' : parseNetwork(f.network),
+    ...network,
     pull: f.pull === undefined ? 'missing' : parsePull(f.pull),
   };
 }

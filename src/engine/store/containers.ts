@@ -16,7 +16,7 @@ import {
   storedOptionalInt,
   storedOptionalString,
   storedString,
-} from './row.ts';
+} from '../../sqlite-row.ts';
 import { canDelete, canMove, isContainerState, type ContainerState } from './states.ts';
 
 export const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'] as const;

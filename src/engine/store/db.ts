@@ -34,15 +34,40 @@
  *     status                 starting | healthy | unhealthy
  *     failing_streak, log    JSON: the last 5 probes {Start, End, ExitCode, Output}
  *
+ *   engine_networks          id PK (64 hex), name UNIQUE ──────────────┐
+ *     driver ('bridge'), bridge (host interface, UNIQUE), subnet, │
+ *     gateway, ip_range, internal, dns (the embedded resolver     │
+ *     answers names), labels, options (JSON), created_at          │
+ *                                                                 │
+ *   engine_container_networks (container_id, network_id)  what a container asks for:
+ *     aliases (JSON), ipv4_address, mac_address; CASCADE from the container,
+ *     RESTRICT on the network (a network in use cannot be deleted)
+ *
+ *   engine_sandboxes         id PK (64 hex: the CNI container ID)
+ *     netns                  the bind-mounted namespace file (RUNROOT/netns/ID)
+ *     container_id           its container; NULL while it waits in the pool
+ *     state                  creating → ready, removing
+ *
+ *   engine_endpoints         (sandbox_id, network_id): one CNI attachment
+ *     ifname, state          adding → attached, removing
+ *     config, runtime_config the conflist and capability args as ADD ran them (DEL runs the same)
+ *     result                 the CNI result (prevResult of CHECK and DEL)
+ *     ipv4, mac, aliases, ports (JSON: the host ports held for it)
+ *
+ * A sandbox or endpoint row is written before the namespace or the CNI ADD
+ * it stands for, so what a crash leaves half made is in the database and
+ * the next start of berthd deletes it; nothing that is not in the database
+ * is touched.
+ *
  * A record in state `creating` was written before any of its resources
  * were made; one still there when the daemon starts is what a crash left
  * half made (see ContainerStore.listIncomplete).
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { failedPrecondition } from '../../errors.ts';
-import { openVersionedDatabase } from '../../image/store/sqlite.ts';
+import { openVersionedDatabase } from '../../sqlite.ts';
 
-export { inTransaction } from '../../image/store/sqlite.ts';
+export { inTransaction, isUniqueViolation } from '../../sqlite.ts';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add the next. */
 const MIGRATIONS: readonly string[] = [
@@ -88,6 +113,53 @@ const MIGRATIONS: readonly string[] = [
      failing_streak INTEGER NOT NULL DEFAULT 0,
      log TEXT NOT NULL DEFAULT '[]'
    );`,
+  // version 3
+  `CREATE TABLE engine_networks (
+     id TEXT PRIMARY KEY CHECK (length(id) = 64),
+     name TEXT NOT NULL UNIQUE,
+     driver TEXT NOT NULL CHECK (driver = 'bridge'),
+     bridge TEXT NOT NULL UNIQUE CHECK (length(bridge) BETWEEN 1 AND 15),
+     subnet TEXT NOT NULL,
+     gateway TEXT NOT NULL,
+     ip_range TEXT,
+     internal INTEGER NOT NULL DEFAULT 0,
+     dns INTEGER NOT NULL DEFAULT 1,
+     labels TEXT NOT NULL DEFAULT '{}',
+     options TEXT NOT NULL DEFAULT '{}',
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE engine_container_networks (
+     container_id TEXT NOT NULL REFERENCES engine_containers(id) ON DELETE CASCADE,
+     network_id TEXT NOT NULL REFERENCES engine_networks(id) ON DELETE RESTRICT,
+     aliases TEXT NOT NULL DEFAULT '[]',
+     ipv4_address TEXT,
+     mac_address TEXT,
+     PRIMARY KEY (container_id, network_id)
+   );
+   CREATE INDEX engine_container_networks_by_network ON engine_container_networks(network_id);
+   CREATE TABLE engine_sandboxes (
+     id TEXT PRIMARY KEY CHECK (length(id) = 64),
+     netns TEXT NOT NULL UNIQUE,
+     container_id TEXT UNIQUE REFERENCES engine_containers(id) ON DELETE SET NULL,
+     state TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'removing')),
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE engine_endpoints (
+     sandbox_id TEXT NOT NULL REFERENCES engine_sandboxes(id) ON DELETE CASCADE,
+     network_id TEXT NOT NULL REFERENCES engine_networks(id) ON DELETE RESTRICT,
+     ifname TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('adding', 'attached', 'removing')),
+     config TEXT NOT NULL,
+     runtime_config TEXT NOT NULL DEFAULT '{}',
+     result TEXT,
+     ipv4 TEXT,
+     mac TEXT,
+     aliases TEXT NOT NULL DEFAULT '[]',
+     ports TEXT NOT NULL DEFAULT '[]',
+     PRIMARY KEY (sandbox_id, network_id),
+     UNIQUE (sandbox_id, ifname)
+   );
+   CREATE INDEX engine_endpoints_by_network ON engine_endpoints(network_id);`,
 ];
 
 export const ENGINE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -100,10 +172,4 @@ export function openEngineDatabase(path: string): DatabaseSync {
     tooNew: (version, known) =>
       failedPrecondition('engine_schema_too_new', `engine database: schema version ${version} is newer than this berth understands (${known})`),
   });
-}
-
-/** A UNIQUE or PRIMARY KEY constraint failed (SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY). */
-export function isUniqueViolation(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null || !('errcode' in err)) return false;
-  return err.errcode === 2067 || err.errcode === 1555;
 }

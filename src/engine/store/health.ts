@@ -7,7 +7,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { internal } from '../../errors.ts';
-import { parseStoredJson, storedInt, storedString } from './row.ts';
+import { parseStoredJson, storedInt, storedString } from '../../sqlite-row.ts';
 
 export const HEALTH_STATUSES = ['starting', 'healthy', 'unhealthy'] as const;
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];

@@ -16,7 +16,7 @@ import { errnoCode, failedPrecondition, isBerthError, notFound, unsupported, typ
 import { privateDir } from '../../image/store/private-dir.ts';
 import { inTransaction } from '../store/db.ts';
 import { isValidName } from '../store/names.ts';
-import { parseStoredLabels, storedInt, storedString } from '../store/row.ts';
+import { parseStoredLabels, storedInt, storedString } from '../../sqlite-row.ts';
 import { checkVolumeName, newVolumeName, volumePaths, volumesDir } from './names.ts';
 import { directorySize } from './size.ts';
 

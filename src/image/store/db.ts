@@ -23,9 +23,9 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { failedPrecondition } from '../../errors.ts';
-import { openVersionedDatabase } from './sqlite.ts';
+import { openVersionedDatabase } from '../../sqlite.ts';
 
-export { inTransaction } from './sqlite.ts';
+export { inTransaction } from '../../sqlite.ts';
 
 export const IMAGE_SCHEMA_VERSION = 1;
 

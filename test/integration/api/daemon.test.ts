@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { daemonHoldsLock, ensureDaemon } from '../../../src/api/daemon.ts';
+import { API_VERSION } from '../../../src/api/router.ts';
 import { lockHolder } from '../../../src/api/service.ts';
 import { groupId } from '../../../src/api/socket.ts';
 import { isBerthError } from '../../../src/errors.ts';
@@ -31,7 +32,7 @@ test('berthd serves on a 0660 socket: _ping, version, info and metrics answer; a
 
   const ping = await client.request('GET', '/_ping');
   assert.equal(ping.body.toString(), 'OK');
-  assert.equal(ping.headers['api-version'], '1.43');
+  assert.equal(ping.headers['api-version'], API_VERSION);
   assert.equal(ping.headers['server'], `berth/${VERSION} (linux)`);
   const head = await client.request('HEAD', '/_ping');
   assert.equal(head.status, 200);
@@ -39,7 +40,7 @@ test('berthd serves on a 0660 socket: _ping, version, info and metrics answer; a
 
   const version = (await client.json('GET', '/v1.43/version')) as Record<string, unknown>;
   assert.equal(version['Version'], VERSION);
-  assert.equal(version['ApiVersion'], '1.43');
+  assert.equal(version['ApiVersion'], API_VERSION);
   assert.equal(version['Os'], 'linux');
   assert.equal(version['Arch'], process.arch === 'x64' ? 'amd64' : process.arch);
 
@@ -71,7 +72,7 @@ test('the docker CLI works against berthd: version and info', async (t) => {
   const version = (await run('docker', ['version', '--format', '{{json .Server}}'], { env })).stdout;
   const server = JSON.parse(version) as { Version: string; ApiVersion: string; Os: string };
   assert.equal(server.Version, VERSION);
-  assert.equal(server.ApiVersion, '1.43');
+  assert.equal(server.ApiVersion, API_VERSION);
   assert.equal(server.Os, 'linux');
   const info = (await run('docker', ['info'], { env })).stdout;
   assert.match(info, new RegExp(`Server Version: ${VERSION.replace(/\./g, '\\.')}`));

@@ -1,33 +1,27 @@
 /**
  * The real docker CLI against berthd's socket (DOCKER_HOST=unix://SOCKET),
  * as root: ps, inspect, logs, stop and rm of a container berth made are
- * Docker Engine API routes and work as they do against dockerd. (`docker
- * run` sends Docker's create body, which berthd does not take yet.)
+ * Docker Engine API routes and work as they do against dockerd (the
+ * docker CLI's own `run` and the rest: test/compat/docker-cli-containers).
  * scripts/install.sh does not install the docker CLI: without one on PATH
  * the test is skipped, saying so.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { commandPath } from '../../helpers/tool.ts';
-import { runCommand, show, startDaemon, type CliResult, type TestDaemon } from '../../helpers/daemon.ts';
-
-const DOCKER = commandPath('docker');
+import { show, startDaemon, type CliResult, type TestDaemon } from '../../helpers/daemon.ts';
+import { docker as dockerWith, NO_DOCKER } from '../../helpers/docker-cli.ts';
 
 let d: TestDaemon;
 before(async () => {
-  if (DOCKER !== undefined) d = await startDaemon();
+  if (NO_DOCKER === false) d = await startDaemon();
 });
 after(async () => {
   await d?.stop();
 });
 
-function docker(args: string[]): Promise<CliResult> {
-  // Its own config directory: no user's contexts or credentials, and DOCKER_HOST is what it talks to.
-  const env = { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CONFIG: d.scratch, DOCKER_CONTEXT: '' };
-  return runCommand(DOCKER!, args, { env, timeoutMs: 30_000 });
-}
+const docker = (args: string[]): Promise<CliResult> => dockerWith(d, args, { timeoutMs: 30_000 });
 
-test('docker ps, inspect, logs, stop and rm work against berthd', { skip: DOCKER === undefined ? 'no docker CLI on PATH (scripts/install.sh does not install one)' : false }, async () => {
+test('docker ps, inspect, logs, stop and rm work against berthd', { skip: NO_DOCKER }, async () => {
   const id = (await d.ok(['run', '-d', '--name', 'from-berth', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; trap "echo got-term; exit 4" TERM; while :; do sleep 0.1; done'])).trim();
 
   const ps = await docker(['ps', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}}']);

@@ -7,7 +7,7 @@
  * --network none|host.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { show, startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
@@ -116,5 +116,27 @@ test('--network none has only lo; --network host has the host\'s interfaces', as
   assert.deepEqual(host.stdout.trim().split(/\s+/).sort(), readdirSync('/sys/class/net').sort(), show(host));
   const bridge = await d.berth(['run', '--rm', '--network', 'my-bridge', 'busybox', 'true']);
   assert.equal(bridge.code, 125, show(bridge));
-  assert.match(bridge.stderr, /--network "my-bridge".*"none" and "host"/);
+  assert.match(bridge.stderr, /network my-bridge not found/);
+});
+
+test('--network container:NAME joins that container\'s namespace (and its hosts and resolv.conf); a stopped or missing one is refused', async () => {
+  const a = (await d.ok(['run', '-d', '--name', 'netns-owner', '--network', 'none', 'busybox', 'sleep', '300'])).trim();
+  try {
+    const theirs = (await d.ok(['exec', a, 'readlink', '/proc/self/ns/net'])).trim();
+    const ours = await d.berth(['run', '--rm', '--network', 'container:netns-owner', 'busybox', 'sh', '-c', 'readlink /proc/self/ns/net; cat /etc/hosts']);
+    assert.equal(ours.code, 0, show(ours));
+    const [ns, ...hosts] = ours.stdout.split('\n');
+    assert.equal(ns, theirs);
+    assert.notEqual(theirs, readlinkSync('/proc/self/ns/net'));
+    assert.equal(hosts.join('\n'), await d.ok(['exec', a, 'cat', '/etc/hosts']));
+    const missing = await d.berth(['run', '--rm', '--network', 'container:no-such-box', 'busybox', 'true']);
+    assert.equal(missing.code, 125, show(missing));
+    assert.match(missing.stderr, /no-such-box/);
+    await d.ok(['stop', '-t', '0', a]);
+    const stopped = await d.berth(['run', '--rm', '--network', 'container:netns-owner', 'busybox', 'true']);
+    assert.notEqual(stopped.code, 0, show(stopped));
+    assert.match(stopped.stderr, /cannot join the network of container "netns-owner": it is not running/);
+  } finally {
+    await d.berth(['rm', '-f', a]);
+  }
 });

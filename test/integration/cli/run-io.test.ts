@@ -125,8 +125,8 @@ test('bad input is refused with 125, naming the input, and creates nothing', asy
     [['--ulimit', 'nofile=abc'], /--ulimit/],
     [['-v', 'relative/dir:/x'], /relative\/dir|--volume/],
     [['--restart', 'sometimes'], /--restart.*sometimes/],
-    [['--network', 'bridge'], /--network.*"bridge"/],
-    [['-p', '8080:80'], /--publish/],
+    [['--network', 'no-such-net'], /network no-such-net not found/],
+    [['-p', '8080:0'], /--publish "8080:0": container port 0 is out of range/],
     [['--security-opt', 'seccomp=/no/such/profile.json'], /seccomp=\/no\/such\/profile\.json/],
   ];
   for (const [flags, named] of cases) {

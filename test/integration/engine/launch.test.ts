@@ -54,7 +54,7 @@ function monitorsOf(id: string): string[] {
 }
 
 async function started(engine: Engine, name: string, script: string, flags: RunFlags = {}, openStdin = false): Promise<string> {
-  const c = await engine.create({ image: 'busybox', args: ['sh', '-c', script], options: parseRunOptions({ name, ...flags }), openStdin });
+  const c = await engine.create({ image: 'busybox', args: ['sh', '-c', script], options: parseRunOptions({ network: 'none', name, ...flags }), openStdin });
   await engine.start(c.id);
   return c.id;
 }
@@ -91,7 +91,7 @@ test('containers that exit as soon as they start have their exit recorded (the p
 
 test('with a terminal the monitor gets the pty master from the in-process create: resize reaches the container', { timeout: 60_000 }, async () => {
   const script = 'until [ "$(stty size)" = "30 100" ]; do sleep 0.05; done; tty; exit 3';
-  const c = await te.engine.create({ image: 'busybox', args: ['sh', '-c', script], options: parseRunOptions({ name: 'launch-tty' }), tty: true });
+  const c = await te.engine.create({ image: 'busybox', args: ['sh', '-c', script], options: parseRunOptions({ network: 'none', name: 'launch-tty' }), tty: true });
   await te.engine.start(c.id);
   resize(runDir(te.engine.paths, c.id), 30, 100);
   assert.equal((await te.engine.wait(c.id)).code, 3);
@@ -112,7 +112,7 @@ test('a create that fails in-process leaves no monitor and no exit file behind',
   const scratch = mkdtempSync(join(tmpdir(), 'berth-launch-'));
   writeFileSync(join(scratch, 'file'), 'x');
   try {
-    const c = await te.engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ name: 'launch-fail', volume: [`${join(scratch, 'file')}:/bin`] }) });
+    const c = await te.engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ network: 'none', name: 'launch-fail', volume: [`${join(scratch, 'file')}:/bin`] }) });
     await assert.rejects(te.engine.start(c.id), /\(mount\).*"\/bin".*not a directory/);
     await until('its monitor to quit', () => monitorsOf(c.id).length === 0);
     assert.equal(existsSync(join(runDir(te.engine.paths, c.id), 'exit')), false);
@@ -129,7 +129,7 @@ test('a SIGKILL of the creating process (berthd) leaves the container to the nex
     import { Engine } from ${JSON.stringify(pathToFileURL(join(REPO, 'src/engine/engine.ts')).href)};
     import { parseRunOptions } from ${JSON.stringify(pathToFileURL(join(REPO, 'src/engine/spec/options.ts')).href)};
     const e = await Engine.open({ root: ${JSON.stringify(te.root)}, runRoot: ${JSON.stringify(te.runRoot)} });
-    const c = await e.create({ image: 'busybox', args: ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.1; done'], options: parseRunOptions({ name: 'launch-kill9' }) });
+    const c = await e.create({ image: 'busybox', args: ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.1; done'], options: parseRunOptions({ network: 'none', name: 'launch-kill9' }) });
     await e.start(c.id);
     process.stdout.write(c.id + '\\n');
     setInterval(() => undefined, 1000);

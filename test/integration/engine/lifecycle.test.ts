@@ -26,7 +26,7 @@ async function logText(path: string): Promise<string> {
 
 test('run to exit: output in the log, exit code kept, removal leaves nothing', async () => {
   const { engine } = te;
-  const c = await engine.create({ image: 'busybox', args: ['sh', '-c', 'echo hello from $(hostname); exit 3'], options: parseRunOptions({ name: 'life-1' }) });
+  const c = await engine.create({ image: 'busybox', args: ['sh', '-c', 'echo hello from $(hostname); exit 3'], options: parseRunOptions({ network: 'none', name: 'life-1' }) });
   assert.equal(c.state, 'created');
   const view = engine.view('life-1');
   assert.ok(existsSync(view.paths.config));
@@ -44,7 +44,7 @@ test('run to exit: output in the log, exit code kept, removal leaves nothing', a
 
 test('stop sends the stop signal, then SIGKILL after the timeout', async () => {
   const { engine } = te;
-  await engine.create({ image: 'busybox', args: ['sh', '-c', 'trap "" TERM; while :; do sleep 1; done'], options: parseRunOptions({ name: 'life-2' }) });
+  await engine.create({ image: 'busybox', args: ['sh', '-c', 'trap "" TERM; while :; do sleep 1; done'], options: parseRunOptions({ network: 'none', name: 'life-2' }) });
   await engine.start('life-2');
   const stopped = await engine.stop('life-2', { timeout: 1 });
   assert.equal(stopped.state, 'exited');
@@ -55,7 +55,7 @@ test('stop sends the stop signal, then SIGKILL after the timeout', async () => {
 
 test('--rm removes the container at its exit', async () => {
   const { engine } = te;
-  const c = await engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ name: 'life-3', rm: true }) });
+  const c = await engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ network: 'none', name: 'life-3', rm: true }) });
   await engine.start(c.id);
   const exit = await engine.wait(c.id, 'removed');
   assert.equal(exit.code, 0);

@@ -25,7 +25,7 @@ after(async () => {
 });
 
 async function running(engine: Engine, name: string, script: string, flags: RunFlags = {}): Promise<string> {
-  const c = await engine.create({ image: 'busybox', args: ['sh', '-c', script], options: parseRunOptions({ name, ...flags }) });
+  const c = await engine.create({ image: 'busybox', args: ['sh', '-c', script], options: parseRunOptions({ network: 'none', name, ...flags }) });
   await engine.start(c.id);
   return c.id;
 }

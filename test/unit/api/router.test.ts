@@ -54,7 +54,8 @@ test('the /vX.Y prefix is split off; versions outside berthd\'s are refused in d
   assert.deepEqual(splitVersion('/containers/json'), { version: undefined, path: '/containers/json' });
   assert.deepEqual(splitVersion('/volumes'), { version: undefined, path: '/volumes' }, 'a path starting with v is not a version');
   assert.throws(() => splitVersion('/v1.12/info'), (err) => isBerthError(err, 'api_version_unsupported') && /too old. Minimum supported API version is 1.24/.test(err.message));
-  assert.throws(() => splitVersion('/v1.50/info'), (err) => isBerthError(err, 'api_version_unsupported') && /too new. Maximum supported API version is 1.43/.test(err.message));
+  assert.deepEqual(splitVersion('/v1.50/info'), { version: '1.50', path: '/info' });
+  assert.throws(() => splitVersion('/v1.51/info'), (err) => isBerthError(err, 'api_version_unsupported') && /too new. Maximum supported API version is 1.50/.test(err.message));
   assert.equal(compareVersions('1.9', '1.43'), -1);
   assert.equal(compareVersions(API_VERSION, MIN_API_VERSION), 1);
 });

@@ -12,7 +12,7 @@ test('the version berthd reports is package.json\'s', () => {
   assert.equal(BERTH_VERSION, pkg.version);
   const v = versionBody();
   assert.equal(v['Version'], pkg.version);
-  assert.equal(v['ApiVersion'], '1.43');
+  assert.equal(v['ApiVersion'], '1.50', 'docker CLI 28 asks for 1.50: a lower maximum makes it negotiate down');
   assert.equal(v['MinAPIVersion'], '1.24');
 });
 

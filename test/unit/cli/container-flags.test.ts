@@ -120,13 +120,12 @@ test('--env-file is read on the client, files before -e; an unreadable file is n
   });
 });
 
-test('-p/--publish is parsed but refused, naming the flag, until networking', async () => {
-  const { flags } = await parse('run', '-p', '8080:80', 'img');
-  assert.throws(() => runFlagsFrom(flags, noFiles), (err) => {
-    assert.ok(isBerthError(err, 'run_publish_unsupported'));
-    assert.equal(err.kind, 'unsupported');
-    assert.match(err.message, /^--publish "8080:80": /);
-    return true;
+test('the network flags reach RunFlags as given', async () => {
+  const { flags } = await parse('run', '-p', '8080:80', '-p', '53/udp', '-P', '--expose', '90', '--network', 'front', '--network-alias', 'db',
+    '--dns', '10.0.0.2', '--dns-search', 'x.internal', '--dns-option', 'ndots:2', '--add-host', 'gw:host-gateway', '--ip', '10.1.0.5', '--mac-address', '02:00:00:00:00:01', 'img');
+  assert.deepEqual(runFlagsFrom(flags, noFiles), {
+    network: 'front', networkAlias: ['db'], publish: ['8080:80', '53/udp'], publishAll: true, expose: ['90'],
+    dns: ['10.0.0.2'], dnsSearch: ['x.internal'], dnsOption: ['ndots:2'], addHost: ['gw:host-gateway'], ip: '10.1.0.5', macAddress: '02:00:00:00:00:01',
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * docker's display helpers (src/cli/berth/format/units.ts, tabwriter.ts)
+ * docker's display helpers (src/go-units.ts, tabwriter.ts)
  * against the expected strings of docker's own tests: go-units'
  * duration_test.go and size_test.go, stats' formatter tests, docker's
  * container formatter tests (Ellipsis, Quote) and Go's tabwriter rules.
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tabwrite } from '../../../src/cli/berth/format/tabwriter.ts';
-import { bytesSize, ellipsis, formatFixed, formatG, goQuote, humanDuration, humanSize, humanSizeWithPrecision, truncateId } from '../../../src/cli/berth/format/units.ts';
+import { bytesSize, ellipsis, formatFixed, formatG, goQuote, humanDuration, humanSize, humanSizeWithPrecision, truncateId } from '../../../src/go-units.ts';
 
 const S = 1000;
 const MIN = 60 * S;

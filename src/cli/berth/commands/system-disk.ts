@@ -7,7 +7,7 @@
  */
 import { defineCommand } from '../context.ts';
 import { renderList } from '../format/list.ts';
-import { humanSize } from '../format/units.ts';
+import { humanSize } from '../../../go-units.ts';
 
 interface Df {
   Images: { Size: number; Containers: number }[];

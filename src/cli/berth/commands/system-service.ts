@@ -1,6 +1,6 @@
 /** `berth system service [--log-level LEVEL]` — berthd in the foreground, for supervisors (podman system service). */
 import { parseLogLevel } from '../../../api/log.ts';
-import { serve } from '../../berthd/serve.ts';
+import { networkOptions, serve } from '../../berthd/serve.ts';
 import { defineCommand } from '../context.ts';
 
 export default defineCommand({
@@ -8,6 +8,9 @@ export default defineCommand({
   flags: [
     { name: 'log-level', type: 'string', value: 'LEVEL', help: 'debug, info, warn or error (default info); logs are JSON lines on stderr' },
     { name: 'group', type: 'string', value: 'NAME', help: 'the socket\'s group, who may use berthd besides root (default "berth" when it exists)' },
+    { name: 'bridge', type: 'string', value: 'NAME', help: 'the default network\'s bridge, when it is first made (default berth0)' },
+    { name: 'bip', type: 'string', value: 'CIDR', help: 'the default network\'s bridge address and prefix, when it is first made (default 172.17.0.1/16 or the next free pool)' },
+    { name: 'network-pool', type: 'string', value: 'N', help: 'network namespaces kept ready on the default network (default 2; 0 disables)' },
   ],
   description: 'Serves the Docker Engine API on the socket until SIGTERM, SIGINT or \'berth system stop\'; containers outlive it.',
   async run(ctx, input) {
@@ -15,6 +18,7 @@ export default defineCommand({
       paths: ctx.daemonPaths(),
       logLevel: parseLogLevel(input.str('log-level') ?? 'info'),
       group: input.str('group'),
+      network: networkOptions({ bridge: input.str('bridge'), bip: input.str('bip'), pool: input.str('network-pool') }),
       write: (line) => ctx.stderr.write(line),
     });
   },

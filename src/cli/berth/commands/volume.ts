@@ -1,11 +1,11 @@
 /** `berth volume create|ls|inspect|rm|prune`, as docker's, through berthd's `/volumes` routes. */
-import { describeError } from '../../../errors.ts';
 import { VOLUME_CREATE_FLAGS, VOLUME_INSPECT_FLAGS, VOLUME_LS_FLAGS, VOLUME_PRUNE_FLAGS, VOLUME_RM_FLAGS, volumeCreateFrom } from '../command-flags.ts';
 import { defineCommand } from '../context.ts';
 import { filtersParam, parseFilters } from '../format/filters.ts';
 import { inspectEach } from './inspect-each.ts';
+import { removeEach } from './remove-each.ts';
 import { renderList } from '../format/list.ts';
-import { humanSize } from '../format/units.ts';
+import { humanSize } from '../../../go-units.ts';
 
 export const create = defineCommand({
   args: ['[VOLUME]'],
@@ -50,17 +50,7 @@ export const rm = defineCommand({
   flags: VOLUME_RM_FLAGS,
   async run(ctx, input) {
     const client = await ctx.daemon();
-    let failed = 0;
-    for (const name of input.args) {
-      try {
-        await client.json('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: input.bool('force') } });
-        ctx.out(`${name}\n`);
-      } catch (err) {
-        failed++;
-        ctx.stderr.write(`berth: ${describeError(err)}\n`);
-      }
-    }
-    return failed > 0 ? 1 : 0;
+    return removeEach(ctx, input.args, (name) => client.json('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: input.bool('force') } }));
   },
 });
 

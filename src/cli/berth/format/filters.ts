@@ -11,13 +11,15 @@ import { invalidArgument, type BerthError } from '../../../errors.ts';
 
 export type Filters = Record<string, Record<string, true>>;
 
-export type FilterCommand = 'ps' | 'container prune' | 'volume ls' | 'volume prune' | 'events';
+export type FilterCommand = 'ps' | 'container prune' | 'volume ls' | 'volume prune' | 'network ls' | 'network prune' | 'events';
 
 const KEYS: Record<FilterCommand, readonly string[]> = {
   ps: ['ancestor', 'before', 'exited', 'health', 'id', 'label', 'name', 'network', 'since', 'status', 'volume'],
   'container prune': ['label', 'label!', 'until'],
   'volume ls': ['dangling', 'driver', 'label', 'name'],
   'volume prune': ['all', 'label', 'label!'],
+  'network ls': ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'],
+  'network prune': ['label', 'label!', 'until'],
   events: ['container', 'daemon', 'event', 'image', 'label', 'network', 'scope', 'type', 'volume'],
 };
 
@@ -36,7 +38,8 @@ function checkValue(flag: string, raw: string, command: FilterCommand, key: stri
   if (command === 'ps' && key === 'status') oneOf(STATUS);
   if (command === 'ps' && key === 'health') oneOf(HEALTH);
   if (command === 'ps' && key === 'exited' && !/^-?\d+$/.test(value)) throw bad(flag, raw, `invalid value for 'exited': "${value}" is not an exit code`);
-  if ((command === 'volume ls' && key === 'dangling') || (command === 'volume prune' && key === 'all')) oneOf(BOOLS);
+  if ((command === 'volume ls' && key === 'dangling') || (command === 'volume prune' && key === 'all') || (command === 'network ls' && key === 'dangling')) oneOf(BOOLS);
+  if (command === 'network ls' && key === 'type') oneOf(['custom', 'builtin']);
 }
 
 /** The filters of a command line, checked for `command`. */

@@ -11,7 +11,7 @@
 import { internal } from '../../../errors.ts';
 import { headerLabel, renderList } from './list.ts';
 import { marshalContext, TYPE_NAME } from './template.ts';
-import { ellipsis, goQuote, humanDuration, humanSizeWithPrecision, truncateId } from './units.ts';
+import { ellipsis, goQuote, humanDuration, humanSizeWithPrecision, truncateId } from '../../../go-units.ts';
 
 export interface PortSummary {
   IP?: string;

@@ -10,7 +10,7 @@
 import { internal } from '../../../errors.ts';
 import { renderList } from './list.ts';
 import { marshalContext, TYPE_NAME } from './template.ts';
-import { bytesSize, formatFixed, humanSizeWithPrecision, truncateId } from './units.ts';
+import { bytesSize, formatFixed, humanSizeWithPrecision, truncateId } from '../../../go-units.ts';
 
 export interface StatsEntry {
   /** The container as the user named it (the ID when all are listed). */

@@ -7,7 +7,7 @@
  */
 import { headerLabel, renderList } from './list.ts';
 import { marshalContext, TYPE_NAME } from './template.ts';
-import { humanSize } from './units.ts';
+import { humanSize } from '../../../go-units.ts';
 
 export interface VolumeSummary {
   Name: string;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseEntrypoint, parseHostname, parseLabels, parseName, parseNetwork, parsePull, parseRestart, parseRunOptions, parseUserFlag, parseWorkdir,
+  parseEntrypoint, parseHostname, parseLabels, parseName, parsePull, parseRestart, parseRunOptions, parseUserFlag, parseWorkdir,
 } from '../../../../src/engine/spec/options.ts';
 import { throwsCode } from './helpers.ts';
 
@@ -11,7 +11,7 @@ test('no flags: docker\'s defaults (no restart, no network of its own yet, pull 
     env: [], mounts: [], readOnly: false,
     security: { capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false },
     resources: {}, rlimits: [], restart: { name: 'no' }, autoRemove: false, health: undefined, init: false, labels: {},
-    network: 'none', pull: 'missing',
+    network: 'bridge', ports: [], publishAll: false, expose: [], networkAliases: [], dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [], pull: 'missing',
   });
 });
 
@@ -62,12 +62,10 @@ test('--restart policies and their refusals', () => {
   assert.equal(parseRunOptions({ restart: 'no', rm: true }).autoRemove, true);
 });
 
-test('--network: none and host; anything else refused until networking arrives', () => {
-  assert.equal(parseNetwork('none'), 'none');
-  assert.equal(parseNetwork('host'), 'host');
-  for (const bad of ['bridge', 'default', 'container:web', 'mynet']) {
-    throwsCode(() => parseNetwork(bad), 'run_network_unsupported', /--network ".*": .*bridged networks arrive with networking/);
-  }
+test('--network: the default network unless none, host, container:X or a name says otherwise', () => {
+  assert.equal(parseRunOptions({}).network, 'bridge');
+  for (const n of ['none', 'host', 'container:web', 'mynet']) assert.equal(parseRunOptions({ network: n }).network, n);
+  assert.equal(parseRunOptions({ network: 'default' }).network, 'bridge');
 });
 
 test('--pull, --entrypoint, --user, --workdir, --hostname, --label', () => {

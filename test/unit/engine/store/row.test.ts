@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isBerthError } from '../../../../src/errors.ts';
-import { parseStoredJson, parseStoredLabels, storedInt, storedOptionalInt, storedOptionalString, storedString } from '../../../../src/engine/store/row.ts';
+import { parseStoredJson, parseStoredLabels, storedInt, storedOptionalInt, storedOptionalString, storedString } from '../../../../src/sqlite-row.ts';
 
 const corrupt = (part: string) => (err: unknown) => isBerthError(err, 'engine_record_corrupt') && err.message.includes(part);
 

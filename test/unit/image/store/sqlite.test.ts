@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { isBerthError } from '../../../../src/errors.ts';
-import { inTransaction, openVersionedDatabase, type VersionedSchema } from '../../../../src/image/store/sqlite.ts';
+import { inTransaction, openVersionedDatabase, type VersionedSchema } from '../../../../src/sqlite.ts';
 import { onCleanup, tempDir } from '../../../helpers/cleanup.ts';
 
 const V1 = 'CREATE TABLE t_items (name TEXT PRIMARY KEY)';

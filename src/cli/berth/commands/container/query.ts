@@ -174,7 +174,7 @@ export const prune = defineCommand({
     const r = (await client.json('POST', '/containers/prune', { query: { filters: filtersParam(filters) } })) as { ContainersDeleted: string[] | null; SpaceReclaimed: number };
     const deleted = r.ContainersDeleted ?? [];
     if (deleted.length > 0) ctx.out(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
-    const { humanSize } = await import('../../format/units.ts');
+    const { humanSize } = await import('../../../../go-units.ts');
     ctx.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
     return 0;
   },

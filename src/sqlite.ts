@@ -6,7 +6,7 @@
  * crash mid-way leaves the previous version whole.
  */
 import { DatabaseSync } from 'node:sqlite';
-import { unavailable } from '../../errors.ts';
+import { unavailable } from './errors.ts';
 
 export interface VersionedSchema {
   /** The area's one-row version table, e.g. `image_schema`. */
@@ -69,4 +69,10 @@ function busy(db: DatabaseSync, err: unknown): unknown {
   if (typeof err !== 'object' || err === null || !('errcode' in err) || err.errcode !== SQLITE_BUSY) return err;
   const file = db.location() ?? 'in-memory database';
   return unavailable('database_busy', `database ${file}: busy, another process holds its write lock; try again`, { cause: err, details: { file } });
+}
+
+/** A UNIQUE or PRIMARY KEY constraint failed (SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY). */
+export function isUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null || !('errcode' in err)) return false;
+  return err.errcode === 2067 || err.errcode === 1555;
 }

@@ -3,7 +3,7 @@
  * but a file edited by hand or by a newer berth must fail with a clear error
  * naming the record and the column, never as a TypeError later.
  */
-import { internal } from '../../errors.ts';
+import { internal } from './errors.ts';
 
 export function parseStoredJson(text: unknown, what: string): unknown {
   if (typeof text !== 'string') throw internal('engine_record_corrupt', `${what}: not stored as text`);
