@@ -98,6 +98,8 @@ export interface CreateRequest {
   stdinOnce?: boolean;
   /** The text of the profile `--security-opt seccomp=FILE` names (the client reads the file). */
   seccompProfileText?: string;
+  /** The terminal's size from its start (Docker's HostConfig.ConsoleSize); with `tty` only. */
+  consoleSize?: { height: number; width: number };
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -366,6 +368,7 @@ export class Engine {
       init: { source: this.options.initProgram ?? join(buildDir(), 'berth-init'), target: '/sbin/berth-init' },
       ...(req.seccompProfileText === undefined ? {} : { seccompProfileText: req.seccompProfileText }),
       terminal: req.tty === true,
+      ...(req.consoleSize === undefined ? {} : { consoleSize: req.consoleSize }),
     });
     spec.linux = { ...spec.linux, cgroupsPath: `/berth/${record.id}` };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });

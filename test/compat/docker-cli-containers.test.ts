@@ -79,14 +79,14 @@ test('docker run -d, then logs -f follows to the exit; wait prints the exit code
 
 test('docker run -it through a pty: the terminal\'s size, typing into sh and reading back, its exit code', { skip: NO_DOCKER || (SCRIPT === undefined ? 'no util-linux script for a pty' : false) }, async () => {
   // sh reads a line typed on the terminal (not an interactive prompt: busybox's asks the terminal for the cursor and waits).
-  const r = await dockerInTerminal(d, ['run', '-it', '--rm', ...NET, 'busybox', 'sh', '-c', 'tty; echo READY; read a b; echo typed-$((a*b)); stty size; exit 5'], [
+  // `stty size` first: the terminal has the CLI's size from its creation (ConsoleSize), before any resize could come.
+  const r = await dockerInTerminal(d, ['run', '-it', '--rm', ...NET, 'busybox', 'sh', '-c', 'stty size; tty; echo READY; read a b; echo typed-$((a*b)); exit 5'], [
     { after: /READY/, type: '6 7\r' },
   ]);
   assert.equal(r.code, 5, r.output);
   assert.match(r.output, /\/dev\/pts\/0/);
   assert.match(r.output, /typed-42\r\n/);
-  // The size the CLI resized the container's terminal to, after start.
-  assert.match(r.output, /30 100\r\n/);
+  assert.match(r.output, /^30 100\r\n/);
 });
 
 test('docker exec (-i, -it) and attach', { skip: NO_DOCKER || (SCRIPT === undefined ? 'no util-linux script for a pty' : false) }, async () => {
@@ -174,6 +174,10 @@ test('docker stats --no-stream, top, inspect and ps -a --format json', { skip: N
   assert.deepEqual(config['Labels'], { team: 'berth' });
   assert.equal(state['Status'], 'running');
   assert.equal((c!['HostConfig'] as Record<string, unknown>)['NetworkMode'], 'none');
+  // Every HostConfig field a client may read, as dockerd lists them; these as the container has them.
+  assert.equal(await inspect('{{.HostConfig.Privileged}} {{.HostConfig.IpcMode}} {{.HostConfig.ShmSize}} {{.HostConfig.Runtime}}', 'seen'), 'false private 67108864 berth-runtime');
+  assert.match(await ok(['exec', 'seen', 'df', '-k', '/dev/shm']), /\s65536\s/);
+  assert.ok(Number(await inspect('{{len .HostConfig.MaskedPaths}}', 'seen')) > 0);
   const rows = (await ok(['ps', '-a', '--no-trunc', '--format', '{{json .}}'])).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
   const row = rows.find((r) => r['Names'] === 'seen');
   assert.ok(row !== undefined, JSON.stringify(rows));
@@ -260,6 +264,12 @@ test('run -e -v -w -u --name --label --read-only --cap-drop --init --memory --cp
     assert.equal(v['memory/memory.limit_in_bytes'], '67108864', show(r));
     assert.equal(v['cpu/cpu.cfs_quota_us'], '50000');
   }
+  // --cpu-period/--cpu-quota: the CFS pair as given (not folded into NanoCpus), in the cgroup and in inspect.
+  await ok(['run', '-d', ...NET, '--name', 'cfs', '--cpu-period', '50000', '--cpu-quota', '25000', 'busybox', 'sleep', '1000']);
+  assert.equal(await inspect('{{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.NanoCpus}}', 'cfs'), '50000 25000 0');
+  const cfs = await ok(['exec', 'cfs', 'sh', '-c', 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"']);
+  assert.equal(cfs, '25000 50000\n');
+  await ok(['rm', '-f', 'cfs']);
   const user = await docker(['run', '--rm', ...NET, '-u', '1234:5678', 'busybox', 'id']);
   assert.match(user.stdout, /^uid=1234 gid=5678\b/, show(user));
 });
@@ -293,6 +303,14 @@ test('what berth does not do is refused, naming the field, before anything is ma
     assert.match(r.stderr, message);
   }
   assert.equal(await ok(['ps', '-aq', '--filter', 'name=refused']), '');
+  await ok(['create', ...NET, '--name', 'taken', 'busybox', 'true']);
+  const twice = await d.client.request('POST', '/containers/create', { query: { name: 'taken' }, body: { Image: 'busybox', HostConfig: { NetworkMode: 'none' } } });
+  assert.equal(twice.status, 409, twice.body.toString());
+  assert.match((JSON.parse(twice.body.toString()) as { message: string }).message, /^container name "taken": already in use by container [0-9a-f]{12}/);
+  await ok(['rm', 'taken']);
+  const arm = await docker(['create', '--platform', 'linux/s390x', ...NET, 'busybox', 'true']);
+  assert.notEqual(arm.code, 0);
+  assert.match(arm.stderr, /query parameter "platform" "linux\/s390x" is not supported/);
   const missing = await docker(['create', '--pull', 'never', ...NET, 'no-such-image']);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /No such image: no-such-image:latest/);
@@ -326,4 +344,16 @@ test('resizing a container that does not run is 409 as with dockerd, and resizes
   assert.equal(r.status, 200, r.body.toString());
   await until('the new size inside', async () => ((await ok(['logs', 'sized'])).includes('40 120') ? true : undefined));
   await ok(['rm', '-f', 'sized']);
+});
+
+test('docker update: new limits in the running container\'s cgroup and in inspect, the restart policy; what berth does not set refused by name', { skip: NO_DOCKER }, async () => {
+  await ok(['run', '-d', ...NET, '--name', 'grown', '--memory', '64m', 'busybox', 'sleep', '1000']);
+  assert.equal((await ok(['update', '--memory', '128m', '--memory-swap', '256m', '--pids-limit', '30', '--restart', 'on-failure:2', 'grown'])).trim(), 'grown');
+  const limits = await ok(['exec', 'grown', 'sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max']);
+  assert.equal(limits, '134217728\n30\n');
+  assert.equal(await inspect('{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'grown'), '134217728 on-failure:2');
+  const refused = await docker(['update', '--cpu-rt-runtime', '5', 'grown']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /CpuRealtimeRuntime is not supported/);
+  await ok(['rm', '-f', 'grown']);
 });

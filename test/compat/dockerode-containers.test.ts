@@ -65,6 +65,17 @@ test('create, start, wait, logs and remove a container', async () => {
   await assert.rejects(c.inspect(), (err: unknown) => statusOf(err) === 404);
 });
 
+test('Entrypoint [] clears the image\'s entrypoint and keeps its Cmd, as dockerd merges them', async () => {
+  const c = await docker.createContainer({ Image: 'busybox', Entrypoint: [], HostConfig: { NetworkMode: 'none' } });
+  try {
+    const info = await c.inspect();
+    assert.equal(info.Path, 'sh');
+    assert.deepEqual(info.Args, []);
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
 test('exec with a demultiplexed stream, its exit code and inspect in Docker\'s shape', async () => {
   const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'], HostConfig: { NetworkMode: 'none' } });
   try {
@@ -110,6 +121,27 @@ test('attach before start with stdin: input in, output out, demultiplexed', asyn
     assert.equal(stdout, 'got:typed\n');
     assert.equal(stderr, 'done\n');
     await until('the container to exit', async () => ((await c.inspect()).State.Status === 'exited' ? true : undefined));
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
+test('attach with logs: the output so far first, then (with stream) what follows; without stream only the past', async () => {
+  const c = await docker.createContainer({
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'echo before; echo before-err >&2; while [ ! -f /go ]; do sleep 0.05; done; echo after'],
+    HostConfig: { NetworkMode: 'none' },
+  });
+  try {
+    await c.start();
+    await until('the first lines', async () => ((await c.logs({ stdout: true })).toString().includes('before') ? true : undefined));
+    const past = await c.attach({ logs: true, stream: false, stdout: true, stderr: true, hijack: true });
+    assert.deepEqual(await demux(past), { stdout: 'before\n', stderr: 'before-err\n' });
+    const live = await c.attach({ logs: true, stream: true, stdout: true, stderr: false, hijack: true });
+    const collected = demux(live);
+    const exec = await c.exec({ Cmd: ['touch', '/go'] });
+    await exec.start({ Detach: true });
+    assert.deepEqual(await collected, { stdout: 'before\nafter\n', stderr: '' });
   } finally {
     await c.remove({ force: true });
   }

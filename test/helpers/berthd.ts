@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { ApiClient } from '../../src/api/client.ts';
 import { daemonPaths, type DaemonPaths } from '../../src/api/paths.ts';
+import { MNT_DETACH } from '../../src/sys/constants.ts';
+import { umount2 } from '../../src/sys/mount.ts';
+import { parseMountInfo } from '../../src/sys/mountinfo.ts';
 import { onCleanup, tempDir } from './cleanup.ts';
 import { until } from './api.ts';
 import { useTestNetwork } from './test-network.ts';
@@ -51,6 +54,9 @@ export function daemonDirs(t: TestContext): DaemonPaths {
     } catch {
       for (const pid of berthdPids(paths.runRoot)) process.kill(pid, 'SIGKILL');
     }
+    // A daemon killed with namespaces pinned (its pool, a running container's) leaves their bind mounts under the run root.
+    const pinned = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountPoint.startsWith(`${dir}/`));
+    for (const m of pinned.reverse()) umount2(m.mountPoint, MNT_DETACH);
   });
   return paths;
 }

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ContainerView } from '../../engine/engine.ts';
+import { CPU_PERIOD } from '../../engine/spec/resources.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
 import { humanDuration } from '../../human-duration.ts';
 import { parseSignalName } from './signals.ts';
@@ -48,8 +49,29 @@ function mounts(v: ContainerView): Record<string, unknown>[] {
 
 function nanoCpus(spec: Spec | undefined): number {
   const cpu = spec?.linux?.resources?.cpu;
-  if (cpu?.quota === undefined || cpu.period === undefined || cpu.period === 0) return 0;
+  // CpuQuota/CpuPeriod asked for apart (another period than --cpus'): shown as those, as docker does.
+  if (cpu?.quota === undefined || cpu.period !== CPU_PERIOD) return 0;
   return Math.round((cpu.quota / cpu.period) * 1e9);
+}
+
+/**
+ * The HostConfig fields of what berth never sets (create refuses them
+ * unless at these values), as a berth container has them: dockerd and
+ * podman list every field, and clients read them (`{{.HostConfig.Privileged}}`).
+ */
+function unsetHostConfig(spec: Spec | undefined): Record<string, unknown> {
+  const cpu = spec?.linux?.resources?.cpu;
+  // A period other than --cpus' came from CpuPeriod/CpuQuota (docker shows those apart from NanoCpus).
+  const cfs = cpu?.period !== undefined && cpu.period !== CPU_PERIOD;
+  return {
+    ContainerIDFile: '', VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0], CgroupnsMode: 'private', GroupAdd: null, IpcMode: 'private',
+    Cgroup: '', Links: null, OomScoreAdj: 0, PidMode: '', Privileged: false, UTSMode: '', UsernsMode: '', ShmSize: 64 * 1024 * 1024,
+    Runtime: 'berth-runtime', Isolation: '', CgroupParent: '', BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [], CpuPeriod: cfs ? cpu.period : 0, CpuQuota: cfs ? (cpu.quota ?? 0) : 0,
+    CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, DeviceRequests: null,
+    MemoryReservation: 0, MemorySwappiness: null, OomKillDisable: false, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    MaskedPaths: spec?.linux?.maskedPaths ?? [], ReadonlyPaths: spec?.linux?.readonlyPaths ?? [],
+  };
 }
 
 export function statusText(v: ContainerView, health?: string, now = Date.now()): string {
@@ -135,6 +157,7 @@ export function inspectContainer(v: ContainerView, extra: { health?: unknown; ex
       Ulimits: run.rlimits.map((l) => ({ Name: l.type.replace(/^RLIMIT_/, '').toLowerCase(), Soft: l.soft, Hard: l.hard })),
       Init: run.init,
       LogConfig: { Type: 'k8s-file', Config: {} },
+      ...unsetHostConfig(spec),
     },
     GraphDriver: { Name: 'overlay', Data: { MergedDir: v.paths.rootfs } },
     Mounts: mounts(v),

@@ -343,6 +343,15 @@ function targetsOf(binds: readonly string[], mounts: readonly string[], tmpfs: r
   return [...out, ...tmpfs.map((t) => t.split(':')[0]!)];
 }
 
+/** HostConfig.ConsoleSize [height, width]: the terminal's first size; [0, 0] (what the CLI sends without a terminal) is none. */
+function consoleSize(h: Fields, tty: boolean): { height: number; width: number } | undefined {
+  const v = h.raw('ConsoleSize');
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) throw fieldInvalid(h.name('ConsoleSize'), 'must be [height, width]');
+  const [height, width] = v as [number, number];
+  return tty && height > 0 && width > 0 ? { height, width } : undefined;
+}
+
 export interface CreateQuery {
   name?: string | undefined;
 }
@@ -356,6 +365,9 @@ export interface DockerCreateFlags {
   openStdin: boolean;
   stdinOnce: boolean;
   seccompProfileText?: string;
+  consoleSize?: { height: number; width: number };
+  /** Entrypoint [] with no Cmd: dockerd runs the image's Cmd without its Entrypoint (berth's empty entrypoint drops both). */
+  imageCmd: boolean;
   /** Set on the parsed options: what has no flag form. */
   finish: (options: RunOptions) => void;
 }
@@ -410,6 +422,7 @@ export function dockerCreateFlags(body: unknown, query: CreateQuery = {}): Docke
     dnsOption: h.strs('DnsOptions') ?? [],
     addHost: h.strs('ExtraHosts') ?? [],
   };
+  const size = consoleSize(h, c.bool('Tty'));
   const finish = (options: RunOptions): void => {
     applyCfs(h, options);
     if (health.execTest !== undefined) {
@@ -417,21 +430,28 @@ export function dockerCreateFlags(body: unknown, query: CreateQuery = {}): Docke
       options.health = { disabled: false, check: { ...check, Test: health.execTest } };
     }
   };
+  const args = c.strs('Cmd', true) ?? [];
   return {
     image,
-    args: c.strs('Cmd', true) ?? [],
+    args,
+    imageCmd: entrypoint !== undefined && entrypoint.length === 0 && args.length === 0,
     flags,
     tty: c.bool('Tty'),
     openStdin: c.bool('OpenStdin'),
     stdinOnce: c.bool('StdinOnce'),
     ...(security.seccompText === undefined ? {} : { seccompProfileText: security.seccompText }),
+    ...(size === undefined ? {} : { consoleSize: size }),
     finish,
   };
 }
 
 /** The create body and query as the engine's request; every value checked, nothing half taken. */
 export function dockerCreateRequest(body: unknown, query: CreateQuery = {}): CreateRequest {
-  const d = dockerCreateFlags(body, query);
+  return createRequestOf(dockerCreateFlags(body, query));
+}
+
+/** The flags checked by parseRunOptions (the caller may fill `args` first, when `imageCmd` asks for the image's). */
+export function createRequestOf(d: DockerCreateFlags): CreateRequest {
   let options: RunOptions;
   try {
     options = parseRunOptions(d.flags);
@@ -447,5 +467,6 @@ export function dockerCreateRequest(body: unknown, query: CreateQuery = {}): Cre
     openStdin: d.openStdin,
     stdinOnce: d.stdinOnce,
     ...(d.seccompProfileText === undefined ? {} : { seccompProfileText: d.seccompProfileText }),
+    ...(d.consoleSize === undefined ? {} : { consoleSize: d.consoleSize }),
   };
 }

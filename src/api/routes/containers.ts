@@ -16,7 +16,7 @@ import type { RunOptions } from '../../engine/spec/options.ts';
 import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../../errors.ts';
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
 import { inspectContainer, summarizeContainer } from '../docker/containers.ts';
-import { dockerCreateRequest } from '../docker/create.ts';
+import { createRequestOf, dockerCreateFlags } from '../docker/create.ts';
 import { fieldUnsupported } from '../docker/json-fields.ts';
 import { goArch } from '../system-routes.ts';
 import { sizesOf } from './system.ts';
@@ -157,7 +157,10 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
 
   router.post('/containers/create', async (req) => {
     checkPlatform(req.query.str('platform'));
-    const body = dockerCreateRequest(await req.json(), { name: req.query.str('name') });
+    const flags = dockerCreateFlags(await req.json(), { name: req.query.str('name') });
+    const img = flags.imageCmd ? engine.images.tryResolve(flags.image) : undefined;
+    if (img !== undefined) flags.args = (await engine.images.readConfig(img)).config?.Cmd ?? [];
+    const body = createRequestOf(flags);
     try {
       const c = await engine.create(body);
       return json({ Id: c.id, Warnings: [] }, 201);
@@ -288,9 +291,17 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
     (req) => {
       const v = engine.view(req.params['id']!);
       const o = { stdin: req.query.bool('stdin'), stdout: req.query.bool('stdout'), stderr: req.query.bool('stderr'), tty: v.options.tty };
+      // As dockerd: logs=1 replays the log first; without stream=1 that is all.
+      const replay = req.query.bool('logs');
+      const streaming = req.query.bool('stream');
       // dockerd's event for every attachment (docker run's included), before the stream begins.
       engine.events.publish('container', 'attach', v.record.id, engine.attributes(v.record));
       return hijack(v.options.tty ? RAW_STREAM : MULTIPLEXED_STREAM, async (conn) => {
+        if (replay && (o.stdout || o.stderr)) {
+          const past = containerLogs(v, { stdout: o.stdout, stderr: o.stderr, timestamps: false, follow: false, signal: req.signal }, () => false, 3);
+          for await (const chunk of past) conn.write(chunk);
+        }
+        if (!streaming) return;
         const state = engine.find(v.record.id).state;
         if (state === 'running' || state === 'paused') return pipeAttach(conn, v.paths.runDir, o);
         // Not started yet: attach once its monitor is up, before its process runs, so no output is missed.

@@ -57,6 +57,8 @@ export interface EngineFacts {
   /** The text of FILE in `--security-opt seccomp=FILE`, read by the engine. */
   seccompProfileText?: string;
   terminal?: boolean;
+  /** The terminal's first size, so a program that asks at once sees it (no resize has come yet). */
+  consoleSize?: { height: number; width: number };
   nativeArch?: NativeArch;
 }
 
@@ -190,6 +192,7 @@ export function containerSpec(image: ImageConfig, options: RunOptions, args: rea
     ociVersion: RUNTIME_SPEC_VERSION,
     process: {
       terminal: facts.terminal === true,
+      ...(facts.terminal === true && facts.consoleSize !== undefined ? { consoleSize: { ...facts.consoleSize } } : {}),
       user: { uid: u.uid, gid: u.gid, ...(u.additionalGids.length > 0 ? { additionalGids: u.additionalGids } : {}) },
       args: options.init && facts.init !== undefined ? [facts.init.target, '--', ...argv] : argv,
       env: mergeEnv(base, mergeEnv(c.Env ?? [], options.env)),

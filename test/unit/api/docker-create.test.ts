@@ -216,3 +216,17 @@ test('CpuQuota/CpuPeriod, a CMD health test, Config.Volumes and a seccomp profil
   assert.deepEqual(dockerCreateRequest(body((b) => (b['Healthcheck'] = { Test: ['NONE'] }))).options.health, { disabled: true });
   assert.deepEqual(dockerCreateRequest(body((b) => (b['Cmd'] = 'sh'))).args, ['sh']);
 });
+
+test('HostConfig.ConsoleSize is the terminal\'s first size, with Tty only', () => {
+  assert.deepEqual(dockerCreateRequest(body((b) => Object.assign(b, { Tty: true }) && (b.HostConfig['ConsoleSize'] = [30, 100]))).consoleSize, { height: 30, width: 100 });
+  assert.equal(dockerCreateRequest(body((b) => (b.HostConfig['ConsoleSize'] = [30, 100]))).consoleSize, undefined);
+  assert.equal(dockerCreateRequest(body((b) => Object.assign(b, { Tty: true }))).consoleSize, undefined, 'the CLI\'s [0, 0]');
+  refused(body((b) => (b.HostConfig['ConsoleSize'] = [30])), /^HostConfig.ConsoleSize: must be \[height, width\]$/);
+});
+
+test('Entrypoint [] without Cmd asks for the image\'s Cmd (dockerd runs it without the Entrypoint); [""] and a Cmd do not', () => {
+  assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [] }).imageCmd, true);
+  assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [''] }).imageCmd, false);
+  assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [], Cmd: ['true'] }).imageCmd, false);
+  assert.equal(dockerCreateFlags({ Image: 'busybox' }).imageCmd, false);
+});
