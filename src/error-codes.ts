@@ -427,6 +427,7 @@ export const ERROR_CODES = {
   api_import_unsupported: 'unsupported',
   api_push_all_tags_unsupported: 'unsupported',
   api_registry_auth_invalid: 'invalid_argument',
+  api_platform_unsupported: 'unsupported',
   api_save_several_unsupported: 'unsupported',
   image_in_use: 'failed_precondition',
   // functions (src/faas/)

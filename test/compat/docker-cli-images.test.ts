@@ -16,18 +16,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCommand, show, startDaemon, type CliResult, type TestDaemon } from '../helpers/daemon.ts';
+import { show, startDaemon, type CliResult, type TestDaemon } from '../helpers/daemon.ts';
+import { docker as dockerWith, NO_DOCKER } from '../helpers/docker-cli.ts';
 import { startRegistry, type RegistryServer } from '../helpers/registry.ts';
 
-function dockerPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-const DOCKER = dockerPath();
-const skip = DOCKER === undefined ? 'no docker CLI on PATH (scripts/install.sh does not install one)' : false;
+const skip = NO_DOCKER;
 
 const USER = 'tester';
 const PASSWORD = 'right-password';
@@ -35,7 +28,7 @@ const PASSWORD = 'right-password';
 let d: TestDaemon;
 let reg: RegistryServer;
 before(async () => {
-  if (DOCKER === undefined) return;
+  if (NO_DOCKER !== false) return;
   reg = await startRegistry({ htpasswd: { users: { [USER]: PASSWORD } } });
   d = await startDaemon();
 });
@@ -45,9 +38,8 @@ after(async () => {
 });
 
 function docker(args: string[], input?: string): Promise<CliResult> {
-  // Its own config directory (credentials from `docker login` land there); the classic builder, as berthd serves no BuildKit.
-  const env = { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CONFIG: d.scratch, DOCKER_CONTEXT: '' };
-  return runCommand(DOCKER!, args, { env, timeoutMs: 120_000, ...(input === undefined ? {} : { input }) });
+  // The classic builder's protocol, as berthd serves no BuildKit; credentials from `docker login` land in the daemon's scratch.
+  return dockerWith(d, args, { timeoutMs: 120_000, ...(input === undefined ? {} : { input }) });
 }
 
 async function dockerOk(args: string[], input?: string): Promise<string> {

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { request, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -225,7 +225,8 @@ test('a client that leaves mid-pull leaves nothing half made: the image appears 
 test('a client that leaves a build cancels it: the RUN container is stopped and no image is recorded', async () => {
   const ctx = join(d.scratch, 'slow');
   mkdirSync(ctx);
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo started; sleep 600\n');
+  // The base comes from the registry (the first test pushed it): the build pulls it.
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM ${reg.host}/lib/busybox:1\nRUN echo started; sleep 600\n`);
   const tar = execFileSync('tar', ['-C', ctx, '-c', 'Dockerfile']);
   const before = (await docker.listImages()).length;
   const seen = await new Promise<string>((resolve, reject) => {
@@ -240,14 +241,20 @@ test('a client that leaves a build cancels it: the RUN container is stopped and 
         }
       });
       res.on('error', () => undefined);
+      res.on('end', () => reject(new Error(`the build ended before its RUN started: ${text}`)));
     });
     req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
     req.end(tar);
   });
-  assert.match(seen, /Step 2\/2 : RUN echo started; sleep 600/);
   const runtime = join(d.root, 'build', 'runtime');
-  // The RUN container (its state directory under the build's runtime root) goes with the cancelled build.
-  await until('the cancelled build to clean up', () => (readdirSync(runtime).length === 0 ? true : undefined), 30_000);
+  try {
+    assert.match(seen, /Step 2\/2 : RUN echo started; sleep 600/);
+    assert.ok(seen.includes(`{"status":"Pulling ${reg.host}/lib/busybox:1"}`) && seen.includes('{"status":"Pulling from lib/busybox","id":"1"}'), `the base was pulled: ${seen}`);
+  } finally {
+    // The RUN container (its state under the build's runtime root) and the step's snapshot go with the cancelled build.
+    const empty = (dir: string): boolean => !existsSync(dir) || readdirSync(dir).length === 0;
+    await until('the cancelled build to clean up', () => (empty(runtime) && empty(join(d.root, 'build', 'work')) ? true : undefined), 30_000);
+  }
   assert.equal(await statusOf('/images/slow:v1/json'), 404);
   assert.equal((await docker.listImages()).length, before);
 });

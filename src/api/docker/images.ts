@@ -14,6 +14,7 @@ import { familiarName, LOCAL_DOMAIN, type ReferenceDefaults } from '../../image/
 import { splitName } from '../../image/list.ts';
 import type { ImageRecord } from '../../image/store/store.ts';
 import type { Filters } from '../query.ts';
+import { compareVersions } from '../router.ts';
 
 /** "localhost/busybox:latest" → "busybox:latest": the name as the user typed it. */
 export function dockerName(canonical: string, defaults: ReferenceDefaults): string {
@@ -27,8 +28,13 @@ export function unixSeconds(iso: string | undefined): number {
   return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
 }
 
-/** `GET /images/json`'s entry. */
-export function imageSummary(img: ImageRecord, config: ImageConfig, defaults: ReferenceDefaults): Record<string, unknown> {
+/** Whether the client's API version (undefined: the newest, as an unversioned path means) is older than `v`. */
+function before(version: string | undefined, v: string): boolean {
+  return version !== undefined && compareVersions(version, v) < 0;
+}
+
+/** `GET /images/json`'s entry (VirtualSize went in API 1.44). */
+export function imageSummary(img: ImageRecord, config: ImageConfig, defaults: ReferenceDefaults, version?: string): Record<string, unknown> {
   return {
     Id: img.id,
     ParentId: '',
@@ -37,7 +43,7 @@ export function imageSummary(img: ImageRecord, config: ImageConfig, defaults: Re
     Created: unixSeconds(img.created),
     Size: img.size,
     SharedSize: -1,
-    VirtualSize: img.size,
+    ...(before(version, '1.44') ? { VirtualSize: img.size } : {}),
     Labels: config.config?.Labels ?? {},
     Containers: -1,
   };
@@ -71,8 +77,8 @@ export function dockerImageConfig(c: ImageConfigDetails | undefined): Record<str
   };
 }
 
-/** `GET /images/{name}/json`. */
-export function imageInspect(img: ImageRecord, config: ImageConfig, defaults: ReferenceDefaults): Record<string, unknown> {
+/** `GET /images/{name}/json` (VirtualSize went in API 1.44, Container and ContainerConfig in 1.45). */
+export function imageInspect(img: ImageRecord, config: ImageConfig, defaults: ReferenceDefaults, version?: string): Record<string, unknown> {
   return {
     Id: img.id,
     RepoTags: img.names.map((n) => dockerName(n, defaults)),
@@ -80,8 +86,7 @@ export function imageInspect(img: ImageRecord, config: ImageConfig, defaults: Re
     Parent: '',
     Comment: config.history?.at(-1)?.comment ?? '',
     Created: img.created ?? '',
-    Container: '',
-    ContainerConfig: dockerImageConfig(undefined),
+    ...(before(version, '1.45') ? { Container: '', ContainerConfig: dockerImageConfig(undefined) } : {}),
     DockerVersion: '',
     Author: config.author ?? '',
     Config: dockerImageConfig(config.config),
@@ -90,7 +95,7 @@ export function imageInspect(img: ImageRecord, config: ImageConfig, defaults: Re
     Os: img.os,
     ...(config['os.version'] === undefined ? {} : { OsVersion: config['os.version'] }),
     Size: img.size,
-    VirtualSize: img.size,
+    ...(before(version, '1.44') ? { VirtualSize: img.size } : {}),
     GraphDriver: { Name: 'berth', Data: null },
     RootFS: { Type: 'layers', Layers: config.rootfs.diff_ids },
     Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },

@@ -17,7 +17,7 @@ import { isObject } from '../../json-object.ts';
 import type { BuildEvent } from '../../image/build/events.ts';
 import { parsePlatform } from '../../image/registry/platform.ts';
 import type { Query } from '../query.ts';
-import { messageStream, type Emit } from '../docker/progress.ts';
+import { messageStream, pullProgress, type Emit } from '../docker/progress.ts';
 import type { ApiServer } from '../server.ts';
 
 /** Parameters with no builder equivalent, and the values that mean "not asked for". */
@@ -176,7 +176,13 @@ export function buildRoutes(server: ApiServer, engine: Engine): void {
           noCache,
           signal: abort.signal,
           onEvent: quiet ? () => undefined : render(emit),
-          pull: async (name) => (await pullImage(store, store.parseName(name))).image,
+          pull: async (name) => {
+            const ref = store.parseName(name);
+            if (ref.implicitDomain && store.defaults.registry === undefined) {
+              throw notFound('build_image', `image "${name}": not in the store, and no default registry to pull it from (name one, as 127.0.0.1:5000/${ref.path})`);
+            }
+            return (await pullImage(store, ref, quiet ? {} : { progress: pullProgress(emit, ref.path, ref.tag ?? ref.digest ?? 'latest') })).image;
+          },
           ...(target === '' ? {} : { target }),
           ...(platform === undefined ? {} : { platform }),
         });

@@ -31,6 +31,7 @@ import type { TransportRef } from '../../image/transport/parse.ts';
 import type { Platform } from '../../oci/image-spec.ts';
 import { authConfig, checkImageFilters, dockerName, imageHistory, imageInspect, imageSummary, matchImage, registryAuth, unixSeconds } from '../docker/images.ts';
 import { messageStream, pullProgress, pushProgress, type Emit } from '../docker/progress.ts';
+import type { Query } from '../query.ts';
 import { json, stream, type Reply } from '../reply.ts';
 import type { ApiServer } from '../server.ts';
 import { buildRoutes } from './build.ts';
@@ -52,6 +53,17 @@ async function copyBetween(ctx: TransportContext, from: TransportRef, to: Transp
     }
   } finally {
     await src.close();
+  }
+}
+
+/**
+ * Newer clients' per-platform choices on push, save, load and remove (API 1.46+): berth's store holds
+ * one platform an image, so a platform asked for is refused by name rather than ignored.
+ */
+function refusePlatform(q: Query, what: string): void {
+  for (const name of ['platform', 'platforms']) {
+    const v = q.all(name).filter((x) => x.trim() !== '' && x.trim() !== '[]' && x.trim() !== 'null');
+    if (v.length > 0) throw unsupported('api_platform_unsupported', `${what}: query parameter "${name}"="${v[0]!}" is not supported (the store holds one platform an image)`);
   }
 }
 
@@ -80,7 +92,7 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
     for (const img of store.list()) {
       const config = await store.readConfig(img);
       if (!matchImage(img, config.config?.Labels ?? {}, f, defaults, created)) continue;
-      out.push(imageSummary(img, config, defaults));
+      out.push(imageSummary(img, config, defaults, req.version));
     }
     out.sort((a, b) => (b['Created'] as number) - (a['Created'] as number));
     return json(out);
@@ -111,12 +123,18 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
     return json(repos.map((r) => ({ name: `${registry}/${r}`, description: '', star_count: 0, is_official: false, is_automated: false })));
   });
 
-  router.get('/images/get', (req) => save(req.query.all('names')));
-  router.get('/images/{name*}/get', (req) => save([req.params['name']!]));
+  router.get('/images/get', (req) => {
+    refusePlatform(req.query, 'images/get');
+    return save(req.query.all('names'));
+  });
+  router.get('/images/{name*}/get', (req) => {
+    refusePlatform(req.query, 'image get');
+    return save([req.params['name']!]);
+  });
 
   router.get('/images/{name*}/json', async (req) => {
     const img = store.resolve(req.params['name']!);
-    return json(imageInspect(img, await store.readConfig(img), defaults));
+    return json(imageInspect(img, await store.readConfig(img), defaults, req.version));
   });
 
   router.get('/images/{name*}/history', async (req) => {
@@ -137,6 +155,7 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
 
   router.delete('/images/{name*}', async (req) => {
     const target = req.params['name']!;
+    refusePlatform(req.query, 'image remove');
     const force = req.query.bool('force');
     req.query.bool('noprune'); // checked; berth's images have no parent images to keep
     const img = store.resolve(target);
@@ -197,6 +216,7 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
 
   router.post('/images/{name*}/push', async (req) => {
     const tag = req.query.str('tag') ?? '';
+    refusePlatform(req.query, 'image push');
     const base = store.parseName(req.params['name']!);
     if (base.tag !== undefined || base.digest !== undefined) {
       throw invalidArgument('api_query_invalid', `image push "${req.params['name']!}": give the tag as the query parameter "tag"`);
@@ -269,6 +289,7 @@ export function imageRoutes(server: ApiServer, engine: Engine): void {
 
   router.post('/images/load', async (req) => {
     const quiet = req.query.bool('quiet');
+    refusePlatform(req.query, 'images/load');
     const tmp = scratch('berth-load-');
     const file = join(tmp.dir, 'image.tar');
     try {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isBerthError, notFound } from '../../../../src/errors.ts';
-import { checkImageFilters, dockerName, globMatches, imageHistory, matchImage, registryAuth } from '../../../../src/api/docker/images.ts';
+import { checkImageFilters, dockerName, globMatches, imageHistory, imageInspect, imageSummary, matchImage, registryAuth } from '../../../../src/api/docker/images.ts';
 import { messageStream, progressBar, pullProgress, type JsonMessage } from '../../../../src/api/docker/progress.ts';
 import { parseFilters, Query } from '../../../../src/api/query.ts';
 import { refuseUnsupported } from '../../../../src/api/routes/build.ts';
@@ -144,4 +144,20 @@ test('build: options the builder has no equivalent for are refused by name; the 
   assert.throws(() => refuseUnsupported(q('rm=0')), /"rm"="0".*intermediate containers/);
   assert.throws(() => refuseUnsupported(q('version=2')), /BuildKit/);
   assert.throws(() => refuseUnsupported(q('remote=https%3A%2F%2Fx%2Fctx.tar')), /"remote"/);
+});
+
+test('inspect and summary follow the client\'s API version: VirtualSize before 1.44, Container and ContainerConfig before 1.45', () => {
+  const config: ImageConfig = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: ['sh'] } };
+  const old = imageInspect(img(), config, {}, '1.43');
+  assert.equal(old['VirtualSize'], 420);
+  assert.ok('ContainerConfig' in old);
+  const v144 = imageInspect(img(), config, {}, '1.44');
+  assert.equal('VirtualSize' in v144, false);
+  assert.ok('Container' in v144);
+  const newest = imageInspect(img(), config, {}, undefined);
+  assert.equal('Container' in newest, false);
+  assert.deepEqual((newest['Config'] as Record<string, unknown>)['Cmd'], ['sh']);
+  assert.deepEqual(newest['RepoTags'], ['app:v1']);
+  assert.equal(imageSummary(img(), config, {}, '1.41')['VirtualSize'], 420);
+  assert.equal('VirtualSize' in imageSummary(img(), config, {}, '1.47'), false);
 });
