@@ -136,7 +136,8 @@ async function removeNetworks(root: string): Promise<void> {
   }
 }
 
-export async function startDaemon(options: { networkPool?: number } = {}): Promise<TestDaemon> {
+/** networkPool: berthd's --network-pool (default 0 here); logLevel: its --log-level (default debug, for a failing test's account). */
+export async function startDaemon(options: { networkPool?: number; logLevel?: string } = {}): Promise<TestDaemon> {
   const base = mkdtempSync(join(tmpdir(), 'berth-cli-'));
   const bridge = `bd${randomBytes(4).toString('hex')}`;
   const bip = freeBip();
@@ -152,7 +153,7 @@ export async function startDaemon(options: { networkPool?: number } = {}): Promi
   const launch = async (): Promise<void> => {
     const fd = openSync(logPath, 'a');
     const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', ...net], { stdio: ['ignore', fd, fd] });
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const started = daemon;
     await until('berthd to answer on its socket', async () => {
