@@ -16,7 +16,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -50,6 +50,19 @@ export function ping(socketPath: string): Promise<boolean> {
     req.on('error', () => resolve(false)).on('timeout', () => req.destroy());
     req.end();
   });
+}
+
+/** Pids of the processes whose command line names `dir` (the service's conmons). */
+function processesUsing(dir: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${dir}/`)) found.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 /** A /24 under 10.216.0.0/16 that no route of the host uses. */
@@ -129,6 +142,22 @@ export async function startPodmanService(archive: string): Promise<PodmanService
         clearTimeout(timer);
       });
     }
+    // conmon of an exec stays up to 300 s after the exec (podman's --exit-delay), past its container's removal.
+    await step('conmon processes', async () => {
+      const left = processesUsing(dir);
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      const deadline = Date.now() + 10_000;
+      while (processesUsing(dir).length > 0) {
+        if (Date.now() > deadline) throw new Error(`still running: ${processesUsing(dir).join(', ')}`);
+        await delay(25);
+      }
+    });
     await step('unmount storage', () => {
       const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
         .split('\n')
