@@ -16,11 +16,12 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { ApiClient } from '../../src/api/client.ts';
 import { delay } from '../../src/delay.ts';
+import { processesUsing } from './processes.ts';
 
 export interface PodmanService {
   dir: string;
@@ -39,31 +40,6 @@ export const PODMAN = ((): string | undefined => {
   const r = spawnSync('sh', ['-c', 'command -v podman'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 })();
-
-/** GET /_ping over a unix socket: true on a 200. */
-export function ping(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false)).on('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
-/** Pids of the processes whose command line names `dir` (the service's conmons). */
-function processesUsing(dir: string): number[] {
-  const found: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${dir}/`)) found.push(Number(pid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 /** A /24 under 10.216.0.0/16 that no route of the host uses. */
 function freeSubnet(): string {
@@ -144,7 +120,7 @@ export async function startPodmanService(archive: string): Promise<PodmanService
     }
     // conmon of an exec stays up to 300 s after the exec (podman's --exit-delay), past its container's removal.
     await step('conmon processes', async () => {
-      const left = processesUsing(dir);
+      const left = processesUsing([`${dir}/`]).map((p) => p.pid);
       for (const pid of left) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -153,8 +129,8 @@ export async function startPodmanService(archive: string): Promise<PodmanService
         }
       }
       const deadline = Date.now() + 10_000;
-      while (processesUsing(dir).length > 0) {
-        if (Date.now() > deadline) throw new Error(`still running: ${processesUsing(dir).join(', ')}`);
+      while (processesUsing([`${dir}/`]).length > 0) {
+        if (Date.now() > deadline) throw new Error(`still running: ${processesUsing([`${dir}/`]).map((p) => p.pid).join(', ')}`);
         await delay(25);
       }
     });
@@ -183,7 +159,8 @@ export async function startPodmanService(archive: string): Promise<PodmanService
     closeSync(out);
     const started = child;
     const deadline = Date.now() + 30_000;
-    while (!(await ping(socket))) {
+    const client = new ApiClient(socket);
+    while (!(await client.ping(2_000))) {
       if (started.exitCode !== null) throw new Error(`podman system service exited with ${started.exitCode}: ${readFileSync(logPath, 'utf8')}`);
       if (Date.now() > deadline) throw new Error('timed out waiting for podman system service to answer on its socket');
       await delay(25);

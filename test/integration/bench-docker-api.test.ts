@@ -6,27 +6,13 @@
  * to print, never a test's to assert.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { NO_DOCKER } from '../helpers/docker-cli.ts';
 import { PODMAN } from '../helpers/podman-service.ts';
+import { processesUsing } from '../helpers/processes.ts';
 import { REPO, runCommand } from '../helpers/runtime.ts';
-
-/** Pids whose command line names one of `dirs`. */
-function processesUsing(dirs: readonly string[]): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      continue; // Gone meanwhile.
-    }
-    if (dirs.some((d) => cmdline.includes(d))) found.push(`${pid}: ${cmdline}`);
-  }
-  return found;
-}
 
 const SKIP = NO_DOCKER || (PODMAN === undefined ? 'no podman on PATH' : false);
 
@@ -58,5 +44,5 @@ test('bench/docker-api.ts --quick measures every part on both daemons and cleans
   for (const d of out.dirs) assert.equal(existsSync(d), false, `${d} left behind`);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => out.dirs.some((d) => l.includes(d)));
   assert.deepEqual(mounts, []);
-  assert.deepEqual(processesUsing(out.dirs), []);
+  assert.deepEqual(processesUsing(out.dirs).map((p) => `${p.pid}: ${p.cmdline}`), []);
 });
