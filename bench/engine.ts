@@ -41,6 +41,10 @@ import { umount2 } from '../src/sys/mount.ts';
 import { parseMountInfo } from '../src/sys/mountinfo.ts';
 import { importBusybox } from '../test/helpers/engine.ts';
 import { makeRootfs } from '../test/helpers/runtime.ts';
+import { useTestNetwork } from '../test/helpers/test-network.ts';
+
+// Its berthd's default network is a bridge and /24 of its own, removed at the end (never the host's berth0).
+useTestNetwork();
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -176,7 +180,7 @@ async function libraryRun(e: Engine): Promise<LibraryRun> {
 const runcRun = (): number => timedCommand('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${process.pid}-${runcSeq++}`]);
 const podmanRun = (): number => timedCommand('podman', [...podmanGlobal, 'run', '--rm', '--network', 'none', podmanImage, 'true'], podmanEnv);
 const berthArgs = (argv: readonly string[]): string[] => ['--root', daemonRoot, '--run-root', daemonRunRoot, '--socket', daemonSocket, ...argv];
-const berthRun = (): number => timedCommand(berthCli, berthArgs(['run', '--rm', 'busybox', 'true']));
+const berthRun = (): number => timedCommand(berthCli, berthArgs(['run', '--rm', '--network', 'none', 'busybox', 'true']));
 /** The CLI's floor: its start-up and one request to berthd. */
 const berthPs = (): number => timedCommand(berthCli, berthArgs(['ps', '--all', '--quiet']));
 
@@ -472,7 +476,7 @@ async function main(): Promise<Results> {
   if (cliSkipped) log(`berth run --rm from the shell: skipped (${cliSkipped})`);
   else {
     // The CLI reaches our berthd and the container runs: its output comes back.
-    const out = run(berthCli, berthArgs(['run', '--rm', 'busybox', 'echo', 'berth-bench']));
+    const out = run(berthCli, berthArgs(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'berth-bench']));
     if (out.trim() !== 'berth-bench') throw new Error(`berth run --rm busybox echo berth-bench: printed ${JSON.stringify(out)}`);
   }
 

@@ -4,7 +4,7 @@
  * firewall + tuning ADD) against N taken from a pool filled beforehand;
  * and the ways of making a bare network namespace berth weighed
  * (src/network/netns.ts: in-process unshare + bind mount, `ip netns add`,
- * util-linux `unshare --net=FILE`). Prints medians and the ratio. Uses its
+ * util-linux `unshare --net=FILE`); and a release. Prints medians and the ratio. Uses its
  * own root, run root, bridge and subnet (10.213.250.0/24), and removes them.
  *
  *   build/node bench/network-pool.ts [--runs N]
@@ -114,7 +114,9 @@ try {
       }),
     );
   }
-  for (const b of boxes.splice(0)) await sb.release(b);
+  const released: number[] = [];
+  for (const b of boxes.splice(0)) released.push(await time(() => sb.release(b)));
+  console.log(`release ${median(released).toFixed(1)} ms (DEL of the chain, namespace gone)`);
 
   const pool = new SandboxPool(sb, net, { size: RUNS });
   pool.start();

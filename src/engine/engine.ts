@@ -632,7 +632,8 @@ export class Engine {
       exitCode: code,
       ...(lost ? { error: 'berth-monitor was lost: the container was stopped' } : {}),
     });
-    await this.networkDown(id);
+    // After the exit is reported (a waiter need not wait for CNI's DEL), next in this container's queue: a start waits for it.
+    void this.serial(id, () => this.networkDown(id));
     if (oom) writeFileSync(join(containerDir(this.paths, id), 'oom'), '1\n');
     else rmSync(join(containerDir(this.paths, id), 'oom'), { force: true });
     if (oom) this.events.publish('container', 'oom', id, this.attributes(exited));
@@ -730,6 +731,8 @@ export class Engine {
       if (timeout >= 0) await this.signal(id, SIGKILL);
       await this.untilExit(id);
     }
+    // The release queued behind the exit: a stopped container's host ports are free when stop returns.
+    await this.serial(id, () => Promise.resolve());
     this.events.publish('container', 'stop', id, this.attributes(record));
     return this.mustGet(id);
   }
@@ -1070,6 +1073,16 @@ export class Engine {
           report.exited.push(r.id);
           await this.afterExit(x);
         }
+      }
+    }
+    // An --rm container whose exit was recorded but whose removal a crash cut off: removed now, as its exit asked.
+    for (const r of this.containers.list()) {
+      if (r.state !== 'exited' || !readStoredOptions(r.options, r.name).run.autoRemove) continue;
+      try {
+        await this.remove(r.id, { force: true, volumes: true });
+        report.cleaned.push(r.id);
+      } catch (err) {
+        this.events.publish('container', 'error', r.id, { error: describeError(err) });
       }
     }
     // Docker's rule at a daemon start: `always` restarts even after a user's stop, `unless-stopped` only without one.

@@ -1,15 +1,18 @@
 /**
  * berth's own iptables rules beside the CNI plugins': isolation between
- * networks and the fence around internal networks, docker's two-stage
- * design in the filter table:
+ * networks, the fence around internal networks (docker's two-stage design
+ * in the filter table) and NAT out, one rule per network in the nat table:
  *
- *   FORWARD                    -j BERTH-ISOLATION-STAGE-1   (first, before CNI-FORWARD)
- *   BERTH-ISOLATION-STAGE-1    -i BR ! -o BR -j BERTH-ISOLATION-STAGE-2     every network
- *                              -i BR ! -d SUBNET -j DROP                    internal networks:
- *                              -o BR ! -s SUBNET -j DROP                    nothing leaves or enters
- *                              -j RETURN
- *   BERTH-ISOLATION-STAGE-2    -o BR -j DROP                                every network
- *                              -j RETURN
+ *   filter FORWARD              -j BERTH-ISOLATION-STAGE-1   (first, before CNI-FORWARD)
+ *   BERTH-ISOLATION-STAGE-1     -i BR ! -o BR -j BERTH-ISOLATION-STAGE-2     every network
+ *                               -i BR ! -d SUBNET -j DROP                    internal networks:
+ *                               -o BR ! -s SUBNET -j DROP                    nothing leaves or enters
+ *                               -j RETURN
+ *   BERTH-ISOLATION-STAGE-2     -o BR -j DROP                                every network
+ *                               -j RETURN
+ *   nat POSTROUTING             -j BERTH-MASQUERADE
+ *   BERTH-MASQUERADE            -s SUBNET ! -o BR -j MASQUERADE              networks with a way out
+ *                               -j RETURN
  *
  * A packet from one berth bridge to another is dropped in stage 2; one to
  * the host's uplink passes on to CNI-FORWARD, where the firewall plugin
@@ -17,13 +20,20 @@
  * the plugin inserts its own at position 1 only when it is missing, so
  * berth checks the order after each first ADD of a network.
  *
+ * NAT out is per network, as docker does it, instead of the bridge
+ * plugin's ipMasq (a chain per container): measured here that costs the
+ * bridge plugin ~19 ms per ADD and ~52 ms per DEL, and its DEL finds the
+ * addresses to un-NAT inside the namespace, so a container that deleted
+ * its own eth0 (or a namespace unmounted behind berth's back) left its
+ * rules behind for good.
+ *
  * Every change is idempotent (checked with -C first) and serialized: in
  * this process by a queue, between processes (two daemons on their own
  * roots, tests) by flock(2) on /run/berth-firewall.lock, since the chains
  * are the host's, shared by all: without it one process could delete the
  * chains as "empty" while another inserts its network's rules.
  * removeNetworkRules deletes a network's rules and, when no network is
- * left, the chains and the FORWARD jump.
+ * left, the chains and the jumps to them.
  */
 import { execFile } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -32,26 +42,35 @@ import type { NetworkRecord } from './types.ts';
 
 export const STAGE1 = 'BERTH-ISOLATION-STAGE-1';
 export const STAGE2 = 'BERTH-ISOLATION-STAGE-2';
+export const MASQUERADE = 'BERTH-MASQUERADE';
 
-type Rule = [chain: string, ...spec: string[]];
+type Table = 'filter' | 'nat';
 
-function bridgeRules(record: Pick<NetworkRecord, 'bridge' | 'subnet' | 'internal'>): Rule[] {
+interface Rule {
+  table: Table;
+  chain: string;
+  spec: string[];
+}
+
+type Net = Pick<NetworkRecord, 'bridge' | 'subnet' | 'internal'>;
+
+function networkRules(record: Net): Rule[] {
   const br = record.bridge;
-  const rules: Rule[] = [
-    [STAGE1, '-i', br, '!', '-o', br, '-j', STAGE2],
-    [STAGE2, '-o', br, '-j', 'DROP'],
-  ];
+  const filter = (chain: string, ...spec: string[]): Rule => ({ table: 'filter', chain, spec });
+  const rules: Rule[] = [filter(STAGE1, '-i', br, '!', '-o', br, '-j', STAGE2), filter(STAGE2, '-o', br, '-j', 'DROP')];
   if (record.internal) {
-    rules.push([STAGE1, '-i', br, '!', '-d', record.subnet, '-j', 'DROP'], [STAGE1, '-o', br, '!', '-s', record.subnet, '-j', 'DROP']);
+    rules.push(filter(STAGE1, '-i', br, '!', '-d', record.subnet, '-j', 'DROP'), filter(STAGE1, '-o', br, '!', '-s', record.subnet, '-j', 'DROP'));
+  } else {
+    rules.push({ table: 'nat', chain: MASQUERADE, spec: ['-s', record.subnet, '!', '-o', br, '-j', 'MASQUERADE'] });
   }
   return rules;
 }
 
-function iptables(args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+function iptables(table: Table, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile('iptables', ['-w', '-t', 'filter', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile('iptables', ['-w', '-t', table, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
       if (err !== null && typeof err.code !== 'number') {
-        reject(internal('firewall_failed', `iptables ${args.join(' ')}: ${err.message}`, { cause: err }));
+        reject(internal('firewall_failed', `iptables -t ${table} ${args.join(' ')}: ${err.message}`, { cause: err }));
         return;
       }
       resolve({ ok: err === null, stdout, stderr });
@@ -59,28 +78,45 @@ function iptables(args: string[]): Promise<{ ok: boolean; stdout: string; stderr
   });
 }
 
-async function must(args: string[]): Promise<string> {
-  const r = await iptables(args);
-  if (!r.ok) throw internal('firewall_failed', `iptables ${args.join(' ')}: ${r.stderr.trim()}`);
+async function must(table: Table, args: string[]): Promise<string> {
+  const r = await iptables(table, args);
+  if (!r.ok) throw internal('firewall_failed', `iptables -t ${table} ${args.join(' ')}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
-const exists = async (rule: Rule): Promise<boolean> => (await iptables(['-C', ...rule])).ok;
+const exists = async (r: Rule): Promise<boolean> => (await iptables(r.table, ['-C', r.chain, ...r.spec])).ok;
+const hasChain = async (table: Table, chain: string): Promise<boolean> => (await iptables(table, ['-n', '-L', chain])).ok;
 
-async function ensureChain(chain: string): Promise<void> {
-  if ((await iptables(['-n', '-L', chain])).ok) return;
-  await must(['-N', chain]);
-  await must(['-A', chain, '-j', 'RETURN']);
+/** A chain of ours ending in RETURN, and the jump to it from a built-in chain. */
+async function ensureChain(table: Table, chain: string, from?: string): Promise<void> {
+  if (!(await hasChain(table, chain))) {
+    await must(table, ['-N', chain]);
+    await must(table, ['-A', chain, '-j', 'RETURN']);
+  }
+  if (from !== undefined && !(await iptables(table, ['-C', from, '-j', chain])).ok) await must(table, ['-A', from, '-j', chain]);
 }
 
 /** Our FORWARD jump exists and comes before the firewall plugin's CNI-FORWARD jump. */
 async function ensureJumpFirst(): Promise<void> {
-  const lines = (await must(['-S', 'FORWARD'])).split('\n').filter((l) => l.startsWith('-A FORWARD'));
+  const lines = (await must('filter', ['-S', 'FORWARD'])).split('\n').filter((l) => l.startsWith('-A FORWARD'));
   const ours = lines.findIndex((l) => l.endsWith(`-j ${STAGE1}`));
   const cni = lines.findIndex((l) => / -j CNI-FORWARD$/.test(l));
   if (ours !== -1 && (cni === -1 || ours < cni)) return;
-  if (ours !== -1) await must(['-D', 'FORWARD', '-j', STAGE1]);
-  await must(['-I', 'FORWARD', '1', '-j', STAGE1]);
+  if (ours !== -1) await must('filter', ['-D', 'FORWARD', '-j', STAGE1]);
+  await must('filter', ['-I', 'FORWARD', '1', '-j', STAGE1]);
+}
+
+/** Rules in a chain of ours other than its final RETURN; a missing chain (a crash between making two) counts as empty. */
+async function rulesLeft(table: Table, chain: string): Promise<number> {
+  const r = await iptables(table, ['-S', chain]);
+  return r.stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `) && !l.endsWith('-j RETURN')).length;
+}
+
+async function dropChain(table: Table, chain: string, from: string): Promise<void> {
+  while ((await iptables(table, ['-C', from, '-j', chain])).ok) await must(table, ['-D', from, '-j', chain]);
+  if (!(await hasChain(table, chain))) return;
+  await must(table, ['-F', chain]);
+  await must(table, ['-X', chain]);
 }
 
 export const LOCK_FILE = '/run/berth-firewall.lock';
@@ -112,35 +148,31 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** Makes the isolation rules of one network present (and our jump first); cheap to call again. */
-export function ensureNetworkRules(record: Pick<NetworkRecord, 'bridge' | 'subnet' | 'internal'>): Promise<void> {
+/** Makes the rules of one network present (and our FORWARD jump first); cheap to call again. */
+export function ensureNetworkRules(record: Net): Promise<void> {
   return serialized(async () => {
-    await ensureChain(STAGE1);
-    await ensureChain(STAGE2);
-    for (const rule of bridgeRules(record)) {
-      if (!(await exists(rule))) await must(['-I', rule[0], '1', ...rule.slice(1)]);
+    await ensureChain('filter', STAGE2);
+    await ensureChain('filter', STAGE1);
+    await ensureChain('nat', MASQUERADE, 'POSTROUTING');
+    for (const rule of networkRules(record)) {
+      if (!(await exists(rule))) await must(rule.table, ['-I', rule.chain, '1', ...rule.spec]);
     }
     await ensureJumpFirst();
   });
 }
 
-/** Deletes one network's rules; the chains and the jump go with the last network's. Missing rules are fine. */
-export function removeNetworkRules(record: Pick<NetworkRecord, 'bridge' | 'subnet' | 'internal'>): Promise<void> {
+/** Deletes one network's rules; the chains and jumps go with the last network's. Missing rules are fine. */
+export function removeNetworkRules(record: Net): Promise<void> {
   return serialized(async () => {
-    if (!(await iptables(['-n', '-L', STAGE1])).ok) return;
     // Both shapes: a record's internal flag cannot change, but a crash may have left either.
-    for (const rule of bridgeRules({ ...record, internal: true })) {
-      while (await exists(rule)) await must(['-D', ...rule]);
+    for (const rule of [...networkRules({ ...record, internal: true }), ...networkRules({ ...record, internal: false })]) {
+      if (!(await hasChain(rule.table, rule.chain))) continue;
+      while (await exists(rule)) await must(rule.table, ['-D', rule.chain, ...rule.spec]);
     }
-    // A chain missing (a crash between making the two) counts as empty.
-    const left = async (chain: string): Promise<number> =>
-      (await iptables(['-S', chain])).stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `) && !l.endsWith('-j RETURN')).length;
-    if ((await left(STAGE1)) > 0 || (await left(STAGE2)) > 0) return;
-    while ((await iptables(['-C', 'FORWARD', '-j', STAGE1])).ok) await must(['-D', 'FORWARD', '-j', STAGE1]);
-    for (const chain of [STAGE1, STAGE2]) {
-      if (!(await iptables(['-n', '-L', chain])).ok) continue;
-      await must(['-F', chain]);
-      await must(['-X', chain]);
+    if ((await rulesLeft('filter', STAGE1)) === 0 && (await rulesLeft('filter', STAGE2)) === 0) {
+      await dropChain('filter', STAGE1, 'FORWARD');
+      await dropChain('filter', STAGE2, 'FORWARD');
     }
+    if ((await rulesLeft('nat', MASQUERADE)) === 0) await dropChain('nat', MASQUERADE, 'POSTROUTING');
   });
 }

@@ -143,7 +143,8 @@ export class Sandboxes {
       throw alreadyExists('endpoint_exists', `sandbox ${short(sandboxId)}: already attached to network "${record.name}"`);
     }
     checkPortClashes(req.ports);
-    const conflist = buildConflist(record, this.root, { ports: req.ports.length > 0, mac: req.macAddress !== undefined });
+    const first = this.store.endpoints(sandboxId).length === 0;
+    const conflist = buildConflist(record, this.root, { ports: req.ports.length > 0, mac: req.macAddress !== undefined, defaultRoute: first });
     const held = await holdPorts(req.ports);
     const ports = held.map((h) => h.port);
     let runtime: RuntimeConfig;

@@ -345,3 +345,15 @@ test('resizing a container that does not run is 409 as with dockerd, and resizes
   await until('the new size inside', async () => ((await ok(['logs', 'sized'])).includes('40 120') ? true : undefined));
   await ok(['rm', '-f', 'sized']);
 });
+
+test('docker update: new limits in the running container\'s cgroup and in inspect, the restart policy; what berth does not set refused by name', { skip: NO_DOCKER }, async () => {
+  await ok(['run', '-d', ...NET, '--name', 'grown', '--memory', '64m', 'busybox', 'sleep', '1000']);
+  assert.equal((await ok(['update', '--memory', '128m', '--memory-swap', '256m', '--pids-limit', '30', '--restart', 'on-failure:2', 'grown'])).trim(), 'grown');
+  const limits = await ok(['exec', 'grown', 'sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max']);
+  assert.equal(limits, '134217728\n30\n');
+  assert.equal(await inspect('{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'grown'), '134217728 on-failure:2');
+  const refused = await docker(['update', '--cpu-rt-runtime', '5', 'grown']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /CpuRealtimeRuntime is not supported/);
+  await ok(['rm', '-f', 'grown']);
+});

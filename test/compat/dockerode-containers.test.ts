@@ -65,6 +65,17 @@ test('create, start, wait, logs and remove a container', async () => {
   await assert.rejects(c.inspect(), (err: unknown) => statusOf(err) === 404);
 });
 
+test('Entrypoint [] clears the image\'s entrypoint and keeps its Cmd, as dockerd merges them', async () => {
+  const c = await docker.createContainer({ Image: 'busybox', Entrypoint: [], HostConfig: { NetworkMode: 'none' } });
+  try {
+    const info = await c.inspect();
+    assert.equal(info.Path, 'sh');
+    assert.deepEqual(info.Args, []);
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
 test('exec with a demultiplexed stream, its exit code and inspect in Docker\'s shape', async () => {
   const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'], HostConfig: { NetworkMode: 'none' } });
   try {

@@ -21,6 +21,9 @@ import { MNT_DETACH, umount2 } from '../../src/sys/index.ts';
 import { parseMountInfo } from '../../src/sys/mountinfo.ts';
 import { importBusybox } from './engine.ts';
 import { monitorsOf } from './engine-leaks.ts';
+import { useTestNetwork } from './test-network.ts';
+
+useTestNetwork();
 
 export interface Daemon {
   pid: number;
@@ -56,7 +59,7 @@ export async function daemonFixture(): Promise<DaemonFixture> {
   const root = join(base, 'root');
   const runRoot = mkdtempSync('/tmp/bf-');
   const socket = join(runRoot, 'berth.sock');
-  const log = join(base, 'berthd.log');
+  const log = process.env['BERTH_TEST_FAULT_LOG'] ?? join(base, 'berthd.log');
   const images = await ImageStore.open({ root });
   await importBusybox(images, join(base, 'scratch'));
   images.close();

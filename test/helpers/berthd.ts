@@ -12,6 +12,9 @@ import { ApiClient } from '../../src/api/client.ts';
 import { daemonPaths, type DaemonPaths } from '../../src/api/paths.ts';
 import { onCleanup, tempDir } from './cleanup.ts';
 import { until } from './api.ts';
+import { useTestNetwork } from './test-network.ts';
+
+useTestNetwork();
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const BERTHD_COMMAND = [process.execPath, join(REPO, 'src/cli/berthd/main.ts')];

@@ -20,6 +20,7 @@ import { removeNetworkRules } from '../../src/network/firewall.ts';
 import { NetworkLayer } from '../../src/network/layer.ts';
 import { ImageStore } from '../../src/image/store/store.ts';
 import { importBusybox } from './engine.ts';
+import { freeBip } from './test-network.ts';
 import { REPO } from './runtime.ts';
 
 export const BERTH = join(REPO, 'bin', 'berth');
@@ -109,15 +110,6 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
   }
 }
 
-/** A /24 under 10.215.0.0/16 no route of the host uses: each test daemon's default network. */
-function freeBip(): string {
-  const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
-  for (;;) {
-    const x = 1 + Math.floor(Math.random() * 250);
-    if (!routes.includes(`10.215.${x}.`)) return `10.215.${x}.1/24`;
-  }
-}
-
 /** What the daemon's networks left on the host once it is gone: their bridges and isolation rules. */
 async function removeNetworks(root: string): Promise<void> {
   const db = openEngineDatabase(join(root, 'berth.db'));
@@ -140,7 +132,7 @@ async function removeNetworks(root: string): Promise<void> {
 export async function startDaemon(options: { networkPool?: number; logLevel?: string } = {}): Promise<TestDaemon> {
   const base = mkdtempSync(join(tmpdir(), 'berth-cli-'));
   const bridge = `bd${randomBytes(4).toString('hex')}`;
-  const bip = freeBip();
+  const bip = freeBip('10.215');
   const root = join(base, 'root');
   const scratch = join(base, 'scratch');
   // Short: the monitor's attach socket (RUNROOT/containers/ID/attach) must fit a sockaddr_un's 108 bytes.

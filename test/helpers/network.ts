@@ -198,7 +198,7 @@ const SHARED_RULES = [
   /^-A CNI-HOSTPORT-SETMARK .*-j MARK --set-xmark 0x2000\/0x2000$/,
   /^-A FORWARD .*-j CNI-FORWARD$/,
   /^-A CNI-FORWARD .*-j CNI-ADMIN$/,
-  /BERTH-ISOLATION-STAGE-[12]/,
+  /BERTH-(ISOLATION-STAGE-[12]|MASQUERADE)/,
 ];
 
 /** iptables lines without counters, for a before/after comparison. */

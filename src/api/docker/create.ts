@@ -366,6 +366,8 @@ export interface DockerCreateFlags {
   stdinOnce: boolean;
   seccompProfileText?: string;
   consoleSize?: { height: number; width: number };
+  /** Entrypoint [] with no Cmd: dockerd runs the image's Cmd without its Entrypoint (berth's empty entrypoint drops both). */
+  imageCmd: boolean;
   /** Set on the parsed options: what has no flag form. */
   finish: (options: RunOptions) => void;
 }
@@ -428,9 +430,11 @@ export function dockerCreateFlags(body: unknown, query: CreateQuery = {}): Docke
       options.health = { disabled: false, check: { ...check, Test: health.execTest } };
     }
   };
+  const args = c.strs('Cmd', true) ?? [];
   return {
     image,
-    args: c.strs('Cmd', true) ?? [],
+    args,
+    imageCmd: entrypoint !== undefined && entrypoint.length === 0 && args.length === 0,
     flags,
     tty: c.bool('Tty'),
     openStdin: c.bool('OpenStdin'),
@@ -443,7 +447,11 @@ export function dockerCreateFlags(body: unknown, query: CreateQuery = {}): Docke
 
 /** The create body and query as the engine's request; every value checked, nothing half taken. */
 export function dockerCreateRequest(body: unknown, query: CreateQuery = {}): CreateRequest {
-  const d = dockerCreateFlags(body, query);
+  return createRequestOf(dockerCreateFlags(body, query));
+}
+
+/** The flags checked by parseRunOptions (the caller may fill `args` first, when `imageCmd` asks for the image's). */
+export function createRequestOf(d: DockerCreateFlags): CreateRequest {
   let options: RunOptions;
   try {
     options = parseRunOptions(d.flags);

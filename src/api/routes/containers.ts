@@ -16,7 +16,7 @@ import type { RunOptions } from '../../engine/spec/options.ts';
 import { failedPrecondition, invalidArgument, isBerthError, notFound } from '../../errors.ts';
 import { parseSignal } from '../../runtime/lifecycle/kill.ts';
 import { inspectContainer, summarizeContainer } from '../docker/containers.ts';
-import { dockerCreateRequest } from '../docker/create.ts';
+import { createRequestOf, dockerCreateFlags } from '../docker/create.ts';
 import { fieldUnsupported } from '../docker/json-fields.ts';
 import { goArch } from '../system-routes.ts';
 import { sizesOf } from './system.ts';
@@ -157,7 +157,10 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
 
   router.post('/containers/create', async (req) => {
     checkPlatform(req.query.str('platform'));
-    const body = dockerCreateRequest(await req.json(), { name: req.query.str('name') });
+    const flags = dockerCreateFlags(await req.json(), { name: req.query.str('name') });
+    const img = flags.imageCmd ? engine.images.tryResolve(flags.image) : undefined;
+    if (img !== undefined) flags.args = (await engine.images.readConfig(img)).config?.Cmd ?? [];
+    const body = createRequestOf(flags);
     try {
       const c = await engine.create(body);
       return json({ Id: c.id, Warnings: [] }, 201);

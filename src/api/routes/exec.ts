@@ -15,12 +15,15 @@ import { isObject } from '../../json-object.ts';
 
 
 /** Both ways until the process's side ends: its output to the client, the client's input to it. */
-function splice(conn: Duplex, socket: Duplex): Promise<void> {
+export function splice(conn: Duplex, socket: Duplex): Promise<void> {
   return new Promise((resolve) => {
     const end = (): void => {
       socket.destroy();
       resolve();
     };
+    // A process without output that ended before the monitor's start was reported (`touch` under load): its
+    // socket read the EOF and ended, unread, before these listeners came; there is nothing left to pass on.
+    if (socket.readableEnded || socket.destroyed) return end();
     socket.on('data', (b: Buffer) => conn.write(b));
     // Handed over paused (spawn.ts): nothing flows until it is resumed.
     socket.resume();

@@ -33,8 +33,13 @@ function socketGid(group: string | undefined): number | undefined {
   return gid;
 }
 
-/** The network flags of berthd and `berth system service`, checked. */
-export function networkOptions(f: { bridge?: string | undefined; bip?: string | undefined; pool?: string | undefined }): EngineNetworkOptions {
+/**
+ * The network flags of berthd and `berth system service`, checked; where a
+ * flag is absent, BERTH_BRIDGE, BERTH_BIP and BERTH_NETWORK_POOL give it
+ * (so a berthd the CLI starts on demand gets them too).
+ */
+export function networkOptions(given: { bridge?: string | undefined; bip?: string | undefined; pool?: string | undefined }, env: NodeJS.ProcessEnv = process.env): EngineNetworkOptions {
+  const f = { bridge: given.bridge ?? env['BERTH_BRIDGE'], bip: given.bip ?? env['BERTH_BIP'], pool: given.pool ?? env['BERTH_NETWORK_POOL'] };
   if (f.pool !== undefined && !/^\d{1,3}$/.test(f.pool)) throw invalidArgument('daemon_flag_invalid', `--network-pool ${JSON.stringify(f.pool)}: not a number of namespaces (0 to 999)`);
   if (f.bridge !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(f.bridge)) throw invalidArgument('daemon_flag_invalid', `--bridge ${JSON.stringify(f.bridge)}: not an interface name (1 to 15 of [a-zA-Z0-9_.-])`);
   return {

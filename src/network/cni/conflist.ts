@@ -3,8 +3,8 @@
  * the capability arguments (spec 1.0.0, "Deriving runtimeConfig") a request
  * adds:
  *
- *   bridge     the record's bridge as the gateway, NAT out unless internal,
- *              hairpin (a container reaches itself through a published port),
+ *   bridge     the record's bridge as the gateway (NAT out is berth's, one
+ *              rule per network: firewall.ts), hairpin (a container reaches itself through a published port),
  *              MTU from `com.docker.network.driver.mtu`; IPAM host-local on
  *              the subnet (narrowed to ipRange), leases under
  *              ROOT/network/ipam/<network id>/ beside berth's own state;
@@ -61,23 +61,30 @@ export function ipamDir(root: string): string {
 export interface ConflistNeeds {
   ports: boolean;
   mac: boolean;
+  /**
+   * The default route through this network: only the sandbox's first
+   * endpoint gets one (docker's one gateway per container; a second
+   * default route would send part of the traffic out of another network).
+   */
+  defaultRoute: boolean;
 }
 
-export function buildConflist(record: NetworkRecord, root: string, needs: ConflistNeeds = { ports: true, mac: true }): Conflist {
+export function buildConflist(record: NetworkRecord, root: string, needs: ConflistNeeds = { ports: true, mac: true, defaultRoute: true }): Conflist {
   const range: Record<string, string> = { subnet: record.subnet, gateway: record.gateway };
   if (record.ipRange !== undefined) Object.assign(range, rangeBounds(record));
   const bridge: PluginConf = {
     type: 'bridge',
     bridge: record.bridge,
     isGateway: true,
-    ipMasq: !record.internal,
+    // NAT out is one rule per network in firewall.ts, not a chain per container (see there why).
+    ipMasq: false,
     hairpinMode: true,
     capabilities: { ips: true },
     ipam: {
       type: 'host-local',
       ranges: [[range]],
       // Internal networks get no default route: nothing to route to (docker does the same).
-      routes: record.internal ? [] : [{ dst: '0.0.0.0/0' }],
+      routes: record.internal || !needs.defaultRoute ? [] : [{ dst: '0.0.0.0/0' }],
       dataDir: ipamDir(root),
     },
   };

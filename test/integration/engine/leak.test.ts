@@ -35,7 +35,7 @@ function openFds(pid: number): number {
 
 /** One `berth run --rm busybox sh -c 'echo N > /data/n; cat /data/n'`; its exit code. */
 async function runRm(client: ApiClient, n: number, ids: Set<string>): Promise<number> {
-  const id = await createContainer(client, ['sh', '-c', `echo ${n} > /data/n; exit $(( $(cat /data/n) % 7 ))`], { rm: true, volume: ['/data'] });
+  const id = await createContainer(client, ['sh', '-c', `echo ${n} > /data/n; exit $(( $(cat /data/n) % 7 ))`], { rm: true, volume: ['/data'], network: 'none' });
   ids.add(id);
   const waiting = await client.open('POST', `/containers/${id}/wait`, { query: { condition: 'removed' } });
   await client.json('POST', `/containers/${id}/start`);

@@ -10,18 +10,21 @@ import { ensureNetworkRules, removeNetworkRules } from '../../../src/network/fir
 import { client, inNetns, netFixture, netSetup, outsideNamespace, request, startServer } from '../../helpers/network.ts';
 
 const berthRules = (): string[] =>
-  execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' })
+  execFileSync('iptables-save', { encoding: 'utf8' })
     .split('\n')
-    .filter((l) => l.includes('BERTH-ISOLATION'));
+    .filter((l) => l.includes('BERTH-'));
 
-test('a container reaches a server outside through NAT (the server sees the host address)', async (t) => {
-  const f = netFixture(t);
+test('a container reaches a server outside through NAT (the server sees the host address), and not without the NAT rule', async (t) => {
+  const { f, net, sb } = netSetup(t);
   const out = await outsideNamespace(t);
   await startServer(t, out.netns, 'tcp', 9000, 'outside');
-  const sb = f.sandboxes();
   const box = await sb.create(f.container());
-  await sb.attach(box.id, request(f.network()));
+  await sb.attach(box.id, request(net));
   assert.equal(client(box.netns, 'tcp', out.address, 9000), `outside ${out.hostAddress}`);
+  assert.equal(berthRules().filter((l) => l === `-A BERTH-MASQUERADE -s ${net.subnet} ! -o ${net.bridge} -j MASQUERADE`).length, 1);
+  // The outside namespace has no route back to the subnet: without the masquerade no answer comes.
+  await removeNetworkRules(net);
+  assert.equal(client(box.netns, 'tcp', out.address, 9000), 'timeout');
 });
 
 test('two networks cannot reach each other; the isolation rules are what stops them, and go with the networks', async (t) => {
@@ -50,7 +53,7 @@ test('two networks cannot reach each other; the isolation rules are what stops t
   await removeNetworkRules(netB);
   assert.deepEqual(berthRules().filter((l) => l.includes(netA.bridge) || l.includes(netB.bridge)), []);
   // Other networks on this host (another test's, a daemon's) keep the chains; when there are none they go too.
-  if (!berthRules().some((l) => / -[io] /.test(l))) assert.deepEqual(berthRules(), [], 'nothing left when the last network goes');
+  if (!berthRules().some((l) => / -[ios] /.test(l))) assert.deepEqual(berthRules(), [], 'nothing left when the last network goes');
   assert.match(client(a1.netns, 'tcp', ipB1, 7000), /^b1 /, 'reachable without the rules');
   await ensureNetworkRules(netA);
   await ensureNetworkRules(netB);

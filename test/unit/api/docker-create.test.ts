@@ -223,3 +223,10 @@ test('HostConfig.ConsoleSize is the terminal\'s first size, with Tty only', () =
   assert.equal(dockerCreateRequest(body((b) => Object.assign(b, { Tty: true }))).consoleSize, undefined, 'the CLI\'s [0, 0]');
   refused(body((b) => (b.HostConfig['ConsoleSize'] = [30])), /^HostConfig.ConsoleSize: must be \[height, width\]$/);
 });
+
+test('Entrypoint [] without Cmd asks for the image\'s Cmd (dockerd runs it without the Entrypoint); [""] and a Cmd do not', () => {
+  assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [] }).imageCmd, true);
+  assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [''] }).imageCmd, false);
+  assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [], Cmd: ['true'] }).imageCmd, false);
+  assert.equal(dockerCreateFlags({ Image: 'busybox' }).imageCmd, false);
+});

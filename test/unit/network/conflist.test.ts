@@ -30,7 +30,7 @@ test('a network record becomes bridge + portmap + firewall + tuning with host-lo
   const bridge = list.plugins[0]!;
   assert.equal(bridge['bridge'], 'br-web');
   assert.equal(bridge['isGateway'], true);
-  assert.equal(bridge['ipMasq'], true);
+  assert.equal(bridge['ipMasq'], false, "NAT is berth's, per network");
   assert.equal(bridge['hairpinMode'], true);
   assert.equal(bridge['mtu'], undefined);
   assert.deepEqual(bridge['ipam'], {
@@ -43,16 +43,18 @@ test('a network record becomes bridge + portmap + firewall + tuning with host-lo
   assert.deepEqual(list.plugins[2], { type: 'firewall', backend: 'iptables' });
   assert.deepEqual(list.plugins[3], { type: 'tuning', capabilities: { mac: true } });
   assert.deepEqual(
-    buildConflist(record(), '/r', { ports: false, mac: false }).plugins.map((p) => p.type),
+    buildConflist(record(), '/r', { ports: false, mac: false, defaultRoute: true }).plugins.map((p) => p.type),
     ['bridge', 'firewall'],
   );
   assert.deepEqual(
-    buildConflist(record(), '/r', { ports: false, mac: true }).plugins.map((p) => p.type),
+    buildConflist(record(), '/r', { ports: false, mac: true, defaultRoute: true }).plugins.map((p) => p.type),
     ['bridge', 'firewall', 'tuning'],
   );
+  const second = buildConflist(record(), '/r', { ports: false, mac: false, defaultRoute: false }).plugins[0]!;
+  assert.deepEqual((second['ipam'] as { routes: unknown }).routes, [], 'a second network adds no default route');
 });
 
-test('an internal network has no NAT and no default route; the MTU option is passed on', () => {
+test('an internal network has no default route; the MTU option is passed on', () => {
   const list = buildConflist(record({ internal: true, options: { 'com.docker.network.driver.mtu': '1400' } }), '/r');
   const bridge = list.plugins[0]!;
   assert.equal(bridge['ipMasq'], false);
