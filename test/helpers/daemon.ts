@@ -134,6 +134,8 @@ async function removeNetworks(root: string): Promise<void> {
 
 export interface DaemonOptions {
   networkPool?: number;
+  /** berthd's --log-level (default debug, for a failing test's account). */
+  logLevel?: string;
   /** Starts the functions gateway on a free loopback port (berthd --gateway 127.0.0.1:0). */
   gateway?: boolean;
   /** More images put into the store before the daemon starts (busybox is always there). */
@@ -177,7 +179,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
     const logStart = readLog().length;
     const gw = ['--gateway', options.gateway === true ? '127.0.0.1:0' : 'off'];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', 'debug', ...net, ...gw], { stdio: ['ignore', fd, fd] });
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const started = daemon;
     await until('berthd to answer on its socket', async () => {

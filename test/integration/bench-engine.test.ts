@@ -5,25 +5,11 @@
  * timings are the bench's to print, never a test's to assert.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { processesUsing } from '../helpers/processes.ts';
 import { REPO, runCommand } from '../helpers/runtime.ts';
-
-/** Pids whose command line names one of `dirs`. */
-function processesUsing(dirs: readonly string[]): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      continue; // Gone meanwhile.
-    }
-    if (dirs.some((d) => cmdline.includes(d))) found.push(`${pid}: ${cmdline}`);
-  }
-  return found;
-}
 
 test('bench/engine.ts --runs 1 --quick measures every part and cleans up after itself', { timeout: 300_000 }, async () => {
   const r = await runCommand(join(REPO, 'build', 'node'), [join(REPO, 'bench', 'engine.ts'), '--runs', '1', '--quick', '--json'], { timeoutMs: 280_000 });
@@ -60,5 +46,5 @@ test('bench/engine.ts --runs 1 --quick measures every part and cleans up after i
   for (const d of out.dirs) assert.equal(existsSync(d), false, `${d} left behind`);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => out.dirs.some((d) => l.includes(d)));
   assert.deepEqual(mounts, []);
-  assert.deepEqual(processesUsing(out.dirs), []);
+  assert.deepEqual(processesUsing(out.dirs).map((p) => `${p.pid}: ${p.cmdline}`), []);
 });

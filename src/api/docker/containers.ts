@@ -6,9 +6,11 @@
  * network-settings.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ContainerView } from '../../engine/engine.ts';
 import { CPU_PERIOD } from '../../engine/spec/resources.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
+import { volumePaths } from '../../engine/volumes/names.ts';
 import { humanDuration } from '../../human-duration.ts';
 import { parseSignalName } from './signals.ts';
 import { exposedPorts, hostConfigNetwork, networkSettings, summaryNetworks, summaryPorts } from './network-settings.ts';
@@ -30,6 +32,16 @@ function readSpec(v: ContainerView): Spec | undefined {
   }
 }
 
+/** A volume's `_data` directory: the engine's layout, `<root>/volumes/<name>/_data`, beside `<root>/containers/<id>`. */
+const volumeSource = (v: ContainerView, name: string): string => volumePaths(dirname(dirname(v.paths.dir)), name).data;
+
+/** Volumes the client named (`-v NAME:/path`): dockerd lists them in HostConfig.Binds as sent, and only the others in Config.Volumes. */
+function namedVolumes(v: ContainerView): { name: string; target: string; readonly: boolean }[] {
+  const out: { name: string; target: string; readonly: boolean }[] = [];
+  for (const m of v.options.run.mounts) if (m.type === 'volume' && m.name !== undefined) out.push({ name: m.name, target: m.target, readonly: m.readonly });
+  return out;
+}
+
 function mounts(v: ContainerView): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const m of v.options.run.mounts) {
@@ -42,9 +54,22 @@ function mounts(v: ContainerView): Record<string, unknown>[] {
   for (const [target, name] of Object.entries(v.options.volumes)) {
     const req = v.options.run.mounts.find((m) => m.type === 'volume' && m.target === target);
     const readonly = req?.type === 'volume' ? req.readonly : false;
-    out.push({ Type: 'volume', Name: name, Source: '', Destination: target, Driver: 'local', Mode: readonly ? 'ro' : 'z', RW: !readonly, Propagation: '' });
+    out.push({ Type: 'volume', Name: name, Source: volumeSource(v, name), Destination: target, Driver: 'local', Mode: readonly ? 'ro' : 'z', RW: !readonly, Propagation: '' });
   }
   return out;
+}
+
+/** Config.Volumes: the anonymous ones (`-v /path`, the image's VOLUMEs); null when none, as dockerd has it. */
+function anonymousVolumes(v: ContainerView): Record<string, object> | null {
+  const named = new Set(namedVolumes(v).map((m) => m.target));
+  const targets = Object.keys(v.options.volumes).filter((t) => !named.has(t));
+  return targets.length > 0 ? Object.fromEntries(targets.map((t) => [t, {}])) : null;
+}
+
+function tmpfsField(list: ContainerView['options']['run']['mounts']): { Tmpfs?: Record<string, string> } {
+  const tmpfs: [string, string][] = [];
+  for (const m of list) if (m.type === 'tmpfs') tmpfs.push([m.target, m.options.join(',')]);
+  return tmpfs.length > 0 ? { Tmpfs: Object.fromEntries(tmpfs) } : {};
 }
 
 function nanoCpus(spec: Spec | undefined): number {
@@ -69,7 +94,7 @@ function unsetHostConfig(spec: Spec | undefined): Record<string, unknown> {
     Runtime: 'berth-runtime', Isolation: '', CgroupParent: '', BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: [],
     BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [], CpuPeriod: cfs ? cpu.period : 0, CpuQuota: cfs ? (cpu.quota ?? 0) : 0,
     CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, DeviceRequests: null,
-    MemoryReservation: 0, MemorySwappiness: null, OomKillDisable: false, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    MemoryReservation: 0, MemorySwappiness: null, OomKillDisable: false, KernelMemory: 0, KernelMemoryTCP: 0, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
     MaskedPaths: spec?.linux?.maskedPaths ?? [], ReadonlyPaths: spec?.linux?.readonlyPaths ?? [],
   };
 }
@@ -79,7 +104,8 @@ export function statusText(v: ContainerView, health?: string, now = Date.now()):
   const since = (t: string | null): number => now - (t === null ? now : Date.parse(t));
   switch (dockerStatus(v)) {
     case 'running':
-      return `Up ${humanDuration(since(r.startedAt))}${health === undefined || health === 'none' ? '' : ` (${health})`}`;
+      // dockerd's Health.String(): "health: starting", the others as they are.
+      return `Up ${humanDuration(since(r.startedAt))}${health === undefined || health === 'none' ? '' : ` (${health === 'starting' ? 'health: starting' : health})`}`;
     case 'paused':
       return `Up ${humanDuration(since(r.startedAt))} (Paused)`;
     case 'restarting':
@@ -136,7 +162,10 @@ export function inspectContainer(v: ContainerView, extra: { health?: unknown; ex
     AppArmorProfile: '',
     ExecIDs: extra.execIds && extra.execIds.length > 0 ? extra.execIds : null,
     HostConfig: {
-      Binds: run.mounts.filter((m) => m.type === 'bind').map((m) => (m.type === 'bind' ? `${m.source}:${m.target}${m.readonly ? ':ro' : ''}` : '')),
+      Binds: [
+        ...run.mounts.filter((m) => m.type === 'bind').map((m) => (m.type === 'bind' ? `${m.source}:${m.target}${m.readonly ? ':ro' : ''}` : '')),
+        ...namedVolumes(v).map((m) => `${m.name}:${m.target}${m.readonly ? ':ro' : ''}`),
+      ],
       NetworkMode: run.network,
       ...hostConfigNetwork(v),
       RestartPolicy: { Name: r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maximumRetryCount },
@@ -148,14 +177,15 @@ export function inspectContainer(v: ContainerView, extra: { health?: unknown; ex
         ...(run.security.noNewPrivileges ? ['no-new-privileges'] : []),
         ...(run.security.seccomp.kind === 'unconfined' ? ['seccomp=unconfined'] : run.security.seccomp.kind === 'file' ? [`seccomp=${run.security.seccomp.path}`] : []),
       ],
-      Tmpfs: Object.fromEntries(run.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.target, m.type === 'tmpfs' ? m.options.join(',') : ''])),
+      // Tmpfs and Init are omitempty in dockerd's HostConfig: absent unless asked for.
+      ...tmpfsField(run.mounts),
       Memory: res?.memory?.limit ?? 0,
       MemorySwap: res?.memory?.swap ?? 0,
       NanoCpus: nanoCpus(spec),
       CpuShares: res?.cpu?.shares ?? 0,
       PidsLimit: res?.pids?.limit ?? null,
       Ulimits: run.rlimits.map((l) => ({ Name: l.type.replace(/^RLIMIT_/, '').toLowerCase(), Soft: l.soft, Hard: l.hard })),
-      Init: run.init,
+      ...(run.init ? { Init: true } : {}),
       LogConfig: { Type: 'k8s-file', Config: {} },
       ...unsetHostConfig(spec),
     },
@@ -174,9 +204,10 @@ export function inspectContainer(v: ContainerView, extra: { health?: unknown; ex
       Env: p?.env ?? [],
       Cmd: run.entrypoint !== undefined || o.args.length > 0 ? o.args : o.command,
       Image: r.imageRef,
-      Volumes: Object.keys(o.volumes).length > 0 ? Object.fromEntries(Object.keys(o.volumes).map((t) => [t, {}])) : null,
+      Volumes: anonymousVolumes(v),
       WorkingDir: p?.cwd ?? '/',
       Entrypoint: run.entrypoint ?? null,
+      OnBuild: null,
       Labels: r.labels,
       StopSignal: parseSignalName(o.stopSignal),
       StopTimeout: o.stopTimeout,

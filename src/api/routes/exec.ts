@@ -40,11 +40,20 @@ export function splice(conn: Duplex, socket: Duplex): Promise<void> {
   });
 }
 
+/** dockerd puts the container's attributes (name, image, labels) on each exec event; none once it is gone. */
+function containerAttributes(engine: Engine, id: string): Record<string, string> {
+  try {
+    return engine.attributes(engine.find(id));
+  } catch {
+    return {};
+  }
+}
+
 export function execRoutes(router: Router, engine: Engine, sessions: ExecSessions): void {
   router.post('/containers/{id}/exec', async (req) => {
     const container = engine.execContainer(req.params['id']!);
     const id = sessions.createExec(container, await req.json());
-    engine.events.publish('container', 'exec_create', container.id, { ...engine.attributes(engine.find(container.id)), execID: id });
+    engine.events.publish('container', 'exec_create', container.id, { ...containerAttributes(engine, container.id), execID: id });
     return json({ Id: id }, 201);
   });
 
@@ -70,10 +79,10 @@ export function execRoutes(router: Router, engine: Engine, sessions: ExecSession
           conn.write(inspect.ProcessConfig.tty ? text : encodeFrame(1, text));
           return;
         }
-        engine.events.publish('container', 'exec_start', inspect.ContainerID, { execID: id });
+        engine.events.publish('container', 'exec_start', inspect.ContainerID, { ...containerAttributes(engine, inspect.ContainerID), execID: id });
         if (started.socket !== undefined) await splice(conn, started.socket);
         const code = await started.exited;
-        engine.events.publish('container', 'exec_die', inspect.ContainerID, { execID: id, exitCode: String(code ?? -1) });
+        engine.events.publish('container', 'exec_die', inspect.ContainerID, { ...containerAttributes(engine, inspect.ContainerID), execID: id, exitCode: String(code ?? -1) });
       });
     },
     { hijack: true },
