@@ -22,6 +22,7 @@ import { parseMountInfo } from '../../src/sys/mountinfo.ts';
 import { importBusybox } from './engine.ts';
 import { monitorsOf } from './engine-leaks.ts';
 import { useTestNetwork } from './test-network.ts';
+import { NetworkLayer } from '../../src/network/layer.ts';
 
 useTestNetwork();
 
@@ -111,20 +112,22 @@ export async function daemonFixture(): Promise<DaemonFixture> {
         await new Promise((r) => child.once('exit', r));
       }
       try {
-        const engine = await Engine.open({ root, runRoot });
+        // With the network layer, so what CNI made for its containers (namespaces, leases, rules) is released too.
+        const engine = await Engine.open({ root, runRoot, network: (db, paths) => new NetworkLayer(db, { ...paths, poolSize: 0 }) });
         try {
           await engine.recover();
           for (const r of engine.containers.list()) await engine.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
           await engine.recover();
           for (const v of engine.volumes.list()) engine.volumes.remove(v.name);
         } finally {
-          engine.close();
+          await engine.shutdown();
           engine.images.close();
         }
       } finally {
         // Whatever the engine could not undo (a failed test's state): no container keeps running, no mount stays.
         killLeftovers(runRoot);
         unmountUnder(root);
+        unmountUnder(runRoot);
         rmSync(base, { recursive: true, force: true });
         rmSync(runRoot, { recursive: true, force: true });
       }
