@@ -18,7 +18,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { labelMatches, untilMs } from '../docker-filters.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, isBerthError, notFound, unsupported } from '../errors.ts';
 import { inTransaction, isUniqueViolation } from '../sqlite.ts';
@@ -88,6 +88,7 @@ export class NetworkStore {
   private readonly interfaceExists: (name: string) => boolean;
   private readonly onRemove: ((record: NetworkRecord) => void | Promise<void>) | undefined;
   private readonly defaultBridge: string;
+  private byIdStatement: StatementSync | undefined;
   private readonly defaultBip: string | undefined;
 
   constructor(db: DatabaseSync, options: NetworkStoreOptions = {}) {
@@ -178,6 +179,12 @@ export class NetworkStore {
 
   find(ref: string): NetworkRecord | undefined {
     if (ref === '') return undefined;
+    // The engine asks by full ID for every container it shows: one indexed read, not the whole table.
+    if (/^[0-9a-f]{64}$/.test(ref)) {
+      this.byIdStatement ??= this.db.prepare('SELECT * FROM engine_networks WHERE id = ?');
+      const row = this.byIdStatement.get(ref);
+      if (row !== undefined) return toRecord(row);
+    }
     const all = this.all();
     const byId = all.find((n) => n.id === ref);
     if (byId !== undefined) return byId;

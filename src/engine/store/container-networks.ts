@@ -5,7 +5,7 @@
  * The first row (by insertion) is the network `--network` named: it gets
  * the published ports. A network with rows cannot be deleted (RESTRICT).
  */
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { internal } from '../../errors.ts';
 import { parseStoredJson, storedOptionalString, storedString } from '../../sqlite-row.ts';
 
@@ -34,6 +34,7 @@ function rowOf(row: Record<string, unknown>): ContainerNetwork {
 
 export class ContainerNetworkStore {
   readonly db: DatabaseSync;
+  private ofStatement: StatementSync | undefined;
 
   constructor(db: DatabaseSync) {
     this.db = db;
@@ -50,12 +51,10 @@ export class ContainerNetworkStore {
     return Number(this.db.prepare('DELETE FROM engine_container_networks WHERE container_id = ? AND network_id = ?').run(containerId, networkId).changes) > 0;
   }
 
-  /** In the order they were asked for. */
+  /** In the order they were asked for (asked for every container `ps` shows: the statement is kept). */
   of(containerId: string): ContainerNetwork[] {
-    return this.db
-      .prepare('SELECT * FROM engine_container_networks WHERE container_id = ? ORDER BY rowid')
-      .all(containerId)
-      .map((r) => rowOf(r));
+    this.ofStatement ??= this.db.prepare('SELECT * FROM engine_container_networks WHERE container_id = ? ORDER BY rowid');
+    return this.ofStatement.all(containerId).map((r) => rowOf(r));
   }
 
   usersOf(networkId: string): string[] {
