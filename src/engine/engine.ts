@@ -627,13 +627,16 @@ export class Engine {
     this.unwatch(id);
     const code = status === undefined ? 255 : status.code ?? 128 + status.signal;
     const oom = await this.oomKilled(id);
-    await this.deleteRuntimeState(id).catch(() => undefined);
     const exited = this.containers.transition(id, 'exited', {
       exitCode: code,
       ...(lost ? { error: 'berth-monitor was lost: the container was stopped' } : {}),
     });
-    // After the exit is reported (a waiter need not wait for CNI's DEL), next in this container's queue: a start waits for it.
-    void this.serial(id, () => this.networkDown(id));
+    // After the exit is reported (a waiter need not wait for the runtime's delete or CNI's DEL), next in this
+    // container's queue, so a start or removal waits for it; a crash before it leaves what recover() clears.
+    void this.serial(id, async () => {
+      await this.deleteRuntimeState(id).catch(() => undefined);
+      await this.networkDown(id);
+    });
     if (oom) writeFileSync(join(containerDir(this.paths, id), 'oom'), '1\n');
     else rmSync(join(containerDir(this.paths, id), 'oom'), { force: true });
     if (oom) this.events.publish('container', 'oom', id, this.attributes(exited));
@@ -1059,6 +1062,8 @@ export class Engine {
       if (r.state !== 'running' && r.state !== 'paused') continue;
       if (readExit(runDir(this.paths, r.id)) !== undefined) {
         const x = await this.serial(r.id, () => this.recordExit(r.id));
+        // What the exit queued (the runtime's state, the network) is done before the daemon serves.
+        await this.serial(r.id, () => Promise.resolve());
         if (x !== undefined) {
           report.exited.push(r.id);
           await this.afterExit(x);
@@ -1069,6 +1074,7 @@ export class Engine {
       } else {
         await this.killLost(r);
         const x = await this.serial(r.id, () => this.recordExit(r.id, true));
+        await this.serial(r.id, () => Promise.resolve());
         if (x !== undefined) {
           report.exited.push(r.id);
           await this.afterExit(x);
