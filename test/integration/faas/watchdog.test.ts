@@ -4,18 +4,30 @@
  * watchdog bind-mounted read-only; it forks envProcess per request with the
  * body on stdin and the CGI-style variables, its envVars (exec_timeout)
  * come from the deployment, and a function scaled to zero starts cold
- * through it.
+ * through it. An image whose Env names fprocess (as OpenFaaS's images do)
+ * runs under the watchdog without an envProcess.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
+import { BUSYBOX_ENV } from '../../helpers/engine.ts';
 import { gatewayClient, type GatewayClient } from '../../helpers/faas.ts';
+import { makeRootfs } from '../../helpers/runtime.ts';
+import { importImage } from '../../../src/image/copy/import.ts';
+
+/** Busybox whose config names its function as OpenFaaS's images do: Env fprocess, and a Cmd that serves nothing. */
+const FPROCESS_IMAGE = 'faas-fprocess:latest';
 
 let d: TestDaemon;
 let gw: GatewayClient;
 
 before(async () => {
-  d = await startDaemon({ gateway: true });
+  d = await startDaemon({
+    gateway: true,
+    prepare: async (images, scratch) => {
+      await importImage(images, makeRootfs(scratch), { names: [FPROCESS_IMAGE], config: { Cmd: ['sh'], Env: [BUSYBOX_ENV, 'fprocess=wc -c'] } });
+    },
+  });
   gw = gatewayClient(d.gateway!, d.root);
 });
 
@@ -123,5 +135,16 @@ test('scale to zero, then a cold start through the watchdog serves the first req
     assert.equal((await status('coldwc')).replicas, 1);
   } finally {
     await remove('coldwc');
+  }
+});
+
+test("an image whose Env names fprocess runs it under the watchdog, with no envProcess in the deployment", async () => {
+  await deploy('imagefp', { image: FPROCESS_IMAGE });
+  try {
+    const r = await invoke('imagefp', 'seven b');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text.trim(), '7');
+  } finally {
+    await remove('imagefp');
   }
 });
