@@ -96,7 +96,7 @@ test("a replica's run options: OpenFaaS's labels, env and fprocess, the default 
   assert.deepEqual(o.labels, { x: 'y', 'com.openfaas.function': 'fn1', 'com.openfaas.namespace': 'openfaas-fn', 'com.berth.faas.revision': '3', 'com.berth.faas.watchdog': 'true' });
   assert.deepEqual(o.env, ['A=b', 'fprocess=httpd -f -p 8080', 'port=8080']);
   assert.deepEqual(o.entrypoint, ['/.berth/watchdog']);
-  assert.deepEqual(o.mounts.map((m) => [m.type, m.target, m.type === 'tmpfs' || m.readonly]), [['bind', '/.berth/watchdog', true], ['tmpfs', '/tmp', true]], 'the watchdog read-only, /tmp writable on the read-only root');
+  assert.deepEqual(o.mounts.map((m) => [m.type, m.target, m.type === 'bind' && m.readonly]), [['bind', '/.berth/watchdog', true], ['tmpfs', '/tmp', false]], 'the watchdog read-only, /tmp writable on the read-only root');
   assert.equal(o.readOnly, true);
   assert.equal(o.restart.name, 'no');
   assert.equal(o.resources.memory?.limit, 64 * 2 ** 20);
