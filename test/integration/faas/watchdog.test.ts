@@ -2,9 +2,9 @@
  * Functions run by berth's watchdog in a real berthd (as root): plain
  * busybox plus an envProcess is a function. The replica's process is the
  * watchdog bind-mounted read-only; it forks envProcess per request with the
- * body on stdin and the CGI-style variables, its envVars (exec_timeout)
- * come from the deployment, and a function scaled to zero starts cold
- * through it. An image whose Env names fprocess (as OpenFaaS's images do)
+ * body on stdin and the CGI-style variables, its envVars (exec_timeout,
+ * max_inflight) come from the deployment, and a function scaled to zero
+ * starts cold through it. An image whose Env names fprocess (as OpenFaaS's images do)
  * runs under the watchdog without an envProcess.
  */
 import assert from 'node:assert/strict';
@@ -146,5 +146,21 @@ test("an image whose Env names fprocess runs it under the watchdog, with no envP
     assert.equal(r.text.trim(), '7');
   } finally {
     await remove('imagefp');
+  }
+});
+
+test('max_inflight from envVars: a call beyond it gets the watchdog\'s 429 through the gateway while the first runs', async () => {
+  await deploy('single', { envProcess: 'sleep 3', envVars: { max_inflight: '1' } });
+  try {
+    const first = invoke('single', 'x');
+    // The second is sent once the first's process runs in the replica, not on a timer.
+    const [id] = await replicaIds('single');
+    assert.ok(id !== undefined);
+    await until('the first call to be running', async () => ((await d.ok(['exec', id, 'sh', '-c', 'cat /proc/[0-9]*/comm'])).split('\n').includes('sleep') ? true : undefined), 10_000);
+    const second = await invoke('single', 'y');
+    assert.equal(second.status, 429, second.text);
+    assert.equal((await first).status, 200);
+  } finally {
+    await remove('single');
   }
 });
