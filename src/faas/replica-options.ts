@@ -5,27 +5,57 @@
  * `fprocess`, the limits, a read-only root when asked, no restart policy
  * (the gateway replaces a replica that dies: src/faas/replicas.ts).
  *
- * Until berth's watchdog exists, `envProcess` is also the replica's own
- * process (`/bin/sh -c ENVPROCESS`) and must serve HTTP on :8080 itself, as
- * a function in of-watchdog's `http` mode does behind its watchdog; without
- * it the image's entrypoint and command run.
+ * A function with a process (`envProcess`, or `fprocess` in its image's
+ * Env as OpenFaaS's images have) runs berth's watchdog as the replica's
+ * process: build/berth-watchdog bind-mounted read-only at
+ * /.berth/watchdog, with `port=8080` and the deployment's envVars (mode,
+ * exec_timeout, max_inflight, ...) as its configuration. The path is a
+ * dot-directory at the root named for berth: no image layout or
+ * distribution puts anything there, and the mount shadows only that path,
+ * so the watchdog cannot hide or replace a file the function needs. With a
+ * read-only root, /tmp is a tmpfs (the watchdog's /tmp/.lock). Without a
+ * process the image's entrypoint and command run and must serve :8080.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { parseRunOptions, type RunOptions } from '../engine/spec/options.ts';
+import { buildDir } from '../paths.ts';
 import { cpus, LABEL_FUNCTION, memoryBytes, type FunctionSpec } from './deployment.ts';
 
 export const LABEL_NAMESPACE = 'com.openfaas.namespace';
 export const LABEL_REVISION = 'com.berth.faas.revision';
+/** Set on replicas that run the watchdog, so that an adopting berthd checks their readiness the same way. */
+export const LABEL_WATCHDOG = 'com.berth.faas.watchdog';
 export const REPLICA_PORT = 8080;
+export const WATCHDOG_TARGET = '/.berth/watchdog';
 
 export function replicaName(fn: string): string {
   return `${fn}-${randomBytes(3).toString('hex')}`;
 }
 
-export function replicaOptions(spec: FunctionSpec, revision: number): RunOptions {
+/** The watchdog on the host: BERTH_WATCHDOG, or build/berth-watchdog beside the bundle. */
+export function watchdogPath(): string {
+  const env = process.env['BERTH_WATCHDOG'];
+  return env !== undefined && env !== '' ? env : join(buildDir(), 'berth-watchdog');
+}
+
+/** Whether a replica runs the watchdog: the deployment or its image (Env) names a process. */
+export function runsWatchdog(spec: FunctionSpec, imageEnv: readonly string[]): boolean {
+  return spec.envProcess !== undefined || imageEnv.some((e) => e.startsWith('fprocess='));
+}
+
+export function replicaOptions(spec: FunctionSpec, revision: number, watchdog = spec.envProcess !== undefined): RunOptions {
   const env = Object.entries(spec.envVars).map(([k, v]) => `${k}=${v}`);
   if (spec.envProcess !== undefined) env.push(`fprocess=${spec.envProcess}`);
-  const labels = { ...spec.labels, [LABEL_FUNCTION]: spec.name, [LABEL_NAMESPACE]: spec.namespace, [LABEL_REVISION]: String(revision) };
+  // Last, so that it wins: the gateway reaches replicas on 8080 only.
+  if (watchdog) env.push(`port=${REPLICA_PORT}`);
+  const labels = {
+    ...spec.labels,
+    [LABEL_FUNCTION]: spec.name,
+    [LABEL_NAMESPACE]: spec.namespace,
+    [LABEL_REVISION]: String(revision),
+    ...(watchdog ? { [LABEL_WATCHDOG]: 'true' } : {}),
+  };
   const memory = spec.limits?.memory;
   const cpu = spec.limits?.cpu;
   return parseRunOptions({
@@ -36,6 +66,12 @@ export function replicaOptions(spec: FunctionSpec, revision: number): RunOptions
     network: 'bridge',
     ...(memory === undefined ? {} : { memory: String(memoryBytes('limits.memory', memory)) }),
     ...(cpu === undefined ? {} : { cpus: String(cpus('limits.cpu', cpu)) }),
-    ...(spec.envProcess === undefined ? {} : { entrypoint: JSON.stringify(['/bin/sh', '-c', spec.envProcess]) }),
+    ...(watchdog
+      ? {
+          entrypoint: JSON.stringify([WATCHDOG_TARGET]),
+          volume: [`${watchdogPath()}:${WATCHDOG_TARGET}:ro`],
+          ...(spec.readOnlyRootFilesystem ? { tmpfs: ['/tmp'] } : {}),
+        }
+      : {}),
   });
 }

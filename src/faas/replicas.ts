@@ -6,8 +6,9 @@
  *   is missing, retires what is extra, and replaces replicas of an older
  *   revision (an update) only once a replica of the new one is ready, so
  *   traffic always has somewhere to go.
- * - Ready means a TCP connect to the replica's bridge address, port 8080,
- *   succeeded (polled until a deadline).
+ * - Ready means the watchdog's /_/health answered 200 on the replica's
+ *   bridge address, port 8080, when the replica runs berth's watchdog, and
+ *   a TCP connect there otherwise (polled until a deadline).
  * - A retired replica is drained first: it takes no new request and is
  *   removed once the requests it serves are answered (or a deadline passes).
  * - A replica that dies on its own (crash, kill) is removed and replaced,
@@ -16,6 +17,7 @@
  *   (containers outlive the daemon) and removes the rest.
  */
 import { EventEmitter } from 'node:events';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { FaasLogger } from './log.ts';
 import { delay } from '../delay.ts';
@@ -23,7 +25,7 @@ import type { Engine } from '../engine/engine.ts';
 import { addressOf } from '../engine/networking.ts';
 import { describeError, unavailable } from '../errors.ts';
 import { LABEL_FUNCTION } from './deployment.ts';
-import { LABEL_REVISION, REPLICA_PORT, replicaOptions } from './replica-options.ts';
+import { LABEL_REVISION, LABEL_WATCHDOG, REPLICA_PORT, replicaOptions, runsWatchdog } from './replica-options.ts';
 import type { FunctionRecord, FunctionStore } from './store.ts';
 import type { ColdStart } from './trace.ts';
 
@@ -37,6 +39,8 @@ export interface Replica {
   address: string | undefined;
   /** Where its server listens (8080; another only in tests). */
   readonly port: number;
+  /** Whether it runs berth's watchdog (ready on /_/health) or the image's own server (ready on a connect). */
+  readonly watchdog: boolean;
   state: ReplicaState;
   inflight: number;
 }
@@ -152,7 +156,8 @@ export class Replicas {
       const rec = wanted.get(fn);
       const revision = Number(v.record.labels[LABEL_REVISION]);
       if (rec !== undefined && revision === rec.revision && v.record.state === 'running') {
-        const replica: Replica = { id: v.record.id, name: v.record.name, fn, revision, address: undefined, port: this.port, state: 'starting', inflight: 0 };
+        const watchdog = v.record.labels[LABEL_WATCHDOG] === 'true';
+        const replica: Replica = { id: v.record.id, name: v.record.name, fn, revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
         this.add(replica);
         void this.becomeReady(replica).catch(async (err: unknown) => {
           this.o.logger.warn('adopted replica not ready; replacing it', { function: fn, id: replica.id, err });
@@ -218,10 +223,11 @@ export class Replicas {
     let id: string | undefined;
     try {
       trace?.phase('scheduled');
-      const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision) });
+      const watchdog = rec.spec.envProcess !== undefined || runsWatchdog(rec.spec, await this.imageEnv(rec.spec.image));
+      const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision, watchdog) });
       id = created.id;
       trace?.phase('created');
-      const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, state: 'starting', inflight: 0 };
+      const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
       this.add(replica);
       await this.o.engine.start(id);
       trace?.phase('started');
@@ -240,7 +246,13 @@ export class Replicas {
     }
   }
 
-  /** Waits until the replica takes TCP connections on :8080. */
+  /** The image's Env (where OpenFaaS's images name their fprocess). */
+  private async imageEnv(image: string): Promise<readonly string[]> {
+    const img = await this.o.engine.resolveImage(image, 'missing');
+    return (await this.o.engine.images.readConfig(img)).config?.Env ?? [];
+  }
+
+  /** Waits until the replica's watchdog is healthy, or the image's server takes TCP connections, on :8080. */
   private async becomeReady(r: Replica): Promise<void> {
     const deadline = Date.now() + this.readyTimeoutMs;
     const ipv4 = this.o.engine.view(r.id).sandbox?.endpoints[0]?.ipv4;
@@ -248,9 +260,9 @@ export class Replicas {
     r.address = addressOf(ipv4);
     for (;;) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
-      if (await canConnect(r.address, r.port, 1_000)) break;
+      if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000) : canConnect(r.address, r.port, 1_000))) break;
       if (Date.now() > deadline) {
-        throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not accept connections on ${r.address}:${r.port} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
+        throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not ${r.watchdog ? 'answer /_/health' : 'accept connections'} on ${r.address}:${r.port} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
       }
       await delay(10);
     }
@@ -313,5 +325,18 @@ export function canConnect(host: string, port: number, timeoutMs: number): Promi
     const timer = setTimeout(() => finish(false), timeoutMs);
     sock.once('connect', () => finish(true));
     sock.once('error', () => finish(false));
+  });
+}
+
+/** True when the watchdog at host:port answers GET /_/health with 200 within `timeoutMs`. */
+export function isHealthy(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host, port, path: '/_/health', agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+    req.end();
   });
 }

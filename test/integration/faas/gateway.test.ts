@@ -253,7 +253,8 @@ test('delete removes the function and all its replicas', async () => {
 });
 
 test('a function whose replicas cannot start answers 502 saying why, and is retried', async () => {
-  await deployEcho('broken', { image: 'busybox:latest', envProcess: 'echo failing on purpose; exit 3' });
+  // The watchdog refuses a bad mode and exits: the replica never becomes ready.
+  await deployEcho('broken', { image: 'busybox:latest', envProcess: 'cat', envVars: { mode: 'failing-on-purpose' } });
   const r = await gw.fetch('/function/broken', { auth: false });
   const text = await r.text();
   assert.equal(r.status, 502, text);

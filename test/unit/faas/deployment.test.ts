@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isBerthError } from '../../../src/errors.ts';
 import { cpus, memoryBytes, parseDeployment, scalingOf } from '../../../src/faas/deployment.ts';
-import { replicaOptions } from '../../../src/faas/replica-options.ts';
+import { replicaOptions, runsWatchdog } from '../../../src/faas/replica-options.ts';
 
 const refused = (body: unknown, field: string): void => {
   assert.throws(
@@ -87,20 +87,27 @@ test('quantities: memory in Kubernetes and docker units, CPUs whole or in millic
   assert.throws(() => cpus('c', '5m'), /below the minimum/);
 });
 
-test("a replica's run options: OpenFaaS's labels, env and fprocess, the default network, no port, limits", () => {
+test("a replica's run options: OpenFaaS's labels, env and fprocess, the default network, no port, limits, the watchdog mounted read-only as its process", () => {
   const spec = parseDeployment({ service: 'fn1', image: 'img', envProcess: 'httpd -f -p 8080', envVars: { A: 'b' }, labels: { x: 'y' }, limits: { memory: '64Mi', cpu: '0.5' }, readOnlyRootFilesystem: true });
   const o = replicaOptions(spec, 3);
   assert.match(o.name ?? '', /^fn1-[0-9a-f]{6}$/);
   assert.equal(o.network, 'bridge');
   assert.deepEqual(o.ports, []);
-  assert.deepEqual(o.labels, { x: 'y', 'com.openfaas.function': 'fn1', 'com.openfaas.namespace': 'openfaas-fn', 'com.berth.faas.revision': '3' });
-  assert.deepEqual(o.env, ['A=b', 'fprocess=httpd -f -p 8080']);
-  assert.deepEqual(o.entrypoint, ['/bin/sh', '-c', 'httpd -f -p 8080']);
+  assert.deepEqual(o.labels, { x: 'y', 'com.openfaas.function': 'fn1', 'com.openfaas.namespace': 'openfaas-fn', 'com.berth.faas.revision': '3', 'com.berth.faas.watchdog': 'true' });
+  assert.deepEqual(o.env, ['A=b', 'fprocess=httpd -f -p 8080', 'port=8080']);
+  assert.deepEqual(o.entrypoint, ['/.berth/watchdog']);
+  assert.deepEqual(o.mounts.map((m) => [m.type, m.target, m.type === 'bind' && m.readonly]), [['bind', '/.berth/watchdog', true], ['tmpfs', '/tmp', false]], 'the watchdog read-only, /tmp writable on the read-only root');
   assert.equal(o.readOnly, true);
   assert.equal(o.restart.name, 'no');
   assert.equal(o.resources.memory?.limit, 64 * 2 ** 20);
   assert.equal(o.resources.cpu?.quota, 50_000);
-  assert.equal(replicaOptions(parseDeployment({ service: 'fn2', image: 'img' }), 1).entrypoint, undefined, "without envProcess the image's own command runs");
+  const own = replicaOptions(parseDeployment({ service: 'fn2', image: 'img' }), 1);
+  assert.equal(own.entrypoint, undefined, "without envProcess the image's own command runs");
+  assert.deepEqual(own.mounts, []);
+  assert.equal(own.labels['com.berth.faas.watchdog'], undefined);
+  const fromImage = replicaOptions(parseDeployment({ service: 'fn3', image: 'img' }), 1, runsWatchdog(parseDeployment({ service: 'fn3', image: 'img' }), ['fprocess=cat']));
+  assert.deepEqual(fromImage.entrypoint, ['/.berth/watchdog'], "an image's own fprocess runs under the watchdog");
+  assert.deepEqual(fromImage.env, ['port=8080']);
 });
 
 test("berthd's --gateway: ADDR:PORT or off; the default is 127.0.0.1:8080 and may be busy without stopping berthd", async () => {

@@ -46,6 +46,13 @@ class FakeEngine {
     return Promise.resolve();
   }
 
+  /** Images without `fprocess`: replicas run the image's own server. */
+  readonly images = { readConfig: (): Promise<unknown> => Promise.resolve({ config: { Env: ['PATH=/bin'] } }) };
+
+  resolveImage(image: string): Promise<unknown> {
+    return Promise.resolve({ image });
+  }
+
   view(id: string): unknown {
     const c = this.containers.get(id);
     return { record: c, sandbox: { endpoints: [{ ipv4: '127.0.0.1/8' }] } };
