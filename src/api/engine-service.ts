@@ -100,6 +100,8 @@ export async function startEngine(server: ApiServer, service: Service, net: Engi
   if (layer === undefined) throw internal('engine_network_missing', 'berthd: the engine was opened without its network layer');
   // Listed from the start, as dockerd lists its bridge network.
   layer.defaultNetwork();
+  // A container's --dns on a user network: the embedded resolver forwards its queries there (docker's behaviour).
+  layer.containerDns = (id) => engine.containers.get(id) === undefined ? [] : (engine.view(id).options.run.dns ?? []);
   networkRoutes(server.router, { networks: layer.networks, events: engine.events, connector: engine });
   systemRoutes(server.router, engine);
   (await import('./routes/images.ts')).imageRoutes(server, engine);

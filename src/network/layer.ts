@@ -48,6 +48,8 @@ export class NetworkLayer {
   readonly sandboxes: Sandboxes;
   readonly dns: DnsService;
   private pool: SandboxPool | undefined;
+  /** A container's own name servers (its --dns): where the resolver forwards what it asks (set by berthd once the engine is open). */
+  containerDns: ((containerId: string) => readonly string[]) | undefined;
   private readonly poolSize: number;
   private readonly dnsPort: number;
   private readonly log: NetworkLog | undefined;
@@ -177,6 +179,10 @@ export class NetworkLayer {
       reverse: (local, ip) => {
         const found = networksAt(local).flatMap((n) => attached(n).filter((e) => addressOf(e.ipv4) === ip).flatMap((e) => (e.containerName === null ? [] : [e.containerName])));
         return found.length === 0 ? undefined : found;
+      },
+      upstreams: (local, source) => {
+        const asker = networksAt(local).flatMap((n) => attached(n)).find((e) => addressOf(e.ipv4) === source);
+        return asker?.containerId === null || asker === undefined ? undefined : this.containerDns?.(asker.containerId);
       },
       allowed: (local, source) => {
         const ip = parseIp4(source);

@@ -16,6 +16,8 @@ export interface ResolverZone {
   reverse(local: string, ipv4: string, source: string): string[] | undefined;
   /** May `source` ask the listener at `local`? (only addresses of that network's subnet may) */
   allowed(local: string, source: string): boolean;
+  /** The servers `source`'s forwarded queries go to instead of the service's (a container's --dns, as docker's embedded DNS); undefined or empty: the service's. */
+  upstreams?(local: string, source: string): readonly string[] | undefined;
 }
 
 /** Docker's TTL for its containers' names. */

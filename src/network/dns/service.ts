@@ -272,7 +272,7 @@ export class DnsService {
       this.#stats.answered++;
       return local;
     }
-    const relayed = await this.#forward(l, query, msg, limit);
+    const relayed = await this.#forward(l, query, msg, limit, source);
     if (relayed !== undefined) {
       this.#stats.forwarded++;
       return relayed;
@@ -281,13 +281,15 @@ export class DnsService {
     return reply(query, RCode.ServFail, [], limit);
   }
 
-  async #forward(l: Listener, query: Query, msg: Buffer, limit: number): Promise<Buffer | undefined> {
+  async #forward(l: Listener, query: Query, msg: Buffer, limit: number, source: string): Promise<Buffer | undefined> {
     if (this.#inFlight >= this.#opts.maxInFlight) {
       this.#rateLimitedLog('overloaded', 'dns.overloaded', { inFlight: this.#inFlight });
       return undefined;
     }
     // Never ask ourselves: a host whose resolv.conf names a gateway of berth's would loop each query until it timed out.
-    const upstreams = this.#upstreams.filter((u) => this.#listeners.get(u.host)?.port !== u.port);
+    const own = this.#zone.upstreams?.(l.address, source);
+    const chosen = own === undefined || own.length === 0 ? this.#upstreams : own.map(parseUpstream);
+    const upstreams = chosen.filter((u) => this.#listeners.get(u.host)?.port !== u.port);
     this.#inFlight++;
     try {
       return await forward(upstreams, query, msg, limit, {

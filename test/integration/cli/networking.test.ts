@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { createContainer } from '../../helpers/berthd-process.ts';
 import { startDaemon, show, type TestDaemon } from '../../helpers/daemon.ts';
 import { outsideNamespace, startServer } from '../../helpers/network.ts';
+import { TYPE, upstreamReply } from '../../unit/network/dns-fakes.ts';
 
 let d: TestDaemon;
 let udpEcho: string;
@@ -137,7 +138,7 @@ test('a host port already taken is a clear error before the container starts; no
   }
 });
 
-test('a user network: names and aliases resolve between its containers, other names are forwarded, other networks are unreachable', async () => {
+test('a user network: names and aliases resolve between its containers, a container\'s --dns gets what it forwards, other networks are unreachable', async () => {
   const x = 1 + Math.floor(Math.random() * 250);
   const front = `front-${x}`;
   const back = `back-${x}`;
@@ -159,6 +160,17 @@ test('a user network: names and aliases resolve between its containers, other na
     assert.match(out, /no-other-name/);
     // busybox's wget -T crashes (SIGSEGV) in this build: nc's connect timeout tells a dropped connection instead.
     assert.match(out, /^isolated$/m);
+    // Its own --dns: the resolver forwards what it asks there (a server this test runs on the host's loopback).
+    const fake = createSocket('udp4');
+    fake.on('message', (q, from) => fake.send(upstreamReply(q, { answers: [[TYPE.A, Buffer.from([10, 9, 9, 9])]] }), from.port, from.address));
+    await new Promise<void>((res) => fake.bind(53, '127.0.0.77', () => res()));
+    try {
+      const own = await d.ok(['run', '--rm', '--network', front, '--dns', '127.0.0.77', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf; nslookup outside-name.test']);
+      assert.match(own, new RegExp(`^nameserver 10\\.216\\.${x}\\.1$`, 'm'), own);
+      assert.match(own, /Address: 10\.9\.9\.9/, own);
+    } finally {
+      fake.close();
+    }
     // Connected to the other network as well, it reaches db by its address there.
     await d.ok(['network', 'connect', back, `web-${x}`]);
     const across = await d.ok(['exec', `web-${x}`, 'wget', '-qO-', `http://${dbIp}/hostname`]);

@@ -170,3 +170,13 @@ test('an EDNS query gets an OPT record back and its answers up to the announced 
   assert.equal(e.answers.length, 60);
   assert.equal(e.counts[3], 1, 'an OPT record in the additional section');
 });
+
+test("a source's own upstreams (a container's --dns) take its forwarded queries; others keep the service's", async (t) => {
+  const shared = await fakeUpstream(t, '127.0.0.2', (q) => upstreamReply(q, { answers: [[TYPE.TXT, txt('shared')]] }));
+  const own = await fakeUpstream(t, '127.0.0.3', (q) => upstreamReply(q, { answers: [[TYPE.TXT, txt('own')]] }));
+  const zone = { ...fixedZone(NAMES), upstreams: (_local: string, source: string) => (source === '127.0.0.1' ? [own.address] : undefined) };
+  const { port } = await startService(t, { zone, upstreams: [shared.address] });
+  assert.deepEqual(await resolver(port).resolveTxt('outside.example'), [['own']]);
+  assert.equal(shared.seen.length, 0);
+  assert.deepEqual(own.seen, [{ transport: 'udp', name: 'outside.example', type: TYPE.TXT }]);
+});
