@@ -6,11 +6,12 @@
  * descriptor or memory kept across 10,000 requests.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { onCleanup } from '../../helpers/cleanup.ts';
 import { freePort, raw, request, script, startWatchdog, until, usage, WATCHDOG } from './watchdog.ts';
 
 test('keep-alive: several requests on one connection, each answered', async (t) => {
@@ -62,16 +63,22 @@ test('Expect: 100-continue gets its 100 before the body is sent', async (t) => {
 
 /**
  * Runs the watchdog in a mount namespace of its own with a fresh /tmp, so its /tmp/.lock is its own
- * (read through /proc/PID/root); its scripts live under /var/tmp, which stays visible.
+ * (read through /proc/PID/root); it and its scripts live under /var/tmp, which stays visible (the
+ * checkout itself may be under /tmp, hidden by that tmpfs).
  */
-function inOwnTmp(): string[] {
-  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs none /tmp && exec ${WATCHDOG}`];
+function inOwnTmp(t: TestContext): string[] {
+  const dir = mkdtempSync(join('/var/tmp', 'berth-wd-bin-'));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
+  const copy = join(dir, 'berth-watchdog');
+  copyFileSync(WATCHDOG, copy);
+  chmodSync(copy, 0o755);
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs none /tmp && exec ${copy}`];
 }
 
 test('SIGTERM: /tmp/.lock removed, no new connection, the running request finishes, then exit 0', async (t) => {
   const fn = script(t, '', '/var/tmp');
   writeFileSync(join(fn.dir, 'fn.sh'), `touch ${fn.dir}/started\nwhile [ ! -e ${fn.dir}/go ]; do sleep 0.01; done\necho finished\n`);
-  const wd = await startWatchdog(t, { fprocess: fn.fprocess, suppress_lock: 'false', write_timeout: '20s' }, inOwnTmp());
+  const wd = await startWatchdog(t, { fprocess: fn.fprocess, suppress_lock: 'false', write_timeout: '20s' }, inOwnTmp(t));
   const lock = `/proc/${wd.pid}/root/tmp/.lock`;
   await until('the lock file', () => (existsSync(lock) ? true : undefined));
   const running = request(wd.port, '/slow');
@@ -129,7 +136,7 @@ test('mode http: /tmp/.lock only once the upstream answers', async (t) => {
   const fn = script(t, '', '/var/tmp');
   const port = await freePort();
   writeFileSync(join(fn.dir, 'fn.sh'), `while [ ! -e ${fn.dir}/go ]; do sleep 0.01; done\nexec busybox httpd -f -p 127.0.0.1:${port} -h ${fn.dir}\n`);
-  const wd = await startWatchdog(t, { fprocess: fn.fprocess, mode: 'http', upstream_url: `http://127.0.0.1:${port}`, suppress_lock: 'false' }, inOwnTmp());
+  const wd = await startWatchdog(t, { fprocess: fn.fprocess, mode: 'http', upstream_url: `http://127.0.0.1:${port}`, suppress_lock: 'false' }, inOwnTmp(t));
   const lock = `/proc/${wd.pid}/root/tmp/.lock`;
   assert.equal((await request(wd.port, '/_/health')).status, 503);
   assert.equal(existsSync(lock), false);
