@@ -194,7 +194,7 @@ const EVENTS_ALLOWED: Allowed[] = [
   { path: 'container:exec_die', kind: 'extra', reason: 'Docker\'s action; podman says exec_died' },
   { path: 'container:destroy', kind: 'extra', reason: 'Docker\'s action; podman says remove' },
   { path: 'volume:destroy', kind: 'extra', reason: 'Docker\'s action; podman says remove' },
-  { path: 'container:stop', kind: 'extra', reason: 'dockerd reports docker stop; podman 4.3 only at times (a race in its compat stop: seen in one run of three)', sometimes: true },
+  { path: 'container:stop', kind: 'extra', reason: 'dockerd and berth report docker stop; podman does not, but the difference was missing in one run of three here (not yet explained)', sometimes: true },
   // podman's attributes and values.
   { path: 'container:*.Actor.Attributes.containerExitCode', kind: 'missing', reason: 'podman-only attribute (dockerd has exitCode on die, as berth)' },
   { path: 'container:*.Actor.Attributes.podId', kind: 'missing', reason: 'podman-only attribute' },
