@@ -9,7 +9,7 @@
  * requests in flight finish and ends streams and hijacks.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound } from '../errors.ts';
@@ -59,6 +59,7 @@ export class ApiServer {
   private readonly inflight = new Set<InFlight>();
   private drained: (() => void) | undefined;
   private listener: UnixListener | undefined;
+  private readonly tcp: NetServer[] = [];
 
   constructor(options: ApiServerOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -83,6 +84,24 @@ export class ApiServer {
     this.listener = await listenUnix(this.http, path, options);
   }
 
+  /**
+   * Also serves on a TCP address (dockerd's -H tcp://): the same routes,
+   * no authentication. Whoever reaches it is root on this host; berthd only
+   * listens there when asked, and says so. The bound port (0: a free one).
+   */
+  async listenTcp(host: string, port: number): Promise<number> {
+    const server = createNetServer((sock) => this.http.emit('connection', sock));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.tcp.push(server);
+    return (server.address() as AddressInfo).port;
+  }
+
   get socketPath(): string | undefined {
     return this.listener?.path;
   }
@@ -93,6 +112,7 @@ export class ApiServer {
    * connections cut; then whatever is left is cut and the socket file removed.
    */
   async close(graceMs = 10_000): Promise<void> {
+    for (const t of this.tcp.splice(0)) t.close();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     for (const f of this.inflight) {

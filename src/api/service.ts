@@ -23,6 +23,8 @@ export interface ServiceOptions {
   onStop?: () => void | Promise<void>;
   /** The socket's group: who besides root may use berthd. */
   socketGid?: number | undefined;
+  /** TCP addresses to serve on as well (`--api tcp://HOST:PORT`); each is root on the host to whoever reaches it. */
+  tcp?: readonly { host: string; port: number }[];
 }
 
 export interface Service {
@@ -93,6 +95,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     registerSystemRoutes(server, { paths, hooks: service.hooks, startedAt, shutdown: () => void service.stop() });
     await options.onStart?.(server, service);
     await server.listen(paths.socket, options.socketGid === undefined ? {} : { gid: options.socketGid });
+    for (const a of options.tcp ?? []) {
+      const port = await server.listenTcp(a.host, a.port);
+      logger.warn('the API listens on TCP, without authentication: whoever reaches it is root on this host', { address: `tcp://${a.host}:${port}` });
+    }
   } catch (err) {
     // What onStart made (the engine's network pool, its resolver) is let go before the lock.
     try {

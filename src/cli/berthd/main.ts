@@ -12,7 +12,7 @@ import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
 import { DEFAULT_ROOT } from '../../image/store/store.ts';
 import { gatewayOption } from './gateway.ts';
-import { networkOptions, serve } from './serve.ts';
+import { networkOptions, parseApiAddress, serve } from './serve.ts';
 
 const HELP = `Usage: berthd [OPTIONS]
 
@@ -23,6 +23,9 @@ Options:
   --root DIR         state: images, containers, volumes, the log (default ${DEFAULT_ROOT})
   --run-root DIR     run-time state and the lock (default ${DEFAULT_RUN_ROOT})
   --socket PATH      the API socket, mode 0660 (default RUN-ROOT/berth.sock)
+  --api tcp://ADDRESS:PORT
+                     also serve the API on this TCP address (repeatable); no
+                     authentication: whoever reaches it is root on this host
   --group NAME       the socket's group, who may use berthd besides root
                      (default "berth" when that group exists, else root's)
   --log-level LEVEL  debug, info, warn or error (default info); logs are JSON lines on stderr
@@ -47,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
         'run-root': { type: 'string' },
         socket: { type: 'string' },
         group: { type: 'string' },
+        api: { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         bridge: { type: 'string' },
         bip: { type: 'string' },
@@ -76,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     ifAbsent: values['if-absent'] === true,
     group: values.group,
     network: networkOptions({ bridge: values.bridge, bip: values.bip, pool: values['network-pool'] }),
+    tcp: (values.api ?? []).map(parseApiAddress),
     gateway: gatewayOption(values.gateway),
   });
 }

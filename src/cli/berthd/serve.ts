@@ -4,6 +4,7 @@
  * Stopping ends the daemon only; containers keep running under their
  * monitors. The engine's routes are registered through `onStart`.
  */
+import { isIP } from 'node:net';
 import { describeError, invalidArgument, isBerthError } from '../../errors.ts';
 import { createLogger, type LogLevel } from '../../api/log.ts';
 import type { DaemonPaths } from '../../api/paths.ts';
@@ -27,6 +28,8 @@ export interface ServeOptions {
   network?: EngineNetworkOptions;
   /** The functions gateway's address (--gateway); undefined: off. */
   gateway?: GatewayFlag | undefined;
+  /** `--api tcp://HOST:PORT` values, checked. */
+  tcp?: readonly { host: string; port: number }[];
 }
 
 export const DEFAULT_SOCKET_GROUP = 'berth';
@@ -51,6 +54,17 @@ export function networkOptions(given: { bridge?: string | undefined; bip?: strin
     ...(f.bridge === undefined ? {} : { bridge: f.bridge }),
     ...(f.bip === undefined ? {} : { bip: f.bip }),
   };
+}
+
+/** `--api tcp://HOST:PORT` (dockerd's -H): an IP address or localhost, and a port. */
+export function parseApiAddress(raw: string): { host: string; port: number } {
+  const m = /^tcp:\/\/(\[[0-9a-fA-F:]+\]|[^:/[\]]+):(\d{1,5})$/.exec(raw);
+  const host = m?.[1]?.replace(/^\[|\]$/g, '');
+  const port = Number(m?.[2]);
+  if (m === null || host === undefined || (host !== 'localhost' && isIP(host) === 0) || port > 65535) {
+    throw invalidArgument('daemon_flag_invalid', `--api ${JSON.stringify(raw)}: not tcp://ADDRESS:PORT (an IP address or localhost, and a port)`);
+  }
+  return { host, port };
 }
 
 /** Serves until stopped; the exit code. */
@@ -83,6 +97,7 @@ export async function serve(options: ServeOptions): Promise<number> {
         await engine?.shutdown();
       },
       socketGid: gid,
+      ...(options.tcp === undefined ? {} : { tcp: options.tcp }),
     });
   } catch (err) {
     if (options.ifAbsent === true && isBerthError(err, 'daemon_running')) {

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -222,4 +223,29 @@ test('--group gives the socket to a group (dockerd\'s -G); a group that does not
   const bad = runBerthd(paths, ['--group', 'no-such-group']);
   assert.equal((await bad.exited).code, 2);
   assert.match(bad.output(), /--group: no group "no-such-group" in \/etc\/group/);
+});
+
+test('--api tcp://127.0.0.1:PORT serves the same API on TCP as well, with a warning in the log; a bad address is refused naming it', async (t) => {
+  const paths = daemonDirs(t);
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', () => resolve()));
+  const port = (free.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => free.close(() => resolve()));
+  const fg = runBerthd(paths, ['--api', `tcp://127.0.0.1:${port}`]);
+  await waitForPing(paths, fg);
+  const ping = await fetch(`http://127.0.0.1:${port}/_ping`);
+  assert.equal(ping.status, 200);
+  assert.equal(await ping.text(), 'OK');
+  assert.equal(ping.headers.get('api-version'), API_VERSION);
+  const version = (await (await fetch(`http://127.0.0.1:${port}/v1.41/version`)).json()) as { ApiVersion: string };
+  assert.equal(version.ApiVersion, API_VERSION);
+  assert.match(fg.output(), new RegExp(`"level":"warn".*whoever reaches it is root on this host.*tcp://127\\.0\\.0\\.1:${port}`));
+  fg.child.kill('SIGTERM');
+  await fg.exited;
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/_ping`), 'the TCP listener closes with berthd');
+  const [cmd = '', ...args] = BERTHD_COMMAND;
+  await assert.rejects(
+    run(cmd, [...args, '--root', paths.root, '--run-root', paths.runRoot, '--api', 'tcp://example:2375']),
+    (err: { code?: number; stderr?: string }) => err.code === 2 && /--api "tcp:\/\/example:2375": not tcp:\/\/ADDRESS:PORT/.test(err.stderr ?? ''),
+  );
 });

@@ -1,7 +1,7 @@
 /** `berth system service [--log-level LEVEL]` — berthd in the foreground, for supervisors (podman system service). */
 import { parseLogLevel } from '../../../api/log.ts';
 import { gatewayOption } from '../../berthd/gateway.ts';
-import { networkOptions, serve } from '../../berthd/serve.ts';
+import { networkOptions, parseApiAddress, serve } from '../../berthd/serve.ts';
 import { defineCommand } from '../context.ts';
 
 export default defineCommand({
@@ -12,6 +12,7 @@ export default defineCommand({
     { name: 'bridge', type: 'string', value: 'NAME', help: 'the default network\'s bridge, when it is first made (default berth0)' },
     { name: 'bip', type: 'string', value: 'CIDR', help: 'the default network\'s bridge address and prefix, when it is first made (default 172.17.0.1/16 or the next free pool)' },
     { name: 'network-pool', type: 'string', value: 'N', help: 'network namespaces kept ready on the default network (default 2; 0 disables)' },
+    { name: 'api', type: 'list', value: 'tcp://ADDRESS:PORT', help: 'also serve the API on this TCP address (no authentication: whoever reaches it is root on this host)' },
     { name: 'gateway', type: 'string', value: 'ADDR:PORT', help: 'the functions gateway (OpenFaaS\'s API), or off (default 127.0.0.1:8080)' },
   ],
   description: 'Serves the Docker Engine API on the socket until SIGTERM, SIGINT or \'berth system stop\'; containers outlive it.',
@@ -21,6 +22,7 @@ export default defineCommand({
       logLevel: parseLogLevel(input.str('log-level') ?? 'info'),
       group: input.str('group'),
       network: networkOptions({ bridge: input.str('bridge'), bip: input.str('bip'), pool: input.str('network-pool') }),
+      tcp: input.list('api').map(parseApiAddress),
       gateway: gatewayOption(input.str('gateway')),
       write: (line) => ctx.stderr.write(line),
     });
