@@ -31,6 +31,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
 import { startPodmanService, type PodmanService } from '../test/helpers/podman-service.ts';
+import { median, now } from './stats.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -46,12 +47,6 @@ const GOALS = { runRm: 0.25, sequential: 0.5, ps: 0.5, logs: 0.5, exec: 0.5 } as
 
 const log = (line: string): void => {
   if (!json) process.stderr.write(`bench/docker-api: ${line}\n`);
-};
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 let interrupted = false;

@@ -42,6 +42,7 @@ import { parseMountInfo } from '../src/sys/mountinfo.ts';
 import { importBusybox } from '../test/helpers/engine.ts';
 import { makeRootfs } from '../test/helpers/runtime.ts';
 import { useTestNetwork } from '../test/helpers/test-network.ts';
+import { median, now } from './stats.ts';
 
 // Its berthd's default network is a bridge and /24 of its own, removed at the end (never the host's berth0).
 useTestNetwork();
@@ -63,12 +64,6 @@ const GOALS = { libraryVsRunc: 0.5, cliVsPodman: 0.5, monitorKiB: 1024, berthdVs
 
 const log = (line: string): void => {
   if (!json) process.stderr.write(`bench/engine: ${line}\n`);
-};
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 let interrupted = false;

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startMonitor } from '../src/engine/monitor/spawn.ts';
 import { defaultSpec } from '../src/oci/default-spec.ts';
 import { makeRootfs } from '../test/helpers/runtime.ts';
+import { median } from './stats.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -56,11 +57,6 @@ const alive = (pid: number): boolean => {
   }
 };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function waitUntil(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;

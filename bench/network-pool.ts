@@ -20,14 +20,11 @@ import { createNetns, removeNetns } from '../src/network/netns.ts';
 import { SandboxPool } from '../src/network/pool.ts';
 import { Sandboxes } from '../src/network/sandboxes.ts';
 import type { AttachRequest, NetworkRecord } from '../src/network/types.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const RUNS = Number(values.runs);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 
 async function time(fn: () => unknown): Promise<number> {
   const t0 = performance.now();

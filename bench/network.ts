@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { createContainer } from '../test/helpers/berthd-process.ts';
 import { startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
 import { makeRootfs } from '../test/helpers/runtime.ts';
+import { median } from './stats.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -43,10 +44,6 @@ const podmanEnv = { ...process.env, CONTAINERS_CONF: join(podmanDir, 'containers
 const podmanImage = 'localhost/berth-bench-busybox:latest';
 const log = (line: string): void => {
   if (!json) process.stderr.write(`${line}\n`);
-};
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
 function run(cmd: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string {

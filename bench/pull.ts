@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { benchImage, BENCH_TAG } from './unpack-image.ts';
+import { median } from './stats.ts';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv.find((a) => /^\d+$/.test(a)) ?? '5');
@@ -50,11 +51,6 @@ function clean(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
 
 const image = await benchImage(work);
 const registry = await startRegistry();
