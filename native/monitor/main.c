@@ -480,6 +480,10 @@ int main(int argc, char **argv)
 	while (!exited || out[0].fd >= 0 || out[1].fd >= 0) {
 		struct pollfd p[6 + MAX_CLIENTS];
 		int n = 0;
+		/* The exit is acted on only with the revents of a poll made after it was seen: the poll that
+		 * woke us for SIGCHLD may predate the last output (a terminal's reaches the master through
+		 * the kernel's flip buffer, after the writer is gone). */
+		int exit_seen = exited;
 		p[n++] = (struct pollfd){ sig, POLLIN, 0 };
 		p[n++] = (struct pollfd){ attach, POLLIN, 0 };
 		p[n++] = (struct pollfd){ ctl, POLLIN, 0 };
@@ -532,7 +536,7 @@ int main(int argc, char **argv)
 					if (terminal)
 						close_stdin();
 				}
-			} else if (exited) {
+			} else if (exit_seen) {
 				/* nothing more pending: what a lingering holder writes later is not waited for */
 				if (out[i].len > 0)
 					log_record(out[i].is_stderr, 1, out[i].buf, out[i].len);

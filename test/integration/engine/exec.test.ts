@@ -155,6 +155,19 @@ test('-t gives the process a terminal, and resize reaches it', async (t) => {
   assert.throws(() => r.execs.resizeExec(id, 10, 10), (err) => isBerthError(err, 'exec_not_running'));
 });
 
+test('a terminal\'s last output, written just before the process exits, reaches the attachment every time', async (t) => {
+  // The exit (SIGCHLD) can wake the monitor before the output crosses the pty: it must poll once more before closing.
+  const r = await runningContainer(t, 'ttylast');
+  for (let i = 0; i < 25; i++) {
+    const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', `echo last-${i}`], Tty: true, AttachStdout: true });
+    const started = await r.execs.startExec(id, { tty: true });
+    const out = collect(started, true);
+    assert.equal(await started.exited, 0);
+    await out.attached.closed;
+    assert.equal(out.stdout, `last-${i}\r\n`, `exec ${i}`);
+  }
+});
+
 test('-i: what the client sends is the process\'s stdin, and ending it ends the input', async (t) => {
   const r = await runningContainer(t, 'stdin');
   const id = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'cat; echo "eof seen" >&2'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
