@@ -22,9 +22,11 @@ import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
 import { functionRoutes } from './routes/functions.ts';
+import { secretRoutes, secretUsers } from './routes/secrets.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { GatewayReply, GatewayRoute } from './routes/types.ts';
 import { Scaler } from './scaler.ts';
+import { SecretStore } from './secrets.ts';
 import { FunctionStore } from './store.ts';
 
 export const DEFAULT_GATEWAY = '127.0.0.1:8080';
@@ -88,12 +90,17 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const namespace = DEFAULT_NAMESPACE;
   const credentials = loadCredentials(o.root);
   const store = new FunctionStore(o.engine.containers.db);
-  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
+  const secrets = new SecretStore(o.root);
+  const secretFile = (ns: string, name: string): string => {
+    if (!secrets.exists(ns, name)) throw secrets.missing(ns, name);
+    return secrets.path(ns, name);
+  };
+  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
   const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
-  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics })];
+  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics, secrets }), ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) })];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
