@@ -58,6 +58,8 @@ export interface ReplicaOptions {
   drainTimeoutMs?: number;
   /** A secret's file on the host, bound into replicas deployed with it (src/faas/secrets.ts). */
   secretFile?: (namespace: string, name: string) => string;
+  /** Called before a replica's container is removed (its log is kept: src/faas/logs.ts). */
+  keepLog?: (id: string) => void;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -313,6 +315,7 @@ export class Replicas {
 
   private async removeContainer(id: string): Promise<void> {
     try {
+      this.o.keepLog?.(id);
       await this.o.engine.remove(id, { force: true });
     } catch (err) {
       this.o.logger.debug('replica container not removed', { id, err: describeError(err) });

@@ -9,6 +9,7 @@
 import { invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
 import { checkFunctionName, checkNamespace, initialReplicas, parseDeployment, type FunctionSpec } from '../deployment.ts';
+import type { FunctionLogs } from '../logs.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Replicas } from '../replicas.ts';
 import type { Scaler } from '../scaler.ts';
@@ -22,6 +23,7 @@ export interface FunctionRouteDeps {
   scaler: Scaler;
   metrics: GatewayMetrics;
   secrets: SecretStore;
+  logs: FunctionLogs;
 }
 
 /** A deployment naming a secret that does not exist is refused (its replicas could not start), naming the secret. */
@@ -80,6 +82,7 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
       d.store.remove(namespace, name);
       d.metrics.forget(name);
       await d.replicas.reconcile(name);
+      d.logs.forget(namespace, name);
       return text('', 200);
     }),
     route('POST', '/system/scale-function/{name}', async (req) => {
