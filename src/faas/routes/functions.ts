@@ -8,7 +8,7 @@
  */
 import { invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
-import { checkFunctionName, checkNamespace, initialReplicas, parseDeployment, type FunctionSpec } from '../deployment.ts';
+import { checkFunctionName, checkNamespace, deployReplicas, parseDeployment, type FunctionSpec } from '../deployment.ts';
 import type { FunctionLogs } from '../logs.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Replicas } from '../replicas.ts';
@@ -58,7 +58,7 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
     route('POST', '/system/functions', async (req) => {
       const spec = parseDeployment(await req.json());
       checkSecretsExist(d, spec);
-      d.store.create(spec, initialReplicas(spec.scaling));
+      d.store.create(spec, deployReplicas(spec.scaling));
       d.scaler.touch(spec.name);
       void d.replicas.reconcile(spec.name);
       return text('', 202);
@@ -81,6 +81,7 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
       const namespace = checkNamespace(body['namespace']);
       d.store.remove(namespace, name);
       d.metrics.forget(name);
+      d.scaler.forget(name);
       await d.replicas.reconcile(name);
       d.logs.forget(namespace, name);
       return text('', 200);
