@@ -73,9 +73,12 @@ export function checkFunctionName(value: unknown, field = 'service'): string {
   return value;
 }
 
+/** A namespace: the default when none is given, else a DNS label as Kubernetes (under OpenFaaS) requires. */
 export function checkNamespace(value: unknown, field = 'namespace'): string {
   if (value === undefined || value === '') return DEFAULT_NAMESPACE;
-  if (value !== DEFAULT_NAMESPACE) bad(field, `${JSON.stringify(value)}: only the namespace "${DEFAULT_NAMESPACE}" exists`);
+  if (typeof value !== 'string' || value.length > 63 || !NAME.test(value)) {
+    bad(field, `${JSON.stringify(value)} is not a namespace (lower-case letters, digits and "-", at most 63, starting and ending with a letter or digit)`);
+  }
   return value;
 }
 

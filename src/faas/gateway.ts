@@ -28,6 +28,7 @@ import { systemRoutes } from './routes/system.ts';
 import type { GatewayReply, GatewayRoute } from './routes/types.ts';
 import { Scaler } from './scaler.ts';
 import { FunctionLogs } from './logs.ts';
+import { functionKey, invokedKey } from './namespaces.ts';
 import { SecretStore } from './secrets.ts';
 import { FunctionStore } from './store.ts';
 
@@ -124,18 +125,19 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
   o.metrics.collect('gateway_log_follows', 'Log follows (/system/logs?follow=true) in progress', () => logs.following);
-  const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
+  const metrics = new GatewayMetrics(namespace, o.metrics, () =>
+    store.namespaces().flatMap((ns) => store.list(ns)).map((r) => [functionKey(r.spec.namespace, r.spec.name), replicas.ready(functionKey(r.spec.namespace, r.spec.name))] as const),
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
-  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }), ...logRoutes({ store, logs }), ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) })];
+  const routes: GatewayRoute[] = [...systemRoutes(() => [...store.namespaces(), ...secrets.namespaces()]), ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }), ...logRoutes({ store, logs }), ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) })];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const { path, search } = splitUrl(req.url ?? '/');
     const fnMatch = /^\/function\/([^/]+)(\/.*)?$/.exec(path);
     if (fnMatch !== null) {
-      const name = decodeURIComponent(fnMatch[1] ?? '');
-      await invoke(proxy, name, fnMatch[2] ?? '', search, req, res);
+      await invoke(proxy, invokedKey(decodeURIComponent(fnMatch[1] ?? '')), fnMatch[2] ?? '', search, req, res);
       return;
     }
     if (method === 'GET' && path === '/metrics') {

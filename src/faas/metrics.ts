@@ -29,8 +29,9 @@ export class GatewayMetrics {
     );
   }
 
+  /** `fn` is a function's key (src/faas/namespaces.ts): NAME.NAMESPACE already outside the default namespace. */
   private label(fn: string): string {
-    return `${fn}.${this.namespace}`;
+    return fn.includes('.') ? fn : `${fn}.${this.namespace}`;
   }
 
   invoked(fn: string, code: number, seconds: number): void {

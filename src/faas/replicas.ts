@@ -25,7 +25,8 @@ import type { Engine } from '../engine/engine.ts';
 import { addressOf } from '../engine/networking.ts';
 import { describeError, unavailable } from '../errors.ts';
 import { LABEL_FUNCTION } from './deployment.ts';
-import { LABEL_REVISION, LABEL_WATCHDOG, REPLICA_PORT, replicaOptions, runsWatchdog } from './replica-options.ts';
+import { functionKey, splitFunctionKey } from './namespaces.ts';
+import { LABEL_NAMESPACE, LABEL_REVISION, LABEL_WATCHDOG, REPLICA_PORT, replicaOptions, runsWatchdog } from './replica-options.ts';
 import type { FunctionRecord, FunctionStore } from './store.ts';
 import type { ColdStart } from './trace.ts';
 
@@ -153,10 +154,11 @@ export class Replicas {
 
   /** Every function's replicas, after adopting what a previous berthd left. */
   async start(): Promise<void> {
-    const wanted = new Map(this.o.store.list(this.o.namespace).map((r) => [r.spec.name, r]));
+    const wanted = new Map(this.o.store.namespaces().flatMap((ns) => this.o.store.list(ns)).map((r) => [functionKey(r.spec.namespace, r.spec.name), r]));
     for (const v of this.o.engine.list()) {
-      const fn = v.record.labels[LABEL_FUNCTION];
-      if (fn === undefined) continue;
+      const name = v.record.labels[LABEL_FUNCTION];
+      if (name === undefined) continue;
+      const fn = functionKey(v.record.labels[LABEL_NAMESPACE] ?? this.o.namespace, name);
       const rec = wanted.get(fn);
       const revision = Number(v.record.labels[LABEL_REVISION]);
       if (rec !== undefined && revision === rec.revision && v.record.state === 'running') {
@@ -201,7 +203,8 @@ export class Replicas {
 
   private async reconcileNow(fn: string, trace?: ColdStart): Promise<void> {
     if (this.closed) return;
-    const rec = this.o.store.get(this.o.namespace, fn);
+    const { namespace, name } = splitFunctionKey(fn);
+    const rec = this.o.store.get(namespace, name);
     const live = this.of(fn).filter((r) => r.state === 'starting' || r.state === 'ready');
     if (rec === undefined) {
       await Promise.all(this.of(fn).map((r) => this.retire(r)));
@@ -223,7 +226,7 @@ export class Replicas {
   }
 
   private async startOne(rec: FunctionRecord, trace?: ColdStart): Promise<void> {
-    const fn = rec.spec.name;
+    const fn = functionKey(rec.spec.namespace, rec.spec.name);
     let id: string | undefined;
     try {
       trace?.phase('scheduled');

@@ -9,6 +9,7 @@
 import type { StatementSync } from 'node:sqlite';
 import type { FaasLogger } from './log.ts';
 import { initialReplicas } from './deployment.ts';
+import { functionKey, splitFunctionKey } from './namespaces.ts';
 import type { Replica, Replicas } from './replicas.ts';
 import type { FunctionStore } from './store.ts';
 import { ColdStart } from './trace.ts';
@@ -67,7 +68,8 @@ export class Scaler {
 
   private exists(fn: string): boolean {
     this.existsStmt ??= this.o.store.db.prepare('SELECT 1 FROM engine_functions WHERE namespace = ? AND name = ?');
-    return this.existsStmt.get(this.o.namespace, fn) !== undefined;
+    const { namespace, name } = splitFunctionKey(fn);
+    return this.existsStmt.get(namespace, name) !== undefined;
   }
 
   /** Marks a function as used now (deploy, update, scale): its idle time starts again. */
@@ -78,12 +80,13 @@ export class Scaler {
   /** A ready replica of `fn`; scales it from zero when it has none wanted (the trace says so). */
   async replicaFor(fn: string, waitMs: number, signal: AbortSignal): Promise<{ replica: Replica; trace?: ColdStart }> {
     const ready = this.o.replicas.pick(fn);
-    const rec = this.o.store.mustGet(this.o.namespace, fn);
+    const { namespace, name } = splitFunctionKey(fn);
+    const rec = this.o.store.mustGet(namespace, name);
     if (ready !== undefined) return { replica: ready };
     let trace: ColdStart | undefined;
     if (rec.replicas === 0) {
       trace = new ColdStart(fn);
-      this.o.store.setReplicas(this.o.namespace, fn, initialReplicas(rec.spec.scaling));
+      this.o.store.setReplicas(namespace, name, initialReplicas(rec.spec.scaling));
       this.o.logger.info('function scaled from zero', { function: fn });
       void this.o.replicas.reconcile(fn, trace);
     }
@@ -98,10 +101,10 @@ export class Scaler {
   private tick(): void {
     const now = Date.now();
     const rows = this.o.store.db
-      .prepare('SELECT name, scale_zero_ms FROM engine_functions WHERE namespace = ? AND scale_zero = 1 AND replicas > 0')
-      .all(this.o.namespace);
+      .prepare('SELECT namespace, name, scale_zero_ms FROM engine_functions WHERE scale_zero = 1 AND replicas > 0')
+      .all();
     for (const row of rows) {
-      const fn = String(row['name']);
+      const fn = functionKey(String(row['namespace']), String(row['name']));
       const idleMs = Number(row['scale_zero_ms']);
       const last = this.lastUse.get(fn);
       if (last === undefined) {
@@ -109,7 +112,7 @@ export class Scaler {
         continue;
       }
       if ((this.inflight.get(fn) ?? 0) > 0 || now - last < idleMs) continue;
-      this.o.store.setReplicas(this.o.namespace, fn, 0);
+      this.o.store.setReplicas(String(row['namespace']), String(row['name']), 0);
       this.o.logger.info('function scaled to zero', { function: fn, idleMs: now - last });
       void this.o.replicas.reconcile(fn);
     }

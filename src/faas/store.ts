@@ -70,6 +70,11 @@ export class FunctionStore {
     return this.db.prepare(`SELECT ${COLUMNS} FROM engine_functions WHERE namespace = ? ORDER BY name`).all(namespace).map((r) => this.row(r));
   }
 
+  /** The namespaces that hold a function. */
+  namespaces(): string[] {
+    return this.db.prepare('SELECT DISTINCT namespace FROM engine_functions ORDER BY namespace').all().map((r) => String(r['namespace']));
+  }
+
   get(namespace: string, name: string): FunctionRecord | undefined {
     const r = this.db.prepare(`SELECT ${COLUMNS} FROM engine_functions WHERE namespace = ? AND name = ?`).get(namespace, name);
     return r === undefined ? undefined : this.row(r);

@@ -10,6 +10,7 @@ import { invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
 import { checkFunctionName, checkNamespace, deployReplicas, parseDeployment, type FunctionSpec } from '../deployment.ts';
 import type { FunctionLogs } from '../logs.ts';
+import { functionKey } from '../namespaces.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Replicas } from '../replicas.ts';
 import type { Scaler } from '../scaler.ts';
@@ -40,15 +41,21 @@ export function functionStatus(r: FunctionRecord, d: Pick<FunctionRouteDeps, 're
   return {
     name: service,
     ...rest,
-    invocationCount: d.metrics.invocationCount(r.spec.name),
+    invocationCount: d.metrics.invocationCount(functionKey(r.spec.namespace, r.spec.name)),
     replicas: r.replicas,
-    availableReplicas: d.replicas.ready(r.spec.name),
+    availableReplicas: d.replicas.ready(functionKey(r.spec.namespace, r.spec.name)),
     createdAt: r.createdAt,
   };
 }
 
 function namespaceOf(query: URLSearchParams): string {
   return checkNamespace(query.get('namespace') ?? undefined, 'namespace (query)');
+}
+
+/** The namespace of a delete or scale request: in its body, else (as faas-cli also sends it) in its query. */
+function namespaceIn(body: Record<string, unknown>, query: URLSearchParams): string {
+  const v = body['namespace'];
+  return v === undefined || v === '' ? namespaceOf(query) : checkNamespace(v);
 }
 
 export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
@@ -59,8 +66,8 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
       const spec = parseDeployment(await req.json());
       checkSecretsExist(d, spec);
       d.store.create(spec, deployReplicas(spec.scaling));
-      d.scaler.touch(spec.name);
-      void d.replicas.reconcile(spec.name);
+      d.scaler.touch(functionKey(spec.namespace, spec.name));
+      void d.replicas.reconcile(functionKey(spec.namespace, spec.name));
       return text('', 202);
     }),
     route('PUT', '/system/functions', async (req) => {
@@ -70,19 +77,20 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
       // A function at zero stays there (its next request brings up the new revision); one running keeps its count within the new bounds.
       const replicas = old.replicas === 0 ? 0 : Math.min(spec.scaling.max, Math.max(old.replicas, spec.scaling.min));
       d.store.update(spec, replicas);
-      d.scaler.touch(spec.name);
-      void d.replicas.reconcile(spec.name);
+      d.scaler.touch(functionKey(spec.namespace, spec.name));
+      void d.replicas.reconcile(functionKey(spec.namespace, spec.name));
       return text('', 200);
     }),
     route('DELETE', '/system/functions', async (req) => {
       const body = await req.json();
       if (!isObject(body)) throw invalidArgument('faas_deployment_invalid', 'delete request: body: not a JSON object ({"functionName": NAME})');
       const name = checkFunctionName(body['functionName'], 'functionName');
-      const namespace = checkNamespace(body['namespace']);
+      const namespace = namespaceIn(body, req.query);
+      const key = functionKey(namespace, name);
       d.store.remove(namespace, name);
-      d.metrics.forget(name);
-      d.scaler.forget(name);
-      await d.replicas.reconcile(name);
+      d.metrics.forget(key);
+      d.scaler.forget(key);
+      await d.replicas.reconcile(key);
       d.logs.forget(namespace, name);
       return text('', 200);
     }),
@@ -99,14 +107,14 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
       if (serviceName !== undefined && serviceName !== '' && serviceName !== name) {
         throw invalidArgument('faas_scale_invalid', `scale request: serviceName: ${JSON.stringify(serviceName)} is not the function in the path ("${name}")`);
       }
-      const namespace = checkNamespace(body['namespace']);
+      const namespace = namespaceIn(body, req.query);
       const rec = d.store.mustGet(namespace, name);
       if (replicas > rec.spec.scaling.max) {
         throw invalidArgument('faas_scale_invalid', `scale request: replicas: ${replicas} is above the function's com.openfaas.scale.max (${rec.spec.scaling.max})`);
       }
       d.store.setReplicas(namespace, name, replicas);
-      d.scaler.touch(name);
-      void d.replicas.reconcile(name);
+      d.scaler.touch(functionKey(namespace, name));
+      void d.replicas.reconcile(functionKey(namespace, name));
       return text('', 202);
     }),
   ];

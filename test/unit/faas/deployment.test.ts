@@ -38,9 +38,10 @@ test('a FunctionDeployment with every field becomes a spec; ignored fields are d
   assert.equal('network' in s, false);
 });
 
-test('the namespace defaults to openfaas-fn; another is refused', () => {
+test('the namespace defaults to openfaas-fn; another is a DNS label, else refused naming it', () => {
   assert.equal(parseDeployment({ service: 'a1', image: 'x' }).namespace, 'openfaas-fn');
-  refused({ service: 'a1', image: 'x', namespace: 'prod' }, 'namespace');
+  assert.equal(parseDeployment({ service: 'a1', image: 'x', namespace: 'prod' }).namespace, 'prod');
+  for (const ns of ['Prod', 'a.b', '../x', '-x', 'x'.repeat(64), 7]) refused({ service: 'a1', image: 'x', namespace: ns }, 'namespace');
 });
 
 test('each bad field is refused by name', () => {
