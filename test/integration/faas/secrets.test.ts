@@ -187,6 +187,15 @@ test('an updated secret reaches new replicas; a running replica keeps the value 
   assert.ok(!d.log().includes(apiKey));
 });
 
+test('with a read-only root filesystem the secrets are there too', async () => {
+  const r = await gw.deploy({ service: 'show-ro', image: SHOW_IMAGE, envProcess: '/show', secrets: ['token'], readOnlyRootFilesystem: true });
+  assert.equal(r.status, 202, await r.text());
+  await ready('show-ro');
+  assert.match(await call('show-ro'), /^token=token-[0-9a-f]{24}$/m);
+  const del = await gw.fetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: 'show-ro' }) });
+  assert.equal(del.status, 200, await del.text());
+});
+
 test('a secret in use cannot be deleted (409 naming the function); once the function is gone it can', async () => {
   await expect(secrets('DELETE', { name: 'api-key' }), 409, /secret "api-key": in use by function "show"/);
   assert.ok(existsSync(join(secretsDir(), 'openfaas-fn', 'api-key')));
