@@ -36,6 +36,16 @@ export async function importEchoImage(images: ImageStore, scratch: string): Prom
   await importImage(images, rootfs, { names: [ECHO_IMAGE], config: { Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'], Env: [BUSYBOX_ENV] } });
 }
 
+/** A `prepare` for startDaemon: busybox with an executable script at /NAME, imported as `image` (the script is the function's envProcess). */
+export function scriptImage(image: string, file: string, script: string): (images: ImageStore, scratch: string) => Promise<void> {
+  return async (images, scratch) => {
+    const rootfs = makeRootfs(scratch);
+    writeFileSync(join(rootfs, file), script);
+    chmodSync(join(rootfs, file), 0o755);
+    await importImage(images, rootfs, { names: [image], config: { Cmd: ['sh'], Env: [BUSYBOX_ENV] } });
+  };
+}
+
 export interface GatewayClient {
   base: string;
   auth: string;

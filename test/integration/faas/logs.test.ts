@@ -7,14 +7,9 @@
  * behind; 404 for an unknown function, 400 naming a bad parameter.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { importImage } from '../../../src/image/copy/import.ts';
 import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
-import { BUSYBOX_ENV } from '../../helpers/engine.ts';
-import { gatewayClient, type GatewayClient } from '../../helpers/faas.ts';
-import { makeRootfs } from '../../helpers/runtime.ts';
+import { gatewayClient, scriptImage, type GatewayClient } from '../../helpers/faas.ts';
 
 /** A function that writes a line to its log (stderr) for each call, naming the query, and answers "ok". */
 const TALK_IMAGE = 'faas-talk:latest';
@@ -27,15 +22,7 @@ let d: TestDaemon;
 let gw: GatewayClient;
 
 before(async () => {
-  d = await startDaemon({
-    gateway: true,
-    prepare: async (images, scratch) => {
-      const rootfs = makeRootfs(scratch);
-      writeFileSync(join(rootfs, 'talk'), TALK);
-      chmodSync(join(rootfs, 'talk'), 0o755);
-      await importImage(images, rootfs, { names: [TALK_IMAGE], config: { Cmd: ['sh'], Env: [BUSYBOX_ENV] } });
-    },
-  });
+  d = await startDaemon({ gateway: true, prepare: scriptImage(TALK_IMAGE, 'talk', TALK) });
   gw = gatewayClient(d.gateway!, d.root);
   const r = await gw.deploy({ service: 'talker', image: TALK_IMAGE, envProcess: '/talk' });
   assert.equal(r.status, 202, await r.text());

@@ -10,14 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { importImage } from '../../../src/image/copy/import.ts';
 import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
-import { BUSYBOX_ENV } from '../../helpers/engine.ts';
-import { gatewayClient, type GatewayClient } from '../../helpers/faas.ts';
-import { makeRootfs } from '../../helpers/runtime.ts';
+import { gatewayClient, scriptImage, type GatewayClient } from '../../helpers/faas.ts';
 
 /** A function that shows what its replica sees: its secrets, its environment, its mounts, whether a secret can be written. */
 const SHOW_IMAGE = 'faas-show:latest';
@@ -34,15 +31,7 @@ let d: TestDaemon;
 let gw: GatewayClient;
 
 before(async () => {
-  d = await startDaemon({
-    gateway: true,
-    prepare: async (images, scratch) => {
-      const rootfs = makeRootfs(scratch);
-      writeFileSync(join(rootfs, 'show'), SHOW);
-      chmodSync(join(rootfs, 'show'), 0o755);
-      await importImage(images, rootfs, { names: [SHOW_IMAGE], config: { Cmd: ['sh'], Env: [BUSYBOX_ENV] } });
-    },
-  });
+  d = await startDaemon({ gateway: true, prepare: scriptImage(SHOW_IMAGE, 'show', SHOW) });
   gw = gatewayClient(d.gateway!, d.root);
 });
 
