@@ -19,6 +19,7 @@ import type { ContainerNetwork } from './store/container-networks.ts';
 import { parseExpose, type ExposedPort, type PortRequest } from './spec/ports.ts';
 import type { RunOptions } from './spec/options.ts';
 import type { ExtraHost } from './spec/network-options.ts';
+import type { EtcInputs } from './etc-files.ts';
 
 export interface NetworkLayer {
   /** By exact ID, exact name or unique ID prefix; a not-found BerthError naming it otherwise. */
@@ -107,4 +108,18 @@ export interface NetworkUp {
   /** Absent: the container gets a namespace of its own (none) or none at all (host). */
   netns?: string;
   sandbox?: SandboxInfo;
+}
+
+/** What hosts and resolv.conf say for a container attached through `sandbox` (its first endpoint first). */
+export function networkFileInputs(run: RunOptions, sandbox: SandboxInfo, firstHasDns: boolean): EtcInputs {
+  const first = sandbox.endpoints[0];
+  return {
+    network: run.network,
+    addresses: sandbox.endpoints.map((e) => addressOf(e.ipv4)),
+    ...(firstHasDns && first !== undefined ? { resolver: first.gateway } : {}),
+    extraHosts: resolveExtraHosts(run.extraHosts ?? [], first?.gateway),
+    dns: run.dns ?? [],
+    dnsSearch: run.dnsSearch ?? [],
+    dnsOptions: run.dnsOptions ?? [],
+  };
 }
