@@ -378,6 +378,7 @@ export const ERROR_CODES = {
   firewall_failed: 'internal',
   netns_create_failed: 'internal',
   netns_restore_failed: 'internal',
+  netns_enter_failed: 'internal',
   network_has_endpoints: 'failed_precondition',
   network_link_failed: 'internal',
   network_row_invalid: 'internal',

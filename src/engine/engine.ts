@@ -504,8 +504,33 @@ export class Engine {
   /** Releases what a run held of the network (its sandbox, its host ports); nothing there is fine. */
   private async networkDown(id: string): Promise<void> {
     if (this.network === undefined) return;
-    await this.network.release(id).catch((err: unknown) => {
+    await this.network.release(id, { recyclable: this.sandboxRecyclable(id) }).catch((err: unknown) => {
       this.events.publish('container', 'error', id, { error: `releasing its network: ${describeError(err)}` });
+    });
+  }
+
+  /**
+   * Whether the container's network namespace could serve another container
+   * once it is gone (the layer checks the rest: SandboxPool.giveBack): the
+   * container could not have changed it (no NET_ADMIN, SYS_ADMIN or ALL
+   * added), asked for no address or MAC of its own (its next start wants
+   * them back), and no running container shares it (--network container:).
+   */
+  private sandboxRecyclable(id: string): boolean {
+    const record = this.containers.get(id);
+    if (record === undefined) return false;
+    const o = readStoredOptions(record.options, record.name);
+    if (o.run.security.capAdd.some((c) => c === 'ALL' || c === 'CAP_NET_ADMIN' || c === 'CAP_SYS_ADMIN')) return false;
+    if (this.containerNetworks.of(id).some((n) => n.ipv4Address !== undefined || n.macAddress !== undefined)) return false;
+    return !this.containers.list().some((other) => {
+      if (other.id === id || (other.state !== 'running' && other.state !== 'paused' && other.state !== 'created')) return false;
+      const kind = networkKind(readStoredOptions(other.options, other.name).run.network);
+      if (kind.kind !== 'container') return false;
+      try {
+        return this.find(kind.container).id === id;
+      } catch {
+        return true; // cannot tell: keep the namespace to itself
+      }
     });
   }
 

@@ -31,7 +31,8 @@ export interface NetworkLayer {
   connect(containerId: string, request: AttachRequest): Promise<EndpointInfo>;
   disconnect(containerId: string, networkId: string): Promise<void>;
   /** Idempotent: nothing there is fine. */
-  release(containerId: string): Promise<void>;
+  /** `recyclable`: the container could not have changed its namespace, which may then serve another (SandboxPool.giveBack). */
+  release(containerId: string, how?: { recyclable?: boolean }): Promise<void>;
   sandboxOf(containerId: string): SandboxInfo | undefined;
   /** After a crash: what is not live, or half made, is deleted; live containers' host ports are held again. */
   recover(isLive: (containerId: string) => boolean): Promise<unknown>;
