@@ -425,7 +425,7 @@ export class Engine {
       const monitored = {
         id,
         runDir: rd,
-        log: { path: view.paths.log, ...this.logLimits },
+        log: { path: view.paths.log, ...this.logLimitsOf(view) },
         stdin: o.openStdin,
         stdinOnce: o.stdinOnce,
         terminal: o.tty,
@@ -507,6 +507,21 @@ export class Engine {
     await this.network.release(id, { recyclable: this.sandboxRecyclable(id) }).catch((err: unknown) => {
       this.events.publish('container', 'error', id, { error: `releasing its network: ${describeError(err)}` });
     });
+  }
+
+  /**
+   * The container's log rotation: its --log-opt over the daemon's limits.
+   * No max-size is no rotation: the largest size the monitor takes.
+   */
+  logLimitsOf(view: ContainerView): LogLimits {
+    const own = view.options.run.log?.rotation;
+    if (own === undefined) return this.logLimits;
+    return { ...this.logLimits, maxSize: own.maxSize ?? Number.MAX_SAFE_INTEGER, maxFiles: own.maxFiles };
+  }
+
+  /** The defaults a container without --log-opt gets (inspect's LogConfig shows them). */
+  get defaultLogLimits(): LogLimits {
+    return this.logLimits;
   }
 
   /**
