@@ -443,6 +443,12 @@ export const ERROR_CODES = {
   faas_replica_timeout: 'unavailable',
   faas_route_not_found: 'not_found',
   faas_scale_invalid: 'invalid_argument',
+  // functions: secrets, logs, namespaces (src/faas/secrets.ts, src/faas/logs.ts)
+  faas_logs_invalid: 'invalid_argument',
+  faas_secret_exists: 'already_exists',
+  faas_secret_in_use: 'failed_precondition',
+  faas_secret_invalid: 'invalid_argument',
+  faas_secret_not_found: 'not_found',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -205,3 +205,13 @@ export function parseDeployment(body: unknown): FunctionSpec {
 export function initialReplicas(s: Scaling): number {
   return Math.max(1, s.min);
 }
+
+/**
+ * The replicas a function is deployed with: none for a function that may
+ * scale to zero and asks for a minimum of 0 (com.openfaas.scale.zero=true,
+ * com.openfaas.scale.min=0: it starts on its first request, so thousands
+ * can be deployed idle), else its initial replicas.
+ */
+export function deployReplicas(s: Scaling): number {
+  return s.zero && s.min === 0 ? 0 : initialReplicas(s);
+}

@@ -22,9 +22,13 @@ import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
 import { functionRoutes } from './routes/functions.ts';
+import { logRoutes } from './routes/logs.ts';
+import { secretRoutes, secretUsers } from './routes/secrets.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { GatewayReply, GatewayRoute } from './routes/types.ts';
 import { Scaler } from './scaler.ts';
+import { FunctionLogs } from './logs.ts';
+import { SecretStore } from './secrets.ts';
 import { FunctionStore } from './store.ts';
 
 export const DEFAULT_GATEWAY = '127.0.0.1:8080';
@@ -77,7 +81,30 @@ function splitUrl(url: string): { path: string; search: string } {
   return q < 0 ? { path: url, search: '' } : { path: url.slice(0, q), search: url.slice(q) };
 }
 
+/** A streamed answer (logs): written as it comes, with backpressure, until it ends or the client goes. */
+async function sendStream(res: ServerResponse, reply: { status: number; stream: AsyncIterable<string>; contentType: string }): Promise<void> {
+  res.writeHead(reply.status, { 'Content-Type': reply.contentType, 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  for await (const chunk of reply.stream) {
+    if (res.destroyed) break;
+    if (!res.write(chunk)) await new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      res.once('close', done);
+    });
+  }
+  res.end();
+}
+
 function send(res: ServerResponse, reply: GatewayReply): void {
+  if ('stream' in reply) {
+    void sendStream(res, reply).catch(() => res.destroy());
+    return;
+  }
   const body = 'json' in reply ? `${JSON.stringify(reply.json)}\n` : reply.text;
   const type = 'json' in reply ? 'application/json' : (reply.contentType ?? 'text/plain; charset=utf-8');
   res.writeHead(reply.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -88,12 +115,19 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const namespace = DEFAULT_NAMESPACE;
   const credentials = loadCredentials(o.root);
   const store = new FunctionStore(o.engine.containers.db);
-  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
+  const secrets = new SecretStore(o.root);
+  const logs = new FunctionLogs({ engine: o.engine, root: o.root, logger: o.logger });
+  const secretFile = (ns: string, name: string): string => {
+    if (!secrets.exists(ns, name)) throw secrets.missing(ns, name);
+    return secrets.path(ns, name);
+  };
+  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
+  o.metrics.collect('gateway_log_follows', 'Log follows (/system/logs?follow=true) in progress', () => logs.following);
   const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
-  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics })];
+  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }), ...logRoutes({ store, logs }), ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) })];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -125,7 +159,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       break;
     }
     if (found === undefined) throw notFound('faas_route_not_found', `page not found: ${method} ${path}`);
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
     const reply = await found.route.handler({
+      signal: gone.signal,
       params: found.params,
       query: new URLSearchParams(search),
       json: async () => {

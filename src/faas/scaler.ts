@@ -6,6 +6,7 @@
  * Either change is written to the function's record first, so a berthd
  * restarted in between brings up what the record says.
  */
+import type { StatementSync } from 'node:sqlite';
 import type { FaasLogger } from './log.ts';
 import { initialReplicas } from './deployment.ts';
 import type { Replica, Replicas } from './replicas.ts';
@@ -25,6 +26,7 @@ export class Scaler {
   private readonly lastUse = new Map<string, number>();
   private readonly inflight = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  private existsStmt: StatementSync | undefined;
 
   private readonly o: ScalerOptions;
 
@@ -34,14 +36,38 @@ export class Scaler {
     this.timer.unref();
   }
 
-  /** Counts a request for `fn` as in flight until the function returned is called. */
+  /**
+   * Counts a request for `fn` as in flight until the function returned is
+   * called. A name no function has leaves nothing behind: requests for
+   * random names would otherwise grow these maps without bound.
+   */
   begin(fn: string): () => void {
+    if (!this.exists(fn)) return () => undefined;
     this.inflight.set(fn, (this.inflight.get(fn) ?? 0) + 1);
     this.lastUse.set(fn, Date.now());
     return () => {
-      this.inflight.set(fn, (this.inflight.get(fn) ?? 1) - 1);
-      this.lastUse.set(fn, Date.now());
+      const left = (this.inflight.get(fn) ?? 1) - 1;
+      if (left > 0) this.inflight.set(fn, left);
+      else this.inflight.delete(fn);
+      if (this.exists(fn)) this.lastUse.set(fn, Date.now());
+      else this.lastUse.delete(fn);
     };
+  }
+
+  /** A deleted function: nothing of it is kept. */
+  forget(fn: string): void {
+    if ((this.inflight.get(fn) ?? 0) === 0) this.inflight.delete(fn);
+    this.lastUse.delete(fn);
+  }
+
+  /** The functions it keeps anything for (bounded by the functions deployed). */
+  tracked(): number {
+    return new Set([...this.lastUse.keys(), ...this.inflight.keys()]).size;
+  }
+
+  private exists(fn: string): boolean {
+    this.existsStmt ??= this.o.store.db.prepare('SELECT 1 FROM engine_functions WHERE namespace = ? AND name = ?');
+    return this.existsStmt.get(this.o.namespace, fn) !== undefined;
   }
 
   /** Marks a function as used now (deploy, update, scale): its idle time starts again. */

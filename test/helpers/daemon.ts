@@ -62,6 +62,8 @@ export interface TestDaemon {
   gateway: string | undefined;
   /** The daemon's log so far (JSON lines), for what a test shows or looks for. */
   log(): string;
+  /** berthd's process ID (for what a test reads in /proc/PID); it changes at restart(). */
+  readonly pid: number | undefined;
   /** kill -9 of berthd (its containers keep running under their monitors). */
   kill9(): Promise<void>;
   /** Starts berthd again on the same roots and waits until it answers (it recovers first). */
@@ -256,6 +258,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
       return gateway;
     },
     log: readLog,
+    get pid() {
+      return daemon?.pid;
+    },
     async kill9() {
       const d = daemon;
       if (d === undefined || d.exitCode !== null || d.signalCode !== null) return;
