@@ -102,8 +102,8 @@ export async function parseCommandLine<C>(program: Program<C>, argv: readonly st
       helpWord = true;
       continue;
     }
-    if (group === undefined) {
-      const g = program.groups.find((x) => x.name === token);
+    {
+      const g = (group === undefined ? program.groups : (group.groups ?? [])).find((x) => x.name === token);
       if (g !== undefined) {
         group = g;
         path.push(token);
@@ -122,10 +122,10 @@ export async function parseCommandLine<C>(program: Program<C>, argv: readonly st
   const globalInput = new Input(globals, []);
   if (helpWord || globals['help'] === true || own['help'] === true) {
     if (entry !== undefined && command !== undefined) return { kind: 'help', text: commandHelp(program, path, entry, command) };
-    return { kind: 'help', text: group === undefined ? programHelp(program) : groupHelp(program, group) };
+    return { kind: 'help', text: group === undefined ? programHelp(program) : groupHelp(program, group, path) };
   }
   if (globals['version'] === true && entry === undefined && program.version !== undefined) return { kind: 'version', globals: globalInput };
-  if (entry === undefined || command === undefined) return { kind: 'incomplete', text: group === undefined ? programHelp(program) : groupHelp(program, group) };
+  if (entry === undefined || command === undefined) return { kind: 'incomplete', text: group === undefined ? programHelp(program) : groupHelp(program, group, path) };
   checkArgs(program, path, command, args);
   return { kind: 'command', globals: globalInput, path, entry, command, input: new Input(own, args) };
 }
