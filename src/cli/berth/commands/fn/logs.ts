@@ -53,7 +53,7 @@ export default defineCommand({
     const format = input.str('format') ?? 'plain';
     if (!['plain', 'keyvalue', 'key-value', 'json'].includes(format)) throw invalidArgument('fn_flag_invalid', `--format ${JSON.stringify(format)}: one of plain, keyvalue, json`);
     const sinceText = input.str('since-time') ?? input.str('since');
-    const since = sinceText === undefined ? undefined : new Date(Number(parseSince(sinceText, Date.now(), input.has('since-time') ? '--since-time' : '--since') / 1_000_000n)).toISOString();
+    const since = sinceText === undefined ? undefined : rfc3339(new Date(Number(parseSince(sinceText, Date.now(), input.has('since-time') ? '--since-time' : '--since') / 1_000_000n)).toISOString());
     const tail = input.int('tail');
     const client = clientFor(ctx, input, loadStack(input));
     const query = {
