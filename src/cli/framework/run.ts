@@ -40,8 +40,8 @@ function checkArgs<C>(program: Program<C>, path: readonly string[], command: Com
   );
 }
 
-function unknownCommand<C>(program: Program<C>, word: string, group: Group<C> | undefined): never {
-  const where = group === undefined ? program.name : `${program.name} ${group.name}`;
+function unknownCommand<C>(program: Program<C>, word: string, group: Group<C> | undefined, path: readonly string[]): never {
+  const where = [program.name, ...path].join(' ');
   const why = group !== undefined && group.commands.length === 0 ? 'the group has no commands yet' : `see '${where} --help'`;
   throw invalidArgument('unknown_command', `"${word}" is not a ${where} command (${why})`);
 }
@@ -111,7 +111,7 @@ export async function parseCommandLine<C>(program: Program<C>, argv: readonly st
       }
     }
     const e = find(group?.commands ?? program.commands, token);
-    if (e === undefined) unknownCommand(program, token, group);
+    if (e === undefined) unknownCommand(program, token, group, path);
     entry = e;
     path.push(token);
     command = (await e.load()).default;
