@@ -17,6 +17,7 @@ import { after, before, test } from 'node:test';
 import { resolveGateway } from '../../../src/cli/berth/commands/fn/gateway.ts';
 import { saveAuth } from '../../../src/cli/berth/commands/fn/config.ts';
 import { formatLogEntry } from '../../../src/cli/berth/commands/fn/logs.ts';
+import { renderDescription } from '../../../src/cli/berth/commands/fn/query.ts';
 import { BERTH, runCommand, show, type CliResult } from '../../helpers/daemon.ts';
 
 interface Seen {
@@ -206,4 +207,35 @@ test('credentials: faas-cli\'s config for the gateway first, then berth\'s root;
   const r = await runCommand(BERTH, ['--root', join(dir, 'no-root'), 'fn', 'secret', 'list'], { env: env(), cwd: dir });
   assert.equal(r.code, 1, show(r));
   assert.match(r.stderr, /unauthorized access, run "berth fn login"/);
+});
+
+test('describe prints faas-cli\'s fields in aligned columns (its tabwriter: the widest label, one space, then " VALUE"), and the labels, environment, secrets, requests and limits a function has', () => {
+  const out = renderDescription(
+    {
+      name: 'fn1', image: 'fn1:latest', namespace: 'openfaas-fn', envProcess: 'cat', replicas: 2, availableReplicas: 1, invocationCount: 7,
+      labels: { b: '2', a: '1' }, annotations: null, envVars: { K: 'v' }, secrets: ['s1'], limits: { memory: '128Mi', cpu: '0.5' }, requests: null,
+    },
+    'http://127.0.0.1:8080',
+  );
+  assert.equal(
+    out,
+    [
+      'Name:                fn1',
+      'Status:              Ready',
+      'Replicas:            2',
+      'Available replicas:  1',
+      'Invocations:         7',
+      'Image:               fn1:latest',
+      'Function process:    cat',
+      'URL:                 http://127.0.0.1:8080/function/fn1',
+      'Async URL:           http://127.0.0.1:8080/async-function/fn1',
+      'Labels:              a : 1',
+      '                     b : 2',
+      'Environment:         K=v',
+      'Secrets:             s1',
+      'Limits:              memory: 128Mi, cpu: 0.5',
+      '',
+    ].join('\n'),
+  );
+  assert.match(renderDescription({ name: 'x', image: 'i', namespace: 'other' }, 'http://gw'), /^Status: +Not Ready$\n[\s\S]*^URL: +http:\/\/gw\/function\/x\.other$/m);
 });

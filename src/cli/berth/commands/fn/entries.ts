@@ -1,9 +1,11 @@
 /**
- * The `berth fn` group: faas-cli's verbs, one line each. A verb whose
- * module exports one command uses `one`; a module with several (query.ts,
- * build.ts, secret.ts) is picked from with `pick`. A new verb (`queue`,
- * `usage`) is one more line here; a verb with verbs of its own is a group
- * in FN_GROUPS (`secret`).
+ * The `berth fn` group: faas-cli's verbs, one line each. A module whose
+ * default export is its command loads with `() => import('./x.ts')`; a
+ * module with several (query.ts, build.ts, secret.ts) is picked from with
+ * `pick`. A new verb is one more line in FN_COMMANDS, e.g.
+ *   { name: 'usage', summary: '...', load: () => import('./usage.ts') },
+ * and a verb with verbs of its own (`queue list|replay`) one entry in
+ * FN_GROUPS, its commands picked from its module like `secret`'s.
  */
 import type { Command, Entry, Group } from '../../../framework/command.ts';
 import type { CommandContext } from '../../context.ts';

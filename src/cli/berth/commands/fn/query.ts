@@ -138,11 +138,8 @@ export function renderDescription(s: FunctionStatus, gateway: string): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   let out = '';
-  for (const [k, values] of rows) {
-    if (values.length === 0 && k !== 'Function process:') continue;
-    values.forEach((v, i) => (out += `${(i === 0 ? k : '').padEnd(width)} ${v}\n`));
-    if (values.length === 0) out += `${k.padEnd(width)} \n`;
-  }
+  // A field without values (no labels, no limits) is left out.
+  for (const [k, values] of rows) values.forEach((v, i) => (out += `${(i === 0 ? k : '').padEnd(width)} ${v}\n`));
   return out;
 }
 

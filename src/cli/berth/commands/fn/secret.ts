@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { errnoCode, internal, invalidArgument } from '../../../../errors.ts';
 import { defineCommand, type CommandContext } from '../../context.ts';
+import type { Command } from '../../../framework/command.ts';
 import type { Input } from '../../../framework/flags.ts';
 import { clientFor, GATEWAY_FLAG, NAMESPACE_FLAG } from './options.ts';
 
@@ -56,31 +57,24 @@ async function secretBody(ctx: CommandContext, name: string, input: Input<(typeo
   return { ...base, value };
 }
 
-export const create = defineCommand({
-  args: ['NAME'],
-  flags: VALUE_FLAGS,
-  async run(ctx, input) {
-    const name = checkName(input.args[0] ?? '');
-    const body = await secretBody(ctx, name, input);
-    ctx.out(`Creating secret: ${name}\n`);
-    const r = await clientFor(ctx, input, undefined).ok('POST', '/system/secrets', `secret "${name}": create`, { json: body });
-    ctx.out(`Created: ${r.status}\n`);
-    return 0;
-  },
-});
+/** create (POST, 201) and update (PUT, 200) take the same input. */
+function writeSecret(method: 'POST' | 'PUT', verb: 'Creating' | 'Updating', done: 'Created' | 'Updated'): Command<CommandContext> {
+  return defineCommand({
+    args: ['NAME'],
+    flags: VALUE_FLAGS,
+    async run(ctx, input) {
+      const name = checkName(input.args[0] ?? '');
+      const body = await secretBody(ctx, name, input);
+      ctx.out(`${verb} secret: ${name}\n`);
+      const r = await clientFor(ctx, input, undefined).ok(method, '/system/secrets', `secret "${name}": ${verb.toLowerCase().replace(/ing$/, 'e')}`, { json: body });
+      ctx.out(`${done}: ${r.status}\n`);
+      return 0;
+    },
+  });
+}
 
-export const update = defineCommand({
-  args: ['NAME'],
-  flags: VALUE_FLAGS,
-  async run(ctx, input) {
-    const name = checkName(input.args[0] ?? '');
-    const body = await secretBody(ctx, name, input);
-    ctx.out(`Updating secret: ${name}\n`);
-    const r = await clientFor(ctx, input, undefined).ok('PUT', '/system/secrets', `secret "${name}": update`, { json: body });
-    ctx.out(`Updated: ${r.status}\n`);
-    return 0;
-  },
-});
+export const create = writeSecret('POST', 'Creating', 'Created');
+export const update = writeSecret('PUT', 'Updating', 'Updated');
 
 export const list = defineCommand({
   args: [],
