@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { show, startDaemon, until, type CliOptions, type CliResult, type TestDaemon } from '../../helpers/daemon.ts';
 import { gatewayClient, importNodeBase, type GatewayClient } from '../../helpers/faas.ts';
+import { withRegistry } from '../../helpers/registry.ts';
 
 let d: TestDaemon;
 let gw: GatewayClient;
@@ -167,4 +168,15 @@ test('deploy from a stack file: environment_file relative to it, ${VAR} substitu
   assert.equal(((await gw.get('/system/function/envfn')) as { envVars: Record<string, string> }).envVars['ONLY'], 'two');
   await fnOk(['remove', '-f', 'envs/stack.yml']);
   assert.deepEqual(await gw.get('/system/functions'), []);
+});
+
+test('push: the built image to its registry (a loopback one here), then up deploys it by that name', async (t) => {
+  const reg = await withRegistry(t);
+  await fnOk(['new', 'pushed', '--lang', 'sh', '--prefix', reg.host, '--quiet']);
+  const up = await fnOk(['up', '-f', 'pushed.yml']);
+  assert.match(up, new RegExp(`Pushing: pushed \\[${reg.host.replace(/\./g, '\\.')}/pushed:latest\\]\\.`), up);
+  const r = await fetch(`http://${reg.host}/v2/pushed/manifests/latest`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+  assert.equal(r.status, 200, await r.text());
+  assert.equal(await fnOk(['invoke', 'pushed'], { input: 'pushed and deployed' }), 'pushed and deployed');
+  await fnOk(['remove', '-f', 'pushed.yml']);
 });
