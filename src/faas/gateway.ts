@@ -134,7 +134,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const { path, search } = splitUrl(req.url ?? '/');
     const fnMatch = /^\/function\/([^/]+)(\/.*)?$/.exec(path);
     if (fnMatch !== null) {
-      const name = decodeURIComponent(fnMatch[1] ?? '');
+      // `/function/NAME.NAMESPACE` (OpenFaaS's namespaced path; faas-cli invoke --namespace): names have no dots.
+      const [name = '', ns] = decodeURIComponent(fnMatch[1] ?? '').split('.', 2);
+      if (ns !== undefined && ns !== namespace) throw notFound('faas_function_not_found', `function "${name}" in namespace "${ns}": not found (only "${namespace}" exists)`);
       await invoke(proxy, name, fnMatch[2] ?? '', search, req, res);
       return;
     }

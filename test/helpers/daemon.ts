@@ -39,6 +39,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Killed (SIGKILL) past this; the result then has signal set (default 60 s). */
   timeoutMs?: number;
+  /** The command's working directory (default the test's). */
+  cwd?: string;
 }
 
 export interface TestDaemon {
@@ -75,7 +77,7 @@ export interface TestDaemon {
 export function runCommand(cmd: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // Its own process group: a timeout kills whatever it started too (a shell's children hold the pipes).
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, detached: true });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, detached: true, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
