@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
+import { Autoscaler } from './autoscaler.ts';
 import { AUTH_REALM, authorized, loadCredentials, type Credentials } from './auth.ts';
 import { DEFAULT_NAMESPACE } from './deployment.ts';
 import type { FaasLogger } from './log.ts';
@@ -90,6 +91,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const store = new FunctionStore(o.engine.containers.db);
   const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
+  const autoscaler = new Autoscaler({ store, replicas, load: scaler, namespace, logger: o.logger, cpuNs: (r) => r.cgroup?.cpuNs() });
   const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
@@ -161,6 +163,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
   } catch (err) {
     scaler.close();
+    autoscaler.close();
     replicas.close();
     agent.destroy();
     throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
@@ -174,6 +177,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     credentials,
     async close() {
       scaler.close();
+      autoscaler.close();
       replicas.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

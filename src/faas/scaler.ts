@@ -8,6 +8,7 @@
  */
 import type { FaasLogger } from './log.ts';
 import { initialReplicas } from './deployment.ts';
+import type { LoadSource } from './autoscaler.ts';
 import type { Replica, Replicas } from './replicas.ts';
 import type { FunctionStore } from './store.ts';
 import { ColdStart } from './trace.ts';
@@ -21,9 +22,10 @@ export interface ScalerOptions {
   tickMs?: number;
 }
 
-export class Scaler {
+export class Scaler implements LoadSource {
   private readonly lastUse = new Map<string, number>();
-  private readonly inflight = new Map<string, number>();
+  private readonly inflights = new Map<string, number>();
+  private readonly completions = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   private readonly o: ScalerOptions;
@@ -36,12 +38,21 @@ export class Scaler {
 
   /** Counts a request for `fn` as in flight until the function returned is called. */
   begin(fn: string): () => void {
-    this.inflight.set(fn, (this.inflight.get(fn) ?? 0) + 1);
+    this.inflights.set(fn, (this.inflights.get(fn) ?? 0) + 1);
     this.lastUse.set(fn, Date.now());
     return () => {
-      this.inflight.set(fn, (this.inflight.get(fn) ?? 1) - 1);
+      this.inflights.set(fn, (this.inflights.get(fn) ?? 1) - 1);
+      this.completions.set(fn, (this.completions.get(fn) ?? 0) + 1);
       this.lastUse.set(fn, Date.now());
     };
+  }
+
+  inflight(fn: string): number {
+    return this.inflights.get(fn) ?? 0;
+  }
+
+  completed(fn: string): number {
+    return this.completions.get(fn) ?? 0;
   }
 
   /** Marks a function as used now (deploy, update, scale): its idle time starts again. */
@@ -82,7 +93,7 @@ export class Scaler {
         this.lastUse.set(fn, now);
         continue;
       }
-      if ((this.inflight.get(fn) ?? 0) > 0 || now - last < idleMs) continue;
+      if (this.inflight(fn) > 0 || now - last < idleMs) continue;
       this.o.store.setReplicas(this.o.namespace, fn, 0);
       this.o.logger.info('function scaled to zero', { function: fn, idleMs: now - last });
       void this.o.replicas.reconcile(fn);
