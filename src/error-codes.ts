@@ -442,6 +442,9 @@ export const ERROR_CODES = {
   faas_replica_timeout: 'unavailable',
   faas_route_not_found: 'not_found',
   faas_scale_invalid: 'invalid_argument',
+  // functions: metering and usage (src/faas/routes/usage.ts, berth fn usage)
+  faas_query_invalid: 'invalid_argument',
+  faas_usage_failed: 'unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,6 +9,7 @@
 import { invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
 import { checkFunctionName, checkNamespace, initialReplicas, parseDeployment } from '../deployment.ts';
+import { limitsShown } from '../limits.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Replicas } from '../replicas.ts';
 import type { Scaler } from '../scaler.ts';
@@ -32,6 +33,7 @@ export function functionStatus(r: FunctionRecord, d: Pick<FunctionRouteDeps, 're
     replicas: r.replicas,
     availableReplicas: d.replicas.ready(r.spec.name),
     createdAt: r.createdAt,
+    ...limitsShown(r.spec),
   };
 }
 
