@@ -24,12 +24,8 @@ after(async () => {
   await d?.stop();
 });
 
-interface Status {
-  replicas: number;
-  availableReplicas: number;
-}
-
-const status = async (fn: string): Promise<Status> => (await gw.get(`/system/function/${fn}`)) as Status;
+/** The function's replicas wanted and ready, as FunctionStatus says. */
+const status = async (fn: string): Promise<{ replicas: number; availableReplicas: number }> => (await gw.get(`/system/function/${fn}`)) as { replicas: number; availableReplicas: number };
 
 async function replicaCount(fn: string): Promise<number> {
   const filters = JSON.stringify({ label: [`com.openfaas.function=${fn}`] });

@@ -15,26 +15,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, invalidArgument, unavailable } from '../../../../errors.ts';
 import { parseSince } from '../../../../faas/routes/usage.ts';
+import type { FunctionUsage } from '../../../../faas/usage-store.ts';
 import { bytesSize } from '../../../../go-units.ts';
 import { defineCommand } from '../../context.ts';
 import { tabwrite } from '../../format/tabwriter.ts';
-
-export interface FunctionUsageRow {
-  name: string;
-  namespace: string;
-  invocations: number;
-  failures: number;
-  durationSeconds: number;
-  cpuSeconds: number;
-  gbSeconds: number;
-  memoryPeakBytes: number;
-}
 
 export interface UsageReport {
   since: string;
   until: string;
   memoryBasis: string;
-  functions: FunctionUsageRow[];
+  functions: FunctionUsage[];
 }
 
 const DEFAULT_GATEWAY = 'http://127.0.0.1:8080';
@@ -49,7 +39,7 @@ export function checkUsageReport(v: unknown): UsageReport {
   if (typeof v !== 'object' || v === null) return bad('not a JSON object');
   const o = v as Record<string, unknown>;
   if (typeof o['since'] !== 'string' || typeof o['until'] !== 'string' || typeof o['memoryBasis'] !== 'string' || !Array.isArray(o['functions'])) return bad('since, until, memoryBasis or functions missing');
-  const functions = o['functions'].map((f: unknown, i): FunctionUsageRow => {
+  const functions = o['functions'].map((f: unknown, i): FunctionUsage => {
     const r = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
     const nums = ['invocations', 'failures', 'durationSeconds', 'cpuSeconds', 'gbSeconds', 'memoryPeakBytes'] as const;
     if (typeof r['name'] !== 'string' || typeof r['namespace'] !== 'string' || nums.some((k) => !isNum(r[k]))) return bad(`functions[${i}] is not a function's usage`);
