@@ -74,7 +74,13 @@ export class Autoscaler {
     this.windowMs = o.windowMs ?? 5_000;
     this.now = o.now ?? Date.now;
     if (o.tickMs !== 0) {
-      this.timer = setInterval(() => this.tick(), o.tickMs ?? 500);
+      this.timer = setInterval(() => {
+        try {
+          this.tick();
+        } catch (err) {
+          o.logger.warn('autoscaling round failed', { err });
+        }
+      }, o.tickMs ?? 500);
       this.timer.unref();
     }
   }

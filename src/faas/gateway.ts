@@ -97,7 +97,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
   const autoscaler = new Autoscaler({ store, replicas, load: scaler, namespace, logger: o.logger, cpuNs: (r) => r.cgroup?.cpuNs() });
   const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
-  const usage = new UsageStore(o.engine.containers.db, namespace);
+  const usage = new UsageStore(o.engine.containers.db, namespace, { onError: (err) => o.logger.warn('function usage not written (tried again in a second)', { err }) });
   const usageMetrics = new UsageMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, scaler.inflight(r.spec.name)] as const));
   const metering = new Metering({ store, namespace, metrics: usageMetrics, usage });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });

@@ -1,6 +1,7 @@
 /**
- * Metering every call that reaches a replica: its duration (as the gateway
- * sees it, rounded up to the millisecond), its CPU time and its peak
+ * Metering every call that reaches a replica: its duration (from the
+ * moment it is sent to the replica to the end of the answer, rounded up to
+ * the millisecond: a wait for a replica is not billed), its CPU time and its peak
  * memory, into the Prometheus metrics (usage-metrics.ts) and the durable
  * per-minute sums (usage-store.ts). How CPU and memory are attributed
  * depends on who can see the call:

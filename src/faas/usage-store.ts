@@ -53,6 +53,8 @@ export interface UsageStoreOptions {
   retentionMs?: number;
   /** How often sums go to disk (default 1 s; 0: only on flush()). */
   flushMs?: number;
+  /** A timed write that failed (it is tried again with the next). */
+  onError?: (err: unknown) => void;
   now?: () => number;
 }
 
@@ -64,28 +66,44 @@ export class UsageStore {
   private lastPrune = 0;
   private readonly db: DatabaseSync;
   private readonly namespace: string;
+  private readonly onError: ((err: unknown) => void) | undefined;
 
   constructor(db: DatabaseSync, namespace: string, o: UsageStoreOptions = {}) {
     this.db = db;
     this.namespace = namespace;
     this.retentionMs = o.retentionMs ?? DEFAULT_USAGE_RETENTION_MS;
     this.now = o.now ?? Date.now;
+    this.onError = o.onError;
     if (o.flushMs !== 0) {
-      this.timer = setInterval(() => this.flush(), o.flushMs ?? 1_000);
+      this.timer = setInterval(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          this.onError?.(err);
+        }
+      }, o.flushMs ?? 1_000);
       this.timer.unref();
     }
   }
 
   add(c: CallRecord): void {
-    const key = `${c.fn}\n${Math.floor(c.at / 60_000)}`;
-    let b = this.pending.get(key);
-    if (b === undefined) this.pending.set(key, (b = { invocations: 0, failures: 0, durationMs: 0, cpuUs: 0, gbSeconds: 0, peak: 0 }));
-    b.invocations++;
-    if (c.failed) b.failures++;
-    b.durationMs += c.durationMs;
-    b.cpuUs += c.cpuUs;
-    b.gbSeconds += c.gbSeconds;
-    b.peak = Math.max(b.peak, c.peakBytes ?? 0);
+    this.merge(`${c.fn}\n${Math.floor(c.at / 60_000)}`, {
+      invocations: 1, failures: c.failed ? 1 : 0, durationMs: c.durationMs, cpuUs: c.cpuUs, gbSeconds: c.gbSeconds, peak: c.peakBytes ?? 0,
+    });
+  }
+
+  private merge(key: string, add: Bucket): void {
+    const b = this.pending.get(key);
+    if (b === undefined) {
+      this.pending.set(key, { ...add });
+      return;
+    }
+    b.invocations += add.invocations;
+    b.failures += add.failures;
+    b.durationMs += add.durationMs;
+    b.cpuUs += add.cpuUs;
+    b.gbSeconds += add.gbSeconds;
+    b.peak = Math.max(b.peak, add.peak);
   }
 
   /** Writes what is summed so far (and deletes minutes past the retention, hourly). */
@@ -93,20 +111,26 @@ export class UsageStore {
     if (this.pending.size > 0) {
       const batch = this.pending;
       this.pending = new Map();
-      const upsert = this.db.prepare(
-        `INSERT INTO engine_function_usage (namespace, name, minute, invocations, failures, duration_ms, cpu_us, gb_seconds, memory_peak_bytes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (namespace, name, minute) DO UPDATE SET
-           invocations = invocations + excluded.invocations, failures = failures + excluded.failures,
-           duration_ms = duration_ms + excluded.duration_ms, cpu_us = cpu_us + excluded.cpu_us,
-           gb_seconds = gb_seconds + excluded.gb_seconds, memory_peak_bytes = max(memory_peak_bytes, excluded.memory_peak_bytes)`,
-      );
-      inTransaction(this.db, () => {
-        for (const [key, b] of batch) {
-          const [fn = '', minute = '0'] = key.split('\n');
-          upsert.run(this.namespace, fn, Number(minute), b.invocations, b.failures, Math.round(b.durationMs), Math.round(b.cpuUs), b.gbSeconds, b.peak);
-        }
-      });
+      try {
+        const upsert = this.db.prepare(
+          `INSERT INTO engine_function_usage (namespace, name, minute, invocations, failures, duration_ms, cpu_us, gb_seconds, memory_peak_bytes)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (namespace, name, minute) DO UPDATE SET
+             invocations = invocations + excluded.invocations, failures = failures + excluded.failures,
+             duration_ms = duration_ms + excluded.duration_ms, cpu_us = cpu_us + excluded.cpu_us,
+             gb_seconds = gb_seconds + excluded.gb_seconds, memory_peak_bytes = max(memory_peak_bytes, excluded.memory_peak_bytes)`,
+        );
+        inTransaction(this.db, () => {
+          for (const [key, b] of batch) {
+            const [fn = '', minute = '0'] = key.split('\n');
+            upsert.run(this.namespace, fn, Number(minute), b.invocations, b.failures, Math.round(b.durationMs), Math.round(b.cpuUs), b.gbSeconds, b.peak);
+          }
+        });
+      } catch (err) {
+        // Nothing was written (one transaction): the sums wait for the next write.
+        for (const [key, b] of batch) this.merge(key, b);
+        throw err;
+      }
     }
     const now = this.now();
     if (now - this.lastPrune >= 3600_000) {
@@ -137,8 +161,13 @@ export class UsageStore {
     }));
   }
 
+  /** The last write; one that fails is reported (onError), not thrown, so that closing goes on. */
   close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
-    this.flush();
+    try {
+      this.flush();
+    } catch (err) {
+      this.onError?.(err);
+    }
   }
 }

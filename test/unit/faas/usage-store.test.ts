@@ -74,3 +74,15 @@ test('since: RFC 3339, Unix seconds or a duration back from now; anything else r
   assert.equal(body.functions[0]?.invocations, 1);
   assert.match(body.memoryBasis, /memory limit/);
 });
+
+test('a write that fails loses nothing: the sums wait for the next one', (t) => {
+  const db = openEngineDatabase(join(tempDir(t, 'faas-usage-'), 'berth.db'));
+  t.after(() => db.close());
+  const store = new UsageStore(db, 'openfaas-fn', { flushMs: 0, now: () => T });
+  store.add(callAt('a', T));
+  db.exec('ALTER TABLE engine_function_usage RENAME TO moved_away');
+  assert.throws(() => store.flush(), /engine_function_usage/);
+  db.exec('ALTER TABLE moved_away RENAME TO engine_function_usage');
+  store.add(callAt('a', T + 1_000));
+  assert.equal(store.query(0)[0]?.invocations, 2);
+});
