@@ -470,6 +470,9 @@ export const ERROR_CODES = {
   fn_template_invalid: 'invalid_argument',
   fn_template_not_found: 'not_found',
   fn_template_remote: 'failed_precondition',
+  // functions: metering and usage (src/faas/routes/usage.ts, berth fn usage)
+  faas_query_invalid: 'invalid_argument',
+  faas_usage_failed: 'unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,7 @@
 import { parseDuration } from '../image/build/duration.ts';
 import { invalidArgument } from '../errors.ts';
 import { isObject } from '../json-object.ts';
+import { autoscalingOf } from './autoscale-labels.ts';
 
 export const DEFAULT_NAMESPACE = 'openfaas-fn';
 
@@ -185,6 +186,8 @@ export function parseDeployment(body: unknown): FunctionSpec {
   const labels = stringMap('labels', body['labels'], undefined);
   const limits = resources('limits', body['limits']);
   const requests = resources('requests', body['requests']);
+  const scaling = scalingOf(labels);
+  autoscalingOf(labels, scaling.min, scaling.max);
   return {
     name,
     namespace,
@@ -197,7 +200,7 @@ export function parseDeployment(body: unknown): FunctionSpec {
     ...(limits === undefined ? {} : { limits }),
     ...(requests === undefined ? {} : { requests }),
     readOnlyRootFilesystem: readOnly,
-    scaling: scalingOf(labels),
+    scaling,
   };
 }
 

@@ -15,6 +15,11 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
+import { Autoscaler } from './autoscaler.ts';
+import { Metering } from './metering.ts';
+import { usageRoutes } from './routes/usage.ts';
+import { UsageMetrics } from './usage-metrics.ts';
+import { UsageStore } from './usage-store.ts';
 import { AUTH_REALM, authorized, loadCredentials, type Credentials } from './auth.ts';
 import { DEFAULT_NAMESPACE } from './deployment.ts';
 import type { FaasLogger } from './log.ts';
@@ -124,10 +129,20 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
   o.metrics.collect('gateway_log_follows', 'Log follows (/system/logs?follow=true) in progress', () => logs.following);
+  const autoscaler = new Autoscaler({ store, replicas, load: scaler, namespace, logger: o.logger, cpuNs: (r) => r.cgroup?.cpuNs() });
   const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
+  const usage = new UsageStore(o.engine.containers.db, namespace, { onError: (err) => o.logger.warn('function usage not written (tried again in a second)', { err }) });
+  const usageMetrics = new UsageMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, scaler.inflight(r.spec.name)] as const));
+  const metering = new Metering({ store, namespace, metrics: usageMetrics, usage });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
-  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }), ...logRoutes({ store, logs }), ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) })];
+  const proxy: ProxyDeps = { scaler, metrics, metering, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
+  const routes: GatewayRoute[] = [
+    ...systemRoutes(),
+    ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }),
+    ...logRoutes({ store, logs }),
+    ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) }),
+    ...usageRoutes(usage),
+  ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -200,6 +215,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
   } catch (err) {
     scaler.close();
+    autoscaler.close();
+    usage.close();
     replicas.close();
     agent.destroy();
     throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
@@ -213,6 +230,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     credentials,
     async close() {
       scaler.close();
+      autoscaler.close();
       replicas.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -220,6 +238,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       t.unref();
       await closed;
       clearTimeout(t);
+      usage.close();
       agent.destroy();
     },
   };

@@ -28,6 +28,7 @@ import { LABEL_FUNCTION } from './deployment.ts';
 import { LABEL_REVISION, LABEL_WATCHDOG, REPLICA_PORT, replicaOptions, runsWatchdog } from './replica-options.ts';
 import type { FunctionRecord, FunctionStore } from './store.ts';
 import type { ColdStart } from './trace.ts';
+import { ReplicaCgroup } from './cgroup-usage.ts';
 
 export type ReplicaState = 'starting' | 'ready' | 'draining' | 'gone';
 
@@ -43,6 +44,8 @@ export interface Replica {
   readonly watchdog: boolean;
   state: ReplicaState;
   inflight: number;
+  /** Its cgroup, for metering and CPU-based autoscaling (once it is ready, when the runtime kept its paths). */
+  cgroup?: ReplicaCgroup | undefined;
 }
 
 export interface ReplicaOptions {
@@ -193,6 +196,7 @@ export class Replicas {
 
   private drop(r: Replica): void {
     r.state = 'gone';
+    r.cgroup?.close();
     const set = (this.sets.get(r.fn) ?? []).filter((x) => x !== r);
     if (set.length === 0) this.sets.delete(r.fn);
     else this.sets.set(r.fn, set);
@@ -267,6 +271,8 @@ export class Replicas {
     const ipv4 = this.o.engine.view(r.id).sandbox?.endpoints[0]?.ipv4;
     if (ipv4 === undefined) throw unavailable('faas_replica_no_address', `function "${r.fn}": replica ${r.name} has no address on the default network`);
     r.address = addressOf(ipv4);
+    // Looked up while the replica starts, so that it costs the cold start nothing.
+    const cgroup = this.o.engine.runtimeRecord(r.id).then((rec) => (rec.cgroup === undefined ? undefined : new ReplicaCgroup(rec.cgroup)), () => undefined);
     for (;;) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
       if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000) : canConnect(r.address, r.port, 1_000))) break;
@@ -275,6 +281,8 @@ export class Replicas {
       }
       await delay(10);
     }
+    r.cgroup = await cgroup;
+    if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
     r.state = 'ready';
     this.changes.emit(r.fn);
   }
