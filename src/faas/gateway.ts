@@ -9,6 +9,7 @@
  *   /healthz, /metrics                     open
  *   /system/*                              basic auth (src/faas/auth.ts)
  *   /function/{name}[/path]                open, proxied (src/faas/proxy.ts)
+ *   /async-function/{name}[/path]          open, queued (src/faas/queue/)
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +27,11 @@ import { systemRoutes } from './routes/system.ts';
 import type { GatewayReply, GatewayRoute } from './routes/types.ts';
 import { Scaler } from './scaler.ts';
 import { FunctionStore } from './store.ts';
+import { acceptAsync } from './queue/accept.ts';
+import { QueueMetrics } from './queue/metrics.ts';
+import { asyncCallRoutes } from './queue/routes.ts';
+import { CallStore } from './queue/store.ts';
+import { AsyncQueue, DEFAULT_ASYNC, type AsyncQueueOptions } from './queue/worker.ts';
 
 export const DEFAULT_GATEWAY = '127.0.0.1:8080';
 
@@ -42,6 +48,8 @@ export interface GatewayOptions {
   coldStartWaitMs?: number;
   readyTimeoutMs?: number;
   scaleTickMs?: number;
+  /** The async queue's limits (berthd --async-*); defaults in src/faas/queue/worker.ts. */
+  async?: Partial<AsyncQueueOptions>;
 }
 
 export interface Gateway {
@@ -93,7 +101,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
-  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics })];
+  const calls = new CallStore(o.engine.containers.db);
+  const queueMetrics = new QueueMetrics(namespace, o.metrics, calls);
+  const queue = new AsyncQueue({ calls, functions: store, namespace, logger: o.logger, metrics: queueMetrics, options: { ...DEFAULT_ASYNC, ...o.async } });
+  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics }), ...asyncCallRoutes({ calls, queue })];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -102,6 +113,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     if (fnMatch !== null) {
       const name = decodeURIComponent(fnMatch[1] ?? '');
       await invoke(proxy, name, fnMatch[2] ?? '', search, req, res);
+      return;
+    }
+    const asyncMatch = /^\/async-function\/([^/]+)(\/.*)?$/.exec(path);
+    if (asyncMatch !== null) {
+      await acceptAsync({ calls, functions: store, namespace, queue, metrics: queueMetrics }, decodeURIComponent(asyncMatch[1] ?? ''), asyncMatch[2] ?? '', search, req, res);
       return;
     }
     if (method === 'GET' && path === '/metrics') {
@@ -169,10 +185,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   o.logger.info('gateway listening', { host: address.address, port: address.port, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
   // Replicas a previous berthd left are adopted once the gateway takes requests.
   void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
+  // Queued calls go through this gateway's own /function/ path (a wildcard address is reached on loopback).
+  queue.start({ host: address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address, port: address.port });
   return {
     address,
     credentials,
     async close() {
+      await queue.close();
       scaler.close();
       replicas.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
