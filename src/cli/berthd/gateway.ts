@@ -38,7 +38,7 @@ export function asyncOptions(given: { maxInflight?: string | undefined; perFunct
 /** berthd's --gateway: ADDR:PORT, or off; the default when not given. */
 export function gatewayOption(raw: string | undefined, async: Partial<AsyncQueueOptions> = {}): GatewayFlag | undefined {
   if (raw === 'off') return undefined;
-  return { ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY), required: raw !== undefined, async };
+  return { ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY), required: raw !== undefined, ...(Object.keys(async).length === 0 ? {} : { async }) };
 }
 
 export async function startDaemonGateway(engine: Engine, root: string, flag: GatewayFlag, logger: Logger): Promise<Gateway | undefined> {
