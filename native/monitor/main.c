@@ -17,7 +17,8 @@
  * execs `EXECUTOR 4 5` (the caller's sync socket and plan) instead, reports
  * `pid EXECUTOR MONITOR` then its `exit C`/`signal N`, and takes the
  * container's pid as `pid N` on RUN/ctl (`abort`, or no child and no pid:
- * it quits, writing no exit). It stays:
+ * it quits, writing no exit); an exec's executor (berthd's exec) is run the
+ * same way, and takes its --attach-fd client on fd 6. It stays:
  * it writes the output to the log (log.c), serves attach on RUN/attach
  * (mode 0600; output framed as Docker's multiplexed stream, or raw with a
  * terminal; what a client sends goes to the container's stdin; --attach-fd
@@ -112,7 +113,7 @@ static void parse(int argc, char **argv)
 		default: exit(2);
 		}
 	}
-	int bad_mode = executor ? runtime || bundle || exec_process || attach_fd >= 0 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0
+	int bad_mode = executor ? runtime || bundle || exec_process || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0
 				: !runtime || !root || !bundle == !exec_process;
 	if (bad_mode || !id || !run_dir || (lo.path && (!lo.max_size || !lo.max_files || !lo.line_max)) ||
 	    report_fd < 0 || optind != argc || fcntl(report_fd, F_GETFD) < 0 || (attach_fd >= 0 && fcntl(attach_fd, F_GETFD) < 0)) {
@@ -374,10 +375,12 @@ int main(int argc, char **argv)
 	if (report_fd > 3 && dup2(report_fd, 3) < 0)
 		die("dup2");
 	report_fd = 3;
-	/* The caller's client, if any, goes to 4, blocking: its sends wait for the caller instead of dropping it. */
-	if (attach_fd >= 0 && (dup2(attach_fd, 4) < 0 || fcntl(4, F_SETFL, 0) < 0 || fcntl(4, F_SETFD, FD_CLOEXEC) < 0))
+	/* The caller's client, if any, goes to 4 (6 with --executor: 4 and 5 are the executor's), blocking:
+	 * its sends wait for the caller instead of dropping it. */
+	int held_fd = executor ? 6 : 4;
+	if (attach_fd >= 0 && (dup2(attach_fd, held_fd) < 0 || fcntl(held_fd, F_SETFL, 0) < 0 || fcntl(held_fd, F_SETFD, FD_CLOEXEC) < 0))
 		die("--attach-fd");
-	close_range(executor ? 6 : attach_fd >= 0 ? 5 : 4, ~0U, 0);
+	close_range(held_fd + (attach_fd >= 0), ~0U, 0);
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 	detach();
@@ -392,7 +395,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i] = -1;
 	if (attach_fd >= 0) {
-		clients[0] = 4;
+		clients[0] = held_fd;
 		held = 1;
 	}
 	int attach = listen_unix(in_run("attach"));

@@ -1,7 +1,11 @@
 /**
  * A running busybox container, started the way the engine starts one
  * (berth-monitor's create, then the runtime's start), with an ExecSessions
- * of its own: for the exec and health check tests. Root only.
+ * of its own: for the exec and health check tests. Its execs take the
+ * engine's default road (the runtime library's exec in this process, the
+ * executor exec'd by the exec's monitor) unless `runtimeCommand` asks for
+ * the one of another OCI runtime (the monitor runs `berth-runtime exec`).
+ * Root only.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +15,8 @@ import { ExecSessions, type ExecContainer } from '../../src/engine/exec/sessions
 import { readExit } from '../../src/engine/monitor/exit-file.ts';
 import { startMonitor } from '../../src/engine/monitor/spawn.ts';
 import { alive } from './monitors.ts';
-import { makeBundle, onCleanup, RUNTIME_BIN, RuntimeFixture, tempDir, waitFor } from './runtime.ts';
+import { runtimeContext } from '../../src/runtime/lifecycle/context.ts';
+import { type BundleOptions, makeBundle, onCleanup, RUNTIME_BIN, RuntimeFixture, tempDir, waitFor } from './runtime.ts';
 
 export interface RunningContainer {
   ctx: ExecContainer;
@@ -25,9 +30,9 @@ export interface RunningContainer {
 let counter = 0;
 
 /** The id is 64 hex digits, as the engine's, so it can also key engine records. */
-export async function runningContainer(t: TestContext, name: string): Promise<RunningContainer> {
+export async function runningContainer(t: TestContext, name: string, o: { runtimeCommand?: boolean; bundle?: BundleOptions } = {}): Promise<RunningContainer> {
   const rt = new RuntimeFixture(t);
-  const bundle = makeBundle(t, { args: ['sleep', '1000'] });
+  const bundle = makeBundle(t, { args: ['sleep', '1000'], ...o.bundle });
   // Short: RUNROOT/exec/<64 hex>/console.sock must fit in a socket address (107 bytes).
   const runRoot = tempDir(t, 'bx-');
   const id = rt.track(`${process.pid.toString(16).padStart(8, '0')}${Date.now().toString(16).padStart(16, '0')}${(counter++).toString(16).padStart(8, '0')}`.padEnd(64, '0'));
@@ -47,6 +52,7 @@ export async function runningContainer(t: TestContext, name: string): Promise<Ru
   const ctx: ExecContainer = {
     id, name, runtime: RUNTIME_BIN, runtimeRoot: rt.root, configPath: join(bundle.dir, 'config.json'), rootfs: bundle.rootfs,
     state: () => state,
+    ...(o.runtimeCommand === true ? {} : { runtimeContext: () => Promise.resolve(runtimeContext(rt.root)) }),
   };
   const execs = new ExecSessions({ runRoot });
   onCleanup(t, () => execs.close());

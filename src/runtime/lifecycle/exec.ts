@@ -14,6 +14,7 @@ import type { RuntimeContext } from './context.ts';
 import { writePidFile } from './create.ts';
 import { compileSeccompFor, listenerState } from './seccomp.ts';
 import { containerStatus, specState } from './status.ts';
+import { isAlive } from '../state/proc.ts';
 
 export interface ExecOptions {
   consoleSocket?: string | undefined;
@@ -21,6 +22,8 @@ export interface ExecOptions {
   pidFile?: string | undefined;
   preserveFds?: number;
   stdio?: readonly [StdioEntry, StdioEntry, StdioEntry] | 'inherit';
+  /** The new process's pid, as soon as the executor forked it (before it can run anything of its own). */
+  onPid?: (pid: number) => void;
 }
 
 export interface Executed {
@@ -133,8 +136,12 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
     preserveFds: options.preserveFds ?? 0,
     onPid: (p) => {
       pid = p;
+      options.onPid?.(p);
     },
     onSync: async (tag) => {
+      // The namespaces were joined by /proc/PID/ns paths: the first process still being the one recorded
+      // now, as it was at the check above, means those paths were its own all along, not a recycled pid's.
+      if (tag === SYNC_CREATED && !isAlive(record.pid, record.pidStartTime)) throw notRunning(id, 'stopped');
       if (tag === SYNC_CREATED && cgroup) await cgroup.addProcess(pid);
       return seccomp?.notify ? ['', '', listenerState(seccomp, pid, specState(record, status))] : [];
     },

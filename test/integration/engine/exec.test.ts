@@ -31,6 +31,17 @@ function collect(started: ExecStarted, terminal = false): Output {
   return out;
 }
 
+/** The monitors running an exec under this run root. */
+function monitorsOf(runRoot: string): number[] {
+  return monitorPids().filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${runRoot}/exec/`);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The exec's run directory is gone and its monitor exited. */
 async function leftNothing(r: RunningContainer, started: ExecStarted, execId: string): Promise<void> {
   await started.exited;
@@ -128,8 +139,27 @@ test('bad exec configs are refused with the field named', async (t) => {
   assert.throws(() => r.execs.inspectExec('0'.repeat(64)), (err) => isBerthError(err, 'exec_not_found'));
 });
 
-test('a command that cannot run fails the start with the runtime\'s message, and inspect says 126', async (t) => {
+test('a program the container does not have fails the start naming it, and inspect says 127; one it cannot run, 126 (dockerd\'s codes)', async (t) => {
   const r = await runningContainer(t, 'missing');
+  for (const [cmd, code, exit, why] of [
+    ['/no/such/program', 'exec_program_not_found', 127, /container "missing": cannot exec "\/no\/such\/program": program "\/no\/such\/program": no such file or directory/],
+    ['no-such-program', 'exec_program_not_found', 127, /cannot exec "no-such-program": executable file "no-such-program" not found in \$PATH/],
+    ['/etc/passwd', 'exec_program_not_runnable', 126, /cannot exec "\/etc\/passwd": .*permission denied/],
+  ] as const) {
+    const id = r.execs.createExec(r.ctx, { Cmd: [cmd] });
+    await assert.rejects(r.execs.startExec(id), (err: Error) => {
+      assert.ok(isBerthError(err, code), err.message);
+      assert.match(err.message, why);
+      return true;
+    });
+    assert.equal(r.execs.inspectExec(id).ExitCode, exit, cmd);
+    assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  }
+  await waitFor('the failed execs\' monitors to exit', () => (monitorsOf(r.runRoot).length === 0 ? true : undefined));
+});
+
+test('with another OCI runtime (its exec command under the monitor), a command that cannot run fails the start with the runtime\'s message, and inspect says 126', async (t) => {
+  const r = await runningContainer(t, 'missing-cmd', { runtimeCommand: true });
   const id = r.execs.createExec(r.ctx, { Cmd: ['/no/such/program'] });
   await assert.rejects(r.execs.startExec(id), (err: Error) => {
     assert.ok(isBerthError(err, 'runtime_exec_failed'), err.message);
@@ -138,6 +168,14 @@ test('a command that cannot run fails the start with the runtime\'s message, and
   });
   assert.equal(r.execs.inspectExec(id).ExitCode, 126);
   assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  // And it runs what it can, with its output and code.
+  const ok = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'echo via-runtime; exit 4'], AttachStdout: true });
+  const started = await r.execs.startExec(ok);
+  const out = collect(started);
+  assert.equal(await started.exited, 4);
+  await out.attached.closed;
+  assert.equal(out.stdout, 'via-runtime\n');
+  await leftNothing(r, started, ok);
 });
 
 test('-t gives the process a terminal, and resize reaches it', async (t) => {
