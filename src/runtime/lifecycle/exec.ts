@@ -64,7 +64,7 @@ export async function readProcessFile(file: string): Promise<Process> {
 /**
  * What a new process leaves out it takes from the container's, as runc does:
  * capabilities (without any it would keep the runtime's full set), the
- * no_new_privs flag, rlimits and the security labels. It never gets more
+ * no_new_privs flag, rlimits, oom_score_adj and the security labels. It never gets more
  * than the container was given.
  */
 export function withContainerDefaults(p: Process, container: Process | undefined): Process {
@@ -72,6 +72,7 @@ export function withContainerDefaults(p: Process, container: Process | undefined
   if (out.capabilities === undefined && container?.capabilities !== undefined) out.capabilities = structuredClone(container.capabilities);
   if (out.noNewPrivileges === undefined && container?.noNewPrivileges !== undefined) out.noNewPrivileges = container.noNewPrivileges;
   if (out.rlimits === undefined && container?.rlimits !== undefined) out.rlimits = structuredClone(container.rlimits);
+  if (out.oomScoreAdj === undefined && container?.oomScoreAdj !== undefined) out.oomScoreAdj = container.oomScoreAdj;
   if (!out.apparmorProfile && container?.apparmorProfile) out.apparmorProfile = container.apparmorProfile;
   if (!out.selinuxLabel && container?.selinuxLabel) out.selinuxLabel = container.selinuxLabel;
   return out;
