@@ -11,7 +11,8 @@
  *      of 100 bytes), median of --runs; the bytes each returns are printed
  *      too (berth keeps 3 × 10 MiB of a container's log);
  *   5. exec round-trip: `docker exec ID true` into a running container,
- *      median of --runs.
+ *      median of --runs; then each side's own command line, `berth exec`
+ *      against `podman exec` (on the service's roots).
  *
  * The two daemons alternate which goes first in each round, so drift hits
  * both alike; each container runs on the daemon's default network, as a
@@ -30,7 +31,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
+import { BERTH, startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
 import { startPodmanService, type PodmanService } from '../test/helpers/podman-service.ts';
 import { median, now } from './stats.ts';
 
@@ -128,6 +129,8 @@ interface Results {
   ps?: Pair & { containers: number };
   logs?: Pair & { writtenBytes: number; berthBytes: number; podmanBytes: number };
   exec?: Pair;
+  /** `berth exec` against berthd, `podman exec` (its own CLI) on the service's roots. */
+  execCli?: Pair;
 }
 
 const pair = (x: Record<Name, number[]>): Pair => ({ berthMs: median(x.berth), podmanMs: median(x.podman) });
@@ -184,13 +187,27 @@ function partLogs(sides: readonly Side[]): Pair & { writtenBytes: number; berthB
   return { writtenBytes, berthBytes, podmanBytes, ...logs };
 }
 
-function partExec(sides: readonly Side[]): Pair {
-  log(`docker exec ID true: ${runs} interleaved runs`);
+/** Milliseconds of one command line of the side's own (`berth exec` against berthd, `podman exec` on the service's roots). */
+function timedCli(s: Side, argv: readonly string[]): number {
+  const t0 = now();
+  if (s.name === 'podman') {
+    podman!.podman(argv);
+    return now() - t0;
+  }
+  const r = spawnSync(BERTH, ['--root', berthd!.root, '--run-root', berthd!.runRoot, '--socket', berthd!.socket, ...argv], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  const ms = now() - t0;
+  if (r.status !== 0) throw new Error(`berth ${argv.join(' ')}: exit ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+  return ms;
+}
+
+function partExec(sides: readonly Side[]): { docker: Pair; cli: Pair } {
+  log(`docker exec ID true, then berth exec / podman exec ID true: ${runs} interleaved runs each`);
   const execIds: Record<Name, string> = { berth: '', podman: '' };
   for (const s of sides) execIds[s.name] = docker(s, ['run', '-d', 'busybox', 'sleep', '600']).trim();
   const exec = pair(interleaved(sides, runs, (s) => timed(s, ['exec', execIds[s.name], 'true'])));
+  const cli = pair(interleaved(sides, runs, (s) => timedCli(s, ['exec', execIds[s.name], 'true'])));
   for (const s of sides) docker(s, ['rm', '--force', execIds[s.name]]);
-  return exec;
+  return { docker: exec, cli };
 }
 
 async function main(): Promise<Results> {
@@ -214,7 +231,7 @@ async function main(): Promise<Results> {
     ...(wanted('sequential') ? { sequential: partSequential(sides) } : {}),
     ...(wanted('ps') ? { ps: partPs(sides) } : {}),
     ...(wanted('logs') ? { logs: partLogs(sides) } : {}),
-    ...(wanted('exec') ? { exec: partExec(sides) } : {}),
+    ...(wanted('exec') ? ((e) => ({ exec: e.docker, execCli: e.cli }))(partExec(sides)) : {}),
     load: { before, after: loadavg() },
   };
 }
@@ -235,6 +252,7 @@ function print(r: Results): void {
     rows.push(['  per MB returned', `${(r.logs.berthMs / (r.logs.berthBytes / 1e6)).toFixed(2)} ms`, `${(r.logs.podmanMs / (r.logs.podmanBytes / 1e6)).toFixed(2)} ms`, ((r.logs.berthMs / r.logs.berthBytes) / (r.logs.podmanMs / r.logs.podmanBytes)).toFixed(2)]);
   }
   if (r.exec) rows.push(['docker exec ID true (median)', ms(r.exec.berthMs), ms(r.exec.podmanMs), ratio(r.exec, GOALS.exec)]);
+  if (r.execCli) rows.push(['berth exec / podman exec ID true (median)', ms(r.execCli.berthMs), ms(r.execCli.podmanMs), ratio(r.execCli, GOALS.exec)]);
   const widths = [0, 1, 2].map((k) => Math.max(...rows.map((row) => row[k]!.length)));
   const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   console.log(`docker CLI against berthd and podman system service; medians of ${r.runs} interleaved runs; load ${load(r.load.before)} → ${load(r.load.after)}`);

@@ -32,6 +32,7 @@ import { parseConsoleSize, parseExecConfig, type ExecConfig } from './config.ts'
 import { startExecutorExec, startFailureCode } from './executor-start.ts';
 import { execProcess } from './process.ts';
 import { waitExit, type ExitWait } from './wait-exit.ts';
+import { mark } from '../../trace.ts';
 
 export interface ExecContainer {
   /** 64 hex digits. */
@@ -205,6 +206,7 @@ export class ExecSessions {
     const state = c.state();
     if (state !== 'running') throw notRunning(c, state);
     s.status = 'starting';
+    mark(`exec ${id.slice(0, 12)}: starting`);
     const consoleSize = parseConsoleSize(options.consoleSize) ?? s.config.ConsoleSize;
     const config: ExecConfig = { ...s.config, ...(consoleSize === undefined ? {} : { ConsoleSize: consoleSize }) };
     const detach = options.detach === true;
@@ -231,6 +233,7 @@ export class ExecSessions {
       }
       s.pid = started.pid;
       s.status = 'running';
+      mark(`exec ${id.slice(0, 12)}: running`);
       s.wait = waitExit(s.runDir);
       s.exited = s.wait.exited.then(exitCodeOf, () => null).then((code) => this.finish(s, code));
       return { pid: started.pid, monitorPid: started.monitorPid, ...(started.socket === undefined ? {} : { socket: started.socket }), exited: s.exited };
@@ -248,6 +251,7 @@ export class ExecSessions {
   /** Records the exit once and removes the run directory (and RUNROOT/exec when it empties). */
   private finish(s: Session, code: number | null): number | null {
     if (s.status === 'exited') return s.exitCode;
+    mark(`exec ${s.id.slice(0, 12)}: exit recorded`);
     s.status = 'exited';
     s.exitCode = code;
     s.wait?.cancel();

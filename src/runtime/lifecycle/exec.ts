@@ -15,6 +15,7 @@ import { writePidFile } from './create.ts';
 import { compileSeccompFor, listenerState } from './seccomp.ts';
 import { containerStatus, specState } from './status.ts';
 import { isAlive } from '../state/proc.ts';
+import { mark } from '../../trace.ts';
 
 export interface ExecOptions {
   consoleSocket?: string | undefined;
@@ -112,6 +113,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
   const status = await containerStatus(ctx, record);
   if (status !== 'running' && status !== 'created') throw notRunning(id, status);
   if (lostNamespaces(record.pid)) throw notRunning(id, 'stopped');
+  mark('exec: status known');
   checkProcess(given, 'process');
   const process = withContainerDefaults(given, record.config.process);
   const detach = options.detach ?? false;
@@ -130,6 +132,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
     throw invalidArgument('console_socket_required', 'exec: --tty with --detach needs --console-socket');
   }
   const cgroup = record.cgroup ? cgroupFromPaths(ctx, record.cgroup) : undefined;
+  mark('exec: plan compiled');
   let pid = 0;
   const execution = await runExecutor(ctx.host, {
     plan,
@@ -144,6 +147,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
       // now, as it was at the check above, means those paths were its own all along, not a recycled pid's.
       if (tag === SYNC_CREATED && !isAlive(record.pid, record.pidStartTime)) throw notRunning(id, 'stopped');
       if (tag === SYNC_CREATED && cgroup) await cgroup.addProcess(pid);
+      mark(`exec: sync ${tag} answered`);
       return seccomp?.notify ? ['', '', listenerState(seccomp, pid, specState(record, status))] : [];
     },
   });
@@ -154,6 +158,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
     if (err instanceof ExecutorFailure && lostNamespaces(record.pid)) throw notRunning(id, 'stopped', err);
     throw err;
   }
+  mark('exec: ready');
   if (options.pidFile) writePidFile(options.pidFile, pid);
   return { pid, execution };
 }
