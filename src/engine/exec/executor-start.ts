@@ -60,7 +60,7 @@ export async function startExecutorExec(ctx: RuntimeContext, o: ExecutorExecOpti
   const terminal = proc.terminal === true;
   const host = monitorHost(
     {
-      id: o.id, runDir: o.runDir, executor: o.executor, stdin: o.stdin, stdinOnce: true, terminal, attach: o.attach,
+      id: o.id, runDir: o.runDir, executor: o.executor, stdin: o.stdin, stdinOnce: true, terminal, attach: o.attach, noSync: true,
       ...(o.monitor === undefined ? {} : { monitor: o.monitor }),
     },
     ctx.host,

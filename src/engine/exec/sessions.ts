@@ -228,7 +228,7 @@ export class ExecSessions {
         started = await startMonitor({
           runtime: c.runtime, root: c.runtimeRoot, id: c.id, runDir: s.runDir,
           exec: { processFile, attach: !detach },
-          stdin, stdinOnce: true, terminal: config.Tty, ...monitor,
+          stdin, stdinOnce: true, terminal: config.Tty, noSync: true, ...monitor,
         });
       }
       s.pid = started.pid;

@@ -30,6 +30,8 @@ interface MonitoredOptions {
   terminal?: boolean;
   /** Defaults to build/berth-monitor. */
   monitor?: string;
+  /** The exit file without fsync (--no-sync): an exec's, which nobody reads after a crash. */
+  noSync?: boolean;
 }
 
 interface CommonOptions extends MonitoredOptions {
@@ -96,7 +98,7 @@ export function monitorArgs(o: MonitorOptions | ExecMonitorOptions | ExecutorMon
       '--log', o.log.path, '--log-max-size', String(o.log.maxSize), '--log-max-files', String(o.log.maxFiles), '--log-line-max', String(o.log.lineMax),
     ]),
     '--report-fd', '3', ...(held === undefined ? [] : ['--attach-fd', String(held)]),
-    ...(o.stdin ? ['--stdin'] : []), ...(o.stdinOnce ? ['--stdin-once'] : []), ...(o.terminal ? ['--terminal'] : []),
+    ...(o.stdin ? ['--stdin'] : []), ...(o.stdinOnce ? ['--stdin-once'] : []), ...(o.terminal ? ['--terminal'] : []), ...(o.noSync ? ['--no-sync'] : []),
   ];
 }
 
