@@ -92,8 +92,9 @@ export async function startExecutorExec(ctx: RuntimeContext, o: ExecutorExecOpti
       // The monitor quits by itself once it has neither a child nor a pid.
     }
     host.attachment()?.destroy();
-    if (err instanceof ExecutorFailure && err.details['op'] === 'resolve_exec') throw programFailure(err, o.name, proc.args?.[0] ?? '');
-    throw err;
+    if (!(err instanceof ExecutorFailure)) throw err;
+    if (err.details['op'] === 'resolve_exec') throw programFailure(err, o.name, proc.args?.[0] ?? '');
+    throw internal('runtime_exec_failed', `container "${o.name}": exec: ${err.message}`, { cause: err, details: err.details });
   }
 }
 

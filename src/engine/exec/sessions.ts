@@ -241,9 +241,9 @@ export class ExecSessions {
       // dockerd's codes for an exec that could not start.
       this.finish(s, startFailureCode(err));
       const now = c.state();
-      // The runtime found the container stopped before the engine saw its exit.
-      if (isBerthError(err, 'not_running')) throw notRunning(c, now === 'running' ? 'exited' : now, err);
-      if (now !== 'running' && (isBerthError(err, 'runtime_exec_failed') || isBerthError(err, 'executor_step_failed'))) throw notRunning(c, now, err);
+      // The runtime found the container stopped (or paused) before the engine saw it.
+      if (isBerthError(err, 'not_running')) throw notRunning(c, now !== 'running' ? now : err.details['status'] === 'paused' ? 'paused' : 'exited', err);
+      if (now !== 'running' && isBerthError(err, 'runtime_exec_failed')) throw notRunning(c, now, err);
       throw err;
     }
   }

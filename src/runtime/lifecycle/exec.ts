@@ -94,7 +94,7 @@ function lostNamespaces(pid: number): boolean {
 }
 
 function notRunning(id: string, status: string, cause?: unknown): BerthError {
-  return failedPrecondition('not_running', `container "${id}": cannot exec in a container that is ${status}`, cause ? { cause } : {});
+  return failedPrecondition('not_running', `container "${id}": cannot exec in a container that is ${status}`, { details: { status }, ...(cause ? { cause } : {}) });
 }
 
 export async function exec(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions = {}): Promise<Executed> {

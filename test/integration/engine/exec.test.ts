@@ -16,7 +16,7 @@ import { attachSocket, type Attached } from '../../../src/engine/monitor/attach.
 import { readExit } from '../../../src/engine/monitor/exit-file.ts';
 import { runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
 import { alive, monitorPids } from '../../helpers/monitors.ts';
-import { waitFor } from '../../helpers/runtime.ts';
+import { type Result, runCommand, waitFor } from '../../helpers/runtime.ts';
 
 interface Output {
   stdout: string;
@@ -158,6 +158,19 @@ test('a program the container does not have fails the start naming it, and inspe
   await waitFor('the failed execs\' monitors to exit', () => (monitorsOf(r.runRoot).length === 0 ? true : undefined));
 });
 
+test('a working directory the container does not have fails the start naming the container and the directory, and inspect says 126', async (t) => {
+  const r = await runningContainer(t, 'nodir');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['true'], WorkingDir: '/no/such/dir', AttachStdout: true });
+  await assert.rejects(r.execs.startExec(id), (err: Error) => {
+    assert.ok(isBerthError(err, 'runtime_exec_failed'), err.message);
+    assert.match(err.message, /container "nodir": exec: .*"\/no\/such\/dir".*no such file or directory/);
+    return true;
+  });
+  assert.equal(r.execs.inspectExec(id).ExitCode, 126);
+  assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  await waitFor('the failed exec\'s monitor to exit', () => (monitorsOf(r.runRoot).length === 0 ? true : undefined));
+});
+
 test('with another OCI runtime (its exec command under the monitor), a command that cannot run fails the start with the runtime\'s message, and inspect says 126', async (t) => {
   const r = await runningContainer(t, 'missing-cmd', { runtimeCommand: true });
   const id = r.execs.createExec(r.ctx, { Cmd: ['/no/such/program'] });
@@ -252,6 +265,21 @@ test('exec in a stopped container is refused, naming the container', async (t) =
   await assert.rejects(r.execs.startExec(early), (err) => isBerthError(err, 'exec_container_not_running'));
   r.execs.forgetContainer(r.ctx.id);
   assert.throws(() => r.execs.inspectExec(early), (err) => isBerthError(err, 'exec_not_found'));
+});
+
+test('a container the runtime finds paused before the engine knew refuses the exec as paused, and leaves nothing', async (t) => {
+  const r = await runningContainer(t, 'frozen');
+  const runtime = (verb: string): Promise<Result> => runCommand(r.ctx.runtime, ['--root', r.ctx.runtimeRoot, verb, r.ctx.id]);
+  assert.equal((await runtime('pause')).code, 0);
+  const id = r.execs.createExec(r.ctx, { Cmd: ['true'] });
+  await assert.rejects(r.execs.startExec(id), (err: Error) => {
+    assert.ok(isBerthError(err, 'exec_container_not_running'), err.message);
+    assert.match(err.message, /container "frozen": cannot exec: it is paused/);
+    return true;
+  });
+  assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  assert.deepEqual(monitorsOf(r.runRoot), []);
+  assert.equal((await runtime('resume')).code, 0, 'resumed before the cleanup deletes it');
 });
 
 test('a restarted daemon sweeps the run directories of execs whose monitors are gone, and keeps those still running', async (t) => {
