@@ -1,11 +1,14 @@
 /**
  * Docker's exec model: an exec is created (an id and a config), started
- * once, inspected, resized; it runs under its own berth-monitor in exec
- * mode (the runtime's `exec --detach`, the process reparented to the
- * monitor, which reaps it and records its exit as for a container). The
+ * once, inspected, resized; it runs under its own berth-monitor, which
+ * reaps it and records its exit as for a container. With the engine's own
+ * runtime (ExecContainer.runtimeContext) the runtime library's exec runs
+ * here and the monitor execs the executor on its plan (executor-start.ts:
+ * no Node.js starts per exec); with another OCI runtime the monitor runs
+ * its `exec --detach` and the process is reparented to the monitor. The
  * sessions are kept in memory, as dockerd keeps them; each one's run
- * directory, RUNROOT/exec/<exec id>/ (process.json, the monitor's attach
- * socket, ctl fifo, pid and exit files), is removed as soon as its exit is
+ * directory, RUNROOT/exec/<exec id>/ (the monitor's attach socket, ctl
+ * fifo, exit file; process.json and pid with another runtime), is removed as soon as its exit is
  * recorded. Not under the container's run directory: a unix socket's path
  * has at most 107 bytes, and two 64-digit ids do not leave room for it. Attaching goes through the socket the
  * monitor was started with (monitor/attach.ts attachSocket), so no output
