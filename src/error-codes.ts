@@ -317,6 +317,9 @@ export const ERROR_CODES = {
   exec_no_tty: 'failed_precondition',
   exec_not_found: 'not_found',
   exec_not_running: 'failed_precondition',
+  // engine: exec through the executor, its program missing (docker's 127) or not runnable (126)
+  exec_program_not_found: 'invalid_argument',
+  exec_program_not_runnable: 'invalid_argument',
   // engine: health checks
   health_check_invalid: 'invalid_argument',
   // engine: container records

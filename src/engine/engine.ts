@@ -1042,6 +1042,8 @@ export class Engine {
       configPath: v.paths.config,
       rootfs: v.paths.rootfs,
       state: () => this.containers.get(id)?.state ?? 'removed',
+      // Created by the runtime library here: its execs take the same road (no runtime command).
+      ...(this.options.runtime === undefined ? { runtimeContext: () => this.runtimeContext() } : {}),
     };
   }
 
