@@ -19,6 +19,9 @@
  *
  * Which cache is only a matter of speed: any of them fits the bundle. Node's
  * compile cache stays on for the modules the bundle requires.
+ *
+ * BERTH_TRACE_MODULES=1 prints, at exit, the public built-in modules and the
+ * native addons the command loaded (one JSON line on stderr).
  */
 export interface LauncherOptions {
   /** Global options that take a value, skipped to find the command's name. */
@@ -79,6 +82,15 @@ if (cachedData === undefined || process.env.BERTH_TRAIN_CODE_CACHE === '1' || re
       writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
       renameSync(tmp, target);
     } catch {}
+  });
+}
+if (process.env.BERTH_TRACE_MODULES === '1') {
+  // What the command loaded, for the tests that keep each command's start-up lean (no FFI for ps).
+  process.once('exit', () => {
+    const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')).map((m) => m.slice(13));
+    let addons = [];
+    try { addons = [...new Set(readFileSync('/proc/self/maps', 'latin1').split('\\n').map((l) => l.slice(l.indexOf('/'))).filter((f) => f.endsWith('.node')))]; } catch {}
+    writeSync(2, '[berth] loaded ' + JSON.stringify({ builtins, addons }) + '\\n');
   });
 }
 const mod = { exports: {} };

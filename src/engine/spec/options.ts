@@ -14,6 +14,9 @@ import { parseMounts, type MountRequest } from './mounts.ts';
 import { parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './network-options.ts';
 import { parseResources, type ResourceFlags, type ResourceOptions } from './resources.ts';
 import { parseSecurity, type SecurityOptions } from './security.ts';
+import { parseLabels } from './labels.ts';
+
+export { parseLabels };
 
 /** The flags as the command line (or an API request) hands them over: text, lists in the order given. */
 export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
@@ -140,16 +143,6 @@ export function parseHostname(raw: string): string {
   return raw;
 }
 
-export function parseLabels(raw: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const entry of raw) {
-    const eq = entry.indexOf('=');
-    const key = eq === -1 ? entry : entry.slice(0, eq);
-    if (key === '') throw flagError('--label', entry, 'the key is empty');
-    labels[key] = eq === -1 ? '' : entry.slice(eq + 1);
-  }
-  return labels;
-}
 
 function parseStopSignal(raw: string): number {
   try {
