@@ -39,3 +39,28 @@ test('a code cache older than the rebuilt bundle is neither used (old code) nor 
   assert.notDeepEqual(readFileSync(cacheFile), first);
   assert.deepEqual(run(), { out: '2', cache: 'accepted' });
 });
+
+test('BERTH_TRACE_MODULES=1 names the built-in modules and native addons the command loaded, and only those', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = join(dir, 'demo.cjs');
+  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache')));
+  chmodSync(launcher, 0o755);
+  // koffi is the addon the commands must not load at start-up: the trace has to see it when one does.
+  const koffi = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'koffi');
+  writeFileSync(join(dir, 'demo.bundle.cjs'), `if (process.argv[2] === 'ffi') require(${JSON.stringify(koffi)});\nrequire('node:zlib');\n`);
+  const loaded = (...args: string[]): { builtins: string[]; addons: string[] } => {
+    const r = spawnSync(launcher, args, { encoding: 'utf8', env: { ...process.env, BERTH_TRACE_MODULES: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    const line = /^\[berth\] loaded (.*)$/m.exec(r.stderr);
+    assert.ok(line, r.stderr);
+    return JSON.parse(line[1]!) as { builtins: string[]; addons: string[] };
+  };
+  const plain = loaded();
+  assert.ok(plain.builtins.includes('zlib'), plain.builtins.join(' '));
+  assert.ok(!plain.builtins.includes('crypto'), plain.builtins.join(' '));
+  assert.deepEqual(plain.addons, []);
+  const ffi = loaded('ffi');
+  assert.equal(ffi.addons.length, 1, ffi.addons.join(' '));
+  assert.match(ffi.addons[0]!, /koffi[^/]*\/.*\.node$/);
+});
