@@ -6,7 +6,7 @@
  * the caller's environment come in as data, and what needs the image (user
  * names, its Cmd, its HEALTHCHECK) is decided by container-spec.ts.
  */
-import { parseSignal } from '../../runtime/lifecycle/kill.ts';
+import { parseSignal } from '../../runtime/linux/signal.ts';
 import { parseEnv, type EnvFile } from './env.ts';
 import { conflict, flagError } from './flag-error.ts';
 import { parseHealth, type HealthFlags, type HealthOptions } from './health.ts';
