@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { launcherSource } from '../../../scripts/launcher.ts';
 
@@ -63,4 +63,34 @@ test('BERTH_TRACE_MODULES=1 names the built-in modules and native addons the com
   const ffi = loaded('ffi');
   assert.equal(ffi.addons.length, 1, ffi.addons.join(' '));
   assert.match(ffi.addons[0]!, /koffi[^/]*\/.*\.node$/);
+});
+
+test("with ownOnFirstRun, a command's first run writes its own cache, which its next runs take and nobody else does", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = join(dir, 'demo.cjs');
+  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache'), { ownCache: ['ps', 'run'], valueFlags: ['--root'], ownOnFirstRun: true }));
+  chmodSync(launcher, 0o755);
+  writeFileSync(join(dir, 'demo.bundle.cjs'), 'const ps = () => "ps"; const run = () => "run";\nprocess.stdout.write(process.argv.includes("ps") ? ps() : run());\n');
+  const cacheOf = (own: string): string => join(dir, 'code-cache', `demo${own ? `-${own}` : ''}-${process.versions.v8}-${process.arch}.bin`);
+  const run = (...args: string[]): string => {
+    const r = spawnSync(launcher, args, { encoding: 'utf8', env: { ...process.env, BERTH_TRACE: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    const m = /code cache (\w+)(?: \(\d+ bytes, ([^)]+)\))?/.exec(r.stderr);
+    return `${m?.[1] ?? r.stderr}${m?.[2] ? ` ${m[2]}` : ''}`;
+  };
+
+  assert.equal(run('--root', '/x', 'ps'), 'none');
+  assert.ok(existsSync(cacheOf('ps')));
+  assert.equal(existsSync(cacheOf('')), false);
+  const written = statSync(cacheOf('ps')).mtimeMs;
+  assert.equal(run('--root', '/x', 'ps'), `accepted ${basename(cacheOf('ps'))}`);
+  assert.equal(statSync(cacheOf('ps')).mtimeMs, written, 'a cache that was taken is not written again');
+  // run has none of its own yet: it does not borrow ps's, it writes its own.
+  assert.equal(run('run'), 'none');
+  assert.equal(run('run'), `accepted ${basename(cacheOf('run'))}`);
+  // A word that is no command of the list shares the one cache.
+  assert.equal(run('nonsense'), 'none');
+  assert.ok(existsSync(cacheOf('')));
+  assert.equal(existsSync(cacheOf('nonsense')), false);
 });
