@@ -17,8 +17,9 @@
  *     and so does the first run after a rebuild (a cache older than its
  *     bundle is never used: V8 would take it if only the length matched);
  *   - with `ownOnFirstRun` (berth, whose commands need a daemon to train),
- *     the first run of a command with a cache of its own writes that one,
- *     compiled from nothing so it holds just that command's functions.
+ *     the first successful run of a command with a cache of its own (not
+ *     its --help) writes that one, compiled from nothing so it holds just
+ *     that command's functions.
  *
  * Which cache is only a matter of speed: any of them fits the bundle. Node's
  * compile cache stays on for the modules the bundle requires.
@@ -77,11 +78,14 @@ if (process.env.BERTH_TRACE === '1') {
   const how = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
   writeSync(2, '[berth ' + performance.now().toFixed(1) + ' ms] code cache ' + how + (cachedData ? ' (' + cachedData.length + ' bytes, ' + cacheFile.slice(cacheDir.length + 1) + ')' : '') + '\\n');
 }
-const record = own && (process.env.BERTH_CODE_CACHE_RECORD === '1' || (ownOnFirstRun && cachedData === undefined));
+const firstOwn = ownOnFirstRun && own && cachedData === undefined;
+const record = own && (process.env.BERTH_CODE_CACHE_RECORD === '1' || firstOwn);
 if (cachedData === undefined || process.env.BERTH_TRAIN_CODE_CACHE === '1' || record) {
   // What this run compiled is kept for the next: trained by the build, or a first run.
   const target = record ? file(own) : file('');
-  process.once('exit', () => {
+  process.once('exit', (code) => {
+    // A command's own cache is its path's: not that of its help or of a failure, which would stay in it.
+    if (firstOwn && (code !== 0 || process.argv.includes('--help'))) return;
     try {
       mkdirSync(cacheDir, { recursive: true });
       const tmp = target + '.' + process.pid;

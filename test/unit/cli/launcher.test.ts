@@ -71,7 +71,7 @@ test("with ownOnFirstRun, a command's first run writes its own cache, which its 
   const launcher = join(dir, 'demo.cjs');
   writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache'), { ownCache: ['ps', 'run'], valueFlags: ['--root'], ownOnFirstRun: true }));
   chmodSync(launcher, 0o755);
-  writeFileSync(join(dir, 'demo.bundle.cjs'), 'const ps = () => "ps"; const run = () => "run";\nprocess.stdout.write(process.argv.includes("ps") ? ps() : run());\n');
+  writeFileSync(join(dir, 'demo.bundle.cjs'), 'const ps = () => "ps"; const run = () => "run";\nprocess.stdout.write(process.argv.includes("ps") ? ps() : run());\nif (process.env.DEMO_FAIL) process.exitCode = 3;\n');
   const cacheOf = (own: string): string => join(dir, 'code-cache', `demo${own ? `-${own}` : ''}-${process.versions.v8}-${process.arch}.bin`);
   const run = (...args: string[]): string => {
     const r = spawnSync(launcher, args, { encoding: 'utf8', env: { ...process.env, BERTH_TRACE: '1' } });
@@ -80,6 +80,11 @@ test("with ownOnFirstRun, a command's first run writes its own cache, which its 
     return `${m?.[1] ?? r.stderr}${m?.[2] ? ` ${m[2]}` : ''}`;
   };
 
+  // Its help, or a failure, is not the command's path: neither writes the cache.
+  assert.equal(run('ps', '--help'), 'none');
+  assert.equal(existsSync(cacheOf('ps')), false);
+  assert.equal(spawnSync(launcher, ['ps', 'fail'], { env: { ...process.env, DEMO_FAIL: '1' } }).status, 3);
+  assert.equal(existsSync(cacheOf('ps')), false);
   assert.equal(run('--root', '/x', 'ps'), 'none');
   assert.ok(existsSync(cacheOf('ps')));
   assert.equal(existsSync(cacheOf('')), false);
