@@ -10,7 +10,7 @@ import { daemonPaths, DEFAULT_RUN_ROOT } from '../../api/paths.ts';
 import { BERTH_VERSION } from '../../api/system-routes.ts';
 import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
-import { DEFAULT_ROOT } from '../../image/store/store.ts';
+import { DEFAULT_ROOT } from '../../image/store/default-root.ts';
 import { asyncOptions, gatewayOption } from './gateway.ts';
 import { networkOptions, parseApiAddress, serve } from './serve.ts';
 
