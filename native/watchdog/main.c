@@ -240,7 +240,7 @@ static void __attribute__((noreturn)) handle(int fd, pid_t listener)
 			break;
 		}
 		c.close = !r.keep_alive || terminating;
-		c.head = !strcmp(r.method, "HEAD");
+		c.head = !strcmp(r.method, "HEAD"), c.http10 = r.http10;
 		dispatch(&c, &r, start);
 	}
 	/* a lingering close, so that a client still sending reads the answer instead of a reset */
