@@ -17,6 +17,8 @@ import type { ColdStart } from './trace.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): for one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+/** The gateway's own on every answer: a replica's (the watchdog sets X-Duration-Seconds) would make them twice. */
+const OURS = new Set(['x-call-id', 'x-start-time', 'x-duration-seconds']);
 
 export interface ProxyDeps {
   scaler: Scaler;
@@ -90,7 +92,7 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
             deps.logger.info('function cold start', { function: fn, ms: trace.phases });
           }
           const headers: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+          for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !OURS.has(k)) headers[k] = v;
           res.writeHead(upRes.statusCode ?? 502, { ...headers, ...ours, 'X-Duration-Seconds': seconds() });
           upRes.pipe(res);
           upRes.once('end', () => resolve(upRes.statusCode ?? 502));
