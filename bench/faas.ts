@@ -19,9 +19,10 @@
  *      and the p50/p99 of sequential requests on a kept-alive connection
  *      both ways (the gateway's added latency).
  *
- * Between cold starts the function is scaled to zero and the pool of
- * network namespaces (berthd's default, 2) refills, as it would while a
- * function sits idle. Runs alternate which tool goes first. The daemon is a
+ * Between cold starts the function is scaled to zero (no process of it
+ * left; the gateway keeps one replica prepared, created and never
+ * started) and the pool of network namespaces (berthd's default, 2)
+ * refills, as it would while a function sits idle. Runs alternate which tool goes first. The daemon is a
  * test daemon (its own root, bridge and /24); every container, image and
  * directory made here is removed at the end, also on failure or Ctrl-C.
  * Run as root.
@@ -198,6 +199,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 
 interface Ctr {
   Id: string;
+  State?: string;
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
@@ -211,10 +213,13 @@ async function scale(gw: GatewayClient, fn: string, replicas: number): Promise<v
   if (r.status !== 202) throw new Error(`scale ${fn} to ${replicas}: ${r.status} ${await r.text()}`);
 }
 
-/** At zero: no container of the function left, and the pool of namespaces full again. */
+/** At zero: no container of the function runs (one is prepared: created, never started), and the pool of namespaces is full again. */
 async function toZero(d: TestDaemon, gw: GatewayClient, fn: string): Promise<void> {
   await scale(gw, fn, 0);
-  await until(`${fn} at zero`, async () => ((await replicasOf(d, fn)).length === 0 ? true : undefined));
+  await until(`${fn} at zero`, async () => {
+    const list = await replicasOf(d, fn);
+    return list.length === 1 && list[0]!.State === 'created' ? true : undefined;
+  });
   const dir = join(d.runRoot, 'netns');
   await until('the pool to refill', () => (existsSync(dir) && readdirSync(dir).length >= POOL ? true : undefined), 20_000);
 }

@@ -67,7 +67,7 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
   const release = deps.scaler.begin(fn);
   try {
     try {
-      ({ replica, trace } = await deps.scaler.replicaFor(fn, deps.waitMs, abort.signal));
+      ({ replica, trace } = await deps.scaler.replicaFor(fn, deps.waitMs, abort.signal, started));
     } catch (err) {
       found = !isBerthError(err, 'faas_function_not_found');
       code = !found ? 404 : isBerthError(err, 'faas_replica_timeout') ? 504 : 502;
