@@ -363,7 +363,7 @@ int main(void)
 	for (;;) {
 		struct pollfd p[4] = { { sfd, POLLIN, 0 }, { draining || nhandlers == MAX_CONNS ? -1 : lfd, POLLIN, 0 },
 				       { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-		int64_t deadline = draining ? drain_deadline : !shared->ready ? now_ms() + 5 : 0;
+		int64_t deadline = draining ? drain_deadline : !shared->ready ? now_ms() + 1 : 0;  /* the upstream probed every ms */
 		int n = wait_fds(p, 4, deadline);
 		if (n < 0 && errno != EINTR) {
 			perror("berth-watchdog: poll");
