@@ -7,7 +7,7 @@
  * ready (bounded: 504 past the wait, 502 when no replica could start).
  */
 import { randomUUID } from 'node:crypto';
-import { request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FaasLogger } from './log.ts';
 import { describeError, isBerthError } from '../errors.ts';
 import type { Replica } from './replicas.ts';
@@ -57,9 +57,13 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
   const seconds = (): string => ((performance.now() - started) / 1000).toFixed(6);
   let code = 500;
   const abort = new AbortController();
+  let up: ClientRequest | undefined;
   // The response's close, not the request's: a request closes as soon as its body is read.
+  // The upstream request is destroyed here rather than given the signal: a listener per request costs on the warm path.
   res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
+    if (res.writableFinished) return;
+    abort.abort();
+    up?.destroy();
   });
   let replica: Replica | undefined;
   let trace: ColdStart | undefined;
@@ -76,7 +80,7 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
     }
     replica.inflight++;
     code = await new Promise<number>((resolve) => {
-      const up = request(
+      up = request(
         {
           host: replica!.address,
           port: replica!.port,
@@ -84,7 +88,6 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
           path: `${rest === '' ? '/' : rest}${search}`,
           headers: forwardHeaders(req.headers, { 'X-Call-Id': callId, 'X-Start-Time': String(startTime), 'X-Forwarded-Host': req.headers.host ?? '', 'X-Forwarded-For': req.socket.remoteAddress ?? '' }),
           agent: deps.agent,
-          signal: abort.signal,
         },
         (upRes) => {
           if (trace !== undefined) {

@@ -276,15 +276,7 @@ export class Replicas {
     let id: string | undefined;
     try {
       trace?.phase('scheduled');
-      let replica: Replica | undefined;
-      let probing: Promise<void> | undefined;
-      // Readiness is probed from the moment the program runs, while the engine still records the start.
-      const onPhase = (name: string): void => {
-        trace?.phase(name);
-        if (name !== 'runtime start' || replica === undefined) return;
-        probing = this.becomeReady(replica);
-        probing.catch(() => undefined);
-      };
+      const onPhase = (name: string): void => trace?.phase(name);
       let created = this.takePrepared(fn, rec.revision);
       if (created !== undefined) trace?.phase('prepared');
       else {
@@ -294,9 +286,16 @@ export class Replicas {
       const watchdog = created.labels[LABEL_WATCHDOG] === 'true';
       id = created.id;
       trace?.phase('created');
-      replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
+      const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
       this.add(replica);
-      await this.o.engine.start(id, onPhase);
+      let probing: Promise<void> | undefined;
+      await this.o.engine.start(id, (name) => {
+        onPhase(name);
+        // Readiness is probed from the moment the program runs, while the engine still records the start.
+        if (name !== 'runtime start') return;
+        probing = this.becomeReady(replica);
+        probing.catch(() => undefined);
+      });
       trace?.phase('started');
       await (probing ?? this.becomeReady(replica));
       trace?.phase('ready');
