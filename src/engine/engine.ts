@@ -100,7 +100,12 @@ export interface CreateRequest {
   seccompProfileText?: string;
   /** The terminal's size from its start (Docker's HostConfig.ConsoleSize); with `tty` only. */
   consoleSize?: { height: number; width: number };
+  /** Called as each step of the create ends (the functions gateway times its cold starts so). */
+  onPhase?: Phase;
 }
+
+/** Told the name of each step of a create or a start as it ends. */
+export type Phase = (name: string) => void;
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -257,6 +262,7 @@ export class Engine {
     }
     const img = await this.resolveImage(req.image, options.pull);
     const config = await this.images.readConfig(img);
+    req.onPhase?.('image config');
     const args = req.args ?? [];
     // Checked before anything is made: a command is needed, the stop signal must parse.
     const command = commandLine(config, options, args);
@@ -346,6 +352,7 @@ export class Engine {
     const dir = containerDir(this.paths, record.id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const rootfs = await mountRootfs(this.paths, record.id, stored.imageTop);
+    req.onPhase?.('snapshot');
     const volumePaths: Record<string, string> = {};
     const volumeNames: Record<string, string> = {};
     for (const v of volumesToResolve(config, req.options)) {
@@ -372,12 +379,14 @@ export class Engine {
     });
     spec.linux = { ...spec.linux, cgroupsPath: `/berth/${record.id}` };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+    req.onPhase?.('spec');
     return volumeNames;
   }
 
   // ---- start ----------------------------------------------------------
 
-  async start(ref: string): Promise<ContainerRecord> {
+  /** `onPhase` is told each step of the start as it ends. */
+  async start(ref: string, onPhase?: Phase): Promise<ContainerRecord> {
     const id = this.find(ref).id;
     return this.serial(id, async () => {
       const record = this.mustGet(id);
@@ -386,7 +395,7 @@ export class Engine {
         throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot start while ${record.state}`);
       }
       this.cancelRestart(id);
-      return this.launch(record, { stoppedByUser: false });
+      return this.launch(record, { stoppedByUser: false }, onPhase);
     });
   }
 
@@ -403,7 +412,7 @@ export class Engine {
     await deleteContainer(ctx, id, true);
   }
 
-  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }): Promise<ContainerRecord> {
+  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase): Promise<ContainerRecord> {
     const id = record.id;
     const view = this.viewOf(record);
     const o = view.options;
@@ -413,9 +422,11 @@ export class Engine {
     await this.clearRun(id);
     rmSync(rd, { recursive: true, force: true });
     mkdirSync(rd, { recursive: true, mode: 0o700 });
+    onPhase?.('rootfs and run dir');
     let pid: number;
     try {
       await this.networkUp(record, view);
+      onPhase?.('network');
     } catch (err) {
       await this.networkDown(id);
       this.failStart(record, err);
@@ -444,6 +455,7 @@ export class Engine {
       this.failStart(record, err);
       throw err;
     }
+    onPhase?.('monitor and runtime create');
     if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
     for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
     this.beforeStart.delete(id);
@@ -451,6 +463,7 @@ export class Engine {
       const ctx = await this.runtimeContext();
       const { start } = await import('../runtime/lifecycle/start.ts');
       await start(ctx, id);
+      onPhase?.('runtime start');
     } catch (err) {
       await this.deleteRuntimeState(id).catch(() => undefined);
       await this.networkDown(id);

@@ -94,14 +94,16 @@ export class Scaler implements LoadSource {
   }
 
   /** A ready replica of `fn`; scales it from zero when it has none wanted (the trace says so). */
-  async replicaFor(fn: string, waitMs: number, signal: AbortSignal): Promise<{ replica: Replica; trace?: ColdStart }> {
+  async replicaFor(fn: string, waitMs: number, signal: AbortSignal, arrived = performance.now()): Promise<{ replica: Replica; trace?: ColdStart }> {
+    // A ready replica answers without a read of the record: a function removed has none (retired first).
     const ready = this.o.replicas.pick(fn);
-    const rec = this.o.store.mustGet(this.o.namespace, fn);
     if (ready !== undefined) return { replica: ready };
+    const rec = this.o.store.mustGet(this.o.namespace, fn);
     let trace: ColdStart | undefined;
     if (rec.replicas === 0) {
-      trace = new ColdStart(fn);
+      trace = new ColdStart(fn, arrived);
       this.o.store.setReplicas(this.o.namespace, fn, initialReplicas(rec.spec.scaling));
+      trace.phase('lookup');
       this.o.logger.info('function scaled from zero', { function: fn });
       void this.o.replicas.reconcile(fn, trace);
     }

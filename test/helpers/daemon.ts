@@ -213,6 +213,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     try {
       const images = await ImageStore.open({ root });
       const engine = await Engine.open({ root, runRoot, images, network: (db, paths) => new NetworkLayer(db, { ...paths, poolSize: 0 }) });
+      // recover() first: it watches what still runs (a replica the gateway made after the API's removals), so a removal sees its exit.
+      await engine.recover().catch(() => undefined);
       for (const r of engine.containers.list()) await engine.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
       await engine.recover().catch(() => undefined);
       await engine.shutdown();
