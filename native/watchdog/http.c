@@ -382,7 +382,7 @@ int respond(struct conn *c, int status, const char *ctype, const char *body, siz
 	char head[512];
 	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
 			 status, reason(status), ctype ? ctype : "text/plain; charset=utf-8", len, extra ? extra : "",
-			 c->close ? "Connection: close\r\n" : "");
+			 c->close ? "Connection: close\r\n" : c->http10 ? "Connection: keep-alive\r\n" : "");
 	if (c->head)  /* the answer to a HEAD has the length of its body, not the body */
 		len = 0;
 	struct iovec iov[2] = { { head, (size_t)n }, { (void *)body, body ? len : 0 } };

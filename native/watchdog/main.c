@@ -240,7 +240,7 @@ static void __attribute__((noreturn)) handle(int fd, pid_t listener)
 			break;
 		}
 		c.close = !r.keep_alive || terminating;
-		c.head = !strcmp(r.method, "HEAD");
+		c.head = !strcmp(r.method, "HEAD"), c.http10 = r.http10;
 		dispatch(&c, &r, start);
 	}
 	/* a lingering close, so that a client still sending reads the answer instead of a reset */
@@ -363,7 +363,7 @@ int main(void)
 	for (;;) {
 		struct pollfd p[4] = { { sfd, POLLIN, 0 }, { draining || nhandlers == MAX_CONNS ? -1 : lfd, POLLIN, 0 },
 				       { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-		int64_t deadline = draining ? drain_deadline : !shared->ready ? now_ms() + 5 : 0;
+		int64_t deadline = draining ? drain_deadline : !shared->ready ? now_ms() + 1 : 0;  /* the upstream probed every ms */
 		int n = wait_fds(p, 4, deadline);
 		if (n < 0 && errno != EINTR) {
 			perror("berth-watchdog: poll");

@@ -66,7 +66,7 @@ int run_static(struct conn *c, struct request *r)
 	char hdr[512];
 	int n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n%s\r\n",
 			 cfg.content_type ? cfg.content_type : mime(name), (long long)st.st_size,
-			 c->close ? "Connection: close\r\n" : "");
+			 c->close ? "Connection: close\r\n" : c->http10 ? "Connection: keep-alive\r\n" : "");
 	off_t off = 0;
 	bool broken = send_all(c->fd, hdr, n) < 0;
 	while (!head && !broken && off < st.st_size) {

@@ -71,7 +71,7 @@ struct conn {
 	size_t off, len;         /* unread bytes are buf[off, len) */
 	int64_t deadline;        /* for reads, monotonic ms; 0: none */
 	bool close, idle;        /* idle: waiting for a request's first byte */
-	bool head;               /* answering a HEAD: headers only */
+	bool head, http10;       /* answering a HEAD: headers only; an HTTP/1.0 request (kept alive only when it says so) */
 	bool nowait, again;      /* nowait: reads never block, `again` says one would have */
 	char buf[CONN_BUF];
 };

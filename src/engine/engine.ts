@@ -34,7 +34,7 @@ import { executorPath } from '../runtime/host/spawn.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
 import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
 import { writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
-import { addressOf, attachRequests, exposedPorts, portsToPublish, requireLayer, resolveExtraHosts, type NetworkLayer, type NetworkUp } from './networking.ts';
+import { attachRequests, exposedPorts, networkFileInputs, portsToPublish, requireLayer, type NetworkLayer, type NetworkUp } from './networking.ts';
 import { networkKind } from './spec/network-options.ts';
 import type { NetworkRecord, SandboxInfo } from '../network/types.ts';
 import { ContainerNetworkStore, type ContainerNetwork } from './store/container-networks.ts';
@@ -100,7 +100,12 @@ export interface CreateRequest {
   seccompProfileText?: string;
   /** The terminal's size from its start (Docker's HostConfig.ConsoleSize); with `tty` only. */
   consoleSize?: { height: number; width: number };
+  /** Called as each step of the create ends (the functions gateway times its cold starts so). */
+  onPhase?: Phase;
 }
+
+/** Told the name of each step of a create or a start as it ends. */
+export type Phase = (name: string) => void;
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -257,6 +262,7 @@ export class Engine {
     }
     const img = await this.resolveImage(req.image, options.pull);
     const config = await this.images.readConfig(img);
+    req.onPhase?.('image config');
     const args = req.args ?? [];
     // Checked before anything is made: a command is needed, the stop signal must parse.
     const command = commandLine(config, options, args);
@@ -346,6 +352,7 @@ export class Engine {
     const dir = containerDir(this.paths, record.id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const rootfs = await mountRootfs(this.paths, record.id, stored.imageTop);
+    req.onPhase?.('snapshot');
     const volumePaths: Record<string, string> = {};
     const volumeNames: Record<string, string> = {};
     for (const v of volumesToResolve(config, req.options)) {
@@ -372,12 +379,14 @@ export class Engine {
     });
     spec.linux = { ...spec.linux, cgroupsPath: `/berth/${record.id}` };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+    req.onPhase?.('spec');
     return volumeNames;
   }
 
   // ---- start ----------------------------------------------------------
 
-  async start(ref: string): Promise<ContainerRecord> {
+  /** `onPhase` is told each step of the start as it ends. */
+  async start(ref: string, onPhase?: Phase): Promise<ContainerRecord> {
     const id = this.find(ref).id;
     return this.serial(id, async () => {
       const record = this.mustGet(id);
@@ -386,7 +395,7 @@ export class Engine {
         throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot start while ${record.state}`);
       }
       this.cancelRestart(id);
-      return this.launch(record, { stoppedByUser: false });
+      return this.launch(record, { stoppedByUser: false }, onPhase);
     });
   }
 
@@ -403,7 +412,7 @@ export class Engine {
     await deleteContainer(ctx, id, true);
   }
 
-  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }): Promise<ContainerRecord> {
+  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase): Promise<ContainerRecord> {
     const id = record.id;
     const view = this.viewOf(record);
     const o = view.options;
@@ -413,9 +422,11 @@ export class Engine {
     await this.clearRun(id);
     rmSync(rd, { recursive: true, force: true });
     mkdirSync(rd, { recursive: true, mode: 0o700 });
+    onPhase?.('rootfs and run dir');
     let pid: number;
     try {
       await this.networkUp(record, view);
+      onPhase?.('network');
     } catch (err) {
       await this.networkDown(id);
       this.failStart(record, err);
@@ -425,7 +436,7 @@ export class Engine {
       const monitored = {
         id,
         runDir: rd,
-        log: { path: view.paths.log, ...this.logLimits },
+        log: { path: view.paths.log, ...this.logLimitsOf(view) },
         stdin: o.openStdin,
         stdinOnce: o.stdinOnce,
         terminal: o.tty,
@@ -444,6 +455,7 @@ export class Engine {
       this.failStart(record, err);
       throw err;
     }
+    onPhase?.('monitor and runtime create');
     if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
     for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
     this.beforeStart.delete(id);
@@ -451,6 +463,7 @@ export class Engine {
       const ctx = await this.runtimeContext();
       const { start } = await import('../runtime/lifecycle/start.ts');
       await start(ctx, id);
+      onPhase?.('runtime start');
     } catch (err) {
       await this.deleteRuntimeState(id).catch(() => undefined);
       await this.networkDown(id);
@@ -485,17 +498,7 @@ export class Engine {
       const layer = requireLayer(this.network, o.run.network);
       const requests = attachRequests(layer, record, this.containerNetworks.of(record.id), portsToPublish(o.run, o.exposed ?? []));
       const sandbox = await layer.acquire(record.id, requests);
-      const first = sandbox.endpoints[0];
-      const firstNet = requests[0]?.network;
-      writeNetworkFiles(view.paths.dir, hostname, {
-        network: o.run.network,
-        addresses: sandbox.endpoints.map((e) => addressOf(e.ipv4)),
-        ...(firstNet?.dns === true && first !== undefined ? { resolver: first.gateway } : {}),
-        extraHosts: resolveExtraHosts(o.run.extraHosts ?? [], first?.gateway),
-        dns: o.run.dns ?? [],
-        dnsSearch: o.run.dnsSearch ?? [],
-        dnsOptions: o.run.dnsOptions ?? [],
-      });
+      writeNetworkFiles(view.paths.dir, hostname, networkFileInputs(o.run, sandbox, requests[0]?.network.dns === true));
       up = { netns: sandbox.netns, sandbox };
     }
     if (up.netns !== undefined) this.joinNetworkNamespace(view.paths.config, up.netns);
@@ -514,8 +517,48 @@ export class Engine {
   /** Releases what a run held of the network (its sandbox, its host ports); nothing there is fine. */
   private async networkDown(id: string): Promise<void> {
     if (this.network === undefined) return;
-    await this.network.release(id).catch((err: unknown) => {
+    await this.network.release(id, { recyclable: this.sandboxRecyclable(id) }).catch((err: unknown) => {
       this.events.publish('container', 'error', id, { error: `releasing its network: ${describeError(err)}` });
+    });
+  }
+
+  /**
+   * The container's log rotation: its --log-opt over the daemon's limits.
+   * No max-size is no rotation: the largest size the monitor takes.
+   */
+  logLimitsOf(view: ContainerView): LogLimits {
+    const own = view.options.run.log?.rotation;
+    if (own === undefined) return this.logLimits;
+    return { ...this.logLimits, maxSize: own.maxSize ?? Number.MAX_SAFE_INTEGER, maxFiles: own.maxFiles };
+  }
+
+  /** The defaults a container without --log-opt gets (inspect's LogConfig shows them). */
+  get defaultLogLimits(): LogLimits {
+    return this.logLimits;
+  }
+
+  /**
+   * Whether the container's network namespace could serve another container
+   * once it is gone (the layer checks the rest: SandboxPool.giveBack): the
+   * container could not have changed it (no NET_ADMIN, SYS_ADMIN or ALL
+   * added), asked for no address or MAC of its own (its next start wants
+   * them back), and no running container shares it (--network container:).
+   */
+  private sandboxRecyclable(id: string): boolean {
+    const record = this.containers.get(id);
+    if (record === undefined) return false;
+    const o = readStoredOptions(record.options, record.name);
+    if (o.run.security.capAdd.some((c) => c === 'ALL' || c === 'CAP_NET_ADMIN' || c === 'CAP_SYS_ADMIN')) return false;
+    if (this.containerNetworks.of(id).some((n) => n.ipv4Address !== undefined || n.macAddress !== undefined)) return false;
+    return !this.containers.list().some((other) => {
+      if (other.id === id || (other.state !== 'running' && other.state !== 'paused' && other.state !== 'created')) return false;
+      const kind = networkKind(readStoredOptions(other.options, other.name).run.network);
+      if (kind.kind !== 'container') return false;
+      try {
+        return this.find(kind.container).id === id;
+      } catch {
+        return true; // cannot tell: keep the namespace to itself
+      }
     });
   }
 
@@ -897,6 +940,7 @@ export class Engine {
           this.containerNetworks.remove(record.id, net.id);
           throw err;
         }
+        this.rewriteNetworkFiles(now, layer);
       }
     });
     this.events.publish('network', 'connect', net.id, { name: net.name, type: net.driver, container: record.id });
@@ -914,8 +958,24 @@ export class Engine {
       const now = this.mustGet(record.id);
       if (now.state === 'running' || now.state === 'paused') await layer.disconnect(record.id, net.id);
       this.containerNetworks.remove(record.id, net.id);
+      if (now.state === 'running' || now.state === 'paused') this.rewriteNetworkFiles(now, layer);
     });
     this.events.publish('network', 'disconnect', net.id, { name: net.name, type: net.driver, container: record.id });
+  }
+
+  /**
+   * hosts and resolv.conf of a running container after a connect or a
+   * disconnect, as docker rewrites them: its addresses on every network it
+   * is on now. Written in place, since the container sees the files
+   * through bind mounts of their inodes.
+   */
+  private rewriteNetworkFiles(record: ContainerRecord, layer: NetworkLayer): void {
+    const sandbox = layer.sandboxOf(record.id);
+    if (sandbox === undefined) return;
+    const o = this.viewOf(record).options;
+    const firstId = sandbox.endpoints[0]?.networkId;
+    const dns = firstId !== undefined && layer.network(firstId).dns;
+    writeNetworkFiles(this.viewOf(record).paths.dir, o.run.hostname ?? record.id.slice(0, 12), networkFileInputs(o.run, sandbox, dns), { inPlace: true });
   }
 
   rename(ref: string, name: string): void {
@@ -995,6 +1055,8 @@ export class Engine {
       configPath: v.paths.config,
       rootfs: v.paths.rootfs,
       state: () => this.containers.get(id)?.state ?? 'removed',
+      // Created by the runtime library here: its execs take the same road (no runtime command).
+      ...(this.options.runtime === undefined ? { runtimeContext: () => this.runtimeContext() } : {}),
     };
   }
 

@@ -8,6 +8,8 @@
 import { parseDuration } from '../image/build/duration.ts';
 import { invalidArgument } from '../errors.ts';
 import { isObject } from '../json-object.ts';
+import { autoscalingOf } from './autoscale-labels.ts';
+import { retryPolicyOf } from './queue/retry.ts';
 
 export const DEFAULT_NAMESPACE = 'openfaas-fn';
 
@@ -188,6 +190,11 @@ export function parseDeployment(body: unknown): FunctionSpec {
   const labels = stringMap('labels', body['labels'], undefined);
   const limits = resources('limits', body['limits']);
   const requests = resources('requests', body['requests']);
+  const scaling = scalingOf(labels);
+  autoscalingOf(labels, scaling.min, scaling.max);
+  const annotations = stringMap('annotations', body['annotations'], undefined);
+  // The async retry annotations are read when a call is tried; a bad one is refused now.
+  retryPolicyOf(annotations);
   return {
     name,
     namespace,
@@ -195,12 +202,12 @@ export function parseDeployment(body: unknown): FunctionSpec {
     ...(envProcess === undefined || envProcess === '' ? {} : { envProcess }),
     envVars: stringMap('envVars', body['envVars'], ENV_KEY),
     labels,
-    annotations: stringMap('annotations', body['annotations'], undefined),
+    annotations,
     secrets,
     ...(limits === undefined ? {} : { limits }),
     ...(requests === undefined ? {} : { requests }),
     readOnlyRootFilesystem: readOnly,
-    scaling: scalingOf(labels),
+    scaling,
   };
 }
 

@@ -9,12 +9,18 @@
  *   /healthz, /metrics                     open
  *   /system/*                              basic auth (src/faas/auth.ts)
  *   /function/{name}[/path]                open, proxied (src/faas/proxy.ts)
+ *   /async-function/{name}[/path]          open, queued (src/faas/queue/)
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
+import { Autoscaler } from './autoscaler.ts';
+import { Metering } from './metering.ts';
+import { usageRoutes } from './routes/usage.ts';
+import { UsageMetrics } from './usage-metrics.ts';
+import { UsageStore } from './usage-store.ts';
 import { AUTH_REALM, authorized, loadCredentials, type Credentials } from './auth.ts';
 import { DEFAULT_NAMESPACE } from './deployment.ts';
 import type { FaasLogger } from './log.ts';
@@ -31,6 +37,11 @@ import { FunctionLogs } from './logs.ts';
 import { functionKey, invokedKey } from './namespaces.ts';
 import { SecretStore } from './secrets.ts';
 import { FunctionStore } from './store.ts';
+import { acceptAsync } from './queue/accept.ts';
+import { QueueMetrics } from './queue/metrics.ts';
+import { asyncCallRoutes } from './queue/routes.ts';
+import { CallStore } from './queue/store.ts';
+import { AsyncQueue, DEFAULT_ASYNC, type AsyncQueueOptions } from './queue/worker.ts';
 
 export const DEFAULT_GATEWAY = '127.0.0.1:8080';
 
@@ -47,6 +58,8 @@ export interface GatewayOptions {
   coldStartWaitMs?: number;
   readyTimeoutMs?: number;
   scaleTickMs?: number;
+  /** The async queue's limits (berthd --async-*); defaults in src/faas/queue/worker.ts. */
+  async?: Partial<AsyncQueueOptions>;
 }
 
 export interface Gateway {
@@ -125,12 +138,26 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
   o.metrics.collect('gateway_log_follows', 'Log follows (/system/logs?follow=true) in progress', () => logs.following);
-  const metrics = new GatewayMetrics(namespace, o.metrics, () =>
-    store.namespaces().flatMap((ns) => store.list(ns)).map((r) => [functionKey(r.spec.namespace, r.spec.name), replicas.ready(functionKey(r.spec.namespace, r.spec.name))] as const),
-  );
+  const autoscaler = new Autoscaler({ store, replicas, load: scaler, namespace, logger: o.logger, cpuNs: (r) => r.cgroup?.cpuNs() });
+  // Every namespace's functions, by key (src/faas/namespaces.ts).
+  const keys = (): string[] => store.namespaces().flatMap((ns) => store.list(ns)).map((r) => functionKey(r.spec.namespace, r.spec.name));
+  const metrics = new GatewayMetrics(namespace, o.metrics, () => keys().map((fn) => [fn, replicas.ready(fn)] as const));
+  const usage = new UsageStore(o.engine.containers.db, namespace, { onError: (err) => o.logger.warn('function usage not written (tried again in a second)', { err }) });
+  const usageMetrics = new UsageMetrics(namespace, o.metrics, () => keys().map((fn) => [fn, scaler.inflight(fn)] as const));
+  const metering = new Metering({ store, namespace, metrics: usageMetrics, usage });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
-  const routes: GatewayRoute[] = [...systemRoutes(() => [...store.namespaces(), ...secrets.namespaces()]), ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }), ...logRoutes({ store, logs }), ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) })];
+  const proxy: ProxyDeps = { scaler, metrics, metering, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
+  const calls = new CallStore(o.engine.containers.db);
+  const queueMetrics = new QueueMetrics(namespace, o.metrics, calls);
+  const queue = new AsyncQueue({ calls, functions: store, namespace, logger: o.logger, metrics: queueMetrics, options: { ...DEFAULT_ASYNC, ...o.async } });
+  const routes: GatewayRoute[] = [
+    ...systemRoutes(() => [...store.namespaces(), ...secrets.namespaces()]),
+    ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }),
+    ...logRoutes({ store, logs }),
+    ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) }),
+    ...usageRoutes(usage),
+    ...asyncCallRoutes({ calls, queue }),
+  ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -138,6 +165,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const fnMatch = /^\/function\/([^/]+)(\/.*)?$/.exec(path);
     if (fnMatch !== null) {
       await invoke(proxy, invokedKey(decodeURIComponent(fnMatch[1] ?? '')), fnMatch[2] ?? '', search, req, res);
+      return;
+    }
+    const asyncMatch = /^\/async-function\/([^/]+)(\/.*)?$/.exec(path);
+    if (asyncMatch !== null) {
+      await acceptAsync({ calls, functions: store, namespace, queue, metrics: queueMetrics }, decodeURIComponent(asyncMatch[1] ?? ''), asyncMatch[2] ?? '', search, req, res);
       return;
     }
     if (method === 'GET' && path === '/metrics') {
@@ -200,6 +232,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
   } catch (err) {
     scaler.close();
+    autoscaler.close();
+    usage.close();
     replicas.close();
     agent.destroy();
     throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
@@ -208,11 +242,15 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   o.logger.info('gateway listening', { host: address.address, port: address.port, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
   // Replicas a previous berthd left are adopted once the gateway takes requests.
   void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
+  // Queued calls go through this gateway's own /function/ path (a wildcard address is reached on loopback).
+  queue.start({ host: address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address, port: address.port });
   return {
     address,
     credentials,
     async close() {
+      await queue.close();
       scaler.close();
+      autoscaler.close();
       replicas.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -220,6 +258,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       t.unref();
       await closed;
       clearTimeout(t);
+      usage.close();
       agent.destroy();
     },
   };

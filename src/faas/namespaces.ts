@@ -12,9 +12,9 @@ export function functionKey(namespace: string, name: string): string {
   return namespace === DEFAULT_NAMESPACE ? name : `${name}.${namespace}`;
 }
 
-export function splitFunctionKey(key: string): { namespace: string; name: string } {
+export function splitFunctionKey(key: string, defaultNamespace = DEFAULT_NAMESPACE): { namespace: string; name: string } {
   const dot = key.indexOf('.');
-  return dot < 0 ? { namespace: DEFAULT_NAMESPACE, name: key } : { namespace: key.slice(dot + 1), name: key.slice(0, dot) };
+  return dot < 0 ? { namespace: defaultNamespace, name: key } : { namespace: key.slice(dot + 1), name: key.slice(0, dot) };
 }
 
 /**

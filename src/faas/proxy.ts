@@ -7,20 +7,24 @@
  * ready (bounded: 504 past the wait, 502 when no replica could start).
  */
 import { randomUUID } from 'node:crypto';
-import { request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FaasLogger } from './log.ts';
 import { describeError, isBerthError } from '../errors.ts';
 import type { Replica } from './replicas.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { USAGE_HEADER, type Call, type Metering } from './metering.ts';
 import type { Scaler } from './scaler.ts';
 import type { ColdStart } from './trace.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): for one connection, never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', USAGE_HEADER]);
+/** The gateway's own on every answer: a replica's (the watchdog sets X-Duration-Seconds) would make them twice. */
+const OURS = new Set(['x-call-id', 'x-start-time', 'x-duration-seconds']);
 
 export interface ProxyDeps {
   scaler: Scaler;
   metrics: GatewayMetrics;
+  metering: Metering;
   logger: FaasLogger;
   agent: Agent;
   /** How long a request may wait for a replica (scale from zero; default 60 s). */
@@ -55,17 +59,22 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
   const seconds = (): string => ((performance.now() - started) / 1000).toFixed(6);
   let code = 500;
   const abort = new AbortController();
+  let up: ClientRequest | undefined;
   // The response's close, not the request's: a request closes as soon as its body is read.
+  // The upstream request is destroyed here rather than given the signal: a listener per request costs on the warm path.
   res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
+    if (res.writableFinished) return;
+    abort.abort();
+    up?.destroy();
   });
   let replica: Replica | undefined;
   let trace: ColdStart | undefined;
   let found = true;
+  let call: Call | undefined;
   const release = deps.scaler.begin(fn);
   try {
     try {
-      ({ replica, trace } = await deps.scaler.replicaFor(fn, deps.waitMs, abort.signal));
+      ({ replica, trace } = await deps.scaler.replicaFor(fn, deps.waitMs, abort.signal, started));
     } catch (err) {
       found = !isBerthError(err, 'faas_function_not_found');
       code = !found ? 404 : isBerthError(err, 'faas_replica_timeout') ? 504 : 502;
@@ -73,8 +82,11 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
       return;
     }
     replica.inflight++;
+    call = deps.metering.begin(fn, replica);
+    const metered = call;
+    let timedOut = false;
     code = await new Promise<number>((resolve) => {
-      const up = request(
+      const u = request(
         {
           host: replica!.address,
           port: replica!.port,
@@ -82,35 +94,60 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
           path: `${rest === '' ? '/' : rest}${search}`,
           headers: forwardHeaders(req.headers, { 'X-Call-Id': callId, 'X-Start-Time': String(startTime), 'X-Forwarded-Host': req.headers.host ?? '', 'X-Forwarded-For': req.socket.remoteAddress ?? '' }),
           agent: deps.agent,
-          signal: abort.signal,
         },
         (upRes) => {
+          const killed = metered.killed(upRes.statusCode);
+          if (killed !== undefined) {
+            upRes.resume();
+            plain(res, 502, killed, { ...ours, 'X-Duration-Seconds': seconds() });
+            return resolve(502);
+          }
           if (trace !== undefined) {
             trace.phase('response');
             deps.logger.info('function cold start', { function: fn, ms: trace.phases });
           }
           const headers: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+          for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !OURS.has(k)) headers[k] = v;
           res.writeHead(upRes.statusCode ?? 502, { ...headers, ...ours, 'X-Duration-Seconds': seconds() });
           upRes.pipe(res);
-          upRes.once('end', () => resolve(upRes.statusCode ?? 502));
+          upRes.once('end', () => {
+            metered.answered(upRes);
+            resolve(timedOut ? 504 : (upRes.statusCode ?? 502));
+          });
           upRes.once('error', () => {
             res.destroy();
             resolve(upRes.statusCode ?? 502);
           });
-          res.once('close', () => resolve(upRes.statusCode ?? 502));
+          res.once('close', () => resolve(timedOut ? 504 : (upRes.statusCode ?? 502)));
         },
       );
-      up.once('error', (err) => {
+      up = u;
+      // The whole answer within the function's timeout (limits.ts), else 504 naming it.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        u.destroy();
+        if (res.headersSent) res.destroy();
+        else plain(res, 504, metered.timedOut(), { ...ours, 'X-Duration-Seconds': seconds() });
+        resolve(504);
+      }, metered.limits.timeoutMs);
+      res.once('close', () => clearTimeout(timer));
+      u.once('error', (err) => {
+        if (timedOut) return;
         if (abort.signal.aborted) return resolve(499);
+        const killed = metered.killed(undefined);
+        if (killed !== undefined) {
+          plain(res, 502, killed, { ...ours, 'X-Duration-Seconds': seconds() });
+          return resolve(502);
+        }
         deps.logger.warn('function replica unreachable', { function: fn, replica: replica!.name, err: describeError(err) });
         plain(res, 502, `function "${fn}": replica ${replica!.name} unreachable: ${describeError(err)}\n`, { ...ours, 'X-Duration-Seconds': seconds() });
         resolve(502);
       });
-      req.pipe(up);
+      req.pipe(u);
     });
   } finally {
     if (replica !== undefined) replica.inflight--;
+    call?.end(code);
     release();
     // A name no function has is not counted: random names would grow the metrics without bound.
     if (found) deps.metrics.invoked(fn, code, (performance.now() - started) / 1000);

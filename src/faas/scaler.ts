@@ -7,6 +7,7 @@
  * restarted in between brings up what the record says.
  */
 import type { StatementSync } from 'node:sqlite';
+import type { LoadSource } from './autoscaler.ts';
 import type { FaasLogger } from './log.ts';
 import { initialReplicas } from './deployment.ts';
 import { functionKey, splitFunctionKey } from './namespaces.ts';
@@ -23,9 +24,10 @@ export interface ScalerOptions {
   tickMs?: number;
 }
 
-export class Scaler {
+export class Scaler implements LoadSource {
   private readonly lastUse = new Map<string, number>();
-  private readonly inflight = new Map<string, number>();
+  private readonly inflights = new Map<string, number>();
+  private readonly completions = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private existsStmt: StatementSync | undefined;
 
@@ -44,26 +46,42 @@ export class Scaler {
    */
   begin(fn: string): () => void {
     if (!this.exists(fn)) return () => undefined;
-    this.inflight.set(fn, (this.inflight.get(fn) ?? 0) + 1);
+    this.inflights.set(fn, (this.inflights.get(fn) ?? 0) + 1);
     this.lastUse.set(fn, Date.now());
     return () => {
-      const left = (this.inflight.get(fn) ?? 1) - 1;
-      if (left > 0) this.inflight.set(fn, left);
-      else this.inflight.delete(fn);
-      if (this.exists(fn)) this.lastUse.set(fn, Date.now());
-      else this.lastUse.delete(fn);
+      const left = (this.inflights.get(fn) ?? 1) - 1;
+      if (left > 0) this.inflights.set(fn, left);
+      else this.inflights.delete(fn);
+      if (this.exists(fn)) {
+        this.lastUse.set(fn, Date.now());
+        this.completions.set(fn, (this.completions.get(fn) ?? 0) + 1);
+      } else {
+        this.lastUse.delete(fn);
+        this.completions.delete(fn);
+      }
     };
   }
 
   /** A deleted function: nothing of it is kept. */
   forget(fn: string): void {
-    if ((this.inflight.get(fn) ?? 0) === 0) this.inflight.delete(fn);
+    if ((this.inflights.get(fn) ?? 0) === 0) this.inflights.delete(fn);
     this.lastUse.delete(fn);
+    this.completions.delete(fn);
+  }
+
+  /** Requests for `fn` in flight now (the autoscaler's capacity). */
+  inflight(fn: string): number {
+    return this.inflights.get(fn) ?? 0;
+  }
+
+  /** Requests for `fn` completed since berthd started (the autoscaler's rps, by difference). */
+  completed(fn: string): number {
+    return this.completions.get(fn) ?? 0;
   }
 
   /** The functions it keeps anything for (bounded by the functions deployed). */
   tracked(): number {
-    return new Set([...this.lastUse.keys(), ...this.inflight.keys()]).size;
+    return new Set([...this.lastUse.keys(), ...this.inflights.keys(), ...this.completions.keys()]).size;
   }
 
   private exists(fn: string): boolean {
@@ -78,15 +96,17 @@ export class Scaler {
   }
 
   /** A ready replica of `fn`; scales it from zero when it has none wanted (the trace says so). */
-  async replicaFor(fn: string, waitMs: number, signal: AbortSignal): Promise<{ replica: Replica; trace?: ColdStart }> {
+  async replicaFor(fn: string, waitMs: number, signal: AbortSignal, arrived = performance.now()): Promise<{ replica: Replica; trace?: ColdStart }> {
+    // A ready replica answers without a read of the record: a function removed has none (retired first).
     const ready = this.o.replicas.pick(fn);
+    if (ready !== undefined) return { replica: ready };
     const { namespace, name } = splitFunctionKey(fn);
     const rec = this.o.store.mustGet(namespace, name);
-    if (ready !== undefined) return { replica: ready };
     let trace: ColdStart | undefined;
     if (rec.replicas === 0) {
-      trace = new ColdStart(fn);
+      trace = new ColdStart(fn, arrived);
       this.o.store.setReplicas(namespace, name, initialReplicas(rec.spec.scaling));
+      trace.phase('lookup');
       this.o.logger.info('function scaled from zero', { function: fn });
       void this.o.replicas.reconcile(fn, trace);
     }
@@ -111,7 +131,7 @@ export class Scaler {
         this.lastUse.set(fn, now);
         continue;
       }
-      if ((this.inflight.get(fn) ?? 0) > 0 || now - last < idleMs) continue;
+      if (this.inflight(fn) > 0 || now - last < idleMs) continue;
       this.o.store.setReplicas(String(row['namespace']), String(row['name']), 0);
       this.o.logger.info('function scaled to zero', { function: fn, idleMs: now - last });
       void this.o.replicas.reconcile(fn);

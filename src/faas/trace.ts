@@ -3,17 +3,33 @@
  * first byte of its answer): each phase's time since the request arrived,
  * in milliseconds. berthd logs them (`function cold start`); with
  * BERTH_TRACE=1 each phase is also marked on stderr as src/trace.ts marks.
+ *
+ *   lookup                      the function's record read, its replicas set
+ *   scheduled                   its reconciliation runs
+ *   image config                the image resolved, its config read (engine create)
+ *   snapshot                    the replica's rootfs snapshot prepared and mounted
+ *   spec                        the OCI spec written
+ *   created                     the container's record complete
+ *   rootfs and run dir          (engine start) the rootfs mounted, the run dir new
+ *   network                     a network namespace (from the pool) attached
+ *   monitor and runtime create  berth-monitor spawned, the executor's create done
+ *   runtime start               the container's process runs its program
+ *   started                     recorded as running
+ *   ready                       the watchdog (or the image's server) answers on :8080
+ *   response                    the first byte of the replica's answer
  */
 import { mark } from '../trace.ts';
 
 export class ColdStart {
-  private readonly t0 = performance.now();
   readonly phases: Record<string, number> = {};
 
   readonly fn: string;
+  private readonly t0: number;
 
-  constructor(fn: string) {
+  /** `t0`: when the request arrived (performance.now()). */
+  constructor(fn: string, t0 = performance.now()) {
     this.fn = fn;
+    this.t0 = t0;
   }
 
   phase(name: string): void {

@@ -39,6 +39,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Killed (SIGKILL) past this; the result then has signal set (default 60 s). */
   timeoutMs?: number;
+  /** The command's working directory (default the test's). */
+  cwd?: string;
 }
 
 export interface TestDaemon {
@@ -75,7 +77,7 @@ export interface TestDaemon {
 export function runCommand(cmd: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // Its own process group: a timeout kills whatever it started too (a shell's children hold the pipes).
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, detached: true });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, detached: true, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -142,6 +144,8 @@ export interface DaemonOptions {
   gateway?: boolean;
   /** More images put into the store before the daemon starts (busybox is always there). */
   prepare?: (images: ImageStore, scratch: string) => Promise<void>;
+  /** More berthd flags (after the others), e.g. the async queue's limits. */
+  args?: readonly string[];
 }
 
 /** The gateway's address, from the line berthd logs when it listens (port 0 chooses a free one). */
@@ -181,7 +185,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
     const logStart = readLog().length;
     const gw = ['--gateway', options.gateway === true ? '127.0.0.1:0' : 'off'];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw], { stdio: ['ignore', fd, fd] });
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw, ...(options.args ?? [])], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const started = daemon;
     await until('berthd to answer on its socket', async () => {
@@ -209,6 +213,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     try {
       const images = await ImageStore.open({ root });
       const engine = await Engine.open({ root, runRoot, images, network: (db, paths) => new NetworkLayer(db, { ...paths, poolSize: 0 }) });
+      // recover() first: it watches what still runs (a replica the gateway made after the API's removals), so a removal sees its exit.
+      await engine.recover().catch(() => undefined);
       for (const r of engine.containers.list()) await engine.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
       await engine.recover().catch(() => undefined);
       await engine.shutdown();

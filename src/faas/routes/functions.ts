@@ -9,6 +9,7 @@
 import { invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
 import { checkFunctionName, checkNamespace, deployReplicas, parseDeployment, type FunctionSpec } from '../deployment.ts';
+import { limitsShown } from '../limits.ts';
 import type { FunctionLogs } from '../logs.ts';
 import { functionKey } from '../namespaces.ts';
 import type { GatewayMetrics } from '../metrics.ts';
@@ -45,6 +46,7 @@ export function functionStatus(r: FunctionRecord, d: Pick<FunctionRouteDeps, 're
     replicas: r.replicas,
     availableReplicas: d.replicas.ready(functionKey(r.spec.namespace, r.spec.name)),
     createdAt: r.createdAt,
+    ...limitsShown(r.spec),
   };
 }
 

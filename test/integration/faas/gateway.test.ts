@@ -219,23 +219,32 @@ test('scale-function sets the replicas; an update replaces them with no failed r
   assert.deepEqual(s.envVars, { GREETING: 'hello again' });
 });
 
-test('scale to zero when idle, and back from zero on a request (cold start phases logged)', async () => {
+test('scale to zero when idle (nothing runs, one replica prepared and never started), and back from zero on a request that starts it (cold start phases logged)', async () => {
   await deployEcho('sleepy', { labels: { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '2s' } });
   await readyReplicas('sleepy', 1);
-  await until('sleepy to scale to zero', async () => {
+  const [running] = await replicasOf('sleepy');
+  const prepared = await until('sleepy to scale to zero', async () => {
     const s = await status('sleepy');
-    return s.replicas === 0 && (await replicasOf('sleepy')).length === 0 ? true : undefined;
+    const list = await replicasOf('sleepy');
+    return s.replicas === 0 && list.length === 1 && list[0]!.State === 'created' ? list[0] : undefined;
   }, 60_000);
+  assert.notEqual(prepared.Id, running?.Id, 'the replica that ran is gone');
+  const inspect = (await d.client.json('GET', `/containers/${prepared.Id}/json`)) as { State: { Status: string; Pid: number; StartedAt: string } };
+  assert.equal(inspect.State.Status, 'created');
+  assert.equal(inspect.State.Pid, 0, 'no process of the prepared replica');
   const r = await gw.fetch('/function/sleepy/cgi-bin/echo?cold=1', { auth: false, method: 'POST', body: 'first' });
   const body = await r.text();
   assert.equal(r.status, 200, body);
   assert.match(body, /^body=first$/m, 'the request held during the cold start keeps its body');
   assert.match(body, /^query=cold=1$/m);
   assert.equal((await status('sleepy')).replicas, 1);
+  const after = await replicasOf('sleepy');
+  assert.deepEqual(after.map((c) => [c.Id, c.State]), [[prepared.Id, 'running']], 'the prepared replica is the one started');
   const line = d.log().split('\n').find((l) => l.includes('"function cold start"') && l.includes('"sleepy"'));
   assert.ok(line !== undefined, 'the cold start is logged');
   const phases = (JSON.parse(line) as { ms: Record<string, number> }).ms;
-  for (const p of ['scheduled', 'created', 'started', 'ready', 'response']) assert.equal(typeof phases[p], 'number', p);
+  for (const p of ['lookup', 'scheduled', 'prepared', 'created', 'network', 'monitor and runtime create', 'runtime start', 'started', 'ready', 'response']) assert.equal(typeof phases[p], 'number', p);
+  assert.equal(phases['snapshot'], undefined, 'no snapshot made on the request: it was prepared');
   console.log(`# cold start of "sleepy" (ms since the request arrived): ${JSON.stringify(phases)}`);
 });
 

@@ -35,6 +35,16 @@ test('pipelined requests in one write are answered in order; HTTP/1.0 gets its a
   assert.match(old.text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Connection: close\r\n\r\nhi$/);
 });
 
+test('HTTP/1.0 with Connection: keep-alive (ab -k) is told the connection stays open, and its next request is answered on it', async (t) => {
+  const wd = await startWatchdog(t, { fprocess: 'cat' });
+  const r = await raw(wd.port, 'GET /_/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /_/health HTTP/1.0\r\n\r\n');
+  const answers = r.text.split(/(?=HTTP\/1\.1 )/);
+  assert.equal(answers.length, 2, r.text);
+  assert.match(answers[0]!, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Connection: keep-alive\r\n\r\nOK$/);
+  assert.match(answers[1]!, /Connection: close\r\n\r\nOK$/);
+  assert.ok(r.closed, 'closed after the HTTP/1.0 request that did not ask to keep it');
+});
+
 test('a HEAD is answered with headers only, so the next answer on the connection starts right after them', async (t) => {
   for (const mode of ['serializing', 'streaming']) {
     const wd = await startWatchdog(t, { fprocess: 'echo hello', mode });
@@ -42,7 +52,7 @@ test('a HEAD is answered with headers only, so the next answer on the connection
     const answers = r.text.split(/(?=HTTP\/1\.1 )/);
     assert.equal(answers.length, 2, `${mode}: ${r.text}`);
     assert.match(answers[0]!, /\r\n\r\n$/, `${mode}: the HEAD's answer has a body: ${answers[0]}`);
-    assert.match(answers[1]!, /hello\n(\r\n0\r\n\r\n)?$/, mode);
+    assert.match(answers[1]!, /hello\n(\r\n0\r\nX-Berth-Usage: [^\r]*\r\n\r\n)?$/, mode);
     if (mode === 'serializing') assert.match(answers[0]!, /Content-Length: 6\r\n/);
   }
 });

@@ -58,8 +58,19 @@ class FakeEngine {
     return { record: c, sandbox: { endpoints: [{ ipv4: '127.0.0.1/8' }] } };
   }
 
+  /** No cgroup: replicas are metered by their watchdog only. */
+  runtimeRecord(): Promise<unknown> {
+    return Promise.resolve({});
+  }
+
   list(): unknown[] {
     return [...this.containers.values()].map((c) => ({ record: c }));
+  }
+
+  find(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (c === undefined) throw new Error(`container "${id}": not found`);
+    return c;
   }
 
   remove(id: string): Promise<void> {
@@ -140,13 +151,39 @@ test('a replica that dies is removed and replaced; scaling to zero and deleting 
   assert.ok(!engine.containers.has(first.id));
   store.setReplicas('openfaas-fn', 'fn', 0);
   await replicas.reconcile('fn');
-  assert.equal(engine.containers.size, 0);
+  const prepared = [...engine.containers.values()];
+  assert.deepEqual(prepared.map((c) => c.state), ['created'], 'at zero nothing runs: one replica prepared, never started');
+  assert.equal(replicas.ready('fn'), 0);
   store.setReplicas('openfaas-fn', 'fn', 1);
   await replicas.reconcile('fn');
+  assert.equal(replicas.pick('fn')?.id, prepared[0]!.id, 'the prepared replica is the one started from zero');
+  assert.equal(engine.containers.size, 1);
   store.remove('openfaas-fn', 'fn');
   await replicas.reconcile('fn');
   assert.equal(engine.containers.size, 0);
   assert.equal(replicas.of('fn').length, 0);
+});
+
+test('a prepared replica: none for a function deployed at zero, one for the new revision after an update at zero, none once it is deleted', async (t) => {
+  const { engine, store, replicas } = await setup(t);
+  store.create(spec(), 0);
+  await replicas.reconcile('fn');
+  assert.equal(engine.containers.size, 0, 'deployed at zero: nothing made');
+  store.setReplicas('openfaas-fn', 'fn', 1);
+  await replicas.reconcile('fn');
+  store.setReplicas('openfaas-fn', 'fn', 0);
+  await replicas.reconcile('fn');
+  const [first] = [...engine.containers.values()];
+  assert.deepEqual([first?.state, first?.labels['com.berth.faas.revision']], ['created', '1']);
+  store.update(spec('img:2'), 0);
+  await replicas.reconcile('fn');
+  const now = [...engine.containers.values()];
+  assert.deepEqual(now.map((c) => [c.state, c.labels['com.berth.faas.revision']]), [['created', '2']], 'the old revision\'s removed, one of the new prepared');
+  assert.ok(!engine.containers.has(first!.id));
+  assert.ok(engine.log.every((l) => !l.startsWith(`start ${now[0]!.id}`)), 'never started');
+  store.remove('openfaas-fn', 'fn');
+  await replicas.reconcile('fn');
+  assert.equal(engine.containers.size, 0);
 });
 
 test('a replica that cannot start: a waiting request is told why', async (t) => {
