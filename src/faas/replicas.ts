@@ -59,6 +59,10 @@ export interface ReplicaOptions {
   replicaPort?: number;
   /** How long a retired replica may take to answer what it serves (default 30 s). */
   drainTimeoutMs?: number;
+  /** A secret's file on the host, bound into replicas deployed with it (src/faas/secrets.ts). */
+  secretFile?: (namespace: string, name: string) => string;
+  /** Called before a replica's container is removed (its log is kept: src/faas/logs.ts). */
+  keepLog?: (id: string) => void;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -228,7 +232,7 @@ export class Replicas {
     try {
       trace?.phase('scheduled');
       const watchdog = rec.spec.envProcess !== undefined || runsWatchdog(rec.spec, await this.imageEnv(rec.spec.image));
-      const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision, watchdog) });
+      const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision, watchdog, this.secretFile(rec.spec.namespace)) });
       id = created.id;
       trace?.phase('created');
       const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
@@ -248,6 +252,11 @@ export class Replicas {
       if (id !== undefined) await this.removeContainer(id);
       this.later(fn, Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(count, 6)));
     }
+  }
+
+  private secretFile(namespace: string): ((name: string) => string) | undefined {
+    const f = this.o.secretFile;
+    return f === undefined ? undefined : (name) => f(namespace, name);
   }
 
   /** The image's Env (where OpenFaaS's images name their fprocess). */
@@ -314,6 +323,7 @@ export class Replicas {
 
   private async removeContainer(id: string): Promise<void> {
     try {
+      this.o.keepLog?.(id);
       await this.o.engine.remove(id, { force: true });
     } catch (err) {
       this.o.logger.debug('replica container not removed', { id, err: describeError(err) });

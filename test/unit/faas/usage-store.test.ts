@@ -67,7 +67,7 @@ test('since: RFC 3339, Unix seconds or a duration back from now; anything else r
   const store = new UsageStore(db, 'openfaas-fn', { flushMs: 0 });
   store.add(callAt('a', T + 1_000));
   const [r] = usageRoutes(store, () => T + 120_000);
-  const reply = await r!.handler({ params: {}, query: new URLSearchParams('since=2m'), json: () => Promise.resolve(undefined) });
+  const reply = await r!.handler({ params: {}, query: new URLSearchParams('since=2m'), json: () => Promise.resolve(undefined), signal: new AbortController().signal });
   assert.equal(reply.status, 200);
   const body = (reply as { json: { since: string; functions: { invocations: number }[]; memoryBasis: string } }).json;
   assert.equal(body.since, '2026-12-07T08:00:00.000Z');
