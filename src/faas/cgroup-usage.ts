@@ -16,34 +16,26 @@
  * file is kept open). Where neither works the peak is the cgroup's since
  * it was made, and `resettable` says so.
  */
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import type { CgroupPaths } from '../runtime/cgroups/index.ts';
-
-/** Reads a small control file; undefined when it cannot be read (cgroup gone, controller absent). */
-function readSmall(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return undefined;
-  }
-}
+import { parseCgroupNumber, parseKeyValues } from '../runtime/cgroups/write.ts';
 
 function keyed(text: string | undefined, key: string): number | undefined {
-  if (text === undefined) return undefined;
-  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
-  return m === null ? undefined : Number(m[1]);
+  return text === undefined ? undefined : parseKeyValues(text).get(key);
 }
 
 function plain(text: string | undefined): number | undefined {
-  const t = text?.trim();
-  return t === undefined || !/^\d+$/.test(t) ? undefined : Number(t);
+  const n = text === undefined ? NaN : parseCgroupNumber(text);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 export class ReplicaCgroup {
   private readonly v2: boolean;
   private readonly cpuDir: string | undefined;
   private readonly memDir: string | undefined;
-  private peakFd: number | undefined;
+  /** Open descriptors by mode and path: a control file re-read at offset 0 gives its current value, for one syscall instead of three. */
+  private readonly fds = new Map<string, number>();
+  private readonly buf = Buffer.alloc(1024);
   /** Whether resetPeak() works here (false until it worked once). */
   resettable = false;
 
@@ -53,58 +45,61 @@ export class ReplicaCgroup {
     this.memDir = this.v2 ? paths.dirs['unified'] : paths.dirs['memory'];
   }
 
+  private fd(path: string, writable: boolean): number {
+    const key = `${writable ? 'w' : 'r'}${path}`;
+    let fd = this.fds.get(key);
+    if (fd === undefined) {
+      fd = openSync(path, writable ? 'r+' : 'r');
+      this.fds.set(key, fd);
+    }
+    return fd;
+  }
+
+  /** A control file's text; undefined when it cannot be read (cgroup gone: ENODEV, controller absent). */
+  private read(dir: string | undefined, file: string, writable = false): string | undefined {
+    if (dir === undefined) return undefined;
+    try {
+      const n = readSync(this.fd(`${dir}/${file}`, writable), this.buf, 0, this.buf.length, 0);
+      return this.buf.toString('latin1', 0, n);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** CPU time of every process the cgroup has had, in ns. */
   cpuNs(): number | undefined {
-    if (this.cpuDir === undefined) return undefined;
-    if (!this.v2) return plain(readSmall(`${this.cpuDir}/cpuacct.usage`));
-    const us = keyed(readSmall(`${this.cpuDir}/cpu.stat`), 'usage_usec');
+    if (!this.v2) return plain(this.read(this.cpuDir, 'cpuacct.usage'));
+    const us = keyed(this.read(this.cpuDir, 'cpu.stat'), 'usage_usec');
     return us === undefined ? undefined : us * 1000;
   }
 
   /** The memory limit in bytes; undefined when unlimited. */
   limitBytes(): number | undefined {
-    if (this.memDir === undefined) return undefined;
-    const n = plain(readSmall(`${this.memDir}/${this.v2 ? 'memory.max' : 'memory.limit_in_bytes'}`));
+    const n = plain(this.read(this.memDir, this.v2 ? 'memory.max' : 'memory.limit_in_bytes'));
     // v1 writes "unlimited" as a page-rounded 2^63-1.
     return n === undefined || n >= 2 ** 62 ? undefined : n;
   }
 
   /** How many times the OOM killer struck in the cgroup. */
   oomKills(): number | undefined {
-    if (this.memDir === undefined) return undefined;
-    return keyed(readSmall(`${this.memDir}/${this.v2 ? 'memory.events' : 'memory.oom_control'}`), 'oom_kill');
+    return keyed(this.read(this.memDir, this.v2 ? 'memory.events' : 'memory.oom_control'), 'oom_kill');
+  }
+
+  private get peakFile(): string {
+    return this.v2 ? 'memory.peak' : 'memory.max_usage_in_bytes';
   }
 
   /** The highest memory use since the last reset (or since the cgroup was made), in bytes. */
   peakBytes(): number | undefined {
-    if (this.memDir === undefined) return undefined;
-    if (!this.v2) return plain(readSmall(`${this.memDir}/memory.max_usage_in_bytes`));
-    if (this.peakFd !== undefined) {
-      const buf = Buffer.alloc(32);
-      try {
-        return plain(buf.toString('latin1', 0, readSync(this.peakFd, buf, 0, buf.length, 0)));
-      } catch {
-        return undefined;
-      }
-    }
-    return plain(readSmall(`${this.memDir}/memory.peak`));
+    // Through the descriptor the reset was written to: v2 resets the peak for that descriptor only.
+    return plain(this.read(this.memDir, this.peakFile, this.resettable));
   }
 
   /** Starts the peak again from the current use; false when the kernel cannot. */
   resetPeak(): boolean {
     if (this.memDir === undefined) return false;
     try {
-      if (!this.v2) {
-        const fd = openSync(`${this.memDir}/memory.max_usage_in_bytes`, 'w');
-        try {
-          writeSync(fd, '0');
-        } finally {
-          closeSync(fd);
-        }
-      } else {
-        this.peakFd ??= openSync(`${this.memDir}/memory.peak`, 'r+');
-        writeSync(this.peakFd, 'reset');
-      }
+      writeSync(this.fd(`${this.memDir}/${this.peakFile}`, true), this.v2 ? 'reset' : '0');
       this.resettable = true;
       return true;
     } catch {
@@ -113,7 +108,7 @@ export class ReplicaCgroup {
   }
 
   close(): void {
-    if (this.peakFd !== undefined) closeSync(this.peakFd);
-    this.peakFd = undefined;
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
   }
 }

@@ -30,12 +30,17 @@ test('v1 (and hybrid): cpuacct.usage, memory.max_usage_in_bytes (reset by writin
   assert.equal(cg.peakBytes(), 4096000);
   assert.equal(cg.limitBytes(), undefined, 'v1 writes no limit as a huge number');
   assert.equal(cg.oomKills(), 2);
+  // A one-digit value, so that the fake (a plain file) shows the write whole.
+  writeFileSync(join(base, 'memory/berth/x/memory.max_usage_in_bytes'), '9\n');
   assert.equal(cg.resetPeak(), true);
-  assert.equal(readFileSync(join(base, 'memory/berth/x/memory.max_usage_in_bytes'), 'utf8'), '0');
+  assert.equal(readFileSync(join(base, 'memory/berth/x/memory.max_usage_in_bytes'), 'utf8'), '0\n');
+  assert.equal(cg.peakBytes(), 0, 'read again after the reset');
   writeFileSync(join(base, 'memory/berth/x/memory.limit_in_bytes'), '33554432\n');
   assert.equal(cg.limitBytes(), 32 * 2 ** 20);
+  cg.close();
   rmSync(join(base, 'cpuacct'), { recursive: true });
   assert.equal(cg.cpuNs(), undefined, 'gone: unknown');
+  cg.close();
 });
 
 test('v2: cpu.stat usage_usec, memory.peak, memory.max ("max": none), memory.events', (t) => {
