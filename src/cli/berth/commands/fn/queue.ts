@@ -22,6 +22,8 @@
  * thrown as a BerthError carrying the gateway's message.
  */
 import { invalidArgument, notFound, unavailable, failedPrecondition } from '../../../../errors.ts';
+// The shape /system/async-calls answers with (types only: nothing of the gateway runs in the CLI).
+import type { CallSummary } from '../../../../faas/queue/store.ts';
 
 export interface QueueGatewayClient {
   /** One request to the gateway (with its credentials); `body` is sent as JSON. */
@@ -93,18 +95,6 @@ export function parseQueueArgs(argv: readonly string[]): QueueArgs {
     default:
       return usage(`unknown command "${verb}"`);
   }
-}
-
-interface CallSummary {
-  id: string;
-  function: string;
-  state: string;
-  attempts: number;
-  acceptedAt: string;
-  nextAt: string;
-  lastStatus?: number;
-  lastError?: string;
-  deadAt?: string;
 }
 
 async function call(client: QueueGatewayClient, method: string, path: string, body?: unknown): Promise<string> {
