@@ -62,7 +62,8 @@
  *     scale_zero_ms, scale_min, scale_max), created_at, updated_at. Its
  *     replicas are ordinary containers labelled com.openfaas.function=NAME.
  *
- *   engine_fn_calls          seq PK (acceptance order), id UNIQUE (X-Call-Id):
+ *   engine_fn_calls          seq PK (acceptance order: a new rowid is above every
+ *     live one), id UNIQUE (X-Call-Id):
  *     an async call (src/faas/queue/store.ts), written before its 202:
  *     namespace, function, method, path, query, headers (JSON pairs), body,
  *     callback_url; state queued → running → (deleted when done) | dead;
@@ -196,7 +197,7 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // async calls of functions (src/faas/queue/)
   `CREATE TABLE engine_fn_calls (
-     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 128),
      namespace TEXT NOT NULL,
      function TEXT NOT NULL,
@@ -217,7 +218,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX engine_fn_calls_by_state ON engine_fn_calls(state, function, seq);
    CREATE TABLE engine_fn_call_attempts (
      call_seq INTEGER NOT NULL REFERENCES engine_fn_calls(seq) ON DELETE CASCADE,
-     n INTEGER PRIMARY KEY AUTOINCREMENT,
+     n INTEGER PRIMARY KEY,
      started_at TEXT NOT NULL,
      seconds REAL,
      status INTEGER,
