@@ -66,7 +66,8 @@
  *     calls used in a minute (invocations, failures, duration_ms, cpu_us,
  *     gb_seconds, memory_peak_bytes); no foreign key: usage outlives the
  *     function, until it ages out (src/faas/usage-store.ts).
- *   engine_fn_calls          seq PK (acceptance order), id UNIQUE (X-Call-Id):
+ *   engine_fn_calls          seq PK (acceptance order: a new rowid is above every
+ *     live one), id UNIQUE (X-Call-Id):
  *     an async call (src/faas/queue/store.ts), written before its 202:
  *     namespace, function, method, path, query, headers (JSON pairs), body,
  *     callback_url; state queued → running → (deleted when done) | dead;
@@ -214,7 +215,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX engine_function_usage_by_minute ON engine_function_usage(minute);`,
   // async calls of functions (src/faas/queue/)
   `CREATE TABLE engine_fn_calls (
-     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 128),
      namespace TEXT NOT NULL,
      function TEXT NOT NULL,
@@ -235,7 +236,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX engine_fn_calls_by_state ON engine_fn_calls(state, function, seq);
    CREATE TABLE engine_fn_call_attempts (
      call_seq INTEGER NOT NULL REFERENCES engine_fn_calls(seq) ON DELETE CASCADE,
-     n INTEGER PRIMARY KEY AUTOINCREMENT,
+     n INTEGER PRIMARY KEY,
      started_at TEXT NOT NULL,
      seconds REAL,
      status INTEGER,

@@ -35,11 +35,12 @@ export interface DeliverOptions {
 }
 
 /** The stored headers as a raw list for node:http, with our call id and the body's length. */
-function outgoingHeaders(call: CallRecord): string[] {
-  const out: string[] = [];
+function outgoingHeaders(target: Target, call: CallRecord): string[] {
+  // A raw list gets no Host from node:http, and HTTP/1.1 servers (node's among them) refuse a request without one.
+  const out: string[] = ['Host', target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`];
   for (const [k, v] of call.headers) {
     const lower = k.toLowerCase();
-    if (lower === 'x-call-id' || lower === 'content-length') continue;
+    if (lower === 'x-call-id' || lower === 'content-length' || lower === 'host') continue;
     out.push(k, v);
   }
   out.push('X-Call-Id', call.id, 'Content-Length', String(call.body.length));
@@ -65,7 +66,7 @@ export function deliver(target: Target, call: CallRecord, o: DeliverOptions, sig
         port: target.port,
         method: call.method,
         path: `/function/${encodeURIComponent(call.function)}${call.path}${call.query}`,
-        headers: outgoingHeaders(call),
+        headers: outgoingHeaders(target, call),
         agent: o.agent,
         signal,
       },

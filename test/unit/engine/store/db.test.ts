@@ -17,8 +17,7 @@ test('an empty database is migrated to the current schema, in WAL mode with sync
   const path = join(tempDir(t), 'berth.db');
   const db = openEngineDatabase(path);
   onCleanup(t, () => db.close());
-  // sqlite_sequence is SQLite's own, made for the AUTOINCREMENT of engine_fn_calls.
-  assert.deepEqual(tables(db), ['engine_container_networks', 'engine_container_volumes', 'engine_containers', 'engine_endpoints', 'engine_fn_call_attempts', 'engine_fn_calls', 'engine_function_usage', 'engine_functions', 'engine_health', 'engine_networks', 'engine_sandboxes', 'engine_schema', 'engine_volumes', 'sqlite_sequence']);
+  assert.deepEqual(tables(db), ['engine_container_networks', 'engine_container_volumes', 'engine_containers', 'engine_endpoints', 'engine_fn_call_attempts', 'engine_fn_calls', 'engine_function_usage', 'engine_functions', 'engine_health', 'engine_networks', 'engine_sandboxes', 'engine_schema', 'engine_volumes']);
   assert.equal(db.prepare('SELECT version FROM engine_schema').get()?.['version'], ENGINE_SCHEMA_VERSION);
   assert.equal(db.prepare('PRAGMA journal_mode').get()?.['journal_mode'], 'wal');
   // 2 is FULL: a reported change survives a power cut, not only a crash.
