@@ -317,6 +317,9 @@ export const ERROR_CODES = {
   exec_no_tty: 'failed_precondition',
   exec_not_found: 'not_found',
   exec_not_running: 'failed_precondition',
+  // engine: exec through the executor, its program missing (docker's 127) or not runnable (126)
+  exec_program_not_found: 'invalid_argument',
+  exec_program_not_runnable: 'invalid_argument',
   // engine: health checks
   health_check_invalid: 'invalid_argument',
   // engine: container records
@@ -379,6 +382,7 @@ export const ERROR_CODES = {
   firewall_failed: 'internal',
   netns_create_failed: 'internal',
   netns_restore_failed: 'internal',
+  netns_enter_failed: 'internal',
   network_has_endpoints: 'failed_precondition',
   network_link_failed: 'internal',
   network_row_invalid: 'internal',
@@ -443,6 +447,12 @@ export const ERROR_CODES = {
   faas_replica_timeout: 'unavailable',
   faas_route_not_found: 'not_found',
   faas_scale_invalid: 'invalid_argument',
+  // functions: secrets, logs, namespaces (src/faas/secrets.ts, src/faas/logs.ts)
+  faas_logs_invalid: 'invalid_argument',
+  faas_secret_exists: 'already_exists',
+  faas_secret_in_use: 'failed_precondition',
+  faas_secret_invalid: 'invalid_argument',
+  faas_secret_not_found: 'not_found',
   // berth fn (src/cli/berth/commands/fn/, src/faas/stack/)
   fn_credentials_unreadable: 'failed_precondition',
   fn_flag_invalid: 'invalid_argument',
@@ -463,6 +473,18 @@ export const ERROR_CODES = {
   fn_template_invalid: 'invalid_argument',
   fn_template_not_found: 'not_found',
   fn_template_remote: 'failed_precondition',
+  // functions: metering and usage (src/faas/routes/usage.ts, berth fn usage)
+  faas_query_invalid: 'invalid_argument',
+  faas_usage_failed: 'unavailable',
+  // async calls (src/faas/queue/)
+  faas_async_body_too_large: 'invalid_argument',
+  faas_async_callback_invalid: 'invalid_argument',
+  faas_async_call_id_invalid: 'invalid_argument',
+  faas_async_call_exists: 'already_exists',
+  faas_async_call_not_found: 'not_found',
+  faas_async_call_busy: 'failed_precondition',
+  faas_async_queue_full: 'unavailable',
+  faas_async_flag_invalid: 'invalid_argument',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

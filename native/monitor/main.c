@@ -4,7 +4,7 @@
  *
  *   berth-monitor (--runtime PATH --root DIR (--bundle DIR | --exec PROCESS.json) | --executor PATH) --id ID --run-dir DIR
  *     [--log PATH --log-max-size BYTES --log-max-files N --log-line-max BYTES]
- *     --report-fd FD [--attach-fd FD] [--stdin] [--stdin-once] [--terminal]
+ *     --report-fd FD [--attach-fd FD] [--stdin] [--stdin-once] [--terminal] [--no-sync]
  *
  * It detaches (fork, setsid, fork), becomes a child subreaper and runs
  * `RUNTIME --root DIR --log RUN/runtime.log create --bundle DIR --pid-file
@@ -17,14 +17,16 @@
  * execs `EXECUTOR 4 5` (the caller's sync socket and plan) instead, reports
  * `pid EXECUTOR MONITOR` then its `exit C`/`signal N`, and takes the
  * container's pid as `pid N` on RUN/ctl (`abort`, or no child and no pid:
- * it quits, writing no exit). It stays:
+ * it quits, writing no exit); an exec's executor (berthd's exec) is run the
+ * same way, and takes its --attach-fd client on fd 6. It stays:
  * it writes the output to the log (log.c), serves attach on RUN/attach
  * (mode 0600; output framed as Docker's multiplexed stream, or raw with a
  * terminal; what a client sends goes to the container's stdin; --attach-fd
  * is a client connected from the start, waited for instead of dropped) and resize
  * on the fifo RUN/ctl (`resize ROWS COLS\n`), reaps the container, drains
  * its output and writes RUN/exit (`exit CODE\n` or `signal N\n`) by
- * temp + fsync + rename, then exits. Fixed buffers only.
+ * temp + fsync + rename (--no-sync: no fsync, for an exit nobody needs
+ * after a crash, an exec's), then exits. Fixed buffers only.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,7 +57,7 @@
 static const char *runtime, *root, *bundle, *exec_process, *executor, *id, *run_dir;
 static struct log_opts lo;
 /* held: clients[0] is the caller's own (--attach-fd) */
-static int report_fd = -1, attach_fd = -1, held, want_stdin, stdin_once, terminal;
+static int report_fd = -1, attach_fd = -1, held, want_stdin, stdin_once, terminal, no_sync;
 static char path_buf[PATH_MAX];
 
 void die(const char *what)
@@ -88,7 +90,7 @@ static void parse(int argc, char **argv)
 		{ "runtime", 1, 0, 'r' }, { "root", 1, 0, 'R' }, { "bundle", 1, 0, 'b' }, { "id", 1, 0, 'i' },
 		{ "run-dir", 1, 0, 'd' }, { "log", 1, 0, 'l' }, { "log-max-size", 1, 0, 's' }, { "log-max-files", 1, 0, 'n' },
 		{ "log-line-max", 1, 0, 'L' }, { "report-fd", 1, 0, 'f' }, { "stdin", 0, 0, 'I' }, { "stdin-once", 0, 0, 'O' },
-		{ "terminal", 0, 0, 't' }, { "exec", 1, 0, 'x' }, { "attach-fd", 1, 0, 'a' }, { "executor", 1, 0, 'e' }, { 0, 0, 0, 0 },
+		{ "terminal", 0, 0, 't' }, { "exec", 1, 0, 'x' }, { "attach-fd", 1, 0, 'a' }, { "executor", 1, 0, 'e' }, { "no-sync", 0, 0, 'S' }, { 0, 0, 0, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -109,16 +111,17 @@ static void parse(int argc, char **argv)
 		case 'x': exec_process = optarg; break;
 		case 'a': attach_fd = (int)number("--attach-fd", optarg, 3); break;
 		case 'e': executor = optarg; break;
+		case 'S': no_sync = 1; break;
 		default: exit(2);
 		}
 	}
-	int bad_mode = executor ? runtime || bundle || exec_process || attach_fd >= 0 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0
+	int bad_mode = executor ? runtime || bundle || exec_process || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0
 				: !runtime || !root || !bundle == !exec_process;
 	if (bad_mode || !id || !run_dir || (lo.path && (!lo.max_size || !lo.max_files || !lo.line_max)) ||
 	    report_fd < 0 || optind != argc || fcntl(report_fd, F_GETFD) < 0 || (attach_fd >= 0 && fcntl(attach_fd, F_GETFD) < 0)) {
 		dprintf(2, "berth-monitor: usage: berth-monitor (--runtime PATH --root DIR (--bundle DIR | --exec FILE) | --executor PATH) --id ID --run-dir DIR "
 			   "[--log PATH --log-max-size N --log-max-files N --log-line-max N] --report-fd FD [--attach-fd FD] "
-			   "[--stdin] [--stdin-once] [--terminal]\n");
+			   "[--stdin] [--stdin-once] [--terminal] [--no-sync]\n");
 		exit(2);
 	}
 	if (!lo.path)
@@ -314,9 +317,9 @@ static void write_exit(int status)
 	int n = status_text(text, sizeof text, status);
 	snprintf(tmp, sizeof tmp, "%s/exit.tmp", run_dir);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, text, (size_t)n) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, in_run("exit")) < 0)
+	if (fd < 0 || write_all(fd, text, (size_t)n) < 0 || (!no_sync && fsync(fd) < 0) || close(fd) < 0 || rename(tmp, in_run("exit")) < 0)
 		die("writing the exit status");
-	int dir = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dir = no_sync ? -1 : open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir >= 0) {
 		fsync(dir);
 		close(dir);
@@ -374,10 +377,12 @@ int main(int argc, char **argv)
 	if (report_fd > 3 && dup2(report_fd, 3) < 0)
 		die("dup2");
 	report_fd = 3;
-	/* The caller's client, if any, goes to 4, blocking: its sends wait for the caller instead of dropping it. */
-	if (attach_fd >= 0 && (dup2(attach_fd, 4) < 0 || fcntl(4, F_SETFL, 0) < 0 || fcntl(4, F_SETFD, FD_CLOEXEC) < 0))
+	/* The caller's client, if any, goes to 4 (6 with --executor: 4 and 5 are the executor's), blocking:
+	 * its sends wait for the caller instead of dropping it. */
+	int held_fd = executor ? 6 : 4;
+	if (attach_fd >= 0 && (dup2(attach_fd, held_fd) < 0 || fcntl(held_fd, F_SETFL, 0) < 0 || fcntl(held_fd, F_SETFD, FD_CLOEXEC) < 0))
 		die("--attach-fd");
-	close_range(executor ? 6 : attach_fd >= 0 ? 5 : 4, ~0U, 0);
+	close_range(held_fd + (attach_fd >= 0), ~0U, 0);
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);
 	detach();
@@ -392,7 +397,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i] = -1;
 	if (attach_fd >= 0) {
-		clients[0] = 4;
+		clients[0] = held_fd;
 		held = 1;
 	}
 	int attach = listen_unix(in_run("attach"));
@@ -480,10 +485,7 @@ int main(int argc, char **argv)
 	while (!exited || out[0].fd >= 0 || out[1].fd >= 0) {
 		struct pollfd p[6 + MAX_CLIENTS];
 		int n = 0;
-		/* The exit is acted on only with the revents of a poll made after it was seen: the poll that
-		 * woke us for SIGCHLD may predate the last output (a terminal's reaches the master through
-		 * the kernel's flip buffer, after the writer is gone). */
-		int exit_seen = exited;
+		int exit_seen = exited;  /* acted on after one more poll: a pty's last output may trail the exit */
 		p[n++] = (struct pollfd){ sig, POLLIN, 0 };
 		p[n++] = (struct pollfd){ attach, POLLIN, 0 };
 		p[n++] = (struct pollfd){ ctl, POLLIN, 0 };

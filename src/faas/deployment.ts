@@ -8,6 +8,8 @@
 import { parseDuration } from '../image/build/duration.ts';
 import { invalidArgument } from '../errors.ts';
 import { isObject } from '../json-object.ts';
+import { autoscalingOf } from './autoscale-labels.ts';
+import { retryPolicyOf } from './queue/retry.ts';
 
 export const DEFAULT_NAMESPACE = 'openfaas-fn';
 
@@ -185,6 +187,11 @@ export function parseDeployment(body: unknown): FunctionSpec {
   const labels = stringMap('labels', body['labels'], undefined);
   const limits = resources('limits', body['limits']);
   const requests = resources('requests', body['requests']);
+  const scaling = scalingOf(labels);
+  autoscalingOf(labels, scaling.min, scaling.max);
+  const annotations = stringMap('annotations', body['annotations'], undefined);
+  // The async retry annotations are read when a call is tried; a bad one is refused now.
+  retryPolicyOf(annotations);
   return {
     name,
     namespace,
@@ -192,16 +199,26 @@ export function parseDeployment(body: unknown): FunctionSpec {
     ...(envProcess === undefined || envProcess === '' ? {} : { envProcess }),
     envVars: stringMap('envVars', body['envVars'], ENV_KEY),
     labels,
-    annotations: stringMap('annotations', body['annotations'], undefined),
+    annotations,
     secrets,
     ...(limits === undefined ? {} : { limits }),
     ...(requests === undefined ? {} : { requests }),
     readOnlyRootFilesystem: readOnly,
-    scaling: scalingOf(labels),
+    scaling,
   };
 }
 
 /** The replicas a function starts with (deploy, scale from zero): its minimum, at least one. */
 export function initialReplicas(s: Scaling): number {
   return Math.max(1, s.min);
+}
+
+/**
+ * The replicas a function is deployed with: none for a function that may
+ * scale to zero and asks for a minimum of 0 (com.openfaas.scale.zero=true,
+ * com.openfaas.scale.min=0: it starts on its first request, so thousands
+ * can be deployed idle), else its initial replicas.
+ */
+export function deployReplicas(s: Scaling): number {
+  return s.zero && s.min === 0 ? 0 : initialReplicas(s);
 }

@@ -113,6 +113,28 @@ test('docker exec (-i, -it) and attach', { skip: NO_DOCKER || (SCRIPT === undefi
   }
 });
 
+test('docker exec -u, -w, -e, -d; a missing program exits 127 and one that cannot run 126 (dockerd\'s codes); a paused or stopped container refuses exec', { skip: NO_DOCKER }, async () => {
+  await ok(['run', '-d', ...NET, '--name', 'exopts', 'busybox', 'sleep', '600']);
+  assert.equal(await ok(['exec', '-u', 'nobody', '-w', '/etc', '-e', 'GREETING=hi there', 'exopts', 'sh', '-c', 'echo "$(id -u) $(pwd) $GREETING"']), '65534 /etc hi there\n');
+  assert.equal(await ok(['exec', '-d', 'exopts', 'sh', '-c', 'echo detached > /tmp/d']), '');
+  await until('the detached exec\'s file', async () => ((await docker(['exec', 'exopts', 'cat', '/tmp/d'])).stdout === 'detached\n' ? true : undefined));
+  const missing = await docker(['exec', 'exopts', 'no-such-program']);
+  assert.equal(missing.code, 127, show(missing));
+  assert.match(missing.stdout + missing.stderr, /no-such-program/);
+  const notRunnable = await docker(['exec', 'exopts', '/etc/passwd']);
+  assert.equal(notRunnable.code, 126, show(notRunnable));
+  await ok(['pause', 'exopts']);
+  const paused = await docker(['exec', 'exopts', 'true']);
+  assert.notEqual(paused.code, 0);
+  assert.match(paused.stderr, /paused/);
+  await ok(['unpause', 'exopts']);
+  await ok(['kill', 'exopts']);
+  const stopped = await docker(['exec', 'exopts', 'true']);
+  assert.notEqual(stopped.code, 0);
+  assert.match(stopped.stderr, /not running/);
+  await ok(['rm', 'exopts']);
+});
+
 test('docker stop, kill, restart, rm -f', { skip: NO_DOCKER }, async () => {
   await ok(['run', '-d', ...NET, '--name', 'life', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 4" TERM; echo started; while :; do sleep 0.1; done']);
   await until('the trap to be set', async () => ((await ok(['logs', 'life'])).includes('started') ? true : undefined));
@@ -292,7 +314,8 @@ test('what berth does not do is refused, naming the field, before anything is ma
   const cases: [string[], RegExp][] = [
     [['--privileged'], /HostConfig.Privileged is not supported/],
     [['--device', '/dev/null'], /HostConfig.Devices is not supported/],
-    [['--log-driver', 'syslog'], /HostConfig.LogConfig.Type "syslog" is not supported/],
+    [['--log-driver', 'syslog'], /HostConfig.LogConfig.Type "syslog": berth keeps logs in files/],
+    [['--log-opt', 'compress=true'], /HostConfig.LogConfig.Config "compress=true": .*"compress" is not supported/],
     [['--shm-size', '1g'], /HostConfig.ShmSize is not supported/],
     [['--pid', 'host'], /HostConfig.PidMode "host" is not supported/],
     [['--memory', '1k'], /HostConfig.Memory "1024": the minimum memory limit is 6m/],

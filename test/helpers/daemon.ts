@@ -64,6 +64,8 @@ export interface TestDaemon {
   gateway: string | undefined;
   /** The daemon's log so far (JSON lines), for what a test shows or looks for. */
   log(): string;
+  /** berthd's process ID (for what a test reads in /proc/PID); it changes at restart(). */
+  readonly pid: number | undefined;
   /** kill -9 of berthd (its containers keep running under their monitors). */
   kill9(): Promise<void>;
   /** Starts berthd again on the same roots and waits until it answers (it recovers first). */
@@ -142,6 +144,8 @@ export interface DaemonOptions {
   gateway?: boolean;
   /** More images put into the store before the daemon starts (busybox is always there). */
   prepare?: (images: ImageStore, scratch: string) => Promise<void>;
+  /** More berthd flags (after the others), e.g. the async queue's limits. */
+  args?: readonly string[];
 }
 
 /** The gateway's address, from the line berthd logs when it listens (port 0 chooses a free one). */
@@ -181,7 +185,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
     const logStart = readLog().length;
     const gw = ['--gateway', options.gateway === true ? '127.0.0.1:0' : 'off'];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw], { stdio: ['ignore', fd, fd] });
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw, ...(options.args ?? [])], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const started = daemon;
     await until('berthd to answer on its socket', async () => {
@@ -258,6 +262,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
       return gateway;
     },
     log: readLog,
+    get pid() {
+      return daemon?.pid;
+    },
     async kill9() {
       const d = daemon;
       if (d === undefined || d.exitCode !== null || d.signalCode !== null) return;

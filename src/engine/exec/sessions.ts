@@ -1,11 +1,14 @@
 /**
  * Docker's exec model: an exec is created (an id and a config), started
- * once, inspected, resized; it runs under its own berth-monitor in exec
- * mode (the runtime's `exec --detach`, the process reparented to the
- * monitor, which reaps it and records its exit as for a container). The
+ * once, inspected, resized; it runs under its own berth-monitor, which
+ * reaps it and records its exit as for a container. With the engine's own
+ * runtime (ExecContainer.runtimeContext) the runtime library's exec runs
+ * here and the monitor execs the executor on its plan (executor-start.ts:
+ * no Node.js starts per exec); with another OCI runtime the monitor runs
+ * its `exec --detach` and the process is reparented to the monitor. The
  * sessions are kept in memory, as dockerd keeps them; each one's run
- * directory, RUNROOT/exec/<exec id>/ (process.json, the monitor's attach
- * socket, ctl fifo, pid and exit files), is removed as soon as its exit is
+ * directory, RUNROOT/exec/<exec id>/ (the monitor's attach socket, ctl
+ * fifo, exit file; process.json and pid with another runtime), is removed as soon as its exit is
  * recorded. Not under the container's run directory: a unix socket's path
  * has at most 107 bytes, and two 64-digit ids do not leave room for it. Attaching goes through the socket the
  * monitor was started with (monitor/attach.ts attachSocket), so no output
@@ -25,10 +28,14 @@ import { Rootfs } from '../../image/unpack/rootfs.ts';
 import type { Process } from '../../oci/runtime-spec.ts';
 import { resize as resizeTerminal } from '../monitor/attach.ts';
 import { readExit, type ExitStatus } from '../monitor/exit-file.ts';
-import { startMonitor } from '../monitor/spawn.ts';
+import { startMonitor, type MonitorStarted } from '../monitor/spawn.ts';
+import type { RuntimeContext } from '../../runtime/lifecycle/context.ts';
+import { executorPath } from '../../runtime/host/spawn.ts';
 import { parseConsoleSize, parseExecConfig, type ExecConfig } from './config.ts';
+import { startExecutorExec, startFailureCode } from './executor-start.ts';
 import { execProcess } from './process.ts';
 import { waitExit, type ExitWait } from './wait-exit.ts';
+import { mark } from '../../trace.ts';
 
 export interface ExecContainer {
   /** 64 hex digits. */
@@ -44,6 +51,13 @@ export interface ExecContainer {
   rootfs: string;
   /** The container's state now (the engine's: 'running', 'paused', 'exited', ...); only a running one takes an exec. */
   state(): string;
+  /**
+   * The runtime library's context, when the container was created by it
+   * (the engine's default): an exec then runs the runtime's exec in this
+   * process and its monitor execs the executor (executor-start.ts), no
+   * runtime command. Absent: the monitor runs `runtime exec`.
+   */
+  runtimeContext?: () => Promise<RuntimeContext>;
 }
 
 export interface ExecSessionsOptions {
@@ -51,6 +65,8 @@ export interface ExecSessionsOptions {
   runRoot: string;
   /** Defaults to build/berth-monitor. */
   monitor?: string;
+  /** Defaults to build/berth-exec (or $BERTH_EXECUTOR). */
+  executor?: string;
   /** How long a stopped container's execs get to have their exit recorded (default 10 s). */
   stopGraceMs?: number;
 }
@@ -140,9 +156,9 @@ export function exitCodeOf(s: ExitStatus): number {
   return s.code ?? 128 + s.signal;
 }
 
-function notRunning(c: ExecContainer, state: string): Error {
+function notRunning(c: ExecContainer, state: string, cause?: unknown): Error {
   const why = state === 'paused' ? 'it is paused, unpause it first' : `it is not running (${state})`;
-  return failedPrecondition('exec_container_not_running', `container "${c.name}": cannot exec: ${why}`, { details: { state } });
+  return failedPrecondition('exec_container_not_running', `container "${c.name}": cannot exec: ${why}`, { details: { state }, ...(cause === undefined ? {} : { cause }) });
 }
 
 /** The container's process from its config.json (the engine's own file, still checked for what is used). */
@@ -193,6 +209,7 @@ export class ExecSessions {
     const state = c.state();
     if (state !== 'running') throw notRunning(c, state);
     s.status = 'starting';
+    mark(`exec ${id.slice(0, 12)}: starting`);
     const consoleSize = parseConsoleSize(options.consoleSize) ?? s.config.ConsoleSize;
     const config: ExecConfig = { ...s.config, ...(consoleSize === undefined ? {} : { ConsoleSize: consoleSize }) };
     const detach = options.detach === true;
@@ -202,24 +219,34 @@ export class ExecSessions {
         return readUserDb(root);
       });
       mkdirSync(s.runDir, { recursive: true, mode: 0o700 });
-      const processFile = join(s.runDir, 'process.json');
-      writeFileSync(processFile, JSON.stringify(process), { mode: 0o600 });
-      const started = await startMonitor({
-        runtime: c.runtime, root: c.runtimeRoot, id: c.id, runDir: s.runDir,
-        exec: { processFile, attach: !detach },
-        stdin: config.AttachStdin && !detach, stdinOnce: true, terminal: config.Tty,
-        ...(this.options.monitor === undefined ? {} : { monitor: this.options.monitor }),
-      });
+      const monitor = this.options.monitor === undefined ? {} : { monitor: this.options.monitor };
+      const stdin = config.AttachStdin && !detach;
+      let started: MonitorStarted;
+      if (c.runtimeContext !== undefined) {
+        const o = { id: c.id, name: c.name, runDir: s.runDir, executor: this.options.executor ?? executorPath(), stdin, attach: !detach, ...monitor };
+        started = await startExecutorExec(await c.runtimeContext(), o, process);
+      } else {
+        const processFile = join(s.runDir, 'process.json');
+        writeFileSync(processFile, JSON.stringify(process), { mode: 0o600 });
+        started = await startMonitor({
+          runtime: c.runtime, root: c.runtimeRoot, id: c.id, runDir: s.runDir,
+          exec: { processFile, attach: !detach },
+          stdin, stdinOnce: true, terminal: config.Tty, noSync: true, ...monitor,
+        });
+      }
       s.pid = started.pid;
       s.status = 'running';
+      mark(`exec ${id.slice(0, 12)}: running`);
       s.wait = waitExit(s.runDir);
       s.exited = s.wait.exited.then(exitCodeOf, () => null).then((code) => this.finish(s, code));
       return { pid: started.pid, monitorPid: started.monitorPid, ...(started.socket === undefined ? {} : { socket: started.socket }), exited: s.exited };
     } catch (err) {
-      // dockerd's code for an exec that could not start.
-      this.finish(s, 126);
+      // dockerd's codes for an exec that could not start.
+      this.finish(s, startFailureCode(err));
       const now = c.state();
-      if (now !== 'running' && isBerthError(err, 'runtime_exec_failed')) throw notRunning(c, now);
+      // The runtime found the container stopped (or paused) before the engine saw it.
+      if (isBerthError(err, 'not_running')) throw notRunning(c, now !== 'running' ? now : err.details['status'] === 'paused' ? 'paused' : 'exited', err);
+      if (now !== 'running' && isBerthError(err, 'runtime_exec_failed')) throw notRunning(c, now, err);
       throw err;
     }
   }
@@ -227,6 +254,7 @@ export class ExecSessions {
   /** Records the exit once and removes the run directory (and RUNROOT/exec when it empties). */
   private finish(s: Session, code: number | null): number | null {
     if (s.status === 'exited') return s.exitCode;
+    mark(`exec ${s.id.slice(0, 12)}: exit recorded`);
     s.status = 'exited';
     s.exitCode = code;
     s.wait?.cancel();

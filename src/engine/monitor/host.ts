@@ -25,6 +25,8 @@ import { type ExecutorMonitorOptions, monitorArgs } from './spawn.ts';
 export interface MonitorHost extends RuntimeHost {
   /** The monitor's pid, once it reported. */
   readonly monitorPid: Promise<number>;
+  /** With `o.attach`, once launched: the caller's end of the monitor's held client, unread until the caller reads (attach.ts attachSocket). */
+  attachment(): Socket | undefined;
 }
 
 function signalName(n: number): NodeJS.Signals | null {
@@ -38,8 +40,10 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
   monitorPid.catch(() => undefined);
   const bin = o.monitor ?? join(buildDir(), 'berth-monitor');
   const what = `container "${o.id}"`;
+  let attached: Socket | undefined;
   return {
     monitorPid,
+    attachment: () => attached,
     lockFile: (path) => base.lockFile(path),
     warmCgroupJoin: () => base.warmCgroupJoin(),
     launch: async (request) => {
@@ -50,9 +54,16 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
       const planFd = planFile(request.plan);
       let child;
       try {
-        child = spawn(bin, monitorArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', planFd], env: {} });
+        // fd 6 with o.attach: a socket pair (libuv's 'pipe'), whose other end the monitor keeps as its first client.
+        child = spawn(bin, monitorArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', planFd, ...(o.attach === true ? ['pipe' as const] : [])], env: {} });
       } finally {
         closeSync(planFd);
+      }
+      if (o.attach === true) {
+        const stdio = child.stdio as unknown as (Socket | null)[];
+        attached = stdio[6] ?? undefined;
+        // Node resumes every unread stdio stream of a child when it exits (flushStdio), which would discard this one's output.
+        stdio[6] = null;
       }
       const reportStream = child.stdio[3] as Readable;
       const sock = child.stdio[4] as Socket;

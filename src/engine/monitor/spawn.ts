@@ -30,6 +30,8 @@ interface MonitoredOptions {
   terminal?: boolean;
   /** Defaults to build/berth-monitor. */
   monitor?: string;
+  /** The exit file without fsync (--no-sync): an exec's, which nobody reads after a crash. */
+  noSync?: boolean;
 }
 
 interface CommonOptions extends MonitoredOptions {
@@ -39,11 +41,14 @@ interface CommonOptions extends MonitoredOptions {
   root: string;
 }
 
-/** A container created by this process's runtime library, its executor exec'd by the monitor (host.ts). */
+/** A container created by this process's runtime library, or a process exec'd into one, its executor exec'd by the monitor (host.ts). */
 export interface ExecutorMonitorOptions extends MonitoredOptions {
   /** The executor binary (build/berth-exec). */
   executor: string;
-  log: LogOptions;
+  /** A container's; an exec keeps none (as Docker). */
+  log?: LogOptions;
+  /** An exec's caller attached from the start (see ExecMonitorOptions): the monitor's held client, on its fd 6. */
+  attach?: boolean;
 }
 
 /** A container: the runtime's `create` of the bundle. */
@@ -76,8 +81,14 @@ export interface MonitorStarted {
   socket?: Socket;
 }
 
+/** fd of the monitor's held client (--attach-fd): 4, or 6 with --executor (4 and 5 are the executor's sync socket and plan). */
+export function attachFd(o: MonitorOptions | ExecMonitorOptions | ExecutorMonitorOptions): number | undefined {
+  if ('executor' in o) return o.attach === true ? 6 : undefined;
+  return o.exec?.attach === true ? 4 : undefined;
+}
+
 export function monitorArgs(o: MonitorOptions | ExecMonitorOptions | ExecutorMonitorOptions): string[] {
-  const exec = 'executor' in o ? undefined : o.exec;
+  const held = attachFd(o);
   return [
     ...('executor' in o
       ? ['--executor', o.executor]
@@ -86,8 +97,8 @@ export function monitorArgs(o: MonitorOptions | ExecMonitorOptions | ExecutorMon
     ...(o.log === undefined ? [] : [
       '--log', o.log.path, '--log-max-size', String(o.log.maxSize), '--log-max-files', String(o.log.maxFiles), '--log-line-max', String(o.log.lineMax),
     ]),
-    '--report-fd', '3', ...(exec?.attach === true ? ['--attach-fd', '4'] : []),
-    ...(o.stdin ? ['--stdin'] : []), ...(o.stdinOnce ? ['--stdin-once'] : []), ...(o.terminal ? ['--terminal'] : []),
+    '--report-fd', '3', ...(held === undefined ? [] : ['--attach-fd', String(held)]),
+    ...(o.stdin ? ['--stdin'] : []), ...(o.stdinOnce ? ['--stdin-once'] : []), ...(o.terminal ? ['--terminal'] : []), ...(o.noSync ? ['--no-sync'] : []),
   ];
 }
 

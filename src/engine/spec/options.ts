@@ -6,7 +6,7 @@
  * the caller's environment come in as data, and what needs the image (user
  * names, its Cmd, its HEALTHCHECK) is decided by container-spec.ts.
  */
-import { parseSignal } from '../../runtime/lifecycle/kill.ts';
+import { parseSignal } from '../../runtime/linux/signal.ts';
 import { parseEnv, type EnvFile } from './env.ts';
 import { conflict, flagError } from './flag-error.ts';
 import { parseHealth, type HealthFlags, type HealthOptions } from './health.ts';
@@ -14,6 +14,10 @@ import { parseMounts, type MountRequest } from './mounts.ts';
 import { parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './network-options.ts';
 import { parseResources, type ResourceFlags, type ResourceOptions } from './resources.ts';
 import { parseSecurity, type SecurityOptions } from './security.ts';
+import { parseLogOptions, type LogOptions } from './log-options.ts';
+import { parseLabels } from './labels.ts';
+
+export { parseLabels };
 
 /** The flags as the command line (or an API request) hands them over: text, lists in the order given. */
 export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
@@ -38,6 +42,8 @@ export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
   stopSignal?: string | undefined;
   stopTimeout?: string | undefined;
   pull?: string | undefined;
+  logDriver?: string | undefined;
+  logOpt?: readonly string[] | undefined;
 }
 
 export type RestartPolicy =
@@ -72,6 +78,8 @@ export interface RunOptions extends NetworkOptions {
   stopSignal?: number;
   /** Seconds; undefined: the engine's default (docker's 10). */
   stopTimeout?: number;
+  /** --log-opt's rotation; undefined: the daemon's default. */
+  log?: LogOptions;
   pull: PullPolicy;
 }
 
@@ -140,16 +148,6 @@ export function parseHostname(raw: string): string {
   return raw;
 }
 
-export function parseLabels(raw: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const entry of raw) {
-    const eq = entry.indexOf('=');
-    const key = eq === -1 ? entry : entry.slice(0, eq);
-    if (key === '') throw flagError('--label', entry, 'the key is empty');
-    labels[key] = eq === -1 ? '' : entry.slice(eq + 1);
-  }
-  return labels;
-}
 
 function parseStopSignal(raw: string): number {
   try {
@@ -194,5 +192,11 @@ export function parseRunOptions(f: RunFlags, callerEnv: Readonly<Record<string, 
     ...optional('stopTimeout', f.stopTimeout, parseStopTimeout),
     ...network,
     pull: f.pull === undefined ? 'missing' : parsePull(f.pull),
+    ...logOf(f),
   };
+}
+
+function logOf(f: RunFlags): { log?: LogOptions } {
+  const log = parseLogOptions(f.logDriver, f.logOpt ?? []);
+  return log === undefined ? {} : { log };
 }

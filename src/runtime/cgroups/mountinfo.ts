@@ -24,7 +24,10 @@ export interface CgroupMount {
 
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
-  for (const { fstype, root, mountPoint, superOptions } of parseMountInfo(mountinfo)) {
+  // Only cgroup lines are parsed (" - " is the separator, paths being escaped): a host with many
+  // containers has hundreds of other mounts, and this runs on every create and exec.
+  const cgroupLines = mountinfo.split('\n').filter((line) => line.includes(' - cgroup')).join('\n');
+  for (const { fstype, root, mountPoint, superOptions } of parseMountInfo(cgroupLines)) {
     if (fstype === 'cgroup2') {
       mounts.push({ mountPoint, root, controllers: [], version: 2 });
     } else if (fstype === 'cgroup') {

@@ -19,17 +19,33 @@ const INTERVAL_MS = 2;
 /** Longer than any set-up: a forgotten stop ends by itself. */
 const MAX_MS = 5_000;
 
+/**
+ * The own cgroup.procs last found, by what /proc/self/cgroup said then: a
+ * resident process (berthd warms on every exec) need not read mountinfo
+ * again, which costs milliseconds on a host with hundreds of mounts, while
+ * it stays in the same cgroup.
+ */
+let found: { fsRoot: string | undefined; procCgroup: string; procs: string | undefined } | undefined;
+
+function ownProcs(fsRoot: string | undefined): string | undefined {
+  try {
+    const fs = cgroupFsFor(fsRoot);
+    const procCgroup = fs.readSync('/proc/self/cgroup');
+    const last = found;
+    if (last !== undefined && last.fsRoot === fsRoot && last.procCgroup === procCgroup) return last.procs;
+    const own = ownProcsFile(readLayout(fs));
+    const procs = own === undefined ? undefined : fs.hostPath(own);
+    found = { fsRoot, procCgroup, procs };
+    return procs;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts warming; the function returned stops it. */
 export function warmCgroupJoin(fsRoot?: string): () => void {
   let stopped = false;
-  let procs: string | undefined;
-  try {
-    const fs = cgroupFsFor(fsRoot);
-    procs = ownProcsFile(readLayout(fs));
-    if (procs !== undefined) procs = fs.hostPath(procs);
-  } catch {
-    procs = undefined;
-  }
+  const procs = ownProcs(fsRoot);
   if (procs === undefined) return () => undefined;
   const deadline = Date.now() + MAX_MS;
   const zero = Buffer.from('0');

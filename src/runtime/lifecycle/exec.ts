@@ -14,6 +14,8 @@ import type { RuntimeContext } from './context.ts';
 import { writePidFile } from './create.ts';
 import { compileSeccompFor, listenerState } from './seccomp.ts';
 import { containerStatus, specState } from './status.ts';
+import { isAlive } from '../state/proc.ts';
+import { mark } from '../../trace.ts';
 
 export interface ExecOptions {
   consoleSocket?: string | undefined;
@@ -21,6 +23,8 @@ export interface ExecOptions {
   pidFile?: string | undefined;
   preserveFds?: number;
   stdio?: readonly [StdioEntry, StdioEntry, StdioEntry] | 'inherit';
+  /** The new process's pid, as soon as the executor forked it (before it can run anything of its own). */
+  onPid?: (pid: number) => void;
 }
 
 export interface Executed {
@@ -61,7 +65,7 @@ export async function readProcessFile(file: string): Promise<Process> {
 /**
  * What a new process leaves out it takes from the container's, as runc does:
  * capabilities (without any it would keep the runtime's full set), the
- * no_new_privs flag, rlimits and the security labels. It never gets more
+ * no_new_privs flag, rlimits, oom_score_adj and the security labels. It never gets more
  * than the container was given.
  */
 export function withContainerDefaults(p: Process, container: Process | undefined): Process {
@@ -69,6 +73,7 @@ export function withContainerDefaults(p: Process, container: Process | undefined
   if (out.capabilities === undefined && container?.capabilities !== undefined) out.capabilities = structuredClone(container.capabilities);
   if (out.noNewPrivileges === undefined && container?.noNewPrivileges !== undefined) out.noNewPrivileges = container.noNewPrivileges;
   if (out.rlimits === undefined && container?.rlimits !== undefined) out.rlimits = structuredClone(container.rlimits);
+  if (out.oomScoreAdj === undefined && container?.oomScoreAdj !== undefined) out.oomScoreAdj = container.oomScoreAdj;
   if (!out.apparmorProfile && container?.apparmorProfile) out.apparmorProfile = container.apparmorProfile;
   if (!out.selinuxLabel && container?.selinuxLabel) out.selinuxLabel = container.selinuxLabel;
   return out;
@@ -89,7 +94,7 @@ function lostNamespaces(pid: number): boolean {
 }
 
 function notRunning(id: string, status: string, cause?: unknown): BerthError {
-  return failedPrecondition('not_running', `container "${id}": cannot exec in a container that is ${status}`, cause ? { cause } : {});
+  return failedPrecondition('not_running', `container "${id}": cannot exec in a container that is ${status}`, { details: { status }, ...(cause ? { cause } : {}) });
 }
 
 export async function exec(ctx: RuntimeContext, id: string, process: Process, options: ExecOptions = {}): Promise<Executed> {
@@ -108,6 +113,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
   const status = await containerStatus(ctx, record);
   if (status !== 'running' && status !== 'created') throw notRunning(id, status);
   if (lostNamespaces(record.pid)) throw notRunning(id, 'stopped');
+  mark('exec: status known');
   checkProcess(given, 'process');
   const process = withContainerDefaults(given, record.config.process);
   const detach = options.detach ?? false;
@@ -126,6 +132,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
     throw invalidArgument('console_socket_required', 'exec: --tty with --detach needs --console-socket');
   }
   const cgroup = record.cgroup ? cgroupFromPaths(ctx, record.cgroup) : undefined;
+  mark('exec: plan compiled');
   let pid = 0;
   const execution = await runExecutor(ctx.host, {
     plan,
@@ -133,9 +140,14 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
     preserveFds: options.preserveFds ?? 0,
     onPid: (p) => {
       pid = p;
+      options.onPid?.(p);
     },
     onSync: async (tag) => {
+      // The namespaces were joined by /proc/PID/ns paths: the first process still being the one recorded
+      // now, as it was at the check above, means those paths were its own all along, not a recycled pid's.
+      if (tag === SYNC_CREATED && !isAlive(record.pid, record.pidStartTime)) throw notRunning(id, 'stopped');
       if (tag === SYNC_CREATED && cgroup) await cgroup.addProcess(pid);
+      mark(`exec: sync ${tag} answered`);
       return seccomp?.notify ? ['', '', listenerState(seccomp, pid, specState(record, status))] : [];
     },
   });
@@ -146,6 +158,7 @@ async function execWarm(ctx: RuntimeContext, id: string, given: Process, options
     if (err instanceof ExecutorFailure && lostNamespaces(record.pid)) throw notRunning(id, 'stopped', err);
     throw err;
   }
+  mark('exec: ready');
   if (options.pidFile) writePidFile(options.pidFile, pid);
   return { pid, execution };
 }

@@ -44,6 +44,10 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
   }
   plan.add('fork', { wait: input.wait ? 1 : 0, console_proxy: input.consoleProxy ? 1 : 0 }, 'start the process');
   plan.add('sync', { tag: SYNC_CREATED }, 'wait to be placed in the cgroup');
+  // As the container's first process got it (runc gives exec'd processes the container's too).
+  if (p.oomScoreAdj !== undefined) {
+    plan.add('write_file', { path: '/proc/self/oom_score_adj', data: String(p.oomScoreAdj), resolve: 0 }, `set oom_score_adj to ${p.oomScoreAdj}`);
+  }
   if (p.terminal) {
     plan.add('setsid', {}, 'start a session');
     plan.add(

@@ -6,7 +6,8 @@
  * CVE-2018-15664 / CVE-2019-14271 on docker cp).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { monitorPids } from '../../helpers/monitors.ts';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { show, startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
@@ -30,7 +31,7 @@ test('exec runs in the container with its exit code; -u, -w, -e', async () => {
   assert.equal(await d.ok(['exec', '-w', '/etc', 'box', 'pwd']), '/etc\n');
   assert.equal(await d.ok(['exec', '-e', 'GREETING=hello there', 'box', 'sh', '-c', 'echo "$GREETING"']), 'hello there\n');
   const missing = await d.berth(['exec', 'box', 'no-such-program']);
-  assert.notEqual(missing.code, 0);
+  assert.equal(missing.code, 127, show(missing));
   assert.match(missing.stdout + missing.stderr, /no-such-program/);
   const relative = await d.berth(['exec', '-w', 'etc', 'box', 'pwd']);
   assert.notEqual(relative.code, 0);
@@ -48,6 +49,60 @@ test('exec -i passes stdin; -t gives a terminal; -d returns at once', async () =
   assert.equal(detached.code, 0, show(detached));
   assert.equal(detached.stdout, '');
   await until('the detached exec to finish', async () => ((await d.berth(['exec', 'box', 'test', '-e', '/tmp/detached-done'])).code === 0 ? true : undefined));
+});
+
+test('an exec sees itself confined as the container\'s pid 1: capabilities, no_new_privs, seccomp, cgroup, namespaces, mounts', async () => {
+  const probe = (pid: string): string =>
+    `grep -E "^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp|Seccomp_filters):" /proc/${pid}/status; cat /proc/${pid}/cgroup /proc/${pid}/limits /proc/${pid}/mountinfo; ` +
+    `for n in cgroup ipc mnt net pid time user uts; do readlink /proc/${pid}/ns/$n; done`;
+  const self = await d.ok(['exec', 'box', 'sh', '-c', probe('self')]);
+  const init = await d.ok(['exec', 'box', 'sh', '-c', probe('1')]);
+  assert.equal(self, init);
+  assert.match(self, /^NoNewPrivs:\s+0$/m, 'docker\'s default: no_new_privs only with --security-opt no-new-privileges');
+  assert.match(self, /^Seccomp:\s+2$/m, 'the default seccomp profile filters it');
+  assert.doesNotMatch(self, /^CapBnd:\s+000001ffffffffff$/m, 'docker\'s capability set, not all of them');
+});
+
+/** berthd's pid: the process serving this test's socket. */
+function berthdPid(): number {
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(d.socket);
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(pids.length, 1, `one berthd on ${d.socket}: ${pids.join(' ')}`);
+  return Number(pids[0]);
+}
+
+test('many execs (attached, -i, -t, -d, failing) leave berthd\'s descriptors, exec run directories and monitors as they were', async () => {
+  const pid = berthdPid();
+  const fds = (): number => readdirSync(`/proc/${pid}/fd`).length;
+  const round = async (i: number): Promise<void> => {
+    assert.equal(await d.ok(['exec', 'box', 'echo', `n${i}`]), `n${i}\n`);
+    assert.equal((await d.berth(['exec', '-i', 'box', 'cat'], { input: `in${i}` })).stdout, `in${i}`);
+    assert.match((await d.berth(['exec', '-t', 'box', 'sh', '-c', 'test -t 1 && echo tty'])).stdout, /tty/);
+    assert.equal((await d.berth(['exec', '-d', 'box', 'true'])).code, 0);
+    assert.equal((await d.berth(['exec', 'box', 'no-such-program'])).code, 127);
+  };
+  await round(-1);  // what the first execs open once (modules, watchers) is not a leak
+  const execDir = join(d.runRoot, 'exec');
+  const settled = async (): Promise<number> => {
+    await until('the exec run directories to go', () => (!existsSync(execDir) || readdirSync(execDir).length === 0 ? true : undefined));
+    await until('the exec monitors to exit', () => (monitorPids().some((m) => {
+      try {
+        return readFileSync(`/proc/${m}/cmdline`, 'utf8').includes(`${execDir}/`);
+      } catch {
+        return false;
+      }
+    }) ? undefined : true));
+    return fds();
+  };
+  const before = await settled();
+  for (let i = 0; i < 15; i++) await round(i);
+  await settled();
+  await until(`berthd's descriptors to be back to ${before} (now ${fds()})`, () => (fds() <= before ? true : undefined));
 });
 
 test('attach streams a running container\'s output and passes stdin; it ends with the container', async () => {

@@ -16,7 +16,7 @@ import { attachSocket, type Attached } from '../../../src/engine/monitor/attach.
 import { readExit } from '../../../src/engine/monitor/exit-file.ts';
 import { runningContainer, type RunningContainer } from '../../helpers/exec-container.ts';
 import { alive, monitorPids } from '../../helpers/monitors.ts';
-import { waitFor } from '../../helpers/runtime.ts';
+import { type Result, runCommand, waitFor } from '../../helpers/runtime.ts';
 
 interface Output {
   stdout: string;
@@ -29,6 +29,17 @@ function collect(started: ExecStarted, terminal = false): Output {
   const out = { stdout: '', stderr: '' } as Output;
   out.attached = attachSocket(started.socket, (stream, b) => (out[stream] += b.toString()), terminal);
   return out;
+}
+
+/** The monitors running an exec under this run root. */
+function monitorsOf(runRoot: string): number[] {
+  return monitorPids().filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${runRoot}/exec/`);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The exec's run directory is gone and its monitor exited. */
@@ -128,8 +139,40 @@ test('bad exec configs are refused with the field named', async (t) => {
   assert.throws(() => r.execs.inspectExec('0'.repeat(64)), (err) => isBerthError(err, 'exec_not_found'));
 });
 
-test('a command that cannot run fails the start with the runtime\'s message, and inspect says 126', async (t) => {
+test('a program the container does not have fails the start naming it, and inspect says 127; one it cannot run, 126 (dockerd\'s codes)', async (t) => {
   const r = await runningContainer(t, 'missing');
+  for (const [cmd, code, exit, why] of [
+    ['/no/such/program', 'exec_program_not_found', 127, /container "missing": cannot exec "\/no\/such\/program": program "\/no\/such\/program": no such file or directory/],
+    ['no-such-program', 'exec_program_not_found', 127, /cannot exec "no-such-program": executable file "no-such-program" not found in \$PATH/],
+    ['/etc/passwd', 'exec_program_not_runnable', 126, /cannot exec "\/etc\/passwd": .*permission denied/],
+  ] as const) {
+    const id = r.execs.createExec(r.ctx, { Cmd: [cmd] });
+    await assert.rejects(r.execs.startExec(id), (err: Error) => {
+      assert.ok(isBerthError(err, code), err.message);
+      assert.match(err.message, why);
+      return true;
+    });
+    assert.equal(r.execs.inspectExec(id).ExitCode, exit, cmd);
+    assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  }
+  await waitFor('the failed execs\' monitors to exit', () => (monitorsOf(r.runRoot).length === 0 ? true : undefined));
+});
+
+test('a working directory the container does not have fails the start naming the container and the directory, and inspect says 126', async (t) => {
+  const r = await runningContainer(t, 'nodir');
+  const id = r.execs.createExec(r.ctx, { Cmd: ['true'], WorkingDir: '/no/such/dir', AttachStdout: true });
+  await assert.rejects(r.execs.startExec(id), (err: Error) => {
+    assert.ok(isBerthError(err, 'runtime_exec_failed'), err.message);
+    assert.match(err.message, /container "nodir": exec: .*"\/no\/such\/dir".*no such file or directory/);
+    return true;
+  });
+  assert.equal(r.execs.inspectExec(id).ExitCode, 126);
+  assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  await waitFor('the failed exec\'s monitor to exit', () => (monitorsOf(r.runRoot).length === 0 ? true : undefined));
+});
+
+test('with another OCI runtime (its exec command under the monitor), a command that cannot run fails the start with the runtime\'s message, and inspect says 126', async (t) => {
+  const r = await runningContainer(t, 'missing-cmd', { runtimeCommand: true });
   const id = r.execs.createExec(r.ctx, { Cmd: ['/no/such/program'] });
   await assert.rejects(r.execs.startExec(id), (err: Error) => {
     assert.ok(isBerthError(err, 'runtime_exec_failed'), err.message);
@@ -138,6 +181,14 @@ test('a command that cannot run fails the start with the runtime\'s message, and
   });
   assert.equal(r.execs.inspectExec(id).ExitCode, 126);
   assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  // And it runs what it can, with its output and code.
+  const ok = r.execs.createExec(r.ctx, { Cmd: ['sh', '-c', 'echo via-runtime; exit 4'], AttachStdout: true });
+  const started = await r.execs.startExec(ok);
+  const out = collect(started);
+  assert.equal(await started.exited, 4);
+  await out.attached.closed;
+  assert.equal(out.stdout, 'via-runtime\n');
+  await leftNothing(r, started, ok);
 });
 
 test('-t gives the process a terminal, and resize reaches it', async (t) => {
@@ -214,6 +265,21 @@ test('exec in a stopped container is refused, naming the container', async (t) =
   await assert.rejects(r.execs.startExec(early), (err) => isBerthError(err, 'exec_container_not_running'));
   r.execs.forgetContainer(r.ctx.id);
   assert.throws(() => r.execs.inspectExec(early), (err) => isBerthError(err, 'exec_not_found'));
+});
+
+test('a container the runtime finds paused before the engine knew refuses the exec as paused, and leaves nothing', async (t) => {
+  const r = await runningContainer(t, 'frozen');
+  const runtime = (verb: string): Promise<Result> => runCommand(r.ctx.runtime, ['--root', r.ctx.runtimeRoot, verb, r.ctx.id]);
+  assert.equal((await runtime('pause')).code, 0);
+  const id = r.execs.createExec(r.ctx, { Cmd: ['true'] });
+  await assert.rejects(r.execs.startExec(id), (err: Error) => {
+    assert.ok(isBerthError(err, 'exec_container_not_running'), err.message);
+    assert.match(err.message, /container "frozen": cannot exec: it is paused/);
+    return true;
+  });
+  assert.equal(existsSync(join(r.runRoot, 'exec', id)), false);
+  assert.deepEqual(monitorsOf(r.runRoot), []);
+  assert.equal((await runtime('resume')).code, 0, 'resumed before the cleanup deletes it');
 });
 
 test('a restarted daemon sweeps the run directories of execs whose monitors are gone, and keeps those still running', async (t) => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupFromPaths, detectCgroupModeFrom, openCgroup } from '../../../src/runtime/cgroups/index.ts';
 import { isBerthError } from '../../../src/errors.ts';
+import { parseCgroupMounts } from '../../../src/runtime/cgroups/mountinfo.ts';
 import { fakeHost } from './fake-host.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'cgroupfs');
@@ -15,6 +16,20 @@ test('detectCgroupModeFrom tells v1, v2 and hybrid hosts apart from mountinfo', 
   // Mount points with escaped spaces and a v2-only host mounted elsewhere.
   assert.equal(detectCgroupModeFrom('25 22 0:23 / /run/my\\040cg rw - cgroup2 cgroup2 rw\n'), 'v2');
   assert.equal(detectCgroupModeFrom('21 26 0:20 / /proc rw - proc proc rw\n'), 'v1');
+});
+
+test('among many other mounts only cgroup and cgroup2 lines count, whatever the others\' paths or sources say', () => {
+  const text = [
+    '20 1 8:1 / / rw - ext4 /dev/vda rw',
+    '21 20 0:50 / /tmp/x\\040-\\040cgroup2 rw - tmpfs tmpfs rw',
+    '22 20 0:51 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw',
+    '23 20 0:52 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+    '24 20 0:53 / /cgroupish rw - tmpfs cgroup rw,memory',
+  ].join('\n');
+  assert.deepEqual(parseCgroupMounts(text), [
+    { mountPoint: '/sys/fs/cgroup', root: '/', controllers: [], version: 2 },
+    { mountPoint: '/sys/fs/cgroup/memory', root: '/', controllers: ['memory'], version: 1 },
+  ]);
 });
 
 test('v1: an absolute path lands under each hierarchy; co-mounted controllers share a directory', (t) => {

@@ -54,3 +54,23 @@ test('without any cgroup file system it does nothing', () => {
   const stop = warmCgroupJoin('/nonexistent-berth-root');
   stop();
 });
+
+test('a resident process finds its cgroup.procs once while its cgroup stays the same; a move makes it look again', async (t) => {
+  const host = fakeHost(t, 'v2');
+  const procs = ownProcsFile(readLayout(new TreeCgroupFs(host.root)))!;
+  host.write(procs, '');
+  warmCgroupJoin(host.root)();
+  // No mountinfo to read any more: the cgroup.procs found before is warmed all the same.
+  rmSync(host.path('/proc/self/mountinfo'));
+  host.write(procs, '');
+  const stop = warmCgroupJoin(host.root);
+  await until('a write', () => host.read(procs).length >= 1);
+  stop();
+  // Moved to another cgroup: looked up again (and, with no mountinfo, nothing is warmed).
+  host.write('/proc/self/cgroup', '0::/elsewhere\n');
+  host.write(procs, '');
+  const moved = warmCgroupJoin(host.root);
+  await new Promise((r) => setTimeout(r, 20));
+  moved();
+  assert.equal(host.read(procs), '');
+});

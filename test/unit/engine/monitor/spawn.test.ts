@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { attachSocket } from '../../../../src/engine/monitor/attach.ts';
-import { startMonitor } from '../../../../src/engine/monitor/spawn.ts';
+import { monitorArgs, startMonitor } from '../../../../src/engine/monitor/spawn.ts';
 
 test('an exec that is over before the report comes still hands over its whole output (berth exec hung now and then)', { timeout: 10_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-spawn-'));
@@ -26,4 +26,15 @@ test('an exec that is over before the report comes still hands over its whole ou
   });
   assert.equal(await attached.closed, undefined);
   assert.equal(stdout, 'hi\n');
+});
+
+test('monitorArgs: the held client on fd 4, or on 6 beside the executor\'s sync socket and plan; an exec\'s exit unsynced when asked', () => {
+  const common = { id: 'c', runDir: '/r' };
+  const viaRuntime = monitorArgs({ ...common, runtime: '/rt', root: '/root', exec: { processFile: '/p.json', attach: true }, noSync: true });
+  assert.deepEqual(viaRuntime.slice(viaRuntime.indexOf('--report-fd')), ['--report-fd', '3', '--attach-fd', '4', '--no-sync']);
+  const viaExecutor = monitorArgs({ ...common, executor: '/exec', attach: true, stdin: true, stdinOnce: true, noSync: true });
+  assert.deepEqual(viaExecutor, ['--executor', '/exec', '--id', 'c', '--run-dir', '/r', '--report-fd', '3', '--attach-fd', '6', '--stdin', '--stdin-once', '--no-sync']);
+  const container = monitorArgs({ ...common, executor: '/exec', log: { path: '/l', maxSize: 1, maxFiles: 2, lineMax: 3 } });
+  assert.equal(container.includes('--attach-fd'), false);
+  assert.equal(container.includes('--no-sync'), false, 'a container\'s exit is synced');
 });

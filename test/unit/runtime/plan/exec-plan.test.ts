@@ -9,6 +9,7 @@ import type { Process } from '../../../../src/oci/runtime-spec.ts';
 import { CLONE } from '../../../../src/runtime/linux/constants.ts';
 import { SYNC_CREATED } from '../../../../src/runtime/plan/create-plan.ts';
 import { compileExecPlan, type ExecPlanInput } from '../../../../src/runtime/plan/exec-plan.ts';
+import { withContainerDefaults } from '../../../../src/runtime/lifecycle/exec.ts';
 import { assertOrder, opNames, stepsOf } from './helpers.ts';
 
 function proc(edit?: (p: Process) => void): Process {
@@ -134,6 +135,26 @@ describe('compileExecPlan', () => {
     assert.deepEqual(stepsOf(plan, 'umask')[0]?.args, { mask: 0o077 });
     assert.deepEqual(stepsOf(plan, 'caps')[0]?.args, { bounding: 1n << 13n, effective: 1n << 13n, permitted: 1n << 13n, inheritable: 1n << 13n, ambient: 1n << 13n });
     assertOrder(plan, ['caps', opNames(plan).indexOf('caps')], ['no_new_privs', opNames(plan).indexOf('no_new_privs')]);
+  });
+
+  test('oom_score_adj is written once placed in the cgroup, before the process set-up; none without one', () => {
+    const plan = compileExecPlan(input(proc((p) => (p.oomScoreAdj = 123))));
+    const names = opNames(plan);
+    assert.deepEqual(stepsOf(plan, 'write_file').map((s) => s.args), [{ path: '/proc/self/oom_score_adj', data: '123', resolve: 0 }]);
+    assertOrder(plan, ['cgroup', names.indexOf('sync')], ['oom', names.indexOf('write_file')], ['ids', names.indexOf('set_user')]);
+    assert.equal(opNames(compileExecPlan(input(proc()))).includes('write_file'), false);
+  });
+
+  test('a process given without them takes the container\'s capabilities, no_new_privs, rlimits and oom_score_adj; what it gives stays', () => {
+    const container = proc((p) => {
+      p.capabilities = { bounding: ['CAP_KILL'] };
+      p.noNewPrivileges = true;
+      p.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 5, hard: 5 }];
+      p.oomScoreAdj = 300;
+    });
+    const got = withContainerDefaults(proc(), container);
+    assert.deepEqual([got.capabilities, got.noNewPrivileges, got.rlimits, got.oomScoreAdj], [{ bounding: ['CAP_KILL'] }, true, [{ type: 'RLIMIT_NOFILE', soft: 5, hard: 5 }], 300]);
+    assert.equal(withContainerDefaults(proc((p) => (p.oomScoreAdj = -5)), container).oomScoreAdj, -5);
   });
 
   test('the container\'s seccomp filter goes on last when no_new_privs is set', () => {
