@@ -213,7 +213,7 @@ test('describe prints faas-cli\'s fields in aligned columns (its tabwriter: the 
   const out = renderDescription(
     {
       name: 'fn1', image: 'fn1:latest', namespace: 'openfaas-fn', envProcess: 'cat', replicas: 2, availableReplicas: 1, invocationCount: 7,
-      labels: { b: '2', a: '1' }, annotations: null, envVars: { K: 'v' }, secrets: ['s1'], limits: { memory: '128Mi', cpu: '0.5' }, requests: null,
+      labels: { b: '2', a: '1' }, annotations: null, envVars: { K: 'v' }, secrets: ['s1'], limits: { memory: '128Mi', cpu: '0.5' }, requests: null, timeouts: { exec_timeout: '10s' },
     },
     'http://127.0.0.1:8080',
   );
@@ -234,6 +234,7 @@ test('describe prints faas-cli\'s fields in aligned columns (its tabwriter: the 
       'Environment:         K=v',
       'Secrets:             s1',
       'Limits:              memory: 128Mi, cpu: 0.5',
+      'Timeouts:            exec_timeout=10s',
       '',
     ].join('\n'),
   );
