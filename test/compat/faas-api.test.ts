@@ -206,16 +206,27 @@ test('faas-cli secret create/list/update/remove: Secret {name, value} and {name,
 });
 
 test('faas-cli logs: GET /system/logs?name=NAME&follow=false&tail=-1 is ndjson of LogEntry {name, namespace, instance, timestamp, text}', async (t) => {
-  const r = await send('GET', '/system/logs?name=compat-full&follow=false&tail=-1');
-  if (await routeMissing(t, r, '/system/logs')) return;
-  assert.equal(r.status, 200, await r.clone().text());
-  for (const line of (await r.text()).split('\n').filter((l) => l !== '')) {
-    const e = JSON.parse(line) as unknown;
+  const probe = await send('GET', '/system/logs?name=compat-full&follow=false&tail=-1');
+  if (await routeMissing(t, probe, '/system/logs')) return;
+  assert.equal(probe.status, 200, await probe.text());
+  // A function that writes to stderr on each call (the watchdog passes it to the replica's log).
+  const r = await send('POST', '/system/functions', { service: 'compat-logs', image: 'busybox:latest', envProcess: 'ls /compat-no-such-path' });
+  assert.equal(r.status, 202, await r.text());
+  await ready('compat-logs');
+  await (await gw.fetch('/function/compat-logs', { method: 'POST', auth: false, body: '' })).text();
+  const entries = await until('the function\'s stderr in its logs', async () => {
+    const lines = (await (await send('GET', '/system/logs?name=compat-logs&follow=false&tail=-1')).text()).split('\n').filter((l) => l !== '');
+    const parsed = lines.map((l) => JSON.parse(l) as unknown);
+    return parsed.some((e) => isObj(e) && String(e['text']).includes('compat-no-such-path')) ? parsed : undefined;
+  });
+  for (const e of entries) {
     assert.ok(isObj(e));
-    for (const k of ['name', 'namespace', 'instance', 'timestamp', 'text']) assert.equal(typeof e[k], 'string', `${k} in ${line}`);
-    assert.equal(e['name'], 'compat-full');
+    for (const k of ['name', 'namespace', 'instance', 'timestamp', 'text']) assert.equal(typeof e[k], 'string', `${k} in ${JSON.stringify(e)}`);
+    assert.equal(e['name'], 'compat-logs');
+    assert.equal(e['namespace'], 'openfaas-fn');
     assert.ok(!Number.isNaN(Date.parse(String(e['timestamp']))));
   }
+  assert.equal((await send('DELETE', '/system/functions', { functionName: 'compat-logs' })).status, 200);
 });
 
 test('faas-cli invoke --async: POST /async-function/NAME is 202 with an X-Call-Id', async (t) => {

@@ -49,7 +49,7 @@ export function groupHelp<C>(program: Program<C>, group: Group<C>, path: readonl
     lines.push(`No commands yet: "${where}" is kept for the commands to come.`);
   } else {
     const aliased = group.commands.map((e) => [e.name, e.summary + (e.aliases?.length ? ` (also: ${e.aliases.join(', ')})` : '')] as const);
-    const rows = [...aliased, ...subgroups.map((g) => [g.name, g.summary] as const)].sort(([a], [b]) => a.localeCompare(b));
+    const rows = [...aliased, ...subgroups.map((g) => [g.name, g.summary] as const)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     lines.push('Commands:', ...columns(rows), '', `Run '${where} COMMAND --help' for more information on a command.`);
   }
   return `${lines.join('\n')}\n`;

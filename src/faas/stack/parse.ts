@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { errnoCode, invalidArgument, notFound } from '../../errors.ts';
+import { describeError, errnoCode, invalidArgument, notFound } from '../../errors.ts';
 import { substituteEnvironment } from './envsubst.ts';
 
 export const STACK_VERSIONS = ['1.0'];
@@ -173,7 +173,7 @@ function environmentFile(p: Place, path: (string | number)[], dir: string, file:
   try {
     text = readFileSync(full, 'utf8');
   } catch (err) {
-    p.fail(path, `${full}: cannot be read (${errnoCode(err) ?? String(err)})`);
+    p.fail(path, `${full}: cannot be read (${errnoCode(err) ?? describeError(err)})`);
   }
   const env = parseStackText(text, full, o, (inner: Place, doc: unknown) => {
     if (!isRecord(doc)) inner.fail([], 'not a map with an environment: map');
@@ -263,7 +263,7 @@ function keep(names: readonly string[], o: ParseOptions): Set<string> | undefine
     try {
       re = new RegExp(regex);
     } catch (err) {
-      throw invalidArgument('fn_flag_invalid', `--regex ${JSON.stringify(regex)}: error parsing regexp: ${err instanceof Error ? err.message : String(err)}`);
+      throw invalidArgument('fn_flag_invalid', `--regex ${JSON.stringify(regex)}: error parsing regexp: ${describeError(err)}`);
     }
     test = (n) => re.test(n);
   } else {
@@ -314,7 +314,7 @@ export function readStack(file: string, o: ParseOptions = {}): Stack {
     raw = readFileSync(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') throw notFound('fn_stack_not_found', `stack file ${file}: not found`);
-    throw invalidArgument('fn_stack_invalid', `stack file ${file}: cannot be read (${errnoCode(err) ?? String(err)})`, { cause: err });
+    throw invalidArgument('fn_stack_invalid', `stack file ${file}: cannot be read (${errnoCode(err) ?? describeError(err)})`, { cause: err });
   }
   return parseStack(raw, file, o);
 }

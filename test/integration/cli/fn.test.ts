@@ -180,3 +180,26 @@ test('push: the built image to its registry (a loopback one here), then up deplo
   assert.equal(await fnOk(['invoke', 'pushed'], { input: 'pushed and deployed' }), 'pushed and deployed');
   await fnOk(['remove', '-f', 'pushed.yml']);
 });
+
+test('secret create/list/remove, a function reading its secret, logs of its stderr, invoke --async: the verbs against the gateway\'s own routes', async () => {
+  assert.equal(await fnOk(['secret', 'create', 'api-key', '--from-literal', 's3cret']), 'Creating secret: api-key\nCreated: 201\n');
+  assert.match(await fnOk(['secret', 'list']), /^NAME\napi-key\n/m);
+  await fnOk(['deploy', '--image', 'busybox:latest', '--name', 'reads-secret', '--fprocess', 'cat /var/openfaas/secrets/api-key', '--secret', 'api-key']);
+  assert.equal(await fnOk(['invoke', 'reads-secret'], { input: '' }), 's3cret');
+  const queued = await fn(['invoke', 'reads-secret', '--async'], { input: 'later' });
+  assert.equal(queued.code, 0, show(queued));
+  assert.match(queued.stderr, /^Function submitted asynchronously \(X-Call-Id: [^)]+\)\.$/m);
+
+  await fnOk(['deploy', '--image', 'busybox:latest', '--name', 'logs-stderr', '--fprocess', 'ls /fn-no-such-path']);
+  // ls fails (the call's answer is an error); what it wrote to stderr goes to the function's log.
+  await fn(['invoke', 'logs-stderr'], { input: '' });
+  const logs = await until('the function\'s stderr in berth fn logs', async () => {
+    const out = await fnOk(['logs', 'logs-stderr', '--follow=false', '--name']);
+    return out.includes('fn-no-such-path') ? out : undefined;
+  });
+  assert.match(logs, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ logs-stderr .*fn-no-such-path/m, logs);
+
+  await fnOk(['remove', 'reads-secret', 'logs-stderr']);
+  assert.equal(await fnOk(['secret', 'remove', 'api-key']), 'Removed.. OK.\n');
+  assert.equal(await fnOk(['secret', 'list']), 'No secrets found.\n');
+});

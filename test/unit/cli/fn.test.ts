@@ -14,7 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { resolveGateway } from '../../../src/cli/berth/commands/fn/gateway.ts';
+import { GatewayClient, resolveGateway } from '../../../src/cli/berth/commands/fn/gateway.ts';
+import { isBerthError } from '../../../src/errors.ts';
 import { saveAuth } from '../../../src/cli/berth/commands/fn/config.ts';
 import { formatLogEntry } from '../../../src/cli/berth/commands/fn/logs.ts';
 import { renderDescription } from '../../../src/cli/berth/commands/fn/query.ts';
@@ -213,7 +214,7 @@ test('describe prints faas-cli\'s fields in aligned columns (its tabwriter: the 
   const out = renderDescription(
     {
       name: 'fn1', image: 'fn1:latest', namespace: 'openfaas-fn', envProcess: 'cat', replicas: 2, availableReplicas: 1, invocationCount: 7,
-      labels: { b: '2', a: '1' }, annotations: null, envVars: { K: 'v' }, secrets: ['s1'], limits: { memory: '128Mi', cpu: '0.5' }, requests: null,
+      labels: { b: '2', a: '1' }, annotations: null, envVars: { K: 'v' }, secrets: ['s1'], limits: { memory: '128Mi', cpu: '0.5' }, requests: null, timeouts: { exec_timeout: '10s' },
     },
     'http://127.0.0.1:8080',
   );
@@ -234,8 +235,31 @@ test('describe prints faas-cli\'s fields in aligned columns (its tabwriter: the 
       'Environment:         K=v',
       'Secrets:             s1',
       'Limits:              memory: 128Mi, cpu: 0.5',
+      'Timeouts:            exec_timeout=10s',
       '',
     ].join('\n'),
   );
   assert.match(renderDescription({ name: 'x', image: 'i', namespace: 'other' }, 'http://gw'), /^Status: +Not Ready$\n[\s\S]*^URL: +http:\/\/gw\/function\/x\.other$/m);
+});
+
+test('nothing answering: the client tries its start hook once (berthd on demand, for the default gateway) and asks again; without one the error says what to do', async () => {
+  // A port that was free a moment ago: bound, closed, then served by the hook.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const late = createServer((_req, res) => res.end('[]'));
+  let started = 0;
+  const client = new GatewayClient(`http://127.0.0.1:${port}`, undefined, async () => {
+    started++;
+    await new Promise<void>((r) => late.listen(port, '127.0.0.1', r));
+  });
+  try {
+    assert.deepEqual(await client.json('GET', '/system/functions', 'list'), []);
+    assert.equal(started, 1);
+  } finally {
+    await new Promise((r) => late.close(r));
+  }
+  const bare = new GatewayClient(`http://127.0.0.1:${port}`, undefined);
+  await assert.rejects(bare.request('GET', '/system/functions'), (e: unknown) => isBerthError(e, 'fn_gateway_unreachable') && /cannot connect to the functions gateway on http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): is berthd running/.test(e.message));
 });

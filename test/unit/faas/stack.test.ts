@@ -5,13 +5,14 @@
  * and the line; the FunctionDeployment body a stack function becomes.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { deploymentBody } from '../../../src/faas/stack/deployment.ts';
 import { substituteEnvironment } from '../../../src/faas/stack/envsubst.ts';
 import { parseStack, readStack } from '../../../src/faas/stack/parse.ts';
+import { copyHandlerSkeleton, findTemplate, prepareBuildContext } from '../../../src/faas/stack/templates.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-stack-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,4 +123,35 @@ test('refusals name the file, the field and the line', () => {
   ];
   for (const [text, want] of cases) assert.throws(() => parseStack(text, 's.yml', { env: {} }), want, text);
   assert.throws(() => readStack(join(dir, 'nothing.yml')), /stack file .*nothing\.yml: not found/);
+});
+
+test('templates: configuration.templates pointing at a local directory first, then ./template/LANG, then berth\'s own; remote sources refused', () => {
+  const proj = join(dir, 'proj');
+  mkdirSync(join(proj, 'mine', 'go-ish', 'function'), { recursive: true });
+  writeFileSync(join(proj, 'mine', 'go-ish', 'template.yml'), 'language: go-ish\nhandler_folder: function\nwelcome_message: hi\n');
+  writeFileSync(join(proj, 'mine', 'go-ish', 'Dockerfile'), 'FROM busybox\nCOPY function/ /f/\n');
+  writeFileSync(join(proj, 'mine', 'go-ish', 'function', 'main.sh'), 'echo skeleton\n');
+  mkdirSync(join(proj, 'template', 'sh', 'function'), { recursive: true });
+  writeFileSync(join(proj, 'template', 'sh', 'template.yml'), 'language: sh\n');
+
+  const local = findTemplate('go-ish', { stackDir: proj, sources: [{ name: 'go-ish', source: './mine' }] });
+  assert.equal(local.dir, join(proj, 'mine', 'go-ish'));
+  assert.equal(local.welcome, 'hi');
+  assert.equal(findTemplate('sh', { stackDir: proj }).dir, join(proj, 'template', 'sh'), './template/sh beside the stack file wins over berth\'s');
+  assert.match(findTemplate('node', { stackDir: proj }).dir, /templates\/fn\/node$/);
+  assert.throws(() => findTemplate('go-ish', { stackDir: proj }), /template "go-ish": not found \(looked in .*template\/go-ish/);
+  assert.throws(() => findTemplate('x', { stackDir: proj, sources: [{ name: 'x', source: 'https://example.invalid/t.git' }] }), /berth does not fetch templates/);
+
+  copyHandlerSkeleton(local, join(proj, 'fn1'));
+  assert.equal(readFileSync(join(proj, 'fn1', 'main.sh'), 'utf8'), 'echo skeleton\n');
+  assert.throws(() => copyHandlerSkeleton(local, join(proj, 'fn1')), /folder: .*fn1 already exists/);
+  writeFileSync(join(proj, 'fn1', 'main.sh'), 'echo mine\n');
+  const fn = parseStack(`${HEAD}functions:\n  fn1:\n    lang: go-ish\n    handler: ./fn1\n    image: fn1:latest\nconfiguration:\n  templates:\n    - name: go-ish\n      source: ./mine\n`, join(proj, 'stack.yml'), { env: {} });
+  const bc = prepareBuildContext(fn.functions[0]!, { stackDir: proj, sources: fn.templates });
+  assert.equal(bc.context, join(proj, 'build', 'fn1'));
+  assert.equal(readFileSync(join(bc.context, 'function', 'main.sh'), 'utf8'), 'echo mine\n', 'the handler over the skeleton');
+  assert.ok(existsSync(join(bc.context, 'Dockerfile')));
+  assert.ok(!existsSync(join(bc.context, 'template.yml')));
+  const docker = parseStack(`${HEAD}functions:\n  d:\n    lang: dockerfile\n    handler: ./fn1\n    image: d:1\n`, join(proj, 'stack.yml'), { env: {} });
+  assert.deepEqual(prepareBuildContext(docker.functions[0]!, { stackDir: proj }), { context: join(proj, 'fn1'), containerfile: join(proj, 'fn1', 'Dockerfile') });
 });

@@ -10,7 +10,7 @@ import { deploymentBody, type DeployOverrides, type FunctionDeploymentBody } fro
 import type { StackFunction } from '../../../../faas/stack/parse.ts';
 import type { Input } from '../../../framework/flags.ts';
 import { defineCommand, type CommandContext } from '../../context.ts';
-import type { GatewayClient } from './gateway.ts';
+import { gatewayError, type GatewayClient } from './gateway.ts';
 import { clientFor, GATEWAY_FLAG, loadStack, NAMESPACE_FLAG, nsQuery, STACK_FLAGS } from './options.ts';
 
 export const DEPLOY_FLAGS = [
@@ -77,10 +77,7 @@ export async function deployOne(ctx: CommandContext, client: GatewayClient, body
     r = await client.request('POST', '/system/functions', { json: body });
   }
   const text = await r.text();
-  if (r.status < 200 || r.status > 299) {
-    const { gatewayError } = await import('./gateway.ts');
-    throw gatewayError(r.status, text, what);
-  }
+  if (r.status < 200 || r.status > 299) throw gatewayError(r.status, text, what);
   ctx.out(`Deployed. ${r.status} ${r.statusText}.\nURL: ${client.url}/function/${body.service}${body.namespace === undefined ? '' : `.${body.namespace}`}\n\n`);
 }
 

@@ -32,6 +32,7 @@ export const FN_COMMANDS: E[] = [
   { name: 'push', summary: 'Push the functions\' images to their registry', load: building('push') },
   { name: 'remove', aliases: ['rm'], summary: 'Remove functions', load: () => import('./remove.ts') },
   { name: 'up', summary: 'Build, push and deploy (faas-cli up)', load: building('up') },
+  { name: 'usage', summary: 'What the functions\' calls used (GB-seconds, CPU-seconds) since a time', load: () => import('./usage.ts') },
 ];
 
 export const FN_GROUPS: Group<CommandContext>[] = [

@@ -70,10 +70,13 @@ export function gatewayError(status: number, text: string, what: string): BerthE
 export class GatewayClient {
   readonly url: string;
   private readonly authorization: string | undefined;
+  /** Called once when nothing answers, before one more try (starts berthd for the default gateway). */
+  private whenRefused: (() => Promise<unknown>) | undefined;
 
-  constructor(url: string, authorization: string | undefined) {
+  constructor(url: string, authorization: string | undefined, whenRefused?: () => Promise<unknown>) {
     this.url = url;
     this.authorization = authorization;
+    this.whenRefused = whenRefused;
   }
 
   async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
@@ -91,6 +94,12 @@ export class GatewayClient {
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       const why = errnoCode(cause) ?? describeError(cause ?? err);
+      const retry = this.whenRefused;
+      if (why === 'ECONNREFUSED' && retry !== undefined) {
+        this.whenRefused = undefined;
+        await retry();
+        return this.request(method, path, init);
+      }
       throw unavailable('fn_gateway_unreachable', `cannot connect to the functions gateway on ${this.url} (${why}): is berthd running with its gateway (berth system service), or is --gateway needed?`, { cause: err });
     }
   }
@@ -113,12 +122,16 @@ export class GatewayClient {
   }
 }
 
-/** A client of `url` with the credentials this user has for it. */
-export function gatewayClient(url: string, root: string, env: NodeJS.ProcessEnv = process.env): GatewayClient {
+/**
+ * A client of `url` with the credentials this user has for it. `start`
+ * (berthd on demand, as the container commands start it) is tried once
+ * when nothing answers on the default gateway.
+ */
+export function gatewayClient(url: string, root: string, env: NodeJS.ProcessEnv = process.env, start?: () => Promise<unknown>): GatewayClient {
   let auth = storedAuthorization(configPath(env), url);
   if (auth === undefined && isLoopback(url)) {
     const local = localCredentials(root);
     if (local !== undefined) auth = `Basic ${Buffer.from(`${local.user}:${local.password}`).toString('base64')}`;
   }
-  return new GatewayClient(url, auth);
+  return new GatewayClient(url, auth, url === DEFAULT_GATEWAY ? start : undefined);
 }

@@ -60,9 +60,11 @@ export default defineCommand({
     const headers = { 'Content-Type': input.str('content-type') ?? 'text/plain', ...headerMap(input.list('header')) };
     const client = clientFor(ctx, input, loadStack(input));
     const body = await readStdin(ctx);
+    // fetch sends no body with GET; say so rather than drop what was given.
+    if (method === 'GET' && body.length > 0) throw invalidArgument('fn_flag_invalid', '--method GET: standard input is not empty, and a GET request carries no body here (use POST, PUT or PATCH, or give no input)');
     const ns = input.str('namespace');
     const path = `/${input.bool('async') ? 'async-function' : 'function'}/${encodeURIComponent(name)}${ns === undefined || ns === '' ? '' : `.${ns}`}${qs}`;
-    const r = await client.request(method, path, { headers, auth: false, ...(method === 'GET' && body.length === 0 ? {} : { body }) });
+    const r = await client.request(method, path, { headers, auth: false, ...(method === 'GET' ? {} : { body }) });
     const answer = Buffer.from(await r.arrayBuffer());
     if (r.status === 202 && input.bool('async')) {
       const id = r.headers.get('x-call-id');

@@ -46,7 +46,7 @@ export function gatewayUrl(input: Input, stack: Stack | undefined, env: NodeJS.P
 }
 
 export function clientFor(ctx: CommandContext, input: Input, stack: Stack | undefined, env: NodeJS.ProcessEnv = process.env): GatewayClient {
-  return gatewayClient(gatewayUrl(input, stack, env), ctx.globals.root, env);
+  return gatewayClient(gatewayUrl(input, stack, env), ctx.globals.root, env, () => ctx.daemon());
 }
 
 /** `?namespace=` when one is given. */

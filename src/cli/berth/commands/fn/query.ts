@@ -23,6 +23,8 @@ export interface FunctionStatus {
   limits?: { memory?: string; cpu?: string } | null;
   requests?: { memory?: string; cpu?: string } | null;
   readOnlyRootFilesystem?: boolean;
+  /** berth's: the watchdog's timeouts in force (exec_timeout, ...). */
+  timeouts?: Record<string, string> | null;
   invocationCount?: number;
   replicas?: number;
   availableReplicas?: number;
@@ -135,6 +137,7 @@ export function renderDescription(s: FunctionStatus, gateway: string): string {
     ['Secrets:', s.secrets ?? []],
     ['Requests:', resourceLine(s.requests)],
     ['Limits:', resourceLine(s.limits)],
+    ['Timeouts:', mapLines(s.timeouts, '=')],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   let out = '';

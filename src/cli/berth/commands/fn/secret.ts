@@ -6,7 +6,7 @@
  * a literal or stdin value is trimmed, as faas-cli trims it.
  */
 import { readFileSync } from 'node:fs';
-import { errnoCode, internal, invalidArgument } from '../../../../errors.ts';
+import { describeError, errnoCode, internal, invalidArgument } from '../../../../errors.ts';
 import { defineCommand, type CommandContext } from '../../context.ts';
 import type { Command } from '../../../framework/command.ts';
 import type { Input } from '../../../framework/flags.ts';
@@ -40,7 +40,7 @@ async function secretBody(ctx: CommandContext, name: string, input: Input<(typeo
     try {
       bytes = readFileSync(file);
     } catch (err) {
-      throw invalidArgument('fn_flag_invalid', `--from-file ${file}: cannot be read (${errnoCode(err) ?? String(err)})`);
+      throw invalidArgument('fn_flag_invalid', `--from-file ${file}: cannot be read (${errnoCode(err) ?? describeError(err)})`);
     }
     if (bytes.length === 0) throw invalidArgument('fn_flag_invalid', `--from-file ${file}: empty`);
     return { ...base, rawValue: bytes.toString('base64') };
