@@ -208,3 +208,18 @@ test('at start, replicas of the current revision that run are adopted; others ar
   assert.deepEqual([...engine.containers.keys()].sort(), ['keep', 'other']);
   assert.equal(replicas.pick('fn')?.id, 'keep');
 });
+
+test('at start, the prepared replica a previous berthd left (created, current revision, function at zero) is kept and started on the next scale-up', async (t) => {
+  const { engine, store, replicas } = await setup(t);
+  store.create(spec(), 0);
+  engine.containers.set('prep', { id: 'prep', name: 'fn-aaaaaa', labels: { 'com.openfaas.function': 'fn', 'com.berth.faas.revision': '1' }, state: 'created' });
+  engine.containers.set('old', { id: 'old', name: 'fn-bbbbbb', labels: { 'com.openfaas.function': 'fn', 'com.berth.faas.revision': '0' }, state: 'created' });
+  await replicas.start();
+  await replicas.reconcile('fn');
+  assert.deepEqual([...engine.containers.keys()], ['prep'], 'the old revision\'s removed, the prepared one kept');
+  assert.equal(engine.containers.get('prep')?.state, 'created');
+  store.setReplicas('openfaas-fn', 'fn', 1);
+  await replicas.reconcile('fn');
+  assert.equal(replicas.pick('fn')?.id, 'prep');
+  assert.deepEqual(engine.log.filter((l) => l.startsWith('create')), [], 'nothing created');
+});
