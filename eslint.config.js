@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'src/oci/schema/generated/', '**/*.generated.ts'] },
+  { ignores: ['node_modules/', 'build/', 'src/oci/schema/generated/', '**/*.generated.ts', 'templates/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -173,7 +173,8 @@ function partLogs(sides: readonly Side[]): Pair & { writtenBytes: number; berthB
   const writtenBytes = logMB * 1_000_000;
   const logIds: Record<Name, string> = { berth: '', podman: '' };
   for (const s of sides) {
-    logIds[s.name] = docker(s, ['run', '-d', 'busybox', 'sh', '-c', `yes ${line} | head -c ${writtenBytes}`]).trim();
+    // Both keep the whole log (berth's default rotation would keep 30 MiB of it): the same bytes come back from each.
+    logIds[s.name] = docker(s, ['run', '-d', '--log-opt', `max-size=${2 * logMB}m`, 'busybox', 'sh', '-c', `yes ${line} | head -c ${writtenBytes}`]).trim();
     const code = docker(s, ['wait', logIds[s.name]], 600_000).trim();
     if (code !== '0') throw new Error(`${s.name}: the log writer exited ${code}`);
   }

@@ -11,6 +11,7 @@ import type { ErrorKind } from './errors.ts';
 
 export const ERROR_CODES = {
   // command lines
+  build_interrupted: 'unavailable',
   config_exists: 'already_exists',
   invalid_creds: 'invalid_argument',
   invalid_format: 'invalid_argument',
@@ -381,6 +382,7 @@ export const ERROR_CODES = {
   firewall_failed: 'internal',
   netns_create_failed: 'internal',
   netns_restore_failed: 'internal',
+  netns_enter_failed: 'internal',
   network_has_endpoints: 'failed_precondition',
   network_link_failed: 'internal',
   network_row_invalid: 'internal',
@@ -445,6 +447,35 @@ export const ERROR_CODES = {
   faas_replica_timeout: 'unavailable',
   faas_route_not_found: 'not_found',
   faas_scale_invalid: 'invalid_argument',
+  // functions: secrets, logs, namespaces (src/faas/secrets.ts, src/faas/logs.ts)
+  faas_logs_invalid: 'invalid_argument',
+  faas_secret_exists: 'already_exists',
+  faas_secret_in_use: 'failed_precondition',
+  faas_secret_invalid: 'invalid_argument',
+  faas_secret_not_found: 'not_found',
+  // berth fn (src/cli/berth/commands/fn/, src/faas/stack/)
+  fn_credentials_unreadable: 'failed_precondition',
+  fn_flag_invalid: 'invalid_argument',
+  fn_gateway_error: 'internal',
+  fn_gateway_exists: 'already_exists',
+  fn_gateway_invalid: 'invalid_argument',
+  fn_gateway_not_found: 'not_found',
+  fn_gateway_unauthorized: 'failed_precondition',
+  fn_gateway_unavailable: 'unavailable',
+  fn_gateway_unreachable: 'unavailable',
+  fn_handler_not_found: 'not_found',
+  fn_login_failed: 'failed_precondition',
+  fn_new_exists: 'already_exists',
+  fn_no_credentials: 'not_found',
+  fn_stack_invalid: 'invalid_argument',
+  fn_stack_no_match: 'not_found',
+  fn_stack_not_found: 'not_found',
+  fn_template_invalid: 'invalid_argument',
+  fn_template_not_found: 'not_found',
+  fn_template_remote: 'failed_precondition',
+  // functions: metering and usage (src/faas/routes/usage.ts, berth fn usage)
+  faas_query_invalid: 'invalid_argument',
+  faas_usage_failed: 'unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

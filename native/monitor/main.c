@@ -485,10 +485,7 @@ int main(int argc, char **argv)
 	while (!exited || out[0].fd >= 0 || out[1].fd >= 0) {
 		struct pollfd p[6 + MAX_CLIENTS];
 		int n = 0;
-		/* The exit is acted on only with the revents of a poll made after it was seen: the poll that
-		 * woke us for SIGCHLD may predate the last output (a terminal's reaches the master through
-		 * the kernel's flip buffer, after the writer is gone). */
-		int exit_seen = exited;
+		int exit_seen = exited;  /* acted on after one more poll: a pty's last output may trail the exit */
 		p[n++] = (struct pollfd){ sig, POLLIN, 0 };
 		p[n++] = (struct pollfd){ attach, POLLIN, 0 };
 		p[n++] = (struct pollfd){ ctl, POLLIN, 0 };

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -189,6 +190,7 @@ int run_fork(struct conn *c, struct request *r)
 	int64_t exec_deadline = cfg.exec_ms ? start + cfg.exec_ms : 0;
 	bool sent_head = false, chunked = !r->http10, exited = pidfd < 0, timed_out = false, failed = false;
 	int status = 0, stdin_fd = pin[1];
+	struct rusage ru = { 0 };
 	struct linebuf errlog = { 0 };
 	char pend[16384];
 	size_t pend_off = 0, pend_len = 0;
@@ -259,7 +261,7 @@ int run_fork(struct conn *c, struct request *r)
 			}
 			if (p[i].fd == pidfd) {
 				int st;
-				if (waitpid(pid, &st, WNOHANG) == pid) {
+				if (wait4(pid, &st, WNOHANG, &ru) == pid) {
 					exited = true;
 					status = st;
 					kill(-pid, SIGKILL);
@@ -296,7 +298,7 @@ int run_fork(struct conn *c, struct request *r)
 					const char *ct = cfg.content_type ? cfg.content_type : find_header(r, "Content-Type");
 					char head[512];
 					int k = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n%s%s\r\n",
-							 ct ? ct : "text/plain", chunked ? "Transfer-Encoding: chunked\r\n" : "",
+							 ct ? ct : "text/plain", chunked ? "Transfer-Encoding: chunked\r\nTrailer: X-Berth-Usage\r\n" : "",
 							 chunked && !c->close ? "" : "Connection: close\r\n");
 					if (!chunked)
 						c->close = true;
@@ -314,7 +316,7 @@ int run_fork(struct conn *c, struct request *r)
 	if (!exited || pidfd < 0) {
 		if (!exited)
 			kill(-pid, SIGKILL);
-		waitpid(pid, &status, 0);
+		wait4(pid, &status, 0, &ru);
 	}
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
@@ -323,7 +325,11 @@ int run_fork(struct conn *c, struct request *r)
 		close(stdin_fd);
 	free(in);
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	char msg[96], extra[64];
+	/* the process's own CPU time and peak memory, with what it waited for: the gateway meters the call by them */
+	char msg[96], usage[112], extra[160];
+	snprintf(usage, sizeof(usage), "X-Berth-Usage: cpu_us=%lld maxrss_kb=%ld exit=%d\r\n",
+		 (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec,
+		 ru.ru_maxrss, code);
 	int answer;
 	if (timed_out) {
 		logf_line("Function was killed by exec_timeout: %lldms", (long long)cfg.exec_ms);
@@ -336,16 +342,17 @@ int run_fork(struct conn *c, struct request *r)
 	if (failed) {
 		c->close = true;
 	} else if (sent_head) {
-		if (answer != 200 || r->body_bad || (chunked && !c->head && send_all(c->fd, "0\r\n\r\n", 5) < 0))
+		int n = snprintf(extra, sizeof(extra), "0\r\n%s\r\n", usage);  /* the last chunk, the usage its trailer */
+		if (answer != 200 || r->body_bad || (chunked && !c->head && send_all(c->fd, extra, n) < 0))
 			c->close = true;  /* cut without its last chunk: the client sees it failed */
 	} else if (answer != 200) {
 		int n = timed_out ? snprintf(msg, sizeof(msg), "exec_timeout of %lldms exceeded\n", (long long)cfg.exec_ms)
 			: answer == 400 ? snprintf(msg, sizeof(msg), "bad request body\n")
 				  : snprintf(msg, sizeof(msg), "exit status %d\n", code);
-		respond(c, answer, NULL, msg, n, NULL);
+		respond(c, answer, NULL, msg, n, usage);
 	} else {
 		const char *ct = cfg.content_type ? cfg.content_type : find_header(r, "Content-Type");
-		snprintf(extra, sizeof(extra), "X-Duration-Seconds: %.6f\r\n", (now_us() - start_us) / 1e6);
+		snprintf(extra, sizeof(extra), "X-Duration-Seconds: %.6f\r\n%s", (now_us() - start_us) / 1e6, usage);
 		respond(c, 200, ct ? ct : "text/plain", out, out_len, extra);
 	}
 	free(out);

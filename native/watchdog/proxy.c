@@ -45,7 +45,8 @@ int upstream_connect(int64_t deadline)
 static bool hop_by_hop(const char *name)
 {
 	static const char *const hop[] = { "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-					   "Transfer-Encoding", "Upgrade", "Content-Length", "Host" };
+					   "Transfer-Encoding", "Upgrade", "Content-Length", "Host",
+					   "X-Berth-Usage" /* the watchdog's own (fork.c): the gateway must not take an upstream's */ };
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
 		if (strcasecmp(name, hop[i]) == 0)
 			return true;
@@ -177,7 +178,8 @@ out:
 	if (status == 400)
 		respond(c, 400, NULL, "bad request body\n", 17, NULL);
 	else
-		respond(c, status, NULL, status == 504 ? "upstream timed out\n" : "upstream failed\n", status == 504 ? 19 : 16, NULL);
+		respond(c, status, NULL, status == 504 ? "exec_timeout exceeded: no answer from the upstream\n" : "upstream failed\n",
+			status == 504 ? 51 : 16, NULL);
 done:
 	free(buf);
 	close(up);

@@ -34,7 +34,7 @@ import { executorPath } from '../runtime/host/spawn.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
 import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
 import { writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
-import { addressOf, attachRequests, exposedPorts, portsToPublish, requireLayer, resolveExtraHosts, type NetworkLayer, type NetworkUp } from './networking.ts';
+import { attachRequests, exposedPorts, networkFileInputs, portsToPublish, requireLayer, type NetworkLayer, type NetworkUp } from './networking.ts';
 import { networkKind } from './spec/network-options.ts';
 import type { NetworkRecord, SandboxInfo } from '../network/types.ts';
 import { ContainerNetworkStore, type ContainerNetwork } from './store/container-networks.ts';
@@ -425,7 +425,7 @@ export class Engine {
       const monitored = {
         id,
         runDir: rd,
-        log: { path: view.paths.log, ...this.logLimits },
+        log: { path: view.paths.log, ...this.logLimitsOf(view) },
         stdin: o.openStdin,
         stdinOnce: o.stdinOnce,
         terminal: o.tty,
@@ -485,17 +485,7 @@ export class Engine {
       const layer = requireLayer(this.network, o.run.network);
       const requests = attachRequests(layer, record, this.containerNetworks.of(record.id), portsToPublish(o.run, o.exposed ?? []));
       const sandbox = await layer.acquire(record.id, requests);
-      const first = sandbox.endpoints[0];
-      const firstNet = requests[0]?.network;
-      writeNetworkFiles(view.paths.dir, hostname, {
-        network: o.run.network,
-        addresses: sandbox.endpoints.map((e) => addressOf(e.ipv4)),
-        ...(firstNet?.dns === true && first !== undefined ? { resolver: first.gateway } : {}),
-        extraHosts: resolveExtraHosts(o.run.extraHosts ?? [], first?.gateway),
-        dns: o.run.dns ?? [],
-        dnsSearch: o.run.dnsSearch ?? [],
-        dnsOptions: o.run.dnsOptions ?? [],
-      });
+      writeNetworkFiles(view.paths.dir, hostname, networkFileInputs(o.run, sandbox, requests[0]?.network.dns === true));
       up = { netns: sandbox.netns, sandbox };
     }
     if (up.netns !== undefined) this.joinNetworkNamespace(view.paths.config, up.netns);
@@ -514,8 +504,48 @@ export class Engine {
   /** Releases what a run held of the network (its sandbox, its host ports); nothing there is fine. */
   private async networkDown(id: string): Promise<void> {
     if (this.network === undefined) return;
-    await this.network.release(id).catch((err: unknown) => {
+    await this.network.release(id, { recyclable: this.sandboxRecyclable(id) }).catch((err: unknown) => {
       this.events.publish('container', 'error', id, { error: `releasing its network: ${describeError(err)}` });
+    });
+  }
+
+  /**
+   * The container's log rotation: its --log-opt over the daemon's limits.
+   * No max-size is no rotation: the largest size the monitor takes.
+   */
+  logLimitsOf(view: ContainerView): LogLimits {
+    const own = view.options.run.log?.rotation;
+    if (own === undefined) return this.logLimits;
+    return { ...this.logLimits, maxSize: own.maxSize ?? Number.MAX_SAFE_INTEGER, maxFiles: own.maxFiles };
+  }
+
+  /** The defaults a container without --log-opt gets (inspect's LogConfig shows them). */
+  get defaultLogLimits(): LogLimits {
+    return this.logLimits;
+  }
+
+  /**
+   * Whether the container's network namespace could serve another container
+   * once it is gone (the layer checks the rest: SandboxPool.giveBack): the
+   * container could not have changed it (no NET_ADMIN, SYS_ADMIN or ALL
+   * added), asked for no address or MAC of its own (its next start wants
+   * them back), and no running container shares it (--network container:).
+   */
+  private sandboxRecyclable(id: string): boolean {
+    const record = this.containers.get(id);
+    if (record === undefined) return false;
+    const o = readStoredOptions(record.options, record.name);
+    if (o.run.security.capAdd.some((c) => c === 'ALL' || c === 'CAP_NET_ADMIN' || c === 'CAP_SYS_ADMIN')) return false;
+    if (this.containerNetworks.of(id).some((n) => n.ipv4Address !== undefined || n.macAddress !== undefined)) return false;
+    return !this.containers.list().some((other) => {
+      if (other.id === id || (other.state !== 'running' && other.state !== 'paused' && other.state !== 'created')) return false;
+      const kind = networkKind(readStoredOptions(other.options, other.name).run.network);
+      if (kind.kind !== 'container') return false;
+      try {
+        return this.find(kind.container).id === id;
+      } catch {
+        return true; // cannot tell: keep the namespace to itself
+      }
     });
   }
 
@@ -897,6 +927,7 @@ export class Engine {
           this.containerNetworks.remove(record.id, net.id);
           throw err;
         }
+        this.rewriteNetworkFiles(now, layer);
       }
     });
     this.events.publish('network', 'connect', net.id, { name: net.name, type: net.driver, container: record.id });
@@ -914,8 +945,24 @@ export class Engine {
       const now = this.mustGet(record.id);
       if (now.state === 'running' || now.state === 'paused') await layer.disconnect(record.id, net.id);
       this.containerNetworks.remove(record.id, net.id);
+      if (now.state === 'running' || now.state === 'paused') this.rewriteNetworkFiles(now, layer);
     });
     this.events.publish('network', 'disconnect', net.id, { name: net.name, type: net.driver, container: record.id });
+  }
+
+  /**
+   * hosts and resolv.conf of a running container after a connect or a
+   * disconnect, as docker rewrites them: its addresses on every network it
+   * is on now. Written in place, since the container sees the files
+   * through bind mounts of their inodes.
+   */
+  private rewriteNetworkFiles(record: ContainerRecord, layer: NetworkLayer): void {
+    const sandbox = layer.sandboxOf(record.id);
+    if (sandbox === undefined) return;
+    const o = this.viewOf(record).options;
+    const firstId = sandbox.endpoints[0]?.networkId;
+    const dns = firstId !== undefined && layer.network(firstId).dns;
+    writeNetworkFiles(this.viewOf(record).paths.dir, o.run.hostname ?? record.id.slice(0, 12), networkFileInputs(o.run, sandbox, dns), { inPlace: true });
   }
 
   rename(ref: string, name: string): void {

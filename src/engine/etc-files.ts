@@ -74,14 +74,14 @@ export function resolvConfFor(host: string, inputs: EtcInputs | string): string 
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
-/** Docker's /etc/hosts: localhost, the --add-host entries, then the container's own address and name. */
+/** Docker's /etc/hosts: localhost, the --add-host entries, then the container's addresses (one per network) and its name. */
 export function hostsFor(hostname: string, inputs: EtcInputs | string, hostHosts: string): string {
   const i: EtcInputs = typeof inputs === 'string' ? { network: inputs } : inputs;
   const extra = (i.extraHosts ?? []).map((h) => `${h.ip}\t${h.host}`);
   if (i.network === 'host') return extra.length === 0 ? hostHosts : `${hostHosts.replace(/\n*$/, '\n')}${extra.join('\n')}\n`;
-  const own = i.addresses?.[0];
-  const local = own === undefined ? LOCALHOST.map((l) => (l === '127.0.0.1\tlocalhost' ? `${l} ${hostname}` : l)) : LOCALHOST;
-  return `${[...local, ...extra, ...(own === undefined ? [] : [`${own}\t${hostname}`])].join('\n')}\n`;
+  const own = i.addresses ?? [];
+  const local = own.length === 0 ? LOCALHOST.map((l) => (l === '127.0.0.1\tlocalhost' ? `${l} ${hostname}` : l)) : LOCALHOST;
+  return `${[...local, ...extra, ...own.map((a) => `${a}\t${hostname}`)].join('\n')}\n`;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -100,9 +100,15 @@ export function writeEtcFiles(dir: string, hostname: string, inputs: EtcInputs |
   return files;
 }
 
-/** hosts and resolv.conf again, once a start knows the container's addresses (before its process runs). */
-export function writeNetworkFiles(dir: string, hostname: string, inputs: EtcInputs | string): void {
+/**
+ * hosts and resolv.conf again, once a start knows the container's
+ * addresses (before its process runs). `inPlace` for a running container:
+ * it sees the files through bind mounts of their inodes, which a rename
+ * would leave behind (docker too rewrites them in place).
+ */
+export function writeNetworkFiles(dir: string, hostname: string, inputs: EtcInputs | string, how: { inPlace?: boolean } = {}): void {
   const files = etcPaths(dir);
-  writeAtomic(files.hostsPath, hostsFor(hostname, inputs, readHost('/etc/hosts')));
-  writeAtomic(files.resolvConfPath, resolvConfFor(readHost('/etc/resolv.conf'), inputs));
+  const write = how.inPlace === true ? (path: string, text: string): void => writeFileSync(path, text) : writeAtomic;
+  write(files.hostsPath, hostsFor(hostname, inputs, readHost('/etc/hosts')));
+  write(files.resolvConfPath, resolvConfFor(readHost('/etc/resolv.conf'), inputs));
 }

@@ -19,6 +19,7 @@ import type { ContainerNetwork } from './store/container-networks.ts';
 import { parseExpose, type ExposedPort, type PortRequest } from './spec/ports.ts';
 import type { RunOptions } from './spec/options.ts';
 import type { ExtraHost } from './spec/network-options.ts';
+import type { EtcInputs } from './etc-files.ts';
 
 export interface NetworkLayer {
   /** By exact ID, exact name or unique ID prefix; a not-found BerthError naming it otherwise. */
@@ -30,7 +31,8 @@ export interface NetworkLayer {
   connect(containerId: string, request: AttachRequest): Promise<EndpointInfo>;
   disconnect(containerId: string, networkId: string): Promise<void>;
   /** Idempotent: nothing there is fine. */
-  release(containerId: string): Promise<void>;
+  /** `recyclable`: the container could not have changed its namespace, which may then serve another (SandboxPool.giveBack). */
+  release(containerId: string, how?: { recyclable?: boolean }): Promise<void>;
   sandboxOf(containerId: string): SandboxInfo | undefined;
   /** After a crash: what is not live, or half made, is deleted; live containers' host ports are held again. */
   recover(isLive: (containerId: string) => boolean): Promise<unknown>;
@@ -107,4 +109,18 @@ export interface NetworkUp {
   /** Absent: the container gets a namespace of its own (none) or none at all (host). */
   netns?: string;
   sandbox?: SandboxInfo;
+}
+
+/** What hosts and resolv.conf say for a container attached through `sandbox` (its first endpoint first). */
+export function networkFileInputs(run: RunOptions, sandbox: SandboxInfo, firstHasDns: boolean): EtcInputs {
+  const first = sandbox.endpoints[0];
+  return {
+    network: run.network,
+    addresses: sandbox.endpoints.map((e) => addressOf(e.ipv4)),
+    ...(firstHasDns && first !== undefined ? { resolver: first.gateway } : {}),
+    extraHosts: resolveExtraHosts(run.extraHosts ?? [], first?.gateway),
+    dns: run.dns ?? [],
+    dnsSearch: run.dnsSearch ?? [],
+    dnsOptions: run.dnsOptions ?? [],
+  };
 }

@@ -8,6 +8,7 @@
 import { parseDuration } from '../image/build/duration.ts';
 import { invalidArgument } from '../errors.ts';
 import { isObject } from '../json-object.ts';
+import { autoscalingOf } from './autoscale-labels.ts';
 
 export const DEFAULT_NAMESPACE = 'openfaas-fn';
 
@@ -185,6 +186,8 @@ export function parseDeployment(body: unknown): FunctionSpec {
   const labels = stringMap('labels', body['labels'], undefined);
   const limits = resources('limits', body['limits']);
   const requests = resources('requests', body['requests']);
+  const scaling = scalingOf(labels);
+  autoscalingOf(labels, scaling.min, scaling.max);
   return {
     name,
     namespace,
@@ -197,11 +200,21 @@ export function parseDeployment(body: unknown): FunctionSpec {
     ...(limits === undefined ? {} : { limits }),
     ...(requests === undefined ? {} : { requests }),
     readOnlyRootFilesystem: readOnly,
-    scaling: scalingOf(labels),
+    scaling,
   };
 }
 
 /** The replicas a function starts with (deploy, scale from zero): its minimum, at least one. */
 export function initialReplicas(s: Scaling): number {
   return Math.max(1, s.min);
+}
+
+/**
+ * The replicas a function is deployed with: none for a function that may
+ * scale to zero and asks for a minimum of 0 (com.openfaas.scale.zero=true,
+ * com.openfaas.scale.min=0: it starts on its first request, so thousands
+ * can be deployed idle), else its initial replicas.
+ */
+export function deployReplicas(s: Scaling): number {
+  return s.zero && s.min === 0 ? 0 : initialReplicas(s);
 }

@@ -15,6 +15,11 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
+import { Autoscaler } from './autoscaler.ts';
+import { Metering } from './metering.ts';
+import { usageRoutes } from './routes/usage.ts';
+import { UsageMetrics } from './usage-metrics.ts';
+import { UsageStore } from './usage-store.ts';
 import { AUTH_REALM, authorized, loadCredentials, type Credentials } from './auth.ts';
 import { DEFAULT_NAMESPACE } from './deployment.ts';
 import type { FaasLogger } from './log.ts';
@@ -22,9 +27,13 @@ import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
 import { functionRoutes } from './routes/functions.ts';
+import { logRoutes } from './routes/logs.ts';
+import { secretRoutes, secretUsers } from './routes/secrets.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { GatewayReply, GatewayRoute } from './routes/types.ts';
 import { Scaler } from './scaler.ts';
+import { FunctionLogs } from './logs.ts';
+import { SecretStore } from './secrets.ts';
 import { FunctionStore } from './store.ts';
 
 export const DEFAULT_GATEWAY = '127.0.0.1:8080';
@@ -77,7 +86,30 @@ function splitUrl(url: string): { path: string; search: string } {
   return q < 0 ? { path: url, search: '' } : { path: url.slice(0, q), search: url.slice(q) };
 }
 
+/** A streamed answer (logs): written as it comes, with backpressure, until it ends or the client goes. */
+async function sendStream(res: ServerResponse, reply: { status: number; stream: AsyncIterable<string>; contentType: string }): Promise<void> {
+  res.writeHead(reply.status, { 'Content-Type': reply.contentType, 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  for await (const chunk of reply.stream) {
+    if (res.destroyed) break;
+    if (!res.write(chunk)) await new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      res.once('close', done);
+    });
+  }
+  res.end();
+}
+
 function send(res: ServerResponse, reply: GatewayReply): void {
+  if ('stream' in reply) {
+    void sendStream(res, reply).catch(() => res.destroy());
+    return;
+  }
   const body = 'json' in reply ? `${JSON.stringify(reply.json)}\n` : reply.text;
   const type = 'json' in reply ? 'application/json' : (reply.contentType ?? 'text/plain; charset=utf-8');
   res.writeHead(reply.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -88,19 +120,38 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const namespace = DEFAULT_NAMESPACE;
   const credentials = loadCredentials(o.root);
   const store = new FunctionStore(o.engine.containers.db);
-  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
+  const secrets = new SecretStore(o.root);
+  const logs = new FunctionLogs({ engine: o.engine, root: o.root, logger: o.logger });
+  const secretFile = (ns: string, name: string): string => {
+    if (!secrets.exists(ns, name)) throw secrets.missing(ns, name);
+    return secrets.path(ns, name);
+  };
+  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
+  o.metrics.collect('gateway_log_follows', 'Log follows (/system/logs?follow=true) in progress', () => logs.following);
+  const autoscaler = new Autoscaler({ store, replicas, load: scaler, namespace, logger: o.logger, cpuNs: (r) => r.cgroup?.cpuNs() });
   const metrics = new GatewayMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, replicas.ready(r.spec.name)] as const));
+  const usage = new UsageStore(o.engine.containers.db, namespace, { onError: (err) => o.logger.warn('function usage not written (tried again in a second)', { err }) });
+  const usageMetrics = new UsageMetrics(namespace, o.metrics, () => store.list(namespace).map((r) => [r.spec.name, scaler.inflight(r.spec.name)] as const));
+  const metering = new Metering({ store, namespace, metrics: usageMetrics, usage });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const proxy: ProxyDeps = { scaler, metrics, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
-  const routes: GatewayRoute[] = [...systemRoutes(), ...functionRoutes({ store, replicas, scaler, metrics })];
+  const proxy: ProxyDeps = { scaler, metrics, metering, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
+  const routes: GatewayRoute[] = [
+    ...systemRoutes(),
+    ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }),
+    ...logRoutes({ store, logs }),
+    ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) }),
+    ...usageRoutes(usage),
+  ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const { path, search } = splitUrl(req.url ?? '/');
     const fnMatch = /^\/function\/([^/]+)(\/.*)?$/.exec(path);
     if (fnMatch !== null) {
-      const name = decodeURIComponent(fnMatch[1] ?? '');
+      // `/function/NAME.NAMESPACE` (OpenFaaS's namespaced path; faas-cli invoke --namespace): names have no dots.
+      const [name = '', ns] = decodeURIComponent(fnMatch[1] ?? '').split('.', 2);
+      if (ns !== undefined && ns !== namespace) throw notFound('faas_function_not_found', `function "${name}" in namespace "${ns}": not found (only "${namespace}" exists)`);
       await invoke(proxy, name, fnMatch[2] ?? '', search, req, res);
       return;
     }
@@ -125,7 +176,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       break;
     }
     if (found === undefined) throw notFound('faas_route_not_found', `page not found: ${method} ${path}`);
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
     const reply = await found.route.handler({
+      signal: gone.signal,
       params: found.params,
       query: new URLSearchParams(search),
       json: async () => {
@@ -161,6 +215,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
   } catch (err) {
     scaler.close();
+    autoscaler.close();
+    usage.close();
     replicas.close();
     agent.destroy();
     throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
@@ -174,6 +230,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     credentials,
     async close() {
       scaler.close();
+      autoscaler.close();
       replicas.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -181,6 +238,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       t.unref();
       await closed;
       clearTimeout(t);
+      usage.close();
       agent.destroy();
     },
   };

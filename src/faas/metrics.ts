@@ -9,7 +9,7 @@ type Labels = Readonly<Record<string, string>>;
 /** The part of a Prometheus registry the gateway uses (berthd's, src/api/metrics.ts, fits it). */
 export interface MetricsRegistryLike {
   counter(name: string, help: string): { inc(labels?: Labels, n?: number): void };
-  histogram(name: string, help: string): { observe(v: number, labels?: Labels): void };
+  histogram(name: string, help: string, buckets?: readonly number[]): { observe(v: number, labels?: Labels): void };
   collect(name: string, help: string, collect: () => number | readonly (readonly [Labels, number])[]): void;
   render(): string;
 }

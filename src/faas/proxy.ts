@@ -12,15 +12,17 @@ import type { FaasLogger } from './log.ts';
 import { describeError, isBerthError } from '../errors.ts';
 import type { Replica } from './replicas.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { USAGE_HEADER, type Call, type Metering } from './metering.ts';
 import type { Scaler } from './scaler.ts';
 import type { ColdStart } from './trace.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): for one connection, never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', USAGE_HEADER]);
 
 export interface ProxyDeps {
   scaler: Scaler;
   metrics: GatewayMetrics;
+  metering: Metering;
   logger: FaasLogger;
   agent: Agent;
   /** How long a request may wait for a replica (scale from zero; default 60 s). */
@@ -62,6 +64,7 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
   let replica: Replica | undefined;
   let trace: ColdStart | undefined;
   let found = true;
+  let call: Call | undefined;
   const release = deps.scaler.begin(fn);
   try {
     try {
@@ -73,6 +76,9 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
       return;
     }
     replica.inflight++;
+    call = deps.metering.begin(fn, replica);
+    const metered = call;
+    let timedOut = false;
     code = await new Promise<number>((resolve) => {
       const up = request(
         {
@@ -85,6 +91,12 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
           signal: abort.signal,
         },
         (upRes) => {
+          const killed = metered.killed(upRes.statusCode);
+          if (killed !== undefined) {
+            upRes.resume();
+            plain(res, 502, killed, { ...ours, 'X-Duration-Seconds': seconds() });
+            return resolve(502);
+          }
           if (trace !== undefined) {
             trace.phase('response');
             deps.logger.info('function cold start', { function: fn, ms: trace.phases });
@@ -93,16 +105,34 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
           for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
           res.writeHead(upRes.statusCode ?? 502, { ...headers, ...ours, 'X-Duration-Seconds': seconds() });
           upRes.pipe(res);
-          upRes.once('end', () => resolve(upRes.statusCode ?? 502));
+          upRes.once('end', () => {
+            metered.answered(upRes);
+            resolve(timedOut ? 504 : (upRes.statusCode ?? 502));
+          });
           upRes.once('error', () => {
             res.destroy();
             resolve(upRes.statusCode ?? 502);
           });
-          res.once('close', () => resolve(upRes.statusCode ?? 502));
+          res.once('close', () => resolve(timedOut ? 504 : (upRes.statusCode ?? 502)));
         },
       );
+      // The whole answer within the function's timeout (limits.ts), else 504 naming it.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        up.destroy();
+        if (res.headersSent) res.destroy();
+        else plain(res, 504, metered.timedOut(), { ...ours, 'X-Duration-Seconds': seconds() });
+        resolve(504);
+      }, metered.limits.timeoutMs);
+      res.once('close', () => clearTimeout(timer));
       up.once('error', (err) => {
+        if (timedOut) return;
         if (abort.signal.aborted) return resolve(499);
+        const killed = metered.killed(undefined);
+        if (killed !== undefined) {
+          plain(res, 502, killed, { ...ours, 'X-Duration-Seconds': seconds() });
+          return resolve(502);
+        }
         deps.logger.warn('function replica unreachable', { function: fn, replica: replica!.name, err: describeError(err) });
         plain(res, 502, `function "${fn}": replica ${replica!.name} unreachable: ${describeError(err)}\n`, { ...ours, 'X-Duration-Seconds': seconds() });
         resolve(502);
@@ -111,6 +141,7 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
     });
   } finally {
     if (replica !== undefined) replica.inflight--;
+    call?.end(code);
     release();
     // A name no function has is not counted: random names would grow the metrics without bound.
     if (found) deps.metrics.invoked(fn, code, (performance.now() - started) / 1000);

@@ -20,7 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseRunOptions, type RunOptions } from '../engine/spec/options.ts';
 import { buildDir } from '../paths.ts';
+import { notFound } from '../errors.ts';
 import { cpus, LABEL_FUNCTION, memoryBytes, type FunctionSpec } from './deployment.ts';
+import { SECRETS_MOUNT } from './secrets.ts';
 
 export const LABEL_NAMESPACE = 'com.openfaas.namespace';
 export const LABEL_REVISION = 'com.berth.faas.revision';
@@ -28,6 +30,10 @@ export const LABEL_REVISION = 'com.berth.faas.revision';
 export const LABEL_WATCHDOG = 'com.berth.faas.watchdog';
 export const REPLICA_PORT = 8080;
 export const WATCHDOG_TARGET = '/.berth/watchdog';
+
+function noSecrets(name: string): never {
+  throw notFound('faas_secret_not_found', `secret "${name}": no secret store to mount it from`);
+}
 
 export function replicaName(fn: string): string {
   return `${fn}-${randomBytes(3).toString('hex')}`;
@@ -44,7 +50,12 @@ export function runsWatchdog(spec: FunctionSpec, imageEnv: readonly string[]): b
   return spec.envProcess !== undefined || imageEnv.some((e) => e.startsWith('fprocess='));
 }
 
-export function replicaOptions(spec: FunctionSpec, revision: number, watchdog = spec.envProcess !== undefined): RunOptions {
+/**
+ * `secretFiles` maps each of the spec's secrets to its file on the host:
+ * each is bound read-only at /var/openfaas/secrets/NAME (src/faas/secrets.ts).
+ */
+export function replicaOptions(spec: FunctionSpec, revision: number, watchdog = spec.envProcess !== undefined, secretFiles: (name: string) => string = noSecrets): RunOptions {
+  const secrets = spec.secrets.map((s) => `${secretFiles(s)}:${SECRETS_MOUNT}/${s}:ro`);
   const env = Object.entries(spec.envVars).map(([k, v]) => `${k}=${v}`);
   if (spec.envProcess !== undefined) env.push(`fprocess=${spec.envProcess}`);
   // Last, so that it wins: the gateway reaches replicas on 8080 only.
@@ -69,9 +80,11 @@ export function replicaOptions(spec: FunctionSpec, revision: number, watchdog = 
     ...(watchdog
       ? {
           entrypoint: JSON.stringify([WATCHDOG_TARGET]),
-          volume: [`${watchdogPath()}:${WATCHDOG_TARGET}:ro`],
+          volume: [`${watchdogPath()}:${WATCHDOG_TARGET}:ro`, ...secrets],
           ...(spec.readOnlyRootFilesystem ? { tmpfs: ['/tmp'] } : {}),
         }
-      : {}),
+      : secrets.length > 0
+        ? { volume: secrets }
+        : {}),
   });
 }

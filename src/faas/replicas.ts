@@ -28,6 +28,7 @@ import { LABEL_FUNCTION } from './deployment.ts';
 import { LABEL_REVISION, LABEL_WATCHDOG, REPLICA_PORT, replicaOptions, runsWatchdog } from './replica-options.ts';
 import type { FunctionRecord, FunctionStore } from './store.ts';
 import type { ColdStart } from './trace.ts';
+import { ReplicaCgroup } from './cgroup-usage.ts';
 
 export type ReplicaState = 'starting' | 'ready' | 'draining' | 'gone';
 
@@ -43,6 +44,8 @@ export interface Replica {
   readonly watchdog: boolean;
   state: ReplicaState;
   inflight: number;
+  /** Its cgroup, for metering and CPU-based autoscaling (once it is ready, when the runtime kept its paths). */
+  cgroup?: ReplicaCgroup | undefined;
 }
 
 export interface ReplicaOptions {
@@ -56,6 +59,10 @@ export interface ReplicaOptions {
   replicaPort?: number;
   /** How long a retired replica may take to answer what it serves (default 30 s). */
   drainTimeoutMs?: number;
+  /** A secret's file on the host, bound into replicas deployed with it (src/faas/secrets.ts). */
+  secretFile?: (namespace: string, name: string) => string;
+  /** Called before a replica's container is removed (its log is kept: src/faas/logs.ts). */
+  keepLog?: (id: string) => void;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -189,6 +196,7 @@ export class Replicas {
 
   private drop(r: Replica): void {
     r.state = 'gone';
+    r.cgroup?.close();
     const set = (this.sets.get(r.fn) ?? []).filter((x) => x !== r);
     if (set.length === 0) this.sets.delete(r.fn);
     else this.sets.set(r.fn, set);
@@ -224,7 +232,7 @@ export class Replicas {
     try {
       trace?.phase('scheduled');
       const watchdog = rec.spec.envProcess !== undefined || runsWatchdog(rec.spec, await this.imageEnv(rec.spec.image));
-      const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision, watchdog) });
+      const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision, watchdog, this.secretFile(rec.spec.namespace)) });
       id = created.id;
       trace?.phase('created');
       const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
@@ -246,6 +254,11 @@ export class Replicas {
     }
   }
 
+  private secretFile(namespace: string): ((name: string) => string) | undefined {
+    const f = this.o.secretFile;
+    return f === undefined ? undefined : (name) => f(namespace, name);
+  }
+
   /** The image's Env (where OpenFaaS's images name their fprocess). */
   private async imageEnv(image: string): Promise<readonly string[]> {
     const img = await this.o.engine.resolveImage(image, 'missing');
@@ -258,6 +271,8 @@ export class Replicas {
     const ipv4 = this.o.engine.view(r.id).sandbox?.endpoints[0]?.ipv4;
     if (ipv4 === undefined) throw unavailable('faas_replica_no_address', `function "${r.fn}": replica ${r.name} has no address on the default network`);
     r.address = addressOf(ipv4);
+    // Looked up while the replica starts, so that it costs the cold start nothing.
+    const cgroup = this.o.engine.runtimeRecord(r.id).then((rec) => (rec.cgroup === undefined ? undefined : new ReplicaCgroup(rec.cgroup)), () => undefined);
     for (;;) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
       if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000) : canConnect(r.address, r.port, 1_000))) break;
@@ -266,6 +281,8 @@ export class Replicas {
       }
       await delay(10);
     }
+    r.cgroup = await cgroup;
+    if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
     r.state = 'ready';
     this.changes.emit(r.fn);
   }
@@ -306,6 +323,7 @@ export class Replicas {
 
   private async removeContainer(id: string): Promise<void> {
     try {
+      this.o.keepLog?.(id);
       await this.o.engine.remove(id, { force: true });
     } catch (err) {
       this.o.logger.debug('replica container not removed', { id, err: describeError(err) });

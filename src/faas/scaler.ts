@@ -6,6 +6,8 @@
  * Either change is written to the function's record first, so a berthd
  * restarted in between brings up what the record says.
  */
+import type { StatementSync } from 'node:sqlite';
+import type { LoadSource } from './autoscaler.ts';
 import type { FaasLogger } from './log.ts';
 import { initialReplicas } from './deployment.ts';
 import type { Replica, Replicas } from './replicas.ts';
@@ -21,10 +23,12 @@ export interface ScalerOptions {
   tickMs?: number;
 }
 
-export class Scaler {
+export class Scaler implements LoadSource {
   private readonly lastUse = new Map<string, number>();
-  private readonly inflight = new Map<string, number>();
+  private readonly inflights = new Map<string, number>();
+  private readonly completions = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  private existsStmt: StatementSync | undefined;
 
   private readonly o: ScalerOptions;
 
@@ -34,14 +38,54 @@ export class Scaler {
     this.timer.unref();
   }
 
-  /** Counts a request for `fn` as in flight until the function returned is called. */
+  /**
+   * Counts a request for `fn` as in flight until the function returned is
+   * called. A name no function has leaves nothing behind: requests for
+   * random names would otherwise grow these maps without bound.
+   */
   begin(fn: string): () => void {
-    this.inflight.set(fn, (this.inflight.get(fn) ?? 0) + 1);
+    if (!this.exists(fn)) return () => undefined;
+    this.inflights.set(fn, (this.inflights.get(fn) ?? 0) + 1);
     this.lastUse.set(fn, Date.now());
     return () => {
-      this.inflight.set(fn, (this.inflight.get(fn) ?? 1) - 1);
-      this.lastUse.set(fn, Date.now());
+      const left = (this.inflights.get(fn) ?? 1) - 1;
+      if (left > 0) this.inflights.set(fn, left);
+      else this.inflights.delete(fn);
+      if (this.exists(fn)) {
+        this.lastUse.set(fn, Date.now());
+        this.completions.set(fn, (this.completions.get(fn) ?? 0) + 1);
+      } else {
+        this.lastUse.delete(fn);
+        this.completions.delete(fn);
+      }
     };
+  }
+
+  /** A deleted function: nothing of it is kept. */
+  forget(fn: string): void {
+    if ((this.inflights.get(fn) ?? 0) === 0) this.inflights.delete(fn);
+    this.lastUse.delete(fn);
+    this.completions.delete(fn);
+  }
+
+  /** Requests for `fn` in flight now (the autoscaler's capacity). */
+  inflight(fn: string): number {
+    return this.inflights.get(fn) ?? 0;
+  }
+
+  /** Requests for `fn` completed since berthd started (the autoscaler's rps, by difference). */
+  completed(fn: string): number {
+    return this.completions.get(fn) ?? 0;
+  }
+
+  /** The functions it keeps anything for (bounded by the functions deployed). */
+  tracked(): number {
+    return new Set([...this.lastUse.keys(), ...this.inflights.keys(), ...this.completions.keys()]).size;
+  }
+
+  private exists(fn: string): boolean {
+    this.existsStmt ??= this.o.store.db.prepare('SELECT 1 FROM engine_functions WHERE namespace = ? AND name = ?');
+    return this.existsStmt.get(this.o.namespace, fn) !== undefined;
   }
 
   /** Marks a function as used now (deploy, update, scale): its idle time starts again. */
@@ -82,7 +126,7 @@ export class Scaler {
         this.lastUse.set(fn, now);
         continue;
       }
-      if ((this.inflight.get(fn) ?? 0) > 0 || now - last < idleMs) continue;
+      if (this.inflight(fn) > 0 || now - last < idleMs) continue;
       this.o.store.setReplicas(this.o.namespace, fn, 0);
       this.o.logger.info('function scaled to zero', { function: fn, idleMs: now - last });
       void this.o.replicas.reconcile(fn);

@@ -24,6 +24,7 @@ import { contains4, parseCidr4, parseIp4 } from './cni/ipv4.ts';
 import { DnsService, hostUpstreams, type ResolverZone } from './dns/index.ts';
 import { NetworkStore } from './networks.ts';
 import { SandboxPool } from './pool.ts';
+import { socketsIn } from './netns.ts';
 import { Sandboxes, type NetworkEndpoint, type NetworkLog, type RecoverReport } from './sandboxes.ts';
 import type { AttachRequest, EndpointInfo, NetworkRecord, SandboxInfo } from './types.ts';
 
@@ -112,9 +113,18 @@ export class NetworkLayer {
     await this.sandboxes.detach(this.mustHave(containerId).id, networkId);
   }
 
-  async release(containerId: string): Promise<void> {
+  /** `recyclable`: the engine vouches the container could not have changed its namespace (SandboxPool.giveBack). */
+  async release(containerId: string, how: { recyclable?: boolean } = {}): Promise<void> {
     const box = this.sandboxes.ofContainer(containerId);
-    if (box !== undefined) await this.sandboxes.release(box.id);
+    if (box === undefined) return;
+    if (how.recyclable === true && this.pool !== undefined) {
+      const given = await this.pool.giveBack(box, containerId, socketsIn).catch((err: unknown) => {
+        this.log?.warn('network pool: a sandbox could not be given back, it is released', { sandbox: box.id, err: describeError(err) });
+        return false;
+      });
+      if (given) return;
+    }
+    await this.sandboxes.release(box.id);
   }
 
   sandboxOf(containerId: string): SandboxInfo | undefined {

@@ -21,7 +21,7 @@
  * to remove: sandboxes.ts removes the ones its rows name, and sweeps only
  * files under its own RUNROOT/netns that no row names.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, errnoCode, internal, isBerthError } from '../errors.ts';
 
@@ -100,6 +100,54 @@ export function listNetns(dir: string): string[] {
     return readdirSync(dir);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** The socket tables of /proc/net, each a header line then one line per socket of the namespace. */
+const SOCKET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'unix', 'packet'];
+
+/**
+ * How many sockets the namespace pinned at `path` holds: any at all means
+ * a process still has one open there, or a closed connection lingers
+ * (TIME_WAIT keeps a port from being bound again). The main thread enters
+ * the namespace, reads /proc/thread-self/net/*, which shows the reading
+ * thread's namespace, and goes back, nothing else running in between, as
+ * createNetns does.
+ */
+export async function socketsIn(path: string): Promise<number> {
+  const { libc } = await load();
+  const target = openSync(path, 'r');
+  const home = openSync('/proc/thread-self/ns/net', 'r');
+  try {
+    if (libc.c.setns(target, CLONE_NEWNET) < 0) throw internal('netns_enter_failed', `network namespace ${path}: cannot enter (errno ${libc.lastErrno()})`);
+    let count = 0;
+    let failure: Error | undefined;
+    try {
+      for (const table of SOCKET_TABLES) {
+        const text = readTable(`/proc/thread-self/net/${table}`);
+        count += text.split('\n').filter((l) => l.trim() !== '').length - 1;
+      }
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+    }
+    if (libc.c.setns(home, CLONE_NEWNET) < 0) {
+      throw internal('netns_restore_failed', `network namespace ${path}: cannot return to the host's namespace (errno ${libc.lastErrno()})`);
+    }
+    if (failure !== undefined) throw failure;
+    return count;
+  } finally {
+    closeSync(home);
+    closeSync(target);
+  }
+}
+
+function readTable(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    // A protocol the kernel lacks (no IPv6, no packet sockets) has no table: it holds no socket.
+    if (errnoCode(err) === 'ENOENT') return '\n';
     throw err;
   }
 }

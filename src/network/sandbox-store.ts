@@ -106,6 +106,17 @@ export class SandboxStore {
     return this.db.isTransaction ? write() : inTransaction(this.db, write);
   }
 
+  /** The reverse of assign: the container's sandbox is nobody's again (the pool's), its aliases gone; false when it is not the container's. */
+  unassign(id: string, containerId: string): boolean {
+    const write = (): boolean => {
+      const r = this.db.prepare(`UPDATE engine_sandboxes SET container_id = NULL WHERE id = ? AND container_id = ? AND state = 'ready'`).run(id, containerId);
+      if (Number(r.changes) !== 1) return false;
+      this.db.prepare(`UPDATE engine_endpoints SET aliases = '[]' WHERE sandbox_id = ?`).run(id);
+      return true;
+    };
+    return this.db.isTransaction ? write() : inTransaction(this.db, write);
+  }
+
   deleteSandbox(id: string): void {
     this.db.prepare(`DELETE FROM engine_sandboxes WHERE id = ?`).run(id);
   }

@@ -236,6 +236,11 @@ export class Sandboxes {
     return this.store.assign(sandboxId, containerId, networkId, aliases);
   }
 
+  /** A container's sandbox back to the pool (pool.ts giveBack); false when it is not the container's. */
+  unassign(sandboxId: string, containerId: string): boolean {
+    return this.store.unassign(sandboxId, containerId);
+  }
+
   get(sandboxId: string): SandboxInfo | undefined {
     const box = this.store.sandbox(sandboxId);
     return box === undefined ? undefined : this.info(box);

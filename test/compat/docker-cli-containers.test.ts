@@ -314,7 +314,8 @@ test('what berth does not do is refused, naming the field, before anything is ma
   const cases: [string[], RegExp][] = [
     [['--privileged'], /HostConfig.Privileged is not supported/],
     [['--device', '/dev/null'], /HostConfig.Devices is not supported/],
-    [['--log-driver', 'syslog'], /HostConfig.LogConfig.Type "syslog" is not supported/],
+    [['--log-driver', 'syslog'], /HostConfig.LogConfig.Type "syslog": berth keeps logs in files/],
+    [['--log-opt', 'compress=true'], /HostConfig.LogConfig.Config "compress=true": .*"compress" is not supported/],
     [['--shm-size', '1g'], /HostConfig.ShmSize is not supported/],
     [['--pid', 'host'], /HostConfig.PidMode "host" is not supported/],
     [['--memory', '1k'], /HostConfig.Memory "1024": the minimum memory limit is 6m/],

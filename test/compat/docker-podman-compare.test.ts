@@ -142,6 +142,7 @@ const INSPECT_ALLOWED: Allowed[] = [
   { path: 'Config.AttachStdout', kind: 'value', reason: 'berth: true whatever create asked (it keeps no Attach* flags); dockerd and podman keep what the client sent (false for -d)' },
   { path: 'Config.AttachStderr', kind: 'value', reason: 'berth: as AttachStdout' },
   { path: 'HostConfig.LogConfig.Type', kind: 'value', reason: 'berth: "k8s-file", the format its log is in (as podman\'s own); podman says "json-file" for its k8s-file log, dockerd "json-file" for its own format' },
+  { path: 'HostConfig.LogConfig.Config', kind: 'value', reason: 'berth: the rotation in force (max-size, max-file: its default or --log-opt\'s), as dockerd shows what --log-opt set; podman null' },
   { path: 'Config.StopSignal', kind: 'value', reason: 'berth: the signal a stop sends ("SIGTERM"), podman its number ("15"); dockerd omits the field unless --stop-signal or the image set it' },
   { path: 'Config.StopTimeout', kind: 'value', reason: 'berth: the timeout a stop waits (10), podman 0; dockerd omits the field unless --stop-timeout set it' },
   { path: 'GraphDriver.Data.LowerDir', kind: 'missing', reason: 'berth: the container\'s root is one directory, named in MergedDir; no layer directories to show' },

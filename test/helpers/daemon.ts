@@ -39,6 +39,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Killed (SIGKILL) past this; the result then has signal set (default 60 s). */
   timeoutMs?: number;
+  /** The command's working directory (default the test's). */
+  cwd?: string;
 }
 
 export interface TestDaemon {
@@ -62,6 +64,8 @@ export interface TestDaemon {
   gateway: string | undefined;
   /** The daemon's log so far (JSON lines), for what a test shows or looks for. */
   log(): string;
+  /** berthd's process ID (for what a test reads in /proc/PID); it changes at restart(). */
+  readonly pid: number | undefined;
   /** kill -9 of berthd (its containers keep running under their monitors). */
   kill9(): Promise<void>;
   /** Starts berthd again on the same roots and waits until it answers (it recovers first). */
@@ -73,7 +77,7 @@ export interface TestDaemon {
 export function runCommand(cmd: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // Its own process group: a timeout kills whatever it started too (a shell's children hold the pipes).
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, detached: true });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, detached: true, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -256,6 +260,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
       return gateway;
     },
     log: readLog,
+    get pid() {
+      return daemon?.pid;
+    },
     async kill9() {
       const d = daemon;
       if (d === undefined || d.exitCode !== null || d.signalCode !== null) return;

@@ -4,12 +4,13 @@
  * header and the body it was given), and a client of the gateway's API
  * with its basic-auth credentials read from the daemon's root.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { importImage } from '../../src/image/copy/import.ts';
 import type { ImageStore } from '../../src/image/store/store.ts';
 import { BUSYBOX_ENV } from './engine.ts';
-import { makeRootfs } from './runtime.ts';
+import { makeRootfs, REPO } from './runtime.ts';
 
 export const ECHO_IMAGE = 'faas-echo:latest';
 
@@ -68,4 +69,21 @@ export function gatewayClient(base: string, root: string): GatewayClient {
     },
     deploy: (body, method = 'POST') => f('/system/functions', { method, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
   };
+}
+
+/**
+ * Imports `node-base:latest` as scripts/make-base-images.sh makes it (the
+ * host's Node.js at /usr/local/bin/node with the libraries it links), over
+ * busybox, straight into a store that is not open elsewhere.
+ */
+export async function importNodeBase(images: ImageStore, scratch: string): Promise<void> {
+  const rootfs = makeRootfs(scratch);
+  const node = realpathSync(join(REPO, 'build', 'node'));
+  mkdirSync(join(rootfs, 'usr', 'local', 'bin'), { recursive: true });
+  cpSync(node, join(rootfs, 'usr', 'local', 'bin', 'node'));
+  for (const lib of execFileSync('ldd', [node], { encoding: 'utf8' }).match(/\/[^ \n]+/g) ?? []) {
+    mkdirSync(join(rootfs, dirname(lib)), { recursive: true });
+    cpSync(realpathSync(lib), join(rootfs, lib));
+  }
+  await importImage(images, rootfs, { names: ['node-base:latest'], config: { Cmd: ['node'], Env: ['PATH=/usr/local/bin:/usr/bin:/bin'] } });
 }

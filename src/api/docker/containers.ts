@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { logConfigOf } from '../../engine/spec/log-options.ts';
 import type { ContainerView } from '../../engine/engine.ts';
 import { CPU_PERIOD } from '../../engine/spec/resources.ts';
 import type { Spec } from '../../oci/runtime-spec.ts';
@@ -121,7 +122,7 @@ export function statusText(v: ContainerView, health?: string, now = Date.now()):
   }
 }
 
-export function inspectContainer(v: ContainerView, extra: { health?: unknown; execIds?: string[] } = {}): Record<string, unknown> {
+export function inspectContainer(v: ContainerView, extra: { health?: unknown; execIds?: string[]; logLimits?: { maxSize: number; maxFiles: number } } = {}): Record<string, unknown> {
   const r = v.record;
   const o = v.options;
   const spec = readSpec(v);
@@ -186,7 +187,7 @@ export function inspectContainer(v: ContainerView, extra: { health?: unknown; ex
       PidsLimit: res?.pids?.limit ?? null,
       Ulimits: run.rlimits.map((l) => ({ Name: l.type.replace(/^RLIMIT_/, '').toLowerCase(), Soft: l.soft, Hard: l.hard })),
       ...(run.init ? { Init: true } : {}),
-      LogConfig: { Type: 'k8s-file', Config: {} },
+      LogConfig: extra.logLimits === undefined ? { Type: run.log?.driver ?? 'k8s-file', Config: {} } : logConfigOf(run.log, extra.logLimits),
       ...unsetHostConfig(spec),
     },
     GraphDriver: { Name: 'overlay', Data: { MergedDir: v.paths.rootfs } },

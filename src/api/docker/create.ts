@@ -45,6 +45,8 @@ const FLAG_FIELDS: Readonly<Record<string, string>> = {
   '--label': 'Config.Labels',
   '--stop-signal': 'Config.StopSignal',
   '--stop-timeout': 'Config.StopTimeout',
+  '--log-driver': `${HC}.LogConfig.Type`,
+  '--log-opt': `${HC}.LogConfig.Config`,
   '--memory': `${HC}.Memory`,
   '--memory-swap': `${HC}.MemorySwap`,
   '--cpus': `${HC}.NanoCpus`,
@@ -102,18 +104,22 @@ export const HOST_UNSUPPORTED = [
   'VolumesFrom',
 ] as const;
 
-const LOG_DRIVERS = new Set(['', 'json-file', 'local']);
-
 function refuseUnsupportedHost(h: Fields): void {
   for (const key of HOST_UNSUPPORTED) h.refuseUnlessDefault(key, HOST_DEFAULTS[key] ?? []);
   // [] is not "not asked" here: it asks to unmask every path.
   for (const key of ['MaskedPaths', 'ReadonlyPaths']) {
     if (h.raw(key) !== undefined) throw fieldUnsupported(h.name(key), 'berth masks the paths docker masks');
   }
+}
+
+/** LogConfig `{Type, Config: {"max-size": "10m"}}` as --log-driver and --log-opt. */
+function logFlags(h: Fields): Pick<RunFlags, 'logDriver' | 'logOpt'> {
   const log = h.sub('LogConfig');
-  const type = log.str('Type') ?? '';
-  if (!LOG_DRIVERS.has(type)) throw fieldUnsupported(`${log.name('Type')} "${type}"`, 'berth keeps logs in files: json-file or local');
-  if (!isZero(log.raw('Config'))) throw fieldUnsupported(log.name('Config'), 'berth rotates logs at 10 MiB, 3 files, for every container');
+  const type = log.str('Type');
+  return {
+    ...(type === undefined || type === '' ? {} : { logDriver: type }),
+    logOpt: Object.entries(log.strMap('Config') ?? {}).map(([k, v]) => `${k}=${v}`),
+  };
 }
 
 /** `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}` as `-p` values. */
@@ -411,6 +417,7 @@ export function dockerCreateFlags(body: unknown, query: CreateQuery = {}): Docke
     stopSignal: c.text('StopSignal'),
     stopTimeout: stopTimeout === undefined ? undefined : String(stopTimeout),
     pull: 'never',
+    ...logFlags(h),
     ...resourceFlags(h),
     ...health.flags,
     ...networkFlags(c, h, networking),

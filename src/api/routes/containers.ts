@@ -185,7 +185,7 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
 
   router.get('/containers/{id}/json', async (req) => {
     const v = engine.view(req.params['id']!);
-    const inspected = inspectContainer(v, { health: helpers.health?.(v.record.id), ...(helpers.execIds ? { execIds: helpers.execIds(v.record.id) } : {}) });
+    const inspected = inspectContainer(v, { logLimits: engine.logLimitsOf(v), health: helpers.health?.(v.record.id), ...(helpers.execIds ? { execIds: helpers.execIds(v.record.id) } : {}) });
     // `docker inspect -s`: the sizes ps -s shows.
     return json(req.query.bool('size') ? { ...inspected, ...(await sizesOf(engine, v)) } : inspected);
   });
@@ -281,7 +281,7 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
         const r = engine.containers.get(id);
         return r !== undefined && (r.state === 'running' || r.state === 'paused');
       },
-      3,
+      engine.logLimitsOf(v).maxFiles,
     );
     return stream(source, v.options.tty ? RAW_STREAM : MULTIPLEXED_STREAM);
   });
@@ -298,7 +298,7 @@ export function containerRoutes(router: Router, engine: Engine, helpers: { healt
       engine.events.publish('container', 'attach', v.record.id, engine.attributes(v.record));
       return hijack(v.options.tty ? RAW_STREAM : MULTIPLEXED_STREAM, async (conn) => {
         if (replay && (o.stdout || o.stderr)) {
-          const past = containerLogs(v, { stdout: o.stdout, stderr: o.stderr, timestamps: false, follow: false, signal: req.signal }, () => false, 3);
+          const past = containerLogs(v, { stdout: o.stdout, stderr: o.stderr, timestamps: false, follow: false, signal: req.signal }, () => false, engine.logLimitsOf(v).maxFiles);
           for await (const chunk of past) conn.write(chunk);
         }
         if (!streaming) return;

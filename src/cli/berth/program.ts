@@ -10,6 +10,7 @@ import { DEFAULT_ROOT } from '../../image/store/store.ts';
 import { shortcut, type Command, type Entry, type Group, type Program } from '../framework/command.ts';
 import { DOCKER, type FlagSpec } from '../framework/flags.ts';
 import type { CommandContext } from './context.ts';
+import { FN_COMMANDS, FN_GROUPS } from './commands/fn/entries.ts';
 
 type E = Entry<CommandContext>;
 
@@ -71,7 +72,7 @@ const CONTAINER_COMMANDS: E[] = [
 
 const GROUPS: Group<CommandContext>[] = [
   { name: 'container', summary: 'Manage containers', commands: CONTAINER_COMMANDS },
-  { name: 'fn', summary: 'Manage functions', commands: [] },
+  { name: 'fn', summary: 'Manage functions (faas-cli\'s verbs over stack.yml)', commands: FN_COMMANDS, groups: FN_GROUPS },
   { name: 'image', summary: 'Manage images', commands: [build, copy, importEntry, inspect, load, ls, mount, prune, pull, push, rm, save, tag, unmount, unpack] },
   {
     name: 'network',

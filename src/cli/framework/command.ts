@@ -60,6 +60,8 @@ export interface Group<C> {
   readonly summary: string;
   /** Empty for a room kept for commands that do not exist yet. */
   readonly commands: readonly Entry<C>[];
+  /** Groups inside this one (`berth fn secret create`). */
+  readonly groups?: readonly Group<C>[];
 }
 
 export interface Program<C> {

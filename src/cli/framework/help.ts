@@ -40,13 +40,17 @@ export function programHelp<C>(program: Program<C>): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function groupHelp<C>(program: Program<C>, group: Group<C>): string {
-  const lines = [`Usage: ${program.name} ${group.name} COMMAND`, '', group.summary, ''];
-  if (group.commands.length === 0) {
-    lines.push(`No commands yet: "${program.name} ${group.name}" is kept for the commands to come.`);
+/** `path`: the words that reach the group (`fn secret`), its name alone by default. */
+export function groupHelp<C>(program: Program<C>, group: Group<C>, path: readonly string[] = [group.name]): string {
+  const where = [program.name, ...path].join(' ');
+  const lines = [`Usage: ${where} COMMAND`, '', group.summary, ''];
+  const subgroups = group.groups ?? [];
+  if (group.commands.length === 0 && subgroups.length === 0) {
+    lines.push(`No commands yet: "${where}" is kept for the commands to come.`);
   } else {
     const aliased = group.commands.map((e) => [e.name, e.summary + (e.aliases?.length ? ` (also: ${e.aliases.join(', ')})` : '')] as const);
-    lines.push('Commands:', ...columns(aliased), '', `Run '${program.name} ${group.name} COMMAND --help' for more information on a command.`);
+    const rows = [...aliased, ...subgroups.map((g) => [g.name, g.summary] as const)].sort(([a], [b]) => a.localeCompare(b));
+    lines.push('Commands:', ...columns(rows), '', `Run '${where} COMMAND --help' for more information on a command.`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -40,8 +40,8 @@ function checkArgs<C>(program: Program<C>, path: readonly string[], command: Com
   );
 }
 
-function unknownCommand<C>(program: Program<C>, word: string, group: Group<C> | undefined): never {
-  const where = group === undefined ? program.name : `${program.name} ${group.name}`;
+function unknownCommand<C>(program: Program<C>, word: string, group: Group<C> | undefined, path: readonly string[]): never {
+  const where = [program.name, ...path].join(' ');
   const why = group !== undefined && group.commands.length === 0 ? 'the group has no commands yet' : `see '${where} --help'`;
   throw invalidArgument('unknown_command', `"${word}" is not a ${where} command (${why})`);
 }
@@ -102,8 +102,8 @@ export async function parseCommandLine<C>(program: Program<C>, argv: readonly st
       helpWord = true;
       continue;
     }
-    if (group === undefined) {
-      const g = program.groups.find((x) => x.name === token);
+    {
+      const g = (group === undefined ? program.groups : (group.groups ?? [])).find((x) => x.name === token);
       if (g !== undefined) {
         group = g;
         path.push(token);
@@ -111,7 +111,7 @@ export async function parseCommandLine<C>(program: Program<C>, argv: readonly st
       }
     }
     const e = find(group?.commands ?? program.commands, token);
-    if (e === undefined) unknownCommand(program, token, group);
+    if (e === undefined) unknownCommand(program, token, group, path);
     entry = e;
     path.push(token);
     command = (await e.load()).default;
@@ -122,10 +122,10 @@ export async function parseCommandLine<C>(program: Program<C>, argv: readonly st
   const globalInput = new Input(globals, []);
   if (helpWord || globals['help'] === true || own['help'] === true) {
     if (entry !== undefined && command !== undefined) return { kind: 'help', text: commandHelp(program, path, entry, command) };
-    return { kind: 'help', text: group === undefined ? programHelp(program) : groupHelp(program, group) };
+    return { kind: 'help', text: group === undefined ? programHelp(program) : groupHelp(program, group, path) };
   }
   if (globals['version'] === true && entry === undefined && program.version !== undefined) return { kind: 'version', globals: globalInput };
-  if (entry === undefined || command === undefined) return { kind: 'incomplete', text: group === undefined ? programHelp(program) : groupHelp(program, group) };
+  if (entry === undefined || command === undefined) return { kind: 'incomplete', text: group === undefined ? programHelp(program) : groupHelp(program, group, path) };
   checkArgs(program, path, command, args);
   return { kind: 'command', globals: globalInput, path, entry, command, input: new Input(own, args) };
 }

@@ -11,31 +11,84 @@ import { errnoCode } from '../../errors.ts';
 
 export interface LogRecord {
   /** Nanoseconds since the epoch. */
-  time: bigint;
+  readonly time: bigint;
   stream: 'stdout' | 'stderr';
   /** The line goes on in the next record of this stream (no newline after bytes). */
   partial: boolean;
   bytes: Buffer;
 }
 
-const LINE = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z (stdout|stderr) ([FP]) /;
+const TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$/;
 
 /** Nanoseconds since the epoch of an RFC 3339 UTC time with up to 9 fraction digits. */
 export function parseTime(text: string): bigint | undefined {
-  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$/.exec(text);
+  const m = TIME.exec(text);
   if (!m) return undefined;
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
   return BigInt(ms) * 1_000_000n + BigInt((m[7] ?? '').padEnd(9, '0'));
 }
 
+// Records come in runs within one second: the whole seconds of the last one are kept (a log of
+// 100 MB is a million records, and a regex and a Date per record were most of reading it).
+let lastSecond = '';
+let lastSecondNs: bigint | undefined;
+
+/** parseTime, with the whole seconds of the previous call reused. */
+function recordTime(text: string): bigint | undefined {
+  const dot = text.length > 20 && text.charCodeAt(19) === 0x2e && text.charCodeAt(text.length - 1) === 0x5a ? 19 : -1;
+  if (dot < 0) return parseTime(text);
+  const second = text.slice(0, 19);
+  const fraction = text.slice(20, -1);
+  if (!/^\d{1,9}$/.test(fraction)) return undefined;
+  if (second !== lastSecond) {
+    lastSecondNs = parseTime(`${second}Z`);
+    lastSecond = second;
+  }
+  return lastSecondNs === undefined ? undefined : lastSecondNs + BigInt(fraction.padEnd(9, '0'));
+}
+
+const STDOUT = Buffer.from(' stdout ');
+const STDERR = Buffer.from(' stderr ');
+
+/** The time's shape, checked by its punctuation (the digits are checked when the time is asked for). */
+function timeShaped(line: Buffer, end: number): boolean {
+  return line[4] === 0x2d && line[7] === 0x2d && line[10] === 0x54 && line[13] === 0x3a && line[16] === 0x3a && line[end - 1] === 0x5a;
+}
+
+/** A record whose time is parsed when asked for: most readers (no --since, no -t) never ask. */
+class Record implements LogRecord {
+  readonly stream: 'stdout' | 'stderr';
+  readonly partial: boolean;
+  readonly bytes: Buffer;
+  private readonly line: Buffer;
+  private readonly timeEnd: number;
+  private parsed: bigint | undefined;
+
+  constructor(line: Buffer, timeEnd: number, stream: 'stdout' | 'stderr', partial: boolean) {
+    this.line = line;
+    this.timeEnd = timeEnd;
+    this.stream = stream;
+    this.partial = partial;
+    this.bytes = line.subarray(timeEnd + 10);
+  }
+
+  get time(): bigint {
+    // A time of the right shape with a non-digit in it (a corrupted file) reads as 0: the epoch.
+    this.parsed ??= recordTime(this.line.toString('latin1', 0, this.timeEnd)) ?? 0n;
+    return this.parsed;
+  }
+}
+
 /** One line of the file without its newline; undefined when it is not a record (say, cut by a crash). */
 export function parseRecord(line: Buffer): LogRecord | undefined {
-  const head = line.subarray(0, 64).toString('latin1');
-  const m = LINE.exec(head);
-  if (!m) return undefined;
-  const time = parseTime(head.slice(0, head.indexOf(' ')));
-  if (time === undefined) return undefined;
-  return { time, stream: m[8] as 'stdout' | 'stderr', partial: m[9] === 'P', bytes: line.subarray(m[0].length) };
+  // `<time> <stdout|stderr> <F|P> <content>`: the time is 20 to 30 bytes.
+  const space = line.indexOf(0x20);
+  if (space < 20 || space > 30 || line.length < space + 10 || !timeShaped(line, space)) return undefined;
+  const tag = line.subarray(space, space + 8);
+  const stream = tag.equals(STDOUT) ? 'stdout' : tag.equals(STDERR) ? 'stderr' : undefined;
+  const flag = line[space + 8];
+  if (stream === undefined || (flag !== 0x46 && flag !== 0x50) || line[space + 9] !== 0x20) return undefined;
+  return new Record(line, space, stream, flag === 0x50);
 }
 
 /** The log's files, oldest first. */
@@ -97,37 +150,48 @@ function wanted(r: LogRecord, o: ReadOptions): boolean {
 
 /** The records of the log, oldest first, filtered by since/until/tail, then (follow) the new ones. */
 export async function* readLog(path: string, o: ReadOptions): AsyncGenerator<LogRecord> {
+  for await (const batch of readLogBatches(path, o)) yield* batch;
+}
+
+/**
+ * readLog's records as they are read: the whole log first (one batch),
+ * then, following, what each look at the file found. A reader that
+ * batches its own output hands it on at the end of each.
+ */
+export async function* readLogBatches(path: string, o: ReadOptions): AsyncGenerator<LogRecord[]> {
   let all: LogRecord[] = [];
   for (const file of logFiles(path, o.maxFiles)) {
     const buf = readFrom(file);
     if (buf) for (const r of records(buf)) if (wanted(r, o)) all.push(r);
   }
   if (o.tail !== undefined) all = tailLines(all, o.tail);
-  yield* all;
+  if (all.length > 0) yield all;
   if (!o.follow) return;
   // Following: the current file from where the first read ended. At a rotation (another inode) the
   // rest of the old file, now PATH.1, is read first, then the new one from its start.
   let ino = statOrUndefined(path)?.ino;
   let offset = readFrom(path)?.length ?? 0;
   let rest: Buffer = Buffer.alloc(0);
-  const take = function* (fresh: Buffer | undefined): Generator<LogRecord> {
+  const take = (fresh: Buffer | undefined, into: LogRecord[]): void => {
     if (!fresh || fresh.length === 0) return;
     offset += fresh.length;
     const chunk = rest.length ? Buffer.concat([rest, fresh]) : fresh;
     const last = chunk.lastIndexOf(10);
     rest = chunk.subarray(last + 1);
-    for (const r of records(chunk.subarray(0, last + 1))) if (wanted(r, o)) yield r;
+    for (const r of records(chunk.subarray(0, last + 1))) if (wanted(r, o)) into.push(r);
   };
   for (;;) {
     const finished = o.follow.done();
     const st = statOrUndefined(path);
+    const found: LogRecord[] = [];
     if (st && st.ino !== ino) {
-      if (statOrUndefined(`${path}.1`)?.ino === ino) yield* take(readFrom(`${path}.1`, offset));
+      if (statOrUndefined(`${path}.1`)?.ino === ino) take(readFrom(`${path}.1`, offset), found);
       ino = st.ino;
       offset = 0;
       rest = Buffer.alloc(0);
     }
-    yield* take(readFrom(path, offset));
+    take(readFrom(path, offset), found);
+    if (found.length > 0) yield found;
     if (finished || o.follow.signal?.aborted) return;
     await delay(o.follow.pollMs ?? 100, undefined, o.follow.signal ? { signal: o.follow.signal } : undefined).catch(() => undefined);
   }

@@ -14,6 +14,7 @@ import { parseMounts, type MountRequest } from './mounts.ts';
 import { parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './network-options.ts';
 import { parseResources, type ResourceFlags, type ResourceOptions } from './resources.ts';
 import { parseSecurity, type SecurityOptions } from './security.ts';
+import { parseLogOptions, type LogOptions } from './log-options.ts';
 
 /** The flags as the command line (or an API request) hands them over: text, lists in the order given. */
 export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
@@ -38,6 +39,8 @@ export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
   stopSignal?: string | undefined;
   stopTimeout?: string | undefined;
   pull?: string | undefined;
+  logDriver?: string | undefined;
+  logOpt?: readonly string[] | undefined;
 }
 
 export type RestartPolicy =
@@ -72,6 +75,8 @@ export interface RunOptions extends NetworkOptions {
   stopSignal?: number;
   /** Seconds; undefined: the engine's default (docker's 10). */
   stopTimeout?: number;
+  /** --log-opt's rotation; undefined: the daemon's default. */
+  log?: LogOptions;
   pull: PullPolicy;
 }
 
@@ -194,5 +199,11 @@ export function parseRunOptions(f: RunFlags, callerEnv: Readonly<Record<string, 
     ...optional('stopTimeout', f.stopTimeout, parseStopTimeout),
     ...network,
     pull: f.pull === undefined ? 'missing' : parsePull(f.pull),
+    ...logOf(f),
   };
+}
+
+function logOf(f: RunFlags): { log?: LogOptions } {
+  const log = parseLogOptions(f.logDriver, f.logOpt ?? []);
+  return log === undefined ? {} : { log };
 }

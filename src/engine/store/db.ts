@@ -62,6 +62,11 @@
  *     scale_zero_ms, scale_min, scale_max), created_at, updated_at. Its
  *     replicas are ordinary containers labelled com.openfaas.function=NAME.
  *
+ *   engine_function_usage    (namespace, name, minute) PK: what a function's
+ *     calls used in a minute (invocations, failures, duration_ms, cpu_us,
+ *     gb_seconds, memory_peak_bytes); no foreign key: usage outlives the
+ *     function, until it ages out (src/faas/usage-store.ts).
+ *
  * A sandbox or endpoint row is written before the namespace or the CNI ADD
  * it stands for, so what a crash leaves half made is in the database and
  * the next start of berthd deletes it; nothing that is not in the database
@@ -185,6 +190,20 @@ const MIGRATIONS: readonly string[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (namespace, name)
    );`,
+  // functions' usage per minute (src/faas/usage-store.ts)
+  `CREATE TABLE engine_function_usage (
+     namespace TEXT NOT NULL,
+     name TEXT NOT NULL,
+     minute INTEGER NOT NULL,
+     invocations INTEGER NOT NULL,
+     failures INTEGER NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     cpu_us INTEGER NOT NULL,
+     gb_seconds REAL NOT NULL,
+     memory_peak_bytes INTEGER NOT NULL,
+     PRIMARY KEY (namespace, name, minute)
+   ) WITHOUT ROWID;
+   CREATE INDEX engine_function_usage_by_minute ON engine_function_usage(minute);`,
 ];
 
 export const ENGINE_SCHEMA_VERSION = MIGRATIONS.length;

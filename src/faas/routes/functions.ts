@@ -8,10 +8,13 @@
  */
 import { invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
-import { checkFunctionName, checkNamespace, initialReplicas, parseDeployment } from '../deployment.ts';
+import { checkFunctionName, checkNamespace, deployReplicas, parseDeployment, type FunctionSpec } from '../deployment.ts';
+import { limitsShown } from '../limits.ts';
+import type { FunctionLogs } from '../logs.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Replicas } from '../replicas.ts';
 import type { Scaler } from '../scaler.ts';
+import type { SecretStore } from '../secrets.ts';
 import { deploymentOf, type FunctionRecord, type FunctionStore } from '../store.ts';
 import { ok, route, text, type GatewayRoute } from './types.ts';
 
@@ -20,6 +23,16 @@ export interface FunctionRouteDeps {
   replicas: Replicas;
   scaler: Scaler;
   metrics: GatewayMetrics;
+  secrets: SecretStore;
+  logs: FunctionLogs;
+}
+
+/** A deployment naming a secret that does not exist is refused (its replicas could not start), naming the secret. */
+function checkSecretsExist(d: FunctionRouteDeps, spec: FunctionSpec): void {
+  const missing = spec.secrets.filter((s) => !d.secrets.exists(spec.namespace, s));
+  if (missing.length === 0) return;
+  const names = missing.map((s) => `"${s}"`).join(', ');
+  throw invalidArgument('faas_deployment_invalid', `function deployment: secrets: ${names} not found in namespace ${spec.namespace} (create ${missing.length > 1 ? 'them' : 'it'} with POST /system/secrets)`);
 }
 
 /** OpenFaaS's FunctionStatus of a record. */
@@ -32,6 +45,7 @@ export function functionStatus(r: FunctionRecord, d: Pick<FunctionRouteDeps, 're
     replicas: r.replicas,
     availableReplicas: d.replicas.ready(r.spec.name),
     createdAt: r.createdAt,
+    ...limitsShown(r.spec),
   };
 }
 
@@ -45,7 +59,8 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
     route('GET', '/system/function/{name}', ({ params, query }) => ok(functionStatus(d.store.mustGet(namespaceOf(query), checkFunctionName(params['name'], 'name (path)')), d))),
     route('POST', '/system/functions', async (req) => {
       const spec = parseDeployment(await req.json());
-      d.store.create(spec, initialReplicas(spec.scaling));
+      checkSecretsExist(d, spec);
+      d.store.create(spec, deployReplicas(spec.scaling));
       d.scaler.touch(spec.name);
       void d.replicas.reconcile(spec.name);
       return text('', 202);
@@ -53,6 +68,7 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
     route('PUT', '/system/functions', async (req) => {
       const spec = parseDeployment(await req.json());
       const old = d.store.mustGet(spec.namespace, spec.name);
+      checkSecretsExist(d, spec);
       // A function at zero stays there (its next request brings up the new revision); one running keeps its count within the new bounds.
       const replicas = old.replicas === 0 ? 0 : Math.min(spec.scaling.max, Math.max(old.replicas, spec.scaling.min));
       d.store.update(spec, replicas);
@@ -67,7 +83,9 @@ export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
       const namespace = checkNamespace(body['namespace']);
       d.store.remove(namespace, name);
       d.metrics.forget(name);
+      d.scaler.forget(name);
       await d.replicas.reconcile(name);
+      d.logs.forget(namespace, name);
       return text('', 200);
     }),
     route('POST', '/system/scale-function/{name}', async (req) => {

@@ -8,9 +8,14 @@ export interface GatewayRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
   readonly json: () => Promise<unknown>;
+  /** Aborted when the client goes away before the answer is complete (a streamed answer stops then). */
+  readonly signal: AbortSignal;
 }
 
-export type GatewayReply = { status: number; json: unknown } | { status: number; text: string; contentType?: string };
+export type GatewayReply =
+  | { status: number; json: unknown }
+  | { status: number; text: string; contentType?: string }
+  | { status: number; stream: AsyncIterable<string>; contentType: string };
 
 export type GatewayHandler = (req: GatewayRequest) => GatewayReply | Promise<GatewayReply>;
 

@@ -175,7 +175,15 @@ test('a user network: names and aliases resolve between its containers, a contai
     await d.ok(['network', 'connect', back, `web-${x}`]);
     const across = await d.ok(['exec', `web-${x}`, 'wget', '-qO-', `http://${dbIp}/hostname`]);
     assert.equal(across.trim(), started[1]!.slice(0, 12));
+    // /etc/hosts inside follows: its address on each network, with its name (the file is rewritten in place, as docker does).
+    const webOnBack = (await d.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${back}").IPAddress}}`, `web-${x}`])).trim();
+    const hostsNow = await d.ok(['exec', `web-${x}`, 'cat', '/etc/hosts']);
+    assert.match(hostsNow, new RegExp(`^10\\.216\\.${x}\\.\\d+\\t${short}$`, 'm'), hostsNow);
+    assert.match(hostsNow, new RegExp(`^${webOnBack.replace(/\./g, '\\.')}\\t${short}$`, 'm'), hostsNow);
     await d.ok(['network', 'disconnect', back, `web-${x}`]);
+    const hostsAfter = await d.ok(['exec', `web-${x}`, 'cat', '/etc/hosts']);
+    assert.doesNotMatch(hostsAfter, new RegExp(`^${webOnBack.replace(/\./g, '\\.')}\\t`, 'm'), hostsAfter);
+    assert.match(hostsAfter, new RegExp(`^10\\.216\\.${x}\\.\\d+\\t${short}$`, 'm'), hostsAfter);
     const rm = await d.berth(['network', 'rm', front]);
     assert.notEqual(rm.code, 0, 'a network in use is not removed');
   } finally {

@@ -5,6 +5,8 @@
  * die, destroy), container prune.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { show, startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
 
@@ -77,6 +79,26 @@ test('logs: stdout and stderr apart, --tail, -t, --since/--until, -f follows to 
   assert.equal(await exited, 0);
   assert.equal(out, 'first\nsecond\n');
   await d.ok(['rm', 'talker', 'follow']);
+});
+
+test('--log-opt max-size and max-file rotate the container\'s log; logs reads the files kept; inspect shows the LogConfig; others are refused', async () => {
+  const id = (await d.ok(['run', '-d', '--log-driver', 'json-file', '--log-opt', 'max-size=4k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo "line-$i-xxxxxxxxxxxxxxxxxxxxxxxx"; i=$((i+1)); done'])).trim();
+  assert.equal(await d.ok(['wait', id]), '0\n');
+  const dir = join(d.root, 'containers', id);
+  const files = readdirSync(dir).filter((f) => f.startsWith('ctr.log')).sort();
+  assert.deepEqual(files, ['ctr.log', 'ctr.log.1'], 'two files kept, the oldest dropped');
+  for (const f of files) assert.ok(statSync(join(dir, f)).size <= 4096, `${f} within max-size`);
+  const lines = (await d.ok(['logs', id])).trimEnd().split('\n');
+  assert.equal(lines.at(-1), 'line-399-xxxxxxxxxxxxxxxxxxxxxxxx');
+  const first = Number(/^line-(\d+)-/.exec(lines[0]!)?.[1]);
+  assert.ok(first > 0 && lines.every((l, i) => l === `line-${first + i}-xxxxxxxxxxxxxxxxxxxxxxxx`), 'the newest lines, in order, none missing between');
+  assert.equal((await d.ok(['inspect', '--format', '{{json .HostConfig.LogConfig}}', id])).trim(), '{"Type":"json-file","Config":{"max-file":"2","max-size":"4096"}}');
+  await d.ok(['rm', id]);
+  const bad = await d.berth(['run', '--rm', '--log-opt', 'compress=true', 'busybox', 'true']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--log-opt "compress=true": .*"compress" is not supported/);
+  const driver = await d.berth(['run', '--rm', '--log-driver', 'syslog', 'busybox', 'true']);
+  assert.match(driver.stderr, /--log-driver "syslog": berth keeps logs in files/);
 });
 
 test('top lists the container\'s processes; stats --no-stream prints one sample; port shows none published', async () => {

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -137,7 +138,7 @@ describe('mode http', () => {
     const slow = await startWatchdog(t, { fprocess: 'sleep 60', mode: 'http', upstream_url: `http://127.0.0.1:${port}`, exec_timeout: '300ms' });
     const s = await request(slow.port, '/', { body: 'x' });
     assert.equal(s.status, 504);
-    assert.equal(s.body, 'upstream timed out\n');
+    assert.equal(s.body, 'exec_timeout exceeded: no answer from the upstream\n');
   });
 
   test('an upstream_url with a name other than localhost is refused at start, naming the variable', async (t) => {
@@ -181,4 +182,54 @@ test('bad configuration is refused with the variable named and exit status 2', a
     await assert.rejects(startWatchdog(t, env), message);
     await assert.rejects(startWatchdog(t, env), /the watchdog exited 2:/);
   }
+});
+
+describe('X-Berth-Usage (what the gateway meters a call by)', () => {
+  const USAGE = /^cpu_us=(\d+) maxrss_kb=(\d+) exit=(\d+)$/;
+  const get = (port: number, body: string): Promise<{ status: number; headers: IncomingHttpHeaders; trailers: NodeJS.Dict<string> }> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, trailers: res.trailers }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  test("the process's CPU time and peak memory: a header when buffered, a trailer (announced) when streamed, with its exit status", async (t) => {
+    const burn = script(t, 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done; echo done; exit "$(cat)"\n');
+    const ser = await startWatchdog(t, { fprocess: burn.fprocess, mode: 'serializing' });
+    const a = await get(ser.port, '0');
+    assert.equal(a.status, 200);
+    const m = USAGE.exec(String(a.headers['x-berth-usage']));
+    assert.ok(m !== null, String(a.headers['x-berth-usage']));
+    assert.ok(Number(m[1]) > 0, 'CPU time measured');
+    assert.ok(Number(m[2]) > 0, 'peak memory measured');
+    const failed = await get(ser.port, '3');
+    assert.equal(failed.status, 500);
+    assert.match(String(failed.headers['x-berth-usage']), / exit=3$/);
+    const str = await startWatchdog(t, { fprocess: burn.fprocess });
+    const b = await get(str.port, '0');
+    assert.equal(b.status, 200);
+    assert.equal(b.headers['trailer'], 'X-Berth-Usage');
+    assert.equal(b.headers['x-berth-usage'], undefined);
+    assert.match(b.trailers['x-berth-usage'] ?? '', USAGE);
+  });
+
+  test("mode http passes no upstream's X-Berth-Usage on (a function cannot set what it is billed)", async (t) => {
+    const forger = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'X-Berth-Usage': 'cpu_us=0 maxrss_kb=0 exit=0', 'Content-Type': 'text/plain' });
+      res.end('forged\n');
+    });
+    await new Promise<void>((res) => forger.listen(0, '127.0.0.1', res));
+    t.after(() => new Promise((res) => forger.close(res)));
+    const port = (forger.address() as { port: number }).port;
+    const wd = await startWatchdog(t, { fprocess: 'sleep 60', mode: 'http', upstream_url: `http://127.0.0.1:${port}` });
+    await until('health 200', async () => ((await request(wd.port, '/_/health')).status === 200 ? true : undefined));
+    const r = await request(wd.port, '/', { body: 'x' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'forged\n');
+    assert.equal(r.headers['x-berth-usage'], undefined);
+  });
 });

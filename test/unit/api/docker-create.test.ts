@@ -171,8 +171,8 @@ test('fields berth has no part in are refused by name with 400, never ignored', 
   refused(body((b) => (b.HostConfig['Sysctls'] = { 'net.ipv4.ip_forward': '1' })), /^HostConfig.Sysctls is not supported$/);
   refused(body((b) => (b.HostConfig['MemorySwappiness'] = 10)), /^HostConfig.MemorySwappiness is not supported$/);
   refused(body((b) => (b.HostConfig['MaskedPaths'] = [])), /^HostConfig.MaskedPaths is not supported/);
-  refused(body((b) => (b.HostConfig['LogConfig'] = { Type: 'syslog', Config: {} })), /^HostConfig.LogConfig.Type "syslog" is not supported/);
-  refused(body((b) => (b.HostConfig['LogConfig'] = { Type: 'json-file', Config: { 'max-size': '1m' } })), /^HostConfig.LogConfig.Config is not supported/);
+  refused(body((b) => (b.HostConfig['LogConfig'] = { Type: 'syslog', Config: {} })), /^HostConfig.LogConfig.Type "syslog": berth keeps logs in files/);
+  refused(body((b) => (b.HostConfig['LogConfig'] = { Type: 'json-file', Config: { compress: 'true' } })), /^HostConfig.LogConfig.Config "compress=true": .*"compress" is not supported/);
   refused(body((b) => (b['Domainname'] = 'example.org')), /^Config.Domainname "example.org" is not supported/);
   refused(body((b) => (b.HostConfig['SecurityOpt'] = ['apparmor=docker-default'])), /^HostConfig.SecurityOpt "apparmor=docker-default" is not supported/);
   refused(body((b) => (b['Healthcheck'] = { Test: ['CMD', 'true'], StartInterval: 1e9 })), /^Config.Healthcheck.StartInterval is not supported/);
@@ -229,4 +229,13 @@ test('Entrypoint [] without Cmd asks for the image\'s Cmd (dockerd runs it witho
   assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [''] }).imageCmd, false);
   assert.equal(dockerCreateFlags({ Image: 'busybox', Entrypoint: [], Cmd: ['true'] }).imageCmd, false);
   assert.equal(dockerCreateFlags({ Image: 'busybox' }).imageCmd, false);
+});
+
+test('LogConfig: json-file\'s max-size and max-file set the container\'s log rotation', () => {
+  const r = dockerCreateRequest(body((b) => (b.HostConfig['LogConfig'] = { Type: 'json-file', Config: { 'max-size': '10k', 'max-file': '2' } })));
+  assert.deepEqual(r.options.log, { driver: 'json-file', rotation: { maxSize: 10240, maxFiles: 2 } });
+  assert.deepEqual(dockerCreateRequest(body((b) => (b.HostConfig['LogConfig'] = { Type: '', Config: { 'max-size': '-1' } }))).options.log, { rotation: { maxFiles: 1 } });
+  assert.equal(dockerCreateRequest(body((b) => (b.HostConfig['LogConfig'] = { Type: '', Config: {} }))).options.log, undefined, 'nothing asked: the daemon\'s default');
+  refused(body((b) => (b.HostConfig['LogConfig'] = { Type: 'local', Config: { 'max-file': '3' } })), /^HostConfig.LogConfig.Config "max-file=3": needs a max-size/);
+  refused(body((b) => (b.HostConfig['LogConfig'] = { Type: 'local', Config: { 'max-size': 'ten' } })), /^HostConfig.LogConfig.Config "max-size=ten": max-size is not a size/);
 });

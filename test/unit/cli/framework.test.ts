@@ -68,7 +68,7 @@ function program(dialect: Dialect): Program<Ctx> {
     globals: GLOBALS,
     commands: [shortcut(copyEntry, 'cp2'), execEntry, { name: 'run', summary: 'Run it', load: () => Promise.resolve({ default: runLike }) }],
     groups: [
-      { name: 'image', summary: 'Manage images', commands: [copyEntry] },
+      { name: 'image', summary: 'Manage images', commands: [copyEntry], groups: [{ name: 'tools', summary: 'Image tools', commands: [execEntry] }] },
       { name: 'volume', summary: 'Manage volumes', commands: [] },
     ],
     version: () => 'tool 1.0\n',
@@ -225,4 +225,23 @@ test('--help, -h and the word help at every level; a missing command shows help 
 test('--version prints the program\'s version', async () => {
   const r = await run(RUNC, '--version');
   assert.deepEqual([r.code, r.out], [0, 'tool 1.0\n']);
+});
+
+test('a group inside a group (berth fn secret create): reached word by word, with its own help and the full path in it', async () => {
+  const r = await run(DOCKER, 'image', 'tools', 'exec', '-t', 'x', 'y');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.calls, ['exec tty=true x y']);
+  const help = await run(DOCKER, 'image', 'tools', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^Usage: tool image tools COMMAND\n\nImage tools\n/);
+  assert.match(help.out, /^ {2}exec {2}Run in it$/m);
+  const parent = await run(DOCKER, 'image');
+  assert.equal(parent.code, 2);
+  assert.match(parent.out, /^ {2}tools +Image tools$/m, 'the inner group is listed among the commands');
+  const missing = await run(DOCKER, 'image', 'tools');
+  assert.equal(missing.code, 2);
+  assert.match(missing.out, /^Usage: tool image tools COMMAND/);
+  const unknown = await run(DOCKER, 'image', 'tools', 'nope');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /"nope" is not a tool image tools command/);
 });

@@ -31,6 +31,7 @@ test('hosts: localhost and the name; a bridged container\'s own address; --add-h
   const bridged = hostsFor('web', { network: 'bridge', addresses: ['172.17.0.2'], extraHosts: [{ host: 'gw', ip: '172.17.0.1' }] }, '');
   assert.match(bridged, /^127\.0\.0\.1\tlocalhost$/m);
   assert.match(bridged, /172\.17\.0\.1\tgw\n172\.17\.0\.2\tweb\n$/);
+  assert.match(hostsFor('web', { network: 'front', addresses: ['10.1.0.2', '10.2.0.3'] }, ''), /\n10\.1\.0\.2\tweb\n10\.2\.0\.3\tweb\n$/, 'one line per network, the first network first');
   assert.equal(hostsFor('web', 'host', '127.0.0.1 localhost\n'), '127.0.0.1 localhost\n');
   assert.equal(hostsFor('web', { network: 'host', extraHosts: [{ host: 'db', ip: '10.1.1.1' }] }, '127.0.0.1 localhost'), '127.0.0.1 localhost\n10.1.1.1\tdb\n');
 });

@@ -58,6 +58,11 @@ class FakeEngine {
     return { record: c, sandbox: { endpoints: [{ ipv4: '127.0.0.1/8' }] } };
   }
 
+  /** No cgroup: replicas are metered by their watchdog only. */
+  runtimeRecord(): Promise<unknown> {
+    return Promise.resolve({});
+  }
+
   list(): unknown[] {
     return [...this.containers.values()].map((c) => ({ record: c }));
   }

@@ -67,5 +67,8 @@ test("FunctionStatus has OpenFaaS's fields", (t) => {
     replicas: 1,
     availableReplicas: 1,
     createdAt: rec.createdAt,
+    // berth's: the limits as enforced, and the timeouts that apply (the watchdog's defaults here).
+    limitsEnforced: { memoryBytes: 128 * 2 ** 20 },
+    timeouts: { exec_timeout: '10s', read_timeout: '10s', write_timeout: '10s', upstream_timeout: '65s' },
   });
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SandboxPool, type PoolSandboxes } from '../../../src/network/pool.ts';
-import type { AttachRequest, NetworkRecord, SandboxInfo } from '../../../src/network/types.ts';
+import type { AttachRequest, EndpointInfo, NetworkRecord, SandboxInfo } from '../../../src/network/types.ts';
 
 const net = { id: 'n1', name: 'bridge' } as NetworkRecord;
 const req = (extra: Partial<AttachRequest> = {}): AttachRequest => ({ network: net, containerId: '', containerName: '', aliases: [], ports: [], ...extra });
@@ -40,6 +40,12 @@ function fake(failAttach = () => false): PoolSandboxes & { boxes: Map<string, { 
       const b = boxes.get(id);
       if (b === undefined || b.container !== null) return false;
       b.container = container;
+      return true;
+    },
+    unassign(id: string, container: string) {
+      const b = boxes.get(id);
+      if (b === undefined || b.container !== container) return false;
+      b.container = null;
       return true;
     },
     get: (id: string): SandboxInfo => ({ id, netns: `/x/${id}`, endpoints: [] }),
@@ -88,4 +94,38 @@ test('size 0 makes nothing', async () => {
   await pool.settled();
   assert.equal(sb.creates, 0);
   assert.equal(pool.take('c', req()), undefined);
+});
+
+test('a gone container\'s sandbox goes back to the pool only when it is what the pool makes, the pool has room and no socket is left in it', async () => {
+  const sb = fake();
+  const pool = new SandboxPool(sb, net, { size: 2, refillDelayMs: 60_000 });
+  pool.start();
+  await pool.settled();
+  const a = pool.take('c1', req())!;
+  const b = pool.take('c2', req())!;
+  assert.equal(pool.ready(), 0);
+  const endpoint: EndpointInfo = { networkId: net.id, networkName: 'bridge', ifname: 'eth0', ipv4: '10.0.0.2/24', gateway: '10.0.0.1', mac: '', aliases: [], ports: [] };
+  const box = (id: string, over: Partial<EndpointInfo> = {}, more = 0): SandboxInfo => ({ id, netns: `/x/${id}`, endpoints: [{ ...endpoint, ...over }, ...Array.from({ length: more }, () => endpoint)] });
+  const none = (): Promise<number> => Promise.resolve(0);
+  assert.equal(await pool.giveBack(box(a.id), 'c1', () => Promise.resolve(1)), false, 'a socket left (a process, a TIME_WAIT): not reused');
+  assert.equal(await pool.giveBack(box(a.id, { ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }] }), 'c1', none), false, 'published ports: not the pool\'s kind');
+  assert.equal(await pool.giveBack(box(a.id, { networkId: 'other' }), 'c1', none), false, 'another network');
+  assert.equal(await pool.giveBack(box(a.id, {}, 1), 'c1', none), false, 'two endpoints');
+  assert.equal(await pool.giveBack(box(a.id), 'c2', none), false, 'not that container\'s');
+  assert.equal(await pool.giveBack(box(a.id), 'c1', none), true);
+  assert.equal(sb.boxes.get(a.id)!.container, null);
+  assert.equal(pool.ready(), 1);
+  const again = pool.take('c3', req());
+  assert.equal(again?.id, a.id, 'served again');
+  assert.equal(await pool.giveBack(box(b.id), 'c2', none), true);
+  assert.equal(await pool.giveBack(box(a.id), 'c3', none), true);
+  sb.boxes.set('s-extra', { container: 'c4', attached: true });
+  sb.boxes.set('s-extra2', { container: 'c5', attached: true });
+  assert.equal(await pool.giveBack(box('s-extra'), 'c4', none), true, 'beyond the size, up to twice it');
+  assert.equal(pool.ready(), 3);
+  sb.boxes.set('s-extra3', { container: 'c6', attached: true });
+  assert.equal(await pool.giveBack(box('s-extra2'), 'c5', none), true);
+  assert.equal(await pool.giveBack(box('s-extra3'), 'c6', none), false, 'twice the size: full');
+  await pool.close();
+  assert.equal(await pool.giveBack(box(a.id), 'c3', none), false, 'a closed pool takes nothing back');
 });

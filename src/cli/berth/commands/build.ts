@@ -5,7 +5,8 @@
  * status.
  */
 import { writeFileSync } from 'node:fs';
-import { describeError, invalidArgument, isBerthError } from '../../../errors.ts';
+import { describeError, invalidArgument, isBerthError, unavailable } from '../../../errors.ts';
+import type { BuildOptions, BuildResult } from '../../../image/build/builder.ts';
 import type { BuildEvent } from '../../../image/build/events.ts';
 import { buildArgsFrom, findContainerfile } from '../../../image/build/request.ts';
 import { defineCommand, type CommandContext } from '../context.ts';
@@ -64,30 +65,13 @@ export default defineCommand({
     const platform = platformOption(input.str('platform'));
     const target = input.str('target');
     const quiet = ctx.globals.quiet;
-    const store = await ctx.store();
-    const { buildImage } = await import('../../../image/build/builder.ts');
-    const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     try {
-      const result = await buildImage(store, {
+      const result = await runBuild(ctx, {
         containerfile: findContainerfile(context, input.str('file')),
         context,
         tags: input.list('tag'),
         buildArgs: buildArgsFrom(input.list('build-arg'), process.env),
         noCache: input.bool('no-cache'),
-        onEvent: render(ctx, quiet),
-        signal: abort.signal,
-        pull: async (name) => {
-          const { pullImage } = await import('../../../image/copy/pull.ts');
-          const view = progressView(ctx.stderr, quiet);
-          try {
-            return (await pullImage(store, registryReference(ctx, name), { progress: view.sink, registry: ctx.registryOptions() })).image;
-          } finally {
-            view.finish();
-          }
-        },
         ...(target === undefined ? {} : { target }),
         ...(platform === undefined ? {} : { platform }),
         ...(timestamp === undefined ? {} : { timestamp }),
@@ -107,14 +91,49 @@ export default defineCommand({
         const code = err.details['exitCode'];
         return typeof code === 'number' && code > 0 && code < 256 ? code : 1;
       }
-      if (abort.signal.aborted) {
+      if (isBerthError(err, 'build_interrupted')) {
         ctx.stderr.write('berth: build interrupted\n');
         return 130;
       }
       throw err;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
   },
 });
+
+/**
+ * A build with berth's builder as `berth build` runs it: progress on
+ * stderr (none with --quiet), FROM images missing from the store pulled,
+ * SIGINT/SIGTERM abort it (build_interrupted). `berth fn build` goes
+ * through here too.
+ */
+export async function runBuild(ctx: CommandContext, o: Omit<BuildOptions, 'onEvent' | 'signal' | 'pull'>): Promise<BuildResult> {
+  const quiet = ctx.globals.quiet;
+  const store = await ctx.store();
+  const { buildImage } = await import('../../../image/build/builder.ts');
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await buildImage(store, {
+      ...o,
+      onEvent: render(ctx, quiet),
+      signal: abort.signal,
+      pull: async (name) => {
+        const { pullImage } = await import('../../../image/copy/pull.ts');
+        const view = progressView(ctx.stderr, quiet);
+        try {
+          return (await pullImage(store, registryReference(ctx, name), { progress: view.sink, registry: ctx.registryOptions() })).image;
+        } finally {
+          view.finish();
+        }
+      },
+    });
+  } catch (err) {
+    if (abort.signal.aborted) throw unavailable('build_interrupted', 'build interrupted', { cause: err });
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The scaler's memory is bounded by the functions deployed: a request for
+ * a name no function has, and a deleted function, leave nothing behind
+ * (src/faas/scaler.ts), so a flood of random names cannot grow berthd.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openEngineDatabase } from '../../../src/engine/store/db.ts';
+import { parseDeployment } from '../../../src/faas/deployment.ts';
+import type { Replicas } from '../../../src/faas/replicas.ts';
+import { Scaler } from '../../../src/faas/scaler.ts';
+import { FunctionStore } from '../../../src/faas/store.ts';
+import { tempDir } from '../../helpers/cleanup.ts';
+
+test('unbounded memory: requests for 10,000 unknown names keep nothing; a deleted function is forgotten', (t) => {
+  const db = openEngineDatabase(join(tempDir(t, 'faas-scaler-'), 'berth.db'));
+  t.after(() => db.close());
+  const store = new FunctionStore(db);
+  const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+  const scaler = new Scaler({ store, replicas: {} as Replicas, namespace: 'openfaas-fn', logger: quiet, tickMs: 60_000 });
+  t.after(() => scaler.close());
+  for (let i = 0; i < 10_000; i++) scaler.begin(`random-${i}`)();
+  assert.equal(scaler.tracked(), 0);
+
+  store.create(parseDeployment({ service: 'fn', image: 'img' }), 0);
+  const release = scaler.begin('fn');
+  assert.equal(scaler.tracked(), 1);
+  release();
+  assert.equal(scaler.tracked(), 1, 'a deployed function keeps its last use (for scale to zero)');
+  store.remove('openfaas-fn', 'fn');
+  scaler.forget('fn');
+  assert.equal(scaler.tracked(), 0);
+
+  store.create(parseDeployment({ service: 'gone', image: 'img' }), 0);
+  const inflight = scaler.begin('gone');
+  store.remove('openfaas-fn', 'gone');
+  scaler.forget('gone');
+  inflight();
+  assert.equal(scaler.tracked(), 0, 'deleted while a request was in flight');
+});
