@@ -415,7 +415,7 @@ async function cleanup(): Promise<string[]> {
   for (const child of [...daemons]) await step('stop daemon', () => stopDaemon(child));
   // One the CLI may have started on demand, had ours gone.
   const berthdPaths = { root: daemonRoot, runRoot: daemonRunRoot, socket: daemonSocket };
-  if (daemonHoldsLock(daemonPaths(berthdPaths))) await step('berth system stop', () => stopBerthd(berthdPaths));
+  if (await daemonHoldsLock(daemonPaths(berthdPaths))) await step('berth system stop', () => stopBerthd(berthdPaths));
   // berthd leaves containers running when it stops: whatever a failed run left in its root goes here.
   if (existsSync(join(daemonRoot, 'berth.db'))) await step('berthd root', () => removeAll(daemonRoot, daemonRunRoot));
   if (existsSync(runcRoot)) {

@@ -8,7 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchemas } from './build-schemas.ts';
-import { launcherSource } from './launcher.ts';
+import { launcherSource, type LauncherOptions } from './launcher.ts';
+import { BERTH_PROGRAM } from '../src/cli/berth/program.ts';
+import type { FlagSpec } from '../src/cli/framework/flags.ts';
 import { GLOBAL_FLAGS } from '../src/cli/berth-runtime/global-flags.ts';
 import { OWN_CODE_CACHE } from './train.ts';
 
@@ -96,9 +98,16 @@ const commands: Record<string, string> = {
   'berthd': 'src/cli/berthd/main.ts',
 };
 const srcDir = join(repo, 'src');
-const runtimeLauncher = {
-  valueFlags: GLOBAL_FLAGS.filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]),
-  ownCache: OWN_CODE_CACHE,
+const valueFlags = (flags: readonly FlagSpec[]): string[] => flags.filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
+const launchers: Record<string, LauncherOptions> = {
+  'berth-runtime': { valueFlags: valueFlags(GLOBAL_FLAGS), ownCache: OWN_CODE_CACHE },
+  // Every word that names a command or group: each has its own cache, written by its first run, since
+  // one shared cache would hold (and every command would load) whatever the first command compiled.
+  'berth': {
+    valueFlags: valueFlags(BERTH_PROGRAM.globals),
+    ownCache: [...BERTH_PROGRAM.commands, ...BERTH_PROGRAM.groups].flatMap((e) => [e.name, ...('aliases' in e ? (e.aliases ?? []) : [])]),
+    ownOnFirstRun: true,
+  },
 };
 for (const [name, entry] of Object.entries(commands)) {
   // One CommonJS file per command: require() skips the ESM loader's per-module resolution,
@@ -131,7 +140,7 @@ for (const [name, entry] of Object.entries(commands)) {
     renameSync(fresh, bundle);
     // The launcher loads the bundle with its V8 code cache (scripts/launcher.ts).
     const launcherTmp = `${launcher}.new-${process.pid}`;
-    writeFileSync(launcherTmp, launcherSource(node, name, join(out, 'compile-cache'), name === 'berth-runtime' ? runtimeLauncher : {}));
+    writeFileSync(launcherTmp, launcherSource(node, name, join(out, 'compile-cache'), launchers[name] ?? {}));
     chmodSync(launcherTmp, 0o755);
     renameSync(launcherTmp, launcher);
     console.error(`==> built ${launcher}`);

@@ -15,16 +15,25 @@
  *     BERTH_TRAIN_CODE_CACHE=1 writes the shared one, BERTH_CODE_CACHE_RECORD=1
  *     a command's own; without any, the first run writes what it compiled,
  *     and so does the first run after a rebuild (a cache older than its
- *     bundle is never used: V8 would take it if only the length matched).
+ *     bundle is never used: V8 would take it if only the length matched);
+ *   - with `ownOnFirstRun` (berth, whose commands need a daemon to train),
+ *     the first successful run of a command with a cache of its own (not
+ *     its --help) writes that one, compiled from nothing so it holds just
+ *     that command's functions.
  *
  * Which cache is only a matter of speed: any of them fits the bundle. Node's
  * compile cache stays on for the modules the bundle requires.
+ *
+ * BERTH_TRACE_MODULES=1 prints, at exit, the public built-in modules and the
+ * native addons the command loaded (one JSON line on stderr).
  */
 export interface LauncherOptions {
   /** Global options that take a value, skipped to find the command's name. */
   valueFlags?: readonly string[];
   /** Commands with a code cache of their own. */
   ownCache?: readonly string[];
+  /** A command's own cache is written by its first run (else only when recording; the shared one stands in). */
+  ownOnFirstRun?: boolean;
 }
 
 export function launcherSource(node: string, name: string, compileCacheDir: string, options: LauncherOptions = {}): string {
@@ -57,9 +66,10 @@ const own = ownCache.includes(command) ? command : '';
 // hold the old code: it is passed over, and the run writes a new one as a first run does.
 const builtAt = statSync(bundle).mtimeMs;
 const readCache = (f) => { try { return statSync(f).mtimeMs >= builtAt ? readFileSync(f) : undefined; } catch { return undefined; } };
+const ownOnFirstRun = ${options.ownOnFirstRun === true};
 let cacheFile = file(own);
 let cachedData = readCache(cacheFile);
-if (cachedData === undefined && own) {
+if (cachedData === undefined && own && !ownOnFirstRun) {
   cacheFile = file('');
   cachedData = readCache(cacheFile);
 }
@@ -68,17 +78,29 @@ if (process.env.BERTH_TRACE === '1') {
   const how = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
   writeSync(2, '[berth ' + performance.now().toFixed(1) + ' ms] code cache ' + how + (cachedData ? ' (' + cachedData.length + ' bytes, ' + cacheFile.slice(cacheDir.length + 1) + ')' : '') + '\\n');
 }
-const record = process.env.BERTH_CODE_CACHE_RECORD === '1' && own;
+const firstOwn = ownOnFirstRun && own && cachedData === undefined;
+const record = own && (process.env.BERTH_CODE_CACHE_RECORD === '1' || firstOwn);
 if (cachedData === undefined || process.env.BERTH_TRAIN_CODE_CACHE === '1' || record) {
   // What this run compiled is kept for the next: trained by the build, or a first run.
   const target = record ? file(own) : file('');
-  process.once('exit', () => {
+  process.once('exit', (code) => {
+    // A command's own cache is its path's: not that of its help or of a failure, which would stay in it.
+    if (firstOwn && (code !== 0 || process.argv.includes('--help'))) return;
     try {
       mkdirSync(cacheDir, { recursive: true });
       const tmp = target + '.' + process.pid;
       writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
       renameSync(tmp, target);
     } catch {}
+  });
+}
+if (process.env.BERTH_TRACE_MODULES === '1') {
+  // What the command loaded, for the tests that keep each command's start-up lean (no FFI for ps).
+  process.once('exit', () => {
+    const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')).map((m) => m.slice(13));
+    let addons = [];
+    try { addons = [...new Set(readFileSync('/proc/self/maps', 'latin1').split('\\n').map((l) => l.slice(l.indexOf('/'))).filter((f) => f.endsWith('.node')))]; } catch {}
+    writeSync(2, '[berth] loaded ' + JSON.stringify({ builtins, addons }) + '\\n');
   });
 }
 const mod = { exports: {} };

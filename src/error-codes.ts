@@ -476,6 +476,15 @@ export const ERROR_CODES = {
   // functions: metering and usage (src/faas/routes/usage.ts, berth fn usage)
   faas_query_invalid: 'invalid_argument',
   faas_usage_failed: 'unavailable',
+  // async calls (src/faas/queue/)
+  faas_async_body_too_large: 'invalid_argument',
+  faas_async_callback_invalid: 'invalid_argument',
+  faas_async_call_id_invalid: 'invalid_argument',
+  faas_async_call_exists: 'already_exists',
+  faas_async_call_not_found: 'not_found',
+  faas_async_call_busy: 'failed_precondition',
+  faas_async_queue_full: 'unavailable',
+  faas_async_flag_invalid: 'invalid_argument',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

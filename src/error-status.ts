@@ -41,6 +41,7 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
 const HTTP_STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   registry_unauthorized: 401,
   api_body_too_large: 413,
+  faas_async_body_too_large: 413,
   // dockerd forbids (403) removing a network in use or a pre-defined one, and a pool that overlaps another.
   network_in_use: 403,
   network_predefined: 403,

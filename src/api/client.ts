@@ -6,7 +6,7 @@
  * with a code and kind from the HTTP status; a socket nothing answers on is
  * `daemon_unreachable`.
  */
-import { request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ClientRequest } from 'node:http';
+import { request, type RequestOptions as HttpRequestOptions, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import {
   BerthError,
@@ -164,8 +164,11 @@ export class ApiClient {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = body.length;
     }
-    // No agent: a pooled connection would keep a short command alive after its answer.
-    const req = request({ socketPath: this.socket, method, path: search === '' ? path : `${path}?${search}`, headers, agent: false, ...(options.signal ? { signal: options.signal } : {}) });
+    // No agent: a pooled connection would keep a short command alive after its answer. No TLS server
+    // name either: Node would otherwise work one out for the socket (compiling its IPv6 expression).
+    const opts: HttpRequestOptions & { servername: string } = { socketPath: this.socket, method, path: search === '' ? path : `${path}?${search}`, headers, agent: false, servername: '' };
+    if (options.signal) opts.signal = options.signal;
+    const req = request(opts);
     if (options.timeoutMs !== undefined) {
       const ms = options.timeoutMs;
       const timer = setTimeout(() => req.destroy(unavailable('daemon_timeout', `${method} ${path}: berthd did not answer within ${ms} ms (socket ${this.socket})`)), ms);

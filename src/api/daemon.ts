@@ -8,17 +8,15 @@
  * quietly, and every caller just waits for the ping. `stopDaemon` asks the
  * daemon to stop and waits until its lock is free; containers keep running.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { delay } from '../delay.ts';
 import { errnoCode, failedPrecondition, unavailable } from '../errors.ts';
 import { buildDir } from '../paths.ts';
-import { tryLockExclusive } from '../sys/flock.ts';
 import { ApiClient } from './client.ts';
 import type { LogLevel } from './log.ts';
 import { daemonPaths, type DaemonPathOptions, type DaemonPaths } from './paths.ts';
-import { lockHolder } from './service.ts';
+import { lockHolder } from './daemon-lock.ts';
 
 export interface EnsureOptions extends DaemonPathOptions {
   /** The argv that runs berthd (default: defaultDaemonCommand()). */
@@ -83,6 +81,8 @@ export async function ensureDaemon(options: EnsureOptions = {}): Promise<ApiClie
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
   try {
+    // Loaded only to start a daemon: a command whose daemon answers never needs child_process.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(
       cmd,
       [...args, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket, '--log-level', options.logLevel ?? 'info', '--if-absent'],
@@ -113,7 +113,9 @@ export async function ensureDaemon(options: EnsureOptions = {}): Promise<ApiClie
 }
 
 /** Whether a daemon holds the run root's lock (taken and let go at once when free). */
-export function daemonHoldsLock(paths: DaemonPaths): boolean {
+export async function daemonHoldsLock(paths: DaemonPaths): Promise<boolean> {
+  // src/sys loads the FFI: only here, never on a command's start path.
+  const { tryLockExclusive } = await import('../sys/flock.ts');
   let fd: number;
   try {
     fd = openSync(paths.lock, 'r');
@@ -156,7 +158,7 @@ export async function stopDaemon(options: DaemonPathOptions & { timeoutMs?: numb
   }
   await client.json('POST', '/berth/shutdown');
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (daemonHoldsLock(paths) || (pid !== undefined && processRunning(pid))) {
+  while ((await daemonHoldsLock(paths)) || (pid !== undefined && processRunning(pid))) {
     if (Date.now() > deadline) throw unavailable('daemon_stop_timeout', `berthd${pid === undefined ? '' : ` (pid ${pid})`} still holds ${paths.lock} after it was asked to stop`);
     await delay(POLL_MS);
   }

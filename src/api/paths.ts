@@ -5,7 +5,7 @@
  * still there after a crash or a reboot to say what happened).
  */
 import { join } from 'node:path';
-import { DEFAULT_ROOT } from '../image/store/store.ts';
+import { DEFAULT_ROOT } from '../image/store/default-root.ts';
 
 export const DEFAULT_RUN_ROOT = '/run/berth';
 

@@ -6,13 +6,17 @@
  * lock released. Stopping never touches containers: each has its monitor
  * and outlives the daemon.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { describeError, failedPrecondition } from '../errors.ts';
 import { tryLockExclusive } from '../sys/flock.ts';
+import { lockHolder } from './daemon-lock.ts';
 import type { Logger } from './log.ts';
 import type { DaemonPaths } from './paths.ts';
 import { ApiServer } from './server.ts';
 import { BERTH_VERSION, registerSystemRoutes, type InfoHooks } from './system-routes.ts';
+
+/** Read by the command line from daemon-lock.ts, which loads none of the daemon. */
+export { lockHolder };
 
 export interface ServiceOptions {
   paths: DaemonPaths;
@@ -35,16 +39,6 @@ export interface Service {
   stop(): Promise<void>;
   /** Settles when the service has stopped, however it was asked to. */
   readonly stopped: Promise<void>;
-}
-
-/** The pid written in a lock file, if any. */
-export function lockHolder(lockPath: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(lockPath, 'utf8').trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Takes the daemon lock and writes this pid into it; the descriptor holds the lock until closed. */

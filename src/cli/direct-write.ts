@@ -42,3 +42,19 @@ export class DirectWriter {
     this.#stream.write(bytes.subarray(done));
   }
 }
+
+/**
+ * process.stdout or process.stderr once something made it, found without making it (Node makes
+ * them on first use): the property's getter is wrapped to remember the stream it gave.
+ */
+export function madeStream(name: 'stdout' | 'stderr'): () => NodeJS.WriteStream | undefined {
+  const desc = Object.getOwnPropertyDescriptor(process, name);
+  if (desc?.get === undefined) {
+    const stream = process[name];
+    return () => stream;
+  }
+  const { get } = desc as { get: (this: NodeJS.Process) => NodeJS.WriteStream };
+  let made: NodeJS.WriteStream | undefined;
+  Object.defineProperty(process, name, { ...desc, get: () => (made ??= get.call(process)) });
+  return () => made;
+}

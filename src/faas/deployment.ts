@@ -9,6 +9,7 @@ import { parseDuration } from '../image/build/duration.ts';
 import { invalidArgument } from '../errors.ts';
 import { isObject } from '../json-object.ts';
 import { autoscalingOf } from './autoscale-labels.ts';
+import { retryPolicyOf } from './queue/retry.ts';
 
 export const DEFAULT_NAMESPACE = 'openfaas-fn';
 
@@ -188,6 +189,9 @@ export function parseDeployment(body: unknown): FunctionSpec {
   const requests = resources('requests', body['requests']);
   const scaling = scalingOf(labels);
   autoscalingOf(labels, scaling.min, scaling.max);
+  const annotations = stringMap('annotations', body['annotations'], undefined);
+  // The async retry annotations are read when a call is tried; a bad one is refused now.
+  retryPolicyOf(annotations);
   return {
     name,
     namespace,
@@ -195,7 +199,7 @@ export function parseDeployment(body: unknown): FunctionSpec {
     ...(envProcess === undefined || envProcess === '' ? {} : { envProcess }),
     envVars: stringMap('envVars', body['envVars'], ENV_KEY),
     labels,
-    annotations: stringMap('annotations', body['annotations'], undefined),
+    annotations,
     secrets,
     ...(limits === undefined ? {} : { limits }),
     ...(requests === undefined ? {} : { requests }),

@@ -9,6 +9,7 @@
  *   /healthz, /metrics                     open
  *   /system/*                              basic auth (src/faas/auth.ts)
  *   /function/{name}[/path]                open, proxied (src/faas/proxy.ts)
+ *   /async-function/{name}[/path]          open, queued (src/faas/queue/)
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,11 @@ import { Scaler } from './scaler.ts';
 import { FunctionLogs } from './logs.ts';
 import { SecretStore } from './secrets.ts';
 import { FunctionStore } from './store.ts';
+import { acceptAsync } from './queue/accept.ts';
+import { QueueMetrics } from './queue/metrics.ts';
+import { asyncCallRoutes } from './queue/routes.ts';
+import { CallStore } from './queue/store.ts';
+import { AsyncQueue, DEFAULT_ASYNC, type AsyncQueueOptions } from './queue/worker.ts';
 
 export const DEFAULT_GATEWAY = '127.0.0.1:8080';
 
@@ -51,6 +57,8 @@ export interface GatewayOptions {
   coldStartWaitMs?: number;
   readyTimeoutMs?: number;
   scaleTickMs?: number;
+  /** The async queue's limits (berthd --async-*); defaults in src/faas/queue/worker.ts. */
+  async?: Partial<AsyncQueueOptions>;
 }
 
 export interface Gateway {
@@ -136,12 +144,16 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const metering = new Metering({ store, namespace, metrics: usageMetrics, usage });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, metering, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
+  const calls = new CallStore(o.engine.containers.db);
+  const queueMetrics = new QueueMetrics(namespace, o.metrics, calls);
+  const queue = new AsyncQueue({ calls, functions: store, namespace, logger: o.logger, metrics: queueMetrics, options: { ...DEFAULT_ASYNC, ...o.async } });
   const routes: GatewayRoute[] = [
     ...systemRoutes(),
     ...functionRoutes({ store, replicas, scaler, metrics, secrets, logs }),
     ...logRoutes({ store, logs }),
     ...secretRoutes({ secrets, usedBy: (ns, name) => secretUsers(store, ns, name) }),
     ...usageRoutes(usage),
+    ...asyncCallRoutes({ calls, queue }),
   ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -153,6 +165,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const [name = '', ns] = decodeURIComponent(fnMatch[1] ?? '').split('.', 2);
       if (ns !== undefined && ns !== namespace) throw notFound('faas_function_not_found', `function "${name}" in namespace "${ns}": not found (only "${namespace}" exists)`);
       await invoke(proxy, name, fnMatch[2] ?? '', search, req, res);
+      return;
+    }
+    const asyncMatch = /^\/async-function\/([^/]+)(\/.*)?$/.exec(path);
+    if (asyncMatch !== null) {
+      await acceptAsync({ calls, functions: store, namespace, queue, metrics: queueMetrics }, decodeURIComponent(asyncMatch[1] ?? ''), asyncMatch[2] ?? '', search, req, res);
       return;
     }
     if (method === 'GET' && path === '/metrics') {
@@ -225,10 +242,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   o.logger.info('gateway listening', { host: address.address, port: address.port, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
   // Replicas a previous berthd left are adopted once the gateway takes requests.
   void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
+  // Queued calls go through this gateway's own /function/ path (a wildcard address is reached on loopback).
+  queue.start({ host: address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address, port: address.port });
   return {
     address,
     credentials,
     async close() {
+      await queue.close();
       scaler.close();
       autoscaler.close();
       replicas.close();

@@ -144,6 +144,8 @@ export interface DaemonOptions {
   gateway?: boolean;
   /** More images put into the store before the daemon starts (busybox is always there). */
   prepare?: (images: ImageStore, scratch: string) => Promise<void>;
+  /** More berthd flags (after the others), e.g. the async queue's limits. */
+  args?: readonly string[];
 }
 
 /** The gateway's address, from the line berthd logs when it listens (port 0 chooses a free one). */
@@ -183,7 +185,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
     const logStart = readLog().length;
     const gw = ['--gateway', options.gateway === true ? '127.0.0.1:0' : 'off'];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw], { stdio: ['ignore', fd, fd] });
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw, ...(options.args ?? [])], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const started = daemon;
     await until('berthd to answer on its socket', async () => {

@@ -4,15 +4,35 @@
  * the error's kind (src/errors.ts).
  */
 import { describeError } from '../../errors.ts';
+import { DirectWriter } from '../direct-write.ts';
 import { runProgram } from '../framework/run.ts';
 import { CommandContext, DEFAULT_DATA_ROOT, parseCreds, type Output } from './context.ts';
 import { BERTH_PROGRAM } from './program.ts';
 
-function output(stream: NodeJS.WriteStream): Output {
-  return { write: (t) => void stream.write(t), isTTY: stream.isTTY, columns: stream.columns || 80, stream };
+/**
+ * One of this process's outputs, its stream made only when a command needs it (a terminal's size, a
+ * pipeline): process.stdout loads the stream machinery, which a short command's start-up would pay.
+ * Text goes straight to the descriptor until then (src/cli/direct-write.ts), and through the stream after.
+ */
+function output(fd: 1 | 2): Output {
+  const open = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
+  const direct = new DirectWriter(fd, open);
+  let stream: NodeJS.WriteStream | undefined;
+  return {
+    write: (t) => (stream === undefined ? direct.write(t) : void stream.write(t)),
+    get isTTY() {
+      return open().isTTY === true;
+    },
+    get columns() {
+      return open().columns || 80;
+    },
+    get stream() {
+      return (stream ??= open());
+    },
+  };
 }
 
-export async function main(argv: string[], stdout: Output = output(process.stdout), stderr: Output = output(process.stderr)): Promise<number> {
+export async function main(argv: string[], stdout: Output = output(1), stderr: Output = output(2)): Promise<number> {
   return runProgram(BERTH_PROGRAM, argv, {
     out: (text) => stdout.write(text),
     context({ globals }) {

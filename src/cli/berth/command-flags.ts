@@ -6,7 +6,7 @@
 import type { FlagSpec, FlagValues } from '../framework/flags.ts';
 import { bool, list, str } from '../framework/flags.ts';
 import { invalidArgument, unsupported } from '../../errors.ts';
-import { parseLabels } from '../../engine/spec/options.ts';
+import { parseLabels } from '../../engine/spec/labels.ts';
 import { parseSince } from './since.ts';
 
 const FORMAT_HELP = "Format output: 'table' (the default), 'table TEMPLATE' (a Go template in columns), 'json', or a Go TEMPLATE";

@@ -9,7 +9,8 @@ import { daemonPaths, type DaemonPaths } from '../../api/paths.ts';
 import { invalidArgument } from '../../errors.ts';
 import { commandsFor } from '../framework/command.ts';
 import { referenceDefaultsFromEnv, type ReferenceDefaults } from '../../image/registry/reference.ts';
-import { DEFAULT_ROOT, ImageStore } from '../../image/store/store.ts';
+import { DEFAULT_ROOT } from '../../image/store/default-root.ts';
+import type { ImageStore } from '../../image/store/store.ts';
 import type { RegistryOptions } from '../../image/transport/docker.ts';
 import type { TransportContext } from '../../image/transport/open.ts';
 
@@ -48,7 +49,11 @@ export class CommandContext {
   }
 
   async store(): Promise<ImageStore> {
-    this.opened ??= await ImageStore.open({ root: this.globals.root, defaults: this.defaults });
+    if (this.opened === undefined) {
+      // Loaded here, not at start-up: the container commands never open the store.
+      const { ImageStore: Store } = await import('../../image/store/store.ts');
+      this.opened ??= await Store.open({ root: this.globals.root, defaults: this.defaults });
+    }
     return this.opened;
   }
 

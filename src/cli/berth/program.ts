@@ -6,7 +6,7 @@
  * go; they have none yet. Each command's module loads only when it runs.
  */
 import { DEFAULT_RUN_ROOT } from '../../api/paths.ts';
-import { DEFAULT_ROOT } from '../../image/store/store.ts';
+import { DEFAULT_ROOT } from '../../image/store/default-root.ts';
 import { shortcut, type Command, type Entry, type Group, type Program } from '../framework/command.ts';
 import { DOCKER, type FlagSpec } from '../framework/flags.ts';
 import type { CommandContext } from './context.ts';
@@ -64,11 +64,12 @@ const cp: E = { name: 'cp', summary: 'Copy files/folders between a container and
 const update: E = { name: 'update', summary: 'Update configuration of one or more containers', load: interact('update') };
 /** docker's top-level container commands (`berth ps`, `berth run`, ...). */
 const CONTAINER_TOP: E[] = [attach, cp, create, events, exec, kill, logs, pause, port, ps, rename, restart, rmContainer, run, start, stats, stop, top, unpause, update, wait];
+// Sorted in code-unit order: the names are lowercase ASCII, and localeCompare would load ICU's collator at every start.
 const CONTAINER_COMMANDS: E[] = [
   ...CONTAINER_TOP.filter((e) => e !== events),
   { name: 'inspect', summary: 'Display detailed information on one or more containers', load: query('inspect') },
   { name: 'prune', summary: 'Remove all stopped containers', load: query('prune') },
-].sort((a, b) => a.name.localeCompare(b.name));
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 const GROUPS: Group<CommandContext>[] = [
   { name: 'container', summary: 'Manage containers', commands: CONTAINER_COMMANDS },

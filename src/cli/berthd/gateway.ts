@@ -8,24 +8,42 @@
 import type { Logger } from '../../api/log.ts';
 import { MetricsRegistry } from '../../api/metrics.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { invalidArgument } from '../../errors.ts';
 import { DEFAULT_GATEWAY, parseGatewayAddress, startGateway, type Gateway } from '../../faas/gateway.ts';
+import type { AsyncQueueOptions } from '../../faas/queue/worker.ts';
 
 export interface GatewayFlag {
   host: string;
   port: number;
   /** Given by flag: a gateway that cannot listen stops berthd. */
   required: boolean;
+  /** --async-max-inflight, --async-function-max-inflight. */
+  async?: Partial<AsyncQueueOptions>;
+}
+
+/** A number of tries at once (1 to 10000), of a flag. */
+function inflight(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 10_000) throw invalidArgument('faas_async_flag_invalid', `--${flag} ${JSON.stringify(raw)}: not a number of calls at once (1 to 10000)`);
+  return Number(raw);
+}
+
+/** berthd's --async-max-inflight (all functions) and --async-function-max-inflight (each), checked. */
+export function asyncOptions(given: { maxInflight?: string | undefined; perFunction?: string | undefined }): Partial<AsyncQueueOptions> {
+  const all = inflight('async-max-inflight', given.maxInflight);
+  const each = inflight('async-function-max-inflight', given.perFunction);
+  return { ...(all === undefined ? {} : { maxInflight: all }), ...(each === undefined ? {} : { maxInflightPerFunction: each }) };
 }
 
 /** berthd's --gateway: ADDR:PORT, or off; the default when not given. */
-export function gatewayOption(raw: string | undefined): GatewayFlag | undefined {
+export function gatewayOption(raw: string | undefined, async: Partial<AsyncQueueOptions> = {}): GatewayFlag | undefined {
   if (raw === 'off') return undefined;
-  return { ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY), required: raw !== undefined };
+  return { ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY), required: raw !== undefined, ...(Object.keys(async).length === 0 ? {} : { async }) };
 }
 
 export async function startDaemonGateway(engine: Engine, root: string, flag: GatewayFlag, logger: Logger): Promise<Gateway | undefined> {
   try {
-    return await startGateway({ engine, root, host: flag.host, port: flag.port, logger, metrics: new MetricsRegistry() });
+    return await startGateway({ engine, root, host: flag.host, port: flag.port, logger, metrics: new MetricsRegistry(), ...(flag.async === undefined ? {} : { async: flag.async }) });
   } catch (err) {
     if (flag.required) throw err;
     logger.warn('functions gateway not started (berthd --gateway chooses another address)', { host: flag.host, port: flag.port, err });

@@ -10,8 +10,8 @@ import { daemonPaths, DEFAULT_RUN_ROOT } from '../../api/paths.ts';
 import { BERTH_VERSION } from '../../api/system-routes.ts';
 import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
-import { DEFAULT_ROOT } from '../../image/store/store.ts';
-import { gatewayOption } from './gateway.ts';
+import { DEFAULT_ROOT } from '../../image/store/default-root.ts';
+import { asyncOptions, gatewayOption } from './gateway.ts';
 import { networkOptions, parseApiAddress, serve } from './serve.ts';
 
 const HELP = `Usage: berthd [OPTIONS]
@@ -35,6 +35,10 @@ Options:
   --network-pool N   network namespaces kept attached to the default network, ready for
                      the next container (default 2; 0 disables)
   --gateway ADDR:PORT  the functions gateway (OpenFaaS's API), or off (default 127.0.0.1:8080)
+  --async-max-inflight N
+                     async function calls tried at once, all functions together (default 16)
+  --async-function-max-inflight N
+                     async calls of one function tried at once (default 4)
   --if-absent        exit 0 quietly when another berthd runs for this run root
   --version          print the version
   -h, --help         show this help
@@ -56,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
         bip: { type: 'string' },
         'network-pool': { type: 'string' },
         gateway: { type: 'string' },
+        'async-max-inflight': { type: 'string' },
+        'async-function-max-inflight': { type: 'string' },
         'if-absent': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -81,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     group: values.group,
     network: networkOptions({ bridge: values.bridge, bip: values.bip, pool: values['network-pool'] }),
     tcp: (values.api ?? []).map(parseApiAddress),
-    gateway: gatewayOption(values.gateway),
+    gateway: gatewayOption(values.gateway, asyncOptions({ maxInflight: values['async-max-inflight'], perFunction: values['async-function-max-inflight'] })),
   });
 }
 

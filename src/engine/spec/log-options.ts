@@ -9,7 +9,7 @@
  * (10 MiB × 3 files); with `max-size` alone, one file, as docker's
  * json-file does.
  */
-import { ramInBytes } from '../../runtime/lifecycle/update.ts';
+import { ramInBytes } from '../../runtime/cgroups/ram.ts';
 import { flagError } from './flag-error.ts';
 
 export const FILE_LOG_DRIVERS = ['json-file', 'local', 'k8s-file'] as const;

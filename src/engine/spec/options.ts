@@ -6,7 +6,7 @@
  * the caller's environment come in as data, and what needs the image (user
  * names, its Cmd, its HEALTHCHECK) is decided by container-spec.ts.
  */
-import { parseSignal } from '../../runtime/lifecycle/kill.ts';
+import { parseSignal } from '../../runtime/linux/signal.ts';
 import { parseEnv, type EnvFile } from './env.ts';
 import { conflict, flagError } from './flag-error.ts';
 import { parseHealth, type HealthFlags, type HealthOptions } from './health.ts';
@@ -15,6 +15,9 @@ import { parseNetworkOptions, type NetworkFlags, type NetworkOptions } from './n
 import { parseResources, type ResourceFlags, type ResourceOptions } from './resources.ts';
 import { parseSecurity, type SecurityOptions } from './security.ts';
 import { parseLogOptions, type LogOptions } from './log-options.ts';
+import { parseLabels } from './labels.ts';
+
+export { parseLabels };
 
 /** The flags as the command line (or an API request) hands them over: text, lists in the order given. */
 export interface RunFlags extends ResourceFlags, HealthFlags, NetworkFlags {
@@ -145,16 +148,6 @@ export function parseHostname(raw: string): string {
   return raw;
 }
 
-export function parseLabels(raw: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const entry of raw) {
-    const eq = entry.indexOf('=');
-    const key = eq === -1 ? entry : entry.slice(0, eq);
-    if (key === '') throw flagError('--label', entry, 'the key is empty');
-    labels[key] = eq === -1 ? '' : entry.slice(eq + 1);
-  }
-  return labels;
-}
 
 function parseStopSignal(raw: string): number {
   try {

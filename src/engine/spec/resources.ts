@@ -6,7 +6,7 @@
  * less: unlimited) and `--ulimit name=soft[:hard]`.
  */
 import type { LinuxResources, Rlimit } from '../../oci/runtime-spec.ts';
-import { ramInBytes } from '../../runtime/lifecycle/update.ts';
+import { ramInBytes } from '../../runtime/cgroups/ram.ts';
 import { flagError, conflict } from './flag-error.ts';
 
 export interface ResourceFlags {

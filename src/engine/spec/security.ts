@@ -6,7 +6,7 @@
  * the drops plus the adds.
  */
 import { CAPABILITIES } from '../../runtime/linux/constants.ts';
-import { DOCKER_CAPS } from '../../runtime/seccomp/default-profile.ts';
+import { DOCKER_CAPS } from '../../runtime/seccomp/docker-caps.ts';
 import { flagError } from './flag-error.ts';
 
 export { DOCKER_CAPS };

@@ -66,6 +66,14 @@
  *     calls used in a minute (invocations, failures, duration_ms, cpu_us,
  *     gb_seconds, memory_peak_bytes); no foreign key: usage outlives the
  *     function, until it ages out (src/faas/usage-store.ts).
+ *   engine_fn_calls          seq PK (acceptance order), id UNIQUE (X-Call-Id):
+ *     an async call (src/faas/queue/store.ts), written before its 202:
+ *     namespace, function, method, path, query, headers (JSON pairs), body,
+ *     callback_url; state queued → running → (deleted when done) | dead;
+ *     attempts finished, next_at (ms: not before, the back-off), last_status,
+ *     last_error, dead_at. A `running` row at start is re-queued.
+ *   engine_fn_call_attempts  n PK, call_seq (CASCADE from the call): one
+ *     delivery each: started_at, seconds, status or error (NULL while it runs)
  *
  * A sandbox or endpoint row is written before the namespace or the CNI ADD
  * it stands for, so what a crash leaves half made is in the database and
@@ -204,6 +212,36 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (namespace, name, minute)
    ) WITHOUT ROWID;
    CREATE INDEX engine_function_usage_by_minute ON engine_function_usage(minute);`,
+  // async calls of functions (src/faas/queue/)
+  `CREATE TABLE engine_fn_calls (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 128),
+     namespace TEXT NOT NULL,
+     function TEXT NOT NULL,
+     method TEXT NOT NULL,
+     path TEXT NOT NULL,
+     query TEXT NOT NULL,
+     headers TEXT NOT NULL,
+     body BLOB NOT NULL,
+     callback_url TEXT,
+     state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'dead')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     accepted_at TEXT NOT NULL,
+     last_status INTEGER,
+     last_error TEXT,
+     dead_at TEXT
+   );
+   CREATE INDEX engine_fn_calls_by_state ON engine_fn_calls(state, function, seq);
+   CREATE TABLE engine_fn_call_attempts (
+     call_seq INTEGER NOT NULL REFERENCES engine_fn_calls(seq) ON DELETE CASCADE,
+     n INTEGER PRIMARY KEY AUTOINCREMENT,
+     started_at TEXT NOT NULL,
+     seconds REAL,
+     status INTEGER,
+     error TEXT
+   );
+   CREATE INDEX engine_fn_call_attempts_by_call ON engine_fn_call_attempts(call_seq);`,
 ];
 
 export const ENGINE_SCHEMA_VERSION = MIGRATIONS.length;

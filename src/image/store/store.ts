@@ -25,11 +25,12 @@ import { addLeaseBlob, createLease, releaseLease } from './leases.ts';
 import { parseImageConfig, parseManifest } from './manifest.ts';
 import { privateDir } from './private-dir.ts';
 import * as records from './records.ts';
+import { DEFAULT_ROOT } from './default-root.ts';
 import type { BlobRef, ImageRecord } from './records.ts';
 
 export type { BlobRef, ImageRecord, LayerRecord } from './records.ts';
 
-export const DEFAULT_ROOT = '/var/lib/berth';
+export { DEFAULT_ROOT };
 
 export interface OpenOptions {
   root?: string;

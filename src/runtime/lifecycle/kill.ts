@@ -1,26 +1,12 @@
 /** `kill`: a signal to the container's process, or to every process in its cgroup (`--all`). */
-import { failedPrecondition, invalidArgument } from '../../errors.ts';
+import { failedPrecondition } from '../../errors.ts';
 import { cgroupOf as cgroupFromPaths } from './cgroup.ts';
-import { SIGNALS } from '../linux/constants.ts';
+import { parseSignal } from '../linux/signal.ts';
 import type { RuntimeContext } from './context.ts';
 import { containerStatus } from './status.ts';
 import { signalProcess } from './wait.ts';
 
-/** "KILL", "SIGKILL", "kill" and "9" all name SIGKILL. */
-export function parseSignal(text: string): number {
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    if (n >= 1 && n <= 64) return n;
-  } else {
-    const upper = text.toUpperCase();
-    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-    const n = SIGNALS[name];
-    if (n !== undefined) return n;
-    const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name);
-    if (rt) return 34 + Number(rt[1] ?? 0);
-  }
-  throw invalidArgument('invalid_signal', `signal "${text}": not a signal name or number`);
-}
+export { parseSignal };
 
 export function killAll(pids: readonly number[], signal: number): void {
   for (const pid of pids) signalProcess(pid, signal);

@@ -16,17 +16,9 @@ import type { CgroupPaths } from '../cgroups/index.ts';
 import { cgroupOf } from './cgroup.ts';
 import { type RuntimeContext, warn } from './context.ts';
 import { containerStatus } from './status.ts';
+import { ramInBytes } from '../cgroups/ram.ts';
 
-const SIZE = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i;
-const BINARY: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-
-/** Bytes from "64m", "1.5GiB", "512k", "4096" (go-units' RAMInBytes: binary units, case-insensitive, "b" optional). */
-export function ramInBytes(text: string): number {
-  const m = SIZE.exec(text);
-  const n = Number(m?.[1]);
-  if (m === null || !Number.isFinite(n)) throw invalidArgument('invalid_flag', `invalid size: '${text}'`);
-  return Math.trunc(n * (BINARY[(m[2] ?? '').toLowerCase()] ?? 1));
-}
+export { ramInBytes };
 
 type FieldKind = 'int' | 'string' | 'bool' | 'list';
 

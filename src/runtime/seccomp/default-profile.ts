@@ -16,6 +16,9 @@
  */
 import type { LinuxSeccomp, SeccompArg, SeccompSyscall } from '../../oci/runtime-spec.ts';
 import { hostNativeArch, type NativeArch } from './arch.ts';
+import { DOCKER_CAPS } from './docker-caps.ts';
+
+export { DOCKER_CAPS };
 
 const ENOSYS = 38;
 const AF_VSOCK = 40;
@@ -148,24 +151,6 @@ function normalizeCapability(cap: string): string {
   const upper = cap.toUpperCase();
   return upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
 }
-
-/** Docker's default capability set (moby oci/caps/defaults.go). */
-export const DOCKER_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
 
 export interface DefaultProfileOptions {
   /** The container's capabilities (bounding set), e.g. "CAP_SYS_ADMIN"; the prefix is optional. */

@@ -119,7 +119,7 @@ test('SIGTERM stops berthd cleanly: exit 0, socket removed, the lock free', asyn
   const exit = await fg.exited;
   assert.deepEqual(exit, { code: 0, signal: null });
   assert.equal(existsSync(paths.socket), false);
-  assert.equal(daemonHoldsLock(paths), false);
+  assert.equal(await daemonHoldsLock(paths), false);
   assert.match(fg.output(), /"msg":"berthd stopped"/);
 });
 

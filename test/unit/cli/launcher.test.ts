@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { launcherSource } from '../../../scripts/launcher.ts';
 
@@ -38,4 +38,64 @@ test('a code cache older than the rebuilt bundle is neither used (old code) nor 
   assert.deepEqual(run(), { out: '2', cache: 'none' });
   assert.notDeepEqual(readFileSync(cacheFile), first);
   assert.deepEqual(run(), { out: '2', cache: 'accepted' });
+});
+
+test('BERTH_TRACE_MODULES=1 names the built-in modules and native addons the command loaded, and only those', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = join(dir, 'demo.cjs');
+  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache')));
+  chmodSync(launcher, 0o755);
+  // koffi is the addon the commands must not load at start-up: the trace has to see it when one does.
+  const koffi = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'koffi');
+  writeFileSync(join(dir, 'demo.bundle.cjs'), `if (process.argv[2] === 'ffi') require(${JSON.stringify(koffi)});\nrequire('node:zlib');\n`);
+  const loaded = (...args: string[]): { builtins: string[]; addons: string[] } => {
+    const r = spawnSync(launcher, args, { encoding: 'utf8', env: { ...process.env, BERTH_TRACE_MODULES: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    const line = /^\[berth\] loaded (.*)$/m.exec(r.stderr);
+    assert.ok(line, r.stderr);
+    return JSON.parse(line[1]!) as { builtins: string[]; addons: string[] };
+  };
+  const plain = loaded();
+  assert.ok(plain.builtins.includes('zlib'), plain.builtins.join(' '));
+  assert.ok(!plain.builtins.includes('crypto'), plain.builtins.join(' '));
+  assert.deepEqual(plain.addons, []);
+  const ffi = loaded('ffi');
+  assert.equal(ffi.addons.length, 1, ffi.addons.join(' '));
+  assert.match(ffi.addons[0]!, /koffi[^/]*\/.*\.node$/);
+});
+
+test("with ownOnFirstRun, a command's first run writes its own cache, which its next runs take and nobody else does", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = join(dir, 'demo.cjs');
+  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache'), { ownCache: ['ps', 'run'], valueFlags: ['--root'], ownOnFirstRun: true }));
+  chmodSync(launcher, 0o755);
+  writeFileSync(join(dir, 'demo.bundle.cjs'), 'const ps = () => "ps"; const run = () => "run";\nprocess.stdout.write(process.argv.includes("ps") ? ps() : run());\nif (process.env.DEMO_FAIL) process.exitCode = 3;\n');
+  const cacheOf = (own: string): string => join(dir, 'code-cache', `demo${own ? `-${own}` : ''}-${process.versions.v8}-${process.arch}.bin`);
+  const run = (...args: string[]): string => {
+    const r = spawnSync(launcher, args, { encoding: 'utf8', env: { ...process.env, BERTH_TRACE: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    const m = /code cache (\w+)(?: \(\d+ bytes, ([^)]+)\))?/.exec(r.stderr);
+    return `${m?.[1] ?? r.stderr}${m?.[2] ? ` ${m[2]}` : ''}`;
+  };
+
+  // Its help, or a failure, is not the command's path: neither writes the cache.
+  assert.equal(run('ps', '--help'), 'none');
+  assert.equal(existsSync(cacheOf('ps')), false);
+  assert.equal(spawnSync(launcher, ['ps', 'fail'], { env: { ...process.env, DEMO_FAIL: '1' } }).status, 3);
+  assert.equal(existsSync(cacheOf('ps')), false);
+  assert.equal(run('--root', '/x', 'ps'), 'none');
+  assert.ok(existsSync(cacheOf('ps')));
+  assert.equal(existsSync(cacheOf('')), false);
+  const written = statSync(cacheOf('ps')).mtimeMs;
+  assert.equal(run('--root', '/x', 'ps'), `accepted ${basename(cacheOf('ps'))}`);
+  assert.equal(statSync(cacheOf('ps')).mtimeMs, written, 'a cache that was taken is not written again');
+  // run has none of its own yet: it does not borrow ps's, it writes its own.
+  assert.equal(run('run'), 'none');
+  assert.equal(run('run'), `accepted ${basename(cacheOf('run'))}`);
+  // A word that is no command of the list shares the one cache.
+  assert.equal(run('nonsense'), 'none');
+  assert.ok(existsSync(cacheOf('')));
+  assert.equal(existsSync(cacheOf('nonsense')), false);
 });

@@ -3,8 +3,7 @@
  * docker's, through berthd's `/networks` routes: the daemon checks and
  * decides, these only read the command line and print as docker does.
  */
-import { createInterface } from 'node:readline';
-import { parseLabels } from '../../../engine/spec/options.ts';
+import { parseLabels } from '../../../engine/spec/labels.ts';
 import { ErrorKind, invalidArgument, isBerthError } from '../../../errors.ts';
 import type { FlagSpec } from '../../framework/flags.ts';
 import { defineCommand, type CommandContext } from '../context.ts';
@@ -144,7 +143,8 @@ const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by
 /** docker's PromptForConfirmation: only "y" or "Y" goes on; end of input is a no. */
 async function confirm(ctx: CommandContext, prompt: string): Promise<boolean> {
   ctx.out(prompt);
-  const rl = createInterface({ input: process.stdin, terminal: false });
+  // Loaded by prune alone, not by every network command.
+  const rl = process.getBuiltinModule('node:readline').createInterface({ input: process.stdin, terminal: false });
   try {
     const answer = await new Promise<string>((resolve) => {
       rl.once('line', resolve);

@@ -5,7 +5,7 @@
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { describeError, failedPrecondition, invalidArgument } from '../../../../errors.ts';
 import { parseResources } from '../../../../engine/spec/resources.ts';
@@ -75,11 +75,12 @@ function splitCpArg(arg: string): { container?: string; path: string } {
 }
 
 /** Runs tar with its stdio as given; resolves when it exits 0. */
-function tar(args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore' | 'inherit', 'inherit']): ReturnType<typeof spawn> {
-  return spawn('tar', args, { stdio });
+function tar(args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore' | 'inherit', 'inherit']): ChildProcess {
+  // Loaded by cp alone: exec, attach and update, in the same module, never spawn.
+  return process.getBuiltinModule('node:child_process').spawn('tar', args, { stdio });
 }
 
-function exited(child: ReturnType<typeof spawn>, what: string): Promise<void> {
+function exited(child: ChildProcess, what: string): Promise<void> {
   return new Promise((res, rej) =>
     child.on('close', (code) => (code === 0 ? res() : rej(invalidArgument('cp_failed', `${what}: tar exited ${String(code)}`)))),
   );

@@ -5,7 +5,7 @@
  * pause, unpause, wait, rename.
  */
 import { describeError } from '../../../../errors.ts';
-import { parseSignal } from '../../../../runtime/lifecycle/kill.ts';
+import { parseSignal } from '../../../../runtime/linux/signal.ts';
 import { KILL_FLAGS, NO_FLAGS, RM_FLAGS, STOP_FLAGS } from '../../command-flags.ts';
 import type { CommandContext } from '../../context.ts';
 import { defineCommand } from '../../context.ts';
