@@ -14,7 +14,26 @@ const RUNTIME_SYSCALLS = new Set([
   'exit', 'exit_group', 'clone', 'clone3', 'fork', 'vfork', 'wait4', 'poll', 'ppoll', 'pipe2', 'pidfd_open', 'dup2', 'dup3',
 ]);
 
+/**
+ * Programs compiled lately, by their profile's JSON: a resident process
+ * (berthd) compiles the same few profiles for every create and exec, and
+ * compiling docker's default takes milliseconds where its JSON takes
+ * microseconds. What comes back is shared: callers only read it.
+ */
+const compiled = new Map<string, SeccompProgram>();
+const COMPILED_KEPT = 16;
+
 export async function compileSeccompFor(profile: LinuxSeccomp): Promise<SeccompProgram> {
+  const key = JSON.stringify(profile);
+  const known = compiled.get(key);
+  if (known !== undefined) return known;
+  const program = await compileChecked(profile);
+  if (compiled.size >= COMPILED_KEPT) compiled.delete(compiled.keys().next().value ?? '');
+  compiled.set(key, program);
+  return program;
+}
+
+async function compileChecked(profile: LinuxSeccomp): Promise<SeccompProgram> {
   (profile.syscalls ?? []).forEach((rule, i) => {
     if (rule.action !== 'SCMP_ACT_NOTIFY') return;
     for (const name of rule.names) {
