@@ -11,9 +11,10 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { delay } from '../delay.ts';
-import { errnoCode, failedPrecondition, unavailable } from '../errors.ts';
+import { errnoCode, failedPrecondition, isBerthError, unavailable } from '../errors.ts';
 import { buildDir } from '../paths.ts';
-import { ApiClient } from './client.ts';
+import type { IncomingMessage } from 'node:http';
+import { ApiClient, type Hijacked, type RequestOptions } from './client.ts';
 import type { LogLevel } from './log.ts';
 import { daemonPaths, type DaemonPathOptions, type DaemonPaths } from './paths.ts';
 import { lockHolder } from './daemon-lock.ts';
@@ -109,6 +110,47 @@ export async function ensureDaemon(options: EnsureOptions = {}): Promise<ApiClie
     return client;
   } finally {
     closeSync(logFd);
+  }
+}
+
+/** Whether a request failed before reaching anyone: no socket file, or nothing listening on it. */
+function nobodyListens(err: unknown): boolean {
+  if (!isBerthError(err, 'daemon_unreachable')) return false;
+  const code = errnoCode(err.cause);
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
+
+/**
+ * A client of the daemon that starts it only when a request finds nobody listening (then that
+ * request is sent again, once: it never reached anyone). A command whose daemon runs makes its
+ * requests at once, without the `GET /_ping` of ensureDaemon first: one round trip less.
+ */
+export class OnDemandClient extends ApiClient {
+  readonly #options: EnsureOptions;
+  #started: Promise<ApiClient> | undefined;
+
+  constructor(options: EnsureOptions = {}) {
+    super(daemonPaths(options).socket);
+    this.#options = options;
+  }
+
+  async #retry<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      if (this.#started !== undefined || !nobodyListens(err)) throw err;
+      this.#started = ensureDaemon(this.#options);
+      await this.#started;
+      return send();
+    }
+  }
+
+  override open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    return this.#retry(() => super.open(method, path, options));
+  }
+
+  override hijack(method: string, path: string, options: RequestOptions = {}): Promise<Hijacked> {
+    return this.#retry(() => super.hijack(method, path, options));
   }
 }
 

@@ -76,9 +76,9 @@ export class CommandContext {
   /** A client of berthd, which is started in the background when nothing answers (container commands). */
   async daemon(): Promise<ApiClient> {
     if (this.client === undefined) {
-      const { ensureDaemon } = await import('../../api/daemon.ts');
+      const { OnDemandClient } = await import('../../api/daemon.ts');
       const paths = this.daemonPaths();
-      this.client = await ensureDaemon({ ...paths, notice: (line) => this.stderr.write(line) });
+      this.client = new OnDemandClient({ ...paths, notice: (line) => this.stderr.write(line) });
     }
     return this.client;
   }

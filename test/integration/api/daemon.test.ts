@@ -13,7 +13,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { daemonHoldsLock, ensureDaemon } from '../../../src/api/daemon.ts';
+import { daemonHoldsLock, ensureDaemon, OnDemandClient } from '../../../src/api/daemon.ts';
 import { API_VERSION } from '../../../src/api/router.ts';
 import { lockHolder } from '../../../src/api/service.ts';
 import { groupId } from '../../../src/api/socket.ts';
@@ -248,4 +248,20 @@ test('--api tcp://127.0.0.1:PORT serves the same API on TCP as well, with a warn
     run(cmd, [...args, '--root', paths.root, '--run-root', paths.runRoot, '--api', 'tcp://example:2375']),
     (err: { code?: number; stderr?: string }) => err.code === 2 && /--api "tcp:\/\/example:2375": not tcp:\/\/ADDRESS:PORT/.test(err.stderr ?? ''),
   );
+});
+
+test('a command asks at once: with no berthd it starts one and sends the request again; with one, no ping comes first', async (t) => {
+  const paths = daemonDirs(t);
+  const notices: string[] = [];
+  const options = { ...paths, command: BERTHD_COMMAND, logLevel: 'debug' as const, notice: (l: string) => notices.push(l) };
+  // Nothing listens yet: the request starts berthd, once, and is answered.
+  const created = (await new OnDemandClient(options).json('POST', '/volumes/create', { body: { Name: 'asked-once' } })) as { Name?: string };
+  assert.equal(created.Name, 'asked-once');
+  assert.deepEqual(notices, [`berth: started berthd (log: ${paths.log})\n`]);
+  const pings = (): number => readFileSync(paths.log, 'utf8').split('\n').filter((l) => l.includes('"msg":"request"') && l.includes('"/_ping"')).length;
+  const before = pings();
+  const volumes = (await new OnDemandClient(options).json('GET', '/volumes')) as { Volumes: { Name: string }[] };
+  assert.deepEqual(volumes.Volumes.map((v) => v.Name), ['asked-once']);
+  assert.equal(pings(), before, 'a running berthd gets the request alone');
+  assert.equal(notices.length, 1);
 });
