@@ -1036,9 +1036,11 @@ export class Engine {
   }
 
   /** What the runtime keeps of a running container (its cgroup paths, its pid). */
-  async runtimeRecord(ref: string): Promise<RuntimeRecord> {
+  async runtimeRecord(ref: string, o: { starting?: boolean } = {}): Promise<RuntimeRecord> {
     const r = this.find(ref);
-    if (r.state !== 'running' && r.state !== 'paused') throw failedPrecondition('container_not_running', `container "${r.name}": is not running`);
+    // `starting`: a container whose start is under way (the runtime has made it; the record may still say created).
+    const ok = r.state === 'running' || r.state === 'paused' || (o.starting === true && r.state === 'created');
+    if (!ok) throw failedPrecondition('container_not_running', `container "${r.name}": is not running`);
     const ctx = await this.runtimeContext();
     return ctx.store.read(r.id);
   }

@@ -342,7 +342,7 @@ export class Replicas {
     if (ipv4 === undefined) throw unavailable('faas_replica_no_address', `function "${r.fn}": replica ${r.name} has no address on the default network`);
     r.address = addressOf(ipv4);
     // Looked up while the replica starts, so that it costs the cold start nothing.
-    const cgroup = this.o.engine.runtimeRecord(r.id).then((rec) => (rec.cgroup === undefined ? undefined : new ReplicaCgroup(rec.cgroup)), () => undefined);
+    const cgroup = this.o.engine.runtimeRecord(r.id, { starting: true }).then((rec) => (rec.cgroup === undefined ? undefined : new ReplicaCgroup(rec.cgroup)), () => undefined);
     for (let attempt = 0; ; attempt++) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
       if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000) : canConnect(r.address, r.port, 1_000))) break;

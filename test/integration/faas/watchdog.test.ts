@@ -47,6 +47,11 @@ async function replicaIds(fn: string): Promise<string[]> {
   return ((await d.client.json('GET', '/containers/json', { query: { all: true, filters } })) as { Id: string }[]).map((c) => c.Id);
 }
 
+async function replicaStates(fn: string): Promise<{ Id: string; State: string }[]> {
+  const filters = JSON.stringify({ label: [`com.openfaas.function=${fn}`] });
+  return ((await d.client.json('GET', '/containers/json', { query: { all: true, filters } })) as { Id: string; State: string }[]).map((c) => ({ Id: c.Id, State: c.State }));
+}
+
 async function deploy(name: string, extra: Record<string, unknown>): Promise<void> {
   const r = await gw.deploy({ service: name, image: 'busybox:latest', ...extra });
   assert.equal(r.status, 202, await r.text());
@@ -128,11 +133,16 @@ test('exec_timeout from envVars: a process running past it is killed and the wat
 test('scale to zero, then a cold start through the watchdog serves the first request', async () => {
   await deploy('coldwc', { envProcess: 'wc -c', labels: { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '2s' } });
   try {
-    await until('coldwc to scale to zero', async () => ((await status('coldwc')).replicas === 0 && (await replicaIds('coldwc')).length === 0 ? true : undefined), 60_000);
+    // At zero no replica runs; one is kept prepared (created, never started) for the next request.
+    const prepared = await until('coldwc to scale to zero', async () => {
+      const cs = await replicaStates('coldwc');
+      return (await status('coldwc')).replicas === 0 && cs.length === 1 && cs[0]!.State === 'created' ? cs[0]!.Id : undefined;
+    }, 60_000);
     const r = await invoke('coldwc', 'twelve bytes');
     assert.equal(r.status, 200, r.text);
     assert.equal(r.text.trim(), '12');
     assert.equal((await status('coldwc')).replicas, 1);
+    assert.deepEqual(await replicaStates('coldwc'), [{ Id: prepared, State: 'running' }], 'the prepared replica is the one that served');
   } finally {
     await remove('coldwc');
   }
