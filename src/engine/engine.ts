@@ -1100,6 +1100,9 @@ export class Engine {
       if (r.state === 'running' || r.state === 'paused') continue;
       if (await this.clearRun(r.id)) report.cleaned.push(r.id);
     }
+    // Volumes a crash cut between their directory and their record (after the containers, whose removals may free some).
+    const volumes = this.volumes.recover();
+    for (const v of volumes.refused) this.events.publish('volume', 'error', v.name, { error: describeError(v.error) });
     const known = new Set(this.containers.list().map((r) => r.id));
     for (const id of await containerSnapshots(this.paths.root)) {
       if (!known.has(id)) {
