@@ -498,7 +498,7 @@ export class Engine {
       const layer = requireLayer(this.network, o.run.network);
       const requests = attachRequests(layer, record, this.containerNetworks.of(record.id), portsToPublish(o.run, o.exposed ?? []));
       const sandbox = await layer.acquire(record.id, requests);
-      writeNetworkFiles(view.paths.dir, hostname, networkFileInputs(o.run, sandbox, requests[0]?.network.dns === true));
+      writeNetworkFiles(view.paths.dir, hostname, networkFileInputs(o.run, sandbox, (id) => requests.some((r) => r.network.id === id && r.network.dns)));
       up = { netns: sandbox.netns, sandbox };
     }
     if (up.netns !== undefined) this.joinNetworkNamespace(view.paths.config, up.netns);
@@ -973,9 +973,7 @@ export class Engine {
     const sandbox = layer.sandboxOf(record.id);
     if (sandbox === undefined) return;
     const o = this.viewOf(record).options;
-    const firstId = sandbox.endpoints[0]?.networkId;
-    const dns = firstId !== undefined && layer.network(firstId).dns;
-    writeNetworkFiles(this.viewOf(record).paths.dir, o.run.hostname ?? record.id.slice(0, 12), networkFileInputs(o.run, sandbox, dns), { inPlace: true });
+    writeNetworkFiles(this.viewOf(record).paths.dir, o.run.hostname ?? record.id.slice(0, 12), networkFileInputs(o.run, sandbox, (id) => layer.network(id).dns), { inPlace: true });
   }
 
   rename(ref: string, name: string): void {

@@ -112,12 +112,15 @@ export interface NetworkUp {
 }
 
 /** What hosts and resolv.conf say for a container attached through `sandbox` (its first endpoint first). */
-export function networkFileInputs(run: RunOptions, sandbox: SandboxInfo, firstHasDns: boolean): EtcInputs {
+export function networkFileInputs(run: RunOptions, sandbox: SandboxInfo, hasDns: (networkId: string) => boolean): EtcInputs {
   const first = sandbox.endpoints[0];
+  // The resolver of the first network that has one (a user network), as docker's embedded DNS serves a container
+  // started on the default bridge once it is connected to a user network.
+  const resolving = sandbox.endpoints.find((e) => hasDns(e.networkId));
   return {
     network: run.network,
     addresses: sandbox.endpoints.map((e) => addressOf(e.ipv4)),
-    ...(firstHasDns && first !== undefined ? { resolver: first.gateway } : {}),
+    ...(resolving !== undefined ? { resolver: resolving.gateway } : {}),
     extraHosts: resolveExtraHosts(run.extraHosts ?? [], first?.gateway),
     dns: run.dns ?? [],
     dnsSearch: run.dnsSearch ?? [],

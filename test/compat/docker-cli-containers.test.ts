@@ -67,6 +67,37 @@ test('docker run on the default network, with a port published on loopback: dock
   }
 });
 
+test('docker network create, ls, inspect, connect, disconnect and rm: a container connected to a user network reaches another there by name', { skip: NO_DOCKER }, async () => {
+  await ok(['network', 'create', 'cli-net']);
+  try {
+    const ls = await ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']);
+    assert.match(ls, /^cli-net bridge$/m);
+    assert.match(ls, /^bridge bridge$/m);
+    assert.match((await ok(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', 'cli-net'])).trim(), /^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    await ok(['run', '-d', '--name', 'named-srv', '--network', 'cli-net', 'busybox', 'sh', '-c', 'mkdir /www; echo by-name > /www/index.html; exec httpd -f -p 80 -h /www']);
+    await ok(['run', '-d', '--name', 'roamer', 'busybox', 'sleep', '300']);
+    await ok(['network', 'connect', 'cli-net', 'roamer']);
+    const networks = async (): Promise<string[]> => (await inspect('{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', 'roamer')).split(' ').filter(Boolean).sort();
+    assert.deepEqual(await networks(), ['bridge', 'cli-net']);
+    const body = await until('named-srv to answer by name', async () => {
+      const r = await docker(['exec', 'roamer', 'wget', '-qO-', 'http://named-srv/index.html']);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    assert.equal(body, 'by-name\n');
+    const inUse = await docker(['network', 'rm', 'cli-net']);
+    assert.notEqual(inUse.code, 0, show(inUse));
+    assert.match(inUse.stderr, /has active endpoints/);
+    await ok(['network', 'disconnect', 'cli-net', 'roamer']);
+    assert.deepEqual(await networks(), ['bridge']);
+    const cut = await docker(['exec', 'roamer', 'wget', '-qO-', 'http://named-srv/index.html']);
+    assert.notEqual(cut.code, 0, `disconnected, named-srv is not reached: ${show(cut)}`);
+  } finally {
+    await docker(['rm', '-f', 'named-srv', 'roamer']);
+    await docker(['network', 'rm', 'cli-net']);
+  }
+  assert.doesNotMatch(await ok(['network', 'ls', '--format', '{{.Name}}']), /^cli-net$/m);
+});
+
 test('docker run -d, then logs -f follows to the exit; wait prints the exit code', { skip: NO_DOCKER }, async () => {
   const id = (await ok(['run', '-d', ...NET, '--name', 'follow', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.2; done; exit 6'])).trim();
   assert.match(id, /^[0-9a-f]{64}$/);
