@@ -6,6 +6,13 @@
  *
  *   lookup                      the function's record read, its replicas set
  *   scheduled                   its reconciliation runs
+ *   primed                      its prepared replica is primed: the engine's start is only
+ *                               the runtime start (none of the phases from image config
+ *                               to monitor and runtime create follow)
+ *   prepared                    its prepared replica is created but not primed (beyond
+ *                               berthd --faas-primed-max): the engine start's phases follow
+ *   primed lost                 (engine start) the primed replica's process or monitor was
+ *                               gone: un-primed, then started the whole way
  *   image config                the image resolved, its config read (engine create)
  *   snapshot                    the replica's rootfs snapshot prepared and mounted
  *   spec                        the OCI spec written
