@@ -508,8 +508,8 @@ export class Engine {
     try {
       const ctx = await this.runtimeContext();
       const { start } = await import('../runtime/lifecycle/start.ts');
-      await start(ctx, id);
-      onPhase?.('runtime start');
+      // Told as the program runs, before the runtime writes its state: the gateway's readiness probes begin there.
+      await start(ctx, id, () => onPhase?.('runtime start'));
     } catch (err) {
       await this.deleteRuntimeState(id).catch(() => undefined);
       await this.networkDown(id);
