@@ -153,7 +153,7 @@ export class Replicas {
     return best[this.rr++ % best.length];
   }
 
-  /** Whether the function's prepared replica is primed (for tests and the bench). */
+  /** The ID of the function's prepared replica when it is primed (or being primed); for tests. */
   primedOf(fn: string): string | undefined {
     const p = this.prepared.get(fn);
     return p?.primed === true ? p.id : undefined;
