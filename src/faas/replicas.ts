@@ -365,11 +365,13 @@ export class Replicas {
 
   /**
    * Starts one replica (`created`, or one created now) and waits until it
-   * is ready; true when it is. With `fallback`, a failure is only logged
-   * (the caller then creates another); without, it is the function's.
+   * is ready; true when it is. With `fallback`, a start that fails before
+   * the program ran (a primed process killed meanwhile) is only logged and
+   * the caller creates another; any other failure is the function's.
    */
   private async startReplica(fn: string, rec: FunctionRecord, given: ContainerRecord | undefined, trace: ColdStart | undefined, fallback: boolean): Promise<boolean> {
     let id: string | undefined;
+    let started = false;
     try {
       const onPhase = (name: string): void => trace?.phase(name);
       let created = given;
@@ -390,13 +392,14 @@ export class Replicas {
         probing = this.becomeReady(replica);
         probing.catch(() => undefined);
       });
+      started = true;
       trace?.phase('started');
       await (probing ?? this.becomeReady(replica));
       trace?.phase('ready');
       this.failures.delete(fn);
       return true;
     } catch (err) {
-      if (fallback) {
+      if (fallback && !started) {
         this.o.logger.warn('prepared function replica failed to start; creating another', { function: fn, id, err });
         const r = this.of(fn).find((x) => x.id === id);
         if (r !== undefined) this.drop(r);
