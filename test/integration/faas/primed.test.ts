@@ -5,8 +5,10 @@
  * word; the restarted berthd un-primes it (the old monitor and process go,
  * the namespace and lease are released), the gateway adopts the same
  * container and primes it again, and it serves the next request. Deleting
- * the function then leaves no container, monitor, namespace or lease. And
- * berthd --faas-primed-max is checked like the other flags.
+ * the function then leaves no container, monitor, namespace or lease. A
+ * primed process killed at zero costs the next request nothing but the
+ * whole start. And berthd --faas-primed-max is checked like the other
+ * flags.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -99,6 +101,37 @@ test('kill -9 of berthd with a primed replica at zero: the new berthd un-primes 
     assert.equal(del.status, 200, await del.text());
   }
   await until('no replica left', async () => ((await replicaStates('crashprimed')).length === 0 ? true : undefined), 30_000);
+  assert.deepEqual(netns(), [], 'no namespace left');
+  assert.deepEqual(leases(), [], 'no lease left');
+  assert.deepEqual([...monitorsOf(d.runRoot).keys()], [], 'no monitor left');
+});
+
+test('its primed process killed at zero: the next request is served all the same (the engine starts the replica the whole way)', { timeout: 120_000 }, async () => {
+  const deploy = await gw().deploy({ service: 'killedprimed', image: 'busybox:latest', envProcess: 'wc -c', labels: { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '2s' } });
+  assert.equal(deploy.status, 202, await deploy.text());
+  try {
+    await until('a first replica', async () => ((await replicaStates('killedprimed')).some((c) => c.State === 'running') ? true : undefined), 60_000);
+    const id = await until('killedprimed at zero with one replica prepared', async () => {
+      const cs = await replicaStates('killedprimed');
+      return cs.length === 1 && cs[0]!.State === 'created' ? cs[0]!.Id : undefined;
+    }, 60_000);
+    const { pid, monitor } = await primed(id);
+    process.kill(pid, 'SIGKILL');
+    await until('its monitor to go with it', () => (!alive(monitor) ? true : undefined), 10_000);
+    const r = await gw().fetch('/function/killedprimed', { auth: false, method: 'POST', body: 'seven b' });
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    assert.equal(text.trim(), '7');
+    assert.deepEqual(await replicaStates('killedprimed'), [{ Id: id, State: 'running' }], 'the same replica, started the whole way');
+    const line = d.log().split('\n').findLast((l) => l.includes('"function cold start"') && l.includes('"killedprimed"'));
+    assert.ok(line !== undefined);
+    const phases = (JSON.parse(line) as { ms: Record<string, number> }).ms;
+    for (const p of ['primed', 'primed lost', 'network', 'monitor and runtime create', 'runtime start', 'response']) assert.equal(typeof phases[p], 'number', p);
+  } finally {
+    const del = await gw().fetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: 'killedprimed' }) });
+    assert.equal(del.status, 200, await del.text());
+  }
+  await until('no replica left', async () => ((await replicaStates('killedprimed')).length === 0 ? true : undefined), 30_000);
   assert.deepEqual(netns(), [], 'no namespace left');
   assert.deepEqual(leases(), [], 'no lease left');
   assert.deepEqual([...monitorsOf(d.runRoot).keys()], [], 'no monitor left');
