@@ -93,7 +93,7 @@ export async function startEngine(server: ApiServer, service: Service, net: Engi
     void health.close();
     sessions.close();
   });
-  containerRoutes(server.router, engine, { execIds: (id) => sessions.execIdsOf(id), health: (id) => health.state(id) });
+  containerRoutes(server.router, engine, { execIds: (id) => sessions.execIdsOf(id), health: (id) => health.state(id), logger: server.logger });
   execRoutes(server.router, engine, sessions);
   opsRoutes(server.router, engine);
   volumeRoutes(server.router, engine);

@@ -1213,6 +1213,9 @@ export class Engine {
       if (await this.clearRun(r.id)) report.cleaned.push(r.id);
       if (wasPrimed) rmSync(runDir(this.paths, r.id), { recursive: true, force: true });
     }
+    // Volumes a crash cut between their directory and their record (after the containers, whose removals may free some).
+    const volumes = this.volumes.recover();
+    for (const v of volumes.refused) this.events.publish('volume', 'error', v.name, { error: describeError(v.error) });
     const known = new Set(this.containers.list().map((r) => r.id));
     for (const id of await containerSnapshots(this.paths.root)) {
       if (!known.has(id)) {

@@ -174,6 +174,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await acceptAsync({ calls, functions: store, namespace, queue, metrics: queueMetrics }, decodeURIComponent(asyncMatch[1] ?? ''), asyncMatch[2] ?? '', search, req, res);
       return;
     }
+    // A function may call functions (OpenFaaS's chaining), not manage them: a replica's own address is refused the rest.
+    const caller = replicas.atAddress(sourceAddress(req));
+    if (caller !== undefined) {
+      req.resume();
+      send(res, { status: 403, text: `${method} ${path}: forbidden to a replica of function "${caller}": it may call /function/ and /async-function/ only\n` });
+      return;
+    }
     if (method === 'GET' && path === '/metrics') {
       send(res, { status: 200, text: o.metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' });
       return;
@@ -264,4 +271,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       agent.destroy();
     },
   };
+}
+
+/** A request's source address, IPv4 as the replicas' addresses are written (a dual-stack socket maps it into IPv6). */
+function sourceAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }

@@ -139,6 +139,12 @@ export class Replicas {
     return this.sets.get(fn) ?? [];
   }
 
+  /** The function whose replica has this address (a request's source), if any. */
+  atAddress(ip: string): string | undefined {
+    for (const [fn, set] of this.sets) if (set.some((r) => r.address === ip)) return fn;
+    return undefined;
+  }
+
   ready(fn: string): number {
     return this.of(fn).filter((r) => r.state === 'ready').length;
   }

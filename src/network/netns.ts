@@ -104,8 +104,27 @@ export function listNetns(dir: string): string[] {
   }
 }
 
-/** The socket tables of /proc/net, each a header line then one line per socket of the namespace. */
-const SOCKET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'unix', 'packet'];
+/**
+ * Where a namespace's sockets are counted: sockstat and sockstat6 keep the
+ * namespace's own counts of the IP protocols (TCP's hashed sockets and its
+ * TIME_WAITs, UDP, UDP-Lite, raw), so the kernel need not walk its global
+ * TCP tables as /proc/net/tcp and tcp6 make it do (4-13 ms each on this
+ * machine's 24 GiB, where the sockstat files take microseconds); unix and
+ * packet sockets are listed per namespace.
+ */
+const SOCKSTAT_FILES = ['sockstat', 'sockstat6'];
+const SOCKSTAT_COUNTS = /^(TCP6?|UDP6?|UDPLITE6?|RAW6?): inuse (\d+)(?:.* tw (\d+))?/;
+const SOCKET_TABLES = ['unix', 'packet'];
+
+/** The sockets a sockstat file counts: every protocol's `inuse`, and TCP's TIME_WAITs (`tw`). */
+export function sockstatCount(text: string): number {
+  let count = 0;
+  for (const line of text.split('\n')) {
+    const m = SOCKSTAT_COUNTS.exec(line);
+    if (m !== null) count += Number(m[2]) + Number(m[3] ?? 0);
+  }
+  return count;
+}
 
 /**
  * How many sockets the namespace pinned at `path` holds: any at all means
@@ -124,9 +143,10 @@ export async function socketsIn(path: string): Promise<number> {
     let count = 0;
     let failure: Error | undefined;
     try {
+      for (const file of SOCKSTAT_FILES) count += sockstatCount(readTable(`/proc/thread-self/net/${file}`));
       for (const table of SOCKET_TABLES) {
         const text = readTable(`/proc/thread-self/net/${table}`);
-        count += text.split('\n').filter((l) => l.trim() !== '').length - 1;
+        count += Math.max(0, text.split('\n').filter((l) => l.trim() !== '').length - 1);
       }
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));

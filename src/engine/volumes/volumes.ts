@@ -5,9 +5,13 @@
  *
  * The directory is made before the record and removed after it, through a
  * rename to `.trash-*` first, so a crash leaves either a whole volume, a
- * directory without a record (adopted by `recover`, as docker's local
- * driver adopts the directories it finds) or trash (removed by `recover`),
- * never a record without its data.
+ * directory without a record, or trash (removed by `recover`), never a
+ * record without its data. A named volume's directory without a record is
+ * adopted by `recover`, as docker's local driver adopts the directories it
+ * finds; an anonymous one's (64 hex digits) is removed: its record is
+ * missing only because a crash cut the create of its container (which
+ * `recover` undoes) or its removal with that container (`rm -v`), and
+ * nobody holds its name to reach it.
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,6 +57,7 @@ export interface PruneResult {
   spaceReclaimed: number;
 }
 
+const ANONYMOUS = /^[0-9a-f]{64}$/;
 const TRASH = '.trash-';
 
 export class VolumeStore {
@@ -161,19 +166,25 @@ export class VolumeStore {
   }
 
   /**
-   * After a crash: removes half-removed trash and adopts volume directories
-   * that have no record. A directory that cannot be adopted safely (a
-   * symlink planted as its `_data`) is left alone and reported, so one bad
-   * entry does not stop the daemon from starting.
+   * After a crash: removes half-removed trash and the directories of
+   * anonymous volumes that have no record, and adopts named ones. A
+   * directory that cannot be adopted safely (a symlink planted as its
+   * `_data`) is left alone and reported, so one bad entry does not stop the
+   * daemon from starting.
    */
-  recover(): { adopted: string[]; refused: { name: string; error: BerthError }[] } {
-    const result: ReturnType<VolumeStore['recover']> = { adopted: [], refused: [] };
+  recover(): { adopted: string[]; removed: string[]; refused: { name: string; error: BerthError }[] } {
+    const result: ReturnType<VolumeStore['recover']> = { adopted: [], removed: [], refused: [] };
     for (const entry of readdirSync(volumesDir(this.root), { withFileTypes: true })) {
       if (entry.name.startsWith(TRASH)) {
         rmSync(join(volumesDir(this.root), entry.name), { recursive: true, force: true });
       } else if (entry.isDirectory() && isValidName(entry.name) && this.find(entry.name) === undefined) {
+        if (ANONYMOUS.test(entry.name)) {
+          this.discard(entry.name);
+          result.removed.push(entry.name);
+          continue;
+        }
         try {
-          this.make(entry.name, /^[0-9a-f]{64}$/.test(entry.name), {});
+          this.make(entry.name, false, {});
           result.adopted.push(entry.name);
         } catch (err) {
           if (!isBerthError(err, 'volume_path_unsafe')) throw err;

@@ -78,12 +78,14 @@ test('wait prints the exit code; rename renames', async () => {
 });
 
 test('pause freezes the processes (a counter stops), unpause lets them go on', async () => {
-  const id = (await d.ok(['run', '-d', 'busybox', 'sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done'])).trim();
+  const id = (await d.ok(['run', '-d', 'busybox', 'sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.05; done'])).trim();
   const count = async (): Promise<number> => Number((await d.ok(['cp', `${id}:/tmp/count`, '-'])).replace(/[^]*?count\0[^]*?(\d+)\n[^]*/, '$1'));
   await until('the counter to run', async () => ((await d.berth(['exec', id, 'test', '-s', '/tmp/count'])).code === 0 ? true : undefined));
   await d.ok(['pause', id]);
   assert.equal(await state(id), 'paused');
+  // The counter is renamed into place, so a freeze never leaves the file empty (between a truncate and its write).
   const frozen = await count();
+  assert.ok(Number.isInteger(frozen) && frozen > 0, `the count read while paused: ${frozen}`);
   // Frozen: reads keep seeing the same value (read through the archive route: exec would not run in a frozen cgroup).
   for (let i = 0; i < 5; i++) assert.equal(await count(), frozen);
   const exec = await d.berth(['exec', id, 'true']);

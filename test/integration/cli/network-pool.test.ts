@@ -56,6 +56,17 @@ test('a gone container that left no socket gives its namespace back: the next co
   assert.equal(reused.ip, first.ip, 'with the same address');
   const inside = await d.ok(['exec', reused.id, 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
   assert.match(inside, new RegExp(`inet ${first.ip.replace(/\./g, '\\.')}/`), inside);
+  // berthd's debug log says where each start's time went, phase by phase, the network's among them.
+  const started = d
+    .log()
+    .split('\n')
+    .filter((l) => l.includes('"container started"'))
+    .map((l) => JSON.parse(l) as { id: string; ms: Record<string, number> })
+    .find((l) => l.id === reused.id);
+  assert.ok(started !== undefined, 'a "container started" line for the container');
+  assert.deepEqual(Object.keys(started.ms), ['rootfs and run dir', 'network', 'monitor and runtime create', 'runtime start']);
+  const marks = Object.values(started.ms);
+  assert.deepEqual([...marks].sort((a, b) => a - b), marks, 'each phase ends after the one before');
   await d.ok(['rm', '-f', second.id, third.id]);
 });
 

@@ -12,7 +12,7 @@
  * holds with all its parts made and its record still `creating`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
@@ -216,17 +216,20 @@ test('kill -9 of berthd during run --rm cycles and rm -f -v of running container
     await Promise.all([...workers, ...removals]);
 
     const next = await fx.start();
-    // An --rm container that exited around the kill is removed; one whose start was cut off stays created.
-    await until('the --rm containers that exited meanwhile to be removed', () => {
-      const s = engineState(fx.root, fx.runRoot);
-      return [...rmIds].every((id) => (s.records.get(id) ?? 'created') === 'created');
-    });
-    await assertNoLeaks(t, fx.root, fx.runRoot, ids);
-    // What is left is whole: removed with its volumes through the API, nothing stays.
-    for (const id of engineState(fx.root, fx.runRoot).records.keys()) await next.client.json('DELETE', `/containers/${id}`, { query: { force: true, v: true } });
-    await assertNoLeaks(t, fx.root, fx.runRoot, ids);
-    assert.deepEqual(engineState(fx.root, fx.runRoot).rows, { containers: 0, containerVolumes: 0, volumes: 0, anonymousVolumes: 0 });
-    await next.stop();
+    try {
+      // An --rm container that exited around the kill is removed; one whose start was cut off stays created.
+      await until('the --rm containers that exited meanwhile to be removed', () => {
+        const s = engineState(fx.root, fx.runRoot);
+        return [...rmIds].every((id) => (s.records.get(id) ?? 'created') === 'created');
+      });
+      await assertNoLeaks(t, fx.root, fx.runRoot, ids);
+      // What is left is whole: removed with its volumes through the API, nothing stays.
+      for (const id of engineState(fx.root, fx.runRoot).records.keys()) await next.client.json('DELETE', `/containers/${id}`, { query: { force: true, v: true } });
+      await assertNoLeaks(t, fx.root, fx.runRoot, ids);
+      assert.deepEqual(engineState(fx.root, fx.runRoot).rows, { containers: 0, containerVolumes: 0, volumes: 0, anonymousVolumes: 0 });
+    } finally {
+      await next.stop();
+    }
   }
 });
 
@@ -244,6 +247,11 @@ test('the next berthd finishes what a crash cut between two steps: rm -v after i
   db.close();
   writeFileSync(join(fx.root, 'containers', withV, REMOVE_VOLUMES), '');
   mkdirSync(join(fx.root, 'snapshots', '987654', 'fs'), { recursive: true });
+  // Volume directories whose records a crash lost: an anonymous one (a create or an rm -v cut short) and a named one.
+  const lostAnonymous = 'e'.repeat(64);
+  mkdirSync(join(fx.root, 'volumes', lostAnonymous, '_data'), { recursive: true });
+  mkdirSync(join(fx.root, 'volumes', 'crash-named', '_data'), { recursive: true });
+  writeFileSync(join(fx.root, 'volumes', 'crash-named', '_data', 'kept'), 'data');
 
   const next = await fx.start();
   for (const id of [withV, withoutV]) assert.equal((await next.client.request('GET', `/containers/${id}/json`)).status, 404);
@@ -251,6 +259,10 @@ test('the next berthd finishes what a crash cut between two steps: rm -v after i
   assert.ok(!volumes.includes(volWithV), 'rm -v: the anonymous volume went with its container');
   assert.ok(volumes.includes(volWithoutV), 'rm without -v: the anonymous volume stays, as docker keeps it');
   assert.equal(existsSync(join(fx.root, 'snapshots', '987654')), false);
+  assert.equal(existsSync(join(fx.root, 'volumes', lostAnonymous)), false, 'the anonymous volume without a record is removed');
+  assert.ok(volumes.includes('crash-named'), 'the named volume without a record is adopted, as docker adopts it');
+  assert.equal(readFileSync(join(fx.root, 'volumes', 'crash-named', '_data', 'kept'), 'utf8'), 'data');
+  await next.client.json('DELETE', '/volumes/crash-named');
   await next.client.json('DELETE', `/volumes/${volWithoutV}`);
   await assertNoLeaks(t, fx.root, fx.runRoot, ids);
   await next.stop();

@@ -194,7 +194,7 @@ test('prune removes only unused volumes (anonymous ones unless all), saying whic
   assert.deepEqual(s.volumes.prune({ all: true }), { removed: [], spaceReclaimed: 0 });
 });
 
-test('recover removes the trash of an interrupted remove and adopts a volume directory whose record a crash lost', (t) => {
+test('recover removes the trash of an interrupted remove and an anonymous volume directory whose record a crash lost, and adopts a named one', (t) => {
   const s = open(t);
   mkdirSync(join(s.root, 'volumes/.trash-0123/_data'), { recursive: true });
   writeFileSync(join(s.root, 'volumes/.trash-0123/_data/f'), 'x');
@@ -210,16 +210,17 @@ test('recover removes the trash of an interrupted remove and adopts a volume dir
   symlinkSync(outside, join(s.root, 'volumes/planted/_data'));
 
   const recovered = s.volumes.recover();
-  assert.deepEqual(recovered.adopted.sort(), [anon, 'orphan']);
+  assert.deepEqual(recovered.adopted, ['orphan']);
+  assert.deepEqual(recovered.removed, [anon]);
   assert.deepEqual(
     recovered.refused.map((r) => [r.name, r.error.code]),
     [['planted', 'volume_path_unsafe']],
   );
   assertCode(() => s.volumes.inspect('planted'), 'volume_not_found', '"planted"');
   assert.deepEqual(readdirSync(outside), []);
-  assert.deepEqual(readdirSync(join(s.root, 'volumes')).sort(), [anon, 'known', 'orphan', 'planted', 'stray-file']);
+  assert.deepEqual(readdirSync(join(s.root, 'volumes')).sort(), ['known', 'orphan', 'planted', 'stray-file']);
   assert.equal(s.volumes.inspect('orphan').anonymous, false);
-  assert.equal(s.volumes.inspect(anon).anonymous, true);
+  assertCode(() => s.volumes.inspect(anon), 'volume_not_found', anon);
   assert.ok(existsSync(join(s.volumes.inspect('orphan').mountpoint, 'kept')));
   assert.deepEqual(s.volumes.recover().adopted, []);
 });
