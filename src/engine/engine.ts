@@ -123,6 +123,20 @@ export interface CreateRequest {
 /** Told the name of each step of a create or a start as it ends. */
 export type Phase = (name: string) => void;
 
+/** The longest a start's `holdRecord` may hold the record's `running` back. */
+export const RUNNING_HOLD_MAX_MS = 100;
+
+export interface StartOptions {
+  /**
+   * Once the program runs, the record's `running` (a synchronous, fsync'd
+   * commit: it blocks this process's event loop, 2 ms on a quiet disk, more
+   * under load) waits for this to settle, at most RUNNING_HOLD_MAX_MS: the
+   * functions gateway answers a cold start's request first. The start
+   * resolves, and its event is published, once the record says running.
+   */
+  holdRecord?: Promise<unknown>;
+}
+
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface ExitResult {
@@ -404,7 +418,7 @@ export class Engine {
   // ---- start ----------------------------------------------------------
 
   /** `onPhase` is told each step of the start as it ends. */
-  async start(ref: string, onPhase?: Phase): Promise<ContainerRecord> {
+  async start(ref: string, onPhase?: Phase, options: StartOptions = {}): Promise<ContainerRecord> {
     const id = this.find(ref).id;
     return this.serial(id, async () => {
       const record = this.mustGet(id);
@@ -418,7 +432,7 @@ export class Engine {
         await this.unprimeNow(id);
         onPhase?.('primed lost');
       }
-      return this.launch(record, { stoppedByUser: false }, onPhase);
+      return this.launch(record, { stoppedByUser: false }, onPhase, options.holdRecord);
     });
   }
 
@@ -495,7 +509,7 @@ export class Engine {
     await deleteContainer(ctx, id, true);
   }
 
-  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase): Promise<ContainerRecord> {
+  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase, holdRecord?: Promise<unknown>): Promise<ContainerRecord> {
     const id = record.id;
     const primed = this.primed.get(id);
     const pid = primed?.pid ?? (await this.launchFirstHalf(record, onPhase, true));
@@ -516,6 +530,7 @@ export class Engine {
       this.failStart(record, err);
       throw err;
     }
+    if (holdRecord !== undefined) await settledWithin(holdRecord, RUNNING_HOLD_MAX_MS);
     const running = this.containers.transition(id, 'running', { pid, ...marks });
     this.watchExit(id);
     this.events.publish('container', 'start', id, this.attributes(running));
@@ -1320,6 +1335,18 @@ export class Engine {
     });
     return run;
   }
+}
+
+/** Resolves once `p` settles (either way) or `ms` have passed. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    p.then(done, done);
+  });
 }
 
 /** Whether the monitor whose pid the engine wrote is still that monitor (pids are reused). */

@@ -391,17 +391,23 @@ export class Replicas {
       const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
       this.add(replica);
       let probing: Promise<void> | undefined;
-      await this.o.engine.start(id, (name) => {
-        onPhase(name);
-        // Readiness is probed from the moment the program runs, while the engine still records the start.
-        if (name !== 'runtime start') return;
-        probing = this.becomeReady(replica);
-        probing.catch(() => undefined);
-      });
+      // Its phase told as it is ready: the engine's start may still hold the record back (below).
+      const ready = (): Promise<void> => this.becomeReady(replica).then(() => trace?.phase('ready'));
+      // The record's `running` (a synchronous commit) waits for the request that started a cold start to be answered.
+      await this.o.engine.start(
+        id,
+        (name) => {
+          onPhase(name);
+          // Readiness is probed from the moment the program runs, while the engine still records the start.
+          if (name !== 'runtime start') return;
+          probing = ready();
+          probing.catch(() => undefined);
+        },
+        trace === undefined ? {} : { holdRecord: trace.answered },
+      );
       started = true;
       trace?.phase('started');
-      await (probing ?? this.becomeReady(replica));
-      trace?.phase('ready');
+      await (probing ?? ready());
       this.failures.delete(fn);
       return true;
     } catch (err) {

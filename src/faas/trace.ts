@@ -21,7 +21,9 @@
  *   network                     a network namespace (from the pool) attached
  *   monitor and runtime create  berth-monitor spawned, the executor's create done
  *   runtime start               the container's process runs its program
- *   started                     recorded as running
+ *   started                     recorded as running: held until the request is answered
+ *                               (at most 100 ms: engine.start's holdRecord), so it comes
+ *                               after `response` and is not in the logged line
  *   ready                       the watchdog (or the image's server) answers on :8080
  *   response                    the first byte of the replica's answer
  */
@@ -29,6 +31,9 @@ import { mark } from '../trace.ts';
 
 export class ColdStart {
   readonly phases: Record<string, number> = {};
+  /** Settles once the request that started the cold start is answered (or failed). */
+  readonly answered: Promise<void>;
+  private readonly answer: () => void;
 
   readonly fn: string;
   private readonly t0: number;
@@ -37,6 +42,14 @@ export class ColdStart {
   constructor(fn: string, t0 = performance.now()) {
     this.fn = fn;
     this.t0 = t0;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.answered = promise;
+    this.answer = resolve;
+  }
+
+  /** The request is answered (or failed): what waited for it goes on (the replica's record, see engine.start). */
+  done(): void {
+    this.answer();
   }
 
   phase(name: string): void {
