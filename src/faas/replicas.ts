@@ -34,6 +34,10 @@
  *   theirs primed (berthd --faas-primed-max), the others a plain prepared
  *   one. A primed replica that cannot start is removed and a new replica
  *   created and started in its place, within the same request.
+ * - The engine's record of a replica started for a request from zero says
+ *   `running` only once that request is answered (at most 100 ms later:
+ *   engine.start's holdRecord), so its synchronous commit does not block
+ *   the event loop between readiness and the answer.
  */
 import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
