@@ -27,3 +27,8 @@ export function invokedKey(segment: string): string {
   if (dot < 0) return segment;
   return functionKey(checkNamespace(segment.slice(dot + 1), 'namespace (path)'), segment.slice(0, dot));
 }
+
+/** `?namespace=` of a /system/* request: the default when absent, else checked as deployments check it (400 naming it). */
+export function namespaceQuery(query: URLSearchParams): string {
+  return checkNamespace(query.get('namespace') ?? undefined, 'namespace (query)');
+}

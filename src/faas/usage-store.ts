@@ -142,8 +142,8 @@ export class UsageStore {
     }
   }
 
-  /** Sums per function of the minutes from `sinceMs` (rounded down to its minute) on, pending calls included. */
-  query(sinceMs: number): FunctionUsage[] {
+  /** Sums per function of a namespace, of the minutes from `sinceMs` (rounded down to its minute) on, pending calls included. */
+  query(sinceMs: number, namespace = this.namespace): FunctionUsage[] {
     this.flush();
     const rows = this.db
       .prepare(
@@ -151,10 +151,10 @@ export class UsageStore {
                 sum(gb_seconds) AS gb_seconds, max(memory_peak_bytes) AS peak
          FROM engine_function_usage WHERE namespace = ? AND minute >= ? GROUP BY name ORDER BY name`,
       )
-      .all(this.namespace, Math.floor(sinceMs / 60_000));
+      .all(namespace, Math.floor(sinceMs / 60_000));
     return rows.map((r) => ({
       name: String(r['name']),
-      namespace: this.namespace,
+      namespace,
       invocations: Number(r['invocations']),
       failures: Number(r['failures']),
       durationSeconds: Number(r['duration_ms']) / 1000,

@@ -8,6 +8,7 @@
  * still owed, it is refused (409), so a client retrying its POST does not
  * queue the call twice.
  */
+import { invokedKey, splitFunctionKey } from '../namespaces.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument, unavailable } from '../../errors.ts';
@@ -74,7 +75,10 @@ export async function acceptAsync(d: AcceptDeps, fn: string, rest: string, searc
     res.end(text);
     return;
   }
-  d.functions.mustGet(d.namespace, fn);
+  // NAME, or NAME.NAMESPACE as /function/ takes it.
+  const key = invokedKey(fn);
+  const { namespace, name } = splitFunctionKey(key, d.namespace);
+  d.functions.mustGet(namespace, name);
   const callbackRaw = header(req, 'x-callback-url');
   const callbackUrl = callbackRaw === undefined || callbackRaw === '' ? undefined : checkCallbackUrl(callbackRaw);
   const given = header(req, 'x-call-id');
@@ -86,8 +90,8 @@ export async function acceptAsync(d: AcceptDeps, fn: string, rest: string, searc
   if (owed >= d.queue.options.maxQueued) throw unavailable('faas_async_queue_full', `async queue: full (${owed} calls owed, the limit is ${d.queue.options.maxQueued}); try again later`);
   const body = await readBody(req, d.queue.options.maxBodyBytes);
   const now = Date.now();
-  d.calls.accept({ id, namespace: d.namespace, function: fn, method: 'POST', path: rest, query: search, headers: keptHeaders(req), body, ...(callbackUrl === undefined ? {} : { callbackUrl }) }, now);
-  d.metrics.accept(fn);
+  d.calls.accept({ id, namespace, function: name, method: 'POST', path: rest, query: search, headers: keptHeaders(req), body, ...(callbackUrl === undefined ? {} : { callbackUrl }) }, now);
+  d.metrics.accept(key);
   d.queue.wake();
   res.writeHead(202, { 'X-Call-Id': id, 'X-Start-Time': String(Math.floor(now / 1000)), 'Content-Length': 0 });
   res.end();

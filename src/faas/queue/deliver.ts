@@ -6,6 +6,7 @@
  * metered and counted like any other. The answer is read whole (up to a
  * cap) because the callback may have to be sent again.
  */
+import { functionKey } from '../namespaces.ts';
 import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { describeError } from '../../errors.ts';
 import type { CallRecord } from './store.ts';
@@ -65,7 +66,7 @@ export function deliver(target: Target, call: CallRecord, o: DeliverOptions, sig
         host: target.host,
         port: target.port,
         method: call.method,
-        path: `/function/${encodeURIComponent(call.function)}${call.path}${call.query}`,
+        path: `/function/${encodeURIComponent(functionKey(call.namespace, call.function))}${call.path}${call.query}`,
         headers: outgoingHeaders(target, call),
         agent: o.agent,
         signal,

@@ -15,6 +15,7 @@
  * call `running`, and the next start puts it back in the queue: a call is
  * delivered at least once, as with OpenFaaS's NATS queue.
  */
+import { functionKey } from '../namespaces.ts';
 import { Agent } from 'node:http';
 import { describeError } from '../../errors.ts';
 import type { FaasLogger } from '../log.ts';
@@ -157,7 +158,7 @@ export class AsyncQueue {
   private begin(call: CallRecord, attempt: number): void {
     this.perFunction.set(call.function, (this.perFunction.get(call.function) ?? 0) + 1);
     const p = this.run(call, attempt)
-      .catch((err: unknown) => this.d.logger.warn('async call: handling failed', { call: call.id, function: call.function, err: describeError(err) }))
+      .catch((err: unknown) => this.d.logger.warn('async call: handling failed', { call: call.id, function: functionKey(call.namespace, call.function), err: describeError(err) }))
       .finally(() => {
         this.running.delete(p);
         const n = (this.perFunction.get(call.function) ?? 1) - 1;
@@ -183,11 +184,11 @@ export class AsyncQueue {
     const { calls, metrics, logger, options } = this.d;
     const policy = this.policy(call);
     if (policy === undefined) {
-      const error = `function "${call.function}": not deployed (any more); replay the call once it is`;
+      const error = `function "${functionKey(call.namespace, call.function)}": not deployed (any more); replay the call once it is`;
       calls.answered(call.seq, attempt, { seconds: 0, error });
       calls.dead(call.seq, error, options.maxDead);
-      metrics.dead(call.function);
-      logger.info('async call is a dead letter', { call: call.id, function: call.function, reason: error });
+      metrics.dead(functionKey(call.namespace, call.function));
+      logger.info('async call is a dead letter', { call: call.id, function: functionKey(call.namespace, call.function), reason: error });
       return;
     }
     const out = await deliver(this.target!, call, { agent: this.agent, timeoutMs: options.attemptTimeoutMs, maxResponseBytes: options.maxResponseBytes }, this.stop.signal);
@@ -196,14 +197,14 @@ export class AsyncQueue {
       return;
     }
     const record = { seconds: out.seconds, ...(out.status === undefined ? {} : { status: out.status }), ...(out.error === undefined ? {} : { error: out.error }) };
-    metrics.attempt(call.function, out.status);
+    metrics.attempt(functionKey(call.namespace, call.function), out.status);
     const retryable = out.status === undefined || policy.codes.has(out.status);
     const tried = call.attempts + 1;
     if (retryable && tried < policy.attempts) {
       const ms = backoffMs(policy, tried, Math.random, out.status === 429 || out.status === 503 ? retryAfterMs(firstHeader(out.headers['retry-after'])) : undefined);
       calls.retry(call.seq, attempt, record, Date.now() + ms);
-      metrics.retry(call.function);
-      logger.debug('async call tried again later', { call: call.id, function: call.function, status: out.status, error: out.error, tries: tried, waitMs: ms });
+      metrics.retry(functionKey(call.namespace, call.function));
+      logger.debug('async call tried again later', { call: call.id, function: functionKey(call.namespace, call.function), status: out.status, error: out.error, tries: tried, waitMs: ms });
       return;
     }
     calls.answered(call.seq, attempt, record);
@@ -217,8 +218,8 @@ export class AsyncQueue {
       const reason = retryable ? `${tried} tries spent; last: ${out.error ?? `status ${out.status}`}` : undefined;
       const error = [reason, callbackError].filter((s) => s !== undefined).join('; ');
       const dropped = calls.dead(call.seq, error, options.maxDead);
-      metrics.dead(call.function);
-      logger.info('async call is a dead letter', { call: call.id, function: call.function, reason: error });
+      metrics.dead(functionKey(call.namespace, call.function));
+      logger.info('async call is a dead letter', { call: call.id, function: functionKey(call.namespace, call.function), reason: error });
       if (dropped.length > 0) logger.warn('dead letters past the limit dropped, the oldest first', { calls: dropped, limit: options.maxDead });
       return;
     }
@@ -229,13 +230,13 @@ export class AsyncQueue {
   private async callback(call: CallRecord, out: Outcome): Promise<string | undefined> {
     const { options, metrics, logger } = this.d;
     const url = call.callbackUrl!;
-    const headers = callbackHeaders(out, { callId: call.id, fn: call.function, startedAt: Date.now() - out.seconds * 1000 });
+    const headers = callbackHeaders(out, { callId: call.id, fn: functionKey(call.namespace, call.function), startedAt: Date.now() - out.seconds * 1000 });
     let last = '';
     for (let i = 1; i <= options.callbackAttempts; i++) {
       try {
         const status = await postOnce(url, headers, out.body, { agent: this.agent, timeoutMs: options.callbackTimeoutMs }, this.stop.signal);
         if (!callbackRetryable(status)) {
-          metrics.callback(call.function, 'ok');
+          metrics.callback(functionKey(call.namespace, call.function), 'ok');
           if (status >= 400) logger.info('async callback refused by its receiver', { call: call.id, url, status });
           return undefined;
         }
@@ -245,11 +246,11 @@ export class AsyncQueue {
       }
       if (this.stop.signal.aborted) return `callback to ${url} stopped: berthd stopping`;
       if (i < options.callbackAttempts) {
-        metrics.callback(call.function, 'retried');
+        metrics.callback(functionKey(call.namespace, call.function), 'retried');
         await wait(options.callbackMinWaitMs * 2 ** (i - 1), this.stop.signal);
       }
     }
-    metrics.callback(call.function, 'failed');
+    metrics.callback(functionKey(call.namespace, call.function), 'failed');
     return `callback to ${url} failed ${options.callbackAttempts} times; last: ${last}`;
   }
 }

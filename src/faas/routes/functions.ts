@@ -6,6 +6,7 @@
  * update return once the record is durable; replicas follow (their state is
  * in availableReplicas).
  */
+import { namespaceQuery } from '../namespaces.ts';
 import { invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
 import { checkFunctionName, checkNamespace, deployReplicas, parseDeployment, type FunctionSpec } from '../deployment.ts';
@@ -50,20 +51,17 @@ export function functionStatus(r: FunctionRecord, d: Pick<FunctionRouteDeps, 're
   };
 }
 
-function namespaceOf(query: URLSearchParams): string {
-  return checkNamespace(query.get('namespace') ?? undefined, 'namespace (query)');
-}
 
 /** The namespace of a delete or scale request: in its body, else (as faas-cli also sends it) in its query. */
 function namespaceIn(body: Record<string, unknown>, query: URLSearchParams): string {
   const v = body['namespace'];
-  return v === undefined || v === '' ? namespaceOf(query) : checkNamespace(v);
+  return v === undefined || v === '' ? namespaceQuery(query) : checkNamespace(v);
 }
 
 export function functionRoutes(d: FunctionRouteDeps): GatewayRoute[] {
   return [
-    route('GET', '/system/functions', ({ query }) => ok(d.store.list(namespaceOf(query)).map((r) => functionStatus(r, d)))),
-    route('GET', '/system/function/{name}', ({ params, query }) => ok(functionStatus(d.store.mustGet(namespaceOf(query), checkFunctionName(params['name'], 'name (path)')), d))),
+    route('GET', '/system/functions', ({ query }) => ok(d.store.list(namespaceQuery(query)).map((r) => functionStatus(r, d)))),
+    route('GET', '/system/function/{name}', ({ params, query }) => ok(functionStatus(d.store.mustGet(namespaceQuery(query), checkFunctionName(params['name'], 'name (path)')), d))),
     route('POST', '/system/functions', async (req) => {
       const spec = parseDeployment(await req.json());
       checkSecretsExist(d, spec);

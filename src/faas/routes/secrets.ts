@@ -7,6 +7,7 @@
  * without it). A Secret body is `{name, namespace?, value}` or
  * `{name, namespace?, rawValue}` (base64, for binary values).
  */
+import { namespaceQuery } from '../namespaces.ts';
 import { failedPrecondition, invalidArgument } from '../../errors.ts';
 import { isObject } from '../../json-object.ts';
 import { checkNamespace } from '../deployment.ts';
@@ -62,7 +63,7 @@ export function secretUsers(store: FunctionStore, namespace: string, secret: str
 export function secretRoutes(d: SecretRouteDeps): GatewayRoute[] {
   return [
     route('GET', '/system/secrets', ({ query }) => {
-      const namespace = checkNamespace(query.get('namespace') ?? undefined, 'namespace (query)');
+      const namespace = namespaceQuery(query);
       return ok(d.secrets.list(namespace).map((name) => ({ name, namespace })));
     }),
     route('POST', '/system/secrets', async (req) => {

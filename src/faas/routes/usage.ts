@@ -6,6 +6,7 @@
  * CPU seconds and GB-seconds, and the highest peak memory of a call. The
  * sums are kept per minute: `since` counts from the start of its minute.
  */
+import { namespaceQuery } from '../namespaces.ts';
 import { parseDuration } from '../../image/build/duration.ts';
 import { invalidArgument } from '../../errors.ts';
 import type { UsageStore } from '../usage-store.ts';
@@ -39,7 +40,7 @@ export function usageRoutes(usage: UsageStore, now: () => number = Date.now): Ga
         since: new Date(Math.floor(since / 60_000) * 60_000).toISOString(),
         until: new Date(t).toISOString(),
         memoryBasis: MEMORY_BASIS,
-        functions: usage.query(since),
+        functions: usage.query(since, namespaceQuery(query)),
       });
     }),
   ];

@@ -7,6 +7,8 @@
  * adopts the replicas of both; an invalid namespace is refused naming it.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
 import { ECHO_IMAGE, gatewayClient, importEchoImage, type GatewayClient } from '../../helpers/faas.ts';
@@ -87,6 +89,36 @@ test('the same name in two namespaces: deployed, listed, described, invoked and 
   assert.match(metrics, /^gateway_function_invocation_total\{function_name="echo\.staging",code="200"\} 1$/m);
   assert.match(metrics, /^gateway_function_invocation_total\{function_name="echo\.openfaas-fn",code="200"\} 2$/m);
   assert.match(metrics, /^gateway_service_count\{function_name="echo\.staging"\} 1$/m);
+});
+
+test('async calls and usage per namespace: /async-function/NAME.NAMESPACE reaches that namespace\'s replica; /system/usage?namespace= sums its calls', async (t) => {
+  const staged = await ready('echo', 'staging');
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push(body);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as AddressInfo).port;
+  const r = await gw.fetch('/async-function/echo.staging/cgi-bin/echo', { auth: false, method: 'POST', body: 'later', headers: { 'X-Callback-Url': `http://127.0.0.1:${port}/done` } });
+  assert.equal(r.status, 202, await r.text());
+  const answer = await until('the callback', () => received[0], 30_000);
+  assert.equal(/^host=(.*)$/m.exec(answer)?.[1], await hostnameOf(staged.Id), 'the staging replica answered');
+  assert.equal((await gw.fetch('/async-function/echo.elsewhere', { auth: false, method: 'POST', body: '' })).status, 404);
+
+  type Usage = { functions: { name: string; namespace: string; invocations: number }[] };
+  const inStaging = (await gw.get('/system/usage?namespace=staging')) as Usage;
+  assert.deepEqual(inStaging.functions.map((f) => [f.name, f.namespace]), [['echo', 'staging']]);
+  // The synchronous call of the test before and this async one.
+  assert.equal(inStaging.functions[0]!.invocations, 2);
+  const inDefault = (await gw.get('/system/usage')) as Usage;
+  assert.deepEqual(inDefault.functions.map((f) => [f.name, f.namespace, f.invocations]), [['echo', 'openfaas-fn', 2]]);
+  assert.equal((await gw.fetch('/system/usage?namespace=Bad_NS')).status, 400);
 });
 
 test('an invalid namespace is refused with 400 naming it', async () => {

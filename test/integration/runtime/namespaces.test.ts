@@ -26,12 +26,19 @@ function hostNs(type: string): string {
   return readlinkSync(`/proc/self/ns/${type}`);
 }
 
-/** Mount points of this process's (the host's) mount table. */
+/**
+ * Mount points of this process's (the host's) mount table, but those that
+ * daemons and tests running beside make and remove meanwhile (their roots
+ * and namespaces under /tmp, /run/netns and /run/berth): what these tests
+ * could leak is over the host's own paths or under their bundles
+ * (/tmp/berth-bundle-*), which are kept.
+ */
 function hostMountPoints(): string[] {
+  const others = (m: string): boolean => (m.startsWith('/tmp/') && !m.startsWith('/tmp/berth-bundle-')) || m.startsWith('/run/netns/') || m.startsWith('/run/berth/');
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
-    .filter(Boolean);
+    .filter((m) => m !== '' && !others(m));
 }
 
 /**

@@ -86,9 +86,12 @@ export default defineCommand({
       ctx.out(`${id}\n`);
       return 0;
     }
-    const hijacked = await client.hijack('POST', `/containers/${id}/attach`, { query: { stream: true, stdin: c.interactive, stdout: true, stderr: true } });
+    // The attachment and the wait are both in place before the start (no output or exit missed); asked for at once.
+    const [hijacked, { exit }] = await Promise.all([
+      client.hijack('POST', `/containers/${id}/attach`, { query: { stream: true, stdin: c.interactive, stdout: true, stderr: true } }),
+      waitFor(client, id, c.autoRemove ? 'removed' : 'next-exit'),
+    ]);
     const io = pump(client, id, hijacked.socket, { stdin: c.interactive, tty: c.tty });
-    const { exit } = await waitFor(client, id, c.autoRemove ? 'removed' : 'next-exit');
     try {
       await client.json('POST', `/containers/${id}/start`);
     } catch (err) {

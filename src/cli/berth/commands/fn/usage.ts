@@ -1,5 +1,5 @@
 /**
- * `berth fn usage [--since 1h|RFC3339] [--json] [--gateway URL]`: what
+ * `berth fn usage [--since 1h|RFC3339] [-n NAMESPACE] [--json] [--gateway URL]`: what
  * each function's calls used, from the gateway's `GET /system/usage`
  * (berth's own, under the gateway's basic auth: the credentials are read
  * from ROOT/secrets as berthd keeps them): invocations, failures, total
@@ -53,8 +53,9 @@ export function checkUsageReport(v: unknown): UsageReport {
 }
 
 /** GET /system/usage; `since` as the flag gives it (checked here, so the error names the flag). */
-export async function fetchUsage(gateway: string, auth: string, since: string | undefined, now = Date.now()): Promise<UsageReport> {
-  let query = '';
+export async function fetchUsage(gateway: string, auth: string, since: string | undefined, now = Date.now(), namespace?: string): Promise<UsageReport> {
+  const params = new URLSearchParams();
+  if (namespace !== undefined) params.set('namespace', namespace);
   if (since !== undefined) {
     let ms: number;
     try {
@@ -62,8 +63,9 @@ export async function fetchUsage(gateway: string, auth: string, since: string | 
     } catch {
       throw invalidArgument('invalid_flag', `--since ${JSON.stringify(since)}: not a time (a duration back from now like 1h, or RFC 3339 like 2026-12-07T08:00:00Z)`);
     }
-    query = `?since=${encodeURIComponent(new Date(ms).toISOString())}`;
+    params.set('since', new Date(ms).toISOString());
   }
+  const query = params.size === 0 ? '' : `?${params.toString()}`;
   const url = `${gateway.replace(/\/+$/, '')}/system/usage${query}`;
   let res: Response;
   try {
@@ -109,12 +111,13 @@ export default defineCommand({
   args: [],
   flags: [
     { name: 'since', type: 'string', value: 'string', help: 'Usage from this time on: a duration back from now (1h) or RFC 3339' },
+    { name: 'namespace', short: 'n', type: 'string', value: 'string', help: 'The functions of this namespace (default: openfaas-fn)' },
     { name: 'json', type: 'bool', help: 'Print the gateway\'s JSON' },
     { name: 'gateway', short: 'g', type: 'string', value: 'string', help: 'The functions gateway (default: OPENFAAS_URL, else http://127.0.0.1:8080)' },
   ],
   async run(ctx, input) {
     const gateway = input.str('gateway') ?? process.env['OPENFAAS_URL'] ?? DEFAULT_GATEWAY;
-    const report = await fetchUsage(gateway, gatewayAuth(ctx.globals.root), input.str('since'));
+    const report = await fetchUsage(gateway, gatewayAuth(ctx.globals.root), input.str('since'), Date.now(), input.str('namespace'));
     ctx.out(input.bool('json') ? `${JSON.stringify(report, null, 2)}\n` : renderUsage(report));
     return 0;
   },
