@@ -22,14 +22,15 @@
  *      both ways (the gateway's added latency).
  *
  * Between cold starts the function is scaled to zero (no process of it
- * left; the gateway keeps one replica prepared, created and never
- * started) and the pool of network namespaces (berthd's default, 2)
- * refills, as it would while a function sits idle. Runs alternate which tool goes first. The daemon is a
+ * runs; the gateway keeps one replica prepared, created and primed: its
+ * monitor and its process blocked before execve, its namespace attached)
+ * and the pool of network namespaces (berthd's default, 2) refills, as it
+ * would while a function sits idle. Runs alternate which tool goes first. The daemon is a
  * test daemon (its own root, bridge and /24); every container, image and
  * directory made here is removed at the end, also on failure or Ctrl-C.
  * Run as root.
  *
- *   build/node bench/faas.ts [--runs 10] [--requests 20000] [--json]
+ *   build/node bench/faas.ts [--runs 10] [--requests 20000] [--only cold|warm] [--faas-primed-max N] [--json]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,8 @@ const runs = Number(option('--runs') ?? 10) || 10;
 const requests = Number(option('--requests') ?? 20000) || 20000;
 /** --only cold|warm: one half (while working on it). */
 const only = option('--only');
+/** --faas-primed-max N: berthd's (0: the prepared replica is only created, not primed: the path before priming). */
+const primedMax = option('--faas-primed-max');
 const GOALS = { staticP50Ms: 10, staticP99Ms: 25, nodeOverStartMs: 5, warmVsDirect: 0.8 } as const;
 
 const REPO = join(import.meta.dirname, '..');
@@ -221,6 +224,12 @@ async function toZero(d: TestDaemon, gw: GatewayClient, fn: string): Promise<voi
   await until(`${fn} at zero`, async () => ((await replicasOf(d, fn)).every((c) => c.State === 'created') ? true : undefined));
   // The prepared replica follows the last one's removal (a build without it makes none: 2 s, then on).
   await until(`${fn}'s prepared replica`, async () => ((await replicasOf(d, fn)).length === 1 ? true : undefined), 2_000).catch(() => undefined);
+  // ...and primed (its monitor and blocked process up, its namespace taken): a build without priming makes none (2 s, then on).
+  const primed = async (): Promise<true | undefined> => {
+    const [c] = await replicasOf(d, fn);
+    return c !== undefined && existsSync(join(d.runRoot, 'containers', c.Id, 'primed')) ? true : undefined;
+  };
+  await until(`${fn}'s prepared replica to be primed`, primed, 2_000).catch(() => undefined);
   const dir = join(d.runRoot, 'netns');
   await until('the pool to refill', () => (existsSync(dir) && readdirSync(dir).length >= POOL ? true : undefined), 20_000);
 }
@@ -352,7 +361,7 @@ let daemon: TestDaemon | undefined;
 async function main(): Promise<Results> {
   const before = loadavg();
   log('==> images (static C server, busybox, node-base + server.js), a berthd with its gateway, podman');
-  daemon = await startDaemon({ gateway: true, networkPool: POOL, logLevel: 'info', prepare: prepareImages });
+  daemon = await startDaemon({ gateway: true, networkPool: POOL, logLevel: 'info', prepare: prepareImages, ...(primedMax === undefined ? {} : { args: ['--faas-primed-max', primedMax] }) });
   const d = daemon;
   const gw = gatewayClient(d.gateway!, d.root);
   const podmanImages = setUpPodman();

@@ -485,6 +485,7 @@ export const ERROR_CODES = {
   faas_async_call_busy: 'failed_precondition',
   faas_async_queue_full: 'unavailable',
   faas_async_flag_invalid: 'invalid_argument',
+  faas_primed_flag_invalid: 'invalid_argument',
   faas_async_usage: 'invalid_argument',
   faas_async_request_failed: 'unavailable',
 } as const satisfies Record<string, ErrorKind>;

@@ -17,6 +17,13 @@
  *   engine re-adopts what runs and reads the exits it missed.
  * - One operation per container at a time (`serial`), so an exit racing a
  *   stop, or a start racing a removal, see each other's result.
+ * - A created container can be primed (`prime`): carried through the first
+ *   half of a start (rootfs, run dir, network, berth-monitor and the
+ *   runtime's create, its process blocked before execve) and held there,
+ *   its record still `created`; its start is then only the runtime's start.
+ *   Whatever changes what that half made (rm, update, network connect)
+ *   un-primes it first; a new engine un-primes what a previous one primed
+ *   (recover), so only this process's memory says what is primed.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +38,7 @@ import { describeError } from '../errors.ts';
 import { readExit } from './monitor/exit-file.ts';
 import { type ExecutorMonitorOptions, startMonitor } from './monitor/spawn.ts';
 import { executorPath } from '../runtime/host/spawn.ts';
+import { isAlive } from '../runtime/state/proc.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
 import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
 import { writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
@@ -73,6 +81,14 @@ const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 /** Test only (crash tests): holds each start with its monitor up and the container created, before the runtime's start. */
 const TEST_START_DELAY_MS = Number(process.env['BERTH_TEST_START_DELAY_MS'] ?? 0) || 0;
+/** In RUN (the run dir) while the container is primed: its process's pid (recover() un-primes what it finds so marked). */
+export const PRIMED_MARKER = 'primed';
+
+/** A primed container's process, blocked before execve under its monitor. */
+interface Primed {
+  pid: number;
+  startTime: string | undefined;
+}
 
 export interface EngineOptions extends Partial<EnginePaths> {
   /** The image store to run images from (opened at `root` when absent). */
@@ -106,6 +122,20 @@ export interface CreateRequest {
 
 /** Told the name of each step of a create or a start as it ends. */
 export type Phase = (name: string) => void;
+
+/** The longest a start's `holdRecord` may hold the record's `running` back. */
+export const RUNNING_HOLD_MAX_MS = 100;
+
+export interface StartOptions {
+  /**
+   * Once the program runs, the record's `running` (a synchronous, fsync'd
+   * commit: it blocks this process's event loop, 2 ms on a quiet disk, more
+   * under load) waits for this to settle, at most RUNNING_HOLD_MAX_MS: the
+   * functions gateway answers a cold start's request first. The start
+   * resolves, and its event is published, once the record says running.
+   */
+  holdRecord?: Promise<unknown>;
+}
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -141,6 +171,8 @@ export class Engine {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   /** Attach requests that came before the container started: connected between the runtime's create and start. */
   private readonly beforeStart = new Map<string, ((runDir: string) => Promise<void>)[]>();
+  /** Created containers carried through the first half of their start (`prime`). */
+  private readonly primed = new Map<string, Primed>();
   private runtimeCtx: Promise<RuntimeContext> | undefined;
   private closed = false;
   private readonly closers: (() => void)[] = [];
@@ -386,7 +418,7 @@ export class Engine {
   // ---- start ----------------------------------------------------------
 
   /** `onPhase` is told each step of the start as it ends. */
-  async start(ref: string, onPhase?: Phase): Promise<ContainerRecord> {
+  async start(ref: string, onPhase?: Phase, options: StartOptions = {}): Promise<ContainerRecord> {
     const id = this.find(ref).id;
     return this.serial(id, async () => {
       const record = this.mustGet(id);
@@ -395,8 +427,73 @@ export class Engine {
         throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot start while ${record.state}`);
       }
       this.cancelRestart(id);
-      return this.launch(record, { stoppedByUser: false }, onPhase);
+      // Its process or monitor killed while primed: undone, then started the whole way.
+      if (this.primed.has(id) && !this.primedAlive(id)) {
+        await this.unprimeNow(id);
+        onPhase?.('primed lost');
+      }
+      return this.launch(record, { stoppedByUser: false }, onPhase, options.holdRecord);
     });
+  }
+
+  /**
+   * Carries a created container through the first half of its start
+   * (rootfs, run dir, network, berth-monitor and the runtime's create) and
+   * stops there: its process waits before execve, its record stays
+   * `created`, and its `start` is only the runtime's start. Already primed:
+   * nothing to do. A failure leaves it created and un-primed.
+   */
+  async prime(ref: string, onPhase?: Phase): Promise<ContainerRecord> {
+    const id = this.find(ref).id;
+    return this.serial(id, async () => {
+      const record = this.mustGet(id);
+      if (record.state !== 'created') {
+        throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot be primed while ${record.state}; only a created container can`);
+      }
+      if (this.primed.has(id)) return record;
+      const pid = await this.launchFirstHalf(record, onPhase, false);
+      try {
+        const ctx = await this.runtimeContext();
+        const { pidStartTime } = await ctx.store.read(id);
+        this.primed.set(id, { pid, startTime: pidStartTime });
+        writeFileSync(join(runDir(this.paths, id), PRIMED_MARKER), `${pid}\n`, { mode: 0o600 });
+      } catch (err) {
+        this.primed.delete(id);
+        await this.undoFirstHalf(id);
+        throw err;
+      }
+      onPhase?.('primed');
+      return record;
+    });
+  }
+
+  /** Undoes a prime (its process and monitor killed, its network released), leaving the container plainly created; not primed: nothing to do. */
+  async unprime(ref: string): Promise<void> {
+    const id = this.find(ref).id;
+    await this.serial(id, () => this.unprimeNow(id));
+  }
+
+  /** Whether the container is primed (its start would be only the runtime's start). */
+  isPrimed(ref: string): boolean {
+    return this.primed.has(this.find(ref).id);
+  }
+
+  private async unprimeNow(id: string): Promise<void> {
+    if (!this.primed.delete(id)) return;
+    await this.undoFirstHalf(id);
+  }
+
+  /** What the first half of a start made, gone: the process, the runtime's state and the monitor, then the network and the run dir. */
+  private async undoFirstHalf(id: string): Promise<void> {
+    await this.clearRun(id);
+    await this.networkDown(id);
+    rmSync(runDir(this.paths, id), { recursive: true, force: true });
+  }
+
+  /** A primed container's process still waits to start, under its monitor. */
+  private primedAlive(id: string): boolean {
+    const p = this.primed.get(id);
+    return p !== undefined && isAlive(p.pid, p.startTime) && monitorAlive(runDir(this.paths, id));
   }
 
   private async runtimeContext(): Promise<RuntimeContext> {
@@ -412,10 +509,49 @@ export class Engine {
     await deleteContainer(ctx, id, true);
   }
 
-  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase): Promise<ContainerRecord> {
+  private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase, holdRecord?: Promise<unknown>): Promise<ContainerRecord> {
+    const id = record.id;
+    const primed = this.primed.get(id);
+    const pid = primed?.pid ?? (await this.launchFirstHalf(record, onPhase, true));
+    this.primed.delete(id);
+    if (primed !== undefined) rmSync(join(runDir(this.paths, id), PRIMED_MARKER), { force: true });
+    const rd = runDir(this.paths, id);
+    if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
+    for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
+    this.beforeStart.delete(id);
+    try {
+      const ctx = await this.runtimeContext();
+      const { start } = await import('../runtime/lifecycle/start.ts');
+      // Told as the program runs, before the runtime writes its state: the gateway's readiness probes begin there.
+      await start(ctx, id, () => onPhase?.('runtime start'));
+    } catch (err) {
+      await this.deleteRuntimeState(id).catch(() => undefined);
+      await this.networkDown(id);
+      this.failStart(record, err);
+      throw err;
+    }
+    if (holdRecord !== undefined) await settledWithin(holdRecord, RUNNING_HOLD_MAX_MS);
+    const running = this.containers.transition(id, 'running', { pid, ...marks });
+    this.watchExit(id);
+    this.events.publish('container', 'start', id, this.attributes(running));
+    return running;
+  }
+
+  /**
+   * The first half of a start, up to the container created by the runtime
+   * (its process blocked before execve) under its monitor; returns its pid.
+   * `failStart`: a failure leaves the container exited with the error (a
+   * start); without it (a prime) the container stays as it was.
+   */
+  private async launchFirstHalf(record: ContainerRecord, onPhase: Phase | undefined, failStart: boolean): Promise<number> {
     const id = record.id;
     const view = this.viewOf(record);
     const o = view.options;
+    const failed = async (err: unknown): Promise<void> => {
+      if (!failStart) return this.undoFirstHalf(id).catch(() => undefined);
+      await this.networkDown(id);
+      this.failStart(record, err);
+    };
     await mountRootfs(this.paths, id, o.imageTop);
     const rd = view.paths.runDir;
     // Before the run dir is made anew: an old monitor still there would write its exit into the new one.
@@ -428,8 +564,7 @@ export class Engine {
       await this.networkUp(record, view);
       onPhase?.('network');
     } catch (err) {
-      await this.networkDown(id);
-      this.failStart(record, err);
+      await failed(err);
       throw err;
     }
     try {
@@ -451,29 +586,11 @@ export class Engine {
         writeFileSync(join(rd, 'monitor.pid'), `${started.monitorPid}\n`, { mode: 0o600 });
       }
     } catch (err) {
-      await this.networkDown(id);
-      this.failStart(record, err);
+      await failed(err);
       throw err;
     }
     onPhase?.('monitor and runtime create');
-    if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
-    for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
-    this.beforeStart.delete(id);
-    try {
-      const ctx = await this.runtimeContext();
-      const { start } = await import('../runtime/lifecycle/start.ts');
-      await start(ctx, id);
-      onPhase?.('runtime start');
-    } catch (err) {
-      await this.deleteRuntimeState(id).catch(() => undefined);
-      await this.networkDown(id);
-      this.failStart(record, err);
-      throw err;
-    }
-    const running = this.containers.transition(id, 'running', { pid, ...marks });
-    this.watchExit(id);
-    this.events.publish('container', 'start', id, this.attributes(running));
-    return running;
+    return pid;
   }
 
   /**
@@ -894,7 +1011,9 @@ export class Engine {
   /** Undoes everything a container is made of, then its record. Each step skips what is gone, so it can run again after a crash. */
   private async destroy(id: string, anonymousVolumes: boolean): Promise<void> {
     this.unwatch(id);
-    await this.deleteRuntimeState(id);
+    // Primed: its process waits under a live monitor, which goes too (the marker on disk: primed by an engine that crashed since).
+    if (this.primed.delete(id) || existsSync(join(runDir(this.paths, id), PRIMED_MARKER))) await this.clearRun(id);
+    else await this.deleteRuntimeState(id);
     await this.networkDown(id);
     await releaseRootfs(this.paths, id);
     const dir = containerDir(this.paths, id);
@@ -929,6 +1048,8 @@ export class Engine {
       if (this.containerNetworks.of(record.id).some((n) => n.networkId === net.id)) {
         throw alreadyExists('container_network_exists', `container "${record.name}": already connected to network "${net.name}"`);
       }
+      // A primed container's sandbox was attached without this network: un-primed, its start attaches them all.
+      await this.unprimeNow(record.id);
       const row = { containerId: record.id, networkId: net.id, aliases: endpoint.aliases ?? [], ...endpoint };
       this.containerNetworks.add(row);
       const now = this.mustGet(record.id);
@@ -955,6 +1076,7 @@ export class Engine {
       if (!this.containerNetworks.of(record.id).some((n) => n.networkId === net.id)) {
         throw notFound('container_network_gone', `container "${record.name}": is not connected to network "${net.name}"`);
       }
+      await this.unprimeNow(record.id);
       const now = this.mustGet(record.id);
       if (now.state === 'running' || now.state === 'paused') await layer.disconnect(record.id, net.id);
       this.containerNetworks.remove(record.id, net.id);
@@ -999,6 +1121,8 @@ export class Engine {
         this.containers.db.prepare('UPDATE engine_containers SET restart_policy = ?, restart_max = ? WHERE id = ?').run(change.restart.name, max, id);
       }
       if (change.resources !== undefined && Object.keys(change.resources).length > 0) {
+        // A primed container's cgroup was made with the old limits: un-primed, its next start makes it anew.
+        await this.unprimeNow(id);
         const { mergeResources, update } = await import('../runtime/lifecycle/update.ts');
         if (r.state === 'running' || r.state === 'paused') await update(await this.runtimeContext(), id, change.resources);
         const spec = JSON.parse(readFileSync(view.paths.config, 'utf8')) as Spec;
@@ -1093,10 +1217,14 @@ export class Engine {
       await this.destroy(r.id, false);
       report.cleaned.push(r.id);
     }
-    // A start the crash cut short: the record never said running, so neither does the container.
+    // A start the crash cut short, or a container a previous engine primed: the record never said running, so neither
+    // does the container (a primed one is un-primed: its process and monitor go here, its sandbox with the network's
+    // recovery below, which keeps only the live ones; whoever primed it primes it again).
     for (const r of this.containers.list()) {
       if (r.state === 'running' || r.state === 'paused') continue;
+      const wasPrimed = existsSync(join(runDir(this.paths, r.id), PRIMED_MARKER));
       if (await this.clearRun(r.id)) report.cleaned.push(r.id);
+      if (wasPrimed) rmSync(runDir(this.paths, r.id), { recursive: true, force: true });
     }
     // Volumes a crash cut between their directory and their record (after the containers, whose removals may free some).
     const volumes = this.volumes.recover();
@@ -1205,6 +1333,18 @@ export class Engine {
     });
     return run;
   }
+}
+
+/** Resolves once `p` settles (either way) or `ms` have passed. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    p.then(done, done);
+  });
 }
 
 /** Whether the monitor whose pid the engine wrote is still that monitor (pids are reused). */

@@ -57,6 +57,8 @@ export interface GatewayOptions {
   /** How long a request waits for a replica of a function at zero (default 60 s). */
   coldStartWaitMs?: number;
   readyTimeoutMs?: number;
+  /** How many functions at zero keep a primed replica (berthd --faas-primed-max; src/faas/replicas.ts). */
+  primedMax?: number;
   scaleTickMs?: number;
   /** The async queue's limits (berthd --async-*); defaults in src/faas/queue/worker.ts. */
   async?: Partial<AsyncQueueOptions>;
@@ -135,7 +137,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     if (!secrets.exists(ns, name)) throw secrets.missing(ns, name);
     return secrets.path(ns, name);
   };
-  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }) });
+  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }), ...(o.primedMax === undefined ? {} : { primedMax: o.primedMax }) });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
   o.metrics.collect('gateway_log_follows', 'Log follows (/system/logs?follow=true) in progress', () => logs.following);
   const autoscaler = new Autoscaler({ store, replicas, load: scaler, namespace, logger: o.logger, cpuNs: (r) => r.cgroup?.cpuNs() });

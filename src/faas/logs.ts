@@ -195,7 +195,8 @@ export class FunctionLogs {
   keep(id: string, exists: (namespace: string, fn: string) => boolean): void {
     const r = this.o.engine.containers.get(id);
     const fn = r?.labels[LABEL_FUNCTION];
-    if (r === undefined || fn === undefined) return;
+    // A replica never started (prepared, maybe primed: its monitor opened an empty log) logged nothing worth a place among the last ones.
+    if (r === undefined || fn === undefined || r.state === 'created') return;
     const namespace = r.labels[LABEL_NAMESPACE] ?? DEFAULT_NAMESPACE;
     if (!exists(namespace, fn)) return;
     const dir = this.dir(namespace, fn);

@@ -146,6 +146,7 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
       req.pipe(u);
     });
   } finally {
+    trace?.done();
     if (replica !== undefined) replica.inflight--;
     call?.end(code);
     release();

@@ -25,6 +25,19 @@
  *   its spec (a few KiB on disk, no memory, no process); it is made only
  *   for a function that ran (one deployed at zero makes none), replaced at
  *   an update, removed with the function.
+ * - The prepared replica is then primed (engine.prime): carried through the
+ *   first half of its start (network namespace, berth-monitor, the
+ *   runtime's create, its process blocked before execve), so a request from
+ *   zero waits only for the runtime's start, readiness and the answer. A
+ *   primed replica holds a monitor, one blocked process and a network
+ *   namespace; the `primedMax` most recently used functions at zero keep
+ *   theirs primed (berthd --faas-primed-max), the others a plain prepared
+ *   one. A primed replica that cannot start is removed and a new replica
+ *   created and started in its place, within the same request.
+ * - The engine's record of a replica started for a request from zero says
+ *   `running` only once that request is answered (at most 100 ms later:
+ *   engine.start's holdRecord), so its synchronous commit does not block
+ *   the event loop between readiness and the answer.
  */
 import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
@@ -75,14 +88,30 @@ export interface ReplicaOptions {
   secretFile?: (namespace: string, name: string) => string;
   /** Called before a replica's container is removed (its log is kept: src/faas/logs.ts). */
   keepLog?: (id: string) => void;
+  /** How many functions at zero keep their prepared replica primed, the most recently used first (default 100; 0: none). */
+  primedMax?: number;
 }
 
 const MAX_BACKOFF_MS = 10_000;
+export const DEFAULT_PRIMED_MAX = 100;
+/** After a primed replica is taken, when the next function waiting for a place is primed (not while the cold start runs). */
+const REPRIME_DELAY_MS = 1_000;
+
+interface Prepared {
+  id: string;
+  name: string;
+  revision: number;
+  /** Primed by the engine (or being primed: its place is taken). */
+  primed: boolean;
+}
 
 export class Replicas {
   private readonly sets = new Map<string, Replica[]>();
-  /** The prepared replica (created, never started) of each function at zero. */
-  private readonly prepared = new Map<string, { id: string; name: string; revision: number }>();
+  /** The prepared replica (created, never started; maybe primed) of each function at zero. */
+  private readonly prepared = new Map<string, Prepared>();
+  /** When each function last had a replica picked or started (Date.now()): who keeps a primed replica. */
+  private readonly lastUsed = new Map<string, number>();
+  private readonly primedMax: number;
   private readonly queues = new Map<string, Promise<void>>();
   private readonly changes = new EventEmitter();
   /** Why the last start of a function failed, until one succeeds. */
@@ -103,6 +132,7 @@ export class Replicas {
     this.readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
     this.drainTimeoutMs = o.drainTimeoutMs ?? 30_000;
     this.port = o.replicaPort ?? REPLICA_PORT;
+    this.primedMax = o.primedMax ?? DEFAULT_PRIMED_MAX;
     this.unsubscribe = o.engine.events.subscribe((e) => {
       if (e.Type === 'container' && e.Action === 'die') this.onDied(e.Actor.ID);
     });
@@ -129,7 +159,14 @@ export class Replicas {
     if (ready.length === 0) return undefined;
     const least = Math.min(...ready.map((r) => r.inflight));
     const best = ready.filter((r) => r.inflight === least);
+    this.lastUsed.set(fn, Date.now());
     return best[this.rr++ % best.length];
+  }
+
+  /** The ID of the function's prepared replica when it is primed (or being primed); for tests. */
+  primedOf(fn: string): string | undefined {
+    const p = this.prepared.get(fn);
+    return p?.primed === true ? p.id : undefined;
   }
 
   /**
@@ -195,7 +232,8 @@ export class Replicas {
           await this.reconcile(fn);
         });
       } else if (rec !== undefined && revision === rec.revision && rec.replicas === 0 && v.record.state === 'created' && !this.prepared.has(fn)) {
-        this.prepared.set(fn, { id: v.record.id, name: v.record.name, revision });
+        // A new engine un-primed it (recover): primed again by its reconciliation below, if it has a place.
+        this.prepared.set(fn, { id: v.record.id, name: v.record.name, revision, primed: false });
       } else {
         await this.removeContainer(v.record.id);
       }
@@ -235,6 +273,7 @@ export class Replicas {
       await Promise.all(this.of(fn).map((r) => this.retire(r)));
       await this.unprepare(fn);
       this.failures.delete(fn);
+      this.lastUsed.delete(fn);
       return;
     }
     // One prepared for an older revision is replaced (the function was updated at zero).
@@ -253,50 +292,100 @@ export class Replicas {
       await Promise.all(old.map((r) => this.retire(r)));
     }
     // Only a function that ran: one deployed at zero, or whose starts fail, gets none.
-    if (rec.replicas === 0 && (current.length > 0 || wasPrepared) && !this.prepared.has(fn) && !this.failures.has(fn)) await this.prepare(rec);
+    if (rec.replicas === 0 && (current.length > 0 || wasPrepared) && !this.prepared.has(fn) && !this.failures.has(fn)) await this.prepare(fn, rec);
+    if (rec.replicas === 0) await this.primeIfRoom(fn);
   }
 
   /** Creates the function's next replica without starting it (see the header). */
-  private async prepare(rec: FunctionRecord): Promise<void> {
-    const fn = rec.spec.name;
+  private async prepare(fn: string, rec: FunctionRecord): Promise<void> {
     try {
       const watchdog = rec.spec.envProcess !== undefined || runsWatchdog(rec.spec, await this.imageEnv(rec.spec.image));
       const created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision, watchdog, this.secretFile(rec.spec.namespace)) });
-      this.prepared.set(fn, { id: created.id, name: created.name, revision: rec.revision });
+      this.prepared.set(fn, { id: created.id, name: created.name, revision: rec.revision, primed: false });
     } catch (err) {
       this.o.logger.warn('function replica not prepared', { function: fn, err });
     }
   }
 
+  /**
+   * Primes the function's prepared replica when there is a place: fewer
+   * than `primedMax` are primed, or the least recently used of them was
+   * used before this function (it gives its place, back to plain prepared).
+   */
+  private async primeIfRoom(fn: string): Promise<void> {
+    const p = this.prepared.get(fn);
+    if (p === undefined || p.primed || this.primedMax <= 0 || this.closed) return;
+    const used = (f: string): number => this.lastUsed.get(f) ?? 0;
+    const primed = [...this.prepared].filter(([, x]) => x.primed);
+    if (primed.length >= this.primedMax) {
+      const [lruFn, lru] = primed.reduce((a, b) => (used(b[0]) < used(a[0]) ? b : a));
+      if (used(lruFn) >= used(fn)) return;
+      lru.primed = false;
+      await this.o.engine.unprime(lru.id).catch((err: unknown) => this.o.logger.debug('replica not un-primed', { function: lruFn, id: lru.id, err: describeError(err) }));
+    }
+    p.primed = true;
+    try {
+      await this.o.engine.prime(p.id);
+    } catch (err) {
+      p.primed = false;
+      this.o.logger.warn('function replica not primed', { function: fn, id: p.id, err });
+    }
+  }
+
   /** The prepared replica of this revision, if there is one still created (a user may have removed it). */
-  private takePrepared(fn: string, revision: number): ContainerRecord | undefined {
+  private takePrepared(fn: string, revision: number): (ContainerRecord & { primed: boolean }) | undefined {
     const p = this.prepared.get(fn);
     if (p === undefined || p.revision !== revision) return undefined;
     this.prepared.delete(fn);
+    if (p.primed) this.primeNextLater();
     try {
       const r = this.o.engine.find(p.id);
-      return r.state === 'created' ? r : undefined;
+      return r.state === 'created' ? { ...r, primed: p.primed } : undefined;
     } catch {
       return undefined;
     }
+  }
+
+  /** A primed place was freed: the most recently used function at zero without one gets it, once the cold start is done. */
+  private primeNextLater(): void {
+    const waiting = [...this.prepared].filter(([, x]) => !x.primed).sort(([a], [b]) => (this.lastUsed.get(b) ?? 0) - (this.lastUsed.get(a) ?? 0));
+    const next = waiting[0]?.[0];
+    if (next !== undefined) this.later(next, REPRIME_DELAY_MS);
   }
 
   private async unprepare(fn: string): Promise<void> {
     const p = this.prepared.get(fn);
     if (p === undefined) return;
     this.prepared.delete(fn);
+    if (p.primed) this.primeNextLater();
     await this.removeContainer(p.id);
   }
 
   private async startOne(rec: FunctionRecord, trace?: ColdStart): Promise<void> {
     const fn = functionKey(rec.spec.namespace, rec.spec.name);
+    this.lastUsed.set(fn, Date.now());
+    trace?.phase('scheduled');
+    const prepared = this.takePrepared(fn, rec.revision);
+    if (prepared !== undefined) {
+      trace?.phase(prepared.primed ? 'primed' : 'prepared');
+      if (await this.startReplica(fn, rec, prepared, trace, true)) return;
+    }
+    await this.startReplica(fn, rec, undefined, trace, false);
+  }
+
+  /**
+   * Starts one replica (`created`, or one created now) and waits until it
+   * is ready; true when it is. With `fallback`, a start that fails before
+   * the program ran (a primed process killed meanwhile) is only logged and
+   * the caller creates another; any other failure is the function's.
+   */
+  private async startReplica(fn: string, rec: FunctionRecord, given: ContainerRecord | undefined, trace: ColdStart | undefined, fallback: boolean): Promise<boolean> {
     let id: string | undefined;
+    let started = false;
     try {
-      trace?.phase('scheduled');
       const onPhase = (name: string): void => trace?.phase(name);
-      let created = this.takePrepared(fn, rec.revision);
-      if (created !== undefined) trace?.phase('prepared');
-      else {
+      let created = given;
+      if (created === undefined) {
         const wd = rec.spec.envProcess !== undefined || runsWatchdog(rec.spec, await this.imageEnv(rec.spec.image));
         created = await this.o.engine.create({ image: rec.spec.image, options: replicaOptions(rec.spec, rec.revision, wd, this.secretFile(rec.spec.namespace)), onPhase });
       }
@@ -306,18 +395,33 @@ export class Replicas {
       const replica: Replica = { id, name: created.name, fn, revision: rec.revision, address: undefined, port: this.port, watchdog, state: 'starting', inflight: 0 };
       this.add(replica);
       let probing: Promise<void> | undefined;
-      await this.o.engine.start(id, (name) => {
-        onPhase(name);
-        // Readiness is probed from the moment the program runs, while the engine still records the start.
-        if (name !== 'runtime start') return;
-        probing = this.becomeReady(replica);
-        probing.catch(() => undefined);
-      });
+      // Its phase told as it is ready: the engine's start may still hold the record back (below).
+      const ready = (): Promise<void> => this.becomeReady(replica).then(() => trace?.phase('ready'));
+      // The record's `running` (a synchronous commit) waits for the request that started a cold start to be answered.
+      await this.o.engine.start(
+        id,
+        (name) => {
+          onPhase(name);
+          // Readiness is probed from the moment the program runs, while the engine still records the start.
+          if (name !== 'runtime start') return;
+          probing = ready();
+          probing.catch(() => undefined);
+        },
+        trace === undefined ? {} : { holdRecord: trace.answered },
+      );
+      started = true;
       trace?.phase('started');
-      await (probing ?? this.becomeReady(replica));
-      trace?.phase('ready');
+      await (probing ?? ready());
       this.failures.delete(fn);
+      return true;
     } catch (err) {
+      if (fallback && !started) {
+        this.o.logger.warn('prepared function replica failed to start; creating another', { function: fn, id, err });
+        const r = this.of(fn).find((x) => x.id === id);
+        if (r !== undefined) this.drop(r);
+        if (id !== undefined) await this.removeContainer(id);
+        return false;
+      }
       const count = (this.failures.get(fn)?.count ?? 0) + 1;
       this.failures.set(fn, { error: err, count });
       this.o.logger.warn('function replica failed to start', { function: fn, id, err });
@@ -326,6 +430,7 @@ export class Replicas {
       else this.changes.emit(fn);
       if (id !== undefined) await this.removeContainer(id);
       this.later(fn, Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(count, 6)));
+      return false;
     }
   }
 

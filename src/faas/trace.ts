@@ -6,6 +6,13 @@
  *
  *   lookup                      the function's record read, its replicas set
  *   scheduled                   its reconciliation runs
+ *   primed                      its prepared replica is primed: the engine's start is only
+ *                               the runtime start (none of the phases from image config
+ *                               to monitor and runtime create follow)
+ *   prepared                    its prepared replica is created but not primed (beyond
+ *                               berthd --faas-primed-max): the engine start's phases follow
+ *   primed lost                 (engine start) the primed replica's process or monitor was
+ *                               gone: un-primed, then started the whole way
  *   image config                the image resolved, its config read (engine create)
  *   snapshot                    the replica's rootfs snapshot prepared and mounted
  *   spec                        the OCI spec written
@@ -14,7 +21,9 @@
  *   network                     a network namespace (from the pool) attached
  *   monitor and runtime create  berth-monitor spawned, the executor's create done
  *   runtime start               the container's process runs its program
- *   started                     recorded as running
+ *   started                     recorded as running: held until the request is answered
+ *                               (at most 100 ms: engine.start's holdRecord), so it comes
+ *                               after `response` and is not in the logged line
  *   ready                       the watchdog (or the image's server) answers on :8080
  *   response                    the first byte of the replica's answer
  */
@@ -22,6 +31,9 @@ import { mark } from '../trace.ts';
 
 export class ColdStart {
   readonly phases: Record<string, number> = {};
+  /** Settles once the request that started the cold start is answered (or failed). */
+  readonly answered: Promise<void>;
+  private readonly answer: () => void;
 
   readonly fn: string;
   private readonly t0: number;
@@ -30,6 +42,14 @@ export class ColdStart {
   constructor(fn: string, t0 = performance.now()) {
     this.fn = fn;
     this.t0 = t0;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.answered = promise;
+    this.answer = resolve;
+  }
+
+  /** The request is answered (or failed): what waited for it goes on (the replica's record, see engine.start). */
+  done(): void {
+    this.answer();
   }
 
   phase(name: string): void {

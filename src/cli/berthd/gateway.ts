@@ -19,6 +19,8 @@ export interface GatewayFlag {
   required: boolean;
   /** --async-max-inflight, --async-function-max-inflight. */
   async?: Partial<AsyncQueueOptions>;
+  /** --faas-primed-max. */
+  primedMax?: number;
 }
 
 /** A number of tries at once (1 to 10000), of a flag. */
@@ -35,15 +37,27 @@ export function asyncOptions(given: { maxInflight?: string | undefined; perFunct
   return { ...(all === undefined ? {} : { maxInflight: all }), ...(each === undefined ? {} : { maxInflightPerFunction: each }) };
 }
 
+/** berthd's --faas-primed-max: how many functions at zero keep a primed replica (0 to 100000). */
+export function primedMaxOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) > 100_000) throw invalidArgument('faas_primed_flag_invalid', `--faas-primed-max ${JSON.stringify(raw)}: not a number of functions (0 to 100000)`);
+  return Number(raw);
+}
+
 /** berthd's --gateway: ADDR:PORT, or off; the default when not given. */
-export function gatewayOption(raw: string | undefined, async: Partial<AsyncQueueOptions> = {}): GatewayFlag | undefined {
+export function gatewayOption(raw: string | undefined, async: Partial<AsyncQueueOptions> = {}, primedMax?: number): GatewayFlag | undefined {
   if (raw === 'off') return undefined;
-  return { ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY), required: raw !== undefined, ...(Object.keys(async).length === 0 ? {} : { async }) };
+  return {
+    ...parseGatewayAddress(raw ?? DEFAULT_GATEWAY),
+    required: raw !== undefined,
+    ...(Object.keys(async).length === 0 ? {} : { async }),
+    ...(primedMax === undefined ? {} : { primedMax }),
+  };
 }
 
 export async function startDaemonGateway(engine: Engine, root: string, flag: GatewayFlag, logger: Logger): Promise<Gateway | undefined> {
   try {
-    return await startGateway({ engine, root, host: flag.host, port: flag.port, logger, metrics: new MetricsRegistry(), ...(flag.async === undefined ? {} : { async: flag.async }) });
+    return await startGateway({ engine, root, host: flag.host, port: flag.port, logger, metrics: new MetricsRegistry(), ...(flag.async === undefined ? {} : { async: flag.async }), ...(flag.primedMax === undefined ? {} : { primedMax: flag.primedMax }) });
   } catch (err) {
     if (flag.required) throw err;
     logger.warn('functions gateway not started (berthd --gateway chooses another address)', { host: flag.host, port: flag.port, err });

@@ -11,7 +11,7 @@ import { BERTH_VERSION } from '../../api/system-routes.ts';
 import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
 import { DEFAULT_ROOT } from '../../image/store/default-root.ts';
-import { asyncOptions, gatewayOption } from './gateway.ts';
+import { asyncOptions, gatewayOption, primedMaxOption } from './gateway.ts';
 import { networkOptions, parseApiAddress, serve } from './serve.ts';
 
 const HELP = `Usage: berthd [OPTIONS]
@@ -39,6 +39,10 @@ Options:
                      async function calls tried at once, all functions together (default 16)
   --async-function-max-inflight N
                      async calls of one function tried at once (default 4)
+  --faas-primed-max N
+                     functions at zero whose next replica is kept primed (its monitor and
+                     blocked process up, its network attached), the most recently used
+                     first (default 100; 0 disables); the others keep it only created
   --if-absent        exit 0 quietly when another berthd runs for this run root
   --version          print the version
   -h, --help         show this help
@@ -62,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
         gateway: { type: 'string' },
         'async-max-inflight': { type: 'string' },
         'async-function-max-inflight': { type: 'string' },
+        'faas-primed-max': { type: 'string' },
         'if-absent': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -87,7 +92,11 @@ async function main(argv: string[]): Promise<number> {
     group: values.group,
     network: networkOptions({ bridge: values.bridge, bip: values.bip, pool: values['network-pool'] }),
     tcp: (values.api ?? []).map(parseApiAddress),
-    gateway: gatewayOption(values.gateway, asyncOptions({ maxInflight: values['async-max-inflight'], perFunction: values['async-function-max-inflight'] })),
+    gateway: gatewayOption(
+      values.gateway,
+      asyncOptions({ maxInflight: values['async-max-inflight'], perFunction: values['async-function-max-inflight'] }),
+      primedMaxOption(values['faas-primed-max']),
+    ),
   });
 }
 

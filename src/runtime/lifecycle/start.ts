@@ -65,7 +65,8 @@ async function readFifo(fifo: string, pid: number, startTime: string | undefined
   }
 }
 
-export async function start(ctx: RuntimeContext, id: string): Promise<void> {
+/** `onRunning`: told as soon as the program runs, before its state is written and the poststart hooks run (the engine's callers probe its readiness from then). */
+export async function start(ctx: RuntimeContext, id: string, onRunning?: () => void): Promise<void> {
   const { store } = ctx;
   await using lock = await store.lock(id);
   void lock;
@@ -75,11 +76,11 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   if (status !== 'created') {
     throw failedPrecondition('not_created', `container "${id}": cannot start a container that is ${status}`);
   }
-  await startCreated(ctx, record);
+  await startCreated(ctx, record, onRunning);
 }
 
 /** Starts a container known to be created, its lock held: `start` after its checks, `run` right after creating it. */
-export async function startCreated(ctx: RuntimeContext, record: ContainerRecord): Promise<void> {
+export async function startCreated(ctx: RuntimeContext, record: ContainerRecord, onRunning?: () => void): Promise<void> {
   const { store } = ctx;
   const { id } = record;
   const got = await readFifo(store.fifo(id), record.pid, record.pidStartTime);
@@ -92,6 +93,7 @@ export async function startCreated(ctx: RuntimeContext, record: ContainerRecord)
   if (got.length !== 1) {
     throw failedPrecondition('start_failed', `container "${id}": the container process exited before it could start`);
   }
+  onRunning?.();
   record.status = 'running';
   await store.write(record);
   for (const w of await runHooksWarning('poststart', record.config.hooks?.poststart, specState(record, 'running'))) {

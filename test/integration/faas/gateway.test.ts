@@ -219,7 +219,7 @@ test('scale-function sets the replicas; an update replaces them with no failed r
   assert.deepEqual(s.envVars, { GREETING: 'hello again' });
 });
 
-test('scale to zero when idle (nothing runs, one replica prepared and never started), and back from zero on a request that starts it (cold start phases logged)', async () => {
+test('scale to zero when idle (nothing runs, one replica prepared and primed, never started), and back from zero on a request that starts it (cold start phases logged)', async () => {
   await deployEcho('sleepy', { labels: { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '2s' } });
   await readyReplicas('sleepy', 1);
   const [running] = await replicasOf('sleepy');
@@ -231,7 +231,7 @@ test('scale to zero when idle (nothing runs, one replica prepared and never star
   assert.notEqual(prepared.Id, running?.Id, 'the replica that ran is gone');
   const inspect = (await d.client.json('GET', `/containers/${prepared.Id}/json`)) as { State: { Status: string; Pid: number; StartedAt: string } };
   assert.equal(inspect.State.Status, 'created');
-  assert.equal(inspect.State.Pid, 0, 'no process of the prepared replica');
+  assert.equal(inspect.State.Pid, 0, 'nothing of the prepared replica runs (primed, its process waits before execve)');
   const r = await gw.fetch('/function/sleepy/cgi-bin/echo?cold=1', { auth: false, method: 'POST', body: 'first' });
   const body = await r.text();
   assert.equal(r.status, 200, body);
@@ -243,8 +243,10 @@ test('scale to zero when idle (nothing runs, one replica prepared and never star
   const line = d.log().split('\n').find((l) => l.includes('"function cold start"') && l.includes('"sleepy"'));
   assert.ok(line !== undefined, 'the cold start is logged');
   const phases = (JSON.parse(line) as { ms: Record<string, number> }).ms;
-  for (const p of ['lookup', 'scheduled', 'prepared', 'created', 'network', 'monitor and runtime create', 'runtime start', 'started', 'ready', 'response']) assert.equal(typeof phases[p], 'number', p);
+  for (const p of ['lookup', 'scheduled', 'primed', 'created', 'runtime start', 'ready', 'response']) assert.equal(typeof phases[p], 'number', p);
+  assert.equal(phases['started'], undefined, "the record's running waits for the answer (engine.start's holdRecord)");
   assert.equal(phases['snapshot'], undefined, 'no snapshot made on the request: it was prepared');
+  for (const p of ['network', 'monitor and runtime create']) assert.equal(phases[p], undefined, `no ${p} on the request: it was primed`);
   console.log(`# cold start of "sleepy" (ms since the request arrived): ${JSON.stringify(phases)}`);
 });
 

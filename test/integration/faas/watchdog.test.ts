@@ -9,10 +9,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand, startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
 import { BUSYBOX_ENV } from '../../helpers/engine.ts';
 import { gatewayClient, type GatewayClient } from '../../helpers/faas.ts';
-import { makeRootfs } from '../../helpers/runtime.ts';
+import { makeRootfs, REPO } from '../../helpers/runtime.ts';
 import { importImage } from '../../../src/image/copy/import.ts';
 
 /** Busybox whose config names its function as OpenFaaS's images do: Env fprocess, and a Cmd that serves nothing. */
@@ -50,6 +52,13 @@ async function replicaIds(fn: string): Promise<string[]> {
 async function replicaStates(fn: string): Promise<{ Id: string; State: string }[]> {
   const filters = JSON.stringify({ label: [`com.openfaas.function=${fn}`] });
   return ((await d.client.json('GET', '/containers/json', { query: { all: true, filters } })) as { Id: string; State: string }[]).map((c) => ({ Id: c.Id, State: c.State }));
+}
+
+/** berth-runtime's `state` of a container of the daemon's runtime root (runtime-spec JSON). */
+async function runtimeState(id: string): Promise<string> {
+  const r = await runCommand(join(REPO, 'bin', 'berth-runtime'), ['--root', join(d.runRoot, 'runtime'), 'state', id]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
 }
 
 async function deploy(name: string, extra: Record<string, unknown>): Promise<void> {
@@ -138,6 +147,14 @@ test('scale to zero, then a cold start through the watchdog serves the first req
       const cs = await replicaStates('coldwc');
       return (await status('coldwc')).replicas === 0 && cs.length === 1 && cs[0]!.State === 'created' ? cs[0]!.Id : undefined;
     }, 60_000);
+    // ...and primed: its monitor up, the runtime's state created (its process waits before execve).
+    const rd = join(d.runRoot, 'containers', prepared);
+    await until('the prepared replica to be primed', () => (existsSync(join(rd, 'primed')) ? true : undefined), 20_000);
+    const monitor = Number(readFileSync(join(rd, 'monitor.pid'), 'utf8'));
+    assert.ok(readFileSync(`/proc/${monitor}/cmdline`, 'latin1').split('\0')[0]!.endsWith('berth-monitor'), 'its monitor runs');
+    const state = JSON.parse(await runtimeState(prepared)) as { status: string; pid: number };
+    assert.equal(state.status, 'created');
+    assert.ok(existsSync(`/proc/${state.pid}`), 'its process waits');
     const r = await invoke('coldwc', 'twelve bytes');
     assert.equal(r.status, 200, r.text);
     assert.equal(r.text.trim(), '12');

@@ -123,3 +123,15 @@ test("berthd's --gateway: ADDR:PORT or off; the default is 127.0.0.1:8080 and ma
   assert.deepEqual(gatewayOption(undefined), { host: '127.0.0.1', port: 8080, required: false });
   assert.deepEqual(gatewayOption('0.0.0.0:9000'), { host: '0.0.0.0', port: 9000, required: true });
 });
+
+test("berthd's --faas-primed-max: a number of functions, 0 to 100000, given to the gateway", async () => {
+  const { gatewayOption, primedMaxOption } = await import('../../../src/cli/berthd/gateway.ts');
+  assert.equal(primedMaxOption(undefined), undefined);
+  assert.equal(primedMaxOption('0'), 0);
+  assert.equal(primedMaxOption('250'), 250);
+  for (const bad of ['-1', 'many', '1.5', '100001', '']) {
+    assert.throws(() => primedMaxOption(bad), (err: unknown) => isBerthError(err, 'faas_primed_flag_invalid') && err.message.includes('--faas-primed-max'), bad);
+  }
+  assert.deepEqual(gatewayOption(undefined, {}, 3), { host: '127.0.0.1', port: 8080, required: false, primedMax: 3 });
+  assert.equal(gatewayOption('off', {}, 3), undefined);
+});

@@ -30,6 +30,10 @@ class FakeEngine {
   readonly containers = new Map<string, FakeContainer>();
   readonly log: string[] = [];
   failCreate: string | undefined;
+  /** Containers whose start fails (a primed process killed meanwhile). */
+  readonly failStart = new Set<string>();
+  /** Created containers carried through the first half of their start. */
+  readonly primed = new Set<string>();
   private n = 0;
 
   create(req: { image: string; options: RunOptions }): Promise<FakeContainer> {
@@ -40,9 +44,28 @@ class FakeEngine {
     return Promise.resolve(c);
   }
 
-  start(id: string): Promise<void> {
+  start(id: string, onPhase?: (name: string) => void): Promise<void> {
+    if (this.failStart.has(id)) {
+      this.containers.get(id)!.state = 'exited';
+      this.primed.delete(id);
+      this.log.push(`start failed ${id}`);
+      return Promise.reject(new Error(`container "${id}": the container process exited before it could start`));
+    }
     this.containers.get(id)!.state = 'running';
-    this.log.push(`start ${id}`);
+    this.log.push(`start ${id}${this.primed.delete(id) ? ' (primed)' : ''}`);
+    onPhase?.('runtime start');
+    return Promise.resolve();
+  }
+
+  prime(id: string): Promise<void> {
+    if (this.containers.get(id)?.state !== 'created') return Promise.reject(new Error(`container "${id}": not created`));
+    this.primed.add(id);
+    this.log.push(`prime ${id}`);
+    return Promise.resolve();
+  }
+
+  unprime(id: string): Promise<void> {
+    if (this.primed.delete(id)) this.log.push(`unprime ${id}`);
     return Promise.resolve();
   }
 
@@ -75,6 +98,7 @@ class FakeEngine {
 
   remove(id: string): Promise<void> {
     this.containers.delete(id);
+    this.primed.delete(id);
     this.log.push(`remove ${id}`);
     return Promise.resolve();
   }
@@ -86,7 +110,7 @@ class FakeEngine {
   }
 }
 
-async function setup(t: TestContext): Promise<{ engine: FakeEngine; store: FunctionStore; replicas: Replicas }> {
+async function setup(t: TestContext, extra: { primedMax?: number } = {}): Promise<{ engine: FakeEngine; store: FunctionStore; replicas: Replicas }> {
   const server: Server = createServer((s) => s.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
@@ -102,12 +126,13 @@ async function setup(t: TestContext): Promise<{ engine: FakeEngine; store: Funct
     logger: quiet,
     replicaPort: (server.address() as { port: number }).port,
     readyTimeoutMs: 5_000,
+    ...extra,
   });
   t.after(() => replicas.close());
   return { engine, store, replicas };
 }
 
-const spec = (image = 'img:1') => parseDeployment({ service: 'fn', image });
+const spec = (image = 'img:1', service = 'fn') => parseDeployment({ service, image });
 
 test('a deployed function gets its replicas, labelled with the function and its revision', async (t) => {
   const { engine, store, replicas } = await setup(t);
@@ -223,3 +248,96 @@ test('at start, the prepared replica a previous berthd left (created, current re
   assert.equal(replicas.pick('fn')?.id, 'prep');
   assert.deepEqual(engine.log.filter((l) => l.startsWith('create')), [], 'nothing created');
 });
+
+/** Deploys `fn` with one replica, then takes it to zero: it ran, so it keeps a prepared replica. */
+async function ranThenZero(store: FunctionStore, replicas: Replicas, fn: string): Promise<void> {
+  if (store.get('openfaas-fn', fn) === undefined) store.create(spec('img:1', fn), 1);
+  else store.setReplicas('openfaas-fn', fn, 1);
+  await replicas.reconcile(fn);
+  assert.equal(replicas.ready(fn), 1);
+  store.setReplicas('openfaas-fn', fn, 0);
+  await replicas.reconcile(fn);
+}
+
+test('at zero the prepared replica is primed, and a request from zero starts that one (trace: primed)', async (t) => {
+  const { engine, store, replicas } = await setup(t);
+  await ranThenZero(store, replicas, 'fn');
+  const [prepared] = [...engine.containers.values()];
+  assert.equal(prepared?.state, 'created');
+  assert.deepEqual([...engine.primed], [prepared.id], 'primed while at zero');
+  assert.equal(replicas.primedOf('fn'), prepared.id);
+  store.setReplicas('openfaas-fn', 'fn', 1);
+  const phases: string[] = [];
+  const { ColdStart } = await import('../../../src/faas/trace.ts');
+  const trace = new ColdStart('fn');
+  await replicas.reconcile('fn', trace);
+  phases.push(...Object.keys(trace.phases));
+  assert.equal(replicas.pick('fn')?.id, prepared.id);
+  assert.ok(engine.log.includes(`start ${prepared.id} (primed)`), engine.log.join(', '));
+  assert.deepEqual(phases.slice(0, 3), ['scheduled', 'primed', 'created']);
+  assert.equal(replicas.primedOf('fn'), undefined);
+  store.remove('openfaas-fn', 'fn');
+  await replicas.reconcile('fn');
+  assert.equal(engine.containers.size, 0);
+  assert.equal(engine.primed.size, 0);
+});
+
+test('a primed replica that cannot start (its process killed) is removed; another is created and serves the same request', async (t) => {
+  const { engine, store, replicas } = await setup(t);
+  await ranThenZero(store, replicas, 'fn');
+  const primed = replicas.primedOf('fn')!;
+  engine.failStart.add(primed);
+  store.setReplicas('openfaas-fn', 'fn', 1);
+  const waiting = replicas.acquire('fn', 5_000);
+  await replicas.reconcile('fn');
+  const r = await waiting;
+  assert.notEqual(r.id, primed);
+  assert.ok(!engine.containers.has(primed), 'the one that failed is removed');
+  assert.deepEqual([...engine.containers.values()].map((c) => c.state), ['running']);
+  const tail = engine.log.slice(engine.log.indexOf(`start failed ${primed}`));
+  assert.deepEqual(tail, [`start failed ${primed}`, `remove ${primed}`, `create ${r.id}`, `start ${r.id}`]);
+});
+
+test('--faas-primed-max: the most recently used functions at zero keep theirs primed, the others a plain prepared one', async (t) => {
+  const { engine, store, replicas } = await setup(t, { primedMax: 1 });
+  await ranThenZero(store, replicas, 'a');
+  const a = replicas.primedOf('a');
+  assert.ok(a !== undefined);
+  await delay(5);
+  await ranThenZero(store, replicas, 'b');
+  const b = replicas.primedOf('b');
+  assert.ok(b !== undefined, 'b was used last: it takes the place');
+  assert.equal(replicas.primedOf('a'), undefined, 'a gives its place back');
+  assert.deepEqual([...engine.primed], [b]);
+  assert.equal(engine.containers.get(a)?.state, 'created', 'a keeps its prepared replica');
+  assert.ok(engine.log.includes(`unprime ${a}`));
+  // b's replica is taken by a request: its place goes to a, after the cold start.
+  store.setReplicas('openfaas-fn', 'b', 1);
+  await replicas.reconcile('b');
+  await until(() => replicas.primedOf('a') === a);
+  assert.deepEqual([...engine.primed], [a]);
+});
+
+test('--faas-primed-max 0: prepared replicas are never primed', async (t) => {
+  const { engine, store, replicas } = await setup(t, { primedMax: 0 });
+  await ranThenZero(store, replicas, 'fn');
+  assert.equal(engine.containers.size, 1);
+  assert.equal(engine.primed.size, 0);
+  assert.ok(engine.log.every((l) => !l.startsWith('prime')));
+});
+
+test('at start, an adopted prepared replica (a new engine un-primed it) is primed again', async (t) => {
+  const { engine, store, replicas } = await setup(t);
+  store.create(spec(), 0);
+  engine.containers.set('prep', { id: 'prep', name: 'fn-aaaaaa', labels: { 'com.openfaas.function': 'fn', 'com.berth.faas.revision': '1' }, state: 'created' });
+  await replicas.start();
+  await replicas.reconcile('fn');
+  assert.deepEqual([...engine.primed], ['prep']);
+  assert.equal(replicas.primedOf('fn'), 'prep');
+});
+
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); await delay(10)) {
+    if (Date.now() > end) throw new Error('timed out');
+  }
+}
