@@ -143,18 +143,24 @@ int run_proxy(struct conn *c, struct request *r)
 		send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	ssize_t k;
 	char size[24];
+	/* An upstream may answer before it has read the body (an early 413, or a server that ignores it) and close:
+	 * sending the rest then fails, but its answer is there to read. The client's connection closes after it. */
+	bool sent = true;
 	while ((k = body_read(c, r, buf, 16384)) > 0) {
 		int sl = snprintf(size, sizeof(size), "%zx\r\n", (size_t)k);
 		if ((r->chunked && send_all(up, size, sl) < 0) || send_all(up, buf, k) < 0 ||
-		    (r->chunked && send_all(up, "\r\n", 2) < 0))
-			goto out;
+		    (r->chunked && send_all(up, "\r\n", 2) < 0)) {
+			sent = false;
+			c->close = true;
+			break;
+		}
 	}
 	if (k < 0) {
 		status = 400;
 		goto out;
 	}
-	if (r->chunked && send_all(up, "0\r\n\r\n", 5) < 0)
-		goto out;
+	if (sent && r->chunked)
+		send_all(up, "0\r\n\r\n", 5);
 	status = relay_head(c, r, up, buf, cap, &have, &head_len);
 	if (status == -1) {
 		c->close = true;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../../helpers/cleanup.ts';
@@ -214,6 +214,34 @@ describe('X-Berth-Usage (what the gateway meters a call by)', () => {
     assert.equal(b.headers['trailer'], 'X-Berth-Usage');
     assert.equal(b.headers['x-berth-usage'], undefined);
     assert.match(b.trailers['x-berth-usage'] ?? '', USAGE);
+  });
+
+  test('mode http: an upstream that answers before it reads the body (an early 413) and closes is answered through, not turned into a 502', async (t) => {
+    const early = createServer((s) => {
+      s.on('error', () => undefined);
+      // The head is enough for it: it answers, then closes with the body unread (the kernel resets the connection).
+      s.once('data', () => s.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 10\r\n\r\ntoo large\n', () => s.destroy()));
+    });
+    await new Promise<void>((res) => early.listen(0, '127.0.0.1', res));
+    t.after(() => new Promise((res) => early.close(res)));
+    const port = (early.address() as { port: number }).port;
+    const wd = await startWatchdog(t, { fprocess: 'sleep 60', mode: 'http', upstream_url: `http://127.0.0.1:${port}` });
+    await until('health 200', async () => ((await request(wd.port, '/_/health')).status === 200 ? true : undefined));
+    // More than the kernel buffers between the watchdog and the upstream, so its sending fails once the upstream is gone.
+    const size = 32 * 1024 * 1024;
+    const text = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const s = connect(wd.port, '127.0.0.1');
+      s.on('data', (c: Buffer) => chunks.push(c));
+      // The watchdog stops reading the body it cannot pass on, answers and closes: writing the rest fails here.
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      s.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+      s.end(Buffer.alloc(size, 'b'));
+    });
+    assert.match(text, /^HTTP\/1\.1 413 /, text.slice(0, 200));
+    assert.match(text, /\r\n\r\ntoo large\n$/);
+    assert.match(text, /^Connection: close\r$/im, 'the rest of the body was not read: the connection closes');
   });
 
   test("mode http passes no upstream's X-Berth-Usage on (a function cannot set what it is billed)", async (t) => {
