@@ -124,6 +124,15 @@ async function accepted(path: string, init: { body?: string; headers?: Record<st
   return id;
 }
 
+/** A timeout's error with what the queue and berthd said meanwhile: every call of the function with its tries, and the log's end. */
+function explained(fn: string): (err: unknown) => Promise<never> {
+  return async (err) => {
+    const calls = (await gw.get(`/system/async-calls?function=${fn}`).catch((e: unknown) => String(e))) as Call[] | string;
+    const tries = typeof calls === 'string' ? calls : await Promise.all(calls.map((c) => gw.get(`/system/async-calls/${c.id}`).catch((e: unknown) => String(e))));
+    throw new Error(`${String(err)}\n--- calls of ${fn}\n${JSON.stringify(tries)}\n--- berthd's log\n${d.log().split('\n').slice(-40).join('\n')}`);
+  };
+}
+
 const callbackOf = (id: string): Promise<Received> => until(`the callback of ${id}`, () => received.find((c) => c.headers['x-call-id'] === id), 60_000);
 
 interface Call {
@@ -199,7 +208,7 @@ test('tries spent: a dead letter, listed, inspected, replayed (then answered), a
   const dead = await until('two dead letters', async () => {
     const list = (await gw.get('/system/async-calls?state=dead&function=doomed')) as Call[];
     return list.length === 2 ? list : undefined;
-  }, 60_000);
+  }, 60_000).catch(explained('doomed'));
   assert.deepEqual(dead.map((c) => c.id), [id, other], 'oldest first');
   assert.deepEqual(await gw.get('/system/async-calls?state=dead&function=echo'), [], 'filtered by function');
   const one = (await gw.get(`/system/async-calls/${id}`)) as Call;
@@ -235,7 +244,9 @@ test('tries spent: a dead letter, listed, inspected, replayed (then answered), a
 
 test('replay of all dead letters of a function', async () => {
   const ids = [await accepted('doomed/cgi-bin/flaky?k4'), await accepted('doomed/cgi-bin/flaky?k5')];
-  await until('two dead letters', async () => (((await gw.get('/system/async-calls?state=dead&function=doomed')) as Call[]).length === 2 ? true : undefined), 60_000);
+  await until('two dead letters', async () => (((await gw.get('/system/async-calls?state=dead&function=doomed')) as Call[]).length === 2 ? true : undefined), 60_000).catch(
+    explained('doomed'),
+  );
   const r = await gw.fetch('/system/async-calls/replay', { method: 'POST', body: JSON.stringify({ function: 'doomed' }) });
   assert.equal(r.status, 202);
   assert.deepEqual(await r.json(), { replayed: 2 });
