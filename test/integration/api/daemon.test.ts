@@ -265,3 +265,25 @@ test('a command asks at once: with no berthd it starts one and sends the request
   assert.equal(pings(), before, 'a running berthd gets the request alone');
   assert.equal(notices.length, 1);
 });
+
+test('berth system service takes berthd\'s flags: the gateway and its async and primed limits; a bad value exits naming the flag', async (t) => {
+  const paths = daemonDirs(t);
+  const [cmd = '', ...args] = BERTH_COMMAND;
+  const global = ['--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket];
+  const bad = await run(cmd, [...args, ...global, 'system', 'service', '--gateway', 'off', '--faas-primed-max', 'lots']).then(
+    () => assert.fail('a bad --faas-primed-max was taken'),
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--faas-primed-max "lots": not a number of functions/);
+  const service = spawn(cmd, [...args, ...global, 'system', 'service', '--log-level', 'debug', '--gateway', '127.0.0.1:0', '--async-max-inflight', '3', '--async-function-max-inflight', '1', '--faas-primed-max', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  service.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<number | null>((resolve) => service.once('exit', (code) => resolve(code)));
+  t.after(() => service.kill('SIGKILL'));
+  const client = await waitForPing(paths);
+  assert.equal((await client.request('GET', '/_ping')).status, 200);
+  await until('the gateway to listen', () => log.includes('"gateway listening"'), 30_000);
+  service.kill('SIGTERM');
+  assert.equal(await exited, 0, log);
+});

@@ -1,6 +1,6 @@
-/** `berth system service [--log-level LEVEL]` — berthd in the foreground, for supervisors (podman system service). */
+/** `berth system service [--log-level LEVEL] [berthd's flags]` — berthd in the foreground, for supervisors (podman system service). */
 import { parseLogLevel } from '../../../api/log.ts';
-import { gatewayOption } from '../../berthd/gateway.ts';
+import { asyncOptions, gatewayOption, primedMaxOption } from '../../berthd/gateway.ts';
 import { networkOptions, parseApiAddress, serve } from '../../berthd/serve.ts';
 import { defineCommand } from '../context.ts';
 
@@ -14,6 +14,9 @@ export default defineCommand({
     { name: 'network-pool', type: 'string', value: 'N', help: 'network namespaces kept ready on the default network (default 2; 0 disables)' },
     { name: 'api', type: 'list', value: 'tcp://ADDRESS:PORT', help: 'also serve the API on this TCP address (no authentication: whoever reaches it is root on this host)' },
     { name: 'gateway', type: 'string', value: 'ADDR:PORT', help: 'the functions gateway (OpenFaaS\'s API), or off (default 127.0.0.1:8080)' },
+    { name: 'async-max-inflight', type: 'string', value: 'N', help: 'async function calls tried at once, all functions together (default 16)' },
+    { name: 'async-function-max-inflight', type: 'string', value: 'N', help: 'async calls of one function tried at once (default 4)' },
+    { name: 'faas-primed-max', type: 'string', value: 'N', help: 'functions at zero whose next replica is kept primed, the most recently used first (default 100; 0 disables)' },
   ],
   description: 'Serves the Docker Engine API on the socket until SIGTERM, SIGINT or \'berth system stop\'; containers outlive it.',
   async run(ctx, input) {
@@ -23,7 +26,11 @@ export default defineCommand({
       group: input.str('group'),
       network: networkOptions({ bridge: input.str('bridge'), bip: input.str('bip'), pool: input.str('network-pool') }),
       tcp: input.list('api').map(parseApiAddress),
-      gateway: gatewayOption(input.str('gateway')),
+      gateway: gatewayOption(
+        input.str('gateway'),
+        asyncOptions({ maxInflight: input.str('async-max-inflight'), perFunction: input.str('async-function-max-inflight') }),
+        primedMaxOption(input.str('faas-primed-max')),
+      ),
       write: (line) => ctx.stderr.write(line),
     });
   },
