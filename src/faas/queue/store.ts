@@ -181,15 +181,16 @@ export class CallStore {
   }
 
   /**
-   * The oldest queued call that may run now, of a function not in `busy`,
-   * made `running` with an attempt row started; undefined when none.
+   * The oldest queued call that may run now, of a function not in `busy`
+   * (each NAMESPACE/NAME: busyKey), made `running` with an attempt row
+   * started; undefined when none.
    */
   claim(busy: readonly string[], now = Date.now()): { call: CallRecord; attempt: number } | undefined {
     return inTransaction(this.db, () => {
       const r = this.db
         .prepare(
           `SELECT seq, id, namespace, function, method, path, query, headers, body, callback_url, attempts FROM engine_fn_calls
-           WHERE state = 'queued' AND next_at <= ? AND function NOT IN (SELECT value FROM json_each(?))
+           WHERE state = 'queued' AND next_at <= ? AND namespace || '/' || function NOT IN (SELECT value FROM json_each(?))
            ORDER BY seq LIMIT 1`,
         )
         .get(now, JSON.stringify(busy));
@@ -300,4 +301,9 @@ export class CallStore {
     if (c.state === 'running') throw failedPrecondition('faas_async_call_busy', `async call "${id}": is running, delete it once its try has finished`);
     this.db.prepare("DELETE FROM engine_fn_calls WHERE id = ? AND state <> 'running'").run(id);
   }
+}
+
+/** A function as claim's `busy` names it: NAMESPACE/NAME ("/" is in neither), so same-named functions of two namespaces are two. */
+export function busyKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
 }

@@ -24,7 +24,7 @@ import { callbackHeaders, callbackRetryable, postOnce } from './callback.ts';
 import { deliver, type Outcome, type Target } from './deliver.ts';
 import type { QueueMetrics } from './metrics.ts';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs, retryPolicyOf, type RetryPolicy } from './retry.ts';
-import type { CallRecord, CallStore } from './store.ts';
+import { busyKey, type CallRecord, type CallStore } from './store.ts';
 
 export interface AsyncQueueOptions {
   /** Tries under way at once, all functions together (default 16). */
@@ -156,14 +156,15 @@ export class AsyncQueue {
   }
 
   private begin(call: CallRecord, attempt: number): void {
-    this.perFunction.set(call.function, (this.perFunction.get(call.function) ?? 0) + 1);
+    const key = busyKey(call.namespace, call.function);
+    this.perFunction.set(key, (this.perFunction.get(key) ?? 0) + 1);
     const p = this.run(call, attempt)
       .catch((err: unknown) => this.d.logger.warn('async call: handling failed', { call: call.id, function: functionKey(call.namespace, call.function), err: describeError(err) }))
       .finally(() => {
         this.running.delete(p);
-        const n = (this.perFunction.get(call.function) ?? 1) - 1;
-        if (n <= 0) this.perFunction.delete(call.function);
-        else this.perFunction.set(call.function, n);
+        const n = (this.perFunction.get(key) ?? 1) - 1;
+        if (n <= 0) this.perFunction.delete(key);
+        else this.perFunction.set(key, n);
         this.wake();
       });
     this.running.add(p);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { openEngineDatabase } from '../../../src/engine/store/db.ts';
 import { isBerthError } from '../../../src/errors.ts';
-import { CallStore, type CallRequest } from '../../../src/faas/queue/store.ts';
+import { busyKey, CallStore, type CallRequest } from '../../../src/faas/queue/store.ts';
 import { tempDir } from '../../helpers/cleanup.ts';
 
 function open(t: TestContext): { store: CallStore; path: string } {
@@ -42,12 +42,20 @@ test('accept is durable: another connection sees the call with its request as gi
   assert.equal(store.get('a')?.state, 'running');
 });
 
+test('claim: a busy function is one of a namespace: the same name in another is another function', (t) => {
+  const { store } = open(t);
+  store.accept(call('1', 'f'), 0);
+  store.accept(call('2', 'f', { namespace: 'staging' }), 0);
+  assert.equal(store.claim([busyKey('openfaas-fn', 'f')], 10)?.call.id, '2');
+  assert.equal(store.claim([busyKey('staging', 'f')], 10)?.call.id, '1');
+});
+
 test('claim: oldest first, not before next_at, not of a busy function', (t) => {
   const { store } = open(t);
   store.accept(call('1', 'f'), 0);
   store.accept(call('2', 'g'), 0);
   store.accept(call('3', 'f'), 0);
-  assert.equal(store.claim(['f'], 10)?.call.id, '2', 'f is busy');
+  assert.equal(store.claim([busyKey('openfaas-fn', 'f')], 10)?.call.id, '2', 'f is busy');
   const first = store.claim([], 10);
   assert.equal(first?.call.id, '1');
   store.retry(first.call.seq, first.attempt, { seconds: 0.1, status: 503 }, 500);
