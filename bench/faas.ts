@@ -41,6 +41,7 @@ import { importImage } from '../src/image/copy/import.ts';
 import type { ImageStore } from '../src/image/store/store.ts';
 import { gatewayClient, type GatewayClient } from '../test/helpers/faas.ts';
 import { startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
+import { removePodmanAndWork } from './cleanup.ts';
 import { median, now } from './stats.ts';
 
 const args = process.argv.slice(2);
@@ -441,15 +442,7 @@ async function cleanup(): Promise<string[]> {
     for (const f of FNS) await gw.fetch('/system/functions', { method: 'DELETE', body: JSON.stringify({ functionName: f.name }) }).catch(() => undefined);
   }
   await daemon?.stop().catch((err: unknown) => problems.push(`daemon: ${String(err)}`));
-  if (existsSync(podmanDir)) {
-    spawnSync('podman', [...podmanGlobal, 'rm', '-af', '-t', '0'], { env: podmanEnv });
-    spawnSync('podman', [...podmanGlobal, 'system', 'reset', '-f'], { env: podmanEnv });
-  }
-  try {
-    rmSync(work, { recursive: true, force: true });
-  } catch (err) {
-    problems.push(`${work}: ${String(err)}`);
-  }
+  removePodmanAndWork({ dir: podmanDir, global: podmanGlobal, env: podmanEnv }, work, problems);
   return problems;
 }
 

@@ -34,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import { createContainer } from '../test/helpers/berthd-process.ts';
 import { startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
 import { makeRootfs } from '../test/helpers/runtime.ts';
+import { removePodmanAndWork } from './cleanup.ts';
 import { median } from './stats.ts';
 
 const args = process.argv.slice(2);
@@ -196,15 +197,7 @@ async function cleanup(): Promise<string[]> {
   const problems: string[] = [];
   for (const p of hostServers) spawnSync('pkill', ['-f', `httpd -p 127.0.0.1:${p}`]);
   for (const d of daemons) await d.stop().catch((err: unknown) => problems.push(`daemon: ${String(err)}`));
-  if (existsSync(podmanDir)) {
-    spawnSync('podman', [...podmanGlobal, 'rm', '-af'], { env: podmanEnv });
-    spawnSync('podman', [...podmanGlobal, 'system', 'reset', '-f'], { env: podmanEnv });
-  }
-  try {
-    rmSync(work, { recursive: true, force: true });
-  } catch (err) {
-    problems.push(`${work}: ${String(err)}`);
-  }
+  removePodmanAndWork({ dir: podmanDir, global: podmanGlobal, env: podmanEnv }, work, problems);
   return problems;
 }
 
