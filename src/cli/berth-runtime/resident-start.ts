@@ -16,7 +16,12 @@ const DEFAULT_IDLE_SECONDS = 60;
 export const SERVED = new Set(['state', 'list', 'create', 'start', 'run', 'exec', 'kill', 'delete', 'pause', 'resume']);
 /** runc's global flags that take a value (the command's name is the first word past them). */
 const VALUE_FLAGS = new Set(['--root', '--log', '--log-format', '--rootless', '--criu']);
-const RELEVANT_ENV = /^(BERTH_|NODE_OPTIONS$|PATH$|NOTIFY_SOCKET$|XDG_RUNTIME_DIR$|LISTEN_|TZ$)/;
+/**
+ * What the served commands read of the environment: berth's own settings, Node.js's options, and the
+ * variables runc's callers pass on (systemd's). Not PATH: hooks and executors run by absolute path with
+ * the environment the config gives them.
+ */
+const RELEVANT_ENV = /^(BERTH_|NODE_OPTIONS$|NOTIFY_SOCKET$|XDG_RUNTIME_DIR$|LISTEN_)/;
 
 /** The command's name in runc's argv (past the global flags), or ''. */
 export function commandName(args: readonly string[]): string {

@@ -19,8 +19,8 @@
  *     taken from /proc/PID of the peer SO_PEERCRED names, which cannot lie;
  *   - its front is this build's binary (/proc/PID/exe), and this bundle has
  *     not been rebuilt since the resident started (then it also leaves);
- *   - the environment a command reads is the same (BERTH_*, NODE_OPTIONS, PATH,
- *     NOTIFY_SOCKET, XDG_RUNTIME_DIR, LISTEN_*, TZ);
+ *   - the environment a command reads is the same (BERTH_*, NODE_OPTIONS,
+ *     NOTIFY_SOCKET, XDG_RUNTIME_DIR, LISTEN_*);
  *   - the command is one whose every effect goes through the front or the
  *     state directory: state, list, create, start, run, exec, kill, delete,
  *     pause, resume. Executors are forked by the front, so the container is
