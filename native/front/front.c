@@ -52,6 +52,7 @@
 #include "front.h"
 
 #define RESUME_FLAG "--berth-front-resume="
+#define RESIDENT_DIR "/run/berth-runtime-resident"
 #define LAUNCHER_NAME "berth-runtime.cjs"
 #define MAX_LOCKS 64
 /* How often, and for how long at most, the front moves itself where it is (see warm_cgroups). */
@@ -504,8 +505,14 @@ int main(int argc, char **argv, char **envp)
 	/* Found now, so the command line can be told whether the front keeps cgroup joins fast. */
 	int warm = open_own_cgroup2_procs();
 	char flag[80];
-	int absent;
-	int resident = resident_connect(argv, envp, &absent);
+	int absent = 0;
+	char path[108];
+	struct stat self;
+	/* This build's resident: the socket is named by this binary's device and inode (resident-start.ts). */
+	int resident = -1;
+	if (stat("/proc/self/exe", &self) == 0 &&
+	    snprintf(path, sizeof path, RESIDENT_DIR "/%llx-%llx.sock", (unsigned long long)self.st_dev, (unsigned long long)self.st_ino) < (int)sizeof path)
+		resident = resident_connect(path, argv, envp, &absent);
 	if (resident >= 0) {
 		if (fcntl(resident, F_SETFD, 0) < 0 || (warm >= 0 && fcntl(warm, F_SETFD, 0) < 0))
 			die("resident socket", errno);

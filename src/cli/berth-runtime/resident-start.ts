@@ -6,10 +6,9 @@
 import { closeSync, lstatSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { buildDir } from '../../paths.ts';
+import { environmentOf } from '../resident/caller.ts';
 
 export const RESIDENT_DIR = '/run/berth-runtime-resident';
-/** FRONT_HELLO's version (native/front/resident.c). */
-export const VERSION = 1;
 const DEFAULT_IDLE_SECONDS = 60;
 
 /** Commands whose every effect goes through the front or the state directory (see the header). */
@@ -46,20 +45,17 @@ export function idleSeconds(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** The environment variables a command reads (the front's own are not). */
-export function relevantEnvironment(entries: Iterable<[string, string]>): Map<string, string> {
-  return new Map([...entries].filter(([k]) => RELEVANT_ENV.test(k) && !k.startsWith('BERTH_FRONT_') && k !== 'BERTH_RESIDENT_SERVE'));
-}
-
-/** The names of the variables whose values differ between two environments (see relevantEnvironment). */
-export function environmentDifference(a: Map<string, string>, b: Map<string, string>): string[] {
-  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+export function relevantEnvironment(entries: Iterable<[string, string | undefined]>): Map<string, string> {
+  const env = environmentOf(entries, RELEVANT_ENV);
+  for (const k of env.keys()) if (k.startsWith('BERTH_FRONT_') || k === 'BERTH_RESIDENT_SERVE') env.delete(k);
+  return env;
 }
 
 export function frontBinary(): string {
   return join(buildDir(), 'berth-runtime');
 }
 
-/** This build's socket: named by the front binary's device and inode, as native/front/resident.c names it. */
+/** This build's socket: named by the front binary's device and inode, as native/front/front.c names it. */
 export function residentSocketPath(front: Stats = statSync(frontBinary())): string {
   return join(RESIDENT_DIR, `${front.dev.toString(16)}-${front.ino.toString(16)}.sock`);
 }

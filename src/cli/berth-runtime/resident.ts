@@ -37,83 +37,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
-import { chmodSync, ftruncateSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, ftruncateSync, openSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { buildDir } from '../../paths.ts';
 import { Front } from '../../runtime/host/front.ts';
-import { FrameReader, frame } from '../../runtime/host/frames.ts';
-import { Msg } from '../../runtime/plan/opcodes.ts';
+import { differentView, environmentDifference, handshake, type Hello } from '../resident/caller.ts';
 import { type CommandSession, main } from './main.ts';
-import { commandName, environmentDifference, frontBinary, idleSeconds, ownDirectory, relevantEnvironment, residentSocketPath, SERVED, VERSION } from './resident-start.ts';
-
-/** A front that connects and says nothing is dropped after this. */
-const HELLO_TIMEOUT_MS = 2000;
-const STATUS_FIELDS = ['Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Umask'];
-const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'];
-
-export interface Hello {
-  cwd: string;
-  args: string[];
-  env: [string, string][];
-}
-
-export function parseHello(payload: Buffer): Hello | string {
-  if (payload.length < 12) return 'short hello';
-  const version = payload.readUInt32LE(0);
-  if (version !== VERSION) return `protocol ${version}, not ${VERSION}`;
-  const argc = payload.readUInt32LE(4);
-  const envc = payload.readUInt32LE(8);
-  const strings = payload.subarray(12).toString('utf8').split('\0');
-  // Each string ends with a NUL: the split leaves one empty string after the last.
-  if (strings.length !== 1 + argc + envc + 1 || strings[strings.length - 1] !== '') return 'malformed hello';
-  const [cwd = '', ...rest] = strings;
-  const env = rest.slice(argc, argc + envc).map((e): [string, string] => {
-    const eq = e.indexOf('=');
-    return eq < 0 ? [e, ''] : [e.slice(0, eq), e.slice(eq + 1)];
-  });
-  return { cwd, args: rest.slice(0, argc), env };
-}
-
-function statusFields(text: string): string {
-  return text
-    .split('\n')
-    .filter((line) => STATUS_FIELDS.includes(line.slice(0, line.indexOf(':'))))
-    .join('\n');
-}
-
-function sameFile(a: Stats, b: Stats): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}
-
-/** Why the process `pid` does not see the system as this one does, or undefined when it does. */
-export function differentView(pid: number): string | undefined {
-  const proc = `/proc/${pid}`;
-  try {
-    if (statusFields(readFileSync(`${proc}/status`, 'latin1')) !== statusFields(readFileSync('/proc/self/status', 'latin1'))) {
-      return 'credentials, capabilities, no_new_privs, seccomp or umask differ';
-    }
-    for (const ns of NAMESPACES) {
-      let theirs: string | undefined;
-      let ours: string | undefined;
-      try {
-        theirs = readlinkSync(`${proc}/ns/${ns}`);
-        ours = readlinkSync(`/proc/self/ns/${ns}`);
-      } catch {
-        // A kernel without this namespace type: both lack it.
-      }
-      if (theirs !== ours) return `${ns} namespace differs`;
-    }
-    if (!sameFile(statSync(`${proc}/root`), statSync('/'))) return 'root directory differs';
-    if (readFileSync(`${proc}/cgroup`, 'latin1') !== readFileSync('/proc/self/cgroup', 'latin1')) return 'cgroups differ';
-    if (readFileSync(`${proc}/limits`, 'latin1') !== readFileSync('/proc/self/limits', 'latin1')) return 'resource limits differ';
-    if (!sameFile(statSync(`${proc}/exe`), statSync(frontBinary()))) return "not this build's front";
-  } catch (err) {
-    return `cannot read ${proc}: ${(err as Error).message}`;
-  }
-  return undefined;
-}
+import { commandName, frontBinary, idleSeconds, ownDirectory, relevantEnvironment, residentSocketPath, SERVED } from './resident-start.ts';
 
 interface CommandLog {
   warning?: (message: string) => void;
@@ -124,7 +56,7 @@ class Resident {
   readonly #socketPath: string;
   readonly #idleMs: number;
   readonly #bundle: Stats;
-  readonly #env = relevantEnvironment(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  readonly #env = relevantEnvironment(Object.entries(process.env));
   readonly #logs = new AsyncLocalStorage<CommandLog>();
   #active = 0;
   #idle: NodeJS.Timeout | undefined;
@@ -172,59 +104,28 @@ class Resident {
   #connection(socket: Socket): void {
     // Only a command served keeps the resident: callers it refuses do not, so a resident whose
     // environment is nobody's any more leaves and the next command starts one that fits.
-    let served = false;
-    const finish = (): void => {
-      if (!served) return;
-      served = false;
-      this.#active--;
-      if (this.#leaving) this.leave();
-      else this.#armIdle();
-    };
-    socket.once('close', finish);
-    socket.on('error', () => socket.destroy());
-    const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
-    socket.once('close', () => clearTimeout(timer));
-    const reader = new FrameReader();
-    let hello: Hello | undefined;
-    let go = false;
-    const onData = (chunk: Buffer): void => {
-      const ok = reader.push(chunk, (type, payload) => {
-        if (hello === undefined && type === Msg.FRONT_HELLO) {
-          const parsed = parseHello(payload);
-          const why = typeof parsed === 'string' ? parsed : this.#refusal(socket, parsed);
-          if (typeof parsed === 'string' || why !== undefined) {
-            socket.end(frame(Msg.FRONT_FALLBACK, Buffer.from(why ?? '', 'utf8')));
-            return false;
-          }
-          hello = parsed;
-          socket.write(frame(Msg.FRONT_ACCEPT, Buffer.alloc(0)));
-          return true;
-        }
-        if (hello !== undefined && type === Msg.FRONT_GO) {
-          go = true;
-          served = true;
-          this.#active++;
-          clearTimeout(this.#idle);
-          return false;
-        }
-        socket.destroy();
-        return false;
-      });
-      if (!ok) socket.destroy();
-      if (go && hello !== undefined) {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        void this.#serve(socket, hello, reader.rest());
-      }
-    };
-    socket.on('data', onData);
+    handshake(
+      socket,
+      (hello) => this.#refusal(socket, hello),
+      (hello) => {
+        this.#active++;
+        clearTimeout(this.#idle);
+        socket.once('close', () => {
+          this.#active--;
+          if (this.#leaving) this.leave();
+          else this.#armIdle();
+        });
+        void this.#serve(socket, hello);
+      },
+    );
   }
 
   /** Why this command is not served here, or undefined when it is. */
   #refusal(socket: Socket, hello: Hello): string | undefined {
     if (this.#leaving) return 'the resident is leaving';
     try {
-      if (!sameFile(statSync(bundlePath()), this.#bundle) || statSync(bundlePath()).mtimeMs !== this.#bundle.mtimeMs) {
+      const now = statSync(bundlePath());
+      if (now.dev !== this.#bundle.dev || now.ino !== this.#bundle.ino || now.mtimeMs !== this.#bundle.mtimeMs) {
         this.leave();
         return 'the bundle was rebuilt';
       }
@@ -244,11 +145,10 @@ class Resident {
       return `no peer credentials: ${(err as Error).message}`;
     }
     if (peer.uid !== process.geteuid?.() || peer.gid !== process.getegid?.()) return 'another user';
-    return differentView(peer.pid);
+    return differentView(peer.pid, frontBinary());
   }
 
-  async #serve(socket: Socket, hello: Hello, rest: Buffer): Promise<void> {
-    if (rest.length > 0) socket.unshift(rest);
+  async #serve(socket: Socket, hello: Hello): Promise<void> {
     const front = Front.overSocket(socket);
     const signals = new EventEmitter();
     front.onSignal = (n) => {

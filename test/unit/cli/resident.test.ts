@@ -6,29 +6,35 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseHello } from '../../../src/cli/berth-runtime/resident.ts';
-import { commandName, environmentDifference, idleSeconds, relevantEnvironment, SERVED } from '../../../src/cli/berth-runtime/resident-start.ts';
+import { environmentDifference, parseHello } from '../../../src/cli/resident/caller.ts';
+import { commandName, idleSeconds, relevantEnvironment, SERVED } from '../../../src/cli/berth-runtime/resident-start.ts';
 
-/** A hello as native/front/resident.c lays it out. */
-function hello(cwd: string, args: string[], env: string[], version = 1): Buffer {
-  const head = Buffer.alloc(12);
+/** A hello as native/common/resident.c lays it out. */
+function hello(cwd: string, args: string[], env: string[], version = 2, ttys = 0b010, columns = 120, rows = 40): Buffer {
+  const head = Buffer.alloc(24);
   head.writeUInt32LE(version, 0);
   head.writeUInt32LE(args.length, 4);
   head.writeUInt32LE(env.length, 8);
+  head.writeUInt32LE(ttys, 12);
+  head.writeUInt32LE(columns, 16);
+  head.writeUInt32LE(rows, 20);
   return Buffer.concat([head, Buffer.from([cwd, ...args, ...env].map((s) => `${s}\0`).join(''), 'utf8')]);
 }
 
-test('a hello gives the working directory, the arguments (empty ones kept) and the environment', () => {
+test("a hello gives the working directory, the arguments (empty ones kept), the environment and the caller's terminals", () => {
   assert.deepEqual(parseHello(hello('/srv/b', ['--root', '/r', 'run', '', 'id'], ['PATH=/bin', 'EMPTY=', 'A=b=c'])), {
     cwd: '/srv/b',
     args: ['--root', '/r', 'run', '', 'id'],
     env: [['PATH', '/bin'], ['EMPTY', ''], ['A', 'b=c']],
+    terminals: [false, true, false],
+    columns: 120,
+    rows: 40,
   });
 });
 
 test('a hello of another protocol version, too short, or whose counts do not match its strings is refused', () => {
-  assert.match(parseHello(hello('/', ['state', 'x'], [], 2)) as string, /protocol 2/);
-  assert.equal(parseHello(Buffer.alloc(8)), 'short hello');
+  assert.match(parseHello(hello('/', ['state', 'x'], [], 1)) as string, /protocol 1/);
+  assert.equal(parseHello(Buffer.alloc(20)), 'short hello');
   const wrong = hello('/', ['state', 'x'], []);
   wrong.writeUInt32LE(3, 4);
   assert.equal(parseHello(wrong), 'malformed hello');

@@ -1,18 +1,19 @@
 /*
- * The front's side of the resident command line (src/cli/berth-runtime/
- * resident.ts): a Node.js process that stays after a command, so the next
- * command does not start Node.js again (issue 9: Node.js's start-up alone
- * took longer than runc's whole `state`).
+ * The caller's side of a resident command line: a Node.js process that
+ * stays after a command, so the next command does not start Node.js again
+ * (issue 9: Node.js's start-up alone took longer than runc's whole `state`).
+ * berth-runtime's front talks to the resident of its own build
+ * (src/cli/berth-runtime/resident.ts), berth's client to berthd
+ * (src/cli/berthd/cli-server.ts); both share src/cli/resident/.
  *
- * The front connects to the resident of its own build (the socket's name is
- * the device and inode of this very binary), sends the command (arguments,
- * working directory, environment) and waits for the answer: FRONT_ACCEPT,
- * to which it says FRONT_GO and then serves the resident as it would serve
- * its own Node.js child (executors forked from the front, so they are the
- * caller's descendants, locks held by the front); or FRONT_FALLBACK, and the
- * front starts Node.js as it always did. The resident decides which caller
- * and which command it serves; the front only carries bytes. Root only:
- * the resident and its socket are root's, and SO_PEERCRED says so.
+ * The program connects, sends the command (arguments, working directory,
+ * environment, which of its stdio are terminals and the terminal's size)
+ * and waits for the answer: FRONT_ACCEPT, to which it says FRONT_GO and
+ * then serves the resident (writes its output, passes signals on, exits
+ * with FRONT_BYE's code); or FRONT_FALLBACK, and the program starts
+ * Node.js as it always did. The resident decides which caller and which
+ * command it serves; the program only carries bytes. Root only: the
+ * resident and its socket are root's, and SO_PEERCRED says so.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,27 +23,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common.h"
-#include "front.h"
 
-#define RESIDENT_DIR "/run/berth-runtime-resident"
-#define RESIDENT_VERSION 1
+#define RESIDENT_VERSION 2
 /* A resident that does not answer at once is busy or wedged: the command goes on without it. */
 #define ANSWER_TIMEOUT_MS 2000
-
-static int resident_path(char *out, size_t size)
-{
-	struct stat st;
-	if (stat("/proc/self/exe", &st) < 0)
-		return -1;
-	int n = snprintf(out, size, RESIDENT_DIR "/%llx-%llx.sock", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
-}
 
 static size_t strings_size(char **list, uint32_t *count)
 {
@@ -63,13 +54,26 @@ static char *put_strings(char *at, char **list)
 	return at;
 }
 
-/* FRONT_HELLO's payload: version, argc, envc, then the cwd, the arguments and the environment. */
+/*
+ * FRONT_HELLO's payload: version, argc, envc, terminals (bit N: descriptor N is one), the terminal's
+ * columns and rows (0 without one), then the cwd, the arguments and the environment.
+ */
 static int send_hello(int fd, char **argv, char **envp)
 {
 	char cwd[PATH_MAX];
 	if (getcwd(cwd, sizeof cwd) == NULL)
 		return -1;
-	uint32_t head[3] = { RESIDENT_VERSION, 0, 0 };
+	uint32_t head[6] = { RESIDENT_VERSION, 0, 0, 0, 0, 0 };
+	struct winsize ws = { 0 };
+	for (int i = 0; i < 3; i++) {
+		if (isatty(i)) {
+			head[3] |= 1U << i;
+			if (ws.ws_col == 0)
+				(void)ioctl(i, TIOCGWINSZ, &ws);
+		}
+	}
+	head[4] = ws.ws_col;
+	head[5] = ws.ws_row;
 	size_t size = sizeof head + strlen(cwd) + 1 + strings_size(argv + 1, &head[1]) + strings_size(envp, &head[2]);
 	if (size > PLAN_MAX_BYTES)
 		return -1;
@@ -86,14 +90,15 @@ static int send_hello(int fd, char **argv, char **envp)
 	return rc;
 }
 
-int resident_connect(char **argv, char **envp, int *absent)
+int resident_connect(const char *path, char **argv, char **envp, int *absent)
 {
 	*absent = 0;
 	if (geteuid() != 0)
 		return -1;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (resident_path(addr.sun_path, sizeof addr.sun_path) < 0)
+	if (strlen(path) >= sizeof addr.sun_path)
 		return -1;
+	strcpy(addr.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
