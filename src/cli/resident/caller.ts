@@ -113,24 +113,33 @@ export function differentView(pid: number, program: string): string | undefined 
  * gives, or FRONT_ACCEPT; on FRONT_GO, `serve` gets the socket (with what came after, unread) and
  * the caller waits for its FRONT_BYE.
  */
-export function handshake(socket: Socket, refusal: (hello: Hello) => string | undefined, serve: (hello: Hello) => void): void {
+export function handshake(socket: Socket, refusal: (hello: Hello) => string | undefined | Promise<string | undefined>, serve: (hello: Hello) => void): void {
   socket.on('error', () => socket.destroy());
   const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
   socket.once('close', () => clearTimeout(timer));
   const reader = new FrameReader();
   let hello: Hello | undefined;
   let go = false;
+  const decide = async (parsed: Hello | string): Promise<void> => {
+    let why: string | undefined;
+    try {
+      why = typeof parsed === 'string' ? parsed : await refusal(parsed);
+    } catch (err) {
+      why = `cannot decide: ${(err as Error).message}`;
+    }
+    if (typeof parsed === 'string' || why !== undefined) {
+      socket.end(frame(Msg.FRONT_FALLBACK, Buffer.from(why ?? '', 'utf8')));
+      return;
+    }
+    hello = parsed;
+    socket.write(frame(Msg.FRONT_ACCEPT, Buffer.alloc(0)));
+  };
+  let asked = false;
   const onData = (chunk: Buffer): void => {
     const ok = reader.push(chunk, (type, payload) => {
-      if (hello === undefined && type === Msg.FRONT_HELLO) {
-        const parsed = parseHello(payload);
-        const why = typeof parsed === 'string' ? parsed : refusal(parsed);
-        if (typeof parsed === 'string' || why !== undefined) {
-          socket.end(frame(Msg.FRONT_FALLBACK, Buffer.from(why ?? '', 'utf8')));
-          return false;
-        }
-        hello = parsed;
-        socket.write(frame(Msg.FRONT_ACCEPT, Buffer.alloc(0)));
+      if (!asked && type === Msg.FRONT_HELLO) {
+        asked = true;
+        void decide(parseHello(payload));
         return true;
       }
       if (hello !== undefined && type === Msg.FRONT_GO) {
