@@ -86,9 +86,10 @@ static const char *cli_socket(int argc, char **argv, char *buf, size_t size)
 int main(int argc, char **argv, char **envp)
 {
 	int absent;
+	uint32_t accepted;
 	char buf[PATH_MAX];
 	const char *path = cli_socket(argc, argv, buf, sizeof buf);
-	int fd = argc > 1 && path != NULL ? resident_connect(path, argv, envp, &absent) : -1;
+	int fd = argc > 1 && path != NULL ? resident_connect(path, argv, envp, &absent, &accepted) : -1;
 	if (fd < 0)
 		run_command_line(argv);
 	serve(fd);

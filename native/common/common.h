@@ -50,8 +50,10 @@ int recv_fd(int sock);
 /*
  * resident.c: a resident command line's socket at `path`, connected and accepted for this command
  * (FRONT_GO sent), or -1; *absent is 1 when no resident answers there (the command line may start one).
+ * *accepted: what FRONT_ACCEPT said (RESIDENT_EXECUTORS: the command may ask for executors).
  */
-int resident_connect(const char *path, char **argv, char **envp, int *absent);
+#define RESIDENT_EXECUTORS 1U
+int resident_connect(const char *path, char **argv, char **envp, int *absent, uint32_t *accepted);
 /* FRONT_OUTPUT from the resident: written to this process's stdout or stderr. */
 void resident_output(const char *payload, unsigned int len);
 

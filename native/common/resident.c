@@ -90,9 +90,10 @@ static int send_hello(int fd, char **argv, char **envp)
 	return rc;
 }
 
-int resident_connect(const char *path, char **argv, char **envp, int *absent)
+int resident_connect(const char *path, char **argv, char **envp, int *absent, uint32_t *accepted)
 {
 	*absent = 0;
+	*accepted = 0;
 	if (geteuid() != 0)
 		return -1;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -124,6 +125,8 @@ int resident_connect(const char *path, char **argv, char **envp, int *absent)
 	/* Why it was refused, for whoever traces the command line. */
 	if (type == MSG_FRONT_FALLBACK && getenv("BERTH_TRACE") != NULL && strcmp(getenv("BERTH_TRACE"), "1") == 0)
 		dprintf(2, "[berth] resident: %s\n", payload);
+	if (type == MSG_FRONT_ACCEPT && size >= sizeof *accepted)
+		memcpy(accepted, payload, sizeof *accepted);
 	free(payload);
 	if (type != MSG_FRONT_ACCEPT || msg_send(fd, MSG_FRONT_GO, NULL, 0) < 0)
 		goto refused;

@@ -73,6 +73,7 @@ struct front {
 	long long warm_next, warm_until;
 	int nlocks;
 	int locks[MAX_LOCKS]; /* descriptors of the lock files held */
+	int sealed;      /* runs from the sealed copy: only then may it fork executors */
 };
 
 static void handled_signals(sigset_t *set)
@@ -218,7 +219,10 @@ static void start_executor(struct front *f, char *payload, uint32_t len)
 	int32_t answer;
 	uint32_t keep;
 	int sv[2];
-	if (f->session_fd >= 0) {
+	if (!f->sealed) {
+		/* A command the resident said forks none (FRONT_ACCEPT): this process is not the sealed copy. */
+		answer = -EPERM;
+	} else if (f->session_fd >= 0) {
 		answer = -EBUSY;
 	} else if (len < 4 || (memcpy(&keep, payload, 4), keep > 4096)) {
 		answer = -EINVAL;
@@ -384,9 +388,9 @@ static void on_signals(struct front *f)
 	}
 }
 
-static _Noreturn void serve(pid_t node, int node_fd, int warm_fd, int argc, char **argv)
+static _Noreturn void serve(pid_t node, int node_fd, int warm_fd, int argc, char **argv, int sealed)
 {
-	struct front f = { .node = node, .node_fd = node_fd, .session_fd = -1, .sig_fd = -1, .warm_fd = warm_fd };
+	struct front f = { .node = node, .node_fd = node_fd, .session_fd = -1, .sig_fd = -1, .warm_fd = warm_fd, .sealed = sealed };
 	f.title = argv[0];
 	f.title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
 	prctl(PR_SET_NAME, "berth-runtime", 0, 0, 0);
@@ -491,7 +495,7 @@ int main(int argc, char **argv, char **envp)
 		pid_t node;
 		int fd, warm;
 		if (argc >= 2 && strncmp(argv[1], RESUME_FLAG, strlen(RESUME_FLAG)) == 0 && parse_resume(argv[1], &node, &fd, &warm) == 0)
-			serve(node, fd, warm, argc, argv);
+			serve(node, fd, warm, argc, argv, 1);
 		/* Reached through /proc/PID/exe from a container, say: the sealed copy serves nobody else. */
 		dprintf(2, "berth-exec: usage: the sealed copy of berth-runtime runs only as its own front\n");
 		return EXEC_FAILURE_STATUS;
@@ -510,9 +514,13 @@ int main(int argc, char **argv, char **envp)
 	struct stat self;
 	/* This build's resident: the socket is named by this binary's device and inode (resident-start.ts). */
 	int resident = -1;
+	uint32_t accepted = 0;
 	if (stat("/proc/self/exe", &self) == 0 &&
 	    snprintf(path, sizeof path, RESIDENT_DIR "/%llx-%llx.sock", (unsigned long long)self.st_dev, (unsigned long long)self.st_ino) < (int)sizeof path)
-		resident = resident_connect(path, argv, envp, &absent);
+		resident = resident_connect(path, argv, envp, &absent, &accepted);
+	/* A command that forks no executor (state, kill, delete, ...) is served from here: no sealed copy to make. */
+	if (resident >= 0 && !(accepted & RESIDENT_EXECUTORS))
+		serve(0, resident, warm, argc, argv, 0);
 	if (resident >= 0) {
 		if (fcntl(resident, F_SETFD, 0) < 0 || (warm >= 0 && fcntl(warm, F_SETFD, 0) < 0))
 			die("resident socket", errno);

@@ -47,6 +47,9 @@ import { differentView, environmentDifference, handshake, type Hello } from '../
 import { type CommandSession, main } from './main.ts';
 import { commandName, frontBinary, idleSeconds, ownDirectory, relevantEnvironment, residentSocketPath, SERVED } from './resident-start.ts';
 
+/** The commands that may ask the front for executors (create, run, exec); the rest signal, read or remove. */
+const FORKS_EXECUTORS = new Set(['create', 'run', 'exec']);
+
 interface CommandLog {
   warning?: (message: string) => void;
 }
@@ -117,6 +120,8 @@ class Resident {
         });
         void this.#serve(socket, hello);
       },
+      // The front makes its sealed copy (CVE-2019-5736) only for a command that may fork executors.
+      (hello) => Buffer.from(new Uint32Array([FORKS_EXECUTORS.has(commandName(hello.args)) ? 1 : 0]).buffer),
     );
   }
 

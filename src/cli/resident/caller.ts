@@ -113,7 +113,13 @@ export function differentView(pid: number, program: string): string | undefined 
  * gives, or FRONT_ACCEPT; on FRONT_GO, `serve` gets the socket (with what came after, unread) and
  * the caller waits for its FRONT_BYE.
  */
-export function handshake(socket: Socket, refusal: (hello: Hello) => string | undefined | Promise<string | undefined>, serve: (hello: Hello) => void): void {
+export function handshake(
+  socket: Socket,
+  refusal: (hello: Hello) => string | undefined | Promise<string | undefined>,
+  serve: (hello: Hello) => void,
+  /** FRONT_ACCEPT's payload (berth-runtime's front: whether the command may fork executors). */
+  accept: (hello: Hello) => Uint8Array = () => new Uint8Array(0),
+): void {
   socket.on('error', () => socket.destroy());
   const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
   socket.once('close', () => clearTimeout(timer));
@@ -132,7 +138,7 @@ export function handshake(socket: Socket, refusal: (hello: Hello) => string | un
       return;
     }
     hello = parsed;
-    socket.write(frame(Msg.FRONT_ACCEPT, Buffer.alloc(0)));
+    socket.write(frame(Msg.FRONT_ACCEPT, accept(parsed)));
   };
   let asked = false;
   const onData = (chunk: Buffer): void => {

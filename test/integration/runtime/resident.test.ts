@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { childrenOf, residentDiagnostics, residentPid, residentSocket, stopResident } from '../../helpers/resident.ts';
@@ -73,6 +73,7 @@ describe('berth-runtime resident command line (root)', { skip: berthOnly("berth-
     const resident = await freshResident(rt);
     const run = await foregroundRun(t, rt, 'echo ready; exec sleep 1000');
     assert.equal(ownNodeChild(run.front), false, 'the front started no Node.js of its own');
+    assert.match(readlinkSync(`/proc/${run.front}/exe`), /^\/memfd:berth-exec/, 'a command that forks an executor is served from the sealed copy');
     const { pid } = await rt.state(run.id);
     assert.ok(pid);
     const executor = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
@@ -162,6 +163,28 @@ describe('berth-runtime resident command line (root)', { skip: berthOnly("berth-
     await exited;
     const lock = await acquireLock(standaloneHost(), rt.root, id, 10_000);
     await lock.release();
+  });
+
+  test('a command that forks no executor is served by the front as it started, without making the sealed copy', async (t) => {
+    const rt = new RuntimeFixture(t);
+    await freshResident(rt);
+    const marker = join(tempDir(t, 'berth-resident-'), 'in-poststop');
+    // The poststop hook runs while delete is under way: the front serving it is there to be looked at.
+    const bundle = makeBundle(t, {
+      args: ['sleep', '1000'],
+      edit: (spec) => {
+        spec.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; : > ${marker}; sleep 1`] }] };
+      },
+    });
+    const id = rt.track(uniqueId());
+    const created = await rt.run(['create', '--bundle', bundle.dir, id]);
+    assert.equal(created.code, 0, created.stderr);
+    const front = spawn(RUNTIME_BIN, ['--root', rt.root, 'delete', '--force', id], { stdio: 'ignore' });
+    const exited = new Promise<Exit>((r) => front.once('exit', (code, signal) => r({ code, signal })));
+    await waitFor('delete to reach its poststop hook', () => (existsSync(marker) ? true : undefined));
+    assert.equal(readlinkSync(`/proc/${front.pid}/exe`), realpathSync(join(RUNTIME_BIN, '..', '..', 'build', 'berth-runtime')));
+    assert.equal(ownNodeChild(front.pid!), false);
+    assert.deepEqual(await exited, { code: 0, signal: null });
   });
 
   test('a resident leaves after its idle time, and takes its socket with it', async (t) => {
