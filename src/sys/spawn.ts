@@ -10,7 +10,7 @@
  * blocked, as libuv's spawn leaves them. Its exit is not reaped by libuv
  * (it does not know it): `reap` does, once the caller knows it is gone.
  */
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import koffi from 'koffi';
 import { SystemError } from './error.ts';
@@ -45,7 +45,14 @@ const c = {
   socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)') as unknown as (d: number, t: number, p: number, sv: Int32Array) => number,
   fcntlDup: lib.func('int fcntl(int fd, int cmd, int arg)') as unknown as (fd: number, cmd: number, arg: number) => number,
   waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as unknown as (pid: number, status: Int32Array, options: number) => number,
+  memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)') as unknown as (name: string, flags: number) => number,
 };
+const MFD_CLOEXEC = 1;
+const MFD_ALLOW_SEALING = 2;
+const MFD_EXEC = 0x10;
+const F_ADD_SEALS = 1033;
+/** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: what native/common/sealed.c checks for. */
+const ALL_SEALS = 1 | 2 | 4 | 8;
 
 const F_DUPFD_CLOEXEC = 1030;
 
@@ -125,4 +132,37 @@ export function spawnProgram(path: string, argv: readonly string[], fds: readonl
 export function reapSoon(pid: number, waitMs = 1): void {
   if (c.waitpid(pid, new Int32Array(1), WNOHANG) !== 0 || waitMs > 60_000) return;
   setTimeout(() => reapSoon(pid, waitMs * 2), waitMs).unref();
+}
+
+const sealed = new Map<string, { fd: number; stamp: string }>();
+
+/**
+ * A path that execs a sealed in-memory copy of the program at `path`
+ * (/proc/PID/fd/N of this process), made once and again when the file
+ * changes. The native programs re-exec themselves from such a copy unless
+ * they already run from one (native/common/sealed.c, CVE-2019-5736): one
+ * copy for every container spares each of them that copy and second exec.
+ * The copy cannot be written (sealed), and the fd is close-on-exec: only a
+ * process allowed to read this process's fds (root) can exec it.
+ */
+export function sealedProgram(path: string): string {
+  const st = statSync(path);
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const known = sealed.get(path);
+  if (known?.stamp === stamp) return `/proc/${process.pid}/fd/${known.fd}`;
+  let fd = c.memfdCreate('berth-exec', MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  // Kernels before 6.3 know no MFD_EXEC (their memfds are executable).
+  if (fd < 0 && koffi.errno() === 22) fd = c.memfdCreate('berth-exec', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  check('memfd_create', fd < 0 ? -1 : 0, path);
+  try {
+    const bytes = readFileSync(path);
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    check('fcntl(F_ADD_SEALS)', c.fcntlDup(fd, F_ADD_SEALS, ALL_SEALS) < 0 ? -1 : 0, path);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  if (known !== undefined) closeSync(known.fd);
+  sealed.set(path, { fd, stamp });
+  return `/proc/${process.pid}/fd/${fd}`;
 }

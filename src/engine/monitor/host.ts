@@ -18,6 +18,7 @@ import { BerthError, describeError, errnoCode, ErrorKind } from '../../errors.ts
 import { buildDir } from '../../paths.ts';
 import type { ExitStatus, RuntimeHost } from '../../runtime/host/host.ts';
 import { planFile, socketLink } from '../../runtime/host/link.ts';
+import { executorPath } from '../../runtime/host/spawn.ts';
 import { type ExecutorMonitorOptions, monitorArgs } from './spawn.ts';
 
 export interface MonitorHost extends RuntimeHost {
@@ -53,7 +54,7 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
       let started: Started;
       try {
         // fd 6 with o.attach: a socket pair whose other end the monitor keeps as its first client.
-        started = await spawnMonitor(bin, monitorArgs(o), planFd, o.attach === true);
+        started = await spawnMonitor(o, bin, planFd);
       } catch (err) {
         throw new BerthError(ErrorKind.Internal, 'monitor_start_failed', `${what}: berth-monitor could not start (${bin}): ${describeError(err)}`, { cause: err });
       } finally {
@@ -107,13 +108,17 @@ interface Started {
 
 /**
  * Starts berth-monitor through posix_spawn (src/sys/spawn.ts), not Node.js's
- * fork: a daemon's fork stops its event loop for milliseconds. fd 2 its
+ * fork: a daemon's fork stops its event loop for milliseconds. It execs the
+ * executor from the sealed copy this process keeps (sealedProgram), so the
+ * executor need not copy itself for each container. fd 2 its
  * stderr, 3 the report, 4 the executor's sync socket, 5 the plan, 6 with
  * `attach` the held client: socket pairs, whose other ends come back.
  */
-async function spawnMonitor(bin: string, args: readonly string[], planFd: number, attach: boolean): Promise<Started> {
-  const { reapSoon, spawnProgram } = await import('../../sys/spawn.ts');
-  const { pid, sockets } = spawnProgram(bin, [bin, ...args], [null, null, 'socket', 'socket', 'socket', planFd, ...(attach ? ['socket' as const] : [])]);
+async function spawnMonitor(o: ExecutorMonitorOptions, bin: string, planFd: number): Promise<Started> {
+  const { reapSoon, sealedProgram, spawnProgram } = await import('../../sys/spawn.ts');
+  // Another executor (a test's stand-in) runs as given.
+  const args = monitorArgs({ ...o, executor: o.executor === executorPath() ? sealedProgram(o.executor) : o.executor });
+  const { pid, sockets } = spawnProgram(bin, [bin, ...args], [null, null, 'socket', 'socket', 'socket', planFd, ...(o.attach === true ? ['socket' as const] : [])]);
   // Its first process exits as soon as the monitor detached (fork, setsid, fork).
   reapSoon(pid);
   const stderrSock = sockets.get(2)!;

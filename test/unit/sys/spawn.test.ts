@@ -1,10 +1,10 @@
 /** spawnProgram (posix_spawn): what the child gets, as read from outside it (/proc) and from its output. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { reapSoon, spawnProgram } from '../../../src/sys/spawn.ts';
+import { reapSoon, sealedProgram, spawnProgram } from '../../../src/sys/spawn.ts';
 import { tempDir } from './helpers.ts';
 
 function readAll(s: Socket): Promise<string> {
@@ -104,4 +104,25 @@ test('fds passed through at their own number, or swapped, land where asked', asy
   const { pid, sockets } = spawnProgram('/bin/cat', ['cat', `/dev/fd/${a}`, `/dev/fd/${b}`, `/dev/fd/${own}`], fds);
   t.after(() => reapSoon(pid));
   assert.equal(await readAll(sockets.get(1)!), 'b a own ');
+});
+
+test('sealedProgram: one sealed in-memory copy, runnable, not writable, made anew when the file changes', async (t) => {
+  const dir = tempDir(t);
+  const program = join(dir, 'prog');
+  writeFileSync(program, readFileSync('/bin/echo'), { mode: 0o755 });
+  const first = sealedProgram(program);
+  assert.match(first, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
+  assert.equal(sealedProgram(program), first, 'the same file: the same copy');
+  assert.match(readlinkSync(first), /^\/memfd:berth-exec/);
+  const run = spawnProgram(first, ['echo', 'from the copy'], [null, 'socket', null]);
+  t.after(() => reapSoon(run.pid));
+  assert.equal(await readAll(run.sockets.get(1)!), 'from the copy\n');
+  // Sealed against writes: even this process cannot change it.
+  const writable = openSync(first, 'r+');
+  t.after(() => closeSync(writable));
+  assert.throws(() => writeSync(writable, 'x'), (err: Error & { code?: string }) => err.code === 'EPERM');
+  writeFileSync(program, readFileSync('/bin/true'), { mode: 0o755 });
+  const second = sealedProgram(program);
+  assert.notEqual(second, first);
+  assert.equal(readFileSync(second).length, readFileSync('/bin/true').length);
 });
