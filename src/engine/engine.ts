@@ -336,9 +336,8 @@ export class Engine {
       for (const n of networks) this.containerNetworks.add({ ...n, containerId: record.id });
       stored.volumes = await this.make(record, config, req, stored);
       if (TEST_CREATE_DELAY_MS > 0) await delay(TEST_CREATE_DELAY_MS);
-      // The volumes chosen are part of the record; then the container exists.
-      this.containers.db.prepare('UPDATE engine_containers SET options = ? WHERE id = ?').run(JSON.stringify(stored), record.id);
-      const created = this.containers.finishCreate(record.id);
+      // The volumes chosen are part of the record, written with `created`: then the container exists.
+      const created = this.containers.finishCreate(record.id, stored);
       this.events.publish('container', 'create', created.id, this.attributes(created));
       return created;
     } catch (err) {
