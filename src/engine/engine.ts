@@ -574,6 +574,9 @@ export class Engine {
         stdin: o.openStdin,
         stdinOnce: o.stdinOnce,
         terminal: o.tty,
+        // RUN/exit is only how the exit reaches this engine, which makes it durable (the record's commit)
+        // before it reports it; the run dir does not outlive the machine (a tmpfs), so its fsync bought nothing.
+        noSync: true,
         ...(this.options.monitor === undefined ? {} : { monitor: this.options.monitor }),
       };
       if (this.options.runtime === undefined) {
@@ -1024,7 +1027,7 @@ export class Engine {
       }
     }
     rmSync(runDir(this.paths, id), { recursive: true, force: true });
-    if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
+    if (!(await isMounted(join(dir, 'rootfs')))) rmSync(dir, { recursive: true, force: true });
     if (this.containers.get(id) !== undefined) this.containers.remove(id);
   }
 

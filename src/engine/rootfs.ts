@@ -36,9 +36,11 @@ export async function imageTop(store: ImageStore, img: ImageRecord): Promise<str
   return top;
 }
 
-/** Whether `path` is a mount point in this process's mount namespace. */
-export function isMounted(path: string): boolean {
-  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.mountPoint === path);
+/** Whether `path` is a mount point in this process's mount namespace (statx says; mountinfo where the kernel does not). */
+export async function isMounted(path: string): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  const { isMountRoot } = await import('../sys/index.ts');
+  return isMountRoot(path) ?? parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.mountPoint === path);
 }
 
 /** Prepares the container's writable snapshot on `top` (once) and mounts it (when not mounted). */
@@ -48,7 +50,7 @@ export async function mountRootfs(paths: EnginePaths, id: string, top: string): 
   const specs = snap.stat(key) === undefined ? await snap.prepare(key, top) : snap.mounts(key);
   const target = rootfsDir(paths, id);
   mkdirSync(target, { recursive: true, mode: 0o700 });
-  if (isMounted(target)) return target;
+  if (await isMounted(target)) return target;
   const sys = await import('../sys/index.ts');
   sys.mountDescriptions(specs, target, false);
   return target;
@@ -57,7 +59,7 @@ export async function mountRootfs(paths: EnginePaths, id: string, top: string): 
 /** Unmounts and removes the container's snapshot; what is already gone is skipped. */
 export async function releaseRootfs(paths: EnginePaths, id: string): Promise<void> {
   const target = rootfsDir(paths, id);
-  if (existsSync(target) && isMounted(target)) {
+  if (await isMounted(target)) {
     const sys = await import('../sys/index.ts');
     // Detached: a process that still holds a file there (a `cp` reader) does not stop removal.
     sys.umount2(target, sys.MNT_DETACH);

@@ -66,6 +66,8 @@ async function checkLaunch(engine: Engine, name: string): Promise<string> {
   const monitor = monitorPid(engine, id);
   assert.equal(ppid(pid), monitor, `the container (pid ${pid}) is the monitor's (pid ${monitor}) child`);
   assert.ok(readlinkSync(`/proc/${monitor}/exe`).endsWith('/berth-monitor'));
+  // The exit file only hands the exit to the engine, which commits it before reporting it: no fsync there.
+  assert.ok(readFileSync(`/proc/${monitor}/cmdline`, 'utf8').split('\0').includes('--no-sync'), 'the monitor writes the exit without fsync');
   await engine.kill(id, 9);
   const exited = await engine.wait(id);
   assert.equal(exited.code, 137);
