@@ -305,3 +305,16 @@ test('statements are prepared once per connection and reused', (t) => {
   assert.equal(a.get()?.['n'], 0);
   assert.equal(a.get()?.['n'], 0, 'a reused statement runs again from the start');
 });
+
+test('beginCreate commits without its own fsync and leaves the connection synchronous = FULL, also when it is refused', (t) => {
+  const store = openStore(t);
+  const synchronous = (): unknown => store.db.prepare('PRAGMA synchronous').get()?.['synchronous'];
+  const FULL = 2;
+  assert.equal(synchronous(), FULL);
+  const { id } = store.beginCreate(input('nosync'));
+  assert.equal(synchronous(), FULL);
+  assertCode(() => store.beginCreate(input('nosync')), 'container_name_in_use', 'nosync');
+  assert.equal(synchronous(), FULL);
+  // What the next (FULL) commit makes durable with it: the record is there and goes on.
+  assert.equal(store.finishCreate(id).state, 'created');
+});
