@@ -81,6 +81,8 @@ const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 /** Test only (crash tests): holds each start with its monitor up and the container created, before the runtime's start. */
 const TEST_START_DELAY_MS = Number(process.env['BERTH_TEST_START_DELAY_MS'] ?? 0) || 0;
+/** Image configs kept parsed (imageConfig). */
+const IMAGE_CONFIGS_KEPT = 32;
 /** In RUN (the run dir) while the container is primed: its process's pid (recover() un-primes what it finds so marked). */
 export const PRIMED_MARKER = 'primed';
 
@@ -174,6 +176,7 @@ export class Engine {
   /** Created containers carried through the first half of their start (`prime`). */
   private readonly primed = new Map<string, Primed>();
   private runtimeCtx: Promise<RuntimeContext> | undefined;
+  private readonly configs = new Map<string, ImageConfig>();
   private closed = false;
   private readonly closers: (() => void)[] = [];
 
@@ -285,6 +288,22 @@ export class Engine {
     }
   }
 
+  /**
+   * The image's config, read (its blob's digest checked) once per config
+   * digest: content-addressed, it never changes. Each caller gets its own
+   * copy. The last few images are kept.
+   */
+  private async imageConfig(img: ImageRecord): Promise<ImageConfig> {
+    const digest = img.config.digest;
+    let config = this.configs.get(digest);
+    if (config === undefined) {
+      config = await this.images.readConfig(img);
+      if (this.configs.size >= IMAGE_CONFIGS_KEPT) this.configs.delete(this.configs.keys().next().value!);
+      this.configs.set(digest, config);
+    }
+    return structuredClone(config);
+  }
+
   // ---- create ---------------------------------------------------------
 
   async create(req: CreateRequest): Promise<ContainerRecord> {
@@ -293,7 +312,7 @@ export class Engine {
       throw invalidArgument('run_flag_conflict', `--rm and --restart ${options.restart.name}: a container removed at its exit cannot be restarted`);
     }
     const img = await this.resolveImage(req.image, options.pull);
-    const config = await this.images.readConfig(img);
+    const config = await this.imageConfig(img);
     req.onPhase?.('image config');
     const args = req.args ?? [];
     // Checked before anything is made: a command is needed, the stop signal must parse.

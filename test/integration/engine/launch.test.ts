@@ -157,3 +157,27 @@ test('a SIGKILL of the creating process (berthd) leaves the container to the nex
   await fresh.remove(id);
   fresh.close();
 });
+
+test('an image\'s config is read from the store once, each create getting its own copy of it', { timeout: 60_000 }, async (t) => {
+  const images = te.engine.images;
+  const readConfig = images.readConfig.bind(images);
+  let reads = 0;
+  images.readConfig = async (img) => {
+    reads++;
+    return readConfig(img);
+  };
+  t.after(() => {
+    images.readConfig = readConfig;
+  });
+  const ids: string[] = [];
+  t.after(async () => {
+    for (const id of ids) await te.engine.remove(id, { force: true });
+  });
+  for (const name of ['config-once-1', 'config-once-2', 'config-once-3']) {
+    const c = await te.engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ network: 'none', name, label: [`${name}=x`] }) });
+    ids.push(c.id);
+    // The image's labels and this create's own, and no other create's: the copy was not shared.
+    assert.deepEqual(Object.keys(c.labels).filter((k) => k.startsWith('config-once-')), [name]);
+  }
+  assert.ok(reads <= 1, `the config was read ${reads} times for three creates`);
+});
