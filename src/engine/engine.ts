@@ -735,8 +735,10 @@ export class Engine {
       tellMonitor(rd, 'abort');
       throw err;
     }
+    // Its report came before (it makes RUN/ctl while the executor starts, and reports after).
+    const monitorPid = await host.monitorPid;
     if (!tellMonitor(rd, `pid ${pid}`)) throw internal('monitor_gone', `container "${id}": its monitor quit before the container started`);
-    writeFileSync(join(rd, 'monitor.pid'), `${await host.monitorPid}\n`, { mode: 0o600 });
+    writeFileSync(join(rd, 'monitor.pid'), `${monitorPid}\n`, { mode: 0o600 });
     return pid;
   }
 
