@@ -81,6 +81,8 @@ const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 /** Test only (crash tests): holds each start with its monitor up and the container created, before the runtime's start. */
 const TEST_START_DELAY_MS = Number(process.env['BERTH_TEST_START_DELAY_MS'] ?? 0) || 0;
+/** How long a create or start keeps the cgroup join warm (warmCgroupJoin): a start right after a create finds it so. */
+const CGROUP_WARM_MS = 200;
 /** Image configs kept parsed (imageConfig). */
 const IMAGE_CONFIGS_KEPT = 32;
 /** In RUN (the run dir) while the container is primed: its process's pid (recover() un-primes what it finds so marked). */
@@ -177,6 +179,7 @@ export class Engine {
   private readonly primed = new Map<string, Primed>();
   private runtimeCtx: Promise<RuntimeContext> | undefined;
   private readonly configs = new Map<string, ImageConfig>();
+  private warm: { until: number; stop?: () => void } | undefined;
   private closed = false;
   private readonly closers: (() => void)[] = [];
 
@@ -217,6 +220,8 @@ export class Engine {
 
   close(): void {
     this.closed = true;
+    this.warm?.stop?.();
+    this.warm = undefined;
     for (const fn of this.closers.splice(0)) fn();
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
@@ -307,6 +312,7 @@ export class Engine {
   // ---- create ---------------------------------------------------------
 
   async create(req: CreateRequest): Promise<ContainerRecord> {
+    this.warmCgroupJoin();
     const options = req.options;
     if (options.autoRemove && options.restart.name !== 'no') {
       throw invalidArgument('run_flag_conflict', `--rm and --restart ${options.restart.name}: a container removed at its exit cannot be restarted`);
@@ -437,6 +443,7 @@ export class Engine {
 
   /** `onPhase` is told each step of the start as it ends. */
   async start(ref: string, onPhase?: Phase, options: StartOptions = {}): Promise<ContainerRecord> {
+    this.warmCgroupJoin();
     const id = this.find(ref).id;
     return this.serial(id, async () => {
       const record = this.mustGet(id);
@@ -512,6 +519,37 @@ export class Engine {
   private primedAlive(id: string): boolean {
     const p = this.primed.get(id);
     return p !== undefined && isAlive(p.pid, p.startTime) && monitorAlive(runDir(this.paths, id));
+  }
+
+  /**
+   * Keeps joining a cgroup fast for a moment from now (runtime/cgroups/warm.ts),
+   * from a create's or a start's first step: the first join after a quiet
+   * while waits out a kernel grace period (5-20 ms here), holding the cgroup
+   * mutex that making the container's cgroup needs too; begun here, it passes
+   * while the engine makes the record, the snapshot and the spec, not on the
+   * container's path. Creates and starts close together share one.
+   */
+  private warmCgroupJoin(): void {
+    const until = Date.now() + CGROUP_WARM_MS;
+    if (this.warm !== undefined) {
+      this.warm.until = Math.max(this.warm.until, until);
+      return;
+    }
+    const warm: { until: number; stop?: () => void } = { until };
+    this.warm = warm;
+    const end = (): void => {
+      warm.stop?.();
+      if (this.warm === warm) this.warm = undefined;
+    };
+    const check = (): void => {
+      if (this.closed || this.warm !== warm || Date.now() >= warm.until) end();
+      else setTimeout(check, warm.until - Date.now()).unref();
+    };
+    void this.runtimeContext().then((ctx) => {
+      if (this.closed || this.warm !== warm) return;
+      warm.stop = ctx.host.warmCgroupJoin();
+      check();
+    }, end);
   }
 
   private async runtimeContext(): Promise<RuntimeContext> {

@@ -181,3 +181,22 @@ test('an image\'s config is read from the store once, each create getting its ow
   }
   assert.ok(reads <= 1, `the config was read ${reads} times for three creates`);
 });
+
+/** This process's open fds on its own cgroup.procs files: the cgroup-join warming (runtime/cgroups/warm.ts) holds one. */
+function warmingFds(): string[] {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return /\/cgroup\.procs$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('a create keeps the cgroup join warm from its first step until a moment after it, then stops', { timeout: 60_000 }, async (t) => {
+  await until('no warming left from before', () => warmingFds().length === 0);
+  const c = await te.engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ network: 'none', name: 'warm-create' }) });
+  t.after(() => te.engine.remove(c.id, { force: true }));
+  assert.ok(warmingFds().length >= 1, 'warming when the create returns, so a start right after finds the join fast');
+  await until('the warming to stop by itself', () => warmingFds().length === 0);
+});
