@@ -99,3 +99,25 @@ test("with ownOnFirstRun, a command's first run writes its own cache, which its 
   assert.ok(existsSync(cacheOf('')));
   assert.equal(existsSync(cacheOf('nonsense')), false);
 });
+
+test('the launched program does not keep the code cache\'s buffer alive (a resident daemon would hold it for good)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = join(dir, 'demo.cjs');
+  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache')));
+  chmodSync(launcher, 0o755);
+  // After a full collection, what array buffers are left: without the launcher's reference, not the 8 MiB cache.
+  writeFileSync(join(dir, 'demo.bundle.cjs'), `require('node:v8').setFlagsFromString('--expose-gc');\nrequire('node:vm').runInNewContext('gc')();\nprocess.stdout.write(String(process.memoryUsage().arrayBuffers));\n`);
+  const cacheFile = join(dir, 'code-cache', `demo-${process.versions.v8}-${process.arch}.bin`);
+  const run = (): { out: string; cache: string } => {
+    const r = spawnSync(launcher, [], { encoding: 'utf8', env: { ...process.env, BERTH_TRACE: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    return { out: r.stdout, cache: /code cache (\w+)/.exec(r.stderr)?.[1] ?? r.stderr };
+  };
+  run();
+  // A cache of the bundle's length check but 8 MiB: V8 rejects it; the launcher read it all the same.
+  writeFileSync(cacheFile, Buffer.concat([readFileSync(cacheFile), Buffer.alloc(8 << 20)]));
+  const { out, cache } = run();
+  assert.equal(cache, 'rejected');
+  assert.ok(Number(out) < 4 << 20, `${out} bytes of array buffers left after a collection`);
+});
