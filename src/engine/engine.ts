@@ -56,6 +56,7 @@ import { ContainerStore, type ContainerRecord, type RestartPolicy as StoredResta
 import { VolumeStore } from './volumes/volumes.ts';
 import type { RuntimeContext } from '../runtime/lifecycle/context.ts';
 import type { ContainerRecord as RuntimeRecord } from '../runtime/state/store.ts';
+import type { Lock } from '../runtime/state/lock.ts';
 import type { ExecContainer } from './exec/sessions.ts';
 import type { ContainerView as OpsView } from './ops/container-fs.ts';
 
@@ -87,6 +88,12 @@ const CGROUP_WARM_MS = 200;
 const IMAGE_CONFIGS_KEPT = 32;
 /** In RUN (the run dir) while the container is primed: its process's pid (recover() un-primes what it finds so marked). */
 export const PRIMED_MARKER = 'primed';
+
+/** The runtime's record of a container its create just made, and that create's lock, still held (launch starts it before letting go). */
+interface Held {
+  record: RuntimeRecord;
+  lock: Lock;
+}
 
 /** A primed container's process, blocked before execve under its monitor. */
 interface Primed {
@@ -476,7 +483,7 @@ export class Engine {
         throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot be primed while ${record.state}; only a created container can`);
       }
       if (this.primed.has(id)) return record;
-      const pid = await this.launchFirstHalf(record, onPhase, false);
+      const { pid } = await this.launchFirstHalf(record, onPhase, false);
       try {
         const ctx = await this.runtimeContext();
         const { pidStartTime } = await ctx.store.read(id);
@@ -568,19 +575,24 @@ export class Engine {
   private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase, holdRecord?: Promise<unknown>): Promise<ContainerRecord> {
     const id = record.id;
     const primed = this.primed.get(id);
-    const pid = primed?.pid ?? (await this.launchFirstHalf(record, onPhase, true));
+    // Not primed: the runtime's create hands over its record and its lock, so the start need not read them again.
+    const { pid, held } = primed === undefined ? await this.launchFirstHalf(record, onPhase, true, true) : { pid: primed.pid, held: undefined };
     this.primed.delete(id);
     if (primed !== undefined) rmSync(join(runDir(this.paths, id), PRIMED_MARKER), { force: true });
     const rd = runDir(this.paths, id);
-    if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
-    for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
-    this.beforeStart.delete(id);
     try {
+      if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
+      for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
+      this.beforeStart.delete(id);
       const ctx = await this.runtimeContext();
-      const { start } = await import('../runtime/lifecycle/start.ts');
+      const { start, startCreated } = await import('../runtime/lifecycle/start.ts');
       // Told as the program runs, before the runtime writes its state: the gateway's readiness probes begin there.
-      await start(ctx, id, () => onPhase?.('runtime start'));
+      const running = (): void => onPhase?.('runtime start');
+      if (held !== undefined) await startCreated(ctx, held.record, running);
+      else await start(ctx, id, running);
+      await held?.lock.release();
     } catch (err) {
+      await held?.lock.release();
       await this.deleteRuntimeState(id).catch(() => undefined);
       await this.networkDown(id);
       this.failStart(record, err);
@@ -599,7 +611,7 @@ export class Engine {
    * `failStart`: a failure leaves the container exited with the error (a
    * start); without it (a prime) the container stays as it was.
    */
-  private async launchFirstHalf(record: ContainerRecord, onPhase: Phase | undefined, failStart: boolean): Promise<number> {
+  private async launchFirstHalf(record: ContainerRecord, onPhase: Phase | undefined, failStart: boolean, keepLock = false): Promise<{ pid: number; held?: Held }> {
     const id = record.id;
     const view = this.viewOf(record);
     const o = view.options;
@@ -616,6 +628,7 @@ export class Engine {
     mkdirSync(rd, { recursive: true, mode: 0o700 });
     onPhase?.('rootfs and run dir');
     let pid: number;
+    let held: Held | undefined;
     try {
       await this.networkUp(record, view);
       onPhase?.('network');
@@ -637,7 +650,7 @@ export class Engine {
         ...(this.options.monitor === undefined ? {} : { monitor: this.options.monitor }),
       };
       if (this.options.runtime === undefined) {
-        pid = await this.createMonitored({ ...monitored, executor: executorPath() }, view.paths.dir);
+        ({ pid, held } = await this.createMonitored({ ...monitored, executor: executorPath() }, view.paths.dir, keepLock));
       } else {
         // Another OCI runtime: the monitor runs its `create` command.
         const started = await startMonitor({ ...monitored, runtime: this.runtime, root: runtimeRoot(this.paths), bundle: view.paths.dir });
@@ -649,7 +662,7 @@ export class Engine {
       throw err;
     }
     onPhase?.('monitor and runtime create');
-    return pid;
+    return { pid, ...(held === undefined ? {} : { held }) };
   }
 
   /**
@@ -761,23 +774,31 @@ export class Engine {
    * container's monitor (monitor/host.ts), so no runtime command starts; the
    * monitor learns the container's pid once create returned.
    */
-  private async createMonitored(m: ExecutorMonitorOptions, bundle: string): Promise<number> {
-    const [{ monitorHost, tellMonitor }, { create }] = await Promise.all([import('./monitor/host.ts'), import('../runtime/lifecycle/create.ts')]);
+  private async createMonitored(m: ExecutorMonitorOptions, bundle: string, keepLock: boolean): Promise<{ pid: number; held?: Held }> {
+    const [{ monitorHost, tellMonitor }, { createLocked }] = await Promise.all([import('./monitor/host.ts'), import('../runtime/lifecycle/create.ts')]);
     const base = await this.runtimeContext();
     const host = monitorHost(m, base.host);
     const { id, runDir: rd } = m;
-    let pid: number;
+    let created: Awaited<ReturnType<typeof createLocked>>;
     try {
-      ({ pid } = await create({ ...base, host }, id, { bundle, consoleSocket: m.terminal === true ? join(rd, 'console.sock') : undefined }));
+      created = await createLocked({ ...base, host }, id, { bundle, consoleSocket: m.terminal === true ? join(rd, 'console.sock') : undefined });
     } catch (err) {
       tellMonitor(rd, 'abort');
       throw err;
     }
-    // Its report came before (it makes RUN/ctl while the executor starts, and reports after).
-    const monitorPid = await host.monitorPid;
-    if (!tellMonitor(rd, `pid ${pid}`)) throw internal('monitor_gone', `container "${id}": its monitor quit before the container started`);
-    writeFileSync(join(rd, 'monitor.pid'), `${monitorPid}\n`, { mode: 0o600 });
-    return pid;
+    const { pid, record, lock } = created;
+    try {
+      // Its report came before (it makes RUN/ctl while the executor starts, and reports after).
+      const monitorPid = await host.monitorPid;
+      if (!tellMonitor(rd, `pid ${pid}`)) throw internal('monitor_gone', `container "${id}": its monitor quit before the container started`);
+      writeFileSync(join(rd, 'monitor.pid'), `${monitorPid}\n`, { mode: 0o600 });
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    if (keepLock) return { pid, held: { record, lock } };
+    await lock.release();
+    return { pid };
   }
 
   /** A start that failed before the process ran: the container is exited with the error, as docker leaves it. */
