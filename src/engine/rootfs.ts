@@ -45,12 +45,13 @@ export async function isMounted(path: string): Promise<boolean> {
 
 /** Prepares the container's writable snapshot on `top` (once) and mounts it (when not mounted). */
 export async function mountRootfs(paths: EnginePaths, id: string, top: string): Promise<string> {
+  const target = rootfsDir(paths, id);
+  // Mounted (a start after its create): the snapshot is there too, and its records need not be read.
+  if (await isMounted(target)) return target;
   const snap = await snapshots(paths.root);
   const key = snapshotKey(id);
   const specs = snap.stat(key) === undefined ? await snap.prepare(key, top) : snap.mounts(key);
-  const target = rootfsDir(paths, id);
   mkdirSync(target, { recursive: true, mode: 0o700 });
-  if (await isMounted(target)) return target;
   const sys = await import('../sys/index.ts');
   sys.mountDescriptions(specs, target, false);
   return target;
