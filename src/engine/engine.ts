@@ -31,6 +31,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import { delay } from '../delay.ts';
+import { lazy } from '../lazy.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
 import type { LinuxResources, Spec } from '../oci/runtime-spec.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
@@ -82,6 +83,14 @@ const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 /** Test only (crash tests): holds each start with its monitor up and the container created, before the runtime's start. */
 const TEST_START_DELAY_MS = Number(process.env['BERTH_TEST_START_DELAY_MS'] ?? 0) || 0;
+// What every run needs, loaded on the first and kept (src/lazy.ts).
+const namesModule = lazy(() => import('./names.ts'));
+const userDbModule = lazy(() => import('../image/bundle/read-user-db.ts'));
+const rootfsModule = lazy(() => import('../image/unpack/rootfs.ts'));
+const monitorHostModule = lazy(() => import('./monitor/host.ts'));
+const createModule = lazy(() => import('../runtime/lifecycle/create.ts'));
+const startModule = lazy(() => import('../runtime/lifecycle/start.ts'));
+const oomModule = lazy(() => import('./oom.ts'));
 /** How long a create or start keeps the cgroup join warm (warmCgroupJoin): a start right after a create finds it so. */
 const CGROUP_WARM_MS = 200;
 /** Image configs kept parsed (imageConfig). */
@@ -355,7 +364,7 @@ export class Engine {
       volumes: {},
       exposed: exposedPorts(config, options),
     };
-    const name = options.name ?? (await import('./names.ts')).randomName((n) => this.containers.get(n) !== undefined || this.nameTaken(n));
+    const name = options.name ?? (await namesModule()).randomName((n) => this.containers.get(n) !== undefined || this.nameTaken(n));
     const record = this.containers.beginCreate({
       name,
       imageRef: req.image,
@@ -426,8 +435,7 @@ export class Engine {
     }
     const hostname = req.options.hostname ?? record.id.slice(0, 12);
     const files = writeEtcFiles(dir, hostname, { network: req.options.network, extraHosts: req.options.extraHosts ?? [], dns: req.options.dns ?? [], dnsSearch: req.options.dnsSearch ?? [], dnsOptions: req.options.dnsOptions ?? [] });
-    const { readUserDb } = await import('../image/bundle/read-user-db.ts');
-    const { Rootfs } = await import('../image/unpack/rootfs.ts');
+    const [{ readUserDb }, { Rootfs }] = await Promise.all([userDbModule(), rootfsModule()]);
     using root = Rootfs.open(rootfs);
     const spec = containerSpec(config, req.options, req.args ?? [], {
       id: record.id,
@@ -585,7 +593,7 @@ export class Engine {
       for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
       this.beforeStart.delete(id);
       const ctx = await this.runtimeContext();
-      const { start, startCreated } = await import('../runtime/lifecycle/start.ts');
+      const { start, startCreated } = await startModule();
       // Told as the program runs, before the runtime writes its state: the gateway's readiness probes begin there.
       const running = (): void => onPhase?.('runtime start');
       if (held !== undefined) await startCreated(ctx, held.record, running);
@@ -775,7 +783,7 @@ export class Engine {
    * monitor learns the container's pid once create returned.
    */
   private async createMonitored(m: ExecutorMonitorOptions, bundle: string, keepLock: boolean): Promise<{ pid: number; held?: Held }> {
-    const [{ monitorHost, tellMonitor }, { createLocked }] = await Promise.all([import('./monitor/host.ts'), import('../runtime/lifecycle/create.ts')]);
+    const [{ monitorHost, tellMonitor }, { createLocked }] = await Promise.all([monitorHostModule(), createModule()]);
     const base = await this.runtimeContext();
     const host = monitorHost(m, base.host);
     const { id, runDir: rd } = m;
@@ -888,7 +896,7 @@ export class Engine {
 
   /** Whether the kernel's OOM killer killed a process of the container's cgroup (memory.events or memory.oom_control). */
   private async oomKilled(id: string): Promise<boolean> {
-    const { oomKillCount } = await import('./oom.ts');
+    const { oomKillCount } = await oomModule();
     return oomKillCount(id) > 0;
   }
 

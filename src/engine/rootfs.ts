@@ -8,10 +8,13 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { notFound } from '../errors.ts';
+import { lazy } from '../lazy.ts';
 import type { Snapshotter } from '../image/snapshot/index.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
 import { parseMountInfo } from '../sys/mountinfo.ts';
 import { rootfsDir, snapshotKey, type EnginePaths } from './paths.ts';
+
+const sysModule = lazy(() => import('../sys/index.ts'));
 
 let snapshotter: Promise<Snapshotter> | undefined;
 let snapshotterRoot: string | undefined;
@@ -39,7 +42,7 @@ export async function imageTop(store: ImageStore, img: ImageRecord): Promise<str
 /** Whether `path` is a mount point in this process's mount namespace (statx says; mountinfo where the kernel does not). */
 export async function isMounted(path: string): Promise<boolean> {
   if (!existsSync(path)) return false;
-  const { isMountRoot } = await import('../sys/index.ts');
+  const { isMountRoot } = await sysModule();
   return isMountRoot(path) ?? parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.mountPoint === path);
 }
 
@@ -52,7 +55,7 @@ export async function mountRootfs(paths: EnginePaths, id: string, top: string): 
   const key = snapshotKey(id);
   const specs = snap.stat(key) === undefined ? await snap.prepare(key, top) : snap.mounts(key);
   mkdirSync(target, { recursive: true, mode: 0o700 });
-  const sys = await import('../sys/index.ts');
+  const sys = await sysModule();
   sys.mountDescriptions(specs, target, false);
   return target;
 }
@@ -61,7 +64,7 @@ export async function mountRootfs(paths: EnginePaths, id: string, top: string): 
 export async function releaseRootfs(paths: EnginePaths, id: string): Promise<void> {
   const target = rootfsDir(paths, id);
   if (await isMounted(target)) {
-    const sys = await import('../sys/index.ts');
+    const sys = await sysModule();
     // Detached: a process that still holds a file there (a `cp` reader) does not stop removal.
     sys.umount2(target, sys.MNT_DETACH);
   }

@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import { constants as os } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, describeError, errnoCode, ErrorKind } from '../../errors.ts';
+import { lazy } from '../../lazy.ts';
 import { buildDir } from '../../paths.ts';
 import type { ExitStatus, RuntimeHost } from '../../runtime/host/host.ts';
 import { planFile, socketLink } from '../../runtime/host/link.ts';
@@ -97,6 +98,8 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
   };
 }
 
+const spawnModule = lazy(() => import('../../sys/spawn.ts'));
+
 interface Started {
   report: Socket;
   sock: Socket;
@@ -115,7 +118,7 @@ interface Started {
  * `attach` the held client: socket pairs, whose other ends come back.
  */
 async function spawnMonitor(o: ExecutorMonitorOptions, bin: string, planFd: number): Promise<Started> {
-  const { reapSoon, sealedProgram, spawnProgram } = await import('../../sys/spawn.ts');
+  const { reapSoon, sealedProgram, spawnProgram } = await spawnModule();
   // Another executor (a test's stand-in) runs as given.
   const args = monitorArgs({ ...o, executor: o.executor === executorPath() ? sealedProgram(o.executor) : o.executor });
   const { pid, sockets } = spawnProgram(bin, [bin, ...args], [null, null, 'socket', 'socket', 'socket', planFd, ...(o.attach === true ? ['socket' as const] : [])]);
