@@ -11,7 +11,12 @@
  *     start-up (`node -e 0`), which every berth-runtime command pays.
  *
  * berth-runtime is the command as users run it: build/berth-runtime, the
- * native front that starts the command line (native/front).
+ * native front (native/front), whose commands run in the resident command
+ * line a first command left (src/cli/berth-runtime/resident.ts; the two
+ * warm-up rounds start it). Beside it, "berth, own process": the same with
+ * BERTH_RUNTIME_RESIDENT=0, each command starting its own Node.js, as the
+ * first command after a minute without one does. A resident this script
+ * started is stopped at its end.
  *
  * Each is measured on a quiet machine and again with every core kept busy
  * by CPU hogs this script starts and stops itself (each hog also leaves on
@@ -35,6 +40,7 @@ import { deleteContainer } from '../src/runtime/lifecycle/delete.ts';
 import { start } from '../src/runtime/lifecycle/start.ts';
 import { defaultSeccompProfile } from '../src/runtime/seccomp/index.ts';
 import { makeRootfs } from '../test/helpers/runtime.ts';
+import { residentPid } from '../test/helpers/resident.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -65,8 +71,9 @@ if (limits) {
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
 
 const runtimes = {
-  berth: { cmd: berth, root: join(work, 'berth-state') },
-  runc: { cmd: 'runc', root: join(work, 'runc-state') },
+  berth: { cmd: berth, root: join(work, 'berth-state'), env: process.env },
+  own: { cmd: berth, root: join(work, 'own-state'), env: { ...process.env, BERTH_RUNTIME_RESIDENT: '0' } },
+  runc: { cmd: 'runc', root: join(work, 'runc-state'), env: process.env },
 } as const;
 type Runtime = keyof typeof runtimes;
 
@@ -75,10 +82,10 @@ type Runtime = keyof typeof runtimes;
  * `read`, through a pipe as callers read answers (then `read` checks it).
  */
 function sh(rt: Runtime, argv: string[], read?: (stdout: string) => boolean): number {
-  const { cmd, root } = runtimes[rt];
+  const { cmd, root, env } = runtimes[rt];
   const t0 = process.hrtime.bigint();
   // No pipes otherwise: a created container holds its stdio until it runs, and spawnSync would wait for it.
-  const r = spawnSync(cmd, ['--root', root, ...argv], { stdio: ['ignore', read ? 'pipe' : 'ignore', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(cmd, ['--root', root, ...argv], { stdio: ['ignore', read ? 'pipe' : 'ignore', 'inherit'], encoding: 'utf8', env });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: exit ${r.status ?? r.signal}`);
   if (read && !read(r.stdout)) throw new Error(`${cmd} ${argv.join(' ')}: unexpected output ${JSON.stringify(r.stdout)}`);
@@ -147,6 +154,9 @@ interface Pair {
   runc: number;
   ratio: number;
   goal: number;
+  /** Each command in its own Node.js (no resident). */
+  own: number;
+  ownRatio: number;
 }
 interface ModeResult {
   run: Pair;
@@ -157,11 +167,15 @@ interface ModeResult {
 }
 
 async function measure(): Promise<ModeResult> {
-  const samples: Record<Compared, Record<Runtime, number[]>> = { run: { berth: [], runc: [] }, cycle: { berth: [], runc: [] }, state: { berth: [], runc: [] } };
+  const samples: Record<Compared, Record<Runtime, number[]>> = {
+    run: { berth: [], own: [], runc: [] },
+    cycle: { berth: [], own: [], runc: [] },
+    state: { berth: [], own: [], runc: [] },
+  };
   const library: number[] = [];
   const bare: number[] = [];
   const once = async (record: boolean, i: number): Promise<void> => {
-    const order: Runtime[] = i % 2 ? ['runc', 'berth'] : ['berth', 'runc'];
+    const order: Runtime[] = i % 2 ? ['runc', 'own', 'berth'] : ['berth', 'own', 'runc'];
     for (const name of Object.keys(compared) as Compared[]) {
       for (const rt of order) {
         const ms = compared[name](rt);
@@ -180,12 +194,14 @@ async function measure(): Promise<ModeResult> {
   const pair = (name: Compared): Pair => {
     const b = median(samples[name].berth);
     const r = median(samples[name].runc);
-    return { berth: b, runc: r, ratio: b / r, goal: GOALS[name] };
+    const o = median(samples[name].own);
+    return { berth: b, runc: r, ratio: b / r, goal: GOALS[name], own: o, ownRatio: o / r };
   };
   return { run: pair('run'), cycle: pair('cycle'), state: pair('state'), library: median(library), nodeStart: median(bare) };
 }
 
 const results: Partial<Record<(typeof modes)[number], ModeResult>> = {};
+const residentBefore = residentPid();
 try {
   for (const rt of Object.keys(runtimes) as Runtime[]) sh(rt, ['create', '--bundle', bundle, stateId(rt)]);
   for (const mode of modes) {
@@ -204,6 +220,8 @@ try {
 } finally {
   for (const rt of Object.keys(runtimes) as Runtime[]) spawnSync(runtimes[rt].cmd, ['--root', runtimes[rt].root, 'delete', '--force', stateId(rt)], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
+  const resident = residentPid();
+  if (resident !== undefined && resident !== residentBefore) process.kill(resident, 'SIGTERM');
 }
 
 if (json) {
@@ -213,9 +231,11 @@ if (json) {
   console.log(`berth-runtime vs runc, whole commands (Node's start-up included), medians of ${runs} runs${limits ? ', memory + pids limits and the default seccomp profile' : ''}`);
   for (const mode of modes) {
     const r = results[mode]!;
-    console.log(`\n${mode === 'quiet' ? 'no added load' : `${hogs} CPU hogs added`}       berth ms   runc ms   berth/runc   goal`);
+    console.log(`\n${mode === 'quiet' ? 'no added load' : `${hogs} CPU hogs added`}       berth ms   runc ms   berth/runc   goal     own process ms  own/runc`);
     const row = (label: string, p: Pair): void =>
-      console.log(`  ${label.padEnd(24)}${f(p.berth)}  ${f(p.runc)}   ${p.ratio.toFixed(2).padStart(8)}   ≤ ${p.goal.toFixed(1)}${p.ratio <= p.goal ? '' : '  (not met)'}`);
+      console.log(
+        `  ${label.padEnd(24)}${f(p.berth)}  ${f(p.runc)}   ${p.ratio.toFixed(2).padStart(8)}   ≤ ${p.goal.toFixed(1)}${p.ratio <= p.goal ? '            ' : '  (not met) '}${f(p.own)}  ${p.ownRatio.toFixed(2).padStart(8)}`,
+      );
     row('run', r.run);
     row('create → start → delete', r.cycle);
     row('state', r.state);

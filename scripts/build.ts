@@ -62,6 +62,8 @@ const nativeDir = join(repo, 'native');
 const natives: { name: string; dir: string; embeds: string[]; flags?: string[]; common?: false }[] = [
   { name: 'berth-exec', dir: 'executor', embeds: [], flags: ['-static'] },
   { name: 'berth-runtime', dir: 'front', embeds: ['executor'] },
+  // berth's client: hands a command to berthd when it takes it, else becomes build/berth.cjs.
+  { name: 'berth-client', dir: 'client', embeds: [] },
   { name: 'berth-monitor', dir: 'monitor', embeds: [], flags: ['-static'] },
   { name: 'berth-init', dir: 'init', embeds: [], flags: ['-static'], common: false },
   // The functions' watchdog, static for the same reason as the init: bind-mounted into any image.

@@ -82,7 +82,8 @@ fi
 "$repo/build/node" "$repo/scripts/build.ts"
 
 # Commands on PATH: berth-runtime is its native front (native/front), which starts the
-# bundled command line; berth and berthd are bundled command lines themselves.
+# bundled command line; berth is its client (native/client), which hands a command to berthd
+# or starts the bundled command line; berthd is a bundled command line itself.
 ln -sfn "$repo/build/berth-runtime" /usr/local/bin/berth-runtime
-ln -sfn "$repo/build/berth.cjs" /usr/local/bin/berth
+ln -sfn "$repo/build/berth-client" /usr/local/bin/berth
 ln -sfn "$repo/build/berthd.cjs" /usr/local/bin/berthd

@@ -60,7 +60,7 @@ function recordOwnCaches(root: string, bundle: string, id: string): number {
   const front = join(buildDir(), 'berth-runtime');
   let failed = 0;
   const record = (...argv: string[]): void => {
-    const r = spawnSync(front, ['--root', root, ...argv], { env: { ...process.env, BERTH_TRAIN_CODE_CACHE: '', BERTH_CODE_CACHE_RECORD: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const r = spawnSync(front, ['--root', root, ...argv], { env: { ...process.env, BERTH_TRAIN_CODE_CACHE: '', BERTH_CODE_CACHE_RECORD: '1', BERTH_RUNTIME_RESIDENT: '0' }, stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) {
       failed++;
       process.stderr.write(`berth-runtime: training: "${argv.join(' ')}" exited with ${r.status ?? r.signal}\n`);

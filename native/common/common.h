@@ -47,6 +47,14 @@ int msg_recv(int fd, uint32_t *type, char **payload, uint32_t *len);
 int send_fd_with(int sock, int fd, const void *data, size_t len);
 int recv_fd(int sock);
 
+/*
+ * resident.c: a resident command line's socket at `path`, connected and accepted for this command
+ * (FRONT_GO sent), or -1; *absent is 1 when no resident answers there (the command line may start one).
+ */
+int resident_connect(const char *path, char **argv, char **envp, int *absent);
+/* FRONT_OUTPUT from the resident: written to this process's stdout or stderr. */
+void resident_output(const char *payload, unsigned int len);
+
 /* sealed.c: CVE-2019-5736 */
 /* 1 when this process runs from a sealed in-memory copy of itself. */
 int runs_sealed(void);

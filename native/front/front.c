@@ -22,6 +22,11 @@
  * terminal reach the whole process group, the command line included, and
  * are not sent twice), and the front exits as the command line does. It
  * decides nothing: every plan, lock name and answer comes from TypeScript.
+ *
+ * When a resident command line of this build runs and takes the command
+ * (resident.c), the front starts no Node.js: it serves the resident on its
+ * socket the same way, and also writes the resident's output (FRONT_OUTPUT)
+ * and passes every signal on as FRONT_SIGNAL.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,6 +52,7 @@
 #include "front.h"
 
 #define RESUME_FLAG "--berth-front-resume="
+#define RESIDENT_DIR "/run/berth-runtime-resident"
 #define LAUNCHER_NAME "berth-runtime.cjs"
 #define MAX_LOCKS 64
 /* How often, and for how long at most, the front moves itself where it is (see warm_cgroups). */
@@ -59,7 +65,7 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 struct front {
 	char *title;     /* this process's argument area, which /proc/PID/cmdline shows */
 	size_t title_len;
-	pid_t node;      /* the command line */
+	pid_t node;      /* the command line; 0 when it is the resident (resident.c) */
 	int node_fd;     /* socket to it; -1 once it said BYE or went away */
 	int session_fd;  /* sync socket of the executor being relayed; -1 when none */
 	int sig_fd;
@@ -286,6 +292,11 @@ static void from_node(struct front *f)
 		close(f->node_fd);
 		f->node_fd = -1;
 		end_session(f);
+		/* Its own child's exit says how it ended; a resident's end without FRONT_BYE is a failure. */
+		if (f->node == 0) {
+			dprintf(2, "berth-runtime: the resident command line went away\n");
+			_exit(EXEC_FAILURE_STATUS);
+		}
 		return;
 	}
 	switch (type) {
@@ -302,6 +313,9 @@ static void from_node(struct front *f)
 		break;
 	case MSG_FRONT_UNLOCK:
 		drop_lock(f, payload, len);
+		break;
+	case MSG_FRONT_OUTPUT:
+		resident_output(payload, len);
 		break;
 	case MSG_FRONT_WARM_STOP:
 		if (f->warm_fd >= 0)
@@ -349,8 +363,11 @@ static void on_signals(struct front *f)
 	struct signalfd_siginfo si;
 	while (read(f->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo != SIGCHLD) {
-			/* The terminal's signals went to the whole process group, the command line too. */
-			if (si.ssi_code != SI_KERNEL)
+			/* The terminal's signals went to the whole process group, the command line too; not to a resident. */
+			uint32_t sig = si.ssi_signo;
+			if (f->node == 0)
+				tell_node(f, MSG_FRONT_SIGNAL, &sig, sizeof sig);
+			else if (si.ssi_code != SI_KERNEL)
 				kill(f->node, (int)si.ssi_signo);
 			continue;
 		}
@@ -427,12 +444,15 @@ static _Noreturn void serve(pid_t node, int node_fd, int warm_fd, int argc, char
 	}
 }
 
-/* "PID:FD:WARM": its own command line (a child of this very process), its socket, its cgroup.procs or -1. */
+/*
+ * "PID:FD:WARM": its own command line (a child of this very process; 0: the resident's socket is FD),
+ * its socket, its cgroup.procs or -1.
+ */
 static int parse_resume(const char *arg, pid_t *node, int *fd, int *warm)
 {
 	char *end;
 	long p = strtol(arg + strlen(RESUME_FLAG), &end, 10);
-	if (*end != ':' || p <= 0 || p > INT_MAX)
+	if (*end != ':' || p < 0 || p > INT_MAX)
 		return -1;
 	long d = strtol(end + 1, &end, 10);
 	struct stat st;
@@ -443,12 +463,26 @@ static int parse_resume(const char *arg, pid_t *node, int *fd, int *warm)
 	if (*end != '\0' || w < -1 || w > INT_MAX || (w >= 0 && (fstatfs((int)w, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)))
 		return -1;
 	siginfo_t info;
-	if (waitid(P_PID, (id_t)p, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+	if (p > 0 && waitid(P_PID, (id_t)p, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
 		return -1;
 	*node = (pid_t)p;
 	*fd = (int)d;
 	*warm = (int)w;
 	return 0;
+}
+
+/* The sealed copy, told what to serve; the caller's arguments come along, unread, so that ps shows what it is for. */
+static void exec_resumed(char *flag, int argc, char **argv, char **envp)
+{
+	char **args = calloc((size_t)argc + 2, sizeof *args);
+	if (args == NULL)
+		return;
+	args[0] = argv[0];
+	args[1] = flag;
+	for (int i = 1; i < argc; i++)
+		args[i + 1] = argv[i];
+	exec_sealed_copy(args, envp);
+	free(args);
 }
 
 int main(int argc, char **argv, char **envp)
@@ -470,6 +504,22 @@ int main(int argc, char **argv, char **envp)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	/* Found now, so the command line can be told whether the front keeps cgroup joins fast. */
 	int warm = open_own_cgroup2_procs();
+	char flag[80];
+	int absent = 0;
+	char path[108];
+	struct stat self;
+	/* This build's resident: the socket is named by this binary's device and inode (resident-start.ts). */
+	int resident = -1;
+	if (stat("/proc/self/exe", &self) == 0 &&
+	    snprintf(path, sizeof path, RESIDENT_DIR "/%llx-%llx.sock", (unsigned long long)self.st_dev, (unsigned long long)self.st_ino) < (int)sizeof path)
+		resident = resident_connect(path, argv, envp, &absent);
+	if (resident >= 0) {
+		if (fcntl(resident, F_SETFD, 0) < 0 || (warm >= 0 && fcntl(warm, F_SETFD, 0) < 0))
+			die("resident socket", errno);
+		snprintf(flag, sizeof flag, RESUME_FLAG "0:%d:%d", resident, warm);
+		exec_resumed(flag, argc, argv, envp);
+		die("resident", ENOMEM);
+	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		die("socketpair", errno);
@@ -482,6 +532,9 @@ int main(int argc, char **argv, char **envp)
 		snprintf(num, sizeof num, "%d", sv[1]);
 		if (fcntl(sv[1], F_SETFD, 0) < 0 || setenv("BERTH_FRONT_FD", num, 1) < 0 || setenv("BERTH_FRONT_WARMING", warm >= 0 ? "1" : "0", 1) < 0)
 			die("front socket", errno);
+		/* No resident of this build runs: the command line may leave one for the next command. */
+		if (absent && setenv("BERTH_FRONT_RESIDENT", "absent", 1) < 0)
+			die("front environment", errno);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		execv(launcher, argv);
 		dprintf(2, "berth-runtime: start %s: %s\n", launcher, strerror(errno));
@@ -492,19 +545,8 @@ int main(int argc, char **argv, char **envp)
 		kill(pid, SIGKILL);
 		die("front socket", errno);
 	}
-	/* The caller's arguments come along, unread, so that ps shows what this process is for. */
-	char flag[80];
 	snprintf(flag, sizeof flag, RESUME_FLAG "%d:%d:%d", (int)pid, sv[0], warm);
-	char **args = calloc((size_t)argc + 2, sizeof *args);
-	if (args == NULL) {
-		kill(pid, SIGKILL);
-		die("arguments", ENOMEM);
-	}
-	args[0] = argv[0];
-	args[1] = flag;
-	for (int i = 1; i < argc; i++)
-		args[i + 1] = argv[i];
-	exec_sealed_copy(args, envp);
+	exec_resumed(flag, argc, argv, envp);
 	kill(pid, SIGKILL);
 	_exit(EXEC_FAILURE_STATUS);
 }

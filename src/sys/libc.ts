@@ -93,6 +93,9 @@ export const c = {
   umount2: bind<(target: CPath, flags: number) => number>('int umount2(const char *target, int flags)'),
   fchdir: bind<(fd: number) => number>('int fchdir(int fd)'),
   flock: bind<(fd: number, operation: number) => number>('int flock(int fd, int operation)'),
+  getsockopt: bind<(fd: number, level: number, name: number, value: Uint8Array, length: Uint32Array) => number>(
+    'int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)',
+  ),
   unshare: bind<(flags: number) => number>('int unshare(int flags)'),
   setns: bind<(fd: number, nstype: number) => number>('int setns(int fd, int nstype)'),
 };

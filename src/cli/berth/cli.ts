@@ -32,7 +32,8 @@ function output(fd: 1 | 2): Output {
   };
 }
 
-export async function main(argv: string[], stdout: Output = output(1), stderr: Output = output(2)): Promise<number> {
+/** Runs one command; berthd passes the client's outputs, environment and working directory (src/cli/berthd/cli-server.ts). */
+export async function main(argv: string[], stdout: Output = output(1), stderr: Output = output(2), env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<number> {
   return runProgram(BERTH_PROGRAM, argv, {
     out: (text) => stdout.write(text),
     context({ globals }) {
@@ -49,6 +50,8 @@ export async function main(argv: string[], stdout: Output = output(1), stderr: O
         },
         stdout,
         stderr,
+        env,
+        cwd ?? process.cwd(),
       );
     },
     report: (err) => stderr.write(`berth: ${describeError(err)}\n`),

@@ -4,6 +4,7 @@
  * streams, and the store, transports and berthd client opened on demand,
  * so `berth --help` touches nothing.
  */
+import { resolve } from 'node:path';
 import type { ApiClient } from '../../api/client.ts';
 import { daemonPaths, type DaemonPaths } from '../../api/paths.ts';
 import { invalidArgument } from '../../errors.ts';
@@ -20,6 +21,14 @@ export interface Output {
   columns: number;
   /** The byte stream behind it, for archives written to stdout. */
   stream?: NodeJS.WritableStream;
+  /** Bytes as they are (a container's output), when the output is not this process's own stream. */
+  bytes?: (b: Buffer) => void;
+}
+
+/** Writes bytes to `o`: through its own byte writer, else its stream. */
+export function writeBytes(o: Output, b: Buffer): void {
+  if (o.bytes !== undefined) o.bytes(b);
+  else o.stream?.write(b);
 }
 
 export interface GlobalOptions {
@@ -38,14 +47,24 @@ export class CommandContext {
   readonly stdout: Output;
   readonly stderr: Output;
   readonly defaults: ReferenceDefaults;
+  /** The caller's environment and working directory: this process's, or those of berth's client when berthd runs the command. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
   private opened: ImageStore | undefined;
   private client: ApiClient | undefined;
 
-  constructor(globals: GlobalOptions, stdout: Output, stderr: Output, env: NodeJS.ProcessEnv = process.env) {
+  constructor(globals: GlobalOptions, stdout: Output, stderr: Output, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()) {
     this.globals = globals;
     this.stdout = stdout;
     this.stderr = stderr;
+    this.env = env;
+    this.cwd = cwd;
     this.defaults = referenceDefaultsFromEnv(env);
+  }
+
+  /** A path given on the command line, made absolute against the caller's working directory. */
+  path(p: string): string {
+    return resolve(this.cwd, p);
   }
 
   async store(): Promise<ImageStore> {

@@ -14,6 +14,7 @@ import { groupId } from '../../api/socket.ts';
 import { startEngine, type EngineNetworkOptions } from '../../api/engine-service.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Gateway } from '../../faas/gateway.ts';
+import { startCliServer } from './cli-server.ts';
 import { startDaemonGateway, type GatewayFlag } from './gateway.ts';
 
 export interface ServeOptions {
@@ -75,6 +76,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   try {
     let engine: Engine | undefined;
     let gateway: Gateway | undefined;
+    let cli: { close: () => Promise<void> } | undefined;
     service = await startService({
       paths: options.paths,
       logger,
@@ -83,6 +85,13 @@ export async function serve(options: ServeOptions): Promise<number> {
         options.onStart ??
         (async (server, svc) => {
           engine = await startEngine(server, svc, options.network);
+          // berth's client hands root's commands over here (cli-server.ts); a failure to listen costs only speed.
+          if (process.geteuid?.() === 0) {
+            cli = await startCliServer(svc.paths, server.logger).catch((err: unknown) => {
+              server.logger.warn('the command socket could not be opened', { reason: describeError(err) });
+              return undefined;
+            });
+          }
           if (options.gateway !== undefined) {
             try {
               gateway = await startDaemonGateway(engine, svc.paths.root, options.gateway, server.logger);
@@ -93,6 +102,7 @@ export async function serve(options: ServeOptions): Promise<number> {
           }
         }),
       onStop: async () => {
+        await cli?.close();
         await gateway?.close();
         await engine?.shutdown();
       },

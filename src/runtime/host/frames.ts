@@ -17,8 +17,11 @@ export function frame(type: number, payload: Uint8Array): Buffer {
 export class FrameReader {
   #buf: Buffer = Buffer.alloc(0);
 
-  /** Delivers each whole frame the chunk completes; false when the stream is not the protocol (nothing more is delivered). */
-  push(chunk: Buffer, onFrame: (type: number, payload: Buffer) => void): boolean {
+  /**
+   * Delivers each whole frame the chunk completes, until onFrame returns false (the rest stays, see
+   * rest()); false when the stream is not the protocol (nothing more is delivered).
+   */
+  push(chunk: Buffer, onFrame: (type: number, payload: Buffer) => unknown): boolean {
     this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
     while (this.#buf.length >= 8) {
       const len = this.#buf.readUInt32LE(4);
@@ -27,8 +30,15 @@ export class FrameReader {
       const type = this.#buf.readUInt32LE(0);
       const payload = this.#buf.subarray(8, 8 + len);
       this.#buf = this.#buf.subarray(8 + len);
-      onFrame(type, payload);
+      if (onFrame(type, payload) === false) break;
     }
     return true;
+  }
+
+  /** What came after the frames delivered: the start of the next reader's stream. */
+  rest(): Buffer {
+    const rest = this.#buf;
+    this.#buf = Buffer.alloc(0);
+    return rest;
   }
 }

@@ -11,8 +11,13 @@
  * are awaited. A read still pending when the process exits would hold the
  * exit up: at exit the front gets FRONT_BYE and closes its end, which ends
  * that read.
+ *
+ * The resident command line (src/cli/berth-runtime/resident.ts) serves many
+ * fronts, one connection each: there the socket is a node:net Socket read as
+ * it comes, and the command's output and end go to the front as frames.
  */
 import { fstatSync, read, writeSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { internal } from '../../errors.ts';
 import { Msg } from '../plan/opcodes.ts';
@@ -48,7 +53,11 @@ export function decodeWaitStatus(status: number | undefined): ExitStatus {
 let fromEnvironment: Front | null | undefined;
 
 export class Front implements RuntimeHost {
+  /** The front's socket: a descriptor of this process's own front, or a resident's connection. */
   readonly #fd: number;
+  readonly #socket: Socket | undefined;
+  /** FRONT_SIGNAL (a resident's front got a signal for the command). */
+  onSignal: ((signal: number) => void) | undefined;
   readonly #reader = new FrameReader();
   #reading = false;
   #gone = false;
@@ -65,15 +74,45 @@ export class Front implements RuntimeHost {
   /** The front keeps cgroup joins fast from its start (native/front); else this process does. */
   readonly #frontWarms: boolean;
 
-  constructor(fd: number, frontWarms: boolean) {
+  constructor(fd: number, frontWarms: boolean, socket?: Socket) {
     this.#fd = fd;
+    this.#socket = socket;
     this.#frontWarms = frontWarms;
+    if (socket !== undefined) {
+      socket.on('data', (chunk: Buffer) => {
+        if (!this.#reader.push(chunk, (type, payload) => this.#dispatch(type, payload))) this.#lost();
+      });
+      socket.on('close', () => this.#lost());
+      socket.on('error', () => this.#lost());
+      return;
+    }
     // With the exit code, the front leaves at once: the caller need not wait for Node.js to tear down.
-    process.once('exit', (code) => {
-      const payload = Buffer.alloc(4);
-      payload.writeInt32LE(code);
-      this.#write(Msg.FRONT_BYE, payload);
-    });
+    process.once('exit', (code) => this.bye(code));
+  }
+
+  /** A resident's connection to a front that has said FRONT_GO: the front warms cgroup joins itself. */
+  static overSocket(socket: Socket): Front {
+    return new Front(-1, true, socket);
+  }
+
+  /** The command is over with this exit code: the front exits with it. */
+  bye(code: number): void {
+    const payload = Buffer.alloc(4);
+    payload.writeInt32LE(code);
+    this.#write(Msg.FRONT_BYE, payload);
+  }
+
+  /** The command's output, written by the front to its own stdout (1) or stderr (2). */
+  output(fd: 1 | 2, bytes: Uint8Array): void {
+    const payload = Buffer.allocUnsafe(4 + bytes.length);
+    payload.writeUInt32LE(fd, 0);
+    payload.set(bytes, 4);
+    this.#write(Msg.FRONT_OUTPUT, payload);
+  }
+
+  /** Whether the front is still there to be told anything. */
+  get connected(): boolean {
+    return !this.#gone;
   }
 
   /** The front this process runs under, if any: BERTH_FRONT_FD names a socket. */
@@ -187,6 +226,10 @@ export class Front implements RuntimeHost {
   #write(type: number, payload: Uint8Array): void {
     if (this.#gone) return;
     const out = frame(type, payload);
+    if (this.#socket !== undefined) {
+      this.#socket.write(out);
+      return;
+    }
     try {
       for (let off = 0; off < out.length; ) off += writeSync(this.#fd, out, off);
     } catch {
@@ -204,6 +247,8 @@ export class Front implements RuntimeHost {
   }
 
   #pump(): void {
+    // A resident's socket is read as data comes.
+    if (this.#socket !== undefined) return;
     if (this.#reading || this.#gone || this.#demand <= 0) return;
     this.#reading = true;
     const chunk = Buffer.allocUnsafe(READ_SIZE);
@@ -244,6 +289,9 @@ export class Front implements RuntimeHost {
       }
       case Msg.FRONT_SESSION_END:
         this.#endSession();
+        return;
+      case Msg.FRONT_SIGNAL:
+        if (payload.length === 4) this.onSignal?.(payload.readUInt32LE(0));
         return;
       case Msg.FRONT_EXIT: {
         const pid = payload.readInt32LE(0);

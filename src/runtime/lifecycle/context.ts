@@ -6,6 +6,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { type RuntimeHost, standaloneHost } from '../host/host.ts';
 import { StateStore } from '../state/store.ts';
+import type { SignalSource } from './signals.ts';
 
 export const warningChannel = channel('berth:runtime:warning');
 
@@ -15,6 +16,8 @@ export interface RuntimeContext {
   host: RuntimeHost;
   /** Where the cgroup library finds /proc/self and /sys/fs/cgroup: the host's own unless a test gives a fake tree. */
   cgroupFsRoot?: string | undefined;
+  /** Where a foreground container's forwarded signals come from (default: this process's). */
+  signals?: SignalSource | undefined;
 }
 
 export function runtimeContext(root?: string, host: RuntimeHost = standaloneHost()): RuntimeContext {

@@ -30,7 +30,7 @@ export async function run(ctx: RuntimeContext, id: string, options: RunOptions):
   }
   // Created and started under one hold of the lock, from the record create wrote.
   const created = await createLocked(ctx, id, { ...options, wait: true });
-  const stopForwarding = forwardSignals(created.pid);
+  const stopForwarding = forwardSignals(created.pid, ctx.signals);
   let failure: { err: unknown } | undefined;
   try {
     try {

@@ -1,7 +1,13 @@
 /** Signals this process receives while a foreground container runs go to the container. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-export function forwardSignals(pid: number): () => void {
+/** Where a command's signals come from: this process's, or those a resident's front passes on. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, handler: () => void): unknown;
+  off(signal: NodeJS.Signals, handler: () => void): unknown;
+}
+
+export function forwardSignals(pid: number, source: SignalSource = process): () => void {
   const handlers = FORWARDED.map((sig) => {
     const h = (): void => {
       try {
@@ -10,11 +16,11 @@ export function forwardSignals(pid: number): () => void {
         // Already gone.
       }
     };
-    process.on(sig, h);
+    source.on(sig, h);
     return [sig, h] as const;
   });
   return () => {
-    for (const [sig, h] of handlers) process.off(sig, h);
+    for (const [sig, h] of handlers) source.off(sig, h);
   };
 }
 

@@ -208,6 +208,21 @@ export const Msg = {
   FRONT_BYE: 39,
   /** TS → front: no cgroup will be joined any more; stop keeping the join fast (no payload). */
   FRONT_WARM_STOP: 40,
+  /**
+   * front → resident command line (src/cli/berth-runtime/resident.ts): serve this command
+   * (payload: version:u32 argc:u32 envc:u32, then NUL-terminated: the cwd, the arguments, the environment).
+   */
+  FRONT_HELLO: 41,
+  /** resident → front: it will serve the command once told to go (no payload). */
+  FRONT_ACCEPT: 42,
+  /** resident → front: start the command line yourself (payload: why, for BERTH_TRACE). */
+  FRONT_FALLBACK: 43,
+  /** front → resident: go on with the command (no payload); the front waits for FRONT_BYE from here. */
+  FRONT_GO: 44,
+  /** resident → front: write these bytes to the front's own descriptor (payload: fd:u32 (1 or 2), bytes). */
+  FRONT_OUTPUT: 45,
+  /** front → resident: the front got this signal, for the command (payload: signal number as u32). */
+  FRONT_SIGNAL: 46,
 } as const;
 
 /** Exit status of the executor when it fails before or outside the plan. */

@@ -38,7 +38,7 @@ function cmdline(pid: number): string[] {
 
 /** A foreground `run` whose container prints "ready" and then waits; its front's pid and output. */
 function runInForeground(rt: RuntimeFixture, bundleDir: string, id: string): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const child = spawn(RUNTIME_BIN, ['--root', rt.root, 'run', '--bundle', bundleDir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(RUNTIME_BIN, ['--root', rt.root, 'run', '--bundle', bundleDir, id], { stdio: ['ignore', 'pipe', 'pipe'], env: OWN_NODE });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -56,6 +56,12 @@ async function readyContainer(t: TestContext, rt: RuntimeFixture, script = 'echo
   await waitFor('the container to be ready', () => (run.out().includes('ready') ? true : undefined));
   return { id, bundleDir: bundle.dir, run };
 }
+
+/**
+ * These tests are of the front with its own Node.js child (a first command, or one a resident does not
+ * take): no resident serves a command with this environment. The resident's own are in resident.test.ts.
+ */
+const OWN_NODE = { ...process.env, BERTH_RUNTIME_RESIDENT: '0' };
 
 describe('berth-runtime front (root)', { skip: berthOnly('berth-runtime\'s native front') }, () => {
   test('the front runs from a sealed copy, its command line is its child, and the executor is forked from it', async (t) => {
@@ -158,7 +164,7 @@ describe('berth-runtime front (root)', { skip: berthOnly('berth-runtime\'s nativ
       },
     });
     const id = rt.track(uniqueId());
-    const creating = rt.run(['create', '--bundle', bundle.dir, id]);
+    const creating = rt.run(['create', '--bundle', bundle.dir, id], { env: OWN_NODE });
     await waitFor('create to reach its hook', () => {
       try {
         readFileSync(marker);

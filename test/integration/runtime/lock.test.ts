@@ -121,7 +121,8 @@ describe('the per-container lock', { skip: berthOnly('berth-runtime\'s lock file
       },
     });
     const id = rt.track(uniqueId());
-    const creating = rt.run(['create', '--bundle', bundle.dir, id]);
+    // The front with its own Node.js child (no resident takes a command with BERTH_RUNTIME_RESIDENT=0): resident.test.ts has the resident's case.
+    const creating = rt.run(['create', '--bundle', bundle.dir, id], { env: { ...process.env, BERTH_RUNTIME_RESIDENT: '0' } });
     const hookPid = await waitFor('create to reach its hook', () => {
       try {
         return Number(readFileSync(marker, 'utf8'));

@@ -1,5 +1,5 @@
 import { create } from '../../../runtime/lifecycle/create.ts';
-import { defineCommand } from '../context.ts';
+import { defineCommand, optionalPath } from '../context.ts';
 
 export const BUNDLE_FLAGS = [
   { name: 'bundle', short: 'b', type: 'string', value: 'DIR', help: 'path to the bundle (default: the current directory)' },
@@ -16,9 +16,9 @@ export default defineCommand({
   async run(ctx, input) {
     const [id = ''] = input.args;
     await create(ctx.runtime, id, {
-      bundle: input.str('bundle') ?? process.cwd(),
-      pidFile: input.str('pid-file'),
-      consoleSocket: input.str('console-socket'),
+      bundle: ctx.path(input.str('bundle') ?? '.'),
+      pidFile: optionalPath(ctx, input.str('pid-file')),
+      consoleSocket: optionalPath(ctx, input.str('console-socket')),
       noPivot: input.bool('no-pivot'),
       preserveFds: input.int('preserve-fds') ?? 0,
       wait: false,

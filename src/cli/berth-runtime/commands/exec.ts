@@ -3,17 +3,17 @@ import { invalidArgument, unsupported } from '../../../errors.ts';
 import type { Process } from '../../../oci/runtime-spec.ts';
 import { exec, readProcessFile } from '../../../runtime/lifecycle/exec.ts';
 import { exitCode, forwardSignals } from '../../../runtime/lifecycle/signals.ts';
-import { defineCommand } from '../context.ts';
+import { defineCommand, optionalPath } from '../context.ts';
 import type { RuntimeContext } from '../../../runtime/lifecycle/context.ts';
 
 const SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 
-async function processFromFlags(runtime: RuntimeContext, id: string, flags: FlagValues, args: string[]): Promise<Process> {
+async function processFromFlags(runtime: RuntimeContext, path: (p: string) => string, id: string, flags: FlagValues, args: string[]): Promise<Process> {
   // Accepted by name for runc's callers, refused when they ask for a label berth cannot apply.
   if (str(flags, 'apparmor')) throw unsupported('apparmor_profile', 'exec: --apparmor: AppArmor profiles are not supported by berth-runtime');
   if (str(flags, 'process-label')) throw unsupported('selinux_label', 'exec: --process-label: SELinux labels are not supported by berth-runtime');
   const file = str(flags, 'process');
-  if (file) return readProcessFile(file);
+  if (file) return readProcessFile(path(file));
   if (args.length === 0) throw invalidArgument('wrong_args', 'exec: expects ID and a COMMAND (or --process)');
   const record = await runtime.store.read(id);
   const base = record.config.process;
@@ -65,16 +65,16 @@ export default defineCommand({
   ],
   async run(ctx, input) {
     const [id = '', ...args] = input.args;
-    const process_ = await processFromFlags(ctx.runtime, id, input.flags, args);
+    const process_ = await processFromFlags(ctx.runtime, ctx.path, id, input.flags, args);
     const detach = input.bool('detach');
     const executed = await exec(ctx.runtime, id, process_, {
-      consoleSocket: input.str('console-socket'),
+      consoleSocket: optionalPath(ctx, input.str('console-socket')),
       detach,
-      pidFile: input.str('pid-file'),
+      pidFile: optionalPath(ctx, input.str('pid-file')),
       preserveFds: input.int('preserve-fds') ?? 0,
     });
     if (detach) return 0;
-    const stop = forwardSignals(executed.pid);
+    const stop = forwardSignals(executed.pid, ctx.runtime.signals);
     try {
       return exitCode(await executed.execution.exited);
     } finally {

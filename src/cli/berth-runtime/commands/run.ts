@@ -1,5 +1,5 @@
 import { run } from '../../../runtime/lifecycle/run.ts';
-import { defineCommand } from '../context.ts';
+import { defineCommand, optionalPath } from '../context.ts';
 import { BUNDLE_FLAGS } from './create.ts';
 
 export default defineCommand({
@@ -13,9 +13,9 @@ export default defineCommand({
   run(ctx, input) {
     const [id = ''] = input.args;
     return run(ctx.runtime, id, {
-      bundle: input.str('bundle') ?? process.cwd(),
-      pidFile: input.str('pid-file'),
-      consoleSocket: input.str('console-socket'),
+      bundle: ctx.path(input.str('bundle') ?? '.'),
+      pidFile: optionalPath(ctx, input.str('pid-file')),
+      consoleSocket: optionalPath(ctx, input.str('console-socket')),
       noPivot: input.bool('no-pivot'),
       preserveFds: input.int('preserve-fds') ?? 0,
       detach: input.bool('detach'),

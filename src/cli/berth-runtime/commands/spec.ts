@@ -12,7 +12,7 @@ export default defineCommand({
     { name: 'bundle', short: 'b', type: 'string', value: 'DIR', help: 'bundle directory (default: the current directory)' },
     { name: 'rootless', type: 'bool', help: 'a spec an unprivileged user can run' },
   ],
-  async run(_ctx, input) {
+  async run(ctx, input) {
     let spec = defaultSpec();
     if (input.bool('rootless')) {
       const uid = process.geteuid?.() ?? 0;
@@ -23,7 +23,7 @@ export default defineCommand({
       spec.linux!.uidMappings = rootlessMappings(uid, subIds('/etc/subuid', user, uid));
       spec.linux!.gidMappings = rootlessMappings(gid, subIds('/etc/subgid', user, uid));
     }
-    const file = join(input.str('bundle') ?? process.cwd(), 'config.json');
+    const file = join(ctx.path(input.str('bundle') ?? '.'), 'config.json');
     try {
       await writeFile(file, `${JSON.stringify(spec, null, '\t')}\n`, { flag: 'wx' });
     } catch (err) {

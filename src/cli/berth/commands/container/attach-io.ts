@@ -26,11 +26,23 @@ export function demux(out: (b: Buffer) => void, err: (b: Buffer) => void): (b: B
 /** The API path of a container (by name or ID) and an action under it. */
 export const containerPath = (name: string, action = ''): string => `/containers/${encodeURIComponent(name)}${action}`;
 
+/** Where a container's output goes: this process's stdout and stderr unless given. */
+export interface OutputSink {
+  out: (b: Buffer) => void;
+  err: (b: Buffer) => void;
+}
+
 /** Streams the connection until it ends; resolves then. */
-export function pump(client: ApiClient, id: string, socket: Socket, io: AttachIo, resizePath = `/containers/${id}/resize`): { done: Promise<void>; resized: () => Promise<void> } {
+export function pump(
+  client: ApiClient,
+  id: string,
+  socket: Socket,
+  io: AttachIo,
+  resizePath = `/containers/${id}/resize`,
+  sink: OutputSink = { out: (b) => void process.stdout.write(b), err: (b) => void process.stderr.write(b) },
+): { done: Promise<void>; resized: () => Promise<void> } {
   const stdout = process.stdout;
-  const stderr = process.stderr;
-  const feed = io.tty ? (b: Buffer) => void stdout.write(b) : demux((b) => void stdout.write(b), (b) => void stderr.write(b));
+  const feed = io.tty ? sink.out : demux(sink.out, sink.err);
   socket.on('data', feed);
   const stdin = process.stdin;
   const raw = io.tty && stdin.isTTY;

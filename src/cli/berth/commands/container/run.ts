@@ -12,20 +12,20 @@ import { parseRunOptions } from '../../../../engine/spec/options.ts';
 import { describeError, invalidArgument } from '../../../../errors.ts';
 import { CREATE_FLAGS, RUN_FLAGS, runFlagsFrom, stdioFlagsFrom } from '../../container-flags.ts';
 import type { CommandContext } from '../../context.ts';
-import { defineCommand } from '../../context.ts';
+import { defineCommand, writeBytes } from '../../context.ts';
 import type { Input } from '../../../framework/flags.ts';
 import { pump, waitFor } from './attach-io.ts';
 
 async function create(ctx: CommandContext, input: Input, client?: ApiClient): Promise<{ id: string; client: ApiClient; tty: boolean; interactive: boolean; detach: boolean; autoRemove: boolean }> {
   const [image = '', ...args] = input.args;
-  const flags = runFlagsFrom(input.flags, (p) => readFileSync(p, 'utf8'));
-  const options = parseRunOptions(flags, process.env);
+  const flags = runFlagsFrom(input.flags, (p) => readFileSync(ctx.path(p), 'utf8'));
+  const options = parseRunOptions(flags, ctx.env);
   const stdio = stdioFlagsFrom(input.flags);
   const seccomp = options.security.seccomp;
   let seccompProfileText: string | undefined;
   if (seccomp.kind === 'file') {
     try {
-      seccompProfileText = readFileSync(seccomp.path, 'utf8');
+      seccompProfileText = readFileSync(ctx.path(seccomp.path), 'utf8');
     } catch (err) {
       throw invalidArgument('run_flag_invalid', `--security-opt seccomp=${seccomp.path}: cannot read it: ${describeError(err)}`, { cause: err });
     }
@@ -91,7 +91,7 @@ export default defineCommand({
       client.hijack('POST', `/containers/${id}/attach`, { query: { stream: true, stdin: c.interactive, stdout: true, stderr: true } }),
       waitFor(client, id, c.autoRemove ? 'removed' : 'next-exit'),
     ]);
-    const io = pump(client, id, hijacked.socket, { stdin: c.interactive, tty: c.tty });
+    const io = pump(client, id, hijacked.socket, { stdin: c.interactive, tty: c.tty }, undefined, { out: (b) => writeBytes(ctx.stdout, b), err: (b) => writeBytes(ctx.stderr, b) });
     try {
       await client.json('POST', `/containers/${id}/start`);
     } catch (err) {
