@@ -78,9 +78,12 @@ if (process.env.BERTH_TRACE === '1') {
   const how = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
   writeSync(2, '[berth ' + performance.now().toFixed(1) + ' ms] code cache ' + how + (cachedData ? ' (' + cachedData.length + ' bytes, ' + cacheFile.slice(cacheDir.length + 1) + ')' : '') + '\\n');
 }
-const firstOwn = ownOnFirstRun && own && cachedData === undefined;
+const hadCache = cachedData !== undefined;
+// V8 has taken what it needs of it: a resident daemon need not hold the buffer (berthd's is 1.3 MB) for its life.
+cachedData = undefined;
+const firstOwn = ownOnFirstRun && own && !hadCache;
 const record = own && (process.env.BERTH_CODE_CACHE_RECORD === '1' || firstOwn);
-if (cachedData === undefined || process.env.BERTH_TRAIN_CODE_CACHE === '1' || record) {
+if (!hadCache || process.env.BERTH_TRAIN_CODE_CACHE === '1' || record) {
   // What this run compiled is kept for the next: trained by the build, or a first run.
   const target = record ? file(own) : file('');
   process.once('exit', (code) => {

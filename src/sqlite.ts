@@ -5,7 +5,7 @@
  * and the areas share it. Migrations run in one write transaction, so a
  * crash mid-way leaves the previous version whole.
  */
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { unavailable } from './errors.ts';
 
 export interface VersionedSchema {
@@ -75,4 +75,17 @@ function busy(db: DatabaseSync, err: unknown): unknown {
 export function isUniqueViolation(err: unknown): boolean {
   if (typeof err !== 'object' || err === null || !('errcode' in err)) return false;
   return err.errcode === 2067 || err.errcode === 1555;
+}
+
+/** Prepares each statement once for `db` and keeps it: preparing costs more than running a small query. */
+export function statementCache(db: DatabaseSync): (sql: string) => StatementSync {
+  const statements = new Map<string, StatementSync>();
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
 }

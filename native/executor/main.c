@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "executor.h"
@@ -36,6 +37,8 @@ int main(int argc, char **argv, char **envp)
 		exec_sealed_copy(argv, envp);
 		_exit(EXEC_FAILURE_STATUS);
 	}
+	/* Run from berthd's one sealed copy (/proc/PID/fd/N: src/sys/spawn.ts), its name would be the fd's number. */
+	prctl(PR_SET_NAME, "berth-exec", 0, 0, 0);
 	size_t len;
 	char why[256];
 	char *buf = plan_read(plan_fd, &len, why, sizeof why);

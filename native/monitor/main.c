@@ -60,9 +60,13 @@ static struct log_opts lo;
 static int report_fd = -1, attach_fd = -1, held, want_stdin, stdin_once, terminal, no_sync;
 static char path_buf[PATH_MAX];
 
+static pid_t started;  /* the executor or runtime while the monitor sets itself up: killed if that fails */
+
 void die(const char *what)
 {
 	dprintf(2, "berth-monitor: %s: %s\n", what, strerror(errno));
+	if (started > 0)
+		kill(started, SIGKILL);
 	_exit(1);
 }
 
@@ -392,8 +396,24 @@ int main(int argc, char **argv)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	int sig = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sig < 0 || (lo.path && log_open(&lo) < 0))
-		die(sig < 0 ? "signalfd" : lo.path);
+	if (sig < 0)
+		die("signalfd");
+	int console = -1, master = -1;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int in[2] = { null, -1 }, o[2] = { -1, null }, e[2] = { -1, null };
+	if (terminal) {
+		if ((console = listen_unix(in_run("console.sock"))) < 0)
+			die(path_buf);
+	} else if ((want_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0) {
+		die("pipe");
+	}
+	pid_t create = run_create(in[0], o[1], e[1]);
+	if (create < 0)
+		die("fork");
+	/* The rest while the executor (or runtime) works: ctl exists before the report that the caller awaits before its `pid N`. */
+	started = create;
+	if (lo.path && log_open(&lo) < 0)
+		die(lo.path);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i] = -1;
 	if (attach_fd >= 0) {
@@ -407,18 +427,7 @@ int main(int argc, char **argv)
 	int ctl = -1;
 	if (mkfifo(path_buf, 0600) < 0 || (ctl = open(path_buf, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
 		die(path_buf);
-	int console = -1, master = -1;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int in[2] = { null, -1 }, o[2] = { -1, null }, e[2] = { -1, null };
-	if (terminal) {
-		if ((console = listen_unix(in_run("console.sock"))) < 0)
-			die(path_buf);
-	} else if ((want_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0) {
-		die("pipe");
-	}
-	pid_t create = run_create(in[0], o[1], e[1]);
-	if (create < 0)
-		die("fork");
+	started = 0;
 	if (executor) {  /* the sync socket and the plan are the executor's alone */
 		close(4);
 		close(5);

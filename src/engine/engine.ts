@@ -31,6 +31,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
 import { buildDir } from '../paths.ts';
 import { delay } from '../delay.ts';
+import { lazy } from '../lazy.ts';
 import type { ImageConfig } from '../oci/image-spec.ts';
 import type { LinuxResources, Spec } from '../oci/runtime-spec.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
@@ -56,6 +57,7 @@ import { ContainerStore, type ContainerRecord, type RestartPolicy as StoredResta
 import { VolumeStore } from './volumes/volumes.ts';
 import type { RuntimeContext } from '../runtime/lifecycle/context.ts';
 import type { ContainerRecord as RuntimeRecord } from '../runtime/state/store.ts';
+import type { Lock } from '../runtime/state/lock.ts';
 import type { ExecContainer } from './exec/sessions.ts';
 import type { ContainerView as OpsView } from './ops/container-fs.ts';
 
@@ -81,8 +83,26 @@ const MONITOR_GONE_MS = 10_000;
 const TEST_CREATE_DELAY_MS = Number(process.env['BERTH_TEST_CREATE_DELAY_MS'] ?? 0) || 0;
 /** Test only (crash tests): holds each start with its monitor up and the container created, before the runtime's start. */
 const TEST_START_DELAY_MS = Number(process.env['BERTH_TEST_START_DELAY_MS'] ?? 0) || 0;
+// What every run needs, loaded on the first and kept (src/lazy.ts).
+const namesModule = lazy(() => import('./names.ts'));
+const userDbModule = lazy(() => import('../image/bundle/read-user-db.ts'));
+const rootfsModule = lazy(() => import('../image/unpack/rootfs.ts'));
+const monitorHostModule = lazy(() => import('./monitor/host.ts'));
+const createModule = lazy(() => import('../runtime/lifecycle/create.ts'));
+const startModule = lazy(() => import('../runtime/lifecycle/start.ts'));
+const oomModule = lazy(() => import('./oom.ts'));
+/** How long a create or start keeps the cgroup join warm (warmCgroupJoin): a start right after a create finds it so. */
+const CGROUP_WARM_MS = 200;
+/** Image configs kept parsed (imageConfig). */
+const IMAGE_CONFIGS_KEPT = 32;
 /** In RUN (the run dir) while the container is primed: its process's pid (recover() un-primes what it finds so marked). */
 export const PRIMED_MARKER = 'primed';
+
+/** The runtime's record of a container its create just made, and that create's lock, still held (launch starts it before letting go). */
+interface Held {
+  record: RuntimeRecord;
+  lock: Lock;
+}
 
 /** A primed container's process, blocked before execve under its monitor. */
 interface Primed {
@@ -174,6 +194,8 @@ export class Engine {
   /** Created containers carried through the first half of their start (`prime`). */
   private readonly primed = new Map<string, Primed>();
   private runtimeCtx: Promise<RuntimeContext> | undefined;
+  private readonly configs = new Map<string, ImageConfig>();
+  private warm: { until: number; stop?: () => void } | undefined;
   private closed = false;
   private readonly closers: (() => void)[] = [];
 
@@ -214,6 +236,8 @@ export class Engine {
 
   close(): void {
     this.closed = true;
+    this.warm?.stop?.();
+    this.warm = undefined;
     for (const fn of this.closers.splice(0)) fn();
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
@@ -285,15 +309,32 @@ export class Engine {
     }
   }
 
+  /**
+   * The image's config, read (its blob's digest checked) once per config
+   * digest: content-addressed, it never changes. Each caller gets its own
+   * copy. The last few images are kept.
+   */
+  private async imageConfig(img: ImageRecord): Promise<ImageConfig> {
+    const digest = img.config.digest;
+    let config = this.configs.get(digest);
+    if (config === undefined) {
+      config = await this.images.readConfig(img);
+      if (this.configs.size >= IMAGE_CONFIGS_KEPT) this.configs.delete(this.configs.keys().next().value!);
+      this.configs.set(digest, config);
+    }
+    return structuredClone(config);
+  }
+
   // ---- create ---------------------------------------------------------
 
   async create(req: CreateRequest): Promise<ContainerRecord> {
+    this.warmCgroupJoin();
     const options = req.options;
     if (options.autoRemove && options.restart.name !== 'no') {
       throw invalidArgument('run_flag_conflict', `--rm and --restart ${options.restart.name}: a container removed at its exit cannot be restarted`);
     }
     const img = await this.resolveImage(req.image, options.pull);
-    const config = await this.images.readConfig(img);
+    const config = await this.imageConfig(img);
     req.onPhase?.('image config');
     const args = req.args ?? [];
     // Checked before anything is made: a command is needed, the stop signal must parse.
@@ -323,7 +364,7 @@ export class Engine {
       volumes: {},
       exposed: exposedPorts(config, options),
     };
-    const name = options.name ?? (await import('./names.ts')).randomName((n) => this.containers.get(n) !== undefined || this.nameTaken(n));
+    const name = options.name ?? (await namesModule()).randomName((n) => this.containers.get(n) !== undefined || this.nameTaken(n));
     const record = this.containers.beginCreate({
       name,
       imageRef: req.image,
@@ -336,9 +377,8 @@ export class Engine {
       for (const n of networks) this.containerNetworks.add({ ...n, containerId: record.id });
       stored.volumes = await this.make(record, config, req, stored);
       if (TEST_CREATE_DELAY_MS > 0) await delay(TEST_CREATE_DELAY_MS);
-      // The volumes chosen are part of the record; then the container exists.
-      this.containers.db.prepare('UPDATE engine_containers SET options = ? WHERE id = ?').run(JSON.stringify(stored), record.id);
-      const created = this.containers.finishCreate(record.id);
+      // The volumes chosen are part of the record, written with `created`: then the container exists.
+      const created = this.containers.finishCreate(record.id, stored);
       this.events.publish('container', 'create', created.id, this.attributes(created));
       return created;
     } catch (err) {
@@ -395,8 +435,7 @@ export class Engine {
     }
     const hostname = req.options.hostname ?? record.id.slice(0, 12);
     const files = writeEtcFiles(dir, hostname, { network: req.options.network, extraHosts: req.options.extraHosts ?? [], dns: req.options.dns ?? [], dnsSearch: req.options.dnsSearch ?? [], dnsOptions: req.options.dnsOptions ?? [] });
-    const { readUserDb } = await import('../image/bundle/read-user-db.ts');
-    const { Rootfs } = await import('../image/unpack/rootfs.ts');
+    const [{ readUserDb }, { Rootfs }] = await Promise.all([userDbModule(), rootfsModule()]);
     using root = Rootfs.open(rootfs);
     const spec = containerSpec(config, req.options, req.args ?? [], {
       id: record.id,
@@ -419,6 +458,7 @@ export class Engine {
 
   /** `onPhase` is told each step of the start as it ends. */
   async start(ref: string, onPhase?: Phase, options: StartOptions = {}): Promise<ContainerRecord> {
+    this.warmCgroupJoin();
     const id = this.find(ref).id;
     return this.serial(id, async () => {
       const record = this.mustGet(id);
@@ -451,7 +491,7 @@ export class Engine {
         throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot be primed while ${record.state}; only a created container can`);
       }
       if (this.primed.has(id)) return record;
-      const pid = await this.launchFirstHalf(record, onPhase, false);
+      const { pid } = await this.launchFirstHalf(record, onPhase, false);
       try {
         const ctx = await this.runtimeContext();
         const { pidStartTime } = await ctx.store.read(id);
@@ -496,6 +536,37 @@ export class Engine {
     return p !== undefined && isAlive(p.pid, p.startTime) && monitorAlive(runDir(this.paths, id));
   }
 
+  /**
+   * Keeps joining a cgroup fast for a moment from now (runtime/cgroups/warm.ts),
+   * from a create's or a start's first step: the first join after a quiet
+   * while waits out a kernel grace period (5-20 ms here), holding the cgroup
+   * mutex that making the container's cgroup needs too; begun here, it passes
+   * while the engine makes the record, the snapshot and the spec, not on the
+   * container's path. Creates and starts close together share one.
+   */
+  private warmCgroupJoin(): void {
+    const until = Date.now() + CGROUP_WARM_MS;
+    if (this.warm !== undefined) {
+      this.warm.until = Math.max(this.warm.until, until);
+      return;
+    }
+    const warm: { until: number; stop?: () => void } = { until };
+    this.warm = warm;
+    const end = (): void => {
+      warm.stop?.();
+      if (this.warm === warm) this.warm = undefined;
+    };
+    const check = (): void => {
+      if (this.closed || this.warm !== warm || Date.now() >= warm.until) end();
+      else setTimeout(check, warm.until - Date.now()).unref();
+    };
+    void this.runtimeContext().then((ctx) => {
+      if (this.closed || this.warm !== warm) return;
+      warm.stop = ctx.host.warmCgroupJoin();
+      check();
+    }, end);
+  }
+
   private async runtimeContext(): Promise<RuntimeContext> {
     this.runtimeCtx ??= import('../runtime/lifecycle/context.ts').then(({ runtimeContext }) => runtimeContext(runtimeRoot(this.paths)));
     return this.runtimeCtx;
@@ -512,19 +583,24 @@ export class Engine {
   private async launch(record: ContainerRecord, marks: { stoppedByUser?: boolean; restartCount?: number }, onPhase?: Phase, holdRecord?: Promise<unknown>): Promise<ContainerRecord> {
     const id = record.id;
     const primed = this.primed.get(id);
-    const pid = primed?.pid ?? (await this.launchFirstHalf(record, onPhase, true));
+    // Not primed: the runtime's create hands over its record and its lock, so the start need not read them again.
+    const { pid, held } = primed === undefined ? await this.launchFirstHalf(record, onPhase, true, true) : { pid: primed.pid, held: undefined };
     this.primed.delete(id);
     if (primed !== undefined) rmSync(join(runDir(this.paths, id), PRIMED_MARKER), { force: true });
     const rd = runDir(this.paths, id);
-    if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
-    for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
-    this.beforeStart.delete(id);
     try {
+      if (TEST_START_DELAY_MS > 0) await delay(TEST_START_DELAY_MS);
+      for (const connect of this.beforeStart.get(id) ?? []) await connect(rd).catch(() => undefined);
+      this.beforeStart.delete(id);
       const ctx = await this.runtimeContext();
-      const { start } = await import('../runtime/lifecycle/start.ts');
+      const { start, startCreated } = await startModule();
       // Told as the program runs, before the runtime writes its state: the gateway's readiness probes begin there.
-      await start(ctx, id, () => onPhase?.('runtime start'));
+      const running = (): void => onPhase?.('runtime start');
+      if (held !== undefined) await startCreated(ctx, held.record, running);
+      else await start(ctx, id, running);
+      await held?.lock.release();
     } catch (err) {
+      await held?.lock.release();
       await this.deleteRuntimeState(id).catch(() => undefined);
       await this.networkDown(id);
       this.failStart(record, err);
@@ -543,7 +619,7 @@ export class Engine {
    * `failStart`: a failure leaves the container exited with the error (a
    * start); without it (a prime) the container stays as it was.
    */
-  private async launchFirstHalf(record: ContainerRecord, onPhase: Phase | undefined, failStart: boolean): Promise<number> {
+  private async launchFirstHalf(record: ContainerRecord, onPhase: Phase | undefined, failStart: boolean, keepLock = false): Promise<{ pid: number; held?: Held }> {
     const id = record.id;
     const view = this.viewOf(record);
     const o = view.options;
@@ -560,6 +636,7 @@ export class Engine {
     mkdirSync(rd, { recursive: true, mode: 0o700 });
     onPhase?.('rootfs and run dir');
     let pid: number;
+    let held: Held | undefined;
     try {
       await this.networkUp(record, view);
       onPhase?.('network');
@@ -575,10 +652,13 @@ export class Engine {
         stdin: o.openStdin,
         stdinOnce: o.stdinOnce,
         terminal: o.tty,
+        // RUN/exit is only how the exit reaches this engine, which makes it durable (the record's commit)
+        // before it reports it; the run dir does not outlive the machine (a tmpfs), so its fsync bought nothing.
+        noSync: true,
         ...(this.options.monitor === undefined ? {} : { monitor: this.options.monitor }),
       };
       if (this.options.runtime === undefined) {
-        pid = await this.createMonitored({ ...monitored, executor: executorPath() }, view.paths.dir);
+        ({ pid, held } = await this.createMonitored({ ...monitored, executor: executorPath() }, view.paths.dir, keepLock));
       } else {
         // Another OCI runtime: the monitor runs its `create` command.
         const started = await startMonitor({ ...monitored, runtime: this.runtime, root: runtimeRoot(this.paths), bundle: view.paths.dir });
@@ -590,7 +670,7 @@ export class Engine {
       throw err;
     }
     onPhase?.('monitor and runtime create');
-    return pid;
+    return { pid, ...(held === undefined ? {} : { held }) };
   }
 
   /**
@@ -702,21 +782,31 @@ export class Engine {
    * container's monitor (monitor/host.ts), so no runtime command starts; the
    * monitor learns the container's pid once create returned.
    */
-  private async createMonitored(m: ExecutorMonitorOptions, bundle: string): Promise<number> {
-    const [{ monitorHost, tellMonitor }, { create }] = await Promise.all([import('./monitor/host.ts'), import('../runtime/lifecycle/create.ts')]);
+  private async createMonitored(m: ExecutorMonitorOptions, bundle: string, keepLock: boolean): Promise<{ pid: number; held?: Held }> {
+    const [{ monitorHost, tellMonitor }, { createLocked }] = await Promise.all([monitorHostModule(), createModule()]);
     const base = await this.runtimeContext();
     const host = monitorHost(m, base.host);
     const { id, runDir: rd } = m;
-    let pid: number;
+    let created: Awaited<ReturnType<typeof createLocked>>;
     try {
-      ({ pid } = await create({ ...base, host }, id, { bundle, consoleSocket: m.terminal === true ? join(rd, 'console.sock') : undefined }));
+      created = await createLocked({ ...base, host }, id, { bundle, consoleSocket: m.terminal === true ? join(rd, 'console.sock') : undefined });
     } catch (err) {
       tellMonitor(rd, 'abort');
       throw err;
     }
-    if (!tellMonitor(rd, `pid ${pid}`)) throw internal('monitor_gone', `container "${id}": its monitor quit before the container started`);
-    writeFileSync(join(rd, 'monitor.pid'), `${await host.monitorPid}\n`, { mode: 0o600 });
-    return pid;
+    const { pid, record, lock } = created;
+    try {
+      // Its report came before (it makes RUN/ctl while the executor starts, and reports after).
+      const monitorPid = await host.monitorPid;
+      if (!tellMonitor(rd, `pid ${pid}`)) throw internal('monitor_gone', `container "${id}": its monitor quit before the container started`);
+      writeFileSync(join(rd, 'monitor.pid'), `${monitorPid}\n`, { mode: 0o600 });
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    if (keepLock) return { pid, held: { record, lock } };
+    await lock.release();
+    return { pid };
   }
 
   /** A start that failed before the process ran: the container is exited with the error, as docker leaves it. */
@@ -806,7 +896,7 @@ export class Engine {
 
   /** Whether the kernel's OOM killer killed a process of the container's cgroup (memory.events or memory.oom_control). */
   private async oomKilled(id: string): Promise<boolean> {
-    const { oomKillCount } = await import('./oom.ts');
+    const { oomKillCount } = await oomModule();
     return oomKillCount(id) > 0;
   }
 
@@ -1025,7 +1115,7 @@ export class Engine {
       }
     }
     rmSync(runDir(this.paths, id), { recursive: true, force: true });
-    if (!isMounted(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
+    if (!(await isMounted(join(dir, 'rootfs')))) rmSync(dir, { recursive: true, force: true });
     if (this.containers.get(id) !== undefined) this.containers.remove(id);
   }
 

@@ -93,10 +93,11 @@ export function etcPaths(dir: string): EtcFiles {
   return { hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'), resolvConfPath: join(dir, 'resolv.conf') };
 }
 
+/** A create's, in the container's new directory: written straight (nothing reads them before it starts, and a create cut short is removed whole). */
 export function writeEtcFiles(dir: string, hostname: string, inputs: EtcInputs | string): EtcFiles {
   const files = etcPaths(dir);
-  writeAtomic(files.hostnamePath, `${hostname}\n`);
-  writeNetworkFiles(dir, hostname, inputs);
+  writeFileSync(files.hostnamePath, `${hostname}\n`, { mode: 0o644 });
+  writeNetworkFiles(dir, hostname, inputs, { inPlace: true });
   return files;
 }
 
@@ -108,7 +109,7 @@ export function writeEtcFiles(dir: string, hostname: string, inputs: EtcInputs |
  */
 export function writeNetworkFiles(dir: string, hostname: string, inputs: EtcInputs | string, how: { inPlace?: boolean } = {}): void {
   const files = etcPaths(dir);
-  const write = how.inPlace === true ? (path: string, text: string): void => writeFileSync(path, text) : writeAtomic;
+  const write = how.inPlace === true ? (path: string, text: string): void => writeFileSync(path, text, { mode: 0o644 }) : writeAtomic;
   write(files.hostsPath, hostsFor(hostname, inputs, readHost('/etc/hosts')));
   write(files.resolvConfPath, resolvConfFor(readHost('/etc/resolv.conf'), inputs));
 }

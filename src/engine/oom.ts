@@ -13,18 +13,40 @@ function count(text: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-export function oomKillCount(id: string, mountinfo = '/proc/self/mountinfo'): number {
-  const mounts = parseMountInfo(readFileSync(mountinfo, 'utf8'));
+/** The files to try for a container, from the cgroup mounts of a mountinfo text. */
+function candidatesIn(mountinfoText: string): (id: string) => string[] {
+  const mounts = parseMountInfo(mountinfoText);
   const v1 = mounts.find((m) => m.fstype === 'cgroup' && m.superOptions.includes('memory'));
-  const candidates: string[] = [];
-  if (v1 !== undefined) candidates.push(join(v1.mountPoint, 'berth', id, 'memory.oom_control'));
-  for (const m of mounts.filter((x) => x.fstype === 'cgroup2')) candidates.push(join(m.mountPoint, 'berth', id, 'memory.events'));
-  for (const file of candidates) {
+  const v2 = mounts.filter((x) => x.fstype === 'cgroup2').map((m) => m.mountPoint);
+  return (id) => [
+    ...(v1 === undefined ? [] : [join(v1.mountPoint, 'berth', id, 'memory.oom_control')]),
+    ...v2.map((mountPoint) => join(mountPoint, 'berth', id, 'memory.events')),
+  ];
+}
+
+/**
+ * Where the last call found the cgroup file systems: mountinfo grows with
+ * every running container (its rootfs), and a resident engine asks at
+ * every exit. Read again when none of its files is there.
+ */
+let known: { mountinfo: string; candidates: (id: string) => string[] } | undefined;
+
+function readFirst(files: readonly string[]): number | undefined {
+  for (const file of files) {
     try {
       return count(readFileSync(file, 'utf8'));
     } catch {
       // Not this hierarchy.
     }
   }
-  return 0;
+  return undefined;
+}
+
+export function oomKillCount(id: string, mountinfo = '/proc/self/mountinfo'): number {
+  if (known?.mountinfo === mountinfo) {
+    const found = readFirst(known.candidates(id));
+    if (found !== undefined) return found;
+  }
+  known = { mountinfo, candidates: candidatesIn(readFileSync(mountinfo, 'utf8')) };
+  return readFirst(known.candidates(id)) ?? 0;
 }

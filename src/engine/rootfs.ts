@@ -8,10 +8,13 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { notFound } from '../errors.ts';
+import { lazy } from '../lazy.ts';
 import type { Snapshotter } from '../image/snapshot/index.ts';
 import type { ImageRecord, ImageStore } from '../image/store/store.ts';
 import { parseMountInfo } from '../sys/mountinfo.ts';
 import { rootfsDir, snapshotKey, type EnginePaths } from './paths.ts';
+
+const sysModule = lazy(() => import('../sys/index.ts'));
 
 let snapshotter: Promise<Snapshotter> | undefined;
 let snapshotterRoot: string | undefined;
@@ -36,20 +39,23 @@ export async function imageTop(store: ImageStore, img: ImageRecord): Promise<str
   return top;
 }
 
-/** Whether `path` is a mount point in this process's mount namespace. */
-export function isMounted(path: string): boolean {
-  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.mountPoint === path);
+/** Whether `path` is a mount point in this process's mount namespace (statx says; mountinfo where the kernel does not). */
+export async function isMounted(path: string): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  const { isMountRoot } = await sysModule();
+  return isMountRoot(path) ?? parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.mountPoint === path);
 }
 
 /** Prepares the container's writable snapshot on `top` (once) and mounts it (when not mounted). */
 export async function mountRootfs(paths: EnginePaths, id: string, top: string): Promise<string> {
+  const target = rootfsDir(paths, id);
+  // Mounted (a start after its create): the snapshot is there too, and its records need not be read.
+  if (await isMounted(target)) return target;
   const snap = await snapshots(paths.root);
   const key = snapshotKey(id);
   const specs = snap.stat(key) === undefined ? await snap.prepare(key, top) : snap.mounts(key);
-  const target = rootfsDir(paths, id);
   mkdirSync(target, { recursive: true, mode: 0o700 });
-  if (isMounted(target)) return target;
-  const sys = await import('../sys/index.ts');
+  const sys = await sysModule();
   sys.mountDescriptions(specs, target, false);
   return target;
 }
@@ -57,8 +63,8 @@ export async function mountRootfs(paths: EnginePaths, id: string, top: string): 
 /** Unmounts and removes the container's snapshot; what is already gone is skipped. */
 export async function releaseRootfs(paths: EnginePaths, id: string): Promise<void> {
   const target = rootfsDir(paths, id);
-  if (existsSync(target) && isMounted(target)) {
-    const sys = await import('../sys/index.ts');
+  if (await isMounted(target)) {
+    const sys = await sysModule();
     // Detached: a process that still holds a file there (a `cp` reader) does not stop removal.
     sys.umount2(target, sys.MNT_DETACH);
   }

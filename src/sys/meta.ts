@@ -4,7 +4,7 @@
 import { c, lastErrno, type CPath } from './libc.ts';
 import { SystemError } from './error.ts';
 import { cpath } from './path.ts';
-import { STATX_BASIC_STATS, UTIME_OMIT } from './constants.ts';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, UTIME_OMIT } from './constants.ts';
 
 function check(ret: number, syscall: string, path?: CPath): void {
   if (ret < 0) throw new SystemError(lastErrno(), syscall, path);
@@ -91,6 +91,20 @@ const statxBuf = Buffer.alloc(256);
 
 function timeAt(off: number): Timespec {
   return { sec: getInt64(statxBuf, off), nsec: statxBuf.readUInt32LE(off + 8) };
+}
+
+const STATX_ATTR_MOUNT_ROOT = 0x2000n;
+
+/**
+ * Whether `path` (absolute; a final symlink not followed) is the root of a
+ * mount, from statx's STATX_ATTR_MOUNT_ROOT (Linux 5.8): one call, where
+ * reading /proc/self/mountinfo grows with every mount on the host.
+ * Undefined when the kernel does not say.
+ */
+export function isMountRoot(path: string): boolean | undefined {
+  check(c.statx(AT_FDCWD, cpath(path, 'statx'), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statxBuf), 'statx', path);
+  if ((statxBuf.readBigUInt64LE(56) & STATX_ATTR_MOUNT_ROOT) === 0n) return undefined;
+  return (statxBuf.readBigUInt64LE(8) & STATX_ATTR_MOUNT_ROOT) !== 0n;
 }
 
 /** statx(2) of `path` relative to `dirfd` (AT_EMPTY_PATH with "" for the fd itself). */

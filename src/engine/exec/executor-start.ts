@@ -65,20 +65,17 @@ export async function startExecutorExec(ctx: RuntimeContext, o: ExecutorExecOpti
     },
     ctx.host,
   );
-  let told = true;
+  // Told once the monitor reported (its ctl exists from then on; it makes it while the executor starts).
+  let telling = Promise.resolve(true);
   try {
     const { pid } = await exec({ ...ctx, host }, o.id, proc, {
       detach: true,
       consoleSocket: terminal ? join(o.runDir, 'console.sock') : undefined,
       onPid: (p) => {
-        try {
-          told = tellMonitor(o.runDir, `pid ${p}`);
-        } catch {
-          told = false;
-        }
+        telling = host.monitorPid.then(() => tellMonitor(o.runDir, `pid ${p}`)).catch(() => false);
       },
     });
-    if (!told) {
+    if (!(await telling)) {
       // Nobody would reap it or hold its output: it goes rather than run unwatched.
       killQuietly(pid);
       throw internal('monitor_gone', `container "${o.name}": exec: its berth-monitor quit before the process ran`);

@@ -10,16 +10,16 @@
  * `signal N`. Once create() returned, the caller tells the monitor the
  * container's pid (`tellMonitor`), or `abort` when create failed.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants as os } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { BerthError, errnoCode, ErrorKind } from '../../errors.ts';
+import { BerthError, describeError, errnoCode, ErrorKind } from '../../errors.ts';
+import { lazy } from '../../lazy.ts';
 import { buildDir } from '../../paths.ts';
 import type { ExitStatus, RuntimeHost } from '../../runtime/host/host.ts';
 import { planFile, socketLink } from '../../runtime/host/link.ts';
+import { executorPath } from '../../runtime/host/spawn.ts';
 import { type ExecutorMonitorOptions, monitorArgs } from './spawn.ts';
 
 export interface MonitorHost extends RuntimeHost {
@@ -52,23 +52,17 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
       // The container's stdio is the monitor's to set up (pipes or the terminal): request.stdio is not used.
       if (request.preserveFds !== 0) throw new BerthError(ErrorKind.Internal, 'monitor_preserve_fds', `${what}: the monitor passes no extra fds to the container`);
       const planFd = planFile(request.plan);
-      let child;
+      let started: Started;
       try {
-        // fd 6 with o.attach: a socket pair (libuv's 'pipe'), whose other end the monitor keeps as its first client.
-        child = spawn(bin, monitorArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', planFd, ...(o.attach === true ? ['pipe' as const] : [])], env: {} });
+        // fd 6 with o.attach: a socket pair whose other end the monitor keeps as its first client.
+        started = await spawnMonitor(o, bin, planFd);
+      } catch (err) {
+        throw new BerthError(ErrorKind.Internal, 'monitor_start_failed', `${what}: berth-monitor could not start (${bin}): ${describeError(err)}`, { cause: err });
       } finally {
         closeSync(planFd);
       }
-      if (o.attach === true) {
-        const stdio = child.stdio as unknown as (Socket | null)[];
-        attached = stdio[6] ?? undefined;
-        // Node resumes every unread stdio stream of a child when it exits (flushStdio), which would discard this one's output.
-        stdio[6] = null;
-      }
-      const reportStream = child.stdio[3] as Readable;
-      const sock = child.stdio[4] as Socket;
-      const stderr: Buffer[] = [];
-      child.stderr!.on('data', (b: Buffer) => stderr.push(b));
+      const { report: reportStream, sock, stderr, stderrClosed } = started;
+      attached = started.attached;
       const { promise: pid, resolve: resolvePid, reject: rejectPid } = Promise.withResolvers<number>();
       pid.catch(() => undefined);
       const { promise: exited, resolve: resolveExit } = Promise.withResolvers<ExitStatus>();
@@ -77,7 +71,6 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
         rejectPid(err);
         rejectMonitor(err);
       };
-      child.once('error', (err) => fail(`could not start (${bin}): ${err.message}`));
       let text = '';
       reportStream.on('data', (b: Buffer) => {
         text += b.toString();
@@ -98,12 +91,44 @@ export function monitorHost(o: ExecutorMonitorOptions, base: RuntimeHost): Monit
           fail(`reported no executor: ${Buffer.concat(stderr).toString().trim() || 'no message'}`);
           resolveExit({ code: null, signal: null });
         };
-        if (child.stderr!.closed) finish();
-        else child.stderr!.once('close', finish);
+        void stderrClosed.then(finish);
       });
       return socketLink({ sock, pid, exited, stdout: null, stderr: null });
     },
   };
+}
+
+const spawnModule = lazy(() => import('../../sys/spawn.ts'));
+
+interface Started {
+  report: Socket;
+  sock: Socket;
+  /** What the monitor wrote to its stderr so far, and on. */
+  stderr: Buffer[];
+  stderrClosed: Promise<void>;
+  attached: Socket | undefined;
+}
+
+/**
+ * Starts berth-monitor through posix_spawn (src/sys/spawn.ts), not Node.js's
+ * fork: a daemon's fork stops its event loop for milliseconds. It execs the
+ * executor from the sealed copy this process keeps (sealedProgram), so the
+ * executor need not copy itself for each container. fd 2 its
+ * stderr, 3 the report, 4 the executor's sync socket, 5 the plan, 6 with
+ * `attach` the held client: socket pairs, whose other ends come back.
+ */
+async function spawnMonitor(o: ExecutorMonitorOptions, bin: string, planFd: number): Promise<Started> {
+  const { reapSoon, sealedProgram, spawnProgram } = await spawnModule();
+  // Another executor (a test's stand-in) runs as given.
+  const args = monitorArgs({ ...o, executor: o.executor === executorPath() ? sealedProgram(o.executor) : o.executor });
+  const { pid, sockets } = spawnProgram(bin, [bin, ...args], [null, null, 'socket', 'socket', 'socket', planFd, ...(o.attach === true ? ['socket' as const] : [])]);
+  // Its first process exits as soon as the monitor detached (fork, setsid, fork).
+  reapSoon(pid);
+  const stderrSock = sockets.get(2)!;
+  const stderr: Buffer[] = [];
+  stderrSock.on('data', (b: Buffer) => stderr.push(b));
+  const stderrClosed = new Promise<void>((resolve) => stderrSock.once('close', () => resolve()));
+  return { report: sockets.get(3)!, sock: sockets.get(4)!, stderr, stderrClosed, attached: sockets.get(6) };
 }
 
 /** Tells the container's monitor a `pid N` or `abort` on RUN/ctl; false when no monitor reads it any more. */

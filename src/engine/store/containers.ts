@@ -5,9 +5,9 @@
  * when a method returns, what it wrote survives a crash of the process;
  * callers report a state change only after the call returns.
  */
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, notFound } from '../../errors.ts';
-import { inTransaction, isUniqueViolation } from './db.ts';
+import { inTransaction, isUniqueViolation, statementCache } from './db.ts';
 import { checkContainerName, isContainerId, newContainerId } from './names.ts';
 import {
   parseStoredJson,
@@ -79,9 +79,12 @@ export interface Marks {
 
 export class ContainerStore {
   readonly db: DatabaseSync;
+  /** Each statement compiled once: compiling one costs more than running it (every start reads the record several times). */
+  private readonly sql: (text: string) => StatementSync;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.sql = statementCache(db);
   }
 
   /**
@@ -89,8 +92,24 @@ export class ContainerStore {
    * else of the container exists; `finishCreate` flips it to `created` once
    * all is made. Of two creates of one name, in any processes, exactly one
    * wins; the other gets `container_name_in_use` naming the name.
+   *
+   * Committed without its own fsync (synchronous = NORMAL for this one
+   * transaction): the WAL is in the kernel's cache, so a crash of this
+   * process (kill -9) keeps it; `finishCreate`'s fsync makes it durable
+   * with the `created`; and a power cut before that, which may lose it,
+   * leaves only a snapshot and a directory no record names, which
+   * `recover()` removes. Nothing was reported from it.
    */
   beginCreate(input: NewContainer): ContainerRecord {
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      return this.insertCreating(input);
+    } finally {
+      this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  private insertCreating(input: NewContainer): ContainerRecord {
     const name = checkContainerName(input.name);
     const id = input.id ?? newContainerId();
     if (!isContainerId(id)) throw invalidArgument('invalid_id', `container ID ${JSON.stringify(id)}: not 64 lowercase hex digits`);
@@ -100,19 +119,17 @@ export class ContainerStore {
     if (options === undefined) throw invalidArgument('invalid_container_options', `container "${name}": run options cannot be stored as JSON`);
     const now = new Date().toISOString();
     return inTransaction(this.db, () => {
-      const holder = this.db.prepare('SELECT id FROM engine_containers WHERE name = ?').get(name);
+      const holder = this.sql('SELECT id FROM engine_containers WHERE name = ?').get(name);
       if (holder !== undefined) throw nameInUse(name, String(holder['id']));
       try {
-        this.db
-          .prepare(
-            `INSERT INTO engine_containers
-               (id, name, image_ref, image_id, created_at, options, state, restart_policy, restart_max, labels)
-             VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?)`,
-          )
-          .run(id, name, input.imageRef, input.imageId, now, options, policy.name, policy.maximumRetryCount, JSON.stringify(input.labels ?? {}));
+        this.sql(
+          `INSERT INTO engine_containers
+             (id, name, image_ref, image_id, created_at, options, state, restart_policy, restart_max, labels)
+           VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?)`,
+        ).run(id, name, input.imageRef, input.imageId, now, options, policy.name, policy.maximumRetryCount, JSON.stringify(input.labels ?? {}));
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        const taken = this.db.prepare('SELECT id FROM engine_containers WHERE name = ?').get(name);
+        const taken = this.sql('SELECT id FROM engine_containers WHERE name = ?').get(name);
         if (taken !== undefined) throw nameInUse(name, String(taken['id']));
         throw alreadyExists('container_exists', `container ${id}: already exists`, { cause: err });
       }
@@ -121,38 +138,47 @@ export class ContainerStore {
   }
 
   /** The end of a create: every resource is made, the container is `created`. */
-  finishCreate(id: string): ContainerRecord {
-    return this.transition(id, 'created');
+  finishCreate(id: string, options?: unknown): ContainerRecord {
+    if (options === undefined) return this.transition(id, 'created');
+    const json = JSON.stringify(options);
+    if (json === undefined) throw invalidArgument('invalid_container_options', `container ${id}: run options cannot be stored as JSON`);
+    // The options as the create settled them (its volumes) and `created`: one commit.
+    return inTransaction(this.db, () => {
+      this.sql('UPDATE engine_containers SET options = ? WHERE id = ?').run(json, id);
+      return this.move(id, 'created', {});
+    });
   }
 
   /** Moves a container to `to` if that move is legal, writing what the move needs; refused with container_state_conflict otherwise. */
   transition(id: string, to: ContainerState, change: Transition = {}): ContainerRecord {
-    return inTransaction(this.db, () => {
-      const record = this.mustGet(id);
-      if (!canMove(record.state, to)) {
-        throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot go from ${record.state} to ${to}`, {
-          details: { id: record.id, from: record.state, to },
-        });
+    return inTransaction(this.db, () => this.move(id, to, change));
+  }
+
+  private move(id: string, to: ContainerState, change: Transition): ContainerRecord {
+    const record = this.mustGet(id);
+    if (!canMove(record.state, to)) {
+      throw failedPrecondition('container_state_conflict', `container "${record.name}": cannot go from ${record.state} to ${to}`, {
+        details: { id: record.id, from: record.state, to },
+      });
+    }
+    const now = new Date().toISOString();
+    const next = { ...record, state: to };
+    if (to === 'running' && record.state !== 'paused') {
+      if (change.pid === undefined || !Number.isInteger(change.pid) || change.pid <= 0) {
+        throw invalidArgument('invalid_container_pid', `container "${record.name}": starting needs the process ID, got ${String(change.pid)}`);
       }
-      const now = new Date().toISOString();
-      const next = { ...record, state: to };
-      if (to === 'running' && record.state !== 'paused') {
-        if (change.pid === undefined || !Number.isInteger(change.pid) || change.pid <= 0) {
-          throw invalidArgument('invalid_container_pid', `container "${record.name}": starting needs the process ID, got ${String(change.pid)}`);
-        }
-        Object.assign(next, { pid: change.pid, startedAt: now, exitCode: null, error: null, finishedAt: null });
-      } else if (to === 'exited') {
-        if (change.exitCode === undefined || !Number.isInteger(change.exitCode)) {
-          throw invalidArgument('invalid_exit_code', `container "${record.name}": exiting needs the exit code, got ${String(change.exitCode)}`);
-        }
-        Object.assign(next, { pid: null, exitCode: change.exitCode, finishedAt: now });
-      } else if (to === 'dead') {
-        Object.assign(next, { pid: null, finishedAt: record.finishedAt ?? now });
+      Object.assign(next, { pid: change.pid, startedAt: now, exitCode: null, error: null, finishedAt: null });
+    } else if (to === 'exited') {
+      if (change.exitCode === undefined || !Number.isInteger(change.exitCode)) {
+        throw invalidArgument('invalid_exit_code', `container "${record.name}": exiting needs the exit code, got ${String(change.exitCode)}`);
       }
-      if (change.error !== undefined) next.error = change.error;
-      this.write(next, change);
-      return this.mustGet(id);
-    });
+      Object.assign(next, { pid: null, exitCode: change.exitCode, finishedAt: now });
+    } else if (to === 'dead') {
+      Object.assign(next, { pid: null, finishedAt: record.finishedAt ?? now });
+    }
+    if (change.error !== undefined) next.error = change.error;
+    this.write(next, change);
+    return this.mustGet(id);
   }
 
   mark(id: string, marks: Marks): ContainerRecord {
@@ -174,9 +200,9 @@ export class ContainerStore {
         });
       }
       if (name === record.name) return record;
-      const holder = this.db.prepare('SELECT id FROM engine_containers WHERE name = ?').get(name);
+      const holder = this.sql('SELECT id FROM engine_containers WHERE name = ?').get(name);
       if (holder !== undefined) throw nameInUse(name, String(holder['id']));
-      this.db.prepare('UPDATE engine_containers SET name = ? WHERE id = ?').run(name, id);
+      this.sql('UPDATE engine_containers SET name = ? WHERE id = ?').run(name, id);
       return this.mustGet(id);
     });
   }
@@ -190,13 +216,13 @@ export class ContainerStore {
           details: { id: record.id, from: record.state },
         });
       }
-      this.db.prepare('DELETE FROM engine_containers WHERE id = ?').run(id);
+      this.sql('DELETE FROM engine_containers WHERE id = ?').run(id);
     });
   }
 
   /** The record of exactly this ID, in any state (half made too), or undefined. */
   get(id: string): ContainerRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM engine_containers WHERE id = ?').get(id);
+    const row = this.sql('SELECT * FROM engine_containers WHERE id = ?').get(id);
     return row === undefined ? undefined : toRecord(row);
   }
 
@@ -210,12 +236,10 @@ export class ContainerStore {
     const bare = ref.startsWith('/') ? ref.slice(1) : ref;
     const byId = isContainerId(ref) ? this.get(ref) : undefined;
     if (byId !== undefined && byId.state !== 'creating') return byId;
-    const byName = this.db.prepare("SELECT * FROM engine_containers WHERE name = ? AND state != 'creating'").get(bare);
+    const byName = this.sql("SELECT * FROM engine_containers WHERE name = ? AND state != 'creating'").get(bare);
     if (byName !== undefined) return toRecord(byName);
     if (/^[0-9a-f]+$/.test(ref)) {
-      const rows = this.db
-        .prepare("SELECT * FROM engine_containers WHERE substr(id, 1, ?) = ? AND state != 'creating' LIMIT 2")
-        .all(ref.length, ref);
+      const rows = this.sql("SELECT * FROM engine_containers WHERE substr(id, 1, ?) = ? AND state != 'creating' LIMIT 2").all(ref.length, ref);
       if (rows.length > 1) {
         throw invalidArgument('ambiguous_container_id', `container ID prefix "${ref}": matches more than one container, give more of the ID`);
       }
@@ -227,15 +251,12 @@ export class ContainerStore {
 
   /** Every container a user can see (not the half made), newest first. */
   list(): ContainerRecord[] {
-    return this.db
-      .prepare("SELECT * FROM engine_containers WHERE state != 'creating' ORDER BY created_at DESC, rowid DESC")
-      .all()
-      .map(toRecord);
+    return this.sql("SELECT * FROM engine_containers WHERE state != 'creating' ORDER BY created_at DESC, rowid DESC").all().map(toRecord);
   }
 
   /** Records still `creating`: after a crash, what the daemon must clean up (remove their resources, then `remove`). */
   listIncomplete(): ContainerRecord[] {
-    return this.db.prepare("SELECT * FROM engine_containers WHERE state = 'creating' ORDER BY created_at").all().map(toRecord);
+    return this.sql("SELECT * FROM engine_containers WHERE state = 'creating' ORDER BY created_at").all().map(toRecord);
   }
 
   private mustGet(id: string): ContainerRecord {
@@ -245,22 +266,20 @@ export class ContainerStore {
   }
 
   private write(next: ContainerRecord, marks: Marks): void {
-    this.db
-      .prepare(
-        `UPDATE engine_containers SET state = ?, pid = ?, exit_code = ?, error = ?, started_at = ?, finished_at = ?,
-           restart_count = ?, stopped_by_user = ? WHERE id = ?`,
-      )
-      .run(
-        next.state,
-        next.pid,
-        next.exitCode,
-        next.error,
-        next.startedAt,
-        next.finishedAt,
-        marks.restartCount ?? next.restartCount,
-        (marks.stoppedByUser ?? next.stoppedByUser) ? 1 : 0,
-        next.id,
-      );
+    this.sql(
+      `UPDATE engine_containers SET state = ?, pid = ?, exit_code = ?, error = ?, started_at = ?, finished_at = ?,
+         restart_count = ?, stopped_by_user = ? WHERE id = ?`,
+    ).run(
+      next.state,
+      next.pid,
+      next.exitCode,
+      next.error,
+      next.startedAt,
+      next.finishedAt,
+      marks.restartCount ?? next.restartCount,
+      (marks.stoppedByUser ?? next.stoppedByUser) ? 1 : 0,
+      next.id,
+    );
   }
 }
 

@@ -10,9 +10,10 @@
  * out of a hierarchy. systemd's "slice:prefix:name" is refused: berth drives
  * cgroupfs only.
  */
+import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { invalidArgument, unavailable } from '../../errors.ts';
-import type { CgroupFs } from './fs.ts';
+import { type CgroupFs, HostCgroupFs } from './fs.ts';
 import { modeOf, parseCgroupMounts, parseProcCgroup, v1Mounts, v2Mount, type CgroupMount } from './mountinfo.ts';
 import type { CgroupMode, CgroupPaths, CgroupSpec } from './types.ts';
 
@@ -63,7 +64,44 @@ export interface HostLayout {
   procCgroup: Map<string, string>;
 }
 
+/**
+ * The layout last read from the host, and how to tell it still holds: this
+ * process's /proc/self/cgroup unchanged and each cgroup file system still
+ * the one mounted there (its device). A resident process (berthd) makes a
+ * cgroup per container, and mountinfo, read otherwise each time, grows
+ * with every container's rootfs.
+ */
+let hostLayout: { procCgroup: string; devices: string; layout: HostLayout } | undefined;
+
+function devicesOf(mounts: readonly CgroupMount[]): string {
+  return mounts
+    .map((m) => {
+      try {
+        return `${m.mountPoint}:${statSync(m.mountPoint).dev}`;
+      } catch {
+        return `${m.mountPoint}:gone`;
+      }
+    })
+    .join('\n');
+}
+
 export function readLayout(fs: CgroupFs): HostLayout {
+  // A fake tree (tests) is read each time.
+  if (!(fs instanceof HostCgroupFs)) return readLayoutNow(fs);
+  let procCgroup = '';
+  try {
+    procCgroup = fs.readSync('/proc/self/cgroup');
+  } catch {
+    // Compared as empty; readLayoutNow says what is missing.
+  }
+  const last = hostLayout;
+  if (last !== undefined && last.procCgroup === procCgroup && devicesOf(last.layout.mounts) === last.devices) return last.layout;
+  const layout = readLayoutNow(fs);
+  hostLayout = { procCgroup, devices: devicesOf(layout.mounts), layout };
+  return layout;
+}
+
+function readLayoutNow(fs: CgroupFs): HostLayout {
   const mounts = parseCgroupMounts(fs.readSync('/proc/self/mountinfo'));
   const mode = modeOf(mounts);
   if (mode === undefined) throw unavailable('cgroup_not_mounted', 'cgroup: no cgroup or cgroup2 file system is mounted (/proc/self/mountinfo)');

@@ -14,7 +14,7 @@ import { type Execution, runExecutor, type StdioEntry } from '../executor/execut
 import { runHooks } from '../hooks.ts';
 import { mountPointOf } from '../linux/mountinfo.ts';
 import { withHome } from './home.ts';
-import { compileCreatePlan, hostHasKcore, namespacesOf, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../plan/create-plan.ts';
+import { compileCreatePlan, hostHasKcore, namespacesOf, parentMayBeShared, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../plan/create-plan.ts';
 import { effectiveResources } from '../plan/device-rules.ts';
 import { type Bundle, loadBundle } from '../spec/load.ts';
 import type { Lock } from '../state/lock.ts';
@@ -141,7 +141,8 @@ async function createClaimed(ctx: RuntimeContext, id: string, options: CreateOpt
         wait: options.wait ?? false,
         consoleProxy: terminal && !options.consoleSocket && (options.wait ?? false),
         cgroupMounts: (dest, readOnly, cgroupNamespace) => cgroupMounts(cg.paths, dest, { readOnly, cgroupNamespace }),
-        rootfsParentMount: mountPointOf(dirname(bundle.rootfs)),
+        // Read from mountinfo only when the plan uses it (it grows with every mount on the host).
+        rootfsParentMount: parentMayBeShared(spec) ? mountPointOf(dirname(bundle.rootfs)) : undefined,
         seccomp,
         hostHasKcore: hostHasKcore(),
         unprivileged: process.geteuid?.() !== 0,

@@ -421,6 +421,12 @@ export function compileCreatePlan(input: CreatePlanInput): Plan {
   return plan;
 }
 
+/** Whether the rootfs's parent mount must be made private before pivot_root (CreatePlanInput.rootfsParentMount is needed). */
+export function parentMayBeShared(spec: Spec): boolean {
+  const rootProp = spec.linux?.rootfsPropagation;
+  return rootProp !== undefined && rootProp !== '' && !['rslave', 'rprivate', 'runbindable'].includes(rootProp);
+}
+
 /** The root in the container's mount namespace: propagation, the root bound, mounts, devices, sysctls. */
 function addRoot(plan: Plan, input: CreatePlanInput, userns: boolean, cgroupns: boolean, setupDev: boolean): void {
   const { spec } = input;
@@ -429,8 +435,7 @@ function addRoot(plan: Plan, input: CreatePlanInput, userns: boolean, cgroupns: 
   // pivot_root refuses a new root whose parent mount is shared. Only a recursive slave, private or
   // unbindable "/" is sure to leave no shared mount above the rootfs; otherwise the parent keeps
   // the host's propagation (or, with rshared, became shared) and is made private (as runc does).
-  const parentMayBeShared = rootProp !== undefined && rootProp !== '' && !['rslave', 'rprivate', 'runbindable'].includes(rootProp);
-  if (parentMayBeShared && input.rootfsParentMount) {
+  if (parentMayBeShared(spec) && input.rootfsParentMount) {
     plan.add('propagate_abs', { path: input.rootfsParentMount, flags: MS.PRIVATE }, `make "${input.rootfsParentMount}" private`);
   }
   plan.add('open_root', { path: input.rootfs }, `bind the root "${input.rootfs}" onto itself`);

@@ -66,6 +66,8 @@ async function checkLaunch(engine: Engine, name: string): Promise<string> {
   const monitor = monitorPid(engine, id);
   assert.equal(ppid(pid), monitor, `the container (pid ${pid}) is the monitor's (pid ${monitor}) child`);
   assert.ok(readlinkSync(`/proc/${monitor}/exe`).endsWith('/berth-monitor'));
+  // The exit file only hands the exit to the engine, which commits it before reporting it: no fsync there.
+  assert.ok(readFileSync(`/proc/${monitor}/cmdline`, 'utf8').split('\0').includes('--no-sync'), 'the monitor writes the exit without fsync');
   await engine.kill(id, 9);
   const exited = await engine.wait(id);
   assert.equal(exited.code, 137);
@@ -154,4 +156,47 @@ test('a SIGKILL of the creating process (berthd) leaves the container to the nex
   assert.equal(stopped.exitCode, 42);
   await fresh.remove(id);
   fresh.close();
+});
+
+test('an image\'s config is read from the store once, each create getting its own copy of it', { timeout: 60_000 }, async (t) => {
+  const images = te.engine.images;
+  const readConfig = images.readConfig.bind(images);
+  let reads = 0;
+  images.readConfig = async (img) => {
+    reads++;
+    return readConfig(img);
+  };
+  t.after(() => {
+    images.readConfig = readConfig;
+  });
+  const ids: string[] = [];
+  t.after(async () => {
+    for (const id of ids) await te.engine.remove(id, { force: true });
+  });
+  for (const name of ['config-once-1', 'config-once-2', 'config-once-3']) {
+    const c = await te.engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ network: 'none', name, label: [`${name}=x`] }) });
+    ids.push(c.id);
+    // The image's labels and this create's own, and no other create's: the copy was not shared.
+    assert.deepEqual(Object.keys(c.labels).filter((k) => k.startsWith('config-once-')), [name]);
+  }
+  assert.ok(reads <= 1, `the config was read ${reads} times for three creates`);
+});
+
+/** This process's open fds on its own cgroup.procs files: the cgroup-join warming (runtime/cgroups/warm.ts) holds one. */
+function warmingFds(): string[] {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return /\/cgroup\.procs$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('a create keeps the cgroup join warm from its first step until a moment after it, then stops', { timeout: 60_000 }, async (t) => {
+  await until('no warming left from before', () => warmingFds().length === 0);
+  const c = await te.engine.create({ image: 'busybox', args: ['true'], options: parseRunOptions({ network: 'none', name: 'warm-create' }) });
+  t.after(() => te.engine.remove(c.id, { force: true }));
+  assert.ok(warmingFds().length >= 1, 'warming when the create returns, so a start right after finds the join fast');
+  await until('the warming to stop by itself', () => warmingFds().length === 0);
 });

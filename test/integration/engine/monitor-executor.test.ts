@@ -123,3 +123,34 @@ test('--executor: an executor that leaves nothing (no child, no pid told) makes 
   await until('the monitor to quit', () => !alive(s.monitor));
   assert.equal(existsSync(join(s.runDir, 'exit')), false);
 });
+
+test('--executor: the monitor makes its log, attach socket and ctl while the executor starts; when that fails, the executor is killed and nothing is reported', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-monexec-'));
+  const runDir = mkdtempSync('/tmp/bm-');
+  cleanups.push(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true });
+  });
+  // The stand-in executor writes its pid, then waits: it must not be left running.
+  const script = join(dir, 'executor');
+  writeFileSync(script, `#!/bin/sh\necho $$ > "${dir}/executor.pid"\nexec sleep 60\n`);
+  chmodSync(script, 0o755);
+  const plan = openSync('/dev/null', 'r');
+  const log = join(dir, 'missing', 'container.log');
+  const m = spawn(MONITOR, ['--executor', script, '--id', 'monexec', '--run-dir', runDir, '--log', log, '--log-max-size', '1000', '--log-max-files', '1', '--log-line-max', '100', '--report-fd', '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', plan],
+    env: { PATH: '/usr/bin:/bin' },
+  });
+  closeSync(plan);
+  let report = '';
+  let stderr = '';
+  (m.stdio[3] as Readable).on('data', (b: Buffer) => (report += b.toString()));
+  m.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  await until('the monitor to give up', () => stderr.includes(log) && (m.stdio[3] as Readable).closed);
+  assert.match(stderr, /berth-monitor: .*container\.log: No such file or directory/);
+  assert.equal(report, '', 'no `pid` report: the caller sees the monitor fail');
+  // The executor had started (it wrote its pid) or had not; either way it is not left.
+  await until('the executor to be gone', () => !existsSync(join(dir, 'executor.pid')) || !alive(Number(readFileSync(join(dir, 'executor.pid'), 'utf8'))));
+  assert.equal(existsSync(join(runDir, 'ctl')), false, 'no ctl was made');
+  (m.stdio[4] as Readable).destroy();
+});

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { cgroupFromPaths, detectCgroupModeFrom, openCgroup } from '../../../src/runtime/cgroups/index.ts';
 import { isBerthError } from '../../../src/errors.ts';
 import { parseCgroupMounts } from '../../../src/runtime/cgroups/mountinfo.ts';
+import { HostCgroupFs, TreeCgroupFs } from '../../../src/runtime/cgroups/fs.ts';
+import { readLayout } from '../../../src/runtime/cgroups/paths.ts';
 import { fakeHost } from './fake-host.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'cgroupfs');
@@ -110,4 +112,27 @@ test('cgroupFromPaths takes back what paths gave and refuses tampered state', (t
   ]) {
     assert.throws(() => cgroupFromPaths(bad as never, { fsRoot: host.root }), (err: unknown) => isBerthError(err, 'cgroup_paths_invalid'));
   }
+});
+
+test('the host\'s layout is read once while it holds (same own cgroups, same cgroup file systems); a fake tree\'s each time', (t) => {
+  const host = new HostCgroupFs();
+  let mountinfoReads = 0;
+  const readSync = host.readSync.bind(host);
+  host.readSync = (path: string): string => {
+    if (path === '/proc/self/mountinfo') mountinfoReads++;
+    return readSync(path);
+  };
+  let first;
+  try {
+    first = readLayout(host);
+  } catch (err) {
+    if (isBerthError(err, 'cgroup_not_mounted')) return t.skip('no cgroup file system on this host');
+    throw err;
+  }
+  const before = mountinfoReads;
+  assert.equal(readLayout(host), first, 'the same layout, not read again');
+  assert.equal(mountinfoReads, before);
+  const tree = fakeHost(t, 'v1');
+  const fake = new TreeCgroupFs(tree.root);
+  assert.notEqual(readLayout(fake), readLayout(fake), 'a fake tree is read each time');
 });

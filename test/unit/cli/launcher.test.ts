@@ -10,15 +10,21 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { launcherSource } from '../../../scripts/launcher.ts';
 
-test('a code cache older than the rebuilt bundle is neither used (old code) nor kept', (t) => {
+/** A launcher for a bundle named demo in a temp dir of the test's, made with `options`. */
+function demoLauncher(t: TestContext, options?: Parameters<typeof launcherSource>[3]): { dir: string; launcher: string } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const launcher = join(dir, 'demo.cjs');
-  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache')));
+  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache'), options));
   chmodSync(launcher, 0o755);
+  return { dir, launcher };
+}
+
+test('a code cache older than the rebuilt bundle is neither used (old code) nor kept', (t) => {
+  const { dir, launcher } = demoLauncher(t);
   const cacheFile = join(dir, 'code-cache', `demo-${process.versions.v8}-${process.arch}.bin`);
   const bundle = (version: number): void =>
     writeFileSync(join(dir, 'demo.bundle.cjs'), `function answer() { return ${version}; }\nprocess.stdout.write(String(answer()));\n`);
@@ -41,11 +47,7 @@ test('a code cache older than the rebuilt bundle is neither used (old code) nor 
 });
 
 test('BERTH_TRACE_MODULES=1 names the built-in modules and native addons the command loaded, and only those', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const launcher = join(dir, 'demo.cjs');
-  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache')));
-  chmodSync(launcher, 0o755);
+  const { dir, launcher } = demoLauncher(t);
   // koffi is the addon the commands must not load at start-up: the trace has to see it when one does.
   const koffi = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'koffi');
   writeFileSync(join(dir, 'demo.bundle.cjs'), `if (process.argv[2] === 'ffi') require(${JSON.stringify(koffi)});\nrequire('node:zlib');\n`);
@@ -66,11 +68,7 @@ test('BERTH_TRACE_MODULES=1 names the built-in modules and native addons the com
 });
 
 test("with ownOnFirstRun, a command's first run writes its own cache, which its next runs take and nobody else does", (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-launcher-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const launcher = join(dir, 'demo.cjs');
-  writeFileSync(launcher, launcherSource(process.execPath, 'demo', join(dir, 'compile-cache'), { ownCache: ['ps', 'run'], valueFlags: ['--root'], ownOnFirstRun: true }));
-  chmodSync(launcher, 0o755);
+  const { dir, launcher } = demoLauncher(t, { ownCache: ['ps', 'run'], valueFlags: ['--root'], ownOnFirstRun: true });
   writeFileSync(join(dir, 'demo.bundle.cjs'), 'const ps = () => "ps"; const run = () => "run";\nprocess.stdout.write(process.argv.includes("ps") ? ps() : run());\nif (process.env.DEMO_FAIL) process.exitCode = 3;\n');
   const cacheOf = (own: string): string => join(dir, 'code-cache', `demo${own ? `-${own}` : ''}-${process.versions.v8}-${process.arch}.bin`);
   const run = (...args: string[]): string => {
@@ -98,4 +96,22 @@ test("with ownOnFirstRun, a command's first run writes its own cache, which its 
   assert.equal(run('nonsense'), 'none');
   assert.ok(existsSync(cacheOf('')));
   assert.equal(existsSync(cacheOf('nonsense')), false);
+});
+
+test('the launched program does not keep the code cache\'s buffer alive (a resident daemon would hold it for good)', (t) => {
+  const { dir, launcher } = demoLauncher(t);
+  // After a full collection, what array buffers are left: without the launcher's reference, not the 8 MiB cache.
+  writeFileSync(join(dir, 'demo.bundle.cjs'), `require('node:v8').setFlagsFromString('--expose-gc');\nrequire('node:vm').runInNewContext('gc')();\nprocess.stdout.write(String(process.memoryUsage().arrayBuffers));\n`);
+  const cacheFile = join(dir, 'code-cache', `demo-${process.versions.v8}-${process.arch}.bin`);
+  const run = (): { out: string; cache: string } => {
+    const r = spawnSync(launcher, [], { encoding: 'utf8', env: { ...process.env, BERTH_TRACE: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    return { out: r.stdout, cache: /code cache (\w+)/.exec(r.stderr)?.[1] ?? r.stderr };
+  };
+  run();
+  // A cache of the bundle's length check but 8 MiB: V8 rejects it; the launcher read it all the same.
+  writeFileSync(cacheFile, Buffer.concat([readFileSync(cacheFile), Buffer.alloc(8 << 20)]));
+  const { out, cache } = run();
+  assert.equal(cache, 'rejected');
+  assert.ok(Number(out) < 4 << 20, `${out} bytes of array buffers left after a collection`);
 });

@@ -74,3 +74,18 @@ test('fchmodat, fchmod, fchownat and fchown report errno', (t) => {
   assert.equal(st.uid, uid);
   sys.close(fd);
 });
+
+test('isMountRoot: / and /proc are mount roots; a directory, a file and a symlink to a mount root are not; a missing path is ENOENT', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'file'), 'x');
+  symlinkSync('/proc', join(dir, 'to-proc'));
+  // Kernels before 5.8 do not say (undefined): the callers then read mountinfo.
+  const supported = sys.isMountRoot('/') !== undefined;
+  if (!supported) return t.skip('statx has no STATX_ATTR_MOUNT_ROOT on this kernel');
+  assert.equal(sys.isMountRoot('/'), true);
+  assert.equal(sys.isMountRoot('/proc'), true);
+  assert.equal(sys.isMountRoot(dir), false);
+  assert.equal(sys.isMountRoot(join(dir, 'file')), false);
+  assert.equal(sys.isMountRoot(join(dir, 'to-proc')), false, 'the link itself, not what it points to');
+  assertSysError(() => sys.isMountRoot(join(dir, 'missing')), 'ENOENT', 'statx', join(dir, 'missing'));
+});

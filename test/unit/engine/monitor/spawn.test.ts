@@ -36,5 +36,5 @@ test('monitorArgs: the held client on fd 4, or on 6 beside the executor\'s sync 
   assert.deepEqual(viaExecutor, ['--executor', '/exec', '--id', 'c', '--run-dir', '/r', '--report-fd', '3', '--attach-fd', '6', '--stdin', '--stdin-once', '--no-sync']);
   const container = monitorArgs({ ...common, executor: '/exec', log: { path: '/l', maxSize: 1, maxFiles: 2, lineMax: 3 } });
   assert.equal(container.includes('--attach-fd'), false);
-  assert.equal(container.includes('--no-sync'), false, 'a container\'s exit is synced');
+  assert.equal(container.includes('--no-sync'), false, 'synced unless asked');
 });

@@ -6,7 +6,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { isBerthError } from '../../../../src/errors.ts';
 import { ContainerStore, type NewContainer } from '../../../../src/engine/store/containers.ts';
-import { openEngineDatabase } from '../../../../src/engine/store/db.ts';
+import { openEngineDatabase, statementCache } from '../../../../src/engine/store/db.ts';
 import { onCleanup, tempDir } from '../../../helpers/cleanup.ts';
 
 const CHILD = join(import.meta.dirname, 'store-child.ts');
@@ -276,4 +276,45 @@ test('a process killed in the middle of a create leaves its record in listIncomp
   assertCode(() => store.beginCreate(input('crashy')), 'container_name_in_use', '"crashy"');
   store.remove(incomplete[0]!.id);
   created(store, 'crashy');
+});
+
+test('finishCreate with the settled options writes them and `created` together; refused, it writes neither', (t) => {
+  const path = join(tempDir(t), 'berth.db');
+  const store = openStore(t, path);
+  const { id } = store.beginCreate(input('settled'));
+  const settled = { cmd: ['true'], volumes: { '/data': 'vol1' } };
+  const done = store.finishCreate(id, settled);
+  assert.equal(done.state, 'created');
+  assert.deepEqual(done.options, settled);
+  // As another connection reads the file: committed.
+  const other = openStore(t, path);
+  assert.deepEqual(other.get(id)?.options, settled);
+  assert.equal(other.get(id)?.state, 'created');
+  // created → created is no move: the options stay as they were.
+  assertCode(() => store.finishCreate(id, { cmd: ['changed'] }), 'container_state_conflict', 'settled');
+  assert.deepEqual(other.get(id)?.options, settled);
+});
+
+test('statements are prepared once per connection and reused', (t) => {
+  const db = openEngineDatabase(join(tempDir(t), 'berth.db'));
+  onCleanup(t, () => db.close());
+  const sql = statementCache(db);
+  const a = sql('SELECT count(*) AS n FROM engine_containers');
+  assert.equal(sql('SELECT count(*) AS n FROM engine_containers'), a);
+  assert.notEqual(sql('SELECT count(*) AS m FROM engine_containers'), a);
+  assert.equal(a.get()?.['n'], 0);
+  assert.equal(a.get()?.['n'], 0, 'a reused statement runs again from the start');
+});
+
+test('beginCreate commits without its own fsync and leaves the connection synchronous = FULL, also when it is refused', (t) => {
+  const store = openStore(t);
+  const synchronous = (): unknown => store.db.prepare('PRAGMA synchronous').get()?.['synchronous'];
+  const FULL = 2;
+  assert.equal(synchronous(), FULL);
+  const { id } = store.beginCreate(input('nosync'));
+  assert.equal(synchronous(), FULL);
+  assertCode(() => store.beginCreate(input('nosync')), 'container_name_in_use', 'nosync');
+  assert.equal(synchronous(), FULL);
+  // What the next (FULL) commit makes durable with it: the record is there and goes on.
+  assert.equal(store.finishCreate(id).state, 'created');
 });

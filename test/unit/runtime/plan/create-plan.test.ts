@@ -9,7 +9,7 @@ import { join, posix } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBerthError } from '../../../../src/errors.ts';
 import { CLONE, MS, RESOLVE, RLIMIT, S_IF, makedev } from '../../../../src/runtime/linux/constants.ts';
-import { compileCreatePlan, needsDevSetup, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../../../../src/runtime/plan/create-plan.ts';
+import { compileCreatePlan, needsDevSetup, parentMayBeShared, SYNC_CREATED, SYNC_HOOKS, SYNC_USERNS } from '../../../../src/runtime/plan/create-plan.ts';
 import { OpFlag } from '../../../../src/runtime/plan/opcodes.ts';
 import { assertOrder, bindSources, createInput, indexWhere, opNames, spec, stepsOf, stepWhere } from './helpers.ts';
 
@@ -575,4 +575,14 @@ describe('compileCreatePlan', () => {
     for (const step of plan.steps) assert.ok(step.what.length > 3, `${step.op} has no description`);
     assert.match(stepWhere(plan, 'run_hook', () => true).what, /^createContainer hook 0 "\/h"$/);
   });
+});
+
+test('the rootfs parent mount is needed (so mountinfo read) only for a rootfsPropagation that may leave it shared', () => {
+  const withProp = (rootfsPropagation?: string): Parameters<typeof parentMayBeShared>[0] => ({
+    ociVersion: '1.0.2',
+    root: { path: 'rootfs' },
+    linux: rootfsPropagation === undefined ? {} : { rootfsPropagation },
+  });
+  for (const p of [undefined, '', 'rslave', 'rprivate', 'runbindable']) assert.equal(parentMayBeShared(withProp(p)), false, String(p));
+  for (const p of ['shared', 'rshared', 'slave', 'private', 'unbindable']) assert.equal(parentMayBeShared(withProp(p)), true, p);
 });
