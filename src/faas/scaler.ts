@@ -65,10 +65,10 @@ export class Scaler implements LoadSource {
   /**
    * The relay's calls of one batch (src/faas/relay.ts): `begun` more in
    * flight, `ended` of them done, counted as begin() and its release count
-   * them, with the function's record looked up once for the batch.
+   * them. The record is not looked up: the relay serves only functions
+   * with ready replicas (a deleted function's are retired first).
    */
   relayed(fn: string, begun: number, ended: number): void {
-    if (!this.exists(fn)) return;
     const left = (this.inflights.get(fn) ?? 0) + begun - ended;
     if (left > 0) this.inflights.set(fn, left);
     else this.inflights.delete(fn);

@@ -39,3 +39,22 @@ test('unbounded memory: requests for 10,000 unknown names keep nothing; a delete
   inflight();
   assert.equal(scaler.tracked(), 0, 'deleted while a request was in flight');
 });
+
+test('the relay’s batches count as begin() and its release count: in flight, completed, last use', (t) => {
+  const db = openEngineDatabase(join(tempDir(t, 'faas-scaler-'), 'berth.db'));
+  t.after(() => db.close());
+  const store = new FunctionStore(db);
+  const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+  const scaler = new Scaler({ store, replicas: {} as Replicas, namespace: 'openfaas-fn', logger: quiet, tickMs: 60_000 });
+  t.after(() => scaler.close());
+  store.create(parseDeployment({ service: 'fn', image: 'img' }), 1);
+  const release = scaler.begin('fn');
+  scaler.relayed('fn', 5, 2);
+  assert.equal(scaler.inflight('fn'), 4, 'one of the gateway’s and three of the relay’s');
+  assert.equal(scaler.completed('fn'), 2);
+  scaler.relayed('fn', 0, 3);
+  release();
+  assert.equal(scaler.inflight('fn'), 0);
+  assert.equal(scaler.completed('fn'), 6);
+  assert.equal(scaler.tracked(), 1);
+});
