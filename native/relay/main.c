@@ -35,6 +35,7 @@ static struct replica *replicas;
 static struct function *functions;
 static char rep_out[1 << 20];
 static size_t rep_len;
+static bool rep_urgent;  /* an "a N": its sync waits for it */
 
 int64_t now_us(void)
 {
@@ -65,6 +66,7 @@ static void flush_reports(void)
 	rep_out[rep_len++] = '\n';
 	send_all(rep_out, rep_len);
 	rep_len = 0;
+	rep_urgent = false;
 }
 
 void report(const char *fmt, ...)
@@ -221,8 +223,10 @@ static void on_message(char *line)
 	*o = 0;
 	if (line[0] == 'f' && line[1] == ' ')
 		set_function(line + 2);
-	else if (line[0] == 's' && line[1] == ' ')
+	else if (line[0] == 's' && line[1] == ' ') {
 		report("a %lld", atoll(line + 2));
+		rep_urgent = true;
+	}
 }
 
 static void channel_read(void)
@@ -268,9 +272,10 @@ int main(void)
 	watch(lfd, &klisten, EPOLLIN, true);
 	watch(chan, &kchan, EPOLLIN, true);
 	struct epoll_event evs[256];
-	int64_t next_expiry = 0;
+	int64_t next_expiry = 0, next_flush = 0;
 	for (;;) {
-		int n = epoll_wait(epfd, evs, 256, 50);
+		/* Reports wait up to 2 ms to go in one message: berthd wakes once for many calls. */
+		int n = epoll_wait(epfd, evs, 256, rep_len > 0 ? 2 : 50);
 		for (int i = 0; i < n; i++) {
 			enum kind *k = evs[i].data.ptr;
 			if (*k == K_DEAD)
@@ -290,7 +295,10 @@ int main(void)
 			calls_expire(now);
 			next_expiry = now + 50;
 		}
-		flush_reports();
+		if (rep_urgent || now >= next_flush || rep_len > sizeof(rep_out) / 2) {
+			flush_reports();
+			next_flush = now + 2;
+		}
 		while (ndead > 0)
 			free(dead[--ndead]);
 	}
