@@ -122,7 +122,7 @@ static void finish(struct client *c, int status, bool reusable)
 	replica_release(r);  /* the call's hold */
 	c->busy = false;
 	c->rep = NULL;
-	if (c->close_after || c->peer_gone) {
+	if (c->close_after || c->peer_gone || terminating) {
 		client_free(c);
 		return;
 	}
@@ -420,7 +420,7 @@ static int rewrite_head(struct client *c, bool *up_close)
 	}
 	c->hlen = o;
 	c->framing = head || status == 204 || status == 304 || status < 200 ? F_NONE : chunked ? F_CHUNKED : length ? F_LENGTH : F_EOF;
-	if (c->framing == F_EOF || (c->http10 && !c->keepalive10))
+	if (c->framing == F_EOF || (c->http10 && !c->keepalive10) || terminating)
 		c->close_after = true;
 	c->dechunk = c->hold = c->framing == F_CHUNKED && c->http10;
 	memmove(c->ubuf, c->ubuf + hl, c->ulen - hl);
@@ -640,7 +640,7 @@ static void try_request(struct client *c)
 	}
 	if (hl + length > k)
 		return;  /* the body is not all here: its bytes raise events as they come */
-	if (c->http10 && !c->keepalive10)
+	if ((c->http10 && !c->keepalive10) || terminating)
 		c->close_after = true;
 	if (recv(c->fd, c->buf, hl + length, 0) != hl + length)
 		goto back;  /* cannot happen: the bytes were peeked */
@@ -675,6 +675,11 @@ void client_event(struct client *c, uint32_t ev)
 		} else if (c->peer_gone)
 			finish(c, c->status, false);
 	}
+}
+
+bool calls_active(void)
+{
+	return active != NULL;
 }
 
 /* Calls past their function's timeout: 504 when nothing was answered yet, else the connection cut. */

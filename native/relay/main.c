@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 int epfd;
+volatile sig_atomic_t terminating;
 static int chan = -1, lfd = 4;
 static struct replica *replicas;
 static struct function *functions;
@@ -108,15 +110,16 @@ void hand_back(struct client *c)
 }
 
 /* Freed after the loop's turn: an event of the same turn may still point at it. */
-static void *dead[4096];
-static size_t ndead;
+static void **dead;
+static size_t ndead, cdead;
 
 void dispose(void *p, enum kind *k)
 {
 	*k = K_DEAD;
-	if (ndead == sizeof(dead) / sizeof(dead[0])) {
-		fprintf(stderr, "berth-relay: more than %zu connections closed in one turn\n", ndead);
-		abort();
+	if (ndead == cdead) {
+		cdead = cdead ? cdead * 2 : 1024;
+		if (!(dead = realloc(dead, cdead * sizeof(*dead))))
+			abort();
 	}
 	dead[ndead++] = p;
 }
@@ -255,6 +258,23 @@ static void channel_read(void)
 	}
 }
 
+static void on_term(int sig)
+{
+	(void)sig;
+	terminating = 1;
+}
+
+/* Nothing of root is needed once the listening socket and the channel are open: a flaw in parsing what clients send yields nobody's rights. */
+static void drop_privileges(void)
+{
+	if (getuid() != 0)
+		return;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || setgroups(0, NULL) || setgid(65534) || setuid(65534)) {
+		perror("berth-relay: dropping root");
+		exit(1);
+	}
+}
+
 int main(void)
 {
 	const char *ch = getenv("NODE_CHANNEL_FD");
@@ -263,15 +283,23 @@ int main(void)
 		return 2;
 	}
 	chan = atoi(ch);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pid_t parent = getppid();
 	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = { .sa_handler = on_term };
+	sigaction(SIGTERM, &sa, NULL);
 	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
 	fcntl(chan, F_SETFL, fcntl(chan, F_GETFL) & ~O_NONBLOCK);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	static enum kind klisten = K_LISTEN, kchan = K_CHANNEL;
 	watch(lfd, &klisten, EPOLLIN, true);
 	watch(chan, &kchan, EPOLLIN, true);
+	drop_privileges();
+	/* After the change of user, which clears it: berthd gone, the relay goes. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		return 0;
 	struct epoll_event evs[256];
+	int64_t stop_by = 0;
 	int64_t next_expiry = 0, next_flush = 0;
 	for (;;) {
 		/* Reports wait up to 2 ms to go in one message: berthd wakes once for many calls. */
@@ -291,6 +319,16 @@ int main(void)
 				upstream_event((struct upstream *)k, evs[i].events);
 		}
 		int64_t now = now_us() / 1000;
+		/* SIGTERM (the gateway closes): no new connection; the calls in flight are answered, then their connections close. */
+		if (terminating && !stop_by) {
+			epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, NULL);
+			close(lfd);
+			stop_by = now + 5000;
+		}
+		if (stop_by && (!calls_active() || now >= stop_by)) {
+			flush_reports();
+			return 0;
+		}
 		if (now >= next_expiry) {
 			calls_expire(now);
 			next_expiry = now + 50;

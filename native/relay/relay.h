@@ -22,6 +22,7 @@
 
 #define _GNU_SOURCE
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,6 +101,7 @@ struct client {
 
 /* main.c */
 extern int epfd;
+extern volatile sig_atomic_t terminating;
 int64_t now_us(void);
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct function *function_find(const char *key, size_t len);
@@ -119,6 +121,7 @@ void client_new(int fd);
 void client_event(struct client *c, uint32_t ev);
 void upstream_event(struct upstream *u, uint32_t ev);
 void calls_expire(int64_t now_ms);
+bool calls_active(void);
 void upstream_close(struct upstream *u);
 
 #endif

@@ -14,12 +14,16 @@
  *   from then on;
  * - replicas retired while one connection keeps calling (scale down, an
  *   update) lose no call, and every call is counted once;
- * - the relay's channel to berthd has no path (a socketpair), and a replica
- *   serving :8080 itself cannot bill its calls through the relay.
+ * - the relay's channel to berthd has no path (a socketpair), it runs as
+ *   nobody, and a replica serving :8080 itself cannot bill its calls
+ *   through it;
+ * - berthd stopping lets a relayed call in flight finish; a relay killed
+ *   leaves the gateway serving every call through Node.js at the same
+ *   address.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -92,6 +96,14 @@ function holders(port: number): string[] {
   const gwPort = new URL(gw.base).port;
   const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( sport = :${gwPort} and dport = :${port} )`], { encoding: 'utf8' });
   return [...out.matchAll(/\("([^"]+)",pid=/g)].map((m) => m[1] ?? '').sort();
+}
+
+/** The relay's process ID: the holder of the gateway's listening socket. */
+function relayPid(): number {
+  const out = execFileSync('ss', ['-ltnpH', `sport = :${new URL(gw.base).port}`], { encoding: 'utf8' });
+  const m = /\("berth-relay",pid=(\d+),/.exec(out);
+  assert.ok(m !== null, `berth-relay holds the gateway's listening socket: ${out}`);
+  return Number(m[1]);
 }
 
 const metrics = async (): Promise<string> => (await gw.fetch('/metrics', { auth: false })).text();
@@ -251,14 +263,16 @@ test('replicas retired while one kept-alive connection keeps calling (scale down
 });
 
 test('berth-relay\'s channel to berthd has no path (a socketpair: nothing another process or a container can open); a replica serving :8080 itself cannot bill its calls', async () => {
-  const pid = execFileSync('pgrep', ['-P', String(d.pid), '-x', 'berth-relay'], { encoding: 'utf8' }).trim();
-  assert.match(pid, /^\d+$/, 'berthd runs one relay');
+  const pid = relayPid();
   const unix = readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/));
   const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
   const sockets = fds.filter((l) => l.startsWith('socket:[')).map((l) => l.slice(8, -1));
   const named = unix.filter((cols) => sockets.includes(cols[6] ?? '') && cols[7] !== undefined);
   assert.deepEqual(named, [], 'no unix socket of the relay has a path');
   assert.ok(unix.some((cols) => sockets.includes(cols[6] ?? '')), 'its channel is a unix socket');
+  const ids = readFileSync(`/proc/${pid}/status`, 'utf8');
+  assert.match(ids, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m, 'it parses what clients send as nobody, not root');
+  assert.match(ids, /^NoNewPrivs:\s+1$/m);
 
   await deploy({ service: 'liar', image: LIAR_IMAGE });
   await ready('liar');
@@ -272,4 +286,42 @@ test('berth-relay\'s channel to berthd has no path (a socketpair: nothing anothe
   assert.equal(a.r.headers['x-berth-usage'], undefined, 'stripped');
   const report = await until('liar\'s usage', async () => (await fetchUsage(gw.base, gatewayAuth(d.root), since)).functions.find((f) => f.name === 'liar'));
   assert.ok(report.cpuSeconds < 999, `${report.cpuSeconds} CPU-seconds: the replica's own claim is not taken`);
+});
+
+test('berthd stopping lets a relayed call in flight finish: its answer is whole', async () => {
+  await deploy({ service: 'rslow', image: 'busybox:latest', envProcess: 'sh' });
+  await ready('rslow');
+  const a = await until('a connection to rslow served by berth-relay', async () => {
+    const c = connection();
+    const r = await call(c, '/function/rslow', { method: 'POST', body: 'echo probe' });
+    return r.status === 200 && holders(r.port).join() === 'berth-relay' ? c : undefined;
+  });
+  const inflight = call(a, '/function/rslow', { method: 'POST', body: 'sleep 1; echo done' });
+  await until('the call to be in flight', async () => (sample(await metrics(), 'gateway_function_invocation_inflight', 'function_name="rslow.openfaas-fn"') >= 1 ? true : undefined));
+  const pid = d.pid!;
+  process.kill(pid, 'SIGTERM');
+  try {
+    const r = await inflight;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'done\n');
+  } finally {
+    await until('berthd to stop', () => (existsSync(`/proc/${pid}`) ? undefined : true), 30_000);
+    await d.restart();
+    gw = gatewayClient(d.gateway!, d.root);
+  }
+});
+
+test('berth-relay killed: the gateway serves every call through Node.js at the same address', async () => {
+  await deploy({ service: 'rlast', image: 'busybox:latest', envProcess: 'cat' });
+  await ready('rlast');
+  await relayed('rlast');
+  process.kill(relayPid(), 'SIGKILL');
+  const r = await until('the gateway to answer without the relay', async () => {
+    const a = connection();
+    const x = await call(a, '/function/rlast', { method: 'POST', body: 'still here' }).catch(() => undefined);
+    return x?.status === 200 ? x : undefined;
+  });
+  assert.equal(r.body, 'still here');
+  assert.equal(holders(r.port).includes('berth-relay'), false);
+  assert.match(d.log(), /berth-relay stopped; serving every call through Node\.js/);
 });
