@@ -302,8 +302,8 @@ int main(void)
 	int64_t stop_by = 0;
 	int64_t next_expiry = 0, next_flush = 0;
 	for (;;) {
-		/* Reports wait up to 2 ms to go in one message: berthd wakes once for many calls. */
-		int n = epoll_wait(epfd, evs, 256, rep_len > 0 ? 2 : 50);
+		/* Reports wait up to 10 ms to go in one message: berthd wakes once for many calls. */
+		int n = epoll_wait(epfd, evs, 256, rep_len > 0 ? 10 : 50);
 		for (int i = 0; i < n; i++) {
 			enum kind *k = evs[i].data.ptr;
 			if (*k == K_DEAD)
@@ -335,7 +335,7 @@ int main(void)
 		}
 		if (rep_urgent || now >= next_flush || rep_len > sizeof(rep_out) / 2) {
 			flush_reports();
-			next_flush = now + 2;
+			next_flush = now + 10;
 		}
 		while (ndead > 0)
 			free(dead[--ndead]);

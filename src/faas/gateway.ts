@@ -28,7 +28,7 @@ import type { FaasLogger } from './log.ts';
 import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
-import { Relay, relayPath } from './relay.ts';
+import { listeningFd, Relay, relayPath } from './relay.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { logRoutes } from './routes/logs.ts';
 import { secretRoutes, secretUsers } from './routes/secrets.ts';
@@ -262,9 +262,15 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
   }
   const address = listening.address() as AddressInfo;
-  if (useRelay) {
-    // The HTTP server gets its connections from the relay; 'listening' sets up its tracking of them (close, timeouts).
-    server.emit('listening');
+  const fd = useRelay ? listeningFd(listening) : undefined;
+  // The HTTP server gets its connections from the relay (or this listener); 'listening' sets up its tracking of them (close, timeouts).
+  if (useRelay) server.emit('listening');
+  if (useRelay && fd === undefined) {
+    // Not expected on Linux; the gateway then serves every call itself on the same socket.
+    o.logger.warn('functions gateway: the listening socket has no descriptor for berth-relay; serving every call through Node.js');
+    listening.on('connection', (s) => server.emit('connection', s));
+  }
+  if (fd !== undefined) {
     const deps = { binary: relayBinary, http: server, replicas, scaler, metering, metrics, logger: o.logger };
     const onExit = (why: string): void => {
       o.logger.warn('functions gateway: berth-relay stopped; serving every call through Node.js', { why });
@@ -274,11 +280,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       again.listen(address.port, address.address);
       fallback = again;
     };
-    relay = new Relay({ ...deps, listener: listening, onExit });
+    relay = new Relay({ ...deps, listener: listening, fd, onExit });
     for (const fn of keys()) relay.update(fn);
   }
   let fallback: NetServer | undefined;
-  o.logger.info('gateway listening', { host: address.address, port: address.port, relay: useRelay, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
+  o.logger.info('gateway listening', { host: address.address, port: address.port, relay: relay !== undefined, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
   // Replicas a previous berthd left are adopted once the gateway takes requests.
   void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
   // Queued calls go through this gateway's own /function/ path (a wildcard address is reached on loopback).

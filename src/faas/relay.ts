@@ -48,10 +48,17 @@ export function relayPath(): string {
   return env !== undefined && env !== '' ? env : join(buildDir(), 'berth-relay');
 }
 
+/** A listening server's descriptor (undefined where it has none: then the gateway serves without the relay). */
+export function listeningFd(server: NetServer): number | undefined {
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return fd === undefined || fd < 0 ? undefined : fd;
+}
+
 export interface RelayDeps {
   binary: string;
-  /** Listening: its descriptor becomes the relay's (fd 4); Node.js stops accepting on it. */
+  /** Listening, with its descriptor `fd`: that becomes the relay's (fd 4); Node.js stops accepting on it. */
   listener: NetServer;
+  fd: number;
   /** Serves the connections the relay hands over. */
   http: HttpServer;
   replicas: Replicas;
@@ -82,9 +89,7 @@ export class Relay {
 
   constructor(d: RelayDeps) {
     this.d = d;
-    const fd = (d.listener as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (fd === undefined || fd < 0) throw new Error('functions gateway: the listening socket has no descriptor to hand to berth-relay');
-    this.child = spawn(d.binary, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', fd] });
+    this.child = spawn(d.binary, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', d.fd] });
     d.listener.close();
     this.child.on('message', (m: unknown, handle: unknown) => {
       if (handle !== undefined && handle !== null) this.adopt(handle as Socket);
