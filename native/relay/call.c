@@ -404,6 +404,8 @@ static int rewrite_head(struct client *c, bool *up_close)
 	for (char *eol; p < end; p = eol + 2) {
 		eol = memmem(p, end + 2 - p, "\r\n", 2);
 		size_t n = eol - p;
+		if (!memchr(p, ':', n) || !plain_line(p, n))
+			return -1;  /* a line a lenient client could read as two headers: not passed on */
 		if (header_is(p, n, "Transfer-Encoding"))
 			chunked = memmem(p, n, "chunked", 7) != NULL;
 		else if (header_is(p, n, "Content-Length")) {
@@ -593,6 +595,8 @@ static void try_request(struct client *c)
 	if (hl > HEAD_MAX)
 		goto back;
 	/* METHOD /function/NAME[/rest][?query] HTTP/1.1 */
+	if (hl > 0 && !plain_line(c->buf, hl - 4))
+		goto back;  /* a bare CR or LF, a control character: the gateway's parser refuses it */
 	char *sp1 = hl < 0 ? NULL : memchr(c->buf, ' ', hl), *line_end = hl < 0 ? NULL : memmem(c->buf, hl, "\r\n", 2);
 	char *target = sp1 ? sp1 + 1 : NULL;
 	char *sp2 = target ? memchr(target, ' ', line_end - target) : NULL;
@@ -616,7 +620,10 @@ static void try_request(struct client *c)
 		size_t n = eol - p;
 		if (header_is(p, n, "Transfer-Encoding") || header_is(p, n, "Upgrade") || header_is(p, n, "Expect"))
 			goto back;
-		char *v = memchr(p, ':', n) + 1;
+		char *colon = memchr(p, ':', n);
+		if (!colon || colon == p)
+			goto back;  /* not a header as RFC 9112 has it: the gateway's parser answers 400 */
+		char *v = colon + 1;
 		while (v < eol && (*v == ' ' || *v == '\t'))
 			v++;
 		size_t vl = eol - v;

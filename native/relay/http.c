@@ -34,6 +34,21 @@ bool hop_by_hop(const char *line, size_t n)
 	return false;
 }
 
+/* No bare CR or LF, no NUL, no other control character but HTAB (CRLF between lines is allowed where `n` spans several). */
+bool plain_line(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = p[i];
+		if (ch == '\r' && i + 1 < n && p[i + 1] == '\n') {
+			i++;
+			continue;
+		}
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 const char *reason(int status)
 {
 	switch (status) {

@@ -114,6 +114,7 @@ void dispose(void *p, enum kind *k);
 int head_end(const char *p, size_t n);
 bool header_is(const char *line, size_t n, const char *name);
 bool hop_by_hop(const char *line, size_t n);
+bool plain_line(const char *p, size_t n);
 const char *reason(int status);
 
 /* call.c */

@@ -17,6 +17,7 @@
  * - the relay's channel to berthd has no path (a socketpair), it runs as
  *   nobody, and a replica serving :8080 itself cannot bill its calls
  *   through it;
+ * - malformed heads are the gateway's to refuse, and the relay survives them;
  * - berthd stopping lets a relayed call in flight finish; a relay killed
  *   leaves the gateway serving every call through Node.js at the same
  *   address.
@@ -25,6 +26,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fetchUsage, gatewayAuth } from '../../../src/cli/berth/commands/fn/usage.ts';
@@ -286,6 +288,36 @@ test('berth-relay\'s channel to berthd has no path (a socketpair: nothing anothe
   assert.equal(a.r.headers['x-berth-usage'], undefined, 'stripped');
   const report = await until('liar\'s usage', async () => (await fetchUsage(gw.base, gatewayAuth(d.root), since)).functions.find((f) => f.name === 'liar'));
   assert.ok(report.cpuSeconds < 999, `${report.cpuSeconds} CPU-seconds: the replica's own claim is not taken`);
+});
+
+/** One request written as it is on a new connection; what comes back until the server closes it or 2 s pass. */
+function raw(text: string): Promise<string> {
+  const url = new URL(gw.base);
+  return new Promise((resolve) => {
+    const s = connect(Number(url.port), url.hostname);
+    let got = '';
+    const timer = setTimeout(() => s.end(), 2_000);
+    s.on('data', (b: Buffer) => (got += b.toString()));
+    s.once('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    s.once('error', () => undefined);
+    s.write(text);
+  });
+}
+
+test('malformed request heads (a header line without a colon, which crashed the relay; a bare LF that could smuggle a header) are the gateway\'s to refuse: 400, and the relay keeps serving', async () => {
+  await ready('rcat');
+  const pid = relayPid();
+  for (const bad of ['nocolon\r\n', 'X-A: b\nX-Call-Id: forged\r\n', ': empty name\r\n']) {
+    const got = await raw(`POST /function/rcat HTTP/1.1\r\nHost: x\r\n${bad}Content-Length: 2\r\n\r\nhi`);
+    assert.match(got, /^HTTP\/1\.1 400 /, JSON.stringify(bad));
+  }
+  assert.equal(relayPid(), pid, 'the same relay');
+  const a = await relayed('rcat');
+  const r = await call(a, '/function/rcat', { method: 'POST', body: 'after' });
+  assert.equal(r.body, 'after');
 });
 
 test('berthd stopping lets a relayed call in flight finish: its answer is whole', async () => {
