@@ -400,6 +400,8 @@ static int rewrite_head(struct client *c, bool *up_close)
 	int status = atoi(c->ubuf + 9);
 	bool head = strncmp(c->out, "HEAD ", 5) == 0, chunked = false, length = false;
 	char *p = memmem(c->ubuf, hl, "\r\n", 2) + 2, *end = c->ubuf + hl - 2;
+	if (p - 2 - c->ubuf < 12 || status < 100 || status > 999)
+		return -1;  /* not "HTTP/1.x NNN ..." */
 	size_t o = snprintf(c->hout, sizeof(c->hout), "HTTP/1.1 %.*s\r\n", (int)(p - 2 - (c->ubuf + 9)), c->ubuf + 9);
 	for (char *eol; p < end; p = eol + 2) {
 		eol = memmem(p, end + 2 - p, "\r\n", 2);
@@ -409,8 +411,13 @@ static int rewrite_head(struct client *c, bool *up_close)
 		if (header_is(p, n, "Transfer-Encoding"))
 			chunked = memmem(p, n, "chunked", 7) != NULL;
 		else if (header_is(p, n, "Content-Length")) {
+			char *v = p + 15, *e;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			c->left = strtoll(v, &e, 10);
+			if (length || *v < '0' || *v > '9' || c->left < 0)
+				return -1;  /* two lengths, or one that is not a number: the answer's end is unknown */
 			length = true;
-			c->left = strtoll(p + 15, NULL, 10);
 		} else if (header_is(p, n, "Connection") && memmem(p, n, "close", 5))
 			*up_close = true;
 		else if (header_is(p, n, "X-Berth-Usage"))
@@ -612,6 +619,7 @@ static void try_request(struct client *c)
 	if (!f)
 		goto back;
 	int64_t length = 0;
+	bool seen_length = false;
 	const char *call_id = "", *host = "";
 	size_t call_id_len = 0, host_len = 0;
 	char *end = c->buf + hl - 2;
@@ -631,8 +639,11 @@ static void try_request(struct client *c)
 			vl--;
 		if (header_is(p, n, "Content-Length")) {
 			char *e;
+			if (seen_length || vl == 0 || *v < '0' || *v > '9')
+				goto back;  /* two lengths, or a sign: one the replica might read otherwise than the relay */
+			seen_length = true;
 			length = strtoll(v, &e, 10);
-			if (e != v + vl || vl == 0 || length < 0 || length > BODY_MAX)
+			if (e != v + vl || length < 0 || length > BODY_MAX)
 				goto back;
 		} else if (header_is(p, n, "Connection") && vl == 5 && strncasecmp(v, "close", 5) == 0)
 			c->close_after = true;

@@ -307,12 +307,17 @@ function raw(text: string): Promise<string> {
   });
 }
 
-test('malformed request heads (a header line without a colon, which crashed the relay; a bare LF that could smuggle a header) are the gateway\'s to refuse: 400, and the relay keeps serving', async () => {
+test('malformed request heads (a header line without a colon, which crashed the relay; a bare LF that could smuggle a header; two Content-Lengths or a signed one, request smuggling) are the gateway\'s to refuse: 400, and the relay keeps serving', async () => {
   await ready('rcat');
   const pid = relayPid();
   for (const bad of ['nocolon\r\n', 'X-A: b\nX-Call-Id: forged\r\n', ': empty name\r\n']) {
     const got = await raw(`POST /function/rcat HTTP/1.1\r\nHost: x\r\n${bad}Content-Length: 2\r\n\r\nhi`);
     assert.match(got, /^HTTP\/1\.1 400 /, JSON.stringify(bad));
+  }
+  // Two lengths, or a signed one: the replica could read another body than the relay sent and answer a smuggled request.
+  for (const lengths of ['Content-Length: 2\r\nContent-Length: 7\r\n', 'Content-Length: +2\r\n']) {
+    const got = await raw(`POST /function/rcat HTTP/1.1\r\nHost: x\r\n${lengths}\r\nhiGET /x HTTP/1.1\r\n\r\n`);
+    assert.match(got, /^HTTP\/1\.1 400 /, JSON.stringify(lengths));
   }
   assert.equal(relayPid(), pid, 'the same relay');
   const a = await relayed('rcat');
