@@ -184,6 +184,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await acceptAsync({ calls, functions: store, namespace, queue, metrics: queueMetrics }, decodeURIComponent(asyncMatch[1] ?? ''), asyncMatch[2] ?? '', search, req, res);
       return;
     }
+    // What reads the accounting (metrics, invocation counts, usage) sees every call the relay answered before it was asked.
+    if (relay !== undefined && (path === '/metrics' || path.startsWith('/system/'))) await relay.sync();
     // A function may call functions (OpenFaaS's chaining), not manage them: a replica's own address is refused the rest.
     const caller = replicas.atAddress(sourceAddress(req));
     if (caller !== undefined) {

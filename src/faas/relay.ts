@@ -126,12 +126,23 @@ export class Relay {
     this.send(['f', fn, String(limits?.timeoutMs ?? 0), reason, ...rows].join(' '));
   }
 
-  /** Resolves once the relay has taken every message sent before (its reports up to then have been counted). */
+  /**
+   * Resolves once the relay has taken every message sent before (its
+   * reports up to then have been counted); after 1 s regardless, so a relay
+   * that hangs cannot hold the gateway's own pages.
+   */
   sync(): Promise<void> {
     if (this.exited) return Promise.resolve();
     const n = ++this.seq;
     return new Promise((resolve) => {
-      this.syncs.set(n, resolve);
+      const timer = setTimeout(() => {
+        this.syncs.delete(n);
+        resolve();
+      }, 1_000);
+      this.syncs.set(n, () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.send(`s ${n}`);
     });
   }
