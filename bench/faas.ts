@@ -19,7 +19,13 @@
  *      that run a process per request or proxy through the watchdog)
  *      against the same replica's server reached directly at its address,
  *      and the p50/p99 of sequential requests on a kept-alive connection
- *      both ways (the gateway's added latency).
+ *      both ways (the gateway's added latency). Warm calls go through
+ *      berth-relay (native/relay, src/faas/relay.ts), not Node.js: ab's
+ *      HTTP/1.0 keep-alive requests are relayed over kept-alive HTTP/1.1
+ *      connections to the replica (a chunked answer unchunked and sent
+ *      with its length). Directly, ab reaches the watchdog over HTTP/1.0,
+ *      and its http mode closes such a connection after each answer, so
+ *      the Node.js function can be faster through the gateway.
  *
  * Between cold starts the function is scaled to zero (no process of it
  * runs; the gateway keeps one replica prepared, created and primed: its

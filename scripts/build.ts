@@ -68,6 +68,8 @@ const natives: { name: string; dir: string; embeds: string[]; flags?: string[]; 
   { name: 'berth-init', dir: 'init', embeds: [], flags: ['-static'], common: false },
   // The functions' watchdog, static for the same reason as the init: bind-mounted into any image.
   { name: 'berth-watchdog', dir: 'watchdog', embeds: [], flags: ['-static'], common: false },
+  // The gateway's relay for warm function calls (src/faas/relay.ts): one per berthd, nothing shared.
+  { name: 'berth-relay', dir: 'relay', embeds: [], common: false },
 ];
 const cSources = (dir: string): string[] => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.c')).map((f) => join(nativeDir, dir, f));
 for (const { name, dir, embeds, flags = [], common } of natives) {

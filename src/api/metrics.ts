@@ -14,11 +14,18 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
+/** A label set's text, kept per set: a caller that reuses one (the gateway, per call) pays for it once. */
+const texts = new WeakMap<Labels, string>();
+
 function labelText(labels: Labels): string {
+  const known = texts.get(labels);
+  if (known !== undefined) return known;
   const entries = Object.entries(labels);
   if (entries.length === 0) return '';
   for (const [k] of entries) if (!LABEL.test(k)) throw invalidArgument('metric_invalid', `metric label "${k}" is not valid`);
-  return `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+  const text = `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+  texts.set(labels, text);
+  return text;
 }
 
 function formatValue(v: number): string {

@@ -12,7 +12,8 @@
  *   /async-function/{name}[/path]          open, queued (src/faas/queue/)
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createListener, type AddressInfo, type Server as NetServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
@@ -27,6 +28,7 @@ import type { FaasLogger } from './log.ts';
 import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
+import { listeningFd, Relay, relayPath } from './relay.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { logRoutes } from './routes/logs.ts';
 import { secretRoutes, secretUsers } from './routes/secrets.ts';
@@ -62,6 +64,8 @@ export interface GatewayOptions {
   scaleTickMs?: number;
   /** The async queue's limits (berthd --async-*); defaults in src/faas/queue/worker.ts. */
   async?: Partial<AsyncQueueOptions>;
+  /** Warm calls through berth-relay (src/faas/relay.ts; default: when the program is built), else all through Node.js. */
+  relay?: boolean;
 }
 
 export interface Gateway {
@@ -137,7 +141,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     if (!secrets.exists(ns, name)) throw secrets.missing(ns, name);
     return secrets.path(ns, name);
   };
-  const replicas = new Replicas({ engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }), ...(o.primedMax === undefined ? {} : { primedMax: o.primedMax }) });
+  let relay: Relay | undefined;
+  const replicas = new Replicas({
+    engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined),
+    ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }), ...(o.primedMax === undefined ? {} : { primedMax: o.primedMax }),
+    onChange: (fn) => relay?.update(fn),
+    beforeDrain: () => relay?.sync() ?? Promise.resolve(),
+  });
   const scaler = new Scaler({ store, replicas, namespace, logger: o.logger, ...(o.scaleTickMs === undefined ? {} : { tickMs: o.scaleTickMs }) });
   o.metrics.collect('gateway_log_follows', 'Log follows (/system/logs?follow=true) in progress', () => logs.following);
   const autoscaler = new Autoscaler({ store, replicas, load: scaler, namespace, logger: o.logger, cpuNs: (r) => r.cgroup?.cpuNs() });
@@ -174,6 +184,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await acceptAsync({ calls, functions: store, namespace, queue, metrics: queueMetrics }, decodeURIComponent(asyncMatch[1] ?? ''), asyncMatch[2] ?? '', search, req, res);
       return;
     }
+    // What reads the accounting (metrics, invocation counts, usage) sees every call the relay answered before it was asked.
+    if (relay !== undefined && (path === '/metrics' || path.startsWith('/system/'))) await relay.sync();
     // A function may call functions (OpenFaaS's chaining), not manage them: a replica's own address is refused the rest.
     const caller = replicas.atAddress(sourceAddress(req));
     if (caller !== undefined) {
@@ -231,11 +243,15 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       else send(res, { status, text: `${describeError(err)}\n` });
     });
   });
+  const relayBinary = relayPath();
+  const useRelay = o.relay ?? existsSync(relayBinary);
+  // With the relay, a plain listener is bound here (errors and port 0 as before) and its socket given to it.
+  const listening: Server | NetServer = useRelay ? createListener() : server;
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
+      listening.once('error', reject);
+      listening.listen(o.port, o.host, () => {
+        listening.off('error', reject);
         resolve();
       });
     });
@@ -247,8 +263,30 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     agent.destroy();
     throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
   }
-  const address = server.address() as AddressInfo;
-  o.logger.info('gateway listening', { host: address.address, port: address.port, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
+  const address = listening.address() as AddressInfo;
+  const fd = useRelay ? listeningFd(listening) : undefined;
+  // The HTTP server gets its connections from the relay (or this listener); 'listening' sets up its tracking of them (close, timeouts).
+  if (useRelay) server.emit('listening');
+  if (useRelay && fd === undefined) {
+    // Not expected on Linux; the gateway then serves every call itself on the same socket.
+    o.logger.warn('functions gateway: the listening socket has no descriptor for berth-relay; serving every call through Node.js');
+    listening.on('connection', (s) => server.emit('connection', s));
+  }
+  if (fd !== undefined) {
+    const deps = { binary: relayBinary, http: server, replicas, scaler, metering, metrics, logger: o.logger };
+    const onExit = (why: string): void => {
+      o.logger.warn('functions gateway: berth-relay stopped; serving every call through Node.js', { why });
+      relay = undefined;
+      const again = createListener((s) => server.emit('connection', s));
+      again.once('error', (err) => o.logger.warn('functions gateway: cannot listen again', { err }));
+      again.listen(address.port, address.address);
+      fallback = again;
+    };
+    relay = new Relay({ ...deps, listener: listening, fd, onExit });
+    for (const fn of keys()) relay.update(fn);
+  }
+  let fallback: NetServer | undefined;
+  o.logger.info('gateway listening', { host: address.address, port: address.port, relay: relay !== undefined, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
   // Replicas a previous berthd left are adopted once the gateway takes requests.
   void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
   // Queued calls go through this gateway's own /function/ path (a wildcard address is reached on loopback).
@@ -261,6 +299,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       scaler.close();
       autoscaler.close();
       replicas.close();
+      await relay?.close();
+      fallback?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const t = setTimeout(() => server.closeAllConnections(), 5_000);

@@ -4,7 +4,7 @@
  * code, their durations as a histogram, and the replicas each function has
  * ready. A function is named as OpenFaaS names it in metrics: NAME.NAMESPACE.
  */
-type Labels = Readonly<Record<string, string>>;
+export type Labels = Readonly<Record<string, string>>;
 
 /** The part of a Prometheus registry the gateway uses (berthd's, src/api/metrics.ts, fits it). */
 export interface MetricsRegistryLike {
@@ -18,6 +18,8 @@ export class GatewayMetrics {
   private readonly invocations: { inc(labels?: Labels, n?: number): void };
   private readonly seconds: { observe(v: number, labels?: Labels): void };
   private readonly counts = new Map<string, number>();
+  /** One label set per function and code, reused: the registry keeps its text (src/api/metrics.ts). */
+  private readonly labelSets = new Map<string, Labels>();
   private readonly namespace: string;
 
   constructor(namespace: string, registry: MetricsRegistryLike, replicaCounts: () => Iterable<readonly [string, number]>) {
@@ -35,7 +37,9 @@ export class GatewayMetrics {
   }
 
   invoked(fn: string, code: number, seconds: number): void {
-    const labels = { function_name: this.label(fn), code: String(code) };
+    const key = `${fn} ${code}`;
+    let labels = this.labelSets.get(key);
+    if (labels === undefined) this.labelSets.set(key, (labels = Object.freeze({ function_name: this.label(fn), code: String(code) })));
     this.invocations.inc(labels);
     this.seconds.observe(seconds, labels);
     this.counts.set(fn, (this.counts.get(fn) ?? 0) + 1);
@@ -48,5 +52,6 @@ export class GatewayMetrics {
 
   forget(fn: string): void {
     this.counts.delete(fn);
+    for (const key of this.labelSets.keys()) if (key.startsWith(`${fn} `)) this.labelSets.delete(key);
   }
 }

@@ -5,6 +5,8 @@
  * `X-Start-Time` and `X-Duration-Seconds` on the answer. A function at
  * zero replicas is scaled up and the request held until a replica is
  * ready (bounded: 504 past the wait, 502 when no replica could start).
+ * Warm calls are berth-relay's (relay.ts); this serves the connections it
+ * hands over and every call when it does not run.
  */
 import { randomUUID } from 'node:crypto';
 import { request, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';

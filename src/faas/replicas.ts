@@ -90,6 +90,10 @@ export interface ReplicaOptions {
   keepLog?: (id: string) => void;
   /** How many functions at zero keep their prepared replica primed, the most recently used first (default 100; 0: none). */
   primedMax?: number;
+  /** Told each time a function's replicas change (one became ready, draining or gone): the relay's table follows. */
+  onChange?: (fn: string) => void;
+  /** Awaited when a replica starts draining, before its in-flight count is trusted (the relay's calls are counted by then). */
+  beforeDrain?: (r: Replica) => Promise<void>;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -136,6 +140,11 @@ export class Replicas {
     this.unsubscribe = o.engine.events.subscribe((e) => {
       if (e.Type === 'container' && e.Action === 'die') this.onDied(e.Actor.ID);
     });
+  }
+
+  private changed(fn: string): void {
+    this.changes.emit(fn);
+    this.o.onChange?.(fn);
   }
 
   /** The replicas of a function, as the gateway knows them. */
@@ -261,7 +270,7 @@ export class Replicas {
     const set = (this.sets.get(r.fn) ?? []).filter((x) => x !== r);
     if (set.length === 0) this.sets.delete(r.fn);
     else this.sets.set(r.fn, set);
-    this.changes.emit(r.fn);
+    this.changed(r.fn);
   }
 
   private async reconcileNow(fn: string, trace?: ColdStart): Promise<void> {
@@ -427,7 +436,7 @@ export class Replicas {
       this.o.logger.warn('function replica failed to start', { function: fn, id, err });
       const r = this.of(fn).find((x) => x.id === id);
       if (r !== undefined) this.drop(r);
-      else this.changes.emit(fn);
+      else this.changed(fn);
       if (id !== undefined) await this.removeContainer(id);
       this.later(fn, Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(count, 6)));
       return false;
@@ -466,14 +475,15 @@ export class Replicas {
     r.cgroup = await cgroup;
     if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
     r.state = 'ready';
-    this.changes.emit(r.fn);
+    this.changed(r.fn);
   }
 
   /** Takes no new requests, waits for the ones in flight, then removes the container. */
   private async retire(r: Replica): Promise<void> {
     if (r.state === 'gone') return;
     r.state = 'draining';
-    this.changes.emit(r.fn);
+    this.changed(r.fn);
+    await this.o.beforeDrain?.(r);
     const deadline = Date.now() + this.drainTimeoutMs;
     while (r.inflight > 0 && Date.now() < deadline) await delay(10);
     this.drop(r);

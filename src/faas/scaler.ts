@@ -62,6 +62,20 @@ export class Scaler implements LoadSource {
     };
   }
 
+  /**
+   * The relay's calls of one batch (src/faas/relay.ts): `begun` more in
+   * flight, `ended` of them done, counted as begin() and its release count
+   * them. The record is not looked up: the relay serves only functions
+   * with ready replicas (a deleted function's are retired first).
+   */
+  relayed(fn: string, begun: number, ended: number): void {
+    const left = (this.inflights.get(fn) ?? 0) + begun - ended;
+    if (left > 0) this.inflights.set(fn, left);
+    else this.inflights.delete(fn);
+    this.lastUse.set(fn, Date.now());
+    if (ended > 0) this.completions.set(fn, (this.completions.get(fn) ?? 0) + ended);
+  }
+
   /** A deleted function: nothing of it is kept. */
   forget(fn: string): void {
     if ((this.inflights.get(fn) ?? 0) === 0) this.inflights.delete(fn);

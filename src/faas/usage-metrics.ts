@@ -45,8 +45,12 @@ export class UsageMetrics {
     return fn.includes('.') ? fn : `${fn}.${this.namespace}`;
   }
 
+  /** One label set per function, reused: the registry keeps its text (tens of thousands of calls a second through the relay). */
+  private readonly labelSets = new Map<string, Labels>();
+
   call(fn: string, cpuSeconds: number, peakBytes: number | undefined, gbSeconds: number, failure: FailureReason | undefined): void {
-    const labels = { function_name: this.label(fn) };
+    let labels = this.labelSets.get(fn);
+    if (labels === undefined) this.labelSets.set(fn, (labels = Object.freeze({ function_name: this.label(fn) })));
     this.cpuTotal.inc(labels, cpuSeconds);
     this.cpu.observe(cpuSeconds, labels);
     if (peakBytes !== undefined) this.memory.observe(peakBytes, labels);

@@ -5,8 +5,8 @@
  * here: 1 ms for a 50 MiB process, 3.4 ms at 100 MiB, 9.4 ms at 200 MiB);
  * glibc's posix_spawn shares the memory until the exec (CLONE_VFORK), a few
  * tenths of a millisecond whatever the size. The child gets only the
- * descriptors asked for (every other one of this process is close-on-exec,
- * as Node.js and libuv open them), every signal at its default and none
+ * descriptors asked for (every other one is closed in the child, those this
+ * process inherited without close-on-exec too), every signal at its default and none
  * blocked, as libuv's spawn leaves them. Its exit is not reaped by libuv
  * (it does not know it): `reap` does, once the caller knows it is gone.
  */
@@ -34,6 +34,8 @@ const c = {
   actionsInit: lib.func('int posix_spawn_file_actions_init(_Out_ void *actions)') as unknown as (a: Buf) => number,
   actionsDestroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)') as unknown as (a: Buf) => number,
   addDup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)') as unknown as (a: Buf, fd: number, newfd: number) => number,
+  // glibc 2.34: every descriptor from `from` up closed in the child, those this process inherited without close-on-exec too.
+  addClosefrom: lib.func('int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)') as unknown as (a: Buf, from: number) => number,
   addOpen: lib.func('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, uint32_t mode)') as unknown as (
     a: Buf, fd: number, path: string, flags: number, mode: number) => number,
   attrInit: lib.func('int posix_spawnattr_init(_Out_ void *attr)') as unknown as (a: Buf) => number,
@@ -113,6 +115,7 @@ export function spawnProgram(path: string, argv: readonly string[], fds: readonl
         }
         check('posix_spawn_file_actions_adddup2', c.addDup2(actions, clear(source as number, fds.length, temporary), child));
       });
+      check('posix_spawn_file_actions_addclosefrom_np', c.addClosefrom(actions, fds.length));
       const pid = new Int32Array(1);
       check('posix_spawn', c.posixSpawn(pid, path, actions, attr, [...argv, null], [null]), path);
       const sockets = new Map<number, Socket>();

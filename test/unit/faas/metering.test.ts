@@ -174,3 +174,41 @@ test('the gateway’s wait follows exec_timeout, and its 504 says so', (t) => {
   const d = setup(t).metering.begin('fn', s.replica(false));
   assert.equal(d.timedOut(), 'function "fn": no answer within the gateway\'s upstream timeout of 65s\n');
 });
+
+test('a batch of the relay’s calls on a shared replica: the cgroup read once, its CPU divided among the batch’s calls, the reported duration billed, the watchdog’s usage taken only from a watchdog', (t) => {
+  const s = setup(t);
+  const shared = s.replica(false);
+  let reads = 0;
+  const cpuNs = s.cg.cpuNs.bind(s.cg);
+  s.cg.cpuNs = () => {
+    reads++;
+    return cpuNs();
+  };
+  s.cg.peak = 32 * 2 ** 20;
+  s.cg.cpu = 1e9;
+  // a first batch begins two calls; the server works while they run; the next ends both
+  const calls: ReturnType<Metering['begin']>[] = [];
+  s.metering.batch(shared, () => calls.push(s.metering.begin('fn', shared), s.metering.begin('fn', shared)), () => undefined);
+  assert.equal(reads, 1, 'one read for the batch');
+  assert.equal(s.cg.resets, 1, 'the peak reset as the replica went from idle to busy');
+  s.cg.cpu += 4e6;
+  s.metering.batch(shared, () => undefined, () => {
+    for (const c of calls) {
+      c.relayed({ cpuUs: 999_000_000, maxRssKb: 1 }, 200); // a replica without the watchdog cannot bill itself
+      c.end(200, 2.5);
+    }
+  });
+  assert.equal(reads, 2);
+  const text = s.registry.render();
+  assert.ok(Math.abs(metric(text, 'berth_function_cpu_seconds_total') - 0.004) < 1e-9, 'the 4 ms the server used, split between the two calls');
+  assert.equal(metric(text, 'berth_function_memory_peak_bytes_count'), 2);
+  const [sum] = s.usage.query(0);
+  assert.equal(sum?.invocations, 2);
+  assert.equal(sum?.durationSeconds, 0.006, 'each call billed on the relay’s 2.5 ms, rounded up');
+
+  const wd = s.replica(true);
+  const c = s.metering.begin('fn', wd);
+  c.relayed({ cpuUs: 1500, maxRssKb: 2048 }, 200);
+  c.end(200, 1);
+  assert.ok(Math.abs(metric(s.registry.render(), 'berth_function_cpu_seconds_total') - 0.0055) < 1e-9, 'the watchdog’s account of its call');
+});
