@@ -52,21 +52,6 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-/** The pids of the processes whose parent is `pid`. */
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
-}
-
 /** What a test that waited for a resident in vain says: the lock's pid, the resident's log, the residents running. */
 export function residentDiagnostics(): string {
   const base = residentSocket().slice(0, -'.sock'.length);

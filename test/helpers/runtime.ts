@@ -212,3 +212,30 @@ export function cgroupLeftovers(id: string): string[] {
   }
   return out;
 }
+
+/**
+ * A hook command that says its pid in `marker` (written whole, by rename) and then waits, holding
+ * whatever its command holds (the container's lock, in create's createRuntime hooks).
+ */
+export function parkingHook(marker: string): { path: string; args: string[] } {
+  return { path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; echo $$ > ${marker}.tmp; mv ${marker}.tmp ${marker}; exec sleep 1000`] };
+}
+
+/** The pid a parkingHook wrote, once it did; the hook is killed after the test. */
+export async function parkedHookPid(t: TestContext, marker: string): Promise<number> {
+  const pid = await waitFor('the command to reach its hook', () => {
+    try {
+      return Number(readFileSync(marker, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  });
+  onCleanup(t, () => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  });
+  return pid;
+}

@@ -19,7 +19,7 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { DaemonPaths } from '../../api/paths.ts';
+import { daemonPaths, type DaemonPaths } from '../../api/paths.ts';
 import type { Logger } from '../../api/log.ts';
 import { buildDir } from '../../paths.ts';
 import { Front } from '../../runtime/host/front.ts';
@@ -54,11 +54,9 @@ export async function refusal(hello: Hello, paths: DaemonPaths, peer: () => { pi
   if (interactive !== undefined) return `--${interactive} reads the caller's terminal`;
   const at = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(hello.cwd, p));
   const root = at(globals.str('root'));
-  const runRoot = at(globals.str('run-root'));
-  const socket = at(globals.str('socket'));
-  if ((root !== undefined && root !== paths.root) || (runRoot ?? '/run/berth') !== paths.runRoot || (socket ?? join(runRoot ?? '/run/berth', 'berth.sock')) !== paths.socket) {
-    return 'another daemon is named';
-  }
+  // The daemon the command would talk to, by the CLI's own defaults (its --root matters to the image store only).
+  const named = daemonPaths({ runRoot: at(globals.str('run-root')), socket: at(globals.str('socket')) });
+  if ((root !== undefined && root !== paths.root) || named.runRoot !== paths.runRoot || named.socket !== paths.socket) return 'another daemon is named';
   let cred;
   try {
     cred = peer();

@@ -14,7 +14,8 @@ import { describe, test, type TestContext } from 'node:test';
 import { onCleanup } from '../../helpers/cleanup.ts';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock, lockPath } from '../../../src/runtime/state/lock.ts';
-import { berthOnly, makeBundle, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { ppidOf } from '../../helpers/processes.ts';
+import { berthOnly, makeBundle, parkedHookPid, parkingHook, RuntimeFixture, tempDir, uniqueId } from '../../helpers/runtime.ts';
 
 const NODE = join(import.meta.dirname, '../../../build/node');
 
@@ -117,30 +118,17 @@ describe('the per-container lock', { skip: berthOnly('berth-runtime\'s lock file
     const bundle = makeBundle(t, {
       args: ['sleep', '1000'],
       edit: (spec) => {
-        spec.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; echo $$ > ${marker}.tmp; mv ${marker}.tmp ${marker}; exec sleep 1000`] }] };
+        spec.hooks = { createRuntime: [parkingHook(marker)] };
       },
     });
     const id = rt.track(uniqueId());
     // The front with its own Node.js child (no resident takes a command with BERTH_RUNTIME_RESIDENT=0): resident.test.ts has the resident's case.
     const creating = rt.run(['create', '--bundle', bundle.dir, id], { env: { ...process.env, BERTH_RUNTIME_RESIDENT: '0' } });
-    const hookPid = await waitFor('create to reach its hook', () => {
-      try {
-        return Number(readFileSync(marker, 'utf8'));
-      } catch {
-        return undefined;
-      }
-    });
-    onCleanup(t, () => {
-      try {
-        process.kill(hookPid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    });
+    const hookPid = await parkedHookPid(t, marker);
     await assert.rejects(acquireLock(standaloneHost(), rt.root, id, 100), /another command still holds the lock/);
-    const front = Number(readFileSync(`/proc/${hookPid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    const front = ppidOf(hookPid);
     // The hook's parent is the command line (Node.js); its parent, the front, holds the lock.
-    const frontPid = Number(readFileSync(`/proc/${front}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    const frontPid = ppidOf(front);
     assert.match(readFileSync(`/proc/${frontPid}/cmdline`, 'utf8'), /--berth-front-resume=/);
     process.kill(frontPid, 'SIGKILL');
     const lock = await acquireLock(standaloneHost(), rt.root, id, 10_000);

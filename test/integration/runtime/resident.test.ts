@@ -13,10 +13,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
-import { childrenOf, residentDiagnostics, residentPid, residentSocket, stopResident } from '../../helpers/resident.ts';
+import { childrenOf, ppidOf } from '../../helpers/processes.ts';
+import { residentDiagnostics, residentPid, residentSocket, stopResident } from '../../helpers/resident.ts';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock } from '../../../src/runtime/state/lock.ts';
-import { berthOnly, makeBundle, onCleanup, runCommand, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, makeBundle, parkedHookPid, parkingHook, runCommand, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -76,7 +77,7 @@ describe('berth-runtime resident command line (root)', { skip: berthOnly("berth-
     assert.match(readlinkSync(`/proc/${run.front}/exe`), /^\/memfd:berth-exec/, 'a command that forks an executor is served from the sealed copy');
     const { pid } = await rt.state(run.id);
     assert.ok(pid);
-    const executor = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    const executor = ppidOf(pid);
     assert.deepEqual(childrenOf(run.front), [executor], 'the executor is the front\'s only child: the container is the caller\'s descendant');
     assert.equal(residentPid(), resident, 'the same resident still serves');
     // An error's text and exit code reach the caller through the front.
@@ -137,27 +138,14 @@ describe('berth-runtime resident command line (root)', { skip: berthOnly("berth-
     const bundle = makeBundle(t, {
       args: ['sleep', '1000'],
       edit: (spec) => {
-        spec.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; echo $$ > ${marker}.tmp; mv ${marker}.tmp ${marker}; exec sleep 1000`] }] };
+        spec.hooks = { createRuntime: [parkingHook(marker)] };
       },
     });
     const id = rt.track(uniqueId());
     const front = spawn(RUNTIME_BIN, ['--root', rt.root, 'create', '--bundle', bundle.dir, id], { stdio: 'ignore' });
     const exited = new Promise((r) => front.once('exit', r));
-    const hookPid = await waitFor('create to reach its hook', () => {
-      try {
-        return Number(readFileSync(marker, 'utf8'));
-      } catch {
-        return undefined;
-      }
-    });
-    onCleanup(t, () => {
-      try {
-        process.kill(hookPid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    });
-    assert.equal(Number(readFileSync(`/proc/${hookPid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]), resident, 'the command runs in the resident');
+    const hookPid = await parkedHookPid(t, marker);
+    assert.equal(ppidOf(hookPid), resident, 'the command runs in the resident');
     await assert.rejects(acquireLock(standaloneHost(), rt.root, id, 100), /another command still holds the lock/);
     front.kill('SIGKILL');
     await exited;
