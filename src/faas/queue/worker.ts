@@ -132,15 +132,20 @@ export class AsyncQueue {
 
   private pump(): void {
     const o = this.d.options;
+    // One clock reading for the claim and the timer: a call falling due between the two (a timer fires
+    // up to a millisecond early, a claim takes a fraction of one) would be neither claimed nor waited for.
+    let now = Date.now();
     while (this.running.size < o.maxInflight) {
       const busy = [...this.perFunction].filter(([, n]) => n >= o.maxInflightPerFunction).map(([fn]) => fn);
-      const claimed = this.d.calls.claim(busy);
+      now = Date.now();
+      const claimed = this.d.calls.claim(busy, now);
       if (claimed === undefined) break;
       this.begin(claimed.call, claimed.attempt);
     }
-    // Calls due but held by a busy function come when a try ends; only a future back-off needs the timer.
+    // Calls due by `now` but not claimed are held by a busy function or a full queue and come when a
+    // try ends; only a later one needs the timer.
     const next = this.d.calls.nextDue();
-    if (next !== undefined && next > Date.now()) this.schedule(next);
+    if (next !== undefined && next > now) this.schedule(next);
   }
 
   private schedule(at: number): void {

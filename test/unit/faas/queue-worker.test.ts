@@ -143,3 +143,21 @@ test('a call of a function no longer deployed is a dead letter at once', async (
   const dead = await until('gone-1 dead', () => (calls.get('gone-1')?.state === 'dead' ? calls.get('gone-1') : undefined));
   assert.match(dead.lastError ?? '', /function "removed": not deployed/);
 });
+
+test('a call falling due while the queue looks for it is still tried (the clock moves between the claim and the timer)', async (t) => {
+  const { calls, queue } = await setup(t, (req, res) => {
+    req.resume();
+    res.end('ok');
+  });
+  const dueAt = Date.now() + 5;
+  // The claim sees the call not yet due; by the time it returns, it is.
+  const claim = calls.claim.bind(calls);
+  calls.claim = (busy, now) => {
+    const r = claim(busy, now);
+    while (Date.now() <= dueAt);
+    return r;
+  };
+  calls.accept({ id: 'edge-1', namespace: 'openfaas-fn', function: 'fn', method: 'POST', path: '', query: '', headers: [], body: Buffer.alloc(0) }, dueAt);
+  queue.wake();
+  await until('edge-1 done', () => (calls.get('edge-1') === undefined ? true : undefined), 5000);
+});
