@@ -62,6 +62,24 @@ export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
   }
 }
 
+/**
+ * inTransaction, committed without its own fsync on a `synchronous = FULL`
+ * connection: the WAL is in the kernel's cache, so a crash of the process
+ * (kill -9) keeps it, and the next FULL commit's fsync of the WAL makes it
+ * durable with its own. Only for a write the caller's next durable commit
+ * follows, and that a power cut may lose without harm: nothing may be
+ * reported from it alone. Inside an open transaction it joins that one.
+ */
+export function inUnsyncedTransaction<T>(db: DatabaseSync, fn: () => T): T {
+  if (db.isTransaction) return fn();
+  db.exec('PRAGMA synchronous = NORMAL');
+  try {
+    return inTransaction(db, fn);
+  } finally {
+    db.exec('PRAGMA synchronous = FULL');
+  }
+}
+
 const SQLITE_BUSY = 5;
 
 /** Another process held the write lock past the busy timeout: say which file, keep SQLite's error as the cause. */

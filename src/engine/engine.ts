@@ -25,7 +25,7 @@
  *   un-primes it first; a new engine un-primes what a previous one primed
  *   (recover), so only this process's memory says what is primed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isBerthError, notFound } from '../errors.ts';
@@ -42,8 +42,8 @@ import { executorPath } from '../runtime/host/spawn.ts';
 import { isAlive } from '../runtime/state/proc.ts';
 import { containerDir, containersDir, databasePath, logPath, runDir, runtimeRoot, type EnginePaths } from './paths.ts';
 import { containerSnapshots, imageTop, isMounted, mountRootfs, releaseRootfs, sweepSnapshots } from './rootfs.ts';
-import { writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
-import { attachRequests, exposedPorts, networkFileInputs, portsToPublish, requireLayer, type NetworkLayer, type NetworkUp } from './networking.ts';
+import { overwrite, writeEtcFiles, writeNetworkFiles } from './etc-files.ts';
+import { attachRequests, exposedPorts, joinsNetns, networkFileInputs, netnsLink, portsToPublish, requireLayer, type NetworkLayer, type NetworkUp } from './networking.ts';
 import { networkKind } from './spec/network-options.ts';
 import type { NetworkRecord, SandboxInfo } from '../network/types.ts';
 import { ContainerNetworkStore, type ContainerNetwork } from './store/container-networks.ts';
@@ -365,16 +365,21 @@ export class Engine {
       exposed: exposedPorts(config, options),
     };
     const name = options.name ?? (await namesModule()).randomName((n) => this.containers.get(n) !== undefined || this.nameTaken(n));
-    const record = this.containers.beginCreate({
-      name,
-      imageRef: req.image,
-      imageId: img.id,
-      options: stored,
-      restartPolicy,
-      labels: { ...config.config?.Labels, ...options.labels },
-    });
+    const record = this.containers.beginCreate(
+      {
+        name,
+        imageRef: req.image,
+        imageId: img.id,
+        options: stored,
+        restartPolicy,
+        labels: { ...config.config?.Labels, ...options.labels },
+      },
+      // In the record's transaction: a commit of their own would be one more fsync.
+      (r) => {
+        for (const n of networks) this.containerNetworks.add({ ...n, containerId: r.id });
+      },
+    );
     try {
-      for (const n of networks) this.containerNetworks.add({ ...n, containerId: record.id });
       stored.volumes = await this.make(record, config, req, stored);
       if (TEST_CREATE_DELAY_MS > 0) await delay(TEST_CREATE_DELAY_MS);
       // The volumes chosen are part of the record, written with `created`: then the container exists.
@@ -447,6 +452,7 @@ export class Engine {
       ...(req.seccompProfileText === undefined ? {} : { seccompProfileText: req.seccompProfileText }),
       terminal: req.tty === true,
       ...(req.consoleSize === undefined ? {} : { consoleSize: req.consoleSize }),
+      ...(joinsNetns(req.options.network) ? { netnsPath: netnsLink(runDir(this.paths, record.id)) } : {}),
     });
     spec.linux = { ...spec.linux, cgroupsPath: `/berth/${record.id}` };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
@@ -689,7 +695,7 @@ export class Engine {
         throw failedPrecondition('container_state_conflict', `cannot join the network of container "${other.name}": it is not running`);
       }
       const theirs = this.viewOf(other).paths;
-      for (const f of ['hosts', 'resolv.conf'] as const) writeFileSync(join(view.paths.dir, f), readFileSync(join(theirs.dir, f)), { mode: 0o644 });
+      for (const f of ['hosts', 'resolv.conf'] as const) overwrite(join(view.paths.dir, f), readFileSync(join(theirs.dir, f)));
       up = { netns: this.network?.sandboxOf(other.id)?.netns ?? `/proc/${other.pid}/ns/net` };
     } else if (kind.kind === 'network') {
       const layer = requireLayer(this.network, o.run.network);
@@ -698,17 +704,23 @@ export class Engine {
       writeNetworkFiles(view.paths.dir, hostname, networkFileInputs(o.run, sandbox, (id) => requests.some((r) => r.network.id === id && r.network.dns)));
       up = { netns: sandbox.netns, sandbox };
     }
-    if (up.netns !== undefined) this.joinNetworkNamespace(view.paths.config, up.netns);
+    if (up.netns !== undefined) {
+      // The spec names a link in the run dir (made anew by each start); this run's namespace is its target.
+      const link = netnsLink(view.paths.runDir);
+      symlinkSync(up.netns, link);
+      const config = readFileSync(view.paths.config, 'utf8');
+      if (!config.includes(JSON.stringify(link))) this.joinNetworkNamespace(view.paths.config, config, link);
+    }
     return up;
   }
 
-  /** The bundle's spec, pointed at the namespace this run joins (the path changes with every start). */
-  private joinNetworkNamespace(config: string, netns: string): void {
-    const spec = JSON.parse(readFileSync(config, 'utf8')) as Spec;
+  /** A spec written before it named the link (an older berth's container): pointed at it, once. */
+  private joinNetworkNamespace(path: string, text: string, netns: string): void {
+    const spec = JSON.parse(text) as Spec;
     const namespaces = (spec.linux?.namespaces ?? []).filter((n) => n.type !== 'network');
     spec.linux = { ...spec.linux, namespaces: [...namespaces, { type: 'network', path: netns }] };
-    writeFileSync(`${config}.tmp`, JSON.stringify(spec), { mode: 0o600 });
-    renameSync(`${config}.tmp`, config);
+    writeFileSync(`${path}.tmp`, JSON.stringify(spec), { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
   }
 
   /** Releases what a run held of the network (its sandbox, its host ports); nothing there is fine. */
@@ -884,6 +896,8 @@ export class Engine {
     // After the exit is reported (a waiter need not wait for the runtime's delete or CNI's DEL), next in this
     // container's queue, so a start or removal waits for it; a crash before it leaves what recover() clears.
     void this.serial(id, async () => {
+      // Queued now, begun once this turn of the event loop has written the waiters' answers.
+      await new Promise((resolve) => setImmediate(resolve));
       await this.deleteRuntimeState(id).catch(() => undefined);
       await this.networkDown(id);
     });
@@ -1185,7 +1199,7 @@ export class Engine {
     const sandbox = layer.sandboxOf(record.id);
     if (sandbox === undefined) return;
     const o = this.viewOf(record).options;
-    writeNetworkFiles(this.viewOf(record).paths.dir, o.run.hostname ?? record.id.slice(0, 12), networkFileInputs(o.run, sandbox, (id) => layer.network(id).dns), { inPlace: true });
+    writeNetworkFiles(this.viewOf(record).paths.dir, o.run.hostname ?? record.id.slice(0, 12), networkFileInputs(o.run, sandbox, (id) => layer.network(id).dns));
   }
 
   rename(ref: string, name: string): void {

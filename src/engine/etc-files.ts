@@ -1,11 +1,10 @@
 /**
  * The files Docker generates for every container and binds over the
  * image's: /etc/hostname, /etc/hosts, /etc/resolv.conf. Written into the
- * container's directory on the host (0644, temp + rename), so a restart
- * finds them and `inspect` can name them (HostnamePath, HostsPath,
- * ResolvConfPath).
+ * container's directory on the host (0644), so a restart finds them and
+ * `inspect` can name them (HostnamePath, HostsPath, ResolvConfPath).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExtraHost } from './spec/network-options.ts';
 
@@ -84,9 +83,26 @@ export function hostsFor(hostname: string, inputs: EtcInputs | string, hostHosts
   return `${[...local, ...extra, ...own.map((a) => `${a}\t${hostname}`)].join('\n')}\n`;
 }
 
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text, { mode: 0o644 });
-  renameSync(`${path}.tmp`, path);
+/**
+ * Writes `text` over the file from its start, then cuts it to that length.
+ * In place: a running container sees the files through bind mounts of their
+ * inodes, which a rename would leave behind (docker too rewrites them in
+ * place); nothing reads them during a start's write, and a crash during one
+ * leaves what the next start writes again. Not O_TRUNC, nor a rename over
+ * the file: ext4 (auto_da_alloc) flushes a file truncated to zero, or
+ * renamed over another, when it is closed: ~0.15 ms a file here, against
+ * ~0.02 ms written over and cut. (libuv opens every file close-on-exec.)
+ */
+export function overwrite(path: string, text: string | Uint8Array): void {
+  const data = typeof text === 'string' ? Buffer.from(text) : text;
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  try {
+    let done = 0;
+    while (done < data.length) done += writeSync(fd, data, done, data.length - done, done);
+    ftruncateSync(fd, data.length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function etcPaths(dir: string): EtcFiles {
@@ -97,19 +113,17 @@ export function etcPaths(dir: string): EtcFiles {
 export function writeEtcFiles(dir: string, hostname: string, inputs: EtcInputs | string): EtcFiles {
   const files = etcPaths(dir);
   writeFileSync(files.hostnamePath, `${hostname}\n`, { mode: 0o644 });
-  writeNetworkFiles(dir, hostname, inputs, { inPlace: true });
+  writeNetworkFiles(dir, hostname, inputs);
   return files;
 }
 
 /**
  * hosts and resolv.conf again, once a start knows the container's
- * addresses (before its process runs). `inPlace` for a running container:
- * it sees the files through bind mounts of their inodes, which a rename
- * would leave behind (docker too rewrites them in place).
+ * addresses (before its process runs), or a running container is connected
+ * to a network: written in place (overwrite).
  */
-export function writeNetworkFiles(dir: string, hostname: string, inputs: EtcInputs | string, how: { inPlace?: boolean } = {}): void {
+export function writeNetworkFiles(dir: string, hostname: string, inputs: EtcInputs | string): void {
   const files = etcPaths(dir);
-  const write = how.inPlace === true ? (path: string, text: string): void => writeFileSync(path, text, { mode: 0o644 }) : writeAtomic;
-  write(files.hostsPath, hostsFor(hostname, inputs, readHost('/etc/hosts')));
-  write(files.resolvConfPath, resolvConfFor(readHost('/etc/resolv.conf'), inputs));
+  overwrite(files.hostsPath, hostsFor(hostname, inputs, readHost('/etc/hosts')));
+  overwrite(files.resolvConfPath, resolvConfFor(readHost('/etc/resolv.conf'), inputs));
 }

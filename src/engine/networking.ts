@@ -12,13 +12,14 @@
  * in the sandbox's namespace. Exit, stop, failed start, removal: release
  * it (the host ports go with it, as docker frees them at a stop).
  */
+import { join } from 'node:path';
 import type { ImageConfig } from '../oci/image-spec.ts';
 import { notFound, unsupported } from '../errors.ts';
 import type { AttachRequest, EndpointInfo, NetworkRecord, SandboxInfo } from '../network/types.ts';
 import type { ContainerNetwork } from './store/container-networks.ts';
 import { parseExpose, type ExposedPort, type PortRequest } from './spec/ports.ts';
 import type { RunOptions } from './spec/options.ts';
-import type { ExtraHost } from './spec/network-options.ts';
+import { networkKind, type ExtraHost } from './spec/network-options.ts';
 import type { EtcInputs } from './etc-files.ts';
 
 export interface NetworkLayer {
@@ -127,3 +128,12 @@ export function networkFileInputs(run: RunOptions, sandbox: SandboxInfo, hasDns:
     dnsOptions: run.dnsOptions ?? [],
   };
 }
+
+/** Whether a container with `--network MODE` joins a namespace made for it (a network's) or another container's. */
+export function joinsNetns(network: string): boolean {
+  const kind = networkKind(network).kind;
+  return kind === 'network' || kind === 'container';
+}
+
+/** The link in a container's run dir that its spec names as its network namespace (each start points it anew). */
+export const netnsLink = (runDir: string): string => join(runDir, 'netns');

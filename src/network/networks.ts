@@ -102,6 +102,9 @@ export class NetworkStore {
 
   /** The default network, made the first time: 172.17.0.0/16 unless the host uses it, then the next free default pool. */
   ensureDefault(): NetworkRecord {
+    // Read first: every create on the default network asks, and the write lock is only for the first.
+    const made = this.byName(DEFAULT_NETWORK);
+    if (made !== undefined) return made;
     return inTransaction(this.db, () => {
       const existing = this.byName(DEFAULT_NETWORK);
       if (existing !== undefined) return existing;

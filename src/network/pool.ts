@@ -96,9 +96,8 @@ export class SandboxPool {
 
   /**
    * A pooled sandbox given to `containerId`, or undefined when none fits or
-   * none is ready. Synchronous: called inside an open transaction of the
-   * engine's database, the assignment joins it (its durable commit is most
-   * of a take's ~1.5-3.5 ms here).
+   * none is ready. The assignment is committed without its own fsync: the
+   * start that takes it makes it durable (SandboxStore.assign).
    */
   take(containerId: string, req: AttachRequest): SandboxInfo | undefined {
     if (this.closed || this.size === 0 || !this.fits(req)) return undefined;

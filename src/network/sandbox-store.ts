@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { internal } from '../errors.ts';
-import { inTransaction } from '../sqlite.ts';
+import { inUnsyncedTransaction } from '../sqlite.ts';
 import type { PublishedPort } from './types.ts';
 
 export type SandboxState = 'creating' | 'ready' | 'removing';
@@ -92,29 +92,38 @@ export class SandboxStore {
 
   /**
    * Gives a pooled sandbox (no container) to a container with its aliases,
-   * in one transaction, or in the caller's when one is open (the engine's
-   * own write then carries it: one fsync, not two); false when another took
-   * it first.
+   * in one transaction, or in the caller's when one is open; false when
+   * another took it first.
+   *
+   * Committed without its own fsync (inUnsyncedTransaction): a start takes
+   * it, and the start's next commit (the container `running`, or its failed
+   * start) makes it durable. A kill -9 keeps it; a power cut before that
+   * commit may lose it, and then the sandbox is a pool row again, which
+   * recover() releases at the next start (pool rows are never re-adopted),
+   * while the container was not running on record.
    */
   assign(id: string, containerId: string, networkId: string, aliases: readonly string[]): boolean {
-    const write = (): boolean => {
+    return inUnsyncedTransaction(this.db, () => {
       const r = this.db.prepare(`UPDATE engine_sandboxes SET container_id = ? WHERE id = ? AND container_id IS NULL AND state = 'ready'`).run(containerId, id);
       if (Number(r.changes) !== 1) return false;
       this.setAliases(id, networkId, [...aliases]);
       return true;
-    };
-    return this.db.isTransaction ? write() : inTransaction(this.db, write);
+    });
   }
 
-  /** The reverse of assign: the container's sandbox is nobody's again (the pool's), its aliases gone; false when it is not the container's. */
+  /**
+   * The reverse of assign: the container's sandbox is nobody's again (the
+   * pool's), its aliases gone; false when it is not the container's. Without
+   * its own fsync too: a power cut may lose it, and then the sandbox is still
+   * the gone container's, which recover() releases as it would have been.
+   */
   unassign(id: string, containerId: string): boolean {
-    const write = (): boolean => {
+    return inUnsyncedTransaction(this.db, () => {
       const r = this.db.prepare(`UPDATE engine_sandboxes SET container_id = NULL WHERE id = ? AND container_id = ? AND state = 'ready'`).run(id, containerId);
       if (Number(r.changes) !== 1) return false;
-      this.db.prepare(`UPDATE engine_endpoints SET aliases = '[]' WHERE sandbox_id = ?`).run(id);
+      this.db.prepare(`UPDATE engine_endpoints SET aliases = '[]' WHERE sandbox_id = ? AND aliases <> '[]'`).run(id);
       return true;
-    };
-    return this.db.isTransaction ? write() : inTransaction(this.db, write);
+    });
   }
 
   deleteSandbox(id: string): void {
@@ -162,7 +171,8 @@ export class SandboxStore {
   }
 
   setAliases(sandboxId: string, networkId: string, aliases: string[]): void {
-    this.db.prepare(`UPDATE engine_endpoints SET aliases = ? WHERE sandbox_id = ? AND network_id = ?`).run(JSON.stringify(aliases), sandboxId, networkId);
+    // Not rewritten when unchanged: a page less in the WAL for the commit that makes a take durable.
+    this.db.prepare(`UPDATE engine_endpoints SET aliases = ?1 WHERE sandbox_id = ?2 AND network_id = ?3 AND aliases <> ?1`).run(JSON.stringify(aliases), sandboxId, networkId);
   }
 
   setEndpointState(sandboxId: string, networkId: string, state: EndpointState): void {

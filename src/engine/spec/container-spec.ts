@@ -60,6 +60,12 @@ export interface EngineFacts {
   /** The terminal's first size, so a program that asks at once sees it (no resize has come yet). */
   consoleSize?: { height: number; width: number };
   nativeArch?: NativeArch;
+  /**
+   * The network namespace to join, for a container on a network or sharing
+   * another's: a link each start points at that run's namespace, so the
+   * spec is written once (absent: a namespace of its own, or the host's).
+   */
+  netnsPath?: string;
 }
 
 /** The image's VOLUMEs that no mount of the user covers: each becomes an anonymous volume. */
@@ -186,7 +192,7 @@ export function containerSpec(image: ImageConfig, options: RunOptions, args: rea
   const argv = commandLine(image, options, args);
   const base = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(facts.terminal === true ? ['TERM=xterm'] : [])];
   const profile = seccomp(options, caps, facts);
-  const namespaces: NonNullable<Spec['linux']>['namespaces'] = [{ type: 'mount' }, ...(options.network === 'host' ? [] : [{ type: 'network' as const }]), { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }, { type: 'cgroup' }];
+  const namespaces: NonNullable<Spec['linux']>['namespaces'] = [{ type: 'mount' }, ...(options.network === 'host' ? [] : [{ type: 'network' as const, ...(facts.netnsPath === undefined ? {} : { path: facts.netnsPath }) }]), { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }, { type: 'cgroup' }];
   const labels = { ...c.Labels, ...options.labels };
   return {
     ociVersion: RUNTIME_SPEC_VERSION,

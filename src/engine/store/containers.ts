@@ -7,7 +7,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, notFound } from '../../errors.ts';
-import { inTransaction, isUniqueViolation, statementCache } from './db.ts';
+import { inTransaction, inUnsyncedTransaction, isUniqueViolation, statementCache } from './db.ts';
 import { checkContainerName, isContainerId, newContainerId } from './names.ts';
 import {
   parseStoredJson,
@@ -91,25 +91,20 @@ export class ContainerStore {
    * Writes the record in state `creating`, holding the name, before anything
    * else of the container exists; `finishCreate` flips it to `created` once
    * all is made. Of two creates of one name, in any processes, exactly one
-   * wins; the other gets `container_name_in_use` naming the name.
+   * wins; the other gets `container_name_in_use` naming the name. `also`
+   * writes the container's other rows (its networks) in the same transaction.
    *
-   * Committed without its own fsync (synchronous = NORMAL for this one
-   * transaction): the WAL is in the kernel's cache, so a crash of this
-   * process (kill -9) keeps it; `finishCreate`'s fsync makes it durable
-   * with the `created`; and a power cut before that, which may lose it,
-   * leaves only a snapshot and a directory no record names, which
+   * Committed without its own fsync (inUnsyncedTransaction): a crash of
+   * this process (kill -9) keeps it; `finishCreate`'s fsync makes it
+   * durable with the `created`; and a power cut before that, which may lose
+   * it, leaves only a snapshot and a directory no record names, which
    * `recover()` removes. Nothing was reported from it.
    */
-  beginCreate(input: NewContainer): ContainerRecord {
-    this.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      return this.insertCreating(input);
-    } finally {
-      this.db.exec('PRAGMA synchronous = FULL');
-    }
+  beginCreate(input: NewContainer, also?: (record: ContainerRecord) => void): ContainerRecord {
+    return this.insertCreating(input, also);
   }
 
-  private insertCreating(input: NewContainer): ContainerRecord {
+  private insertCreating(input: NewContainer, also: ((record: ContainerRecord) => void) | undefined): ContainerRecord {
     const name = checkContainerName(input.name);
     const id = input.id ?? newContainerId();
     if (!isContainerId(id)) throw invalidArgument('invalid_id', `container ID ${JSON.stringify(id)}: not 64 lowercase hex digits`);
@@ -118,7 +113,7 @@ export class ContainerStore {
     const options = JSON.stringify(input.options);
     if (options === undefined) throw invalidArgument('invalid_container_options', `container "${name}": run options cannot be stored as JSON`);
     const now = new Date().toISOString();
-    return inTransaction(this.db, () => {
+    return inUnsyncedTransaction(this.db, () => {
       const holder = this.sql('SELECT id FROM engine_containers WHERE name = ?').get(name);
       if (holder !== undefined) throw nameInUse(name, String(holder['id']));
       try {
@@ -133,7 +128,9 @@ export class ContainerStore {
         if (taken !== undefined) throw nameInUse(name, String(taken['id']));
         throw alreadyExists('container_exists', `container ${id}: already exists`, { cause: err });
       }
-      return this.mustGet(id);
+      const record = this.mustGet(id);
+      also?.(record);
+      return record;
     });
   }
 

@@ -89,7 +89,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { failedPrecondition } from '../../errors.ts';
 import { openVersionedDatabase } from '../../sqlite.ts';
 
-export { inTransaction, isUniqueViolation, statementCache } from '../../sqlite.ts';
+export { inTransaction, inUnsyncedTransaction, isUniqueViolation, statementCache } from '../../sqlite.ts';
 
 /** Each entry moves the schema one version up; never edit one that has shipped, add the next. */
 const MIGRATIONS: readonly string[] = [

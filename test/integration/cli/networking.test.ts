@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createContainer } from '../../helpers/berthd-process.ts';
@@ -92,6 +92,41 @@ test('the default network: an address of the daemon\'s bridge, a route through i
   assert.ok(addr, out);
   assert.match(out, new RegExp(`default via ${prefix.replace(/\./g, '\\.')}\\.1 dev eth0`));
   assert.match(out, new RegExp(`^${addr[1]!.replace(/\./g, '\\.')}\\tprobe$`, 'm'));
+});
+
+test('a bridged container started again joins that start\'s namespace through its spec\'s link; a spec from before the link is pointed at it once', async () => {
+  const id = (await d.ok(['create', 'busybox', 'sh', '-c', 'echo "ns $(readlink /proc/self/ns/net)"; ip -4 -o addr show eth0; exec sleep 60'])).trim();
+  try {
+    const config = join(d.root, 'containers', id, 'config.json');
+    const link = join(d.runRoot, 'containers', id, 'netns');
+    type Namespaces = { linux: { namespaces: { type: string; path?: string }[] } };
+    const spec = (): Namespaces => JSON.parse(readFileSync(config, 'utf8')) as Namespaces;
+    const netnsOf = (): string | undefined => spec().linux.namespaces.find((n) => n.type === 'network')?.path;
+    assert.equal(netnsOf(), link, 'create writes the link into the spec');
+    /** Starts it and answers the namespace it runs in, checked against where the link points now. */
+    const runOnce = async (n: number): Promise<string | undefined> => {
+      await d.ok(['start', id]);
+      const out = await until(`start ${n}'s output`, async () => {
+        const text = await d.ok(['logs', id]);
+        return text.split('\n').filter((l) => l.startsWith('ns ')).length === n && /inet /.test(text.split('ns ').at(-1) ?? '') ? text : undefined;
+      });
+      const ns = [...out.matchAll(/^ns net:\[(\d+)\]$/gm)].at(-1)?.[1];
+      assert.equal(ns, String(statSync(link).ino), `start ${n}: the container's namespace is the link's target`);
+      assert.match(out.split('ns ').at(-1) ?? '', new RegExp(`inet ${subnetPrefix().replace(/\./g, '\\.')}\\.\\d+/24`), 'on the network, not a namespace of its own');
+      await d.ok(['stop', '-t', '0', id]);
+      return ns;
+    };
+    await runOnce(1);
+    await runOnce(2);
+    // A spec written by an older berth names no path: the next start points it at the link.
+    const old = spec();
+    old.linux.namespaces = old.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network' } : n));
+    writeFileSync(config, JSON.stringify(old));
+    await runOnce(3);
+    assert.equal(netnsOf(), link);
+  } finally {
+    await d.berth(['rm', '-f', id]);
+  }
 });
 
 test('published TCP and UDP ports are answered from the host; berth port and ps show them; the port is freed at stop', async () => {
