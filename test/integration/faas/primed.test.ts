@@ -95,7 +95,7 @@ test('kill -9 of berthd with a primed replica at zero: the new berthd un-primes 
     assert.ok(alive(before.monitor) && alive(before.pid), 'berthd gone, the monitor and the process run on');
     await d.restart();
     await until('the old monitor and process to be gone', () => (!alive(before.monitor) && !alive(before.pid) ? true : undefined), 30_000);
-    const after = await primed(id, before.monitor);
+    await primed(id, before.monitor);
     assert.deepEqual((await replicaStates('crashprimed')).map((c) => [c.Id, c.State]), [[id, 'created']], 'the same container, adopted');
     assert.equal(netns().length, 1, 'one namespace: the old one released, one for the new prime');
     assert.equal(leases().length, 1, 'one lease');
