@@ -896,8 +896,6 @@ export class Engine {
     // After the exit is reported (a waiter need not wait for the runtime's delete or CNI's DEL), next in this
     // container's queue, so a start or removal waits for it; a crash before it leaves what recover() clears.
     void this.serial(id, async () => {
-      // Queued now, begun once this turn of the event loop has written the waiters' answers.
-      await new Promise((resolve) => setImmediate(resolve));
       await this.deleteRuntimeState(id).catch(() => undefined);
       await this.networkDown(id);
     });
