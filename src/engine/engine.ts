@@ -578,10 +578,20 @@ export class Engine {
     return this.runtimeCtx;
   }
 
-  /** Removes what the runtime keeps of a container (a previous run's state); absent is fine. */
+  /**
+   * Whether the runtime keeps anything of the container: its state, or a
+   * directory without one (a delete cut off by a crash between its state
+   * file and its directory, or a create before its state was written).
+   */
+  private async runtimeLeft(id: string): Promise<boolean> {
+    const ctx = await this.runtimeContext();
+    return (await ctx.store.exists(id)) || existsSync(ctx.store.dir(id));
+  }
+
+  /** Removes what the runtime keeps of a container (a previous run's state, or a directory a crash left); absent is fine. */
   private async deleteRuntimeState(id: string): Promise<void> {
     const ctx = await this.runtimeContext();
-    if (!(await ctx.store.exists(id))) return;
+    if (!(await this.runtimeLeft(id))) return;
     const { deleteContainer } = await import('../runtime/lifecycle/delete.ts');
     await deleteContainer(ctx, id, true);
   }
@@ -779,8 +789,7 @@ export class Engine {
    */
   private async clearRun(id: string): Promise<boolean> {
     const rd = runDir(this.paths, id);
-    const ctx = await this.runtimeContext();
-    if (!monitorAlive(rd) && !(await ctx.store.exists(id))) return false;
+    if (!monitorAlive(rd) && !(await this.runtimeLeft(id))) return false;
     // The monitor may still be making the runtime's state: deleted again until the monitor is gone.
     for (const end = Date.now() + MONITOR_GONE_MS; Date.now() < end; await delay(20)) {
       await this.deleteRuntimeState(id).catch(() => undefined);

@@ -6,12 +6,12 @@
  * orphaned snapshots undone, and restart policies applied as docker does.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { snapshots } from '../../../src/engine/rootfs.ts';
-import { containerDir, runDir, snapshotKey } from '../../../src/engine/paths.ts';
+import { containerDir, runDir, runtimeRoot, snapshotKey } from '../../../src/engine/paths.ts';
 import { parseRunOptions, type RunFlags } from '../../../src/engine/spec/options.ts';
 import { testEngine, type TestEngine } from '../../helpers/engine.ts';
 import type { Engine } from '../../../src/engine/engine.ts';
@@ -63,6 +63,24 @@ test('an exit while no engine ran is recorded at recovery', async () => {
   const r = fresh.view(id).record;
   assert.equal(r.state, 'exited');
   assert.equal(r.exitCode, 7);
+  await fresh.remove(id);
+  fresh.close();
+});
+
+test('a runtime directory a crash left without its state (a delete cut off between the two) is removed at recovery', async () => {
+  const old = await te.reopen();
+  const id = await running(old, 'rec-bare', 'exit 0');
+  await until('the exit recorded', () => old.containers.get(id)?.state === 'exited');
+  await delay(200);
+  old.close();
+  // What a kill -9 between the state file's unlink and the directory's removal leaves: the directory and its lock.
+  const dir = join(runtimeRoot(te.engine.paths), id);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'lock'), '');
+  const fresh = await te.reopen();
+  await fresh.recover();
+  assert.equal(existsSync(dir), false, 'the bare runtime directory is gone');
+  assert.equal(fresh.view(id).record.state, 'exited');
   await fresh.remove(id);
   fresh.close();
 });
