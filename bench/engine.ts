@@ -11,7 +11,9 @@
  *      50 containers running at once (`sleep 600`): each berth-monitor's
  *      VmRSS (sum and median) and this resident process's;
  *   4. idle RSS of berthd, containerd and podman's API service, each
- *      started on private paths, pinged once and left idle for 2 s.
+ *      started on private paths, pinged once and left idle for 2 s; and berthd
+ *      asleep (berth-idle) once its default --sleep-after has passed, with
+ *      the time its first ping then takes (the wake).
  *
  * Runs alternate which tool goes first, so drift hits all alike; medians
  * are printed with the ratios and the issue's goals. Run as root.
@@ -25,7 +27,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -253,6 +255,24 @@ function memoryOf(pid: number): Mem {
 
 const rssKiB = (pid: number): number => memoryOf(pid).rssKiB;
 
+/**
+ * berthd asleep (src/api/sleep.ts): once its default --sleep-after has
+ * passed without work, its process is berth-idle; its memory then, and how
+ * long the next ping takes to be answered by the woken daemon.
+ */
+async function asleepMemory(d: Daemon): Promise<{ mem: Mem; wakeMs: number }> {
+  const deadline = Date.now() + 120_000;
+  while (!readlinkSync(`/proc/${d.pid}/exe`).endsWith('/berth-idle')) {
+    if (Date.now() > deadline) throw new Error('berthd did not sleep within 120 s of idling');
+    await sleep(500);
+    checkInterrupted();
+  }
+  const mem = memoryOf(d.pid);
+  const t0 = now();
+  if (!(await ping(daemonSocket))) throw new Error('berthd asleep: the ping that should wake it was not answered');
+  return { mem, wakeMs: now() - t0 };
+}
+
 /** Memory after a daemon answered one ping and then sat idle for 2 s. */
 async function idleMemory(d: Daemon): Promise<Mem> {
   await sleep(2000);
@@ -447,7 +467,7 @@ interface Results {
   cli?: { berthRunMs: number; podmanRunMs: number; berthPsMs: number; berthdAfter: Mem } | { skipped: string };
   sequential: { runs: number; libraryTotalMs: number; runcTotalMs: number };
   concurrent?: Concurrent;
-  idle: { berthd?: Mem; berthdSkipped?: string; containerd: Mem; podmanService: Mem; bareNode: Mem };
+  idle: { berthd?: Mem; berthdAsleep?: Mem; wakeMs?: number; berthdSkipped?: string; containerd: Mem; podmanService: Mem; bareNode: Mem };
 }
 
 async function main(): Promise<Results> {
@@ -460,12 +480,16 @@ async function main(): Promise<Results> {
   // Part 4 first for berthd: its idle figure is taken before it ran anything; then it serves part 2.
   let daemon: Daemon | undefined;
   let berthdIdle: Mem | undefined;
+  let berthdAsleep: Mem | undefined;
+  let wakeMs: number | undefined;
   let berthdSkipped: string | undefined;
   if (!existsSync(berthd)) berthdSkipped = 'berthd not available yet';
   else {
     log('starting berthd on private roots');
     daemon = await startBerthd();
     berthdIdle = await idleMemory(daemon);
+    log('waiting for berthd to sleep (its default --sleep-after, 60 s), then waking it');
+    ({ mem: berthdAsleep, wakeMs } = await asleepMemory(daemon));
   }
   const cliSkipped = !berthRunAvailable() ? 'berth run not available yet' : daemon === undefined ? berthdSkipped : undefined;
   if (cliSkipped) log(`berth run --rm from the shell: skipped (${cliSkipped})`);
@@ -537,7 +561,7 @@ async function main(): Promise<Results> {
     cli: cliSkipped || !berthdAfter ? { skipped: cliSkipped ?? 'berthd not available' } : { berthRunMs: median(samples.berth), podmanRunMs: median(samples.podman), berthPsMs: median(samples.berthPs), berthdAfter },
     sequential: { runs: sequential, libraryTotalMs: libraryTotal, runcTotalMs: runcTotal },
     concurrent: many,
-    idle: { ...(berthdIdle === undefined ? {} : { berthd: berthdIdle }), ...(berthdSkipped ? { berthdSkipped } : {}), containerd, podmanService, bareNode },
+    idle: { ...(berthdIdle === undefined ? {} : { berthd: berthdIdle }), ...(berthdAsleep === undefined ? {} : { berthdAsleep, wakeMs: wakeMs! }), ...(berthdSkipped ? { berthdSkipped } : {}), containerd, podmanService, bareNode },
   };
 }
 
@@ -574,8 +598,12 @@ function print(r: Results): void {
   refs.forEach(([name, m], k) => {
     const label = k === 0 ? 'idle daemon RSS (anonymous part)' : '';
     if (i.berthd === undefined) rows.push([label, k === 0 ? (i.berthdSkipped ?? 'skipped') : '', `${name} ${parts(m)}`, '']);
-    else rows.push([label, k === 0 ? `berthd ${parts(i.berthd)}` : '', `${name} ${parts(m)}`, `${ratio(i.berthd.rssKiB, m.rssKiB, k === 0 ? GOALS.berthdVsContainerd : undefined)} (${(i.berthd.anonKiB / m.anonKiB).toFixed(2)})`]);
+    else rows.push([label, k === 0 ? `berthd awake ${parts(i.berthd)}` : '', `${name} ${parts(m)}`, `${ratio(i.berthd.rssKiB, m.rssKiB)} (${(i.berthd.anonKiB / m.anonKiB).toFixed(2)})`]);
   });
+  if (i.berthdAsleep !== undefined) {
+    rows.push(['  berthd asleep (berth-idle, after --sleep-after 60s)', parts(i.berthdAsleep), `containerd ${parts(i.containerd)}`, ratio(i.berthdAsleep.rssKiB, i.containerd.rssKiB, GOALS.berthdVsContainerd)]);
+    rows.push(['  its wake: the first ping answered', ms(i.wakeMs ?? NaN), '', '']);
+  }
   const widths = [0, 1, 2].map((k) => Math.max(...rows.map((row) => row[k]!.length)));
   console.log(`berth engine against runc, podman and containerd; medians of ${r.runs} interleaved runs`);
   for (const row of rows) console.log(`${row[0].padEnd(widths[0]!)}  ${row[1].padStart(widths[1]!)}  ${row[2].padEnd(widths[2]!)}  ${row[3]}`);

@@ -70,6 +70,8 @@ const natives: { name: string; dir: string; embeds: string[]; flags?: string[]; 
   { name: 'berth-watchdog', dir: 'watchdog', embeds: [], flags: ['-static'], common: false },
   // The gateway's relay for warm function calls (src/faas/relay.ts): one per berthd, nothing shared.
   { name: 'berth-relay', dir: 'relay', embeds: [], common: false },
+  // berthd asleep (src/api/sleep.ts): static, for the same reason as the monitor: its resident memory is all it is for.
+  { name: 'berth-idle', dir: 'idle', embeds: [], flags: ['-static'], common: false },
 ];
 const cSources = (dir: string): string[] => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.c')).map((f) => join(nativeDir, dir, f));
 for (const { name, dir, embeds, flags = [], common } of natives) {

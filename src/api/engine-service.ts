@@ -24,6 +24,8 @@ export interface EngineNetworkOptions {
   bip?: string | undefined;
   /** The embedded resolver's port (53). */
   dnsPort?: number | undefined;
+  /** The pool's sandboxes a sleeping berthd left are kept (it woke; src/api/sleep.ts). */
+  keepPooled?: boolean | undefined;
 }
 
 export const DEFAULT_NETWORK_POOL = 2;
@@ -44,6 +46,7 @@ export async function startEngine(server: ApiServer, service: Service, net: Engi
         ...(net.bridge === undefined ? {} : { defaultBridge: net.bridge }),
         ...(net.bip === undefined ? {} : { defaultBip: net.bip }),
         ...(net.dnsPort === undefined ? {} : { dnsPort: net.dnsPort }),
+        ...(net.keepPooled === true ? { keepPooled: true } : {}),
       })),
     pull: async (ref) => {
       const images = engine.images;

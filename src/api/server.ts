@@ -20,7 +20,7 @@ import { Query } from './query.ts';
 import type { ApiRequest, Headers, Reply } from './reply.ts';
 import { API_VERSION, Router, splitVersion } from './router.ts';
 import { ResponseSink, UpgradeSink, type Sink } from './sink.ts';
-import { listenUnix, type ListenOptions, type UnixListener } from './socket.ts';
+import { adoptUnix, handleFd, listenUnix, type ListenOptions, type UnixListener } from './socket.ts';
 
 export interface ApiServerOptions {
   logger?: Logger;
@@ -60,6 +60,7 @@ export class ApiServer {
   private drained: (() => void) | undefined;
   private listener: UnixListener | undefined;
   private readonly tcp: NetServer[] = [];
+  private connections = 0;
 
   constructor(options: ApiServerOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -77,11 +78,32 @@ export class ApiServer {
     this.http = createServer({ requestTimeout: 0, shouldUpgradeCallback: (req) => this.isHijackRoute(req) });
     this.http.on('request', (req, res) => void this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head));
+    this.http.on('connection', (socket: Socket) => {
+      this.connections++;
+      socket.once('close', () => this.connections--);
+    });
+  }
+
+  /** Connections open now, on every address (an idle keep-alive one too): berthd sleeps only with none (src/api/sleep.ts). */
+  get openConnections(): number {
+    return this.connections;
+  }
+
+  /** The listening descriptors, by the names src/api/activation.ts gives them: berthd passes them on when it sleeps. */
+  listeningDescriptors(): { name: string; fd: number }[] {
+    const out: { name: string; fd: number }[] = [];
+    const api = handleFd(this.http);
+    if (api !== undefined) out.push({ name: 'api', fd: api });
+    this.tcp.forEach((t, i) => {
+      const fd = handleFd(t);
+      if (fd !== undefined) out.push({ name: tcpName(i), fd });
+    });
+    return out;
   }
 
   /** Listens on a unix socket (src/api/socket.ts: mode 0660, a stale file replaced, a live one refused). */
-  async listen(path: string, options: ListenOptions = {}): Promise<void> {
-    this.listener = await listenUnix(this.http, path, options);
+  async listen(path: string, options: ListenOptions = {}, inherited?: number): Promise<void> {
+    this.listener = inherited === undefined ? await listenUnix(this.http, path, options) : await adoptUnix(this.http, path, inherited);
   }
 
   /**
@@ -89,14 +111,16 @@ export class ApiServer {
    * no authentication. Whoever reaches it is root on this host; berthd only
    * listens there when asked, and says so. The bound port (0: a free one).
    */
-  async listenTcp(host: string, port: number): Promise<number> {
+  async listenTcp(host: string, port: number, inherited?: number): Promise<number> {
     const server = createNetServer((sock) => this.http.emit('connection', sock));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      const listening = (): void => {
         server.off('error', reject);
         resolve();
-      });
+      };
+      if (inherited === undefined) server.listen(port, host, listening);
+      else server.listen({ fd: inherited }, listening);
     });
     this.tcp.push(server);
     return (server.address() as AddressInfo).port;
@@ -249,3 +273,6 @@ export class ApiServer {
     sink.whole(status, { ...this.baseHeaders, 'Content-Type': 'application/json' }, Buffer.from(`${JSON.stringify({ message })}\n`));
   }
 }
+
+/** The name the descriptor of the i-th --api TCP address is passed under (src/api/activation.ts). */
+export const tcpName = (i: number): string => `tcp${i}`;

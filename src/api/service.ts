@@ -12,7 +12,8 @@ import { tryLockExclusive } from '../sys/flock.ts';
 import { lockHolder } from './daemon-lock.ts';
 import type { Logger } from './log.ts';
 import type { DaemonPaths } from './paths.ts';
-import { ApiServer } from './server.ts';
+import type { Inherited } from './activation.ts';
+import { ApiServer, tcpName } from './server.ts';
 import { BERTH_VERSION, registerSystemRoutes, type InfoHooks } from './system-routes.ts';
 
 /** Read by the command line from daemon-lock.ts, which loads none of the daemon. */
@@ -29,22 +30,31 @@ export interface ServiceOptions {
   socketGid?: number | undefined;
   /** TCP addresses to serve on as well (`--api tcp://HOST:PORT`); each is root on the host to whoever reaches it. */
   tcp?: readonly { host: string; port: number }[];
+  /** Descriptors passed at start (src/api/activation.ts): the lock, the socket and the TCP addresses are taken from them when there. */
+  inherited?: Inherited;
 }
 
 export interface Service {
   readonly server: ApiServer;
   readonly paths: DaemonPaths;
   readonly hooks: InfoHooks;
+  /** The run root's lock, held while the daemon runs (kept across its sleep). */
+  readonly lockFd: number;
   /** Stops (once; later calls get the same promise). */
   stop(): Promise<void>;
   /** Settles when the service has stopped, however it was asked to. */
   readonly stopped: Promise<void>;
 }
 
-/** Takes the daemon lock and writes this pid into it; the descriptor holds the lock until closed. */
-export function takeDaemonLock(paths: DaemonPaths): number {
+/**
+ * Takes the daemon lock and writes this pid into it; the descriptor holds
+ * the lock until closed. `inherited`: the lock's descriptor this process
+ * kept across its sleep (src/api/sleep.ts), locked already by this very
+ * open file, which locking again keeps.
+ */
+export function takeDaemonLock(paths: DaemonPaths, inherited?: number): number {
   mkdirSync(paths.runRoot, { recursive: true, mode: 0o711 });
-  const fd = openSync(paths.lock, 'a+', 0o644);
+  const fd = inherited ?? openSync(paths.lock, 'a+', 0o644);
   if (!tryLockExclusive(fd)) {
     closeSync(fd);
     const pid = lockHolder(paths.lock);
@@ -61,7 +71,7 @@ export function takeDaemonLock(paths: DaemonPaths): number {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { paths, logger } = options;
   const startedAt = Date.now();
-  const lockFd = takeDaemonLock(paths);
+  const lockFd = takeDaemonLock(paths, options.inherited?.take('lock'));
   let stopping: Promise<void> | undefined;
   let resolveStopped = (): void => {};
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -70,6 +80,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     server,
     paths,
     hooks: {},
+    lockFd,
     stopped,
     stop: () =>
       (stopping ??= (async () => {
@@ -88,9 +99,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     mkdirSync(paths.root, { recursive: true, mode: 0o700 });
     registerSystemRoutes(server, { paths, hooks: service.hooks, startedAt, shutdown: () => void service.stop() });
     await options.onStart?.(server, service);
-    await server.listen(paths.socket, options.socketGid === undefined ? {} : { gid: options.socketGid });
-    for (const a of options.tcp ?? []) {
-      const port = await server.listenTcp(a.host, a.port);
+    await server.listen(paths.socket, options.socketGid === undefined ? {} : { gid: options.socketGid }, options.inherited?.take('api'));
+    for (const [i, a] of (options.tcp ?? []).entries()) {
+      const port = await server.listenTcp(a.host, a.port, options.inherited?.take(tcpName(i)));
       logger.warn('the API listens on TCP, without authentication: whoever reaches it is root on this host', { address: `tcp://${a.host}:${port}` });
     }
   } catch (err) {

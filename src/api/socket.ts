@@ -109,3 +109,41 @@ export async function listenUnix(server: Server, path: string, options: ListenOp
   };
 }
 
+
+/**
+ * Serves on a unix socket already bound and listening at `path`, passed
+ * at start (src/api/activation.ts: berthd woken from its sleep, or
+ * systemd's socket unit); its file is left as it is, mode and group
+ * included, and removed at close as listenUnix's is.
+ */
+export async function adoptUnix(server: Server, path: string, fd: number): Promise<UnixListener> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let ino: number | undefined;
+  try {
+    ino = statSync(path).ino;
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  return {
+    path,
+    remove() {
+      try {
+        if (ino !== undefined && statSync(path).ino === ino) unlinkSync(path);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      }
+    },
+  };
+}
+
+/** A listening server's descriptor (Node.js keeps it on its handle); undefined when it has none. */
+export function handleFd(server: { listening: boolean }): number | undefined {
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return !server.listening || fd === undefined || fd < 0 ? undefined : fd;
+}

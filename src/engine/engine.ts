@@ -228,6 +228,23 @@ export class Engine {
     this.closers.push(fn);
   }
 
+  /**
+   * Why the engine needs this process to go on: a container that is not
+   * at rest (running, paused, being made, started or removed), a restart
+   * due, a replica primed, an operation under way on a container, or the
+   * network layer's own work; undefined when there is none and berthd may
+   * sleep (src/api/sleep.ts). A container at rest needs nothing of it:
+   * its record and files are all there is.
+   */
+  busy(): string | undefined {
+    const active = this.containers.list().filter((r) => r.state !== 'created' && r.state !== 'exited');
+    if (active.length > 0) return `${active.length} container(s) ${[...new Set(active.map((r) => r.state))].join(', ')}`;
+    if (this.restartTimers.size > 0) return `${this.restartTimers.size} restart(s) due`;
+    if (this.primed.size > 0) return `${this.primed.size} replica(s) primed`;
+    if (this.queues.size > 0) return `${this.queues.size} container operation(s) under way`;
+    return this.network?.busy();
+  }
+
   /** close(), then what the network layer holds in this process (the pool's sandboxes, the resolver, held ports' sockets). */
   async shutdown(): Promise<void> {
     this.close();

@@ -37,6 +37,8 @@ export interface NetworkLayer {
   sandboxOf(containerId: string): SandboxInfo | undefined;
   /** After a crash: what is not live, or half made, is deleted; live containers' host ports are held again. */
   recover(isLive: (containerId: string) => boolean): Promise<unknown>;
+  /** Why the layer needs the daemon's process to go on (its pool refilling); undefined: it does not. */
+  busy(): string | undefined;
   close(): Promise<void>;
 }
 

@@ -12,8 +12,8 @@
  *   /async-function/{name}[/path]          open, queued (src/faas/queue/)
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createListener, type AddressInfo, type Server as NetServer } from 'node:net';
-import { existsSync } from 'node:fs';
+import { createServer as createListener, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { closeSync, existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
 import { describeError, invalidArgument, notFound, unavailable } from '../errors.ts';
@@ -28,7 +28,9 @@ import type { FaasLogger } from './log.ts';
 import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
-import { listeningFd, Relay, relayPath } from './relay.ts';
+import { handleFd } from '../api/socket.ts';
+import { dupCloseOnExec } from '../sys/exec.ts';
+import { Relay, relayPath } from './relay.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { logRoutes } from './routes/logs.ts';
 import { secretRoutes, secretUsers } from './routes/secrets.ts';
@@ -66,12 +68,20 @@ export interface GatewayOptions {
   async?: Partial<AsyncQueueOptions>;
   /** Warm calls through berth-relay (src/faas/relay.ts; default: when the program is built), else all through Node.js. */
   relay?: boolean;
+  /** The listening socket, passed at start (berthd woken from its sleep, src/api/activation.ts): served instead of binding host:port. */
+  fd?: number;
 }
 
 export interface Gateway {
   readonly address: AddressInfo;
   readonly credentials: Credentials;
   close(): Promise<void>;
+  /** Why berthd cannot sleep for the gateway's sake (a function deployed, an async call owed, a client connected); undefined: it can. */
+  sleepBusy(): string | undefined;
+  /** Before berthd sleeps: the relay stopped (its process would outlive this Node.js), calls served by Node.js on the same socket meanwhile. */
+  prepareSleep(): Promise<void>;
+  /** The listening socket's descriptor this process holds (passed on when berthd sleeps). */
+  listeningFd(): number | undefined;
 }
 
 /** `ADDR:PORT` (berthd's --gateway) as a host and a port; "off" is handled by the caller. */
@@ -250,10 +260,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   try {
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);
-      listening.listen(o.port, o.host, () => {
+      const done = (): void => {
         listening.off('error', reject);
         resolve();
-      });
+      };
+      if (o.fd === undefined) listening.listen(o.port, o.host, done);
+      else listening.listen({ fd: o.fd }, done);
     });
   } catch (err) {
     scaler.close();
@@ -264,7 +276,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     throw unavailable('faas_gateway_listen_failed', `functions gateway: cannot listen on ${o.host}:${o.port}: ${describeError(err)}`, { cause: err });
   }
   const address = listening.address() as AddressInfo;
-  const fd = useRelay ? listeningFd(listening) : undefined;
+  const fd = useRelay ? handleFd(listening) : undefined;
   // The HTTP server gets its connections from the relay (or this listener); 'listening' sets up its tracking of them (close, timeouts).
   if (useRelay) server.emit('listening');
   if (useRelay && fd === undefined) {
@@ -272,20 +284,32 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     o.logger.warn('functions gateway: the listening socket has no descriptor for berth-relay; serving every call through Node.js');
     listening.on('connection', (s) => server.emit('connection', s));
   }
+  // This process's own descriptor of the socket the relay is given: Node.js serves on it when the relay stops,
+  // and berthd passes it on when it sleeps, with no moment when nothing holds the port.
+  const spare = fd === undefined ? undefined : dupCloseOnExec(fd);
+  let fallback: NetServer | undefined;
+  const serveHere = (): void => {
+    if (fallback !== undefined || spare === undefined) return;
+    const again = createListener((s) => server.emit('connection', s));
+    again.once('error', (err) => o.logger.warn('functions gateway: cannot listen again', { err }));
+    again.listen({ fd: spare });
+    fallback = again;
+  };
   if (fd !== undefined) {
     const deps = { binary: relayBinary, http: server, replicas, scaler, metering, metrics, logger: o.logger };
     const onExit = (why: string): void => {
       o.logger.warn('functions gateway: berth-relay stopped; serving every call through Node.js', { why });
       relay = undefined;
-      const again = createListener((s) => server.emit('connection', s));
-      again.once('error', (err) => o.logger.warn('functions gateway: cannot listen again', { err }));
-      again.listen(address.port, address.address);
-      fallback = again;
+      serveHere();
     };
     relay = new Relay({ ...deps, listener: listening, fd, onExit });
     for (const fn of keys()) relay.update(fn);
   }
-  let fallback: NetServer | undefined;
+  let open = 0;
+  server.on('connection', (socket: Socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
   o.logger.info('gateway listening', { host: address.address, port: address.port, relay: relay !== undefined, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
   // Replicas a previous berthd left are adopted once the gateway takes requests.
   void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
@@ -294,6 +318,22 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   return {
     address,
     credentials,
+    sleepBusy() {
+      const deployed = keys();
+      if (deployed.length > 0) return `${deployed.length} function(s) deployed`;
+      const owed = calls.count('queued') + calls.count('running');
+      if (owed > 0) return `${owed} async call(s) owed`;
+      return open > 0 ? `${open} gateway connection(s) open` : undefined;
+    },
+    async prepareSleep() {
+      const r = relay;
+      relay = undefined;
+      await r?.close();
+      serveHere();
+    },
+    listeningFd() {
+      return fallback !== undefined ? handleFd(fallback) : relay === undefined && spare === undefined ? handleFd(listening) : spare;
+    },
     async close() {
       await queue.close();
       scaler.close();
@@ -301,6 +341,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       replicas.close();
       await relay?.close();
       fallback?.close();
+      if (fallback === undefined && spare !== undefined) closeSync(spare);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const t = setTimeout(() => server.closeAllConnections(), 5_000);

@@ -48,12 +48,6 @@ export function relayPath(): string {
   return env !== undefined && env !== '' ? env : join(buildDir(), 'berth-relay');
 }
 
-/** A listening server's descriptor (undefined where it has none: then the gateway serves without the relay). */
-export function listeningFd(server: NetServer): number | undefined {
-  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  return fd === undefined || fd < 0 ? undefined : fd;
-}
-
 export interface RelayDeps {
   binary: string;
   /** Listening, with its descriptor `fd`: that becomes the relay's (fd 4); Node.js stops accepting on it. */

@@ -39,6 +39,8 @@ export interface NetworkLayerOptions {
   /** The default network's bridge and address, when it is first made (dockerd's --bridge, --bip). */
   defaultBridge?: string;
   defaultBip?: string;
+  /** recover() keeps the pool's whole sandboxes: this daemon slept, it did not crash (src/api/sleep.ts). */
+  keepPooled?: boolean;
   log?: NetworkLog;
 }
 
@@ -52,6 +54,7 @@ export class NetworkLayer {
   /** A container's own name servers (its --dns): where the resolver forwards what it asks (set by berthd once the engine is open). */
   containerDns: ((containerId: string) => readonly string[]) | undefined;
   private readonly poolSize: number;
+  private readonly keepPooled: boolean;
   private readonly dnsPort: number;
   private readonly log: NetworkLog | undefined;
 
@@ -67,6 +70,7 @@ export class NetworkLayer {
       ...(options.defaultBip === undefined ? {} : { defaultBip: options.defaultBip }),
     });
     this.poolSize = options.poolSize ?? 0;
+    this.keepPooled = options.keepPooled === true && this.poolSize > 0;
     this.dnsPort = options.dnsPort ?? 53;
     this.dns = DnsService.create({
       zone: this.zone(),
@@ -132,7 +136,7 @@ export class NetworkLayer {
   }
 
   async recover(isLive: (containerId: string) => boolean): Promise<RecoverReport> {
-    const report = await this.sandboxes.recover(isLive);
+    const report = await this.sandboxes.recover(isLive, { keepPooled: this.keepPooled });
     for (const n of this.networks.list()) {
       if (n.dns && this.sandboxes.endpointsOfNetwork(n.id).length > 0) await this.listenFor(n);
     }
@@ -141,6 +145,11 @@ export class NetworkLayer {
       this.pool.start();
     }
     return report;
+  }
+
+  /** Why the layer needs this process to go on (the pool's refill under way); undefined: it does not. */
+  busy(): string | undefined {
+    return this.pool?.refilling === true ? 'the network pool is refilling' : undefined;
   }
 
   /** For tests and benchmarks: resolves once the pool's refill is done. */

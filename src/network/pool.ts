@@ -24,7 +24,8 @@
  * time, at most `size` sandboxes per round, and a round stops at its first
  * failure (logged) instead of retrying in a loop; close() stops them.
  * Pooled sandboxes are rows with no container: recover() at the next start
- * releases any a crash left (pool rows are never re-adopted).
+ * releases any a crash left (pool rows are re-adopted only after berthd
+ * slept, a clean hand-over: NetworkLayerOptions.keepPooled).
  */
 import { asError } from './cni/chain.ts';
 import type { NetworkLog, Sandboxes } from './sandboxes.ts';
@@ -72,6 +73,11 @@ export class SandboxPool {
   /** Starts filling in the background. */
   start(): void {
     this.refill();
+  }
+
+  /** Whether a refill runs or is due (berthd sleeps only once it is done: src/api/sleep.ts). */
+  get refilling(): boolean {
+    return this.timer !== undefined || this.filling !== undefined;
   }
 
   /** Sandboxes ready in the pool now. */

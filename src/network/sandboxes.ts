@@ -24,7 +24,7 @@
  * containers again.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { checkPortClashes } from './port-requests.ts';
@@ -270,7 +270,7 @@ export class Sandboxes {
    * containers again; then remove namespace files under RUNROOT/netns that
    * no row names.
    */
-  async recover(isLive: (containerId: string) => boolean): Promise<RecoverReport> {
+  async recover(isLive: (containerId: string) => boolean, how: { keepPooled?: boolean } = {}): Promise<RecoverReport> {
     const report: RecoverReport = { kept: 0, released: 0, endpointsDeleted: 0, swept: 0, errors: [] };
     this.fenced.clear();
     const failed = (what: string, err: unknown): void => {
@@ -278,7 +278,12 @@ export class Sandboxes {
       this.log.warn(`network recovery: ${what}`, { error: err });
     };
     for (const box of this.store.sandboxes()) {
-      const keep = box.state === 'ready' && box.containerId !== null && isLive(box.containerId);
+      // A pool's sandbox is kept only after a sleep (a clean hand-over), whole: its namespace there, every endpoint attached.
+      const keep =
+        box.state === 'ready' &&
+        (box.containerId !== null
+          ? isLive(box.containerId)
+          : how.keepPooled === true && existsSync(box.netns) && this.store.endpoints(box.id).every((e) => e.state === 'attached'));
       if (!keep) {
         try {
           await this.release(box.id);

@@ -185,7 +185,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     const net = ['--bridge', bridge, '--bip', bip, '--network-pool', String(options.networkPool ?? 0)];
     const logStart = readLog().length;
     const gw = ['--gateway', options.gateway === true ? '127.0.0.1:0' : 'off'];
-    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw, ...(options.args ?? [])], { stdio: ['ignore', fd, fd] });
+    // Awake for good unless a test asks (src/api/sleep.ts): a sleep between two steps would only slow them.
+    const sleep = options.args?.includes('--sleep-after') === true ? [] : ['--sleep-after', '0'];
+    daemon = spawn(BERTHD, ['--root', root, '--run-root', runRoot, '--socket', socket, '--log-level', options.logLevel ?? 'debug', ...net, ...gw, ...sleep, ...(options.args ?? [])], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const started = daemon;
     await until('berthd to answer on its socket', async () => {

@@ -18,6 +18,7 @@
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { handleFd } from '../../api/socket.ts';
 import { join, resolve } from 'node:path';
 import { daemonPaths, type DaemonPaths } from '../../api/paths.ts';
 import type { Logger } from '../../api/log.ts';
@@ -76,15 +77,26 @@ function sessionOutput(front: Front, fd: 1 | 2, tty: boolean, columns: number): 
   };
 }
 
-/** Listens on RUN-ROOT/cli.sock until closed. */
-export async function startCliServer(paths: DaemonPaths, logger: Logger): Promise<{ close: () => Promise<void> }> {
+export interface CliServer {
+  close(): Promise<void>;
+  /** Clients connected now (berthd sleeps only with none). */
+  connections(): number;
+  /** The listening descriptor (passed on when berthd sleeps). */
+  fd(): number | undefined;
+}
+
+/** Listens on RUN-ROOT/cli.sock until closed; `inherited`: that socket, listening already (berthd woken from its sleep). */
+export async function startCliServer(paths: DaemonPaths, logger: Logger, inherited?: number): Promise<CliServer> {
   const { peerCredentials } = await import('../../sys/peer.ts');
   const path = cliSocketPath(paths);
-  try {
-    unlinkSync(path);
-  } catch {
-    // None left by an earlier daemon.
+  if (inherited === undefined) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // None left by an earlier daemon.
+    }
   }
+  let open = 0;
   const serveOne = async (socket: Socket, hello: Hello): Promise<void> => {
     const front = Front.overSocket(socket);
     const started = performance.now();
@@ -102,6 +114,8 @@ export async function startCliServer(paths: DaemonPaths, logger: Logger): Promis
     socket.end();
   };
   const server: Server = createServer((socket) => {
+    open++;
+    socket.once('close', () => open--);
     handshake(
       socket,
       (hello) => refusal(hello, paths, () => peerCredentials(socket)),
@@ -110,13 +124,17 @@ export async function startCliServer(paths: DaemonPaths, logger: Logger): Promis
   });
   await new Promise<void>((resolve_, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    const listening = (): void => {
       server.off('error', reject);
       resolve_();
-    });
+    };
+    if (inherited === undefined) server.listen(path, listening);
+    else server.listen({ fd: inherited }, listening);
   });
-  chmodSync(path, 0o600);
+  if (inherited === undefined) chmodSync(path, 0o600);
   return {
+    connections: () => open,
+    fd: () => handleFd(server),
     close: () =>
       new Promise<void>((done) => {
         server.close(() => done());

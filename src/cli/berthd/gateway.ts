@@ -55,9 +55,15 @@ export function gatewayOption(raw: string | undefined, async: Partial<AsyncQueue
   };
 }
 
-export async function startDaemonGateway(engine: Engine, root: string, flag: GatewayFlag, logger: Logger): Promise<Gateway | undefined> {
+/** `fd`: the gateway's socket, listening already (berthd woken from its sleep). */
+export async function startDaemonGateway(engine: Engine, root: string, flag: GatewayFlag, logger: Logger, fd?: number): Promise<Gateway | undefined> {
   try {
-    return await startGateway({ engine, root, host: flag.host, port: flag.port, logger, metrics: new MetricsRegistry(), ...(flag.async === undefined ? {} : { async: flag.async }), ...(flag.primedMax === undefined ? {} : { primedMax: flag.primedMax }) });
+    return await startGateway({
+      engine, root, host: flag.host, port: flag.port, logger, metrics: new MetricsRegistry(),
+      ...(flag.async === undefined ? {} : { async: flag.async }),
+      ...(flag.primedMax === undefined ? {} : { primedMax: flag.primedMax }),
+      ...(fd === undefined ? {} : { fd }),
+    });
   } catch (err) {
     if (flag.required) throw err;
     logger.warn('functions gateway not started (berthd --gateway chooses another address)', { host: flag.host, port: flag.port, err });

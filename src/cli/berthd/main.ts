@@ -12,7 +12,7 @@ import { exitCodeFor } from '../../error-status.ts';
 import { describeError, invalidArgument } from '../../errors.ts';
 import { DEFAULT_ROOT } from '../../image/store/default-root.ts';
 import { asyncOptions, gatewayOption, primedMaxOption } from './gateway.ts';
-import { networkOptions, parseApiAddress, serve } from './serve.ts';
+import { networkOptions, optionalSleep, parseApiAddress, serve, sleepAfterOption } from './serve.ts';
 
 const HELP = `Usage: berthd [OPTIONS]
 
@@ -43,6 +43,11 @@ Options:
                      functions at zero whose next replica is kept primed (its monitor and
                      blocked process up, its network attached), the most recently used
                      first (default 100; 0 disables); the others keep it only created
+  --sleep-after DURATION
+                     sleep when idle this long (no container running, no function deployed,
+                     no client connected): the process becomes a small native program holding
+                     the sockets, and the next connection wakes berthd (default 60s; 0 or
+                     never: stay awake; BERTH_SLEEP_AFTER when not given)
   --if-absent        exit 0 quietly when another berthd runs for this run root
   --version          print the version
   -h, --help         show this help
@@ -67,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
         'async-max-inflight': { type: 'string' },
         'async-function-max-inflight': { type: 'string' },
         'faas-primed-max': { type: 'string' },
+        'sleep-after': { type: 'string' },
         'if-absent': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -92,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
     group: values.group,
     network: networkOptions({ bridge: values.bridge, bip: values.bip, pool: values['network-pool'] }),
     tcp: (values.api ?? []).map(parseApiAddress),
+    ...optionalSleep(sleepAfterOption(values['sleep-after'])),
     gateway: gatewayOption(
       values.gateway,
       asyncOptions({ maxInflight: values['async-max-inflight'], perFunction: values['async-function-max-inflight'] }),

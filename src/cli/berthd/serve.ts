@@ -14,7 +14,10 @@ import { groupId } from '../../api/socket.ts';
 import { startEngine, type EngineNetworkOptions } from '../../api/engine-service.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Gateway } from '../../faas/gateway.ts';
-import { startCliServer } from './cli-server.ts';
+import { Inherited } from '../../api/activation.ts';
+import { DEFAULT_SLEEP_AFTER_MS, Sleeper } from '../../api/sleep.ts';
+import { parseDuration } from '../../image/build/duration.ts';
+import { startCliServer, type CliServer } from './cli-server.ts';
 import { startDaemonGateway, type GatewayFlag } from './gateway.ts';
 
 export interface ServeOptions {
@@ -31,6 +34,8 @@ export interface ServeOptions {
   gateway?: GatewayFlag | undefined;
   /** `--api tcp://HOST:PORT` values, checked. */
   tcp?: readonly { host: string; port: number }[];
+  /** --sleep-after in ms (0: never; default DEFAULT_SLEEP_AFTER_MS): berthd sleeps when idle this long (src/api/sleep.ts). */
+  sleepAfterMs?: number;
 }
 
 export const DEFAULT_SOCKET_GROUP = 'berth';
@@ -57,6 +62,29 @@ export function networkOptions(given: { bridge?: string | undefined; bip?: strin
   };
 }
 
+/**
+ * --sleep-after DURATION (Go's syntax: 60s, 5m; 0 or never: never sleep),
+ * else BERTH_SLEEP_AFTER (so a berthd the CLI starts on demand gets it), in ms.
+ */
+export function sleepAfterOption(raw: string | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = raw ?? env['BERTH_SLEEP_AFTER'];
+  if (v === undefined || v === '') return undefined;
+  if (v === 'never') return 0;
+  let ns: number;
+  try {
+    ns = parseDuration(v);
+  } catch {
+    ns = NaN;
+  }
+  if (!Number.isFinite(ns) || (ns !== 0 && ns < 100e6)) {
+    throw invalidArgument('daemon_flag_invalid', `--sleep-after ${JSON.stringify(v)}: not a duration of 100ms or more (like 60s or 5m), 0 or never`);
+  }
+  return Math.round(ns / 1e6);
+}
+
+/** The ServeOptions field of an optional --sleep-after. */
+export const optionalSleep = (ms: number | undefined): { sleepAfterMs?: number } => (ms === undefined ? {} : { sleepAfterMs: ms });
+
 /** `--api tcp://HOST:PORT` (dockerd's -H): an IP address or localhost, and a port. */
 export function parseApiAddress(raw: string): { host: string; port: number } {
   const m = /^tcp:\/\/(\[[0-9a-fA-F:]+\]|[^:/[\]]+):(\d{1,5})$/.exec(raw);
@@ -72,36 +100,60 @@ export function parseApiAddress(raw: string): { host: string; port: number } {
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, ...(options.write ? { write: options.write } : {}) });
   const gid = socketGid(options.group);
+  // What a sleeping berthd (or systemd) passed: this process is the same daemon, woken.
+  const inherited = Inherited.fromEnv();
+  const woken = inherited.has('lock');
   let service: Service;
+  let sleeper: Sleeper | undefined;
   try {
     let engine: Engine | undefined;
     let gateway: Gateway | undefined;
-    let cli: { close: () => Promise<void> } | undefined;
+    let cli: CliServer | undefined;
     service = await startService({
       paths: options.paths,
       logger,
+      inherited,
       // The engine's routes, unless a caller (a test of the daemon alone) registers its own.
       onStart:
         options.onStart ??
         (async (server, svc) => {
-          engine = await startEngine(server, svc, options.network);
+          engine = await startEngine(server, svc, { ...options.network, keepPooled: woken });
           // berth's client hands root's commands over here (cli-server.ts); a failure to listen costs only speed.
           if (process.geteuid?.() === 0) {
-            cli = await startCliServer(svc.paths, server.logger).catch((err: unknown) => {
+            cli = await startCliServer(svc.paths, server.logger, inherited.take('cli')).catch((err: unknown) => {
               server.logger.warn('the command socket could not be opened', { reason: describeError(err) });
               return undefined;
             });
           }
           if (options.gateway !== undefined) {
             try {
-              gateway = await startDaemonGateway(engine, svc.paths.root, options.gateway, server.logger);
+              gateway = await startDaemonGateway(engine, svc.paths.root, options.gateway, server.logger, inherited.take('gateway'));
             } catch (err) {
               await engine.shutdown();
               throw err;
             }
           }
+          const running = engine;
+          sleeper = new Sleeper({
+            afterMs: options.sleepAfterMs ?? DEFAULT_SLEEP_AFTER_MS,
+            logger: server.logger,
+            parts: {
+              busy: () =>
+                (server.openConnections > 0 ? `${server.openConnections} API connection(s) open` : undefined) ??
+                ((cli?.connections() ?? 0) > 0 ? 'a command running' : undefined) ??
+                running.busy() ??
+                gateway?.sleepBusy(),
+              prepare: async () => gateway?.prepareSleep(),
+              descriptors: () => [
+                ...server.listeningDescriptors().map((d) => ({ ...d, watch: true })),
+                ...[['cli', cli?.fd()], ['gateway', gateway?.listeningFd()]].flatMap(([name, fd]) => (typeof fd === 'number' ? [{ name: String(name), fd, watch: true }] : [])),
+                { name: 'lock', fd: svc.lockFd, watch: false },
+              ],
+            },
+          });
         }),
       onStop: async () => {
+        sleeper?.stop();
         await cli?.close();
         await gateway?.close();
         await engine?.shutdown();
@@ -116,6 +168,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     }
     throw err;
   }
+  const unused = inherited.closeRest();
+  if (unused.length > 0) logger.warn('descriptors passed at start that nothing here serves were closed', { names: unused });
+  if (woken) logger.info('berthd woken: a connection came while it slept', { pid: process.pid });
+  sleeper?.start();
   const stop = (signal: NodeJS.Signals): void => {
     logger.info('signal received', { signal });
     void service.stop();

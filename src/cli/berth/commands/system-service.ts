@@ -1,7 +1,7 @@
 /** `berth system service [--log-level LEVEL] [berthd's flags]` — berthd in the foreground, for supervisors (podman system service). */
 import { parseLogLevel } from '../../../api/log.ts';
 import { asyncOptions, gatewayOption, primedMaxOption } from '../../berthd/gateway.ts';
-import { networkOptions, parseApiAddress, serve } from '../../berthd/serve.ts';
+import { networkOptions, optionalSleep, parseApiAddress, serve, sleepAfterOption } from '../../berthd/serve.ts';
 import { defineCommand } from '../context.ts';
 
 export default defineCommand({
@@ -16,6 +16,7 @@ export default defineCommand({
     { name: 'gateway', type: 'string', value: 'ADDR:PORT', help: 'the functions gateway (OpenFaaS\'s API), or off (default 127.0.0.1:8080)' },
     { name: 'async-max-inflight', type: 'string', value: 'N', help: 'async function calls tried at once, all functions together (default 16)' },
     { name: 'async-function-max-inflight', type: 'string', value: 'N', help: 'async calls of one function tried at once (default 4)' },
+    { name: 'sleep-after', type: 'string', value: 'DURATION', help: 'sleep when idle this long, woken by the next connection (default 60s; 0 or never: stay awake)' },
     { name: 'faas-primed-max', type: 'string', value: 'N', help: 'functions at zero whose next replica is kept primed, the most recently used first (default 100; 0 disables)' },
   ],
   description: 'Serves the Docker Engine API on the socket until SIGTERM, SIGINT or \'berth system stop\'; containers outlive it.',
@@ -26,6 +27,7 @@ export default defineCommand({
       group: input.str('group'),
       network: networkOptions({ bridge: input.str('bridge'), bip: input.str('bip'), pool: input.str('network-pool') }),
       tcp: input.list('api').map(parseApiAddress),
+      ...optionalSleep(sleepAfterOption(input.str('sleep-after'))),
       gateway: gatewayOption(
         input.str('gateway'),
         asyncOptions({ maxInflight: input.str('async-max-inflight'), perFunction: input.str('async-function-max-inflight') }),
