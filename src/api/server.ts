@@ -20,7 +20,8 @@ import { Query } from './query.ts';
 import type { ApiRequest, Headers, Reply } from './reply.ts';
 import { API_VERSION, Router, splitVersion } from './router.ts';
 import { ResponseSink, UpgradeSink, type Sink } from './sink.ts';
-import { adoptUnix, handleFd, listenUnix, type ListenOptions, type UnixListener } from './socket.ts';
+import { handleFd } from '../sys/listening.ts';
+import { adoptUnix, listenUnix, type ListenOptions, type UnixListener } from './socket.ts';
 
 export interface ApiServerOptions {
   logger?: Logger;

@@ -141,9 +141,3 @@ export async function adoptUnix(server: Server, path: string, fd: number): Promi
     },
   };
 }
-
-/** A listening server's descriptor (Node.js keeps it on its handle); undefined when it has none. */
-export function handleFd(server: { listening: boolean }): number | undefined {
-  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  return !server.listening || fd === undefined || fd < 0 ? undefined : fd;
-}

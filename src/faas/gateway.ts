@@ -28,7 +28,7 @@ import type { FaasLogger } from './log.ts';
 import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
-import { handleFd } from '../api/socket.ts';
+import { handleFd } from '../sys/listening.ts';
 import { dupCloseOnExec } from '../sys/exec.ts';
 import { Relay, relayPath } from './relay.ts';
 import { functionRoutes } from './routes/functions.ts';

@@ -97,6 +97,8 @@ export interface ReplicaOptions {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** How long the watchdog holds a readiness probe's answer while the function starts (then it is asked again). */
+const READY_WAIT_MS = 1_000;
 export const DEFAULT_PRIMED_MAX = 100;
 /** After a primed replica is taken, when the next function waiting for a place is primed (not while the cold start runs). */
 const REPRIME_DELAY_MS = 1_000;
@@ -465,7 +467,8 @@ export class Replicas {
     const cgroup = this.o.engine.runtimeRecord(r.id, { starting: true }).then((rec) => (rec.cgroup === undefined ? undefined : new ReplicaCgroup(rec.cgroup)), () => undefined);
     for (let attempt = 0; ; attempt++) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
-      if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000) : canConnect(r.address, r.port, 1_000))) break;
+      // The watchdog says when it is ready (a held answer); an image's own server is probed.
+      if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000, READY_WAIT_MS) : canConnect(r.address, r.port, 1_000))) break;
       if (Date.now() > deadline) {
         throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not ${r.watchdog ? 'answer /_/health' : 'accept connections'} on ${r.address}:${r.port} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
       }
@@ -539,9 +542,10 @@ export function canConnect(host: string, port: number, timeoutMs: number): Promi
 }
 
 /** True when the watchdog at host:port answers GET /_/health with 200 within `timeoutMs`. */
-export function isHealthy(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export function isHealthy(host: string, port: number, timeoutMs: number, waitMs = 0): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host, port, path: '/_/health', agent: false, timeout: timeoutMs }, (res) => {
+    // berth's watchdog holds a /_/health?wait=MS answer until it is ready (up to MS); another answers at once.
+    const req = request({ host, port, path: waitMs > 0 ? `/_/health?wait=${waitMs}` : '/_/health', agent: false, timeout: timeoutMs + waitMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

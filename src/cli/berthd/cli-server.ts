@@ -18,7 +18,7 @@
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { handleFd } from '../../api/socket.ts';
+import { handleFd } from '../../sys/listening.ts';
 import { join, resolve } from 'node:path';
 import { daemonPaths, type DaemonPaths } from '../../api/paths.ts';
 import type { Logger } from '../../api/log.ts';

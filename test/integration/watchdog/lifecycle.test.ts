@@ -155,6 +155,28 @@ test('mode http: /tmp/.lock only once the upstream answers', async (t) => {
   assert.equal((await request(wd.port, '/_/health')).status, 200);
 });
 
+test('mode http: /_/health?wait=MS holds its answer until the upstream is ready (then 200 at once), or answers 503 after MS', async (t) => {
+  const fn = script(t, '', '/var/tmp');
+  const port = await freePort();
+  writeFileSync(join(fn.dir, 'fn.sh'), `while [ ! -e ${fn.dir}/go ]; do sleep 0.01; done\nexec busybox httpd -f -p 127.0.0.1:${port} -h ${fn.dir}\n`);
+  const wd = await startWatchdog(t, { fprocess: fn.fprocess, mode: 'http', upstream_url: `http://127.0.0.1:${port}` }, inOwnTmp(t));
+  // Not ready within its wait: 503 once the wait is over, not before.
+  const t0 = performance.now();
+  assert.equal((await request(wd.port, '/_/health?wait=300')).status, 503);
+  assert.ok(performance.now() - t0 >= 290, 'held for its wait');
+  // Ready during the wait: the held answer is 200, well before the wait is over.
+  const held = request(wd.port, '/_/health?wait=10000');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const go = performance.now();
+  writeFileSync(join(fn.dir, 'go'), '');
+  assert.equal((await held).status, 200);
+  const after = performance.now() - go;
+  assert.ok(after < 5000, `answered ${after.toFixed(0)} ms after the upstream was let go, not at the end of the wait`);
+  // Ready: no wait at all; a bare /_/health is answered at once as before.
+  assert.equal((await request(wd.port, '/_/health?wait=10000')).status, 200);
+  assert.equal((await request(wd.port, '/_/health')).status, 200);
+});
+
 test('kill -9 of the watchdog takes mode http\'s process and a running function with it', async (t) => {
   const port = await freePort();
   const up = script(t, `echo $$ > \${0%/*}/pid\nexec busybox httpd -f -p 127.0.0.1:${port} -h /\n`);
