@@ -15,9 +15,8 @@
  *   prefix_logs     "stderr: " before the process's lines (true)
  *   suppress_lock   no /tmp/.lock once healthy (false)
  *
- * /_/health answers 200 once ready (mode http: once the upstream accepts
- * connections), /_/ready also 503 while max_inflight requests run;
- * /_/health?wait=MS holds its answer until ready, up to MS.
+ * /_/health answers 200 once ready (mode http: once the upstream accepts connections;
+ * ?wait=MS holds it until then), /_/ready also 503 while max_inflight requests run.
  *
  * One process listens (and reaps every child: it is the container's pid 1)
  * and forks a handler per connection, which serves its requests one after
@@ -32,7 +31,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/futex.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -180,29 +178,14 @@ static void on_term(int sig)
 	terminating = 1;
 }
 
-/* /_/health?wait=MS (berth's gateway): ms to hold the answer while not ready yet (at most 10 s; 0 without). */
-static int64_t health_wait_ms(const char *query)
+/* /_/health?wait=MS (berth's gateway): held until ready (the listener's futex wake) or MS (at most 10 s) passed. */
+static void wait_ready(const char *query)
 {
 	const char *w = strstr(query, "wait=");
-	if (w == NULL || (w != query && w[-1] != '&'))
-		return 0;
-	long ms = strtol(w + 5, NULL, 10);
-	return ms < 0 ? 0 : ms > 10000 ? 10000 : ms;
-}
-
-/*
- * Until the upstream is ready (the listener wakes every waiter the moment
- * its probe succeeds: a futex on the shared page) or `ms` have passed: the
- * gateway learns of a replica's readiness at once instead of at its next
- * probe.
- */
-static void wait_ready(int64_t ms)
-{
-	int64_t until = now_ms() + ms;
-	for (int64_t left; !__atomic_load_n(&shared->ready, __ATOMIC_SEQ_CST) && !terminating && (left = until - now_ms()) > 0;) {
-		struct timespec t = { left / 1000, (left % 1000) * 1000000 };
-		syscall(SYS_futex, &shared->ready, FUTEX_WAIT, 0, &t, NULL, 0);
-	}
+	long ms = w && (w == query || w[-1] == '&') ? strtol(w + 5, NULL, 10) : 0;
+	int64_t until = now_ms() + (ms < 0 ? 0 : ms > 10000 ? 10000 : ms);
+	for (int64_t left; !__atomic_load_n(&shared->ready, __ATOMIC_SEQ_CST) && !terminating && (left = until - now_ms()) > 0;)
+		syscall(SYS_futex, &shared->ready, FUTEX_WAIT, 0, &(struct timespec){ left / 1000, (left % 1000) * 1000000 }, NULL, 0);
 }
 
 static void dispatch(struct conn *c, struct request *r, int64_t start)
@@ -210,8 +193,7 @@ static void dispatch(struct conn *c, struct request *r, int64_t start)
 	int status;
 	bool health = !strcmp(r->path, "/_/health"), ready = !strcmp(r->path, "/_/ready");
 	if (health || ready) {
-		if (health)
-			wait_ready(health_wait_ms(r->query));
+		wait_ready(r->query);
 		bool ok = __atomic_load_n(&shared->ready, __ATOMIC_SEQ_CST) && !terminating;
 		if (ok && health && cfg.mode == MODE_HTTP) {
 			int fd = upstream_connect(0);
@@ -403,8 +385,8 @@ int main(void)
 			int fd = upstream_connect(0);
 			if (fd >= 0) {
 				close(fd);
-				__atomic_store_n(&shared->ready, 1, __ATOMIC_SEQ_CST);
-				syscall(SYS_futex, &shared->ready, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+				shared->ready = 1;  /* the futex call orders it */
+				syscall(SYS_futex, &shared->ready, FUTEX_WAKE, MAX_CONNS, NULL, NULL, 0);
 				lock_file(true);
 			}
 		}
@@ -437,17 +419,13 @@ int main(void)
 			}
 		}
 		if (process && process_status != -1) {
-			/* What it wrote before it exited is logged first: its last words are why it exited. */
-			for (int i = 0; i < 2; i++) {
-				int fd = (i ? err : out)[0];
-				struct linebuf *l = i ? &errlog : &outlog;
+			for (int i = 0; i < 2; i++) {  /* its last words first: often why it exited */
 				char buf[4096];
 				ssize_t k;
-				struct pollfd q = { fd, POLLIN, 0 };
-				while (fd >= 0 && poll(&q, 1, 0) > 0 && (k = read(fd, buf, sizeof(buf))) > 0)
-					log_lines(l, i ? "stderr" : "stdout", buf, (size_t)k);
-				if (fd >= 0)
-					log_lines(l, i ? "stderr" : "stdout", buf, 0);
+				struct pollfd q = { (i ? err : out)[0], POLLIN, 0 };
+				while (q.fd >= 0 && poll(&q, 1, 0) > 0 && (k = read(q.fd, buf, sizeof(buf))) > 0)
+					log_lines(i ? &errlog : &outlog, i ? "stderr" : "stdout", buf, (size_t)k);
+				log_lines(i ? &errlog : &outlog, i ? "stderr" : "stdout", buf, 0);
 			}
 			logf_line("fprocess exited: %s %d", WIFEXITED(process_status) ? "status" : "signal",
 				  WIFEXITED(process_status) ? WEXITSTATUS(process_status) : WTERMSIG(process_status));

@@ -86,6 +86,18 @@ function realNode(): string {
   return readlinkSync('/proc/self/exe');
 }
 
+test('an --api TCP address is held while asleep, on the same port, and a connection there wakes berthd', { timeout: 60_000 }, async (t) => {
+  const d = await startDaemon({ args: ['--sleep-after', '1s', '--api', 'tcp://127.0.0.1:0'] });
+  onCleanup(t, () => d.stop());
+  const port = Number(/"address":"tcp:\/\/127\.0\.0\.1:(\d+)"/.exec(d.log())?.[1]);
+  assert.ok(port > 0, 'the port berthd logged');
+  await untilAsleep(d);
+  assert.match(d.log(), /"sockets":\["api","tcp0"/);
+  const r = await fetch(`http://127.0.0.1:${port}/_ping`, { signal: AbortSignal.timeout(20_000) });
+  assert.equal(await r.text(), 'OK');
+  assert.equal(wokenCount(d), 1);
+});
+
 test('a running container keeps berthd awake; once it has exited, berthd sleeps', { timeout: 120_000 }, async (t) => {
   const d = await startDaemon({ args: ['--sleep-after', '1s'] });
   onCleanup(t, () => d.stop());
