@@ -152,8 +152,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     return secrets.path(ns, name);
   };
   let relay: Relay | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const replicas = new Replicas({
-    engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined),
+    engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), agent,
     ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }), ...(o.primedMax === undefined ? {} : { primedMax: o.primedMax }),
     onChange: (fn) => relay?.update(fn),
     beforeDrain: () => relay?.sync() ?? Promise.resolve(),
@@ -167,7 +168,6 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const usage = new UsageStore(o.engine.containers.db, namespace, { onError: (err) => o.logger.warn('function usage not written (tried again in a second)', { err }) });
   const usageMetrics = new UsageMetrics(namespace, o.metrics, () => keys().map((fn) => [fn, scaler.inflight(fn)] as const));
   const metering = new Metering({ store, namespace, metrics: usageMetrics, usage });
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy: ProxyDeps = { scaler, metrics, metering, logger: o.logger, agent, waitMs: o.coldStartWaitMs ?? 60_000 };
   const calls = new CallStore(o.engine.containers.db);
   const queueMetrics = new QueueMetrics(namespace, o.metrics, calls);

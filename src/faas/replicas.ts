@@ -40,7 +40,7 @@
  *   the event loop between readiness and the answer.
  */
 import { EventEmitter } from 'node:events';
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import { connect } from 'node:net';
 import type { FaasLogger } from './log.ts';
 import { delay } from '../delay.ts';
@@ -80,6 +80,8 @@ export interface ReplicaOptions {
   logger: FaasLogger;
   /** How long a new replica may take to accept a connection on :8080 (default 60 s). */
   readyTimeoutMs?: number;
+  /** The gateway's keep-alive agent: the readiness probe's connection, left open, carries a cold start's first request. */
+  agent?: Agent;
   /** The port replicas serve on (default 8080, OpenFaaS's). */
   replicaPort?: number;
   /** How long a retired replica may take to answer what it serves (default 30 s). */
@@ -468,7 +470,7 @@ export class Replicas {
     for (let attempt = 0; ; attempt++) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
       // The watchdog says when it is ready (a held answer); an image's own server is probed.
-      if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000, READY_WAIT_MS) : canConnect(r.address, r.port, 1_000))) break;
+      if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000, READY_WAIT_MS, this.o.agent) : canConnect(r.address, r.port, 1_000))) break;
       if (Date.now() > deadline) {
         throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not ${r.watchdog ? 'answer /_/health' : 'accept connections'} on ${r.address}:${r.port} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
       }
@@ -542,10 +544,10 @@ export function canConnect(host: string, port: number, timeoutMs: number): Promi
 }
 
 /** True when the watchdog at host:port answers GET /_/health with 200 within `timeoutMs`. */
-export function isHealthy(host: string, port: number, timeoutMs: number, waitMs = 0): Promise<boolean> {
+export function isHealthy(host: string, port: number, timeoutMs: number, waitMs = 0, agent?: Agent): Promise<boolean> {
   return new Promise((resolve) => {
     // berth's watchdog holds a /_/health?wait=MS answer until it is ready (up to MS); another answers at once.
-    const req = request({ host, port, path: waitMs > 0 ? `/_/health?wait=${waitMs}` : '/_/health', agent: false, timeout: timeoutMs + waitMs }, (res) => {
+    const req = request({ host, port, path: waitMs > 0 ? `/_/health?wait=${waitMs}` : '/_/health', agent: agent ?? false, timeout: timeoutMs + waitMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
