@@ -29,12 +29,19 @@ echo
 
 /** Imports `faas-echo:latest`: `httpd -f -p 8080 -h /www` serving /www/cgi-bin/echo and /www/index.html ("hello"). */
 export async function importEchoImage(images: ImageStore, scratch: string): Promise<void> {
+  await importCgiImage(images, scratch, ECHO_IMAGE, { echo: ECHO_CGI }, { 'index.html': 'hello\n' });
+}
+
+/** busybox httpd on :8080 serving /www, with each of `scripts` an executable /www/cgi-bin/NAME and `files` under /www, imported as `image`. */
+export async function importCgiImage(images: ImageStore, scratch: string, image: string, scripts: Record<string, string>, files: Record<string, string> = {}): Promise<void> {
   const rootfs = makeRootfs(scratch);
   mkdirSync(join(rootfs, 'www', 'cgi-bin'), { recursive: true });
-  writeFileSync(join(rootfs, 'www', 'index.html'), 'hello\n');
-  writeFileSync(join(rootfs, 'www', 'cgi-bin', 'echo'), ECHO_CGI);
-  chmodSync(join(rootfs, 'www', 'cgi-bin', 'echo'), 0o755);
-  await importImage(images, rootfs, { names: [ECHO_IMAGE], config: { Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'], Env: [BUSYBOX_ENV] } });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(rootfs, 'www', name), text);
+  for (const [name, script] of Object.entries(scripts)) {
+    writeFileSync(join(rootfs, 'www', 'cgi-bin', name), script);
+    chmodSync(join(rootfs, 'www', 'cgi-bin', name), 0o755);
+  }
+  await importImage(images, rootfs, { names: [image], config: { Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'], Env: [BUSYBOX_ENV] } });
 }
 
 /** A `prepare` for startDaemon: busybox with an executable script at /NAME, imported as `image` (the script is the function's envProcess). */

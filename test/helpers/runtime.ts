@@ -221,6 +221,11 @@ export function parkingHook(marker: string): { path: string; args: string[] } {
   return { path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; echo $$ > ${marker}.tmp; mv ${marker}.tmp ${marker}; exec sleep 1000`] };
 }
 
+/** A hook command that creates `marker` and then holds its command for a second: a moment to look at it mid-way. */
+export function pausingHook(marker: string): { path: string; args: string[] } {
+  return { path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; : > ${marker}; sleep 1`] };
+}
+
 /** The pid a parkingHook wrote, once it did; the hook is killed after the test. */
 export async function parkedHookPid(t: TestContext, marker: string): Promise<number> {
   const pid = await waitFor('the command to reach its hook', () => {

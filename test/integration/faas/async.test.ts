@@ -12,16 +12,11 @@
  * `slow` sleeps a tenth of a second, `echo` writes back what it was given.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { importImage } from '../../../src/image/copy/import.ts';
 import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
-import { BUSYBOX_ENV } from '../../helpers/engine.ts';
-import { gatewayClient, type GatewayClient } from '../../helpers/faas.ts';
-import { makeRootfs } from '../../helpers/runtime.ts';
+import { gatewayClient, importCgiImage, type GatewayClient } from '../../helpers/faas.ts';
 
 const IMAGE = 'faas-async:latest';
 
@@ -80,15 +75,7 @@ before(async () => {
     gateway: true,
     // One call of a function at a time, so that the 100 calls of the kill -9 test wait in the queue.
     args: ['--async-function-max-inflight', '1'],
-    prepare: async (images, scratch) => {
-      const rootfs = makeRootfs(scratch);
-      mkdirSync(join(rootfs, 'www', 'cgi-bin'), { recursive: true });
-      for (const [name, script] of Object.entries(CGI)) {
-        writeFileSync(join(rootfs, 'www', 'cgi-bin', name), script);
-        chmodSync(join(rootfs, 'www', 'cgi-bin', name), 0o755);
-      }
-      await importImage(images, rootfs, { names: [IMAGE], config: { Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'], Env: [BUSYBOX_ENV] } });
-    },
+    prepare: (images, scratch) => importCgiImage(images, scratch, IMAGE, CGI),
   });
   gw = gatewayClient(d.gateway!, d.root);
 });

@@ -16,16 +16,12 @@
  *   and both are labelled failures in the metrics.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fetchUsage, gatewayAuth, renderUsage } from '../../../src/cli/berth/commands/fn/usage.ts';
-import { importImage } from '../../../src/image/copy/import.ts';
 import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
-import { BUSYBOX_ENV } from '../../helpers/engine.ts';
-import { ECHO_IMAGE, gatewayClient, importEchoImage, type GatewayClient } from '../../helpers/faas.ts';
-import { makeRootfs } from '../../helpers/runtime.ts';
+import { ECHO_IMAGE, gatewayClient, importCgiImage, importEchoImage, type GatewayClient } from '../../helpers/faas.ts';
 
 /** busybox httpd serving :8080 itself (no watchdog), with a CGI that takes 5 s to answer. */
 const SLOW_IMAGE = 'faas-slow:latest';
@@ -38,11 +34,7 @@ before(async () => {
     gateway: true,
     prepare: async (images, scratch) => {
       await importEchoImage(images, join(scratch, 'echo'));
-      const rootfs = makeRootfs(join(scratch, 'slow'));
-      mkdirSync(join(rootfs, 'www', 'cgi-bin'), { recursive: true });
-      writeFileSync(join(rootfs, 'www', 'cgi-bin', 'slow'), '#!/bin/sh\nsleep 5\nprintf "Content-Type: text/plain\\r\\n\\r\\nlate\\n"\n');
-      chmodSync(join(rootfs, 'www', 'cgi-bin', 'slow'), 0o755);
-      await importImage(images, rootfs, { names: [SLOW_IMAGE], config: { Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'], Env: [BUSYBOX_ENV] } });
+      await importCgiImage(images, join(scratch, 'slow'), SLOW_IMAGE, { slow: '#!/bin/sh\nsleep 5\nprintf "Content-Type: text/plain\\r\\n\\r\\nlate\\n"\n' });
     },
   });
   gw = gatewayClient(d.gateway!, d.root);

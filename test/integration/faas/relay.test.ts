@@ -24,17 +24,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fetchUsage, gatewayAuth } from '../../../src/cli/berth/commands/fn/usage.ts';
-import { importImage } from '../../../src/image/copy/import.ts';
 import { startDaemon, until, type TestDaemon } from '../../helpers/daemon.ts';
-import { BUSYBOX_ENV } from '../../helpers/engine.ts';
-import { gatewayClient, type GatewayClient } from '../../helpers/faas.ts';
-import { makeRootfs } from '../../helpers/runtime.ts';
+import { gatewayClient, importCgiImage, type GatewayClient } from '../../helpers/faas.ts';
 
 /** busybox httpd serving :8080 itself, whose CGI claims a bill of 999 CPU-seconds. */
 const LIAR_IMAGE = 'faas-liar:latest';
@@ -46,13 +43,10 @@ const agents: Agent[] = [];
 before(async () => {
   d = await startDaemon({
     gateway: true,
-    prepare: async (images, scratch) => {
-      const rootfs = makeRootfs(join(scratch, 'liar'));
-      mkdirSync(join(rootfs, 'www', 'cgi-bin'), { recursive: true });
-      writeFileSync(join(rootfs, 'www', 'cgi-bin', 'bill'), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\nContent-Length: 7\\r\\nX-Berth-Usage: cpu_us=999000000 maxrss_kb=1 exit=0\\r\\n\\r\\nbilled\\n"\n');
-      chmodSync(join(rootfs, 'www', 'cgi-bin', 'bill'), 0o755);
-      await importImage(images, rootfs, { names: [LIAR_IMAGE], config: { Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'], Env: [BUSYBOX_ENV] } });
-    },
+    prepare: (images, scratch) =>
+      importCgiImage(images, join(scratch, 'liar'), LIAR_IMAGE, {
+        bill: '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\nContent-Length: 7\\r\\nX-Berth-Usage: cpu_us=999000000 maxrss_kb=1 exit=0\\r\\n\\r\\nbilled\\n"\n',
+      }),
   });
   gw = gatewayClient(d.gateway!, d.root);
 });

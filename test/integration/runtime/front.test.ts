@@ -13,7 +13,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock } from '../../../src/runtime/state/lock.ts';
 import { childrenOf, ppidOf } from '../../helpers/processes.ts';
-import { berthOnly, makeBundle, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, makeBundle, pausingHook, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 function cmdline(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -143,7 +143,7 @@ describe('berth-runtime front (root)', { skip: berthOnly('berth-runtime\'s nativ
     const bundle = makeBundle(t, {
       args: ['sleep', '1000'],
       edit: (spec) => {
-        spec.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; : > ${marker}; sleep 1`] }] };
+        spec.hooks = { createRuntime: [pausingHook(marker)] };
       },
     });
     const id = rt.track(uniqueId());

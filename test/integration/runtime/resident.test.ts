@@ -17,7 +17,7 @@ import { childrenOf, ppidOf } from '../../helpers/processes.ts';
 import { residentDiagnostics, residentPid, residentSocket, stopResident } from '../../helpers/resident.ts';
 import { standaloneHost } from '../../../src/runtime/host/host.ts';
 import { acquireLock } from '../../../src/runtime/state/lock.ts';
-import { berthOnly, makeBundle, parkedHookPid, parkingHook, runCommand, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
+import { berthOnly, makeBundle, parkedHookPid, parkingHook, pausingHook, runCommand, RUNTIME_BIN, RuntimeFixture, tempDir, uniqueId, waitFor } from '../../helpers/runtime.ts';
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -161,7 +161,7 @@ describe('berth-runtime resident command line (root)', { skip: berthOnly("berth-
     const bundle = makeBundle(t, {
       args: ['sleep', '1000'],
       edit: (spec) => {
-        spec.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat >/dev/null; : > ${marker}; sleep 1`] }] };
+        spec.hooks = { poststop: [pausingHook(marker)] };
       },
     });
     const id = rt.track(uniqueId());
