@@ -5,7 +5,7 @@
  * needed it (no container running or being made, no restart due, no
  * function deployed, no async call owed, no client connected, the network
  * pool's refill done), this process becomes berth-idle (native/idle, a
- * static program of ~100 KiB resident) by execve: the same pid, so its
+ * static program, ~0.7 MiB resident) by execve: the same pid, so its
  * lock file, a supervisor and `berth system stop` still name it. berth-idle
  * holds the listening sockets and the lock, and at the first connection on
  * any of them runs berthd again in its place with them (systemd's socket

@@ -237,8 +237,9 @@ export class Engine {
    * its record and files are all there is.
    */
   busy(): string | undefined {
-    const active = this.containers.list().filter((r) => r.state !== 'created' && r.state !== 'exited');
-    if (active.length > 0) return `${active.length} container(s) ${[...new Set(active.map((r) => r.state))].join(', ')}`;
+    const active = [...this.containers.countByState()].filter(([state]) => state !== 'created' && state !== 'exited');
+    const n = active.reduce((sum, [, count]) => sum + count, 0);
+    if (n > 0) return `${n} container(s) ${active.map(([state]) => state).join(', ')}`;
     if (this.restartTimers.size > 0) return `${this.restartTimers.size} restart(s) due`;
     if (this.primed.size > 0) return `${this.primed.size} replica(s) primed`;
     if (this.queues.size > 0) return `${this.queues.size} container operation(s) under way`;

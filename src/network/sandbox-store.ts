@@ -99,8 +99,8 @@ export class SandboxStore {
    * it, and the start's next commit (the container `running`, or its failed
    * start) makes it durable. A kill -9 keeps it; a power cut before that
    * commit may lose it, and then the sandbox is a pool row again, which
-   * recover() releases at the next start (pool rows are never re-adopted),
-   * while the container was not running on record.
+   * recover() releases at the next start (after a crash pool rows are not
+   * re-adopted), while the container was not running on record.
    */
   assign(id: string, containerId: string, networkId: string, aliases: readonly string[]): boolean {
     return inUnsyncedTransaction(this.db, () => {

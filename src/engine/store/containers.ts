@@ -101,10 +101,6 @@ export class ContainerStore {
    * `recover()` removes. Nothing was reported from it.
    */
   beginCreate(input: NewContainer, also?: (record: ContainerRecord) => void): ContainerRecord {
-    return this.insertCreating(input, also);
-  }
-
-  private insertCreating(input: NewContainer, also: ((record: ContainerRecord) => void) | undefined): ContainerRecord {
     const name = checkContainerName(input.name);
     const id = input.id ?? newContainerId();
     if (!isContainerId(id)) throw invalidArgument('invalid_id', `container ID ${JSON.stringify(id)}: not 64 lowercase hex digits`);
@@ -249,6 +245,11 @@ export class ContainerStore {
   /** Every container a user can see (not the half made), newest first. */
   list(): ContainerRecord[] {
     return this.sql("SELECT * FROM engine_containers WHERE state != 'creating' ORDER BY created_at DESC, rowid DESC").all().map(toRecord);
+  }
+
+  /** How many containers are in each state, the half made included (berthd's sleep asks every second: no record is read whole). */
+  countByState(): Map<ContainerState, number> {
+    return new Map(this.sql('SELECT state, count(*) AS n FROM engine_containers GROUP BY state').all().map((r) => [String(r['state']) as ContainerState, Number(r['n'])]));
   }
 
   /** Records still `creating`: after a crash, what the daemon must clean up (remove their resources, then `remove`). */

@@ -318,3 +318,14 @@ test('beginCreate commits without its own fsync and leaves the connection synchr
   // What the next (FULL) commit makes durable with it: the record is there and goes on.
   assert.equal(store.finishCreate(id).state, 'created');
 });
+
+test('countByState counts every state, the half made (creating) included, which list() leaves out', (t) => {
+  const store = openStore(t);
+  assert.deepEqual([...store.countByState()], []);
+  store.beginCreate(input('half'));
+  const a = created(store, 'one');
+  created(store, 'two');
+  store.transition(a, 'running', { pid: 4242 });
+  assert.deepEqual(new Map([...store.countByState()].sort()), new Map([['created', 1], ['creating', 1], ['running', 1]]));
+  assert.equal(store.list().length, 2);
+});
