@@ -119,10 +119,11 @@ export class Scaler implements LoadSource {
     let trace: ColdStart | undefined;
     if (rec.replicas === 0) {
       trace = new ColdStart(fn, arrived);
-      this.o.store.setReplicas(namespace, name, initialReplicas(rec.spec.scaling));
+      this.o.store.setReplicas(namespace, name, initialReplicas(rec.spec.scaling), false);
       trace.phase('lookup');
-      this.o.logger.info('function scaled from zero', { function: fn });
       void this.o.replicas.reconcile(fn, trace);
+      // After its start is under way: the log's write is not on the cold start's path.
+      this.o.logger.info('function scaled from zero', { function: fn });
     }
     const replica = await this.o.replicas.acquire(fn, waitMs, signal);
     return trace === undefined ? { replica } : { replica, trace };
