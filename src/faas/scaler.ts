@@ -119,7 +119,7 @@ export class Scaler implements LoadSource {
     let trace: ColdStart | undefined;
     if (rec.replicas === 0) {
       trace = new ColdStart(fn, arrived);
-      this.o.store.setReplicas(namespace, name, initialReplicas(rec.spec.scaling));
+      this.o.store.setReplicas(namespace, name, initialReplicas(rec.spec.scaling), false);
       trace.phase('lookup');
       void this.o.replicas.reconcile(fn, trace);
       // After its start is under way: the log's write is not on the cold start's path.

@@ -8,7 +8,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { alreadyExists, internal, isBerthError, notFound } from '../errors.ts';
-import { inTransaction, isUniqueViolation } from '../sqlite.ts';
+import { inTransaction, inUnsyncedTransaction, isUniqueViolation } from '../sqlite.ts';
 import { parseStoredJson, storedInt, storedString } from '../sqlite-row.ts';
 import { parseDeployment, type FunctionSpec } from './deployment.ts';
 
@@ -117,9 +117,15 @@ export class FunctionStore {
     });
   }
 
-  setReplicas(namespace: string, name: string, replicas: number): FunctionRecord {
-    const r = this.db.prepare('UPDATE engine_functions SET replicas = ? WHERE namespace = ? AND name = ?').run(replicas, namespace, name);
-    if (r.changes === 0) throw notFound('faas_function_not_found', `function "${name}": not found in namespace ${namespace}`);
+  /**
+   * `durable: false` commits without an fsync of its own (inUnsyncedTransaction): for a scale from
+   * zero on a cold start's path, which a power cut may lose without harm (the function is found at
+   * zero again, as its replica is after one); the start's own durable commit follows.
+   */
+  setReplicas(namespace: string, name: string, replicas: number, durable = true): FunctionRecord {
+    const update = (): number | bigint => this.db.prepare('UPDATE engine_functions SET replicas = ? WHERE namespace = ? AND name = ?').run(replicas, namespace, name).changes;
+    const changes = durable ? update() : inUnsyncedTransaction(this.db, update);
+    if (changes === 0) throw notFound('faas_function_not_found', `function "${name}": not found in namespace ${namespace}`);
     return this.mustGet(namespace, name);
   }
 

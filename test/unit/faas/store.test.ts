@@ -37,6 +37,23 @@ test('function records: create, refuse a second, update to the next revision, sc
   assert.throws(() => store.update(spec(), 1), (err: unknown) => isBerthError(err, 'faas_function_not_found'));
 });
 
+test('a scale from zero commits without its own fsync, seen by another connection, and leaves synchronous = FULL, also for a missing function', (t) => {
+  const path = join(tempDir(t, 'faas-store-'), 'berth.db');
+  const db = openEngineDatabase(path);
+  t.after(() => db.close());
+  const store = new FunctionStore(db);
+  const synchronous = (): unknown => db.prepare('PRAGMA synchronous').get()?.['synchronous'];
+  const FULL = 2;
+  store.create(spec(), 0);
+  assert.equal(store.setReplicas('openfaas-fn', 'fn', 1, false).replicas, 1);
+  assert.equal(synchronous(), FULL);
+  assert.throws(() => store.setReplicas('openfaas-fn', 'nope', 1, false), (err: unknown) => isBerthError(err, 'faas_function_not_found'));
+  assert.equal(synchronous(), FULL);
+  const other = openEngineDatabase(path);
+  t.after(() => other.close());
+  assert.equal(new FunctionStore(other).mustGet('openfaas-fn', 'fn').replicas, 1, 'committed: another connection reads it');
+});
+
 test('a hand-edited spec fails naming the function', (t) => {
   const db = openEngineDatabase(join(tempDir(t, 'faas-store-'), 'berth.db'));
   t.after(() => db.close());
