@@ -592,7 +592,7 @@ export class Engine {
   }
 
   private async runtimeContext(): Promise<RuntimeContext> {
-    this.runtimeCtx ??= import('../runtime/lifecycle/context.ts').then(({ runtimeContext }) => runtimeContext(runtimeRoot(this.paths)));
+    this.runtimeCtx ??= import('../runtime/lifecycle/context.ts').then(({ runtimeContext }) => ({ ...runtimeContext(runtimeRoot(this.paths)), execFifoOnLoop: true }));
     return this.runtimeCtx;
   }
 

@@ -18,6 +18,8 @@ export interface RuntimeContext {
   cgroupFsRoot?: string | undefined;
   /** Where a foreground container's forwarded signals come from (default: this process's). */
   signals?: SignalSource | undefined;
+  /** `start` reads the exec FIFO on the event loop, not in the thread pool (./start.ts): for a resident process that has node:net loaded anyway. */
+  execFifoOnLoop?: boolean | undefined;
 }
 
 export function runtimeContext(root?: string, host: RuntimeHost = standaloneHost()): RuntimeContext {
