@@ -104,10 +104,11 @@ interface Held {
   lock: Lock;
 }
 
-/** A primed container's process, blocked before execve under its monitor. */
+/** A primed container's process, blocked before execve under its monitor, and the runtime's record of it (read at the prime). */
 interface Primed {
   pid: number;
   startTime: string | undefined;
+  record: RuntimeRecord;
 }
 
 export interface EngineOptions extends Partial<EnginePaths> {
@@ -518,8 +519,8 @@ export class Engine {
       const { pid } = await this.launchFirstHalf(record, onPhase, false);
       try {
         const ctx = await this.runtimeContext();
-        const { pidStartTime } = await ctx.store.read(id);
-        this.primed.set(id, { pid, startTime: pidStartTime });
+        const runtimeRecord = await ctx.store.read(id);
+        this.primed.set(id, { pid, startTime: runtimeRecord.pidStartTime, record: runtimeRecord });
         writeFileSync(join(runDir(this.paths, id), PRIMED_MARKER), `${pid}\n`, { mode: 0o600 });
       } catch (err) {
         this.primed.delete(id);
@@ -618,7 +619,9 @@ export class Engine {
     const id = record.id;
     const primed = this.primed.get(id);
     // Not primed: the runtime's create hands over its record and its lock, so the start need not read them again.
-    const { pid, held } = primed === undefined ? await this.launchFirstHalf(record, onPhase, true, true) : { pid: primed.pid, held: undefined };
+    const first = primed === undefined ? await this.launchFirstHalf(record, onPhase, true, true) : undefined;
+    const pid = first?.pid ?? primed!.pid;
+    let held = first?.held;
     this.primed.delete(id);
     if (primed !== undefined) rmSync(join(runDir(this.paths, id), PRIMED_MARKER), { force: true });
     const rd = runDir(this.paths, id);
@@ -628,6 +631,9 @@ export class Engine {
       this.beforeStart.delete(id);
       const ctx = await this.runtimeContext();
       const { start, startCreated } = await startModule();
+      // Primed: nothing but this container's queue here changed its runtime record since its prime, and its process and
+      // monitor were just found alive, so the start takes only the lock again, not the state file and the status checks.
+      if (primed !== undefined) held = { record: primed.record, lock: await ctx.store.lock(id) };
       // Told as the program runs, before the runtime writes its state: the gateway's readiness probes begin there.
       const running = (): void => onPhase?.('runtime start');
       if (held !== undefined) await startCreated(ctx, held.record, running);
