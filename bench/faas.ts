@@ -41,6 +41,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importImage } from '../src/image/copy/import.ts';
@@ -306,9 +307,18 @@ async function podmanCold(fn: Fn, image: string): Promise<number> {
   }
 }
 
+/** A loopback port nothing listens on now (the kernel's choice; a random one in the ephemeral range once met a client's socket). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Node.js's own start-up here: spawn of `node server.js` on the host to its first answer. */
 async function nodeStart(): Promise<number> {
-  const port = 30000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const t0 = now();
   const p = spawn(join(REPO, 'build', 'node'), [join(work, 'server.js')], { stdio: 'ignore', env: { PORT: String(port) } });
   try {
