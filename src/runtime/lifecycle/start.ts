@@ -67,15 +67,16 @@ async function readFifo(fifo: string, pid: number, startTime: string | undefined
 
 /**
  * readFifo on the event loop, for a resident process with node:net loaded
- * anyway (RuntimeContext.execFifoOnLoop): each thread-pool hop of the
- * blocking open and the two reads cost 0.2-0.6 ms here (a VM waking an idle
- * CPU), about 1 ms of a start. The open does not block: it lets a writer
- * blocked in its own open through; until the container process has opened
- * its end, a read sees no writer (0), so that is polled (with its death
+ * anyway (RuntimeContext.execFifoOnLoop): the blocking open and the two
+ * reads each went through the thread pool, 0.2-0.6 ms a hop here (a VM
+ * waking an idle CPU); a cold start's program ran 0.3 ms sooner without
+ * them. The open does not block: it lets a writer blocked in its own open
+ * through. Until the container process has opened its end, a read sees no
+ * writer (0): that is polled (after 1 ms, then up to every 10, its death
  * checked) while this end stays open, which keeps a byte written meanwhile
  * in the pipe even if the process execs before the next poll. Once a
- * writer is seen (its byte, or EAGAIN), the rest is read by a net.Socket
- * on the descriptor to the end of file: the exec (or its death).
+ * writer is seen (its byte, or EAGAIN), a net.Socket on the descriptor
+ * reads to the end of file: the exec (or its death).
  */
 export async function readFifoOnLoop(fifo: string, pid: number, startTime: string | undefined): Promise<Buffer> {
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -90,7 +91,7 @@ export async function readFifoOnLoop(fifo: string, pid: number, startTime: strin
     }
   };
   let n = poll();
-  for (let delay = 1; n === 0; delay = Math.min(delay * 2, 100), n = poll()) {
+  for (let delay = 1; n === 0; delay = Math.min(delay * 2, 10), n = poll()) {
     if (!isAlive(pid, startTime)) {
       closeSync(fd);
       return Buffer.alloc(0);
