@@ -11,7 +11,7 @@
  *   /function/{name}[/path]                open, proxied (src/faas/proxy.ts)
  *   /async-function/{name}[/path]          open, queued (src/faas/queue/)
  */
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createListener, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { closeSync, existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
@@ -46,6 +46,7 @@ import { QueueMetrics } from './queue/metrics.ts';
 import { asyncCallRoutes } from './queue/routes.ts';
 import { CallStore } from './queue/store.ts';
 import { AsyncQueue, DEFAULT_ASYNC, type AsyncQueueOptions } from './queue/worker.ts';
+import { ReplicaAgent } from './agent.ts';
 
 export const DEFAULT_GATEWAY = '127.0.0.1:8080';
 
@@ -152,7 +153,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     return secrets.path(ns, name);
   };
   let relay: Relay | undefined;
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = new ReplicaAgent({ keepAlive: true, maxSockets: 256 });
   const replicas = new Replicas({
     engine: o.engine, store, namespace, logger: o.logger, secretFile, keepLog: (id) => logs.keep(id, (ns, fn) => store.get(ns, fn) !== undefined), agent,
     ...(o.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: o.readyTimeoutMs }), ...(o.primedMax === undefined ? {} : { primedMax: o.primedMax }),

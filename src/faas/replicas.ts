@@ -41,7 +41,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { request, type Agent } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { ReplicaAgent } from './agent.ts';
 import type { FaasLogger } from './log.ts';
 import { delay } from '../delay.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -459,6 +460,12 @@ export class Replicas {
   }
 
   /** Waits until the replica's watchdog is healthy, or the image's server takes TCP connections, on :8080. */
+  /** Where the probe of an image's own server leaves its connection: with the gateway's agent, for the first request. */
+  private keepProbe(host: string, port: number): ((sock: Socket) => void) | undefined {
+    const agent = this.o.agent;
+    return agent instanceof ReplicaAgent ? (sock) => agent.offer(host, port, sock) : undefined;
+  }
+
   private async becomeReady(r: Replica): Promise<void> {
     const deadline = Date.now() + this.readyTimeoutMs;
     // From the network layer: probed before the engine records the replica as running (its view shows no sandbox until then).
@@ -470,7 +477,7 @@ export class Replicas {
     for (let attempt = 0; ; attempt++) {
       if (r.state !== 'starting') throw unavailable('faas_replica_failed', `function "${r.fn}": replica ${r.name} stopped before it was ready`);
       // The watchdog says when it is ready (a held answer); an image's own server is probed.
-      if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000, READY_WAIT_MS, this.o.agent) : canConnect(r.address, r.port, 1_000))) break;
+      if (await (r.watchdog ? isHealthy(r.address, r.port, 1_000, READY_WAIT_MS, this.o.agent) : canConnect(r.address, r.port, 1_000, this.keepProbe(r.address, r.port)))) break;
       if (Date.now() > deadline) {
         throw unavailable('faas_replica_timeout', `function "${r.fn}": replica ${r.name} did not ${r.watchdog ? 'answer /_/health' : 'accept connections'} on ${r.address}:${r.port} within ${Math.round(this.readyTimeoutMs / 1000)}s`);
       }
@@ -529,7 +536,8 @@ export class Replicas {
 }
 
 /** True when a TCP connection to host:port opens within `timeoutMs`. */
-export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** True when host:port accepts a connection within `timeoutMs`; `keep` takes that connection (else it is closed). */
+export function canConnect(host: string, port: number, timeoutMs: number, keep?: (sock: Socket) => void): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect({ host, port });
     const finish = (ok: boolean): void => {
@@ -538,7 +546,13 @@ export function canConnect(host: string, port: number, timeoutMs: number): Promi
       resolve(ok);
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
-    sock.once('connect', () => finish(true));
+    sock.once('connect', () => {
+      if (keep === undefined) return finish(true);
+      clearTimeout(timer);
+      sock.removeAllListeners('error');
+      keep(sock);
+      resolve(true);
+    });
     sock.once('error', () => finish(false));
   });
 }
