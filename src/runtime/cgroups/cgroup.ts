@@ -172,16 +172,11 @@ export class CgroupfsCgroup implements Cgroup {
   }
 
   async destroy(): Promise<void> {
-    const errors: unknown[] = [];
-    // One deadline for all hierarchies: a process that stays makes every one busy.
+    // One deadline for all hierarchies: a process that stays makes every one busy. All at once (each rmdir waits
+    // for cgroup_mutex in the thread pool, see fs.ts).
     const deadline = Date.now() + EBUSY_DEADLINE_MS;
-    for (const dir of this.uniqueDirs()) {
-      try {
-        await removeTree(this.fs, dir, deadline);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
+    const removed = await Promise.allSettled(this.uniqueDirs().map((dir) => removeTree(this.fs, dir, deadline)));
+    const errors = removed.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) {
       throw failedPrecondition('cgroup_remove_failed', `cgroup: ${errors.length} directories could not be removed, first: ${describeError(errors[0])}`, { cause: errors[0], details: { errors } });

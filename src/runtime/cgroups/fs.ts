@@ -18,7 +18,7 @@
  */
 import type { Dirent, MakeDirectoryOptions, RmOptions, Stats } from 'node:fs';
 import type * as FsPromises from 'node:fs/promises';
-import { closeSync, existsSync, mkdir as mkdirCb, openSync, readdirSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdir as mkdirCb, openSync, readdirSync, readFileSync, rmdir as rmdirCb, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DeviceEmulator, ruleString } from './devices/emulator.ts';
 
@@ -64,7 +64,9 @@ async function listEntries(path: string, wantDirs: boolean): Promise<string[]> {
  * calls (19 ms against 4 ms for a create on this project's machine). mkdir
  * is the exception: it waits for cgroup_mutex, which a process joining a
  * cgroup holds across an RCU grace period (see warm.ts), so it goes to the
- * thread pool and the caller can go on meanwhile.
+ * thread pool and the caller can go on meanwhile; so does rmdir (a
+ * container's exit blocked berthd's event loop for the grace period of
+ * another container's join otherwise).
  */
 export class HostCgroupFs implements CgroupFs {
   // eslint-disable-next-line @typescript-eslint/require-await
@@ -96,9 +98,9 @@ export class HostCgroupFs implements CgroupFs {
     });
   }
 
-  // eslint-disable-next-line @typescript-eslint/require-await
-  async rmdir(path: string): Promise<void> {
-    rmdirSync(path);
+  /** In the thread pool, as mkdir: removing a cgroup waits for cgroup_mutex too. */
+  rmdir(path: string): Promise<void> {
+    return new Promise((resolve, reject) => rmdirCb(path, (err) => (err ? reject(err) : resolve())));
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await
