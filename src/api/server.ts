@@ -20,7 +20,7 @@ import { Query } from './query.ts';
 import type { ApiRequest, Headers, Reply } from './reply.ts';
 import { API_VERSION, Router, splitVersion } from './router.ts';
 import { ResponseSink, UpgradeSink, type Sink } from './sink.ts';
-import { handleFd } from '../sys/listening.ts';
+import { countConnections, handleFd, listenOn } from '../sys/listening.ts';
 import { adoptUnix, listenUnix, type ListenOptions, type UnixListener } from './socket.ts';
 
 export interface ApiServerOptions {
@@ -61,7 +61,7 @@ export class ApiServer {
   private drained: (() => void) | undefined;
   private listener: UnixListener | undefined;
   private readonly tcp: NetServer[] = [];
-  private connections = 0;
+  private readonly connections: () => number;
 
   constructor(options: ApiServerOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -79,15 +79,12 @@ export class ApiServer {
     this.http = createServer({ requestTimeout: 0, shouldUpgradeCallback: (req) => this.isHijackRoute(req) });
     this.http.on('request', (req, res) => void this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head));
-    this.http.on('connection', (socket: Socket) => {
-      this.connections++;
-      socket.once('close', () => this.connections--);
-    });
+    this.connections = countConnections(this.http);
   }
 
   /** Connections open now, on every address (an idle keep-alive one too): berthd sleeps only with none (src/api/sleep.ts). */
   get openConnections(): number {
-    return this.connections;
+    return this.connections();
   }
 
   /** The listening descriptors, by the names src/api/activation.ts gives them: berthd passes them on when it sleeps. */
@@ -114,15 +111,7 @@ export class ApiServer {
    */
   async listenTcp(host: string, port: number, inherited?: number): Promise<number> {
     const server = createNetServer((sock) => this.http.emit('connection', sock));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      const listening = (): void => {
-        server.off('error', reject);
-        resolve();
-      };
-      if (inherited === undefined) server.listen(port, host, listening);
-      else server.listen({ fd: inherited }, listening);
-    });
+    await listenOn(server, inherited ?? { port, host });
     this.tcp.push(server);
     return (server.address() as AddressInfo).port;
   }

@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { cleanupAfterSync, errnoCode, failedPrecondition } from '../errors.ts';
+import { listenOn } from '../sys/listening.ts';
 
 export interface UnixListener {
   readonly path: string;
@@ -78,13 +79,7 @@ export async function listenUnix(server: Server, path: string, options: ListenOp
   const privateDir = mkdtempSync(join(dir, '.berthd-'));
   const bound = join(privateDir, 's');
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(bound, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, bound);
     if (options.gid !== undefined) chownSync(bound, -1, options.gid);
     chmodSync(bound, mode);
     renameSync(bound, path);
@@ -96,40 +91,11 @@ export async function listenUnix(server: Server, path: string, options: ListenOp
     throw err;
   }
   rmSync(privateDir, { recursive: true, force: true });
-  const ino = statSync(path).ino;
-  return {
-    path,
-    remove() {
-      try {
-        if (statSync(path).ino === ino) unlinkSync(path);
-      } catch (err) {
-        if (errnoCode(err) !== 'ENOENT') throw err;
-      }
-    },
-  };
+  return removedIfSame(path, statSync(path).ino);
 }
 
-
-/**
- * Serves on a unix socket already bound and listening at `path`, passed
- * at start (src/api/activation.ts: berthd woken from its sleep, or
- * systemd's socket unit); its file is left as it is, mode and group
- * included, and removed at close as listenUnix's is.
- */
-export async function adoptUnix(server: Server, path: string, fd: number): Promise<UnixListener> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ fd }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  let ino: number | undefined;
-  try {
-    ino = statSync(path).ino;
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
-  }
+/** The listener at `path`, whose file is removed at close only while it is still the one bound (inode `ino`), not a later daemon's. */
+function removedIfSame(path: string, ino: number | undefined): UnixListener {
   return {
     path,
     remove() {
@@ -140,4 +106,21 @@ export async function adoptUnix(server: Server, path: string, fd: number): Promi
       }
     },
   };
+}
+
+/**
+ * Serves on a unix socket already bound and listening at `path`, passed
+ * at start (src/api/activation.ts: berthd woken from its sleep, or
+ * systemd's socket unit); its file is left as it is, mode and group
+ * included, and removed at close as listenUnix's is.
+ */
+export async function adoptUnix(server: Server, path: string, fd: number): Promise<UnixListener> {
+  await listenOn(server, fd);
+  let ino: number | undefined;
+  try {
+    ino = statSync(path).ino;
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  return removedIfSame(path, ino);
 }

@@ -12,7 +12,7 @@
  *   /async-function/{name}[/path]          open, queued (src/faas/queue/)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createListener, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createListener, type AddressInfo, type Server as NetServer } from 'node:net';
 import { closeSync, existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
 import { httpStatusFor } from '../error-status.ts';
@@ -28,7 +28,7 @@ import type { FaasLogger } from './log.ts';
 import { GatewayMetrics, type MetricsRegistryLike } from './metrics.ts';
 import { invoke, type ProxyDeps } from './proxy.ts';
 import { Replicas } from './replicas.ts';
-import { handleFd } from '../sys/listening.ts';
+import { countConnections, handleFd, listenOn } from '../sys/listening.ts';
 import { dupCloseOnExec } from '../sys/exec.ts';
 import { Relay, relayPath } from './relay.ts';
 import { functionRoutes } from './routes/functions.ts';
@@ -259,15 +259,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   // With the relay, a plain listener is bound here (errors and port 0 as before) and its socket given to it.
   const listening: Server | NetServer = useRelay ? createListener() : server;
   try {
-    await new Promise<void>((resolve, reject) => {
-      listening.once('error', reject);
-      const done = (): void => {
-        listening.off('error', reject);
-        resolve();
-      };
-      if (o.fd === undefined) listening.listen(o.port, o.host, done);
-      else listening.listen({ fd: o.fd }, done);
-    });
+    await listenOn(listening, o.fd ?? { port: o.port, host: o.host });
   } catch (err) {
     scaler.close();
     autoscaler.close();
@@ -306,11 +298,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     relay = new Relay({ ...deps, listener: listening, fd, onExit });
     for (const fn of keys()) relay.update(fn);
   }
-  let open = 0;
-  server.on('connection', (socket: Socket) => {
-    open++;
-    socket.once('close', () => open--);
-  });
+  const open = countConnections(server);
   o.logger.info('gateway listening', { host: address.address, port: address.port, relay: relay !== undefined, credentials: `${o.root}/secrets/basic-auth-{user,password}` });
   // Replicas a previous berthd left are adopted once the gateway takes requests.
   void replicas.start().catch((err: unknown) => o.logger.warn('function replicas not reconciled at start', { err }));
@@ -324,7 +312,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       if (deployed.length > 0) return `${deployed.length} function(s) deployed`;
       const owed = calls.count('queued') + calls.count('running');
       if (owed > 0) return `${owed} async call(s) owed`;
-      return open > 0 ? `${open} gateway connection(s) open` : undefined;
+      return open() > 0 ? `${open()} gateway connection(s) open` : undefined;
     },
     async prepareSleep() {
       const r = relay;

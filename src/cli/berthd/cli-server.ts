@@ -18,7 +18,7 @@
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { handleFd } from '../../sys/listening.ts';
+import { countConnections, handleFd, listenOn } from '../../sys/listening.ts';
 import { join, resolve } from 'node:path';
 import { daemonPaths, type DaemonPaths } from '../../api/paths.ts';
 import type { Logger } from '../../api/log.ts';
@@ -96,7 +96,6 @@ export async function startCliServer(paths: DaemonPaths, logger: Logger, inherit
       // None left by an earlier daemon.
     }
   }
-  let open = 0;
   const serveOne = async (socket: Socket, hello: Hello): Promise<void> => {
     const front = Front.overSocket(socket);
     const started = performance.now();
@@ -114,26 +113,17 @@ export async function startCliServer(paths: DaemonPaths, logger: Logger, inherit
     socket.end();
   };
   const server: Server = createServer((socket) => {
-    open++;
-    socket.once('close', () => open--);
     handshake(
       socket,
       (hello) => refusal(hello, paths, () => peerCredentials(socket)),
       (hello) => void serveOne(socket, hello),
     );
   });
-  await new Promise<void>((resolve_, reject) => {
-    server.once('error', reject);
-    const listening = (): void => {
-      server.off('error', reject);
-      resolve_();
-    };
-    if (inherited === undefined) server.listen(path, listening);
-    else server.listen({ fd: inherited }, listening);
-  });
+  const connections = countConnections(server);
+  await listenOn(server, inherited ?? path);
   if (inherited === undefined) chmodSync(path, 0o600);
   return {
-    connections: () => open,
+    connections,
     fd: () => handleFd(server),
     close: () =>
       new Promise<void>((done) => {
