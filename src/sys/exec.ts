@@ -5,14 +5,9 @@
  * stop` know it by. Every other thread ends with the exec; descriptors
  * without close-on-exec (libuv opens all with it) are the ones kept.
  */
-import koffi from 'koffi';
 import { SystemError } from './error.ts';
+import { c, lastErrno } from './libc.ts';
 
-const lib = koffi.load('libc.so.6');
-const c = {
-  execve: lib.func('int execve(const char *path, const char **argv, const char **envp)') as unknown as (path: string, argv: (string | null)[], envp: (string | null)[]) => number,
-  fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as unknown as (fd: number, cmd: number, arg: number) => number,
-};
 const F_GETFD = 1;
 const F_SETFD = 2;
 const F_DUPFD_CLOEXEC = 1030;
@@ -21,15 +16,15 @@ const FD_CLOEXEC = 1;
 /** Whether `fd` is closed by an exec; it is set to `on` (the old value is returned, for undoing). */
 export function setCloseOnExec(fd: number, on: boolean): boolean {
   const flags = c.fcntl(fd, F_GETFD, 0);
-  if (flags < 0) throw new SystemError(koffi.errno(), 'fcntl(F_GETFD)', String(fd));
-  if (c.fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) < 0) throw new SystemError(koffi.errno(), 'fcntl(F_SETFD)', String(fd));
+  if (flags < 0) throw new SystemError(lastErrno(), 'fcntl(F_GETFD)', String(fd));
+  if (c.fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) < 0) throw new SystemError(lastErrno(), 'fcntl(F_SETFD)', String(fd));
   return (flags & FD_CLOEXEC) !== 0;
 }
 
 /** A second descriptor of what `fd` is (the lowest free number from 3), closed by an exec. */
 export function dupCloseOnExec(fd: number): number {
   const copy = c.fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (copy < 0) throw new SystemError(koffi.errno(), 'fcntl(F_DUPFD_CLOEXEC)', String(fd));
+  if (copy < 0) throw new SystemError(lastErrno(), 'fcntl(F_DUPFD_CLOEXEC)', String(fd));
   return copy;
 }
 
@@ -39,5 +34,5 @@ export function execInPlace(path: string, argv: readonly string[], env: NodeJS.P
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([k, v]) => `${k}=${v}`);
   c.execve(path, [...argv, null], [...envp, null]);
-  throw new SystemError(koffi.errno(), 'execve', path);
+  throw new SystemError(lastErrno(), 'execve', path);
 }

@@ -98,4 +98,6 @@ export const c = {
   ),
   unshare: bind<(flags: number) => number>('int unshare(int flags)'),
   setns: bind<(fd: number, nstype: number) => number>('int setns(int fd, int nstype)'),
+  fcntl: bind<(fd: number, cmd: number, arg: number) => number>('int fcntl(int fd, int cmd, int arg)'),
+  execve: bind<(path: string, argv: (string | null)[], envp: (string | null)[]) => number>('int execve(const char *path, const char **argv, const char **envp)'),
 };
