@@ -134,6 +134,9 @@ export async function startCreated(ctx: RuntimeContext, record: ContainerRecord,
   const { id } = record;
   const got = await (ctx.execFifoOnLoop === true ? readFifoOnLoop : readFifo)(store.fifo(id), record.pid, record.pidStartTime);
   mark('start: the program runs');
+  // Told before the FIFO's unlink (a journalled file system's metadata write, 0.2-0.5 ms on a /run that is no tmpfs):
+  // the engine's callers probe the program's readiness from here.
+  if (got.length === 1) onRunning?.();
   try {
     unlinkSync(store.fifo(id));
   } catch {
@@ -142,7 +145,6 @@ export async function startCreated(ctx: RuntimeContext, record: ContainerRecord,
   if (got.length !== 1) {
     throw failedPrecondition('start_failed', `container "${id}": the container process exited before it could start`);
   }
-  onRunning?.();
   record.status = 'running';
   await store.write(record);
   for (const w of await runHooksWarning('poststart', record.config.hooks?.poststart, specState(record, 'running'))) {
