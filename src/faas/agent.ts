@@ -23,10 +23,12 @@ interface Spare {
 export class ReplicaAgent extends Agent {
   private readonly spares = new Map<string, Spare>();
   private readonly spareMs: number;
+  private readonly tcpKeepAlive: { on: boolean; ms: number };
 
   constructor(options: AgentOptions & { spareMs?: number }) {
     super(options);
     this.spareMs = options.spareMs ?? SPARE_MS;
+    this.tcpKeepAlive = { on: options.keepAlive === true, ms: options.keepAliveMsecs ?? 1000 };
   }
 
   /** Keeps `socket` (connected to host:port, nothing read or written) for the next request there. */
@@ -55,7 +57,13 @@ export class ReplicaAgent extends Agent {
 
   override createConnection(options: { host?: string | null; port?: number | string | null }, callback?: (err: Error | null, socket: Duplex) => void): Duplex | null | undefined {
     const spare = this.take(`${options.host ?? ''}:${String(options.port ?? '')}`);
-    if (spare !== undefined && !spare.destroyed && spare.readable && spare.writable) return spare;
+    if (spare !== undefined && !spare.destroyed && spare.readable && spare.writable) {
+      // As the agent's own connections are made (http.request's noDelay, the agent's keepAlive): a body written after
+      // its head must not wait for the head's ACK.
+      spare.setNoDelay(true);
+      spare.setKeepAlive(this.tcpKeepAlive.on, this.tcpKeepAlive.ms);
+      return spare;
+    }
     spare?.destroy();
     return super.createConnection(options, callback);
   }

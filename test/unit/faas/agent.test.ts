@@ -58,9 +58,17 @@ test("the probe's connection carries the first request: the server sees one conn
   const s = await server(t);
   const agent = new ReplicaAgent({ keepAlive: true });
   t.after(() => agent.destroy());
-  assert.equal(await canConnect('127.0.0.1', s.port, 1000, (sock) => agent.offer('127.0.0.1', s.port, sock)), true);
+  const noDelay: boolean[] = [];
+  const kept = await canConnect('127.0.0.1', s.port, 1000, (sock) => {
+    const set = sock.setNoDelay.bind(sock);
+    sock.setNoDelay = (v?: boolean) => (noDelay.push(v ?? true), set(v));
+    agent.offer('127.0.0.1', s.port, sock);
+  });
+  assert.equal(kept, true);
   const r = await get(agent, s.port);
   assert.deepEqual(r, { status: 200, body: '1' });
+  // Nagle off, as on the agent's own connections: a body after its head does not wait for an ACK.
+  assert.deepEqual(noDelay, [true]);
   assert.equal(s.connections(), 1);
   // The next request goes on the kept-alive connection as any other would.
   assert.deepEqual(await get(agent, s.port), { status: 200, body: '1' });
