@@ -55,6 +55,7 @@ import { LABEL_NAMESPACE, LABEL_REVISION, LABEL_WATCHDOG, REPLICA_PORT, replicaO
 import type { FunctionRecord, FunctionStore } from './store.ts';
 import type { ColdStart } from './trace.ts';
 import { ReplicaCgroup } from './cgroup-usage.ts';
+import { collectYoungSoon } from '../young-gc.ts';
 
 export type ReplicaState = 'starting' | 'ready' | 'draining' | 'gone';
 
@@ -340,6 +341,8 @@ export class Replicas {
     p.primed = true;
     try {
       await this.o.engine.prime(p.id);
+      // The function's next request is a cold start: the young generation collected now, not during it (src/young-gc.ts).
+      collectYoungSoon();
     } catch (err) {
       p.primed = false;
       this.o.logger.warn('function replica not primed', { function: fn, id: p.id, err });
