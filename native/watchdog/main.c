@@ -178,14 +178,16 @@ static void on_term(int sig)
 	terminating = 1;
 }
 
-/* /_/health?wait=MS (berth's gateway): held until ready (the listener's futex wake) or MS (at most 10 s) passed. */
-static void wait_ready(const char *query)
+/* /_/health?wait=MS (berth's gateway): held until ready (the listener's futex wake) or MS (at most 10 s) passed; true when not ready at first. */
+static bool wait_ready(const char *query)
 {
 	const char *w = strstr(query, "wait=");
 	long ms = w && (w == query || w[-1] == '&') ? strtol(w + 5, NULL, 10) : 0;
 	int64_t until = now_ms() + (ms < 0 ? 0 : ms > 10000 ? 10000 : ms);
+	bool waited = !__atomic_load_n(&shared->ready, __ATOMIC_SEQ_CST);
 	for (int64_t left; !__atomic_load_n(&shared->ready, __ATOMIC_SEQ_CST) && !terminating && (left = until - now_ms()) > 0;)
 		syscall(SYS_futex, &shared->ready, FUTEX_WAIT, 0, &(struct timespec){ left / 1000, (left % 1000) * 1000000 }, NULL, 0);
+	return waited;
 }
 
 static void dispatch(struct conn *c, struct request *r, int64_t start)
@@ -193,9 +195,9 @@ static void dispatch(struct conn *c, struct request *r, int64_t start)
 	int status;
 	bool health = !strcmp(r->path, "/_/health"), ready = !strcmp(r->path, "/_/ready");
 	if (health || ready) {
-		wait_ready(r->query);
+		bool fresh = wait_ready(r->query);  /* ready while held: the listener's connect to the upstream just proved it */
 		bool ok = __atomic_load_n(&shared->ready, __ATOMIC_SEQ_CST) && !terminating;
-		if (ok && health && cfg.mode == MODE_HTTP) {
+		if (ok && health && cfg.mode == MODE_HTTP && !fresh) {
 			int fd = upstream_connect(0);
 			ok = fd >= 0;
 			if (fd >= 0)

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -243,4 +243,25 @@ test('10,000 requests leave no descriptor, process or memory behind', async (t) 
   assert.equal(after.fds, before.fds, `descriptors: ${before.fds} before, ${after.fds} after`);
   assert.ok(after.rssKiB <= before.rssKiB + 64, `resident memory: ${before.rssKiB} KiB before, ${after.rssKiB} KiB after`);
   t.diagnostic(`watchdog: ${after.fds} descriptors, ${after.rssKiB} KiB resident after 10,000 requests`);
+});
+
+test('mode http: a held /_/health answered as the upstream becomes ready makes no connection of its own: the upstream sees the listener\'s probe and then the request', async (t) => {
+  const port = await freePort();
+  // The upstream is this test's own server, listening only once the probe is held (a cold start's order).
+  const wd = await startWatchdog(t, { fprocess: 'sleep 1000', mode: 'http', upstream_url: `http://127.0.0.1:${port}` });
+  const held = request(wd.port, '/_/health?wait=10000');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  let connections = 0;
+  const upstream = createServer((req, res) => res.end('up\n'));
+  upstream.on('connection', () => connections++);
+  upstream.listen(port, '127.0.0.1');
+  t.after(() => {
+    upstream.closeAllConnections();
+    upstream.close();
+  });
+  assert.equal((await held).status, 200);
+  const r = await request(wd.port, '/');
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'up\n');
+  assert.equal(connections, 2, 'the watchdog\'s probe that found it ready, then the request: no third one for the held answer');
 });
