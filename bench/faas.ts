@@ -11,8 +11,8 @@
  *      run -d` of the same image (the watchdog bind-mounted the same way),
  *      from the command's start to the first answer of the container's
  *      address, polled every millisecond once podman returned; beside them
- *      Node.js's own start-up on the host (spawn to first answer of the
- *      same server). The gateway's cold-start phases (BERTH_TRACE's, logged
+ *      Node.js's own start-up on the host (started with posix_spawn, as a
+ *      shell starts it, to the first answer of the same server). The gateway's cold-start phases (BERTH_TRACE's, logged
  *      by berthd as `function cold start`) are printed as medians;
  *   2. warm: requests per second through the gateway (`ab -k -c 16`,
  *      --requests for the static function, a quarter as many for the two
@@ -48,6 +48,7 @@ import { importImage } from '../src/image/copy/import.ts';
 import type { ImageStore } from '../src/image/store/store.ts';
 import { gatewayClient, type GatewayClient } from '../test/helpers/faas.ts';
 import { startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
+import { reapSoon, spawnProgram } from '../src/sys/spawn.ts';
 import { collectYoung } from '../src/young-gc.ts';
 import { removePodmanAndWork } from './cleanup.ts';
 import { median, now } from './stats.ts';
@@ -118,7 +119,7 @@ int main(void) {
 }
 `;
 
-const NODE_SERVER_JS = `require('node:http').createServer((q, s) => s.end('hello\\n')).listen(Number(process.env.PORT || 3000));\n`;
+const NODE_SERVER_JS = `require('node:http').createServer((q, s) => s.end('hello\\n')).listen(Number(process.env.PORT || process.argv[2] || 3000));\n`;
 
 interface Fn {
   name: string;
@@ -320,16 +321,23 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Node.js's own start-up here: spawn of `node server.js` on the host to its first answer. */
+/**
+ * Node.js's own start-up here: `node server.js` on the host to its first
+ * answer, started with posix_spawn(3) as a shell would: Node.js's
+ * child_process forks this process first, whose page tables (100-200 MiB
+ * here) cost it 2-4 ms that are no part of Node.js's start-up.
+ */
 async function nodeStart(): Promise<number> {
   const port = await freePort();
   collectYoung();
   const t0 = now();
-  const p = spawn(join(REPO, 'build', 'node'), [join(work, 'server.js')], { stdio: 'ignore', env: { PORT: String(port) } });
+  const node = join(REPO, 'build', 'node');
+  const { pid } = spawnProgram(node, [node, join(work, 'server.js'), String(port)], [null, null, null]);
   try {
     return await firstAnswer(`http://127.0.0.1:${port}/`, t0);
   } finally {
-    p.kill('SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    reapSoon(pid);
   }
 }
 
