@@ -12,8 +12,9 @@
  *      from the command's start to the first answer of the container's
  *      address, polled every millisecond once podman returned; beside them
  *      Node.js's own start-up on the host (started with posix_spawn, as a
- *      shell starts it, to the first answer of the same server). The gateway's cold-start phases (BERTH_TRACE's, logged
- *      by berthd as `function cold start`) are printed as medians;
+ *      shell starts it, to the first answer of the same server). The
+ *      gateway's cold-start phases (BERTH_TRACE's, logged by berthd as
+ *      `function cold start`) are printed as medians;
  *   2. warm: requests per second through the gateway (`ab -k -c 16`,
  *      --requests for the static function, a quarter as many for the two
  *      that run a process per request or proxy through the watchdog)
