@@ -106,7 +106,9 @@ export async function invoke(deps: ProxyDeps, fn: string, rest: string, search: 
           }
           if (trace !== undefined) {
             trace.phase('response');
-            deps.logger.info('function cold start', { function: fn, ms: trace.phases });
+            // Logged once the answer's head is on its way: the write (synchronous to a file) would come before it.
+            const ms = { ...trace.phases };
+            setImmediate(() => deps.logger.info('function cold start', { function: fn, ms }));
           }
           const headers: Record<string, string | string[]> = {};
           for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !OURS.has(k)) headers[k] = v;

@@ -122,8 +122,9 @@ export class Scaler implements LoadSource {
       this.o.store.setReplicas(namespace, name, initialReplicas(rec.spec.scaling), false);
       trace.phase('lookup');
       void this.o.replicas.reconcile(fn, trace);
-      // After its start is under way: the log's write is not on the cold start's path.
-      this.o.logger.info('function scaled from zero', { function: fn });
+      // A turn later, when its start is under way: the reconciliation begins in a microtask, and the log's write (a
+      // synchronous append when berthd's stderr is a file) made here would come before it, on the cold start's path.
+      setImmediate(() => this.o.logger.info('function scaled from zero', { function: fn }));
     }
     const replica = await this.o.replicas.acquire(fn, waitMs, signal);
     return trace === undefined ? { replica } : { replica, trace };

@@ -133,8 +133,7 @@ test('its primed process killed at zero: the next request is served all the same
     assert.equal(r.status, 200, text);
     assert.equal(text.trim(), '7');
     assert.deepEqual(await replicaStates('killedprimed'), [{ Id: id, State: 'running' }], 'the same replica, started the whole way');
-    const line = d.log().split('\n').findLast((l) => l.includes('"function cold start"') && l.includes('"killedprimed"'));
-    assert.ok(line !== undefined);
+    const line = await until('the cold start logged', () => d.log().split('\n').findLast((l) => l.includes('"function cold start"') && l.includes('"killedprimed"')), 5_000);
     const phases = (JSON.parse(line) as { ms: Record<string, number> }).ms;
     for (const p of ['primed', 'primed lost', 'network', 'monitor and runtime create', 'runtime start', 'response']) assert.equal(typeof phases[p], 'number', p);
   } finally {
