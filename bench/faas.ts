@@ -505,9 +505,12 @@ function print(r: Results): void {
 
 let results: Results | undefined;
 let failed = false;
-process.once('SIGINT', () => {
-  void cleanup().then(() => process.exit(130));
-});
+// Ctrl-C, or a SIGTERM (timeout(1), a cancelled job): berthd's replicas, its bridge and podman's containers go all the same.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void cleanup().then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  });
+}
 try {
   results = await main();
 } catch (err) {
