@@ -93,8 +93,11 @@ export async function readFifoOnLoop(fifo: string, pid: number, startTime: strin
   let n = poll();
   for (let delay = 1; n === 0; delay = Math.min(delay * 2, 10), n = poll()) {
     if (!isAlive(pid, startTime)) {
+      // Gone since the look above: it may have written its byte, exec'd and exited in between (a program as short as
+      // `true`, this process paused meanwhile): the byte stays in the pipe while this end is open.
+      const last = poll();
       closeSync(fd);
-      return Buffer.alloc(0);
+      return last === 1 ? first : Buffer.alloc(0);
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
