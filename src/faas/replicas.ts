@@ -462,13 +462,13 @@ export class Replicas {
     return (await this.o.engine.images.readConfig(img)).config?.Env ?? [];
   }
 
-  /** Waits until the replica's watchdog is healthy, or the image's server takes TCP connections, on :8080. */
   /** Where the probe of an image's own server leaves its connection: with the gateway's agent, for the first request. */
   private keepProbe(host: string, port: number): ((sock: Socket) => void) | undefined {
     const agent = this.o.agent;
     return agent instanceof ReplicaAgent ? (sock) => agent.offer(host, port, sock) : undefined;
   }
 
+  /** Waits until the replica's watchdog is healthy, or the image's server takes TCP connections, on :8080. */
   private async becomeReady(r: Replica): Promise<void> {
     const deadline = Date.now() + this.readyTimeoutMs;
     // From the network layer: probed before the engine records the replica as running (its view shows no sandbox until then).
@@ -538,7 +538,6 @@ export class Replicas {
   }
 }
 
-/** True when a TCP connection to host:port opens within `timeoutMs`. */
 /** True when host:port accepts a connection within `timeoutMs`; `keep` takes that connection (else it is closed). */
 export function canConnect(host: string, port: number, timeoutMs: number, keep?: (sock: Socket) => void): Promise<boolean> {
   return new Promise((resolve) => {
